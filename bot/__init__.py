@@ -1,0 +1,1 @@
+"""Kabinet: a marketplace buyer's personal account as a Telegram bot."""

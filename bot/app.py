@@ -1,0 +1,108 @@
+"""Composition root: everything is wired here and nowhere else."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.base import BaseSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.types import BotCommand, BotCommandScopeDefault
+from aiogram.utils.i18n import I18n
+
+from bot.config import Settings
+from bot.db.engine import Database
+from bot.db.fsm import SqlStorage
+from bot.db.migrate import migrate
+from bot.handlers import errors as error_handlers
+from bot.handlers import routers
+from bot.i18n import build_i18n
+from bot.middlewares.i18n import UserI18nMiddleware
+from bot.middlewares.isolation import FreeingEventIsolation
+from bot.middlewares.update import InFlight, UpdateScopeMiddleware
+from bot.middlewares.user import UserMiddleware
+from bot.services.clock import Clock, SystemClock
+from bot.services.settings import SettingsService
+from bot.services.users import UserService
+from bot.views.common import Fmt
+from bot.views.help import command_descriptions
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    """Everything a handler may ask for by name, besides aiogram's own arguments."""
+
+    db: Database
+    clock: Clock
+    i18n: I18n
+    users: UserService
+    settings: SettingsService
+    in_flight: InFlight = field(default_factory=InFlight)
+
+    def as_workflow_data(self) -> dict[str, object]:
+        return {
+            "db": self.db, "clock": self.clock, "i18n": self.i18n, "users": self.users,
+            "settings": self.settings, "in_flight": self.in_flight,
+        }
+
+
+def build_services(settings: Settings, *, clock: Clock | None = None, db: Database | None = None) -> Services:
+    clock = clock or SystemClock()
+    db = db or Database(settings.database_url)
+    return Services(
+        db=db,
+        clock=clock,
+        i18n=build_i18n(settings.default_locale),
+        users=UserService(db, clock, settings.default_locale),
+        settings=SettingsService(db),
+    )
+
+
+def prepare_database(settings: Settings) -> None:
+    """Apply migrations (quickly skipped when the schema is current)."""
+    migrate(settings.database_url, settings.sqlite_path)
+
+
+def build_dispatcher(settings: Settings, services: Services) -> Dispatcher:
+    dp = Dispatcher(
+        storage=SqlStorage(services.db, services.clock.now),
+        events_isolation=FreeingEventIsolation(),
+        **services.as_workflow_data(),
+    )
+    dp.update.outer_middleware(UpdateScopeMiddleware(services.clock, services.in_flight))
+    dp.update.outer_middleware(UserMiddleware(services.users))
+    dp.update.outer_middleware(UserI18nMiddleware(services.i18n))
+    for router in [error_handlers.router, *routers()]:
+        # Routers are module-level singletons; a dispatcher rebuilt in the same process (an
+        # in-process restart, as the tests and the console do) takes them over from the old one.
+        router._parent_router = None
+        dp.include_router(router)
+    return dp
+
+
+def build_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
+    if session is None:
+        session = AiohttpSession()
+        if settings.telegram_api_base:
+            session.api = TelegramAPIServer.from_base(
+                settings.telegram_api_base, is_local=settings.telegram_api_local
+            )
+    token = settings.bot_token or "0:offline"
+    return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+
+
+async def set_commands(bot: Bot, i18n: I18n, default_locale: str) -> None:
+    """The command list per language, and the default scope in the default locale."""
+    for locale in ("en", "ru"):
+        f = Fmt(i18n, locale)
+        commands = [BotCommand(command=c, description=d) for c, d in command_descriptions(f)]
+        await bot.set_my_commands(commands, scope=BotCommandScopeDefault(), language_code=locale)
+    f = Fmt(i18n, default_locale)
+    commands = [BotCommand(command=c, description=d) for c, d in command_descriptions(f)]
+    await bot.set_my_commands(commands, scope=BotCommandScopeDefault())

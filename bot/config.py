@@ -1,0 +1,109 @@
+"""Settings: environment variables and `.env`; nothing else in the code reads the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = ROOT / "data"
+LOCALES_DIR = ROOT / "locales"
+SUPPORTED_LOCALES = ("en", "ru")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    bot_token: str | None = Field(default=None, description="token from @BotFather")
+    telegram_api_base: str | None = Field(
+        default=None, description="base URL of a Bot API server, e.g. http://127.0.0.1:8081"
+    )
+    telegram_api_local: bool = Field(default=False, description="1 when the server runs --local")
+    database_url: str = Field(
+        default=f"sqlite+aiosqlite:///{DATA_DIR / 'kabinet.sqlite3'}",
+        description="an sqlite+aiosqlite:/// URL",
+    )
+    default_locale: Literal["en", "ru"] = Field(default="en", description="en or ru")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        default="INFO", description="DEBUG, INFO, WARNING, ERROR or CRITICAL"
+    )
+    admin_ids: Annotated[tuple[int, ...], NoDecode] = Field(
+        default=(), description="comma-separated Telegram user ids"
+    )
+    tasks_concurrency_limit: int = Field(
+        default=64, ge=1, le=10_000, description="an integer from 1 to 10000"
+    )
+    shutdown_timeout: float = Field(default=10.0, gt=0, le=600, description="seconds, > 0")
+    sweep_interval: int = Field(default=60, ge=1, le=86_400, description="seconds, 1..86400")
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("default_locale", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.replace(";", ",").split(",")]
+            return tuple(int(p) for p in parts if p)
+        if isinstance(value, int):
+            return (value,)
+        return value
+
+    @field_validator("bot_token", "telegram_api_base", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _sqlite_only(cls, value: str) -> str:
+        if not value.startswith("sqlite+aiosqlite://"):
+            raise ValueError("only sqlite+aiosqlite:/// URLs are supported for now")
+        return value
+
+    @field_validator("telegram_api_base")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/") if value else value
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The database file, or None for an in-memory database."""
+        tail = self.database_url.split(":///", 1)[1] if ":///" in self.database_url else ""
+        if not tail or tail == ":memory:":
+            return None
+        return Path(tail)
+
+
+class SettingsError(Exception):
+    """A setting has a bad value; `str()` is one line naming the variable and what is expected."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = str(err["loc"][0]) if err.get("loc") else "?"
+        info = Settings.model_fields.get(field)
+        expected = info.description if info and info.description else err["msg"]
+        reason = err["msg"].removeprefix("Value error, ")
+        raise SettingsError(
+            f"{field.upper()}: bad value ({reason}); expected {expected}"
+        ) from None

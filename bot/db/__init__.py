@@ -1,0 +1,1 @@
+"""Storage: engine and units of work, tables, repositories, migrations, FSM storage."""

@@ -1,0 +1,139 @@
+"""The database: one writer connection behind a lock, readers beside it, units of work.
+
+A *unit of work* is one write transaction that starts with ``BEGIN IMMEDIATE`` (so a limit such as
+"at most 5" is counted while holding SQLite's write lock) and commits before anything is sent.
+Calls nest: an inner ``write()`` joins the outer one, so a handler can make a service call and an
+FSM change atomic. The open write connection lives in a ContextVar; the FSM storage writes through
+it when there is one.
+
+Update de-duplication: while an update is handled (``update_scope``), the first unit of work that
+commits also records the update id; a redelivered update fails that insert and is dropped whole.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import event, insert
+from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import StaticPool
+
+from bot.db.tables import processed_updates
+
+
+class DuplicateUpdate(Exception):
+    """This update was already applied (Telegram redelivered it)."""
+
+
+@dataclass
+class _UpdateScope:
+    update_id: int
+    now: Callable[[], datetime]
+    recorded: bool = False
+
+
+_write_conn: ContextVar[AsyncConnection | None] = ContextVar("kabinet_write_conn", default=None)
+_update_scope: ContextVar[_UpdateScope | None] = ContextVar("kabinet_update_scope", default=None)
+
+
+def _install_sqlite_recipe(engine: Engine, begin_sql: str) -> None:
+    """SQLAlchemy's documented recipe for pysqlite/aiosqlite transactions, plus our pragmas."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy (not the driver) emit BEGIN, so that we choose which kind.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA busy_timeout=5000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql(begin_sql)
+
+
+class Database:
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        memory = url.rstrip("/").endswith(":memory:") or url.endswith(":///")
+        pool_kw: dict[str, Any] = (
+            {"poolclass": StaticPool} if memory else {"pool_size": 1, "max_overflow": 0}
+        )
+        self.writer: AsyncEngine = create_async_engine(url, echo=echo, **pool_kw)
+        _install_sqlite_recipe(self.writer.sync_engine, "BEGIN IMMEDIATE")
+        if memory:
+            self.reader = self.writer
+        else:
+            self.reader = create_async_engine(
+                url, echo=echo, pool_size=4, max_overflow=4, pool_pre_ping=False
+            )
+            _install_sqlite_recipe(self.reader.sync_engine, "BEGIN")
+        self._lock = asyncio.Lock()
+
+    # -- units of work -------------------------------------------------------------------
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction (``BEGIN IMMEDIATE``), committed on exit; nested calls join it."""
+        current = _write_conn.get()
+        if current is not None:
+            yield current
+            return
+        scope = _update_scope.get()
+        async with self._lock, self.writer.begin() as conn:
+            token = _write_conn.set(conn)
+            try:
+                if scope is not None and not scope.recorded:
+                    result = await conn.execute(
+                        insert(processed_updates)
+                        .prefix_with("OR IGNORE")
+                        .values(update_id=scope.update_id, created_at=scope.now())
+                    )
+                    if result.rowcount == 0:
+                        raise DuplicateUpdate(scope.update_id)
+                yield conn
+            finally:
+                _write_conn.reset(token)
+        if scope is not None:
+            scope.recorded = True  # only once the transaction has committed
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        """A read: inside the open unit of work when there is one, else a reader connection."""
+        current = _write_conn.get()
+        if current is not None:
+            yield current
+            return
+        async with self.reader.connect() as conn:
+            yield conn
+
+    @staticmethod
+    def current_write() -> AsyncConnection | None:
+        return _write_conn.get()
+
+    async def dispose(self) -> None:
+        await self.writer.dispose()
+        if self.reader is not self.writer:
+            await self.reader.dispose()
+
+
+@contextmanager
+def update_scope(update_id: int, now: Callable[[], datetime]) -> Any:
+    """Mark the code inside as handling one Telegram update (for de-duplication)."""
+    token = _update_scope.set(_UpdateScope(update_id, now))
+    try:
+        yield
+    finally:
+        _update_scope.reset(token)
+
+
+__all__ = ["Database", "DuplicateUpdate", "update_scope"]

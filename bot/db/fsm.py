@@ -1,0 +1,99 @@
+"""aiogram FSM storage in our database, keyed by the whole StorageKey.
+
+Writes go through the open unit of work when there is one (so "save and leave the flow" commits
+atomically with the domain change); otherwise each write is its own short transaction. FSM data must
+be JSON of primitives: a value that is not (a datetime, an object) is a programming error and
+fails loudly instead of being stored half-way.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from aiogram.exceptions import DataNotDictLikeError
+from aiogram.fsm.state import State
+from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
+from sqlalchemy import and_, delete, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from bot.db.engine import Database
+from bot.db.tables import fsm_states as t
+
+
+def _where(key: StorageKey) -> Any:
+    return and_(
+        t.c.bot_id == key.bot_id,
+        t.c.chat_id == key.chat_id,
+        t.c.user_id == key.user_id,
+        t.c.thread_id == (key.thread_id or 0),
+        t.c.business_connection_id == (key.business_connection_id or ""),
+        t.c.destiny == key.destiny,
+    )
+
+
+class SqlStorage(BaseStorage):
+    def __init__(self, db: Database, now: Callable[[], datetime]) -> None:
+        self.db = db
+        self.now = now
+
+    async def _row(self, key: StorageKey) -> Any:
+        async with self.db.read() as conn:
+            result = await conn.execute(select(t.c.state, t.c.data).where(_where(key)))
+            return result.first()
+
+    async def _upsert(self, key: StorageKey, **values: Any) -> None:
+        row = {
+            "bot_id": key.bot_id,
+            "chat_id": key.chat_id,
+            "user_id": key.user_id,
+            "thread_id": key.thread_id or 0,
+            "business_connection_id": key.business_connection_id or "",
+            "destiny": key.destiny,
+            "updated_at": self.now(),
+            **values,
+        }
+        stmt = sqlite_insert(t).values(row)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[
+                t.c.bot_id, t.c.chat_id, t.c.user_id, t.c.thread_id,
+                t.c.business_connection_id, t.c.destiny,
+            ],
+            set_={k: stmt.excluded[k] for k in ("updated_at", *values)},
+        )
+        async with self.db.write() as conn:
+            await conn.execute(stmt)
+            # a row with neither state nor data carries nothing: drop it
+            await conn.execute(
+                delete(t).where(_where(key), t.c.state.is_(None), t.c.data == "{}")
+            )
+
+    async def set_state(self, key: StorageKey, state: StateType = None) -> None:
+        value = state.state if isinstance(state, State) else state
+        await self._upsert(key, state=value)
+
+    async def get_state(self, key: StorageKey) -> str | None:
+        row = await self._row(key)
+        return row.state if row else None
+
+    async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
+        if not isinstance(data, dict):
+            msg = f"Data must be a dict or dict-like object, got {type(data).__name__}"
+            raise DataNotDictLikeError(msg)
+        await self._upsert(key, data=json.dumps(data, ensure_ascii=False, sort_keys=True))
+
+    async def get_data(self, key: StorageKey) -> dict[str, Any]:
+        row = await self._row(key)
+        return json.loads(row.data) if row else {}
+
+    async def close(self) -> None:  # the Database is closed by its owner
+        return None
+
+
+async def sweep_abandoned(db: Database, older_than: datetime) -> int:
+    """Forget flows nobody touched since `older_than`. Returns how many were removed."""
+    async with db.write() as conn:
+        result = await conn.execute(delete(t).where(t.c.updated_at < older_than))
+        return result.rowcount or 0

@@ -1,0 +1,48 @@
+"""Repository: users."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.db.tables import users as t
+
+
+@dataclass(frozen=True, slots=True)
+class UserRow:
+    id: int
+    first_name: str
+    username: str | None
+    locale: str
+    time_zone: str
+    created_at: datetime
+    unreachable_since: datetime | None
+
+
+_COLUMNS = (
+    t.c.id, t.c.first_name, t.c.username, t.c.locale, t.c.time_zone, t.c.created_at,
+    t.c.unreachable_since,
+)
+
+
+async def get(conn: AsyncConnection, user_id: int) -> UserRow | None:
+    row = (await conn.execute(select(*_COLUMNS).where(t.c.id == user_id))).first()
+    return UserRow(*row) if row else None
+
+
+async def insert(conn: AsyncConnection, user: UserRow) -> None:
+    await conn.execute(
+        t.insert().values(
+            id=user.id, first_name=user.first_name, username=user.username, locale=user.locale,
+            time_zone=user.time_zone, created_at=user.created_at,
+            unreachable_since=user.unreachable_since,
+        )
+    )
+
+
+async def set_fields(conn: AsyncConnection, user_id: int, **values: object) -> bool:
+    result = await conn.execute(update(t).where(t.c.id == user_id).values(**values))
+    return bool(result.rowcount)

@@ -1,0 +1,263 @@
+"""A fake Telegram for the offline console and the tests: a Bot API session that records every
+call and answers like Telegram would, and a Chat that plays a user (send text, press buttons).
+
+The session keeps each chat's messages as Telegram would (message ids per chat, edits in place,
+deletions), so a Chat can find the newest message that carries a button, as a person does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+from collections.abc import AsyncGenerator, Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.session.base import BaseSession
+from aiogram.dispatcher.event.bases import UNHANDLED
+from aiogram.methods import (
+    AnswerCallbackQuery,
+    DeleteMessage,
+    EditMessageReplyMarkup,
+    EditMessageText,
+    GetMe,
+    GetUpdates,
+    SendMessage,
+    SendPhoto,
+    TelegramMethod,
+)
+from aiogram.types import (
+    CallbackQuery,
+    Chat,
+    Contact,
+    InlineKeyboardMarkup,
+    Message,
+    PhotoSize,
+    Sticker,
+    Update,
+)
+from aiogram.types import User as TgUser
+
+BOT_USER = TgUser(id=777000111, is_bot=True, first_name="Kabinet", username="kabinet_bot")
+
+Responder = Callable[[Bot, TelegramMethod[Any]], Any]
+
+
+@dataclass
+class ChatLog:
+    """What one private chat holds now: message id → Message (bot's and user's)."""
+
+    ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    messages: dict[int, Message] = field(default_factory=dict)
+
+
+class FakeSession(BaseSession):
+    """Records every API call (`calls`) and returns well-formed results."""
+
+    def __init__(self, now: Callable[[], datetime] | None = None) -> None:
+        super().__init__()
+        self.now = now or (lambda: datetime.now(UTC))
+        self.calls: list[TelegramMethod[Any]] = []
+        self.chats: dict[int, ChatLog] = {}
+        self.updates: list[Update] = []  # served to GetUpdates (polling tests)
+        self._updates_ready: asyncio.Event | None = None
+        self.responders: dict[type, Responder] = {}  # override a method's answer, e.g. to fail
+        self.closed = False
+
+    def chat(self, chat_id: int) -> ChatLog:
+        return self.chats.setdefault(chat_id, ChatLog())
+
+    async def close(self) -> None:
+        self.closed = True
+
+    async def stream_content(self, url: str, headers: dict[str, Any] | None = None,
+                             timeout: int = 30, chunk_size: int = 65536,
+                             raise_for_status: bool = True) -> AsyncGenerator[bytes, None]:
+        yield b""
+
+    def _bot_message(self, bot: Bot, chat_id: int, **fields: Any) -> Message:
+        log = self.chat(chat_id)
+        message = Message(
+            message_id=next(log.ids),
+            date=self.now(),
+            chat=Chat(id=chat_id, type="private"),
+            from_user=BOT_USER,
+            **fields,
+        ).as_(bot)
+        log.messages[message.message_id] = message
+        return message
+
+    def push_updates(self, *updates: Update) -> None:
+        """Queue updates for the next getUpdates (long polling)."""
+        self.updates.extend(updates)
+        if self._updates_ready is not None:
+            self._updates_ready.set()
+
+    async def make_request(self, bot: Bot, method: TelegramMethod[Any], timeout: int | None = None) -> Any:
+        self.calls.append(method)
+        if isinstance(method, GetUpdates) and not self.updates:
+            # long polling: wait for updates like Telegram would, up to the polling timeout
+            self._updates_ready = self._updates_ready or asyncio.Event()
+            self._updates_ready.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._updates_ready.wait(), timeout=method.timeout or 1)
+        responder = self.responders.get(type(method))
+        if responder is not None:
+            return responder(bot, method)
+        return self.answer(bot, method)
+
+    def answer(self, bot: Bot, method: TelegramMethod[Any]) -> Any:
+        """What Telegram would answer (the default, without a responder)."""
+        if isinstance(method, GetMe):
+            return BOT_USER
+        if isinstance(method, GetUpdates):
+            served, self.updates = self.updates, []
+            return served
+        if isinstance(method, SendMessage):
+            markup = method.reply_markup if isinstance(method.reply_markup, InlineKeyboardMarkup) else None
+            return self._bot_message(bot, int(method.chat_id), text=method.text, reply_markup=markup)
+        if isinstance(method, SendPhoto):
+            return self._bot_message(
+                bot, int(method.chat_id), caption=method.caption,
+                photo=[PhotoSize(file_id=str(method.photo), file_unique_id="u", width=1, height=1)],
+            )
+        if isinstance(method, EditMessageText | EditMessageReplyMarkup):
+            log = self.chat(int(method.chat_id))  # type: ignore[arg-type]
+            old = log.messages[int(method.message_id)]  # type: ignore[arg-type]
+            changes: dict[str, Any] = {
+                "reply_markup": method.reply_markup, "edit_date": int(self.now().timestamp())
+            }
+            if isinstance(method, EditMessageText):
+                changes["text"] = method.text
+            new = old.model_copy(update=changes).as_(bot)
+            log.messages[new.message_id] = new
+            return new
+        if isinstance(method, DeleteMessage):
+            self.chat(int(method.chat_id)).messages.pop(method.message_id, None)
+            return True
+        if isinstance(method, AnswerCallbackQuery):
+            return True
+        return True  # setMyCommands, deleteWebhook, sendChatAction …
+
+    # -- reading what the bot did ---------------------------------------------------------
+    def calls_of(self, kind: type) -> list[Any]:
+        return [c for c in self.calls if isinstance(c, kind)]
+
+
+class Unhandled(AssertionError):
+    pass
+
+
+class Player:
+    """One Telegram user talking to the bot in a private chat."""
+
+    _update_ids: Iterator[int] = itertools.count(1)
+
+    def __init__(self, dp: Dispatcher, bot: Bot, session: FakeSession, *, user_id: int,
+                 first_name: str = "Alex", language_code: str | None = "en",
+                 username: str | None = None, strict: bool = True) -> None:
+        self.dp = dp
+        self.bot = bot
+        self.session = session
+        self.user = TgUser(id=user_id, is_bot=False, first_name=first_name,
+                           language_code=language_code, username=username)
+        self.strict = strict
+
+    @classmethod
+    def continue_update_ids_after(cls, last: int) -> None:
+        cls._update_ids = itertools.count(last + 1)
+
+    @property
+    def log(self) -> ChatLog:
+        return self.session.chat(self.user.id)
+
+    async def feed(self, update: Update) -> Any:
+        result = await self.dp.feed_update(self.bot, update)
+        if result is UNHANDLED and self.strict:
+            raise Unhandled(f"update {update.update_id} was not handled: {update!r}")
+        return result
+
+    def _user_message(self, **fields: Any) -> Message:
+        message = Message(
+            message_id=next(self.log.ids), date=self.session.now(),
+            chat=Chat(id=self.user.id, type="private", first_name=self.user.first_name),
+            from_user=self.user, **fields,
+        ).as_(self.bot)
+        self.log.messages[message.message_id] = message
+        return message
+
+    async def send(self, text: str) -> Message:
+        message = self._user_message(text=text)
+        await self.feed(Update(update_id=next(self._update_ids), message=message))
+        return message
+
+    async def send_sticker(self) -> Message:
+        sticker = Sticker(file_id="sticker1", file_unique_id="s1", type="regular", width=512,
+                          height=512, is_animated=False, is_video=False)
+        message = self._user_message(sticker=sticker)
+        await self.feed(Update(update_id=next(self._update_ids), message=message))
+        return message
+
+    async def send_photo(self, file_id: str = "photo1", caption: str | None = None) -> Message:
+        photo = [PhotoSize(file_id=file_id, file_unique_id=file_id + "u", width=800, height=600)]
+        message = self._user_message(photo=photo, caption=caption)
+        await self.feed(Update(update_id=next(self._update_ids), message=message))
+        return message
+
+    async def send_contact(self, phone_number: str) -> Message:
+        contact = Contact(phone_number=phone_number, first_name=self.user.first_name,
+                          user_id=self.user.id)
+        message = self._user_message(contact=contact)
+        await self.feed(Update(update_id=next(self._update_ids), message=message))
+        return message
+
+    def buttons(self, message: Message | None = None) -> list[tuple[str, str]]:
+        message = message or self.last
+        markup = message.reply_markup
+        if not isinstance(markup, InlineKeyboardMarkup):
+            return []
+        return [(b.text, b.callback_data or "") for row in markup.inline_keyboard for b in row]
+
+    def find_button(self, label: str) -> tuple[Message, str]:
+        """The newest bot message with a button whose text is `label` (or contains it)."""
+        for exact in (True, False):
+            for message in reversed(self.bot_messages):
+                for text, data in self.buttons(message):
+                    if (text == label) if exact else (label in text):
+                        return message, data
+        available = [t for m in self.bot_messages[-3:] for t, _ in self.buttons(m)]
+        raise AssertionError(f"no button {label!r}; the newest buttons are {available}")
+
+    async def press(self, label: str) -> Any:
+        message, data = self.find_button(label)
+        return await self.press_data(data, message)
+
+    async def press_data(self, data: str, message: Message | None = None) -> Any:
+        message = message or self.last
+        query = CallbackQuery(
+            id=str(next(self._update_ids)), from_user=self.user, chat_instance="ci",
+            message=message, data=data,
+        ).as_(self.bot)
+        return await self.feed(Update(update_id=next(self._update_ids), callback_query=query))
+
+    @property
+    def bot_messages(self) -> list[Message]:
+        return [m for m in self.log.messages.values() if m.from_user and m.from_user.is_bot]
+
+    @property
+    def last(self) -> Message:
+        messages = self.bot_messages
+        if not messages:
+            raise AssertionError("the bot has sent nothing to this chat")
+        return messages[-1]
+
+    @property
+    def last_text(self) -> str:
+        return self.last.text or self.last.caption or ""
+
+    def alerts(self) -> list[str]:
+        """Texts of callback answers (toasts and alerts), oldest first."""
+        return [c.text for c in self.session.calls_of(AnswerCallbackQuery) if c.text]

@@ -1,0 +1,18 @@
+"""One Router per section. The order of `routers()` is the order of matching."""
+
+from __future__ import annotations
+
+from aiogram import Router
+
+
+def routers() -> list[Router]:
+    # Imported here so that importing bot.handlers registers nothing by side effect twice.
+    from bot.handlers import commands, fallback, help, settings, users
+
+    return [
+        commands.router,  # /cancel, /start, /menu … work in every state
+        users.router,
+        help.router,
+        settings.router,
+        fallback.router,  # last: text outside a flow, stale buttons, anything else
+    ]

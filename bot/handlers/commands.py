@@ -1,0 +1,84 @@
+"""Commands that work everywhere, in any state: /start, /menu, /help, /settings, /cancel, and the
+shared Menu / Cancel buttons."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandStart
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
+
+from bot import menu as registry
+from bot.db.engine import Database
+from bot.db.users import UserRow
+from bot.handlers.common import reply, send_or_edit
+from bot.keyboards.common import NavAction, NavCb
+from bot.services.clock import Clock
+from bot.views import help as help_views
+from bot.views import menu as views
+from bot.views import settings as settings_views
+from bot.views.common import Fmt, Screen
+
+router = Router(name="commands")
+
+
+async def leave_flow(state: FSMContext, db: Database) -> bool:
+    """Clear the FSM state and data in one transaction. Returns whether a flow was open."""
+    was_in_flow = await state.get_state() is not None
+    if was_in_flow or await state.get_data():
+        async with db.write():
+            await state.clear()
+    return was_in_flow
+
+
+@router.message(CommandStart())
+async def cmd_start(message: Message, state: FSMContext, db: Database, user: UserRow, f: Fmt) -> None:
+    await leave_flow(state, db)
+    await reply(message, views.main_menu(registry.entries(), f, first_name=user.first_name, greet=True))
+
+
+@router.message(Command("menu"))
+async def cmd_menu(message: Message, state: FSMContext, db: Database, f: Fmt) -> None:
+    await leave_flow(state, db)
+    await reply(message, views.main_menu(registry.entries(), f))
+
+
+@router.message(Command("help"))
+async def cmd_help(message: Message, f: Fmt) -> None:
+    await reply(message, help_views.help_screen(f))
+
+
+@router.message(Command("settings"))
+async def cmd_settings(
+    message: Message, state: FSMContext, db: Database, user: UserRow, f: Fmt, clock: Clock
+) -> None:
+    await leave_flow(state, db)
+    await reply(message, settings_views.settings_screen(
+        f, locale=user.locale, zone=user.time_zone, now=clock.now()
+    ))
+
+
+@router.message(Command("cancel"))
+async def cmd_cancel(message: Message, state: FSMContext, db: Database, f: Fmt) -> None:
+    was_in_flow = await leave_flow(state, db)
+    note = views.cancelled(f) if was_in_flow else views.nothing_to_cancel(f)
+    # a flow may have shown a reply keyboard (e.g. "Share my number"): remove it
+    await message.answer(note, reply_markup=ReplyKeyboardRemove())
+    await reply(message, views.main_menu(registry.entries(), f))
+
+
+@router.callback_query(NavCb.filter(F.action == NavAction.menu))
+async def nav_menu(query: CallbackQuery, state: FSMContext, db: Database, f: Fmt) -> None:
+    await leave_flow(state, db)
+    await send_or_edit(query, views.main_menu(registry.entries(), f))
+    await query.answer()
+
+
+@router.callback_query(NavCb.filter(F.action == NavAction.cancel))
+async def nav_cancel(query: CallbackQuery, state: FSMContext, db: Database, f: Fmt) -> None:
+    was_in_flow = await leave_flow(state, db)
+    screen = views.main_menu(registry.entries(), f)
+    if was_in_flow:
+        screen = Screen(views.cancelled(f) + "\n\n" + screen.text, screen.reply_markup)
+    await send_or_edit(query, screen)
+    await query.answer(views.cancelled(f) if was_in_flow else None)

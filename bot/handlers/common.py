@@ -1,0 +1,48 @@
+"""Showing screens from handlers."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import CallbackQuery, InaccessibleMessage, InlineKeyboardMarkup, Message
+
+from bot.views.common import Screen
+
+log = logging.getLogger(__name__)
+
+_SEND_NEW_INSTEAD = (
+    "message to edit not found",
+    "message can't be edited",
+    "there is no text in the message to edit",
+    "message_id_invalid",
+)
+
+
+async def send_or_edit(query: CallbackQuery, screen: Screen) -> Message | None:
+    """Show a screen in place of the message whose button was pressed; send a new message when
+    that one is gone or cannot be edited. "Message is not modified" is success."""
+    message = query.message
+    can_edit = (
+        message is not None
+        and not isinstance(message, InaccessibleMessage)
+        and (screen.reply_markup is None or isinstance(screen.reply_markup, InlineKeyboardMarkup))
+    )
+    if can_edit:
+        assert isinstance(message, Message)
+        try:
+            edited = await message.edit_text(**screen.as_kwargs())
+            return edited if isinstance(edited, Message) else message
+        except TelegramBadRequest as exc:
+            text = str(exc).lower()
+            if "message is not modified" in text:
+                return message
+            if not any(reason in text for reason in _SEND_NEW_INSTEAD):
+                raise
+            log.debug("cannot edit message %s, sending a new one", message.message_id)
+    assert query.bot is not None
+    return await query.bot.send_message(chat_id=query.from_user.id, **screen.as_kwargs())
+
+
+async def reply(message: Message, screen: Screen) -> Message:
+    return await message.answer(**screen.as_kwargs())

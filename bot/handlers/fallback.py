@@ -1,0 +1,29 @@
+"""The last router: whatever no section handled gets a short, polite answer and never an error."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import StateFilter
+from aiogram.types import CallbackQuery, Message
+
+from bot.handlers.common import reply
+from bot.views import menu as views
+from bot.views.common import Fmt
+
+router = Router(name="fallback")
+
+
+@router.message(StateFilter(None))
+async def outside_flow(message: Message, f: Fmt) -> None:
+    await reply(message, views.outside_flow_hint(f))
+
+
+@router.message()
+async def in_flow_unexpected(message: Message, f: Fmt) -> None:
+    """A flow's own fallbacks explain each step; this one catches whatever they did not."""
+    await message.answer(views.unsupported_in_flow(f))
+
+
+@router.callback_query()
+async def stale_button(query: CallbackQuery, f: Fmt) -> None:
+    await query.answer(views.stale_button(f), show_alert=True)

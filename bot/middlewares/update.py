@@ -1,0 +1,68 @@
+"""Per-update scope: de-duplication of redelivered updates and tracking of handler tasks in
+flight (aiogram's polling does not wait for them on shutdown; we do, bounded)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import TelegramObject, Update
+
+from bot.db.engine import DuplicateUpdate, update_scope
+from bot.services.clock import Clock
+
+log = logging.getLogger(__name__)
+
+
+class InFlight:
+    """The handler tasks currently running, so shutdown can wait for them."""
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def add(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.add(task)
+
+    def discard(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+
+    def __len__(self) -> int:
+        return len(self._tasks)
+
+    async def wait(self, timeout: float) -> int:
+        """Wait for the tasks in flight, at most `timeout` seconds. Returns how many were left."""
+        me = asyncio.current_task()
+        pending = {t for t in self._tasks if t is not me and not t.done()}
+        if not pending:
+            return 0
+        _done, still = await asyncio.wait(pending, timeout=timeout)
+        return len(still)
+
+
+class UpdateScopeMiddleware(BaseMiddleware):
+    def __init__(self, clock: Clock, in_flight: InFlight) -> None:
+        self.clock = clock
+        self.in_flight = in_flight
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        assert isinstance(event, Update)
+        task = asyncio.current_task()
+        if task is not None:
+            self.in_flight.add(task)
+        try:
+            with update_scope(event.update_id, self.clock.now):
+                return await handler(event, data)
+        except DuplicateUpdate:
+            log.info("update %s was already applied; dropped", event.update_id)
+            return None
+        finally:
+            if task is not None:
+                self.in_flight.discard(task)

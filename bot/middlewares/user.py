@@ -1,0 +1,32 @@
+"""The current user: created on first contact, refreshed when their name changed."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import TelegramObject
+from aiogram.types import User as TgUser
+
+from bot.services.users import Contact, UserService
+
+
+class UserMiddleware(BaseMiddleware):
+    def __init__(self, users: UserService) -> None:
+        self.users = users
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        tg: TgUser | None = data.get("event_from_user")
+        if tg is not None and not tg.is_bot:
+            user, created = await self.users.touch(
+                Contact(tg.id, tg.first_name or "", tg.username, tg.language_code)
+            )
+            data["user"] = user
+            data["user_created"] = created
+        return await handler(event, data)

@@ -1,0 +1,76 @@
+"""Long polling with a graceful shutdown.
+
+On SIGINT/SIGTERM aiogram stops fetching updates, then runs the shutdown hooks, then closes the
+Bot session. Our hook: stop the scheduler and let a running job finish (bounded), wait for the
+handler tasks still in flight (bounded: aiogram's polling does not wait for them), close the
+database. Updates that were fetched but not finished inside the bound are logged.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot, Dispatcher
+
+from bot.app import Services, build_bot, build_dispatcher, build_services, prepare_database, set_commands
+from bot.config import Settings
+from bot.scheduler import Scheduler, Sweeper
+from bot.services import housekeeping
+
+log = logging.getLogger(__name__)
+
+
+def build_sweeper(services: Services) -> Sweeper:
+    sweeper = Sweeper()
+    sweeper.register("prune_update_ids", housekeeping.prune_processed_updates(services.db))
+    sweeper.register("abandoned_flows", housekeeping.sweep_abandoned_flows(services.db))
+    return sweeper
+
+
+class Runtime:
+    """A bot process: dispatcher, bot, scheduler, and what shuts them down in order."""
+
+    def __init__(self, settings: Settings, services: Services, dp: Dispatcher, bot: Bot) -> None:
+        self.settings = settings
+        self.services = services
+        self.dp = dp
+        self.bot = bot
+        self.scheduler = Scheduler(services.clock)
+        self.sweeper = build_sweeper(services)
+        self.scheduler.add_job("sweeper", self.sweeper, settings.sweep_interval)
+        dp.startup.register(self.on_startup)
+        dp.shutdown.register(self.on_shutdown)
+        self.stopped = False
+
+    async def on_startup(self) -> None:
+        await set_commands(self.bot, self.services.i18n, self.settings.default_locale)
+        self.scheduler.start()
+        log.info("started")
+
+    async def on_shutdown(self) -> None:
+        budget = self.settings.shutdown_timeout
+        left_jobs = await self.scheduler.shutdown(budget)
+        left_updates = await self.services.in_flight.wait(budget)
+        if left_jobs or left_updates:
+            log.warning(
+                "shutdown: %d job(s) and %d update(s) still running after %.0fs",
+                left_jobs, left_updates, budget,
+            )
+        await self.services.db.dispose()
+        self.stopped = True
+        log.info("stopped")
+
+    async def run(self, *, handle_signals: bool = True) -> None:
+        await self.dp.start_polling(
+            self.bot,
+            allowed_updates=self.dp.resolve_used_update_types(),
+            tasks_concurrency_limit=self.settings.tasks_concurrency_limit,
+            handle_signals=handle_signals,
+        )
+
+
+def build_runtime(settings: Settings, bot: Bot | None = None, services: Services | None = None) -> Runtime:
+    prepare_database(settings)
+    services = services or build_services(settings)
+    dp = build_dispatcher(settings, services)
+    return Runtime(settings, services, dp, bot or build_bot(settings))

@@ -1,0 +1,106 @@
+"""APScheduler 3 ticks the time-driven jobs. Each job is a plain async function of `now`, so tests
+call it directly with a fake clock; the scheduler only decides when.
+
+Sections register *due transitions* (idempotent service calls such as "expire unpaid orders") with
+`register_due`; the sweeper runs them all on every tick. Later the outbox delivery job joins here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.services.clock import Clock
+
+log = logging.getLogger(__name__)
+
+DueTransition = Callable[[datetime], Awaitable[int]]
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    name: str
+    run: DueTransition
+
+
+class Sweeper:
+    """Runs every registered due transition for a moment in time. One failing transition is logged
+    and does not stop the others."""
+
+    def __init__(self) -> None:
+        self._due: dict[str, Due] = {}
+
+    def register(self, name: str, run: DueTransition) -> None:
+        self._due[name] = Due(name, run)
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._due)
+
+    async def __call__(self, now: datetime) -> dict[str, int]:
+        done: dict[str, int] = {}
+        for due in list(self._due.values()):
+            try:
+                done[due.name] = await due.run(now)
+            except Exception:
+                log.exception("due transition %s failed", due.name)
+                done[due.name] = -1
+        changed = {k: v for k, v in done.items() if v}
+        if changed:
+            log.info("sweeper: %s", changed)
+        return done
+
+
+class Scheduler:
+    """AsyncIOScheduler with coalescing, one instance per job, no misfire limit. Shutdown lets a
+    running job finish (bounded)."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self._scheduler = AsyncIOScheduler(
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+            timezone="UTC",
+        )
+        self._running: set[asyncio.Task[Any]] = set()
+
+    def add_job(self, name: str, job: Callable[[datetime], Awaitable[Any]], seconds: float) -> None:
+        async def tick() -> None:
+            task = asyncio.current_task()
+            assert task is not None
+            self._running.add(task)
+            try:
+                await job(self.clock.now())
+            except Exception:
+                log.exception("job %s failed", name)
+            finally:
+                self._running.discard(task)
+
+        self._scheduler.add_job(tick, "interval", seconds=seconds, id=name, name=name)
+
+    def start(self) -> None:
+        self._scheduler.start()
+
+    def run_soon(self, name: str) -> None:
+        """Run a job at the next opportunity instead of waiting for its interval."""
+        self._scheduler.modify_job(name, next_run_time=datetime.now(UTC))
+
+    async def shutdown(self, timeout: float) -> int:
+        """Stop ticking, wait up to `timeout` seconds for running jobs, then stop the scheduler
+        (APScheduler 3 cancels coroutine jobs still running at its shutdown, so we wait first).
+        Returns how many jobs were still running after the wait."""
+        if not self._scheduler.running:
+            return 0
+        self._scheduler.pause()
+        running = [t for t in self._running if not t.done()]
+        left = 0
+        if running:
+            _done, pending = await asyncio.wait(running, timeout=timeout)
+            left = len(pending)
+        self._scheduler.shutdown(wait=False)
+        return left

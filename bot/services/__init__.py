@@ -1,0 +1,1 @@
+"""The rules. Plain data in, plain data out; nothing here imports aiogram."""

@@ -1,0 +1,81 @@
+"""Users: registration on first contact, profile refresh, reachability."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.db import users as repo
+from bot.db.engine import Database
+from bot.db.users import UserRow
+from bot.services.clock import Clock
+
+SUPPORTED = ("en", "ru")
+
+
+def locale_from_language_code(code: str | None, default: str) -> str:
+    """Telegram's language_code → our locale: ru* is Russian, anything else the default."""
+    if code and code.lower().startswith("ru"):
+        return "ru"
+    return default
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """Who Telegram says is writing: the fields we keep of a Telegram user."""
+
+    id: int
+    first_name: str
+    username: str | None
+    language_code: str | None
+
+
+class UserService:
+    def __init__(self, db: Database, clock: Clock, default_locale: str = "en") -> None:
+        self.db = db
+        self.clock = clock
+        self.default_locale = default_locale
+
+    async def get(self, user_id: int) -> UserRow | None:
+        async with self.db.read() as conn:
+            return await repo.get(conn, user_id)
+
+    async def touch(self, contact: Contact) -> tuple[UserRow, bool]:
+        """The user row for this contact: created on first contact (locale from language_code),
+        name and username refreshed only when they changed, and marked reachable again.
+        Returns (user, created). Reads only, unless something changed."""
+        async with self.db.read() as conn:
+            user = await repo.get(conn, contact.id)
+        if user is not None:
+            changes: dict[str, object] = {}
+            if user.first_name != contact.first_name:
+                changes["first_name"] = contact.first_name
+            if user.username != contact.username:
+                changes["username"] = contact.username
+            if user.unreachable_since is not None:
+                changes["unreachable_since"] = None
+            if not changes:
+                return user, False
+            async with self.db.write() as conn:
+                await repo.set_fields(conn, contact.id, **changes)
+                fresh = await repo.get(conn, contact.id)
+            assert fresh is not None
+            return fresh, False
+        user = UserRow(
+            id=contact.id,
+            first_name=contact.first_name,
+            username=contact.username,
+            locale=locale_from_language_code(contact.language_code, self.default_locale),
+            time_zone="UTC",
+            created_at=self.clock.now(),
+            unreachable_since=None,
+        )
+        async with self.db.write() as conn:
+            existing = await repo.get(conn, contact.id)  # another update may have created it
+            if existing is not None:
+                return existing, False
+            await repo.insert(conn, user)
+        return user, True
+
+    async def mark_unreachable(self, user_id: int) -> None:
+        async with self.db.write() as conn:
+            await repo.set_fields(conn, user_id, unreachable_since=self.clock.now())

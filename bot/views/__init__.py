@@ -1,0 +1,1 @@
+"""Screens: pure functions (data, Fmt) → Screen. They format and never query."""

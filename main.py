@@ -1,0 +1,134 @@
+"""Kabinet command line.
+
+  python main.py            long polling when BOT_TOKEN is set; otherwise the offline console on
+                            an interactive terminal, or exit 2 saying BOT_TOKEN is missing
+  python main.py run        long polling (BOT_TOKEN required)
+  python main.py console    the offline console with demo data (its own database file)
+  python main.py migrate    apply database migrations
+  python main.py demo       seed demo data into the configured database (idempotent)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+
+
+class RedactToken(logging.Filter):
+    def __init__(self, token: str | None) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.token:
+            message = record.getMessage()
+            if self.token in message:
+                record.msg = message.replace(self.token, "<BOT_TOKEN>")
+                record.args = None
+        return True
+
+
+def setup_logging(level: str, token: str | None) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactToken(token))
+    logging.basicConfig(level=level, handlers=[handler], force=True)
+    logging.getLogger("aiogram.event").setLevel(max(logging.WARNING, logging.getLevelName(level)))
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="main.py",
+        description="Kabinet: a marketplace buyer's personal account as a Telegram bot.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.add_parser("run", help="long polling (needs BOT_TOKEN)")
+    console = sub.add_parser("console", help="the offline console with demo data")
+    console.add_argument("--lang", choices=["en", "ru"], help="the demo user's language")
+    console.add_argument("--db", help="the console's database file (default data/console.sqlite3)")
+    sub.add_parser("migrate", help="apply database migrations")
+    demo = sub.add_parser("demo", help="seed demo data into the configured database")
+    demo.add_argument("--lang", choices=["en", "ru"], default="en")
+    return parser.parse_args(argv)
+
+
+def default_console_lang() -> str:
+    lang = os.environ.get("LC_ALL") or os.environ.get("LANG") or ""
+    return "ru" if lang.lower().startswith("ru") else "en"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    from bot.config import SettingsError, load_settings
+
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    setup_logging(settings.log_level, settings.bot_token)
+
+    command = args.command
+    if command is None:
+        if settings.bot_token:
+            command = "run"
+        elif sys.stdin.isatty():
+            command = "console"
+            args.lang, args.db = None, None
+        else:
+            print(
+                "error: BOT_TOKEN is not set (put it in the environment or .env); "
+                "for the offline console run `python main.py console`",
+                file=sys.stderr,
+            )
+            return 2
+
+    if command == "run":
+        if not settings.bot_token:
+            print("error: BOT_TOKEN is not set (put it in the environment or .env)", file=sys.stderr)
+            return 2
+        from bot.runner import build_runtime
+
+        runtime = build_runtime(settings)
+        asyncio.run(runtime.run())
+        return 0
+    if command == "console":
+        from bot.console import Console, console_settings
+
+        locale = args.lang or default_console_lang()
+        console = Console(console_settings(settings, args.db), locale=locale)
+        try:
+            asyncio.run(console.run())
+        except KeyboardInterrupt:
+            pass
+        return 0
+    if command == "migrate":
+        from bot.db.migrate import migrate
+
+        applied = migrate(settings.database_url, settings.sqlite_path)
+        print("migrated" if applied else "already current")
+        return 0
+    if command == "demo":
+        from bot import demo as demo_data
+        from bot.app import build_services, prepare_database
+
+        async def seed() -> None:
+            prepare_database(settings)
+            services = build_services(settings)
+            try:
+                await demo_data.seed(services, locale=args.lang)
+            finally:
+                await services.db.dispose()
+
+        asyncio.run(seed())
+        print(f"demo data is in place for user {demo_data.DEMO_USER_ID}")
+        return 0
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

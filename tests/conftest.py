@@ -1,0 +1,125 @@
+"""Test set-up: a template database migrated once per session and copied per test; the real
+Dispatcher over a fake Telegram session; users as `Player`s (send text, press buttons)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiogram import BaseMiddleware, Bot, Dispatcher
+
+from bot.app import Services, build_bot, build_dispatcher, build_services
+from bot.config import Settings
+from bot.db.migrate import migrate
+from bot.fakebot import FakeSession, Player
+from bot.i18n import compile_catalogs
+from bot.services.clock import FakeClock
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    compile_catalogs()
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    migrate(f"sqlite+aiosqlite:///{path}", path)
+    return path
+
+
+@pytest.fixture
+def db_path(template_db: Path, tmp_path: Path) -> Path:
+    path = tmp_path / "kabinet.sqlite3"
+    shutil.copy(template_db, path)
+    return path
+
+
+@pytest.fixture
+def settings(db_path: Path) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        bot_token=None,
+        database_url=f"sqlite+aiosqlite:///{db_path}",
+        default_locale="en",
+    )
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(datetime(2026, 11, 25, 12, 0, tzinfo=UTC))
+
+
+class ErrorRecorder(BaseMiddleware):
+    """Sits on the errors observer: every call of the error handler is recorded, so a test that
+    did not declare an error fails."""
+
+    def __init__(self) -> None:
+        self.errors: list[BaseException] = []
+
+    async def __call__(self, handler: Any, event: Any, data: dict[str, Any]) -> Any:
+        self.errors.append(event.exception)
+        return await handler(event, data)
+
+
+class App:
+    """One running bot over one database: dispatcher, fake Telegram, and its players."""
+
+    def __init__(self, settings: Settings, clock: FakeClock) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.session = FakeSession(now=clock.now)
+        self.expected_errors = 0
+        self.services: Services
+        self.dp: Dispatcher
+        self.bot: Bot
+        self.errors = ErrorRecorder()
+        self.start()
+
+    def start(self) -> None:
+        self.services = build_services(self.settings, clock=self.clock)
+        self.dp = build_dispatcher(self.settings, self.services)
+        self.errors = ErrorRecorder()
+        self.dp.errors.outer_middleware(self.errors)
+        self.bot = build_bot(self.settings, session=self.session)
+
+    async def restart(self) -> None:
+        """A new process over the same database: new engine, dispatcher and bot; Telegram (the
+        fake session, with the chats' messages) stays."""
+        await self.services.db.dispose()
+        self.start()
+        for player in self.players:
+            player.dp, player.bot = self.dp, self.bot
+
+    players: list[Player]
+
+    def player(self, user_id: int = 1001, *, first_name: str = "Alex", language_code: str | None = "en", **kw: Any) -> Player:
+        p = Player(self.dp, self.bot, self.session, user_id=user_id, first_name=first_name,
+                   language_code=language_code, **kw)
+        self.players.append(p)
+        return p
+
+    async def close(self) -> None:
+        await self.services.db.dispose()
+
+
+@pytest.fixture
+async def app(settings: Settings, clock: FakeClock) -> AsyncIterator[App]:
+    application = App(settings, clock)
+    application.players = []
+    yield application
+    try:
+        unexpected = len(application.errors.errors) - application.expected_errors
+        assert unexpected <= 0, f"the error handler was called: {application.errors.errors!r}"
+    finally:
+        await application.close()
+
+
+@pytest.fixture
+def alex(app: App) -> Player:
+    return app.player(1001, first_name="Alex", language_code="en")
+
+
+@pytest.fixture
+def masha(app: App) -> Player:
+    return app.player(2002, first_name="Маша", language_code="ru-RU")

@@ -1,0 +1,51 @@
+"""Fmt: plural forms, money and dates through Babel in the user's locale."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.i18n import build_i18n
+from bot.services.errors import N_, InvalidInput
+from bot.views.common import Fmt
+
+NBSP, NNBSP = "\u00a0", "\u202f"
+
+
+@pytest.fixture(scope="module")
+def i18n():
+    return build_i18n("en")
+
+
+def test_money_in_both_locales(i18n) -> None:
+    assert Fmt(i18n, "en").money(123456, "USD") == "$1,234.56"
+    assert Fmt(i18n, "ru").money(123456, "USD") == f"1{NBSP}234,56{NBSP}$"
+    assert Fmt(i18n, "ru").money(99900, "RUB") == f"999,00{NBSP}₽"
+    assert Fmt(i18n, "en").money(500, "JPY") == "¥500"  # no minor units
+
+
+def test_dates_in_the_users_zone(i18n) -> None:
+    moment = datetime(2026, 12, 31, 22, 30, tzinfo=UTC)
+    assert Fmt(i18n, "en", "UTC").date(moment) == "Dec 31, 2026"
+    assert Fmt(i18n, "ru", "Europe/Moscow").date(moment) == f"1 янв. 2027{NNBSP}г."
+    assert Fmt(i18n, "ru", "Europe/Moscow").time(moment) == "01:30"
+    assert Fmt(i18n, "en", "Nowhere/Bad").tz_name == "Nowhere/Bad"  # falls back to UTC
+    assert Fmt(i18n, "en", "Nowhere/Bad").time(moment) == f"10:30{NNBSP}PM"
+
+
+def test_timedelta(i18n) -> None:
+    assert Fmt(i18n, "ru").timedelta(timedelta(days=5)) == "5 дней"
+    assert Fmt(i18n, "en").timedelta(timedelta(days=1)) == "1 day"
+
+
+def test_domain_error_is_translated(i18n) -> None:
+    err = InvalidInput(N_("Please type a time zone such as UTC+3 or Europe/Moscow."))
+    assert Fmt(i18n, "ru").error(err) == "Введите часовой пояс, например UTC+3 или Europe/Moscow."
+    assert Fmt(i18n, "en").error(InvalidInput()) == "That doesn't look right. Please try again."
+
+
+def test_russian_catalog_has_three_plural_forms(i18n) -> None:
+    translations = i18n.locales["ru"]
+    # the plural rule from the catalog header: 1 → 0, 2 → 1, 5 → 2, 11 → 2, 21 → 0, 22 → 1
+    assert [translations.plural(n) for n in (1, 2, 5, 11, 21, 22, 25)] == [0, 1, 2, 2, 0, 1, 2]

@@ -1,0 +1,131 @@
+"""The database layer: BEGIN IMMEDIATE for writes, nesting, FSM storage keyed by the whole key."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from aiogram.fsm.storage.base import StorageKey
+
+from bot.db.engine import Database, DuplicateUpdate, update_scope
+from bot.db.fsm import SqlStorage
+from bot.services.clock import FakeClock
+from bot.services.housekeeping import last_update_id, prune_processed_updates, sweep_abandoned_flows
+
+
+@pytest.fixture
+async def db(settings):
+    database = Database(settings.database_url)
+    yield database
+    await database.dispose()
+
+
+async def test_pragmas(db: Database) -> None:
+    async with db.read() as conn:
+        assert (await conn.exec_driver_sql("PRAGMA journal_mode")).scalar() == "wal"
+        assert (await conn.exec_driver_sql("PRAGMA foreign_keys")).scalar() == 1
+        assert (await conn.exec_driver_sql("PRAGMA busy_timeout")).scalar() == 5000
+        assert (await conn.exec_driver_sql("PRAGMA synchronous")).scalar() == 1  # NORMAL
+
+
+async def test_write_takes_the_write_lock_at_begin(db: Database, db_path) -> None:
+    """BEGIN IMMEDIATE: while our unit of work is open, another connection cannot start writing,
+    even before we have written anything."""
+    async with db.write() as conn:
+        await conn.exec_driver_sql("SELECT 1")
+        other = sqlite3.connect(db_path, timeout=0, isolation_level=None)
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            other.execute("BEGIN IMMEDIATE")
+        other.close()
+
+
+async def test_nested_write_joins_the_outer_one(db: Database) -> None:
+    async with db.write() as outer, db.write() as inner:
+        assert inner is outer
+
+
+async def test_concurrent_writers_are_serialised(db: Database) -> None:
+    from sqlalchemy import text
+
+    async with db.write() as conn:
+        await conn.execute(text("CREATE TABLE counter (n INTEGER)"))
+        await conn.execute(text("INSERT INTO counter VALUES (0)"))
+
+    async def bump() -> None:
+        async with db.write() as conn:
+            n = (await conn.execute(text("SELECT n FROM counter"))).scalar()
+            await asyncio.sleep(0)
+            await conn.execute(text("UPDATE counter SET n = :n"), {"n": n + 1})
+
+    await asyncio.gather(*(bump() for _ in range(20)))
+    async with db.read() as conn:
+        assert (await conn.execute(text("SELECT n FROM counter"))).scalar() == 20
+
+
+async def test_update_id_recorded_once_per_update(db: Database) -> None:
+    clock = FakeClock()
+    with update_scope(7, clock.now):
+        async with db.write():
+            pass
+        async with db.write():  # the same update writing again is fine
+            pass
+    with update_scope(7, clock.now), pytest.raises(DuplicateUpdate):
+        async with db.write():
+            pass
+    assert await last_update_id(db) == 7
+
+
+async def test_rolled_back_update_is_not_recorded(db: Database) -> None:
+    clock = FakeClock()
+    with update_scope(8, clock.now):
+        with pytest.raises(RuntimeError):
+            async with db.write():
+                raise RuntimeError
+        async with db.write():  # the retry of the same update is allowed: nothing was applied
+            pass
+
+
+def _key(user: int, **kw) -> StorageKey:
+    return StorageKey(bot_id=1, chat_id=user, user_id=user, **kw)
+
+
+async def test_fsm_storage_roundtrip_and_key_parts(db: Database) -> None:
+    clock = FakeClock()
+    storage = SqlStorage(db, clock.now)
+    await storage.set_state(_key(1), "Flow:step")
+    await storage.set_data(_key(1), {"name": "Иван", "n": 3, "list": [1, 2]})
+    assert await storage.get_state(_key(1)) == "Flow:step"
+    assert await storage.get_data(_key(1)) == {"name": "Иван", "n": 3, "list": [1, 2]}
+    assert await storage.get_state(_key(1, thread_id=5)) is None
+    assert await storage.get_data(_key(1, destiny="other")) == {}
+    assert await storage.get_state(_key(2)) is None
+    await storage.update_data(_key(1), {"n": 4})
+    assert (await storage.get_data(_key(1)))["n"] == 4
+    await storage.set_state(_key(1), None)
+    await storage.set_data(_key(1), {})
+    async with db.read() as conn:
+        assert (await conn.exec_driver_sql("SELECT count(*) FROM fsm_states")).scalar() == 0
+
+
+async def test_fsm_data_must_be_json(db: Database) -> None:
+    storage = SqlStorage(db, FakeClock().now)
+    with pytest.raises(TypeError):
+        await storage.set_data(_key(1), {"when": datetime.now(UTC)})
+
+
+async def test_sweeps(db: Database) -> None:
+    clock = FakeClock()
+    storage = SqlStorage(db, clock.now)
+    await storage.set_state(_key(1), "Old:step")
+    clock.advance(days=40)
+    await storage.set_state(_key(2), "New:step")
+    assert await sweep_abandoned_flows(db)(clock.now()) == 1
+    assert await storage.get_state(_key(2)) == "New:step"
+    for update_id in (1, 2, 3):
+        with update_scope(update_id, lambda: clock.now() - timedelta(days=10)):
+            async with db.write():
+                pass
+    assert await prune_processed_updates(db)(clock.now()) == 2
+    assert await last_update_id(db) == 3  # the newest id is kept

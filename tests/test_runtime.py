@@ -1,0 +1,101 @@
+"""Polling and shutdown: a handler in flight and a running job finish before the database closes."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+from aiogram import F
+from aiogram.methods import GetUpdates, SetMyCommands
+from aiogram.types import Chat, Message, Update
+from aiogram.types import User as TgUser
+
+from bot.app import build_bot
+from bot.config import Settings
+from bot.fakebot import FakeSession
+from bot.runner import build_runtime
+from bot.scheduler import Scheduler
+from bot.services.clock import FakeClock
+
+
+async def test_shutdown_waits_for_the_handler_in_flight(settings: Settings, clock: FakeClock) -> None:
+    session = FakeSession(now=clock.now)
+    runtime = build_runtime(settings, bot=build_bot(settings, session=session))
+    started, release = asyncio.Event(), asyncio.Event()
+    order: list[str] = []
+
+    async def slow(message: Message) -> None:
+        started.set()
+        await release.wait()
+        await message.answer("done")
+        order.append("handler finished")
+
+    runtime.dp.message.register(slow, F.text == "slow")
+    original_dispose = runtime.services.db.dispose
+
+    async def dispose() -> None:
+        order.append("database closed")
+        await original_dispose()
+
+    runtime.services.db.dispose = dispose  # type: ignore[method-assign]
+    user = TgUser(id=42, is_bot=False, first_name="P", language_code="en")
+    session.push_updates(Update(update_id=1, message=Message(
+        message_id=1, date=datetime(2026, 11, 25), chat=Chat(id=42, type="private"),
+        from_user=user, text="slow")))
+    polling = asyncio.create_task(runtime.run(handle_signals=False))
+    await asyncio.wait_for(started.wait(), 10)
+    stopping = asyncio.create_task(runtime.dp.stop_polling())
+    await asyncio.sleep(0)  # let the stop begin while the handler is still blocked
+    assert not runtime.stopped
+    release.set()
+    await asyncio.wait_for(stopping, 10)
+    await asyncio.wait_for(polling, 10)
+    assert order == ["handler finished", "database closed"]
+    assert runtime.stopped
+    # polling asked only for the update types the dispatcher uses
+    allowed = session.calls_of(GetUpdates)[0].allowed_updates
+    assert set(allowed) == {"message", "callback_query", "my_chat_member"}
+    # commands registered per language and for the default scope
+    langs = sorted(str(c.language_code) for c in session.calls_of(SetMyCommands))
+    assert langs == ["None", "en", "ru"]
+    ru = next(c for c in session.calls_of(SetMyCommands) if c.language_code == "ru")
+    assert (ru.commands[0].command, ru.commands[0].description) == ("start", "Начать и открыть меню")
+
+
+async def test_scheduler_shutdown_lets_a_running_job_finish(clock: FakeClock) -> None:
+    scheduler = Scheduler(clock)
+    started, release = asyncio.Event(), asyncio.Event()
+    seen: list[datetime] = []
+
+    async def job(now: datetime) -> None:
+        started.set()
+        await release.wait()
+        seen.append(now)
+
+    scheduler.add_job("slow", job, seconds=3600)
+    scheduler.start()
+    scheduler.run_soon("slow")
+    await asyncio.wait_for(started.wait(), 10)
+    stopping = asyncio.create_task(scheduler.shutdown(timeout=10))
+    await asyncio.sleep(0)
+    assert not stopping.done()
+    release.set()
+    assert await stopping == 0
+    assert seen == [clock.now()]  # the job got the injected clock's time
+
+
+async def test_scheduler_shutdown_is_bounded(clock: FakeClock) -> None:
+    scheduler = Scheduler(clock)
+    started = asyncio.Event()
+
+    async def stuck(now: datetime) -> None:
+        started.set()
+        await asyncio.Event().wait()
+
+    scheduler.add_job("stuck", stuck, seconds=3600)
+    scheduler.start()
+    scheduler.run_soon("stuck")
+    await asyncio.wait_for(started.wait(), 10)
+    assert await scheduler.shutdown(timeout=0.01) == 1
+    for task in list(scheduler._running):
+        task.cancel()
