@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, MetaData, String, Table, Text
 
 from bot.db.types import UTCDateTime
 
@@ -44,4 +44,31 @@ processed_updates = Table(
 )
 Index("ix_processed_updates_created_at", processed_updates.c.created_at)
 
-__all__ = ["fsm_states", "metadata", "processed_updates", "users"]
+
+
+# Every push is a row, written in the same transaction as the change that causes it. Delivery
+# (the reminders section) claims due rows with a lease and marks them sent.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(48), nullable=False),
+    Column("payload", Text, nullable=False, server_default="{}"),  # JSON: what the view needs
+    Column("dedupe_key", String(160), nullable=False, unique=True),
+    Column("due_at", UTCDateTime, nullable=False),
+    # pending → sending → sent | failed | dropped
+    Column("state", String(16), nullable=False, server_default="pending"),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("lease_until", UTCDateTime),
+    Column("last_error", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime),
+)
+# Only pending/sending rows are scanned by delivery: a partial index keeps the scan off the sent
+# history (DESIGN.md §3: an index on due_at alone walks it all).
+Index(
+    "ix_outbox_due", outbox.c.due_at, outbox.c.id,
+    sqlite_where=outbox.c.state.in_(("pending", "sending")),
+)
+Index("ix_outbox_user", outbox.c.user_id, outbox.c.created_at)
