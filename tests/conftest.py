@@ -3,6 +3,7 @@ Dispatcher over a fake Telegram session; users as `Player`s (send text, press bu
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -11,6 +12,7 @@ from typing import Any
 
 import pytest
 from aiogram import BaseMiddleware, Bot, Dispatcher
+from hypothesis import settings as hypothesis_settings
 
 from bot.app import Services, build_bot, build_dispatcher, build_services
 from bot.config import Settings
@@ -18,6 +20,11 @@ from bot.db.migrate import migrate
 from bot.fakebot import FakeSession, Player
 from bot.i18n import compile_catalogs
 from bot.services.clock import FakeClock
+
+# Property tests: modest and reproducible by default (CI); `HYPOTHESIS_PROFILE=long` for a long run.
+hypothesis_settings.register_profile("ci", max_examples=20, derandomize=True)
+hypothesis_settings.register_profile("long", max_examples=500, derandomize=False)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(scope="session")
