@@ -16,10 +16,11 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import aiosqlite
 from sqlalchemy import event, insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -37,6 +38,8 @@ class _UpdateScope:
     update_id: int
     now: Callable[[], datetime]
     recorded: bool = False
+    # per-update read cache (e.g. the FSM row, read by aiogram's middleware and again by handlers)
+    cache: dict[Any, Any] = field(default_factory=dict)
 
 
 _write_conn: ContextVar[AsyncConnection | None] = ContextVar("kabinet_write_conn", default=None)
@@ -66,6 +69,9 @@ class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
         memory = url.rstrip("/").endswith(":memory:") or url.endswith(":///")
+        self._hot_path: str | None = None if memory else url.split(":///", 1)[1]
+        self._hot: aiosqlite.Connection | None = None
+        self._hot_opening = asyncio.Lock()
         pool_kw: dict[str, Any] = (
             {"poolclass": StaticPool} if memory else {"pool_size": 1, "max_overflow": 0}
         )
@@ -120,10 +126,40 @@ class Database:
     def current_write() -> AsyncConnection | None:
         return _write_conn.get()
 
+    # -- hot reads -----------------------------------------------------------------------
+    # One indexed read through SQLAlchemy costs ~0.5 ms here, through the aiosqlite driver
+    # ~0.06 ms (bench/). The reads on every update (the user row, the FSM row) take this path: a
+    # dedicated autocommit driver connection, or the open unit of work so writes are seen.
+    async def fetch_one(self, sql: str, params: tuple[Any, ...]) -> Any:
+        current = _write_conn.get()
+        if current is not None or self._hot_path is None:
+            async with self.read() as conn:
+                return (await conn.exec_driver_sql(sql, params)).first()
+        hot = self._hot or await self._open_hot()
+        rows = await hot.execute_fetchall(sql, params)
+        return rows[0] if rows else None
+
+    async def _open_hot(self) -> aiosqlite.Connection:
+        async with self._hot_opening:
+            if self._hot is None:
+                assert self._hot_path is not None
+                conn = await aiosqlite.connect(self._hot_path, isolation_level=None)
+                await conn.execute("PRAGMA busy_timeout=5000")
+                await conn.execute("PRAGMA query_only=ON")
+                self._hot = conn
+            return self._hot
+
     async def dispose(self) -> None:
+        if self._hot is not None:
+            hot, self._hot = self._hot, None
+            await hot.close()
         await self.writer.dispose()
         if self.reader is not self.writer:
             await self.reader.dispose()
+
+
+def current_scope() -> _UpdateScope | None:
+    return _update_scope.get()
 
 
 @contextmanager

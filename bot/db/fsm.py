@@ -16,10 +16,10 @@ from typing import Any
 from aiogram.exceptions import DataNotDictLikeError
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
-from sqlalchemy import and_, delete, select
+from sqlalchemy import and_, delete
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from bot.db.engine import Database
+from bot.db.engine import Database, current_scope
 from bot.db.tables import fsm_states as t
 
 
@@ -34,15 +34,40 @@ def _where(key: StorageKey) -> Any:
     )
 
 
+_SELECT = (
+    "SELECT state, data FROM fsm_states WHERE bot_id = ? AND chat_id = ? AND user_id = ? "
+    "AND thread_id = ? AND business_connection_id = ? AND destiny = ?"
+)
+
+
+def _params(key: StorageKey) -> tuple[Any, ...]:
+    return (key.bot_id, key.chat_id, key.user_id, key.thread_id or 0,
+            key.business_connection_id or "", key.destiny)
+
+
 class SqlStorage(BaseStorage):
     def __init__(self, db: Database, now: Callable[[], datetime]) -> None:
         self.db = db
         self.now = now
 
-    async def _row(self, key: StorageKey) -> Any:
-        async with self.db.read() as conn:
-            result = await conn.execute(select(t.c.state, t.c.data).where(_where(key)))
-            return result.first()
+    async def _row(self, key: StorageKey) -> tuple[str | None, str] | None:
+        """(state, data JSON) or None; cached for the rest of the update (aiogram's middleware
+        reads the state on every update and handlers read it again)."""
+        scope = current_scope()
+        cache_key = ("fsm", key)
+        if scope is not None and cache_key in scope.cache:
+            return scope.cache[cache_key]
+        row = await self.db.fetch_one(_SELECT, _params(key))
+        value = (row[0], row[1]) if row else None
+        if scope is not None:
+            scope.cache[cache_key] = value
+        return value
+
+    @staticmethod
+    def _forget(key: StorageKey) -> None:
+        scope = current_scope()
+        if scope is not None:
+            scope.cache.pop(("fsm", key), None)
 
     async def _upsert(self, key: StorageKey, **values: Any) -> None:
         row = {
@@ -63,6 +88,7 @@ class SqlStorage(BaseStorage):
             ],
             set_={k: stmt.excluded[k] for k in ("updated_at", *values)},
         )
+        self._forget(key)
         async with self.db.write() as conn:
             await conn.execute(stmt)
             # a row with neither state nor data carries nothing: drop it
@@ -76,7 +102,7 @@ class SqlStorage(BaseStorage):
 
     async def get_state(self, key: StorageKey) -> str | None:
         row = await self._row(key)
-        return row.state if row else None
+        return row[0] if row else None
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         if not isinstance(data, dict):
@@ -86,7 +112,7 @@ class SqlStorage(BaseStorage):
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         row = await self._row(key)
-        return json.loads(row.data) if row else {}
+        return json.loads(row[1]) if row else {}
 
     async def close(self) -> None:  # the Database is closed by its owner
         return None

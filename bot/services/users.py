@@ -43,8 +43,7 @@ class UserService:
         """The user row for this contact: created on first contact (locale from language_code),
         name and username refreshed only when they changed, and marked reachable again.
         Returns (user, created). Reads only, unless something changed."""
-        async with self.db.read() as conn:
-            user = await repo.get(conn, contact.id)
+        user = await repo.get_hot(self.db, contact.id)
         if user is not None:
             changes: dict[str, object] = {}
             if user.first_name != contact.first_name:
