@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run console test lint catalogs catalogs-check bench clean
+.PHONY: run console test lint catalogs catalogs-check bench bench-smoke clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,3 +37,9 @@ test: $(STAMP) compile catalogs-check
 
 clean:
 	rm -rf $(VENV) data/console.sqlite3*
+
+bench: $(STAMP) compile
+	$(BIN)/python -m bench.run --save
+
+bench-smoke: $(STAMP) compile
+	$(BIN)/python -m bench.run --users 1000 --scale 0.01 --updates 200 --db data/bench-smoke.sqlite3

@@ -129,3 +129,11 @@ async def test_sweeps(db: Database) -> None:
                 pass
     assert await prune_processed_updates(db)(clock.now()) == 2
     assert await last_update_id(db) == 3  # the newest id is kept
+
+
+def test_fast_head_revision_matches_alembic() -> None:
+    from alembic.script import ScriptDirectory
+
+    from bot.db.migrate import MIGRATIONS_DIR, head_revision
+
+    assert head_revision() == ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()

@@ -1,0 +1,71 @@
+"""Benchmarks: `python -m bench.run [--users N] [--scale X] [--updates N] [--save]`.
+
+Builds the dataset (100k users and each landed section's tables at full size by default), then
+runs every benchmark and prints one table each, with ratios to a baseline measured in the same
+run. `--save` writes the tables to bench/results/<date>.md. Not tests: nothing here asserts.
+A smoke run (`--users 1000 --scale 0.01 --updates 200`) keeps them working in CI."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import os
+import platform
+import time
+from pathlib import Path
+
+from bench import dataset, startup, updates
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def machine() -> str:
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cores, {cpu}"
+
+
+def main(argv: list[str] | None = None) -> str:
+    parser = argparse.ArgumentParser(prog="python -m bench.run")
+    parser.add_argument("--users", type=int, default=100_000)
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--updates", type=int, default=3000, help="samples per update type")
+    parser.add_argument("--db", default="data/bench.sqlite3")
+    parser.add_argument("--reuse", action="store_true", help="reuse an existing dataset file")
+    parser.add_argument("--save", action="store_true")
+    args = parser.parse_args(argv)
+
+    db = Path(args.db)
+    db.parent.mkdir(parents=True, exist_ok=True)
+    out = [f"# Kabinet benchmarks, {dt.date.today().isoformat()}", "", f"Machine: {machine()}", ""]
+    if not (args.reuse and db.exists()):
+        print(f"building the dataset: {args.users:,} users, scale {args.scale} …")
+        started = time.perf_counter()
+        stats = dataset.build(db, users=args.users, scale=args.scale)
+        out += ["## Dataset", "", "| table | rows |", "| --- | ---: |"]
+        out += [f"| {k} | {int(v):,} |" for k, v in stats.items() if k != "file_mb"]
+        out += [f"| file | {stats['file_mb']:.0f} MB, built in {time.perf_counter() - started:.0f} s |", ""]
+    print("update handling …")
+    out += ["## Update handling (p99 goal: ≤ 5× the bare floor)", "",
+            updates.table(asyncio.run(updates.run(db, args.updates))), ""]
+    print("memory and start-up …")
+    out += ["## Memory and start-up", "", startup.table(startup.run(db, dataset.FIRST_USER_ID + 1)), ""]
+    report = "\n".join(out)
+    print(report)
+    if args.save:
+        RESULTS.mkdir(exist_ok=True)
+        path = RESULTS / f"{dt.date.today().isoformat()}.md"
+        path.write_text(report + "\n")
+        print(f"saved to {path}")
+    return report
+
+
+if __name__ == "__main__":
+    main()
