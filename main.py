@@ -38,6 +38,7 @@ def setup_logging(level: str, token: str | None) -> None:
     logging.basicConfig(level=level, handlers=[handler], force=True)
     logging.getLogger("aiogram.event").setLevel(max(logging.WARNING, logging.getLevelName(level)))
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -98,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if command == "console":
         from bot.console import Console, console_settings
+
+        # the console's screen is the conversation: only warnings and errors go to the log
+        logging.getLogger().setLevel(max(logging.WARNING, logging.getLevelName(settings.log_level)))
 
         locale = args.lang or default_console_lang()
         console = Console(console_settings(settings, args.db), locale=locale)
