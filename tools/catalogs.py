@@ -31,7 +31,7 @@ def _pybabel(*args: str) -> None:
 def extract(target: Path) -> None:
     _pybabel(
         "extract", "-F", str(LOCALES / "babel.cfg"), *KEYWORDS, "--no-location", "--sort-output",
-        "--omit-header", "-o", str(target), str(ROOT / "bot"), str(ROOT / "main.py"),
+        "--omit-header", "-w", "100", "-o", str(target), str(ROOT / "bot"), str(ROOT / "main.py"),
     )
 
 
@@ -54,7 +54,7 @@ def update() -> None:
         po = po_path(lang)
         if po.exists():
             _pybabel("update", "-i", str(POT), "-d", str(LOCALES), "-l", lang, "--no-fuzzy-matching",
-                     "--ignore-obsolete")
+                     "--ignore-obsolete", "-w", "100")
         else:
             _pybabel("init", "-i", str(POT), "-d", str(LOCALES), "-l", lang)
     fill_english()
