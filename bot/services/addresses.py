@@ -265,7 +265,7 @@ def match_country(text: str) -> CountryMatch:
         }
         if found:
             return CountryMatch(tuple(sorted(found))[: MAX_COUNTRY_CHOICES * 2], True)
-    close = difflib.get_close_matches(query, list(names), n=MAX_COUNTRY_CHOICES, cutoff=0.75)
+    close = difflib.get_close_matches(query, list(names), n=MAX_COUNTRY_CHOICES, cutoff=0.8)
     suggested: list[str] = []
     for name in close:
         for code in sorted(names[name]):
