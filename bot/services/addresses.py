@@ -94,7 +94,7 @@ class AddressInputError(InvalidInput):
 EMPTY = N_("This can't be empty.")
 TOO_LONG = N_("That's too long.")  # the view says how long it may be (with plural forms)
 NO_LETTERS = N_("Please use letters or digits: emoji and symbols alone are not an address.")
-ANGLE_BRACKETS = N_("Please leave out the “<” and “>” characters.")
+ANGLE_BRACKETS = N_("Please leave out the “&lt;” and “&gt;” characters.")  # HTML: shown in messages
 NAME_NEEDS_LETTERS = N_("Please type the recipient's name in letters.")
 NAME_CHARACTERS = N_("A name may contain only letters, spaces, hyphens and apostrophes.")
 NAME_TOO_SHORT = N_("The name is too short.")
