@@ -30,6 +30,7 @@ from bot.fakebot import FakeSession, Player
 from bot.services.housekeeping import last_update_id
 
 CONSOLE_DB = DATA_DIR / "console.sqlite3"
+DEMO_PHONE = "79161234567"  # shared by a "request_contact" button, as Telegram sends it: no "+"
 
 
 class Style:
@@ -71,6 +72,7 @@ class Console:
         self.session = FakeSession()
         self.buttons: list[str] = []  # callback data of the numbered buttons on screen
         self.reply_buttons: list[str] = []
+        self.contact_buttons: set[str] = set()  # reply buttons with request_contact
         self._seen = 0
 
     def print(self, text: str = "") -> None:
@@ -98,7 +100,10 @@ class Console:
                         self.print("  ".join(cells))
                 elif isinstance(markup, ReplyKeyboardMarkup):
                     reply_labels = [b.text for row in markup.keyboard for b in row]
+                    self.contact_buttons = {b.text for row in markup.keyboard for b in row if b.request_contact}
                     self.print(self.style.dim("keyboard: ") + " | ".join(reply_labels))
+                    if self.contact_buttons:
+                        self.print(self.style.dim("(type the button's text to share the demo phone number)"))
             elif isinstance(call, AnswerCallbackQuery) and call.text:
                 self.print(self.style.accent("» ") + call.text)
             elif isinstance(call, DeleteMessage):
@@ -141,6 +146,8 @@ class Console:
                         await player.press_data(self.buttons[index])
                     else:
                         self.print(self.style.dim(f"There is no button {line}."))
+                elif line in self.contact_buttons:
+                    await player.send_contact(DEMO_PHONE)  # what Telegram sends for request_contact
                 else:
                     await player.send(line)
                 self.show_new()

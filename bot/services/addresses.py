@@ -732,8 +732,8 @@ def address_lines(address: AddressDraft | AddressRow, locale: str) -> list[str]:
     region = region_text(draft.country, draft.region, locale)
     known = rules.region(draft.region)
     same = {fold(draft.region), fold(region)} | ({fold(known.name), fold(known.latin)} if known else set())
-    if region and fold(draft.city) in same:
-        region = ""  # a city that is a region of its own: not "Москва, Москва"
+    if region and not (known and known.is_code) and fold(draft.city) in same:
+        region = ""  # a city that is a region of its own: not "Москва, Москва" (but "New York, NY")
     postal = draft.postal_code.upper() if rules.upper_postal else draft.postal_code
     values = {
         "%N": draft.recipient, "%O": "", "%A": street, "%C": draft.city, "%S": region,

@@ -278,6 +278,8 @@ def test_layout_follows_the_country_without_upper_casing() -> None:
     london = AddressDraft(country="GB", recipient="Sherlock Holmes", phone="+447400123456",
                           city="london", street="221B Baker Street", postal_code="nw1 6xe")
     assert a.address_lines(london, "en") == ["Sherlock Holmes", "221B Baker Street", "london", "NW1 6XE"]
+    new_york = replace(CALIFORNIA, region="NY", city="New York", postal_code="10118")
+    assert a.address_lines(new_york, "ru")[-1] == "New York, NY 10118"
     assert a.one_line(MOSCOW, "ru") == "Москва, ул. Тверская, д. 7"
 
 
