@@ -534,6 +534,27 @@ async def test_a_stale_button_of_an_earlier_question(app: App, alex: Player) -> 
     assert alex.alerts()[-1] == "This button is no longer active."
     await alex.send("+7 916 123 45 67")  # the form goes on
     assert "step 4 of 8" in alex.last_text
+    for forged in ("adf:r:RU:999", "adf:r:US:1", "adf:s:region:0"):  # no such region; required here
+        await alex.press_data(forged)
+        assert alex.alerts()[-1] == "This button is no longer active."
+    assert "step 4 of 8" in alex.last_text
+
+
+async def test_region_pages(app: App, alex: Player) -> None:
+    await open_section(alex, "en")
+    await alex.press("➕ Add an address")
+    await alex.press("🇺🇸 United States")
+    await alex.send("John Smith")
+    await alex.send("+1 617 555 0123")
+    assert "Page 1 of 8" in alex.last_text and "California" not in str(alex.buttons())
+    await alex.press("2 ›")
+    assert "Page 2 of 8" in alex.last_text
+    await alex.press("‹ 1")
+    await alex.press("2 ›")
+    await alex.press("California")
+    assert "step 5 of 8" in alex.last_text
+    await alex.press("‹ Back")
+    assert "Now: <b>California</b>" in alex.last_text
 
 
 async def test_the_section_is_in_the_main_menu(app: App, masha: Player) -> None:

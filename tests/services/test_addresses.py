@@ -8,6 +8,8 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy.exc
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bot import demo
 from bot.db import addresses as repo
@@ -409,3 +411,32 @@ async def test_demo_user_has_two_addresses_idempotently(app: App) -> None:
     await demo.seed(app.services, user_id=77)
     book = await app.services.addresses.list(77)
     assert [(x.country, x.is_default) for x in book] == [("RU", True), ("US", False)]
+
+
+# --- any text at all ----------------------------------------------------------------------------
+
+FIELD_CHECKS = [
+    (lambda text: a.clean_recipient(text), a.RECIPIENT_MAX),
+    (lambda text: a.parse_phone(text, "RU"), a.PHONE_MAX),
+    (lambda text: a.clean_region("KZ", text), a.REGION_MAX),
+    (lambda text: a.clean_city("US", text), a.CITY_MAX),
+    (lambda text: a.clean_street(text), a.STREET_MAX),
+    (lambda text: a.clean_apartment(text), a.APARTMENT_MAX),
+    (lambda text: a.clean_postal("US", "CA", text), a.POSTAL_MAX),
+]
+
+
+@settings(max_examples=150, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(max_size=200))
+def test_any_text_is_either_a_clean_value_or_an_explained_refusal(text: str) -> None:
+    a.match_country(text)
+    a.match_region("RU", text)
+    for check, limit in FIELD_CHECKS:
+        try:
+            value = check(text)
+        except AddressInputError as exc:
+            assert exc.msgid
+            continue
+        assert len(value) <= max(limit, 16)
+        assert "<" not in value and ">" not in value and "\n" not in value
+        assert value == value.strip()
