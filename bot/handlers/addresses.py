@@ -53,9 +53,8 @@ async def _list_screen(user: UserRow, addresses: AddressService, f: Fmt, note: s
 
 async def _gone(query: CallbackQuery, user: UserRow, addresses: AddressService, f: Fmt) -> None:
     """A stale or forged address id: say so, and show the user's own list."""
-    text = views.input_error(AddressNotFound(), f).removeprefix("⚠️ ")
     await send_or_edit(query, await _list_screen(user, addresses, f))
-    await query.answer(text, show_alert=True)
+    await query.answer(f.error(AddressNotFound()), show_alert=True)
 
 
 @router.callback_query(MenuCb.filter(F.section == "addresses"))

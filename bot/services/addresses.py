@@ -305,6 +305,11 @@ class Region:
         return self.key.isascii() and self.key.isupper() and len(self.key) <= 3
 
 
+def labels(regions: Iterable[Region], locale: str) -> list[tuple[str, str]]:
+    """(key, label) sorted by label in the user's language."""
+    return sorted(((r.key, r.label(locale)) for r in regions), key=lambda kv: fold(kv[1]))
+
+
 @dataclass(frozen=True, slots=True)
 class CountryRules:
     code: str
@@ -893,8 +898,3 @@ async def seed_demo(services: Services, user_id: int) -> None:
 
 
 register_seeder(50, seed_demo)
-
-
-def labels(regions: Iterable[Region], locale: str) -> list[tuple[str, str]]:
-    """(key, label) sorted by label in the user's language."""
-    return sorted(((r.key, r.label(locale)) for r in regions), key=lambda kv: fold(kv[1]))

@@ -412,6 +412,23 @@ async def test_changing_the_country_rechecks_the_other_answers(app: App, alex: P
     assert (address.country, address.region, address.city, address.postal_code) == ("KZ", "", "Алматы", "050012")
 
 
+async def test_an_address_deleted_while_it_is_edited(app: App, alex: Player) -> None:
+    (address,) = await seed(app, alex, MOSCOW)
+    await open_section(alex, "en")
+    await alex.press("1. ⭐")
+    await alex.press("✏️ Edit")
+    for _ in range(8):
+        await alex.press("✅ Keep")
+    summary, save = alex.find_button("✅ Save")
+    await alex.press_data(f"adr:y:{address.id}")  # deleted from an older message meanwhile
+    await alex.press_data(save, summary)
+    assert alex.alerts()[-1] == "This address is no longer available."
+    assert "You have no saved addresses yet" in alex.last_text
+    assert await saved(app, alex) == []
+    await alex.send("hello")  # the form is closed
+    assert "I answer buttons and commands" in alex.last_text
+
+
 async def test_the_warning_about_undelivered_orders(app: App, alex: Player) -> None:
     (address,) = await seed(app, alex, MOSCOW)
 
