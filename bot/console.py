@@ -127,7 +127,7 @@ class Console:
                         language_code=self.locale, username="demo_buyer", strict=False)
         self.print(self.style.bold("Kabinet — offline console"))
         self.print(self.style.dim(
-            "Type a message, a button's number to press it, or /quit to leave. "
+            "Type a message, a button's number to press it (=12 sends the text 12), or /quit to leave. "
             f"Demo data lives in {self.settings.sqlite_path}."
         ))
         try:
@@ -140,12 +140,10 @@ class Console:
                 line = line.strip()
                 if not line:
                     continue
-                if line.isdigit() and self.buttons:
-                    index = int(line) - 1
-                    if 0 <= index < len(self.buttons):
-                        await player.press_data(self.buttons[index])
-                    else:
-                        self.print(self.style.dim(f"There is no button {line}."))
+                if line.isdigit() and self.buttons and 0 < int(line) <= len(self.buttons):
+                    await player.press_data(self.buttons[int(line) - 1])
+                elif line.startswith("=") and len(line) > 1:
+                    await player.send(line[1:])  # "=12": the text 12, not button 12
                 elif line in self.contact_buttons:
                     await player.send_contact(DEMO_PHONE)  # what Telegram sends for request_contact
                 else:
