@@ -440,3 +440,19 @@ def test_any_text_is_either_a_clean_value_or_an_explained_refusal(text: str) -> 
         assert len(value) <= max(limit, 16)
         assert "<" not in value and ">" not in value and "\n" not in value
         assert value == value.strip()
+
+
+def test_the_migration_matches_the_table(template_db) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy import create_engine
+
+    from bot.db.tables import metadata
+
+    engine = create_engine(f"sqlite:///{template_db}")
+    try:
+        with engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    finally:
+        engine.dispose()
+    assert [d for d in diff if "addresses" in repr(d)] == []
