@@ -575,7 +575,7 @@ def postal_example(country: str, region: str = "") -> str:
         if fits(example):
             return example
     template = examples[0] if examples else ""
-    if template.isdigit():
+    if template[:3].isdigit():
         for width in (1, 2, 3):
             for n in range(10**width):
                 candidate = f"{n:0{width}d}" + template[width:]

@@ -456,3 +456,23 @@ def test_the_migration_matches_the_table(template_db) -> None:
     finally:
         engine.dispose()
     assert [d for d in diff if "addresses" in repr(d)] == []
+
+
+def test_the_examples_shown_for_every_country_are_accepted() -> None:
+    """What the form shows as examples (phone, region, postal code) passes its own checks, for every
+    country one can choose."""
+    for country in sorted(a.countries()):
+        rules = a.country_rules(country)
+        region = rules.regions[0].key if rules.regions else ("Region" if rules.region_required else "")
+        draft = AddressDraft(
+            country=country, recipient="Anna Smith", phone=a.phone_example(country), region=region,
+            city="City", street="Main St 1", postal_code=a.postal_example(country, region) if rules.has_postal else "",
+        )
+        a.validate_draft(draft)
+
+
+def test_every_region_label_typed_back_is_matched() -> None:
+    for country in sorted(a.countries()):
+        for region in a.country_rules(country).regions:
+            for locale in ("en", "ru"):
+                assert region.key in a.match_region(country, region.label(locale)), (country, region)
