@@ -30,6 +30,7 @@ from bot.fakebot import FakeSession, Player
 from bot.services.housekeeping import last_update_id
 
 CONSOLE_DB = DATA_DIR / "console.sqlite3"
+DEMO_PHONE = "79161234567"  # shared by a "request_contact" button, as Telegram sends it: no "+"
 
 
 class Style:
@@ -71,6 +72,7 @@ class Console:
         self.session = FakeSession()
         self.buttons: list[str] = []  # callback data of the numbered buttons on screen
         self.reply_buttons: list[str] = []
+        self.contact_buttons: set[str] = set()  # reply buttons with request_contact
         self._seen = 0
 
     def print(self, text: str = "") -> None:
@@ -98,7 +100,10 @@ class Console:
                         self.print("  ".join(cells))
                 elif isinstance(markup, ReplyKeyboardMarkup):
                     reply_labels = [b.text for row in markup.keyboard for b in row]
+                    self.contact_buttons = {b.text for row in markup.keyboard for b in row if b.request_contact}
                     self.print(self.style.dim("keyboard: ") + " | ".join(reply_labels))
+                    if self.contact_buttons:
+                        self.print(self.style.dim("(type the button's text to share the demo phone number)"))
             elif isinstance(call, AnswerCallbackQuery) and call.text:
                 self.print(self.style.accent("» ") + call.text)
             elif isinstance(call, DeleteMessage):
@@ -122,7 +127,7 @@ class Console:
                         language_code=self.locale, username="demo_buyer", strict=False)
         self.print(self.style.bold("Kabinet — offline console"))
         self.print(self.style.dim(
-            "Type a message, a button's number to press it, or /quit to leave. "
+            "Type a message, a button's number to press it (=12 sends the text 12), or /quit to leave. "
             f"Demo data lives in {self.settings.sqlite_path}."
         ))
         try:
@@ -135,12 +140,12 @@ class Console:
                 line = line.strip()
                 if not line:
                     continue
-                if line.isdigit() and self.buttons:
-                    index = int(line) - 1
-                    if 0 <= index < len(self.buttons):
-                        await player.press_data(self.buttons[index])
-                    else:
-                        self.print(self.style.dim(f"There is no button {line}."))
+                if line.isdigit() and self.buttons and 0 < int(line) <= len(self.buttons):
+                    await player.press_data(self.buttons[int(line) - 1])
+                elif line.startswith("=") and len(line) > 1:
+                    await player.send(line[1:])  # "=12": the text 12, not button 12
+                elif line in self.contact_buttons:
+                    await player.send_contact(DEMO_PHONE)  # what Telegram sends for request_contact
                 else:
                     await player.send(line)
                 self.show_new()

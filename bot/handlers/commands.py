@@ -11,7 +11,7 @@ from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 from bot import menu as registry
 from bot.db.engine import Database
 from bot.db.users import UserRow
-from bot.handlers.common import reply, send_or_edit
+from bot.handlers.common import reply, reply_keyboard_shown, send_or_edit
 from bot.keyboards.common import NavAction, NavCb
 from bot.services.clock import Clock
 from bot.views import help as help_views
@@ -31,15 +31,24 @@ async def leave_flow(state: FSMContext, db: Database) -> bool:
     return was_in_flow
 
 
+async def leave_flow_from_message(message: Message, state: FSMContext, db: Database, f: Fmt) -> bool:
+    """leave_flow, and remove a reply keyboard the flow was showing (saying the flow is over)."""
+    shown = await reply_keyboard_shown(state)
+    was_in_flow = await leave_flow(state, db)
+    if shown:
+        await message.answer(views.cancelled(f), reply_markup=ReplyKeyboardRemove())
+    return was_in_flow
+
+
 @router.message(CommandStart())
 async def cmd_start(message: Message, state: FSMContext, db: Database, user: UserRow, f: Fmt) -> None:
-    await leave_flow(state, db)
+    await leave_flow_from_message(message, state, db, f)
     await reply(message, views.main_menu(registry.entries(), f, first_name=user.first_name, greet=True))
 
 
 @router.message(Command("menu"))
 async def cmd_menu(message: Message, state: FSMContext, db: Database, f: Fmt) -> None:
-    await leave_flow(state, db)
+    await leave_flow_from_message(message, state, db, f)
     await reply(message, views.main_menu(registry.entries(), f))
 
 
@@ -52,7 +61,7 @@ async def cmd_help(message: Message, f: Fmt) -> None:
 async def cmd_settings(
     message: Message, state: FSMContext, db: Database, user: UserRow, f: Fmt, clock: Clock
 ) -> None:
-    await leave_flow(state, db)
+    await leave_flow_from_message(message, state, db, f)
     await reply(message, settings_views.settings_screen(
         f, locale=user.locale, zone=user.time_zone, now=clock.now()
     ))
@@ -69,15 +78,37 @@ async def cmd_cancel(message: Message, state: FSMContext, db: Database, f: Fmt) 
 
 @router.callback_query(NavCb.filter(F.action == NavAction.menu))
 async def nav_menu(query: CallbackQuery, state: FSMContext, db: Database, f: Fmt) -> None:
+    shown = await reply_keyboard_shown(state)
     await leave_flow(state, db)
-    await send_or_edit(query, views.main_menu(registry.entries(), f))
+    screen = views.main_menu(registry.entries(), f)
+    if shown:
+        await _remove_reply_keyboard(query, f)
+        assert query.bot is not None
+        await query.bot.send_message(chat_id=query.from_user.id, **screen.as_kwargs())
+    else:
+        await send_or_edit(query, screen)
     await query.answer()
+
+
+async def _remove_reply_keyboard(query: CallbackQuery, f: Fmt) -> None:
+    """A reply keyboard goes only with a new message: say the flow is over in it."""
+    assert query.bot is not None
+    await query.bot.send_message(
+        chat_id=query.from_user.id, text=views.cancelled(f), reply_markup=ReplyKeyboardRemove()
+    )
 
 
 @router.callback_query(NavCb.filter(F.action == NavAction.cancel))
 async def nav_cancel(query: CallbackQuery, state: FSMContext, db: Database, f: Fmt) -> None:
+    shown = await reply_keyboard_shown(state)
     was_in_flow = await leave_flow(state, db)
     screen = views.main_menu(registry.entries(), f)
+    if shown:
+        await _remove_reply_keyboard(query, f)
+        assert query.bot is not None
+        await query.bot.send_message(chat_id=query.from_user.id, **screen.as_kwargs())
+        await query.answer(views.cancelled(f))
+        return
     if was_in_flow:
         screen = Screen(views.cancelled(f) + "\n\n" + screen.text, screen.reply_markup)
     await send_or_edit(query, screen)

@@ -5,11 +5,21 @@ from __future__ import annotations
 import logging
 
 from aiogram.exceptions import TelegramBadRequest
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InaccessibleMessage, InlineKeyboardMarkup, Message
 
 from bot.views.common import Screen
 
 log = logging.getLogger(__name__)
+
+REPLY_KEYBOARD = "reply_keyboard"
+"""FSM data flag of a flow step that shows a reply keyboard (e.g. "📱 Share my number"). The flow
+removes the keyboard when it moves on; a command or the Menu / Cancel buttons that leave the flow
+remove it too (see handlers/commands.py)."""
+
+
+async def reply_keyboard_shown(state: FSMContext) -> bool:
+    return bool((await state.get_data()).get(REPLY_KEYBOARD))
 
 _SEND_NEW_INSTEAD = (
     "message to edit not found",

@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, ReplyKeyboardMarkup
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove
 from aiogram.utils.i18n import I18n
 from babel import Locale
 from babel.dates import format_date, format_datetime, format_time, format_timedelta
@@ -19,7 +19,7 @@ from babel.numbers import format_currency, format_decimal, get_currency_precisio
 from bot.keyboards.common import NavAction, NavCb
 from bot.services.errors import DomainError
 
-Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | None
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
 
 
 @dataclass(frozen=True, slots=True)

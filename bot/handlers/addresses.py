@@ -1,0 +1,615 @@
+"""Shipping addresses: the list, an address (make default, edit, delete), and the add / edit form.
+
+The form is one StatesGroup, read top to bottom: country → recipient → phone → region → city →
+street → apartment → postal code → summary (the questions a country does not use are skipped).
+Each step has a handler for the right input and a fallback that explains what is expected with
+an example for that country. Everything entered lives in FSM data as JSON primitives, so a
+restart resumes at the same step. Editing walks the same steps with a "Keep" button; "Edit
+<field>" on the summary asks one question and comes back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiogram import F, Router
+from aiogram.filters import StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+
+from bot import menu as registry
+from bot.db.engine import Database
+from bot.db.users import UserRow
+from bot.handlers.common import REPLY_KEYBOARD, reply, send_or_edit
+from bot.keyboards.addresses import AddressAction, AddressCb, AddressFormCb, FormAction
+from bot.keyboards.common import MenuCb, NavAction, NavCb
+from bot.services import addresses as rules
+from bot.services.addresses import (
+    COUNTRY_UNKNOWN,
+    REGION_UNKNOWN,
+    AddressDraft,
+    AddressInputError,
+    AddressLimitReached,
+    AddressNotFound,
+    AddressService,
+    Field,
+)
+from bot.services.errors import N_
+from bot.views import addresses as views
+from bot.views.common import Fmt, Screen
+
+router = Router(name="addresses")
+registry.register(registry.MenuEntry("addresses", N_("📍 Shipping addresses"), order=50))
+
+Event = Message | CallbackQuery
+
+
+# --- the address book ---------------------------------------------------------------------------
+
+async def _list_screen(user: UserRow, addresses: AddressService, f: Fmt, note: str | None = None) -> Screen:
+    return views.address_list(await addresses.list(user.id), f, note=note, limit=addresses.limit)
+
+
+async def _gone(query: CallbackQuery, user: UserRow, addresses: AddressService, f: Fmt) -> None:
+    """A stale or forged address id: say so, and show the user's own list."""
+    await send_or_edit(query, await _list_screen(user, addresses, f))
+    await query.answer(f.error(AddressNotFound()), show_alert=True)
+
+
+@router.callback_query(MenuCb.filter(F.section == "addresses"))
+@router.callback_query(AddressCb.filter(F.action == AddressAction.list))
+async def open_list(query: CallbackQuery, user: UserRow, addresses: AddressService, f: Fmt) -> None:
+    await send_or_edit(query, await _list_screen(user, addresses, f))
+    await query.answer()
+
+
+@router.callback_query(AddressCb.filter(F.action == AddressAction.open))
+async def open_address(query: CallbackQuery, callback_data: AddressCb, user: UserRow,
+                       addresses: AddressService, f: Fmt) -> None:
+    try:
+        address = await addresses.get(user.id, callback_data.id)
+    except AddressNotFound:
+        await _gone(query, user, addresses, f)
+        return
+    await send_or_edit(query, views.address_card(address, f))
+    await query.answer()
+
+
+@router.callback_query(AddressCb.filter(F.action == AddressAction.set_default))
+async def set_default(query: CallbackQuery, callback_data: AddressCb, user: UserRow,
+                      addresses: AddressService, f: Fmt) -> None:
+    try:
+        change = await addresses.set_default(user.id, callback_data.id)
+    except AddressNotFound:
+        await _gone(query, user, addresses, f)
+        return
+    await send_or_edit(query, views.address_card(change.address, f))
+    await query.answer(
+        f._("⭐ This is now your default address.") if change.changed
+        else f._("This already is your default address.")
+    )
+
+
+@router.callback_query(AddressCb.filter(F.action == AddressAction.delete))
+async def ask_delete(query: CallbackQuery, callback_data: AddressCb, user: UserRow,
+                     addresses: AddressService, f: Fmt) -> None:
+    try:
+        address = await addresses.get(user.id, callback_data.id)
+    except AddressNotFound:
+        await _gone(query, user, addresses, f)
+        return
+    in_use = await addresses.open_orders(user.id, address.id)
+    others = len(await addresses.list(user.id)) - 1 if address.is_default else 0
+    await send_or_edit(query, views.delete_confirm(address, f, open_orders=in_use, others=others))
+    await query.answer()
+
+
+@router.callback_query(AddressCb.filter(F.action == AddressAction.delete_ok))
+async def delete(query: CallbackQuery, callback_data: AddressCb, user: UserRow,
+                 addresses: AddressService, f: Fmt) -> None:
+    try:
+        deletion = await addresses.delete(user.id, callback_data.id)
+    except AddressNotFound:
+        await _gone(query, user, addresses, f)
+        return
+    note = views.deleted_note(f, deletion.new_default)
+    await send_or_edit(query, await _list_screen(user, addresses, f, note=note))
+    await query.answer(f._("Address deleted"))
+
+
+# --- the form: its state and how a step is shown ----------------------------------------------
+
+class AddressForm(StatesGroup):
+    country = State()
+    recipient = State()
+    phone = State()
+    region = State()
+    city = State()
+    street = State()
+    apartment = State()
+    postal_code = State()
+    summary = State()
+
+
+STATE_OF: dict[Field, State] = {field: getattr(AddressForm, field.value) for field in Field}
+FIELD_OF: dict[str | None, Field] = {state.state: field for field, state in STATE_OF.items()}
+FORM = "address_form"
+
+
+@dataclass
+class Form:
+    """What the form has gathered (FSM data, JSON primitives)."""
+
+    draft: AddressDraft
+    address_id: int = 0  # the address being edited; 0 while adding
+    single: bool = False  # one field asked from the summary: back to the summary after it
+
+    @property
+    def editing(self) -> bool:
+        return self.address_id != 0
+
+    def as_data(self) -> dict[str, object]:
+        return {"draft": self.draft.as_dict(), "id": self.address_id, "single": self.single}
+
+    @classmethod
+    def from_data(cls, data: dict[str, object]) -> Form:
+        raw = data.get(FORM)
+        raw = raw if isinstance(raw, dict) else {}
+        draft = raw.get("draft")
+        return cls(
+            draft=AddressDraft.from_dict(draft if isinstance(draft, dict) else None),
+            address_id=int(raw.get("id") or 0),
+            single=bool(raw.get("single")),
+        )
+
+
+async def _load(state: FSMContext) -> tuple[Form, bool]:
+    """The form, and whether the reply keyboard ("Share my number") is showing."""
+    data = await state.get_data()
+    return Form.from_data(data), bool(data.get(REPLY_KEYBOARD))
+
+
+async def _store(state: FSMContext, db: Database, target: State, form: Form, *, keyboard: bool) -> None:
+    data = {FORM: form.as_data(), REPLY_KEYBOARD: keyboard} if keyboard else {FORM: form.as_data()}
+    if await state.get_state() == target.state and await state.get_data() == data:
+        return
+    async with db.write():
+        await state.set_state(target)
+        await state.set_data(data)
+
+
+async def _send(event: Event, screen: Screen) -> None:
+    """A new message at the bottom of the chat."""
+    if isinstance(event, Message):
+        await reply(event, screen)
+        return
+    assert event.bot is not None
+    await event.bot.send_message(chat_id=event.from_user.id, **screen.as_kwargs())
+
+
+async def _done(event: Event) -> None:
+    if isinstance(event, CallbackQuery):
+        await event.answer()
+
+
+async def ask(event: Event, state: FSMContext, db: Database, f: Fmt, form: Form, field: Field, *,
+              error: str | None = None, page: int = 0, leaving_note: Screen | None = None) -> None:
+    """Show one question (again, with `error`, when the answer was not right)."""
+    _, keyboard_shown = await _load(state)
+    entering_phone = field is Field.phone and await state.get_state() != AddressForm.phone.state
+    await _store(state, db, STATE_OF[field], form, keyboard=field is Field.phone)
+    screen = views.step_screen(
+        f, field, form.draft, editing=form.editing, error=error, page=page,
+        keep=rules.is_acceptable(field, form.draft),
+    )
+    if keyboard_shown and field is not Field.phone:
+        await _send(event, leaving_note or views.keyboard_closed(f))
+        await _send(event, screen)
+    elif field is Field.phone:
+        if entering_phone or not keyboard_shown:
+            await _send(event, views.share_phone_keyboard(f, form.draft.country))
+        await _send(event, screen)
+    elif isinstance(event, CallbackQuery):
+        await send_or_edit(event, screen)
+    else:
+        await _send(event, screen)
+    await _done(event)
+
+
+async def show_summary(event: Event, state: FSMContext, db: Database, f: Fmt, form: Form,
+                       user: UserRow, addresses: AddressService, *, leaving_note: Screen | None = None) -> None:
+    """The whole address for a last look; a field that is not right (after the country changed)
+    is asked again first."""
+    try:
+        form.draft = rules.validate_draft(form.draft)
+    except AddressInputError as exc:
+        form.single = True
+        await ask(event, state, db, f, form, exc.field, error=views.input_error(exc, f), leaving_note=leaving_note)
+        return
+    _, keyboard_shown = await _load(state)
+    form.single = False
+    await _store(state, db, AddressForm.summary, form, keyboard=False)
+    in_use = await addresses.open_orders(user.id, form.address_id) if form.editing else 0
+    screen = views.summary(f, form.draft, editing=form.editing, open_orders=in_use)
+    if keyboard_shown:
+        await _send(event, leaving_note or views.keyboard_closed(f))
+        await _send(event, screen)
+    elif isinstance(event, CallbackQuery):
+        await send_or_edit(event, screen)
+    else:
+        await _send(event, screen)
+    await _done(event)
+
+
+async def answered(event: Event, state: FSMContext, db: Database, f: Fmt, form: Form, field: Field,
+                   value: str, user: UserRow, addresses: AddressService) -> None:
+    """Take a checked answer and move on: the next question, or the summary."""
+    country_changed = field is Field.country and value != form.draft.country
+    form.draft = form.draft.with_value(field, value)
+    note = views.phone_taken(f, value) if field is Field.phone else None
+    if country_changed:
+        form.single = False  # the other answers are re-checked for the new country, with "Keep"
+    steps = rules.steps_for(form.draft.country)
+    later = steps[steps.index(field) + 1 :] if field in steps else ()
+    if form.single or not later:
+        await show_summary(event, state, db, f, form, user, addresses, leaving_note=note)
+        return
+    await ask(event, state, db, f, form, later[0], leaving_note=note)
+
+
+async def _reask(message: Message, state: FSMContext, db: Database, f: Fmt, field: Field,
+                 error: str) -> None:
+    form, _ = await _load(state)
+    await ask(message, state, db, f, form, field, error=error)
+
+
+# --- the form: starting it ----------------------------------------------------------------------
+
+@router.callback_query(AddressCb.filter(F.action == AddressAction.add))
+async def start_add(query: CallbackQuery, state: FSMContext, db: Database, user: UserRow,
+                    addresses: AddressService, f: Fmt) -> None:
+    try:
+        await addresses.ensure_room(user.id)
+    except AddressLimitReached:
+        await send_or_edit(query, views.limit_reached(await addresses.list(user.id), f, addresses.limit))
+        await query.answer()
+        return
+    await ask(query, state, db, f, Form(AddressDraft()), Field.country)
+
+
+@router.callback_query(AddressCb.filter(F.action == AddressAction.edit))
+async def start_edit(query: CallbackQuery, callback_data: AddressCb, state: FSMContext, db: Database,
+                     user: UserRow, addresses: AddressService, f: Fmt) -> None:
+    try:
+        address = await addresses.get(user.id, callback_data.id)
+    except AddressNotFound:
+        await _gone(query, user, addresses, f)
+        return
+    form = Form(AddressDraft.of(address), address_id=address.id)
+    await ask(query, state, db, f, form, Field.country)
+
+
+# --- 1. country ---------------------------------------------------------------------------------
+
+@router.callback_query(AddressForm.country, AddressFormCb.filter(F.action == FormAction.country))
+async def country_chosen(query: CallbackQuery, callback_data: AddressFormCb, state: FSMContext,
+                         db: Database, user: UserRow, addresses: AddressService, f: Fmt) -> None:
+    form, _ = await _load(state)
+    if not rules.is_country(callback_data.value):
+        await query.answer(f._("This button is no longer active."), show_alert=True)
+        return
+    await answered(query, state, db, f, form, Field.country, callback_data.value, user, addresses)
+
+
+@router.message(AddressForm.country, F.text)
+async def country_typed(message: Message, state: FSMContext, db: Database, user: UserRow,
+                        addresses: AddressService, f: Fmt) -> None:
+    form, _ = await _load(state)
+    match = rules.match_country(message.text or "")
+    if match.sure and len(match.codes) == 1:
+        await answered(message, state, db, f, form, Field.country, match.codes[0], user, addresses)
+    elif match.codes:
+        await reply(message, views.country_choices(f, match.codes, sure=match.sure, editing=form.editing))
+    else:
+        error = views.input_error(AddressInputError(Field.country, COUNTRY_UNKNOWN), f)
+        await ask(message, state, db, f, form, Field.country, error=error)
+
+
+@router.message(AddressForm.country)
+async def country_not_text(message: Message, state: FSMContext, db: Database, f: Fmt) -> None:
+    await _reask(message, state, db, f, Field.country, views.not_text(f, Field.country))
+
+
+# --- 2. recipient -------------------------------------------------------------------------------
+
+@router.message(AddressForm.recipient, F.text)
+async def recipient_typed(message: Message, state: FSMContext, db: Database, user: UserRow,
+                          addresses: AddressService, f: Fmt) -> None:
+    form, _ = await _load(state)
+    try:
+        value = rules.clean_recipient(message.text or "")
+    except AddressInputError as exc:
+        await ask(message, state, db, f, form, Field.recipient, error=views.input_error(exc, f))
+        return
+    await answered(message, state, db, f, form, Field.recipient, value, user, addresses)
+
+
+@router.message(AddressForm.recipient)
+async def recipient_not_text(message: Message, state: FSMContext, db: Database, f: Fmt) -> None:
+    await _reask(message, state, db, f, Field.recipient, views.not_text(f, Field.recipient))
+
+
+# --- 3. phone: typed, or shared with the reply keyboard -------------------------------------------
+
+async def _phone(message: Message, raw: str, state: FSMContext, db: Database, user: UserRow,
+                 addresses: AddressService, f: Fmt) -> None:
+    form, _ = await _load(state)
+    try:
+        value = rules.parse_phone(raw, form.draft.country)
+    except AddressInputError as exc:
+        await ask(message, state, db, f, form, Field.phone, error=views.input_error(exc, f))
+        return
+    await answered(message, state, db, f, form, Field.phone, value, user, addresses)
+
+
+@router.message(AddressForm.phone, F.contact)
+async def phone_shared(message: Message, state: FSMContext, db: Database, user: UserRow,
+                       addresses: AddressService, f: Fmt) -> None:
+    assert message.contact is not None
+    await _phone(message, rules.contact_phone(message.contact.phone_number), state, db, user, addresses, f)
+
+
+@router.message(AddressForm.phone, F.text)
+async def phone_typed(message: Message, state: FSMContext, db: Database, user: UserRow,
+                      addresses: AddressService, f: Fmt) -> None:
+    await _phone(message, message.text or "", state, db, user, addresses, f)
+
+
+@router.message(AddressForm.phone)
+async def phone_not_text(message: Message, state: FSMContext, db: Database, f: Fmt) -> None:
+    await _reask(message, state, db, f, Field.phone, views.not_text(f, Field.phone))
+
+
+# --- 4. region: paged buttons, or typed and matched; free text where the library lists none -------
+
+@router.callback_query(AddressForm.region, AddressFormCb.filter(F.action == FormAction.region))
+async def region_chosen(query: CallbackQuery, callback_data: AddressFormCb, state: FSMContext,
+                        db: Database, user: UserRow, addresses: AddressService, f: Fmt) -> None:
+    form, _ = await _load(state)
+    country, index = callback_data.value, callback_data.n
+    regions = rules.country_rules(country).regions if country == form.draft.country else ()
+    if not 0 <= index < len(regions):
+        await query.answer(f._("This button is no longer active."), show_alert=True)
+        return
+    await answered(query, state, db, f, form, Field.region, regions[index].key, user, addresses)
+
+
+@router.callback_query(AddressForm.region, AddressFormCb.filter(F.action == FormAction.page))
+async def region_page(query: CallbackQuery, callback_data: AddressFormCb, state: FSMContext,
+                      db: Database, f: Fmt) -> None:
+    form, _ = await _load(state)
+    page = int(callback_data.value) if callback_data.value.isdigit() else 0
+    await ask(query, state, db, f, form, Field.region, page=page)
+
+
+@router.message(AddressForm.region, F.text)
+async def region_typed(message: Message, state: FSMContext, db: Database, user: UserRow,
+                       addresses: AddressService, f: Fmt) -> None:
+    form, _ = await _load(state)
+    country = form.draft.country
+    try:
+        if rules.country_rules(country).regions:
+            keys = rules.match_region(country, message.text or "")
+            if len(keys) > 1:
+                await reply(message, views.region_choices(f, country, keys, editing=form.editing))
+                return
+            if not keys:
+                raise AddressInputError(
+                    Field.region, REGION_UNKNOWN, country=country, region=rules.region_example(country)
+                )
+            value = keys[0]
+        else:
+            value = rules.clean_region(country, message.text or "")
+    except AddressInputError as exc:
+        await ask(message, state, db, f, form, Field.region, error=views.input_error(exc, f))
+        return
+    await answered(message, state, db, f, form, Field.region, value, user, addresses)
+
+
+@router.message(AddressForm.region)
+async def region_not_text(message: Message, state: FSMContext, db: Database, f: Fmt) -> None:
+    await _reask(message, state, db, f, Field.region, views.not_text(f, Field.region))
+
+
+# --- 5. city, street and house, apartment ---------------------------------------------------------
+
+@router.message(AddressForm.city, F.text)
+async def city_typed(message: Message, state: FSMContext, db: Database, user: UserRow,
+                     addresses: AddressService, f: Fmt) -> None:
+    form, _ = await _load(state)
+    try:
+        value = rules.clean_city(form.draft.country, message.text or "")
+    except AddressInputError as exc:
+        await ask(message, state, db, f, form, Field.city, error=views.input_error(exc, f))
+        return
+    await answered(message, state, db, f, form, Field.city, value, user, addresses)
+
+
+@router.message(AddressForm.city)
+async def city_not_text(message: Message, state: FSMContext, db: Database, f: Fmt) -> None:
+    await _reask(message, state, db, f, Field.city, views.not_text(f, Field.city))
+
+
+@router.message(AddressForm.street, F.text)
+async def street_typed(message: Message, state: FSMContext, db: Database, user: UserRow,
+                       addresses: AddressService, f: Fmt) -> None:
+    form, _ = await _load(state)
+    try:
+        value = rules.clean_street(message.text or "")
+    except AddressInputError as exc:
+        await ask(message, state, db, f, form, Field.street, error=views.input_error(exc, f))
+        return
+    await answered(message, state, db, f, form, Field.street, value, user, addresses)
+
+
+@router.message(AddressForm.street)
+async def street_not_text(message: Message, state: FSMContext, db: Database, f: Fmt) -> None:
+    await _reask(message, state, db, f, Field.street, views.not_text(f, Field.street))
+
+
+@router.message(AddressForm.apartment, F.text)
+async def apartment_typed(message: Message, state: FSMContext, db: Database, user: UserRow,
+                          addresses: AddressService, f: Fmt) -> None:
+    form, _ = await _load(state)
+    try:
+        value = rules.clean_apartment(message.text or "")
+    except AddressInputError as exc:
+        await ask(message, state, db, f, form, Field.apartment, error=views.input_error(exc, f))
+        return
+    await answered(message, state, db, f, form, Field.apartment, value, user, addresses)
+
+
+@router.message(AddressForm.apartment)
+async def apartment_not_text(message: Message, state: FSMContext, db: Database, f: Fmt) -> None:
+    await _reask(message, state, db, f, Field.apartment, views.not_text(f, Field.apartment))
+
+
+# --- 6. postal code -----------------------------------------------------------------------------
+
+@router.message(AddressForm.postal_code, F.text)
+async def postal_typed(message: Message, state: FSMContext, db: Database, user: UserRow,
+                       addresses: AddressService, f: Fmt) -> None:
+    form, _ = await _load(state)
+    try:
+        value = rules.clean_postal(form.draft.country, form.draft.region, message.text or "")
+    except AddressInputError as exc:
+        await ask(message, state, db, f, form, Field.postal_code, error=views.input_error(exc, f))
+        return
+    await answered(message, state, db, f, form, Field.postal_code, value, user, addresses)
+
+
+@router.message(AddressForm.postal_code)
+async def postal_not_text(message: Message, state: FSMContext, db: Database, f: Fmt) -> None:
+    await _reask(message, state, db, f, Field.postal_code, views.not_text(f, Field.postal_code))
+
+
+# --- 7. summary: change a field, or save ----------------------------------------------------------
+
+@router.callback_query(AddressForm.summary, AddressFormCb.filter(F.action == FormAction.edit))
+async def change_field(query: CallbackQuery, callback_data: AddressFormCb, state: FSMContext,
+                       db: Database, f: Fmt) -> None:
+    form, _ = await _load(state)
+    if callback_data.value not in {field.value for field in rules.steps_for(form.draft.country)}:
+        await query.answer(f._("This button is no longer active."), show_alert=True)
+        return
+    form.single = True
+    await ask(query, state, db, f, form, Field(callback_data.value))
+
+
+@router.callback_query(AddressForm.summary, AddressFormCb.filter(F.action == FormAction.save))
+async def save(query: CallbackQuery, state: FSMContext, db: Database, user: UserRow,
+               addresses: AddressService, f: Fmt) -> None:
+    form, _ = await _load(state)
+    try:
+        async with db.write():  # save and leave the form atomically
+            if form.editing:
+                address = await addresses.update(user.id, form.address_id, form.draft)
+            else:
+                address = await addresses.add(user.id, form.draft)
+            await state.clear()
+    except AddressInputError as exc:
+        form.single = True
+        await ask(query, state, db, f, form, exc.field, error=views.input_error(exc, f))
+        return
+    except AddressLimitReached:
+        async with db.write():
+            await state.clear()
+        await send_or_edit(query, views.limit_reached(await addresses.list(user.id), f, addresses.limit))
+        await query.answer()
+        return
+    except AddressNotFound:
+        async with db.write():
+            await state.clear()
+        await _gone(query, user, addresses, f)
+        return
+    note = views.saved_note(f, address, added=not form.editing)
+    await send_or_edit(query, views.address_card(address, f, note=note))
+    await query.answer(f._("Saved"))
+
+
+@router.message(AddressForm.summary)
+async def summary_not_buttons(message: Message, state: FSMContext, db: Database, user: UserRow,
+                              addresses: AddressService, f: Fmt) -> None:
+    form, _ = await _load(state)
+    await message.answer("⚠️ " + f._("Please use the buttons: “Save”, or the field you want to change."))
+    await show_summary(message, state, db, f, form, user, addresses)
+
+
+# --- every step: Keep, Skip, Back ---------------------------------------------------------------
+
+@router.callback_query(StateFilter(AddressForm), AddressFormCb.filter(F.action == FormAction.keep))
+async def keep(query: CallbackQuery, callback_data: AddressFormCb, state: FSMContext, db: Database,
+               user: UserRow, addresses: AddressService, f: Fmt) -> None:
+    form, _ = await _load(state)
+    field = FIELD_OF.get(await state.get_state())
+    if field is None or callback_data.value != field.value or not rules.is_acceptable(field, form.draft):
+        await query.answer(f._("This button is no longer active."), show_alert=True)
+        return
+    value = rules.check_field(field, form.draft)
+    await answered(query, state, db, f, form, field, value, user, addresses)
+
+
+@router.callback_query(StateFilter(AddressForm), AddressFormCb.filter(F.action == FormAction.skip))
+async def skip(query: CallbackQuery, callback_data: AddressFormCb, state: FSMContext, db: Database,
+               user: UserRow, addresses: AddressService, f: Fmt) -> None:
+    form, _ = await _load(state)
+    field = FIELD_OF.get(await state.get_state())
+    if field is None or callback_data.value != field.value or not rules.is_optional(field, form.draft.country):
+        await query.answer(f._("This button is no longer active."), show_alert=True)
+        return
+    await answered(query, state, db, f, form, field, "", user, addresses)
+
+
+@router.callback_query(StateFilter(AddressForm), NavCb.filter(F.action == NavAction.back))
+async def back(query: CallbackQuery, state: FSMContext, db: Database, user: UserRow,
+               addresses: AddressService, f: Fmt) -> None:
+    form, keyboard_shown = await _load(state)
+    current = await state.get_state()
+    steps = rules.steps_for(form.draft.country)
+    if current == AddressForm.summary.state:
+        form.single = False
+        await ask(query, state, db, f, form, steps[-1])
+        return
+    field = FIELD_OF.get(current, Field.country)
+    if form.single:
+        await show_summary(query, state, db, f, form, user, addresses)
+        return
+    earlier = steps[: steps.index(field)] if field in steps else ()
+    if earlier:
+        await ask(query, state, db, f, form, earlier[-1])
+        return
+    # Back from the first question leaves the form for where it was opened
+    async with db.write():
+        await state.clear()
+    if keyboard_shown:
+        await _send(query, views.keyboard_closed(f))
+    try:
+        address = await addresses.get(user.id, form.address_id) if form.editing else None
+    except AddressNotFound:
+        address = None
+    screen = views.address_card(address, f) if address else await _list_screen(user, addresses, f)
+    await send_or_edit(query, screen)
+    await query.answer()
+
+
+@router.callback_query(StateFilter(AddressForm), AddressFormCb.filter())
+async def stale_form_button(query: CallbackQuery, f: Fmt) -> None:
+    """A button of an earlier question of this form."""
+    await query.answer(f._("This button is no longer active."), show_alert=True)
+
+
+@router.callback_query(AddressFormCb.filter())
+async def form_closed(query: CallbackQuery, f: Fmt) -> None:
+    """A form button after the form was saved or cancelled (e.g. a second tap on Save)."""
+    await query.answer(views.form_closed(f))
