@@ -13,11 +13,13 @@ import itertools
 from collections.abc import AsyncGenerator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from html.parser import HTMLParser
 from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.base import BaseSession
 from aiogram.dispatcher.event.bases import UNHANDLED
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.methods import (
     AnswerCallbackQuery,
     DeleteMessage,
@@ -44,6 +46,52 @@ from aiogram.types import User as TgUser
 BOT_USER = TgUser(id=777000111, is_bot=True, first_name="Kabinet", username="kabinet_bot")
 
 Responder = Callable[[Bot, TelegramMethod[Any]], Any]
+
+
+class TelegramHtml(HTMLParser):
+    """What Telegram accepts with parse_mode=HTML: its tags, balanced, and no bare <, > or &."""
+
+    TAGS = frozenset({"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "code", "pre", "a",
+                      "blockquote", "tg-spoiler", "span", "tg-emoji"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=False)
+        self.open: list[str] = []
+        self.problems: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: object) -> None:
+        if tag not in self.TAGS:
+            self.problems.append(f"unsupported start tag \"{tag}\"")
+        self.open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.open or self.open.pop() != tag:
+            self.problems.append(f"unexpected end tag \"{tag}\"")
+
+    def handle_data(self, data: str) -> None:
+        if any(ch in data for ch in "<>&"):
+            self.problems.append(f"bare character in {data!r}")
+
+    def handle_entityref(self, name: str) -> None:
+        if name not in ("lt", "gt", "amp", "quot"):
+            self.problems.append(f"unsupported entity &{name};")
+
+    @classmethod
+    def problems_of(cls, text: str) -> list[str]:
+        checker = cls()
+        checker.feed(text)
+        checker.close()
+        return checker.problems + [f"unclosed tag \"{t}\"" for t in checker.open]
+
+
+def _html_text(method: TelegramMethod[Any]) -> str | None:
+    """The text Telegram would parse as HTML for this call, if any (our bot's default mode)."""
+    text = getattr(method, "text", None) if isinstance(method, SendMessage | EditMessageText) else (
+        getattr(method, "caption", None) if isinstance(method, SendPhoto) else None)
+    mode = getattr(method, "parse_mode", None)
+    if text is None or (isinstance(mode, str) and mode.upper() != "HTML") or mode is None:
+        return None
+    return text
 
 
 @dataclass
@@ -111,6 +159,10 @@ class FakeSession(BaseSession):
 
     def answer(self, bot: Bot, method: TelegramMethod[Any]) -> Any:
         """What Telegram would answer (the default, without a responder)."""
+        html_text = _html_text(method)
+        if html_text is not None and (problems := TelegramHtml.problems_of(html_text)):
+            # Telegram refuses the whole message; so do we, so that tests see it
+            raise TelegramBadRequest(method=method, message=f"Bad Request: can't parse entities: {problems[0]}")
         if isinstance(method, GetMe):
             return BOT_USER
         if isinstance(method, GetUpdates):

@@ -4,12 +4,10 @@ forged ids, restarts."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
-from html.parser import HTMLParser
 
 import pytest
-from aiogram.methods import EditMessageText, SendMessage
+from aiogram.methods import SendMessage
 from aiogram.types import ReplyKeyboardMarkup, ReplyKeyboardRemove
 
 from bot.fakebot import Player
@@ -44,45 +42,6 @@ BOSTON = AddressDraft(
     country="US", recipient="John Smith", phone="+16175550123", region="MA", city="Boston",
     street="1 Main St", postal_code="02110",
 )
-
-
-class TelegramHtml(HTMLParser):
-    """What Telegram accepts with parse_mode=HTML: its tags, balanced, and no bare <, > or &."""
-
-    TAGS = frozenset({"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "code", "pre", "a",
-                      "blockquote", "tg-spoiler", "span", "tg-emoji"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=False)
-        self.open: list[str] = []
-        self.problems: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: object) -> None:
-        if tag not in self.TAGS:
-            self.problems.append(f"tag <{tag}>")
-        self.open.append(tag)
-
-    def handle_endtag(self, tag: str) -> None:
-        if not self.open or self.open.pop() != tag:
-            self.problems.append(f"unbalanced </{tag}>")
-
-    def handle_data(self, data: str) -> None:
-        if any(ch in data for ch in "<>&"):
-            self.problems.append(f"bare character in {data!r}")
-
-    def handle_entityref(self, name: str) -> None:
-        if name not in ("lt", "gt", "amp", "quot"):
-            self.problems.append(f"entity &{name};")
-
-
-@pytest.fixture(autouse=True)
-def every_message_is_valid_telegram_html(app: App) -> Iterator[None]:
-    yield
-    for call in app.session.calls_of(SendMessage) + app.session.calls_of(EditMessageText):
-        checker = TelegramHtml()
-        checker.feed(call.text)
-        checker.close()
-        assert not checker.problems and not checker.open, (call.text, checker.problems)
 
 
 @pytest.fixture(params=["en", "ru"])

@@ -95,3 +95,16 @@ async def test_edit_of_a_deleted_message_sends_a_new_one(app: App, alex) -> None
     await alex.press("❓ Help")
     assert len(app.session.calls_of(SendMessage)) == before + 1
     assert "<b>Help</b>" in alex.last_text
+
+
+async def test_fake_telegram_refuses_bad_html_like_telegram(app: App, alex) -> None:
+    """Every test runs against this check: a screen with broken HTML fails where Telegram would."""
+    import pytest
+    from aiogram.exceptions import TelegramBadRequest
+
+    await alex.send("/start")
+    for bad in ("<b>unclosed", "a < b", "<div>x</div>", "Tom & Jerry"):
+        with pytest.raises(TelegramBadRequest, match="can't parse entities"):
+            await app.bot.send_message(alex.user.id, bad)
+    await app.bot.send_message(alex.user.id, "a &lt; b &amp; <b>ok</b> <code>x</code>")
+    await app.bot.send_message(alex.user.id, "a < b", parse_mode=None)
