@@ -18,7 +18,9 @@ digests, drops), queues the messages per chat, and sends them with a few workers
 Stopping (`stop()`) lets each worker finish the message it is sending, gives the claimed rows not
 yet sent back (due at once on the next start), and ends the run. A crash instead leaves them
 leased: they are due again when the lease expires, so only the messages in flight at the crash can
-reach a user twice (`DeliveryReport.resent` counts rows sent again after an expired lease).
+reach a user twice (`DeliveryReport.reclaimed` counts the rows sent after an expired lease: the
+database cannot tell the ones that were in flight from the ones only queued, so it is an upper
+bound of the duplicates).
 """
 
 from __future__ import annotations
@@ -78,7 +80,8 @@ class DeliveryReport:
     retrying: int = 0  # backing off after a temporary error
     rate_limited: int = 0  # 429s received
     blocked: int = 0  # 403s received
-    resent: int = 0  # rows sent again after an expired lease (possible duplicates of a crash)
+    reclaimed: int = 0  # rows sent after another run's lease expired (a crash): those of them
+    # that were in flight at the crash reached their user twice (at most `concurrency`)
     released: int = 0  # claimed but given back unsent (stopped)
 
     def __bool__(self) -> bool:
@@ -131,9 +134,9 @@ class Delivery:
         self.totals.add(run.report)
         if run.report:
             log.info("delivery: %s", {k: v for k, v in vars(run.report).items() if v})
-        if run.report.resent:
-            log.warning("delivery: %d row(s) sent again after their lease expired (a crash?); "
-                        "they may have reached their users twice", run.report.resent)
+        if run.report.reclaimed:
+            log.warning("delivery: sent %d row(s) whose lease had expired (a crash?); those that "
+                        "were in flight at the crash reached their users twice", run.report.reclaimed)
         return run.report
 
     def fmt(self, recipient: Recipient) -> Fmt:
@@ -315,7 +318,7 @@ class _Run:
             if len(job.rows) > 1:
                 self.report.digests += 1
             if job.resent:
-                self.report.resent += len(job.rows)
+                self.report.reclaimed += len(job.rows)
             return
 
     async def _render(self, job: Job, f: Fmt) -> Screen | None:
