@@ -330,3 +330,84 @@ def test_report_adds_up() -> None:
     a, b = DeliveryReport(messages=2, rows=3), DeliveryReport(messages=1, failed=1)
     a.add(b)
     assert (a.messages, a.rows, a.failed) == (3, 3, 1) and a and not DeliveryReport()
+
+
+async def test_reminders_wait_for_the_morning_and_come_once_a_day_in_one_message(app: App) -> None:
+    await make_user(app, 801, "ru", "Europe/Moscow")
+    delivery = sim_delivery(app)
+    wire = Wire(app)
+    day = app.clock.now().replace(hour=0)  # 2026-11-25 00:00 UTC; Moscow is UTC+3
+    await push(app, 801, "t_remind", 1, due=day + timedelta(hours=19, minutes=30))  # 22:30 in Moscow
+    await push(app, 801, "t_order", 2, due=day + timedelta(hours=19, minutes=45))
+    await push(app, 801, "t_promo", 3, due=day + timedelta(hours=20))
+    await push(app, 801, "t_remind", 4, due=day + timedelta(days=1, hours=10))  # 13:00 tomorrow
+
+    for hour, minute in [(19, 30), (19, 45), (20, 0)]:
+        app.clock.set(day + timedelta(hours=hour, minutes=minute))
+        await delivery(app.clock.now())
+    # quiet hours held the reminders; the order push went at once
+    assert wire.texts(801) == ["<b>Order #2</b> update 2"]
+    assert delivery.totals.held == 2
+    app.clock.set(day + timedelta(days=1, hours=5, minutes=59))
+    await delivery(app.clock.now())
+    assert len(wire.delivered) == 1
+    app.clock.set(day + timedelta(days=1, hours=6))  # 09:00 in Moscow
+    await delivery(app.clock.now())
+    digest = wire.delivered[-1]
+    assert digest.text.startswith("🔔 <b>3 напоминания</b>")
+    assert [line for line in digest.text.split("\n\n")[1:]] == ["⏰ Reminder 1", "⏰ Reminder 3", "⏰ Reminder 4"]
+    assert [(b.text, b.callback_data) for row in digest.markup.inline_keyboard for b in row] == [
+        ("Item 1", "tth:1"), ("Promo 3", "mn:settings"), ("Item 4", "tth:4")]
+    # a reminder written after today's message waits for tomorrow morning
+    await push(app, 801, "t_remind", 5, due=day + timedelta(days=1, hours=8))
+    app.clock.set(day + timedelta(days=1, hours=8))
+    await delivery(app.clock.now())
+    assert len(wire.delivered) == 2
+    app.clock.set(day + timedelta(days=2, hours=6))
+    await delivery(app.clock.now())
+    alone = wire.delivered[-1]
+    assert alone.text == "⏰ Reminder 5"  # one reminder is sent as itself, with its button
+    assert alone.markup.inline_keyboard[0][0].callback_data == "tth:5"
+    assert delivery.totals.digests == 1
+    prefs = await app.services.reminders.preferences(801)
+    assert prefs.last_reminder_at == day + timedelta(days=2, hours=6)
+
+
+async def test_a_digest_too_long_for_one_message_points_to_the_message_centre(app: App) -> None:
+    await make_user(app, 802)
+    for n in range(14):
+        await push(app, 802, "t_remind", n)
+    wire = Wire(app)
+    await drain(app, sim_delivery(app))
+    (message,) = wire.delivered
+    assert message.text.startswith("🔔 <b>14 reminders</b>")
+    assert message.text.endswith("…and 4 more in 🔔 Messages.")
+    buttons = [b for row in message.markup.inline_keyboard for b in row]
+    assert len(buttons) == 11 and buttons[-1].callback_data == "mn:messages"
+    assert Counter(s for s, _r, _e in (await states(app)).values()) == {"sent": 14}
+
+
+async def test_a_user_who_blocked_the_bot_gets_what_is_still_relevant_when_back(app: App) -> None:
+    alex = app.player(901)
+    await alex.send("/start")
+    await push(app, 901, "t_order", 1)
+    await push(app, 901, "t_order", 2)
+    await push(app, 901, "t_remind", 3, expires=app.clock.now() + timedelta(hours=1))
+    blocked = True
+    wire = Wire(app, lambda chat, text, n: "403" if blocked else "ok")
+    delivery = sim_delivery(app)
+    await drain(app, delivery)
+    assert [a.outcome for a in wire.attempts] == ["403"]  # one try, then nothing more for them
+    user = await app.services.users.get(901)
+    assert user is not None and user.unreachable_since is not None
+    await push(app, 901, "t_order", 4)  # written while they are away
+    await drain(app, delivery)
+    assert len(wire.attempts) == 1
+    app.clock.advance(hours=2)  # the reminder's subject expires meanwhile
+    blocked = False
+    await alex.send("/menu")  # they are back
+    await drain(app, delivery)
+    pushed = [t for t in wire.texts(901) if "Order #" in t]  # (the menu it answered is there too)
+    assert pushed == ["<b>Order #1</b> update 1", "<b>Order #2</b> update 2", "<b>Order #4</b> update 4"]
+    final = await states(app)
+    assert sorted(s for s, _r, _e in final.values()) == ["dropped", "sent", "sent", "sent"]
