@@ -324,6 +324,14 @@ async def test_due_scan_uses_the_partial_indexes(app: App) -> None:
     assert any("USING INDEX ix_outbox_due" in d for d in details), details
     assert any("USING INDEX ix_outbox_leased" in d for d in details), details
     assert not any(d.startswith("SCAN outbox") and "INDEX" not in d for d in details), details
+    # the message centre's page reads the user's delivered rows newest first from ix_outbox_sent
+    from sqlalchemy.dialects import sqlite
+
+    page = repo.sent_page_query(1001, offset=16, limit=8).compile(
+        dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True})
+    async with app.services.db.read() as conn:
+        plan = (await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {page}")).all()
+    assert [str(row[-1]) for row in plan] == ["SEARCH outbox USING INDEX ix_outbox_sent (user_id=?)"]
 
 
 def test_report_adds_up() -> None:
@@ -411,3 +419,28 @@ async def test_a_user_who_blocked_the_bot_gets_what_is_still_relevant_when_back(
     assert pushed == ["<b>Order #1</b> update 1", "<b>Order #2</b> update 2", "<b>Order #4</b> update 4"]
     final = await states(app)
     assert sorted(s for s, _r, _e in final.values()) == ["dropped", "sent", "sent", "sent"]
+
+
+async def test_the_offline_console_shows_pushes_as_they_fall_due(settings) -> None:
+    import io
+    from datetime import UTC, datetime
+
+    from bot import demo
+    from bot.app import build_services
+    from bot.console import Console
+    from bot.services.outbox import enqueue
+    from bot.services.users import Contact
+
+    services = build_services(settings)
+    try:
+        await services.users.touch(Contact(demo.DEMO_USER_ID, "Alex", None, "en"))
+        async with services.db.write() as conn:
+            await enqueue(conn, user_id=demo.DEMO_USER_ID, kind="t_order", payload={"n": 1, "order": 42},
+                          dedupe_key="console:1", now=datetime.now(UTC))
+    finally:
+        await services.db.dispose()
+    out = io.StringIO()
+    await Console(settings, locale="en", out=out, color=False).run(lines=iter(["/help"]))
+    text = out.getvalue()
+    assert "Order #42 update 1" in text and "[1] Open order #42" in text
+    assert text.index("Choose a section") < text.index("Order #42")

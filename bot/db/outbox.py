@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, text, update
+from sqlalchemy import Select, and_, func, or_, select, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -298,14 +298,19 @@ async def counts(conn: AsyncConnection) -> dict[str, int]:
 
 # -- the message centre ---------------------------------------------------------------------------
 
-async def sent_page(conn: AsyncConnection, user_id: int, *, offset: int, limit: int) -> list[OutboxRow]:
-    query = (
+def sent_page_query(user_id: int, *, offset: int, limit: int) -> Select[Any]:
+    # the literal state lets SQLite use the partial index ix_outbox_sent
+    return (
         select(*_COLUMNS)
         .where(t.c.user_id == user_id, text("outbox.state = 'sent'"))
         .order_by(t.c.sent_at.desc(), t.c.id.desc())
         .offset(offset)
         .limit(limit)
     )
+
+
+async def sent_page(conn: AsyncConnection, user_id: int, *, offset: int, limit: int) -> list[OutboxRow]:
+    query = sent_page_query(user_id, offset=offset, limit=limit)
     return [_row(r) for r in (await conn.execute(query)).all()]
 
 

@@ -100,8 +100,7 @@ class OutboxService:
         self.users = users
         self.backoff = backoff or Backoff()
 
-    async def claim(self, now: datetime, *, limit: int, lease: timedelta, per_user: int = 5,
-                    skip_users: frozenset[int] = frozenset()) -> Claimed:
+    async def claim(self, now: datetime, *, limit: int, lease: timedelta, per_user: int = 5) -> Claimed:
         """Claim up to `limit` due rows (at most `per_user` for one user), decide what each becomes
         — a push, part of a reminder digest, held, dropped or failed — and return the messages to
         send, oldest due first. One unit of work."""
@@ -111,7 +110,7 @@ class OutboxService:
             picked: list[OutboxRow] = []
             per: dict[int, int] = defaultdict(int)
             for row in candidates:
-                if row.user_id in skip_users or per[row.user_id] >= per_user:
+                if per[row.user_id] >= per_user:
                     continue
                 per[row.user_id] += 1
                 picked.append(row)
