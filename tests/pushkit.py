@@ -28,6 +28,7 @@ from bot.delivery import Delivery, DeliveryConfig, DeliveryReport
 from bot.keyboards.common import MenuCb
 from bot.services.clock import FakeClock
 from bot.services.outbox import enqueue
+from bot.services.ratelimit import simulated_wait
 from bot.services.users import Contact
 from bot.views import pushes
 from bot.views.common import Fmt, Screen, button
@@ -157,12 +158,8 @@ class Wire:
 def sim_delivery(app: App, **config: Any) -> Delivery:
     """The real delivery job on simulated time: waiting advances the fake clock."""
     clock: FakeClock = app.clock
-
-    async def wait(delay: timedelta) -> None:
-        clock.advance(delay)
-
     return Delivery(app.services.outbox, app.bot, app.services.i18n, clock,
-                    config=DeliveryConfig(**config), wait=wait)
+                    config=DeliveryConfig(**config), wait=simulated_wait(clock))
 
 
 async def drain(app: App, delivery: Delivery, *, step: timedelta = timedelta(seconds=2),

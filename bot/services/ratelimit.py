@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from typing import Protocol
 
 Wait = Callable[[timedelta], Awaitable[None]]
 
@@ -78,3 +79,16 @@ class RateLimiter:
         if self.paused_until is None or until > self.paused_until:
             self.paused_until = until
         return self.paused_until
+
+
+class SimulatedTime(Protocol):
+    def advance(self, delta: timedelta | None = None, **kwargs: float) -> datetime: ...
+
+
+def simulated_wait(clock: SimulatedTime) -> Wait:
+    """A wait that moves a fake clock instead of sleeping (tests, benchmarks)."""
+
+    async def wait(delay: timedelta) -> None:
+        clock.advance(delay)
+
+    return wait
