@@ -105,6 +105,9 @@ class OutboxService:
         — a push, part of a reminder digest, held, dropped or failed — and return the messages to
         send, oldest due first. One unit of work."""
         out = Claimed()
+        async with self.db.read() as conn:  # mostly nothing is due: no write lock for that
+            if not await repo.due(conn, now, 1):
+                return out
         async with self.db.write() as conn:
             candidates = await repo.due(conn, now, limit * 2)
             picked: list[OutboxRow] = []
