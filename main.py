@@ -6,6 +6,7 @@
   python main.py console    the offline console with demo data (its own database file)
   python main.py migrate    apply database migrations
   python main.py demo       seed demo data into the configured database (idempotent)
+  python main.py outbox     pushes that failed (dead letters); `outbox retry ID…` sends them again
 """
 
 from __future__ import annotations
@@ -54,6 +55,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     sub.add_parser("migrate", help="apply database migrations")
     demo = sub.add_parser("demo", help="seed demo data into the configured database")
     demo.add_argument("--lang", choices=["en", "ru"], default="en")
+    outbox = sub.add_parser("outbox", help="failed pushes (dead letters); `outbox retry ID…` to resend")
+    outbox.add_argument("action", nargs="?", choices=["list", "retry"], default="list")
+    outbox.add_argument("ids", nargs="*", type=int, metavar="ID", help="rows to retry")
+    outbox.add_argument("--limit", type=int, default=50, help="rows to list (default 50)")
     return parser.parse_args(argv)
 
 
@@ -131,7 +136,49 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(seed())
         print(f"demo data is in place for user {demo_data.DEMO_USER_ID}")
         return 0
+    if command == "outbox":
+        return outbox_command(settings, args)
     return 2
+
+
+def outbox_command(settings: object, args: argparse.Namespace) -> int:
+    """Operators: list the failed pushes, or make some pending again."""
+    from bot.app import build_services, prepare_database
+    from bot.config import Settings
+
+    assert isinstance(settings, Settings)
+    if args.action == "retry" and not args.ids:
+        print("error: give the ids to retry, e.g. `python main.py outbox retry 12 13`", file=sys.stderr)
+        return 2
+
+    async def run() -> int:
+        prepare_database(settings)
+        services = build_services(settings)
+        try:
+            if args.action == "retry":
+                done = await services.outbox.retry_failed(args.ids)
+                missing = sorted(set(args.ids) - set(done))
+                if done:
+                    print(f"pending again: {', '.join(map(str, done))}")
+                if missing:
+                    print(f"not failed rows (left alone): {', '.join(map(str, missing))}", file=sys.stderr)
+                return 0 if not missing else 1
+            rows = await services.outbox.dead_letters(args.limit)
+            counts = await services.outbox.counts()
+            print("outbox: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "empty"))
+            if not rows:
+                print("no failed pushes")
+                return 0
+            print(f"{'id':>8}  {'user':>12}  {'kind':<24} {'tries':>5}  {'due (UTC)':<19}  last error")
+            for row in rows:
+                due = row.due_at.strftime("%Y-%m-%d %H:%M:%S")
+                error = (row.last_error or "").replace("\n", " ")[:120]
+                print(f"{row.id:>8}  {row.user_id:>12}  {row.kind:<24} {row.attempts:>5}  {due:<19}  {error}")
+            return 0
+        finally:
+            await services.db.dispose()
+
+    return asyncio.run(run())
 
 
 if __name__ == "__main__":

@@ -25,8 +25,12 @@ from bot.middlewares.i18n import UserI18nMiddleware
 from bot.middlewares.isolation import FreeingEventIsolation
 from bot.middlewares.update import InFlight, UpdateScopeMiddleware
 from bot.middlewares.user import UserMiddleware
+from bot.services import reminders as reminder_rules
 from bot.services.addresses import AddressService
 from bot.services.clock import Clock, SystemClock
+from bot.services.messages import MessageService
+from bot.services.outbox import OutboxService
+from bot.services.reminders import ReminderService
 from bot.services.settings import SettingsService
 from bot.services.users import UserService
 from bot.views.common import Fmt
@@ -45,26 +49,37 @@ class Services:
     users: UserService
     settings: SettingsService
     addresses: AddressService
+    reminders: ReminderService
+    messages: MessageService
+    outbox: OutboxService
     in_flight: InFlight = field(default_factory=InFlight)
 
     def as_workflow_data(self) -> dict[str, object]:
         return {
             "db": self.db, "clock": self.clock, "i18n": self.i18n, "users": self.users,
-            "settings": self.settings, "addresses": self.addresses, "in_flight": self.in_flight,
+            "settings": self.settings, "addresses": self.addresses, "reminders": self.reminders,
+            "messages": self.messages, "outbox": self.outbox, "in_flight": self.in_flight,
         }
 
 
 def build_services(settings: Settings, *, clock: Clock | None = None, db: Database | None = None) -> Services:
     clock = clock or SystemClock()
     db = db or Database(settings.database_url)
+    users = UserService(db, clock, settings.default_locale)
+    # a user who blocks the bot loses their pending pushes; what is still relevant comes back
+    users.on_unreachable.append(reminder_rules.on_unreachable)
+    users.on_reachable.append(reminder_rules.on_reachable)
     return Services(
         db=db,
         clock=clock,
         i18n=build_i18n(settings.default_locale),
-        users=UserService(db, clock, settings.default_locale),
+        users=users,
         settings=SettingsService(db),
         # the orders section passes its AddressUsage here (undelivered orders placed with an address)
         addresses=AddressService(db, clock),
+        reminders=ReminderService(db, clock),
+        messages=MessageService(db, clock),
+        outbox=OutboxService(db, clock, users),
     )
 
 

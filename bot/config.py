@@ -40,6 +40,15 @@ class Settings(BaseSettings):
     )
     shutdown_timeout: float = Field(default=10.0, gt=0, le=600, description="seconds, > 0")
     sweep_interval: int = Field(default=60, ge=1, le=86_400, description="seconds, 1..86400")
+    delivery_rate: int = Field(
+        default=25, ge=1, le=30, description="pushes per second overall, 1..30 (Telegram allows ~30)"
+    )
+    delivery_interval: float = Field(
+        default=2.0, ge=0.5, le=3600, description="seconds between delivery runs, 0.5..3600"
+    )
+    delivery_concurrency: int = Field(
+        default=4, ge=1, le=32, description="pushes in flight at once, 1..32"
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod

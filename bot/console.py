@@ -11,6 +11,7 @@ import asyncio
 import html
 import re
 import sys
+from datetime import timedelta
 from typing import Any, TextIO
 
 from aiogram.methods import (
@@ -26,6 +27,7 @@ from aiogram.types import InlineKeyboardMarkup, ReplyKeyboardMarkup
 from bot import demo
 from bot.app import build_bot, build_dispatcher, build_services, prepare_database
 from bot.config import DATA_DIR, Settings
+from bot.delivery import Delivery, DeliveryConfig
 from bot.fakebot import FakeSession, Player
 from bot.services.housekeeping import last_update_id
 
@@ -122,6 +124,9 @@ class Console:
         dp = build_dispatcher(self.settings, services)
         bot = build_bot(self.settings, session=self.session)
         Player.continue_update_ids_after(await last_update_id(services.db))
+        # pushes due for the demo user appear after each input, as they would in Telegram
+        delivery = Delivery(services.outbox, bot, services.i18n, services.clock,
+                            config=DeliveryConfig(chat_interval=timedelta(0), concurrency=1))
         player = Player(dp, bot, self.session, user_id=demo.DEMO_USER_ID,
                         first_name=demo.DEMO_FIRST_NAME.get(self.locale, "Alex"),
                         language_code=self.locale, username="demo_buyer", strict=False)
@@ -132,6 +137,7 @@ class Console:
         ))
         try:
             await player.send("/start")
+            await delivery(services.clock.now())
             self.show_new()
             while True:
                 line = await self._read(lines)
@@ -148,6 +154,7 @@ class Console:
                     await player.send_contact(DEMO_PHONE)  # what Telegram sends for request_contact
                 else:
                     await player.send(line)
+                await delivery(services.clock.now())
                 self.show_new()
         finally:
             await services.db.dispose()

@@ -1,7 +1,8 @@
 """Long polling with a graceful shutdown.
 
 On SIGINT/SIGTERM aiogram stops fetching updates, then runs the shutdown hooks, then closes the
-Bot session. Our hook: stop the scheduler and let a running job finish (bounded), wait for the
+Bot session. Our hook: stop delivery (the messages being sent finish, the rest is given back),
+stop the scheduler and let a running job finish (bounded), wait for the
 handler tasks still in flight (bounded: aiogram's polling does not wait for them), close the
 database. Updates that were fetched but not finished inside the bound are logged.
 """
@@ -14,6 +15,7 @@ from aiogram import Bot, Dispatcher
 
 from bot.app import Services, build_bot, build_dispatcher, build_services, prepare_database, set_commands
 from bot.config import Settings
+from bot.delivery import Delivery, DeliveryConfig
 from bot.scheduler import Scheduler, Sweeper
 from bot.services import housekeeping
 
@@ -27,6 +29,11 @@ def build_sweeper(services: Services) -> Sweeper:
     return sweeper
 
 
+def build_delivery(services: Services, bot: Bot, settings: Settings) -> Delivery:
+    config = DeliveryConfig(per_second=settings.delivery_rate, concurrency=settings.delivery_concurrency)
+    return Delivery(services.outbox, bot, services.i18n, services.clock, config=config)
+
+
 class Runtime:
     """A bot process: dispatcher, bot, scheduler, and what shuts them down in order."""
 
@@ -38,6 +45,8 @@ class Runtime:
         self.scheduler = Scheduler(services.clock)
         self.sweeper = build_sweeper(services)
         self.scheduler.add_job("sweeper", self.sweeper, settings.sweep_interval)
+        self.delivery = build_delivery(services, bot, settings)
+        self.scheduler.add_job("delivery", self.delivery, settings.delivery_interval, long_running=True)
         dp.startup.register(self.on_startup)
         dp.shutdown.register(self.on_shutdown)
         self.stopped = False
@@ -49,6 +58,7 @@ class Runtime:
 
     async def on_shutdown(self) -> None:
         budget = self.settings.shutdown_timeout
+        self.delivery.stop()  # the message being sent finishes; the rest is given back
         left_jobs = await self.scheduler.shutdown(budget)
         left_updates = await self.services.in_flight.wait(budget)
         if left_jobs or left_updates:

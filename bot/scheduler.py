@@ -2,7 +2,8 @@
 call it directly with a fake clock; the scheduler only decides when.
 
 Sections register *due transitions* (idempotent service calls such as "expire unpaid orders") with
-`register_due`; the sweeper runs them all on every tick. Later the outbox delivery job joins here.
+`register_due`; the sweeper runs them all on every tick. The outbox delivery job
+(`bot/delivery.py`) ticks here too.
 """
 
 from __future__ import annotations
@@ -68,20 +69,32 @@ class Scheduler:
             timezone="UTC",
         )
         self._running: set[asyncio.Task[Any]] = set()
+        self._busy: set[str] = set()
 
-    def add_job(self, name: str, job: Callable[[datetime], Awaitable[Any]], seconds: float) -> None:
+    def add_job(self, name: str, job: Callable[[datetime], Awaitable[Any]], seconds: float, *,
+                long_running: bool = False) -> None:
+        """Run `job(now)` every `seconds`. A `long_running` job (delivery working through a backlog)
+        may outlast its interval: the ticks that fall while it runs return at once instead of being
+        skipped by APScheduler with a warning each time."""
+        busy: set[str] = self._busy
+
         async def tick() -> None:
+            if long_running and name in busy:
+                return
             task = asyncio.current_task()
             assert task is not None
             self._running.add(task)
+            busy.add(name)
             try:
                 await job(self.clock.now())
             except Exception:
                 log.exception("job %s failed", name)
             finally:
+                busy.discard(name)
                 self._running.discard(task)
 
-        self._scheduler.add_job(tick, "interval", seconds=seconds, id=name, name=name)
+        self._scheduler.add_job(tick, "interval", seconds=seconds, id=name, name=name,
+                                max_instances=2 if long_running else 1)
 
     def start(self) -> None:
         self._scheduler.start()

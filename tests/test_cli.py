@@ -77,7 +77,7 @@ def test_no_token_without_a_terminal_exits_2(tmp_path: Path) -> None:
 def test_help_lists_subcommands() -> None:
     result = run("--help")
     assert result.returncode == 0
-    for sub in ("run", "console", "migrate", "demo"):
+    for sub in ("run", "console", "migrate", "demo", "outbox"):
         assert sub in result.stdout
 
 

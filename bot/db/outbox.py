@@ -1,17 +1,31 @@
-"""Repository: the outbox."""
+"""Repository: the outbox.
+
+States: ``pending`` (waiting for its due time) → ``sending`` (claimed with a lease) → ``sent``;
+or ``failed`` (gave up, the error kept) or ``dropped`` (not to be sent: ``drop_reason``).
+``lease_until`` on a pending row means "not before" (a retry backing off). A user with a row
+leased into the future is skipped by the due scan, so a chat's messages keep their order.
+
+The due scan and the leased-users subquery are written with literal state lists so that SQLite
+can use the partial indexes ``ix_outbox_due`` and ``ix_outbox_leased``.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, and_, func, or_, select, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db.tables import outbox as t
+from bot.db.types import from_db_time, to_db_time
+
+PENDING, SENDING, SENT, FAILED, DROPPED = "pending", "sending", "sent", "failed", "dropped"
+ACTIVE = (PENDING, SENDING)
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,25 +38,302 @@ class OutboxRow:
     due_at: datetime
     state: str
     attempts: int
+    expires_at: datetime | None = None
+    last_error: str | None = None
+    drop_reason: str | None = None
+    sent_at: datetime | None = None
+    read_at: datetime | None = None
+    created_at: datetime | None = None
+    lease_until: datetime | None = None
+
+
+_COLUMNS = (
+    t.c.id, t.c.user_id, t.c.kind, t.c.payload, t.c.dedupe_key, t.c.due_at, t.c.state, t.c.attempts,
+    t.c.expires_at, t.c.last_error, t.c.drop_reason, t.c.sent_at, t.c.read_at, t.c.created_at,
+    t.c.lease_until,
+)
+
+
+def _row(r: Any) -> OutboxRow:
+    return OutboxRow(r.id, r.user_id, r.kind, json.loads(r.payload), r.dedupe_key, r.due_at, r.state,
+                     r.attempts, r.expires_at, r.last_error, r.drop_reason, r.sent_at, r.read_at,
+                     r.created_at, r.lease_until)
+
+
+def _json(payload: dict[str, Any]) -> str:
+    return json.dumps(payload, ensure_ascii=False, sort_keys=True)
 
 
 async def add(conn: AsyncConnection, *, user_id: int, kind: str, payload: dict[str, Any],
-              dedupe_key: str, due_at: datetime, now: datetime) -> bool:
+              dedupe_key: str, due_at: datetime, now: datetime,
+              expires_at: datetime | None = None) -> bool:
     """Insert a push unless one with the same dedupe key exists. Returns whether it was added."""
     result = await conn.execute(
         sqlite_insert(t)
-        .values(user_id=user_id, kind=kind, payload=json.dumps(payload, ensure_ascii=False, sort_keys=True),
-                dedupe_key=dedupe_key, due_at=due_at, created_at=now)
+        .values(user_id=user_id, kind=kind, payload=_json(payload), dedupe_key=dedupe_key,
+                due_at=due_at, created_at=now, expires_at=expires_at)
         .on_conflict_do_nothing(index_elements=[t.c.dedupe_key])
     )
     return bool(result.rowcount)
 
 
 async def for_user(conn: AsyncConnection, user_id: int, kind: str | None = None) -> list[OutboxRow]:
-    query = select(t.c.id, t.c.user_id, t.c.kind, t.c.payload, t.c.dedupe_key, t.c.due_at, t.c.state,
-                   t.c.attempts).where(t.c.user_id == user_id)
+    query = select(*_COLUMNS).where(t.c.user_id == user_id)
     if kind is not None:
         query = query.where(t.c.kind == kind)
     rows = (await conn.execute(query.order_by(t.c.id))).all()
-    return [OutboxRow(r.id, r.user_id, r.kind, json.loads(r.payload), r.dedupe_key, r.due_at, r.state,
-                      r.attempts) for r in rows]
+    return [_row(r) for r in rows]
+
+
+async def by_ids(conn: AsyncConnection, ids: Iterable[int]) -> list[OutboxRow]:
+    ids = list(ids)
+    if not ids:
+        return []
+    rows = (await conn.execute(select(*_COLUMNS).where(t.c.id.in_(ids)).order_by(t.c.id))).all()
+    return [_row(r) for r in rows]
+
+
+# -- delivery -----------------------------------------------------------------------------------
+
+_DUE_SCAN = text(
+    f"SELECT {', '.join(c.name for c in _COLUMNS)} FROM outbox "
+    "WHERE state IN ('pending', 'sending') AND due_at <= :now "
+    "AND (lease_until IS NULL OR lease_until <= :now) "
+    "AND user_id NOT IN (SELECT user_id FROM outbox WHERE state IN ('pending', 'sending') "
+    "AND lease_until IS NOT NULL AND lease_until > :now) "
+    "ORDER BY due_at, id LIMIT :limit"
+)
+
+
+def due_scan_sql() -> str:
+    """The due scan's SQL (for EXPLAIN QUERY PLAN in tests and benchmarks)."""
+    return str(_DUE_SCAN)
+
+
+async def due(conn: AsyncConnection, now: datetime, limit: int) -> list[OutboxRow]:
+    """Rows due by `now`, oldest due first, that nobody holds, of users with nothing in flight or
+    backing off."""
+    result = await conn.execute(_DUE_SCAN, {"now": to_db_time(now), "limit": limit})
+    return [_from_text(r) for r in result.all()]
+
+
+def _from_text(r: Any) -> OutboxRow:
+    # a text() query returns the stored strings; convert the times as UTCDateTime would
+    def tm(v: str | None) -> datetime | None:
+        return None if v is None else from_db_time(v)
+
+    return OutboxRow(r.id, r.user_id, r.kind, json.loads(r.payload), r.dedupe_key, from_db_time(r.due_at),
+                     r.state, r.attempts, tm(r.expires_at), r.last_error, r.drop_reason, tm(r.sent_at),
+                     tm(r.read_at), tm(r.created_at), tm(r.lease_until))
+
+
+def _claimable(now: datetime) -> Any:
+    return and_(t.c.state.in_(ACTIVE), or_(t.c.lease_until.is_(None), t.c.lease_until <= now))
+
+
+async def lease(conn: AsyncConnection, ids: Sequence[int], now: datetime, until: datetime) -> set[int]:
+    """Claim rows: sending, leased until `until`, one attempt more — only those still claimable
+    (the condition makes a second claimer get nothing). Returns the ids claimed."""
+    if not ids:
+        return set()
+    result = await conn.execute(
+        update(t)
+        .where(t.c.id.in_(list(ids)), _claimable(now))
+        .values(state=SENDING, lease_until=until, attempts=t.c.attempts + 1)
+        .returning(t.c.id)
+    )
+    return {r.id for r in result.all()}
+
+
+async def pending_for_user(conn: AsyncConnection, user_id: int, kinds: Sequence[str],
+                           now: datetime, before: datetime) -> list[OutboxRow]:
+    """A user's unclaimed pending rows of these kinds due before `before` (to join a digest)."""
+    if not kinds:
+        return []
+    query = (
+        select(*_COLUMNS)
+        .where(t.c.user_id == user_id, t.c.state == PENDING, t.c.kind.in_(list(kinds)),
+               t.c.due_at < before,
+               or_(t.c.lease_until.is_(None), t.c.lease_until <= now))
+        .order_by(t.c.due_at, t.c.id)
+    )
+    return [_row(r) for r in (await conn.execute(query)).all()]
+
+
+async def renew(conn: AsyncConnection, ids: Sequence[int], until: datetime) -> int:
+    if not ids:
+        return 0
+    result = await conn.execute(
+        update(t).where(t.c.id.in_(list(ids)), t.c.state == SENDING).values(lease_until=until)
+    )
+    return result.rowcount or 0
+
+
+async def mark_sent(conn: AsyncConnection, ids: Sequence[int], now: datetime, message_id: int | None) -> int:
+    result = await conn.execute(
+        update(t)
+        .where(t.c.id.in_(list(ids)), t.c.state == SENDING)
+        .values(state=SENT, sent_at=now, lease_until=None, message_id=message_id, last_error=None)
+    )
+    return result.rowcount or 0
+
+
+async def release(conn: AsyncConnection, ids: Sequence[int], *, due_at: datetime | None = None) -> int:
+    """Give claimed rows back unsent (shutdown, or held until `due_at`); the claim is not counted
+    as an attempt."""
+    if not ids:
+        return 0
+    values: dict[str, Any] = {"state": PENDING, "lease_until": None, "attempts": t.c.attempts - 1}
+    if due_at is not None:
+        values["due_at"] = due_at
+    result = await conn.execute(
+        update(t).where(t.c.id.in_(list(ids)), t.c.state == SENDING).values(**values)
+    )
+    return result.rowcount or 0
+
+
+async def retry_later(conn: AsyncConnection, ids: Sequence[int], error: str, not_before: datetime) -> int:
+    """Back off: pending again, not before `not_before`; the user's later rows wait behind."""
+    result = await conn.execute(
+        update(t)
+        .where(t.c.id.in_(list(ids)), t.c.state == SENDING)
+        .values(state=PENDING, lease_until=not_before, last_error=error[:1000])
+    )
+    return result.rowcount or 0
+
+
+async def fail(conn: AsyncConnection, ids: Sequence[int], error: str) -> int:
+    if not ids:
+        return 0
+    result = await conn.execute(
+        update(t)
+        .where(t.c.id.in_(list(ids)), t.c.state.in_(ACTIVE))
+        .values(state=FAILED, lease_until=None, last_error=error[:1000])
+    )
+    return result.rowcount or 0
+
+
+async def drop(conn: AsyncConnection, ids: Sequence[int], reason: str) -> int:
+    if not ids:
+        return 0
+    result = await conn.execute(
+        update(t)
+        .where(t.c.id.in_(list(ids)), t.c.state.in_(ACTIVE))
+        .values(state=DROPPED, lease_until=None, drop_reason=reason)
+    )
+    return result.rowcount or 0
+
+
+async def drop_pending(conn: AsyncConnection, user_id: int, reason: str, *,
+                       kinds: Sequence[str] | None = None) -> int:
+    """Drop a user's pending rows (of these kinds); rows in flight are left to finish."""
+    query = update(t).where(t.c.user_id == user_id, t.c.state == PENDING)
+    if kinds is not None:
+        query = query.where(t.c.kind.in_(list(kinds)))
+    result = await conn.execute(query.values(state=DROPPED, lease_until=None, drop_reason=reason))
+    return result.rowcount or 0
+
+
+async def revive(conn: AsyncConnection, user_id: int, reason: str, *, now: datetime,
+                 due_since: datetime) -> int:
+    """Rows dropped for `reason` that are still relevant (not expired, due since `due_since`)
+    become pending again."""
+    result = await conn.execute(
+        update(t)
+        .where(t.c.user_id == user_id, t.c.state == DROPPED, t.c.drop_reason == reason,
+               t.c.due_at >= due_since, or_(t.c.expires_at.is_(None), t.c.expires_at > now))
+        .values(state=PENDING, drop_reason=None, lease_until=None, attempts=0)
+    )
+    return result.rowcount or 0
+
+
+# -- re-planning by dedupe-key prefix -------------------------------------------------------------
+
+def _prefix_range(prefix: str) -> Any:
+    """`dedupe_key` starts with `prefix`, as a range the unique index serves (LIKE would not)."""
+    if not prefix:
+        raise ValueError("an empty prefix would match every row")
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return and_(t.c.dedupe_key >= prefix, t.c.dedupe_key < upper)
+
+
+async def under_prefix(conn: AsyncConnection, user_id: int, prefix: str) -> list[OutboxRow]:
+    query = select(*_COLUMNS).where(t.c.user_id == user_id, _prefix_range(prefix)).order_by(t.c.id)
+    return [_row(r) for r in (await conn.execute(query)).all()]
+
+
+async def replace(conn: AsyncConnection, row_id: int, *, kind: str, payload: dict[str, Any],
+                  due_at: datetime, expires_at: datetime | None) -> bool:
+    """Put new content into a pending or dropped row (re-planned): pending again."""
+    result = await conn.execute(
+        update(t)
+        .where(t.c.id == row_id, t.c.state.in_((PENDING, DROPPED)))
+        .values(kind=kind, payload=_json(payload), due_at=due_at, expires_at=expires_at,
+                state=PENDING, drop_reason=None, lease_until=None, attempts=0, last_error=None)
+    )
+    return bool(result.rowcount)
+
+
+# -- operators ----------------------------------------------------------------------------------
+
+async def in_state(conn: AsyncConnection, state: str, limit: int) -> list[OutboxRow]:
+    query = select(*_COLUMNS).where(t.c.state == state).order_by(t.c.id.desc()).limit(limit)
+    return [_row(r) for r in (await conn.execute(query)).all()]
+
+
+async def retry_failed(conn: AsyncConnection, ids: Sequence[int], now: datetime) -> list[int]:
+    result = await conn.execute(
+        update(t)
+        .where(t.c.id.in_(list(ids)), t.c.state == FAILED)
+        .values(state=PENDING, attempts=0, due_at=now, lease_until=None)
+        .returning(t.c.id)
+    )
+    return sorted(r.id for r in result.all())
+
+
+async def counts(conn: AsyncConnection) -> dict[str, int]:
+    rows = (await conn.execute(select(t.c.state, func.count()).group_by(t.c.state))).all()
+    return {r[0]: r[1] for r in rows}
+
+
+# -- the message centre ---------------------------------------------------------------------------
+
+def sent_page_query(user_id: int, *, offset: int, limit: int) -> Select[Any]:
+    # the literal state lets SQLite use the partial index ix_outbox_sent
+    return (
+        select(*_COLUMNS)
+        .where(t.c.user_id == user_id, text("outbox.state = 'sent'"))
+        .order_by(t.c.sent_at.desc(), t.c.id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+
+
+async def sent_page(conn: AsyncConnection, user_id: int, *, offset: int, limit: int) -> list[OutboxRow]:
+    query = sent_page_query(user_id, offset=offset, limit=limit)
+    return [_row(r) for r in (await conn.execute(query)).all()]
+
+
+async def sent_counts(conn: AsyncConnection, user_id: int) -> tuple[int, int]:
+    """(all, unread) delivered notifications of a user."""
+    query = select(func.count(), func.count().filter(t.c.read_at.is_(None))).where(
+        t.c.user_id == user_id, text("outbox.state = 'sent'")
+    )
+    total, unread = (await conn.execute(query)).one()
+    return int(total), int(unread)
+
+
+async def sent_one(conn: AsyncConnection, user_id: int, row_id: int) -> OutboxRow | None:
+    row = (await conn.execute(
+        select(*_COLUMNS).where(t.c.id == row_id, t.c.user_id == user_id, t.c.state == SENT)
+    )).first()
+    return _row(row) if row else None
+
+
+async def mark_read(conn: AsyncConnection, user_id: int, now: datetime, row_id: int | None = None) -> int:
+    query = update(t).where(t.c.user_id == user_id, t.c.state == SENT, t.c.read_at.is_(None))
+    if row_id is not None:
+        query = query.where(t.c.id == row_id)
+    result = await conn.execute(query.values(read_at=now))
+    return result.rowcount or 0
+

@@ -10,10 +10,12 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Table,
     Text,
     text,
+    true,
 )
 
 from bot.db.types import UTCDateTime
@@ -76,6 +78,11 @@ outbox = Table(
     Column("last_error", Text),
     Column("created_at", UTCDateTime, nullable=False),
     Column("sent_at", UTCDateTime),
+    # added by the reminders section (0006_reminders):
+    Column("expires_at", UTCDateTime),  # not sent after this moment (e.g. the coupon expired)
+    Column("drop_reason", String(16)),  # why a row is dropped: unreachable, muted, expired, replanned
+    Column("message_id", BigInteger),  # the Telegram message that delivered it
+    Column("read_at", UTCDateTime),  # opened in the message centre
 )
 # Only pending/sending rows are scanned by delivery: a partial index keeps the scan off the sent
 # history (DESIGN.md §3: an index on due_at alone walks it all).
@@ -110,4 +117,37 @@ Index("ix_addresses_user", addresses.c.user_id, addresses.c.created_at, addresse
 Index(
     "ux_addresses_default", addresses.c.user_id, unique=True,
     sqlite_where=text("is_default = 1"),
+)
+# Users with a row in flight or backing off: delivery skips their later rows to keep a chat's order.
+Index(
+    "ix_outbox_leased", outbox.c.lease_until, outbox.c.user_id,
+    sqlite_where=outbox.c.state.in_(("pending", "sending")) & outbox.c.lease_until.is_not(None),
+)
+# The message centre: a user's delivered notifications, newest first.
+Index(
+    "ix_outbox_sent", outbox.c.user_id, outbox.c.sent_at, outbox.c.id,
+    sqlite_where=outbox.c.state == "sent",
+)
+
+# Notification preferences; no row means the defaults (quiet hours 22–9, every kind on).
+notification_prefs = Table(
+    "notification_prefs",
+    metadata,
+    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True,
+           autoincrement=False),
+    Column("quiet_enabled", Boolean, nullable=False, server_default=true()),
+    Column("quiet_start", SmallInteger, nullable=False, server_default="22"),  # local hour
+    Column("quiet_end", SmallInteger, nullable=False, server_default="9"),
+    Column("last_reminder_at", UTCDateTime),  # the last reminder message (one a day)
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# The kinds a user turned off.
+notification_mutes = Table(
+    "notification_mutes",
+    metadata,
+    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True,
+           autoincrement=False),
+    Column("kind", String(48), primary_key=True),
+    Column("created_at", UTCDateTime, nullable=False),
 )

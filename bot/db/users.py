@@ -63,3 +63,10 @@ async def insert(conn: AsyncConnection, user: UserRow) -> None:
 async def set_fields(conn: AsyncConnection, user_id: int, **values: object) -> bool:
     result = await conn.execute(update(t).where(t.c.id == user_id).values(**values))
     return bool(result.rowcount)
+
+
+async def get_many(conn: AsyncConnection, user_ids: list[int]) -> dict[int, UserRow]:
+    if not user_ids:
+        return {}
+    rows = (await conn.execute(select(*_COLUMNS).where(t.c.id.in_(user_ids)))).all()
+    return {r.id: UserRow(*r) for r in rows}

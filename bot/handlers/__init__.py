@@ -7,7 +7,7 @@ from aiogram import Router
 
 def routers() -> list[Router]:
     # Imported here so that importing bot.handlers registers nothing by side effect twice.
-    from bot.handlers import addresses, commands, fallback, help, settings, users
+    from bot.handlers import addresses, commands, fallback, help, messages, settings, users
 
     return [
         commands.router,  # /cancel, /start, /menu … work in every state
@@ -15,5 +15,6 @@ def routers() -> list[Router]:
         help.router,
         settings.router,
         addresses.router,
+        messages.router,
         fallback.router,  # last: text outside a flow, stale buttons, anything else
     ]

@@ -1,4 +1,5 @@
-"""Settings: language, time zone (buttons, UTC±N, or typed), notifications."""
+"""Settings: language, time zone (buttons, UTC±N, or typed), notifications (a toggle per kind,
+quiet hours)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from bot.keyboards.settings import SettingsAction, SettingsCb
 from bot.services import notifications
 from bot.services.clock import Clock
 from bot.services.errors import N_, DomainError
+from bot.services.reminders import ReminderService
 from bot.services.settings import COMMON_ZONES, SettingsService, offset_zone, parse_time_zone
 from bot.views import settings as views
 from bot.views.common import Fmt, Screen
@@ -148,7 +150,76 @@ async def zone_back(query: CallbackQuery, state: FSMContext, db: Database, user:
     await query.answer()
 
 
+# -- notifications ---------------------------------------------------------------------------------
+
+async def _notifications(query: CallbackQuery, user: UserRow, reminders: ReminderService, f: Fmt) -> None:
+    prefs = await reminders.preferences(user.id)
+    await send_or_edit(query, views.notifications_screen(f, notifications.toggles(), prefs))
+
+
 @router.callback_query(SettingsCb.filter(F.action == SettingsAction.notifications))
-async def open_notifications(query: CallbackQuery, f: Fmt) -> None:
-    await send_or_edit(query, views.notifications_screen(f, notifications.kinds()))
+async def open_notifications(query: CallbackQuery, user: UserRow, reminders: ReminderService, f: Fmt) -> None:
+    await _notifications(query, user, reminders, f)
     await query.answer()
+
+
+@router.callback_query(SettingsCb.filter(F.action == SettingsAction.toggle_kind))
+async def toggle_kind(
+    query: CallbackQuery, callback_data: SettingsCb, user: UserRow, reminders: ReminderService, f: Fmt
+) -> None:
+    try:
+        prefs = await reminders.toggle(user.id, callback_data.value)
+    except DomainError:
+        await _notifications(query, user, reminders, f)
+        await query.answer(f._("This button is no longer active."), show_alert=True)
+        return
+    kind = notifications.get(callback_data.value)
+    assert kind is not None
+    await send_or_edit(query, views.notifications_screen(f, notifications.toggles(), prefs))
+    template = f._("{kind}: on") if prefs.is_on(kind.key) else f._("{kind}: off")
+    await query.answer(template.format(kind=f._(kind.label)))
+
+
+async def _quiet(query: CallbackQuery, user: UserRow, reminders: ReminderService, f: Fmt, clock: Clock) -> None:
+    prefs = await reminders.preferences(user.id)
+    await send_or_edit(query, views.quiet_hours_screen(f, prefs.quiet, user.time_zone, clock.now()))
+
+
+@router.callback_query(SettingsCb.filter(F.action == SettingsAction.quiet))
+async def open_quiet(query: CallbackQuery, user: UserRow, reminders: ReminderService, f: Fmt, clock: Clock) -> None:
+    await _quiet(query, user, reminders, f, clock)
+    await query.answer()
+
+
+@router.callback_query(SettingsCb.filter(F.action.in_({SettingsAction.quiet_start, SettingsAction.quiet_end})))
+async def pick_quiet_hour(
+    query: CallbackQuery, callback_data: SettingsCb, user: UserRow, reminders: ReminderService, f: Fmt
+) -> None:
+    quiet = (await reminders.preferences(user.id)).quiet
+    start = callback_data.action == SettingsAction.quiet_start
+    await send_or_edit(query, views.quiet_hour_picker(f, start=start, current=quiet.start if start else quiet.end))
+    await query.answer()
+
+
+@router.callback_query(SettingsCb.filter(F.action.in_({
+    SettingsAction.set_quiet_start, SettingsAction.set_quiet_end, SettingsAction.quiet_off, SettingsAction.quiet_on,
+})))
+async def set_quiet(
+    query: CallbackQuery, callback_data: SettingsCb, user: UserRow, reminders: ReminderService, f: Fmt,
+    clock: Clock,
+) -> None:
+    action = callback_data.action
+    try:
+        if action in (SettingsAction.quiet_off, SettingsAction.quiet_on):
+            prefs = await reminders.set_quiet_hours(user.id, enabled=action == SettingsAction.quiet_on)
+        else:
+            hour = int(callback_data.value) if callback_data.value.isdigit() else -1
+            if action == SettingsAction.set_quiet_start:
+                prefs = await reminders.set_quiet_hours(user.id, start=hour)
+            else:
+                prefs = await reminders.set_quiet_hours(user.id, end=hour)
+    except DomainError as exc:
+        await query.answer(f.error(exc), show_alert=True)
+        return
+    await send_or_edit(query, views.quiet_hours_screen(f, prefs.quiet, user.time_zone, clock.now()))
+    await query.answer(f._("🌙 Quiet hours: {hours}").format(hours=views.quiet_label(f, prefs.quiet)))

@@ -18,5 +18,6 @@ async def blocked(event: ChatMemberUpdated, users: UserService) -> None:
 
 @router.my_chat_member(ChatMemberUpdatedFilter(member_status_changed=MEMBER))
 async def unblocked(event: ChatMemberUpdated) -> None:
-    # The user middleware already marked them reachable on this very update.
+    # The user middleware already marked them reachable on this very update, which brought back
+    # their pushes that are still relevant (services/reminders.py: on_reachable).
     return None

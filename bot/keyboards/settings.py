@@ -14,6 +14,14 @@ class SettingsAction(str, Enum):
     set_offset = "so"
     type_zone = "t"
     notifications = "n"
+    toggle_kind = "tk"  # value: the notification kind
+    quiet = "q"
+    quiet_start = "qs"
+    quiet_end = "qe"
+    set_quiet_start = "ss"  # value: the hour
+    set_quiet_end = "se"
+    quiet_off = "qo"
+    quiet_on = "qn"
 
 
 class SettingsCb(CallbackData, prefix="st"):

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db import users as repo
 from bot.db.engine import Database
@@ -29,11 +33,19 @@ class Contact:
     language_code: str | None
 
 
+# Called inside the unit of work that changes a user's reachability: (conn, user_id, now).
+ReachabilityHook = Callable[[AsyncConnection, int, datetime], Awaitable[object]]
+
+
 class UserService:
     def __init__(self, db: Database, clock: Clock, default_locale: str = "en") -> None:
         self.db = db
         self.clock = clock
         self.default_locale = default_locale
+        # the reminders section drops a user's pending pushes when they become unreachable and
+        # brings back what is still relevant when they return (wired in bot/app.py)
+        self.on_unreachable: list[ReachabilityHook] = []
+        self.on_reachable: list[ReachabilityHook] = []
 
     async def get(self, user_id: int) -> UserRow | None:
         async with self.db.read() as conn:
@@ -56,6 +68,9 @@ class UserService:
                 return user, False
             async with self.db.write() as conn:
                 await repo.set_fields(conn, contact.id, **changes)
+                if "unreachable_since" in changes:
+                    for hook in self.on_reachable:
+                        await hook(conn, contact.id, self.clock.now())
                 fresh = await repo.get(conn, contact.id)
             assert fresh is not None
             return fresh, False
@@ -76,5 +91,14 @@ class UserService:
         return user, True
 
     async def mark_unreachable(self, user_id: int) -> None:
+        """The user blocked the bot (a 403, or my_chat_member "kicked"). Idempotent: the first
+        moment is kept."""
+        now = self.clock.now()
         async with self.db.write() as conn:
-            await repo.set_fields(conn, user_id, unreachable_since=self.clock.now())
+            user = await repo.get(conn, user_id)
+            if user is None:
+                return
+            if user.unreachable_since is None:
+                await repo.set_fields(conn, user_id, unreachable_since=now)
+            for hook in self.on_unreachable:
+                await hook(conn, user_id, now)

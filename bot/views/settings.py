@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from aiogram.utils.text_decorations import html_decoration as hd
-from babel.dates import get_timezone_location
+from babel.dates import format_time, get_timezone_location
 
 from bot.keyboards.common import MenuCb
 from bot.keyboards.settings import SettingsAction, SettingsCb
 from bot.services.notifications import NotificationKind
+from bot.services.reminders import Preferences, QuietHours
 from bot.services.settings import COMMON_ZONES, MAX_OFFSET, MIN_OFFSET
 from bot.views.common import Fmt, Screen, button, chunk, flow_row, markup, nav_row
 
@@ -100,13 +101,70 @@ def type_zone_prompt(f: Fmt, error: str | None = None) -> Screen:
     return Screen(text, markup([flow_row(f)]))
 
 
-def notifications_screen(f: Fmt, kinds: list[NotificationKind]) -> Screen:
+def hour_label(f: Fmt, hour: int) -> str:
+    """A whole hour in the locale's style: "10:00 PM", "22:00"."""
+    return format_time(time(hour), format="short", locale=f.babel)
+
+
+def quiet_label(f: Fmt, quiet: QuietHours) -> str:
+    if not quiet.enabled:
+        return f._("off")
+    return f"{hour_label(f, quiet.start)}–{hour_label(f, quiet.end)}"
+
+
+def notifications_screen(f: Fmt, kinds: list[NotificationKind], prefs: Preferences) -> Screen:
+    lines = [
+        f._("<b>Notifications</b>"),
+        "",
+        f._("Reminders wait for the end of quiet hours and come at most once a day, in one message. "
+            "Order updates, refunds and seller messages come at once."),
+        "",
+        f._("🌙 Quiet hours: {hours}").format(hours=quiet_label(f, prefs.quiet)),
+    ]
     if kinds:
-        lines = [f._("<b>Notifications</b>"), ""] + [f"• {f._(k.label)}" for k in kinds]
+        lines += ["", f._("Tap a kind to turn it off or on:")]
+    rows = [
+        [button(("✅ " if prefs.is_on(k.key) else "🔕 ") + f._(k.label),
+                SettingsCb(action=SettingsAction.toggle_kind, value=k.key))]
+        for k in kinds
+    ]
+    rows.append([button(f._("🌙 Quiet hours"), SettingsCb(action=SettingsAction.quiet))])
+    rows.append(nav_row(f, back=MenuCb(section="settings")))
+    return Screen("\n".join(lines), markup(rows))
+
+
+def quiet_hours_screen(f: Fmt, quiet: QuietHours, zone: str, now: datetime) -> Screen:
+    text = "\n".join([
+        f._("<b>Quiet hours</b>"),
+        "",
+        f._("Reminders that fall inside quiet hours wait until they end. Order updates, refunds and "
+            "seller messages are never held."),
+        "",
+        f._("Quiet hours: {hours}").format(hours=quiet_label(f, quiet)),
+        f._("Time zone: {zone}").format(zone=hd.quote(zone_label(f, zone, now))),
+    ])
+    rows = []
+    if quiet.enabled:
+        rows.append([
+            button(f._("Start: {hour}").format(hour=hour_label(f, quiet.start)),
+                   SettingsCb(action=SettingsAction.quiet_start)),
+            button(f._("End: {hour}").format(hour=hour_label(f, quiet.end)),
+                   SettingsCb(action=SettingsAction.quiet_end)),
+        ])
+        rows.append([button(f._("🔔 Turn quiet hours off"), SettingsCb(action=SettingsAction.quiet_off))])
     else:
-        lines = [
-            f._("<b>Notifications</b>"),
-            "",
-            f._("Here you will choose which notifications to receive, once the sections that send them are available."),
-        ]
-    return Screen("\n".join(lines), markup([nav_row(f, back=MenuCb(section="settings"))]))
+        rows.append([button(f._("🌙 Turn quiet hours on"), SettingsCb(action=SettingsAction.quiet_on))])
+    rows.append(nav_row(f, back=SettingsCb(action=SettingsAction.notifications)))
+    return Screen(text, markup(rows))
+
+
+def quiet_hour_picker(f: Fmt, *, start: bool, current: int) -> Screen:
+    action = SettingsAction.set_quiet_start if start else SettingsAction.set_quiet_end
+    buttons = [
+        button(("✅ " if hour == current else "") + hour_label(f, hour), SettingsCb(action=action, value=str(hour)))
+        for hour in range(24)
+    ]
+    rows = chunk(buttons, 4)
+    rows.append(nav_row(f, back=SettingsCb(action=SettingsAction.quiet)))
+    prompt = f._("Quiet hours start at:") if start else f._("Quiet hours end at:")
+    return Screen(prompt, markup(rows))

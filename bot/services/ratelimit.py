@@ -1,0 +1,94 @@
+"""Rate limits for pushes: overall and per chat, on an injected clock and an injected wait, so
+tests and benchmarks simulate time instead of sleeping."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Protocol
+
+Wait = Callable[[timedelta], Awaitable[None]]
+
+SECOND = timedelta(seconds=1)
+
+
+class RateLimiter:
+    """At most `per_second` sends in any one-second window overall, and at most one send per
+    `chat_interval` in one chat.
+
+    The overall limit is a token bucket of `per_second` tokens in which a spent token comes back
+    exactly one second after it was spent (a sliding window): a burst after a quiet spell is
+    allowed, but no window of one second ever holds more than `per_second` sends — which is what
+    Telegram counts. A pause (Telegram's 429 "retry after") holds every send until it ends.
+    """
+
+    def __init__(self, now: Callable[[], datetime], wait: Wait, *, per_second: int = 25,
+                 chat_interval: timedelta = SECOND) -> None:
+        if per_second < 1:
+            raise ValueError("per_second must be at least 1")
+        self._now = now
+        self._wait = wait
+        self.per_second = per_second
+        self.chat_interval = chat_interval
+        self._sent: deque[datetime] = deque(maxlen=per_second)  # the last sends, oldest first
+        self._chat_last: dict[int, datetime] = {}
+        self.paused_until: datetime | None = None
+
+    def chat_ready_at(self, chat_id: int) -> datetime | None:
+        last = self._chat_last.get(chat_id)
+        return None if last is None else last + self.chat_interval
+
+    def next_slot(self, chat_id: int, now: datetime) -> datetime:
+        """The earliest moment a message may go to this chat."""
+        slot = now
+        if len(self._sent) == self.per_second:
+            slot = max(slot, self._sent[0] + SECOND)
+        ready = self.chat_ready_at(chat_id)
+        if ready is not None:
+            slot = max(slot, ready)
+        if self.paused_until is not None:
+            slot = max(slot, self.paused_until)
+        return slot
+
+    async def acquire(self, chat_id: int, stopping: Callable[[], bool] = lambda: False) -> bool:
+        """Wait for a slot and take it (the caller sends right away). Returns False, without a
+        slot, when `stopping()` turns true while waiting."""
+        while True:
+            now = self._now()
+            slot = self.next_slot(chat_id, now)
+            if slot <= now:
+                self._take(chat_id, now)
+                return True
+            if stopping():
+                return False
+            await self._wait(slot - now)
+            if stopping():
+                return False
+
+    def _take(self, chat_id: int, now: datetime) -> None:
+        self._sent.append(now)
+        self._chat_last[chat_id] = now
+        if len(self._chat_last) > 4096:  # forget chats that may send again anyway
+            horizon = now - self.chat_interval
+            self._chat_last = {c: t for c, t in self._chat_last.items() if t > horizon}
+
+    def pause(self, seconds: float) -> datetime:
+        """Hold every send for `seconds` from now (Telegram's retry_after). Returns the end."""
+        until = self._now() + timedelta(seconds=max(0.0, seconds))
+        if self.paused_until is None or until > self.paused_until:
+            self.paused_until = until
+        return self.paused_until
+
+
+class SimulatedTime(Protocol):
+    def advance(self, delta: timedelta | None = None, **kwargs: float) -> datetime: ...
+
+
+def simulated_wait(clock: SimulatedTime) -> Wait:
+    """A wait that moves a fake clock instead of sleeping (tests, benchmarks)."""
+
+    async def wait(delay: timedelta) -> None:
+        clock.advance(delay)
+
+    return wait

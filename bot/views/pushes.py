@@ -1,0 +1,136 @@
+"""How pushes look. Each section registers, next to its views, how each of its kinds renders:
+
+    register_push(
+        "order_shipped",
+        lambda p, f: Screen(f._("📦 Order #{id} is on its way").format(id=p["order_id"])),
+        category="order",                     # "order" | "message": never held; "reminder": held
+        button=lambda p, f: button(f._("Open order"), OrderCb(action=OrderAction.open, id=p["order_id"])),
+        label=N_("Order status"),             # the toggle in Settings → Notifications ("" = none)
+    )
+
+`render(payload, f) -> Screen` gets the row's payload (JSON primitives) and a `Fmt` in the user's
+language and time zone, exactly like a screen. `button(payload, f)` is the one button straight to
+the object: it is added under a push that has no keyboard of its own, one per item in a reminder
+digest, and under the notification in the message centre. A renderer should state dates rather
+than "tomorrow": a held reminder may arrive a few hours after it was due.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.keyboards.common import MenuCb
+from bot.services import notifications
+from bot.services.notifications import Category, NotificationKind
+from bot.views.common import Fmt, Screen, button, markup
+
+Render = Callable[[dict[str, Any], Fmt], Screen]
+ButtonFn = Callable[[dict[str, Any], Fmt], InlineKeyboardButton | None]
+
+DIGEST_MAX_ITEMS = 10  # one button per item; the rest are in the message centre
+TEXT_BUDGET = 3500  # Telegram allows 4096 characters
+
+
+@dataclass(frozen=True, slots=True)
+class PushView:
+    kind: str
+    render: Render
+    button: ButtonFn | None = None
+
+
+_VIEWS: dict[str, PushView] = {}
+
+
+def register_push(kind: str, render: Render, *, category: str | Category = Category.order,
+                  button: ButtonFn | None = None, label: str = "", order: int = 100) -> PushView:
+    notifications.register_kind(NotificationKind(kind, label, order, Category(category)))
+    view = PushView(kind, render, button)
+    _VIEWS[kind] = view
+    return view
+
+
+def unregister_push(kind: str) -> None:
+    _VIEWS.pop(kind, None)
+    notifications.unregister_kind(kind)
+
+
+def is_registered(kind: str) -> bool:
+    return kind in _VIEWS
+
+
+class RenderError(Exception):
+    """A push cannot be rendered (unknown kind, or its view failed on this payload)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """A push's own screen and its button to the object."""
+
+    screen: Screen
+    button: InlineKeyboardButton | None
+
+
+def render_one(kind: str, payload: dict[str, Any], f: Fmt) -> Rendered:
+    view = _VIEWS.get(kind)
+    if view is None:
+        raise RenderError(f"unknown kind {kind!r}: no push view is registered for it")
+    try:
+        screen = view.render(payload, f)
+        btn = view.button(payload, f) if view.button is not None else None
+    except Exception as exc:
+        raise RenderError(f"the {kind!r} view failed: {exc!r}") from exc
+    return Rendered(screen, btn)
+
+
+def push_screen(rendered: Rendered) -> Screen:
+    """A push as sent: its own keyboard, or else its button."""
+    screen = rendered.screen
+    if screen.reply_markup is None and rendered.button is not None:
+        return Screen(screen.text, markup([[rendered.button]]), screen.extra)
+    return screen
+
+
+def digest_screen(items: Sequence[Rendered], f: Fmt) -> Screen:
+    """Several reminders in one message: each one's text, and one button per item."""
+    if len(items) == 1:
+        return push_screen(items[0])
+    head = f.ngettext("🔔 <b>{n} reminder</b>", "🔔 <b>{n} reminders</b>", len(items)).format(n=len(items))
+    blocks = [head]
+    rows: list[list[InlineKeyboardButton]] = []
+    used = len(head)
+    shown = 0
+    for item in items:
+        text = item.screen.text
+        if shown >= DIGEST_MAX_ITEMS or used + len(text) + 2 > TEXT_BUDGET:
+            break
+        blocks.append(text)
+        used += len(text) + 2
+        shown += 1
+        if item.button is not None:
+            rows.append([item.button])
+    rest = len(items) - shown
+    if rest:
+        blocks.append(f.ngettext("…and {n} more in 🔔 Messages.", "…and {n} more in 🔔 Messages.", rest).format(n=rest))
+        rows.append([button(f._("🔔 Messages"), MenuCb(section="messages"))])
+    return Screen("\n\n".join(blocks), markup(rows) if rows else None)
+
+
+_TAG = re.compile(r"<[^>]+>")
+
+
+def title(text: str, limit: int = 48) -> str:
+    """A push's first line as plain text, for a button in the message centre."""
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    plain = html.unescape(_TAG.sub("", first)).strip()
+    return plain if len(plain) <= limit else plain[: limit - 1].rstrip() + "…"
+
+
+def keyboard_buttons(screen: Screen) -> list[list[InlineKeyboardButton]]:
+    markup_ = screen.reply_markup
+    return list(markup_.inline_keyboard) if isinstance(markup_, InlineKeyboardMarkup) else []
