@@ -46,3 +46,16 @@ async def for_user(conn: AsyncConnection, user_id: int, kind: str | None = None)
     rows = (await conn.execute(query.order_by(t.c.id))).all()
     return [OutboxRow(r.id, r.user_id, r.kind, json.loads(r.payload), r.dedupe_key, r.due_at, r.state,
                       r.attempts) for r in rows]
+
+
+async def delete_pending(conn: AsyncConnection, dedupe_prefix: str) -> int:
+    """Delete the pending rows whose dedupe key starts with `dedupe_prefix`. A range on the key
+    (not LIKE) so that the unique index on dedupe_key serves it. Returns how many went."""
+    if not dedupe_prefix:
+        raise ValueError("an empty prefix would match every row")
+    upper = dedupe_prefix[:-1] + chr(ord(dedupe_prefix[-1]) + 1)
+    result = await conn.execute(
+        t.delete().where(t.c.dedupe_key >= dedupe_prefix, t.c.dedupe_key < upper,
+                         t.c.state == "pending")
+    )
+    return result.rowcount or 0

@@ -22,3 +22,10 @@ async def enqueue(conn: AsyncConnection, *, user_id: int, kind: str, payload: di
     (e.g. "order:42:status:shipped"), so writing the same event twice keeps one row."""
     return await repo.add(conn, user_id=user_id, kind=kind, payload=payload, dedupe_key=dedupe_key,
                           due_at=due_at or now, now=now)
+
+
+async def drop_pending(conn: AsyncConnection, dedupe_prefix: str) -> int:
+    """Forget pushes not yet sent whose dedupe key starts with `dedupe_prefix` (e.g.
+    "coupon:12:expiry:" once the coupon is used), in the caller's unit of work. Rows already being
+    sent or sent stay. Returns how many were dropped."""
+    return await repo.delete_pending(conn, dedupe_prefix)
