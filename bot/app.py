@@ -26,6 +26,7 @@ from bot.middlewares.isolation import FreeingEventIsolation
 from bot.middlewares.update import InFlight, UpdateScopeMiddleware
 from bot.middlewares.user import UserMiddleware
 from bot.services.clock import Clock, SystemClock
+from bot.services.coupons import CouponService
 from bot.services.settings import SettingsService
 from bot.services.users import UserService
 from bot.views.common import Fmt
@@ -43,12 +44,13 @@ class Services:
     i18n: I18n
     users: UserService
     settings: SettingsService
+    coupons: CouponService
     in_flight: InFlight = field(default_factory=InFlight)
 
     def as_workflow_data(self) -> dict[str, object]:
         return {
             "db": self.db, "clock": self.clock, "i18n": self.i18n, "users": self.users,
-            "settings": self.settings, "in_flight": self.in_flight,
+            "settings": self.settings, "coupons": self.coupons, "in_flight": self.in_flight,
         }
 
 
@@ -61,6 +63,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
         i18n=build_i18n(settings.default_locale),
         users=UserService(db, clock, settings.default_locale),
         settings=SettingsService(db),
+        coupons=CouponService(db, clock),
     )
 
 
