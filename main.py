@@ -6,6 +6,8 @@
   python main.py console    the offline console with demo data (its own database file)
   python main.py migrate    apply database migrations
   python main.py demo       seed demo data into the configured database (idempotent)
+  python main.py coupon …   operators: grant coupons and gift certificates, create codes and
+                            store coupons (`python main.py coupon --help`)
 """
 
 from __future__ import annotations
@@ -54,6 +56,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     sub.add_parser("migrate", help="apply database migrations")
     demo = sub.add_parser("demo", help="seed demo data into the configured database")
     demo.add_argument("--lang", choices=["en", "ru"], default="en")
+    from bot.cli import coupons as coupon_cli
+
+    coupon_cli.add_parser(sub)
     return parser.parse_args(argv)
 
 
@@ -131,6 +136,10 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(seed())
         print(f"demo data is in place for user {demo_data.DEMO_USER_ID}")
         return 0
+    if command == "coupon":
+        from bot.cli import coupons as coupon_cli
+
+        return coupon_cli.run(args, settings)
     return 2
 
 

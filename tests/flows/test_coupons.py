@@ -68,7 +68,7 @@ async def test_wallet_tabs_and_cards_in_english(app: App, alex: Player) -> None:
     await alex.press("‹ Back")
     assert "· Expired" in alex.last_text
 
-    await alex.press("Used (2)")
+    await alex.press("Used (1)")
     assert "spent in full" not in alex.last_text
     assert "new buyers only · used on Nov 25, 2026" in alex.last_text
 

@@ -631,3 +631,19 @@ async def test_demo_data_has_every_state_and_is_idempotent(svc: CouponService, c
     assert kinds == {(Scope.store, False), (Scope.platform, False), (Scope.platform, True)}
     assert (await svc.redeem_code(MASHA, "WELCOME5")).coupon is not None
     assert (await svc.redeem_code(MASHA, "GIFT25")).certificate is not None
+
+
+def test_expiry_push_renders_from_the_payload(i18n) -> None:
+    payload = {
+        "coupon_id": 7, "days": 1, "valid_to": "2026-11-27T00:00:00+00:00", "scope": "store",
+        "store_name": "Anker & Co", "value_kind": "percent", "amount_minor": None, "percent": 15,
+        "cap_minor": 1000, "currency": "USD", "min_order_minor": 4000,
+    }
+    en = views.expiry_push(payload, Fmt(i18n, "en"))
+    assert en.text == "⏳ A coupon expires in 1 day\n<b>15% off, up to $10.00</b> · from $40.00 · Anker &amp; Co"
+    ru = views.expiry_push({**payload, "days": 3, "scope": "platform"}, Fmt(i18n, "ru"))
+    assert ru.text == (
+        "⏳ Купон истекает через 3 дня\n"
+        "<b>Скидка 15%, не больше 10,00\xa0$</b> · от 40,00\xa0$ · Все магазины"
+    )
+    assert [b.text for row in ru.reply_markup.inline_keyboard for b in row] == ["🎟 Мои купоны"]
