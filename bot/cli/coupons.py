@@ -148,11 +148,12 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
     now = services.clock.now()
     try:
         verb = args.coupon_command
-        if verb == "grant" and args.certificate:
+        if getattr(args, "certificate", None):
             terms = build_terms(args, now, scope=Scope.platform)
             if terms.cap_minor or terms.min_order_minor or terms.category_id is not None \
-                    or terms.new_buyers_only or terms.campaign:
-                raise BadInput("a gift certificate has no cap, minimum or special conditions")
+                    or terms.new_buyers_only or terms.campaign or terms.store_id is not None:
+                raise BadInput("a gift certificate has no cap, minimum, store or special conditions")
+        if verb == "grant" and args.certificate:
             assert terms.amount_minor is not None
             done = 0
             for user_id in dict.fromkeys(args.user):

@@ -67,8 +67,10 @@ async def _gone(query: CallbackQuery, exc: NotFound, callback_data: CouponCb, us
 
 
 @router.callback_query(CouponCb.filter(F.action == CouponAction.coupon))
-async def open_coupon(query: CallbackQuery, callback_data: CouponCb, user: UserRow,
-                      coupons: CouponService, clock: Clock, f: Fmt) -> None:
+async def open_coupon(query: CallbackQuery, callback_data: CouponCb, state: FSMContext,
+                      db: Database, user: UserRow, coupons: CouponService, clock: Clock,
+                      f: Fmt) -> None:
+    await _leave_code_flow(state, db)
     try:
         coupon = await coupons.coupon(user.id, callback_data.id)
     except NotFound as exc:
@@ -79,8 +81,9 @@ async def open_coupon(query: CallbackQuery, callback_data: CouponCb, user: UserR
 
 
 @router.callback_query(CouponCb.filter(F.action == CouponAction.certificate))
-async def open_certificate(query: CallbackQuery, callback_data: CouponCb, user: UserRow,
-                           coupons: CouponService, f: Fmt) -> None:
+async def open_certificate(query: CallbackQuery, callback_data: CouponCb, state: FSMContext,
+                           db: Database, user: UserRow, coupons: CouponService, f: Fmt) -> None:
+    await _leave_code_flow(state, db)
     try:
         card = await coupons.certificate(user.id, callback_data.id)
     except NotFound as exc:

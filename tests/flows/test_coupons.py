@@ -100,8 +100,11 @@ async def test_wallet_in_russian(app: App, masha: Player) -> None:
     assert "⌛ Истёк 23 нояб. 2026\u202fг., использовать его уже нельзя." in masha.last_text
 
 
-async def test_empty_wallet(app: App, alex: Player) -> None:
+async def test_empty_wallet(app: App, alex: Player, masha: Player) -> None:
     await alex.send("/start")
+    assert "🎟 Coupons" in [t for t, _ in alex.buttons()]
+    await masha.send("/start")
+    assert "🎟 Мои купоны" in [t for t, _ in masha.buttons()]
     await alex.press("🎟 Coupons")
     assert "No active coupons yet." in alex.last_text
     await alex.press("Used (0)")
@@ -193,3 +196,18 @@ async def test_coupon_reminders_are_a_notification_kind(app: App, alex: Player) 
     await alex.send("/settings")
     await alex.press("🔔 Notifications")
     assert "Coupons about to expire" in alex.last_text
+
+
+async def test_an_old_button_leaves_the_code_flow(app: App, alex: Player) -> None:
+    await alex.send("/start")
+    await _fill_wallet(app, alex)
+    await alex.press("🎟 Coupons")
+    wallet = alex.last
+    await alex.send("/menu")
+    await alex.press("🎟 Coupons")
+    await alex.press("🔑 Enter a code")
+    _, data = next((t, d) for t, d in alex.buttons(wallet) if t == "2")
+    await alex.press_data(data, wallet)  # a number on the older wallet message
+    assert "Works only in the store" in (alex.log.messages[wallet.message_id].text or "")
+    await alex.send("NOPE1234")
+    assert "I answer buttons and commands" in alex.last_text
