@@ -98,6 +98,7 @@ async def test_wallet_in_russian(app: App, masha: Player) -> None:
     await masha.press("1")
     assert "Купон платформы" in masha.last_text
     assert "⌛ Истёк 23 нояб. 2026\u202fг., использовать его уже нельзя." in masha.last_text
+    assert "Срок действия: 26 окт. 2026\u202fг. – 23 нояб. 2026\u202fг.\n" in masha.last_text  # no "г.."
 
 
 async def test_empty_wallet(app: App, alex: Player, masha: Player) -> None:
