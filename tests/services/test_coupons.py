@@ -647,3 +647,45 @@ def test_expiry_push_renders_from_the_payload(i18n) -> None:
         "<b>Скидка 15%, не больше 10,00\xa0$</b> · от 40,00\xa0$ · Все магазины"
     )
     assert [b.text for row in ru.reply_markup.inline_keyboard for b in row] == ["🎟 Мои купоны"]
+
+
+async def test_drop_pending_takes_exactly_the_prefix(svc: CouponService, clock: FakeClock) -> None:
+    from bot.services.outbox import drop_pending, enqueue
+
+    keys = ["coupon:1:expiry:3d", "coupon:1:expiry:1d", "coupon:10:expiry:3d", "coupon:1:expiryx",
+            "coupon:2:expiry:1d"]
+    async with svc.db.write() as conn:
+        for key in keys:
+            await enqueue(conn, user_id=ALEX, kind="coupon_expiry", payload={}, dedupe_key=key,
+                          now=clock.now())
+        assert await drop_pending(conn, "coupon:1:expiry:") == 2
+        rows = await outbox_repo.for_user(conn, ALEX)
+    assert [r.dedupe_key for r in rows] == keys[2:]
+
+
+@pytest.mark.parametrize(
+    ("sql", "index"),
+    [
+        ("SELECT * FROM coupons WHERE user_id = 1 AND status = 'active' AND valid_to > '2026' "
+         "ORDER BY valid_to, id", "ix_coupons_user_status"),
+        ("UPDATE coupons SET status = 'active' WHERE user_id = 1 AND order_ref = 'o-1' "
+         "AND status = 'used'", "ix_coupons_order"),
+        ("SELECT created_at FROM coupon_code_attempts WHERE user_id = 1 AND created_at > '2026' "
+         "ORDER BY created_at DESC LIMIT 5", "ix_coupon_code_attempts_user"),
+        ("DELETE FROM outbox WHERE dedupe_key >= 'coupon:1:expiry:' AND dedupe_key < 'coupon:1:expiry;' "
+         "AND state = 'pending'", "sqlite_autoindex_outbox"),
+        ("SELECT sum(delta_minor) FROM gift_certificate_ledger WHERE certificate_id = 1",
+         "ix_gift_certificate_ledger_cert"),
+    ],
+)
+async def test_queries_use_their_indexes(svc: CouponService, sql: str, index: str) -> None:
+    async with svc.db.read() as conn:
+        plan = (await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql)).all()
+    assert any(index in str(row) for row in plan), plan
+
+
+def test_the_sweeper_prunes_failed_code_attempts(settings) -> None:
+    from bot.app import build_services
+    from bot.runner import build_sweeper
+
+    assert "coupon_code_attempts" in build_sweeper(build_services(settings)).names
