@@ -7,6 +7,8 @@
   python main.py migrate    apply database migrations
   python main.py demo       seed demo data into the configured database (idempotent)
   python main.py outbox     pushes that failed (dead letters); `outbox retry ID…` sends them again
+  python main.py coupon …   operators: grant coupons and gift certificates, create codes and
+                            store coupons (`python main.py coupon --help`)
 """
 
 from __future__ import annotations
@@ -59,6 +61,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     outbox.add_argument("action", nargs="?", choices=["list", "retry"], default="list")
     outbox.add_argument("ids", nargs="*", type=int, metavar="ID", help="rows to retry")
     outbox.add_argument("--limit", type=int, default=50, help="rows to list (default 50)")
+    from bot.cli import coupons as coupon_cli
+
+    coupon_cli.add_parser(sub)
     return parser.parse_args(argv)
 
 
@@ -138,6 +143,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if command == "outbox":
         return outbox_command(settings, args)
+    if command == "coupon":
+        from bot.cli import coupons as coupon_cli
+
+        return coupon_cli.run(args, settings)
     return 2
 
 

@@ -28,6 +28,7 @@ from bot.middlewares.user import UserMiddleware
 from bot.services import reminders as reminder_rules
 from bot.services.addresses import AddressService
 from bot.services.clock import Clock, SystemClock
+from bot.services.coupons import CouponService
 from bot.services.messages import MessageService
 from bot.services.outbox import OutboxService
 from bot.services.reminders import ReminderService
@@ -52,13 +53,15 @@ class Services:
     reminders: ReminderService
     messages: MessageService
     outbox: OutboxService
+    coupons: CouponService
     in_flight: InFlight = field(default_factory=InFlight)
 
     def as_workflow_data(self) -> dict[str, object]:
         return {
             "db": self.db, "clock": self.clock, "i18n": self.i18n, "users": self.users,
             "settings": self.settings, "addresses": self.addresses, "reminders": self.reminders,
-            "messages": self.messages, "outbox": self.outbox, "in_flight": self.in_flight,
+            "messages": self.messages, "outbox": self.outbox, "coupons": self.coupons,
+            "in_flight": self.in_flight,
         }
 
 
@@ -80,6 +83,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
         reminders=ReminderService(db, clock),
         messages=MessageService(db, clock),
         outbox=OutboxService(db, clock, users),
+        coupons=CouponService(db, clock),
     )
 
 

@@ -26,6 +26,7 @@ def build_sweeper(services: Services) -> Sweeper:
     sweeper = Sweeper()
     sweeper.register("prune_update_ids", housekeeping.prune_processed_updates(services.db))
     sweeper.register("abandoned_flows", housekeeping.sweep_abandoned_flows(services.db))
+    sweeper.register("coupon_code_attempts", services.coupons.prune_attempts)
     return sweeper
 
 

@@ -88,12 +88,13 @@ def test_migrate_and_demo_then_console_with_piped_input(tmp_path: Path) -> None:
     assert run("demo", env={"DATABASE_URL": url}).returncode == 0
     assert run("demo", env={"DATABASE_URL": url}).returncode == 0  # idempotent
     console_db = tmp_path / "console.sqlite3"
-    result = run("console", "--lang", "ru", "--db", str(console_db), stdin="/settings\n/quit\n")
+    # the menu's numbering depends on the sections; Settings' first button is always Language
+    result = run("console", "--lang", "ru", "--db", str(console_db), stdin="/settings\n1\n/quit\n")
     assert result.returncode == 0, result.stderr
     assert "Здравствуйте, Алексей!" in result.stdout
     assert "] ⚙️ Настройки" in result.stdout
     assert "<b>" not in result.stdout  # HTML shown as readable text
-    assert "Настройки" in result.stdout and "Язык: Русский" in result.stdout
+    assert "Язык: Русский" in result.stdout and "Выберите язык бота:" in result.stdout
     # a second run continues the update ids, so nothing is dropped as a duplicate
     again = run("console", "--lang", "ru", "--db", str(console_db), stdin="/help\n/quit\n")
     assert "Частые вопросы" in again.stdout

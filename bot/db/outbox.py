@@ -336,4 +336,3 @@ async def mark_read(conn: AsyncConnection, user_id: int, now: datetime, row_id: 
         query = query.where(t.c.id == row_id)
     result = await conn.execute(query.values(read_at=now))
     return result.rowcount or 0
-

@@ -99,11 +99,16 @@ async def test_flow_resumes_after_a_restart(app: App, masha) -> None:
     assert "Часовой пояс: UTC+4" in masha.last_text
 
 
-async def test_notifications_without_any_kind_registered(app: App, alex) -> None:
-    """Sections register their kinds; with none (as here) only quiet hours can be set."""
+async def test_notifications_screen_lists_the_registered_kinds(app: App, alex) -> None:
+    """Sections register their kinds; each one with a label is a toggle, then quiet hours."""
+    from bot.services import notifications
+
     await alex.send("/settings")
     await alex.press("🔔 Notifications")
     assert "<b>Notifications</b>" in alex.last_text and "🌙 Quiet hours:" in alex.last_text
-    assert [t for t, _ in alex.buttons()] == ["🌙 Quiet hours", "‹ Back", "☰ Menu"]
+    toggles = [k for k in notifications.kinds() if k.label]
+    assert [t for t, _ in alex.buttons()] == [
+        *(f"✅ {k.label}" for k in toggles), "🌙 Quiet hours", "‹ Back", "☰ Menu",
+    ]
     await alex.press("‹ Back")
     assert "<b>Settings</b>" in alex.last_text

@@ -1,0 +1,1 @@
+"""Operator commands of `main.py`, one module per section."""

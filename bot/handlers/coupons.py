@@ -1,0 +1,137 @@
+"""My coupons: the wallet's tabs, a coupon's or certificate's card, and "Enter a code"."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+
+from bot import menu as registry
+from bot.db.engine import Database
+from bot.db.users import UserRow
+from bot.handlers.common import reply, send_or_edit
+from bot.keyboards.common import MenuCb, NavAction, NavCb
+from bot.keyboards.coupons import CouponAction, CouponCb
+from bot.services.clock import Clock
+from bot.services.coupons import CouponService, Redeemed, Tab
+from bot.services.errors import N_, DomainError, NotFound
+from bot.views import coupons as views
+from bot.views.common import Fmt, Screen
+
+router = Router(name="coupons")
+registry.register(registry.MenuEntry("coupons", N_("🎟 Coupons"), order=40))
+
+
+class CodeFlow(StatesGroup):
+    typing = State()
+
+
+async def _leave_code_flow(state: FSMContext, db: Database) -> None:
+    if await state.get_state() == CodeFlow.typing.state:
+        async with db.write():
+            await state.clear()
+
+
+async def _wallet(user: UserRow, coupons: CouponService, f: Fmt, tab: Tab = Tab.active,
+                  page: int = 0) -> Screen:
+    return views.wallet_screen(await coupons.wallet(user.id, tab, page), f)
+
+
+@router.callback_query(MenuCb.filter(F.section == "coupons"))
+async def open_wallet(query: CallbackQuery, state: FSMContext, db: Database, user: UserRow,
+                      coupons: CouponService, f: Fmt) -> None:
+    await _leave_code_flow(state, db)
+    await send_or_edit(query, await _wallet(user, coupons, f))
+    await query.answer()
+
+
+@router.callback_query(CouponCb.filter(F.action == CouponAction.tab))
+async def open_tab(query: CallbackQuery, callback_data: CouponCb, state: FSMContext, db: Database,
+                   user: UserRow, coupons: CouponService, f: Fmt) -> None:
+    await _leave_code_flow(state, db)
+    await send_or_edit(query, await _wallet(user, coupons, f, callback_data.tab, callback_data.page))
+    await query.answer()
+
+
+def _back(callback_data: CouponCb) -> CouponCb:
+    return CouponCb(action=CouponAction.tab, tab=callback_data.tab, page=callback_data.page)
+
+
+async def _gone(query: CallbackQuery, exc: NotFound, callback_data: CouponCb, user: UserRow,
+                coupons: CouponService, f: Fmt) -> None:
+    """A forged or stale id: say so, and show the list it came from."""
+    await send_or_edit(query, await _wallet(user, coupons, f, callback_data.tab, callback_data.page))
+    await query.answer(f.error(exc), show_alert=True)
+
+
+@router.callback_query(CouponCb.filter(F.action == CouponAction.coupon))
+async def open_coupon(query: CallbackQuery, callback_data: CouponCb, state: FSMContext,
+                      db: Database, user: UserRow, coupons: CouponService, clock: Clock,
+                      f: Fmt) -> None:
+    await _leave_code_flow(state, db)
+    try:
+        coupon = await coupons.coupon(user.id, callback_data.id)
+    except NotFound as exc:
+        await _gone(query, exc, callback_data, user, coupons, f)
+        return
+    await send_or_edit(query, views.coupon_card(coupon, clock.now(), f, back=_back(callback_data)))
+    await query.answer()
+
+
+@router.callback_query(CouponCb.filter(F.action == CouponAction.certificate))
+async def open_certificate(query: CallbackQuery, callback_data: CouponCb, state: FSMContext,
+                           db: Database, user: UserRow, coupons: CouponService, f: Fmt) -> None:
+    await _leave_code_flow(state, db)
+    try:
+        card = await coupons.certificate(user.id, callback_data.id)
+    except NotFound as exc:
+        await _gone(query, exc, callback_data, user, coupons, f)
+        return
+    await send_or_edit(query, views.certificate_card(card, f, back=_back(callback_data)))
+    await query.answer()
+
+
+# -- Enter a code -------------------------------------------------------------------------------
+
+@router.callback_query(CouponCb.filter(F.action == CouponAction.code))
+async def ask_code(query: CallbackQuery, state: FSMContext, db: Database, f: Fmt) -> None:
+    async with db.write():
+        await state.set_state(CodeFlow.typing)
+    await send_or_edit(query, views.code_prompt(f))
+    await query.answer()
+
+
+@router.message(CodeFlow.typing, F.text)
+async def code_typed(message: Message, state: FSMContext, db: Database, user: UserRow,
+                     coupons: CouponService, clock: Clock, f: Fmt) -> None:
+    result: Redeemed | None = None
+    error: DomainError | None = None
+    async with db.write():  # redeem and leave the flow atomically; a failed try is kept too
+        try:
+            result = await coupons.redeem_code(user.id, message.text or "")
+        except DomainError as exc:
+            error = exc
+        else:
+            await state.clear()
+    if error is not None or result is None:
+        assert error is not None
+        await reply(message, views.code_prompt(f, error=views.error_text(error, clock.now(), f)))
+        return
+    await message.answer(views.redeemed_text(result, clock.now(), f))
+    await reply(message, await _wallet(user, coupons, f))
+
+
+@router.message(CodeFlow.typing)
+async def code_not_text(message: Message, f: Fmt) -> None:
+    await reply(message, views.code_not_text(f))
+
+
+@router.callback_query(StateFilter(CodeFlow.typing), NavCb.filter(F.action == NavAction.back))
+async def code_back(query: CallbackQuery, state: FSMContext, db: Database, user: UserRow,
+                    coupons: CouponService, f: Fmt) -> None:
+    async with db.write():
+        await state.clear()
+    await send_or_edit(query, await _wallet(user, coupons, f))
+    await query.answer()
