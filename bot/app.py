@@ -14,17 +14,19 @@ from aiogram.enums import ParseMode
 from aiogram.types import BotCommand, BotCommandScopeDefault
 from aiogram.utils.i18n import I18n
 
-from bot.config import Settings
+from bot.config import Settings, card_fingerprint_key
 from bot.db.engine import Database
 from bot.db.fsm import SqlStorage
 from bot.db.migrate import migrate
 from bot.handlers import errors as error_handlers
 from bot.handlers import routers
 from bot.i18n import build_i18n
+from bot.integrations.payments import PaymentGateway, SandboxGateway
 from bot.middlewares.i18n import UserI18nMiddleware
 from bot.middlewares.isolation import FreeingEventIsolation
 from bot.middlewares.update import InFlight, UpdateScopeMiddleware
 from bot.middlewares.user import UserMiddleware
+from bot.services.cards import CardService, detect_brand
 from bot.services.clock import Clock, SystemClock
 from bot.services.settings import SettingsService
 from bot.services.users import UserService
@@ -43,24 +45,31 @@ class Services:
     i18n: I18n
     users: UserService
     settings: SettingsService
+    payments: PaymentGateway
+    cards: CardService
     in_flight: InFlight = field(default_factory=InFlight)
 
     def as_workflow_data(self) -> dict[str, object]:
         return {
             "db": self.db, "clock": self.clock, "i18n": self.i18n, "users": self.users,
-            "settings": self.settings, "in_flight": self.in_flight,
+            "settings": self.settings, "payments": self.payments, "cards": self.cards,
+            "in_flight": self.in_flight,
         }
 
 
 def build_services(settings: Settings, *, clock: Clock | None = None, db: Database | None = None) -> Services:
     clock = clock or SystemClock()
     db = db or Database(settings.database_url)
+    # The sandbox gateway; a production deployment plugs a real provider's adapter in here.
+    payments = SandboxGateway(clock, card_fingerprint_key(settings), detect_brand)
     return Services(
         db=db,
         clock=clock,
         i18n=build_i18n(settings.default_locale),
         users=UserService(db, clock, settings.default_locale),
         settings=SettingsService(db),
+        payments=payments,
+        cards=CardService(db, clock, payments),
     )
 
 
