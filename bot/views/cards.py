@@ -67,7 +67,8 @@ def wallet(cards: list[Card], f: Fmt, *, note: str | None = None) -> Screen:
     if cards:
         lines += [
             "",
-            f.ngettext("{count} of {limit} card.", "{count} of {limit} cards.", len(cards)).format(
+            f.ngettext("You have {count} card; a wallet holds up to {limit}.",
+                       "You have {count} cards; a wallet holds up to {limit}.", len(cards)).format(
                 count=len(cards), limit=CARD_LIMIT
             )
             + " "
