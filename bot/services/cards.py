@@ -679,10 +679,13 @@ class CardService:
     # -- due transitions (the sweeper) --------------------------------------------------------
     async def release_due_holds(self, now: datetime) -> int:
         """Release the verification holds that are due and tell each user (an outbox row).
-        Idempotent: a hold is marked released once; a failed release is retried later."""
+        Idempotent: a hold is marked released once; a failed release is retried later. The
+        gateway is called outside any transaction; the results are written in one."""
         async with self.db.read() as conn:
-            due = await repo.due_holds(conn, now, limit=100)
-        released = 0
+            due = await repo.due_holds(conn, now, limit=200)
+        if not due:
+            return 0
+        released, failed = [], []
         for hold in due:
             try:
                 await self.gateway.release_hold(hold.gateway_hold_id)
@@ -690,10 +693,14 @@ class CardService:
                     await self.gateway.detach(hold.orphan_token)
             except Exception as exc:
                 log.warning("card hold %s: release failed (%s); will retry", hold.id, type(exc).__name__)
-                async with self.db.write() as conn:
-                    await repo.postpone(conn, hold.id, now + HOLD_RETRY_AFTER)
-                continue
-            async with self.db.write() as conn:
+                failed.append(hold)
+            else:
+                released.append(hold)
+        count = 0
+        async with self.db.write() as conn:
+            for hold in failed:
+                await repo.postpone(conn, hold.id, now + HOLD_RETRY_AFTER)
+            for hold in released:
                 if not await repo.mark_released(conn, hold.id, now):
                     continue
                 await enqueue(
@@ -703,8 +710,8 @@ class CardService:
                              "currency": hold.currency},
                     dedupe_key=f"card_hold:{hold.id}:released", now=now,
                 )
-            released += 1
-        return released
+                count += 1
+        return count
 
     async def detach_deleted(self, now: datetime) -> int:
         """Ask the gateway to forget the tokens of deleted cards, then drop them here."""
