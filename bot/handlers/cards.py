@@ -39,6 +39,7 @@ from bot.services.cards import (
     CardSessionExpired,
     HolderNeedsLatin,
     PaymentDeclined,
+    TooManyChecks,
     contains_card_number,
     looks_like_card_number,
 )
@@ -395,7 +396,7 @@ async def cvc_sent(message: Message, state: FSMContext, db: Database, user: User
         screen = views.declined(f.error(exc), f)
         await reply(message, Screen(_join(warning, screen.text), screen.reply_markup))
         return
-    except (CardLimitReached, CardAlreadySaved) as exc:
+    except (CardLimitReached, CardAlreadySaved, TooManyChecks) as exc:
         await _leave(flow)
         await reply(message, await _wallet(flow, note=_join(warning, f.error(exc))))
         return

@@ -53,6 +53,7 @@ from typing import Protocol
 from bot.services.clock import Clock
 
 SESSION_TTL = timedelta(minutes=15)
+IDEMPOTENCY_TTL = timedelta(days=1)
 MAX_CVC_ATTEMPTS = 3
 
 
@@ -279,7 +280,7 @@ class SandboxGateway:
         self._brand_of = brand_of
         self.session_ttl = session_ttl
         self._sessions: dict[str, _Session] = {}
-        self._verified: dict[str, VerifiedCard] = {}  # idempotency key → result
+        self._verified: dict[str, tuple[datetime, VerifiedCard]] = {}  # idempotency key → result
         self.holds: dict[str, bool] = {}  # hold id → released
         self.detached: set[str] = set()
         self.charges: list[Charge] = []  # money actually taken, once per idempotency key
@@ -303,6 +304,8 @@ class SandboxGateway:
         now = self.clock.now()
         for sid in [s.id for s in self._sessions.values() if s.expires_at <= now]:
             del self._sessions[sid]
+        for key in [k for k, (at, _) in self._verified.items() if at < now - IDEMPOTENCY_TTL]:
+            del self._verified[key]
 
     def _session(self, session_id: str) -> _Session:
         self._purge()
@@ -353,7 +356,7 @@ class SandboxGateway:
                      idempotency_key: str) -> VerifiedCard:
         done = self._verified.get(idempotency_key)
         if done is not None:
-            return done
+            return done[1]
         s = self._session(session_id)
         if not (s.number and s.brand and s.last4 and s.fingerprint and s.exp_month and s.exp_year
                 and s.holder):
@@ -380,7 +383,7 @@ class SandboxGateway:
         verified = VerifiedCard(token, s.fingerprint, s.brand, s.last4, s.exp_month, s.exp_year,
                                 s.holder, hold)
         del self._sessions[s.id]  # the number is gone with the session
-        self._verified[idempotency_key] = verified
+        self._verified[idempotency_key] = (now, verified)
         return verified
 
     async def release_hold(self, hold_id: str) -> None:

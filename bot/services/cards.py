@@ -50,6 +50,8 @@ HOLD_CURRENCY = "USD"
 HOLD_RELEASE_AFTER = timedelta(0)  # on the sweeper's next tick; we promise "within a day"
 HOLD_RETRY_AFTER = timedelta(minutes=5)
 HOLDER_MAX = 26
+# Card checks a user may start per hour: adding cards is where stolen numbers get tested.
+VERIFY_LIMIT, VERIFY_WINDOW = 10, timedelta(hours=1)
 MAX_YEARS_AHEAD = 20
 HOLD_RELEASED_KIND = "card_hold_released"
 
@@ -168,6 +170,10 @@ class CardAlreadySaved(DomainError):
 class CardSessionExpired(DomainError):
     msgid = N_("For your safety the card number is kept only for a few minutes, and it is gone now. "
                "Please send the card number again.")
+
+
+class TooManyChecks(DomainError):
+    msgid = N_("Too many card checks in a short time. For your safety, please try again in an hour.")
 
 
 class AlreadyDefault(DomainError):
@@ -470,6 +476,20 @@ class CardService:
         self.clock = clock
         self.gateway = gateway
         self.usage: CardUsage = usage or NoCardUsage()
+        self._checks: dict[int, list[datetime]] = {}  # user → recent card checks (this process)
+
+    def _count_check(self, user_id: int) -> None:
+        """At most VERIFY_LIMIT card checks per user per VERIFY_WINDOW (kept in memory: a restart
+        forgets them, which only ever errs on the user's side)."""
+        now = self.clock.now()
+        recent = [t for t in self._checks.get(user_id, ()) if t > now - VERIFY_WINDOW]
+        if len(recent) >= VERIFY_LIMIT:
+            self._checks[user_id] = recent
+            raise TooManyChecks()
+        recent.append(now)
+        self._checks[user_id] = recent
+        if len(self._checks) > 10_000:  # forget users with nothing recent
+            self._checks = {u: ts for u, ts in self._checks.items() if ts and ts[-1] > now - VERIFY_WINDOW}
 
     # -- reading ------------------------------------------------------------------------------
     async def wallet(self, user_id: int) -> list[Card]:
@@ -603,12 +623,13 @@ class CardService:
                      replaces: int | None = None) -> VerifiedCard:
         """Check the card with the CVC and a $1 hold. The CVC goes to the gateway and nowhere
         else. Raises InvalidCvc, PaymentDeclined, CardSessionExpired, CardLimitReached,
-        CardAlreadySaved. No transaction is open while the gateway works."""
+        CardAlreadySaved, TooManyChecks. No transaction is open while the gateway works."""
         session = await self.card_session(session_id)
         cvc = parse_cvc(cvc_text, session.brand)
         if not session.complete:
             raise CardSessionExpired()
         await self.ensure_room(user_id, replaces=replaces)
+        self._count_check(user_id)
         try:
             return await self.gateway.verify(
                 session.id, cvc, amount_minor=HOLD_AMOUNT_MINOR, currency=HOLD_CURRENCY,

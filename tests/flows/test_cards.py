@@ -541,3 +541,13 @@ def test_hold_released_push_in_both_languages(app: App) -> None:
     assert en.text == "💳 The $1.00 check of Mir •••• 0004 is over: the hold is released and the money is available again."
     assert ru.text == "💳 Проверка карты Мир •••• 0004 завершена: блокировка 1,00\xa0$ снята, деньги снова доступны."
     assert en.reply_markup is not None
+
+
+async def test_too_many_card_checks(app: App, alex: Player) -> None:
+    app.services.cards._checks[alex.user.id] = [app.clock.now()] * 10
+    await open_wallet(alex)
+    await add_card(alex, VISA)
+    assert alex.last_text.startswith("Too many card checks in a short time.")
+    assert "<b>💳 Bank cards</b>" in alex.last_text
+    assert await fsm(app, alex) == (None, {})
+    assert gateway(app)._sessions == {}

@@ -46,6 +46,7 @@ from bot.services.cards import (
     InvalidExpiry,
     InvalidHolder,
     PaymentDeclined,
+    TooManyChecks,
     contains_card_number,
     detect_brand,
     looks_like_card_number,
@@ -542,6 +543,20 @@ async def test_wrong_cvc_three_times_closes_the_session(cards: CardService) -> N
         await verifying
     with pytest.raises(CardSessionExpired):
         await cards.verify(1, sid, "111")
+
+
+async def test_card_checks_per_hour_are_limited(cards: CardService, clock: FakeClock) -> None:
+    """Adding cards is where stolen numbers get tested: ten checks an hour per user."""
+    for _ in range(10):
+        sid, verifying = await _verify(cards, "4000 0000 0000 0002")  # declined every time
+        with pytest.raises(PaymentDeclined):
+            await verifying
+    sid, verifying = await _verify(cards, "4242 4242 4242 4242")
+    with pytest.raises(TooManyChecks):
+        await verifying
+    assert isinstance(await add(cards, 2, "4242 4242 4242 4242"), AddOutcome)  # per user
+    clock.advance(minutes=61)
+    assert isinstance(await add(cards, 1, "4242 4242 4242 4242"), AddOutcome)
 
 
 async def test_sessions_live_in_memory_for_a_short_time(cards: CardService, clock: FakeClock,
