@@ -4,6 +4,7 @@ restarts."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -551,3 +552,23 @@ async def test_too_many_card_checks(app: App, alex: Player) -> None:
     assert "<b>💳 Bank cards</b>" in alex.last_text
     assert await fsm(app, alex) == (None, {})
     assert gateway(app)._sessions == {}
+
+
+async def test_the_offline_console_sends_card_digits_as_text(template_db: Path, tmp_path: Path) -> None:
+    """In the console a number presses the button with that number; a card number, an expiry
+    or a CVC is sent as text."""
+    import shutil
+    from io import StringIO
+
+    from bot.config import Settings
+    from bot.console import Console, console_settings
+
+    db = tmp_path / "console.sqlite3"
+    shutil.copy(template_db, db)
+    out = StringIO()
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    console = Console(console_settings(settings, str(db)), locale="en", out=out, color=False)
+    await console.run(iter(["1", "3", "2200000000000004", "0530", "IVAN PETROV", "123", "/quit"]))
+    text = out.getvalue()
+    assert "✅ Card added: Mir •••• 0004." in text
+    assert text.count("(the bot deleted a message)") == 2

@@ -548,10 +548,10 @@ async def test_wrong_cvc_three_times_closes_the_session(cards: CardService) -> N
 async def test_card_checks_per_hour_are_limited(cards: CardService, clock: FakeClock) -> None:
     """Adding cards is where stolen numbers get tested: ten checks an hour per user."""
     for _ in range(10):
-        sid, verifying = await _verify(cards, "4000 0000 0000 0002")  # declined every time
+        _sid, verifying = await _verify(cards, "4000 0000 0000 0002")  # declined every time
         with pytest.raises(PaymentDeclined):
             await verifying
-    sid, verifying = await _verify(cards, "4242 4242 4242 4242")
+    _sid, verifying = await _verify(cards, "4242 4242 4242 4242")
     with pytest.raises(TooManyChecks):
         await verifying
     assert isinstance(await add(cards, 2, "4242 4242 4242 4242"), AddOutcome)  # per user
