@@ -441,7 +441,9 @@ async def back(query: CallbackQuery, state: FSMContext, db: Database, user: User
                cards: CardService, f: Fmt, raw_state: str | None) -> None:
     flow = await _flow(state, db, user, cards, f, raw_state)
     step = flow.step
-    if step is CardFlow.number:  # back out of the flow, to where it started
+    if flow.data.get(EDIT):  # editing one field from the summary: back to the summary
+        await send_or_edit(query, await _step(CardFlow.cvc, flow))
+    elif step is CardFlow.number:  # back out of the flow, to where it started
         replaces = flow.replaces
         await _leave(flow)
         screen = None

@@ -429,6 +429,9 @@ async def test_back_keep_edit_and_cancel(app: App, alex: Player) -> None:
     await alex.press("Keep IVAN PETROV")
     assert "step 4 of 4" in alex.last_text
     await alex.press("✏️ Number")
+    await alex.press("‹ Back")  # from an edit, Back returns to the summary
+    assert "step 4 of 4" in alex.last_text and "<b>Visa •••• 4242</b>" in alex.last_text
+    await alex.press("✏️ Number")
     await alex.send(MASTERCARD)
     assert "step 4 of 4" in alex.last_text and "<b>Mastercard •••• 4444</b>" in alex.last_text
     await alex.press("‹ Back")
