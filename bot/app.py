@@ -14,19 +14,21 @@ from aiogram.enums import ParseMode
 from aiogram.types import BotCommand, BotCommandScopeDefault
 from aiogram.utils.i18n import I18n
 
-from bot.config import Settings
+from bot.config import Settings, card_fingerprint_key
 from bot.db.engine import Database
 from bot.db.fsm import SqlStorage
 from bot.db.migrate import migrate
 from bot.handlers import errors as error_handlers
 from bot.handlers import routers
 from bot.i18n import build_i18n
+from bot.integrations.payments import PaymentGateway, SandboxGateway
 from bot.middlewares.i18n import UserI18nMiddleware
 from bot.middlewares.isolation import FreeingEventIsolation
 from bot.middlewares.update import InFlight, UpdateScopeMiddleware
 from bot.middlewares.user import UserMiddleware
 from bot.services import reminders as reminder_rules
 from bot.services.addresses import AddressService
+from bot.services.cards import CardService, detect_brand
 from bot.services.clock import Clock, SystemClock
 from bot.services.coupons import CouponService
 from bot.services.messages import MessageService
@@ -54,6 +56,8 @@ class Services:
     messages: MessageService
     outbox: OutboxService
     coupons: CouponService
+    payments: PaymentGateway
+    cards: CardService
     in_flight: InFlight = field(default_factory=InFlight)
 
     def as_workflow_data(self) -> dict[str, object]:
@@ -61,6 +65,7 @@ class Services:
             "db": self.db, "clock": self.clock, "i18n": self.i18n, "users": self.users,
             "settings": self.settings, "addresses": self.addresses, "reminders": self.reminders,
             "messages": self.messages, "outbox": self.outbox, "coupons": self.coupons,
+            "payments": self.payments, "cards": self.cards,
             "in_flight": self.in_flight,
         }
 
@@ -72,6 +77,8 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
     # a user who blocks the bot loses their pending pushes; what is still relevant comes back
     users.on_unreachable.append(reminder_rules.on_unreachable)
     users.on_reachable.append(reminder_rules.on_reachable)
+    # The sandbox gateway; a production deployment plugs a real provider's adapter in here.
+    payments = SandboxGateway(clock, card_fingerprint_key(settings), detect_brand)
     return Services(
         db=db,
         clock=clock,
@@ -84,6 +91,8 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
         messages=MessageService(db, clock),
         outbox=OutboxService(db, clock, users),
         coupons=CouponService(db, clock),
+        payments=payments,
+        cards=CardService(db, clock, payments),
     )
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import secrets
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,6 +52,9 @@ class Settings(BaseSettings):
     delivery_concurrency: int = Field(
         default=4, ge=1, le=32, description="pushes in flight at once, 1..32"
     )
+    card_fingerprint_key: SecretStr | None = Field(
+        default=None, description="a secret of at least 32 characters (unset: generated into data/)"
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -84,6 +90,18 @@ class Settings(BaseSettings):
             raise ValueError("only sqlite+aiosqlite:/// URLs are supported for now")
         return value
 
+    @field_validator("card_fingerprint_key", mode="before")
+    @classmethod
+    def _key_length(cls, value: object) -> object:
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if isinstance(raw, str):
+            raw = raw.strip()
+            if not raw:
+                return None
+            if len(raw) < 32:
+                raise ValueError("too short")
+        return raw
+
     @field_validator("telegram_api_base")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
@@ -116,3 +134,43 @@ def load_settings(**overrides: object) -> Settings:
         raise SettingsError(
             f"{field.upper()}: bad value ({reason}); expected {expected}"
         ) from None
+
+
+FINGERPRINT_KEY_FILE = "card_fingerprint.key"
+_log = logging.getLogger(__name__)
+
+
+def card_fingerprint_key(settings: Settings) -> bytes:
+    """The secret that keys card fingerprints (HMAC-SHA256 of the number, used to spot the same
+    card twice). From CARD_FINGERPRINT_KEY; when unset, generated once into a file next to the
+    database (data/ by default) and read from there afterwards. Changing the key makes every saved
+    card look new to the duplicate check, so production sets it explicitly and keeps it."""
+    if settings.card_fingerprint_key is not None:
+        return settings.card_fingerprint_key.get_secret_value().encode()
+    db_file = settings.sqlite_path
+    if db_file is None:
+        _log.warning("CARD_FINGERPRINT_KEY is not set and the database is in memory: using a key "
+                     "that lives as long as this process")
+        return secrets.token_hex(32).encode()
+    path = db_file.parent / FINGERPRINT_KEY_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # written whole into a private temporary file, then linked into place: another process
+        # starting at the same moment either wins the link or reads the finished file
+        tmp = path.with_name(f".{FINGERPRINT_KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(secrets.token_hex(32) + "\n")
+        try:
+            os.link(tmp, path)
+            _log.warning("CARD_FINGERPRINT_KEY is not set: generated one into %s; "
+                         "set it in production", path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    key = path.read_text(encoding="ascii").strip()
+    if len(key) < 32:
+        raise SettingsError(f"CARD_FINGERPRINT_KEY: the key file {path} is damaged; "
+                            "restore it or set CARD_FINGERPRINT_KEY")
+    return key.encode()

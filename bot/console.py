@@ -1,7 +1,7 @@
 """The offline console: the real Dispatcher with a fake Telegram in the terminal.
 
 It prints the bot's messages (HTML shown as readable text) with their buttons numbered [1] [2] …;
-type text to send it, a number to press a button, /quit to leave. It uses its own database file
+type text to send it, a button's number to press it (other numbers are sent as text), /quit to leave. It uses its own database file
 with demo data, never the real one.
 """
 
@@ -146,19 +146,25 @@ class Console:
                 line = line.strip()
                 if not line:
                     continue
-                if line.isdigit() and self.buttons and 0 < int(line) <= len(self.buttons):
+                if self._is_button(line):
                     await player.press_data(self.buttons[int(line) - 1])
                 elif line.startswith("=") and len(line) > 1:
                     await player.send(line[1:])  # "=12": the text 12, not button 12
                 elif line in self.contact_buttons:
                     await player.send_contact(DEMO_PHONE)  # what Telegram sends for request_contact
                 else:
+                    # other digits are text: a card number, an expiry date, a CVC
                     await player.send(line)
                 await delivery(services.clock.now())
                 self.show_new()
         finally:
             await services.db.dispose()
             self.print(self.style.dim("Bye!"))
+
+    def _is_button(self, line: str) -> bool:
+        """"3" presses button 3 when there is one; "003", "0528" or "123" with fewer buttons are
+        sent as text."""
+        return line.isdigit() and line == str(int(line)) and 1 <= int(line) <= len(self.buttons)
 
     async def _read(self, lines: Any) -> str | None:
         if lines is not None:

@@ -27,6 +27,8 @@ def build_sweeper(services: Services) -> Sweeper:
     sweeper.register("prune_update_ids", housekeeping.prune_processed_updates(services.db))
     sweeper.register("abandoned_flows", housekeeping.sweep_abandoned_flows(services.db))
     sweeper.register("coupon_code_attempts", services.coupons.prune_attempts)
+    sweeper.register("card_holds_release", services.cards.release_due_holds)
+    sweeper.register("card_tokens_detach", services.cards.detach_deleted)
     return sweeper
 
 

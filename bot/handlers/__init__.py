@@ -7,7 +7,7 @@ from aiogram import Router
 
 def routers() -> list[Router]:
     # Imported here so that importing bot.handlers registers nothing by side effect twice.
-    from bot.handlers import addresses, commands, coupons, fallback, help, messages, settings, users
+    from bot.handlers import addresses, cards, commands, coupons, fallback, help, messages, settings, users
 
     return [
         commands.router,  # /cancel, /start, /menu … work in every state
@@ -17,5 +17,6 @@ def routers() -> list[Router]:
         addresses.router,
         messages.router,
         coupons.router,
+        cards.router,
         fallback.router,  # last: text outside a flow, stale buttons, anything else
     ]

@@ -1,0 +1,76 @@
+"""cards: the wallet (gateway tokens and fingerprints only) and the $1 verification holds
+
+Revision ID: 0005_cards
+Revises: 0007_coupons
+Create Date: 2026-11-26
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0005_cards"
+down_revision = "0007_coupons"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "cards",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("user_id", sa.BigInteger, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("gateway", sa.String(16), nullable=False),
+        sa.Column("token", sa.String(128)),
+        sa.Column("fingerprint", sa.String(64)),
+        sa.Column("brand", sa.String(16), nullable=False),
+        sa.Column("last4", sa.String(4), nullable=False),
+        sa.Column("exp_month", sa.Integer, nullable=False),
+        sa.Column("exp_year", sa.Integer, nullable=False),
+        sa.Column("holder", sa.String(26), nullable=False),
+        sa.Column("is_default", sa.Boolean, nullable=False, server_default="0"),
+        sa.Column("created_at", sa.String(26), nullable=False),
+        sa.Column("deleted_at", sa.String(26)),
+    )
+    op.create_index(
+        "ix_cards_wallet", "cards", ["user_id", "created_at"],
+        sqlite_where=sa.text("deleted_at IS NULL"),
+    )
+    op.create_index(
+        "ux_cards_fingerprint", "cards", ["user_id", "fingerprint"], unique=True,
+        sqlite_where=sa.text("deleted_at IS NULL"),
+    )
+    op.create_index(
+        "ux_cards_default", "cards", ["user_id"], unique=True,
+        sqlite_where=sa.text("is_default IS 1 AND deleted_at IS NULL"),
+    )
+    op.create_index(
+        "ix_cards_detach", "cards", ["id"],
+        sqlite_where=sa.text("deleted_at IS NOT NULL AND token IS NOT NULL"),
+    )
+    op.create_table(
+        "card_holds",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("user_id", sa.BigInteger, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("card_id", sa.BigInteger, sa.ForeignKey("cards.id", ondelete="SET NULL")),
+        sa.Column("gateway", sa.String(16), nullable=False),
+        sa.Column("gateway_hold_id", sa.String(64), nullable=False, unique=True),
+        sa.Column("orphan_token", sa.String(128)),
+        sa.Column("brand", sa.String(16), nullable=False),
+        sa.Column("last4", sa.String(4), nullable=False),
+        sa.Column("amount_minor", sa.Integer, nullable=False),
+        sa.Column("currency", sa.String(3), nullable=False),
+        sa.Column("created_at", sa.String(26), nullable=False),
+        sa.Column("due_at", sa.String(26), nullable=False),
+        sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("released_at", sa.String(26)),
+    )
+    op.create_index(
+        "ix_card_holds_due", "card_holds", ["due_at"], sqlite_where=sa.text("released_at IS NULL"),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("card_holds")
+    op.drop_table("cards")

@@ -1,0 +1,486 @@
+"""Bank cards: the wallet, a card (make default, replace, delete) and the add-card flow.
+
+The flow (one StatesGroup, top to bottom): number → expiry → cardholder → CVC. The messages with
+the number and with the CVC are deleted at once; the number goes straight into the gateway's card
+session and the CVC straight into its verification. FSM data holds only the session id, the brand,
+the last 4 digits, and the flow's own bookkeeping (the card being replaced, an "editing" flag, a
+transliteration offered for the name). After a restart the flow resumes at its step; when the
+gateway no longer knows the session, the user is told and asked for the number again.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from aiogram import F, Router
+from aiogram.exceptions import TelegramAPIError
+from aiogram.filters import StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+
+from bot import menu as registry
+from bot.db.engine import Database
+from bot.db.users import UserRow
+from bot.handlers.common import reply, send_or_edit
+from bot.integrations.payments import CardSession
+from bot.keyboards.cards import CardAction, CardCb, CardField
+from bot.keyboards.common import MenuCb, NavAction, NavCb
+from bot.services.cards import (
+    AddRefused,
+    AlreadyDefault,
+    CardAlreadySaved,
+    CardLimitReached,
+    CardService,
+    CardSessionExpired,
+    HolderNeedsLatin,
+    PaymentDeclined,
+    TooManyChecks,
+    contains_card_number,
+    looks_like_card_number,
+)
+from bot.services.errors import N_, DomainError, NotFound
+from bot.views import cards as views
+from bot.views.common import Fmt, Screen
+
+log = logging.getLogger(__name__)
+router = Router(name="cards")
+registry.register(registry.MenuEntry("cards", N_("💳 Bank cards"), order=60))
+
+
+class CardFlow(StatesGroup):
+    number = State()
+    expiry = State()
+    holder = State()
+    cvc = State()
+
+
+ORDER = (CardFlow.number, CardFlow.expiry, CardFlow.holder, CardFlow.cvc)
+BY_NAME = {s.state: s for s in ORDER}
+# FSM data: the gateway session id, brand and last 4 — never the number or the CVC
+SID, BRAND, LAST4 = "sid", "brand", "last4"
+REPLACE, EDIT, OFFER = "replace", "edit", "offer"
+
+
+# -- helpers ----------------------------------------------------------------------------------
+@dataclass
+class Flow:
+    """What a handler of this section works with: the FSM state and data, read once per update."""
+
+    state: FSMContext
+    db: Database
+    user: UserRow
+    cards: CardService
+    f: Fmt
+    raw_state: str | None
+    data: dict[str, Any]
+
+    @property
+    def step(self) -> State:
+        return BY_NAME.get(self.raw_state or "", CardFlow.number)
+
+    @property
+    def replaces(self) -> int | None:
+        return int(self.data[REPLACE]) if self.data.get(REPLACE) else None
+
+
+async def _flow(state: FSMContext, db: Database, user: UserRow, cards: CardService, f: Fmt,
+                raw_state: str | None) -> Flow:
+    data = await state.get_data() if raw_state is not None else {}
+    return Flow(state, db, user, cards, f, raw_state, data)
+
+
+async def _delete(message: Message) -> bool:
+    """Delete the user's message at once. False when Telegram refused (then we ask them)."""
+    try:
+        await message.delete()
+    except TelegramAPIError as exc:
+        log.info("could not delete a message with card details (%s)", type(exc).__name__)
+        return False
+    return True
+
+
+async def _session(flow: Flow) -> CardSession | None:
+    try:
+        return await flow.cards.card_session(flow.data.get(SID))
+    except CardSessionExpired:
+        return None
+
+
+async def _replacing(flow: Flow) -> str | None:
+    if flow.replaces is None:
+        return None
+    try:
+        card = await flow.cards.get(flow.user.id, flow.replaces)
+    except NotFound:
+        return None
+    return views.card_label(card.brand, card.last4, flow.f)
+
+
+def _after(step: State, flow: Flow) -> State:
+    """The step after `step`: back to the summary when a field was being edited."""
+    if flow.data.get(EDIT):
+        return CardFlow.cvc
+    return ORDER[min(ORDER.index(step) + 1, len(ORDER) - 1)]
+
+
+async def _step(step: State, flow: Flow, *, error: str | None = None, warning: str | None = None,
+                intro: str | None = None, **changes: Any) -> Screen:
+    """Put the flow at `step` (with `changes` to its data; None removes a key) and return that
+    step's screen. A step after the number needs the gateway's session: when the gateway has
+    forgotten it (a restart, or too long a pause), the flow goes back to the number and says why."""
+    f = flow.f
+    data = {k: v for k, v in {**flow.data, **changes}.items() if v is not None}
+    session = await _session(Flow(flow.state, flow.db, flow.user, flow.cards, f, flow.raw_state, data))
+    if session is None or not session.has_number:
+        if step is not CardFlow.number:
+            error = f.error(CardSessionExpired())
+            step = CardFlow.number
+        data = {k: v for k, v in data.items() if k == REPLACE}
+    elif step is CardFlow.cvc and not session.complete:
+        step = CardFlow.expiry if not session.has_expiry else CardFlow.holder
+    if step is CardFlow.cvc:
+        data.pop(EDIT, None)
+    if step is not CardFlow.holder:
+        data.pop(OFFER, None)
+    if flow.raw_state != step.state or flow.data != data:
+        async with flow.db.write():  # one transaction; only what changed
+            if flow.raw_state != step.state:
+                await flow.state.set_state(step)
+            if flow.data != data:
+                await flow.state.set_data(data)
+        flow.raw_state, flow.data = step.state, data
+    replacing = await _replacing(flow)
+    if step is CardFlow.number:
+        keep = (session.brand or "", session.last4 or "") if session and session.has_number else None
+        return views.number_prompt(f, error=error, warning=warning, replacing=replacing, intro=intro, keep=keep)
+    assert session is not None and session.brand and session.last4
+    if step is CardFlow.expiry:
+        keep_expiry = (session.exp_month, session.exp_year) if session.has_expiry else None
+        return views.expiry_prompt(f, session.brand, session.last4, error=error, warning=warning,
+                                   replacing=replacing, keep=keep_expiry)  # type: ignore[arg-type]
+    if step is CardFlow.holder:
+        return views.holder_prompt(f, error=error, warning=warning, replacing=replacing,
+                                   offer=data.get(OFFER), keep=session.holder)
+    return views.cvc_prompt(f, session, error=error, warning=warning, replacing=replacing)
+
+
+async def _leave(flow: Flow) -> None:
+    """Leave whatever flow is open; the card flow's gateway session is dropped at once (with the
+    number in it) rather than at its expiry."""
+    if flow.raw_state in BY_NAME:
+        await flow.cards.cancel_session(flow.data.get(SID))
+    if flow.raw_state is not None or flow.data:
+        async with flow.db.write():
+            await flow.state.clear()
+    flow.raw_state, flow.data = None, {}
+
+
+async def _wallet(flow: Flow, note: str | None = None) -> Screen:
+    return views.wallet(await flow.cards.wallet(flow.user.id), flow.f, note=note)
+
+
+async def _gone(query: CallbackQuery, exc: DomainError, flow: Flow) -> None:
+    """A forged or stale card id: say so politely and show the wallet."""
+    await send_or_edit(query, await _wallet(flow, note=flow.f.error(exc)))
+    await query.answer(flow.f.error(exc))
+
+
+def _join(*parts: str | None) -> str:
+    return "\n\n".join(p for p in parts if p)
+
+
+# -- the wallet and a card --------------------------------------------------------------------
+@router.callback_query(MenuCb.filter(F.section == "cards"))
+@router.callback_query(CardCb.filter(F.action == CardAction.wallet))
+async def open_wallet(query: CallbackQuery, state: FSMContext, db: Database, user: UserRow,
+                      cards: CardService, f: Fmt, raw_state: str | None) -> None:
+    flow = await _flow(state, db, user, cards, f, raw_state)
+    await _leave(flow)
+    await send_or_edit(query, await _wallet(flow))
+    await query.answer()
+
+
+@router.callback_query(CardCb.filter(F.action == CardAction.open))
+async def open_card(query: CallbackQuery, callback_data: CardCb, state: FSMContext, db: Database,
+                    user: UserRow, cards: CardService, f: Fmt, raw_state: str | None) -> None:
+    flow = await _flow(state, db, user, cards, f, raw_state)
+    try:
+        card = await cards.get(user.id, callback_data.id)
+    except NotFound as exc:
+        await _gone(query, exc, flow)
+        return
+    await _leave(flow)
+    await send_or_edit(query, views.card_screen(card, f))
+    await query.answer()
+
+
+@router.callback_query(CardCb.filter(F.action == CardAction.set_default))
+async def set_default(query: CallbackQuery, callback_data: CardCb, state: FSMContext, db: Database,
+                      user: UserRow, cards: CardService, f: Fmt, raw_state: str | None) -> None:
+    flow = await _flow(state, db, user, cards, f, raw_state)
+    try:
+        card = await cards.set_default(user.id, callback_data.id)
+    except NotFound as exc:
+        await _gone(query, exc, flow)
+        return
+    except AlreadyDefault as exc:  # a double tap
+        await query.answer(f.error(exc))
+        return
+    except DomainError as exc:  # expired
+        await query.answer(f.error(exc), show_alert=True)
+        return
+    await send_or_edit(query, views.card_screen(card, f))
+    await query.answer(f._("⭐ {card} is now your default card.").format(card=views.card_label(card.brand, card.last4, f)))
+
+
+@router.callback_query(CardCb.filter(F.action == CardAction.delete))
+async def ask_delete(query: CallbackQuery, callback_data: CardCb, state: FSMContext, db: Database,
+                     user: UserRow, cards: CardService, f: Fmt, raw_state: str | None) -> None:
+    flow = await _flow(state, db, user, cards, f, raw_state)
+    try:
+        card = await cards.get(user.id, callback_data.id)
+        usage = await cards.pending_orders(user.id, card.id)
+    except NotFound as exc:
+        await _gone(query, exc, flow)
+        return
+    await send_or_edit(query, views.delete_confirm(card, usage, f))
+    await query.answer()
+
+
+@router.callback_query(CardCb.filter(F.action == CardAction.delete_ok))
+async def delete(query: CallbackQuery, callback_data: CardCb, state: FSMContext, db: Database,
+                 user: UserRow, cards: CardService, f: Fmt, raw_state: str | None) -> None:
+    flow = await _flow(state, db, user, cards, f, raw_state)
+    try:
+        deleted = await cards.delete(user.id, callback_data.id)
+    except NotFound as exc:  # not theirs, or deleted by an earlier tap
+        await _gone(query, exc, flow)
+        return
+    await send_or_edit(query, await _wallet(flow, note=views.deleted_note(deleted.card, deleted.new_default, f)))
+    await query.answer(f._("Card deleted"))
+
+
+# -- the add-card flow ------------------------------------------------------------------------
+@router.callback_query(CardCb.filter(F.action == CardAction.add))
+async def start_add(query: CallbackQuery, state: FSMContext, db: Database, user: UserRow,
+                    cards: CardService, f: Fmt, raw_state: str | None) -> None:
+    flow = await _flow(state, db, user, cards, f, raw_state)
+    try:
+        await cards.ensure_room(user.id)
+    except CardLimitReached as exc:
+        await send_or_edit(query, await _wallet(flow, note=f.error(exc)))
+        await query.answer(f.error(exc), show_alert=True)
+        return
+    await _leave(flow)
+    await send_or_edit(query, await _step(CardFlow.number, flow))
+    await query.answer()
+
+
+@router.callback_query(CardCb.filter(F.action == CardAction.replace))
+async def start_replace(query: CallbackQuery, callback_data: CardCb, state: FSMContext, db: Database,
+                        user: UserRow, cards: CardService, f: Fmt, raw_state: str | None) -> None:
+    flow = await _flow(state, db, user, cards, f, raw_state)
+    try:
+        card = await cards.get(user.id, callback_data.id)
+        usage = await cards.pending_orders(user.id, card.id)
+    except NotFound as exc:
+        await _gone(query, exc, flow)
+        return
+    await _leave(flow)
+    intro = views.add_intro(f, replacing=views.card_label(card.brand, card.last4, f), usage=usage)
+    await send_or_edit(query, await _step(CardFlow.number, flow, intro=intro, replace=card.id))
+    await query.answer()
+
+
+# 1. the number
+@router.message(CardFlow.number, F.text)
+async def number_sent(message: Message, state: FSMContext, db: Database, user: UserRow,
+                      cards: CardService, f: Fmt, raw_state: str | None) -> None:
+    text = message.text or ""
+    warning = None
+    if any(ch.isdigit() for ch in text) and not await _delete(message):
+        warning = views.not_deleted_warning(f)
+    flow = await _flow(state, db, user, cards, f, raw_state)
+    try:
+        accepted = await cards.enter_number(user.id, flow.data.get(SID), text, replaces=flow.replaces)
+    except CardAlreadySaved as exc:
+        await _leave(flow)
+        await reply(message, await _wallet(flow, note=_join(warning, f.error(exc))))
+        return
+    except DomainError as exc:
+        await reply(message, await _step(CardFlow.number, flow, error=f.error(exc), warning=warning))
+        return
+    await reply(message, await _step(
+        _after(CardFlow.number, flow), flow, warning=warning,
+        sid=accepted.session_id, brand=accepted.brand, last4=accepted.last4,
+    ))
+
+
+# 2. the expiry date
+@router.message(CardFlow.expiry, F.text)
+async def expiry_sent(message: Message, state: FSMContext, db: Database, user: UserRow,
+                      cards: CardService, f: Fmt, raw_state: str | None) -> None:
+    flow = await _flow(state, db, user, cards, f, raw_state)
+    if await _card_number_in_wrong_step(message, flow):
+        return
+    if await _session(flow) is None:  # gone: ask for the number first, not for the date again
+        await reply(message, await _step(CardFlow.expiry, flow))
+        return
+    try:
+        await cards.enter_expiry(flow.data.get(SID), message.text or "")
+    except DomainError as exc:
+        await reply(message, await _step(CardFlow.expiry, flow, error=f.error(exc)))
+        return
+    await reply(message, await _step(_after(CardFlow.expiry, flow), flow))
+
+
+# 3. the cardholder's name
+@router.message(CardFlow.holder, F.text)
+async def holder_sent(message: Message, state: FSMContext, db: Database, user: UserRow,
+                      cards: CardService, f: Fmt, raw_state: str | None) -> None:
+    flow = await _flow(state, db, user, cards, f, raw_state)
+    if await _card_number_in_wrong_step(message, flow):
+        return
+    await reply(message, await _take_holder(message.text or "", flow))
+
+
+@router.callback_query(StateFilter(CardFlow.holder), CardCb.filter(F.action == CardAction.offer))
+async def holder_offer(query: CallbackQuery, state: FSMContext, db: Database, user: UserRow,
+                       cards: CardService, f: Fmt, raw_state: str | None) -> None:
+    flow = await _flow(state, db, user, cards, f, raw_state)
+    offer = flow.data.get(OFFER)
+    if not offer:
+        await query.answer(f._("This button is no longer active."), show_alert=True)
+        return
+    await send_or_edit(query, await _take_holder(str(offer), flow))
+    await query.answer()
+
+
+async def _take_holder(text: str, flow: Flow) -> Screen:
+    if await _session(flow) is None:
+        return await _step(CardFlow.holder, flow)
+    try:
+        await flow.cards.enter_holder(flow.data.get(SID), text)
+    except HolderNeedsLatin as exc:
+        return await _step(CardFlow.holder, flow, error=flow.f.error(exc), offer=exc.offer)
+    except DomainError as exc:
+        return await _step(CardFlow.holder, flow, error=flow.f.error(exc), offer=None)
+    return await _step(_after(CardFlow.holder, flow), flow)
+
+
+# 4. the CVC: the gateway verifies the card with a $1 hold
+@router.message(CardFlow.cvc, F.text)
+async def cvc_sent(message: Message, state: FSMContext, db: Database, user: UserRow,
+                   cards: CardService, f: Fmt, raw_state: str | None) -> None:
+    warning = None if await _delete(message) else views.not_deleted_warning(f)
+    flow = await _flow(state, db, user, cards, f, raw_state)
+    replaces = flow.replaces
+    try:
+        verified = await cards.verify(user.id, flow.data.get(SID), message.text or "", replaces=replaces)
+    except CardSessionExpired:
+        await reply(message, await _step(CardFlow.cvc, flow, warning=warning))
+        return
+    except PaymentDeclined as exc:
+        if exc.may_retry and await _session(flow) is not None:
+            await reply(message, await _step(CardFlow.cvc, flow, error=f.error(exc), warning=warning))
+            return
+        await _leave(flow)
+        screen = views.declined(f.error(exc), f)
+        await reply(message, Screen(_join(warning, screen.text), screen.reply_markup))
+        return
+    except (CardLimitReached, CardAlreadySaved, TooManyChecks) as exc:
+        await _leave(flow)
+        await reply(message, await _wallet(flow, note=_join(warning, f.error(exc))))
+        return
+    except DomainError as exc:  # a malformed code
+        await reply(message, await _step(CardFlow.cvc, flow, error=f.error(exc), warning=warning))
+        return
+    async with db.write():  # save and leave the flow atomically
+        outcome = await cards.save(user.id, verified, replaces=replaces)
+        await state.clear()
+    if isinstance(outcome, AddRefused):
+        note = views.refused_note(f.error(outcome.error), outcome.hold_minor, outcome.hold_currency, f)
+    else:
+        note = views.added_note(outcome, f)
+    await reply(message, await _wallet(flow, note=_join(warning, note)))
+
+
+# -- every step: what is not the expected input -----------------------------------------------
+async def _card_number_in_wrong_step(message: Message, flow: Flow) -> bool:
+    """A card number sent where the date or the name is expected: delete it and ask again."""
+    if not looks_like_card_number(message.text or ""):
+        return False
+    deleted = await _delete(message)
+    warning = views.removed_card_number_warning(flow.f) if deleted else views.not_deleted_warning(flow.f)
+    await reply(message, await _step(flow.step, flow, warning=warning))
+    return True
+
+
+@router.message(StateFilter(CardFlow))
+async def not_text(message: Message, state: FSMContext, db: Database, user: UserRow,
+                   cards: CardService, f: Fmt, raw_state: str | None) -> None:
+    """A sticker, a photo, a voice message… in any step: explain and ask again. A picture (of the
+    card, perhaps) or a caption with digits is deleted."""
+    warning = None
+    if message.photo or message.document or any(ch.isdigit() for ch in message.caption or ""):
+        warning = views.removed_photo_warning(f) if await _delete(message) else views.not_deleted_warning(f)
+    flow = await _flow(state, db, user, cards, f, raw_state)
+    await reply(message, await _step(flow.step, flow, error=views.expected(flow.step.state, f), warning=warning))
+
+
+@router.callback_query(StateFilter(CardFlow), NavCb.filter(F.action == NavAction.back))
+async def back(query: CallbackQuery, state: FSMContext, db: Database, user: UserRow,
+               cards: CardService, f: Fmt, raw_state: str | None) -> None:
+    flow = await _flow(state, db, user, cards, f, raw_state)
+    step = flow.step
+    if flow.data.get(EDIT):  # editing one field from the summary: back to the summary
+        await send_or_edit(query, await _step(CardFlow.cvc, flow))
+    elif step is CardFlow.number:  # back out of the flow, to where it started
+        replaces = flow.replaces
+        await _leave(flow)
+        screen = None
+        if replaces:
+            try:
+                screen = views.card_screen(await cards.get(user.id, replaces), f)
+            except NotFound:
+                screen = None
+        await send_or_edit(query, screen or await _wallet(flow))
+    else:
+        await send_or_edit(query, await _step(ORDER[ORDER.index(step) - 1], flow, edit=None))
+    await query.answer()
+
+
+@router.callback_query(StateFilter(CardFlow), CardCb.filter(F.action == CardAction.keep))
+async def keep(query: CallbackQuery, state: FSMContext, db: Database, user: UserRow,
+               cards: CardService, f: Fmt, raw_state: str | None) -> None:
+    """Keep what the session already has for this step, and go on."""
+    flow = await _flow(state, db, user, cards, f, raw_state)
+    session = await _session(flow)
+    has = session is not None and {
+        CardFlow.number.state: session.has_number,
+        CardFlow.expiry.state: session.has_expiry,
+        CardFlow.holder.state: session.holder is not None,
+    }.get(flow.step.state, False)
+    await send_or_edit(query, await _step(_after(flow.step, flow) if has else flow.step, flow))
+    await query.answer()
+
+
+@router.callback_query(StateFilter(CardFlow.cvc), CardCb.filter(F.action == CardAction.edit))
+async def edit(query: CallbackQuery, callback_data: CardCb, state: FSMContext, db: Database,
+               user: UserRow, cards: CardService, f: Fmt, raw_state: str | None) -> None:
+    flow = await _flow(state, db, user, cards, f, raw_state)
+    step = {
+        CardField.number: CardFlow.number, CardField.expiry: CardFlow.expiry, CardField.holder: CardFlow.holder,
+    }.get(callback_data.field, CardFlow.cvc)
+    await send_or_edit(query, await _step(step, flow, edit=True))
+    await query.answer()
+
+
+# -- a card number sent outside the flow ------------------------------------------------------
+@router.message(StateFilter(None), F.text.func(contains_card_number))
+async def card_number_outside_flow(message: Message, f: Fmt) -> None:
+    await reply(message, views.card_number_outside_flow(f, deleted=await _delete(message)))
+

@@ -1,0 +1,1 @@
+"""Outside services (payment gateway, carrier tracking): each a Protocol and a sandbox."""

@@ -1,0 +1,443 @@
+"""The payment gateway: a Protocol shaped like real payment providers, and the sandbox used by default.
+
+A card is added through a **card session** (a provider's tokenization form or setup intent):
+
+    start_card_session() → submit_number → submit_expiry → submit_holder
+        → verify(cvc, a $1 hold) → a token for the card
+
+The number lives only inside the gateway. The bot passes it on the moment it arrives and keeps
+the session id, the brand and the last 4 digits; the CVC goes straight into `verify` and is never
+kept anywhere. What the bot stores afterwards is the gateway's token and fingerprint. Then:
+`release_hold`, `charge` (with an idempotency key: the same key never charges twice), `refund`
+and `detach` (forget a deleted card's token).
+
+The **sandbox** (used by default) behaves like a provider's test mode, by test number:
+
+    4242 4242 4242 4242   Visa: succeeds
+    5555 5555 5555 4444   Mastercard: succeeds
+    2223 0031 2200 3222   Mastercard (2-series): succeeds
+    2200 0000 0000 0004   Mir: succeeds
+    3782 822463 10005     American Express (15 digits, 4-digit CID): succeeds
+    6200 0000 0000 0005   UnionPay: succeeds
+    3566 0020 2036 0505   JCB: succeeds
+    6759 6498 2643 8453   Maestro: succeeds
+    4000 0000 0000 9995   declined: insufficient funds
+    4000 0000 0000 0002   declined by the bank
+    4000 0000 0000 0069   declined: the card has expired
+    4000 0000 0000 0127   declined: wrong CVC (every attempt)
+    4000 0000 0000 0119   the provider fails to process (temporary)
+    4000 0000 0000 0341   verifies and saves, but every charge is declined for insufficient funds
+
+Any other valid number succeeds. The sandbox keeps an unfinished session only in process memory,
+for SESSION_TTL after the last step; a restart forgets it, and the bot then asks for the number
+again. Tokens are self-describing ("tok_sbx_ok_…"), so a saved card can still be charged after a
+restart; charges and idempotency keys are remembered for the life of the process (a real provider
+keeps them for at least a day).
+
+In production a real provider's adapter implements the same Protocol. The safest production path
+collects the number and CVC in the provider's own form (a web page or a Telegram payment) rather
+than in chat; the adapter then starts the session with that form and the bot never sees the number.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Protocol
+
+from bot.services.clock import Clock
+
+SESSION_TTL = timedelta(minutes=15)
+IDEMPOTENCY_TTL = timedelta(days=1)
+MAX_CVC_ATTEMPTS = 3
+
+
+# -- errors: none of them carries card data ----------------------------------------------------
+class PaymentError(Exception):
+    """Something the gateway refused. Messages name what happened, never the card's data."""
+
+
+class SessionNotFound(PaymentError):
+    """The card session is unknown: it expired, or the process that held it restarted."""
+
+
+class InvalidRequest(PaymentError):
+    """The request itself is wrong (a programming error or tampered data)."""
+
+
+class UnknownPayment(PaymentError):
+    """The token, hold or charge is not known to the gateway."""
+
+
+class IdempotencyConflict(PaymentError):
+    """The idempotency key was used before with different parameters."""
+
+
+class DeclineReason(StrEnum):
+    insufficient_funds = "insufficient_funds"
+    declined = "declined"
+    expired_card = "expired_card"
+    incorrect_cvc = "incorrect_cvc"
+    processing_error = "processing_error"
+
+
+class CardDeclined(PaymentError):
+    def __init__(self, reason: DeclineReason) -> None:
+        self.reason = reason
+        super().__init__(f"declined: {reason.value}")
+
+    @property
+    def temporary(self) -> bool:
+        return self.reason is DeclineReason.processing_error
+
+
+# -- what the gateway returns -----------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class CardPreview:
+    """What the gateway tells after taking the number: enough to show and to spot duplicates."""
+
+    brand: str
+    last4: str
+    fingerprint: str
+
+
+@dataclass(frozen=True, slots=True)
+class CardSession:
+    id: str
+    brand: str | None
+    last4: str | None
+    exp_month: int | None
+    exp_year: int | None
+    holder: str | None
+    expires_at: datetime
+
+    @property
+    def has_number(self) -> bool:
+        return self.last4 is not None
+
+    @property
+    def has_expiry(self) -> bool:
+        return self.exp_month is not None and self.exp_year is not None
+
+    @property
+    def complete(self) -> bool:
+        return self.has_number and self.has_expiry and self.holder is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    id: str
+    amount_minor: int
+    currency: str
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedCard:
+    token: str
+    fingerprint: str
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+    holder: str
+    hold: Hold
+
+
+@dataclass(frozen=True, slots=True)
+class Charge:
+    id: str
+    token: str
+    amount_minor: int
+    currency: str
+
+
+@dataclass(frozen=True, slots=True)
+class Refund:
+    id: str
+    charge_id: str
+    amount_minor: int
+    currency: str
+
+
+class PaymentGateway(Protocol):
+    name: str
+
+    async def start_card_session(self) -> str:
+        """A new card session; returns its id."""
+        ...
+
+    async def submit_number(self, session_id: str, number: str) -> CardPreview:
+        """Hand the card number (digits) to the session; replaces a number given before."""
+        ...
+
+    async def submit_expiry(self, session_id: str, month: int, year: int) -> None: ...
+
+    async def submit_holder(self, session_id: str, holder: str) -> None: ...
+
+    async def get_session(self, session_id: str) -> CardSession:
+        """What the session holds (never the number). Raises SessionNotFound."""
+        ...
+
+    async def verify(self, session_id: str, cvc: str, *, amount_minor: int, currency: str,
+                     idempotency_key: str) -> VerifiedCard:
+        """Check the card with the CVC and a hold of `amount_minor`; on success the session is
+        closed and the card has a token. Raises CardDeclined (the session stays open only for a
+        wrong CVC or a temporary failure), SessionNotFound."""
+        ...
+
+    async def cancel_session(self, session_id: str) -> None: ...
+
+    async def release_hold(self, hold_id: str) -> None:
+        """Release a verification hold; releasing twice is fine."""
+        ...
+
+    async def detach(self, token: str) -> None:
+        """Forget a card's token (the card was deleted); twice is fine."""
+        ...
+
+    async def charge(self, token: str, amount_minor: int, currency: str,
+                     idempotency_key: str) -> Charge:
+        """Charge a saved card. The same idempotency key charges once and returns the same Charge."""
+        ...
+
+    async def refund(self, charge_id: str, amount_minor: int, currency: str,
+                     idempotency_key: str) -> Refund:
+        """Refund (part of) a charge to the card that paid. Idempotent by key."""
+        ...
+
+
+# -- the sandbox ------------------------------------------------------------------------------
+class Behaviour(StrEnum):
+    ok = "ok"
+    insufficient_funds = "insufficient_funds"
+    declined = "declined"
+    expired_card = "expired_card"
+    incorrect_cvc = "incorrect_cvc"
+    processing_error = "processing_error"
+    charge_declined = "charge_declined"
+
+
+SANDBOX_CARDS: dict[str, Behaviour] = {
+    "4242424242424242": Behaviour.ok,
+    "5555555555554444": Behaviour.ok,
+    "2223003122003222": Behaviour.ok,
+    "2200000000000004": Behaviour.ok,
+    "378282246310005": Behaviour.ok,
+    "6200000000000005": Behaviour.ok,
+    "3566002020360505": Behaviour.ok,
+    "6759649826438453": Behaviour.ok,
+    "4000000000009995": Behaviour.insufficient_funds,
+    "4000000000000002": Behaviour.declined,
+    "4000000000000069": Behaviour.expired_card,
+    "4000000000000127": Behaviour.incorrect_cvc,
+    "4000000000000119": Behaviour.processing_error,
+    "4000000000000341": Behaviour.charge_declined,
+}
+
+_TOKEN_PREFIX = "tok_sbx_"
+_TOKEN_KIND = {Behaviour.ok: "ok", Behaviour.charge_declined: "nofunds"}
+
+
+def _luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, char in enumerate(reversed(digits)):
+        d = ord(char) - 48
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+@dataclass(slots=True)
+class _Session:
+    id: str
+    expires_at: datetime
+    number: str = field(default="", repr=False)  # never shown in a repr or a traceback
+    brand: str | None = None
+    last4: str | None = None
+    fingerprint: str | None = field(default=None, repr=False)
+    exp_month: int | None = None
+    exp_year: int | None = None
+    holder: str | None = None
+    cvc_attempts: int = 0
+
+
+class SandboxGateway:
+    """A provider's test mode in process memory. `brand_of` names a number's brand (None when the
+    number is not a card we accept); `fingerprint_key` keys the HMAC-SHA256 fingerprints."""
+
+    name = "sandbox"
+
+    def __init__(self, clock: Clock, fingerprint_key: bytes, brand_of: Callable[[str], str | None],
+                 *, session_ttl: timedelta = SESSION_TTL) -> None:
+        self.clock = clock
+        self._key = fingerprint_key
+        self._brand_of = brand_of
+        self.session_ttl = session_ttl
+        self._sessions: dict[str, _Session] = {}
+        self._verified: dict[str, tuple[datetime, VerifiedCard]] = {}  # idempotency key → result
+        self.holds: dict[str, bool] = {}  # hold id → released
+        self.detached: set[str] = set()
+        self.charges: list[Charge] = []  # money actually taken, once per idempotency key
+        self.refunds: list[Refund] = []
+        self._charge_keys: dict[str, Charge | CardDeclined] = {}
+        self._refund_keys: dict[str, Refund] = {}
+        self._charged: dict[str, Charge] = {}
+        self._refunded: dict[str, int] = {}
+
+    def __repr__(self) -> str:
+        return f"SandboxGateway(sessions={len(self._sessions)})"
+
+    def fingerprint(self, number: str) -> str:
+        return hmac.new(self._key, number.encode(), hashlib.sha256).hexdigest()
+
+    @staticmethod
+    def _id(prefix: str) -> str:
+        return prefix + secrets.token_hex(12)
+
+    def _purge(self) -> None:
+        now = self.clock.now()
+        for sid in [s.id for s in self._sessions.values() if s.expires_at <= now]:
+            del self._sessions[sid]
+        for key in [k for k, (at, _) in self._verified.items() if at < now - IDEMPOTENCY_TTL]:
+            del self._verified[key]
+
+    def _session(self, session_id: str) -> _Session:
+        self._purge()
+        session = self._sessions.get(session_id)
+        if session is None:
+            raise SessionNotFound("the card session is unknown or expired")
+        session.expires_at = self.clock.now() + self.session_ttl
+        return session
+
+    async def start_card_session(self) -> str:
+        self._purge()
+        session = _Session(self._id("cs_sbx_"), self.clock.now() + self.session_ttl)
+        self._sessions[session.id] = session
+        return session.id
+
+    async def submit_number(self, session_id: str, number: str) -> CardPreview:
+        session = self._session(session_id)
+        if not (number.isascii() and number.isdigit() and 12 <= len(number) <= 19 and _luhn_ok(number)):
+            raise InvalidRequest("not a card number")
+        brand = self._brand_of(number)
+        if brand is None:
+            raise InvalidRequest("this card brand is not accepted")
+        session.number, session.brand, session.last4 = number, brand, number[-4:]
+        session.fingerprint = self.fingerprint(number)
+        session.cvc_attempts = 0
+        return CardPreview(brand, number[-4:], session.fingerprint)
+
+    async def submit_expiry(self, session_id: str, month: int, year: int) -> None:
+        session = self._session(session_id)
+        if not (1 <= month <= 12 and 2000 <= year <= 2100):
+            raise InvalidRequest("bad expiry")
+        session.exp_month, session.exp_year = month, year
+
+    async def submit_holder(self, session_id: str, holder: str) -> None:
+        session = self._session(session_id)
+        if not (0 < len(holder) <= 26 and holder.isascii()):
+            raise InvalidRequest("bad cardholder name")
+        session.holder = holder
+
+    async def get_session(self, session_id: str) -> CardSession:
+        s = self._session(session_id)
+        return CardSession(s.id, s.brand, s.last4, s.exp_month, s.exp_year, s.holder, s.expires_at)
+
+    async def cancel_session(self, session_id: str) -> None:
+        self._sessions.pop(session_id, None)
+
+    async def verify(self, session_id: str, cvc: str, *, amount_minor: int, currency: str,
+                     idempotency_key: str) -> VerifiedCard:
+        done = self._verified.get(idempotency_key)
+        if done is not None:
+            return done[1]
+        s = self._session(session_id)
+        if not (s.number and s.brand and s.last4 and s.fingerprint and s.exp_month and s.exp_year
+                and s.holder):
+            raise InvalidRequest("the card session is not complete")
+        if not (cvc.isascii() and cvc.isdigit() and len(cvc) == (4 if s.brand == "amex" else 3)):
+            raise InvalidRequest("bad CVC format")
+        behaviour = SANDBOX_CARDS.get(s.number, Behaviour.ok)
+        now = self.clock.now()
+        if (s.exp_year, s.exp_month) < (now.year, now.month):
+            behaviour = Behaviour.expired_card
+        if behaviour is Behaviour.incorrect_cvc:
+            s.cvc_attempts += 1
+            if s.cvc_attempts >= MAX_CVC_ATTEMPTS:
+                del self._sessions[s.id]
+            raise CardDeclined(DeclineReason.incorrect_cvc)
+        if behaviour is Behaviour.processing_error:
+            raise CardDeclined(DeclineReason.processing_error)
+        if behaviour not in _TOKEN_KIND:
+            del self._sessions[s.id]
+            raise CardDeclined(DeclineReason(behaviour.value))
+        hold = Hold(self._id("hold_sbx_"), amount_minor, currency)
+        self.holds[hold.id] = False
+        token = f"{_TOKEN_PREFIX}{_TOKEN_KIND[behaviour]}_{secrets.token_hex(12)}"
+        verified = VerifiedCard(token, s.fingerprint, s.brand, s.last4, s.exp_month, s.exp_year,
+                                s.holder, hold)
+        del self._sessions[s.id]  # the number is gone with the session
+        self._verified[idempotency_key] = (now, verified)
+        return verified
+
+    async def release_hold(self, hold_id: str) -> None:
+        # an unknown hold was released before a restart: releasing is idempotent
+        self.holds[hold_id] = True
+
+    async def detach(self, token: str) -> None:
+        self.detached.add(token)
+
+    async def charge(self, token: str, amount_minor: int, currency: str,
+                     idempotency_key: str) -> Charge:
+        if not (isinstance(amount_minor, int) and amount_minor > 0):
+            raise InvalidRequest("the amount must be a positive integer of minor units")
+        if not (len(currency) == 3 and currency.isalpha() and currency.isupper()):
+            raise InvalidRequest("the currency must be an ISO 4217 code")
+        previous = self._charge_keys.get(idempotency_key)
+        if previous is not None:
+            if isinstance(previous, CardDeclined):
+                raise previous
+            if (previous.token, previous.amount_minor, previous.currency) != (token, amount_minor, currency):
+                raise IdempotencyConflict("the key was used for another charge")
+            return previous
+        if not token.startswith(_TOKEN_PREFIX) or token in self.detached:
+            raise UnknownPayment("unknown or detached token")
+        if token.startswith(f"{_TOKEN_PREFIX}nofunds_"):
+            declined = CardDeclined(DeclineReason.insufficient_funds)
+            self._charge_keys[idempotency_key] = declined
+            raise declined
+        charge = Charge(self._id("ch_sbx_"), token, amount_minor, currency)
+        self._charge_keys[idempotency_key] = charge
+        self._charged[charge.id] = charge
+        self.charges.append(charge)
+        return charge
+
+    async def refund(self, charge_id: str, amount_minor: int, currency: str,
+                     idempotency_key: str) -> Refund:
+        if not (isinstance(amount_minor, int) and amount_minor > 0):
+            raise InvalidRequest("the amount must be a positive integer of minor units")
+        previous = self._refund_keys.get(idempotency_key)
+        if previous is not None:
+            if (previous.charge_id, previous.amount_minor, previous.currency) != (charge_id, amount_minor, currency):
+                raise IdempotencyConflict("the key was used for another refund")
+            return previous
+        charge = self._charged.get(charge_id)
+        if charge is None and not charge_id.startswith("ch_sbx_"):
+            raise UnknownPayment("unknown charge")
+        if charge is not None:
+            # (a charge from before a restart is not remembered; the sandbox then trusts the caller)
+            if currency != charge.currency:
+                raise InvalidRequest("the refund's currency differs from the charge's")
+            if self._refunded.get(charge_id, 0) + amount_minor > charge.amount_minor:
+                raise InvalidRequest("more than was charged")
+        refund = Refund(self._id("re_sbx_"), charge_id, amount_minor, currency)
+        self._refunded[charge_id] = self._refunded.get(charge_id, 0) + amount_minor
+        self._refund_keys[idempotency_key] = refund
+        self.refunds.append(refund)
+        return refund

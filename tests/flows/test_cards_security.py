@@ -1,0 +1,154 @@
+"""No card data is kept: 100 cards with random valid numbers are added through the Dispatcher by 20
+users; afterwards no run of 12 or more digits of any of those numbers, and none of the CVCs, is in
+the database file or its WAL, in the captured logs (DEBUG), in FSM storage, or in anything the bot
+sent; and every message with a number or a CVC was deleted."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import random
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiogram.methods import AnswerCallbackQuery, DeleteMessage, EditMessageText, SendMessage
+
+from bot.db.fsm import SqlStorage
+from bot.fakebot import Player
+from bot.integrations.payments import SANDBOX_CARDS
+from bot.services.cards import luhn_ok
+from tests.conftest import App
+
+CARDS = 100
+USERS = 20
+ALLOWED_FSM_KEYS = {"sid", "brand", "last4", "replace", "edit", "offer"}
+_PREFIXES = (("4", 16), ("51", 16), ("55", 16), ("2221", 16), ("2200", 16), ("2204", 19), ("34", 15),
+             ("37", 15), ("62", 16))
+
+
+def random_card(rng: random.Random) -> tuple[str, str, str]:
+    """(digits, how the user types it, CVC)."""
+    prefix, length = rng.choice(_PREFIXES)
+    body = prefix + "".join(rng.choice("0123456789") for _ in range(length - len(prefix) - 1))
+    digits = next(body + d for d in "0123456789" if luhn_ok(body + d))
+    assert digits not in SANDBOX_CARDS
+    style = rng.choice(("plain", "spaces", "dashes"))
+    groups = [digits[i:i + 4] for i in range(0, len(digits), 4)]
+    typed = {"plain": digits, "spaces": " ".join(groups), "dashes": "-".join(groups)}[style]
+    # 3-digit codes from 300 (4 for Amex): ids, counts and amounts in this test stay below 300
+    cvc = str(rng.randint(3000, 9999)) if length == 15 else str(rng.randint(300, 999))
+    return digits, typed, cvc
+
+
+def windows(digits: str, size: int = 12) -> set[str]:
+    return {digits[i:i + size] for i in range(len(digits) - size + 1)}
+
+
+_SEPARATORS = re.compile(rb"[ \-]|\xc2\xa0")
+
+
+def leaked_number_runs(haystack: bytes, secrets: set[str]) -> list[str]:
+    """Runs of 12+ digits (spaces and dashes ignored) that contain 12 digits of a card number."""
+    flat = _SEPARATORS.sub(b"", haystack)
+    found = []
+    for run in re.findall(rb"[0-9]{12,}", flat):
+        text = run.decode()
+        found += [w for w in windows(text) if w in secrets]
+    return found
+
+
+_TOKEN = re.compile(rb"(?<![0-9A-Za-z])[0-9]{3,4}(?![0-9A-Za-z])")
+
+
+def leaked_codes(haystack: bytes, codes: set[str]) -> set[str]:
+    """The CVCs that appear as a number of their own (not inside a longer number or a hex id)."""
+    return {m.decode() for m in _TOKEN.findall(haystack)} & codes
+
+
+async def test_no_card_number_or_cvc_is_kept_anywhere(app: App, db_path: Path, caplog: pytest.LogCaptureFixture,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    caplog.set_level(logging.DEBUG)
+    # update ids far above every code, so that they never look like one in the logs
+    monkeypatch.setattr(Player, "_update_ids", itertools.count(10**10))
+    fsm_writes: list[str] = []
+    set_data = SqlStorage.set_data
+
+    async def spy(self: SqlStorage, key: Any, data: Any) -> None:
+        fsm_writes.append(json.dumps(data))
+        await set_data(self, key, data)
+
+    monkeypatch.setattr(SqlStorage, "set_data", spy)
+
+    rng = random.Random(20261125)
+    cards = [random_card(rng) for _ in range(CARDS)]
+    # a 4-digit code equal to some card's last 4 would be found as that card's last 4: draw again
+    last4s = {d[-4:] for d, _, _ in cards}
+    cards = [(d, t, c if c not in last4s else str(rng.randint(3000, 9999))) for d, t, c in cards]
+    assert not {c for _, _, c in cards} & last4s
+    players = [app.player(5001 + i, first_name=f"P{i}", language_code="ru" if i % 2 else "en")
+               for i in range(USERS)]
+    for p in players:
+        await p.send("/start")
+        await p.press("💳 Банковские карты" if p.user.language_code == "ru" else "💳 Bank cards")
+    sensitive_ids: dict[int, set[int]] = {p.user.id: set() for p in players}
+    for i, (digits, typed, cvc) in enumerate(cards):
+        p = players[i % USERS]
+        await p.press("➕ Добавить карту" if p.user.language_code == "ru" else "➕ Add a card")
+        number_message = await p.send(typed)
+        await p.send(f"{rng.randint(1, 12):02d}/{rng.randint(27, 35)}")
+        await p.send("IVAN PETROV")
+        cvc_message = await p.send(cvc)
+        assert p.last_text.startswith("✅"), p.last_text
+        sensitive_ids[p.user.id] |= {number_message.message_id, cvc_message.message_id}
+        if i % 7 == 0:  # and now and then the user looks at the card
+            await p.press("•••• " + digits[-4:])
+            await p.press("‹ Назад" if p.user.language_code == "ru" else "‹ Back")
+    for p in players:
+        assert len(await app.services.cards.wallet(p.user.id)) == 5
+    from bot.runner import build_sweeper
+
+    done = await build_sweeper(app.services)(app.clock.now())
+    assert done["card_holds_release"] == CARDS  # the holds' pushes are in the database too
+
+    numbers = set().union(*(windows(d) for d, _, _ in cards))
+    codes = {c for _, _, c in cards}
+
+    # deleteMessage for every message with a number or a CVC
+    for p in players:
+        deleted = {c.message_id for c in app.session.calls_of(DeleteMessage) if int(c.chat_id) == p.user.id}
+        assert sensitive_ids[p.user.id] <= deleted
+
+    # the database file and its WAL
+    for path in (db_path, db_path.with_name(db_path.name + "-wal")):
+        assert path.exists()
+        data = path.read_bytes()
+        assert leaked_number_runs(data, numbers) == [], path
+        assert leaked_codes(data, codes) == set(), path
+
+    # FSM storage: every write, and what is left
+    assert fsm_writes and all(set(json.loads(w)) <= ALLOWED_FSM_KEYS for w in fsm_writes)
+    fsm_text = "\n".join(fsm_writes).encode()
+    async with app.services.db.read() as conn:
+        rows = (await conn.exec_driver_sql("SELECT state, data FROM fsm_states")).all()
+    fsm_text += repr(rows).encode()
+    assert leaked_number_runs(fsm_text, numbers) == []
+    assert leaked_codes(fsm_text, codes) == set()
+
+    # the logs, at DEBUG (SQL parameters included); codes are looked for in the text parts of
+    # each record, since timings and ids are logged as numbers
+    assert len(caplog.records) > 1000
+    assert leaked_number_runs(caplog.text.encode(), numbers) == []
+    for record in caplog.records:
+        parts = [str(record.msg), record.exc_text or ""]
+        args = record.args if isinstance(record.args, tuple) else (record.args,) if record.args else ()
+        parts += [str(a) for a in args if not isinstance(a, int | float)]
+        assert leaked_codes("\n".join(parts).encode(), codes) == set(), record.getMessage()[:200]
+
+    # and nothing the bot sent repeats them
+    sent = [c.text for c in app.session.calls if isinstance(c, SendMessage | EditMessageText | AnswerCallbackQuery)]
+    sent_text = "\n".join(t or "" for t in sent).encode()
+    assert leaked_number_runs(sent_text, numbers) == []
+    assert leaked_codes(sent_text, codes) == set()
