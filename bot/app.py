@@ -26,6 +26,9 @@ from bot.middlewares.isolation import FreeingEventIsolation
 from bot.middlewares.update import InFlight, UpdateScopeMiddleware
 from bot.middlewares.user import UserMiddleware
 from bot.services.clock import Clock, SystemClock
+from bot.services.disputes import DisputeService
+from bot.services.orders import OrderPolicy, OrderService
+from bot.services.refunds import RefundService
 from bot.services.settings import SettingsService
 from bot.services.users import UserService
 from bot.views.common import Fmt
@@ -43,24 +46,32 @@ class Services:
     i18n: I18n
     users: UserService
     settings: SettingsService
+    orders: OrderService
+    disputes: DisputeService
+    refunds: RefundService
     in_flight: InFlight = field(default_factory=InFlight)
 
     def as_workflow_data(self) -> dict[str, object]:
         return {
             "db": self.db, "clock": self.clock, "i18n": self.i18n, "users": self.users,
-            "settings": self.settings, "in_flight": self.in_flight,
+            "settings": self.settings, "orders": self.orders, "disputes": self.disputes,
+            "refunds": self.refunds, "in_flight": self.in_flight,
         }
 
 
 def build_services(settings: Settings, *, clock: Clock | None = None, db: Database | None = None) -> Services:
     clock = clock or SystemClock()
     db = db or Database(settings.database_url)
+    orders = OrderService(db, clock, OrderPolicy.from_settings(settings))
     return Services(
         db=db,
         clock=clock,
         i18n=build_i18n(settings.default_locale),
         users=UserService(db, clock, settings.default_locale),
         settings=SettingsService(db),
+        orders=orders,
+        disputes=DisputeService(db, clock, orders),
+        refunds=RefundService(db, clock),
     )
 
 

@@ -24,6 +24,9 @@ def build_sweeper(services: Services) -> Sweeper:
     sweeper = Sweeper()
     sweeper.register("prune_update_ids", housekeeping.prune_processed_updates(services.db))
     sweeper.register("abandoned_flows", housekeeping.sweep_abandoned_flows(services.db))
+    sweeper.register("expire_unpaid_orders", services.orders.expire_unpaid)
+    sweeper.register("complete_protected_orders", services.orders.auto_complete)
+    sweeper.register("poll_parcel_tracking", services.orders.poll_tracking)
     return sweeper
 
 

@@ -1,0 +1,1 @@
+"""Outside systems (payment gateway, carriers): each a Protocol and a deterministic sandbox."""
