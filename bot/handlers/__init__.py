@@ -7,12 +7,14 @@ from aiogram import Router
 
 def routers() -> list[Router]:
     # Imported here so that importing bot.handlers registers nothing by side effect twice.
-    from bot.handlers import commands, fallback, help, settings, users
+    from bot.handlers import commands, disputes, fallback, help, orders, settings, users
 
     return [
         commands.router,  # /cancel, /start, /menu … work in every state
         users.router,
         help.router,
         settings.router,
+        orders.router,
+        disputes.router,
         fallback.router,  # last: text outside a flow, stale buttons, anything else
     ]

@@ -150,6 +150,7 @@ class DisputeCard:
     order_status: str
     refunds: tuple[RefundRow, ...]
     now: datetime
+    offer_refund: refunds.RefundPreview | None = None  # where the seller's offer would be paid to
 
     @property
     def state(self) -> DisputeState:
@@ -250,7 +251,10 @@ class DisputeService:
     async def _card(self, conn: AsyncConnection, dispute: DisputeRow, order: OrderRow) -> DisputeCard:
         store = (await orders_repo.store_names(conn, [order.store_id])).get(order.store_id, "")
         refund_rows = [r for r in await refunds_repo.for_order(conn, order.id) if r.dispute_id == dispute.id]
-        return DisputeCard(dispute, order.number, store, order.status, tuple(refund_rows), self.clock.now())
+        offer = None
+        if dispute.state == DisputeState.answered and dispute.seller_answer == SellerAnswer.offer and dispute.offer_minor:
+            offer = await self.orders._refund_preview(conn, order, dispute.offer_minor)
+        return DisputeCard(dispute, order.number, store, order.status, tuple(refund_rows), self.clock.now(), offer)
 
     async def accept_answer(self, user_id: int, dispute_id: int) -> DisputeCard:
         """The buyer accepts the seller's offer (refunded) or rejection (closed without a refund)."""

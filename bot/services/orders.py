@@ -324,6 +324,7 @@ class OrderPage:
 class DisputeBrief:
     id: int
     state: str
+    seller_answer: str | None
     resolution: str | None
 
 
@@ -345,6 +346,7 @@ class OrderCard:
     can_dispute: bool
     dispute_until: datetime | None
     deletable: bool
+    dispute_window_days: int = 15
 
     @property
     def in_bin(self) -> bool:
@@ -527,7 +529,7 @@ class OrderService:
         return OrderCard(
             order=order, store=store, items=tuple(items), address=AddressSnapshot.from_json(order.shipping_address),
             card=card_snapshot(order), refunds=tuple(refund_rows),
-            dispute=DisputeBrief(dispute.id, dispute.state, dispute.resolution) if dispute else None,
+            dispute=DisputeBrief(dispute.id, dispute.state, dispute.seller_answer, dispute.resolution) if dispute else None,
             history=tuple(history), now=now,
             can_cancel=active and can_transition(status, Status.cancelled),
             can_confirm=active and can_transition(status, Status.completed),
@@ -535,6 +537,7 @@ class OrderService:
             can_dispute=can_dispute,
             dispute_until=dispute_deadline(order, self.policy) if can_dispute else None,
             deletable=active and status in DELETABLE,
+            dispute_window_days=self.policy.dispute_window.days,
         )
 
     async def by_number(self, number: str) -> OrderRow:
