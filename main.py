@@ -6,6 +6,8 @@
   python main.py console    the offline console with demo data (its own database file)
   python main.py migrate    apply database migrations
   python main.py demo       seed demo data into the configured database (idempotent)
+  python main.py order …    operator commands on orders: create, pay, ship, track, deliver, cancel,
+                            answer / decide a dispute, refund, refund-done, show, sweep
 """
 
 from __future__ import annotations
@@ -53,6 +55,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     sub.add_parser("migrate", help="apply database migrations")
     demo = sub.add_parser("demo", help="seed demo data into the configured database")
     demo.add_argument("--lang", choices=["en", "ru"], default="en")
+    from bot import operator
+
+    operator.add_parser(sub)
     return parser.parse_args(argv)
 
 
@@ -127,7 +132,34 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(seed())
         print(f"demo data is in place for user {demo_data.DEMO_USER_ID}")
         return 0
+    if command == "order":
+        return run_order(args, settings)
     return 2
+
+
+def run_order(args: argparse.Namespace, settings: object) -> int:
+    """An operator command: the same services the bot uses, over the configured database."""
+    from bot import operator
+    from bot.app import build_services, prepare_database
+    from bot.services.errors import DomainError
+
+    async def go() -> str:
+        prepare_database(settings)  # type: ignore[arg-type]
+        services = build_services(settings)  # type: ignore[arg-type]
+        try:
+            return await operator.run(args, services)
+        finally:
+            await services.db.dispose()
+
+    try:
+        print(asyncio.run(go()))
+    except DomainError as exc:
+        print(f"error: {operator.error_text(exc)}", file=sys.stderr)
+        return 1
+    except operator.UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from aiogram.enums import ParseMode
 from aiogram.types import BotCommand, BotCommandScopeDefault
 from aiogram.utils.i18n import I18n
 
+import bot.demo_orders  # noqa: F401  (registers the orders demo seeder)
 from bot.config import Settings
 from bot.db.engine import Database
 from bot.db.fsm import SqlStorage

@@ -88,10 +88,10 @@ def test_migrate_and_demo_then_console_with_piped_input(tmp_path: Path) -> None:
     assert run("demo", env={"DATABASE_URL": url}).returncode == 0
     assert run("demo", env={"DATABASE_URL": url}).returncode == 0  # idempotent
     console_db = tmp_path / "console.sqlite3"
-    result = run("console", "--lang", "ru", "--db", str(console_db), stdin="1\n/quit\n")
+    result = run("console", "--lang", "ru", "--db", str(console_db), stdin="/settings\n/quit\n")
     assert result.returncode == 0, result.stderr
     assert "Здравствуйте, Алексей!" in result.stdout
-    assert "[1] ⚙️ Настройки" in result.stdout
+    assert "] ⚙️ Настройки" in result.stdout  # a numbered button of the menu
     assert "<b>" not in result.stdout  # HTML shown as readable text
     assert "Настройки" in result.stdout and "Язык: Русский" in result.stdout
     # a second run continues the update ids, so nothing is dropped as a duplicate
