@@ -281,12 +281,17 @@ async def due_protection(conn: AsyncConnection, now: datetime, limit: int) -> li
 
 
 async def due_tracking(conn: AsyncConnection, checked_before: datetime, limit: int) -> list[tuple[int, int]]:
-    rows = (await conn.execute(
-        select(t.c.id, t.c.user_id)
-        .where(t.c.status == "shipped", t.c.track_number.is_not(None), t.c.tracking_checked_at < checked_before)
-        .order_by(t.c.tracking_checked_at).limit(limit)
+    """Parcels on their way never asked about, then those asked longest ago (two index searches:
+    one `OR` would scan the whole index)."""
+    shipped = and_(t.c.status == "shipped", t.c.track_number.is_not(None))
+    never = (await conn.execute(
+        select(t.c.id, t.c.user_id).where(shipped, t.c.tracking_checked_at.is_(None)).limit(limit)
     )).all()
-    return [(r.id, r.user_id) for r in rows]
+    stale = (await conn.execute(
+        select(t.c.id, t.c.user_id).where(shipped, t.c.tracking_checked_at < checked_before)
+        .order_by(t.c.tracking_checked_at).limit(limit - len(never))
+    )).all() if len(never) < limit else []
+    return [(r.id, r.user_id) for r in [*never, *stale]]
 
 
 # -- tracking -------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ Nothing here imports aiogram or formats text: errors carry msgids, results are p
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
@@ -49,6 +50,8 @@ register_kind(NotificationKind("dispute", N_("Disputes and returns"), order=12))
 register_kind(NotificationKind("refund", N_("Refunds"), order=13))
 
 PAGE_SIZE = 5
+REFRESH_AT_MOST_EVERY = timedelta(seconds=30)  # the Refresh button does not hammer the carrier
+log = logging.getLogger(__name__)
 LevelOf = Callable[[Any, int], Awaitable[int]]
 
 
@@ -381,6 +384,7 @@ class Tracking:
     events: tuple[TrackingRow, ...]
     new_events: int
     checked_at: datetime | None
+    carrier_failed: bool = False  # the carrier did not answer: what we knew is shown
 
 
 def card_snapshot(order: OrderRow) -> CardSnapshot | None:
@@ -617,20 +621,28 @@ class OrderService:
             if not order.track_number:
                 raise NoTracking()
             events = await repo.tracking_events(conn, order.id)
-        new = 0
-        if refresh or not events:
-            new = await self._poll(order, self.clock.now())
+        new: int | None = 0
+        now = self.clock.now()
+        checked = order.tracking_checked_at
+        if (refresh or not events) and (checked is None or now - checked >= REFRESH_AT_MOST_EVERY):
+            new = await self._poll(order, now)
             async with self.db.read() as conn:
                 order = await self._owned(conn, user_id, order_id)
                 events = await repo.tracking_events(conn, order.id)
-        return Tracking(order, carrier_name(order.carrier), tuple(events), new, order.tracking_checked_at)
+        return Tracking(order, carrier_name(order.carrier), tuple(events), new or 0, order.tracking_checked_at,
+                        carrier_failed=new is None)
 
-    async def _poll(self, order: OrderRow, now: datetime) -> int:
+    async def _poll(self, order: OrderRow, now: datetime) -> int | None:
+        """Ask the carrier (outside any transaction) and store what is new. None: no answer."""
         assert order.track_number
         address = AddressSnapshot.from_json(order.shipping_address)
         shipment = Shipment(order.track_number, order.carrier or "", order.shipped_at or order.created_at,
                             address.city, address.country)
-        found = await self.carrier.events(shipment, now)
+        try:
+            found = await self.carrier.events(shipment, now)
+        except Exception:  # a carrier's outage must not break the order card or the sweeper
+            log.warning("carrier %s failed for order %s", order.carrier, order.id, exc_info=True)
+            return None
         async with self.db.write() as conn:
             fresh = await repo.get(conn, order.id)
             if fresh is None or fresh.track_number != order.track_number:
@@ -788,7 +800,7 @@ class OrderService:
             order = await self._owned(conn, user_id, order_id)
             return await transition(conn, order, Status.shipped, actor=Actor.seller, now=now, values={
                 "track_number": track_number, "carrier": carrier, "protection_ends_at": now + self.policy.protection,
-                "tracking_checked_at": now,
+                "tracking_checked_at": None,  # never asked: the sweeper asks the carrier on its next run
             }, push={"track_number": track_number, "carrier": carrier,
                      "protection_ends_at": (now + self.policy.protection).isoformat()})
 
@@ -871,7 +883,13 @@ class OrderService:
         for order_id, user_id in due:
             async with self.db.read() as conn:
                 order = await repo.get(conn, order_id, user_id)
-            if order is not None and order.track_number:
-                new += await self._poll(order, now)
+            if order is None or not order.track_number:
+                continue
+            found = await self._poll(order, now)
+            if found is None:  # the carrier is down: try this parcel again in half an hour
+                retry = now - self.policy.tracking_poll + timedelta(minutes=30)
+                async with self.db.write() as conn:
+                    await repo.set_fields(conn, order.id, user_id, tracking_checked_at=retry)
+            new += found or 0
         return new
 

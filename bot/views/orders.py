@@ -482,6 +482,8 @@ def tracking(track: Tracking, f: Fmt, back: OrderCb) -> Screen:
         lines.append("")
     else:
         lines += [f._("The carrier has no news about this parcel yet."), ""]
+    if track.carrier_failed:
+        lines.append(f._("The carrier didn't answer just now; this is what we knew before."))
     if track.checked_at is not None:
         lines.append(f._("Checked with the carrier: {time}").format(time=f.datetime(track.checked_at, "short")))
     rows = [

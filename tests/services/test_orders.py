@@ -464,8 +464,9 @@ async def test_tracking_from_the_demo_carrier_over_time(app: App) -> None:
 async def test_delivery_sets_delivered_at_and_the_poll_finds_new_events(app: App) -> None:
     order = await make_order(app.services, app.clock, ALEX, Status.shipped)
     orders = app.services.orders
-    assert await orders.poll_tracking(app.clock.advance(hours=5)) == 0  # checked at shipment
-    assert await orders.poll_tracking(app.clock.advance(hours=2)) >= 1
+    assert await orders.poll_tracking(app.clock.now()) == 1  # never asked: asked at once
+    assert await orders.poll_tracking(app.clock.advance(hours=5)) == 0  # asked less than 6 hours ago
+    assert await orders.poll_tracking(app.clock.advance(hours=16)) >= 1  # the next leg of the journey
     await orders.deliver(ALEX, order.id)
     delivered = await orders.by_number(order.number)
     assert delivered.delivered_at == app.clock.now() and delivered.status == "shipped"
@@ -497,3 +498,36 @@ async def test_create_validates_and_snapshots(app: App) -> None:
     with pytest.raises(InvalidInput):
         await orders.create(user_id=ALEX, store_id=store, items=[NewItem("x", 1, 1)], currency="USD",
                             number=order.number)
+
+
+async def test_a_carrier_outage_breaks_nothing(app: App) -> None:
+    class Down:
+        async def events(self, shipment, now):
+            raise ConnectionError("carrier down")
+
+    order = await make_order(app.services, app.clock, ALEX, Status.shipped)
+    orders = app.services.orders
+    orders.carrier = Down()
+    tracking = await orders.tracking(ALEX, order.id)
+    assert tracking.carrier_failed and tracking.events == ()
+    failed_at = app.clock.advance(hours=7)
+    assert await orders.poll_tracking(failed_at) == 0
+    retried = await orders.by_number(order.number)
+    assert retried.tracking_checked_at == failed_at - timedelta(hours=6) + timedelta(minutes=30)  # again in 30 min
+
+
+async def test_refresh_does_not_hammer_the_carrier(app: App) -> None:
+    calls = []
+
+    class Counting:
+        async def events(self, shipment, now):
+            calls.append(now)
+            return []
+
+    order = await make_order(app.services, app.clock, ALEX, Status.shipped)
+    app.services.orders.carrier = Counting()
+    await app.services.orders.tracking(ALEX, order.id, refresh=True)
+    await app.services.orders.tracking(ALEX, order.id, refresh=True)
+    app.clock.advance(seconds=31)
+    await app.services.orders.tracking(ALEX, order.id, refresh=True)
+    assert len(calls) == 2
