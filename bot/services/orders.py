@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
@@ -31,7 +32,7 @@ from bot.db import orders as repo
 from bot.db import refunds as refunds_repo
 from bot.db import users as users_repo
 from bot.db.engine import Database
-from bot.db.orders import HistoryRow, ItemRow, OrderRow, SummaryRow, TrackingRow
+from bot.db.orders import ItemRow, OrderRow, SummaryRow, TrackingRow
 from bot.db.refunds import RefundRow
 from bot.integrations.carrier import DELIVERED, Carrier, CarrierEvent, DemoCarrier, Shipment, carrier_name
 from bot.services import loyalty, refunds
@@ -50,6 +51,7 @@ register_kind(NotificationKind("dispute", N_("Disputes and returns"), order=12))
 register_kind(NotificationKind("refund", N_("Refunds"), order=13))
 
 PAGE_SIZE = 5
+_NUMBER_RE = re.compile(r"^[A-Z0-9-]{1,24}$")
 REFRESH_AT_MOST_EVERY = timedelta(seconds=30)  # the Refresh button does not hammer the carrier
 log = logging.getLogger(__name__)
 LevelOf = Callable[[Any, int], Awaitable[int]]
@@ -340,7 +342,6 @@ class OrderCard:
     card: CardSnapshot | None
     refunds: tuple[RefundRow, ...]
     dispute: DisputeBrief | None
-    history: tuple[HistoryRow, ...]
     now: datetime
     # what the buyer may do now
     can_cancel: bool
@@ -520,7 +521,6 @@ class OrderService:
         items = await repo.items(conn, order.id)
         refund_rows = await refunds_repo.for_order(conn, order.id)
         dispute = await disputes_repo.for_order(conn, order.id)
-        history = await repo.history(conn, order.id)
         status = Status(order.status)
         active = order.deleted_at is None
         can_dispute = False
@@ -534,7 +534,7 @@ class OrderService:
             order=order, store=store, items=tuple(items), address=AddressSnapshot.from_json(order.shipping_address),
             card=card_snapshot(order), refunds=tuple(refund_rows),
             dispute=DisputeBrief(dispute.id, dispute.state, dispute.seller_answer, dispute.resolution) if dispute else None,
-            history=tuple(history), now=now,
+            now=now,
             can_cancel=active and can_transition(status, Status.cancelled),
             can_confirm=active and can_transition(status, Status.completed),
             can_track=bool(order.track_number),
@@ -753,7 +753,9 @@ class OrderService:
             if await users_repo.get(conn, user_id) is None:
                 raise NotFound(N_("There is no such user: they must start the bot first."))
             order_id = await repo.next_id(conn)
-            number = (number or f"{now:%y%m%d}{order_id:06d}").strip()
+            number = (number or f"{now:%y%m%d}{order_id:06d}").strip().upper()
+            if not _NUMBER_RE.match(number):
+                raise InvalidInput(N_("An order number is 1–24 letters, digits or dashes."))
             titles = " ".join(i.title for i in items)
             try:
                 await repo.insert_order(

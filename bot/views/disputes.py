@@ -58,7 +58,8 @@ def not_found(f: Fmt) -> str:
 # -- the list -------------------------------------------------------------------------------------------
 def _line(f: Fmt, index: int, row: DisputeLine) -> list[str]:
     return [
-        f._("<b>{index}. № {number}</b> · {date}").format(index=index, number=row.number, date=f.date(row.opened_at)),
+        f._("<b>{index}. № {number}</b> · {date}").format(index=index, number=hd.quote(row.number),
+                                                          date=f.date(row.opened_at)),
         reason_label(f, row.reason),
         "⚖️ " + dispute_state_label(f, row.state, row.seller_answer, row.resolution),
     ]

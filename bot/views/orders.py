@@ -109,7 +109,7 @@ def shorten(text: str, limit: int = TITLE_MAX) -> str:
 
 
 def number_label(f: Fmt, number: str) -> str:
-    return f._("Order № {number}").format(number=number)
+    return f._("Order № {number}").format(number=hd.quote(number))
 
 
 def card_label(brand: str | None, last4: str | None) -> str:
@@ -171,7 +171,7 @@ def _summary_lines(f: Fmt, index: int, row: SummaryRow) -> list[str]:
     if more > 0:
         first += " " + f.ngettext("+{n} more item", "+{n} more items", more).format(n=more)
     return [
-        f._("<b>{index}. № {number}</b> · {date}").format(index=index, number=row.number,
+        f._("<b>{index}. № {number}</b> · {date}").format(index=index, number=hd.quote(row.number),
                                                           date=f.date(row.created_at)),
         first,
         f"<b>{f.money(row.total_minor, row.currency)}</b> · {status_label(f, row.status)}",

@@ -498,6 +498,9 @@ async def test_create_validates_and_snapshots(app: App) -> None:
     with pytest.raises(InvalidInput):
         await orders.create(user_id=ALEX, store_id=store, items=[NewItem("x", 1, 1)], currency="USD",
                             number=order.number)
+    with pytest.raises(InvalidInput):
+        await orders.create(user_id=ALEX, store_id=store, items=[NewItem("x", 1, 1)], currency="USD",
+                            number="<b>1</b>")
 
 
 async def test_a_carrier_outage_breaks_nothing(app: App) -> None:
