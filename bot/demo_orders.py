@@ -128,7 +128,7 @@ PLAN: tuple[tuple[float, int, tuple[tuple[int, int], ...], tuple[Step, ...]], ..
     (6.0, 0, ((3, 1),), (Step(0.5, "pay", VISA), Step(4, "cancel", CancelReason.found_cheaper),
                          Step(100, "refund_done"))),
     (12.0, 4, ((2, 1),), (Step(24, "expire"),)),
-    (20.0, 2, ((2, 1),), (Step(1, "pay", MASTERCARD_EXPIRED), Step(30, "seller_cancel"))),
+    (4.0, 2, ((2, 1),), (Step(1, "pay", MASTERCARD_EXPIRED), Step(30, "seller_cancel"))),
     # disputes: waiting for the seller; an offer to answer; escalated; closed refunded; closed rejected
     (16.0, 0, ((0, 1),), (Step(1, "pay", VISA), Step(20, "ship"), Step(300, "dispute", "damaged"))),
     (21.0, 1, ((1, 1),), (Step(1, "pay", VISA), Step(30, "ship"), Step(320, "dispute", "not_as_described"),

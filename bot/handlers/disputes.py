@@ -177,7 +177,7 @@ async def _order_card_with(query: CallbackQuery, orders: OrderService, user: Use
         await query.answer(order_views.not_found(f), show_alert=True)
         return
     await send_or_edit(query, order_views.order_card(card, f, list_cb()))
-    await query.answer(note, show_alert=bool(note))
+    await query.answer(note or None, show_alert=bool(note))
 
 
 @router.callback_query(_on(DisputeAction.start))
@@ -423,7 +423,7 @@ async def back(query: CallbackQuery, state: FSMContext, db: Database, orders: Or
     if previous is None:  # the first step: back to the order
         async with db.write():
             await state.clear()
-        await _order_card_with(query, orders, user, f, int(data.get("order_id", 0)), "")
+        await _order_card_with(query, orders, user, f, int(data.get("order_id") or 0), "")
         return
     await send_or_edit(query, await _go(previous, state, db, data, f))
     await query.answer()

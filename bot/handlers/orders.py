@@ -51,7 +51,11 @@ async def list_screen(orders: OrderService, user: UserRow, f: Fmt, tab: Tab, pag
 
 
 async def show_list(query: CallbackQuery, orders: OrderService, user: UserRow, f: Fmt, state: FSMContext,
-                    tab: Tab = Tab.all, page: int = 0, note: str | None = None, alert: bool = False) -> None:
+                    tab: Tab = Tab.all, page: int = 0, note: str | None = None, alert: bool = False,
+                    db: Database | None = None) -> None:
+    if db is not None and await state.get_state() == OrderSearch.query.state:
+        async with db.write():  # went back to a list instead of typing: the search step is over
+            await state.set_state(None)
     screen, fallback_note = await list_screen(orders, user, f, tab, page, state)
     await send_or_edit(query, screen)
     note = note or fallback_note
@@ -82,19 +86,21 @@ def back_of(callback_data: OrderCb) -> OrderCb:
 
 # -- lists ----------------------------------------------------------------------------------------------
 @router.callback_query(MenuCb.filter(F.section == "orders"))
-async def open_orders(query: CallbackQuery, orders: OrderService, user: UserRow, f: Fmt, state: FSMContext) -> None:
-    await show_list(query, orders, user, f, state)
+async def open_orders(query: CallbackQuery, orders: OrderService, user: UserRow, f: Fmt, state: FSMContext,
+                      db: Database) -> None:
+    await show_list(query, orders, user, f, state, db=db)
 
 
 @router.callback_query(MenuCb.filter(F.section == "deleted_orders"))
-async def open_deleted(query: CallbackQuery, orders: OrderService, user: UserRow, f: Fmt, state: FSMContext) -> None:
-    await show_list(query, orders, user, f, state, Tab.deleted)
+async def open_deleted(query: CallbackQuery, orders: OrderService, user: UserRow, f: Fmt, state: FSMContext,
+                       db: Database) -> None:
+    await show_list(query, orders, user, f, state, Tab.deleted, db=db)
 
 
 @router.callback_query(_on(OrderAction.list))
 async def open_list(query: CallbackQuery, callback_data: OrderCb, orders: OrderService, user: UserRow, f: Fmt,
-                    state: FSMContext) -> None:
-    await show_list(query, orders, user, f, state, callback_data.tab, callback_data.page)
+                    state: FSMContext, db: Database) -> None:
+    await show_list(query, orders, user, f, state, callback_data.tab, callback_data.page, db=db)
 
 
 @router.callback_query(_on(OrderAction.noop))

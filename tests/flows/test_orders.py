@@ -294,3 +294,16 @@ async def test_forged_ids_across_two_users(app: App, alex, masha) -> None:
     await masha.press_data("o:zz:abc")  # not even a valid callback
     assert (await app.services.orders.by_number(mine.number)).status == "in_dispute"
     assert mine.number not in masha.last_text
+
+
+async def test_leaving_the_search_step_by_a_tab_ends_it(app: App, alex) -> None:
+    await start(alex)
+    await make_order(app.services, app.clock, alex.user.id, Status.shipped)
+    await alex.press("📦 My orders")
+    await alex.press("🔍 Search")
+    await alex.press("‹ Back")
+    assert alex.last_text.startswith("<b>My orders</b>")
+    await alex.press("🔍 Search")
+    await alex.press_data(OrderCb(action=OrderAction.list, tab=Tab.shipped).pack())
+    await alex.send("earbuds")  # no longer a search
+    assert "I answer buttons and commands" in alex.last_text
