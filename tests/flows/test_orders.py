@@ -22,6 +22,10 @@ async def test_menu_has_the_orders_sections(app: App, alex) -> None:
     assert labels[0] == "📦 My orders"
     assert alex.last.reply_markup.inline_keyboard[0][0].text == "📦 My orders"  # a row of its own
     assert "↩️ Returns & disputes" in labels and "🗑 Deleted orders" in labels
+    await alex.press("⚙️ Settings")
+    await alex.press("🔔 Notifications")
+    for kind in ("Order status changes", "Parcel tracking updates", "Disputes and returns", "Refunds"):
+        assert kind in alex.last_text
 
 
 async def test_tabs_pages_and_an_empty_tab(app: App, alex) -> None:
@@ -214,6 +218,7 @@ async def test_tracking_and_refresh(app: App, masha) -> None:
     assert masha.alerts()[-1] == "Новостей от перевозчика пока нет."
     await masha.press("‹ Назад")
     assert "📬 Вручена" in masha.last_text  # delivered: the card asks to confirm receipt
+    assert "🛡 Защита покупателя: осталось 46 дней" in masha.last_text
 
 
 async def test_delete_restore_and_delete_for_good(app: App, alex) -> None:

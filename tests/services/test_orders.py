@@ -534,3 +534,15 @@ async def test_refresh_does_not_hammer_the_carrier(app: App) -> None:
     app.clock.advance(seconds=31)
     await app.services.orders.tracking(ALEX, order.id, refresh=True)
     assert len(calls) == 2
+
+
+async def test_the_migration_creates_what_tables_py_describes(app: App) -> None:
+    from bot.db import tables
+
+    async with app.services.db.read() as conn:
+        for table in (tables.stores, tables.products, tables.orders, tables.order_items,
+                      tables.order_status_history, tables.tracking_events, tables.disputes, tables.refunds):
+            cols = [r[1] for r in (await conn.exec_driver_sql(f"PRAGMA table_info({table.name})")).all()]
+            assert cols == [c.name for c in table.columns], table.name
+            indexes = {r[1] for r in (await conn.exec_driver_sql(f"PRAGMA index_list({table.name})")).all()}
+            assert {i.name for i in table.indexes} <= indexes, table.name
