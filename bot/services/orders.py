@@ -480,10 +480,12 @@ class OrderService:
         return order
 
     async def page(self, user_id: int, tab: OrderTab = OrderTab.all, page: int = 0) -> OrderPage:
-        """One page of a tab and the counts of every tab: two queries, whatever the page."""
+        """One page of a tab and the counts of every tab (and of Deleted orders): two queries,
+        whatever the page."""
         statuses = TAB_STATUSES[tab]
         async with self.db.read() as conn:
             by_status = await repo.status_counts(conn, user_id)
+            deleted = by_status.pop(repo.DELETED, 0)
             counts = {
                 t: sum(n for s, n in by_status.items() if sts is None or s in sts)
                 for t, sts in TAB_STATUSES.items()
@@ -491,7 +493,6 @@ class OrderService:
             total = counts[tab]
             page = _clamp(page, total)
             rows = await repo.page(conn, user_id, statuses, offset=page * PAGE_SIZE, limit=PAGE_SIZE) if total else []
-            deleted = await repo.deleted_count(conn, user_id)
         return OrderPage("tab", tab, tuple(rows), total, page, _pages(total), counts, deleted)
 
     async def search(self, user_id: int, text: str, page: int = 0) -> OrderPage:
