@@ -17,6 +17,10 @@ import asyncio
 import logging
 import os
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 
 class RedactToken(logging.Filter):
@@ -137,15 +141,15 @@ def main(argv: list[str] | None = None) -> int:
     return 2
 
 
-def run_order(args: argparse.Namespace, settings: object) -> int:
+def run_order(args: argparse.Namespace, settings: Settings) -> int:
     """An operator command: the same services the bot uses, over the configured database."""
     from bot import operator
     from bot.app import build_services, prepare_database
     from bot.services.errors import DomainError
 
     async def go() -> str:
-        prepare_database(settings)  # type: ignore[arg-type]
-        services = build_services(settings)  # type: ignore[arg-type]
+        prepare_database(settings)
+        services = build_services(settings)
         try:
             return await operator.run(args, services)
         finally:

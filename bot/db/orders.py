@@ -244,14 +244,18 @@ async def page(conn: AsyncConnection, user_id: int, statuses: Sequence[str] | No
     return [SummaryRow(*r) for r in (await conn.execute(query)).all()]
 
 
-def _search_where(user_id: int, needle: str) -> Any:
-    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return and_(t.c.user_id == user_id, VISIBLE, t.c.search_text.like(f"%{escaped}%", escape="\\"))
+def _search_where(user_id: int, words: Sequence[str]) -> Any:
+    """Every word somewhere in the order's number or titles (`search_text` is casefolded)."""
+    likes = []
+    for word in words:
+        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        likes.append(t.c.search_text.like(f"%{escaped}%", escape="\\"))
+    return and_(t.c.user_id == user_id, VISIBLE, *likes)
 
 
-async def search(conn: AsyncConnection, user_id: int, needle: str, *, offset: int,
+async def search(conn: AsyncConnection, user_id: int, words: Sequence[str], *, offset: int,
                  limit: int) -> tuple[list[SummaryRow], int]:
-    where = _search_where(user_id, needle)
+    where = _search_where(user_id, words)
     total = int((await conn.execute(select(func.count()).select_from(t).where(where))).scalar_one())
     rows = (await conn.execute(
         select(*_SUMMARY).where(where).order_by(t.c.created_at.desc(), t.c.id.desc()).offset(offset).limit(limit)

@@ -395,8 +395,8 @@ def card_snapshot(order: OrderRow) -> CardSnapshot | None:
                         order.paid_card_exp_month, order.paid_card_exp_year)
 
 
-def search_needle(text: str) -> str:
-    """What a person typed → what `search_text` is matched against. An order number may be typed
+def search_words(text: str) -> list[str]:
+    """What a person typed → the words `search_text` must all contain. An order number may be typed
     with spaces or a leading #/№."""
     raw = " ".join((text or "").split()).casefold().lstrip("#№ ")
     if raw.replace(" ", "").isdigit():
@@ -405,7 +405,8 @@ def search_needle(text: str) -> str:
         raise InvalidInput(N_("Type at least 2 characters: an order number or a word from a product title."))
     if len(raw) > 64:
         raise InvalidInput(N_("That is too long to search for: type an order number or one word from a product title."))
-    return raw
+    words = list(dict.fromkeys(raw.split()))[:5]
+    return [w for w in words if len(w) > 1] or words
 
 
 def _pages(total: int) -> int:
@@ -496,12 +497,12 @@ class OrderService:
         return OrderPage("tab", tab, tuple(rows), total, page, _pages(total), counts, deleted)
 
     async def search(self, user_id: int, text: str, page: int = 0) -> OrderPage:
-        needle = search_needle(text)
+        words = search_words(text)
         async with self.db.read() as conn:
-            rows, total = await repo.search(conn, user_id, needle, offset=max(page, 0) * PAGE_SIZE, limit=PAGE_SIZE)
+            rows, total = await repo.search(conn, user_id, words, offset=max(page, 0) * PAGE_SIZE, limit=PAGE_SIZE)
             if not rows and total:  # a page past the end: show the last one
                 page = _clamp(page, total)
-                rows, total = await repo.search(conn, user_id, needle, offset=page * PAGE_SIZE, limit=PAGE_SIZE)
+                rows, total = await repo.search(conn, user_id, words, offset=page * PAGE_SIZE, limit=PAGE_SIZE)
         return OrderPage("search", None, tuple(rows), total, _clamp(page, total), _pages(total), query=text.strip())
 
     async def deleted(self, user_id: int, page: int = 0) -> OrderPage:

@@ -403,6 +403,8 @@ async def test_search_by_number_and_by_a_word_in_any_case(app: App) -> None:
     assert [r.id for r in (await orders.search(ALEX, "n_s")).rows] == [b.id]
     assert (await orders.search(ALEX, "n_x")).total == 0  # "_" is not a wildcard
     assert (await orders.search(ALEX, "%%")).total == 0  # wildcards are literal
+    assert [r.id for r in (await orders.search(ALEX, "наушники беспроводные")).rows] == [a.id]  # any order
+    assert (await orders.search(ALEX, "наушники lamp")).total == 0  # every word must match
     with pytest.raises(InvalidInput):
         await orders.search(ALEX, " x ")
 
