@@ -6,6 +6,8 @@ screens and, later, the pushes say the same thing the same way.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from aiogram.utils.text_decorations import html_decoration as hd
 
 from bot.db.orders import SummaryRow, TrackingRow
@@ -114,6 +116,11 @@ def number_label(f: Fmt, number: str) -> str:
 
 def card_label(brand: str | None, last4: str | None) -> str:
     return f"{hd.quote(brand or '')} •••• {hd.quote(last4 or '')}".strip()
+
+
+def when(f: Fmt, moment: datetime) -> str:
+    """A date and a time in the user's zone: "Nov 14, 2026, 12:49 PM", "14 нояб. 2026 г., 12:49"."""
+    return f"{f.date(moment)}, {f.time(moment)}"
 
 
 def not_found(f: Fmt) -> str:
@@ -299,13 +306,13 @@ def order_card(card: OrderCard, f: Fmt, back: OrderCb) -> Screen:
         f._("Placed on {date}").format(date=f.date(order.created_at)),
         "",
         f._("Status: <b>{status}</b> · {date}").format(status=status_label(f, order.status),
-                                                       date=f.datetime(status_at, "short")),
+                                                       date=when(f, status_at)),
     ]
     if card.in_bin and order.deleted_at is not None:
         lines.append(f._("🗑 In Deleted orders since {date}").format(date=f.date(order.deleted_at)))
     if order.status == Status.awaiting_payment and order.pay_by is not None and not card.in_bin:
         lines.append(f._("⏳ Pay by {time}, or the order is cancelled automatically.").format(
-            time=f.datetime(order.pay_by, "short")))
+            time=when(f, order.pay_by)))
     if order.status == Status.cancelled and order.cancel_reason in CANCEL_REASONS:
         lines.append(f._("Reason: {reason}").format(reason=f._(CANCEL_REASONS[order.cancel_reason])))
     days = card.protection_days_left
@@ -477,7 +484,7 @@ def tracking(track: Tracking, f: Fmt, back: OrderCb) -> Screen:
     if track.events:
         for event in track.events:
             where = f" · {hd.quote(event.location)}" if event.location else ""
-            lines.append(f"<b>{f.datetime(event.at, 'short')}</b>")
+            lines.append(f"<b>{when(f, event.at)}</b>")
             lines.append(f"{event_label(f, event)}{where}")
         lines.append("")
     else:
@@ -485,7 +492,7 @@ def tracking(track: Tracking, f: Fmt, back: OrderCb) -> Screen:
     if track.carrier_failed:
         lines.append(f._("The carrier didn't answer just now; this is what we knew before."))
     if track.checked_at is not None:
-        lines.append(f._("Checked with the carrier: {time}").format(time=f.datetime(track.checked_at, "short")))
+        lines.append(f._("Checked with the carrier: {time}").format(time=when(f, track.checked_at)))
     rows = [
         [button(f._("🔄 Refresh"), order_cb(OrderAction.refresh, order.id, back))],
         nav_row(f, back=order_cb(OrderAction.open, order.id, back)),

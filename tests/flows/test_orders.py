@@ -115,7 +115,7 @@ async def test_the_order_card(app: App, alex) -> None:
     await alex.press("📦 My orders")
     await alex.press("1")
     text = alex.last_text
-    for piece in (f"<b>Order № {order.number}</b>", "🏬 Nova Electronics", "Status: <b>🚚 Shipped</b>",
+    for piece in (f"<b>Order № {order.number}</b>", "🏬 Nova Electronics", "Status: <b>🚚 Shipped</b> · Nov 26, 2026, 12:05\u202fPM",
                   "1. Wireless earbuds TWS Pro 5", "Colour: black · $25.99", "2. USB-C cable 1 m",
                   "2 × $4.50", "Items: $34.99", "Shipping: $3.00", "<b>Total: $37.99</b>",
                   "💳 Paid with Visa •••• 4242", "🛡 Buyer protection: 60 days left",
