@@ -9,6 +9,8 @@
   python main.py outbox     pushes that failed (dead letters); `outbox retry ID…` sends them again
   python main.py coupon …   operators: grant coupons and gift certificates, create codes and
                             store coupons (`python main.py coupon --help`)
+  python main.py order …    operator commands on orders: create, pay, ship, track, deliver, cancel,
+                            answer / decide a dispute, refund, refund-done, show, sweep
 """
 
 from __future__ import annotations
@@ -18,6 +20,10 @@ import asyncio
 import logging
 import os
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 
 class RedactToken(logging.Filter):
@@ -64,6 +70,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     from bot.cli import coupons as coupon_cli
 
     coupon_cli.add_parser(sub)
+    from bot import operator
+
+    operator.add_parser(sub)
     return parser.parse_args(argv)
 
 
@@ -147,6 +156,8 @@ def main(argv: list[str] | None = None) -> int:
         from bot.cli import coupons as coupon_cli
 
         return coupon_cli.run(args, settings)
+    if command == "order":
+        return run_order(args, settings)
     return 2
 
 
@@ -188,6 +199,31 @@ def outbox_command(settings: object, args: argparse.Namespace) -> int:
             await services.db.dispose()
 
     return asyncio.run(run())
+
+
+def run_order(args: argparse.Namespace, settings: Settings) -> int:
+    """An operator command: the same services the bot uses, over the configured database."""
+    from bot import operator
+    from bot.app import build_services, prepare_database
+    from bot.services.errors import DomainError
+
+    async def go() -> str:
+        prepare_database(settings)
+        services = build_services(settings)
+        try:
+            return await operator.run(args, services)
+        finally:
+            await services.db.dispose()
+
+    try:
+        print(asyncio.run(go()))
+    except DomainError as exc:
+        print(f"error: {operator.error_text(exc)}", file=sys.stderr)
+        return 1
+    except operator.UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from aiogram.enums import ParseMode
 from aiogram.types import BotCommand, BotCommandScopeDefault
 from aiogram.utils.i18n import I18n
 
+import bot.demo_orders  # noqa: F401  (registers the orders demo seeder)
 from bot.config import Settings, card_fingerprint_key
 from bot.db.engine import Database
 from bot.db.fsm import SqlStorage
@@ -31,8 +32,11 @@ from bot.services.addresses import AddressService
 from bot.services.cards import CardService, detect_brand
 from bot.services.clock import Clock, SystemClock
 from bot.services.coupons import CouponService
+from bot.services.disputes import DisputeService
 from bot.services.messages import MessageService
+from bot.services.orders import OrderPolicy, OrderService
 from bot.services.outbox import OutboxService
+from bot.services.refunds import RefundService
 from bot.services.reminders import ReminderService
 from bot.services.settings import SettingsService
 from bot.services.users import UserService
@@ -58,6 +62,9 @@ class Services:
     coupons: CouponService
     payments: PaymentGateway
     cards: CardService
+    orders: OrderService
+    disputes: DisputeService
+    refunds: RefundService
     in_flight: InFlight = field(default_factory=InFlight)
 
     def as_workflow_data(self) -> dict[str, object]:
@@ -65,8 +72,8 @@ class Services:
             "db": self.db, "clock": self.clock, "i18n": self.i18n, "users": self.users,
             "settings": self.settings, "addresses": self.addresses, "reminders": self.reminders,
             "messages": self.messages, "outbox": self.outbox, "coupons": self.coupons,
-            "payments": self.payments, "cards": self.cards,
-            "in_flight": self.in_flight,
+            "payments": self.payments, "cards": self.cards, "orders": self.orders,
+            "disputes": self.disputes, "refunds": self.refunds, "in_flight": self.in_flight,
         }
 
 
@@ -79,6 +86,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
     users.on_reachable.append(reminder_rules.on_reachable)
     # The sandbox gateway; a production deployment plugs a real provider's adapter in here.
     payments = SandboxGateway(clock, card_fingerprint_key(settings), detect_brand)
+    orders = OrderService(db, clock, OrderPolicy.from_settings(settings))
     return Services(
         db=db,
         clock=clock,
@@ -93,6 +101,9 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
         coupons=CouponService(db, clock),
         payments=payments,
         cards=CardService(db, clock, payments),
+        orders=orders,
+        disputes=DisputeService(db, clock, orders),
+        refunds=RefundService(db, clock),
     )
 
 

@@ -56,6 +56,30 @@ class Settings(BaseSettings):
         default=None, description="a secret of at least 32 characters (unset: generated into data/)"
     )
 
+    # Orders (see bot/services/orders.py: OrderPolicy)
+    unpaid_order_ttl_hours: int = Field(
+        default=24, ge=1, le=720, description="hours an unpaid order waits before it is cancelled, 1..720"
+    )
+    buyer_protection_days: int = Field(
+        default=60, ge=1, le=365, description="days of buyer protection after shipment, 1..365"
+    )
+    dispute_window_days: int = Field(
+        default=15, ge=0, le=365, description="days after completion to open a dispute, 0..365"
+    )
+    refund_days: int = Field(default=10, ge=1, le=90, description="days a refund takes, 1..90")
+    refund_days_fast: int = Field(
+        default=3, ge=1, le=90, description="days a refund takes from loyalty level 3, 1..90"
+    )
+    dispute_decision_days: int = Field(
+        default=10, ge=1, le=90, description="days to decide a dispute, 1..90"
+    )
+    dispute_decision_days_priority: int = Field(
+        default=5, ge=1, le=90, description="days to decide a dispute from loyalty level 4, 1..90"
+    )
+    tracking_poll_hours: int = Field(
+        default=6, ge=1, le=168, description="hours between carrier checks of a parcel, 1..168"
+    )
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper(cls, value: object) -> object:

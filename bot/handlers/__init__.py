@@ -7,13 +7,27 @@ from aiogram import Router
 
 def routers() -> list[Router]:
     # Imported here so that importing bot.handlers registers nothing by side effect twice.
-    from bot.handlers import addresses, cards, commands, coupons, fallback, help, messages, settings, users
+    from bot.handlers import (
+        addresses,
+        cards,
+        commands,
+        coupons,
+        disputes,
+        fallback,
+        help,
+        messages,
+        orders,
+        settings,
+        users,
+    )
 
     return [
         commands.router,  # /cancel, /start, /menu … work in every state
         users.router,
         help.router,
         settings.router,
+        orders.router,
+        disputes.router,
         addresses.router,
         messages.router,
         coupons.router,

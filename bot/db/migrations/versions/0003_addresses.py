@@ -1,6 +1,6 @@
 """addresses: a buyer's address book, at most one default a user
 
-Revision ID: 0004_addresses
+Revision ID: 0003_addresses
 Revises: 0002_outbox
 Create Date: 2026-11-25
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_addresses"
+revision = "0003_addresses"
 down_revision = "0002_outbox"
 branch_labels = None
 depends_on = None

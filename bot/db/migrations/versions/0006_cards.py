@@ -1,7 +1,7 @@
 """cards: the wallet (gateway tokens and fingerprints only) and the $1 verification holds
 
-Revision ID: 0005_cards
-Revises: 0007_coupons
+Revision ID: 0006_cards
+Revises: 0005_coupons
 Create Date: 2026-11-26
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_cards"
-down_revision = "0007_coupons"
+revision = "0006_cards"
+down_revision = "0005_coupons"
 branch_labels = None
 depends_on = None
 

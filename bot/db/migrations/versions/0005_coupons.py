@@ -1,8 +1,8 @@
 """coupons: codes, store coupon offers, the coupon wallet, gift certificates and their ledger,
 failed code attempts
 
-Revision ID: 0007_coupons
-Revises: 0006_reminders
+Revision ID: 0005_coupons
+Revises: 0004_reminders
 Create Date: 2026-11-26
 
 `coupons.store_id` and `store_coupon_offers.store_id` are plain integers: the orders migration
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_coupons"
-down_revision = "0006_reminders"
+revision = "0005_coupons"
+down_revision = "0004_reminders"
 branch_labels = None
 depends_on = None
 

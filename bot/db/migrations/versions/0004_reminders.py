@@ -1,7 +1,7 @@
 """reminders: delivery bookkeeping on the outbox, notification preferences and mutes
 
-Revision ID: 0006_reminders
-Revises: 0004_addresses
+Revision ID: 0004_reminders
+Revises: 0003_addresses
 Create Date: 2026-11-26
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_reminders"
-down_revision = "0004_addresses"
+revision = "0004_reminders"
+down_revision = "0003_addresses"
 branch_labels = None
 depends_on = None
 

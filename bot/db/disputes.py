@@ -1,0 +1,111 @@
+"""Repository: disputes."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.db.tables import disputes as t
+from bot.db.tables import orders as ot
+
+
+@dataclass(frozen=True, slots=True)
+class DisputeRow:
+    id: int
+    order_id: int
+    user_id: int
+    reason: str
+    description: str
+    outcome: str
+    amount_minor: int
+    currency: str
+    photos: tuple[str, ...]
+    state: str
+    seller_answer: str | None
+    offer_minor: int | None
+    seller_note: str | None
+    resolution: str | None
+    refund_minor: int | None
+    priority: bool
+    decide_by: datetime
+    opened_at: datetime
+    answered_at: datetime | None
+    escalated_at: datetime | None
+    closed_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class DisputeLine:
+    id: int
+    order_id: int
+    number: str
+    reason: str
+    state: str
+    seller_answer: str | None
+    resolution: str | None
+    opened_at: datetime
+    closed_at: datetime | None
+
+
+_COLUMNS = tuple(t.c[f.name] for f in fields(DisputeRow))
+
+
+def _row(r: Any) -> DisputeRow:
+    values = dict(r._mapping)
+    values["photos"] = tuple(json.loads(values["photos"]))
+    values["priority"] = bool(values["priority"])
+    return DisputeRow(**values)
+
+
+async def insert(conn: AsyncConnection, *, photos: list[str], **values: Any) -> int:
+    result = await conn.execute(t.insert().values(photos=json.dumps(photos), **values))
+    return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+
+async def get(conn: AsyncConnection, dispute_id: int, user_id: int | None = None) -> DisputeRow | None:
+    query = select(*_COLUMNS).where(t.c.id == dispute_id)
+    if user_id is not None:
+        query = query.where(t.c.user_id == user_id)
+    row = (await conn.execute(query)).first()
+    return _row(row) if row else None
+
+
+async def for_order(conn: AsyncConnection, order_id: int) -> DisputeRow | None:
+    row = (await conn.execute(select(*_COLUMNS).where(t.c.order_id == order_id))).first()
+    return _row(row) if row else None
+
+
+async def set_state(conn: AsyncConnection, dispute_id: int, *, expected: tuple[str, ...], new: str,
+                    **values: Any) -> bool:
+    result = await conn.execute(
+        update(t).where(t.c.id == dispute_id, t.c.state.in_(expected)).values(state=new, **values)
+    )
+    return bool(result.rowcount)
+
+
+async def count(conn: AsyncConnection, user_id: int) -> tuple[int, int]:
+    """(current, all) disputes of a user, over orders that are not purged."""
+    row = (await conn.execute(
+        select(func.count(), func.coalesce(func.sum(case((t.c.state != "closed", 1), else_=0)), 0))
+        .select_from(t.join(ot, ot.c.id == t.c.order_id))
+        .where(t.c.user_id == user_id, ot.c.purged_at.is_(None))
+    )).one()
+    return int(row[1]), int(row[0])
+
+
+async def page(conn: AsyncConnection, user_id: int, *, offset: int, limit: int) -> list[DisputeLine]:
+    """Current disputes first, then completed; newest first in each."""
+    rows = (await conn.execute(
+        select(t.c.id, t.c.order_id, ot.c.number, t.c.reason, t.c.state, t.c.seller_answer, t.c.resolution,
+               t.c.opened_at, t.c.closed_at)
+        .select_from(t.join(ot, ot.c.id == t.c.order_id))
+        .where(t.c.user_id == user_id, ot.c.purged_at.is_(None))
+        .order_by(case((t.c.state == "closed", 1), else_=0), t.c.opened_at.desc(), t.c.id.desc())
+        .offset(offset).limit(limit)
+    )).all()
+    return [DisputeLine(*r) for r in rows]

@@ -1,0 +1,322 @@
+"""Repository: stores, products, orders, their items, status history and tracking events.
+
+The list screens read one page and the counts per status in two queries, over partial indexes
+that leave deleted orders out (see tables.py); a row carries its own summary (first title, number
+of lines), so a page needs no per-row item query.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, literal, select, union_all, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.db.tables import order_items as it
+from bot.db.tables import order_status_history as hist
+from bot.db.tables import orders as t
+from bot.db.tables import products as pt
+from bot.db.tables import stores as st
+from bot.db.tables import tracking_events as te
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRow:
+    id: int
+    number: str
+    user_id: int
+    store_id: int
+    status: str
+    currency: str
+    items_minor: int
+    shipping_minor: int
+    total_minor: int
+    usd_rate: str | None
+    first_title: str
+    item_lines: int
+    shipping_address: str
+    paid_card_id: int | None
+    paid_card_brand: str | None
+    paid_card_last4: str | None
+    paid_card_exp_month: int | None
+    paid_card_exp_year: int | None
+    track_number: str | None
+    carrier: str | None
+    cancel_reason: str | None
+    created_at: datetime
+    pay_by: datetime | None
+    paid_at: datetime | None
+    shipped_at: datetime | None
+    delivered_at: datetime | None
+    completed_at: datetime | None
+    cancelled_at: datetime | None
+    disputed_at: datetime | None
+    closed_at: datetime | None
+    protection_ends_at: datetime | None
+    tracking_checked_at: datetime | None
+    deleted_at: datetime | None
+    purged_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryRow:
+    """One line of an order list."""
+
+    id: int
+    number: str
+    status: str
+    created_at: datetime
+    total_minor: int
+    currency: str
+    first_title: str
+    item_lines: int
+    deleted_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRow:
+    position: int
+    product_id: int | None
+    title: str
+    options: tuple[tuple[str, str], ...]
+    quantity: int
+    unit_price_minor: int
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRow:
+    status: str
+    actor: str
+    note: str | None
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TrackingRow:
+    id: int
+    at: datetime
+    code: str
+    location: str
+    description: str
+    source: str
+
+
+_ORDER = tuple(t.c[f.name] for f in fields(OrderRow))
+_SUMMARY = tuple(t.c[f.name] for f in fields(SummaryRow))
+_TRACKING = tuple(te.c[f.name] for f in fields(TrackingRow))
+VISIBLE = t.c.deleted_at.is_(None)  # literally the partial indexes' condition
+IN_BIN = and_(t.c.deleted_at.is_not(None), t.c.purged_at.is_(None))
+
+
+# -- stores and products ------------------------------------------------------------------------
+async def store_id_by_name(conn: AsyncConnection, name: str) -> int | None:
+    return (await conn.execute(select(st.c.id).where(st.c.name == name))).scalar()
+
+
+async def insert_store(conn: AsyncConnection, name: str, seller_account: str | None, now: datetime) -> int:
+    result = await conn.execute(st.insert().values(name=name, seller_account=seller_account, created_at=now))
+    return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+
+async def store_names(conn: AsyncConnection, ids: Sequence[int]) -> dict[int, str]:
+    rows = (await conn.execute(select(st.c.id, st.c.name).where(st.c.id.in_(list(ids))))).all()
+    return {r.id: r.name for r in rows}
+
+
+async def ensure_product(conn: AsyncConnection, *, store_id: int, title: str, category: str,
+                         price_minor: int, currency: str, now: datetime) -> int:
+    await conn.execute(
+        sqlite_insert(pt).values(store_id=store_id, title=title, category=category, price_minor=price_minor,
+                                 currency=currency, created_at=now)
+        .on_conflict_do_nothing(index_elements=[pt.c.store_id, pt.c.title])
+    )
+    return int((await conn.execute(
+        select(pt.c.id).where(pt.c.store_id == store_id, pt.c.title == title)
+    )).scalar_one())
+
+
+# -- orders ---------------------------------------------------------------------------------------
+async def next_id(conn: AsyncConnection) -> int:
+    """The id the next order gets. Only inside a write transaction (BEGIN IMMEDIATE holds the lock)."""
+    return int((await conn.execute(select(func.coalesce(func.max(t.c.id), 0)))).scalar_one()) + 1
+
+
+async def insert_order(conn: AsyncConnection, **values: Any) -> int:
+    result = await conn.execute(t.insert().values(**values))
+    return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+
+async def insert_items(conn: AsyncConnection, order_id: int, items: Sequence[ItemRow]) -> None:
+    await conn.execute(it.insert(), [
+        {"order_id": order_id, "position": i.position, "product_id": i.product_id, "title": i.title,
+         "options": json.dumps([list(o) for o in i.options], ensure_ascii=False), "quantity": i.quantity,
+         "unit_price_minor": i.unit_price_minor}
+        for i in items
+    ])
+
+
+async def get(conn: AsyncConnection, order_id: int, user_id: int | None = None) -> OrderRow | None:
+    """An order that is not purged; through its owner when `user_id` is given."""
+    query = select(*_ORDER).where(t.c.id == order_id, t.c.purged_at.is_(None))
+    if user_id is not None:
+        query = query.where(t.c.user_id == user_id)
+    row = (await conn.execute(query)).first()
+    return OrderRow(*row) if row else None
+
+
+async def by_number(conn: AsyncConnection, number: str) -> OrderRow | None:
+    row = (await conn.execute(select(*_ORDER).where(t.c.number == number, t.c.purged_at.is_(None)))).first()
+    return OrderRow(*row) if row else None
+
+
+async def items(conn: AsyncConnection, order_id: int) -> list[ItemRow]:
+    rows = (await conn.execute(
+        select(it.c.position, it.c.product_id, it.c.title, it.c.options, it.c.quantity, it.c.unit_price_minor)
+        .where(it.c.order_id == order_id).order_by(it.c.position)
+    )).all()
+    return [ItemRow(r.position, r.product_id, r.title, tuple(tuple(o) for o in json.loads(r.options)),
+                    r.quantity, r.unit_price_minor) for r in rows]
+
+
+async def set_status(conn: AsyncConnection, order_id: int, user_id: int, *, expected: str, new: str,
+                     values: dict[str, Any]) -> bool:
+    """The conditional transition: changes the row only while it still has the expected status."""
+    result = await conn.execute(
+        update(t).where(t.c.id == order_id, t.c.user_id == user_id, t.c.status == expected,
+                        t.c.purged_at.is_(None))
+        .values(status=new, **values)
+    )
+    return bool(result.rowcount)
+
+
+async def set_fields(conn: AsyncConnection, order_id: int, user_id: int, *, where: Any = None,
+                     **values: Any) -> bool:
+    query = update(t).where(t.c.id == order_id, t.c.user_id == user_id, t.c.purged_at.is_(None))
+    if where is not None:
+        query = query.where(where)
+    result = await conn.execute(query.values(**values))
+    return bool(result.rowcount)
+
+
+async def add_history(conn: AsyncConnection, order_id: int, status: str, actor: str, note: str | None,
+                      at: datetime) -> None:
+    await conn.execute(hist.insert().values(order_id=order_id, status=status, actor=actor, note=note, at=at))
+
+
+async def history(conn: AsyncConnection, order_id: int) -> list[HistoryRow]:
+    rows = (await conn.execute(
+        select(hist.c.status, hist.c.actor, hist.c.note, hist.c.at)
+        .where(hist.c.order_id == order_id).order_by(hist.c.id)
+    )).all()
+    return [HistoryRow(*r) for r in rows]
+
+
+# -- lists --------------------------------------------------------------------------------------
+DELETED = "deleted"  # the key of the Deleted orders count in `status_counts`
+
+
+async def status_counts(conn: AsyncConnection, user_id: int) -> dict[str, int]:
+    """How many visible orders the user has in each status, and how many are in Deleted orders
+    (key DELETED): one round trip, each part over its own partial index."""
+    visible = select(t.c.status, func.count()).where(t.c.user_id == user_id, VISIBLE).group_by(t.c.status)
+    deleted = select(literal(DELETED), func.count()).select_from(t).where(t.c.user_id == user_id, IN_BIN)
+    rows = (await conn.execute(union_all(visible, deleted))).all()
+    return {status: int(n) for status, n in rows if n}
+
+
+async def deleted_count(conn: AsyncConnection, user_id: int) -> int:
+    return int((await conn.execute(
+        select(func.count()).select_from(t).where(t.c.user_id == user_id, IN_BIN)
+    )).scalar_one())
+
+
+async def page(conn: AsyncConnection, user_id: int, statuses: Sequence[str] | None, *, offset: int,
+               limit: int) -> list[SummaryRow]:
+    query = select(*_SUMMARY).where(t.c.user_id == user_id, VISIBLE)
+    if statuses is not None:
+        query = query.where(t.c.status == statuses[0] if len(statuses) == 1 else t.c.status.in_(statuses))
+    query = query.order_by(t.c.created_at.desc(), t.c.id.desc()).offset(offset).limit(limit)
+    return [SummaryRow(*r) for r in (await conn.execute(query)).all()]
+
+
+def _search_where(user_id: int, words: Sequence[str]) -> Any:
+    """Every word somewhere in the order's number or titles (`search_text` is casefolded)."""
+    likes = []
+    for word in words:
+        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        likes.append(t.c.search_text.like(f"%{escaped}%", escape="\\"))
+    return and_(t.c.user_id == user_id, VISIBLE, *likes)
+
+
+async def search(conn: AsyncConnection, user_id: int, words: Sequence[str], *, offset: int,
+                 limit: int) -> tuple[list[SummaryRow], int]:
+    where = _search_where(user_id, words)
+    total = int((await conn.execute(select(func.count()).select_from(t).where(where))).scalar_one())
+    rows = (await conn.execute(
+        select(*_SUMMARY).where(where).order_by(t.c.created_at.desc(), t.c.id.desc()).offset(offset).limit(limit)
+    )).all()
+    return [SummaryRow(*r) for r in rows], total
+
+
+async def deleted_page(conn: AsyncConnection, user_id: int, *, offset: int, limit: int) -> list[SummaryRow]:
+    rows = (await conn.execute(
+        select(*_SUMMARY).where(t.c.user_id == user_id, IN_BIN)
+        .order_by(t.c.deleted_at.desc(), t.c.id.desc()).offset(offset).limit(limit)
+    )).all()
+    return [SummaryRow(*r) for r in rows]
+
+
+# -- due transitions ------------------------------------------------------------------------------
+async def due_unpaid(conn: AsyncConnection, now: datetime, limit: int) -> list[tuple[int, int]]:
+    rows = (await conn.execute(
+        select(t.c.id, t.c.user_id).where(t.c.status == "awaiting_payment", t.c.pay_by <= now)
+        .order_by(t.c.pay_by).limit(limit)
+    )).all()
+    return [(r.id, r.user_id) for r in rows]
+
+
+async def due_protection(conn: AsyncConnection, now: datetime, limit: int) -> list[tuple[int, int]]:
+    rows = (await conn.execute(
+        select(t.c.id, t.c.user_id).where(t.c.status == "shipped", t.c.protection_ends_at <= now)
+        .order_by(t.c.protection_ends_at).limit(limit)
+    )).all()
+    return [(r.id, r.user_id) for r in rows]
+
+
+async def due_tracking(conn: AsyncConnection, checked_before: datetime, limit: int) -> list[tuple[int, int]]:
+    """Parcels on their way never asked about, then those asked longest ago (two index searches:
+    one `OR` would scan the whole index)."""
+    shipped = and_(t.c.status == "shipped", t.c.track_number.is_not(None))
+    never = (await conn.execute(
+        select(t.c.id, t.c.user_id).where(shipped, t.c.tracking_checked_at.is_(None)).limit(limit)
+    )).all()
+    stale = (await conn.execute(
+        select(t.c.id, t.c.user_id).where(shipped, t.c.tracking_checked_at < checked_before)
+        .order_by(t.c.tracking_checked_at).limit(limit - len(never))
+    )).all() if len(never) < limit else []
+    return [(r.id, r.user_id) for r in [*never, *stale]]
+
+
+# -- tracking -------------------------------------------------------------------------------------
+async def tracking_events(conn: AsyncConnection, order_id: int) -> list[TrackingRow]:
+    """Newest first."""
+    rows = (await conn.execute(
+        select(*_TRACKING).where(te.c.order_id == order_id).order_by(te.c.at.desc(), te.c.id.desc())
+    )).all()
+    return [TrackingRow(*r) for r in rows]
+
+
+async def add_tracking_event(conn: AsyncConnection, order_id: int, *, at: datetime, code: str, location: str,
+                             description: str, source: str) -> int | None:
+    """Insert an event unless the same (time, code) is known. Returns the new id, or None."""
+    result = await conn.execute(
+        sqlite_insert(te).values(order_id=order_id, at=at, code=code, location=location,
+                                 description=description, source=source)
+        .on_conflict_do_nothing(index_elements=[te.c.order_id, te.c.at, te.c.code])
+    )
+    return int(result.inserted_primary_key[0]) if result.rowcount else None  # type: ignore[index]

@@ -1,0 +1,327 @@
+"""My orders: tabs, search, the order card, cancel, confirm receipt, tracking, deleted orders."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+
+from bot import menu as registry
+from bot.db.engine import Database
+from bot.db.users import UserRow
+from bot.handlers.common import reply, send_or_edit
+from bot.keyboards.common import MenuCb, NavAction, NavCb
+from bot.keyboards.orders import OrderAction, OrderCb, Tab, list_cb
+from bot.services.errors import N_, DomainError, NotFound
+from bot.services.orders import OrderInBin, OrderService, Status, check_can_delete, check_transition
+from bot.views import orders as views
+from bot.views.common import Fmt, Screen
+
+router = Router(name="orders")
+registry.register(registry.MenuEntry("orders", N_("📦 My orders"), order=10, wide=True))
+registry.register(registry.MenuEntry("deleted_orders", N_("🗑 Deleted orders"), order=25))
+
+SEARCH_KEY = "orders_search"  # the search term, in FSM data (never in a callback)
+
+
+class OrderSearch(StatesGroup):
+    query = State()
+
+
+def _on(action: OrderAction):  # a filter for one action of OrderCb
+    return OrderCb.filter(F.action == action)
+
+
+async def list_screen(orders: OrderService, user: UserRow, f: Fmt, tab: Tab, page: int,
+                      state: FSMContext) -> tuple[Screen, str | None]:
+    """The list a Back button or a pager leads to; and a note when it is not the one asked for."""
+    if tab == Tab.deleted:
+        return views.deleted_list(await orders.deleted(user.id, page), f), None
+    if tab == Tab.search:
+        term = (await state.get_data()).get(SEARCH_KEY)
+        if isinstance(term, str):
+            try:
+                return views.search_results(await orders.search(user.id, term, page), f), None
+            except DomainError:
+                pass
+        return views.order_list(await orders.page(user.id, views.tab_to_service(Tab.all)), f), views.search_expired(f)
+    return views.order_list(await orders.page(user.id, views.tab_to_service(tab), page), f), None
+
+
+async def show_list(query: CallbackQuery, orders: OrderService, user: UserRow, f: Fmt, state: FSMContext,
+                    tab: Tab = Tab.all, page: int = 0, note: str | None = None, alert: bool = False,
+                    db: Database | None = None) -> None:
+    if db is not None and await state.get_state() == OrderSearch.query.state:
+        async with db.write():  # went back to a list instead of typing: the search step is over
+            await state.set_state(None)
+    screen, fallback_note = await list_screen(orders, user, f, tab, page, state)
+    await send_or_edit(query, screen)
+    note = note or fallback_note
+    await query.answer(note, show_alert=alert and bool(note))
+
+
+async def fail(query: CallbackQuery, exc: DomainError, callback_data: OrderCb, orders: OrderService,
+               user: UserRow, f: Fmt, state: FSMContext) -> None:
+    """A refused action: a forged or stale id gets the list; anything else the card as it is now,
+    with the reason in an alert. Exactly one answer to the callback either way."""
+    if not isinstance(exc, NotFound):
+        try:
+            card = await orders.card(user.id, callback_data.id)
+        except NotFound:
+            pass
+        else:
+            await send_or_edit(query, views.order_card(card, f, list_cb(callback_data.tab, callback_data.page)))
+            await query.answer(f.error(exc), show_alert=True)
+            return
+        exc = NotFound(N_("This order is no longer available."))
+    await show_list(query, orders, user, f, state, callback_data.tab if callback_data.tab != Tab.search else Tab.all,
+                    0, note=f.error(exc), alert=True)
+
+
+def back_of(callback_data: OrderCb) -> OrderCb:
+    return list_cb(callback_data.tab, callback_data.page)
+
+
+# -- lists ----------------------------------------------------------------------------------------------
+@router.callback_query(MenuCb.filter(F.section == "orders"))
+async def open_orders(query: CallbackQuery, orders: OrderService, user: UserRow, f: Fmt, state: FSMContext,
+                      db: Database) -> None:
+    await show_list(query, orders, user, f, state, db=db)
+
+
+@router.callback_query(MenuCb.filter(F.section == "deleted_orders"))
+async def open_deleted(query: CallbackQuery, orders: OrderService, user: UserRow, f: Fmt, state: FSMContext,
+                       db: Database) -> None:
+    await show_list(query, orders, user, f, state, Tab.deleted, db=db)
+
+
+@router.callback_query(_on(OrderAction.list))
+async def open_list(query: CallbackQuery, callback_data: OrderCb, orders: OrderService, user: UserRow, f: Fmt,
+                    state: FSMContext, db: Database) -> None:
+    await show_list(query, orders, user, f, state, callback_data.tab, callback_data.page, db=db)
+
+
+@router.callback_query(_on(OrderAction.noop))
+async def noop(query: CallbackQuery) -> None:
+    await query.answer()
+
+
+# -- search -------------------------------------------------------------------------------------------
+@router.callback_query(_on(OrderAction.search))
+async def ask_search(query: CallbackQuery, state: FSMContext, db: Database, f: Fmt) -> None:
+    async with db.write():
+        await state.set_state(OrderSearch.query)
+    await send_or_edit(query, views.search_prompt(f))
+    await query.answer()
+
+
+@router.message(OrderSearch.query, F.text)
+async def search_typed(message: Message, state: FSMContext, db: Database, orders: OrderService, user: UserRow,
+                       f: Fmt) -> None:
+    text = message.text or ""
+    if text.startswith("/"):  # an unknown command inside the step: explain, keep the step
+        await reply(message, views.search_prompt(f))
+        return
+    try:
+        page = await orders.search(user.id, text)
+    except DomainError as exc:
+        await reply(message, views.search_prompt(f, error=f.error(exc)))
+        return
+    async with db.write():  # leave the step, keep the term for the pager
+        await state.set_state(None)
+        await state.update_data({SEARCH_KEY: text.strip()[:200]})
+    await reply(message, views.search_results(page, f))
+
+
+@router.message(OrderSearch.query)
+async def search_not_text(message: Message, f: Fmt) -> None:
+    await reply(message, views.search_prompt(f, error=f._("Please type the search as text.")))
+
+
+@router.callback_query(StateFilter(OrderSearch.query), NavCb.filter(F.action == NavAction.back))
+async def search_back(query: CallbackQuery, state: FSMContext, db: Database, orders: OrderService, user: UserRow,
+                      f: Fmt) -> None:
+    async with db.write():
+        await state.clear()
+    await show_list(query, orders, user, f, state)
+
+
+@router.callback_query(_on(OrderAction.clear_search))
+async def clear_search(query: CallbackQuery, state: FSMContext, db: Database, orders: OrderService,
+                       user: UserRow, f: Fmt) -> None:
+    async with db.write():
+        await state.clear()
+    await show_list(query, orders, user, f, state)
+
+
+# -- the card -------------------------------------------------------------------------------------------
+@router.callback_query(_on(OrderAction.open))
+async def open_order(query: CallbackQuery, callback_data: OrderCb, orders: OrderService, user: UserRow, f: Fmt,
+                     state: FSMContext) -> None:
+    try:
+        card = await orders.card(user.id, callback_data.id)
+    except DomainError as exc:
+        await fail(query, exc, callback_data, orders, user, f, state)
+        return
+    await send_or_edit(query, views.order_card(card, f, back_of(callback_data)))
+    await query.answer()
+
+
+# -- cancel ---------------------------------------------------------------------------------------------
+@router.callback_query(_on(OrderAction.cancel))
+async def cancel_reasons(query: CallbackQuery, callback_data: OrderCb, orders: OrderService, user: UserRow,
+                         f: Fmt, state: FSMContext) -> None:
+    try:
+        await orders.cancel_preview(user.id, callback_data.id)  # refuses early when it can't be done
+        card = await orders.card(user.id, callback_data.id)
+    except DomainError as exc:
+        await fail(query, exc, callback_data, orders, user, f, state)
+        return
+    await send_or_edit(query, views.cancel_reasons(card, f, back_of(callback_data)))
+    await query.answer()
+
+
+@router.callback_query(_on(OrderAction.cancel_reason))
+async def cancel_confirm(query: CallbackQuery, callback_data: OrderCb, orders: OrderService, user: UserRow,
+                         f: Fmt, state: FSMContext) -> None:
+    try:
+        preview = await orders.cancel_preview(user.id, callback_data.id)
+    except DomainError as exc:
+        await fail(query, exc, callback_data, orders, user, f, state)
+        return
+    await send_or_edit(query, views.cancel_confirm(preview, callback_data.reason, f, back_of(callback_data)))
+    await query.answer()
+
+
+@router.callback_query(_on(OrderAction.cancel_ok))
+async def cancel_order(query: CallbackQuery, callback_data: OrderCb, orders: OrderService, user: UserRow,
+                       f: Fmt, state: FSMContext) -> None:
+    try:
+        card = await orders.cancel(user.id, callback_data.id, callback_data.reason)
+    except DomainError as exc:
+        await fail(query, exc, callback_data, orders, user, f, state)
+        return
+    await send_or_edit(query, views.order_card(card, f, back_of(callback_data)))
+    await query.answer(views.cancelled_note(f, refunded=bool(card.refunds)), show_alert=bool(card.refunds))
+
+
+# -- confirm receipt -----------------------------------------------------------------------------------
+@router.callback_query(_on(OrderAction.confirm))
+async def confirm_prompt(query: CallbackQuery, callback_data: OrderCb, orders: OrderService, user: UserRow,
+                         f: Fmt, state: FSMContext) -> None:
+    try:
+        card = await orders.card(user.id, callback_data.id)
+        if not card.can_confirm:  # say why at once (already confirmed, not shipped yet, …)
+            if card.in_bin:
+                raise OrderInBin()
+            check_transition(card.status, Status.completed)
+    except DomainError as exc:
+        await fail(query, exc, callback_data, orders, user, f, state)
+        return
+    await send_or_edit(query, views.confirm_receipt_prompt(card, f, back_of(callback_data)))
+    await query.answer()
+
+
+@router.callback_query(_on(OrderAction.confirm_ok))
+async def confirm_receipt(query: CallbackQuery, callback_data: OrderCb, orders: OrderService, user: UserRow,
+                          f: Fmt, state: FSMContext) -> None:
+    try:
+        card = await orders.confirm_receipt(user.id, callback_data.id)
+    except DomainError as exc:
+        await fail(query, exc, callback_data, orders, user, f, state)
+        return
+    await send_or_edit(query, views.order_card(card, f, back_of(callback_data)))
+    await query.answer(f._("Thank you! The order is completed."))
+
+
+# -- tracking -------------------------------------------------------------------------------------------
+@router.callback_query(_on(OrderAction.track))
+async def track(query: CallbackQuery, callback_data: OrderCb, orders: OrderService, user: UserRow, f: Fmt,
+                state: FSMContext) -> None:
+    try:
+        tracking = await orders.tracking(user.id, callback_data.id)
+    except DomainError as exc:
+        await fail(query, exc, callback_data, orders, user, f, state)
+        return
+    await send_or_edit(query, views.tracking(tracking, f, back_of(callback_data)))
+    await query.answer()
+
+
+@router.callback_query(_on(OrderAction.refresh))
+async def refresh(query: CallbackQuery, callback_data: OrderCb, orders: OrderService, user: UserRow, f: Fmt,
+                  state: FSMContext) -> None:
+    try:
+        tracking = await orders.tracking(user.id, callback_data.id, refresh=True)
+    except DomainError as exc:
+        await fail(query, exc, callback_data, orders, user, f, state)
+        return
+    await send_or_edit(query, views.tracking(tracking, f, back_of(callback_data)))
+    await query.answer(views.refreshed_note(f, tracking.new_events))
+
+
+# -- deleted orders -------------------------------------------------------------------------------------
+@router.callback_query(_on(OrderAction.delete))
+async def delete_prompt(query: CallbackQuery, callback_data: OrderCb, orders: OrderService, user: UserRow,
+                        f: Fmt, state: FSMContext) -> None:
+    try:
+        card = await orders.card(user.id, callback_data.id)
+        check_can_delete(card.order)  # say why right away when it can't be deleted
+    except DomainError as exc:
+        await fail(query, exc, callback_data, orders, user, f, state)
+        return
+    await send_or_edit(query, views.delete_confirm(card, f, back_of(callback_data)))
+    await query.answer()
+
+
+@router.callback_query(_on(OrderAction.delete_ok))
+async def delete_order(query: CallbackQuery, callback_data: OrderCb, orders: OrderService, user: UserRow,
+                       f: Fmt, state: FSMContext) -> None:
+    try:
+        await orders.delete(user.id, callback_data.id)
+    except DomainError as exc:
+        await fail(query, exc, callback_data, orders, user, f, state)
+        return
+    back = callback_data.tab if callback_data.tab not in (Tab.deleted,) else Tab.all
+    await show_list(query, orders, user, f, state, back, callback_data.page,
+                    note=f._("The order is in Deleted orders now."))
+
+
+@router.callback_query(_on(OrderAction.restore))
+async def restore_order(query: CallbackQuery, callback_data: OrderCb, orders: OrderService, user: UserRow,
+                        f: Fmt, state: FSMContext) -> None:
+    try:
+        await orders.restore(user.id, callback_data.id)
+        card = await orders.card(user.id, callback_data.id)
+    except DomainError as exc:
+        await fail(query, exc, callback_data, orders, user, f, state)
+        return
+    await send_or_edit(query, views.order_card(card, f, list_cb(Tab.all)))
+    await query.answer(f._("The order is back in My orders."))
+
+
+@router.callback_query(_on(OrderAction.purge))
+async def purge_prompt(query: CallbackQuery, callback_data: OrderCb, orders: OrderService, user: UserRow,
+                       f: Fmt, state: FSMContext) -> None:
+    try:
+        card = await orders.card(user.id, callback_data.id)
+        if not card.in_bin:
+            raise DomainError(N_("Only an order in Deleted orders can be deleted for good."))
+    except DomainError as exc:
+        await fail(query, exc, callback_data, orders, user, f, state)
+        return
+    await send_or_edit(query, views.purge_confirm(card, f, back_of(callback_data)))
+    await query.answer()
+
+
+@router.callback_query(_on(OrderAction.purge_ok))
+async def purge_order(query: CallbackQuery, callback_data: OrderCb, orders: OrderService, user: UserRow,
+                      f: Fmt, state: FSMContext) -> None:
+    try:
+        await orders.purge(user.id, callback_data.id)
+    except DomainError as exc:
+        await fail(query, exc, callback_data, orders, user, f, state)
+        return
+    await show_list(query, orders, user, f, state, Tab.deleted, callback_data.page,
+                    note=f._("The order is deleted for good."))

@@ -1,0 +1,296 @@
+"""Returns & disputes screens: the list, a dispute's card, and the steps of opening one."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from aiogram.utils.text_decorations import html_decoration as hd
+
+from bot.db.disputes import DisputeLine
+from bot.keyboards.disputes import DisputeAction, DisputeCb, DraftAction, DraftCb, DraftField
+from bot.keyboards.orders import OrderAction, OrderCb, list_cb
+from bot.services.disputes import (
+    DESCRIPTION_MAX,
+    DESCRIPTION_MIN,
+    MAX_PHOTOS,
+    DisputeCard,
+    DisputePage,
+    DisputeReason,
+    DisputeState,
+    Outcome,
+    SellerAnswer,
+)
+from bot.services.errors import N_
+from bot.views.common import Fmt, Screen, button, chunk, flow_row, markup, nav_row
+from bot.views.orders import dispute_state_label, number_label, refund_explanation, refund_line
+from bot.views.pushes import register_push
+
+REASONS: dict[str, str] = {
+    DisputeReason.not_received: N_("Item not received"),
+    DisputeReason.not_as_described: N_("Not as described"),
+    DisputeReason.damaged: N_("Damaged or doesn't work"),
+    DisputeReason.wrong_item: N_("Wrong item or size"),
+    DisputeReason.other: N_("Something else"),
+}
+
+OUTCOMES: dict[str, str] = {
+    Outcome.full_refund: N_("Full refund"),
+    Outcome.partial_refund: N_("Partial refund"),
+    Outcome.return_refund: N_("Return the item and get a refund"),
+}
+
+
+def reason_label(f: Fmt, reason: str) -> str:
+    return f._(REASONS[reason]) if reason in REASONS else reason
+
+
+def outcome_text(f: Fmt, outcome: str, amount_minor: int | None, currency: str) -> str:
+    label = f._(OUTCOMES[outcome]) if outcome in OUTCOMES else outcome
+    if amount_minor:
+        return f._("{outcome}: {amount}").format(outcome=label, amount=f.money(amount_minor, currency))
+    return label
+
+
+def not_found(f: Fmt) -> str:
+    return f._("This dispute is no longer available.")
+
+
+# -- the list -------------------------------------------------------------------------------------------
+def _line(f: Fmt, index: int, row: DisputeLine) -> list[str]:
+    return [
+        f._("<b>{index}. № {number}</b> · {date}").format(index=index, number=hd.quote(row.number),
+                                                          date=f.date(row.opened_at)),
+        reason_label(f, row.reason),
+        "⚖️ " + dispute_state_label(f, row.state, row.seller_answer, row.resolution),
+    ]
+
+
+def disputes_list(page: DisputePage, f: Fmt) -> Screen:
+    lines = [f._("<b>Returns &amp; disputes</b>"), ""]
+    if page.rows:
+        done = page.total - page.current
+        lines.append(f.ngettext("{n} current", "{n} current", page.current).format(n=page.current) + " · "
+                     + f.ngettext("{n} completed", "{n} completed", done).format(n=done))
+        lines.append("")
+        offset = page.page * 5
+        for i, row in enumerate(page.rows, offset + 1):
+            lines += [*_line(f, i, row), ""]
+    else:
+        lines.append(f._("No disputes. If something is wrong with an order, open it and tap "
+                         "«Open a dispute»: shipped orders and recently completed ones can be disputed."))
+    buttons = [button(str(page.page * 5 + i), DisputeCb(action=DisputeAction.open, id=row.id, page=page.page))
+               for i, row in enumerate(page.rows, 1)]
+    pager = []
+    if page.pages > 1:
+        if page.page > 0:
+            pager.append(button("‹", DisputeCb(action=DisputeAction.list, page=page.page - 1)))
+        pager.append(button(f"{page.page + 1}/{page.pages}", DisputeCb(action=DisputeAction.noop)))
+        if page.page < page.pages - 1:
+            pager.append(button("›", DisputeCb(action=DisputeAction.list, page=page.page + 1)))
+    rows = [buttons, pager, [button(f._("📦 My orders"), list_cb())], nav_row(f)]
+    return Screen("\n".join(lines).rstrip(), markup(rows))
+
+
+# -- a dispute's card -------------------------------------------------------------------------------------
+def deadline_line(f: Fmt, decide_by: datetime, priority: bool) -> str:
+    line = f._("⏳ Decision by {date}").format(date=f.date(decide_by))
+    if priority:
+        line += "\n" + f._("⚡ Priority review: a privilege of your loyalty level.")
+    return line
+
+
+def dispute_card(card: DisputeCard, f: Fmt, page: int = 0) -> Screen:
+    d = card.dispute
+    lines = [
+        f._("<b>Dispute on {order}</b>").format(order=number_label(f, card.number)),
+        f._("🏬 {store}").format(store=hd.quote(card.store)),
+        f._("Status: <b>{state}</b>").format(state=dispute_state_label(f, d.state, d.seller_answer, d.resolution)),
+        "",
+        f._("Reason: {reason}").format(reason=reason_label(f, d.reason)),
+        f._("You asked for: {outcome}").format(outcome=outcome_text(f, d.outcome, d.amount_minor, d.currency)),
+        f"<blockquote>{hd.quote(d.description)}</blockquote>",
+    ]
+    if d.photos:
+        lines.append(f.ngettext("📎 {n} photo", "📎 {n} photos", len(d.photos)).format(n=len(d.photos)))
+    if d.seller_answer == SellerAnswer.offer and d.offer_minor:
+        lines.append(f._("The seller offers a refund of {amount}.").format(amount=f.money(d.offer_minor, d.currency)))
+    elif d.seller_answer == SellerAnswer.reject:
+        lines.append(f._("The seller rejected the dispute."))
+    elif d.seller_answer == SellerAnswer.accept:
+        lines.append(f._("The seller accepted the dispute."))
+    if d.seller_note:
+        lines.append(f._("Seller's note: {note}").format(note=f"<i>{hd.quote(d.seller_note)}</i>"))
+    if card.state == DisputeState.answered:
+        lines += ["", f._("Accept the seller's answer, or ask the platform to decide.")]
+    if card.state != DisputeState.closed:
+        lines += ["", deadline_line(f, d.decide_by, d.priority)]
+    for refund in card.refunds:
+        lines.append(refund_line(f, refund))
+    lines.append("")
+    dates = f._("Opened on {date}").format(date=f.date(d.opened_at))
+    if d.closed_at is not None:
+        dates += " · " + f._("closed on {date}").format(date=f.date(d.closed_at))
+    lines.append(dates)
+    return Screen("\n".join(lines), markup(_card_rows(card, f, page)))
+
+
+def _card_rows(card: DisputeCard, f: Fmt, page: int) -> list:
+    d = card.dispute
+    rows = []
+    if card.can_answer:
+        if d.seller_answer == SellerAnswer.offer and d.offer_minor:
+            accept = f._("✅ Accept {amount}").format(amount=f.money(d.offer_minor, d.currency))
+        else:
+            accept = f._("✔️ Accept and close")
+        rows.append([button(accept, DisputeCb(action=DisputeAction.accept, id=d.id, page=page))])
+        rows.append([button(f._("⚖️ Ask the platform to decide"),
+                            DisputeCb(action=DisputeAction.escalate, id=d.id, page=page))])
+    extra = []
+    if d.photos:
+        extra.append(button(f._("🖼 Photos · {n}").format(n=len(d.photos)),
+                            DisputeCb(action=DisputeAction.photos, id=d.id, page=page)))
+    extra.append(button(f._("📦 Order"), OrderCb(action=OrderAction.open, id=d.order_id)))
+    rows.append(extra)
+    rows.append(nav_row(f, back=DisputeCb(action=DisputeAction.list, page=page)))
+    return rows
+
+
+def accept_confirm(card: DisputeCard, f: Fmt, page: int = 0) -> Screen:
+    d = card.dispute
+    if d.seller_answer == SellerAnswer.offer and d.offer_minor:
+        lines = [f._("Accept the seller's offer of {amount}?").format(amount=f.money(d.offer_minor, d.currency)),
+                 "", f._("The dispute closes and the money is refunded.")]
+        if card.offer_refund is not None:
+            lines.append(refund_explanation(f, card.offer_refund.destination))
+    else:
+        lines = [f._("Accept the seller's rejection?"), "", f._("The dispute closes without a refund.")]
+    rows = [[button(f._("✅ Yes, accept"), DisputeCb(action=DisputeAction.accept_ok, id=d.id, page=page))],
+            [button(f._("‹ Back"), DisputeCb(action=DisputeAction.open, id=d.id, page=page))]]
+    return Screen("\n".join(lines), markup(rows))
+
+
+def escalate_confirm(card: DisputeCard, f: Fmt, page: int = 0) -> Screen:
+    d = card.dispute
+    lines = [f._("Ask the platform to decide?"), "",
+             f._("The platform reviews what you and the seller said and decides whether and how much to refund."),
+             deadline_line(f, d.decide_by, d.priority)]
+    rows = [[button(f._("⚖️ Yes, ask the platform"), DisputeCb(action=DisputeAction.escalate_ok, id=d.id, page=page))],
+            [button(f._("‹ Back"), DisputeCb(action=DisputeAction.open, id=d.id, page=page))]]
+    return Screen("\n".join(lines), markup(rows))
+
+
+def photos_unavailable(f: Fmt) -> str:
+    return f._("These photos can't be shown right now.")
+
+
+# -- opening a dispute: one screen per step ------------------------------------------------------------------
+def _head(f: Fmt, data: dict[str, Any], step: int) -> str:
+    return f._("<b>Dispute on {order}</b> · step {step} of {steps}").format(
+        order=number_label(f, str(data.get("number", ""))), step=step, steps=5)
+
+
+def _with_error(text: str, error: str | None) -> str:
+    return f"{error}\n\n{text}" if error else text
+
+
+def step_reason(f: Fmt, data: dict[str, Any], error: str | None = None) -> Screen:
+    text = "\n".join([_head(f, data, 1), "", f._("What went wrong?")])
+    buttons = [button(("• " if data.get("reason") == r.value else "") + f._(REASONS[r]),
+                      DraftCb(action=DraftAction.reason, value=r.value)) for r in DisputeReason]
+    return Screen(_with_error(text, error), markup([*chunk(buttons, 2), flow_row(f)]))
+
+
+def step_description(f: Fmt, data: dict[str, Any], error: str | None = None) -> Screen:
+    lines = [_head(f, data, 2), "",
+             f._("Describe the problem in a message ({min}–{max} characters): what you expected and what you "
+                 "got. For example: <i>The jacket is size S, I ordered M.</i>").format(
+                 min=DESCRIPTION_MIN, max=DESCRIPTION_MAX)]
+    if data.get("description"):
+        lines += ["", f._("Now: {text}").format(text=f"<i>{hd.quote(str(data['description'])[:200])}</i>")]
+    return Screen(_with_error("\n".join(lines), error), markup([flow_row(f)]))
+
+
+def step_outcome(f: Fmt, data: dict[str, Any], error: str | None = None) -> Screen:
+    text = "\n".join([_head(f, data, 3), "", f._("What would make it right?"),
+                      f._("You paid {amount}.").format(amount=f.money(int(data.get("max", 0)),
+                                                                         str(data.get("currency", "USD"))))])
+    buttons = [[button(("• " if data.get("outcome") == o.value else "") + f._(OUTCOMES[o]),
+                       DraftCb(action=DraftAction.outcome, value=o.value))] for o in Outcome]
+    return Screen(_with_error(text, error), markup([*buttons, flow_row(f)]))
+
+
+def step_amount(f: Fmt, data: dict[str, Any], error: str | None = None) -> Screen:
+    currency = str(data.get("currency", "USD"))
+    text = "\n".join([_head(f, data, 3), "",
+                      f._("How much should be refunded? Type an amount up to {max}, for example <code>12.50</code>.")
+                      .format(max=f.money(int(data.get("max", 0)), currency))])
+    return Screen(_with_error(text, error), markup([flow_row(f)]))
+
+
+def step_photos(f: Fmt, data: dict[str, Any], error: str | None = None) -> Screen:
+    count = len(data.get("photos") or [])
+    lines = [_head(f, data, 4), "",
+             f.ngettext("Send up to {n} photo of the problem (optional): the item, the damage, the label.",
+                        "Send up to {n} photos of the problem (optional): the item, the damage, the label.",
+                        MAX_PHOTOS).format(n=MAX_PHOTOS)]
+    if count:
+        lines.append(f._("Added: {count} of {max}.").format(count=count, max=MAX_PHOTOS))
+    done = f._("➡️ Continue") if count else f._("➡️ Continue without photos")
+    rows = [[button(done, DraftCb(action=DraftAction.photos_done))]]
+    if count:
+        rows.append([button(f._("🗑 Remove the photos"), DraftCb(action=DraftAction.photos_clear))])
+    rows.append(flow_row(f))
+    return Screen(_with_error("\n".join(lines), error), markup(rows))
+
+
+def summary(f: Fmt, data: dict[str, Any], error: str | None = None) -> Screen:
+    currency = str(data.get("currency", "USD"))
+    amount = int(data["amount"]) if data.get("outcome") == Outcome.partial_refund and data.get("amount") else None
+    photos = len(data.get("photos") or [])
+    decide_by = data.get("decide_by")
+    lines = [
+        _head(f, data, 5), "",
+        f._("Check your dispute and submit it:"), "",
+        f._("Reason: {reason}").format(reason=reason_label(f, str(data.get("reason", "")))),
+        f._("You ask for: {outcome}").format(outcome=outcome_text(f, str(data.get("outcome", "")), amount, currency)),
+        f"<blockquote>{hd.quote(str(data.get('description', '')))}</blockquote>",
+        f.ngettext("📎 {n} photo", "📎 {n} photos", photos).format(n=photos),
+    ]
+    if isinstance(decide_by, str):
+        lines += ["", deadline_line(f, datetime.fromisoformat(decide_by), bool(data.get("priority")))]
+    edits = [
+        button(f._("✏️ Reason"), DraftCb(action=DraftAction.edit, value=DraftField.reason.value)),
+        button(f._("✏️ Description"), DraftCb(action=DraftAction.edit, value=DraftField.description.value)),
+        button(f._("✏️ Outcome"), DraftCb(action=DraftAction.edit, value=DraftField.outcome.value)),
+        button(f._("✏️ Photos"), DraftCb(action=DraftAction.edit, value=DraftField.photos.value)),
+    ]
+    rows = [*chunk(edits, 2), [button(f._("📨 Submit the dispute"), DraftCb(action=DraftAction.submit))], flow_row(f)]
+    return Screen(_with_error("\n".join(lines), error), markup(rows))
+
+
+def submitted(f: Fmt) -> str:
+    return f._("The dispute is open. The seller has been asked to answer; you'll get a message at each step.")
+
+
+# -- pushes ----------------------------------------------------------------------------------------
+def dispute_push(payload: dict[str, Any], f: Fmt) -> Screen:
+    """"dispute": a step of a dispute (opened, the seller answered, escalated, decided, closed)."""
+    state = dispute_state_label(f, str(payload.get("state") or ""), payload.get("seller_answer"),
+                                payload.get("resolution"))
+    lines = [f._("↩️ Dispute on {order}: {state}").format(
+        order=number_label(f, str(payload["number"])), state=state)]
+    if int(payload.get("refund_minor") or 0) > 0:
+        lines.append(f._("Refund: {amount}").format(
+            amount=f.money(int(payload["refund_minor"]), str(payload["currency"]))))
+    elif payload.get("offer_minor"):
+        lines.append(f._("The seller offers {amount}.").format(
+            amount=f.money(int(payload["offer_minor"]), str(payload["currency"]))))
+    return Screen("\n".join(lines))
+
+
+register_push(
+    "dispute", dispute_push, category="order", label=N_("Disputes and returns"), order=12,
+    button=lambda payload, f: button(f._("↩️ Open the dispute"),
+                                     DisputeCb(action=DisputeAction.open, id=int(payload["dispute_id"]))),
+)
