@@ -3,6 +3,8 @@ result. The add-card flow (bot/views/cards.py) shows `paying_line` on each of it
 
 from __future__ import annotations
 
+from aiogram.utils.text_decorations import html_decoration as hd
+
 from bot.db.orders import OrderRow
 from bot.keyboards.orders import OrderAction, OrderCb, Tab
 from bot.keyboards.pay import PayAction, PayCb
@@ -20,6 +22,11 @@ def order_back(order_id: int, tab: Tab, page: int) -> OrderCb:
 
 def _cb(action: PayAction, order_id: int, tab: Tab, page: int, **kw: object) -> PayCb:
     return PayCb(action=action, id=order_id, tab=tab, page=page, **kw)  # type: ignore[arg-type]
+
+
+def _in_sentence(f: Fmt, number: str) -> str:
+    """"order № 123" inside a sentence (number_label starts one)."""
+    return f._("order № {number}").format(number=hd.quote(number))
 
 
 def _amount(order: OrderRow, f: Fmt) -> str:
@@ -55,7 +62,7 @@ def choose(options: PayOptions, f: Fmt, tab: Tab, page: int, *, note: str | None
 def confirm(order: OrderRow, card: Card, f: Fmt, tab: Tab, page: int) -> Screen:
     text = "\n".join([
         f._("Pay <b>{amount}</b> for {order} with <b>{card}</b>?").format(
-            amount=_amount(order, f), order=number_label(f, order.number), card=card_label(card.brand, card.last4, f)),
+            amount=_amount(order, f), order=_in_sentence(f, order.number), card=card_label(card.brand, card.last4, f)),
         "",
         f._("The order then goes to the seller for shipping."),
     ])
@@ -71,7 +78,7 @@ def confirm(order: OrderRow, card: Card, f: Fmt, tab: Tab, page: int) -> Screen:
 def new_card(order: OrderRow, f: Fmt, tab: Tab, page: int) -> Screen:
     text = "\n".join([
         f._("<b>💳 Pay {amount} with a new card</b>").format(amount=_amount(order, f)),
-        f._("For {order}.").format(order=number_label(f, order.number)),
+        f._("For {order}.").format(order=_in_sentence(f, order.number)),
         "",
         f._("Next you type the card's details. Once the bank has checked the card, {amount} is charged "
             "for the order.").format(amount=_amount(order, f)),
@@ -90,7 +97,7 @@ def new_card(order: OrderRow, f: Fmt, tab: Tab, page: int) -> Screen:
 def paying_line(number: str, amount_minor: int, currency: str, save: bool, f: Fmt) -> str:
     """Shown above each step of the add-card flow when it runs to pay an order."""
     line = f._("💳 Paying {amount} for {order} with a new card.").format(
-        amount=f.money(amount_minor, currency), order=number_label(f, number))
+        amount=f.money(amount_minor, currency), order=_in_sentence(f, number))
     if not save:
         line += " " + f._("The card will not be kept.")
     return line
