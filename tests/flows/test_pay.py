@@ -290,3 +290,37 @@ async def test_deleting_an_address_with_an_undelivered_order_warns(app: App, ale
     await alex.press("🗑 Yes, delete")
     row = await order(app, placed.id, alex.user.id)
     assert row.address_id is None and "Alex Doe" in row.shipping_address  # the snapshot stays
+
+
+async def test_russian_new_card_just_this_once(app: App, masha: Player) -> None:
+    await masha.send("/start")
+    placed = await place(app.services, masha.user.id)
+    await open_order(masha, placed.id)
+    await masha.press("💳 Оплатить 37,99\xa0$")
+    await masha.press("➕ Новая карта")
+    assert "Сохранить карту на будущее?" in masha.last_text
+    await masha.press("Оплатить без сохранения")
+    assert masha.last_text.startswith(
+        f"💳 Оплата 37,99\xa0$ за заказ № {placed.number} новой картой. Карта не будет сохранена.")
+    for text in (VISA, "12/29", "IVAN PETROV", "123"):
+        await masha.send(text)
+    assert "✅ Оплачено 37,99\xa0$ картой Visa •••• 4242." in masha.last_text
+    assert "Карта использована только для этой оплаты" in masha.last_text
+    assert await app.services.cards.wallet(masha.user.id) == []
+
+
+async def test_a_full_wallet_offers_its_cards_instead_of_a_new_one(app: App, alex: Player) -> None:
+    await alex.send("/start")
+    for number in ("4242424242424242", "5555555555554444", "2200000000000004", "6200000000000005",
+                   "3566002020360505"):
+        cards = app.services.cards
+        accepted = await cards.enter_number(alex.user.id, None, number)
+        await cards.enter_expiry(accepted.session_id, "12/29")
+        await cards.enter_holder(accepted.session_id, "ALEX DOE")
+        await cards.save(alex.user.id, await cards.verify(alex.user.id, accepted.session_id, "123"))
+    placed = await place(app.services, alex.user.id)
+    await open_order(alex, placed.id)
+    await alex.press("💳 Pay $37.99")
+    await alex.press("➕ New card")
+    assert "You already have 5 cards" in alex.alerts()[-1]
+    assert "Choose a card:" in alex.last_text
