@@ -33,9 +33,11 @@ from bot.services.cards import CardService, detect_brand
 from bot.services.clock import Clock, SystemClock
 from bot.services.coupons import CouponService
 from bot.services.disputes import DisputeService
+from bot.services.links import OrderAddressUsage, OrderCardUsage, WalletCardLookup
 from bot.services.messages import MessageService
 from bot.services.orders import OrderPolicy, OrderService
 from bot.services.outbox import OutboxService
+from bot.services.pay import PayService
 from bot.services.refunds import RefundService
 from bot.services.reminders import ReminderService
 from bot.services.settings import SettingsService
@@ -65,6 +67,7 @@ class Services:
     orders: OrderService
     disputes: DisputeService
     refunds: RefundService
+    pay: PayService
     in_flight: InFlight = field(default_factory=InFlight)
 
     def as_workflow_data(self) -> dict[str, object]:
@@ -73,7 +76,8 @@ class Services:
             "settings": self.settings, "addresses": self.addresses, "reminders": self.reminders,
             "messages": self.messages, "outbox": self.outbox, "coupons": self.coupons,
             "payments": self.payments, "cards": self.cards, "orders": self.orders,
-            "disputes": self.disputes, "refunds": self.refunds, "in_flight": self.in_flight,
+            "disputes": self.disputes, "refunds": self.refunds, "pay": self.pay,
+            "in_flight": self.in_flight,
         }
 
 
@@ -86,24 +90,27 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
     users.on_reachable.append(reminder_rules.on_reachable)
     # The sandbox gateway; a production deployment plugs a real provider's adapter in here.
     payments = SandboxGateway(clock, card_fingerprint_key(settings), detect_brand)
-    orders = OrderService(db, clock, OrderPolicy.from_settings(settings))
+    # sections built apart, wired here: orders tell the wallet and the address book what uses a
+    # card or an address; the wallet tells refunds what became of the card that paid
+    cards = CardService(db, clock, payments, usage=OrderCardUsage(db))
+    orders = OrderService(db, clock, OrderPolicy.from_settings(settings), cards=WalletCardLookup(cards))
     return Services(
         db=db,
         clock=clock,
         i18n=build_i18n(settings.default_locale),
         users=users,
         settings=SettingsService(db),
-        # the orders section passes its AddressUsage here (undelivered orders placed with an address)
-        addresses=AddressService(db, clock),
+        addresses=AddressService(db, clock, usage=OrderAddressUsage(db)),
         reminders=ReminderService(db, clock),
         messages=MessageService(db, clock),
         outbox=OutboxService(db, clock, users),
         coupons=CouponService(db, clock),
         payments=payments,
-        cards=CardService(db, clock, payments),
+        cards=cards,
         orders=orders,
         disputes=DisputeService(db, clock, orders),
         refunds=RefundService(db, clock),
+        pay=PayService(db, clock, cards, orders),
     )
 
 

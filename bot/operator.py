@@ -44,6 +44,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     create.add_argument("--number", help="the order number (default: YYMMDD + id)")
     for field in ("recipient", "phone", "street", "city", "region", "postcode", "country"):
         create.add_argument(f"--{field}", default="", help=f"shipping address: {field}")
+    create.add_argument("--address-id", type=int,
+                        help="ship to this entry of the buyer's address book (its fields are copied onto the order)")
 
     pay = cmds.add_parser("pay", help="mark an order paid with a card")
     pay.add_argument("number")
@@ -150,10 +152,15 @@ async def run(args: argparse.Namespace, services: Services) -> str:
             raise UsageError("--usd-rate is required for a currency other than USD")
         address = AddressSnapshot(args.recipient, args.phone, args.street, args.city, args.region,
                                   args.postcode, args.country.upper())
+        if args.address_id is not None:
+            book = await services.addresses.get(args.user, args.address_id)  # through the buyer
+            street = ", ".join(p for p in (book.street, book.apartment) if p)
+            address = AddressSnapshot(book.recipient, book.phone, street, book.city, book.region,
+                                      book.postal_code, book.country)
         shipping = 0 if args.shipping in ("0", "") else parse_amount(args.shipping, currency)
         order = await orders.create(user_id=args.user, store_id=store_id, items=items, currency=currency,
                                     shipping_minor=shipping, address=address, usd_rate=args.usd_rate,
-                                    number=args.number)
+                                    number=args.number, address_id=args.address_id)
         return "created " + describe(order)
     if cmd == "sweep":
         now = services.clock.now()

@@ -17,10 +17,12 @@ from sqlalchemy import and_, func, literal, select, union_all, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.db.tables import addresses as at
 from bot.db.tables import order_items as it
 from bot.db.tables import order_status_history as hist
 from bot.db.tables import orders as t
 from bot.db.tables import products as pt
+from bot.db.tables import refunds as rt
 from bot.db.tables import stores as st
 from bot.db.tables import tracking_events as te
 
@@ -61,6 +63,9 @@ class OrderRow:
     tracking_checked_at: datetime | None
     deleted_at: datetime | None
     purged_at: datetime | None
+    address_id: int | None = None  # the address book entry it was placed with (NULL once deleted)
+    paid_charge_id: str | None = None  # the gateway's charge: refunds go back through it
+    pay_attempts: int = 0  # declined payments so far: the next one gets a fresh idempotency key
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,3 +325,48 @@ async def add_tracking_event(conn: AsyncConnection, order_id: int, *, at: dateti
         .on_conflict_do_nothing(index_elements=[te.c.order_id, te.c.at, te.c.code])
     )
     return int(result.inserted_primary_key[0]) if result.rowcount else None  # type: ignore[index]
+
+
+# -- links to the other sections (0008_links) ------------------------------------------------------
+UNDELIVERED = ("awaiting_payment", "awaiting_shipment", "shipped")
+
+
+async def open_with_address(conn: AsyncConnection, user_id: int, address_id: int) -> int:
+    """Orders placed with an address that have not reached the buyer yet (ix_orders_address)."""
+    return int((await conn.execute(
+        select(func.count()).select_from(t).where(
+            t.c.address_id == address_id, t.c.user_id == user_id, t.c.status.in_(UNDELIVERED),
+            t.c.delivered_at.is_(None), t.c.purged_at.is_(None),
+        )
+    )).scalar_one())
+
+
+async def card_usage(conn: AsyncConnection, user_id: int, card_id: int) -> tuple[int, int, int]:
+    """Orders paid with a card that are not finished: (in delivery, in dispute, refund pending).
+    Each order counts once: a dispute first, then delivery, then a refund still on its way."""
+    pending = select(rt.c.order_id).where(rt.c.card_id == card_id, rt.c.user_id == user_id,
+                                          rt.c.state == "pending")
+    rows = (await conn.execute(
+        select(t.c.status, t.c.id.in_(pending).label("refund")).where(
+            t.c.paid_card_id == card_id, t.c.user_id == user_id, t.c.purged_at.is_(None),
+        )
+    )).all()
+    delivery = sum(1 for r in rows if r.status in ("awaiting_shipment", "shipped"))
+    dispute = sum(1 for r in rows if r.status == "in_dispute")
+    refund = sum(1 for r in rows if r.refund and r.status not in ("awaiting_shipment", "shipped", "in_dispute"))
+    return delivery, dispute, refund
+
+
+async def record_declined_payment(conn: AsyncConnection, order_id: int, user_id: int, attempt: int) -> bool:
+    """A declined payment: the next attempt gets a fresh idempotency key (only once per attempt)."""
+    result = await conn.execute(
+        update(t).where(t.c.id == order_id, t.c.user_id == user_id, t.c.status == "awaiting_payment",
+                        t.c.pay_attempts == attempt)
+        .values(pay_attempts=attempt + 1)
+    )
+    return bool(result.rowcount)
+
+
+async def address_is_users(conn: AsyncConnection, user_id: int, address_id: int) -> bool:
+    row = (await conn.execute(select(at.c.id).where(at.c.id == address_id, at.c.user_id == user_id))).first()
+    return row is not None

@@ -438,6 +438,10 @@ orders = Table(
     Column("tracking_checked_at", UTCDateTime),
     Column("deleted_at", UTCDateTime),
     Column("purged_at", UTCDateTime),
+    # migration 0008_links
+    Column("address_id", Integer, ForeignKey("addresses.id", ondelete="SET NULL")),
+    Column("paid_charge_id", String(64)),
+    Column("pay_attempts", Integer, nullable=False, server_default="0"),
 )
 # A user's orders by status, newest first (the tabs), and all of them (the "All" tab); deleted
 # orders are outside both, so counts and pages never look at them.
@@ -453,6 +457,9 @@ Index(
     "ix_orders_user_deleted", orders.c.user_id, orders.c.deleted_at,
     sqlite_where=orders.c.deleted_at.is_not(None) & orders.c.purged_at.is_(None),
 )
+# the delete warnings: orders placed with an address, orders paid with a card
+Index("ix_orders_address", orders.c.address_id, sqlite_where=orders.c.address_id.is_not(None))
+Index("ix_orders_paid_card", orders.c.paid_card_id, sqlite_where=orders.c.paid_card_id.is_not(None))
 # due transitions: only the orders that can be due are in these indexes
 Index("ix_orders_pay_by", orders.c.pay_by, sqlite_where=orders.c.status == "awaiting_payment")
 Index(
@@ -554,3 +561,5 @@ refunds = Table(
 )
 Index("ix_refunds_order", refunds.c.order_id)
 Index("ix_refunds_user", refunds.c.user_id, refunds.c.created_at)
+# the card-delete warning: refunds still pending to a card
+Index("ix_refunds_card_pending", refunds.c.card_id, sqlite_where=refunds.c.state == "pending")

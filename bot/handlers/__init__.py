@@ -17,6 +17,7 @@ def routers() -> list[Router]:
         help,
         messages,
         orders,
+        pay,
         settings,
         users,
     )
@@ -27,6 +28,7 @@ def routers() -> list[Router]:
         help.router,
         settings.router,
         orders.router,
+        pay.router,
         disputes.router,
         addresses.router,
         messages.router,

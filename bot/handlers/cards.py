@@ -28,6 +28,7 @@ from bot.handlers.common import reply, send_or_edit
 from bot.integrations.payments import CardSession
 from bot.keyboards.cards import CardAction, CardCb, CardField
 from bot.keyboards.common import MenuCb, NavAction, NavCb
+from bot.keyboards.orders import OrderAction, OrderCb, Tab
 from bot.services.cards import (
     AddRefused,
     AlreadyDefault,
@@ -42,7 +43,11 @@ from bot.services.cards import (
     looks_like_card_number,
 )
 from bot.services.errors import N_, DomainError, NotFound
+from bot.services.orders import OrderService
+from bot.services.pay import PayService
 from bot.views import cards as views
+from bot.views import orders as order_views
+from bot.views import pay as pay_views
 from bot.views.common import Fmt, Screen
 
 log = logging.getLogger(__name__)
@@ -62,6 +67,12 @@ BY_NAME = {s.state: s for s in ORDER}
 # FSM data: the gateway session id, brand and last 4 — never the number or the CVC
 SID, BRAND, LAST4 = "sid", "brand", "last4"
 REPLACE, EDIT, OFFER = "replace", "edit", "offer"
+# when the flow runs to pay an order (bot/handlers/pay.py): the order, whether to keep the card,
+# what to show on each step (number, amount, currency) and the list page to go back to
+PAY, PAY_SAVE, PAY_NUMBER, PAY_AMOUNT, PAY_CURRENCY, PAY_TAB, PAY_PAGE = (
+    "pay", "pay_save", "pay_no", "pay_amt", "pay_cur", "pay_tab", "pay_page")
+PAY_KEYS = (PAY, PAY_SAVE, PAY_NUMBER, PAY_AMOUNT, PAY_CURRENCY, PAY_TAB, PAY_PAGE)
+KEPT_ON_RESTART = (REPLACE, *PAY_KEYS)  # what survives the gateway forgetting the session
 
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -84,6 +95,23 @@ class Flow:
     @property
     def replaces(self) -> int | None:
         return int(self.data[REPLACE]) if self.data.get(REPLACE) else None
+
+    @property
+    def pays(self) -> int | None:
+        """The order this new card pays for, when the flow was started from Pay."""
+        return int(self.data[PAY]) if self.data.get(PAY) else None
+
+    @property
+    def pay_tab(self) -> Tab:
+        try:
+            return Tab(str(self.data.get(PAY_TAB, Tab.all.value)))
+        except ValueError:
+            return Tab.all
+
+    @property
+    def pay_page(self) -> int:
+        page = self.data.get(PAY_PAGE, 0)
+        return page if isinstance(page, int) else 0
 
 
 async def _flow(state: FSMContext, db: Database, user: UserRow, cards: CardService, f: Fmt,
@@ -138,7 +166,7 @@ async def _step(step: State, flow: Flow, *, error: str | None = None, warning: s
         if step is not CardFlow.number:
             error = f.error(CardSessionExpired())
             step = CardFlow.number
-        data = {k: v for k, v in data.items() if k == REPLACE}
+        data = {k: v for k, v in data.items() if k in KEPT_ON_RESTART}
     elif step is CardFlow.cvc and not session.complete:
         step = CardFlow.expiry if not session.has_expiry else CardFlow.holder
     if step is CardFlow.cvc:
@@ -152,6 +180,17 @@ async def _step(step: State, flow: Flow, *, error: str | None = None, warning: s
             if flow.data != data:
                 await flow.state.set_data(data)
         flow.raw_state, flow.data = step.state, data
+    screen = await _step_screen(step, flow, session, error=error, warning=warning, intro=intro)
+    if data.get(PAY):
+        paying = pay_views.paying_line(str(data.get(PAY_NUMBER, "")), int(data.get(PAY_AMOUNT, 0)),
+                                       str(data.get(PAY_CURRENCY, "USD")), bool(data.get(PAY_SAVE)), f)
+        screen = pay_views.with_note(paying, screen)
+    return screen
+
+
+async def _step_screen(step: State, flow: Flow, session: CardSession | None, *, error: str | None,
+                       warning: str | None, intro: str | None) -> Screen:
+    f, data = flow.f, flow.data
     replacing = await _replacing(flow)
     if step is CardFlow.number:
         keep = (session.brand or "", session.last4 or "") if session and session.has_number else None
@@ -190,6 +229,50 @@ async def _gone(query: CallbackQuery, exc: DomainError, flow: Flow) -> None:
 
 def _join(*parts: str | None) -> str:
     return "\n\n".join(p for p in parts if p)
+
+
+# -- paying an order with a new card (started from bot/handlers/pay.py) -----------------------
+async def start_for_order(state: FSMContext, db: Database, user: UserRow, cards: CardService, f: Fmt,
+                          raw_state: str | None, *, order_id: int, number: str, amount_minor: int,
+                          currency: str, save: bool, tab: str, page: int) -> Screen:
+    """Start the add-card flow to pay an order; at its end the card pays (and is kept or not)."""
+    flow = await _flow(state, db, user, cards, f, raw_state)
+    await _leave(flow)
+    return await _step(CardFlow.number, flow, **{
+        PAY: order_id, PAY_SAVE: save, PAY_NUMBER: number, PAY_AMOUNT: amount_minor,
+        PAY_CURRENCY: currency, PAY_TAB: tab, PAY_PAGE: page,
+    })
+
+
+async def _pay_choice(flow: Flow, pay: PayService, order_id: int, tab: Tab, page: int,
+                      note: str | None = None) -> Screen:
+    """Back to choosing a card for the order (or the wallet, when the order can't be paid now)."""
+    try:
+        options = await pay.options(flow.user.id, order_id)
+    except DomainError as exc:
+        return await _wallet(flow, note=_join(note, flow.f.error(exc)))
+    return pay_views.choose(options, flow.f, tab, page, note=note)
+
+
+async def _pay_with_new_card(flow: Flow, pay: PayService, orders: OrderService, order_id: int, card_id: int,
+                             save: bool, tab: Tab, page: int, note: str | None) -> Screen:
+    """The card is in the wallet now: pay the order with it (and drop it after, if not to be kept)."""
+    f = flow.f
+    back = OrderCb(action=OrderAction.open, id=order_id, tab=tab, page=page)
+    try:
+        paid = await pay.pay(flow.user.id, order_id, card_id, keep_card=save)
+    except PaymentDeclined as exc:
+        number = str(flow.data.get(PAY_NUMBER, ""))
+        screen = pay_views.declined(order_id, number, f.error(exc), f, tab, page)
+        return pay_views.with_note(note, screen) if note else screen
+    except DomainError as exc:  # paid meanwhile, cancelled by the clock…
+        try:
+            card = await orders.card(flow.user.id, order_id)
+        except NotFound:
+            return await _wallet(flow, note=_join(note, f.error(exc)))
+        return pay_views.with_note(_join(note, "⚠️ " + f.error(exc)), order_views.order_card(card, f, back))
+    card = await orders.card(flow.user.id, order_id)
+    return pay_views.with_note(_join(note, pay_views.paid_note(paid, f)), order_views.order_card(card, f, back))
 
 
 # -- the wallet and a card --------------------------------------------------------------------
@@ -298,7 +381,7 @@ async def start_replace(query: CallbackQuery, callback_data: CardCb, state: FSMC
 # 1. the number
 @router.message(CardFlow.number, F.text)
 async def number_sent(message: Message, state: FSMContext, db: Database, user: UserRow,
-                      cards: CardService, f: Fmt, raw_state: str | None) -> None:
+                      cards: CardService, pay: PayService, f: Fmt, raw_state: str | None) -> None:
     text = message.text or ""
     warning = None
     if any(ch.isdigit() for ch in text) and not await _delete(message):
@@ -307,7 +390,11 @@ async def number_sent(message: Message, state: FSMContext, db: Database, user: U
     try:
         accepted = await cards.enter_number(user.id, flow.data.get(SID), text, replaces=flow.replaces)
     except CardAlreadySaved as exc:
+        order_id, tab, page = flow.pays, flow.pay_tab, flow.pay_page
         await _leave(flow)
+        if order_id:  # paying: it is in the wallet already, so offer the wallet's cards
+            await reply(message, await _pay_choice(flow, pay, order_id, tab, page, note=_join(warning, f.error(exc))))
+            return
         await reply(message, await _wallet(flow, note=_join(warning, f.error(exc))))
         return
     except DomainError as exc:
@@ -374,10 +461,13 @@ async def _take_holder(text: str, flow: Flow) -> Screen:
 # 4. the CVC: the gateway verifies the card with a $1 hold
 @router.message(CardFlow.cvc, F.text)
 async def cvc_sent(message: Message, state: FSMContext, db: Database, user: UserRow,
-                   cards: CardService, f: Fmt, raw_state: str | None) -> None:
+                   cards: CardService, pay: PayService, orders: OrderService, f: Fmt,
+                   raw_state: str | None) -> None:
     warning = None if await _delete(message) else views.not_deleted_warning(f)
     flow = await _flow(state, db, user, cards, f, raw_state)
     replaces = flow.replaces
+    order_id, tab, page = flow.pays, flow.pay_tab, flow.pay_page
+    save = bool(flow.data.get(PAY_SAVE, True))
     try:
         verified = await cards.verify(user.id, flow.data.get(SID), message.text or "", replaces=replaces)
     except CardSessionExpired:
@@ -387,12 +477,19 @@ async def cvc_sent(message: Message, state: FSMContext, db: Database, user: User
         if exc.may_retry and await _session(flow) is not None:
             await reply(message, await _step(CardFlow.cvc, flow, error=f.error(exc), warning=warning))
             return
+        number = str(flow.data.get(PAY_NUMBER, ""))
         await _leave(flow)
-        screen = views.declined(f.error(exc), f)
+        if order_id:
+            screen = pay_views.declined(order_id, number, f.error(exc) + "\n" + f._("The card was not saved."), f, tab, page)
+        else:
+            screen = views.declined(f.error(exc), f)
         await reply(message, Screen(_join(warning, screen.text), screen.reply_markup))
         return
     except (CardLimitReached, CardAlreadySaved, TooManyChecks) as exc:
         await _leave(flow)
+        if order_id:
+            await reply(message, await _pay_choice(flow, pay, order_id, tab, page, note=_join(warning, f.error(exc))))
+            return
         await reply(message, await _wallet(flow, note=_join(warning, f.error(exc))))
         return
     except DomainError as exc:  # a malformed code
@@ -403,8 +500,15 @@ async def cvc_sent(message: Message, state: FSMContext, db: Database, user: User
         await state.clear()
     if isinstance(outcome, AddRefused):
         note = views.refused_note(f.error(outcome.error), outcome.hold_minor, outcome.hold_currency, f)
+        if order_id:
+            await reply(message, await _pay_choice(flow, pay, order_id, tab, page, note=_join(warning, note)))
+            return
     else:
-        note = views.added_note(outcome, f)
+        note = views.added_note(outcome, f) if save else None
+        if order_id:
+            await reply(message, await _pay_with_new_card(flow, pay, orders, order_id, outcome.card.id, save,
+                                                          tab, page, note=_join(warning, note)))
+            return
     await reply(message, await _wallet(flow, note=_join(warning, note)))
 
 
@@ -433,11 +537,15 @@ async def not_text(message: Message, state: FSMContext, db: Database, user: User
 
 @router.callback_query(StateFilter(CardFlow), NavCb.filter(F.action == NavAction.back))
 async def back(query: CallbackQuery, state: FSMContext, db: Database, user: UserRow,
-               cards: CardService, f: Fmt, raw_state: str | None) -> None:
+               cards: CardService, pay: PayService, f: Fmt, raw_state: str | None) -> None:
     flow = await _flow(state, db, user, cards, f, raw_state)
     step = flow.step
     if flow.data.get(EDIT):  # editing one field from the summary: back to the summary
         await send_or_edit(query, await _step(CardFlow.cvc, flow))
+    elif step is CardFlow.number and flow.pays:  # back to choosing a card for the order
+        order_id, tab, page = flow.pays, flow.pay_tab, flow.pay_page
+        await _leave(flow)
+        await send_or_edit(query, await _pay_choice(flow, pay, order_id, tab, page))
     elif step is CardFlow.number:  # back out of the flow, to where it started
         replaces = flow.replaces
         await _leave(flow)

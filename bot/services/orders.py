@@ -732,8 +732,11 @@ class OrderService:
 
     async def create(self, *, user_id: int, store_id: int, items: Sequence[NewItem], currency: str,
                      shipping_minor: int = 0, address: AddressSnapshot | None = None,
-                     usd_rate: Decimal | str | None = None, number: str | None = None) -> OrderRow:
-        """Place an order (awaiting payment). The checkout section and the shop API call this."""
+                     usd_rate: Decimal | str | None = None, number: str | None = None,
+                     address_id: int | None = None) -> OrderRow:
+        """Place an order (awaiting payment). The checkout section and the shop API call this.
+        `address_id`: the address book entry it ships to (looked up through the user; the order
+        keeps its own snapshot all the same), so deleting that address warns about this order."""
         currency = currency.strip().upper()
         if len(currency) != 3 or not currency.isalpha():
             raise InvalidInput(N_("A currency is a three-letter ISO 4217 code such as USD."))
@@ -751,6 +754,8 @@ class OrderService:
         async with self.db.write() as conn:
             if await users_repo.get(conn, user_id) is None:
                 raise NotFound(N_("There is no such user: they must start the bot first."))
+            if address_id is not None and not await repo.address_is_users(conn, user_id, address_id):
+                raise NotFound(N_("This address is no longer available."))
             order_id = await repo.next_id(conn)
             number = (number or f"{now:%y%m%d}{order_id:06d}").strip().upper()
             if not _NUMBER_RE.match(number):
@@ -765,7 +770,7 @@ class OrderService:
                     first_title=items[0].title.strip()[:255], item_lines=len(items),
                     search_text=f"{number} {titles}".casefold(),
                     shipping_address=(address or AddressSnapshot()).to_json(),
-                    created_at=now, pay_by=now + self.policy.unpaid_ttl,
+                    created_at=now, pay_by=now + self.policy.unpaid_ttl, address_id=address_id,
                 )
             except IntegrityError:
                 raise InvalidInput(N_("An order with this number already exists, or the store is unknown.")) from None
@@ -780,16 +785,16 @@ class OrderService:
         return order
 
     async def mark_paid(self, user_id: int, order_id: int, card_snapshot: CardSnapshot,
-                        now: datetime | None = None) -> OrderRow:
-        """awaiting_payment → awaiting_shipment, remembering the paying card. For the cards
-        section's Pay button and the operator's `order pay`."""
+                        now: datetime | None = None, *, charge_id: str | None = None) -> OrderRow:
+        """awaiting_payment → awaiting_shipment, remembering the paying card (and the gateway's
+        charge). For the Pay button (bot/services/pay.py) and the operator's `order pay`."""
         now = now or self.clock.now()
         async with self.db.write() as conn:
             order = await self._active(conn, user_id, order_id)
             return await transition(conn, order, Status.awaiting_shipment, actor=Actor.buyer, now=now, values={
                 "paid_card_id": card_snapshot.card_id, "paid_card_brand": card_snapshot.brand,
                 "paid_card_last4": card_snapshot.last4, "paid_card_exp_month": card_snapshot.exp_month,
-                "paid_card_exp_year": card_snapshot.exp_year, "pay_by": None,
+                "paid_card_exp_year": card_snapshot.exp_year, "pay_by": None, "paid_charge_id": charge_id,
             }, push={"brand": card_snapshot.brand, "last4": card_snapshot.last4})
 
     async def ship(self, user_id: int, order_id: int, track_number: str, carrier: str = "cainiao") -> OrderRow:

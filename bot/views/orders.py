@@ -16,6 +16,7 @@ from bot.db.orders import SummaryRow, TrackingRow
 from bot.db.refunds import RefundRow
 from bot.keyboards.disputes import DisputeAction, DisputeCb
 from bot.keyboards.orders import ORDER_TABS, OrderAction, OrderCb, Tab, list_cb, order_cb
+from bot.keyboards.pay import PayAction, PayCb
 from bot.services.errors import N_
 from bot.services.orders import (
     BUYER_CANCEL_REASONS,
@@ -117,8 +118,16 @@ def number_label(f: Fmt, number: str) -> str:
     return f._("Order № {number}").format(number=hd.quote(number))
 
 
+_BRAND_NAMES = {
+    "mir": "Mir", "visa": "Visa", "mastercard": "Mastercard", "amex": "American Express", "unionpay": "UnionPay",
+    "maestro": "Maestro", "jcb": "JCB",
+}
+
+
 def card_label(brand: str | None, last4: str | None) -> str:
-    return f"{hd.quote(brand or '')} •••• {hd.quote(last4 or '')}".strip()
+    """"Visa •••• 4242": the wallet stores brands as codes ("visa"), older snapshots as names."""
+    name = _BRAND_NAMES.get((brand or "").lower(), brand or "")
+    return f"{hd.quote(name)} •••• {hd.quote(last4 or '')}".strip()
 
 
 def when(f: Fmt, moment: datetime) -> str:
@@ -374,6 +383,9 @@ def _card_rows(card: OrderCard, f: Fmt, back: OrderCb) -> list:
                      button(f._("🗑 Delete for good"), order_cb(OrderAction.purge, oid, back))])
         rows.append(nav_row(f, back=list_cb(back.tab, back.page)))
         return rows
+    if card.status == Status.awaiting_payment:
+        rows.append([button(f._("💳 Pay {amount}").format(amount=f.money(card.order.total_minor, card.order.currency)),
+                            PayCb(action=PayAction.choose, id=oid, tab=back.tab, page=back.page))])
     if card.can_track:
         rows.append([button(f._("📍 Track parcel"), order_cb(OrderAction.track, oid, back))])
     if card.can_confirm:

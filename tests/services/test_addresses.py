@@ -455,6 +455,11 @@ def test_the_migration_matches_the_table(template_db) -> None:
             diff = compare_metadata(MigrationContext.configure(conn), metadata)
     finally:
         engine.dispose()
+    # orders.address_id (0008_links) is added with ALTER TABLE … REFERENCES … ON DELETE SET NULL:
+    # SQLAlchemy reads ON DELETE only from table-level FOREIGN KEY clauses, so it reflects this one
+    # without it and alembic reports remove+add. The real rule is checked in tests/services/test_payments.py.
+    diff = [d for d in diff if not (d[0] in ("remove_fk", "add_fk") and d[1].table.name == "orders"
+                                    and [c.name for c in d[1].columns] == ["address_id"])]
     assert [d for d in diff if "addresses" in repr(d)] == []
 
 
