@@ -94,6 +94,8 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
     # card or an address; the wallet tells refunds what became of the card that paid
     cards = CardService(db, clock, payments, usage=OrderCardUsage(db))
     orders = OrderService(db, clock, OrderPolicy.from_settings(settings), cards=WalletCardLookup(cards))
+    coupons = CouponService(db, clock)
+    orders.on_unpaid_cancelled.append(coupons.give_back)  # a cancelled unpaid order returns its coupons
     return Services(
         db=db,
         clock=clock,
@@ -104,7 +106,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
         reminders=ReminderService(db, clock),
         messages=MessageService(db, clock),
         outbox=OutboxService(db, clock, users),
-        coupons=CouponService(db, clock),
+        coupons=coupons,
         payments=payments,
         cards=cards,
         orders=orders,

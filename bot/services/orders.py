@@ -459,6 +459,10 @@ class OrderService:
         self.cards: CardLookup = cards or SnapshotCardLookup()
         self.carrier: Carrier = carrier or DemoCarrier()
         self._level_of = level_of
+        # Called inside the cancelling unit of work when an unpaid order is cancelled (by the buyer,
+        # by deletion or by the payment timeout), with (conn, user_id, order_ref = the order number):
+        # the coupons it used are given back (wired in bot/app.py).
+        self.on_unpaid_cancelled: list[Callable[[AsyncConnection, int, str], Awaitable[object]]] = []
 
     async def level(self, conn: AsyncConnection, user_id: int) -> int:
         # looked up at call time, so tests (and the loyalty section) can replace loyalty.level_of
@@ -602,6 +606,9 @@ class OrderService:
             await refunds.issue(conn, order_id=order.id, number=order.number, user_id=order.user_id,
                                 reason="cancel", dispute_id=None, refund=refund, card=card_snapshot(order),
                                 now=now)
+        if not paid:
+            for hook in self.on_unpaid_cancelled:
+                await hook(conn, order.user_id, order.number)
         return fresh
 
     async def confirm_receipt(self, user_id: int, order_id: int) -> OrderCard:

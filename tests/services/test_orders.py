@@ -150,6 +150,23 @@ async def test_cancelling_an_unpaid_order_refunds_nothing(app: App) -> None:
         assert await refunds_repo.for_order(conn, order.id) == []
 
 
+async def test_a_cancelled_unpaid_order_gives_its_coupons_back(app: App) -> None:
+    """Checkout marks coupons used with the order number as their reference; cancelling the unpaid
+    order (by the buyer, by deletion or by the payment timeout) gives them back in the same unit of work."""
+    from tests.services.test_coupons import terms
+
+    order = await make_order(app.services, app.clock, ALEX, Status.awaiting_payment)
+    now = app.clock.now()
+    coupons = app.services.coupons
+    granted = await coupons.grant([ALEX], terms(start=now - timedelta(days=1), end=now + timedelta(days=10)))
+    coupon_id = granted.granted[ALEX]
+    async with app.services.db.write() as conn:
+        await coupons.use(conn, ALEX, [coupon_id], order.number)
+    assert (await coupons.coupon(ALEX, coupon_id)).status == "used"
+    await app.services.orders.cancel(ALEX, order.id, "found_cheaper")
+    assert (await coupons.coupon(ALEX, coupon_id)).status == "active"
+
+
 async def test_a_refund_to_an_expired_card_goes_to_its_bank_account(app: App) -> None:
     order = await make_order(app.services, app.clock, ALEX, Status.awaiting_shipment, card=EXPIRED_MC)
     preview = await app.services.orders.cancel_preview(ALEX, order.id)
