@@ -33,11 +33,13 @@ from bot.services.cards import CardService, detect_brand
 from bot.services.clock import Clock, SystemClock
 from bot.services.coupons import CouponService
 from bot.services.disputes import DisputeService
+from bot.services.loyalty import LoyaltyPolicy, LoyaltyService
 from bot.services.messages import MessageService
 from bot.services.orders import OrderPolicy, OrderService
 from bot.services.outbox import OutboxService
 from bot.services.refunds import RefundService
 from bot.services.reminders import ReminderService
+from bot.services.reviews import ReviewService
 from bot.services.settings import SettingsService
 from bot.services.users import UserService
 from bot.views.common import Fmt
@@ -65,6 +67,8 @@ class Services:
     orders: OrderService
     disputes: DisputeService
     refunds: RefundService
+    reviews: ReviewService
+    loyalty: LoyaltyService
     in_flight: InFlight = field(default_factory=InFlight)
 
     def as_workflow_data(self) -> dict[str, object]:
@@ -73,7 +77,8 @@ class Services:
             "settings": self.settings, "addresses": self.addresses, "reminders": self.reminders,
             "messages": self.messages, "outbox": self.outbox, "coupons": self.coupons,
             "payments": self.payments, "cards": self.cards, "orders": self.orders,
-            "disputes": self.disputes, "refunds": self.refunds, "in_flight": self.in_flight,
+            "disputes": self.disputes, "refunds": self.refunds, "reviews": self.reviews,
+            "loyalty": self.loyalty, "in_flight": self.in_flight,
         }
 
 
@@ -104,6 +109,8 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
         orders=orders,
         disputes=DisputeService(db, clock, orders),
         refunds=RefundService(db, clock),
+        reviews=ReviewService(db, clock),
+        loyalty=LoyaltyService(db, clock, LoyaltyPolicy(settings.loyalty_thresholds)),
     )
 
 
