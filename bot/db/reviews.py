@@ -105,7 +105,7 @@ async def awaiting(conn: AsyncConnection, user_id: int, since: datetime, *, offs
     rows = (await conn.execute(
         select(*_ITEM).select_from(_ITEM_FROM).where(_awaiting(user_id, since))
         .order_by(ot.c.completed_at, it.c.order_id, it.c.position).offset(offset).limit(limit)
-    )).all() if total else []
+    )).all() if total and limit else []
     return [ItemRef(*r) for r in rows], total
 
 
@@ -122,8 +122,12 @@ async def by_item(conn: AsyncConnection, item_id: int) -> ReviewRow | None:
     return _review(row) if row else None
 
 
+async def count(conn: AsyncConnection, user_id: int) -> int:
+    return int((await conn.execute(select(func.count()).select_from(t).where(t.c.user_id == user_id))).scalar_one())
+
+
 async def page(conn: AsyncConnection, user_id: int, *, offset: int, limit: int) -> tuple[list[ReviewRow], int]:
-    total = int((await conn.execute(select(func.count()).select_from(t).where(t.c.user_id == user_id))).scalar_one())
+    total = await count(conn, user_id)
     rows = (await conn.execute(
         select(*_JOINED).select_from(_FROM).where(t.c.user_id == user_id)
         .order_by(t.c.created_at.desc(), t.c.id.desc()).offset(offset).limit(limit)

@@ -208,7 +208,14 @@ class ReviewService:
             items.append(AwaitingItem(ref, deadline, days_left(deadline, now)))
         return AwaitingPage(tuple(items), total, min(max(page, 0), _pages(total) - 1), _pages(total))
 
-    async def order_targets(self, user_id: int, order_id: int) -> list[ReviewTarget]:
+    async def counts(self, user_id: int) -> tuple[int, int]:
+        """(items awaiting a review, reviews written) for the section's home."""
+        async with self.db.read() as conn:
+            _, awaiting = await repo.awaiting(conn, user_id, self.clock.now() - REVIEW_WINDOW, offset=0, limit=0)
+            mine = await repo.count(conn, user_id)
+        return awaiting, mine
+
+    async def order_targets(self, user_id: int, order_id: int) -> tuple[str, list[ReviewTarget]]:
         """The items of one order that can still be reviewed (the order card's button)."""
         now = self.clock.now()
         async with self.db.read() as conn:
@@ -220,7 +227,7 @@ class ReviewService:
             raise NotCompleted()
         if now >= deadline_of(completed):
             raise ReviewWindowClosed(deadline_of(completed))
-        return [ReviewTarget(r, deadline_of(completed), None) for r in refs if r.review_id is None]
+        return refs[0].number, [ReviewTarget(r, deadline_of(completed), None) for r in refs if r.review_id is None]
 
     async def target(self, user_id: int, item_id: int) -> ReviewTarget:
         """The item to review, if its window is open (for a new review or an edit)."""
