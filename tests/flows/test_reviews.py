@@ -96,7 +96,7 @@ def alex_fmt(app: App, locale: str = "en"):
 
 async def test_the_order_card_leads_to_the_review_and_the_window_closes(app: App, alex) -> None:
     order = await make_order(app.services, app.clock, alex.user.id, Status.completed)
-    item, _ = await items_of(app, alex.user.id, order.id)
+    _item, _ = await items_of(app, alex.user.id, order.id)
     await alex.send("/start")
     await alex.press("📦 My orders")
     await alex.press("1")

@@ -50,7 +50,7 @@ async def test_awaiting_lists_items_with_the_soonest_deadline_first(app: App) ->
 
 
 async def test_the_30_day_window_boundaries(app: App) -> None:
-    order_id, (item, other) = await completed_items(app)
+    _, (item, other) = await completed_items(app)
     completed = app.clock.now()
     app.clock.set(completed + timedelta(days=29, hours=23))
     assert {r.item.item_id for r in (await app.services.reviews.awaiting(ALEX)).rows} == {item, other}
