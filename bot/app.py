@@ -15,6 +15,7 @@ from aiogram.types import BotCommand, BotCommandScopeDefault
 from aiogram.utils.i18n import I18n
 
 import bot.demo_orders  # noqa: F401  (registers the orders demo seeder)
+import bot.demo_reviews  # noqa: F401  (registers the reviews and points demo seeder)
 from bot.config import Settings, card_fingerprint_key
 from bot.db.engine import Database
 from bot.db.fsm import SqlStorage
