@@ -14,7 +14,7 @@ from aiogram.enums import ParseMode
 from aiogram.types import BotCommand, BotCommandScopeDefault
 from aiogram.utils.i18n import I18n
 
-import bot.demo_orders  # noqa: F401  (registers the orders demo seeder)
+import bot.demo_orders
 import bot.demo_reviews  # noqa: F401  (registers the reviews and points demo seeder)
 from bot.config import Settings, card_fingerprint_key
 from bot.db.engine import Database

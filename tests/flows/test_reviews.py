@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from bot.db import outbox as outbox_repo
 from bot.db import reviews as repo
 from bot.keyboards.reviews import DraftAction, ReviewAction, ReviewCb, ReviewDraftCb
 from bot.services.orders import Status
+from bot.services.reviews import ReviewNotFound
 from bot.views import reviews as review_views
 from bot.views.pushes import render_one
 from tests.conftest import App
@@ -188,3 +191,32 @@ async def test_level_push_renders(app: App) -> None:
                                                   "deadline": "2026-12-25T12:00:00+00:00"}, f)
         assert "Cable &lt;USB-C&gt; &amp; case" in deadline.screen.text
     assert timedelta(days=1)
+
+
+async def test_operator_review_reply(app: App) -> None:
+    import main
+    from bot import operator
+
+    order = await make_order(app.services, app.clock, 3003, Status.completed)
+    item, _ = await items_of(app, 3003, order.id)
+    review = (await app.services.reviews.publish(3003, item, rating=4, text="Nice")).card.review
+    out = await operator.run(main.parse_args(["review", "reply", str(review.id), "Thank you & welcome!"]),
+                             app.services)
+    assert out == f"review {review.id} (Wireless earbuds TWS Pro 5, order {order.number}): replied"
+    assert (await app.services.reviews.review(3003, review.id)).review.reply_text == "Thank you & welcome!"
+    with pytest.raises(ReviewNotFound):
+        await operator.run(main.parse_args(["review", "reply", "999999", "x"]), app.services)
+
+
+async def test_demo_user_is_on_level_3_with_reviews_to_write(app: App) -> None:
+    from bot import demo
+
+    await demo.seed(app.services, locale="en")
+    await demo.seed(app.services, locale="en")  # idempotent
+    info = await app.services.loyalty.info(demo.DEMO_USER_ID)
+    assert info.level == 3
+    awaiting = await app.services.reviews.awaiting(demo.DEMO_USER_ID)
+    assert awaiting.rows[0].days_left == 1
+    mine = await app.services.reviews.mine(demo.DEMO_USER_ID)
+    assert mine.total == 2 and all(card.review.reply_text for card in mine.rows)
+    assert any(card.review.extra_text for card in mine.rows)
