@@ -220,3 +220,40 @@ async def test_demo_user_is_on_level_3_with_reviews_to_write(app: App) -> None:
     mine = await app.services.reviews.mine(demo.DEMO_USER_ID)
     assert mine.total == 2 and all(card.review.reply_text for card in mine.rows)
     assert any(card.review.extra_text for card in mine.rows)
+
+
+async def test_a_restart_mid_review_and_stale_buttons(app: App, alex) -> None:
+    await make_order(app.services, app.clock, alex.user.id, Status.completed)
+    await alex.send("/start")
+    await alex.press("⭐ Reviews")
+    await alex.press("✍️ Awaiting review (2)")
+    await alex.press("1. ✍️ Wireless earbuds TWS Pro 5")
+    await alex.press("2")
+    await alex.send("Decent for the price 👍 <i>really</i>")
+    await app.restart()  # the draft survives a restart
+    await alex.send_photo("ph-a")
+    await alex.send_photo("ph-b")
+    assert "Added: 2 photos." in alex.last_text
+    await alex.press_data(ReviewDraftCb(action=DraftAction.star, value=5).pack())  # a button of another step
+    assert "another step" in alex.alerts()[-1]
+    await alex.press("‹ Back")
+    assert "Step 2 of 3" in alex.last_text and "Decent for the price" in alex.last_text
+    await alex.press("‹ Back")
+    await alex.press("‹ Back")  # out of the flow: the list
+    assert "Awaiting review" in alex.last_text
+    await alex.press("1. ✍️ Wireless earbuds TWS Pro 5")
+    await alex.press("✖ Cancel")
+    assert (await app.services.reviews.mine(alex.user.id)).total == 0
+
+
+async def test_points_history_pages(app: App, alex) -> None:
+    for _ in range(5):
+        await make_order(app.services, app.clock, alex.user.id, Status.completed)
+        app.clock.advance(days=1)
+    await alex.send("/start")
+    await alex.press("🏆 Privilege centre")
+    assert "Level 2 · Silver" in alex.last_text  # 5 × (37 + 5) = 210
+    await alex.press("📜 Points history")
+    assert "1/2" in [label for label, _ in alex.buttons()]
+    await alex.press("›")
+    assert "2/2" in [label for label, _ in alex.buttons()]
