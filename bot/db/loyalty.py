@@ -43,6 +43,17 @@ async def by_key(conn: AsyncConnection, user_id: int, key: str) -> EntryRow | No
     return EntryRow(*row) if row else None
 
 
+async def by_reason(conn: AsyncConnection, user_id: int, reason: str, ref_id: int) -> EntryRow | None:
+    row = (await conn.execute(select(*_ENTRY).where(t.c.user_id == user_id, t.c.reason == reason,
+                                                   t.c.ref_id == ref_id))).first()
+    return EntryRow(*row) if row else None
+
+
+async def total(conn: AsyncConnection, user_id: int) -> int:
+    return int((await conn.execute(
+        select(func.coalesce(func.sum(t.c.points), 0)).where(t.c.user_id == user_id))).scalar_one())
+
+
 async def insert(conn: AsyncConnection, *, user_id: int, points: int, reason: str, ref_id: int, key: str,
                  now: datetime, effective_at: datetime | None = None, reverses_id: int | None = None) -> int:
     result = await conn.execute(t.insert().values(

@@ -9,7 +9,8 @@ Points are a ledger, never a counter. Every entry has a reason, a reference and 
   rounded down (in full on a full refund); it references its credit (key ``refund:<id>``);
 - ``review``: 5 points per published review, once per order item (key ``review:<item id>``);
 - ``daily_purchase``: 5 points for the first paid order of a calendar day in the user's time
-  zone (key ``daily:<local date>``).
+  zone (key ``daily:<local date>``); taken back when that order is refunded in full (so paying and
+  cancelling earns nothing).
 
 The level counts the points of entries in the last 365 days (UTC). A reversal counts from its
 credit's moment (``effective_at``), so the two age out together and the sum never goes negative.
@@ -24,7 +25,6 @@ wishlist and cart items (every level), faster refunds from level 3, priority dis
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -200,10 +200,16 @@ async def on_refund(conn: AsyncConnection, *, order_id: int, refund_id: int, now
 
 
 async def _reverse(conn: AsyncConnection, order: OrderRow, refund_id: int, now: datetime) -> None:
+    refunded = await refunds_repo.refunded_total(conn, order.id)
+    if refunded >= order.total_minor:  # all the money back: the day's purchase bonus goes back too
+        daily = await repo.by_reason(conn, order.user_id, DAILY, order.id)
+        if daily is not None:
+            await _credit(conn, user_id=order.user_id, points=-daily.points, reason=REVERSAL, ref_id=refund_id,
+                          key=f"refund:{refund_id}:daily", now=now, effective_at=daily.effective_at,
+                          reverses_id=daily.id)
     credit = await repo.by_key(conn, order.user_id, f"order:{order.id}")
     if credit is None or credit.points <= 0:
         return
-    refunded = await refunds_repo.refunded_total(conn, order.id)
     take = reversal_target(credit.points, refunded, order.total_minor) - await repo.reversed_total(conn, credit.id)
     if take > 0:
         await _credit(conn, user_id=order.user_id, points=-take, reason=REVERSAL, ref_id=refund_id,
@@ -281,7 +287,7 @@ class LoyaltyService:
         now = self.clock.now()
         async with self.db.read() as conn:
             points, _ = await repo.window(conn, user_id, now - WINDOW)
-            total, _ = await repo.window(conn, user_id, now - timedelta(days=365 * 100))
+            total = await repo.total(conn, user_id)
             stored = await repo.level(conn, user_id)
         points = max(points, 0)
         # the stored level is what privileges use; it equals the computed one unless ageing is due
@@ -309,11 +315,3 @@ class LoyaltyService:
                         changed += 1
             if len(due) < batch:
                 return changed
-
-    async def credit_for_demo(self, user_id: int, entries: Sequence[tuple[int, str, int, str, datetime]]) -> None:
-        """Demo data: ledger entries (points, reason, ref, key, at) written idempotently."""
-        async with self.db.write() as conn:
-            for points, reason, ref_id, key, at in entries:
-                await _credit(conn, user_id=user_id, points=points, reason=reason, ref_id=ref_id, key=key,
-                              now=at)
-            await refresh_level(conn, user_id, self.clock.now())

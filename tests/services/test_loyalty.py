@@ -94,12 +94,13 @@ async def test_a_full_refund_reverses_and_references_the_credit(app: App) -> Non
     dispute = await app.services.disputes.open(ALEX, order.id, DisputeDraft(
         DisputeReason.damaged, "The case arrived cracked in two places.", Outcome.full_refund))
     await app.services.disputes.seller_answer(dispute.id, SellerAnswer.accept)
-    *_, credit_row, reversal = await ledger(app, ALEX)
+    *_, credit_row, daily_back, reversal = await ledger(app, ALEX)
+    assert daily_back.points == -5 and daily_back.key.endswith(":daily")
     async with app.services.db.read() as conn:
         (refund,) = await refunds_repo.for_order(conn, order.id)
     assert reversal.points == -37 and reversal.reverses_id == credit_row.id and reversal.reason == "reversal"
     assert reversal.ref_id == refund.id and reversal.effective_at == credit_row.effective_at
-    assert (await app.services.loyalty.info(ALEX)).points == 5  # the daily bonus stays
+    assert (await app.services.loyalty.info(ALEX)).points == 0  # the day's bonus went back with the money
 
 
 async def test_partial_refunds_reverse_in_proportion(app: App) -> None:
@@ -108,9 +109,11 @@ async def test_partial_refunds_reverse_in_proportion(app: App) -> None:
     await app.services.orders.refund(ALEX, order.id, 1000)  # 20.00 in all → 19 back in all
     reversals = [e.points for e in await ledger(app, ALEX) if e.reason == "reversal"]
     assert reversals == [-9, -10]
-    await app.services.orders.refund(ALEX, order.id)  # the rest: everything back
-    reversals = [e.points for e in await ledger(app, ALEX) if e.reason == "reversal"]
-    assert sum(reversals) == -37
+    await app.services.orders.refund(ALEX, order.id)  # the rest: everything back, the day's bonus too
+    reversals = [(e.points, e.key) for e in await ledger(app, ALEX) if e.reason == "reversal"]
+    assert sum(p for p, key in reversals if not key.endswith(":daily")) == -37
+    assert [p for p, key in reversals if key.endswith(":daily")] == [-5]
+    assert (await app.services.loyalty.info(ALEX)).points == 0
 
 
 async def test_a_refund_before_completion_is_settled_at_completion(app: App) -> None:
@@ -124,7 +127,10 @@ async def test_a_refund_before_completion_is_settled_at_completion(app: App) -> 
 async def test_a_cancelled_paid_order_earns_no_order_points(app: App) -> None:
     order = await make_order(app.services, app.clock, ALEX, Status.awaiting_shipment)
     await app.services.orders.cancel(ALEX, order.id, "changed_mind")
-    assert [e.reason for e in await ledger(app, ALEX)] == ["daily_purchase"]
+    entries = await ledger(app, ALEX)
+    assert [(e.reason, e.points) for e in entries] == [("daily_purchase", 5), ("reversal", -5)]
+    assert entries[1].reverses_id == entries[0].id
+    assert (await app.services.loyalty.info(ALEX)).points == 0
 
 
 async def test_daily_bonus_follows_the_users_calendar_day(app: App) -> None:
