@@ -34,12 +34,18 @@ from bot.views.common import Fmt, Screen, button, flow_row, markup, nav_row
 from bot.views.pushes import register_push
 
 HOME = ReviewCb(action=ReviewAction.home)
-SNIPPET = 300
+SNIPPET = 150  # characters of each text in the list (five reviews stay under Telegram's 4096)
+REPLY_SHOWN = 1200  # of the seller's reply on a review's card
 
 
 def title(text: str, limit: int = 48) -> str:
     """A title cut to `limit` characters (not escaped: escape where it goes into HTML)."""
     text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _cut(text: str, limit: int) -> str:
+    """Cut raw text before it is escaped (never inside an HTML entity)."""
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
@@ -129,7 +135,7 @@ def order_targets(targets: list[ReviewTarget], number: str, f: Fmt) -> Screen:
 
 def _review_lines(card: ReviewCard, f: Fmt, *, full: bool) -> list[str]:
     review = card.review
-    text = review.text if full or len(review.text) <= SNIPPET else review.text[:SNIPPET] + "…"
+    text = review.text if full else _cut(review.text, SNIPPET)
     lines = [f"<b>{_item_title(review.title)}</b>", f"{stars(review.rating)}"]
     if text:
         lines.append(hd.quote(text))
@@ -140,14 +146,14 @@ def _review_lines(card: ReviewCard, f: Fmt, *, full: bool) -> list[str]:
     if review.extra_at is not None:
         lines += ["", f._("<b>Additional review</b> · {date}").format(date=f.date(review.extra_at))]
         if review.extra_text:
-            lines.append(hd.quote(review.extra_text))
+            lines.append(hd.quote(review.extra_text if full else _cut(review.extra_text, SNIPPET)))
         if review.extra_photos:
             n = len(review.extra_photos)
             lines.append(f.ngettext("📷 {n} photo", "📷 {n} photos", n).format(n=n))
     if review.reply_text:
         lines += ["", f._("💬 <b>The seller's reply</b> · {date}").format(
             date=f.date(review.reply_at) if review.reply_at else ""),
-            hd.quote(review.reply_text if full or len(review.reply_text) <= SNIPPET else review.reply_text[:SNIPPET] + "…")]
+            hd.quote(_cut(review.reply_text, REPLY_SHOWN if full else SNIPPET))]
     return lines
 
 
@@ -162,7 +168,7 @@ def my_reviews(page: ReviewPage, f: Fmt) -> Screen:
                             ReviewCb(action=ReviewAction.open, id=card.review.id, page=page.page))])
     rows.append(_pager(f, ReviewAction.mine, page.page, page.pages))
     rows.append(nav_row(f, back=HOME))
-    return Screen("\n".join(lines)[:4000], markup(rows))
+    return Screen("\n".join(lines), markup(rows))
 
 
 def review_card(card: ReviewCard, f: Fmt, page: int = 0) -> Screen:
@@ -181,7 +187,7 @@ def review_card(card: ReviewCard, f: Fmt, page: int = 0) -> Screen:
     if card.review.photos or card.review.extra_photos:
         rows.append([button(f._("📷 Show photos"), ReviewCb(action=ReviewAction.photos, id=rid, page=page))])
     rows.append(nav_row(f, back=ReviewCb(action=ReviewAction.mine, page=page)))
-    return Screen("\n".join(lines)[:4000], markup(rows))
+    return Screen("\n".join(lines), markup(rows))
 
 
 def published(f: Fmt, created: bool, points: int) -> str:
@@ -222,7 +228,7 @@ def step_text(f: Fmt, data: dict[str, Any], error: str | None = None) -> Screen:
     step = f._("Step 1 of 2.") if extra else f._("Step 2 of 3.")
     lines = [_head(data, f), "", step + " " + f._("Tell others about the item in a message (up to {max} characters). This step can be skipped.").format(max=TEXT_MAX)]
     if data.get("text"):
-        lines += ["", f._("Now: {text}").format(text=hd.quote(str(data["text"])[:SNIPPET]))]
+        lines += ["", f._("Now: {text}").format(text=hd.quote(_cut(str(data["text"]), SNIPPET)))]
     rows = [[button(f._("Skip ›") if not data.get("text") else f._("Keep ›"), ReviewDraftCb(action=DraftAction.skip_text))],
             flow_row(f)]
     return Screen(_with_error(lines, error), markup(rows))
@@ -261,7 +267,7 @@ def summary(f: Fmt, data: dict[str, Any], error: str | None = None) -> Screen:
                  button(f._("✏️ Photos"), ReviewDraftCb(action=DraftAction.edit, value=EDIT_PHOTOS))])
     rows.append([button(f._("📣 Publish"), ReviewDraftCb(action=DraftAction.publish))])
     rows.append(flow_row(f))
-    return Screen(_with_error(lines, error)[:4000], markup(rows))
+    return Screen(_with_error(lines, error), markup(rows))
 
 
 # -- pushes ----------------------------------------------------------------------------------------------

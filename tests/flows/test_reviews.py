@@ -257,3 +257,28 @@ async def test_points_history_pages(app: App, alex) -> None:
     assert "1/2" in [label for label, _ in alex.buttons()]
     await alex.press("›")
     assert "2/2" in [label for label, _ in alex.buttons()]
+
+
+async def test_long_reviews_fit_in_a_message(app: App, alex) -> None:
+    """Five reviews with the longest texts, additional reviews and replies full of & and <: the
+    list and the card stay valid HTML under Telegram's 4096 characters."""
+    uid = alex.user.id
+    for _ in range(3):
+        order = await make_order(app.services, app.clock, uid, Status.completed)
+        for item in await items_of(app, uid, order.id):
+            review = (await app.services.reviews.publish(uid, item, rating=1, text="<&>" * 333)).card.review
+            await app.services.reviews.add_extra(uid, review.id, text="&<" * 500)
+            await app.services.reviews.seller_reply(review.id, "<b>&</b>" * 250)
+    await alex.send("/start")
+    await alex.press("⭐ Reviews")
+    await alex.press("🗂 My reviews (6)")
+    assert len(plain(alex.last_text)) < 4096  # Telegram counts the text after parsing the HTML
+    await alex.press("1. USB-C cable 1 m")
+    assert "&lt;&amp;&gt;" in alex.last_text and len(plain(alex.last_text)) < 4096
+
+
+def plain(text: str) -> str:
+    import html
+    import re
+
+    return html.unescape(re.sub(r"<[^>]+>", "", text))
