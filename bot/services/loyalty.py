@@ -221,8 +221,9 @@ async def on_review_published(conn: AsyncConnection, *, user_id: int, item_id: i
                   key=f"review:{item_id}", now=now)
 
 
-async def refresh_level(conn: AsyncConnection, user_id: int, now: datetime) -> int:
-    """Recompute the level from the ledger; a change writes a `level_changed` push."""
+async def refresh_level(conn: AsyncConnection, user_id: int, now: datetime, cause: str = "points") -> int:
+    """Recompute the level from the ledger; a change writes a `level_changed` push. `cause`:
+    "points" (an entry was written: earned, or taken back by a refund) or "ageing" (the sweeper)."""
     points, earliest = await repo.window(conn, user_id, now - WINDOW)
     points = max(points, 0)
     level = _policy.level_for(points)
@@ -233,7 +234,7 @@ async def refresh_level(conn: AsyncConnection, user_id: int, now: datetime) -> i
                           exists=current is not None)
     if level != previous:
         await enqueue(conn, user_id=user_id, kind="level_changed", payload={
-            "level": level, "previous": previous, "points": points,
+            "level": level, "previous": previous, "points": points, "cause": cause,
         }, dedupe_key=f"level:{user_id}:{now.isoformat()}:{level}", now=now)
     return level
 
@@ -311,7 +312,7 @@ class LoyaltyService:
                 due = await repo.due_rechecks(conn, now, batch)
                 for user_id in due:
                     before = await repo.level(conn, user_id)
-                    if await refresh_level(conn, user_id, now) != (before.level if before else BASE_LEVEL):
+                    if await refresh_level(conn, user_id, now, "ageing") != (before.level if before else BASE_LEVEL):
                         changed += 1
             if len(due) < batch:
                 return changed

@@ -99,8 +99,10 @@ def _level_push(p: dict[str, Any], f: Fmt) -> Screen:
     level, previous = int(p["level"]), int(p.get("previous", 1))
     if level > previous:
         text = f._("🏆 Your level went up: {level}! Open the Privilege centre to see what it gives you.")
-    else:
+    elif p.get("cause") == "ageing":
         text = f._("Your level is now {level}: some points are older than 365 days and no longer count.")
+    else:
+        text = f._("Your level is now {level}: a refund took back the points of its order.")
     return Screen(text.format(level=level_label(f, level)))
 
 

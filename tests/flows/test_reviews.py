@@ -185,8 +185,10 @@ async def test_level_push_renders(app: App) -> None:
     for locale in ("en", "ru"):
         f = alex_fmt(app, locale)
         up = render_one("level_changed", {"level": 3, "previous": 2, "points": 400}, f)
-        down = render_one("level_changed", {"level": 1, "previous": 3, "points": 10}, f)
-        assert up.screen.text != down.screen.text and up.button is not None
+        down = render_one("level_changed", {"level": 1, "previous": 3, "points": 10, "cause": "ageing"}, f)
+        back = render_one("level_changed", {"level": 1, "previous": 3, "points": 10, "cause": "points"}, f)
+        assert len({up.screen.text, down.screen.text, back.screen.text}) == 3 and up.button is not None
+        assert "365" in down.screen.text and "365" not in back.screen.text
         deadline = render_one("review_deadline", {"item_id": 1, "order_id": 1, "number": "A1", "title": "Cable <USB-C> & case",
                                                   "deadline": "2026-12-25T12:00:00+00:00"}, f)
         assert "Cable &lt;USB-C&gt; &amp; case" in deadline.screen.text

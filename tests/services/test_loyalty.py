@@ -177,7 +177,7 @@ async def test_points_age_out_after_365_days(app: App) -> None:
     async with app.services.db.read() as conn:
         last = [r for r in await outbox_repo.for_user(conn, ALEX) if r.kind == "level_changed"][-1]
         row = await repo.level(conn, ALEX)
-    assert (last.payload["previous"], last.payload["level"]) == (3, 1)
+    assert (last.payload["previous"], last.payload["level"], last.payload["cause"]) == (3, 1, "ageing")
     assert row is not None and row.recheck_at == start + timedelta(days=565)  # when "newer" ages out
     info = await app.services.loyalty.info(ALEX)
     assert info.points == 150 and info.total == 450
