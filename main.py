@@ -11,6 +11,8 @@
                             store coupons (`python main.py coupon --help`)
   python main.py order …    operator commands on orders: create, pay, ship, track, deliver, cancel,
                             answer / decide a dispute, refund, refund-done, show, sweep
+  python main.py review reply REVIEW_ID "text"
+                            the seller answers a review (the buyer gets a push)
 """
 
 from __future__ import annotations
@@ -73,6 +75,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     from bot import operator
 
     operator.add_parser(sub)
+    operator.add_review_parser(sub)
     return parser.parse_args(argv)
 
 
@@ -156,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         from bot.cli import coupons as coupon_cli
 
         return coupon_cli.run(args, settings)
-    if command == "order":
+    if command in ("order", "review"):
         return run_order(args, settings)
     return 2
 

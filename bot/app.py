@@ -14,7 +14,8 @@ from aiogram.enums import ParseMode
 from aiogram.types import BotCommand, BotCommandScopeDefault
 from aiogram.utils.i18n import I18n
 
-import bot.demo_orders  # noqa: F401  (registers the orders demo seeder)
+import bot.demo_orders
+import bot.demo_reviews  # noqa: F401  (registers the reviews and points demo seeder)
 from bot.config import Settings, card_fingerprint_key
 from bot.db.engine import Database
 from bot.db.fsm import SqlStorage
@@ -34,12 +35,14 @@ from bot.services.clock import Clock, SystemClock
 from bot.services.coupons import CouponService
 from bot.services.disputes import DisputeService
 from bot.services.links import OrderAddressUsage, OrderCardUsage, WalletCardLookup
+from bot.services.loyalty import LoyaltyPolicy, LoyaltyService
 from bot.services.messages import MessageService
 from bot.services.orders import OrderPolicy, OrderService
 from bot.services.outbox import OutboxService
 from bot.services.pay import PayService
 from bot.services.refunds import RefundService
 from bot.services.reminders import ReminderService
+from bot.services.reviews import ReviewService
 from bot.services.settings import SettingsService
 from bot.services.users import UserService
 from bot.views.common import Fmt
@@ -68,6 +71,8 @@ class Services:
     disputes: DisputeService
     refunds: RefundService
     pay: PayService
+    reviews: ReviewService
+    loyalty: LoyaltyService
     in_flight: InFlight = field(default_factory=InFlight)
 
     def as_workflow_data(self) -> dict[str, object]:
@@ -77,7 +82,7 @@ class Services:
             "messages": self.messages, "outbox": self.outbox, "coupons": self.coupons,
             "payments": self.payments, "cards": self.cards, "orders": self.orders,
             "disputes": self.disputes, "refunds": self.refunds, "pay": self.pay,
-            "in_flight": self.in_flight,
+            "reviews": self.reviews, "loyalty": self.loyalty, "in_flight": self.in_flight,
         }
 
 
@@ -113,6 +118,8 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
         disputes=DisputeService(db, clock, orders),
         refunds=RefundService(db, clock),
         pay=PayService(db, clock, cards, orders),
+        reviews=ReviewService(db, clock),
+        loyalty=LoyaltyService(db, clock, LoyaltyPolicy(settings.loyalty_thresholds)),
     )
 
 

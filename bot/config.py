@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -76,6 +77,11 @@ class Settings(BaseSettings):
     dispute_decision_days_priority: int = Field(
         default=5, ge=1, le=90, description="days to decide a dispute from loyalty level 4, 1..90"
     )
+    # Loyalty (see bot/services/loyalty.py): points needed for levels 1..5 within 365 days
+    loyalty_thresholds: Annotated[tuple[int, ...], NoDecode] = Field(
+        default=(0, 200, 400, 800, 1500),
+        description="points for levels 1..5, five increasing numbers from 0, e.g. 0,200,400,800,1500",
+    )
     tracking_poll_hours: int = Field(
         default=6, ge=1, le=168, description="hours between carrier checks of a parcel, 1..168"
     )
@@ -89,6 +95,20 @@ class Settings(BaseSettings):
     @classmethod
     def _lower(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value
+
+    @field_validator("loyalty_thresholds", mode="before")
+    @classmethod
+    def _split_thresholds(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(int(p) for p in value.replace(";", ",").split(",") if p.strip())
+        return value
+
+    @field_validator("loyalty_thresholds")
+    @classmethod
+    def _check_thresholds(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if len(value) != 5 or value[0] != 0 or any(b <= a for a, b in pairwise(value)):
+            raise ValueError("five increasing numbers starting at 0, e.g. 0,200,400,800,1500")
+        return value
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -102,6 +102,21 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     cmds.add_parser("sweep", help="run the due transitions now (expire unpaid, complete, poll carriers)")
 
 
+def add_review_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    review = sub.add_parser("review", help="operator commands on reviews: the seller's reply")
+    cmds = review.add_subparsers(dest="review_command", metavar="ACTION", required=True)
+    reply = cmds.add_parser("reply", help="the seller answers a review (the buyer gets a push)")
+    reply.add_argument("review_id", type=int, metavar="REVIEW_ID")
+    reply.add_argument("text", help="the reply, up to 2000 characters")
+
+
+async def run_review(args: argparse.Namespace, services: Services) -> str:
+    if args.review_command == "reply":
+        review = await services.reviews.seller_reply(args.review_id, args.text)
+        return f"review {review.id} ({review.title}, order {review.number}): replied"
+    raise UsageError(f"unknown review command {args.review_command!r}")
+
+
 def describe(order: OrderRow) -> str:
     total = f"{to_major(order.total_minor, order.currency)} {order.currency}"
     parts = [f"order {order.number} (id {order.id}, user {order.user_id}): {order.status}, total {total}"]
@@ -142,6 +157,8 @@ def _exp(text: str) -> tuple[int | None, int | None]:
 
 async def run(args: argparse.Namespace, services: Services) -> str:
     """Run one operator command; returns the line to print. Raises DomainError or UsageError."""
+    if getattr(args, "review_command", None):
+        return await run_review(args, services)
     orders, disputes = services.orders, services.disputes
     cmd = args.order_command
     if cmd == "create":

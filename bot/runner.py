@@ -32,6 +32,7 @@ def build_sweeper(services: Services) -> Sweeper:
     sweeper.register("expire_unpaid_orders", services.orders.expire_unpaid)
     sweeper.register("complete_protected_orders", services.orders.auto_complete)
     sweeper.register("poll_parcel_tracking", services.orders.poll_tracking)
+    sweeper.register("loyalty_levels_ageing", services.loyalty.age)
     return sweeper
 
 

@@ -35,7 +35,7 @@ from bot.db.engine import Database
 from bot.db.orders import ItemRow, OrderRow, SummaryRow, TrackingRow
 from bot.db.refunds import RefundRow
 from bot.integrations.carrier import DELIVERED, Carrier, CarrierEvent, DemoCarrier, Shipment, carrier_name
-from bot.services import loyalty, refunds
+from bot.services import loyalty, refunds, reviews
 from bot.services.clock import Clock
 from bot.services.errors import N_, DomainError, InvalidInput, NotFound
 from bot.services.outbox import enqueue
@@ -446,6 +446,11 @@ async def transition(conn: AsyncConnection, order: OrderRow, target: Status, *, 
     await enqueue(conn, user_id=order.user_id, kind="order_status",
                   payload=status_payload(fresh, order.status, actor, store, at=now.isoformat(), **(push or {})),
                   dedupe_key=f"order:{order.id}:status:{target.value}", now=now)
+    if target == Status.completed:  # points and review reminders, in the same unit of work
+        await loyalty.on_order_completed(conn, fresh, now)
+        await reviews.on_order_completed(conn, fresh, now)
+    elif target == Status.awaiting_shipment:  # paid: the first paid order of the day earns points
+        await loyalty.on_order_paid(conn, fresh, now)
     return fresh
 
 

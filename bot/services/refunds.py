@@ -135,6 +135,7 @@ async def issue(conn: AsyncConnection, *, order_id: int, number: str, user_id: i
     assert row is not None
     await enqueue(conn, user_id=user_id, kind="refund", payload=refund_payload(row, number, "issued"),
                   dedupe_key=f"refund:{refund_id}:issued", now=now)
+    await loyalty.on_refund(conn, order_id=order_id, refund_id=refund_id, now=now)  # points back, in proportion
     return row
 
 

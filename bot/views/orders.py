@@ -17,6 +17,7 @@ from bot.db.refunds import RefundRow
 from bot.keyboards.disputes import DisputeAction, DisputeCb
 from bot.keyboards.orders import ORDER_TABS, OrderAction, OrderCb, Tab, list_cb, order_cb
 from bot.keyboards.pay import PayAction, PayCb
+from bot.keyboards.reviews import ReviewAction, ReviewCb
 from bot.services.errors import N_
 from bot.services.orders import (
     BUYER_CANCEL_REASONS,
@@ -29,6 +30,7 @@ from bot.services.orders import (
     Tracking,
 )
 from bot.services.refunds import CardState, RefundDestination, RefundPreview, RefundTo
+from bot.services.reviews import REVIEW_WINDOW
 from bot.views.common import Fmt, Screen, button, chunk, flow_row, markup, nav_row
 from bot.views.pushes import register_push
 
@@ -390,6 +392,9 @@ def _card_rows(card: OrderCard, f: Fmt, back: OrderCb) -> list:
         rows.append([button(f._("📍 Track parcel"), order_cb(OrderAction.track, oid, back))])
     if card.can_confirm:
         rows.append([button(f._("✅ Confirm receipt"), order_cb(OrderAction.confirm, oid, back))])
+    completed_at = card.order.completed_at
+    if completed_at is not None and card.now < completed_at + REVIEW_WINDOW:
+        rows.append([button(f._("⭐ Leave a review"), ReviewCb(action=ReviewAction.order, id=oid))])
     if card.can_dispute:
         rows.append([button(f._("⚠️ Open a dispute"), DisputeCb(action=DisputeAction.start, id=oid))])
     if card.dispute is not None:

@@ -1,0 +1,340 @@
+"""Reviews of the items of completed orders.
+
+- A review (stars 1–5, text up to 1000 characters, up to 5 photos) can be left — and its rating,
+  text and photos edited — within 30 days after the order was completed (the deadline is the
+  completion moment + 30 days exactly). Publishing credits 5 points once per item.
+- An additional review (text and photos), once per review, within 150 days after completion.
+- A seller's reply (the operator command now, the seller relay later) is pushed to the buyer.
+- Reminders 7 days and 1 day before the 30-day window closes, for items not reviewed yet: planned
+  when the order completes (`on_order_completed`, inside the completion's unit of work) and
+  cancelled when the item is reviewed.
+
+Every item and review id is looked up through the user: a review of someone else's item is
+impossible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.db import reviews as repo
+from bot.db.engine import Database
+from bot.db.orders import OrderRow
+from bot.db.reviews import ItemRef, ReviewRow
+from bot.services import loyalty, reminders
+from bot.services.clock import Clock
+from bot.services.errors import N_, DomainError, InvalidInput, NotFound
+from bot.services.outbox import enqueue
+
+REVIEW_WINDOW = timedelta(days=30)
+EXTRA_WINDOW = timedelta(days=150)
+TEXT_MAX = 1000
+REPLY_MAX = 2000
+MAX_PHOTOS = 5
+PAGE_SIZE = 5
+REMIND_BEFORE = (timedelta(days=7), timedelta(days=1))
+REMINDER_KIND = "review_deadline"
+
+
+class ReviewNotFound(NotFound):
+    msgid = N_("This item is no longer available for a review.")
+
+
+class ReviewWindowClosed(DomainError):
+    """The 30 (or 150) days have passed; the view states the date."""
+
+    msgid = N_("The time for a review ended on {date}.")
+
+    def __init__(self, deadline: datetime, extra: bool = False) -> None:
+        super().__init__(N_("The time for an additional review ended on {date}.") if extra else None)
+        self.deadline = deadline
+
+
+class NotCompleted(DomainError):
+    msgid = N_("A review can be left once the order is completed.")
+
+
+class ExtraAlreadyAdded(DomainError):
+    msgid = N_("You have already added an additional review to this one.")
+
+
+class TextTooLong(InvalidInput):
+    msgid = N_("A review can be at most {max} characters long; yours has {length}.")
+
+
+class BadRating(InvalidInput):
+    msgid = N_("Please choose from 1 to 5 stars.")
+
+
+class EmptyExtra(InvalidInput):
+    msgid = N_("An additional review needs some text or a photo.")
+
+
+def deadline_of(completed_at: datetime) -> datetime:
+    return completed_at + REVIEW_WINDOW
+
+
+def extra_deadline_of(completed_at: datetime) -> datetime:
+    return completed_at + EXTRA_WINDOW
+
+
+def days_left(deadline: datetime, now: datetime) -> int:
+    """Whole days left, rounded up (23 hours left is "1 day left")."""
+    return max(0, -(-(deadline - now) // timedelta(days=1)))
+
+
+def clean_text(text: str | None, limit: int = TEXT_MAX) -> str:
+    text = (text or "").strip()
+    if len(text) > limit:
+        raise TextTooLong(max=limit, length=len(text))
+    return text
+
+
+def check_rating(rating: int) -> int:
+    if not isinstance(rating, int) or not 1 <= rating <= 5:
+        raise BadRating()
+    return rating
+
+
+@dataclass(frozen=True, slots=True)
+class AwaitingItem:
+    item: ItemRef
+    deadline: datetime
+    days_left: int
+
+
+@dataclass(frozen=True, slots=True)
+class AwaitingPage:
+    rows: tuple[AwaitingItem, ...]
+    total: int
+    page: int
+    pages: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewTarget:
+    """An item about to be reviewed (or its review edited)."""
+
+    item: ItemRef
+    deadline: datetime
+    review: ReviewRow | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewCard:
+    review: ReviewRow
+    deadline: datetime  # the 30-day window: edits
+    extra_deadline: datetime
+    can_edit: bool
+    can_add_extra: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewPage:
+    rows: tuple[ReviewCard, ...]
+    total: int
+    page: int
+    pages: int
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    card: ReviewCard
+    created: bool  # False: an edit
+    points: int  # credited now
+
+
+def _pages(total: int) -> int:
+    return max(1, -(-total // PAGE_SIZE))
+
+
+async def on_order_completed(conn: AsyncConnection, order: OrderRow, now: datetime) -> None:
+    """Plan the review reminders of the order's items, inside the completion's unit of work."""
+    if order.completed_at is None:
+        return
+    deadline = deadline_of(order.completed_at)
+    for ref in await repo.order_items(conn, order.user_id, order.id):
+        if ref.review_id is not None:
+            continue
+        await reminders.replan(conn, user_id=order.user_id, prefix=_prefix(ref.item_id), reminders=[
+            reminders.Reminder(REMINDER_KIND, f"{_prefix(ref.item_id)}{before.days}d", deadline - before, {
+                "item_id": ref.item_id, "order_id": ref.order_id, "number": ref.number, "title": ref.title,
+                "deadline": deadline.isoformat(),
+            }, expires_at=deadline)
+            for before in REMIND_BEFORE if deadline - before > now
+        ], now=now)
+
+
+def _prefix(item_id: int) -> str:
+    return f"review_due:{item_id}:"
+
+
+class ReviewService:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+
+    def _card(self, review: ReviewRow, now: datetime) -> ReviewCard:
+        completed = review.completed_at or review.created_at
+        deadline, extra = deadline_of(completed), extra_deadline_of(completed)
+        return ReviewCard(review, deadline, extra, can_edit=now < deadline,
+                          can_add_extra=review.extra_at is None and now < extra)
+
+    async def _item(self, conn: AsyncConnection, user_id: int, item_id: int) -> ItemRef:
+        ref = await repo.item(conn, user_id, item_id)
+        if ref is None:
+            raise ReviewNotFound()
+        if ref.completed_at is None:
+            raise NotCompleted()
+        return ref
+
+    # -- reading ----------------------------------------------------------------------------------
+    async def awaiting(self, user_id: int, page: int = 0) -> AwaitingPage:
+        now = self.clock.now()
+        since = now - REVIEW_WINDOW
+        async with self.db.read() as conn:
+            rows, total = await repo.awaiting(conn, user_id, since, offset=max(page, 0) * PAGE_SIZE, limit=PAGE_SIZE)
+            if not rows and total:
+                page = _pages(total) - 1
+                rows, total = await repo.awaiting(conn, user_id, since, offset=page * PAGE_SIZE, limit=PAGE_SIZE)
+        items = []
+        for ref in rows:
+            assert ref.completed_at is not None
+            deadline = deadline_of(ref.completed_at)
+            items.append(AwaitingItem(ref, deadline, days_left(deadline, now)))
+        return AwaitingPage(tuple(items), total, min(max(page, 0), _pages(total) - 1), _pages(total))
+
+    async def counts(self, user_id: int) -> tuple[int, int]:
+        """(items awaiting a review, reviews written) for the section's home."""
+        async with self.db.read() as conn:
+            _, awaiting = await repo.awaiting(conn, user_id, self.clock.now() - REVIEW_WINDOW, offset=0, limit=0)
+            mine = await repo.count(conn, user_id)
+        return awaiting, mine
+
+    async def order_targets(self, user_id: int, order_id: int) -> tuple[str, list[ReviewTarget]]:
+        """The items of one order that can still be reviewed (the order card's button)."""
+        now = self.clock.now()
+        async with self.db.read() as conn:
+            refs = await repo.order_items(conn, user_id, order_id)
+        if not refs:
+            raise ReviewNotFound()
+        completed = refs[0].completed_at
+        if completed is None:
+            raise NotCompleted()
+        if now >= deadline_of(completed):
+            raise ReviewWindowClosed(deadline_of(completed))
+        return refs[0].number, [ReviewTarget(r, deadline_of(completed), None) for r in refs if r.review_id is None]
+
+    async def target(self, user_id: int, item_id: int) -> ReviewTarget:
+        """The item to review, if its window is open (for a new review or an edit)."""
+        now = self.clock.now()
+        async with self.db.read() as conn:
+            ref = await self._item(conn, user_id, item_id)
+            review = await repo.by_item(conn, item_id) if ref.review_id else None
+        assert ref.completed_at is not None
+        deadline = deadline_of(ref.completed_at)
+        if now >= deadline:
+            raise ReviewWindowClosed(deadline)
+        return ReviewTarget(ref, deadline, review)
+
+    async def review(self, user_id: int, review_id: int) -> ReviewCard:
+        async with self.db.read() as conn:
+            review = await repo.get(conn, review_id, user_id)
+        if review is None:
+            raise ReviewNotFound()
+        return self._card(review, self.clock.now())
+
+    async def mine(self, user_id: int, page: int = 0) -> ReviewPage:
+        now = self.clock.now()
+        async with self.db.read() as conn:
+            rows, total = await repo.page(conn, user_id, offset=max(page, 0) * PAGE_SIZE, limit=PAGE_SIZE)
+            if not rows and total:
+                page = _pages(total) - 1
+                rows, total = await repo.page(conn, user_id, offset=page * PAGE_SIZE, limit=PAGE_SIZE)
+        return ReviewPage(tuple(self._card(r, now) for r in rows), total, min(max(page, 0), _pages(total) - 1),
+                          _pages(total))
+
+    # -- writing ----------------------------------------------------------------------------------
+    async def publish(self, user_id: int, item_id: int, *, rating: int, text: str = "",
+                      photos: Sequence[str] = ()) -> Published:
+        """Publish a review of an item, or edit it while the 30-day window is open."""
+        rating = check_rating(rating)
+        text = clean_text(text)
+        photos = tuple(str(p) for p in photos)[:MAX_PHOTOS]
+        now = self.clock.now()
+        async with self.db.write() as conn:
+            ref = await self._item(conn, user_id, item_id)
+            assert ref.completed_at is not None
+            deadline = deadline_of(ref.completed_at)
+            if now >= deadline:
+                raise ReviewWindowClosed(deadline)
+            existing = await repo.by_item(conn, item_id)
+            points = 0
+            if existing is not None:
+                await repo.edit(conn, existing.id, user_id, rating=rating, text=text, photos=photos, now=now)
+                review_id = existing.id
+            else:
+                review_id = await repo.insert(conn, user_id=user_id, order_id=ref.order_id, item_id=item_id,
+                                              rating=rating, text=text, photos=photos, now=now)
+                await loyalty.on_review_published(conn, user_id=user_id, item_id=item_id, now=now)
+                points = loyalty.REVIEW_POINTS
+                await reminders.cancel(conn, user_id=user_id, prefix=_prefix(item_id), now=now)
+            review = await repo.get(conn, review_id, user_id)
+        assert review is not None
+        return Published(self._card(review, now), existing is None, points)
+
+    async def add_extra(self, user_id: int, review_id: int, *, text: str = "",
+                        photos: Sequence[str] = ()) -> ReviewCard:
+        text = clean_text(text)
+        photos = tuple(str(p) for p in photos)[:MAX_PHOTOS]
+        if not text and not photos:
+            raise EmptyExtra()
+        now = self.clock.now()
+        async with self.db.write() as conn:
+            review = await repo.get(conn, review_id, user_id)
+            if review is None:
+                raise ReviewNotFound()
+            card = self._card(review, now)
+            if review.extra_at is not None:
+                raise ExtraAlreadyAdded()
+            if now >= card.extra_deadline:
+                raise ReviewWindowClosed(card.extra_deadline, extra=True)
+            if not await repo.add_extra(conn, review_id, user_id, text=text, photos=photos, now=now):
+                raise ExtraAlreadyAdded()
+            review = await repo.get(conn, review_id, user_id)
+        assert review is not None
+        return self._card(review, now)
+
+    async def check_extra(self, user_id: int, review_id: int) -> ReviewCard:
+        """Whether an additional review can be started (the button)."""
+        card = await self.review(user_id, review_id)
+        if card.review.extra_at is not None:
+            raise ExtraAlreadyAdded()
+        if self.clock.now() >= card.extra_deadline:
+            raise ReviewWindowClosed(card.extra_deadline, extra=True)
+        return card
+
+    # -- the seller's side (operator command now, the seller relay later) ---------------------------
+    async def seller_reply(self, review_id: int, text: str) -> ReviewRow:
+        """The seller answers a review (or changes the answer); the buyer gets a push."""
+        text = (text or "").strip()
+        if not text:
+            raise InvalidInput(N_("A reply needs some text."))
+        text = clean_text(text, REPLY_MAX)
+        now = self.clock.now()
+        async with self.db.write() as conn:
+            review = await repo.get(conn, review_id)
+            if review is None:
+                raise ReviewNotFound()
+            await repo.set_reply(conn, review_id, text, now)
+            await enqueue(conn, user_id=review.user_id, kind="review_reply", payload={
+                "review_id": review.id, "item_id": review.item_id, "title": review.title,
+                "store": review.store, "number": review.number, "rating": review.rating,
+            }, dedupe_key=f"review:{review.id}:reply:{now.isoformat()}", now=now)
+            fresh = await repo.get(conn, review_id)
+        assert fresh is not None
+        return fresh

@@ -1,0 +1,169 @@
+"""Reviews: the 30- and 150-day windows, ownership, points once per item, reminders, seller replies."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from bot.db import outbox as outbox_repo
+from bot.db import reviews as repo
+from bot.services.errors import InvalidInput
+from bot.services.orders import Status
+from bot.services.reviews import (
+    ExtraAlreadyAdded,
+    NotCompleted,
+    ReviewNotFound,
+    ReviewWindowClosed,
+    days_left,
+)
+from tests.conftest import App
+from tests.orderkit import make_order
+
+ALEX, BOB = 701, 702
+
+
+async def completed_items(app: App, user_id: int = ALEX) -> tuple[int, list[int]]:
+    order = await make_order(app.services, app.clock, user_id, Status.completed)
+    async with app.services.db.read() as conn:
+        refs = await repo.order_items(conn, user_id, order.id)
+    return order.id, [r.item_id for r in refs]
+
+
+def test_days_left_rounds_up() -> None:
+    from datetime import UTC, datetime
+
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    assert days_left(now + timedelta(days=30), now) == 30
+    assert days_left(now + timedelta(hours=23), now) == 1
+    assert days_left(now + timedelta(days=1, minutes=1), now) == 2
+    assert days_left(now - timedelta(minutes=1), now) == 0
+
+
+async def test_awaiting_lists_items_with_the_soonest_deadline_first(app: App) -> None:
+    _, first = await completed_items(app)
+    app.clock.advance(days=3)
+    _, second = await completed_items(app)
+    page = await app.services.reviews.awaiting(ALEX)
+    assert [r.item.item_id for r in page.rows] == first + second[:3]
+    assert page.total == 4 and page.rows[0].days_left < page.rows[-1].days_left
+
+
+async def test_the_30_day_window_boundaries(app: App) -> None:
+    _, (item, other) = await completed_items(app)
+    completed = app.clock.now()
+    app.clock.set(completed + timedelta(days=29, hours=23))
+    assert {r.item.item_id for r in (await app.services.reviews.awaiting(ALEX)).rows} == {item, other}
+    published = await app.services.reviews.publish(ALEX, item, rating=5, text="Great sound")
+    assert published.created and published.points == 5
+    app.clock.set(completed + timedelta(days=30, minutes=1))
+    assert (await app.services.reviews.awaiting(ALEX)).total == 0
+    with pytest.raises(ReviewWindowClosed) as caught:
+        await app.services.reviews.publish(ALEX, other, rating=4)
+    assert caught.value.deadline == completed + timedelta(days=30)
+    with pytest.raises(ReviewWindowClosed):  # editing ends with the same 30 days
+        await app.services.reviews.publish(ALEX, item, rating=1)
+    with pytest.raises(ReviewWindowClosed):
+        await app.services.reviews.target(ALEX, other)
+
+
+async def test_editing_within_the_window_credits_no_more_points(app: App) -> None:
+    _, (item, _) = await completed_items(app)
+    await app.services.reviews.publish(ALEX, item, rating=3, text="ok")
+    app.clock.advance(days=2)
+    edited = await app.services.reviews.publish(ALEX, item, rating=4, text="Better after a week", photos=["p1"])
+    assert not edited.created and edited.points == 0
+    assert edited.card.review.rating == 4 and edited.card.review.photos == ("p1",)
+    info = await app.services.loyalty.info(ALEX)
+    assert info.points == 5 + 37 + 5  # daily bonus, the order, one review
+
+
+async def test_the_additional_review_within_150_days_once(app: App) -> None:
+    _, (item, _) = await completed_items(app)
+    completed = app.clock.now()
+    review = (await app.services.reviews.publish(ALEX, item, rating=5)).card.review
+    app.clock.set(completed + timedelta(days=149, hours=23))
+    card = await app.services.reviews.add_extra(ALEX, review.id, text="Still works after five months")
+    assert card.review.extra_text == "Still works after five months" and not card.can_add_extra
+    with pytest.raises(ExtraAlreadyAdded):
+        await app.services.reviews.add_extra(ALEX, review.id, text="again")
+
+
+async def test_the_additional_review_closes_after_150_days(app: App) -> None:
+    _, (item, _) = await completed_items(app)
+    completed = app.clock.now()
+    review = (await app.services.reviews.publish(ALEX, item, rating=5)).card.review
+    app.clock.set(completed + timedelta(days=150, minutes=1))
+    with pytest.raises(ReviewWindowClosed) as caught:
+        await app.services.reviews.add_extra(ALEX, review.id, text="late")
+    assert caught.value.deadline == completed + timedelta(days=150)
+    with pytest.raises(InvalidInput):
+        await app.services.reviews.add_extra(ALEX, review.id)
+
+
+async def test_someone_elses_item_or_review_is_impossible(app: App) -> None:
+    _, (item, _) = await completed_items(app, ALEX)
+    with pytest.raises(ReviewNotFound):
+        await app.services.reviews.publish(BOB, item, rating=1, text="forged")
+    with pytest.raises(ReviewNotFound):
+        await app.services.reviews.target(BOB, item)
+    with pytest.raises(ReviewNotFound):
+        await app.services.reviews.publish(ALEX, 999_999, rating=5)
+    review = (await app.services.reviews.publish(ALEX, item, rating=5)).card.review
+    with pytest.raises(ReviewNotFound):
+        await app.services.reviews.review(BOB, review.id)
+    with pytest.raises(ReviewNotFound):
+        await app.services.reviews.add_extra(BOB, review.id, text="forged")
+    assert (await app.services.reviews.mine(BOB)).total == 0
+
+
+async def test_an_order_not_completed_cannot_be_reviewed(app: App) -> None:
+    order = await make_order(app.services, app.clock, ALEX, Status.shipped)
+    async with app.services.db.read() as conn:
+        (item, *_) = await repo.order_items(conn, ALEX, order.id)
+    with pytest.raises(NotCompleted):
+        await app.services.reviews.publish(ALEX, item.item_id, rating=5)
+
+
+async def test_bad_input_is_refused(app: App) -> None:
+    _, (item, _) = await completed_items(app)
+    for rating in (0, 6, -1):
+        with pytest.raises(InvalidInput):
+            await app.services.reviews.publish(ALEX, item, rating=rating)
+    with pytest.raises(InvalidInput):
+        await app.services.reviews.publish(ALEX, item, rating=5, text="x" * 1001)
+    assert (await app.services.reviews.publish(ALEX, item, rating=5, text="x" * 1000)).created
+
+
+async def test_reminders_are_planned_at_completion_and_cancelled_by_the_review(app: App) -> None:
+    _, (item, other) = await completed_items(app)
+    completed = app.clock.now()
+    async with app.services.db.read() as conn:
+        rows = [r for r in await outbox_repo.for_user(conn, ALEX) if r.kind == "review_deadline"]
+    assert sorted((r.dedupe_key, r.due_at) for r in rows) == sorted([
+        (f"review_due:{item}:7d", completed + timedelta(days=23)),
+        (f"review_due:{item}:1d", completed + timedelta(days=29)),
+        (f"review_due:{other}:7d", completed + timedelta(days=23)),
+        (f"review_due:{other}:1d", completed + timedelta(days=29)),
+    ])
+    await app.services.reviews.publish(ALEX, item, rating=5)
+    async with app.services.db.read() as conn:
+        pending = {r.dedupe_key for r in await outbox_repo.for_user(conn, ALEX)
+                   if r.kind == "review_deadline" and r.state == "pending"}
+    assert pending == {f"review_due:{other}:7d", f"review_due:{other}:1d"}
+
+
+async def test_a_seller_reply_is_pushed(app: App) -> None:
+    _, (item, _) = await completed_items(app)
+    review = (await app.services.reviews.publish(ALEX, item, rating=2, text="Too quiet")).card.review
+    replied = await app.services.reviews.seller_reply(review.id, "We will send <b>a new pair</b>")
+    assert replied.reply_text == "We will send <b>a new pair</b>"
+    async with app.services.db.read() as conn:
+        (push,) = [r for r in await outbox_repo.for_user(conn, ALEX) if r.kind == "review_reply"]
+    assert push.payload["review_id"] == review.id
+    with pytest.raises(ReviewNotFound):
+        await app.services.reviews.seller_reply(999_999, "hello")
+    with pytest.raises(InvalidInput):
+        await app.services.reviews.seller_reply(review.id, "  ")
+    page = await app.services.reviews.mine(ALEX)
+    assert page.total == 1 and page.rows[0].review.reply_text
