@@ -97,7 +97,7 @@ def _add_rows(db_path: Path, rows: list[tuple]) -> None:
     try:
         con.execute("BEGIN")
         con.executemany(
-            "INSERT INTO outbox (user_id, kind, payload, dedupe_key, due_at, state, attempts, created_at)"
+            "INSERT OR IGNORE INTO outbox (user_id, kind, payload, dedupe_key, due_at, state, attempts, created_at)"
             " VALUES (?,?,?,?,?,'pending',0,?)", rows)
         con.execute("COMMIT")
         con.execute("ANALYZE outbox")
@@ -114,7 +114,7 @@ def _count(db_path: Path, sql: str, *params: Any) -> int:
 
 
 def _push(user_id: int, tag: str, n: int, due: datetime) -> tuple:
-    payload = json.dumps({"order_id": n + 1, "number": f"{tag}{n:08d}", "status": "shipped", "store": "Store 0001"})
+    payload = json.dumps({"order_id": n + 1, "number": f"{tag}-{n:08d}", "status": "shipped", "store": "Store 0001"})
     return (user_id, "order_status", payload, f"bench:{tag}:{n}", to_db_time(due), to_db_time(due))
 
 
@@ -168,7 +168,8 @@ async def deliver(db_path: Path, backlog: int, *, per_second: int = 25, seed: in
     bot = build_bot(settings, session=session)
     runs = []
     try:
-        for name, tag, share in (("clean", "D", 0.0), ("10% 429s", "R", 0.10)):
+        nonce = f"{time.time_ns() % 10**9}"  # a fresh backlog even when the database is reused
+        for name, tag, share in (("clean", f"D{nonce}", 0.0), ("10% 429s", f"R{nonce}", 0.10)):
             # anything already due (the dataset's pending tail) goes first, outside the measurement
             await _drain(Delivery(services.outbox, bot, services.i18n, clock, wait=simulated_wait(clock),
                                   config=DeliveryConfig(per_second=per_second)), clock)
