@@ -181,7 +181,7 @@ async def kabinet(db_path: Path, n: int, user_id: int = BENCH_USER) -> list[Resu
         probe = Probe().install(session)
         try:
             for result, (name, make) in zip(results, cases, strict=True):
-                timed = await _measure(name, lambda make=make: dp.feed_update(bot, make()), max(20, n // 4), probe)
+                timed = await _measure(name, lambda make=make: dp.feed_update(bot, make()), max(5, n // 4), probe)
                 result.db_ms, result.api_ms = timed.db_ms, timed.api_ms
         finally:
             probe.uninstall()
