@@ -52,6 +52,7 @@ class DueScan:
     median_ms: float
     p99_ms: float
     plan: str
+    sql_median_ms: float = 0.0  # the query alone, without building the 500 OutboxRow objects
 
 
 @dataclass
@@ -143,17 +144,22 @@ async def due_scan(db_path: Path, scheduled: int, samples: int = 200, seed: int 
             plan_rows = (await conn.exec_driver_sql(
                 "EXPLAIN QUERY PLAN " + repo.due_scan_sql(), {"now": to_db_time(NOW), "limit": BATCH})).all()
             due = len(await repo.due(conn, NOW, BATCH))
-            times = []
+            times, sql_times = [], []
+            params = {"now": to_db_time(NOW), "limit": BATCH}
             for _ in range(samples):
                 started = time.perf_counter_ns()
                 await repo.due(conn, NOW, BATCH)
                 times.append((time.perf_counter_ns() - started) / 1e6)
+                started = time.perf_counter_ns()
+                (await conn.exec_driver_sql(repo.due_scan_sql(), params)).all()
+                sql_times.append((time.perf_counter_ns() - started) / 1e6)
     finally:
         await services.db.dispose()
     times.sort()
     plan = "; ".join(str(r[-1]) for r in plan_rows)
     return DueScan(_count(db_path, "SELECT count(*) FROM outbox WHERE state IN ('pending', 'sending')"),
-                   due, statistics.median(times), times[int(len(times) * 0.99)], plan)
+                   due, statistics.median(times), times[int(len(times) * 0.99)], plan,
+                   statistics.median(sql_times))
 
 
 async def deliver(db_path: Path, backlog: int, *, per_second: int = 25, seed: int = 13) -> list[DeliveryRun]:
@@ -230,9 +236,10 @@ def _min_chat_gap(attempts: list[tuple[datetime, int, str, bool]]) -> timedelta 
 
 def table(scan: DueScan, runs: list[DeliveryRun]) -> str:
     lines = [
-        "| due scan | active rows | rows returned | median ms | p99 ms | goal |",
-        "| --- | ---: | ---: | ---: | ---: | --- |",
-        f"| one batch of {BATCH} | {scan.rows:,} | {scan.due} | {scan.median_ms:.2f} | {scan.p99_ms:.2f} | ≤ 15 ms |",
+        "| due scan | active rows | rows returned | median ms | p99 ms | SQL alone, median ms | goal |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
+        f"| one batch of {BATCH} | {scan.rows:,} | {scan.due} | {scan.median_ms:.2f} | {scan.p99_ms:.2f} | "
+        f"{scan.sql_median_ms:.2f} | ≤ 15 ms |",
         "",
         f"Plan: `{scan.plan}`",
         "",

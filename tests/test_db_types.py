@@ -31,6 +31,8 @@ def test_an_aware_time_is_stored_in_utc() -> None:
     "2026-11-17T00:00:00.123456",
     "2026-11-17 00:00:00",
     "2026-11-17 00:00:00.1234567",
+    "2026-11-17 00:00:00.12345Z",
+    "2026-11-17 25:00:00.123456",
 ])
 def test_other_text_is_refused(text: str) -> None:
     with pytest.raises(ValueError):
