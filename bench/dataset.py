@@ -1,4 +1,4 @@
-"""A reproducible dataset builder: users now; each section adds its tables as it lands.
+"""A reproducible dataset builder: users here, the sections' tables in `bench/sections.py`.
 
 Rows go in through sqlite3 `executemany` on a migrated database (bulk, minutes not hours at full
 size). The same seed always gives the same data.
@@ -64,6 +64,9 @@ def build(path: Path, *, users: int = 100_000, scale: float = 1.0, seed: int = 2
             con.execute("COMMIT")
             stats[name] = count
             report(f"  {name:<12} {count:>10,} rows  {time.perf_counter() - started:6.1f} s")
+        for table in ("order_items", "order_status_history"):  # written by the orders builder
+            stats[table] = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            report(f"  {table:<12} {int(stats[table]):>10,} rows")
         con.execute("ANALYZE")
         con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
@@ -71,3 +74,7 @@ def build(path: Path, *, users: int = 100_000, scale: float = 1.0, seed: int = 2
     stats["file_mb"] = path.stat().st_size / 1e6
     report(f"  file size   {stats['file_mb']:>10.1f} MB")
     return stats
+
+
+# the sections' builders register themselves after users (orders, addresses, cards, coupons, outbox)
+from bench import sections as _sections  # noqa: E402, F401

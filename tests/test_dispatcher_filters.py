@@ -1,0 +1,72 @@
+"""Synchronous filters run in the event loop, not through asyncio.to_thread (a thread hop per
+magic filter per update was most of an update's time, bench/), and routing is unchanged."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+from aiogram import Bot, Dispatcher, F, Router
+from aiogram.types import Chat, Message, Update, User
+
+from bot.app import inline_sync_filters
+from bot.fakebot import FakeSession
+from tests.conftest import App
+
+
+def _filters(dp: Dispatcher) -> list[Any]:
+    return [f for router in dp.chain_tail for observer in router.observers.values()
+            for handler in [observer._handler, *observer.handlers] for f in handler.filters or ()]
+
+
+def test_every_filter_of_the_bot_is_awaited_inline(app: App) -> None:
+    filters = _filters(app.dp)
+    assert len(filters) > 50
+    assert all(f.awaitable for f in filters)
+    assert inline_sync_filters(app.dp) == 0  # idempotent: a rebuilt dispatcher changes nothing twice
+
+
+async def test_updates_never_hop_to_a_thread_and_route_as_before(app: App, alex, monkeypatch) -> None:
+    async def no_threads(*_args: Any, **_kwargs: Any) -> Any:
+        raise AssertionError("a filter or handler ran in a thread")
+
+    monkeypatch.setattr(asyncio, "to_thread", no_threads)
+    await alex.send("/start")
+    assert alex.last_text.startswith("Hello, Alex! 👋")
+    await alex.press("⚙️ Settings")
+    assert "Settings" in alex.last_text
+    await alex.send("hello")  # text outside a flow: the fallback answers
+    assert alex.last_text
+
+
+async def test_a_sync_filter_keeps_its_meaning_and_its_arguments() -> None:
+    router = Router()
+    seen: list[str] = []
+
+    def long_text(message: Message) -> bool | dict[str, Any]:
+        return {"length": len(message.text or "")} if len(message.text or "") > 3 else False
+
+    @router.message(F.text.startswith("/"))
+    async def command(message: Message) -> None:
+        seen.append("command")
+
+    @router.message(long_text)
+    async def long(message: Message, length: int) -> None:
+        seen.append(f"long {length}")
+
+    @router.message()
+    async def other(message: Message) -> None:
+        seen.append("other")
+
+    dp = Dispatcher()
+    dp.include_router(router)
+    assert inline_sync_filters(dp) == 2
+    bot = Bot("1:test", session=FakeSession())
+    for n, text in enumerate(["/x", "hello", "hi"]):
+        message = Message(message_id=n, date=datetime.now(UTC), chat=Chat(id=1, type="private"),
+                          from_user=User(id=1, is_bot=False, first_name="A"), text=text)
+        await dp.feed_update(bot, Update(update_id=n, message=message))
+    assert seen == ["command", "long 5", "other"]
+    router._parent_router = None
+
