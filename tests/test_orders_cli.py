@@ -52,7 +52,7 @@ async def test_an_order_from_creation_to_a_decided_dispute(app: App) -> None:
     assert refund.startswith("refund 2: 17.99 USD to card, expected by ")
     async with app.services.db.read() as conn:
         kinds = {r.kind for r in await outbox_repo.for_user(conn, USER)}
-    assert kinds == {"order_status", "order_tracking", "dispute", "refund"}
+    assert kinds == {"order_status", "order_tracking", "dispute", "refund", "protection_ending"}
 
 
 async def test_seller_cancel_sweep_and_bad_input(app: App) -> None:

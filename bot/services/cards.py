@@ -14,7 +14,7 @@ import logging
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
@@ -33,6 +33,7 @@ from bot.integrations.payments import (
     SessionNotFound,
     VerifiedCard,
 )
+from bot.services import reminders
 from bot.services.clock import Clock
 from bot.services.errors import N_, DomainError, InvalidInput, NotFound
 from bot.services.outbox import enqueue
@@ -54,6 +55,8 @@ HOLDER_MAX = 26
 VERIFY_LIMIT, VERIFY_WINDOW = 10, timedelta(hours=1)
 MAX_YEARS_AHEAD = 20
 HOLD_RELEASED_KIND = "card_hold_released"
+EXPIRY_KIND = "card_expiry"  # a reminder 30 days before the end of the card's expiry month
+EXPIRY_NOTICE = timedelta(days=30)
 
 
 # -- brands -----------------------------------------------------------------------------------
@@ -274,6 +277,25 @@ _EXPIRY_PATTERNS = (
     re.compile(r"(?P<m>[0-9]{1,2})\s*[/\\.\-\s]\s*(?P<y>[0-9]{2}|[0-9]{4})"),
     re.compile(r"(?P<m>[0-9]{2})(?P<y>[0-9]{2}|[0-9]{4})"),
 )
+
+
+def valid_until(exp_month: int, exp_year: int) -> datetime:
+    """The first moment the card is no longer valid: the start of the month after its expiry (UTC)."""
+    return datetime(exp_year + exp_month // 12, exp_month % 12 + 1, 1, tzinfo=UTC)
+
+
+async def plan_expiry_reminder(conn: AsyncConnection, *, user_id: int, card_id: int, brand: str, last4: str,
+                               exp_month: int, exp_year: int, now: datetime) -> None:
+    """The card's expiry reminder (30 days before the end of its month), re-planned as a whole: none
+    when that moment has passed already."""
+    end = valid_until(exp_month, exp_year)
+    due = end - EXPIRY_NOTICE
+    wanted = [reminders.Reminder(
+        EXPIRY_KIND, f"card:{card_id}:expiry", due_at=due, expires_at=end,
+        payload={"card_id": card_id, "brand": brand, "last4": last4, "exp_month": exp_month,
+                 "exp_year": exp_year},
+    )] if due > now else []
+    await reminders.replan(conn, user_id=user_id, prefix=f"card:{card_id}:", reminders=wanted, now=now)
 
 
 def is_expired(exp_month: int, exp_year: int, now: datetime) -> bool:
@@ -557,6 +579,7 @@ class CardService:
                 raise CardNotFound()
             if row.deleted_at is not None or not await repo.soft_delete(conn, user_id, card_id, now):
                 raise CardAlreadyDeleted()
+            await reminders.cancel(conn, user_id=user_id, prefix=f"card:{card_id}:", now=now)
             new_default = None
             if row.is_default:
                 pick = _next_default(await repo.active(conn, user_id), now)
@@ -668,6 +691,7 @@ class CardService:
                 return AddRefused(refusal, hold.amount_minor, hold.currency)
             if old is not None:
                 await repo.soft_delete(conn, user_id, old.id, now)
+                await reminders.cancel(conn, user_id=user_id, prefix=f"card:{old.id}:", now=now)
             current = next((r for r in await repo.active(conn, user_id) if r.is_default), None)
             becomes_default = (
                 (old is not None and old.is_default)
@@ -683,6 +707,9 @@ class CardService:
             if becomes_default:
                 await repo.make_default(conn, user_id, card_id)
             await self._record_hold(conn, user_id, card_id, verified, now, orphan=False)
+            await plan_expiry_reminder(conn, user_id=user_id, card_id=card_id, brand=verified.brand,
+                                       last4=verified.last4, exp_month=verified.exp_month,
+                                       exp_year=verified.exp_year, now=now)
             row = await repo.get(conn, user_id, card_id)
         assert row is not None
         return AddOutcome(_card(row, now), hold.amount_minor, hold.currency, becomes_default,

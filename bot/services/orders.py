@@ -36,6 +36,7 @@ from bot.db.orders import ItemRow, OrderRow, SummaryRow, TrackingRow
 from bot.db.refunds import RefundRow
 from bot.integrations.carrier import DELIVERED, Carrier, CarrierEvent, DemoCarrier, Shipment, carrier_name
 from bot.services import loyalty, refunds, reviews
+from bot.services import reminders as reminders_rules
 from bot.services.clock import Clock
 from bot.services.errors import N_, DomainError, InvalidInput, NotFound
 from bot.services.outbox import enqueue
@@ -440,6 +441,8 @@ async def transition(conn: AsyncConnection, order: OrderRow, target: Status, *, 
         check_transition(Status(fresh.status), target)
         raise ForbiddenTransition()
     await repo.add_history(conn, order.id, target.value, actor.value, note, now)
+    if order.status == Status.shipped:  # it left "shipped": no more "protection ends soon"
+        await reminders_rules.cancel(conn, user_id=order.user_id, prefix=protection_prefix(order.id), now=now)
     fresh = await repo.get(conn, order.id)
     assert fresh is not None
     store = (await repo.store_names(conn, [order.store_id])).get(order.store_id, "")
@@ -452,6 +455,14 @@ async def transition(conn: AsyncConnection, order: OrderRow, target: Status, *, 
     elif target == Status.awaiting_shipment:  # paid: the first paid order of the day earns points
         await loyalty.on_order_paid(conn, fresh, now)
     return fresh
+
+
+PROTECTION_KIND = "protection_ending"  # a reminder 3 days before buyer protection ends
+PROTECTION_NOTICE = timedelta(days=3)
+
+
+def protection_prefix(order_id: int) -> str:
+    return f"order:{order_id}:protection:"
 
 
 class OrderService:
@@ -816,11 +827,21 @@ class OrderService:
         now = self.clock.now()
         async with self.db.write() as conn:
             order = await self._owned(conn, user_id, order_id)
-            return await transition(conn, order, Status.shipped, actor=Actor.seller, now=now, values={
-                "track_number": track_number, "carrier": carrier, "protection_ends_at": now + self.policy.protection,
+            ends = now + self.policy.protection
+            shipped = await transition(conn, order, Status.shipped, actor=Actor.seller, now=now, values={
+                "track_number": track_number, "carrier": carrier, "protection_ends_at": ends,
                 "tracking_checked_at": None,  # never asked: the sweeper asks the carrier on its next run
             }, push={"track_number": track_number, "carrier": carrier,
-                     "protection_ends_at": (now + self.policy.protection).isoformat()})
+                     "protection_ends_at": ends.isoformat()})
+            # "buyer protection ends in 3 days" while the order is on its way; dropped when it leaves
+            # "shipped" (see transition())
+            due = ends - PROTECTION_NOTICE
+            await reminders_rules.replan(conn, user_id=order.user_id, prefix=protection_prefix(order.id), reminders=[
+                reminders_rules.Reminder(PROTECTION_KIND, f"{protection_prefix(order.id)}3d", due_at=due,
+                                         expires_at=ends, payload={"order_id": order.id, "number": order.number,
+                                                                   "ends_at": ends.isoformat()}),
+            ] if due > now else [], now=now)
+            return shipped
 
     async def add_tracking_event(self, user_id: int, order_id: int, event: CarrierEvent,
                                  source: str = "operator") -> int:

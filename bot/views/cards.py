@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from aiogram.utils.text_decorations import html_decoration as hd
@@ -11,6 +12,7 @@ from bot.keyboards.cards import CardAction, CardCb, CardField
 from bot.keyboards.common import MenuCb
 from bot.services.cards import (
     CARD_LIMIT,
+    EXPIRY_KIND,
     HOLD_AMOUNT_MINOR,
     HOLD_CURRENCY,
     HOLD_RELEASED_KIND,
@@ -18,6 +20,7 @@ from bot.services.cards import (
     Card,
     CardUsageSummary,
     cvc_length,
+    valid_until,
 )
 from bot.services.errors import N_
 from bot.views.common import Fmt, Screen, button, flow_row, markup, nav_row
@@ -342,5 +345,18 @@ def hold_released(payload: dict[str, Any], f: Fmt) -> Screen:
 register_push(
     HOLD_RELEASED_KIND, hold_released, category="order",  # money news: never held for quiet hours
     label=N_("💳 The $1 card check is released"), order=60,
+    button=lambda payload, f: button(f._("💳 Bank cards"), MenuCb(section="cards")),
+)
+
+
+def expiry_reminder(payload: dict[str, Any], f: Fmt) -> Screen:
+    """The reminder "card_expiry", 30 days before the end of the card's expiry month."""
+    last_day = valid_until(int(payload["exp_month"]), int(payload["exp_year"])) - timedelta(days=1)
+    return Screen(f._("💳 {card} is valid until {date} — add a new card to keep paying without a hitch").format(
+        card=card_label(str(payload["brand"]), str(payload["last4"]), f), date=f.date(last_day.date())))
+
+
+register_push(
+    EXPIRY_KIND, expiry_reminder, category="reminder", label=N_("Cards about to expire"), order=61,
     button=lambda payload, f: button(f._("💳 Bank cards"), MenuCb(section="cards")),
 )

@@ -21,6 +21,7 @@ from bot.keyboards.reviews import ReviewAction, ReviewCb
 from bot.services.errors import N_
 from bot.services.orders import (
     BUYER_CANCEL_REASONS,
+    PROTECTION_KIND,
     AddressSnapshot,
     CancelPreview,
     OrderCard,
@@ -589,3 +590,14 @@ register_push("order_tracking", tracking_push, category="order", button=_open_or
               label=N_("Parcel tracking updates"), order=11)
 register_push("refund", refund_push, category="order", button=_open_order_button,
               label=N_("Refunds"), order=13)
+
+
+def protection_reminder(payload: dict[str, Any], f: Fmt) -> Screen:
+    """The reminder "protection_ending", 3 days before buyer protection of a shipped order ends."""
+    ends = datetime.fromisoformat(str(payload["ends_at"]))
+    return Screen(f._("🛡 Buyer protection for {order} ends on {date}. Not received, or something is wrong? Open a dispute before then; otherwise the order completes by itself").format(
+        order=number_label(f, str(payload["number"])), date=f.date(ends)))
+
+
+register_push(PROTECTION_KIND, protection_reminder, category="reminder", button=_open_order_button,
+              label=N_("Buyer protection ending"), order=14)

@@ -92,7 +92,7 @@ async def test_add_a_card_step_by_step(app: App, alex: Player) -> None:
 
     await build_sweeper(app.services)(app.clock.now())
     async with app.services.db.read() as conn:
-        (row,) = await outbox.for_user(conn, alex.user.id)
+        (row,) = await outbox.for_user(conn, alex.user.id, "card_hold_released")
     assert row.kind == "card_hold_released" and row.payload["last4"] == "4242"
 
 

@@ -608,7 +608,7 @@ async def test_hold_is_released_by_the_sweeper_and_the_user_is_told(app: App, ca
     assert done["card_holds_release"] == 1 and gateway.holds[hold_id] is True
     assert (await sweeper(app.clock.now()))["card_holds_release"] == 0  # idempotent
     async with app.services.db.read() as conn:
-        rows = await outbox_repo.for_user(conn, 1)
+        rows = await outbox_repo.for_user(conn, 1, "card_hold_released")
     assert [(r.kind, r.payload, r.dedupe_key) for r in rows] == [(
         "card_hold_released",
         {"amount_minor": 100, "brand": "visa", "card_id": outcome.card.id, "currency": "USD",
@@ -628,7 +628,7 @@ async def test_a_failed_release_is_retried_later(app: App, cards: CardService, g
     assert await cards.release_due_holds(clock.now()) == 0
     async with app.services.db.read() as conn:
         (hold,) = await repo.holds_for_user(conn, 1)
-        assert hold.attempts == 1 and await outbox_repo.for_user(conn, 1) == []
+        assert hold.attempts == 1 and await outbox_repo.for_user(conn, 1, "card_hold_released") == []
     monkeypatch.undo()
     assert await cards.release_due_holds(clock.now()) == 0  # not due yet
     clock.advance(minutes=6)
