@@ -1,6 +1,8 @@
 """Update handling: the same update types through `Dispatcher.feed_update` with a fake session
 that answers at once. (a) bare aiogram with a trivial handler is the floor; (b) Kabinet's screens.
-Median and p99 per update, and p99 as a multiple of the floor's p99 (goal: ≤ 5×)."""
+Median and p99 per update, and p99 as a multiple of the floor's p99 (goal: ≤ 5×). The update
+types are measured in turns, so noise from the rest of the machine falls on all of them alike; the
+update object is built before the clock starts."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import gc
 import itertools
 import statistics
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -82,7 +84,7 @@ class Probe:
 
         for owner, name in ((AsyncConnection, "execute"), (AsyncConnection, "exec_driver_sql"),
                             (AsyncConnection, "scalar"), (AsyncConnection, "scalars"),
-                            (AsyncTransaction, "commit"), (Database, "fetch_one")):
+                            (AsyncTransaction, "commit"), (Database, "fetch_one"), (Database, "fetch_all")):
             self._wrap(owner, name, "db")
         self._wrap(session, "make_request", "api")
         return self
@@ -109,29 +111,60 @@ def _press(user: TgUser, data: str, bot: Bot) -> Update:
         id=str(next(_ids)), from_user=user, chat_instance="b", message=message, data=data).as_(bot))
 
 
-async def _measure(name: str, feed: Callable[[], Awaitable[object]], n: int,
-                   probe: Probe | None = None) -> Result:
+@dataclass
+class Case:
+    """One update type: `make` builds a fresh update (outside the timed part), `dp` handles it."""
+
+    name: str
+    dp: Dispatcher
+    bot: Bot
+    make: Callable[[], Update]
+
+    async def feed(self) -> None:
+        await self.dp.feed_update(self.bot, self.make())
+
+    async def timed(self) -> float:
+        update = self.make()
+        started = time.perf_counter_ns()
+        await self.dp.feed_update(self.bot, update)
+        return (time.perf_counter_ns() - started) / 1e6
+
+
+def _result(name: str, samples: list[float]) -> Result:
+    samples = sorted(samples)
+    return Result(name, statistics.median(samples), samples[min(len(samples) - 1, int(len(samples) * 0.99))])
+
+
+async def _measure(cases: list[Case], n: int) -> list[Result]:
+    """n samples of each case, taken in turns (one of each, then again), so that a busy moment of
+    the machine falls on every case alike and the ratios to the floor stay fair."""
     for _ in range(min(50, n)):  # warm-up: caches, compiled statements, pool
-        await feed()
+        for case in cases:
+            await case.feed()
     gc.collect()
+    samples: list[list[float]] = [[] for _ in cases]
+    for _ in range(n):
+        for case, into in zip(cases, samples, strict=True):
+            into.append(await case.timed())
+    return [_result(case.name, s) for case, s in zip(cases, samples, strict=True)]
+
+
+async def _split(case: Case, n: int, probe: Probe) -> Result:
+    """A second pass of one case with the probe installed: where the median goes."""
+    for _ in range(min(20, n)):
+        await case.feed()
     samples, db, api = [], [], []
     for _ in range(n):
-        if probe is not None:
-            probe.reset()
-        started = time.perf_counter_ns()
-        await feed()
-        samples.append((time.perf_counter_ns() - started) / 1e6)
-        if probe is not None:
-            db.append(probe.db_ns / 1e6)
-            api.append(probe.api_ns / 1e6)
-    samples.sort()
-    result = Result(name, statistics.median(samples), samples[min(len(samples) - 1, int(len(samples) * 0.99))])
-    if probe is not None:
-        result.db_ms, result.api_ms = statistics.median(db), statistics.median(api)
+        probe.reset()
+        samples.append(await case.timed())
+        db.append(probe.db_ns / 1e6)
+        api.append(probe.api_ns / 1e6)
+    result = _result(case.name, samples)
+    result.db_ms, result.api_ms = statistics.median(db), statistics.median(api)
     return result
 
 
-async def bare_floor(n: int) -> Result:
+def bare_floor() -> Case:
     router = Router()
 
     @router.message(F.text)
@@ -142,7 +175,7 @@ async def bare_floor(n: int) -> Result:
     dp.include_router(router)
     bot = Bot("1:bench", session=FakeSession())
     user = TgUser(id=1, is_bot=False, first_name="B")
-    return await _measure("bare aiogram: text → answer", lambda: dp.feed_update(bot, _message(user, "hi", bot)), n)
+    return Case("bare aiogram: text → answer", dp, bot, lambda: _message(user, "hi", bot))
 
 
 async def _an_order(services: object, user_id: int) -> int:
@@ -153,47 +186,43 @@ async def _an_order(services: object, user_id: int) -> int:
     return int(row[0])
 
 
-async def kabinet(db_path: Path, n: int, user_id: int = BENCH_USER) -> list[Result]:
+async def run(db_path: Path, n: int, user_id: int = BENCH_USER) -> list[Result]:
+    """The floor and Kabinet's screens, measured in turns; then each screen once more with the
+    probe, for the split of its median (database, Bot API client, the rest)."""
     settings = Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{db_path}")  # type: ignore[call-arg]
     services = build_services(settings)
     dp = build_dispatcher(settings, services)
     session = FakeSession()
     bot = build_bot(settings, session=session)
     user = TgUser(id=user_id, is_bot=False, first_name="Maria", language_code="ru")
-    order_id = await _an_order(services, user_id)
-    cases: list[tuple[str, Callable[[], Update]]] = [
-        ("/start (existing user)", lambda: _message(user, "/start", bot)),
-        ("main menu (button)", lambda: _press(user, NavCb(action=NavAction.menu).pack(), bot)),
-        ("settings (button)", lambda: _press(user, MenuCb(section="settings").pack(), bot)),
-        ("help (button)", lambda: _press(user, MenuCb(section="help").pack(), bot)),
-        ("text outside a flow", lambda: _message(user, "hello", bot)),
-        ("orders: page 1 of 1000", lambda: _press(user, list_cb(Tab.all, 0).pack(), bot)),
-        ("orders: page 20 of 1000", lambda: _press(user, list_cb(Tab.all, 19).pack(), bot)),
-        ("order card", lambda: _press(user, OrderCb(action=OrderAction.open, id=order_id).pack(), bot)),
-        ("addresses (5)", lambda: _press(user, MenuCb(section="addresses").pack(), bot)),
-        ("bank cards (3)", lambda: _press(user, MenuCb(section="cards").pack(), bot)),
-        ("coupons (40)", lambda: _press(user, MenuCb(section="coupons").pack(), bot)),
-    ]
-    results = []
     try:
-        for name, make in cases:
-            results.append(await _measure(name, lambda make=make: dp.feed_update(bot, make()), n))
-        # where the time goes, in a second pass with the probe installed (it costs a little itself)
+        order_id = await _an_order(services, user_id)
+        screens: list[tuple[str, Callable[[], Update]]] = [
+            ("/start (existing user)", lambda: _message(user, "/start", bot)),
+            ("main menu (button)", lambda: _press(user, NavCb(action=NavAction.menu).pack(), bot)),
+            ("settings (button)", lambda: _press(user, MenuCb(section="settings").pack(), bot)),
+            ("help (button)", lambda: _press(user, MenuCb(section="help").pack(), bot)),
+            ("text outside a flow", lambda: _message(user, "hello", bot)),
+            ("orders: page 1 of 1000", lambda: _press(user, list_cb(Tab.all, 0).pack(), bot)),
+            ("orders: page 20 of 1000", lambda: _press(user, list_cb(Tab.all, 19).pack(), bot)),
+            ("order card", lambda: _press(user, OrderCb(action=OrderAction.open, id=order_id).pack(), bot)),
+            ("addresses (5)", lambda: _press(user, MenuCb(section="addresses").pack(), bot)),
+            ("bank cards (3)", lambda: _press(user, MenuCb(section="cards").pack(), bot)),
+            ("coupons (40)", lambda: _press(user, MenuCb(section="coupons").pack(), bot)),
+        ]
+        cases = [bare_floor(), *(Case(name, dp, bot, make) for name, make in screens)]
+        await cases[1].feed()  # the chat's first message, which the buttons' screens edit
+        results = await _measure(cases, n)
         probe = Probe().install(session)
         try:
-            for result, (name, make) in zip(results, cases, strict=True):
-                timed = await _measure(name, lambda make=make: dp.feed_update(bot, make()), max(5, n // 4), probe)
+            for result, case in zip(results[1:], cases[1:], strict=True):
+                timed = await _split(case, max(5, n // 4), probe)
                 result.db_ms, result.api_ms, result.probed_ms = timed.db_ms, timed.api_ms, timed.median_ms
         finally:
             probe.uninstall()
     finally:
         await services.db.dispose()
-    return results
-
-
-async def run(db_path: Path, n: int) -> list[Result]:
-    floor = await bare_floor(n)
-    results = [floor, *await kabinet(db_path, n)]
+    floor = results[0]
     for r in results:
         r.ratio = r.p99_ms / floor.p99_ms
     return results

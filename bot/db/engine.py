@@ -139,6 +139,16 @@ class Database:
         rows = await hot.execute_fetchall(sql, params)
         return rows[0] if rows else None
 
+    async def fetch_all(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
+        """Every row of one statement, on the same path as `fetch_one`. One statement is one
+        snapshot: a screen that needs several tables reads them in one statement (subqueries)."""
+        current = _write_conn.get()
+        if current is not None or self._hot_path is None:
+            async with self.read() as conn:
+                return list((await conn.exec_driver_sql(sql, params)).all())
+        hot = self._hot or await self._open_hot()
+        return list(await hot.execute_fetchall(sql, params))
+
     async def _open_hot(self) -> aiosqlite.Connection:
         async with self._hot_opening:
             if self._hot is None:

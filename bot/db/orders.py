@@ -17,6 +17,7 @@ from sqlalchemy import and_, func, literal, select, union_all, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.db.engine import Database
 from bot.db.tables import addresses as at
 from bot.db.tables import order_items as it
 from bot.db.tables import order_status_history as hist
@@ -25,6 +26,7 @@ from bot.db.tables import products as pt
 from bot.db.tables import refunds as rt
 from bot.db.tables import stores as st
 from bot.db.tables import tracking_events as te
+from bot.db.types import UTCDateTime, from_db_time
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,6 +249,108 @@ async def page(conn: AsyncConnection, user_id: int, statuses: Sequence[str] | No
         query = query.where(t.c.status == statuses[0] if len(statuses) == 1 else t.c.status.in_(statuses))
     query = query.order_by(t.c.created_at.desc(), t.c.id.desc()).offset(offset).limit(limit)
     return [SummaryRow(*r) for r in (await conn.execute(query)).all()]
+
+
+# -- hot reads: the list page and the order card, through the driver ---------------------------------
+# Each screen is one statement through `Database.fetch_all` (one snapshot, one round trip, no
+# SQLAlchemy compile/cache-key/result-processing work: ~0.1 ms instead of ~1.5 ms for the list's two
+# queries and ~3 ms for the card's five). The column lists come from the dataclasses, and the
+# UTCDateTime columns are converted here the way the column type does it.
+def _converters(columns: Sequence[Any]) -> tuple[Any, ...]:
+    return tuple(from_db_time if isinstance(c.type, UTCDateTime) else None for c in columns)
+
+
+def _convert(raw: Sequence[Any], converters: tuple[Any, ...]) -> list[Any]:
+    return [v if conv is None or v is None else conv(v) for v, conv in zip(raw, converters, strict=True)]
+
+
+_SUMMARY_SQL = ", ".join(c.name for c in _SUMMARY)
+_SUMMARY_CONV = _converters(_SUMMARY)
+_ORDER_SQL = ", ".join(f"o.{c.name}" for c in _ORDER)
+_ORDER_CONV = _converters(_ORDER)
+_NULLS = ", ".join(["NULL"] * (len(_SUMMARY) - 5))
+_list_sql: dict[int, str] = {}
+
+
+def _tab_sql(n_statuses: int) -> str:
+    """The page (newest first) and the counts by status and of Deleted orders, in one statement.
+    Count rows have a NULL id; each part runs over its own partial index (as `status_counts` and
+    `page` do)."""
+    sql = _list_sql.get(n_statuses)
+    if sql is None:
+        where = "user_id = ? AND deleted_at IS NULL"
+        if n_statuses == 1:
+            where += " AND status = ?"
+        elif n_statuses:
+            where += " AND status IN (" + ", ".join("?" * n_statuses) + ")"
+        sql = (
+            f"SELECT * FROM (SELECT {_SUMMARY_SQL} FROM orders WHERE {where}"
+            " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?)"
+            f" UNION ALL SELECT NULL, NULL, status, NULL, count(*), {_NULLS} FROM orders"
+            " WHERE user_id = ? AND deleted_at IS NULL GROUP BY status"
+            f" UNION ALL SELECT NULL, NULL, '{DELETED}', NULL, count(*), {_NULLS} FROM orders"
+            " WHERE user_id = ? AND deleted_at IS NOT NULL AND purged_at IS NULL"
+        )
+        _list_sql[n_statuses] = sql
+    return sql
+
+
+async def tab_page(db: Database, user_id: int, statuses: Sequence[str] | None, *, offset: int,
+                   limit: int) -> tuple[dict[str, int], list[SummaryRow]]:
+    """`status_counts` and `page` in one read: (counts by status with DELETED, the page's rows)."""
+    wanted = tuple(statuses or ())
+    raw = await db.fetch_all(_tab_sql(len(wanted)), (user_id, *wanted, limit, offset, user_id, user_id))
+    counts: dict[str, int] = {}
+    rows = []
+    for r in raw:
+        if r[0] is None:
+            if r[4]:
+                counts[r[2]] = int(r[4])
+        else:
+            rows.append(r)
+    rows.sort(key=lambda r: (r[3], r[0]), reverse=True)  # created_at text sorts as time
+    return counts, [SummaryRow(*_convert(r, _SUMMARY_CONV)) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class CardRead:
+    """What the order card needs, read in one statement."""
+
+    order: OrderRow
+    store: str
+    items: list[ItemRow]
+    has_refunds: bool  # read them then (refunds' own repository): most orders have none
+    dispute: tuple[int, str, str | None, str | None] | None  # id, state, seller_answer, resolution
+
+
+_CARD_SQL = (
+    f"SELECT {_ORDER_SQL},"
+    " (SELECT name FROM stores WHERE id = o.store_id),"
+    " (SELECT json_group_array(json_array(position, product_id, title, options, quantity, unit_price_minor))"
+    " FROM order_items WHERE order_id = o.id),"
+    " EXISTS (SELECT 1 FROM refunds WHERE order_id = o.id),"
+    " (SELECT json_array(id, state, seller_answer, resolution) FROM disputes WHERE order_id = o.id)"
+    " FROM orders o WHERE o.id = ? AND o.purged_at IS NULL AND o.user_id = ?"
+)
+
+
+async def card_read(db: Database, order_id: int, user_id: int) -> CardRead | None:
+    """The order (not purged, through its owner), its store's name, its items, whether it has
+    refunds and its dispute: `get` + `store_names` + `items` + the dispute in one statement."""
+    raw = await db.fetch_all(_CARD_SQL, (order_id, user_id))
+    if not raw:
+        return None
+    row = raw[0]
+    n = len(_ORDER)
+    order = OrderRow(*_convert(row[:n], _ORDER_CONV))
+    store, items_json, has_refunds, dispute_json = row[n:]
+    items = sorted(
+        (ItemRow(i[0], i[1], i[2], tuple(tuple(o) for o in json.loads(i[3])), i[4], i[5])
+         for i in json.loads(items_json or "[]")),
+        key=lambda i: i.position,
+    )
+    dispute = tuple(json.loads(dispute_json)) if dispute_json else None
+    return CardRead(order, store or "", items, bool(has_refunds), dispute)  # type: ignore[arg-type]
 
 
 def _search_where(user_id: int, words: Sequence[str]) -> Any:

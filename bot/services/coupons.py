@@ -524,24 +524,31 @@ class CouponService:
         """One page of a tab: gift certificates first, then coupons (active: soonest expiry
         first; used: latest first; expired: latest first)."""
         now = self.clock.now()
-        async with self.db.read() as conn:
-            counts = {Tab[k]: v for k, v in (await repo.count_coupons(conn, user_id, now)).items()}
-            all_certs = await repo.certificates_for(conn, user_id)
-            for cert in all_certs:
-                counts[certificate_tab(cert, now)] += 1
-            certs = [c for c in all_certs if certificate_tab(c, now) == tab]
-            if tab == Tab.used:
-                certs.sort(key=lambda c: (c.created_at, c.id), reverse=True)
-            elif tab == Tab.expired:
-                certs.sort(key=lambda c: (c.valid_to, c.id), reverse=True)
-            pages = max(1, -(-counts[tab] // PAGE_SIZE))
-            page = min(max(page, 0), pages - 1)
-            start = page * PAGE_SIZE
-            items: list[Item] = list(certs[start : start + PAGE_SIZE])
-            room = PAGE_SIZE - len(items)
-            if room > 0:
-                offset = max(0, start - len(certs))
-                items += await repo.list_coupons(conn, user_id, tab.key, now, limit=room, offset=offset)
+        page = max(page, 0)
+        # one statement: the counts, the certificates and the page of coupons as if no certificate
+        # were on it (the usual case); the coupons again only when certificates take room on it
+        read = await repo.wallet_read(self.db, user_id, tab.key, now, limit=PAGE_SIZE, offset=page * PAGE_SIZE)
+        counts = {Tab[k]: v for k, v in read.counts.items()}
+        all_certs = read.certificates
+        for cert in all_certs:
+            counts[certificate_tab(cert, now)] += 1
+        certs = [c for c in all_certs if certificate_tab(c, now) == tab]
+        if tab == Tab.used:
+            certs.sort(key=lambda c: (c.created_at, c.id), reverse=True)
+        elif tab == Tab.expired:
+            certs.sort(key=lambda c: (c.valid_to, c.id), reverse=True)
+        pages = max(1, -(-counts[tab] // PAGE_SIZE))
+        page = min(page, pages - 1)
+        start = page * PAGE_SIZE
+        items: list[Item] = list(certs[start : start + PAGE_SIZE])
+        room = PAGE_SIZE - len(items)
+        if room > 0:
+            offset = max(0, start - len(certs))
+            if (room, offset) == (read.limit, read.offset):
+                items += read.coupons
+            else:
+                async with self.db.read() as conn:
+                    items += await repo.list_coupons(conn, user_id, tab.key, now, limit=room, offset=offset)
         return WalletPage(tab, page, pages, counts, tuple(items), now, start)
 
     async def coupon(self, user_id: int, coupon_id: int) -> Coupon:

@@ -498,19 +498,23 @@ class OrderService:
         return order
 
     async def page(self, user_id: int, tab: OrderTab = OrderTab.all, page: int = 0) -> OrderPage:
-        """One page of a tab and the counts of every tab (and of Deleted orders): two queries,
+        """One page of a tab and the counts of every tab (and of Deleted orders): one statement,
         whatever the page."""
         statuses = TAB_STATUSES[tab]
-        async with self.db.read() as conn:
-            by_status = await repo.status_counts(conn, user_id)
+        page = max(page, 0)
+        while True:  # one statement; a second only for a page past the end (then the last page)
+            by_status, rows = await repo.tab_page(self.db, user_id, statuses, offset=page * PAGE_SIZE,
+                                                  limit=PAGE_SIZE)
             deleted = by_status.pop(repo.DELETED, 0)
             counts = {
                 t: sum(n for s, n in by_status.items() if sts is None or s in sts)
                 for t, sts in TAB_STATUSES.items()
             }
             total = counts[tab]
-            page = _clamp(page, total)
-            rows = await repo.page(conn, user_id, statuses, offset=page * PAGE_SIZE, limit=PAGE_SIZE) if total else []
+            last = _clamp(page, total)
+            if last >= page:
+                break
+            page = last
         return OrderPage("tab", tab, tuple(rows), total, page, _pages(total), counts, deleted)
 
     async def search(self, user_id: int, text: str, page: int = 0) -> OrderPage:
@@ -530,16 +534,28 @@ class OrderService:
         return OrderPage("deleted", None, tuple(rows), total, page, _pages(total), deleted_count=total)
 
     async def card(self, user_id: int, order_id: int) -> OrderCard:
-        async with self.db.read() as conn:
-            order = await self._owned(conn, user_id, order_id)
-            return await self._card(conn, order)
+        """The card: one statement (the order, store, items, dispute), and the refunds when it has any."""
+        read = await repo.card_read(self.db, order_id, user_id)
+        if read is None:
+            raise OrderNotFound()
+        refund_rows: list[RefundRow] = []
+        if read.has_refunds:
+            async with self.db.read() as conn:
+                refund_rows = await refunds_repo.for_order(conn, order_id)
+        dispute = DisputeBrief(*read.dispute) if read.dispute else None
+        return self._assemble(read.order, read.store, read.items, refund_rows, dispute)
 
     async def _card(self, conn: AsyncConnection, order: OrderRow) -> OrderCard:
-        now = self.clock.now()
         store = (await repo.store_names(conn, [order.store_id])).get(order.store_id, "")
         items = await repo.items(conn, order.id)
         refund_rows = await refunds_repo.for_order(conn, order.id)
         dispute = await disputes_repo.for_order(conn, order.id)
+        brief = DisputeBrief(dispute.id, dispute.state, dispute.seller_answer, dispute.resolution) if dispute else None
+        return self._assemble(order, store, items, refund_rows, brief)
+
+    def _assemble(self, order: OrderRow, store: str, items: Sequence[ItemRow], refund_rows: Sequence[RefundRow],
+                  dispute: DisputeBrief | None) -> OrderCard:
+        now = self.clock.now()
         status = Status(order.status)
         active = order.deleted_at is None
         can_dispute = False
@@ -552,7 +568,7 @@ class OrderService:
         return OrderCard(
             order=order, store=store, items=tuple(items), address=AddressSnapshot.from_json(order.shipping_address),
             card=card_snapshot(order), refunds=tuple(refund_rows),
-            dispute=DisputeBrief(dispute.id, dispute.state, dispute.seller_answer, dispute.resolution) if dispute else None,
+            dispute=dispute,
             now=now,
             can_cancel=active and can_transition(status, Status.cancelled),
             can_confirm=active and can_transition(status, Status.completed),

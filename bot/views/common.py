@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -14,7 +15,14 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, ReplyKeybo
 from aiogram.utils.i18n import I18n
 from babel import Locale
 from babel.dates import format_date, format_datetime, format_time, format_timedelta
-from babel.numbers import format_currency, format_decimal, get_currency_precision
+from babel.numbers import (
+    format_currency,
+    format_decimal,
+    get_currency_precision,
+    get_currency_symbol,
+    get_decimal_symbol,
+    get_group_symbol,
+)
 
 from bot.keyboards.common import NavAction, NavCb
 from bot.services.errors import DomainError
@@ -35,6 +43,68 @@ class Screen:
 @lru_cache(maxsize=16)
 def _babel_locale(code: str) -> Locale:
     return Locale.parse(code)
+
+
+class _MoneyFormat:
+    """Babel's `format_currency(minor / 10**digits, currency, locale)` for integer minor units,
+    with the pattern's affixes, symbols and grouping worked out once per (locale, currency):
+    ~2 µs instead of ~25 µs a call (Babel parses nothing, but quantizes a Decimal, looks the
+    symbols up and evaluates plural rules for every value; a wallet page formats a dozen sums).
+    It checks itself against Babel when built and falls back to Babel for any pattern it does not
+    reproduce exactly (scientific, significant digits, currency names)."""
+
+    __slots__ = ("babel", "currency", "decimal", "digits", "exact", "group", "grouping", "int_min",
+                 "prefix", "suffix")
+
+    _SAMPLES = (0, 1, -1, 5, 99, 100, -100, 1234, 100_000, -123_456, 1_234_567, 99_999_999_999, -10**15)
+
+    def __init__(self, locale: Locale, currency: str) -> None:
+        self.babel = locale
+        self.currency = currency
+        self.digits = get_currency_precision(currency)
+        pattern = locale.currency_formats["standard"]
+        symbol = get_currency_symbol(currency, locale)
+
+        def affix(text: str) -> str:
+            text = text.replace("¤¤", currency.upper()).replace("¤", symbol)
+            return re.sub(r"'([^']*)'", lambda m: m.group(1) or "'", text)
+
+        self.prefix = (affix(pattern.prefix[0]), affix(pattern.prefix[1]))
+        self.suffix = (affix(pattern.suffix[0]), affix(pattern.suffix[1]))
+        self.group = get_group_symbol(locale)
+        self.decimal = get_decimal_symbol(locale)
+        self.grouping = pattern.grouping
+        self.int_min = pattern.int_prec[0]
+        simple = not (pattern.exp_prec or pattern.scale or "@" in pattern.pattern
+                      or "¤¤¤" in "".join((*pattern.prefix, *pattern.suffix)))
+        self.exact = simple and all(self._fast(m) == self._babel(m) for m in self._SAMPLES)
+
+    def _babel(self, minor: int) -> str:
+        return format_currency(Decimal(minor).scaleb(-self.digits), self.currency, locale=self.babel)
+
+    def _fast(self, minor: int) -> str:
+        negative = minor < 0
+        whole, frac = divmod(-minor if negative else minor, 10**self.digits)
+        digits = str(whole).rjust(self.int_min, "0")
+        size, then = self.grouping
+        parts = []
+        while len(digits) > size:
+            parts.append(digits[-size:])
+            digits = digits[:-size]
+            size = then
+        parts.append(digits)
+        number = self.group.join(reversed(parts))
+        if self.digits:
+            number += self.decimal + str(frac).rjust(self.digits, "0")
+        return self.prefix[negative] + number + self.suffix[negative]
+
+    def __call__(self, minor: int) -> str:
+        return self._fast(minor) if self.exact else self._babel(minor)
+
+
+@lru_cache(maxsize=256)
+def _money_format(locale: str, currency: str) -> _MoneyFormat:
+    return _MoneyFormat(_babel_locale(locale), currency)
 
 
 @lru_cache(maxsize=512)
@@ -73,8 +143,7 @@ class Fmt:
         return text.format(**exc.params) if exc.params else text
 
     def money(self, minor: int, currency: str) -> str:
-        digits = get_currency_precision(currency)
-        return format_currency(Decimal(minor).scaleb(-digits), currency, locale=self.babel)
+        return _money_format(self.locale, currency)(minor)
 
     def number(self, value: int | float | Decimal) -> str:
         return format_decimal(value, locale=self.babel)
@@ -97,8 +166,24 @@ class Fmt:
         return format_timedelta(delta, locale=self.babel, **kwargs)
 
 
+_packed: dict[tuple[Any, ...], str] = {}
+
+
+def pack(callback: CallbackData) -> str:
+    """`callback.pack()`, remembered by (class, field values): the same buttons (tabs, pagers,
+    Back, Menu) are packed on every screen, and aiogram's pack costs ~10 µs."""
+    key = (type(callback), *callback.__dict__.values())
+    data = _packed.get(key)
+    if data is None:
+        data = callback.pack()
+        if len(_packed) >= 8192:
+            _packed.clear()
+        _packed[key] = data
+    return data
+
+
 def button(text: str, callback: CallbackData | str) -> InlineKeyboardButton:
-    data = callback if isinstance(callback, str) else callback.pack()
+    data = callback if isinstance(callback, str) else pack(callback)
     return InlineKeyboardButton(text=text, callback_data=data)
 
 

@@ -25,6 +25,28 @@ def test_money_in_both_locales(i18n) -> None:
     assert Fmt(i18n, "en").money(500, "JPY") == "¥500"  # no minor units
 
 
+@pytest.mark.parametrize("locale", ["en", "ru", "de_CH", "hi", "ar", "ja"])
+def test_money_is_babels_format_currency(locale: str) -> None:
+    """The precomputed money format gives exactly Babel's text, for any amount and currency
+    (grouping like India's 12,34,567, other signs and symbols, no or three minor digits)."""
+    import random
+    from decimal import Decimal
+
+    from babel import Locale
+    from babel.numbers import format_currency, get_currency_precision
+
+    from bot.views.common import _money_format
+
+    rng = random.Random(locale)
+    for currency in ("RUB", "USD", "EUR", "KZT", "JPY", "BHD", "INR"):
+        money = _money_format(locale, currency)
+        assert money.exact
+        for minor in [0, 1, -1, 999, 1000, -1000, 10**12, *(rng.randrange(-10**13, 10**13) for _ in range(300))]:
+            expected = format_currency(Decimal(minor).scaleb(-get_currency_precision(currency)), currency,
+                                       locale=Locale.parse(locale))
+            assert money(minor) == expected, (currency, minor)
+
+
 def test_dates_in_the_users_zone(i18n) -> None:
     moment = datetime(2026, 12, 31, 22, 30, tzinfo=UTC)
     assert Fmt(i18n, "en", "UTC").date(moment) == "Dec 31, 2026"
