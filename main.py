@@ -22,7 +22,7 @@ import asyncio
 import logging
 import os
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -85,6 +85,16 @@ def default_console_lang() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from bot import process
+
+    process.pause_gc()  # while starting (bot/process.py); every path below resumes it
+    try:
+        return command_main(argv, process)
+    finally:
+        process.resume_gc()
+
+
+def command_main(argv: list[str] | None, process: Any) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     from bot.config import SettingsError, load_settings
 
@@ -117,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         from bot.runner import build_runtime
 
         runtime = build_runtime(settings)
+        process.started()
         asyncio.run(runtime.run())
         return 0
     if command == "console":
@@ -127,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
 
         locale = args.lang or default_console_lang()
         console = Console(console_settings(settings, args.db), locale=locale)
+        process.started()
         try:
             asyncio.run(console.run())
         except KeyboardInterrupt:

@@ -13,13 +13,14 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.types import BotCommand, BotCommandScopeDefault
+from aiogram.filters.callback_data import CallbackQueryFilter
+from aiogram.types import BotCommand, BotCommandScopeDefault, CallbackQuery
 from aiogram.utils.i18n import I18n
 
 import bot.demo_orders
 import bot.demo_reviews  # noqa: F401  (registers the reviews and points demo seeder)
 from bot.config import Settings, card_fingerprint_key
-from bot.db.engine import Database
+from bot.db.engine import Database, current_scope
 from bot.db.fsm import SqlStorage
 from bot.db.migrate import migrate
 from bot.handlers import errors as error_handlers
@@ -145,6 +146,7 @@ def build_dispatcher(settings: Settings, services: Services) -> Dispatcher:
         router._parent_router = None
         dp.include_router(router)
     inline_sync_filters(dp)
+    unpack_once_per_update(dp)
     return dp
 
 
@@ -166,6 +168,51 @@ def inline_sync_filters(dp: Dispatcher) -> int:
                     filter_.awaitable = True  # params/varkw stay those of the original callable
                     changed += 1
     return changed
+
+
+def unpack_once_per_update(dp: Dispatcher) -> int:
+    """Button filters (``XxxCb.filter(…)``) unpack the callback data once per update and class.
+
+    aiogram's filter unpacks the data into a new pydantic model in every handler it guards: a press
+    of a main-menu button was unpacked by each section's ``MenuCb.filter(F.section == …)`` in turn
+    (~15 validations, ~80 filter calls per press). The unpacked value (or the failure) is kept in
+    the update's scope (bot/db/engine.py) and each rule checks it; a handler gets the same value as
+    before. Idempotent; returns how many filters it changed."""
+    changed = 0
+    for router in dp.chain_tail:
+        for observer in router.observers.values():
+            for handler in [observer._handler, *observer.handlers]:
+                for filter_ in handler.filters or ():
+                    if isinstance(filter_.callback, CallbackQueryFilter):
+                        filter_.callback = _unpack_once(filter_.callback)  # params stay (query)
+                        changed += 1
+    return changed
+
+
+def _unpack_once(original: CallbackQueryFilter) -> Callable[[CallbackQuery], Awaitable[Any]]:
+    kind, rule = original.callback_data, original.rule
+
+    async def check(query: CallbackQuery) -> Any:
+        if not isinstance(query, CallbackQuery) or not query.data:
+            return False
+        scope = current_scope()
+        key = ("callback_data", kind, query.data)
+        if scope is not None and key in scope.cache:
+            data = scope.cache[key]
+        else:
+            try:
+                data = kind.unpack(query.data)
+            except (TypeError, ValueError):
+                data = None
+            if scope is not None:
+                scope.cache[key] = data
+        if data is None:
+            return False
+        if rule is None or rule.resolve(data):
+            return {"callback_data": data}
+        return False
+
+    return check
 
 
 def _as_coroutine(fn: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:

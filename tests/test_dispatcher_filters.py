@@ -10,7 +10,7 @@ from typing import Any
 from aiogram import Bot, Dispatcher, F, Router
 from aiogram.types import Chat, Message, Update, User
 
-from bot.app import inline_sync_filters
+from bot.app import inline_sync_filters, unpack_once_per_update
 from bot.fakebot import FakeSession
 from tests.conftest import App
 
@@ -70,3 +70,29 @@ async def test_a_sync_filter_keeps_its_meaning_and_its_arguments() -> None:
     assert seen == ["command", "long 5", "other"]
     router._parent_router = None
 
+
+
+def test_every_button_filter_unpacks_once_per_update(app: App) -> None:
+    from aiogram.filters.callback_data import CallbackQueryFilter
+
+    filters = _filters(app.dp)
+    assert not any(isinstance(f.callback, CallbackQueryFilter) for f in filters)
+    assert unpack_once_per_update(app.dp) == 0  # idempotent: a rebuilt dispatcher changes nothing twice
+
+
+async def test_a_press_is_unpacked_once_and_routed_as_before(app: App, alex, monkeypatch) -> None:
+    from bot.keyboards.common import MenuCb
+
+    unpacked: list[str] = []
+    original = MenuCb.unpack.__func__
+
+    def counting(cls: type, value: str) -> Any:
+        unpacked.append(value)
+        return original(cls, value)
+
+    monkeypatch.setattr(MenuCb, "unpack", classmethod(counting))
+    await alex.send("/start")
+    await alex.press("🎟 Coupons")  # guarded by one MenuCb filter per section, before it
+    assert "My coupons" in alex.last_text
+    assert unpacked == [MenuCb(section="coupons").pack()]
+    await alex.press_data("mn:nowhere")  # a stale button still reaches the fallback (unhandled fails)
