@@ -799,9 +799,8 @@ class AddressService:
 
     # -- reads (checkout uses `default` and `list`) --------------------------------------------
     async def list(self, user_id: int) -> list[Address]:
-        """The user's addresses, oldest first."""
-        async with self.db.read() as conn:
-            return await repo.list_for_user(conn, user_id)
+        """The user's addresses, oldest first (one read through the driver: the list screen)."""
+        return await repo.list_hot(self.db, user_id)
 
     async def default(self, user_id: int) -> Address | None:
         async with self.db.read() as conn:
