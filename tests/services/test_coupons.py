@@ -692,3 +692,28 @@ def test_the_sweeper_prunes_failed_code_attempts(settings) -> None:
     from bot.runner import build_sweeper
 
     assert "coupon_code_attempts" in build_sweeper(build_services(settings)).names
+
+
+
+async def test_the_wallets_one_statement_reads_what_the_repository_reads(svc: CouponService,
+                                                                          clock: FakeClock) -> None:
+    """The wallet's hot read (counts, certificates, a page of coupons: one driver statement)
+    against the Core queries it replaces, on every tab and page."""
+    now = clock.now()
+    given = [await _give(svc, start=now - 30 * DAY, end=now + (n - 5) * DAY) for n in range(12)]
+    for n, used in enumerate(given[7:10]):
+        clock.advance(minutes=1)
+        async with svc.db.write() as conn:
+            await svc.use(conn, ALEX, [used.id], f"order-{n}")
+    now = clock.now()
+    await svc.grant_certificate(ALEX, amount_minor=5000, currency="USD", valid_to=now + 100 * DAY)
+    await svc.grant_certificate(ALEX, amount_minor=700, currency="USD", valid_to=now + 3 * DAY)
+    async with svc.db.read() as conn:
+        for tab in ("active", "used", "expired"):
+            for offset in (0, 2, 6, 40):
+                read = await repo.wallet_read(svc.db, ALEX, tab, now, limit=6, offset=offset)
+                assert read.counts == await repo.count_coupons(conn, ALEX, now)
+                assert read.certificates == await repo.certificates_for(conn, ALEX)
+                assert read.coupons == await repo.list_coupons(conn, ALEX, tab, now, limit=6, offset=offset)
+        empty = await repo.wallet_read(svc.db, MASHA, "active", now, limit=6, offset=0)
+        assert (empty.counts, empty.certificates, empty.coupons) == ({"active": 0, "used": 0, "expired": 0}, [], [])

@@ -565,3 +565,32 @@ async def test_the_migration_creates_what_tables_py_describes(app: App) -> None:
             assert cols == [c.name for c in table.columns], table.name
             indexes = {r[1] for r in (await conn.exec_driver_sql(f"PRAGMA index_list({table.name})")).all()}
             assert {i.name for i in table.indexes} <= indexes, table.name
+
+
+async def test_the_screens_one_statement_reads_what_the_repository_reads(app: App) -> None:
+    """The list's and the card's hot reads (one driver statement each) against the Core queries
+    they replace, over orders in every status, a deleted one, a refund and a dispute."""
+    services, user = app.services, 4242
+    made = [await make_order(services, app.clock, user, status) for status in Status]
+    made.append(await make_order(services, app.clock, user, Status.completed))
+    await services.orders.delete(user, made[-1].id)
+    await make_order(services, app.clock, user + 1, Status.shipped)  # someone else's
+    async with services.db.read() as conn:
+        for statuses in [None, (Status.shipped,), (Status.completed, Status.closed)]:
+            for offset in (0, 2, 50):
+                counts, rows = await orders_repo.tab_page(services.db, user, statuses, offset=offset, limit=3)
+                assert counts == await orders_repo.status_counts(conn, user)
+                assert rows == await orders_repo.page(conn, user, statuses, offset=offset, limit=3)
+        for order in made:
+            read = await orders_repo.card_read(services.db, order.id, user)
+            assert read is not None
+            assert read.order == await orders_repo.get(conn, order.id, user)
+            assert read.items == await orders_repo.items(conn, order.id)
+            assert read.store == "Nova Electronics"
+            assert read.has_refunds == bool(await refunds_repo.for_order(conn, order.id))
+            dispute = await disputes_repo.for_order(conn, order.id)
+            assert read.dispute == (None if dispute is None else
+                                    (dispute.id, dispute.state, dispute.seller_answer, dispute.resolution))
+            assert await orders_repo.card_read(services.db, order.id, user + 1) is None
+    reads = [await orders_repo.card_read(services.db, o.id, user) for o in made]
+    assert any(r.has_refunds for r in reads if r) and any(r.dispute for r in reads if r)
