@@ -160,7 +160,7 @@ async def seed_orders(services: Services, user_id: int) -> None:
     orders = OrderService(services.db, clock, services.orders.policy, cards=services.orders.cards,
                           carrier=services.orders.carrier)
     disputes = DisputeService(services.db, clock, orders)
-    refunds = RefundService(services.db, clock)
+    refunds = RefundService(services.db, clock, services.payments)
     store_ids = [await orders.ensure_store(name) for name, _ in CATALOG]
 
     for days_ago, store, lines, steps in PLAN:

@@ -361,7 +361,7 @@ class DisputeService:
             preview = await self.orders._refund_preview(conn, order, refund_minor)
             await refunds.issue(conn, order_id=order.id, number=order.number, user_id=order.user_id,
                                 reason="dispute", dispute_id=dispute.id, refund=preview,
-                                card=card_snapshot(order), now=now)
+                                card=card_snapshot(order), charge_id=order.paid_charge_id, now=now)
         await transition(conn, order, Status.closed, actor=actor, now=now, note=resolution.value,
                          push={"dispute_id": dispute.id, "resolution": resolution.value,
                                "refund_minor": refund_minor})

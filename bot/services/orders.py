@@ -621,7 +621,7 @@ class OrderService:
         if refund is not None:
             await refunds.issue(conn, order_id=order.id, number=order.number, user_id=order.user_id,
                                 reason="cancel", dispute_id=None, refund=refund, card=card_snapshot(order),
-                                now=now)
+                                charge_id=order.paid_charge_id, now=now)
         if not paid:
             for hook in self.on_unpaid_cancelled:
                 await hook(conn, order.user_id, order.number)
@@ -879,7 +879,7 @@ class OrderService:
             preview = await self._refund_preview(conn, order, amount)
             return await refunds.issue(conn, order_id=order.id, number=order.number, user_id=user_id,
                                        reason="seller", dispute_id=None, refund=preview,
-                                       card=card_snapshot(order), now=now)
+                                       card=card_snapshot(order), charge_id=order.paid_charge_id, now=now)
 
     # -- due transitions (the sweeper) ---------------------------------------------------------------
     async def expire_unpaid(self, now: datetime, batch: int = 200) -> int:
