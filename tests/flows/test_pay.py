@@ -338,3 +338,20 @@ async def test_a_full_wallet_can_still_pay_with_a_card_used_once(app: App, alex:
         await alex.send(text)
     assert "✅ Paid $37.99 with Maestro •••• 8453." in alex.last_text
     assert len(await app.services.cards.wallet(alex.user.id)) == 5
+
+
+async def test_russian_full_wallet_pays_with_a_card_used_once(app: App, masha: Player) -> None:
+    await masha.send("/start")
+    cards = app.services.cards
+    for number in ("4242424242424242", "5555555555554444", "2200000000000004", "6200000000000005",
+                   "3566002020360505"):
+        accepted = await cards.enter_number(masha.user.id, None, number)
+        await cards.enter_expiry(accepted.session_id, "12/29")
+        await cards.enter_holder(accepted.session_id, "MARIA IVANOVA")
+        await cards.save(masha.user.id, await cards.verify(masha.user.id, accepted.session_id, "123"))
+    placed = await place(app.services, masha.user.id)
+    await open_order(masha, placed.id)
+    await masha.press("💳 Оплатить 37,99\xa0$")
+    await masha.press("➕ Новая карта")
+    assert "В кошельке уже 5 карт — больше нельзя" in masha.last_text
+    assert labels(masha)[0] == "Оплатить без сохранения"
