@@ -47,6 +47,17 @@ async def order(app: App, order_id: int, user_id: int):
         return await orders_repo.get(conn, order_id, user_id)
 
 
+async def fill_wallet(app: App, user_id: int) -> None:
+    """Five cards, the most a wallet holds, added through the card service."""
+    cards = app.services.cards
+    for number in ("4242424242424242", "5555555555554444", "2200000000000004", "6200000000000005",
+                   "3566002020360505"):
+        accepted = await cards.enter_number(user_id, None, number)
+        await cards.enter_expiry(accepted.session_id, "12/29")
+        await cards.enter_holder(accepted.session_id, "ALEX DOE")
+        await cards.save(user_id, await cards.verify(user_id, accepted.session_id, "123"))
+
+
 def labels(p: Player) -> list[str]:
     return [t for t, _ in p.buttons()]
 
@@ -315,13 +326,7 @@ async def test_russian_new_card_just_this_once(app: App, masha: Player) -> None:
 
 async def test_a_full_wallet_can_still_pay_with_a_card_used_once(app: App, alex: Player) -> None:
     await alex.send("/start")
-    for number in ("4242424242424242", "5555555555554444", "2200000000000004", "6200000000000005",
-                   "3566002020360505"):
-        cards = app.services.cards
-        accepted = await cards.enter_number(alex.user.id, None, number)
-        await cards.enter_expiry(accepted.session_id, "12/29")
-        await cards.enter_holder(accepted.session_id, "ALEX DOE")
-        await cards.save(alex.user.id, await cards.verify(alex.user.id, accepted.session_id, "123"))
+    await fill_wallet(app, alex.user.id)
     placed = await place(app.services, alex.user.id)
     await open_order(alex, placed.id)
     await alex.press("💳 Pay $37.99")
@@ -342,13 +347,7 @@ async def test_a_full_wallet_can_still_pay_with_a_card_used_once(app: App, alex:
 
 async def test_russian_full_wallet_pays_with_a_card_used_once(app: App, masha: Player) -> None:
     await masha.send("/start")
-    cards = app.services.cards
-    for number in ("4242424242424242", "5555555555554444", "2200000000000004", "6200000000000005",
-                   "3566002020360505"):
-        accepted = await cards.enter_number(masha.user.id, None, number)
-        await cards.enter_expiry(accepted.session_id, "12/29")
-        await cards.enter_holder(accepted.session_id, "MARIA IVANOVA")
-        await cards.save(masha.user.id, await cards.verify(masha.user.id, accepted.session_id, "123"))
+    await fill_wallet(app, masha.user.id)
     placed = await place(app.services, masha.user.id)
     await open_order(masha, placed.id)
     await masha.press("💳 Оплатить 37,99\xa0$")
