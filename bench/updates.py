@@ -154,7 +154,8 @@ async def _an_order(services: object, user_id: int) -> int:
 
 
 async def kabinet(db_path: Path, n: int, user_id: int = BENCH_USER) -> list[Result]:
-    settings = Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{db_path}")  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{db_path}",  # type: ignore[call-arg]
+                        throttle_rate=0)  # one user's screens, fed back to back
     services = build_services(settings)
     dp = build_dispatcher(settings, services)
     session = FakeSession()

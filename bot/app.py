@@ -28,6 +28,7 @@ from bot.i18n import build_i18n
 from bot.integrations.payments import PaymentGateway, SandboxGateway
 from bot.middlewares.i18n import UserI18nMiddleware
 from bot.middlewares.isolation import FreeingEventIsolation
+from bot.middlewares.throttling import Throttle, ThrottlingMiddleware
 from bot.middlewares.update import InFlight, UpdateScopeMiddleware
 from bot.middlewares.user import UserMiddleware
 from bot.services import reminders as reminder_rules
@@ -139,6 +140,9 @@ def build_dispatcher(settings: Settings, services: Services) -> Dispatcher:
     dp.update.outer_middleware(UpdateScopeMiddleware(services.clock, services.in_flight))
     dp.update.outer_middleware(UserMiddleware(services.users))
     dp.update.outer_middleware(UserI18nMiddleware(services.i18n))
+    if settings.throttle_rate > 0:
+        throttle = Throttle(settings.throttle_rate, settings.throttle_burst)
+        dp.update.outer_middleware(ThrottlingMiddleware(throttle, services.clock.now))
     for router in [error_handlers.router, *routers()]:
         # Routers are module-level singletons; a dispatcher rebuilt in the same process (an
         # in-process restart, as the tests and the console do) takes them over from the old one.

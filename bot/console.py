@@ -186,4 +186,5 @@ class Console:
 
 def console_settings(settings: Settings, db_path: str | None = None) -> Settings:
     path = db_path or str(CONSOLE_DB)
-    return settings.model_copy(update={"database_url": f"sqlite+aiosqlite:///{path}"})
+    # one local user typing (or piping a script): flood protection has nobody to protect
+    return settings.model_copy(update={"database_url": f"sqlite+aiosqlite:///{path}", "throttle_rate": 0})
