@@ -170,6 +170,7 @@ async def test_pay_with_a_new_card_just_this_once_and_its_refund_goes_back_to_it
     text = alex.last_text
     assert "✅ Paid $37.99 with Visa •••• 4242." in text
     assert "The card was used for this payment only and is not kept in your wallet." in text
+    assert "We held $1.00 to check it; it will be released within a day." in text
     assert "Card added" not in text
     assert await app.services.cards.wallet(alex.user.id) == []
     row = await order(app, placed.id, alex.user.id)
