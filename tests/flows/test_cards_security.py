@@ -10,6 +10,7 @@ import json
 import logging
 import random
 import re
+import struct
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,16 @@ _TOKEN = re.compile(rb"(?<![0-9A-Za-z])[0-9]{3,4}(?![0-9A-Za-z])")
 def leaked_codes(haystack: bytes, codes: set[str]) -> set[str]:
     """The CVCs that appear as a number of their own (not inside a longer number or a hex id)."""
     return {m.decode() for m in _TOKEN.findall(haystack)} & codes
+
+
+def wal_pages(wal: bytes) -> bytes:
+    """The page images of a SQLite WAL file (https://sqlite.org/fileformat.html#the_write_ahead_log):
+    a 32-byte header, then frames of a 24-byte header and one page; each image ends with a NUL, so
+    no token runs from one page into the next."""
+    magic, _version, page_size = struct.unpack(">III", wal[:12])
+    assert magic in (0x377F0682, 0x377F0683) and page_size >= 512, "not a WAL file"
+    frame = 24 + page_size
+    return b"\0".join(wal[start + 24:start + frame] for start in range(32, len(wal) - frame + 1, frame))
 
 
 _SQL_TIMING = re.compile(r"(cached since|generated in|no key|caching disabled) [0-9.e+-]+s( ago)?")
@@ -146,12 +157,14 @@ async def test_no_card_number_or_cvc_is_kept_anywhere(app: App, db_path: Path, c
         deleted = {c.message_id for c in app.session.calls_of(DeleteMessage) if int(c.chat_id) == p.user.id}
         assert sensitive_ids[p.user.id] <= deleted
 
-    # the database file and its WAL
+    # the database file and its WAL, byte by byte: the WAL's page images, without the frame headers,
+    # whose checksums and salts are random bytes that now and then spell a 3-digit code
     for path in (db_path, db_path.with_name(db_path.name + "-wal")):
         assert path.exists()
         data = path.read_bytes()
         assert leaked_number_runs(data, numbers) == [], path
-        assert leaked_codes(data, codes) == set(), path
+        content = wal_pages(data) if path.name.endswith("-wal") else data
+        assert leaked_codes(content, codes) == set(), path
 
     # FSM storage: every write, and what is left
     assert fsm_writes and all(set(json.loads(w)) <= ALLOWED_FSM_KEYS for w in fsm_writes)
