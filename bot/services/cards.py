@@ -848,4 +848,4 @@ async def _seed(services: Services, user_id: int) -> None:
     await services.cards.seed_demo(user_id)
 
 
-register_seeder(60, _seed)
+register_seeder(5, _seed)  # before the orders, which are paid with the demo Visa
