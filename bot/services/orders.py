@@ -448,7 +448,7 @@ async def transition(conn: AsyncConnection, order: OrderRow, target: Status, *, 
     store = (await repo.store_names(conn, [order.store_id])).get(order.store_id, "")
     await enqueue(conn, user_id=order.user_id, kind="order_status",
                   payload=status_payload(fresh, order.status, actor, store, at=now.isoformat(), **(push or {})),
-                  dedupe_key=f"order:{order.id}:status:{target.value}", now=now)
+                  dedupe_key=f"order:{order.id}:status:{target.value}", now=now, seen=actor == Actor.buyer)
     if target == Status.completed:  # points and review reminders, in the same unit of work
         await loyalty.on_order_completed(conn, fresh, now)
         await reviews.on_order_completed(conn, fresh, now)
@@ -621,7 +621,7 @@ class OrderService:
         if refund is not None:
             await refunds.issue(conn, order_id=order.id, number=order.number, user_id=order.user_id,
                                 reason="cancel", dispute_id=None, refund=refund, card=card_snapshot(order),
-                                charge_id=order.paid_charge_id, now=now)
+                                charge_id=order.paid_charge_id, now=now, seen=actor == Actor.buyer)
         if not paid:
             for hook in self.on_unpaid_cancelled:
                 await hook(conn, order.user_id, order.number)

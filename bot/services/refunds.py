@@ -146,9 +146,10 @@ async def preview(conn: AsyncConnection, *, lookup: CardLookup, user_id: int, ca
 
 async def issue(conn: AsyncConnection, *, order_id: int, number: str, user_id: int, reason: str,
                 dispute_id: int | None, refund: RefundPreview, card: CardSnapshot | None,
-                charge_id: str | None, now: datetime) -> RefundRow:
+                charge_id: str | None, now: datetime, seen: bool = False) -> RefundRow:
     """Record a refund and its push, inside the caller's unit of work. With the gateway's
-    `charge_id` the sweeper pays it out at its next run."""
+    `charge_id` the sweeper pays it out at its next run. `seen`: the buyer's own action (a
+    cancellation) showed them the refund: its "issued" push is kept for the message centre only."""
     dest = refund.destination
     refund_id = await repo.insert(
         conn, order_id=order_id, user_id=user_id, dispute_id=dispute_id,
@@ -161,7 +162,7 @@ async def issue(conn: AsyncConnection, *, order_id: int, number: str, user_id: i
     row = await repo.get(conn, refund_id)
     assert row is not None
     await enqueue(conn, user_id=user_id, kind="refund", payload=refund_payload(row, number, "issued"),
-                  dedupe_key=f"refund:{refund_id}:issued", now=now)
+                  dedupe_key=f"refund:{refund_id}:issued", now=now, seen=seen)
     await loyalty.on_refund(conn, order_id=order_id, refund_id=refund_id, now=now)  # points back, in proportion
     return row
 

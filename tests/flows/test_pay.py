@@ -4,6 +4,8 @@ sections: the card-delete warning, the address-delete warning, refunds to a dele
 
 from __future__ import annotations
 
+from aiogram.methods import SendMessage
+
 from bot.db import orders as orders_repo
 from bot.fakebot import Player
 from bot.integrations.payments import SandboxGateway
@@ -16,6 +18,7 @@ from bot.services.addresses import AddressDraft
 from bot.services.orders import Status
 from tests.conftest import App
 from tests.orderkit import EARBUDS, HOME, place
+from tests.pushkit import sim_delivery
 
 VISA = "4242 4242 4242 4242"
 NO_FUNDS = "4000 0000 0000 0341"  # the sandbox verifies it, then declines charges for funds
@@ -355,3 +358,31 @@ async def test_russian_full_wallet_pays_with_a_card_used_once(app: App, masha: P
     await masha.press("➕ Новая карта")
     assert "В кошельке уже 5 карт — больше нельзя" in masha.last_text
     assert labels(masha)[0] == "Оплатить без сохранения"
+
+
+async def test_the_buyers_own_steps_are_not_pushed_back_but_the_refund_payout_is(app: App, alex: Player) -> None:
+    await alex.send("/start")
+    await add_card(alex)
+    placed = await place(app.services, alex.user.id)
+    await open_order(alex, placed.id)
+    await alex.press("💳 Pay $37.99")
+    await alex.press("⭐ Visa •••• 4242 · 12/29")
+    await alex.press("✅ Pay $37.99")
+    await alex.press("✖️ Cancel order")
+    await alex.press_data(OrderCb(action=OrderAction.cancel_reason, id=placed.id, reason="changed_mind").pack())
+    await alex.press("✖️ Yes, cancel the order")
+    sent_before = len(app.session.calls_of(SendMessage))
+    delivery = sim_delivery(app)  # (the card's expiry reminder waits for 2029)
+    await delivery(app.clock.now())
+    assert len(app.session.calls_of(SendMessage)) == sent_before  # paid, cancelled, refund issued: all seen
+    await build_sweeper(app.services)(app.clock.now())  # the refund is paid out: that is news
+    await delivery(app.clock.now())
+    pushed = [c.text for c in app.session.calls_of(SendMessage)][sent_before:]
+    assert pushed == [  # news: the $1 check released, the refund paid out
+        "💳 The $1.00 check of Visa •••• 4242 is over: the hold is released and the money is available again.",
+        f"💸 The refund of $37.99 for Order № {placed.number} has been paid to Visa •••• 4242."]
+    await alex.send("/menu")
+    await alex.press("🔔 Messages")
+    assert "2 unread" in alex.last_text  # those two; the buyer's own steps are listed, read
+    labels = [t for t, _ in alex.buttons()]
+    assert sum("25 Nov" in t for t in labels) == 5 and sum(t.startswith("🔵") for t in labels) == 2
