@@ -405,7 +405,8 @@ def _card_rows(card: OrderCard, f: Fmt, back: OrderCb) -> list:
         rows.append([button(f._("⚖️ View the dispute"), DisputeCb(action=DisputeAction.open, id=card.dispute.id))])
     if card.can_cancel:
         rows.append([button(f._("✖️ Cancel order"), order_cb(OrderAction.cancel, oid, back))])
-    rows.append([button(f._("🗑 Delete"), order_cb(OrderAction.delete, oid, back))])
+    if card.deletable:  # an order under way or in dispute can't be: no button (a stale one says why)
+        rows.append([button(f._("🗑 Delete"), order_cb(OrderAction.delete, oid, back))])
     rows.append(nav_row(f, back=list_cb(back.tab, back.page)))
     return rows
 
