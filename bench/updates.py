@@ -189,7 +189,8 @@ async def _an_order(services: object, user_id: int) -> int:
 async def run(db_path: Path, n: int, user_id: int = BENCH_USER) -> list[Result]:
     """The floor and Kabinet's screens, measured in turns; then each screen once more with the
     probe, for the split of its median (database, Bot API client, the rest)."""
-    settings = Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{db_path}")  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{db_path}",  # type: ignore[call-arg]
+                        throttle_rate=0)  # one user's screens, fed back to back
     services = build_services(settings)
     dp = build_dispatcher(settings, services)
     session = FakeSession()

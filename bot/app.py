@@ -29,6 +29,7 @@ from bot.i18n import build_i18n
 from bot.integrations.payments import PaymentGateway, SandboxGateway
 from bot.middlewares.i18n import UserI18nMiddleware
 from bot.middlewares.isolation import FreeingEventIsolation
+from bot.middlewares.throttling import Throttle, ThrottlingMiddleware
 from bot.middlewares.update import InFlight, UpdateScopeMiddleware
 from bot.middlewares.user import UserMiddleware
 from bot.services import reminders as reminder_rules
@@ -40,6 +41,7 @@ from bot.services.disputes import DisputeService
 from bot.services.links import OrderAddressUsage, OrderCardUsage, WalletCardLookup
 from bot.services.loyalty import LoyaltyPolicy, LoyaltyService
 from bot.services.messages import MessageService
+from bot.services.ops import OpsService
 from bot.services.orders import OrderPolicy, OrderService
 from bot.services.outbox import OutboxService
 from bot.services.pay import PayService
@@ -76,6 +78,7 @@ class Services:
     pay: PayService
     reviews: ReviewService
     loyalty: LoyaltyService
+    ops: OpsService
     in_flight: InFlight = field(default_factory=InFlight)
 
     def as_workflow_data(self) -> dict[str, object]:
@@ -85,7 +88,7 @@ class Services:
             "messages": self.messages, "outbox": self.outbox, "coupons": self.coupons,
             "payments": self.payments, "cards": self.cards, "orders": self.orders,
             "disputes": self.disputes, "refunds": self.refunds, "pay": self.pay,
-            "reviews": self.reviews, "loyalty": self.loyalty, "in_flight": self.in_flight,
+            "reviews": self.reviews, "loyalty": self.loyalty, "ops": self.ops, "in_flight": self.in_flight,
         }
 
 
@@ -103,6 +106,8 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
     cards = CardService(db, clock, payments, usage=OrderCardUsage(db))
     orders = OrderService(db, clock, OrderPolicy.from_settings(settings), cards=WalletCardLookup(cards))
     coupons = CouponService(db, clock)
+    refunds = RefundService(db, clock, payments)
+    outbox = OutboxService(db, clock, users)
     orders.on_unpaid_cancelled.append(coupons.give_back)  # a cancelled unpaid order returns its coupons
     return Services(
         db=db,
@@ -113,16 +118,17 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
         addresses=AddressService(db, clock, usage=OrderAddressUsage(db)),
         reminders=ReminderService(db, clock),
         messages=MessageService(db, clock),
-        outbox=OutboxService(db, clock, users),
+        outbox=outbox,
         coupons=coupons,
         payments=payments,
         cards=cards,
         orders=orders,
         disputes=DisputeService(db, clock, orders),
-        refunds=RefundService(db, clock),
+        refunds=refunds,
         pay=PayService(db, clock, cards, orders),
         reviews=ReviewService(db, clock),
         loyalty=LoyaltyService(db, clock, LoyaltyPolicy(settings.loyalty_thresholds)),
+        ops=OpsService(refunds, outbox),
     )
 
 
@@ -135,11 +141,15 @@ def build_dispatcher(settings: Settings, services: Services) -> Dispatcher:
     dp = Dispatcher(
         storage=SqlStorage(services.db, services.clock.now),
         events_isolation=FreeingEventIsolation(),
+        admin_ids=frozenset(settings.admin_ids),
         **services.as_workflow_data(),
     )
     dp.update.outer_middleware(UpdateScopeMiddleware(services.clock, services.in_flight))
     dp.update.outer_middleware(UserMiddleware(services.users))
     dp.update.outer_middleware(UserI18nMiddleware(services.i18n))
+    if settings.throttle_rate > 0:
+        throttle = Throttle(settings.throttle_rate, settings.throttle_burst)
+        dp.update.outer_middleware(ThrottlingMiddleware(throttle, services.clock.now))
     for router in [error_handlers.router, *routers()]:
         # Routers are module-level singletons; a dispatcher rebuilt in the same process (an
         # in-process restart, as the tests and the console do) takes them over from the old one.

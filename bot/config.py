@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     )
     shutdown_timeout: float = Field(default=10.0, gt=0, le=600, description="seconds, > 0")
     sweep_interval: int = Field(default=60, ge=1, le=86_400, description="seconds, 1..86400")
+    throttle_rate: float = Field(
+        default=3.0, ge=0, le=1000, description="updates a second per user after the burst, 0..1000 (0: off)"
+    )
+    throttle_burst: int = Field(default=10, ge=1, le=1000, description="updates at once per user, 1..1000")
     delivery_rate: int = Field(
         default=25, ge=1, le=30, description="pushes per second overall, 1..30 (Telegram allows ~30)"
     )

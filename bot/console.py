@@ -29,6 +29,7 @@ from bot.app import build_bot, build_dispatcher, build_services, prepare_databas
 from bot.config import DATA_DIR, Settings
 from bot.delivery import Delivery, DeliveryConfig
 from bot.fakebot import FakeSession, Player
+from bot.runner import build_sweeper
 from bot.services.housekeeping import last_update_id
 
 CONSOLE_DB = DATA_DIR / "console.sqlite3"
@@ -124,7 +125,9 @@ class Console:
         dp = build_dispatcher(self.settings, services)
         bot = build_bot(self.settings, session=self.session)
         Player.continue_update_ids_after(await last_update_id(services.db))
-        # pushes due for the demo user appear after each input, as they would in Telegram
+        # the due transitions run and the pushes due for the demo user appear after each input, as
+        # they would in Telegram (a refund is paid out, a hold released, an unpaid order expires…)
+        sweeper = build_sweeper(services)
         delivery = Delivery(services.outbox, bot, services.i18n, services.clock,
                             config=DeliveryConfig(chat_interval=timedelta(0), concurrency=1))
         player = Player(dp, bot, self.session, user_id=demo.DEMO_USER_ID,
@@ -137,6 +140,7 @@ class Console:
         ))
         try:
             await player.send("/start")
+            await sweeper(services.clock.now())
             await delivery(services.clock.now())
             self.show_new()
             while True:
@@ -155,6 +159,7 @@ class Console:
                 else:
                     # other digits are text: a card number, an expiry date, a CVC
                     await player.send(line)
+                await sweeper(services.clock.now())
                 await delivery(services.clock.now())
                 self.show_new()
         finally:
@@ -181,4 +186,5 @@ class Console:
 
 def console_settings(settings: Settings, db_path: str | None = None) -> Settings:
     path = db_path or str(CONSOLE_DB)
-    return settings.model_copy(update={"database_url": f"sqlite+aiosqlite:///{path}"})
+    # one local user typing (or piping a script): flood protection has nobody to protect
+    return settings.model_copy(update={"database_url": f"sqlite+aiosqlite:///{path}", "throttle_rate": 0})

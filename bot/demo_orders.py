@@ -160,8 +160,21 @@ async def seed_orders(services: Services, user_id: int) -> None:
     orders = OrderService(services.db, clock, services.orders.policy, cards=services.orders.cards,
                           carrier=services.orders.carrier)
     disputes = DisputeService(services.db, clock, orders)
-    refunds = RefundService(services.db, clock)
+    refunds = RefundService(services.db, clock, services.payments)
     store_ids = [await orders.ensure_store(name) for name, _ in CATALOG]
+    # the demo wallet and address book are seeded first: orders link the default Visa (and are
+    # charged through the sandbox, so their refunds are paid out like real ones) and an address
+    wallet = await services.cards.wallet(user_id)
+    visa = next((c for c in wallet if c.is_default and not c.expired), None)
+    cards = {VISA: CardSnapshot(visa.id, visa.brand, visa.last4, visa.exp_month, visa.exp_year)} if visa else {}
+    book = [a for a in await services.addresses.list(user_id) if a.country == ("RU" if locale == "ru" else "US")]
+    address, address_id = ADDRESS[locale], None
+    if book:
+        entry = book[0]
+        street = ", ".join(p for p in (entry.street, entry.apartment) if p)
+        address = AddressSnapshot(entry.recipient, entry.phone, street, entry.city, entry.region,
+                                  entry.postal_code, entry.country)
+        address_id = entry.id
 
     for days_ago, store, lines, steps in PLAN:
         placed = now - timedelta(days=days_ago)
@@ -175,8 +188,8 @@ async def seed_orders(services: Services, user_id: int) -> None:
             items.append(NewItem(title, quantity, _price(cents, locale), opt_ru if locale == "ru" else opt_en))
         order = await orders.create(
             user_id=user_id, store_id=store_ids[store], items=items, currency=currency,
-            shipping_minor=0 if store % 2 else _price(299, locale), address=ADDRESS[locale],
-            usd_rate=USD_PER_RUB if currency == "RUB" else None,
+            shipping_minor=0 if store % 2 else _price(299, locale), address=address,
+            usd_rate=USD_PER_RUB if currency == "RUB" else None, address_id=address_id,
         )
         dispute_id = 0
         for step in steps:
@@ -184,7 +197,13 @@ async def seed_orders(services: Services, user_id: int) -> None:
             clock.set(min(at, now))
             if step.action == "pay":
                 assert isinstance(step.arg, CardSnapshot)
-                await orders.mark_paid(user_id, order.id, step.arg)
+                card = cards.get(step.arg, step.arg)
+                charge_id = None
+                if card.card_id is not None:
+                    charge = await services.cards.charge(user_id, card.card_id, order.total_minor, order.currency,
+                                                         f"demo:order:{order.id}:pay")
+                    charge_id = charge.id
+                await orders.mark_paid(user_id, order.id, card, charge_id=charge_id)
             elif step.action == "ship":
                 await orders.ship(user_id, order.id, f"LP{order.id:07d}{store}CN", "cainiao")
             elif step.action == "confirm":

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.db.orders import OrderRow
+from bot.db.refunds import RefundRow
 from bot.integrations.carrier import CARRIERS, EVENT_CODES, CarrierEvent
 from bot.services.disputes import SellerAnswer
 from bot.services.errors import DomainError
@@ -93,8 +94,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     refund.add_argument("number")
     refund.add_argument("--amount", help="default: all that is left")
 
-    done = cmds.add_parser("refund-done", help="the bank confirmed a refund")
+    done = cmds.add_parser("refund-done", help="a refund was paid out (one paid outside the payment gateway)")
     done.add_argument("refund_id", type=int)
+
+    cmds.add_parser("refunds", help="pending refunds: which wait for the gateway, which need an operator")
+
+    retry = cmds.add_parser("refund-retry", help="send a refund the gateway refused to it again")
+    retry.add_argument("refund_id", type=int)
 
     show = cmds.add_parser("show", help="an order's state")
     show.add_argument("number")
@@ -184,10 +190,17 @@ async def run(args: argparse.Namespace, services: Services) -> str:
         expired = await orders.expire_unpaid(now)
         completed = await orders.auto_complete(now)
         events = await orders.poll_tracking(now)
-        return f"expired {expired}, completed {completed}, new tracking events {events}"
+        refunded = await services.refunds.pay_out_due(now)
+        return f"expired {expired}, completed {completed}, new tracking events {events}, refunds paid out {refunded}"
     if cmd == "refund-done":
         refund = await services.refunds.complete(args.refund_id)
         return f"refund {refund.id} completed"
+    if cmd == "refund-retry":
+        refund = await services.refunds.retry(args.refund_id)
+        return f"refund {refund.id}: goes to the payment gateway at the next sweep"
+    if cmd == "refunds":
+        rows = await services.refunds.pending()
+        return "\n".join(refund_status_line(r, number) for r, number in rows) or "no pending refunds"
     order = await orders.by_number(args.number)
     user = order.user_id
     if cmd == "show":
@@ -240,6 +253,20 @@ async def run(args: argparse.Namespace, services: Services) -> str:
         return (f"refund {refund.id}: {to_major(refund.amount_minor, refund.currency)} {refund.currency} "
                 f"to {refund.destination}, expected by {refund.expected_at:%Y-%m-%d}")
     raise UsageError(f"unknown order command {cmd!r}")
+
+
+def refund_status_line(refund: RefundRow, number: str) -> str:
+    amount = f"{to_major(refund.amount_minor, refund.currency)} {refund.currency}"
+    if refund.charge_id is None:
+        where = "paid outside the gateway: complete it with refund-done once paid"
+    elif refund.next_attempt_at is None:
+        where = f"NEEDS AN OPERATOR ({refund.last_error}): refund-retry or refund-done"
+    elif refund.gateway_refund_id is not None:
+        where = f"accepted by the gateway as {refund.gateway_refund_id}, asking again at {refund.next_attempt_at:%Y-%m-%d %H:%M}"
+    else:
+        tail = f", {refund.attempts} failed ({refund.last_error})" if refund.attempts else ""
+        where = f"to the gateway at {refund.next_attempt_at:%Y-%m-%d %H:%M}{tail}"
+    return f"refund {refund.id} (order {number}): {amount}, {where}"
 
 
 def error_text(exc: DomainError) -> str:

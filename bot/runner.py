@@ -29,6 +29,7 @@ def build_sweeper(services: Services) -> Sweeper:
     sweeper.register("coupon_code_attempts", services.coupons.prune_attempts)
     sweeper.register("card_holds_release", services.cards.release_due_holds)
     sweeper.register("card_tokens_detach", services.cards.detach_deleted)
+    sweeper.register("refunds_pay_out", services.refunds.pay_out_due)
     sweeper.register("expire_unpaid_orders", services.orders.expire_unpaid)
     sweeper.register("complete_protected_orders", services.orders.auto_complete)
     sweeper.register("poll_parcel_tracking", services.orders.poll_tracking)

@@ -49,6 +49,7 @@ def settings(db_path: Path) -> Settings:
         bot_token=None,
         database_url=f"sqlite+aiosqlite:///{db_path}",
         default_locale="en",
+        throttle_rate=0,  # the clock stands still in tests: tests/flows/test_throttling.py turns it on
     )
 
 

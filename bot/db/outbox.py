@@ -66,12 +66,14 @@ def _json(payload: dict[str, Any]) -> str:
 
 async def add(conn: AsyncConnection, *, user_id: int, kind: str, payload: dict[str, Any],
               dedupe_key: str, due_at: datetime, now: datetime,
-              expires_at: datetime | None = None) -> bool:
-    """Insert a push unless one with the same dedupe key exists. Returns whether it was added."""
+              expires_at: datetime | None = None, seen: bool = False) -> bool:
+    """Insert a push unless one with the same dedupe key exists. Returns whether it was added.
+    `seen`: the user watched it happen — kept for the message centre, sent and read already."""
+    extra: dict[str, Any] = {"state": SENT, "sent_at": now, "read_at": now} if seen else {}
     result = await conn.execute(
         sqlite_insert(t)
         .values(user_id=user_id, kind=kind, payload=_json(payload), dedupe_key=dedupe_key,
-                due_at=due_at, created_at=now, expires_at=expires_at)
+                due_at=due_at, created_at=now, expires_at=expires_at, **extra)
         .on_conflict_do_nothing(index_elements=[t.c.dedupe_key])
     )
     return bool(result.rowcount)

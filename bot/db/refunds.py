@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.db.tables import orders
 from bot.db.tables import refunds as t
 
 
@@ -29,6 +30,12 @@ class RefundRow:
     created_at: datetime
     expected_at: datetime
     completed_at: datetime | None
+    charge_id: str | None  # the gateway's charge this refund returns (None: paid outside the gateway)
+    gateway_refund_id: str | None  # the gateway accepted it
+    submitted_at: datetime | None
+    attempts: int
+    next_attempt_at: datetime | None  # the sweeper's next try; None: nothing for it to do
+    last_error: str | None
 
 
 _COLUMNS = tuple(t.c[f.name] for f in fields(RefundRow))
@@ -60,3 +67,47 @@ async def complete(conn: AsyncConnection, refund_id: int, now: datetime) -> bool
         update(t).where(t.c.id == refund_id, t.c.state == "pending").values(state="completed", completed_at=now)
     )
     return bool(result.rowcount)
+
+
+async def due(conn: AsyncConnection, now: datetime, limit: int) -> list[RefundRow]:
+    """Pending refunds whose next trip to the gateway is due (uses ix_refunds_due)."""
+    rows = (await conn.execute(
+        select(*_COLUMNS)
+        .where(t.c.state == "pending", t.c.next_attempt_at.is_not(None), t.c.next_attempt_at <= now)
+        .order_by(t.c.next_attempt_at).limit(limit)
+    )).all()
+    return [RefundRow(*r) for r in rows]
+
+
+async def record_attempt(conn: AsyncConnection, refund_id: int, *, gateway_refund_id: str | None,
+                         submitted_at: datetime | None, next_attempt_at: datetime | None,
+                         last_error: str | None, failed: bool) -> bool:
+    """What the gateway answered: accepted (its refund id), or an error to retry at
+    `next_attempt_at` (None: not by itself — an operator looks). Only while still pending."""
+    values: dict[str, object] = {"next_attempt_at": next_attempt_at, "last_error": last_error}
+    if gateway_refund_id is not None:
+        values["gateway_refund_id"] = gateway_refund_id
+    if submitted_at is not None:
+        values["submitted_at"] = submitted_at
+    if failed:
+        values["attempts"] = t.c.attempts + 1
+    result = await conn.execute(update(t).where(t.c.id == refund_id, t.c.state == "pending").values(**values))
+    return bool(result.rowcount)
+
+
+async def rearm(conn: AsyncConnection, refund_id: int, now: datetime) -> bool:
+    """An operator's "try again": a pending refund with a charge goes back to the sweeper now."""
+    result = await conn.execute(
+        update(t).where(t.c.id == refund_id, t.c.state == "pending", t.c.charge_id.is_not(None))
+        .values(next_attempt_at=now, attempts=0, last_error=None)
+    )
+    return bool(result.rowcount)
+
+
+async def pending(conn: AsyncConnection, limit: int) -> list[tuple[RefundRow, str]]:
+    """Pending refunds with their order's number, oldest first (the operator's list)."""
+    rows = (await conn.execute(
+        select(*_COLUMNS, orders.c.number).join(orders, orders.c.id == t.c.order_id)
+        .where(t.c.state == "pending").order_by(t.c.id).limit(limit)
+    )).all()
+    return [(RefundRow(*r[:-1]), r[-1]) for r in rows]

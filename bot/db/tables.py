@@ -558,11 +558,22 @@ refunds = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("expected_at", UTCDateTime, nullable=False),
     Column("completed_at", UTCDateTime),
+    # the payout through the payment gateway (0010_refund_payouts): the charge it returns, the
+    # gateway's refund once accepted, and the sweeper's next try (NULL: nothing for it to do)
+    Column("charge_id", String(64)),
+    Column("gateway_refund_id", String(64)),
+    Column("submitted_at", UTCDateTime),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", UTCDateTime),
+    Column("last_error", String(120)),
 )
 Index("ix_refunds_order", refunds.c.order_id)
 Index("ix_refunds_user", refunds.c.user_id, refunds.c.created_at)
 # the card-delete warning: refunds still pending to a card
 Index("ix_refunds_card_pending", refunds.c.card_id, sqlite_where=refunds.c.state == "pending")
+# the sweeper: pending refunds due to be sent to the gateway or asked about
+Index("ix_refunds_due", refunds.c.next_attempt_at,
+      sqlite_where=(refunds.c.state == "pending") & refunds.c.next_attempt_at.is_not(None))
 
 
 # -- reviews and the loyalty points ledger (0009_reviews) ---------------------------------------------

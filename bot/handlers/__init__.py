@@ -17,6 +17,7 @@ def routers() -> list[Router]:
         help,
         loyalty,
         messages,
+        ops,
         orders,
         pay,
         reviews,
@@ -26,6 +27,7 @@ def routers() -> list[Router]:
 
     return [
         commands.router,  # /cancel, /start, /menu … work in every state
+        ops.router,  # /ops, for ADMIN_IDS only
         users.router,
         help.router,
         settings.router,

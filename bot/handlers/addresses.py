@@ -2,14 +2,16 @@
 
 The form is one StatesGroup, read top to bottom: country → recipient → phone → region → city →
 street → apartment → postal code → summary (the questions a country does not use are skipped).
-Each step has a handler for the right input and a fallback that explains what is expected with
-an example for that country. Everything entered lives in FSM data as JSON primitives, so a
+Each step has a handler for the right input (the typed ones share one, with a rule per field in
+`TYPED`), and one fallback after them all explains what the current step expects, with an
+example for that country. Everything entered lives in FSM data as JSON primitives, so a
 restart resumes at the same step. Editing walks the same steps with a "Keep" button; "Edit
 <field>" on the summary asks one question and comes back.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiogram import F, Router
@@ -258,10 +260,16 @@ async def answered(event: Event, state: FSMContext, db: Database, f: Fmt, form: 
     await ask(event, state, db, f, form, later[0], leaving_note=note)
 
 
-async def _reask(message: Message, state: FSMContext, db: Database, f: Fmt, field: Field,
-                 error: str) -> None:
+async def _checked(message: Message, state: FSMContext, db: Database, user: UserRow, addresses: AddressService,
+                   f: Fmt, field: Field, check: Callable[[AddressDraft], str]) -> None:
+    """A typed answer: checked against the draft, then taken, or the question asked again with why."""
     form, _ = await _load(state)
-    await ask(message, state, db, f, form, field, error=error)
+    try:
+        value = check(form.draft)
+    except AddressInputError as exc:
+        await ask(message, state, db, f, form, field, error=views.input_error(exc, f))
+        return
+    await answered(message, state, db, f, form, field, value, user, addresses)
 
 
 # --- the form: starting it ----------------------------------------------------------------------
@@ -316,41 +324,14 @@ async def country_typed(message: Message, state: FSMContext, db: Database, user:
         await ask(message, state, db, f, form, Field.country, error=error)
 
 
-@router.message(AddressForm.country)
-async def country_not_text(message: Message, state: FSMContext, db: Database, f: Fmt) -> None:
-    await _reask(message, state, db, f, Field.country, views.not_text(f, Field.country))
-
-
-# --- 2. recipient -------------------------------------------------------------------------------
-
-@router.message(AddressForm.recipient, F.text)
-async def recipient_typed(message: Message, state: FSMContext, db: Database, user: UserRow,
-                          addresses: AddressService, f: Fmt) -> None:
-    form, _ = await _load(state)
-    try:
-        value = rules.clean_recipient(message.text or "")
-    except AddressInputError as exc:
-        await ask(message, state, db, f, form, Field.recipient, error=views.input_error(exc, f))
-        return
-    await answered(message, state, db, f, form, Field.recipient, value, user, addresses)
-
-
-@router.message(AddressForm.recipient)
-async def recipient_not_text(message: Message, state: FSMContext, db: Database, f: Fmt) -> None:
-    await _reask(message, state, db, f, Field.recipient, views.not_text(f, Field.recipient))
-
+# --- 2. recipient: typed, see `TYPED` below --------------------------------------------------------
 
 # --- 3. phone: typed, or shared with the reply keyboard -------------------------------------------
 
 async def _phone(message: Message, raw: str, state: FSMContext, db: Database, user: UserRow,
                  addresses: AddressService, f: Fmt) -> None:
-    form, _ = await _load(state)
-    try:
-        value = rules.parse_phone(raw, form.draft.country)
-    except AddressInputError as exc:
-        await ask(message, state, db, f, form, Field.phone, error=views.input_error(exc, f))
-        return
-    await answered(message, state, db, f, form, Field.phone, value, user, addresses)
+    await _checked(message, state, db, user, addresses, f, Field.phone,
+                   lambda draft: rules.parse_phone(raw, draft.country))
 
 
 @router.message(AddressForm.phone, F.contact)
@@ -364,11 +345,6 @@ async def phone_shared(message: Message, state: FSMContext, db: Database, user: 
 async def phone_typed(message: Message, state: FSMContext, db: Database, user: UserRow,
                       addresses: AddressService, f: Fmt) -> None:
     await _phone(message, message.text or "", state, db, user, addresses, f)
-
-
-@router.message(AddressForm.phone)
-async def phone_not_text(message: Message, state: FSMContext, db: Database, f: Fmt) -> None:
-    await _reask(message, state, db, f, Field.phone, views.not_text(f, Field.phone))
 
 
 # --- 4. region: paged buttons, or typed and matched; free text where the library lists none -------
@@ -417,81 +393,34 @@ async def region_typed(message: Message, state: FSMContext, db: Database, user: 
     await answered(message, state, db, f, form, Field.region, value, user, addresses)
 
 
-@router.message(AddressForm.region)
-async def region_not_text(message: Message, state: FSMContext, db: Database, f: Fmt) -> None:
-    await _reask(message, state, db, f, Field.region, views.not_text(f, Field.region))
+# --- 2, 5, 6. recipient; city, street and house, apartment; postal code -----------------------------
+
+# typed, checked by one rule each; the rule gets the draft, since some depend on the country (and
+# the postal code on the region)
+TYPED: dict[Field, Callable[[AddressDraft, str], str]] = {
+    Field.recipient: lambda draft, text: rules.clean_recipient(text),
+    Field.city: lambda draft, text: rules.clean_city(draft.country, text),
+    Field.street: lambda draft, text: rules.clean_street(text),
+    Field.apartment: lambda draft, text: rules.clean_apartment(text),
+    Field.postal_code: lambda draft, text: rules.clean_postal(draft.country, draft.region, text),
+}
 
 
-# --- 5. city, street and house, apartment ---------------------------------------------------------
+@router.message(StateFilter(*(STATE_OF[field] for field in TYPED)), F.text)
+async def typed(message: Message, state: FSMContext, raw_state: str | None, db: Database, user: UserRow,
+                addresses: AddressService, f: Fmt) -> None:
+    field, text = FIELD_OF[raw_state], message.text or ""
+    await _checked(message, state, db, user, addresses, f, field, lambda draft: TYPED[field](draft, text))
 
-@router.message(AddressForm.city, F.text)
-async def city_typed(message: Message, state: FSMContext, db: Database, user: UserRow,
-                     addresses: AddressService, f: Fmt) -> None:
+
+# --- every step: what is not the expected input (a sticker, a photo…) ---------------------------
+
+# what the step expects, asked again; registered after the steps' own handlers
+@router.message(StateFilter(*STATE_OF.values()))
+async def not_text(message: Message, state: FSMContext, raw_state: str | None, db: Database, f: Fmt) -> None:
+    field = FIELD_OF[raw_state]
     form, _ = await _load(state)
-    try:
-        value = rules.clean_city(form.draft.country, message.text or "")
-    except AddressInputError as exc:
-        await ask(message, state, db, f, form, Field.city, error=views.input_error(exc, f))
-        return
-    await answered(message, state, db, f, form, Field.city, value, user, addresses)
-
-
-@router.message(AddressForm.city)
-async def city_not_text(message: Message, state: FSMContext, db: Database, f: Fmt) -> None:
-    await _reask(message, state, db, f, Field.city, views.not_text(f, Field.city))
-
-
-@router.message(AddressForm.street, F.text)
-async def street_typed(message: Message, state: FSMContext, db: Database, user: UserRow,
-                       addresses: AddressService, f: Fmt) -> None:
-    form, _ = await _load(state)
-    try:
-        value = rules.clean_street(message.text or "")
-    except AddressInputError as exc:
-        await ask(message, state, db, f, form, Field.street, error=views.input_error(exc, f))
-        return
-    await answered(message, state, db, f, form, Field.street, value, user, addresses)
-
-
-@router.message(AddressForm.street)
-async def street_not_text(message: Message, state: FSMContext, db: Database, f: Fmt) -> None:
-    await _reask(message, state, db, f, Field.street, views.not_text(f, Field.street))
-
-
-@router.message(AddressForm.apartment, F.text)
-async def apartment_typed(message: Message, state: FSMContext, db: Database, user: UserRow,
-                          addresses: AddressService, f: Fmt) -> None:
-    form, _ = await _load(state)
-    try:
-        value = rules.clean_apartment(message.text or "")
-    except AddressInputError as exc:
-        await ask(message, state, db, f, form, Field.apartment, error=views.input_error(exc, f))
-        return
-    await answered(message, state, db, f, form, Field.apartment, value, user, addresses)
-
-
-@router.message(AddressForm.apartment)
-async def apartment_not_text(message: Message, state: FSMContext, db: Database, f: Fmt) -> None:
-    await _reask(message, state, db, f, Field.apartment, views.not_text(f, Field.apartment))
-
-
-# --- 6. postal code -----------------------------------------------------------------------------
-
-@router.message(AddressForm.postal_code, F.text)
-async def postal_typed(message: Message, state: FSMContext, db: Database, user: UserRow,
-                       addresses: AddressService, f: Fmt) -> None:
-    form, _ = await _load(state)
-    try:
-        value = rules.clean_postal(form.draft.country, form.draft.region, message.text or "")
-    except AddressInputError as exc:
-        await ask(message, state, db, f, form, Field.postal_code, error=views.input_error(exc, f))
-        return
-    await answered(message, state, db, f, form, Field.postal_code, value, user, addresses)
-
-
-@router.message(AddressForm.postal_code)
-async def postal_not_text(message: Message, state: FSMContext, db: Database, f: Fmt) -> None:
-    await _reask(message, state, db, f, Field.postal_code, views.not_text(f, Field.postal_code))
+    await ask(message, state, db, f, form, field, error=views.not_text(f, field))
 
 
 # --- 7. summary: change a field, or save ----------------------------------------------------------

@@ -11,6 +11,7 @@ gateway no longer knows the session, the user is told and asked for the number a
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,7 +45,7 @@ from bot.services.cards import (
 )
 from bot.services.errors import N_, DomainError, NotFound
 from bot.services.orders import OrderService
-from bot.services.pay import PayService
+from bot.services.pay import Paid, PayService
 from bot.views import cards as views
 from bot.views import orders as order_views
 from bot.views import pay as pay_views
@@ -254,13 +255,13 @@ async def _pay_choice(flow: Flow, pay: PayService, order_id: int, tab: Tab, page
     return pay_views.choose(options, flow.f, tab, page, note=note)
 
 
-async def _pay_with_new_card(flow: Flow, pay: PayService, orders: OrderService, order_id: int, card_id: int,
-                             save: bool, tab: Tab, page: int, note: str | None) -> Screen:
-    """The card is in the wallet now: pay the order with it (and drop it after, if not to be kept)."""
+async def _pay_with_new_card(flow: Flow, orders: OrderService, order_id: int, paying: Awaitable[Paid],
+                             tab: Tab, page: int, note: str | None) -> Screen:
+    """The new card is verified (and saved, or used just this once): `paying` charges it."""
     f = flow.f
     back = OrderCb(action=OrderAction.open, id=order_id, tab=tab, page=page)
     try:
-        paid = await pay.pay(flow.user.id, order_id, card_id, keep_card=save)
+        paid = await paying
     except PaymentDeclined as exc:
         number = str(flow.data.get(PAY_NUMBER, ""))
         screen = pay_views.declined(order_id, number, f.error(exc), f, tab, page)
@@ -468,8 +469,10 @@ async def cvc_sent(message: Message, state: FSMContext, db: Database, user: User
     replaces = flow.replaces
     order_id, tab, page = flow.pays, flow.pay_tab, flow.pay_page
     save = bool(flow.data.get(PAY_SAVE, True))
+    once = bool(order_id) and not save  # pay with it, don't keep it: it takes no place in the wallet
     try:
-        verified = await cards.verify(user.id, flow.data.get(SID), message.text or "", replaces=replaces)
+        verified = await cards.verify(user.id, flow.data.get(SID), message.text or "", replaces=replaces,
+                                      for_wallet=not once)
     except CardSessionExpired:
         await reply(message, await _step(CardFlow.cvc, flow, warning=warning))
         return
@@ -495,6 +498,13 @@ async def cvc_sent(message: Message, state: FSMContext, db: Database, user: User
     except DomainError as exc:  # a malformed code
         await reply(message, await _step(CardFlow.cvc, flow, error=f.error(exc), warning=warning))
         return
+    if once:
+        async with db.write():  # its hold is recorded (to be released) as the flow ends
+            await cards.use_once(user.id, verified)
+            await state.clear()
+        await reply(message, await _pay_with_new_card(flow, orders, order_id, pay.pay_once(user.id, order_id, verified),
+                                                      tab, page, note=warning))
+        return
     async with db.write():  # save and leave the flow atomically
         outcome = await cards.save(user.id, verified, replaces=replaces)
         await state.clear()
@@ -504,10 +514,11 @@ async def cvc_sent(message: Message, state: FSMContext, db: Database, user: User
             await reply(message, await _pay_choice(flow, pay, order_id, tab, page, note=_join(warning, note)))
             return
     else:
-        note = views.added_note(outcome, f) if save else None
+        note = views.added_note(outcome, f)
         if order_id:
-            await reply(message, await _pay_with_new_card(flow, pay, orders, order_id, outcome.card.id, save,
-                                                          tab, page, note=_join(warning, note)))
+            paying = pay.pay(user.id, order_id, outcome.card.id)
+            await reply(message, await _pay_with_new_card(flow, orders, order_id, paying, tab, page,
+                                                          note=_join(warning, note)))
             return
     await reply(message, await _wallet(flow, note=_join(warning, note)))
 

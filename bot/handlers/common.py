@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
@@ -56,3 +57,17 @@ async def send_or_edit(query: CallbackQuery, screen: Screen) -> Message | None:
 
 async def reply(message: Message, screen: Screen) -> Message:
     return await message.answer(**screen.as_kwargs())
+
+
+async def send_photos_then(query: CallbackQuery, file_ids: Iterable[str], unavailable: str, screen: Screen) -> None:
+    """Photos kept by their file ids (a dispute's, a review's), sent to whoever pressed the button,
+    then `screen` below them, so its buttons stay at hand. When Telegram no longer has a photo, the
+    `unavailable` line says so."""
+    await query.answer()  # sending photos takes a moment
+    assert query.bot is not None
+    try:
+        for file_id in file_ids:
+            await query.bot.send_photo(chat_id=query.from_user.id, photo=file_id)
+    except TelegramBadRequest:
+        await query.bot.send_message(chat_id=query.from_user.id, text=unavailable)
+    await query.bot.send_message(chat_id=query.from_user.id, **screen.as_kwargs())

@@ -13,7 +13,6 @@ from contextlib import suppress
 from typing import Any
 
 from aiogram import F, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -22,7 +21,7 @@ from aiogram.types import CallbackQuery, Message
 from bot import menu as registry
 from bot.db.engine import Database
 from bot.db.users import UserRow
-from bot.handlers.common import reply, send_or_edit
+from bot.handlers.common import reply, send_or_edit, send_photos_then
 from bot.keyboards.common import MenuCb, NavAction, NavCb
 from bot.keyboards.disputes import DisputeAction, DisputeCb, DraftAction, DraftCb, DraftField
 from bot.keyboards.orders import list_cb
@@ -124,28 +123,24 @@ async def confirm_step(query: CallbackQuery, callback_data: DisputeCb, disputes:
     await query.answer()
 
 
-@router.callback_query(_on(DisputeAction.accept_ok))
-async def accept(query: CallbackQuery, callback_data: DisputeCb, disputes: DisputeService, user: UserRow,
-                 f: Fmt) -> None:
+# the buyer's answer to the seller, confirmed: accept it (the dispute closes), or ask the platform
+_ANSWERS = {
+    DisputeAction.accept_ok: (DisputeService.accept_answer, N_("The dispute is closed.")),
+    DisputeAction.escalate_ok: (DisputeService.escalate, N_("The platform will decide.")),
+}
+
+
+@router.callback_query(DisputeCb.filter(F.action.in_(set(_ANSWERS))))
+async def answer_seller(query: CallbackQuery, callback_data: DisputeCb, disputes: DisputeService, user: UserRow,
+                        f: Fmt) -> None:
+    act, done = _ANSWERS[callback_data.action]
     try:
-        card = await disputes.accept_answer(user.id, callback_data.id)
+        card = await act(disputes, user.id, callback_data.id)
     except DomainError as exc:
         await fail(query, exc, callback_data, disputes, user, f)
         return
     await send_or_edit(query, views.dispute_card(card, f, callback_data.page))
-    await query.answer(f._("The dispute is closed."))
-
-
-@router.callback_query(_on(DisputeAction.escalate_ok))
-async def escalate(query: CallbackQuery, callback_data: DisputeCb, disputes: DisputeService, user: UserRow,
-                   f: Fmt) -> None:
-    try:
-        card = await disputes.escalate(user.id, callback_data.id)
-    except DomainError as exc:
-        await fail(query, exc, callback_data, disputes, user, f)
-        return
-    await send_or_edit(query, views.dispute_card(card, f, callback_data.page))
-    await query.answer(f._("The platform will decide."))
+    await query.answer(f._(done))
 
 
 @router.callback_query(_on(DisputeAction.photos))
@@ -156,14 +151,8 @@ async def photos(query: CallbackQuery, callback_data: DisputeCb, disputes: Dispu
     except DomainError as exc:
         await fail(query, exc, callback_data, disputes, user, f)
         return
-    await query.answer()  # sending photos takes a moment
-    assert query.bot is not None
-    try:
-        for file_id in card.dispute.photos:
-            await query.bot.send_photo(chat_id=query.from_user.id, photo=file_id)
-    except TelegramBadRequest:
-        await query.bot.send_message(chat_id=query.from_user.id, text=views.photos_unavailable(f))
-    await query.bot.send_message(chat_id=query.from_user.id, **views.dispute_card(card, f, callback_data.page).as_kwargs())
+    await send_photos_then(query, card.dispute.photos, views.photos_unavailable(f),
+                           views.dispute_card(card, f, callback_data.page))
 
 
 # -- opening a dispute ----------------------------------------------------------------------------------------

@@ -125,10 +125,12 @@ async def new_card(query: CallbackQuery, callback_data: PayCb, pay: PayService, 
         return
     try:
         await cards.ensure_room(user.id)
-    except CardLimitReached as exc:
-        await _choose(query, callback_data, pay, orders, user, f, state, note=f.error(exc))
-        return
-    await send_or_edit(query, views.new_card(options.order, f, callback_data.tab, callback_data.page))
+    except CardLimitReached:  # it can still pay once: such a card takes no place in the wallet
+        full = True
+    else:
+        full = False
+    await send_or_edit(query, views.new_card(options.order, f, callback_data.tab, callback_data.page,
+                                             wallet_full=full))
     await query.answer()
 
 
@@ -139,7 +141,8 @@ async def new_card_go(query: CallbackQuery, callback_data: PayCb, pay: PayServic
     cb = callback_data
     try:
         options = await pay.options(user.id, cb.id)
-        await cards.ensure_room(user.id)
+        if cb.save:
+            await cards.ensure_room(user.id)
     except CardLimitReached as exc:
         await _choose(query, cb, pay, orders, user, f, state, note=f.error(exc))
         return

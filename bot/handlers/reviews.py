@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from aiogram import F, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -20,7 +19,7 @@ from aiogram.types import CallbackQuery, Message
 from bot import menu as registry
 from bot.db.engine import Database
 from bot.db.users import UserRow
-from bot.handlers.common import reply, send_or_edit
+from bot.handlers.common import reply, send_or_edit, send_photos_then
 from bot.keyboards.common import MenuCb, NavAction, NavCb
 from bot.keyboards.reviews import (
     EDIT_PHOTOS,
@@ -32,7 +31,7 @@ from bot.keyboards.reviews import (
     ReviewDraftCb,
 )
 from bot.services.errors import N_, DomainError
-from bot.services.reviews import MAX_PHOTOS, EmptyExtra, ReviewService, clean_text
+from bot.services.reviews import MAX_PHOTOS, EmptyExtra, ReviewCard, ReviewService, clean_text
 from bot.views import reviews as views
 from bot.views.common import Fmt, Screen
 
@@ -88,37 +87,34 @@ async def noop(query: CallbackQuery) -> None:
     await query.answer()
 
 
-@router.callback_query(_on(ReviewAction.open))
-async def open_review(query: CallbackQuery, callback_data: ReviewCb, reviews: ReviewService, user: UserRow,
-                      f: Fmt) -> None:
+async def _review_or_list(query: CallbackQuery, callback_data: ReviewCb, reviews: ReviewService, user: UserRow,
+                          f: Fmt) -> ReviewCard | None:
+    """The review the button names; a forged or stale one: the list, with why."""
     try:
-        card = await reviews.review(user.id, callback_data.id)
+        return await reviews.review(user.id, callback_data.id)
     except DomainError as exc:
         await send_or_edit(query, views.my_reviews(await reviews.mine(user.id), f))
         await query.answer(views.error_text(f, exc), show_alert=True)
-        return
-    await send_or_edit(query, views.review_card(card, f, callback_data.page))
-    await query.answer()
+        return None
+
+
+@router.callback_query(_on(ReviewAction.open))
+async def open_review(query: CallbackQuery, callback_data: ReviewCb, reviews: ReviewService, user: UserRow,
+                      f: Fmt) -> None:
+    card = await _review_or_list(query, callback_data, reviews, user, f)
+    if card is not None:
+        await send_or_edit(query, views.review_card(card, f, callback_data.page))
+        await query.answer()
 
 
 @router.callback_query(_on(ReviewAction.photos))
 async def photos(query: CallbackQuery, callback_data: ReviewCb, reviews: ReviewService, user: UserRow,
                  f: Fmt) -> None:
-    try:
-        card = await reviews.review(user.id, callback_data.id)
-    except DomainError as exc:
-        await send_or_edit(query, views.my_reviews(await reviews.mine(user.id), f))
-        await query.answer(views.error_text(f, exc), show_alert=True)
-        return
-    await query.answer()
-    assert query.bot is not None
-    try:
-        for file_id in (*card.review.photos, *card.review.extra_photos):
-            await query.bot.send_photo(chat_id=query.from_user.id, photo=file_id)
-    except TelegramBadRequest:
-        await query.bot.send_message(chat_id=query.from_user.id, text=f._("These photos can't be shown any more."))
-    await query.bot.send_message(chat_id=query.from_user.id,
-                                 **views.review_card(card, f, callback_data.page).as_kwargs())
+    card = await _review_or_list(query, callback_data, reviews, user, f)
+    if card is not None:
+        await send_photos_then(query, (*card.review.photos, *card.review.extra_photos),
+                               f._("These photos can't be shown any more."),
+                               views.review_card(card, f, callback_data.page))
 
 
 @router.callback_query(_on(ReviewAction.order))

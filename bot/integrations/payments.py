@@ -156,12 +156,19 @@ class Charge:
     currency: str
 
 
+class RefundStatus(StrEnum):
+    pending = "pending"  # accepted; the provider is still sending it (ask again later)
+    succeeded = "succeeded"  # sent back to the card's bank
+    failed = "failed"  # the provider could not return it (the card's account closed, say)
+
+
 @dataclass(frozen=True, slots=True)
 class Refund:
     id: str
     charge_id: str
     amount_minor: int
     currency: str
+    status: RefundStatus = RefundStatus.succeeded
 
 
 class PaymentGateway(Protocol):
@@ -207,7 +214,12 @@ class PaymentGateway(Protocol):
 
     async def refund(self, charge_id: str, amount_minor: int, currency: str,
                      idempotency_key: str) -> Refund:
-        """Refund (part of) a charge to the card that paid. Idempotent by key."""
+        """Refund (part of) a charge to the card that paid. Idempotent by key: the same key returns
+        the same refund (with its current status) and never refunds twice."""
+        ...
+
+    async def get_refund(self, refund_id: str) -> Refund:
+        """A refund's current status. Raises UnknownPayment."""
         ...
 
 
@@ -287,6 +299,7 @@ class SandboxGateway:
         self.refunds: list[Refund] = []
         self._charge_keys: dict[str, Charge | CardDeclined] = {}
         self._refund_keys: dict[str, Refund] = {}
+        self._refunds_by_id: dict[str, Refund] = {}
         self._charged: dict[str, Charge] = {}
         self._refunded: dict[str, int] = {}
 
@@ -436,8 +449,16 @@ class SandboxGateway:
                 raise InvalidRequest("the refund's currency differs from the charge's")
             if self._refunded.get(charge_id, 0) + amount_minor > charge.amount_minor:
                 raise InvalidRequest("more than was charged")
-        refund = Refund(self._id("re_sbx_"), charge_id, amount_minor, currency)
+        refund = Refund(self._id("re_sbx_"), charge_id, amount_minor, currency, RefundStatus.succeeded)
         self._refunded[charge_id] = self._refunded.get(charge_id, 0) + amount_minor
         self._refund_keys[idempotency_key] = refund
+        self._refunds_by_id[refund.id] = refund
         self.refunds.append(refund)
+        return refund
+
+    async def get_refund(self, refund_id: str) -> Refund:
+        # the sandbox's refunds succeed at once; one from before a restart is not remembered
+        refund = self._refunds_by_id.get(refund_id)
+        if refund is None:
+            raise UnknownPayment("unknown refund")
         return refund

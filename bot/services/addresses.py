@@ -896,4 +896,4 @@ async def seed_demo(services: Services, user_id: int) -> None:
         await book.add(user_id, draft)
 
 
-register_seeder(50, seed_demo)
+register_seeder(6, seed_demo)  # before the orders, which are shipped to one of these

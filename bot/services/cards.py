@@ -643,15 +643,17 @@ class CardService:
             await self.gateway.cancel_session(session_id)
 
     async def verify(self, user_id: int, session_id: str | None, cvc_text: str, *,
-                     replaces: int | None = None) -> VerifiedCard:
+                     replaces: int | None = None, for_wallet: bool = True) -> VerifiedCard:
         """Check the card with the CVC and a $1 hold. The CVC goes to the gateway and nowhere
-        else. Raises InvalidCvc, PaymentDeclined, CardSessionExpired, CardLimitReached,
+        else. Raises InvalidCvc, PaymentDeclined, CardSessionExpired, CardLimitReached (only
+        `for_wallet`: a card used once for a payment takes no place in the wallet),
         CardAlreadySaved, TooManyChecks. No transaction is open while the gateway works."""
         session = await self.card_session(session_id)
         cvc = parse_cvc(cvc_text, session.brand)
         if not session.complete:
             raise CardSessionExpired()
-        await self.ensure_room(user_id, replaces=replaces)
+        if for_wallet:
+            await self.ensure_room(user_id, replaces=replaces)
         self._count_check(user_id)
         try:
             return await self.gateway.verify(
@@ -714,6 +716,16 @@ class CardService:
         assert row is not None
         return AddOutcome(_card(row, now), hold.amount_minor, hold.currency, becomes_default,
                           _card(old, now) if old else None)
+
+    async def use_once(self, user_id: int, verified: VerifiedCard) -> None:
+        """A verified card the buyer pays with once, without keeping it: it never enters the
+        wallet (so a full wallet is no obstacle). Its hold is recorded like any other — the sweeper
+        releases it, tells the buyer and has the gateway forget the token. Joins the caller's unit
+        of work; a redelivered update records the hold once."""
+        now = self.clock.now()
+        async with self.db.write() as conn:
+            if await repo.hold_by_gateway_id(conn, verified.hold.id) is None:
+                await self._record_hold(conn, user_id, None, verified, now, orphan=True)
 
     async def _record_hold(self, conn: AsyncConnection, user_id: int, card_id: int | None,
                            verified: VerifiedCard, now: datetime, *, orphan: bool) -> None:
@@ -793,6 +805,14 @@ class CardService:
         except CardDeclined as exc:
             raise PaymentDeclined(exc.reason) from None
 
+    async def charge_once(self, verified: VerifiedCard, amount_minor: int, currency: str,
+                          idempotency_key: str) -> Charge:
+        """Charge a card verified just now and not kept (`use_once`). Raises PaymentDeclined."""
+        try:
+            return await self.gateway.charge(verified.token, amount_minor, currency, idempotency_key)
+        except CardDeclined as exc:
+            raise PaymentDeclined(exc.reason) from None
+
     async def refund(self, charge_id: str, amount_minor: int, currency: str, idempotency_key: str) -> Refund:
         """Refund to the card that paid (by the charge, so it works after the card is deleted)."""
         try:
@@ -828,4 +848,4 @@ async def _seed(services: Services, user_id: int) -> None:
     await services.cards.seed_demo(user_id)
 
 
-register_seeder(60, _seed)
+register_seeder(5, _seed)  # before the orders, which are paid with the demo Visa

@@ -232,7 +232,7 @@ class DisputeService:
                              push={"dispute_id": dispute_id})
             dispute = await repo.get(conn, dispute_id)
             assert dispute is not None
-            await self._push(conn, dispute, order, "opened", now)
+            await self._push(conn, dispute, order, "opened", now, seen=True)
         return dispute
 
     async def page(self, user_id: int, page: int = 0) -> DisputePage:
@@ -277,7 +277,7 @@ class DisputeService:
             await repo.set_state(conn, dispute.id, expected=(DisputeState.answered.value,),
                                  new=DisputeState.escalated.value, escalated_at=now)
             dispute, order = await self._dispute(conn, dispute_id, user_id)
-            await self._push(conn, dispute, order, "escalated", now)
+            await self._push(conn, dispute, order, "escalated", now, seen=True)
             return await self._card(conn, dispute, order)
 
     # -- the seller and the platform (operator commands, later the shop API) -----------------------
@@ -361,16 +361,19 @@ class DisputeService:
             preview = await self.orders._refund_preview(conn, order, refund_minor)
             await refunds.issue(conn, order_id=order.id, number=order.number, user_id=order.user_id,
                                 reason="dispute", dispute_id=dispute.id, refund=preview,
-                                card=card_snapshot(order), now=now)
+                                card=card_snapshot(order), charge_id=order.paid_charge_id, now=now,
+                                seen=actor == Actor.buyer)
         await transition(conn, order, Status.closed, actor=actor, now=now, note=resolution.value,
                          push={"dispute_id": dispute.id, "resolution": resolution.value,
                                "refund_minor": refund_minor})
         closed = await repo.get(conn, dispute.id)
         assert closed is not None
-        await self._push(conn, closed, order, "closed", now)
+        await self._push(conn, closed, order, "closed", now, seen=actor == Actor.buyer)
 
     @staticmethod
-    async def _push(conn: AsyncConnection, dispute: DisputeRow, order: OrderRow, step: str, now: datetime) -> None:
+    async def _push(conn: AsyncConnection, dispute: DisputeRow, order: OrderRow, step: str, now: datetime,
+                    *, seen: bool = False) -> None:
+        """A dispute push; `seen` when it is the buyer's own step (kept for the message centre only)."""
         await enqueue(conn, user_id=dispute.user_id, kind="dispute", payload={
             "dispute_id": dispute.id, "order_id": order.id, "number": order.number, "step": step,
             "state": dispute.state, "reason": dispute.reason, "outcome": dispute.outcome,
@@ -378,4 +381,4 @@ class DisputeService:
             "seller_answer": dispute.seller_answer, "offer_minor": dispute.offer_minor,
             "resolution": dispute.resolution, "refund_minor": dispute.refund_minor,
             "priority": dispute.priority, "decide_by": dispute.decide_by.isoformat(),
-        }, dedupe_key=f"dispute:{dispute.id}:{step}", now=now)
+        }, dedupe_key=f"dispute:{dispute.id}:{step}", now=now, seen=seen)

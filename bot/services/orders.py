@@ -448,7 +448,7 @@ async def transition(conn: AsyncConnection, order: OrderRow, target: Status, *, 
     store = (await repo.store_names(conn, [order.store_id])).get(order.store_id, "")
     await enqueue(conn, user_id=order.user_id, kind="order_status",
                   payload=status_payload(fresh, order.status, actor, store, at=now.isoformat(), **(push or {})),
-                  dedupe_key=f"order:{order.id}:status:{target.value}", now=now)
+                  dedupe_key=f"order:{order.id}:status:{target.value}", now=now, seen=actor == Actor.buyer)
     if target == Status.completed:  # points and review reminders, in the same unit of work
         await loyalty.on_order_completed(conn, fresh, now)
         await reviews.on_order_completed(conn, fresh, now)
@@ -637,7 +637,7 @@ class OrderService:
         if refund is not None:
             await refunds.issue(conn, order_id=order.id, number=order.number, user_id=order.user_id,
                                 reason="cancel", dispute_id=None, refund=refund, card=card_snapshot(order),
-                                now=now)
+                                charge_id=order.paid_charge_id, now=now, seen=actor == Actor.buyer)
         if not paid:
             for hook in self.on_unpaid_cancelled:
                 await hook(conn, order.user_id, order.number)
@@ -895,7 +895,7 @@ class OrderService:
             preview = await self._refund_preview(conn, order, amount)
             return await refunds.issue(conn, order_id=order.id, number=order.number, user_id=user_id,
                                        reason="seller", dispute_id=None, refund=preview,
-                                       card=card_snapshot(order), now=now)
+                                       card=card_snapshot(order), charge_id=order.paid_charge_id, now=now)
 
     # -- due transitions (the sweeper) ---------------------------------------------------------------
     async def expire_unpaid(self, now: datetime, batch: int = 200) -> int:

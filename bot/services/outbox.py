@@ -33,12 +33,14 @@ from bot.services.users import UserService
 
 async def enqueue(conn: AsyncConnection, *, user_id: int, kind: str, payload: dict[str, Any],
                   dedupe_key: str, now: datetime, due_at: datetime | None = None,
-                  expires_at: datetime | None = None) -> bool:
+                  expires_at: datetime | None = None, seen: bool = False) -> bool:
     """Write a push inside the caller's unit of work. The dedupe key names the event
     (e.g. "order:42:status:shipped"), so writing the same event twice keeps one row.
-    `expires_at`: not worth sending after this moment (a reminder about a coupon that expired)."""
+    `expires_at`: not worth sending after this moment (a reminder about a coupon that expired).
+    `seen`: the user's own action, which they just saw on screen: the message centre lists it,
+    but it is not sent to them (a push about what you just did is noise)."""
     return await repo.add(conn, user_id=user_id, kind=kind, payload=payload, dedupe_key=dedupe_key,
-                          due_at=due_at or now, now=now, expires_at=expires_at)
+                          due_at=due_at or now, now=now, expires_at=expires_at, seen=seen)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,17 +8,22 @@ A double press charges once: the second press finds the order paid (or, if it ra
 sends the same idempotency key and gets the same charge back). A decline leaves the order unpaid
 and moves it to its next attempt, so trying again — after topping the card up, say — is a new
 charge request rather than the cached decline. No transaction is open while the gateway works.
+
+A new card the buyer does not keep pays through `pay_once`: verified like any card (the $1 hold,
+released by the sweeper), charged by its token, and never written to the wallet — a full wallet
+is no obstacle, and nothing is left to delete afterwards.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable
 from dataclasses import dataclass
 
 from bot.db import orders as orders_repo
 from bot.db.engine import Database
 from bot.db.orders import OrderRow
-from bot.integrations.payments import IdempotencyConflict, PaymentError
+from bot.integrations.payments import Charge, IdempotencyConflict, PaymentError, VerifiedCard
 from bot.services.cards import Card, CardService, ExpiredCard, PaymentDeclined
 from bot.services.clock import Clock
 from bot.services.errors import N_, DomainError
@@ -49,7 +54,7 @@ class Paid:
     card: CardSnapshot
     amount_minor: int
     currency: str
-    card_kept: bool  # False: a new card used once and removed from the wallet
+    card_kept: bool  # False: a new card used for this payment only, never in the wallet
 
 
 def pay_key(order: OrderRow) -> str:
@@ -89,33 +94,45 @@ class PayService:
             raise ExpiredCard()
         return order, card
 
-    async def pay(self, user_id: int, order_id: int, card_id: int, *, keep_card: bool = True) -> Paid:
-        """Charge the card for the order and mark it paid. Raises OrderNotFound, AlreadyDone ("This
-        order is already paid"), ForbiddenTransition, CardNotFound, ExpiredCard, PaymentDeclined,
-        PaymentInProgress, PaymentFailed. With keep_card=False the card leaves the wallet afterwards
-        whatever happened (a new card the buyer chose not to save)."""
-        try:
-            return await self._pay(user_id, order_id, card_id, keep_card)
-        finally:
-            if not keep_card:
-                await self._forget(user_id, card_id)
-
-    async def _pay(self, user_id: int, order_id: int, card_id: int, keep_card: bool) -> Paid:
+    async def pay(self, user_id: int, order_id: int, card_id: int) -> Paid:
+        """Charge a saved card for the order and mark it paid. Raises OrderNotFound, AlreadyDone
+        ("This order is already paid"), ForbiddenTransition, CardNotFound, ExpiredCard,
+        PaymentDeclined, PaymentInProgress, PaymentFailed."""
         order = await self._payable(user_id, order_id)
         key = pay_key(order)
+        charge = await self._charge(order, key, self.cards.charge(user_id, card_id, order.total_minor,
+                                                                 order.currency, key))
+        snap = await self.cards.snapshot(user_id, card_id)
+        card = CardSnapshot(snap.id, snap.brand, snap.last4, snap.exp_month, snap.exp_year)
+        return await self._mark_paid(order, key, charge, card, kept=True)
+
+    async def pay_once(self, user_id: int, order_id: int, verified: VerifiedCard) -> Paid:
+        """Pay with a card verified just now that the buyer does not keep (it never enters the
+        wallet; its hold is recorded by `CardService.use_once`). The order remembers the card's
+        brand, last 4 and expiry, and its refunds go back through the charge. Raises as `pay`."""
+        order = await self._payable(user_id, order_id)
+        key = pay_key(order)
+        charge = await self._charge(order, key, self.cards.charge_once(verified, order.total_minor,
+                                                                      order.currency, key))
+        card = CardSnapshot(None, str(verified.brand), verified.last4, verified.exp_month, verified.exp_year)
+        return await self._mark_paid(order, key, charge, card, kept=False)
+
+    async def _charge(self, order: OrderRow, key: str, charging: Awaitable[Charge]) -> Charge:
         try:
-            charge = await self.cards.charge(user_id, card_id, order.total_minor, order.currency, key)
+            return await charging
         except PaymentDeclined as exc:
             async with self.db.write() as conn:
-                await orders_repo.record_declined_payment(conn, order.id, user_id, order.pay_attempts)
+                await orders_repo.record_declined_payment(conn, order.id, order.user_id, order.pay_attempts)
             raise exc from None
         except IdempotencyConflict:  # the same attempt is being paid with another card right now
             raise PaymentInProgress() from None
         except PaymentError:
             log.warning("order %s: the gateway failed to charge", order.id, exc_info=True)
             raise PaymentFailed() from None
-        snap = await self.cards.snapshot(user_id, card_id)
-        card = CardSnapshot(snap.id, snap.brand, snap.last4, snap.exp_month, snap.exp_year)
+
+    async def _mark_paid(self, order: OrderRow, key: str, charge: Charge, card: CardSnapshot, *,
+                         kept: bool) -> Paid:
+        user_id = order.user_id
         try:
             paid = await self.orders.mark_paid(user_id, order.id, card, charge_id=charge.id)
         except DomainError:
@@ -126,10 +143,4 @@ class PayService:
             # the order changed while the gateway worked (cancelled by the clock, say): give the money back
             await self.cards.refund(charge.id, charge.amount_minor, charge.currency, f"{key}:void")
             raise
-        return Paid(paid, card, charge.amount_minor, charge.currency, keep_card)
-
-    async def _forget(self, user_id: int, card_id: int) -> None:
-        try:
-            await self.cards.delete(user_id, card_id)  # its token is detached by the sweeper
-        except DomainError:
-            pass
+        return Paid(paid, card, charge.amount_minor, charge.currency, kept)

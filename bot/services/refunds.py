@@ -3,10 +3,21 @@ was deleted, the bank credits the account the card belonged to — the buyer is 
 
 The card's state comes through a `CardLookup` (the cards section plugs in the real one, which knows
 deleted cards); the default one only knows what the order's snapshot says (its expiry).
+
+A refund is recorded (and the buyer told) in the unit of work that decided it; paying it out is the
+sweeper's: `RefundService.pay_out_due` sends each pending refund of a gateway charge to
+`PaymentGateway.refund` — outside any transaction, with the idempotency key "refund:<id>", so a
+retry after a crash or a timeout never refunds twice — and completes it (and tells the buyer) when
+the gateway says the money went back. A refund the gateway has accepted but not finished is asked
+about again later; a temporary failure is retried with a growing pause; a refusal (an unknown
+charge, more than was paid…) stops the retries and waits for an operator (`order refunds`,
+`order refund-retry`, `order refund-done`). A refund of an order paid outside the gateway (the
+operator's `order pay`) has no charge: an operator completes it.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -18,11 +29,25 @@ from bot.db import orders as orders_repo
 from bot.db import refunds as repo
 from bot.db.engine import Database
 from bot.db.refunds import RefundRow
+from bot.integrations.payments import (
+    CardDeclined,
+    IdempotencyConflict,
+    InvalidRequest,
+    PaymentGateway,
+    RefundStatus,
+    UnknownPayment,
+)
+from bot.integrations.payments import Refund as GatewayRefund
 from bot.services import loyalty
 from bot.services.clock import Clock
 from bot.services.errors import N_, DomainError, NotFound
 from bot.services.outbox import enqueue
 
+log = logging.getLogger(__name__)
+
+RETRY_FIRST = timedelta(minutes=5)  # a temporary failure: try again after 5 min, 10, 20… up to
+RETRY_MOST = timedelta(hours=6)
+POLL_EVERY = timedelta(hours=1)  # a refund the gateway accepted but has not finished
 
 class CardState(StrEnum):
     active = "active"
@@ -121,8 +146,10 @@ async def preview(conn: AsyncConnection, *, lookup: CardLookup, user_id: int, ca
 
 async def issue(conn: AsyncConnection, *, order_id: int, number: str, user_id: int, reason: str,
                 dispute_id: int | None, refund: RefundPreview, card: CardSnapshot | None,
-                now: datetime) -> RefundRow:
-    """Record a refund and its push, inside the caller's unit of work."""
+                charge_id: str | None, now: datetime, seen: bool = False) -> RefundRow:
+    """Record a refund and its push, inside the caller's unit of work. With the gateway's
+    `charge_id` the sweeper pays it out at its next run. `seen`: the buyer's own action (a
+    cancellation) showed them the refund: its "issued" push is kept for the message centre only."""
     dest = refund.destination
     refund_id = await repo.insert(
         conn, order_id=order_id, user_id=user_id, dispute_id=dispute_id,
@@ -130,11 +157,12 @@ async def issue(conn: AsyncConnection, *, order_id: int, number: str, user_id: i
         destination=dest.to.value, card_state=dest.card_state.value,
         card_id=card.card_id if card else None, card_brand=dest.brand, card_last4=dest.last4,
         state="pending", created_at=now, expected_at=refund.expected_at,
+        charge_id=charge_id, next_attempt_at=now if charge_id else None,
     )
     row = await repo.get(conn, refund_id)
     assert row is not None
     await enqueue(conn, user_id=user_id, kind="refund", payload=refund_payload(row, number, "issued"),
-                  dedupe_key=f"refund:{refund_id}:issued", now=now)
+                  dedupe_key=f"refund:{refund_id}:issued", now=now, seen=seen)
     await loyalty.on_refund(conn, order_id=order_id, refund_id=refund_id, now=now)  # points back, in proportion
     return row
 
@@ -149,12 +177,26 @@ def refund_payload(row: RefundRow, number: str, step: str) -> dict[str, Any]:
     }
 
 
-class RefundService:
-    """The shop side: the payment gateway (or an operator) confirms a refund went through."""
+class RefundNotRetriable(DomainError):
+    msgid = N_("This refund can't be sent to the payment service again: it has no charge, or it is completed.")
 
-    def __init__(self, db: Database, clock: Clock) -> None:
+
+def retry_pause(attempts: int) -> timedelta:
+    """The pause after the `attempts`-th temporary failure: 5 min, 10, 20… at most 6 h."""
+    return min(RETRY_FIRST * (2 ** max(attempts - 1, 0)), RETRY_MOST)
+
+
+_REFUSED = (InvalidRequest, UnknownPayment, IdempotencyConflict)
+
+
+class RefundService:
+    """Paying refunds out through the gateway (the sweeper), and the shop side: an operator (or,
+    later, the shop API) confirms a refund paid outside the gateway, or sends a stuck one again."""
+
+    def __init__(self, db: Database, clock: Clock, gateway: PaymentGateway) -> None:
         self.db = db
         self.clock = clock
+        self.gateway = gateway
 
     async def complete(self, refund_id: int) -> RefundRow:
         now = self.clock.now()
@@ -164,11 +206,91 @@ class RefundService:
                 raise RefundNotFound()
             if not await repo.complete(conn, refund_id, now):
                 raise RefundAlreadyCompleted()
-            row = await repo.get(conn, refund_id)
-            assert row is not None
-            order = await orders_repo.get(conn, row.order_id)
-            number = order.number if order else ""
-            await enqueue(conn, user_id=row.user_id, kind="refund",
-                          payload=refund_payload(row, number, "completed"),
-                          dedupe_key=f"refund:{refund_id}:completed", now=now)
+            return await self._completed(conn, refund_id, now)
+
+    async def _completed(self, conn: AsyncConnection, refund_id: int, now: datetime) -> RefundRow:
+        row = await repo.get(conn, refund_id)
+        assert row is not None
+        order = await orders_repo.get(conn, row.order_id)
+        number = order.number if order else ""
+        await enqueue(conn, user_id=row.user_id, kind="refund", payload=refund_payload(row, number, "completed"),
+                      dedupe_key=f"refund:{refund_id}:completed", now=now)
         return row
+
+    async def retry(self, refund_id: int) -> RefundRow:
+        """Send a pending refund of a gateway charge to the gateway again at the next sweep."""
+        now = self.clock.now()
+        async with self.db.write() as conn:
+            if await repo.get(conn, refund_id) is None:
+                raise RefundNotFound()
+            if not await repo.rearm(conn, refund_id, now):
+                raise RefundNotRetriable()
+            row = await repo.get(conn, refund_id)
+        assert row is not None
+        return row
+
+    async def pending(self, limit: int = 100) -> list[tuple[RefundRow, str]]:
+        """Refunds not completed yet, with their order's number (the operator's list)."""
+        async with self.db.read() as conn:
+            return await repo.pending(conn, limit)
+
+    # -- the sweeper ------------------------------------------------------------------------------
+    async def pay_out_due(self, now: datetime, batch: int = 50) -> int:
+        """Send the due refunds to the gateway (or ask about the ones it accepted), one at a time
+        and outside any transaction; each answer is written in its own. Returns how many refunds
+        were completed. Idempotent: the gateway refunds a key once, a completed row stays so."""
+        async with self.db.read() as conn:
+            due = await repo.due(conn, now, batch)
+        completed = 0
+        for row in due:
+            completed += await self._pay_out(row, now)
+        return completed
+
+    async def _pay_out(self, row: RefundRow, now: datetime) -> int:
+        assert row.charge_id is not None
+        try:
+            if row.gateway_refund_id is None:
+                answer = await self.gateway.refund(row.charge_id, row.amount_minor, row.currency,
+                                                   idempotency_key=f"refund:{row.id}")
+            else:
+                answer = await self.gateway.get_refund(row.gateway_refund_id)
+        except _REFUSED as exc:
+            log.error("refund %s: the gateway refused it (%s); an operator has to look", row.id, type(exc).__name__)
+            await self._failed(row, f"refused: {type(exc).__name__}", None)
+            return 0
+        except CardDeclined as exc:
+            if exc.temporary:
+                await self._failed(row, f"declined: {exc.reason.value}", now + retry_pause(row.attempts + 1))
+            else:
+                log.error("refund %s: declined (%s); an operator has to look", row.id, exc.reason.value)
+                await self._failed(row, f"declined: {exc.reason.value}", None)
+            return 0
+        except Exception as exc:  # the gateway did not answer: the same key is safe to send again
+            log.warning("refund %s: the gateway failed (%s); will retry", row.id, type(exc).__name__)
+            await self._failed(row, f"error: {type(exc).__name__}", now + retry_pause(row.attempts + 1))
+            return 0
+        return await self._answered(row, answer, now)
+
+    async def _failed(self, row: RefundRow, error: str, next_attempt_at: datetime | None) -> None:
+        async with self.db.write() as conn:
+            await repo.record_attempt(conn, row.id, gateway_refund_id=None, submitted_at=None,
+                                      next_attempt_at=next_attempt_at, last_error=error[:120], failed=True)
+
+    async def _answered(self, row: RefundRow, answer: GatewayRefund, now: datetime) -> int:
+        submitted_at = row.submitted_at or now
+        async with self.db.write() as conn:
+            if answer.status is RefundStatus.succeeded:
+                await repo.record_attempt(conn, row.id, gateway_refund_id=answer.id, submitted_at=submitted_at,
+                                          next_attempt_at=None, last_error=None, failed=False)
+                if not await repo.complete(conn, row.id, now):
+                    return 0  # an operator completed it meanwhile
+                await self._completed(conn, row.id, now)
+                return 1
+            if answer.status is RefundStatus.failed:
+                log.error("refund %s: the gateway could not pay it out; an operator has to look", row.id)
+                await repo.record_attempt(conn, row.id, gateway_refund_id=answer.id, submitted_at=submitted_at,
+                                          next_attempt_at=None, last_error="failed at the gateway", failed=True)
+                return 0
+            await repo.record_attempt(conn, row.id, gateway_refund_id=answer.id, submitted_at=submitted_at,
+                                      next_attempt_at=now + POLL_EVERY, last_error=None, failed=False)
+            return 0

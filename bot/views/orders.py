@@ -18,6 +18,7 @@ from bot.keyboards.disputes import DisputeAction, DisputeCb
 from bot.keyboards.orders import ORDER_TABS, OrderAction, OrderCb, Tab, list_cb, order_cb
 from bot.keyboards.pay import PayAction, PayCb
 from bot.keyboards.reviews import ReviewAction, ReviewCb
+from bot.services.addresses import format_phone
 from bot.services.errors import N_
 from bot.services.orders import (
     BUYER_CANCEL_REASONS,
@@ -295,7 +296,9 @@ def deleted_list(page: OrderPage, f: Fmt) -> Screen:
 # -- the order card ------------------------------------------------------------------------------------
 def address_text(f: Fmt, address: AddressSnapshot) -> str:
     country = f.babel.territories.get(address.country.upper(), address.country) if address.country else ""
-    who = ", ".join(p for p in (address.recipient, address.phone) if p)
+    # an address book's number is kept as E.164 ("+12125550123"): shown grouped; any other as given
+    phone = format_phone(address.phone) if address.phone[1:].isdigit() and address.phone[:1] == "+" else address.phone
+    who = ", ".join(p for p in (address.recipient, phone) if p)
     where = ", ".join(p for p in (address.street, address.city, address.region, address.postcode, country) if p)
     return hd.quote("\n".join(p for p in (who, where) if p))
 
@@ -402,7 +405,8 @@ def _card_rows(card: OrderCard, f: Fmt, back: OrderCb) -> list:
         rows.append([button(f._("⚖️ View the dispute"), DisputeCb(action=DisputeAction.open, id=card.dispute.id))])
     if card.can_cancel:
         rows.append([button(f._("✖️ Cancel order"), order_cb(OrderAction.cancel, oid, back))])
-    rows.append([button(f._("🗑 Delete"), order_cb(OrderAction.delete, oid, back))])
+    if card.deletable:  # an order under way or in dispute can't be: no button (a stale one says why)
+        rows.append([button(f._("🗑 Delete"), order_cb(OrderAction.delete, oid, back))])
     rows.append(nav_row(f, back=list_cb(back.tab, back.page)))
     return rows
 

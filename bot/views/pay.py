@@ -8,7 +8,7 @@ from aiogram.utils.text_decorations import html_decoration as hd
 from bot.db.orders import OrderRow
 from bot.keyboards.orders import OrderAction, OrderCb, Tab
 from bot.keyboards.pay import PayAction, PayCb
-from bot.services.cards import Card
+from bot.services.cards import CARD_LIMIT, HOLD_AMOUNT_MINOR, HOLD_CURRENCY, Card
 from bot.services.pay import Paid, PayOptions
 from bot.views.cards import card_label, expiry_label
 from bot.views.common import Fmt, Screen, button, markup, nav_row
@@ -75,23 +75,33 @@ def confirm(order: OrderRow, card: Card, f: Fmt, tab: Tab, page: int) -> Screen:
     return Screen(text, markup(rows))
 
 
-def new_card(order: OrderRow, f: Fmt, tab: Tab, page: int) -> Screen:
-    text = "\n".join([
+def new_card(order: OrderRow, f: Fmt, tab: Tab, page: int, *, wallet_full: bool = False) -> Screen:
+    """Save the new card, or use it just this once. With a full wallet only the latter is offered:
+    a card used once takes no place in the wallet."""
+    lines = [
         f._("<b>💳 Pay {amount} with a new card</b>").format(amount=_amount(order, f)),
         f._("For {order}.").format(order=_in_sentence(f, order.number)),
         "",
         f._("Next you type the card's details. Once the bank has checked the card, {amount} is charged "
             "for the order.").format(amount=_amount(order, f)),
         "",
-        f._("Save this card for later? A saved card is in Bank cards and is offered next time; "
-            "otherwise it is used for this payment only."),
-    ])
-    rows = [
-        [button(f._("💾 Save this card for later"), _cb(PayAction.new_go, order.id, tab, page, save=True))],
-        [button(f._("Use it just this once"), _cb(PayAction.new_go, order.id, tab, page, save=False))],
-        nav_row(f, back=_cb(PayAction.choose, order.id, tab, page)),
     ]
-    return Screen(text, markup(rows))
+    if wallet_full:
+        lines.append(f.ngettext(
+            "Your wallet already holds {limit} card, the most it can, so this card is used for this "
+            "payment only. To keep it, delete a card in Bank cards first.",
+            "Your wallet already holds {limit} cards, the most it can, so this card is used for this "
+            "payment only. To keep it, delete a card in Bank cards first.", CARD_LIMIT).format(limit=CARD_LIMIT))
+        rows = [[button(f._("Use it just this once"), _cb(PayAction.new_go, order.id, tab, page, save=False))]]
+    else:
+        lines.append(f._("Save this card for later? A saved card is in Bank cards and is offered next time; "
+                         "otherwise it is used for this payment only."))
+        rows = [
+            [button(f._("💾 Save this card for later"), _cb(PayAction.new_go, order.id, tab, page, save=True))],
+            [button(f._("Use it just this once"), _cb(PayAction.new_go, order.id, tab, page, save=False))],
+        ]
+    rows.append(nav_row(f, back=_cb(PayAction.choose, order.id, tab, page)))
+    return Screen("\n".join(lines), markup(rows))
 
 
 def paying_line(number: str, amount_minor: int, currency: str, save: bool, f: Fmt) -> str:
@@ -108,6 +118,8 @@ def paid_note(paid: Paid, f: Fmt) -> str:
         amount=f.money(paid.amount_minor, paid.currency), card=card_label(paid.card.brand, paid.card.last4, f))]
     if not paid.card_kept:
         lines.append(f._("The card was used for this payment only and is not kept in your wallet."))
+        lines.append(f._("We held {amount} to check it; it will be released within a day.").format(
+            amount=f.money(HOLD_AMOUNT_MINOR, HOLD_CURRENCY)))
     return "\n".join(lines)
 
 

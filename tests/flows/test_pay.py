@@ -4,18 +4,21 @@ sections: the card-delete warning, the address-delete warning, refunds to a dele
 
 from __future__ import annotations
 
+from aiogram.methods import SendMessage
+
 from bot.db import orders as orders_repo
-from bot.db.cards import get as card_row
 from bot.fakebot import Player
 from bot.integrations.payments import SandboxGateway
 from bot.keyboards.addresses import AddressAction, AddressCb
 from bot.keyboards.cards import CardAction, CardCb
 from bot.keyboards.orders import OrderAction, OrderCb
 from bot.keyboards.pay import PayAction, PayCb
+from bot.runner import build_sweeper
 from bot.services.addresses import AddressDraft
 from bot.services.orders import Status
 from tests.conftest import App
 from tests.orderkit import EARBUDS, HOME, place
+from tests.pushkit import sim_delivery
 
 VISA = "4242 4242 4242 4242"
 NO_FUNDS = "4000 0000 0000 0341"  # the sandbox verifies it, then declines charges for funds
@@ -45,6 +48,17 @@ async def open_order(p: Player, order_id: int) -> None:
 async def order(app: App, order_id: int, user_id: int):
     async with app.services.db.read() as conn:
         return await orders_repo.get(conn, order_id, user_id)
+
+
+async def fill_wallet(app: App, user_id: int) -> None:
+    """Five cards, the most a wallet holds, added through the card service."""
+    cards = app.services.cards
+    for number in ("4242424242424242", "5555555555554444", "2200000000000004", "6200000000000005",
+                   "3566002020360505"):
+        accepted = await cards.enter_number(user_id, None, number)
+        await cards.enter_expiry(accepted.session_id, "12/29")
+        await cards.enter_holder(accepted.session_id, "ALEX DOE")
+        await cards.save(user_id, await cards.verify(user_id, accepted.session_id, "123"))
 
 
 def labels(p: Player) -> list[str]:
@@ -146,8 +160,7 @@ async def test_pay_with_a_new_card_saved_for_later(app: App, alex: Player) -> No
     assert len(gateway(app).charges) == 1
 
 
-async def test_pay_with_a_new_card_just_this_once_and_its_refund_goes_to_the_bank_account(
-        app: App, alex: Player) -> None:
+async def test_pay_with_a_new_card_just_this_once_and_its_refund_goes_back_to_it(app: App, alex: Player) -> None:
     await alex.send("/start")
     placed = await place(app.services, alex.user.id)
     await open_order(alex, placed.id)
@@ -160,18 +173,24 @@ async def test_pay_with_a_new_card_just_this_once_and_its_refund_goes_to_the_ban
     text = alex.last_text
     assert "✅ Paid $37.99 with Visa •••• 4242." in text
     assert "The card was used for this payment only and is not kept in your wallet." in text
+    assert "We held $1.00 to check it; it will be released within a day." in text
     assert "Card added" not in text
     assert await app.services.cards.wallet(alex.user.id) == []
     row = await order(app, placed.id, alex.user.id)
+    assert (row.paid_card_id, row.paid_card_last4, row.paid_charge_id) == (None, "4242", gateway(app).charges[0].id)
     async with app.services.db.read() as conn:
-        card = await card_row(conn, alex.user.id, row.paid_card_id, deleted_too=True)
-    assert card is not None and card.deleted_at is not None
-    # cancelling the paid order: the card is gone, so the money goes to its bank account
+        assert (await conn.exec_driver_sql("SELECT count(*) FROM cards")).scalar_one() == 0  # never in the wallet
+    # cancelling the paid order: the money goes back through the charge, to that card
     await open_order(alex, placed.id)
     await alex.press("✖️ Cancel order")
     await alex.press_data(OrderCb(action=OrderAction.cancel_reason, id=placed.id, reason="changed_mind").pack())
-    assert ("Visa •••• 4242 is no longer in your account, so the bank will credit the account that card "
-            "belongs to") in alex.last_text
+    assert "The money goes back to Visa •••• 4242." in alex.last_text
+    # the sweeper pays it out; the order card then shows it done
+    await alex.press("✖️ Yes, cancel the order")
+    done = await build_sweeper(app.services)(app.clock.now())
+    assert done["refunds_pay_out"] == 1 and gateway(app).refunds[0].charge_id == row.paid_charge_id
+    await open_order(alex, placed.id)
+    assert "💸 Refund of $37.99 to Visa •••• 4242: done on" in alex.last_text
 
 
 async def test_a_refund_goes_back_to_a_saved_card_that_is_still_there(app: App, alex: Player) -> None:
@@ -309,18 +328,61 @@ async def test_russian_new_card_just_this_once(app: App, masha: Player) -> None:
     assert await app.services.cards.wallet(masha.user.id) == []
 
 
-async def test_a_full_wallet_offers_its_cards_instead_of_a_new_one(app: App, alex: Player) -> None:
+async def test_a_full_wallet_can_still_pay_with_a_card_used_once(app: App, alex: Player) -> None:
     await alex.send("/start")
-    for number in ("4242424242424242", "5555555555554444", "2200000000000004", "6200000000000005",
-                   "3566002020360505"):
-        cards = app.services.cards
-        accepted = await cards.enter_number(alex.user.id, None, number)
-        await cards.enter_expiry(accepted.session_id, "12/29")
-        await cards.enter_holder(accepted.session_id, "ALEX DOE")
-        await cards.save(alex.user.id, await cards.verify(alex.user.id, accepted.session_id, "123"))
+    await fill_wallet(app, alex.user.id)
     placed = await place(app.services, alex.user.id)
     await open_order(alex, placed.id)
     await alex.press("💳 Pay $37.99")
     await alex.press("➕ New card")
-    assert "You already have 5 cards" in alex.alerts()[-1]
-    assert "Choose a card:" in alex.last_text
+    assert ("Your wallet already holds 5 cards, the most it can, so this card is used for this payment only."
+            in alex.last_text)
+    assert "💾 Save this card for later" not in labels(alex) and "Use it just this once" in labels(alex)
+    # a stale "Save" button (pressed after the wallet filled up) says why and offers the wallet's cards
+    await alex.press_data(PayCb(action=PayAction.new_go, id=placed.id, save=True).pack())
+    assert "You already have 5 cards" in alex.alerts()[-1] and "Choose a card:" in alex.last_text
+    await alex.press("➕ New card")
+    await alex.press("Use it just this once")
+    for text in ("6759 6498 2643 8453", "12/29", "IVAN PETROV", "123"):
+        await alex.send(text)
+    assert "✅ Paid $37.99 with Maestro •••• 8453." in alex.last_text
+    assert len(await app.services.cards.wallet(alex.user.id)) == 5
+
+
+async def test_russian_full_wallet_pays_with_a_card_used_once(app: App, masha: Player) -> None:
+    await masha.send("/start")
+    await fill_wallet(app, masha.user.id)
+    placed = await place(app.services, masha.user.id)
+    await open_order(masha, placed.id)
+    await masha.press("💳 Оплатить 37,99\xa0$")
+    await masha.press("➕ Новая карта")
+    assert "В кошельке уже 5 карт — больше нельзя" in masha.last_text
+    assert labels(masha)[0] == "Оплатить без сохранения"
+
+
+async def test_the_buyers_own_steps_are_not_pushed_back_but_the_refund_payout_is(app: App, alex: Player) -> None:
+    await alex.send("/start")
+    await add_card(alex)
+    placed = await place(app.services, alex.user.id)
+    await open_order(alex, placed.id)
+    await alex.press("💳 Pay $37.99")
+    await alex.press("⭐ Visa •••• 4242 · 12/29")
+    await alex.press("✅ Pay $37.99")
+    await alex.press("✖️ Cancel order")
+    await alex.press_data(OrderCb(action=OrderAction.cancel_reason, id=placed.id, reason="changed_mind").pack())
+    await alex.press("✖️ Yes, cancel the order")
+    sent_before = len(app.session.calls_of(SendMessage))
+    delivery = sim_delivery(app)  # (the card's expiry reminder waits for 2029)
+    await delivery(app.clock.now())
+    assert len(app.session.calls_of(SendMessage)) == sent_before  # paid, cancelled, refund issued: all seen
+    await build_sweeper(app.services)(app.clock.now())  # the refund is paid out: that is news
+    await delivery(app.clock.now())
+    pushed = [c.text for c in app.session.calls_of(SendMessage)][sent_before:]
+    assert pushed == [  # news: the $1 check released, the refund paid out
+        "💳 The $1.00 check of Visa •••• 4242 is over: the hold is released and the money is available again.",
+        f"💸 The refund of $37.99 for Order № {placed.number} has been paid to Visa •••• 4242."]
+    await alex.send("/menu")
+    await alex.press("🔔 Messages")
+    assert "2 unread" in alex.last_text  # those two; the buyer's own steps are listed, read
+    labels = [t for t, _ in alex.buttons()]
+    assert sum("25 Nov" in t for t in labels) == 5 and sum(t.startswith("🔵") for t in labels) == 2

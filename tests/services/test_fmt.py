@@ -71,3 +71,14 @@ def test_russian_catalog_has_three_plural_forms(i18n) -> None:
     translations = i18n.locales["ru"]
     # the plural rule from the catalog header: 1 → 0, 2 → 1, 5 → 2, 11 → 2, 21 → 0, 22 → 1
     assert [translations.plural(n) for n in (1, 2, 5, 11, 21, 22, 25)] == [0, 1, 2, 2, 0, 1, 2]
+
+
+def test_an_order_shows_an_address_books_number_grouped_and_a_typed_one_as_given(i18n) -> None:
+    from bot.services.orders import AddressSnapshot
+    from bot.views.orders import address_text
+
+    f = Fmt(i18n, "en")
+    book = AddressSnapshot("Alex Smirnov", "+12125550123", "350 5th Ave", "New York", "NY", "10118", "US")
+    assert address_text(f, book).startswith("Alex Smirnov, +1 212-555-0123\n350 5th Ave, New York, NY, 10118, United States")
+    typed = AddressSnapshot("Alex Doe", "+1 555 0100", "1 Main St", "Springfield", "", "12345", "US")
+    assert address_text(f, typed).startswith("Alex Doe, +1 555 0100\n")

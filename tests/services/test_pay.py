@@ -12,7 +12,7 @@ from bot import operator
 from bot.db import orders as orders_repo
 from bot.integrations.payments import SandboxGateway
 from bot.services.addresses import AddressDraft
-from bot.services.cards import CardUsageSummary, PaymentDeclined
+from bot.services.cards import CardLimitReached, CardUsageSummary, PaymentDeclined
 from bot.services.errors import NotFound
 from bot.services.orders import AlreadyDone, ForbiddenTransition, Status
 from bot.services.pay import pay_key
@@ -94,11 +94,59 @@ async def test_an_order_cancelled_while_the_gateway_charges_gets_its_money_back(
     assert (await row(app, order.id)).status == Status.cancelled
 
 
-async def test_a_card_used_once_leaves_the_wallet_even_on_a_decline(app: App) -> None:
-    card_id = await add_card(app, ALEX, "4000000000000341")
+async def verified_card(app: App, user_id: int, number: str, *, for_wallet: bool = True):
+    cards = app.services.cards
+    await ensure_user(app.services, user_id)
+    accepted = await cards.enter_number(user_id, None, number)
+    await cards.enter_expiry(accepted.session_id, "12/29")
+    await cards.enter_holder(accepted.session_id, "IVAN PETROV")
+    return await cards.verify(user_id, accepted.session_id, "123", for_wallet=for_wallet)
+
+
+async def test_a_card_used_once_pays_without_entering_even_a_full_wallet(app: App) -> None:
+    for number in ("4242424242424242", "5555555555554444", "2200000000000004", "6200000000000005",
+                   "3566002020360505"):
+        await add_card(app, ALEX, number)
     order = await place(app.services, ALEX)
+    with pytest.raises(CardLimitReached):
+        await verified_card(app, ALEX, "6759649826438453")  # to be saved: no room
+    verified = await verified_card(app, ALEX, "6759649826438453", for_wallet=False)
+    await app.services.cards.use_once(ALEX, verified)
+    await app.services.cards.use_once(ALEX, verified)  # a repeat records the hold once
+    paid = await app.services.pay.pay_once(ALEX, order.id, verified)
+    assert (paid.card, paid.card_kept) == (CardSnapshot(None, "maestro", "8453", 12, 2029), False)
+    after = await row(app, order.id)
+    assert (after.status, after.paid_card_id, after.paid_card_last4) == (Status.awaiting_shipment, None, "8453")
+    assert after.paid_charge_id == gateway(app).charges[-1].id
+    assert gateway(app).charges[-1].token == verified.token
+    assert len(await app.services.cards.wallet(ALEX)) == 5
+    with pytest.raises(AlreadyDone):
+        await app.services.pay.pay_once(ALEX, order.id, verified)
+    assert len(gateway(app).charges) == 1
+    # the hold is released a day later, and the gateway forgets the card
+    async with app.services.db.read() as conn:
+        holds = (await conn.execute(text("SELECT card_id, orphan_token FROM card_holds WHERE gateway_hold_id = :h"),
+                                    {"h": verified.hold.id})).all()
+    assert holds == [(None, verified.token)]
+    app.clock.advance(days=1, minutes=1)
+    assert await app.services.cards.release_due_holds(app.clock.now()) == 6
+    assert verified.token in gateway(app).detached and gateway(app).holds[verified.hold.id] is True
+    # and its refund goes back through the charge, to the card
+    await app.services.orders.cancel(ALEX, order.id, "changed_mind")
+    [refund] = (await app.services.orders.card(ALEX, order.id)).refunds
+    assert (refund.destination, refund.card_last4) == ("card", "8453")
+    assert await app.services.refunds.pay_out_due(app.clock.now()) == 1
+    assert gateway(app).refunds[-1].charge_id == after.paid_charge_id
+
+
+async def test_a_card_used_once_that_is_declined_leaves_the_order_unpaid(app: App) -> None:
+    order = await place(app.services, ALEX)
+    verified = await verified_card(app, ALEX, "4000000000000341", for_wallet=False)
+    await app.services.cards.use_once(ALEX, verified)
     with pytest.raises(PaymentDeclined):
-        await app.services.pay.pay(ALEX, order.id, card_id, keep_card=False)
+        await app.services.pay.pay_once(ALEX, order.id, verified)
+    after = await row(app, order.id)
+    assert (after.status, after.pay_attempts, after.paid_charge_id) == (Status.awaiting_payment, 1, None)
     assert await app.services.cards.wallet(ALEX) == []
 
 

@@ -1,0 +1,18 @@
+"""The operators' screen (/ops)."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from aiogram.filters.callback_data import CallbackData
+
+
+class OpsAction(str, Enum):
+    refresh = "r"
+    refund = "f"  # send refund `id` to the payment gateway again
+    pushes = "p"  # send the failed pushes again
+
+
+class OpsCb(CallbackData, prefix="op"):
+    action: OpsAction
+    id: int = 0

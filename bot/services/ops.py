@@ -1,0 +1,66 @@
+"""What operators (ADMIN_IDS) see in the chat with /ops: the refunds that wait for them, those on
+their way, the pushes that failed for good and the delivery backlog — and the two things they can
+do there: send a stuck refund to the payment gateway again, and send the failed pushes again.
+
+The same service calls back the CLI (`main.py order refunds / refund-retry`, `main.py outbox`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.db.refunds import RefundRow
+from bot.services.outbox import OutboxService
+from bot.services.refunds import RefundService
+
+SHOWN = 10  # stuck refunds listed by name; the rest are counted
+
+
+@dataclass(frozen=True, slots=True)
+class StuckRefund:
+    id: int
+    number: str  # the order's
+    amount_minor: int
+    currency: str
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class OpsSummary:
+    stuck: tuple[StuckRefund, ...]  # the gateway refused them: an operator decides (at most SHOWN)
+    stuck_total: int
+    on_the_way: int  # to be sent to the gateway, or accepted by it and not finished
+    outside: int  # orders paid outside the gateway: an operator pays them and says so
+    failed_pushes: int
+    waiting_pushes: int
+
+
+def needs_operator(refund: RefundRow) -> bool:
+    return refund.charge_id is not None and refund.next_attempt_at is None
+
+
+class OpsService:
+    def __init__(self, refunds: RefundService, outbox: OutboxService) -> None:
+        self.refunds = refunds
+        self.outbox = outbox
+
+    async def summary(self) -> OpsSummary:
+        pending = await self.refunds.pending(limit=10_000)
+        stuck = [StuckRefund(r.id, number, r.amount_minor, r.currency, r.last_error or "")
+                 for r, number in pending if needs_operator(r)]
+        counts = await self.outbox.counts()
+        return OpsSummary(
+            stuck=tuple(stuck[:SHOWN]), stuck_total=len(stuck),
+            on_the_way=sum(1 for r, _ in pending if r.charge_id is not None and r.next_attempt_at is not None),
+            outside=sum(1 for r, _ in pending if r.charge_id is None),
+            failed_pushes=counts.get("failed", 0),
+            waiting_pushes=counts.get("pending", 0) + counts.get("sending", 0),
+        )
+
+    async def retry_refund(self, refund_id: int) -> RefundRow:
+        """Raises RefundNotFound, RefundNotRetriable."""
+        return await self.refunds.retry(refund_id)
+
+    async def retry_failed_pushes(self) -> int:
+        """The failed pushes (up to 500) go back to delivery. Returns how many."""
+        ids = [row.id for row in await self.outbox.dead_letters(limit=500)]
+        return len(await self.outbox.retry_failed(ids)) if ids else 0

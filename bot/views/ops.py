@@ -1,0 +1,61 @@
+"""The operators' screen: what waits for them, and the two things they can do from the chat."""
+
+from __future__ import annotations
+
+from aiogram.utils.text_decorations import html_decoration as hd
+
+from bot.keyboards.ops import OpsAction, OpsCb
+from bot.services.ops import OpsSummary
+from bot.views.common import Fmt, Screen, button, markup, nav_row
+
+
+def ops_screen(summary: OpsSummary, f: Fmt, note: str | None = None) -> Screen:
+    lines = [note, ""] if note else []
+    lines.append(f._("<b>🛠 Operations</b>"))
+    lines.append("")
+    if summary.stuck_total:
+        lines.append(f.ngettext("⚠️ {n} refund waits for an operator: the payment service refused it.",
+                                "⚠️ {n} refunds wait for an operator: the payment service refused them.",
+                                summary.stuck_total).format(n=summary.stuck_total))
+        for refund in summary.stuck:
+            lines.append(f._("• Refund {id}, order № {number}: {amount} ({error})").format(
+                id=refund.id, number=hd.quote(refund.number), amount=f.money(refund.amount_minor, refund.currency),
+                error=hd.quote(refund.error)))
+        more = summary.stuck_total - len(summary.stuck)
+        if more > 0:
+            lines.append(f.ngettext("…and {n} more.", "…and {n} more.", more).format(n=more))
+        lines.append(f._("Send one again below, or pay it another way and run "
+                         "<code>main.py order refund-done ID</code>."))
+    else:
+        lines.append(f._("✅ No refund waits for an operator."))
+    lines.append(f.ngettext("{n} refund is on its way through the payment service.",
+                            "{n} refunds are on their way through the payment service.",
+                            summary.on_the_way).format(n=summary.on_the_way))
+    if summary.outside:
+        lines.append(f.ngettext(
+            "{n} refund of an order paid outside the payment service: pay it, then run "
+            "<code>main.py order refund-done ID</code>.",
+            "{n} refunds of orders paid outside the payment service: pay them, then run "
+            "<code>main.py order refund-done ID</code>.", summary.outside).format(n=summary.outside))
+    lines.append("")
+    lines.append(f.ngettext("{n} notification is waiting to be sent.", "{n} notifications are waiting to be sent.",
+                            summary.waiting_pushes).format(n=summary.waiting_pushes))
+    if summary.failed_pushes:
+        lines.append(f.ngettext("⚠️ {n} notification failed for good (see <code>main.py outbox</code>).",
+                                "⚠️ {n} notifications failed for good (see <code>main.py outbox</code>).",
+                                summary.failed_pushes).format(n=summary.failed_pushes))
+    rows = [[button(f._("🔁 Send refund {id} again").format(id=r.id), OpsCb(action=OpsAction.refund, id=r.id))]
+            for r in summary.stuck]
+    if summary.failed_pushes:
+        rows.append([button(f._("🔁 Send the failed notifications again"), OpsCb(action=OpsAction.pushes))])
+    rows.append([button(f._("🔄 Refresh"), OpsCb(action=OpsAction.refresh))])
+    rows.append(nav_row(f))
+    return Screen("\n".join(lines), markup(rows))
+
+
+def refund_sent_again(refund_id: int, f: Fmt) -> str:
+    return f._("Refund {id} goes to the payment service again at the next sweep.").format(id=refund_id)
+
+
+def pushes_sent_again(count: int, f: Fmt) -> str:
+    return f.ngettext("{n} notification goes out again.", "{n} notifications go out again.", count).format(n=count)

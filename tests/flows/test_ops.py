@@ -1,0 +1,89 @@
+"""/ops through the Dispatcher: the operators in ADMIN_IDS see refunds that wait for them, refunds on
+their way, refunds paid outside the gateway and failed notifications, and can send a stuck refund or
+the failed notifications again; for anyone else neither the command nor its buttons exist."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from bot.config import Settings
+from bot.fakebot import Player
+from bot.integrations.payments import InvalidRequest, SandboxGateway
+from bot.keyboards.ops import OpsAction, OpsCb
+from bot.runner import build_sweeper
+from tests.conftest import App
+from tests.orderkit import make_order, place
+from tests.services.test_pay import add_card, gateway
+
+ALEX, MASHA = 1001, 2002  # the operators
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"admin_ids": (ALEX, MASHA)})
+
+
+async def test_operators_see_and_send_again_what_waits_for_them(app: App, alex: Player,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    await alex.send("/ops")
+    assert alex.last_text.startswith("<b>🛠 Operations</b>\n\n✅ No refund waits for an operator.\n"
+                                     "0 refunds are on their way through the payment service.\n\n")
+    # a buyer's refund the gateway refuses, one of an order paid outside it, and a failed push
+    buyer = 5005
+    card_id = await add_card(app, buyer)
+    order = await place(app.services, buyer)
+    await app.services.pay.pay(buyer, order.id, card_id)
+    refund = await app.services.orders.refund(buyer, order.id)
+    real = SandboxGateway.refund
+
+    async def refuse(self, *args, **kwargs):
+        raise InvalidRequest("more than was charged")
+
+    monkeypatch.setattr(SandboxGateway, "refund", refuse)
+    await app.services.refunds.pay_out_due(app.clock.now())
+    outside = await make_order(app.services, app.clock, buyer, "awaiting_shipment")
+    await app.services.orders.cancel(buyer, outside.id, "changed_mind")
+    async with app.services.db.write() as conn:
+        await conn.execute(text("UPDATE outbox SET state = 'failed' WHERE id = (SELECT min(id) FROM outbox)"))
+
+    await alex.send("/ops")
+    shown = alex.last_text
+    assert "⚠️ 1 refund waits for an operator: the payment service refused it." in shown
+    assert f"• Refund {refund.id}, order № {order.number}: $37.99 (refused: InvalidRequest)" in shown
+    assert "1 refund of an order paid outside the payment service" in shown
+    assert "⚠️ 1 notification failed for good" in shown
+    labels = [t for t, _ in alex.buttons()]
+    assert labels[:3] == [f"🔁 Send refund {refund.id} again", "🔁 Send the failed notifications again", "🔄 Refresh"]
+
+    monkeypatch.setattr(SandboxGateway, "refund", real)
+    await alex.press(f"🔁 Send refund {refund.id} again")
+    assert alex.last_text.startswith(f"Refund {refund.id} goes to the payment service again at the next sweep.")
+    assert "1 refund is on its way through the payment service." in alex.last_text
+    await alex.press_data(OpsCb(action=OpsAction.refund, id=refund.id).pack())  # twice: still one refund
+    assert alex.last_text.startswith(f"Refund {refund.id} goes to the payment service again")
+    await build_sweeper(app.services)(app.clock.now())
+    assert len(gateway(app).refunds) == 1
+    await alex.press_data(OpsCb(action=OpsAction.refund, id=refund.id).pack())  # completed by now: a polite no
+    assert alex.last_text.startswith("This refund can't be sent to the payment service again")
+    await alex.press("🔄 Refresh")
+    assert "✅ No refund waits for an operator." in alex.last_text
+    assert (await app.services.refunds.pending())[0][0].charge_id is None  # only the one paid outside is left
+    await alex.press("🔁 Send the failed notifications again")
+    assert alex.last_text.startswith("1 notification goes out again.")
+    assert "failed for good" not in alex.last_text
+
+
+async def test_for_anyone_else_there_is_no_such_command(app: App) -> None:
+    bob = app.player(3003, first_name="Bob")
+    await bob.send("/ops")
+    assert bob.last_text.startswith("I answer buttons and commands.")
+    await bob.press_data(OpsCb(action=OpsAction.pushes).pack())
+    assert bob.alerts() == ["This button is no longer active."]
+    assert await app.services.outbox.dead_letters() == []
+
+
+async def test_russian_operator(app: App, masha: Player) -> None:
+    await masha.send("/ops")
+    assert masha.last_text.startswith("<b>🛠 Операции</b>\n\n✅ Возвратов, ожидающих оператора, нет.\n"
+                                      "0 возвратов проходят через платёжный сервис.")
