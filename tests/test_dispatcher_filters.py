@@ -96,3 +96,41 @@ async def test_a_press_is_unpacked_once_and_routed_as_before(app: App, alex, mon
     assert "My coupons" in alex.last_text
     assert unpacked == [MenuCb(section="coupons").pack()]
     await alex.press_data("mn:nowhere")  # a stale button still reaches the fallback (unhandled fails)
+
+
+def test_every_section_router_is_gated_by_the_buttons_it_takes(app: App) -> None:
+    from bot.app import gate_callbacks_by_prefix
+
+    gated = {router.name for router in app.dp.chain_tail if getattr(router.callback_query, "_prefix_gate", None)}
+    assert {"settings", "orders", "pay", "disputes", "reviews", "loyalty", "addresses", "messages", "coupons",
+            "cards", "ops"} <= gated
+    assert "fallback" not in gated  # it takes any press
+    assert gate_callbacks_by_prefix(app.dp) == 0  # idempotent: a rebuilt dispatcher is gated once
+
+
+async def test_a_menu_press_is_tried_by_its_own_section_only(app: App, alex, monkeypatch) -> None:
+    from collections import Counter
+
+    from aiogram.dispatcher.event.handler import HandlerObject
+
+    from bot import menu
+
+    original = HandlerObject.check
+    tried: Counter[str] = Counter()
+
+    async def counting(self: HandlerObject, *args: Any, **kwargs: Any) -> Any:
+        tried[getattr(self.callback, "__module__", "")] += 1
+        return await original(self, *args, **kwargs)
+
+    monkeypatch.setattr(HandlerObject, "check", counting)
+    await alex.send("/start")
+    for entry in menu.entries():
+        tried.clear()
+        await alex.send("/menu")
+        tried.clear()
+        await alex.press_data(f"mn:{entry.section}")
+        sections = {m.rsplit(".", 1)[-1] for m in tried if m.startswith("bot.handlers.")}
+        assert sections == {{"deleted_orders": "orders"}.get(entry.section, entry.section)}, (entry.section, tried)
+        assert alex.last_text  # it opened
+    await alex.press_data("mn:nowhere")  # a stale menu button still reaches the fallback
+    assert alex.alerts()[-1] == "This button is no longer active."

@@ -515,8 +515,7 @@ class CardService:
 
     # -- reading ------------------------------------------------------------------------------
     async def wallet(self, user_id: int) -> list[Card]:
-        async with self.db.read() as conn:
-            rows = await repo.active(conn, user_id)
+        rows = await repo.active_hot(self.db, user_id)  # one statement through the driver
         now = self.clock.now()
         return [_card(r, now) for r in rows]
 

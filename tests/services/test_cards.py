@@ -778,3 +778,22 @@ def test_no_card_data_in_the_sandbox_ids() -> None:
     gateway = SandboxGateway(clock, os.urandom(32), detect_brand)
     assert "sessions=0" in repr(gateway)
     assert timedelta(minutes=15) == gateway.session_ttl
+
+
+async def test_the_wallets_one_statement_reads_what_the_repository_reads(app: App, cards: CardService) -> None:
+    """The wallet screen's hot read (one driver statement) against the Core query it replaces: the
+    same cards in the same order, deleted ones left out, inside and outside a unit of work."""
+    for i, number in enumerate(numbers(4)):
+        await add(cards, 1, number, expiry=f"0{i + 1}/{27 + i}")
+        app.clock.advance(minutes=1)
+    await add(cards, 2, numbers(1, start=50)[0])
+    first = (await cards.wallet(1))[0]
+    await cards.delete(1, first.id)
+    db = app.services.db
+    async with db.read() as conn:
+        for user_id in (1, 2, 3):
+            assert await repo.active_hot(db, user_id) == await repo.active(conn, user_id)
+    async with db.write() as conn:  # inside a unit of work it reads that transaction's snapshot
+        await repo.soft_delete(conn, 1, (await repo.active(conn, 1))[0].id, app.clock.now())
+        assert await repo.active_hot(db, 1) == await repo.active(conn, 1)
+        assert len(await repo.active_hot(db, 1)) == 2
