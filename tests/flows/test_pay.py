@@ -193,7 +193,9 @@ async def test_pay_with_a_new_card_just_this_once_and_its_refund_goes_back_to_it
     assert "💸 Refund of $37.99 to Visa •••• 4242: done on" in alex.last_text
 
 
-async def test_a_refund_goes_back_to_a_saved_card_that_is_still_there(app: App, alex: Player) -> None:
+async def pay_with_the_saved_visa_then_ask_to_cancel(app: App, alex: Player):
+    """A new buyer saves a Visa, pays an order with it, and asks to cancel (the confirmation is on
+    screen)."""
     await alex.send("/start")
     await add_card(alex)
     placed = await place(app.services, alex.user.id)
@@ -203,6 +205,11 @@ async def test_a_refund_goes_back_to_a_saved_card_that_is_still_there(app: App, 
     await alex.press("✅ Pay $37.99")
     await alex.press("✖️ Cancel order")
     await alex.press_data(OrderCb(action=OrderAction.cancel_reason, id=placed.id, reason="changed_mind").pack())
+    return placed
+
+
+async def test_a_refund_goes_back_to_a_saved_card_that_is_still_there(app: App, alex: Player) -> None:
+    await pay_with_the_saved_visa_then_ask_to_cancel(app, alex)
     assert "The money goes back to Visa •••• 4242." in alex.last_text
 
 
@@ -361,15 +368,7 @@ async def test_russian_full_wallet_pays_with_a_card_used_once(app: App, masha: P
 
 
 async def test_the_buyers_own_steps_are_not_pushed_back_but_the_refund_payout_is(app: App, alex: Player) -> None:
-    await alex.send("/start")
-    await add_card(alex)
-    placed = await place(app.services, alex.user.id)
-    await open_order(alex, placed.id)
-    await alex.press("💳 Pay $37.99")
-    await alex.press("⭐ Visa •••• 4242 · 12/29")
-    await alex.press("✅ Pay $37.99")
-    await alex.press("✖️ Cancel order")
-    await alex.press_data(OrderCb(action=OrderAction.cancel_reason, id=placed.id, reason="changed_mind").pack())
+    placed = await pay_with_the_saved_visa_then_ask_to_cancel(app, alex)
     await alex.press("✖️ Yes, cancel the order")
     sent_before = len(app.session.calls_of(SendMessage))
     delivery = sim_delivery(app)  # (the card's expiry reminder waits for 2029)
