@@ -19,7 +19,7 @@ from bot.services.disputes import SellerAnswer
 from bot.services.errors import DomainError
 from bot.services.money import parse_amount, to_major
 from bot.services.orders import AddressSnapshot, CancelReason, NewItem
-from bot.services.refunds import CardSnapshot
+from bot.services.refunds import CardSnapshot, Payout, payout
 
 if TYPE_CHECKING:
     from bot.app import Services
@@ -257,11 +257,12 @@ async def run(args: argparse.Namespace, services: Services) -> str:
 
 def refund_status_line(refund: RefundRow, number: str) -> str:
     amount = f"{to_major(refund.amount_minor, refund.currency)} {refund.currency}"
-    if refund.charge_id is None:
+    state = payout(refund)
+    if state is Payout.outside:
         where = "paid outside the gateway: complete it with refund-done once paid"
-    elif refund.next_attempt_at is None:
+    elif state is Payout.operator:
         where = f"NEEDS AN OPERATOR ({refund.last_error}): refund-retry or refund-done"
-    elif refund.gateway_refund_id is not None:
+    elif state is Payout.accepted:
         where = f"accepted by the gateway as {refund.gateway_refund_id}, asking again at {refund.next_attempt_at:%Y-%m-%d %H:%M}"
     else:
         tail = f", {refund.attempts} failed ({refund.last_error})" if refund.attempts else ""

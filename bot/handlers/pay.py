@@ -123,12 +123,7 @@ async def new_card(query: CallbackQuery, callback_data: PayCb, pay: PayService, 
     except DomainError as exc:
         await _refused(query, exc, callback_data, orders, user, f, state)
         return
-    try:
-        await cards.ensure_room(user.id)
-    except CardLimitReached:  # it can still pay once: such a card takes no place in the wallet
-        full = True
-    else:
-        full = False
+    full = not await cards.has_room(user.id)  # it can still pay once: such a card takes no place in the wallet
     await send_or_edit(query, views.new_card(options.order, f, callback_data.tab, callback_data.page,
                                              wallet_full=full))
     await query.answer()

@@ -588,11 +588,14 @@ class CardService:
         return Deleted(_card(row, now), _card(new_default, now) if new_default else None)
 
     # -- adding: the card session -------------------------------------------------------------
+    async def has_room(self, user_id: int, *, replaces: int | None = None) -> bool:
+        async with self.db.read() as conn:
+            return await repo.count_active(conn, user_id, besides=replaces) < CARD_LIMIT
+
     async def ensure_room(self, user_id: int, *, replaces: int | None = None) -> None:
         """Refuse a sixth card early, before the user types anything (counted again on saving)."""
-        async with self.db.read() as conn:
-            if await repo.count_active(conn, user_id, besides=replaces) >= CARD_LIMIT:
-                raise CardLimitReached()
+        if not await self.has_room(user_id, replaces=replaces):
+            raise CardLimitReached()
 
     async def enter_number(self, user_id: int, session_id: str | None, text: str, *,
                            replaces: int | None = None) -> NumberAccepted:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from bot.db.refunds import RefundRow
 from bot.services.outbox import OutboxService
-from bot.services.refunds import RefundService
+from bot.services.refunds import Payout, RefundService, payout
 
 SHOWN = 10  # stuck refunds listed by name; the rest are counted
 
@@ -34,24 +34,20 @@ class OpsSummary:
     waiting_pushes: int
 
 
-def needs_operator(refund: RefundRow) -> bool:
-    return refund.charge_id is not None and refund.next_attempt_at is None
-
-
 class OpsService:
     def __init__(self, refunds: RefundService, outbox: OutboxService) -> None:
         self.refunds = refunds
         self.outbox = outbox
 
     async def summary(self) -> OpsSummary:
-        pending = await self.refunds.pending(limit=10_000)
+        pending = [(r, number, payout(r)) for r, number in await self.refunds.pending(limit=10_000)]
         stuck = [StuckRefund(r.id, number, r.amount_minor, r.currency, r.last_error or "")
-                 for r, number in pending if needs_operator(r)]
+                 for r, number, where in pending if where is Payout.operator]
         counts = await self.outbox.counts()
         return OpsSummary(
             stuck=tuple(stuck[:SHOWN]), stuck_total=len(stuck),
-            on_the_way=sum(1 for r, _ in pending if r.charge_id is not None and r.next_attempt_at is not None),
-            outside=sum(1 for r, _ in pending if r.charge_id is None),
+            on_the_way=sum(1 for *_, where in pending if where in (Payout.accepted, Payout.queued)),
+            outside=sum(1 for *_, where in pending if where is Payout.outside),
             failed_pushes=counts.get("failed", 0),
             waiting_pushes=counts.get("pending", 0) + counts.get("sending", 0),
         )

@@ -177,6 +177,23 @@ def refund_payload(row: RefundRow, number: str, step: str) -> dict[str, Any]:
     }
 
 
+class Payout(StrEnum):
+    """Where a pending refund's payout stands (the one place this is read from its columns)."""
+
+    outside = "outside"  # no gateway charge: an operator pays it and says so (refund-done)
+    operator = "operator"  # the gateway refused it, or could not pay it: an operator decides
+    accepted = "accepted"  # the gateway accepted it and has not finished: asked again later
+    queued = "queued"  # to be sent (again) to the gateway at `next_attempt_at`
+
+
+def payout(row: RefundRow) -> Payout:
+    if row.charge_id is None:
+        return Payout.outside
+    if row.next_attempt_at is None:
+        return Payout.operator
+    return Payout.accepted if row.gateway_refund_id is not None else Payout.queued
+
+
 class RefundNotRetriable(DomainError):
     msgid = N_("This refund can't be sent to the payment service again: it has no charge, or it is completed.")
 
