@@ -27,8 +27,9 @@ def test_money_in_both_locales(i18n) -> None:
 
 @pytest.mark.parametrize("locale", ["en", "ru", "de_CH", "hi", "ar", "ja"])
 def test_money_is_babels_format_currency(locale: str) -> None:
-    """The precomputed money format gives exactly Babel's text, for any amount and currency
-    (grouping like India's 12,34,567, other signs and symbols, no or three minor digits)."""
+    """Every amount formats exactly as Babel formats it, for any currency (grouping like India's
+    12,34,567, other signs and symbols, no or three minor digits) — whichever path does it: the
+    precomputed format where it is exact for that Babel's data, Babel itself where it is not."""
     import random
     from decimal import Decimal
 
@@ -40,7 +41,6 @@ def test_money_is_babels_format_currency(locale: str) -> None:
     rng = random.Random(locale)
     for currency in ("RUB", "USD", "EUR", "KZT", "JPY", "BHD", "INR"):
         money = _money_format(locale, currency)
-        assert money.exact
         for minor in [0, 1, -1, 999, 1000, -1000, 10**12, *(rng.randrange(-10**13, 10**13) for _ in range(300))]:
             expected = format_currency(Decimal(minor).scaleb(-get_currency_precision(currency)), currency,
                                        locale=Locale.parse(locale))
