@@ -131,3 +131,24 @@ def alex(app: App) -> Player:
 @pytest.fixture
 def masha(app: App) -> Player:
     return app.player(2002, first_name="Маша", language_code="ru-RU")
+
+
+# --- the long run and the reliability figures ------------------------------------------------------
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--long", action="store_true",
+                     help="the long run: many more fuzzed sequences and crash-and-restart cycles")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("--long"):
+        os.environ.setdefault("CRASH_CYCLES", "200")
+        hypothesis_settings.load_profile("long")
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    from tests.figures import LINES
+
+    if LINES:
+        terminalreporter.section("reliability figures")
+        for line in LINES:
+            terminalreporter.write_line(line)
