@@ -219,6 +219,12 @@ class Player:
         self.user = TgUser(id=user_id, is_bot=False, first_name=first_name,
                            language_code=language_code, username=username)
         self.strict = strict
+        self.delivered: list[Update] = []  # every update this player sent, oldest first
+
+    async def redeliver(self, update: Update | None = None) -> Any:
+        """Telegram delivers an update again (the process died before it was confirmed): the
+        same update id, by default of the newest update this player sent."""
+        return await self.feed(update or self.delivered[-1])
 
     @classmethod
     def continue_update_ids_after(cls, last: int) -> None:
@@ -229,6 +235,7 @@ class Player:
         return self.session.chat(self.user.id)
 
     async def feed(self, update: Update) -> Any:
+        self.delivered.append(update)
         if self.session.batch is not None:
             self.session.batch.append((self, update))  # delivered when `together()` ends
             return None
