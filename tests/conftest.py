@@ -142,6 +142,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("--long"):
         os.environ.setdefault("CRASH_CYCLES", "200")
+        os.environ.setdefault("FUZZ_SEQUENCES", "10000")
         hypothesis_settings.load_profile("long")
 
 
