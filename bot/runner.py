@@ -29,6 +29,8 @@ def build_sweeper(services: Services) -> Sweeper:
     sweeper.register("coupon_code_attempts", services.coupons.prune_attempts)
     sweeper.register("card_holds_release", services.cards.release_due_holds)
     sweeper.register("card_tokens_detach", services.cards.detach_deleted)
+    # before the clock cancels unpaid orders: a payment found to have gone through completes first
+    sweeper.register("payments_reconcile", services.pay.reconcile)
     sweeper.register("refunds_pay_out", services.refunds.pay_out_due)
     sweeper.register("expire_unpaid_orders", services.orders.expire_unpaid)
     sweeper.register("complete_protected_orders", services.orders.auto_complete)
