@@ -114,6 +114,8 @@ class FakeSession(BaseSession):
         self._updates_ready: asyncio.Event | None = None
         self.responders: dict[type, Responder] = {}  # override a method's answer, e.g. to fail
         self.closed = False
+        # updates held back by `Player.together()`, delivered at once when it ends
+        self.batch: list[tuple[Player, Update]] | None = None
 
     def chat(self, chat_id: int) -> ChatLog:
         return self.chats.setdefault(chat_id, ChatLog())
@@ -217,6 +219,12 @@ class Player:
         self.user = TgUser(id=user_id, is_bot=False, first_name=first_name,
                            language_code=language_code, username=username)
         self.strict = strict
+        self.delivered: list[Update] = []  # every update this player sent, oldest first
+
+    async def redeliver(self, update: Update | None = None) -> Any:
+        """Telegram delivers an update again (the process died before it was confirmed): the
+        same update id, by default of the newest update this player sent."""
+        return await self.feed(update or self.delivered[-1])
 
     @classmethod
     def continue_update_ids_after(cls, last: int) -> None:
@@ -227,10 +235,33 @@ class Player:
         return self.session.chat(self.user.id)
 
     async def feed(self, update: Update) -> Any:
-        result = await self.dp.feed_update(self.bot, update)
+        self.delivered.append(update)
+        if self.session.batch is not None:
+            self.session.batch.append((self, update))  # delivered when `together()` ends
+            return None
+        return self._check(update, await self.dp.feed_update(self.bot, update))
+
+    def _check(self, update: Update, result: Any) -> Any:
         if result is UNHANDLED and self.strict:
             raise Unhandled(f"update {update.update_id} was not handled: {update!r}")
         return result
+
+    @contextlib.asynccontextmanager
+    async def together(self) -> AsyncGenerator[None, None]:
+        """Deliver the updates made inside (by this player or any other of the same session) as
+        one batch, the way long polling does: each in its own task, all at once
+        (``asyncio.gather`` of ``feed_update``). An album, a double tap, a text right after a
+        press arrive like this. Buttons are looked up when pressed, before the batch runs."""
+        if self.session.batch is not None:
+            raise RuntimeError("batches do not nest")
+        self.session.batch = batch = []
+        try:
+            yield
+        finally:
+            self.session.batch = None
+        results = await asyncio.gather(*(p.dp.feed_update(p.bot, u) for p, u in batch))
+        for (p, update), result in zip(batch, results, strict=True):
+            p._check(update, result)
 
     def _user_message(self, **fields: Any) -> Message:
         message = Message(

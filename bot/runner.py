@@ -41,7 +41,8 @@ def build_sweeper(services: Services) -> Sweeper:
 
 def build_delivery(services: Services, bot: Bot, settings: Settings) -> Delivery:
     config = DeliveryConfig(per_second=settings.delivery_rate, concurrency=settings.delivery_concurrency)
-    return Delivery(services.outbox, bot, services.i18n, services.clock, config=config)
+    return Delivery(services.outbox, bot, services.i18n, services.clock, config=config,
+                    budget=services.budget)
 
 
 class Runtime:
@@ -93,4 +94,4 @@ def build_runtime(settings: Settings, bot: Bot | None = None, services: Services
     prepare_database(settings)
     services = services or build_services(settings)
     dp = build_dispatcher(settings, services)
-    return Runtime(settings, services, dp, bot or build_bot(settings))
+    return Runtime(settings, services, dp, bot or build_bot(settings, services=services))

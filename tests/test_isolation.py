@@ -27,13 +27,13 @@ async def test_serialises_one_key_and_frees_idle_locks() -> None:
     await asyncio.sleep(0)
     t2 = asyncio.create_task(second())
     await asyncio.sleep(0)
-    assert order == ["first in"] and len(isolation) == 1
+    assert order == ["first in"] and isolation.held == 1
     gate.set()
     await asyncio.gather(t1, t2)
     assert order == ["first in", "first out", "second in"]
-    assert len(isolation) == 0  # nothing kept for idle users
+    assert isolation.held == 0  # nothing kept for idle users
 
     for user in range(1000):
         async with isolation.lock(StorageKey(bot_id=1, chat_id=user, user_id=user)):
             pass
-    assert len(isolation) == 0
+    assert isolation.held == 0

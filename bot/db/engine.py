@@ -6,8 +6,12 @@ Calls nest: an inner ``write()`` joins the outer one, so a handler can make a se
 FSM change atomic. The open write connection lives in a ContextVar; the FSM storage writes through
 it when there is one.
 
-Update de-duplication: while an update is handled (``update_scope``), the first unit of work that
-commits also records the update id; a redelivered update fails that insert and is dropped whole.
+Update de-duplication: while an update is handled (``update_scope``), the first unit of work of the
+update's handling that commits also records the update id; a redelivered update fails that insert
+and is dropped whole. Bookkeeping done on the way in (``bookkeeping()``: the user middleware's
+refresh of a renamed or returning user) neither records the id nor is refused for it: had it
+recorded the id, a crash in the handler after it would have made Telegram's redelivery a no-op,
+the user's change lost (issue 15).
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ class _UpdateScope:
     update_id: int
     now: Callable[[], datetime]
     recorded: bool = False
+    bookkeeping: bool = False  # inside `bookkeeping()`: units of work do not record the id
     # per-update read cache (e.g. the FSM row, read by aiogram's middleware and again by handlers)
     cache: dict[Any, Any] = field(default_factory=dict)
 
@@ -95,6 +100,8 @@ class Database:
             yield current
             return
         scope = _update_scope.get()
+        if scope is not None and scope.bookkeeping:
+            scope = None
         async with self._lock, self.writer.begin() as conn:
             token = _write_conn.set(conn)
             try:
@@ -182,4 +189,20 @@ def update_scope(update_id: int, now: Callable[[], datetime]) -> Any:
         _update_scope.reset(token)
 
 
-__all__ = ["Database", "DuplicateUpdate", "update_scope"]
+@contextmanager
+def bookkeeping() -> Any:
+    """The units of work inside are not the update's own change (the user middleware refreshing
+    the user row): they neither record the update id nor are refused as a duplicate, so the
+    handler's own write records it, and a redelivery after a crash in the handler is applied."""
+    scope = _update_scope.get()
+    if scope is None or scope.bookkeeping:
+        yield
+        return
+    scope.bookkeeping = True
+    try:
+        yield
+    finally:
+        scope.bookkeeping = False
+
+
+__all__ = ["Database", "DuplicateUpdate", "bookkeeping", "update_scope"]

@@ -1,5 +1,9 @@
 """Event isolation that serialises one user's updates and frees a lock once nobody holds or waits
-for it. aiogram's SimpleEventIsolation keeps a lock for every key it has ever seen."""
+for it. aiogram's SimpleEventIsolation keeps a lock for every key it has ever seen.
+
+aiogram takes it as ``events_isolation or DisabledEventIsolation()``: the object must never be
+falsy. It once had a ``__len__``, so an empty one (every one at start-up) was replaced by an
+isolation that isolates nothing, and an album's photos overwrote each other (issue 15)."""
 
 from __future__ import annotations
 
@@ -30,8 +34,13 @@ class FreeingEventIsolation(BaseEventIsolation):
             else:
                 self._locks[key] = (lock, users - 1)
 
-    def __len__(self) -> int:
+    @property
+    def held(self) -> int:
+        """How many keys have a lock now (held or waited for); idle keys keep nothing."""
         return len(self._locks)
+
+    def __bool__(self) -> bool:
+        return True  # see the module's docstring
 
     async def close(self) -> None:
         self._locks.clear()

@@ -9,6 +9,7 @@ from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject
 from aiogram.types import User as TgUser
 
+from bot.db.engine import bookkeeping
 from bot.services.users import Contact, UserService
 
 
@@ -24,9 +25,11 @@ class UserMiddleware(BaseMiddleware):
     ) -> Any:
         tg: TgUser | None = data.get("event_from_user")
         if tg is not None and not tg.is_bot:
-            user, created = await self.users.touch(
-                Contact(tg.id, tg.first_name or "", tg.username, tg.language_code)
-            )
+            # bookkeeping: the handler's own write records the update id (bot/db/engine.py)
+            with bookkeeping():
+                user, created = await self.users.touch(
+                    Contact(tg.id, tg.first_name or "", tg.username, tg.language_code)
+                )
             data["user"] = user
             data["user_created"] = created
         return await handler(event, data)
