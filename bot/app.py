@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -31,6 +32,8 @@ from bot.integrations.payments import PaymentGateway, SandboxGateway
 from bot.keyboards.common import MenuCb
 from bot.middlewares.i18n import UserI18nMiddleware
 from bot.middlewares.isolation import FreeingEventIsolation
+from bot.middlewares.requests import ReplyRetries, Sleep
+from bot.middlewares.requests import install as install_reply_retries
 from bot.middlewares.throttling import Throttle, ThrottlingMiddleware
 from bot.middlewares.update import InFlight, UpdateScopeMiddleware
 from bot.middlewares.user import UserMiddleware
@@ -47,6 +50,7 @@ from bot.services.ops import OpsService
 from bot.services.orders import OrderPolicy, OrderService
 from bot.services.outbox import OutboxService
 from bot.services.pay import PayService
+from bot.services.ratelimit import SendBudget
 from bot.services.refunds import RefundService
 from bot.services.reminders import ReminderService
 from bot.services.reviews import ReviewService
@@ -82,6 +86,8 @@ class Services:
     loyalty: LoyaltyService
     ops: OpsService
     in_flight: InFlight = field(default_factory=InFlight)
+    # Telegram's overall budget, shared by the replies (counted, first) and the outbox's delivery
+    budget: SendBudget = field(default_factory=lambda: SendBudget(SystemClock().now))
 
     def as_workflow_data(self) -> dict[str, object]:
         return {
@@ -131,6 +137,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
         reviews=ReviewService(db, clock),
         loyalty=LoyaltyService(db, clock, LoyaltyPolicy(settings.loyalty_thresholds)),
         ops=OpsService(refunds, outbox),
+        budget=SendBudget(clock.now),
     )
 
 
@@ -286,13 +293,18 @@ def _as_coroutine(fn: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
     return inline
 
 
-def build_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
+def build_bot(settings: Settings, session: BaseSession | None = None, *,
+              services: Services | None = None, sleep: Sleep | None = None) -> Bot:
+    """The Bot, its replies retried on 429 and transient errors (`middlewares/requests.py`) and
+    counted in the services' shared budget. `sleep` is the pause between tries (tests: no sleep)."""
     if session is None:
         session = AiohttpSession()
         if settings.telegram_api_base:
             session.api = TelegramAPIServer.from_base(
                 settings.telegram_api_base, is_local=settings.telegram_api_local
             )
+    install_reply_retries(session, ReplyRetries(budget=services.budget if services else None,
+                                                sleep=sleep or asyncio.sleep))
     token = settings.bot_token or "0:offline"
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 

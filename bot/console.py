@@ -123,7 +123,7 @@ class Console:
         services = build_services(self.settings)
         await demo.seed(services, locale=self.locale)
         dp = build_dispatcher(self.settings, services)
-        bot = build_bot(self.settings, session=self.session)
+        bot = build_bot(self.settings, session=self.session, services=services)
         Player.continue_update_ids_after(await last_update_id(services.db))
         # the due transitions run and the pushes due for the demo user appear after each input, as
         # they would in Telegram (a refund is paid out, a hold released, an unpaid order expires…)

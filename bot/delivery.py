@@ -4,7 +4,8 @@ One run (a call with `now`) claims due rows in batches (`OutboxService.claim`: l
 digests, drops), queues the messages per chat, and sends them with a few workers:
 
 - overall at most `per_second` messages in any second, and one a second per chat (`RateLimiter`,
-  on an injected clock and wait, so tests and benchmarks simulate time);
+  on an injected clock and wait, so tests and benchmarks simulate time); with a shared
+  `SendBudget`, pushes also leave the replies counted there their room in Telegram's ~30 a second;
 - in order per chat: a chat has one message in flight at a time, and a user whose row is in
   flight or backing off gets no other row claimed until it is done;
 - a row is marked sent right after Telegram accepted its message;
@@ -44,9 +45,10 @@ from aiogram.exceptions import (
 )
 from aiogram.utils.i18n import I18n
 
+from bot.middlewares.requests import outbox_send
 from bot.services.clock import Clock
 from bot.services.outbox import Job, OutboxService, Recipient
-from bot.services.ratelimit import RateLimiter, Wait
+from bot.services.ratelimit import RateLimiter, SendBudget, Wait
 from bot.views import pushes
 from bot.views.common import Fmt, Screen
 
@@ -96,7 +98,8 @@ class Delivery:
     """The delivery job: `await delivery(now)` runs until nothing is due (or `stop()`)."""
 
     def __init__(self, outbox: OutboxService, bot: Bot, i18n: I18n, clock: Clock, *,
-                 config: DeliveryConfig | None = None, wait: Wait | None = None) -> None:
+                 config: DeliveryConfig | None = None, wait: Wait | None = None,
+                 budget: SendBudget | None = None) -> None:
         self.outbox = outbox
         self.bot = bot
         self.i18n = i18n
@@ -104,7 +107,7 @@ class Delivery:
         self.config = config or DeliveryConfig()
         self._stop = asyncio.Event()
         self.limiter = RateLimiter(clock.now, wait or self._wait, per_second=self.config.per_second,
-                                   chat_interval=self.config.chat_interval)
+                                   chat_interval=self.config.chat_interval, budget=budget)
         self._run: _Run | None = None
         self.totals = DeliveryReport()
 
@@ -284,7 +287,8 @@ class _Run:
                 self._add(job, front=True)  # stopping: back to the queue, released at the end
                 return
             try:
-                message = await d.bot.send_message(chat_id=job.chat_id, **screen.as_kwargs())
+                with outbox_send():  # our own retries below, not the replies' ones
+                    message = await d.bot.send_message(chat_id=job.chat_id, **screen.as_kwargs())
             except TelegramRetryAfter as exc:
                 self.report.rate_limited += 1
                 until = d.limiter.pause(exc.retry_after)

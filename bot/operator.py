@@ -105,7 +105,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     show = cmds.add_parser("show", help="an order's state")
     show.add_argument("number")
 
-    cmds.add_parser("sweep", help="run the due transitions now (expire unpaid, complete, poll carriers)")
+    cmds.add_parser("sweep", help="run the due transitions now (check payments, expire unpaid, complete, "
+                                "poll carriers, pay refunds out)")
 
 
 def add_review_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -187,11 +188,13 @@ async def run(args: argparse.Namespace, services: Services) -> str:
         return "created " + describe(order)
     if cmd == "sweep":
         now = services.clock.now()
+        checked = await services.pay.reconcile(now)  # first: a payment that went through is not expired
         expired = await orders.expire_unpaid(now)
         completed = await orders.auto_complete(now)
         events = await orders.poll_tracking(now)
         refunded = await services.refunds.pay_out_due(now)
-        return f"expired {expired}, completed {completed}, new tracking events {events}, refunds paid out {refunded}"
+        return (f"payments checked {checked}, expired {expired}, completed {completed}, "
+                f"new tracking events {events}, refunds paid out {refunded}")
     if cmd == "refund-done":
         refund = await services.refunds.complete(args.refund_id)
         return f"refund {refund.id} completed"

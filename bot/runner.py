@@ -30,6 +30,8 @@ def build_sweeper(services: Services) -> Sweeper:
     sweeper.register("coupon_code_attempts", services.coupons.prune_attempts)
     sweeper.register("card_holds_release", services.cards.release_due_holds)
     sweeper.register("card_tokens_detach", services.cards.detach_deleted)
+    # before the clock cancels unpaid orders: a payment found to have gone through completes first
+    sweeper.register("payments_reconcile", services.pay.reconcile)
     sweeper.register("refunds_pay_out", services.refunds.pay_out_due)
     sweeper.register("expire_unpaid_orders", services.orders.expire_unpaid)
     sweeper.register("complete_protected_orders", services.orders.auto_complete)
@@ -41,7 +43,8 @@ def build_sweeper(services: Services) -> Sweeper:
 def build_delivery(services: Services, bot: Bot, settings: Settings) -> Delivery:
     config = DeliveryConfig(per_second=settings.delivery_rate, concurrency=settings.delivery_concurrency,
                             lease=timedelta(seconds=settings.delivery_lease))
-    return Delivery(services.outbox, bot, services.i18n, services.clock, config=config)
+    return Delivery(services.outbox, bot, services.i18n, services.clock, config=config,
+                    budget=services.budget)
 
 
 class Runtime:
@@ -93,4 +96,4 @@ def build_runtime(settings: Settings, bot: Bot | None = None, services: Services
     prepare_database(settings)
     services = services or build_services(settings)
     dp = build_dispatcher(settings, services)
-    return Runtime(settings, services, dp, bot or build_bot(settings))
+    return Runtime(settings, services, dp, bot or build_bot(settings, services=services))

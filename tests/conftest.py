@@ -82,14 +82,19 @@ class App:
         self.dp: Dispatcher
         self.bot: Bot
         self.errors = ErrorRecorder()
+        self.slept: list[float] = []  # pauses between tries of a reply (moves the fake clock)
         self.start()
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.clock.advance(seconds=seconds)
 
     def start(self) -> None:
         self.services = build_services(self.settings, clock=self.clock)
         self.dp = build_dispatcher(self.settings, self.services)
         self.errors = ErrorRecorder()
         self.dp.errors.outer_middleware(self.errors)
-        self.bot = build_bot(self.settings, session=self.session)
+        self.bot = build_bot(self.settings, session=self.session, services=self.services, sleep=self.sleep)
 
     async def restart(self) -> None:
         """A new process over the same database: new engine, dispatcher and bot; Telegram (the

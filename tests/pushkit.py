@@ -28,7 +28,7 @@ from bot.delivery import Delivery, DeliveryConfig, DeliveryReport
 from bot.keyboards.common import MenuCb
 from bot.services.clock import FakeClock
 from bot.services.outbox import enqueue
-from bot.services.ratelimit import simulated_wait
+from bot.services.ratelimit import SendBudget, simulated_wait
 from bot.services.users import Contact
 from bot.views import pushes
 from bot.views.common import Fmt, Screen, button
@@ -155,11 +155,12 @@ class Wire:
         return min(gaps) if gaps else None
 
 
-def sim_delivery(app: App, **config: Any) -> Delivery:
-    """The real delivery job on simulated time: waiting advances the fake clock."""
+def sim_delivery(app: App, *, budget: SendBudget | None = None, **config: Any) -> Delivery:
+    """The real delivery job on simulated time: waiting advances the fake clock. With `budget`,
+    it leaves the replies counted there their room (as the running bot does)."""
     clock: FakeClock = app.clock
     return Delivery(app.services.outbox, app.bot, app.services.i18n, clock,
-                    config=DeliveryConfig(**config), wait=simulated_wait(clock))
+                    config=DeliveryConfig(**config), wait=simulated_wait(clock), budget=budget)
 
 
 async def drain(app: App, delivery: Delivery, *, step: timedelta = timedelta(seconds=2),

@@ -64,7 +64,8 @@ async def test_seller_cancel_sweep_and_bad_input(app: App) -> None:
         "cancelled order 1 (id 1, user 900): cancelled, total 500.00 RUB, refund 500.00 RUB")
     await run(app, "create", "--user", str(USER), "--store", "S", "--item", "Mug|1|5", "--number", "2")
     app.clock.advance(days=2)
-    assert await run(app, "sweep") == "expired 1, completed 0, new tracking events 0, refunds paid out 0"
+    assert await run(app, "sweep") == (
+        "payments checked 0, expired 1, completed 0, new tracking events 0, refunds paid out 0")
     with pytest.raises(operator.UsageError):
         await run(app, "create", "--user", str(USER), "--store", "S", "--item", "Mug|x|5")
     with pytest.raises(operator.UsageError):

@@ -17,6 +17,7 @@ from sqlalchemy import and_, func, literal, select, union_all, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.db import pay as pay_repo
 from bot.db.engine import Database
 from bot.db.tables import addresses as at
 from bot.db.tables import order_items as it
@@ -383,7 +384,9 @@ async def deleted_page(conn: AsyncConnection, user_id: int, *, offset: int, limi
 # -- due transitions ------------------------------------------------------------------------------
 async def due_unpaid(conn: AsyncConnection, now: datetime, limit: int) -> list[tuple[int, int]]:
     rows = (await conn.execute(
-        select(t.c.id, t.c.user_id).where(t.c.status == "awaiting_payment", t.c.pay_by <= now)
+        # an order whose payment is still being checked with the gateway waits for the check
+        select(t.c.id, t.c.user_id).where(t.c.status == "awaiting_payment", t.c.pay_by <= now,
+                                          ~pay_repo.unknown_outcome(t.c.id))
         .order_by(t.c.pay_by).limit(limit)
     )).all()
     return [(r.id, r.user_id) for r in rows]

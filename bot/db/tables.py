@@ -575,6 +575,46 @@ Index("ix_refunds_card_pending", refunds.c.card_id, sqlite_where=refunds.c.state
 Index("ix_refunds_due", refunds.c.next_attempt_at,
       sqlite_where=(refunds.c.state == "pending") & refunds.c.next_attempt_at.is_not(None))
 
+# Every charge request to the payment gateway (0011_payment_attempts), recorded in its own unit of
+# work before the gateway is called and settled after it: record, then call, then reconcile. An
+# attempt left `started` (the process died, the database refused the outcome, the gateway did not
+# answer) is asked about by its idempotency key by the sweeper, which completes the payment or
+# gives the money back; an unpaid order with such an attempt is never cancelled by the clock.
+#   started → succeeded | declined | failed | voiding → voided
+# The card is a snapshot (what the order records once paid); never a number or a token.
+payment_attempts = Table(
+    "payment_attempts",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("order_id", _ID, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("idempotency_key", String(64), nullable=False, unique=True),
+    Column("gateway", String(16), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("card_id", Integer),  # a saved card; None: a card used for this payment only
+    Column("card_brand", String(24), nullable=False),
+    Column("card_last4", String(4), nullable=False),
+    Column("card_exp_month", Integer),
+    Column("card_exp_year", Integer),
+    Column("card_kept", Boolean, nullable=False, server_default="1"),
+    Column("state", String(12), nullable=False),
+    Column("charge_id", String(64)),  # the gateway's charge, once known
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime),
+    Column("checks", Integer, nullable=False, server_default="0"),  # the sweeper's failed asks
+    Column("next_check_at", UTCDateTime),  # when the sweeper may ask the gateway (started, voiding)
+    Column("last_error", String(120)),
+    CheckConstraint(
+        "state IN ('started', 'succeeded', 'declined', 'failed', 'voiding', 'voided')",
+        name="ck_payment_attempts_state",
+    ),
+)
+Index("ix_payment_attempts_order", payment_attempts.c.order_id, payment_attempts.c.id)
+# the sweeper: the attempts whose outcome is unknown, or whose money is still to be given back
+Index("ix_payment_attempts_due", payment_attempts.c.next_check_at,
+      sqlite_where=payment_attempts.c.state.in_(("started", "voiding")))
+
 
 # -- reviews and the loyalty points ledger (0009_reviews) ---------------------------------------------
 

@@ -45,7 +45,7 @@ from bot.services.cards import (
 )
 from bot.services.errors import N_, DomainError, NotFound
 from bot.services.orders import OrderService
-from bot.services.pay import Paid, PayService
+from bot.services.pay import Paid, PaymentBeingChecked, PayService
 from bot.views import cards as views
 from bot.views import orders as order_views
 from bot.views import pay as pay_views
@@ -271,7 +271,8 @@ async def _pay_with_new_card(flow: Flow, orders: OrderService, order_id: int, pa
             card = await orders.card(flow.user.id, order_id)
         except NotFound:
             return await _wallet(flow, note=_join(note, f.error(exc)))
-        return pay_views.with_note(_join(note, "⚠️ " + f.error(exc)), order_views.order_card(card, f, back))
+        icon = "⏳ " if isinstance(exc, PaymentBeingChecked) else "⚠️ "  # (being checked: it may be charged)
+        return pay_views.with_note(_join(note, icon + f.error(exc)), order_views.order_card(card, f, back))
     card = await orders.card(flow.user.id, order_id)
     return pay_views.with_note(_join(note, pay_views.paid_note(paid, f)), order_views.order_card(card, f, back))
 

@@ -18,7 +18,7 @@ from bot.keyboards.pay import PayAction, PayCb
 from bot.services.cards import CardLimitReached, CardService, PaymentDeclined
 from bot.services.errors import DomainError, NotFound
 from bot.services.orders import OrderService
-from bot.services.pay import PayService
+from bot.services.pay import PaymentBeingChecked, PayService
 from bot.views import orders as order_views
 from bot.views import pay as views
 from bot.views.common import Fmt
@@ -90,6 +90,11 @@ async def confirm(query: CallbackQuery, callback_data: PayCb, pay: PayService, o
     except PaymentDeclined as exc:
         order = await orders.card(user.id, cb.id)
         await send_or_edit(query, views.declined(cb.id, order.order.number, f.error(exc), f, cb.tab, cb.page))
+        await query.answer()
+        return
+    except PaymentBeingChecked as exc:  # the card may be charged: the order, and that we are checking
+        card = await orders.card(user.id, cb.id)
+        await send_or_edit(query, views.with_note("⏳ " + f.error(exc), order_views.order_card(card, f, _order_cb(cb))))
         await query.answer()
         return
     except NotFound as exc:

@@ -8,8 +8,9 @@ A card is added through a **card session** (a provider's tokenization form or se
 The number lives only inside the gateway. The bot passes it on the moment it arrives and keeps
 the session id, the brand and the last 4 digits; the CVC goes straight into `verify` and is never
 kept anywhere. What the bot stores afterwards is the gateway's token and fingerprint. Then:
-`release_hold`, `charge` (with an idempotency key: the same key never charges twice), `refund`
-and `detach` (forget a deleted card's token).
+`release_hold`, `charge` (with an idempotency key: the same key never charges twice),
+`find_charge` (what a key charged, for a charge whose answer was lost), `refund` and `detach`
+(forget a deleted card's token).
 
 The **sandbox** (used by default) behaves like a provider's test mode, by test number:
 
@@ -210,6 +211,13 @@ class PaymentGateway(Protocol):
     async def charge(self, token: str, amount_minor: int, currency: str,
                      idempotency_key: str) -> Charge:
         """Charge a saved card. The same idempotency key charges once and returns the same Charge."""
+        ...
+
+    async def find_charge(self, idempotency_key: str) -> Charge | None:
+        """The charge made with this idempotency key, or None when the key took no money (never
+        received, or declined). For an attempt whose answer was lost (a timeout, a crash, a
+        database error right after the charge). Raises PaymentError when the gateway can't tell
+        now. Providers keep keys for at least a day; the sweeper asks within minutes."""
         ...
 
     async def refund(self, charge_id: str, amount_minor: int, currency: str,
@@ -430,6 +438,10 @@ class SandboxGateway:
         self._charged[charge.id] = charge
         self.charges.append(charge)
         return charge
+
+    async def find_charge(self, idempotency_key: str) -> Charge | None:
+        previous = self._charge_keys.get(idempotency_key)
+        return previous if isinstance(previous, Charge) else None
 
     async def refund(self, charge_id: str, amount_minor: int, currency: str,
                      idempotency_key: str) -> Refund:

@@ -815,6 +815,11 @@ class CardService:
         except CardDeclined as exc:
             raise PaymentDeclined(exc.reason) from None
 
+    async def find_charge(self, idempotency_key: str) -> Charge | None:
+        """What a charge request with this key took (None: nothing) — for a request whose answer
+        was lost. Raises PaymentError when the gateway can't tell now."""
+        return await self.gateway.find_charge(idempotency_key)
+
     async def refund(self, charge_id: str, amount_minor: int, currency: str, idempotency_key: str) -> Refund:
         """Refund to the card that paid (by the charge, so it works after the card is deleted)."""
         try:

@@ -1,13 +1,25 @@
 """Paying an unpaid order with a card from the wallet (or a new one added on the way).
 
     options → (the buyer picks a card and confirms the amount) → pay:
-      the gateway charges with an idempotency key derived from the order and its attempt number
-      → the order becomes awaiting shipment with the card (and the charge) recorded on it.
+      record the attempt → the gateway charges with the attempt's idempotency key → record the
+      outcome: the order becomes awaiting shipment with the card (and the charge) on it.
 
-A double press charges once: the second press finds the order paid (or, if it raced the first,
-sends the same idempotency key and gets the same charge back). A decline leaves the order unpaid
-and moves it to its next attempt, so trying again — after topping the card up, say — is a new
-charge request rather than the cached decline. No transaction is open while the gateway works.
+**Record, then call, then reconcile.** Money moves at the gateway, outside our database, so the
+attempt (order, idempotency key, amount, the card's snapshot) is committed in its own unit of work
+*before* the gateway is called, and the outcome in another one after: paid and the attempt
+succeeded together; a decline or a refusal recorded as such; a charge the order can no longer take
+(cancelled while the gateway worked) given back ("voided"). When the outcome can't be recorded —
+the gateway did not answer, the database refused the write, the process died — the attempt stays
+`started`, and the buyer is told the payment is being checked. The sweeper (`reconcile`) asks the
+gateway by the key about every such attempt older than RECONCILE_AFTER: a charge completes the
+payment if the order can still be paid and is given back otherwise; no charge means the attempt
+failed. Either way the buyer gets a push. The clock never cancels an order with an attempt whose
+outcome is unknown (`bot/db/orders.due_unpaid`).
+
+A double press charges once: the second press finds the order paid, or the attempt in progress.
+A decline (or a failed attempt) moves the order to its next attempt, so trying again — after
+topping the card up, say — is a new charge request rather than the cached decline. No transaction
+is open while the gateway works.
 
 A new card the buyer does not keep pays through `pay_once`: verified like any card (the $1 hold,
 released by the sweeper), charged by its token, and never written to the wallet — a full wallet
@@ -19,18 +31,37 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db import orders as orders_repo
+from bot.db import pay as attempts
 from bot.db.engine import Database
 from bot.db.orders import OrderRow
-from bot.integrations.payments import Charge, IdempotencyConflict, PaymentError, VerifiedCard
+from bot.db.pay import AttemptRow
+from bot.integrations.payments import (
+    Charge,
+    IdempotencyConflict,
+    InvalidRequest,
+    UnknownPayment,
+    VerifiedCard,
+)
 from bot.services.cards import Card, CardService, ExpiredCard, PaymentDeclined
 from bot.services.clock import Clock
 from bot.services.errors import N_, DomainError
 from bot.services.orders import OrderInBin, OrderNotFound, OrderService, Status, check_transition
+from bot.services.outbox import enqueue
 from bot.services.refunds import CardSnapshot
 
 log = logging.getLogger(__name__)
+
+# A request may still be on its way to the gateway (a slow answer, a timeout on our side): the
+# sweeper asks about an attempt only after this grace, well above the gateway client's timeout.
+RECONCILE_AFTER = timedelta(minutes=2)
+RECHECK_MAX = timedelta(hours=1)  # the gateway can't be asked: again after 2, 4, 8 … 60 minutes
+PAYMENT_CHECKED_KIND = "payment_checked"  # the push: the outcome of a payment that was being checked
 
 
 class PaymentInProgress(DomainError):
@@ -39,6 +70,21 @@ class PaymentInProgress(DomainError):
 
 class PaymentFailed(DomainError):
     msgid = N_("The payment service did not answer. Nothing was charged; please try again in a few minutes.")
+
+
+class PaymentBeingChecked(DomainError):
+    """The card may have been charged, but the outcome is not recorded yet (the gateway did not
+    answer, or the database refused the write): the sweeper finds out and tells the buyer."""
+
+    msgid = N_("We could not confirm the payment yet. We are checking it with the payment service and will "
+               "message you here as soon as it is settled; if the money was taken and the order can't "
+               "take it any more, it goes back to the card. Please don't pay for this order again meanwhile.")
+
+
+class CheckOutcome(StrEnum):
+    paid = "paid"  # the charge went through and the order is paid
+    failed = "failed"  # nothing was charged
+    voided = "voided"  # charged, but the order could no longer be paid: the money is given back
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +108,24 @@ def pay_key(order: OrderRow) -> str:
     return f"order:{order.id}:pay:{order.pay_attempts}"
 
 
+def void_key(attempt: AttemptRow) -> str:
+    return f"{attempt.idempotency_key}:void"
+
+
+def _card_of(attempt: AttemptRow) -> CardSnapshot:
+    return CardSnapshot(attempt.card_id, attempt.card_brand, attempt.card_last4, attempt.card_exp_month,
+                        attempt.card_exp_year)
+
+
+@dataclass(frozen=True, slots=True)
+class _Recorded:
+    """What recording a charge came to (inside the unit of work)."""
+
+    paid: OrderRow | None = None  # the order, paid with this charge now
+    refusal: DomainError | None = None  # the order could not take it (already paid with it, or cancelled…)
+    void: bool = False  # the charge is not the order's: give the money back
+
+
 class PayService:
     def __init__(self, db: Database, clock: Clock, cards: CardService, orders: OrderService) -> None:
         self.db = db
@@ -72,11 +136,14 @@ class PayService:
     async def _payable(self, user_id: int, order_id: int) -> OrderRow:
         async with self.db.read() as conn:
             order = await orders_repo.get(conn, order_id, user_id)
+            checking = order is not None and await attempts.outcome_unknown(conn, order_id)
         if order is None:
             raise OrderNotFound()
         if order.deleted_at is not None:
             raise OrderInBin()
         check_transition(Status(order.status), Status.awaiting_shipment)  # "already paid", "cancelled"…
+        if checking:
+            raise PaymentInProgress()
         return order
 
     async def options(self, user_id: int, order_id: int) -> PayOptions:
@@ -97,50 +164,197 @@ class PayService:
     async def pay(self, user_id: int, order_id: int, card_id: int) -> Paid:
         """Charge a saved card for the order and mark it paid. Raises OrderNotFound, AlreadyDone
         ("This order is already paid"), ForbiddenTransition, CardNotFound, ExpiredCard,
-        PaymentDeclined, PaymentInProgress, PaymentFailed."""
-        order = await self._payable(user_id, order_id)
-        key = pay_key(order)
-        charge = await self._charge(order, key, self.cards.charge(user_id, card_id, order.total_minor,
-                                                                 order.currency, key))
-        snap = await self.cards.snapshot(user_id, card_id)
-        card = CardSnapshot(snap.id, snap.brand, snap.last4, snap.exp_month, snap.exp_year)
-        return await self._mark_paid(order, key, charge, card, kept=True)
+        PaymentDeclined, PaymentInProgress, PaymentFailed, PaymentBeingChecked."""
+        _order, wallet_card = await self.check(user_id, order_id, card_id)
+        card = CardSnapshot(wallet_card.id, wallet_card.brand, wallet_card.last4, wallet_card.exp_month,
+                            wallet_card.exp_year)
+        order, attempt = await self._record(user_id, order_id, card, kept=True)
+        charge = await self._charge(order, attempt, self.cards.charge(
+            user_id, card_id, order.total_minor, order.currency, attempt.idempotency_key))
+        return await self._settle(order, attempt, charge, card)
 
     async def pay_once(self, user_id: int, order_id: int, verified: VerifiedCard) -> Paid:
         """Pay with a card verified just now that the buyer does not keep (it never enters the
         wallet; its hold is recorded by `CardService.use_once`). The order remembers the card's
         brand, last 4 and expiry, and its refunds go back through the charge. Raises as `pay`."""
-        order = await self._payable(user_id, order_id)
-        key = pay_key(order)
-        charge = await self._charge(order, key, self.cards.charge_once(verified, order.total_minor,
-                                                                      order.currency, key))
+        await self._payable(user_id, order_id)
         card = CardSnapshot(None, str(verified.brand), verified.last4, verified.exp_month, verified.exp_year)
-        return await self._mark_paid(order, key, charge, card, kept=False)
+        order, attempt = await self._record(user_id, order_id, card, kept=False)
+        charge = await self._charge(order, attempt, self.cards.charge_once(
+            verified, order.total_minor, order.currency, attempt.idempotency_key))
+        return await self._settle(order, attempt, charge, card)
 
-    async def _charge(self, order: OrderRow, key: str, charging: Awaitable[Charge]) -> Charge:
+    # -- record, then call, then record the outcome ---------------------------------------------
+    async def _record(self, user_id: int, order_id: int, card: CardSnapshot, *,
+                      kept: bool) -> tuple[OrderRow, AttemptRow]:
+        """The attempt, committed before the gateway hears of it (its own unit of work)."""
+        if self.db.current_write() is not None:  # the gateway call must not run inside a transaction
+            raise RuntimeError("a payment is started inside an open unit of work")
+        now = self.clock.now()
+        async with self.db.write() as conn:
+            order = await orders_repo.get(conn, order_id, user_id)
+            if order is None:
+                raise OrderNotFound()
+            check_transition(Status(order.status), Status.awaiting_shipment)
+            key = pay_key(order)
+            started = await attempts.start(
+                conn, order_id=order.id, user_id=user_id, idempotency_key=key, gateway=self.cards.gateway.name,
+                amount_minor=order.total_minor, currency=order.currency, card_id=card.card_id,
+                card_brand=card.brand, card_last4=card.last4, card_exp_month=card.exp_month,
+                card_exp_year=card.exp_year, card_kept=kept, created_at=now, next_check_at=now + RECONCILE_AFTER,
+            )
+            attempt = await attempts.by_key(conn, key)
+        if not started or attempt is None:  # a press racing another one with the same attempt
+            raise PaymentInProgress()
+        return order, attempt
+
+    async def _charge(self, order: OrderRow, attempt: AttemptRow, charging: Awaitable[Charge]) -> Charge:
         try:
             return await charging
         except PaymentDeclined as exc:
-            async with self.db.write() as conn:
-                await orders_repo.record_declined_payment(conn, order.id, order.user_id, order.pay_attempts)
+            await self._nothing_charged(attempt, attempts.DECLINED)
             raise exc from None
-        except IdempotencyConflict:  # the same attempt is being paid with another card right now
-            raise PaymentInProgress() from None
-        except PaymentError:
-            log.warning("order %s: the gateway failed to charge", order.id, exc_info=True)
-            raise PaymentFailed() from None
-
-    async def _mark_paid(self, order: OrderRow, key: str, charge: Charge, card: CardSnapshot, *,
-                         kept: bool) -> Paid:
-        user_id = order.user_id
-        try:
-            paid = await self.orders.mark_paid(user_id, order.id, card, charge_id=charge.id)
-        except DomainError:
-            async with self.db.read() as conn:
-                fresh = await orders_repo.get(conn, order.id, user_id)
-            if fresh is not None and fresh.paid_charge_id == charge.id:
-                raise  # a second press of the same payment: it is paid, once ("already paid")
-            # the order changed while the gateway worked (cancelled by the clock, say): give the money back
-            await self.cards.refund(charge.id, charge.amount_minor, charge.currency, f"{key}:void")
+        except DomainError:  # the card was deleted or expired meanwhile: the gateway was not asked
+            await self._nothing_charged(attempt, attempts.FAILED)
             raise
-        return Paid(paid, card, charge.amount_minor, charge.currency, kept)
+        except (InvalidRequest, UnknownPayment):  # refused outright: nothing was charged
+            log.warning("order %s: the gateway refused the charge request", order.id, exc_info=True)
+            await self._nothing_charged(attempt, attempts.FAILED)
+            raise PaymentFailed() from None
+        except IdempotencyConflict:  # the key was used otherwise: the sweeper asks what it charged
+            log.warning("order %s: the gateway knows attempt %s otherwise; left to the sweeper", order.id, attempt.id)
+            raise PaymentInProgress() from None
+        except Exception:  # no answer (a timeout, a dropped connection…): it may have charged
+            log.warning("order %s: no answer from the gateway for attempt %s; the sweeper will ask",
+                        order.id, attempt.id, exc_info=True)
+            raise PaymentBeingChecked() from None
+
+    async def _nothing_charged(self, attempt: AttemptRow, state: str) -> None:
+        """The attempt took no money: settle it, and the order's next attempt gets a new key."""
+        async with self.db.write() as conn:
+            await self._close_without_charge(conn, attempt, state, self.clock.now())
+
+    @staticmethod
+    async def _close_without_charge(conn: AsyncConnection, attempt: AttemptRow, state: str,
+                                    now: datetime) -> tuple[bool, OrderRow | None]:
+        """Settled now (False: it was settled before), and the order as it is after."""
+        if not await attempts.settle(conn, attempt.id, state, now):
+            return False, None
+        order = await orders_repo.get(conn, attempt.order_id, attempt.user_id)
+        if order is not None and pay_key(order) == attempt.idempotency_key:
+            await orders_repo.record_declined_payment(conn, order.id, order.user_id, order.pay_attempts)
+            order = await orders_repo.get(conn, attempt.order_id, attempt.user_id)
+        return True, order
+
+    async def _record_charge(self, conn: AsyncConnection, attempt: AttemptRow, charge: Charge, now: datetime,
+                             ) -> _Recorded:
+        """Inside a unit of work: the order paid with the charge and the attempt succeeded; or,
+        when the order can't take it, the attempt marked for the money to go back."""
+        expected = (attempts.STARTED, attempts.FAILED)  # (failed: the sweeper asked before the charge landed)
+        try:
+            paid = await self.orders.mark_paid(attempt.user_id, attempt.order_id, _card_of(attempt), now,
+                                               charge_id=charge.id)
+        except DomainError as exc:
+            fresh = await orders_repo.get(conn, attempt.order_id, attempt.user_id)
+            if fresh is not None and fresh.paid_charge_id == charge.id:  # recorded already: paid, once
+                await attempts.settle(conn, attempt.id, attempts.SUCCEEDED, now, expected=expected,
+                                      charge_id=charge.id)
+                return _Recorded(refusal=exc)
+            # the order changed while the gateway worked (cancelled, say): the money goes back
+            await attempts.settle(conn, attempt.id, attempts.VOIDING, now, expected=expected, charge_id=charge.id)
+            return _Recorded(refusal=exc, void=True)
+        await attempts.settle(conn, attempt.id, attempts.SUCCEEDED, now, expected=expected, charge_id=charge.id)
+        return _Recorded(paid=paid)
+
+    async def _settle(self, order: OrderRow, attempt: AttemptRow, charge: Charge, card: CardSnapshot) -> Paid:
+        try:
+            async with self.db.write() as conn:
+                recorded = await self._record_charge(conn, attempt, charge, self.clock.now())
+        except Exception:  # charged, but not recorded (the database is locked or full): the sweeper will
+            log.warning("order %s: charged (attempt %s) but the outcome was not recorded; the sweeper will "
+                        "settle it", order.id, attempt.id, exc_info=True)
+            raise PaymentBeingChecked() from None
+        if recorded.void:
+            await self._void(attempt, charge.id, self.clock.now())
+        if recorded.refusal is not None:
+            raise recorded.refusal
+        assert recorded.paid is not None
+        return Paid(recorded.paid, card, charge.amount_minor, charge.currency, attempt.card_kept)
+
+    async def _void(self, attempt: AttemptRow, charge_id: str, now: datetime) -> bool:
+        """Give a charge the order could not take back. False: it stays for the sweeper."""
+        try:
+            await self.cards.refund(charge_id, attempt.amount_minor, attempt.currency, void_key(attempt))
+        except Exception:
+            log.warning("order %s: giving charge %s back failed; the sweeper will retry", attempt.order_id,
+                        charge_id, exc_info=True)
+            return False
+        async with self.db.write() as conn:
+            if await attempts.settle(conn, attempt.id, attempts.VOIDED, now, expected=(attempts.VOIDING,)):
+                order = await orders_repo.get(conn, attempt.order_id, attempt.user_id)
+                if order is not None:
+                    await self._tell(conn, attempt, order, CheckOutcome.voided, now)
+        return True
+
+    # -- the sweeper ---------------------------------------------------------------------------
+    async def reconcile(self, now: datetime, batch: int = 50) -> int:
+        """Settle every attempt whose outcome is unknown (older than RECONCILE_AFTER) by asking the
+        gateway by its key, and give back the charges orders could not take. Each settled attempt
+        is pushed to the buyer. The gateway is called outside any transaction. Returns how many
+        attempts were settled."""
+        async with self.db.read() as conn:
+            due = await attempts.due(conn, now, batch)
+        done = 0
+        for attempt in due:
+            try:
+                if attempt.state == attempts.STARTED:
+                    done += await self._reconcile(attempt, now)
+                elif attempt.charge_id is not None:
+                    done += await self._void_due(attempt, now)
+            except Exception as exc:
+                log.warning("payment attempt %s: asking the gateway failed (%s); will retry", attempt.id,
+                            type(exc).__name__)
+                async with self.db.write() as conn:
+                    wait = min(RECONCILE_AFTER * 2 ** attempt.checks, RECHECK_MAX)
+                    await attempts.postpone(conn, attempt.id, now + wait, type(exc).__name__)
+        return done
+
+    async def _reconcile(self, attempt: AttemptRow, now: datetime) -> int:
+        charge = await self.cards.find_charge(attempt.idempotency_key)
+        async with self.db.write() as conn:
+            if charge is None:
+                settled, order = await self._close_without_charge(conn, attempt, attempts.FAILED, now)
+                if order is not None:
+                    await self._tell(conn, attempt, order, CheckOutcome.failed, now)
+                return int(settled)
+            recorded = await self._record_charge(conn, attempt, charge, now)
+            if recorded.paid is not None:
+                await self._tell(conn, attempt, recorded.paid, CheckOutcome.paid, now)
+        if recorded.void:
+            await self._void(attempt, charge.id, now)
+        return 1
+
+    async def _void_due(self, attempt: AttemptRow, now: datetime) -> int:
+        assert attempt.charge_id is not None
+        refunded = await self.cards.refund(attempt.charge_id, attempt.amount_minor, attempt.currency,
+                                           void_key(attempt))
+        async with self.db.write() as conn:
+            if not await attempts.settle(conn, attempt.id, attempts.VOIDED, now, expected=(attempts.VOIDING,)):
+                return 0
+            order = await orders_repo.get(conn, attempt.order_id, attempt.user_id)
+            if order is not None:
+                await self._tell(conn, attempt, order, CheckOutcome.voided, now)
+        log.info("payment attempt %s: charge %s given back (%s)", attempt.id, attempt.charge_id, refunded.id)
+        return 1
+
+    @staticmethod
+    async def _tell(conn: AsyncConnection, attempt: AttemptRow, order: OrderRow, outcome: CheckOutcome,
+                    now: datetime) -> None:
+        payable = order.status == Status.awaiting_payment and order.deleted_at is None
+        await enqueue(
+            conn, user_id=attempt.user_id, kind=PAYMENT_CHECKED_KIND,
+            payload={"order_id": order.id, "number": order.number, "outcome": outcome.value,
+                     "amount_minor": attempt.amount_minor, "currency": attempt.currency,
+                     "brand": attempt.card_brand, "last4": attempt.card_last4, "payable": payable},
+            dedupe_key=f"payment:{attempt.id}:{outcome.value}", now=now,
+        )

@@ -1,5 +1,6 @@
 """Rate limits for pushes: overall and per chat, on an injected clock and an injected wait, so
-tests and benchmarks simulate time instead of sleeping."""
+tests and benchmarks simulate time instead of sleeping; and Telegram's overall budget, shared
+with the replies (`SendBudget`), which take precedence."""
 
 from __future__ import annotations
 
@@ -11,6 +12,38 @@ from typing import Protocol
 Wait = Callable[[timedelta], Awaitable[None]]
 
 SECOND = timedelta(seconds=1)
+TELEGRAM_PER_SECOND = 30  # what Telegram allows a bot overall, roughly
+
+
+class SendBudget:
+    """Telegram's overall budget (about 30 messages a second), shared by replies and pushes.
+
+    Replies to a user's own action are counted here (`record`) and never wait for pushes; the
+    delivery's limiter leaves them room: in any one second, pushes take at most `total` minus the
+    replies of that second (and never more than their own rate). So when users are busy, pushes
+    slow down; when they are quiet, pushes run at their full rate. A 429 on a reply pauses the
+    pushes too (`pause`)."""
+
+    def __init__(self, now: Callable[[], datetime], total: int = TELEGRAM_PER_SECOND) -> None:
+        if total < 1:
+            raise ValueError("total must be at least 1")
+        self._now = now
+        self.total = total
+        self.replies: deque[datetime] = deque(maxlen=total)  # the last replies, oldest first
+        self.paused_until: datetime | None = None
+
+    def record(self) -> None:
+        """A reply is being sent now."""
+        self.replies.append(self._now())
+
+    def replies_in_window(self, now: datetime) -> int:
+        return sum(1 for t in self.replies if t > now - SECOND)
+
+    def pause(self, seconds: float) -> datetime:
+        until = self._now() + timedelta(seconds=max(0.0, seconds))
+        if self.paused_until is None or until > self.paused_until:
+            self.paused_until = until
+        return self.paused_until
 
 
 class RateLimiter:
@@ -24,14 +57,16 @@ class RateLimiter:
     """
 
     def __init__(self, now: Callable[[], datetime], wait: Wait, *, per_second: int = 25,
-                 chat_interval: timedelta = SECOND) -> None:
+                 chat_interval: timedelta = SECOND, budget: SendBudget | None = None) -> None:
         if per_second < 1:
             raise ValueError("per_second must be at least 1")
         self._now = now
         self._wait = wait
         self.per_second = per_second
         self.chat_interval = chat_interval
-        self._sent: deque[datetime] = deque(maxlen=per_second)  # the last sends, oldest first
+        self.budget = budget  # shared with the replies, which go first
+        # the last sends, oldest first: enough of them to count our share of the shared budget too
+        self._sent: deque[datetime] = deque(maxlen=max(per_second, budget.total if budget else 0))
         self._chat_last: dict[int, datetime] = {}
         self.paused_until: datetime | None = None
 
@@ -42,13 +77,21 @@ class RateLimiter:
     def next_slot(self, chat_id: int, now: datetime) -> datetime:
         """The earliest moment a message may go to this chat."""
         slot = now
-        if len(self._sent) == self.per_second:
-            slot = max(slot, self._sent[0] + SECOND)
+        if len(self._sent) >= self.per_second:
+            slot = max(slot, self._sent[-self.per_second] + SECOND)
         ready = self.chat_ready_at(chat_id)
         if ready is not None:
             slot = max(slot, ready)
         if self.paused_until is not None:
             slot = max(slot, self.paused_until)
+        budget = self.budget
+        if budget is not None:
+            if budget.paused_until is not None:
+                slot = max(slot, budget.paused_until)
+            # the moment fewer than `total` sends, ours and the replies, fall in the last second
+            both = sorted([*self._sent, *budget.replies])
+            if len(both) >= budget.total:
+                slot = max(slot, both[-budget.total] + SECOND)
         return slot
 
     async def acquire(self, chat_id: int, stopping: Callable[[], bool] = lambda: False) -> bool:

@@ -3,16 +3,20 @@ result. The add-card flow (bot/views/cards.py) shows `paying_line` on each of it
 
 from __future__ import annotations
 
+from typing import Any
+
+from aiogram.types import InlineKeyboardButton
 from aiogram.utils.text_decorations import html_decoration as hd
 
 from bot.db.orders import OrderRow
 from bot.keyboards.orders import OrderAction, OrderCb, Tab
 from bot.keyboards.pay import PayAction, PayCb
 from bot.services.cards import CARD_LIMIT, HOLD_AMOUNT_MINOR, HOLD_CURRENCY, Card
-from bot.services.pay import Paid, PayOptions
+from bot.services.pay import PAYMENT_CHECKED_KIND, CheckOutcome, Paid, PayOptions
 from bot.views.cards import card_label, expiry_label
 from bot.views.common import Fmt, Screen, button, markup, nav_row
 from bot.views.orders import number_label
+from bot.views.pushes import register_push
 
 
 def order_back(order_id: int, tab: Tab, page: int) -> OrderCb:
@@ -139,3 +143,33 @@ def declined(order_id: int, number: str, error: str, f: Fmt, tab: Tab, page: int
 def with_note(note: str, screen: Screen) -> Screen:
     return Screen(note + "\n\n" + screen.text, screen.reply_markup, screen.extra)
 
+
+
+# -- pushes -----------------------------------------------------------------------------------
+def payment_checked(payload: dict[str, Any], f: Fmt) -> Screen:
+    """"payment_checked": the outcome of a payment whose answer was lost (the buyer was told it is
+    being checked), found out by the sweeper from the payment service."""
+    amount = f.money(int(payload["amount_minor"]), str(payload["currency"]))
+    order = _in_sentence(f, str(payload["number"]))
+    card = card_label(str(payload["brand"]), str(payload["last4"]), f)
+    outcome = str(payload["outcome"])
+    if outcome == CheckOutcome.paid:
+        text = f._("✅ The payment of {amount} for {order} went through: paid with {card}. The order is waiting "
+                   "for the seller to ship it.").format(amount=amount, order=order, card=card)
+    elif outcome == CheckOutcome.voided:
+        text = f._("↩️ {amount} was charged to {card} for {order} when the order could no longer be paid, so the "
+                   "money has been returned to the card.").format(amount=amount, order=order, card=card)
+    else:
+        text = f._("❌ The payment of {amount} for {order} did not go through: nothing was charged.").format(
+            amount=amount, order=order)
+        if payload.get("payable"):
+            text += " " + f._("You can pay for the order again.")
+    return Screen(text)
+
+
+def _open_order(payload: dict[str, Any], f: Fmt) -> InlineKeyboardButton:
+    return button(f._("📦 Open the order"), OrderCb(action=OrderAction.open, id=int(payload["order_id"])))
+
+
+# money news: never held, and no toggle (the buyer was told they would hear the outcome)
+register_push(PAYMENT_CHECKED_KIND, payment_checked, category="order", button=_open_order, order=12)

@@ -118,3 +118,22 @@ async def test_two_users_in_one_batch_do_not_wait_for_each_other(app: App, alex:
         await masha.press("📍 Адреса доставки")
     assert "You have no saved addresses yet" in alex.last_text
     assert "Сохранённых адресов пока нет" in masha.last_text
+
+
+async def test_the_card_answers_typed_in_one_burst_and_a_double_cvc(app: App, alex: Player) -> None:
+    """Number, expiry and name arrive together: each answers its own step, in order. The CVC sent
+    twice at once adds one card (one $1 hold)."""
+    await alex.send("/menu")
+    await alex.press("💳 Bank cards")
+    await alex.press("➕ Add a card")
+    async with alex.together():
+        for text in ("4242 4242 4242 4242", "12/29", "IVAN PETROV"):
+            await alex.send(text)
+    assert "step 4 of 4" in alex.last_text and "IVAN PETROV" in alex.last_text
+    async with alex.together():
+        await alex.send("123")
+        await alex.send("123")
+    gateway = app.services.payments
+    assert isinstance(gateway, SandboxGateway)
+    assert len(await app.services.cards.wallet(alex.user.id)) == 1 and len(gateway.holds) == 1
+    assert "✅ Card added: Visa •••• 4242." in "\n".join(m.text or "" for m in alex.bot_messages)

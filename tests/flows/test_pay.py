@@ -385,3 +385,71 @@ async def test_the_buyers_own_steps_are_not_pushed_back_but_the_refund_payout_is
     assert "2 unread" in alex.last_text  # those two; the buyer's own steps are listed, read
     labels = [t for t, _ in alex.buttons()]
     assert sum("25 Nov" in t for t in labels) == 5 and sum(t.startswith("🔵") for t in labels) == 2
+
+
+async def test_a_payment_whose_outcome_was_not_recorded_is_checked_and_the_buyer_hears(app: App,
+                                                                                      alex: Player) -> None:
+    """Issue 15: the charge goes through but the database refuses to record it. The buyer is told
+    the payment is being checked (not "nothing you entered was lost"), can't pay twice meanwhile,
+    and hears the outcome from the sweeper."""
+    from tests.services.test_payment_attempts import database_locked_on
+
+    await alex.send("/start")
+    await add_card(alex)
+    placed = await place(app.services, alex.user.id)
+    await open_order(alex, placed.id)
+    await alex.press("💳 Pay $37.99")
+    await alex.press("⭐ Visa •••• 4242 · 12/29")
+    with database_locked_on(app, "UPDATE orders"):
+        await alex.press("✅ Pay $37.99")
+    text = alex.last_text
+    assert text.startswith("⏳ We could not confirm the payment yet. We are checking it with the payment service")
+    assert "💳 Awaiting payment" in text
+    assert not any("nothing you entered" in t for t in [text, *alex.alerts()])
+    assert len(gateway(app).charges) == 1
+    await alex.press("💳 Pay $37.99")  # meanwhile: no second payment
+    assert alex.alerts()[-1] == "A payment for this order is already being processed. Open the order again in a minute."
+    assert len(gateway(app).charges) == 1
+    app.clock.advance(minutes=3)
+    sent_before = len(app.session.calls_of(SendMessage))
+    done = await build_sweeper(app.services)(app.clock.now())
+    assert done["payments_reconcile"] == 1
+    await sim_delivery(app)(app.clock.now())
+    pushed = [c.text for c in app.session.calls_of(SendMessage)][sent_before:]
+    assert (f"✅ The payment of $37.99 for order № {placed.number} went through: paid with Visa •••• 4242. "
+            "The order is waiting for the seller to ship it.") in pushed
+    row = await order(app, placed.id, alex.user.id)
+    assert (row.status, row.paid_charge_id) == (Status.awaiting_shipment, gateway(app).charges[0].id)
+    await open_order(alex, placed.id)
+    assert "📦 Awaiting shipment" in alex.last_text and "💳 Paid with Visa •••• 4242" in alex.last_text
+
+
+async def test_russian_a_gateway_that_does_not_answer_and_charged_nothing(app: App, masha: Player) -> None:
+    await masha.send("/start")
+    await app.services.cards.seed_demo(masha.user.id)
+    placed = await place(app.services, masha.user.id)
+    gw = gateway(app)
+
+    async def no_answer(*args):
+        raise TimeoutError("the gateway did not answer in time")
+
+    gw.charge = no_answer  # type: ignore[method-assign]
+    await open_order(masha, placed.id)
+    await masha.press("💳 Оплатить 37,99\xa0$")
+    await masha.press("⭐ Visa •••• 4242 · 08/29")
+    await masha.press("✅ Оплатить 37,99\xa0$")
+    assert masha.last_text.startswith("⏳ Подтвердить оплату пока не удалось. Мы проверяем её в платёжном сервисе")
+    del gw.charge
+    app.clock.advance(minutes=3)
+    sent_before = len(app.session.calls_of(SendMessage))
+    await build_sweeper(app.services)(app.clock.now())
+    await sim_delivery(app)(app.clock.now())
+    pushed = [c.text for c in app.session.calls_of(SendMessage)][sent_before:]
+    assert pushed == [f"❌ Оплата 37,99\xa0$ за заказ № {placed.number} не прошла: деньги не списаны. "
+                      "Заказ можно оплатить снова."]
+    await open_order(masha, placed.id)  # and it can: a new request, charged once
+    await masha.press("💳 Оплатить 37,99\xa0$")
+    await masha.press("⭐ Visa •••• 4242 · 08/29")
+    await masha.press("✅ Оплатить 37,99\xa0$")
+    assert masha.last_text.startswith("✅ Оплачено 37,99\xa0$ картой Visa •••• 4242.")
+    assert len(gw.charges) == 1
