@@ -151,10 +151,18 @@ def pytest_configure(config: pytest.Config) -> None:
         hypothesis_settings.load_profile("long")
 
 
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    from tests.figures import LINES
+FIGURES: list[str] = []
 
-    if LINES:
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    from tests.figures import KEY
+
+    if report.when == "call":
+        FIGURES.extend(value for name, value in report.user_properties if name == KEY)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if FIGURES:
         terminalreporter.section("reliability figures")
-        for line in LINES:
+        for line in FIGURES:
             terminalreporter.write_line(line)

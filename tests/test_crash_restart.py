@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.botapi_emulator import BotApiEmulator, Faults
 from tests.figures import report
 
@@ -250,7 +252,7 @@ def _step(text: str, of: int) -> int:
     return 0
 
 
-async def test_crash_and_restart_cycles(tmp_path: Path) -> None:
+async def test_crash_and_restart_cycles(tmp_path: Path, request: pytest.FixtureRequest) -> None:
     from bot.app import build_services, prepare_database
     from bot.config import Settings
     from tests.orderkit import VISA, place
@@ -296,7 +298,7 @@ async def test_crash_and_restart_cycles(tmp_path: Path) -> None:
         await services.db.dispose()
         await api.stop()
     line = figures.line(api.faults.injected)
-    report(line)
+    report(request, line)
     assert figures.kills >= cycles * 0.8, line
     assert sum(figures.lost.values()) == 0, (line, figures.lost)
     assert not {k: v for k, v in figures.duplicated.items() if k != "push" and v}, (line, figures.duplicated)

@@ -29,6 +29,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aiogram.fsm.storage.base import StorageKey
 from aiogram.methods import AnswerCallbackQuery, EditMessageText, SendMessage, SendPhoto
 from hypothesis import HealthCheck, settings
@@ -260,7 +261,7 @@ class Kabinet(RuleBasedStateMachine):
                 assert re.sub(r"\D", "", number) not in re.sub(r"[ -]", "", data), "a card number in FSM data"
 
 
-def test_fuzzed_sequences(template_db: Path, tmp_path: Path) -> None:
+def test_fuzzed_sequences(template_db: Path, tmp_path: Path, request: pytest.FixtureRequest) -> None:
     run = Run(template_db, tmp_path)
     Kabinet.run_ = run
     try:
@@ -271,6 +272,6 @@ def test_fuzzed_sequences(template_db: Path, tmp_path: Path) -> None:
     finally:
         run.run(run.app.close())
         run.loop.close()
-    report(f"fuzzed sequences: {run.sequences} over 2–3 users each ({run.steps} steps, {run.batches} "
+    report(request, f"fuzzed sequences: {run.sequences} over 2–3 users each ({run.steps} steps, {run.batches} "
            f"concurrent batches, {run.restarts} restarts, {run.presses} presses of which {run.stale} stale "
            f"and {run.forged} forged), 0 failures")
