@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     delivery_concurrency: int = Field(
         default=4, ge=1, le=32, description="pushes in flight at once, 1..32"
     )
+    delivery_lease: float = Field(
+        default=120.0, ge=2, le=3600,
+        description="seconds a claimed push stays claimed before another run may send it, 2..3600",
+    )
     card_fingerprint_key: SecretStr | None = Field(
         default=None, description="a secret of at least 32 characters (unset: generated into data/)"
     )

@@ -10,6 +10,7 @@ database. Updates that were fetched but not finished inside the bound are logged
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from aiogram import Bot, Dispatcher
 
@@ -40,7 +41,8 @@ def build_sweeper(services: Services) -> Sweeper:
 
 
 def build_delivery(services: Services, bot: Bot, settings: Settings) -> Delivery:
-    config = DeliveryConfig(per_second=settings.delivery_rate, concurrency=settings.delivery_concurrency)
+    config = DeliveryConfig(per_second=settings.delivery_rate, concurrency=settings.delivery_concurrency,
+                            lease=timedelta(seconds=settings.delivery_lease))
     return Delivery(services.outbox, bot, services.i18n, services.clock, config=config,
                     budget=services.budget)
 

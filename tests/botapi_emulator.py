@@ -7,13 +7,37 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import random
 import time
 from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
 BOT = {"id": 777000222, "is_bot": True, "first_name": "Kabinet", "username": "kabinet_test_bot"}
+
+# what the bot sends or changes in a chat: the methods Telegram rate-limits and that fail like sends
+SENDING = frozenset({"sendmessage", "editmessagetext", "editmessagereplymarkup", "answercallbackquery",
+                     "deletemessage", "sendphoto", "sendmediagroup", "copymessage"})
+
+
+@dataclass
+class Faults:
+    """Telegram having a bad day: of the sending calls, `p429` are refused with 429 and
+    `p5xx` with 502 (seeded, so a run can be replayed). `before` is called before every sending
+    call is answered (the test kills the bot process from there)."""
+
+    p429: float = 0.0
+    p5xx: float = 0.0
+    seed: int = 0
+    retry_after: int = 1
+    before: Callable[[str, dict[str, Any]], None] | None = None
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.seed)
+        self.injected = {"429": 0, "5xx": 0}
 
 
 class BotApiEmulator:
@@ -27,6 +51,7 @@ class BotApiEmulator:
         self.changed = asyncio.Condition()
         self.runner: web.AppRunner | None = None
         self.base = ""
+        self.faults = Faults()
 
     async def start(self) -> str:
         app = web.Application()
@@ -92,11 +117,30 @@ class BotApiEmulator:
         params = {k: _decode(v) for k, v in form.items()}
         async with self.changed:
             self.calls.append((method, params))
+            if method in SENDING:
+                if self.faults.before is not None:
+                    self.faults.before(method, params)
+                failure = self._fault()
+                if failure is not None:
+                    self.changed.notify_all()
+                    return failure
             result = await self._answer(method, params)
             self.changed.notify_all()
         if isinstance(result, web.Response):
             return result
         return web.json_response({"ok": True, "result": result})
+
+    def _fault(self) -> web.Response | None:
+        roll = self.faults.rng.random()
+        if roll < self.faults.p429:
+            self.faults.injected["429"] += 1
+            retry = self.faults.retry_after
+            return web.json_response({"ok": False, "error_code": 429, "parameters": {"retry_after": retry},
+                                      "description": f"Too Many Requests: retry after {retry}"}, status=429)
+        if roll < self.faults.p429 + self.faults.p5xx:
+            self.faults.injected["5xx"] += 1
+            return web.json_response({"ok": False, "error_code": 502, "description": "Bad Gateway"}, status=502)
+        return None
 
     async def _answer(self, method: str, p: dict[str, Any]) -> Any:
         if method == "getme":

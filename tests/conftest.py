@@ -136,3 +136,33 @@ def alex(app: App) -> Player:
 @pytest.fixture
 def masha(app: App) -> Player:
     return app.player(2002, first_name="Маша", language_code="ru-RU")
+
+
+# --- the long run and the reliability figures ------------------------------------------------------
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--long", action="store_true",
+                     help="the long run: many more fuzzed sequences and crash-and-restart cycles")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("--long"):
+        os.environ.setdefault("CRASH_CYCLES", "200")
+        os.environ.setdefault("FUZZ_SEQUENCES", "10000")
+        hypothesis_settings.load_profile("long")
+
+
+FIGURES: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    from tests.figures import KEY
+
+    if report.when == "call":
+        FIGURES.extend(value for name, value in report.user_properties if name == KEY)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if FIGURES:
+        terminalreporter.section("reliability figures")
+        for line in FIGURES:
+            terminalreporter.write_line(line)
