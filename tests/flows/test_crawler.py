@@ -366,13 +366,12 @@ class Crawler:
         # the screens this step showed: the bot's messages it sent or edited
         shown = [m for i, m in self.player.log.messages.items()
                  if m.from_user and m.from_user.is_bot and before.get(i) is not m]
-        reply: tuple[tuple[str, bool], ...] = node.reply_buttons if node else ()
+        # a reply keyboard's buttons are pressed at the step that showed it ("Share my number")
+        reply: tuple[tuple[str, bool], ...] = ()
         for call in calls:
             markup = getattr(call, "reply_markup", None)
             if isinstance(call, SendMessage) and isinstance(markup, ReplyKeyboardMarkup):
                 reply = tuple((b.text, bool(b.request_contact)) for row in markup.keyboard for b in row)
-            elif isinstance(call, SendMessage) and markup is not None and not isinstance(markup, InlineKeyboardMarkup):
-                reply = ()  # ReplyKeyboardRemove
         depth = node.depth + 1 if node else 0
         typed = node.typed if node else 0
         children = []
