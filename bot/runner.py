@@ -37,6 +37,7 @@ def build_sweeper(services: Services) -> Sweeper:
     sweeper.register("complete_protected_orders", services.orders.auto_complete)
     sweeper.register("poll_parcel_tracking", services.orders.poll_tracking)
     sweeper.register("loyalty_levels_ageing", services.loyalty.age)
+    sweeper.register("outbox_prune", services.outbox.prune)
     return sweeper
 
 

@@ -342,3 +342,59 @@ async def mark_read(conn: AsyncConnection, user_id: int, now: datetime, row_id: 
         query = query.where(t.c.id == row_id)
     result = await conn.execute(query.values(read_at=now))
     return result.rowcount or 0
+
+
+# -- pruning: what the message centre no longer shows ----------------------------------------------
+
+def _not_guarding(now: datetime) -> Any:
+    """A row still before its `expires_at` may be a reminder whose object is live: its dedupe key
+    keeps the reminder from being planned and sent again (reminders.replan), so it stays."""
+    return or_(t.c.expires_at.is_(None), t.c.expires_at < now)
+
+
+async def old_ids(conn: AsyncConnection, *, now: datetime, kept_since: datetime, dropped_since: datetime,
+                  limit: int) -> list[int]:
+    """Rows done with before the retention windows: sent or failed ones from before `kept_since`,
+    dropped ones from before `dropped_since`. Oldest first."""
+    query = (
+        select(t.c.id)
+        .where(
+            or_(
+                and_(t.c.state.in_((SENT, FAILED)), func.coalesce(t.c.sent_at, t.c.created_at) < kept_since),
+                and_(t.c.state == DROPPED, t.c.created_at < dropped_since),
+            ),
+            _not_guarding(now),
+        )
+        .order_by(t.c.id)
+        .limit(limit)
+    )
+    return [r.id for r in (await conn.execute(query)).all()]
+
+
+async def beyond_newest_ids(conn: AsyncConnection, *, now: datetime, keep: int, limit: int) -> list[int]:
+    """Sent rows past each user's newest `keep` (newest as the message centre orders them)."""
+    rank = func.row_number().over(partition_by=t.c.user_id, order_by=(t.c.sent_at.desc(), t.c.id.desc()))
+    ranked = (
+        select(t.c.id, t.c.expires_at, rank.label("rank"))
+        .where(t.c.user_id.in_(
+            select(t.c.user_id).where(text("outbox.state = 'sent'"))
+            .group_by(t.c.user_id).having(func.count() > keep)
+        ), text("outbox.state = 'sent'"))
+        .subquery()
+    )
+    query = (
+        select(ranked.c.id)
+        .where(ranked.c.rank > keep,
+               or_(ranked.c.expires_at.is_(None), ranked.c.expires_at < now))
+        .order_by(ranked.c.id)
+        .limit(limit)
+    )
+    return [r.id for r in (await conn.execute(query)).all()]
+
+
+async def delete_done(conn: AsyncConnection, ids: Sequence[int]) -> int:
+    """Delete these rows unless they became active again meanwhile (an operator's "send again")."""
+    if not ids:
+        return 0
+    result = await conn.execute(t.delete().where(t.c.id.in_(ids), t.c.state.in_((SENT, FAILED, DROPPED))))
+    return result.rowcount or 0

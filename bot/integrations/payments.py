@@ -32,8 +32,9 @@ The **sandbox** (used by default) behaves like a provider's test mode, by test n
 Any other valid number succeeds. The sandbox keeps an unfinished session only in process memory,
 for SESSION_TTL after the last step; a restart forgets it, and the bot then asks for the number
 again. Tokens are self-describing ("tok_sbx_ok_…"), so a saved card can still be charged after a
-restart; charges and idempotency keys are remembered for the life of the process (a real provider
-keeps them for at least a day).
+restart; charges, refunds, holds and idempotency keys are remembered for as long as SandboxRetention says
+(a charge as long as it can still be refunded; a real provider keeps keys for at least a day), then
+forgotten as after a restart.
 
 In production a real provider's adapter implements the same Protocol. The safest production path
 collects the number and CVC in the provider's own form (a web page or a Telegram payment) rather
@@ -56,6 +57,26 @@ from bot.services.clock import Clock
 SESSION_TTL = timedelta(minutes=15)
 IDEMPOTENCY_TTL = timedelta(days=1)
 MAX_CVC_ATTEMPTS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxRetention:
+    """How long the sandbox remembers what is done with, so that a long-running process does not
+    grow for ever. A charge can be refunded for as long as buyer protection allows (up to a year
+    after shipment, then a dispute's decision), so it is kept `charge`; one refunded in full has
+    nothing left to refund and goes `refund` after its last refund. A refund (and its idempotency
+    key, which keeps a retried refund from paying twice) is kept `refund`, which outlasts every
+    retry of a lost answer. A declined charge's key is kept IDEMPOTENCY_TTL, as providers do. A
+    released hold is forgotten after `released` (releasing is idempotent); one never released
+    after `hold` (a card authorization lapses within days). A detached token is kept `charge`.
+    Forgotten charges and refunds are treated as after a restart: a refund of a `ch_sbx_` charge is
+    trusted, `get_refund` of a forgotten refund raises UnknownPayment."""
+
+    charge: timedelta = timedelta(days=400)
+    refund: timedelta = timedelta(days=30)
+    hold: timedelta = timedelta(days=7)
+    released: timedelta = timedelta(days=1)
+    every: timedelta = timedelta(hours=1)  # how often the memory is swept (on the next call)
 
 
 # -- errors: none of them carries card data ----------------------------------------------------
@@ -294,11 +315,13 @@ class SandboxGateway:
     name = "sandbox"
 
     def __init__(self, clock: Clock, fingerprint_key: bytes, brand_of: Callable[[str], str | None],
-                 *, session_ttl: timedelta = SESSION_TTL) -> None:
+                 *, session_ttl: timedelta = SESSION_TTL, retention: SandboxRetention | None = None) -> None:
         self.clock = clock
         self._key = fingerprint_key
         self._brand_of = brand_of
         self.session_ttl = session_ttl
+        self.retention = retention or SandboxRetention()
+        self._next_sweep = clock.now() + self.retention.every
         self._sessions: dict[str, _Session] = {}
         self._verified: dict[str, tuple[datetime, VerifiedCard]] = {}  # idempotency key → result
         self.holds: dict[str, bool] = {}  # hold id → released
@@ -310,6 +333,12 @@ class SandboxGateway:
         self._refunds_by_id: dict[str, Refund] = {}
         self._charged: dict[str, Charge] = {}
         self._refunded: dict[str, int] = {}
+        # when each thing happened, for the retention sweep (ids and keys → time)
+        self._held_at: dict[str, datetime] = {}  # hold id → held, then → released
+        self._detached_at: dict[str, datetime] = {}
+        self._charged_at: dict[str, datetime] = {}  # charge id → charged, or its last refund if refunded in full
+        self._charge_key_at: dict[str, datetime] = {}
+        self._refund_at: dict[str, datetime] = {}  # refund id → created
 
     def __repr__(self) -> str:
         return f"SandboxGateway(sessions={len(self._sessions)})"
@@ -327,6 +356,39 @@ class SandboxGateway:
             del self._sessions[sid]
         for key in [k for k, (at, _) in self._verified.items() if at < now - IDEMPOTENCY_TTL]:
             del self._verified[key]
+        if now >= self._next_sweep:
+            self.sweep(now)
+
+    def sweep(self, now: datetime) -> None:
+        """Forget what the retention no longer keeps (see SandboxRetention). Runs by itself at most
+        every `retention.every`, on the next call to the gateway."""
+        keep = self.retention
+        self._next_sweep = now + keep.every
+        for hold_id, at in list(self._held_at.items()):
+            if at < now - (keep.released if self.holds.get(hold_id) else keep.hold):
+                del self._held_at[hold_id]
+                self.holds.pop(hold_id, None)
+        for token, at in list(self._detached_at.items()):
+            if at < now - keep.charge:
+                del self._detached_at[token]
+                self.detached.discard(token)
+        for charge_id, at in list(self._charged_at.items()):
+            charge = self._charged[charge_id]
+            done = self._refunded.get(charge_id, 0) >= charge.amount_minor
+            if at < now - (keep.refund if done else keep.charge):
+                del self._charged_at[charge_id], self._charged[charge_id]
+                self._refunded.pop(charge_id, None)
+        for key, at in list(self._charge_key_at.items()):
+            previous = self._charge_keys[key]
+            if (previous.id not in self._charged if isinstance(previous, Charge)
+                    else at < now - IDEMPOTENCY_TTL):
+                del self._charge_key_at[key], self._charge_keys[key]
+        for refund_id, at in list(self._refund_at.items()):
+            if at < now - keep.refund:
+                del self._refund_at[refund_id], self._refunds_by_id[refund_id]
+        self._refund_keys = {k: r for k, r in self._refund_keys.items() if r.id in self._refunds_by_id}
+        self.charges = [c for c in self.charges if c.id in self._charged]
+        self.refunds = [r for r in self.refunds if r.id in self._refunds_by_id]
 
     def _session(self, session_id: str) -> _Session:
         self._purge()
@@ -400,6 +462,7 @@ class SandboxGateway:
             raise CardDeclined(DeclineReason(behaviour.value))
         hold = Hold(self._id("hold_sbx_"), amount_minor, currency)
         self.holds[hold.id] = False
+        self._held_at[hold.id] = now
         token = f"{_TOKEN_PREFIX}{_TOKEN_KIND[behaviour]}_{secrets.token_hex(12)}"
         verified = VerifiedCard(token, s.fingerprint, s.brand, s.last4, s.exp_month, s.exp_year,
                                 s.holder, hold)
@@ -409,9 +472,14 @@ class SandboxGateway:
 
     async def release_hold(self, hold_id: str) -> None:
         # an unknown hold was released before a restart: releasing is idempotent
+        self._purge()
+        if self.holds.get(hold_id) is not True:
+            self._held_at[hold_id] = self.clock.now()
         self.holds[hold_id] = True
 
     async def detach(self, token: str) -> None:
+        self._purge()
+        self._detached_at.setdefault(token, self.clock.now())
         self.detached.add(token)
 
     async def charge(self, token: str, amount_minor: int, currency: str,
@@ -420,6 +488,7 @@ class SandboxGateway:
             raise InvalidRequest("the amount must be a positive integer of minor units")
         if not (len(currency) == 3 and currency.isalpha() and currency.isupper()):
             raise InvalidRequest("the currency must be an ISO 4217 code")
+        self._purge()
         previous = self._charge_keys.get(idempotency_key)
         if previous is not None:
             if isinstance(previous, CardDeclined):
@@ -432,10 +501,13 @@ class SandboxGateway:
         if token.startswith(f"{_TOKEN_PREFIX}nofunds_"):
             declined = CardDeclined(DeclineReason.insufficient_funds)
             self._charge_keys[idempotency_key] = declined
+            self._charge_key_at[idempotency_key] = self.clock.now()
             raise declined
         charge = Charge(self._id("ch_sbx_"), token, amount_minor, currency)
         self._charge_keys[idempotency_key] = charge
+        self._charge_key_at[idempotency_key] = self.clock.now()
         self._charged[charge.id] = charge
+        self._charged_at[charge.id] = self.clock.now()
         self.charges.append(charge)
         return charge
 
@@ -447,6 +519,7 @@ class SandboxGateway:
                      idempotency_key: str) -> Refund:
         if not (isinstance(amount_minor, int) and amount_minor > 0):
             raise InvalidRequest("the amount must be a positive integer of minor units")
+        self._purge()
         previous = self._refund_keys.get(idempotency_key)
         if previous is not None:
             if (previous.charge_id, previous.amount_minor, previous.currency) != (charge_id, amount_minor, currency):
@@ -462,14 +535,20 @@ class SandboxGateway:
             if self._refunded.get(charge_id, 0) + amount_minor > charge.amount_minor:
                 raise InvalidRequest("more than was charged")
         refund = Refund(self._id("re_sbx_"), charge_id, amount_minor, currency, RefundStatus.succeeded)
-        self._refunded[charge_id] = self._refunded.get(charge_id, 0) + amount_minor
+        if charge is not None:
+            self._refunded[charge_id] = self._refunded.get(charge_id, 0) + amount_minor
+            if self._refunded[charge_id] >= charge.amount_minor:
+                self._charged_at[charge_id] = self.clock.now()  # refunded in full: kept `refund` from now
         self._refund_keys[idempotency_key] = refund
         self._refunds_by_id[refund.id] = refund
+        self._refund_at[refund.id] = self.clock.now()
         self.refunds.append(refund)
         return refund
 
     async def get_refund(self, refund_id: str) -> Refund:
-        # the sandbox's refunds succeed at once; one from before a restart is not remembered
+        # the sandbox's refunds succeed at once; one from before a restart (or older than the
+        # retention) is not remembered
+        self._purge()
         refund = self._refunds_by_id.get(refund_id)
         if refund is None:
             raise UnknownPayment("unknown refund")

@@ -94,13 +94,52 @@ class Backoff:
         return min(self.base * (2 ** max(0, attempt - 1)), self.cap)
 
 
+@dataclass(frozen=True, slots=True)
+class Retention:
+    """How much of the outbox is kept: what the message centre shows. A delivered (or failed)
+    notification stays a year, and a user keeps at most their newest `per_user`; a dropped one (never
+    sent) stays a month. A reminder before its `expires_at` always stays: its dedupe key is what
+    keeps it from being planned and sent again. Pruned by the sweeper at most once per `every`, in
+    batches of `batch` rows (one short write each), at most `per_run` rows a run (the rest next tick)."""
+
+    sent: timedelta = timedelta(days=365)
+    dropped: timedelta = timedelta(days=30)
+    per_user: int = 500
+    every: timedelta = timedelta(days=1)
+    batch: int = 500
+    per_run: int = 20_000
+
+
 class OutboxService:
     def __init__(self, db: Database, clock: Clock, users: UserService, *,
-                 backoff: Backoff | None = None) -> None:
+                 backoff: Backoff | None = None, retention: Retention | None = None) -> None:
         self.db = db
         self.clock = clock
         self.users = users
         self.backoff = backoff or Backoff()
+        self.retention = retention or Retention()
+        self._next_prune: datetime | None = None
+
+    async def prune(self, now: datetime) -> int:
+        """The sweeper's job: delete what the retention no longer keeps; returns how many rows.
+        The candidates are read without the write lock; each batch is deleted in its own short
+        unit of work, so deliveries and handlers wait at most one batch."""
+        keep = self.retention
+        if self._next_prune is not None and now < self._next_prune:
+            return 0
+        async with self.db.read() as conn:
+            ids = await repo.old_ids(conn, now=now, kept_since=now - keep.sent,
+                                     dropped_since=now - keep.dropped, limit=keep.per_run)
+            if len(ids) < keep.per_run:
+                ids += await repo.beyond_newest_ids(conn, now=now, keep=keep.per_user,
+                                                    limit=keep.per_run - len(ids))
+        pruned = 0
+        for start in range(0, len(ids), keep.batch):
+            async with self.db.write() as conn:
+                pruned += await repo.delete_done(conn, ids[start:start + keep.batch])
+        # a full run leaves more: the next tick goes on; otherwise the next run is in a day
+        self._next_prune = now if len(ids) >= keep.per_run else now + keep.every
+        return pruned
 
     async def claim(self, now: datetime, *, limit: int, lease: timedelta, per_user: int = 5) -> Claimed:
         """Claim up to `limit` due rows (at most `per_user` for one user), decide what each becomes
