@@ -41,6 +41,7 @@ from bot.services.addresses import (
     region_example,
 )
 from bot.views.addresses import CITY_EXAMPLES, STREET_EXAMPLES
+from tests import figures
 from tests.conftest import App
 
 MAX_DEPTH = 4  # presses from the main menu
@@ -459,7 +460,7 @@ async def restore(crawler: Crawler, template: Path, db_path: Path) -> None:
 
 @pytest.mark.parametrize("locale", ["en", "ru"])
 async def test_crawl_every_screen(app: App, locale: str, db_path: Path, tmp_path: Path,
-                                  capsys: pytest.CaptureFixture[str]) -> None:
+                                  request: pytest.FixtureRequest) -> None:
     await demo.seed(app.services, locale=locale)
     player = app.player(demo.DEMO_USER_ID, first_name=demo.DEMO_FIRST_NAME[locale],
                         language_code=locale, username="demo_buyer")
@@ -480,10 +481,9 @@ async def test_crawl_every_screen(app: App, locale: str, db_path: Path, tmp_path
         for child in await crawler.press(menu, label, data):
             await crawler.crawl(child)
 
-    with capsys.disabled():  # shown without -s
-        print(f"\nscreen crawler ({locale}): {len(crawler.seen_screens)} screens, "
-              f"{len(crawler.checked_texts)} texts checked, {crawler.presses} presses, "
-              f"{crawler.texts_sent} typed answers, {len(crawler.failures)} problems")
+    figures.report(request, f"screen crawler ({locale}): {len(crawler.seen_screens)} screens, "
+                            f"{len(crawler.checked_texts)} texts checked, {crawler.presses} presses, "
+                            f"{crawler.texts_sent} typed answers, {len(crawler.failures)} failures")
     # the crawl itself went everywhere: every section's screens and every flow's typed steps
     assert len(crawler.seen_screens) > 300, crawler.seen_screens
     assert set(EXAMPLES[locale]) - {"AddressForm:country"} <= set(crawler.typed_at), crawler.typed_at
