@@ -13,6 +13,7 @@ commits also records the update id; a redelivered update fails that insert and i
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
@@ -27,6 +28,44 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import StaticPool
 
 from bot.db.tables import processed_updates
+
+
+class _NoDriverParameters(logging.Filter):
+    """aiosqlite logs each call it runs on its thread at DEBUG — ``executing functools.partial(
+    <execute>, 'INSERT …', (parameters…))`` — so every value written (addresses, tokens, FSM data)
+    would reach a DEBUG log. The record keeps only the name of the call."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and record.args:
+            record.args = tuple(_call_name(arg) for arg in record.args)
+        return True
+
+
+def _call_name(arg: object) -> object:
+    func = getattr(arg, "func", None)  # a functools.partial: its function, not its arguments
+    if func is not None:
+        return f"{getattr(func, '__qualname__', None) or getattr(func, '__name__', 'call')}(…)"
+    return arg if isinstance(arg, int | float) else type(arg).__name__
+
+
+class _NoRows(logging.Filter):
+    """SQLAlchemy logs every fetched row at DEBUG ("Row (…)"): a user's addresses, card holder,
+    token and fingerprint. Those records are dropped; the statements are still logged."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.msg != "Row %r"
+
+
+_DRIVER_FILTER, _ROW_FILTER = _NoDriverParameters(), _NoRows()
+
+
+def hide_sql_parameters() -> None:
+    """SQL parameters and rows are never logged, at any level: SQLAlchemy's engines are made with
+    ``hide_parameters=True``; this quiets the driver and SQLAlchemy's row log (idempotent)."""
+    for name, quiet in (("aiosqlite", _DRIVER_FILTER), ("sqlalchemy.engine.Engine", _ROW_FILTER)):
+        logger = logging.getLogger(name)
+        if quiet not in logger.filters:
+            logger.addFilter(quiet)
 
 
 class DuplicateUpdate(Exception):
@@ -75,13 +114,16 @@ class Database:
         pool_kw: dict[str, Any] = (
             {"poolclass": StaticPool} if memory else {"pool_size": 1, "max_overflow": 0}
         )
-        self.writer: AsyncEngine = create_async_engine(url, echo=echo, **pool_kw)
+        hide_sql_parameters()
+        # SQL parameters (tokens, addresses, phones, FSM data) never reach a log or an exception's
+        # text, whatever the log level
+        self.writer: AsyncEngine = create_async_engine(url, echo=echo, hide_parameters=True, **pool_kw)
         _install_sqlite_recipe(self.writer.sync_engine, "BEGIN IMMEDIATE")
         if memory:
             self.reader = self.writer
         else:
             self.reader = create_async_engine(
-                url, echo=echo, pool_size=4, max_overflow=4, pool_pre_ping=False
+                url, echo=echo, hide_parameters=True, pool_size=4, max_overflow=4, pool_pre_ping=False
             )
             _install_sqlite_recipe(self.reader.sync_engine, "BEGIN")
         self._lock = asyncio.Lock()
