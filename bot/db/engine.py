@@ -19,6 +19,7 @@ from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import aiosqlite
@@ -27,6 +28,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
+from bot.db.files import private_database
 from bot.db.tables import processed_updates
 
 
@@ -109,6 +111,8 @@ class Database:
         self.url = url
         memory = url.rstrip("/").endswith(":memory:") or url.endswith(":///")
         self._hot_path: str | None = None if memory else url.split(":///", 1)[1]
+        if self._hot_path is not None:
+            private_database(Path(self._hot_path.split("?", 1)[0]))
         self._hot: aiosqlite.Connection | None = None
         self._hot_opening = asyncio.Lock()
         pool_kw: dict[str, Any] = (
