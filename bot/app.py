@@ -24,6 +24,7 @@ from bot.config import Settings, card_fingerprint_key
 from bot.db.engine import Database, current_scope
 from bot.db.fsm import SqlStorage
 from bot.db.migrate import migrate
+from bot.handlers import cards as card_flow
 from bot.handlers import errors as error_handlers
 from bot.handlers import routers
 from bot.i18n import build_i18n
@@ -141,7 +142,8 @@ def prepare_database(settings: Settings) -> None:
 
 def build_dispatcher(settings: Settings, services: Services) -> Dispatcher:
     dp = Dispatcher(
-        storage=SqlStorage(services.db, services.clock.now),
+        # every change of a flow passes the storage: leaving the card flow ends its gateway session
+        storage=SqlStorage(services.db, services.clock.now, watchers=[card_flow.ends_card_sessions(services.cards)]),
         events_isolation=FreeingEventIsolation(),
         admin_ids=frozenset(settings.admin_ids),
         **services.as_workflow_data(),

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -30,6 +30,8 @@ from sqlalchemy.pool import StaticPool
 
 from bot.db.files import private_database
 from bot.db.tables import processed_updates
+
+log = logging.getLogger(__name__)
 
 
 class _NoDriverParameters(logging.Filter):
@@ -84,6 +86,8 @@ class _UpdateScope:
 
 
 _write_conn: ContextVar[AsyncConnection | None] = ContextVar("kabinet_write_conn", default=None)
+_after_commit: ContextVar[dict[Any, Callable[[], Awaitable[None]]] | None] = ContextVar(
+    "kabinet_after_commit", default=None)
 _update_scope: ContextVar[_UpdateScope | None] = ContextVar("kabinet_update_scope", default=None)
 
 
@@ -141,22 +145,44 @@ class Database:
             yield current
             return
         scope = _update_scope.get()
-        async with self._lock, self.writer.begin() as conn:
-            token = _write_conn.set(conn)
-            try:
-                if scope is not None and not scope.recorded:
-                    result = await conn.execute(
-                        insert(processed_updates)
-                        .prefix_with("OR IGNORE")
-                        .values(update_id=scope.update_id, created_at=scope.now())
-                    )
-                    if result.rowcount == 0:
-                        raise DuplicateUpdate(scope.update_id)
-                yield conn
-            finally:
-                _write_conn.reset(token)
+        pending: dict[Any, Callable[[], Awaitable[None]]] = {}
+        pending_token = _after_commit.set(pending)
+        try:
+            async with self._lock, self.writer.begin() as conn:
+                token = _write_conn.set(conn)
+                try:
+                    if scope is not None and not scope.recorded:
+                        result = await conn.execute(
+                            insert(processed_updates)
+                            .prefix_with("OR IGNORE")
+                            .values(update_id=scope.update_id, created_at=scope.now())
+                        )
+                        if result.rowcount == 0:
+                            raise DuplicateUpdate(scope.update_id)
+                    yield conn
+                finally:
+                    _write_conn.reset(token)
+        finally:
+            _after_commit.reset(pending_token)
         if scope is not None:
             scope.recorded = True  # only once the transaction has committed
+        for callback in pending.values():  # committed, the lock released: now the outside calls
+            try:
+                await callback()
+            except Exception:
+                log.warning("an after-commit call failed", exc_info=True)
+
+    @staticmethod
+    def after_commit(key: Any, callback: Callable[[], Awaitable[None]]) -> bool:
+        """Run `callback` once the open unit of work has committed (dropped if it rolls back);
+        the first callback registered under `key` in a transaction wins. For calls outside the
+        database (a gateway) that must follow a change but not hold the write lock. Returns False
+        when no unit of work is open (the caller runs it itself)."""
+        pending = _after_commit.get()
+        if pending is None or _write_conn.get() is None:
+            return False
+        pending.setdefault(key, callback)
+        return True
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:

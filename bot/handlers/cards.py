@@ -24,6 +24,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot import menu as registry
 from bot.db.engine import Database
+from bot.db.fsm import FlowWatcher
 from bot.db.users import UserRow
 from bot.handlers.common import reply, send_or_edit
 from bot.integrations.payments import CardSession
@@ -207,11 +208,23 @@ async def _step_screen(step: State, flow: Flow, session: CardSession | None, *, 
     return views.cvc_prompt(f, session, error=error, warning=warning, replacing=replacing)
 
 
+def ends_card_sessions(cards: CardService) -> FlowWatcher:
+    """The FSM storage's watcher (wired in bot/app.py): whenever the add-card flow is left, by any
+    way out — /cancel, /menu, /start, Menu, Cancel, Back, another flow begun from an older message —
+    or its session id is replaced, the gateway's card session (with the number in it) is ended at
+    once rather than at its expiry."""
+
+    async def watcher(old_state: str | None, old_data: dict[str, Any], new_state: str | None,
+                      new_data: dict[str, Any]) -> None:
+        sid = old_data.get(SID) if old_state in BY_NAME else None
+        if sid and (new_state not in BY_NAME or new_data.get(SID) != sid):
+            await cards.cancel_session(str(sid))
+
+    return watcher
+
+
 async def _leave(flow: Flow) -> None:
-    """Leave whatever flow is open; the card flow's gateway session is dropped at once (with the
-    number in it) rather than at its expiry."""
-    if flow.raw_state in BY_NAME:
-        await flow.cards.cancel_session(flow.data.get(SID))
+    """Leave whatever flow is open (the gateway session goes with it: see ends_card_sessions)."""
     if flow.raw_state is not None or flow.data:
         async with flow.db.write():
             await flow.state.clear()
