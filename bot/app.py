@@ -30,6 +30,7 @@ from bot.handlers import routers
 from bot.i18n import build_i18n
 from bot.integrations.payments import PaymentGateway, SandboxGateway
 from bot.keyboards.common import MenuCb
+from bot.middlewares.card_guard import CardNumberGuard
 from bot.middlewares.i18n import UserI18nMiddleware
 from bot.middlewares.isolation import FreeingEventIsolation
 from bot.middlewares.throttling import Throttle, ThrottlingMiddleware
@@ -151,6 +152,8 @@ def build_dispatcher(settings: Settings, services: Services) -> Dispatcher:
     dp.update.outer_middleware(UpdateScopeMiddleware(services.clock, services.in_flight))
     dp.update.outer_middleware(UserMiddleware(services.users))
     dp.update.outer_middleware(UserI18nMiddleware(services.i18n))
+    # before flood protection, so that a card number is deleted even from a dropped message
+    dp.update.outer_middleware(CardNumberGuard())
     if settings.throttle_rate > 0:
         throttle = Throttle(settings.throttle_rate, settings.throttle_burst)
         dp.update.outer_middleware(ThrottlingMiddleware(throttle, services.clock.now))

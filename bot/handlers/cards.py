@@ -31,6 +31,7 @@ from bot.integrations.payments import CardSession
 from bot.keyboards.cards import CardAction, CardCb, CardField
 from bot.keyboards.common import MenuCb, NavAction, NavCb
 from bot.keyboards.orders import OrderAction, OrderCb, Tab
+from bot.middlewares.card_guard import asks_again, takes_card_numbers
 from bot.services.cards import (
     AddRefused,
     AlreadyDefault,
@@ -41,7 +42,6 @@ from bot.services.cards import (
     HolderNeedsLatin,
     PaymentDeclined,
     TooManyChecks,
-    contains_card_number,
     looks_like_card_number,
 )
 from bot.services.errors import N_, DomainError, NotFound
@@ -65,6 +65,9 @@ class CardFlow(StatesGroup):
 
 
 ORDER = (CardFlow.number, CardFlow.expiry, CardFlow.holder, CardFlow.cvc)
+# a card number anywhere else is removed by the guard (bot/middlewares/card_guard.py); here it is
+# the answer (also when the flow pays an order with a new card)
+takes_card_numbers(CardFlow.number)
 BY_NAME = {s.state: s for s in ORDER}
 # FSM data: the gateway session id, brand and last 4 — never the number or the CVC
 SID, BRAND, LAST4 = "sid", "brand", "last4"
@@ -537,8 +540,17 @@ async def cvc_sent(message: Message, state: FSMContext, db: Database, user: User
 
 
 # -- every step: what is not the expected input -----------------------------------------------
+@asks_again(CardFlow.expiry, CardFlow.holder, CardFlow.cvc)
+async def card_number_removed(message: Message, state: FSMContext, db: Database, user: UserRow,
+                              cards: CardService, f: Fmt, raw_state: str | None, warning: str) -> None:
+    """The guard removed a card number sent after the number step: the step asks again."""
+    flow = await _flow(state, db, user, cards, f, raw_state)
+    await reply(message, await _step(flow.step, flow, warning=warning))
+
+
 async def _card_number_in_wrong_step(message: Message, flow: Flow) -> bool:
-    """A card number sent where the date or the name is expected: delete it and ask again."""
+    """Something like a card number (a long run of digits, even one that fails the check the guard
+    makes) sent where the date or the name is expected: delete it and ask again."""
     if not looks_like_card_number(message.text or ""):
         return False
     deleted = await _delete(message)
@@ -609,10 +621,3 @@ async def edit(query: CallbackQuery, callback_data: CardCb, state: FSMContext, d
     }.get(callback_data.field, CardFlow.cvc)
     await send_or_edit(query, await _step(step, flow, edit=True))
     await query.answer()
-
-
-# -- a card number sent outside the flow ------------------------------------------------------
-@router.message(StateFilter(None), F.text.func(contains_card_number))
-async def card_number_outside_flow(message: Message, f: Fmt) -> None:
-    await reply(message, views.card_number_outside_flow(f, deleted=await _delete(message)))
-
