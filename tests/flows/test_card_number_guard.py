@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.methods import AnswerCallbackQuery, DeleteMessage, EditMessageText, SendMessage
-from aiogram.types import Message
+from aiogram.types import Message, Update
 
 from bot.fakebot import Player
 from bot.middlewares.card_guard import guarded_states
@@ -221,3 +221,18 @@ def test_every_step_of_every_flow_is_guarded() -> None:
     assert takes == {"CardFlow:number"}
     assert states - reask - takes == set()
     assert len(states) >= 25
+
+
+async def test_a_message_edited_to_hold_a_card_number(app: App, alex: Player, db_path: Path,
+                                                      caplog: pytest.LogCaptureFixture) -> None:
+    await make_order(app.services, app.clock, alex.user.id, Status.shipped)
+    await alex.send("/start")
+    await alex.press("📦 My orders")
+    await alex.press("🔍 Search")
+    before = await fsm(app, alex)
+    edited = alex._user_message(text=f"paid with {NUMBER}")
+    await alex.feed(Update(update_id=next(alex._update_ids), edited_message=edited))
+    assert edited.message_id in deleted_ids(app, alex)
+    assert alex.last_text.startswith(OUTSIDE["en"])
+    assert await fsm(app, alex) == before
+    await assert_nothing_kept(app, db_path, caplog)
