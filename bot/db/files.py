@@ -4,9 +4,12 @@ gateway tokens, card fingerprints, addresses and phones."""
 
 from __future__ import annotations
 
+import logging
 import os
 import stat
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 DIR_MODE = 0o700
 FILE_MODE = 0o600
@@ -29,13 +32,18 @@ def private_file(path: Path) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
     except FileExistsError:
         pass
-    os.chmod(path, FILE_MODE)
+    make_private(path)  # also when the umask took more than the group's and others' bits
 
 
 def make_private(path: Path) -> None:
     """An existing file of ours, 0600 (one an earlier version left world-readable)."""
-    if stat.S_IMODE(path.stat().st_mode) != FILE_MODE:
+    if stat.S_IMODE(path.stat().st_mode) == FILE_MODE:
+        return
+    try:
         os.chmod(path, FILE_MODE)
+    except PermissionError:  # not our file (a read-only deployment): say so, don't stop
+        log.warning("%s can't be made private (mode %o, wanted 600): it is not ours",
+                    path, stat.S_IMODE(path.stat().st_mode))
 
 
 def private_database(db_file: Path) -> None:

@@ -236,3 +236,19 @@ async def test_a_message_edited_to_hold_a_card_number(app: App, alex: Player, db
     assert alex.last_text.startswith(OUTSIDE["en"])
     assert await fsm(app, alex) == before
     await assert_nothing_kept(app, db_path, caplog)
+
+
+@pytest.mark.parametrize(("path", "prompt"), [
+    (("🎟 Coupons", "🔑 Enter a code"), "Type the code of a coupon"),
+    (("⚙️ Settings", "🕒 Time zone", "⌨️ Type a zone"), "Type your time zone"),
+])
+async def test_a_coupon_code_and_a_time_zone(app: App, alex: Player, db_path: Path, caplog: pytest.LogCaptureFixture,
+                                             path: tuple[str, ...], prompt: str) -> None:
+    await alex.send("/start")
+    for label in path:
+        await alex.press(label)
+    state = (await fsm(app, alex))[0]
+    assert state is not None
+    screen = await guarded(app, alex, db_path, caplog, lambda: alex.send(NUMBER))
+    assert prompt in screen
+    assert (await fsm(app, alex))[0] == state
