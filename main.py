@@ -24,32 +24,10 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
+from bot.logs import setup_logging
+
 if TYPE_CHECKING:
     from bot.config import Settings
-
-
-class RedactToken(logging.Filter):
-    def __init__(self, token: str | None) -> None:
-        super().__init__()
-        self.token = token
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self.token:
-            message = record.getMessage()
-            if self.token in message:
-                record.msg = message.replace(self.token, "<BOT_TOKEN>")
-                record.args = None
-        return True
-
-
-def setup_logging(level: str, token: str | None) -> None:
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(RedactToken(token))
-    logging.basicConfig(level=level, handlers=[handler], force=True)
-    logging.getLogger("aiogram.event").setLevel(max(logging.WARNING, logging.getLevelName(level)))
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:

@@ -25,11 +25,13 @@ from bot.config import Settings, card_fingerprint_key
 from bot.db.engine import Database, current_scope
 from bot.db.fsm import SqlStorage
 from bot.db.migrate import migrate
+from bot.handlers import cards as card_flow
 from bot.handlers import errors as error_handlers
 from bot.handlers import routers
 from bot.i18n import build_i18n
 from bot.integrations.payments import PaymentGateway, SandboxGateway
 from bot.keyboards.common import MenuCb
+from bot.middlewares.card_guard import CardNumberGuard
 from bot.middlewares.i18n import UserI18nMiddleware
 from bot.middlewares.isolation import FreeingEventIsolation
 from bot.middlewares.requests import ReplyRetries, Sleep
@@ -148,7 +150,8 @@ def prepare_database(settings: Settings) -> None:
 
 def build_dispatcher(settings: Settings, services: Services) -> Dispatcher:
     dp = Dispatcher(
-        storage=SqlStorage(services.db, services.clock.now),
+        # every change of a flow passes the storage: leaving the card flow ends its gateway session
+        storage=SqlStorage(services.db, services.clock.now, watchers=[card_flow.ends_card_sessions(services.cards)]),
         events_isolation=FreeingEventIsolation(),
         admin_ids=frozenset(settings.admin_ids),
         **services.as_workflow_data(),
@@ -156,6 +159,8 @@ def build_dispatcher(settings: Settings, services: Services) -> Dispatcher:
     dp.update.outer_middleware(UpdateScopeMiddleware(services.clock, services.in_flight))
     dp.update.outer_middleware(UserMiddleware(services.users))
     dp.update.outer_middleware(UserI18nMiddleware(services.i18n))
+    # before flood protection, so that a card number is deleted even from a dropped message
+    dp.update.outer_middleware(CardNumberGuard())
     if settings.throttle_rate > 0:
         throttle = Throttle(settings.throttle_rate, settings.throttle_burst)
         dp.update.outer_middleware(ThrottlingMiddleware(throttle, services.clock.now))

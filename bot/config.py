@@ -12,6 +12,8 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.db.files import make_private, private_dir
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "data"
 LOCALES_DIR = ROOT / "locales"
@@ -206,7 +208,7 @@ def card_fingerprint_key(settings: Settings) -> bytes:
         return secrets.token_hex(32).encode()
     path = db_file.parent / FINGERPRINT_KEY_FILE
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         # written whole into a private temporary file, then linked into place: another process
         # starting at the same moment either wins the link or reads the finished file
         tmp = path.with_name(f".{FINGERPRINT_KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
@@ -221,6 +223,7 @@ def card_fingerprint_key(settings: Settings) -> bytes:
             pass
         finally:
             tmp.unlink()
+    make_private(path)
     key = path.read_text(encoding="ascii").strip()
     if len(key) < 32:
         raise SettingsError(f"CARD_FINGERPRINT_KEY: the key file {path} is damaged; "

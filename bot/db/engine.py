@@ -17,11 +17,13 @@ the user's change lost (issue 15).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import aiosqlite
@@ -30,7 +32,48 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
+from bot.db.files import private_database
 from bot.db.tables import processed_updates
+
+log = logging.getLogger(__name__)
+
+
+class _NoDriverParameters(logging.Filter):
+    """aiosqlite logs each call it runs on its thread at DEBUG — ``executing functools.partial(
+    <execute>, 'INSERT …', (parameters…))`` — so every value written (addresses, tokens, FSM data)
+    would reach a DEBUG log. The record keeps only the name of the call."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and record.args:
+            record.args = tuple(_call_name(arg) for arg in record.args)
+        return True
+
+
+def _call_name(arg: object) -> object:
+    func = getattr(arg, "func", None)  # a functools.partial: its function, not its arguments
+    if func is not None:
+        return f"{getattr(func, '__qualname__', None) or getattr(func, '__name__', 'call')}(…)"
+    return arg if isinstance(arg, int | float) else type(arg).__name__
+
+
+class _NoRows(logging.Filter):
+    """SQLAlchemy logs every fetched row at DEBUG ("Row (…)"): a user's addresses, card holder,
+    token and fingerprint. Those records are dropped; the statements are still logged."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.msg != "Row %r"
+
+
+_DRIVER_FILTER, _ROW_FILTER = _NoDriverParameters(), _NoRows()
+
+
+def hide_sql_parameters() -> None:
+    """SQL parameters and rows are never logged, at any level: SQLAlchemy's engines are made with
+    ``hide_parameters=True``; this quiets the driver and SQLAlchemy's row log (idempotent)."""
+    for name, quiet in (("aiosqlite", _DRIVER_FILTER), ("sqlalchemy.engine.Engine", _ROW_FILTER)):
+        logger = logging.getLogger(name)
+        if quiet not in logger.filters:
+            logger.addFilter(quiet)
 
 
 class DuplicateUpdate(Exception):
@@ -48,6 +91,8 @@ class _UpdateScope:
 
 
 _write_conn: ContextVar[AsyncConnection | None] = ContextVar("kabinet_write_conn", default=None)
+_after_commit: ContextVar[dict[Any, Callable[[], Awaitable[None]]] | None] = ContextVar(
+    "kabinet_after_commit", default=None)
 _update_scope: ContextVar[_UpdateScope | None] = ContextVar("kabinet_update_scope", default=None)
 
 
@@ -75,18 +120,23 @@ class Database:
         self.url = url
         memory = url.rstrip("/").endswith(":memory:") or url.endswith(":///")
         self._hot_path: str | None = None if memory else url.split(":///", 1)[1]
+        if self._hot_path is not None:
+            private_database(Path(self._hot_path.split("?", 1)[0]))
         self._hot: aiosqlite.Connection | None = None
         self._hot_opening = asyncio.Lock()
         pool_kw: dict[str, Any] = (
             {"poolclass": StaticPool} if memory else {"pool_size": 1, "max_overflow": 0}
         )
-        self.writer: AsyncEngine = create_async_engine(url, echo=echo, **pool_kw)
+        hide_sql_parameters()
+        # SQL parameters (tokens, addresses, phones, FSM data) never reach a log or an exception's
+        # text, whatever the log level
+        self.writer: AsyncEngine = create_async_engine(url, echo=echo, hide_parameters=True, **pool_kw)
         _install_sqlite_recipe(self.writer.sync_engine, "BEGIN IMMEDIATE")
         if memory:
             self.reader = self.writer
         else:
             self.reader = create_async_engine(
-                url, echo=echo, pool_size=4, max_overflow=4, pool_pre_ping=False
+                url, echo=echo, hide_parameters=True, pool_size=4, max_overflow=4, pool_pre_ping=False
             )
             _install_sqlite_recipe(self.reader.sync_engine, "BEGIN")
         self._lock = asyncio.Lock()
@@ -102,22 +152,44 @@ class Database:
         scope = _update_scope.get()
         if scope is not None and scope.bookkeeping:
             scope = None
-        async with self._lock, self.writer.begin() as conn:
-            token = _write_conn.set(conn)
-            try:
-                if scope is not None and not scope.recorded:
-                    result = await conn.execute(
-                        insert(processed_updates)
-                        .prefix_with("OR IGNORE")
-                        .values(update_id=scope.update_id, created_at=scope.now())
-                    )
-                    if result.rowcount == 0:
-                        raise DuplicateUpdate(scope.update_id)
-                yield conn
-            finally:
-                _write_conn.reset(token)
+        pending: dict[Any, Callable[[], Awaitable[None]]] = {}
+        pending_token = _after_commit.set(pending)
+        try:
+            async with self._lock, self.writer.begin() as conn:
+                token = _write_conn.set(conn)
+                try:
+                    if scope is not None and not scope.recorded:
+                        result = await conn.execute(
+                            insert(processed_updates)
+                            .prefix_with("OR IGNORE")
+                            .values(update_id=scope.update_id, created_at=scope.now())
+                        )
+                        if result.rowcount == 0:
+                            raise DuplicateUpdate(scope.update_id)
+                    yield conn
+                finally:
+                    _write_conn.reset(token)
+        finally:
+            _after_commit.reset(pending_token)
         if scope is not None:
             scope.recorded = True  # only once the transaction has committed
+        for callback in pending.values():  # committed, the lock released: now the outside calls
+            try:
+                await callback()
+            except Exception:
+                log.warning("an after-commit call failed", exc_info=True)
+
+    @staticmethod
+    def after_commit(key: Any, callback: Callable[[], Awaitable[None]]) -> bool:
+        """Run `callback` once the open unit of work has committed (dropped if it rolls back);
+        the first callback registered under `key` in a transaction wins. For calls outside the
+        database (a gateway) that must follow a change but not hold the write lock. Returns False
+        when no unit of work is open (the caller runs it itself)."""
+        pending = _after_commit.get()
+        if pending is None or _write_conn.get() is None:
+            return False
+        pending.setdefault(key, callback)
+        return True
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:

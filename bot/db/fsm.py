@@ -4,12 +4,17 @@ Writes go through the open unit of work when there is one (so "save and leave th
 atomically with the domain change); otherwise each write is its own short transaction. FSM data must
 be JSON of primitives: a value that is not (a datetime, an object) is a programming error and
 fails loudly instead of being stored half-way.
+
+Every change of a flow passes through here, whoever makes it (a command, Menu, Cancel, another
+section's flow started from an older message): *watchers* are told once per transaction what the
+state and data were before it and are after it, once it has committed — e.g. the card flow ends
+the gateway's card session its data pointed to (bot/handlers/cards.py).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -45,10 +50,16 @@ def _params(key: StorageKey) -> tuple[Any, ...]:
             key.business_connection_id or "", key.destiny)
 
 
+FlowWatcher = Callable[[str | None, dict[str, Any], str | None, dict[str, Any]], Awaitable[None]]
+"""(state before, data before, state after, data after) of one key, after a committed change."""
+
+
 class SqlStorage(BaseStorage):
-    def __init__(self, db: Database, now: Callable[[], datetime]) -> None:
+    def __init__(self, db: Database, now: Callable[[], datetime], *,
+                 watchers: Sequence[FlowWatcher] = ()) -> None:
         self.db = db
         self.now = now
+        self.watchers = tuple(watchers)
 
     async def _row(self, key: StorageKey) -> tuple[str | None, str] | None:
         """(state, data JSON) or None; cached for the rest of the update (aiogram's middleware
@@ -88,13 +99,25 @@ class SqlStorage(BaseStorage):
             ],
             set_={k: stmt.excluded[k] for k in ("updated_at", *values)},
         )
-        self._forget(key)
         async with self.db.write() as conn:
+            if self.watchers:
+                before = await self._row(key)  # inside the transaction: what it started from
+                self.db.after_commit(("fsm", key), lambda: self._tell(key, before))
+            self._forget(key)
             await conn.execute(stmt)
             # a row with neither state nor data carries nothing: drop it
             await conn.execute(
                 delete(t).where(_where(key), t.c.state.is_(None), t.c.data == "{}")
             )
+
+    async def _tell(self, key: StorageKey, before: tuple[str | None, str] | None) -> None:
+        after = await self._row(key)
+        if after == before:
+            return
+        old_state, old_data = before or (None, "{}")
+        new_state, new_data = after or (None, "{}")
+        for watcher in self.watchers:
+            await watcher(old_state, json.loads(old_data), new_state, json.loads(new_data))
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state

@@ -10,6 +10,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.db.files import private_database
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
@@ -65,7 +67,7 @@ def current_revision(db_file: Path) -> str | None:
 def migrate(url: str, db_file: Path | None) -> bool:
     """Bring the schema to head. Returns True when something was applied."""
     if db_file is not None:
-        db_file.parent.mkdir(parents=True, exist_ok=True)
+        private_database(db_file)  # 0600 in a 0700 directory, before SQLite creates it
         if current_revision(db_file) == head_revision():
             return False
     from alembic import command

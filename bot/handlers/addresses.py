@@ -26,6 +26,7 @@ from bot.db.users import UserRow
 from bot.handlers.common import REPLY_KEYBOARD, reply, send_or_edit
 from bot.keyboards.addresses import AddressAction, AddressCb, AddressFormCb, FormAction
 from bot.keyboards.common import MenuCb, NavAction, NavCb
+from bot.middlewares.card_guard import asks_again
 from bot.services import addresses as rules
 from bot.services.addresses import (
     COUNTRY_UNKNOWN,
@@ -421,6 +422,20 @@ async def not_text(message: Message, state: FSMContext, raw_state: str | None, d
     field = FIELD_OF[raw_state]
     form, _ = await _load(state)
     await ask(message, state, db, f, form, field, error=views.not_text(f, field))
+
+
+@asks_again(AddressForm)
+async def card_number_removed(message: Message, state: FSMContext, raw_state: str | None, db: Database,
+                              user: UserRow, addresses: AddressService, f: Fmt, warning: str) -> None:
+    """The guard removed a card number typed into a field: the same question again, the draft
+    as it was."""
+    form, _ = await _load(state)
+    field = FIELD_OF.get(raw_state)
+    if field is None:  # the summary
+        await message.answer(warning)
+        await show_summary(message, state, db, f, form, user, addresses)
+        return
+    await ask(message, state, db, f, form, field, error=warning)
 
 
 # --- 7. summary: change a field, or save ----------------------------------------------------------

@@ -24,12 +24,14 @@ from aiogram.types import CallbackQuery, Message
 
 from bot import menu as registry
 from bot.db.engine import Database
+from bot.db.fsm import FlowWatcher
 from bot.db.users import UserRow
 from bot.handlers.common import reply, send_or_edit
 from bot.integrations.payments import CardSession
 from bot.keyboards.cards import CardAction, CardCb, CardField
 from bot.keyboards.common import MenuCb, NavAction, NavCb
 from bot.keyboards.orders import OrderAction, OrderCb, Tab
+from bot.middlewares.card_guard import asks_again, takes_card_numbers
 from bot.services.cards import (
     AddRefused,
     AlreadyDefault,
@@ -40,7 +42,6 @@ from bot.services.cards import (
     HolderNeedsLatin,
     PaymentDeclined,
     TooManyChecks,
-    contains_card_number,
     looks_like_card_number,
 )
 from bot.services.errors import N_, DomainError, NotFound
@@ -64,6 +65,9 @@ class CardFlow(StatesGroup):
 
 
 ORDER = (CardFlow.number, CardFlow.expiry, CardFlow.holder, CardFlow.cvc)
+# a card number anywhere else is removed by the guard (bot/middlewares/card_guard.py); here it is
+# the answer (also when the flow pays an order with a new card)
+takes_card_numbers(CardFlow.number)
 BY_NAME = {s.state: s for s in ORDER}
 # FSM data: the gateway session id, brand and last 4 — never the number or the CVC
 SID, BRAND, LAST4 = "sid", "brand", "last4"
@@ -207,11 +211,23 @@ async def _step_screen(step: State, flow: Flow, session: CardSession | None, *, 
     return views.cvc_prompt(f, session, error=error, warning=warning, replacing=replacing)
 
 
+def ends_card_sessions(cards: CardService) -> FlowWatcher:
+    """The FSM storage's watcher (wired in bot/app.py): whenever the add-card flow is left, by any
+    way out — /cancel, /menu, /start, Menu, Cancel, Back, another flow begun from an older message —
+    or its session id is replaced, the gateway's card session (with the number in it) is ended at
+    once rather than at its expiry."""
+
+    async def watcher(old_state: str | None, old_data: dict[str, Any], new_state: str | None,
+                      new_data: dict[str, Any]) -> None:
+        sid = old_data.get(SID) if old_state in BY_NAME else None
+        if sid and (new_state not in BY_NAME or new_data.get(SID) != sid):
+            await cards.cancel_session(str(sid))
+
+    return watcher
+
+
 async def _leave(flow: Flow) -> None:
-    """Leave whatever flow is open; the card flow's gateway session is dropped at once (with the
-    number in it) rather than at its expiry."""
-    if flow.raw_state in BY_NAME:
-        await flow.cards.cancel_session(flow.data.get(SID))
+    """Leave whatever flow is open (the gateway session goes with it: see ends_card_sessions)."""
     if flow.raw_state is not None or flow.data:
         async with flow.db.write():
             await flow.state.clear()
@@ -525,8 +541,17 @@ async def cvc_sent(message: Message, state: FSMContext, db: Database, user: User
 
 
 # -- every step: what is not the expected input -----------------------------------------------
+@asks_again(CardFlow.expiry, CardFlow.holder, CardFlow.cvc)
+async def card_number_removed(message: Message, state: FSMContext, db: Database, user: UserRow,
+                              cards: CardService, f: Fmt, raw_state: str | None, warning: str) -> None:
+    """The guard removed a card number sent after the number step: the step asks again."""
+    flow = await _flow(state, db, user, cards, f, raw_state)
+    await reply(message, await _step(flow.step, flow, warning=warning))
+
+
 async def _card_number_in_wrong_step(message: Message, flow: Flow) -> bool:
-    """A card number sent where the date or the name is expected: delete it and ask again."""
+    """Something like a card number (a long run of digits, even one that fails the check the guard
+    makes) sent where the date or the name is expected: delete it and ask again."""
     if not looks_like_card_number(message.text or ""):
         return False
     deleted = await _delete(message)
@@ -597,10 +622,3 @@ async def edit(query: CallbackQuery, callback_data: CardCb, state: FSMContext, d
     }.get(callback_data.field, CardFlow.cvc)
     await send_or_edit(query, await _step(step, flow, edit=True))
     await query.answer()
-
-
-# -- a card number sent outside the flow ------------------------------------------------------
-@router.message(StateFilter(None), F.text.func(contains_card_number))
-async def card_number_outside_flow(message: Message, f: Fmt) -> None:
-    await reply(message, views.card_number_outside_flow(f, deleted=await _delete(message)))
-

@@ -14,6 +14,7 @@ from bot.db.users import UserRow
 from bot.handlers.common import reply, send_or_edit
 from bot.keyboards.common import MenuCb, NavAction, NavCb
 from bot.keyboards.coupons import CouponAction, CouponCb
+from bot.middlewares.card_guard import asks_again
 from bot.services.clock import Clock
 from bot.services.coupons import CouponService, Redeemed, Tab
 from bot.services.errors import N_, DomainError, NotFound
@@ -121,6 +122,11 @@ async def code_typed(message: Message, state: FSMContext, db: Database, user: Us
         return
     await message.answer(views.redeemed_text(result, clock.now(), f))
     await reply(message, await _wallet(user, coupons, f))
+
+
+@asks_again(CodeFlow)
+async def card_number_removed(message: Message, f: Fmt, warning: str) -> None:
+    await reply(message, views.code_prompt(f, error=warning))
 
 
 @router.message(CodeFlow.typing)

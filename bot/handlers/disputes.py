@@ -25,6 +25,7 @@ from bot.handlers.common import reply, send_or_edit, send_photos_then
 from bot.keyboards.common import MenuCb, NavAction, NavCb
 from bot.keyboards.disputes import DisputeAction, DisputeCb, DraftAction, DraftCb, DraftField
 from bot.keyboards.orders import list_cb
+from bot.middlewares.card_guard import asks_again
 from bot.services import money
 from bot.services.disputes import (
     MAX_PHOTOS,
@@ -238,6 +239,13 @@ def _before(step: str | None, data: dict[str, Any]) -> State | None:
         DisputeFlow.summary.state: DisputeFlow.photos,
     }
     return order.get(step or "")
+
+
+@asks_again(DisputeFlow)
+async def card_number_removed(message: Message, state: FSMContext, raw_state: str | None, f: Fmt,
+                              warning: str) -> None:
+    """The guard removed a card number typed into the dispute: the step asks again, the draft as it was."""
+    await reply(message, _screen(raw_state, await state.get_data(), f, error=warning))
 
 
 # step 1: the reason

@@ -14,6 +14,7 @@ from bot.db.users import UserRow
 from bot.handlers.common import reply, send_or_edit
 from bot.keyboards.common import MenuCb, NavAction, NavCb
 from bot.keyboards.orders import OrderAction, OrderCb, Tab, list_cb
+from bot.middlewares.card_guard import asks_again
 from bot.services.errors import N_, DomainError, NotFound
 from bot.services.orders import OrderInBin, OrderService, Status, check_can_delete, check_transition
 from bot.views import orders as views
@@ -133,6 +134,12 @@ async def search_typed(message: Message, state: FSMContext, db: Database, orders
         await state.set_state(None)
         await state.update_data({SEARCH_KEY: text.strip()[:200]})
     await reply(message, views.search_results(page, f))
+
+
+@asks_again(OrderSearch)
+async def card_number_removed(message: Message, f: Fmt, warning: str) -> None:
+    """The guard removed a card number typed as a search: ask again, nothing searched or kept."""
+    await reply(message, views.search_prompt(f, error=warning))
 
 
 @router.message(OrderSearch.query)

@@ -30,6 +30,7 @@ from bot.keyboards.reviews import (
     ReviewCb,
     ReviewDraftCb,
 )
+from bot.middlewares.card_guard import asks_again
 from bot.services.errors import N_, DomainError
 from bot.services.reviews import MAX_PHOTOS, EmptyExtra, ReviewCard, ReviewService, clean_text
 from bot.views import reviews as views
@@ -163,6 +164,13 @@ def _before(step: str | None, data: dict[str, Any]) -> State | None:
         ReviewFlow.photos.state: ReviewFlow.text,
         ReviewFlow.summary.state: ReviewFlow.photos,
     }.get(step or "")
+
+
+@asks_again(ReviewFlow)
+async def card_number_removed(message: Message, state: FSMContext, raw_state: str | None, f: Fmt,
+                              warning: str) -> None:
+    """The guard removed a card number typed into the review: the step asks again, the draft as it was."""
+    await reply(message, _screen(raw_state, await state.get_data(), f, error=warning))
 
 
 @router.callback_query(_on(ReviewAction.write))

@@ -15,6 +15,7 @@ from bot.db.users import UserRow
 from bot.handlers.common import reply, send_or_edit
 from bot.keyboards.common import MenuCb, NavAction, NavCb
 from bot.keyboards.settings import SettingsAction, SettingsCb
+from bot.middlewares.card_guard import asks_again
 from bot.services import notifications
 from bot.services.clock import Clock
 from bot.services.errors import N_, DomainError
@@ -135,6 +136,11 @@ async def zone_typed(
     f = f.rebind(user.locale, user.time_zone)
     await message.answer(f._("Time zone saved"))
     await reply(message, settings_screen(user, f, clock))
+
+
+@asks_again(ZoneFlow)
+async def card_number_removed(message: Message, f: Fmt, warning: str) -> None:
+    await reply(message, views.type_zone_prompt(f, error=warning))
 
 
 @router.message(ZoneFlow.typing)

@@ -34,6 +34,7 @@ from bot.integrations.payments import (
     VerifiedCard,
 )
 from bot.services import reminders
+from bot.services.card_numbers import luhn_ok
 from bot.services.clock import Clock
 from bot.services.errors import N_, DomainError, InvalidInput, NotFound
 from bot.services.outbox import enqueue
@@ -113,16 +114,6 @@ def detect_brand(digits: str) -> Brand | None:
             if first <= prefix <= last:
                 return brand
     return None
-
-
-def luhn_ok(digits: str) -> bool:
-    total = 0
-    for i, char in enumerate(reversed(digits)):
-        d = ord(char) - 48
-        if i % 2:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
 
 
 # -- errors -----------------------------------------------------------------------------------
@@ -241,15 +232,6 @@ class CardNumber:
 def looks_like_card_number(text: str) -> bool:
     """True when the text holds a run of 12 or more digits (spaces or dashes between them)."""
     return bool(_DIGIT_RUN.search(text))
-
-
-def contains_card_number(text: str) -> bool:
-    """True when the text holds what is surely a card number (a valid number of a brand we take)."""
-    for match in _DIGIT_RUN.finditer(text):
-        digits = _NUMBER_SEPARATORS.sub("", match.group())
-        if 12 <= len(digits) <= 19 and luhn_ok(digits) and detect_brand(digits) is not None:
-            return True
-    return False
 
 
 def parse_number(text: str) -> CardNumber:

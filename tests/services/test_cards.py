@@ -47,7 +47,6 @@ from bot.services.cards import (
     InvalidHolder,
     PaymentDeclined,
     TooManyChecks,
-    contains_card_number,
     detect_brand,
     looks_like_card_number,
     luhn_ok,
@@ -154,11 +153,7 @@ def test_card_number_never_shows_its_digits() -> None:
         pickle.dumps(number)
 
 
-def test_spotting_card_numbers_in_text() -> None:
-    assert contains_card_number("my card 4242 4242 4242 4242 thanks")
-    assert contains_card_number("2200-0000-0000-0004")
-    assert not contains_card_number("order 123456789012")  # not a valid card number
-    assert not contains_card_number("4242 4242 4242 4241")
+def test_spotting_a_long_run_of_digits_in_a_step() -> None:
     assert looks_like_card_number("4242 4242 4242 4241")  # enough digits to be deleted in a step
     assert not looks_like_card_number("05/28")
 

@@ -137,3 +137,32 @@ def test_fast_head_revision_matches_alembic() -> None:
     from bot.db.migrate import MIGRATIONS_DIR, head_revision
 
     assert head_revision() == ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
+
+
+async def test_fsm_watchers_see_each_committed_change_once_after_the_commit(db: Database) -> None:
+    """What the card flow relies on to end a gateway session however its flow was left: one call
+    per transaction with the state and data before and after it, made once it has committed
+    (not while the write lock is held), and none for a transaction rolled back."""
+    seen: list[tuple] = []
+
+    async def watcher(old_state, old_data, new_state, new_data) -> None:
+        assert db.current_write() is None  # after the commit, outside the unit of work
+        seen.append((old_state, old_data, new_state, new_data))
+
+    storage = SqlStorage(db, FakeClock().now, watchers=[watcher])
+    async with db.write():
+        await storage.set_state(_key(1), "Flow:a")
+        await storage.set_data(_key(1), {"sid": "s1"})
+        assert seen == []
+    assert seen == [(None, {}, "Flow:a", {"sid": "s1"})]
+    async with db.write():  # state.clear(): two writes, one change
+        await storage.set_state(_key(1), None)
+        await storage.set_data(_key(1), {})
+    assert seen[1:] == [("Flow:a", {"sid": "s1"}, None, {})]
+    await storage.set_state(_key(1), None)  # no change: nobody is told
+    assert len(seen) == 2
+    with pytest.raises(RuntimeError):
+        async with db.write():
+            await storage.set_state(_key(1), "Flow:b")
+            raise RuntimeError("rolled back")
+    assert len(seen) == 2 and await storage.get_state(_key(1)) is None

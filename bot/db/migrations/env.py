@@ -15,7 +15,7 @@ def run() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    engine = create_engine(url)
+    engine = create_engine(url, hide_parameters=True)  # never log SQL parameters
     with engine.connect() as connection:
         connection.exec_driver_sql("PRAGMA journal_mode=WAL")
         connection.commit()  # end the autobegun transaction so Alembic's own commits

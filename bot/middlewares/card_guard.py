@@ -1,0 +1,114 @@
+"""The card-number guard: card numbers never enter storage, a reply or a log by the side door.
+
+One outer middleware on updates (registered once, after the user and i18n middlewares) looks at
+every text and caption the bot receives — new and edited messages — in any state except the card
+flow's number step, where a number is what is asked for. When it holds a card number (the rule is
+`bot.services.card_numbers.contains_card_number`), no handler sees the message: it is deleted at
+once and the user told why; inside a flow the current step asks again, with what was entered so
+far and the state untouched; outside a flow the user is pointed to Bank cards.
+
+A flow says how its steps ask again with `@asks_again(TheFlow)` next to its handlers, and the
+card flow marks its number step with `takes_card_numbers(...)`; tests check that every state of
+every flow has one or the other.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from aiogram import BaseMiddleware
+from aiogram.dispatcher.event.handler import CallableObject
+from aiogram.exceptions import TelegramAPIError
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import Message, TelegramObject, Update
+
+from bot.services.card_numbers import contains_card_number
+from bot.views import cards as card_views
+from bot.views.common import Fmt
+
+log = logging.getLogger(__name__)
+
+Fn = TypeVar("Fn", bound=Callable[..., Awaitable[Any]])
+
+_reaskers: dict[str, CallableObject] = {}  # state name → how that step asks again
+_takes_numbers: set[str] = set()  # the steps where a card number is the expected answer
+
+
+def _names(states: tuple[State | type[StatesGroup], ...]) -> list[str]:
+    names: list[str] = []
+    for item in states:
+        if isinstance(item, State):
+            names.append(str(item.state))
+        else:
+            names += list(item.__all_states_names__)
+    return names
+
+
+def asks_again(*states: State | type[StatesGroup]) -> Callable[[Fn], Fn]:
+    """Register how these steps ask again after the guard removed a card number. The function is
+    called like a handler (it takes what it names: message, state, raw_state, db, f, services…)
+    and gets `warning`, the sentence saying what happened, to show with the step."""
+
+    def register(fn: Fn) -> Fn:
+        callable_ = CallableObject(fn)
+        for name in _names(states):
+            _reaskers[name] = callable_
+        return fn
+
+    return register
+
+
+def takes_card_numbers(*states: State | type[StatesGroup]) -> None:
+    """These steps expect a card number: the guard lets it through to their handlers."""
+    _takes_numbers.update(_names(states))
+
+
+def guarded_states() -> tuple[frozenset[str], frozenset[str]]:
+    """(states that ask again, states that take card numbers), for the tests."""
+    return frozenset(_reaskers), frozenset(_takes_numbers)
+
+
+def _message_of(update: Update) -> tuple[Message | None, bool]:
+    """The message an update carries, and whether it is a new one (not an edit)."""
+    if update.message is not None:
+        return update.message, True
+    if update.business_message is not None:
+        return update.business_message, True
+    return update.edited_message or update.edited_business_message, False
+
+
+class CardNumberGuard(BaseMiddleware):
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        if not isinstance(event, Update):
+            return await handler(event, data)
+        message, new = _message_of(event)
+        if message is None or not contains_card_number(message.text or message.caption or ""):
+            return await handler(event, data)
+        raw_state = data.get("raw_state")
+        if new and raw_state in _takes_numbers:
+            return await handler(event, data)
+        deleted = await _delete(message)
+        f: Fmt = data["f"]
+        reask = _reaskers.get(raw_state or "") if new else None
+        if reask is None:
+            await message.answer(**card_views.card_number_outside_flow(f, deleted=deleted).as_kwargs())
+        else:
+            warning = card_views.removed_card_number_warning(f) if deleted else card_views.not_deleted_warning(f)
+            await reask.call(message, **{**data, "warning": warning})
+        return None  # no handler sees the message
+
+
+async def _delete(message: Message) -> bool:
+    try:
+        await message.delete()
+    except TelegramAPIError as exc:
+        log.info("could not delete a message with a card number (%s)", type(exc).__name__)
+        return False
+    return True
