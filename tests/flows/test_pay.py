@@ -4,6 +4,7 @@ sections: the card-delete warning, the address-delete warning, refunds to a dele
 
 from __future__ import annotations
 
+import pytest
 from aiogram.methods import SendMessage
 
 from bot.db import orders as orders_repo
@@ -385,3 +386,53 @@ async def test_the_buyers_own_steps_are_not_pushed_back_but_the_refund_payout_is
     assert "2 unread" in alex.last_text  # those two; the buyer's own steps are listed, read
     labels = [t for t, _ in alex.buttons()]
     assert sum("25 Nov" in t for t in labels) == 5 and sum(t.startswith("🔵") for t in labels) == 2
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+async def test_a_refund_to_a_card_replaced_by_its_reissue_goes_to_the_card(app: App, lang: str) -> None:
+    """Replace with the same number and a new expiry (the bank reissued the card): the wallet still
+    has that card, so a cancellation refunds to it, not to "the account of a card no longer in your
+    profile" (issue 14). A card replaced by a different card is gone: its bank account is credited."""
+    ru = lang == "ru"
+    p = app.player(2002 if ru else 1001, first_name="Ivan", language_code=lang)
+    await p.send("/start")
+    await add_card(p)
+    placed = await place(app.services, p.user.id)
+    await open_order(p, placed.id)
+    await p.press("💳 Оплатить" if ru else "💳 Pay $37.99")
+    await p.press("⭐ Visa •••• 4242")
+    await p.press("✅ Оплатить" if ru else "✅ Pay $37.99")
+    await p.send("/menu")
+    await p.press("💳 Банковские карты" if ru else "💳 Bank cards")
+    await p.press("⭐ Visa •••• 4242")
+    await p.press("🔄 Заменить" if ru else "🔄 Replace")
+    for text in (VISA, "08/31", "IVAN PETROV", "123"):
+        await p.send(text)
+    assert [(c.last4, c.exp_year, c.is_default) for c in await app.services.cards.wallet(p.user.id)] == [
+        ("4242", 2031, True)]
+    await open_order(p, placed.id)
+    await p.press("✖️ Отменить заказ" if ru else "✖️ Cancel order")
+    await p.press_data(OrderCb(action=OrderAction.cancel_reason, id=placed.id, reason="changed_mind").pack())
+    assert ("Деньги вернутся на карту Visa •••• 4242." if ru
+            else "The money goes back to Visa •••• 4242.") in p.last_text
+    assert ("больше нет" if ru else "no longer") not in p.last_text
+
+
+async def test_a_refund_to_a_card_replaced_by_another_card_goes_to_its_account(app: App, alex: Player) -> None:
+    await alex.send("/start")
+    await add_card(alex)
+    placed = await place(app.services, alex.user.id)
+    await open_order(alex, placed.id)
+    await alex.press("💳 Pay $37.99")
+    await alex.press("⭐ Visa •••• 4242")
+    await alex.press("✅ Pay $37.99")
+    await alex.send("/menu")
+    await alex.press("💳 Bank cards")
+    await alex.press("⭐ Visa •••• 4242")
+    await alex.press("🔄 Replace")
+    for text in ("5555 5555 5555 4444", "08/31", "IVAN PETROV", "123"):
+        await alex.send(text)
+    await open_order(alex, placed.id)
+    await alex.press("✖️ Cancel order")
+    await alex.press_data(OrderCb(action=OrderAction.cancel_reason, id=placed.id, reason="changed_mind").pack())
+    assert "Visa •••• 4242 is no longer in your account" in alex.last_text
