@@ -238,7 +238,7 @@ def order_list(page: OrderPage, f: Fmt) -> Screen:
         tabs.append(button(("• " + label) if t == tab else label, list_cb(t)))
     back = list_cb(tab, page.page)
     rows = [*chunk(tabs, 3), _open_buttons(page, back), _pager(page, tab)]
-    extra = [button(f._("🔍 Search"), OrderCb(action=OrderAction.search))]
+    extra = [button(f._("🔍 Search"), OrderCb(action=OrderAction.search, tab=tab, page=page.page))]
     extra.append(button(f._("↩️ Disputes"), DisputeCb(action=DisputeAction.list)))
     if page.deleted_count:
         extra.append(button(f._("🗑 Deleted · {n}").format(n=page.deleted_count), list_cb(Tab.deleted)))
@@ -246,7 +246,8 @@ def order_list(page: OrderPage, f: Fmt) -> Screen:
     return Screen("\n".join(lines).rstrip(), markup(rows))
 
 
-def search_results(page: OrderPage, f: Fmt) -> Screen:
+def search_results(page: OrderPage, f: Fmt, origin: OrderCb | None = None) -> Screen:
+    """`origin`: the list the search was started from, where Back leads ("All" when not known)."""
     lines = [f._("<b>Search</b> · «{query}»").format(query=hd.quote(shorten(page.query, 64))), ""]
     if page.rows:
         lines.append(f.ngettext("Found {n} order.", "Found {n} orders.", page.total).format(n=page.total))
@@ -258,9 +259,9 @@ def search_results(page: OrderPage, f: Fmt) -> Screen:
     back = list_cb(Tab.search, page.page)
     rows = [
         _open_buttons(page, back), _pager(page, Tab.search),
-        [button(f._("🔍 New search"), OrderCb(action=OrderAction.search)),
+        [button(f._("🔍 New search"), OrderCb(action=OrderAction.search, tab=Tab.search)),
          button(f._("✖️ Clear search"), OrderCb(action=OrderAction.clear_search))],
-        nav_row(f, back=list_cb()),
+        nav_row(f, back=origin or list_cb()),
     ]
     return Screen("\n".join(lines).rstrip(), markup(rows))
 
