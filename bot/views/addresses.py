@@ -6,6 +6,7 @@ from aiogram.types import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemo
 from aiogram.utils.text_decorations import html_decoration as hd
 
 from bot.keyboards.addresses import AddressAction, AddressCb, AddressFormCb, FormAction
+from bot.keyboards.common import NavAction, NavCb
 from bot.services import addresses as rules
 from bot.services.addresses import (
     COMMON_COUNTRIES,
@@ -376,13 +377,19 @@ def _region_rows(f: Fmt, country: str, page: int) -> tuple[list[list], str]:
     return rows, ""
 
 
+def _choices_row(f: Fmt, field: Field) -> list:
+    """Back (to the question the choices answer) and Cancel, under offered countries or regions."""
+    return [button(f._("‹ Back"), AddressFormCb(action=FormAction.ask, value=field.value)),
+            button(f._("✖ Cancel"), NavCb(action=NavAction.cancel))]
+
+
 def country_choices(f: Fmt, codes: tuple[str, ...], *, sure: bool, editing: bool) -> Screen:
     """Several countries fit what was typed (or it looks like a typo): one button each."""
     head = f._("Several countries match. Which one?") if sure else f._("I don't know this country. Did you mean one of these?")
     ordered = sorted(codes, key=lambda c: rules.fold(country_name(f, c)))
     rows = [[button(f"{flag(c)} {country_name(f, c)}", AddressFormCb(action=FormAction.country, value=c))]
             for c in ordered]
-    rows.append(flow_row(f))
+    rows.append(_choices_row(f, Field.country))
     return Screen(_heading(f, editing, Field.country, "") + "\n\n" + head, markup(rows))
 
 
@@ -394,7 +401,7 @@ def region_choices(f: Fmt, country: str, keys: tuple[str, ...], *, editing: bool
         [button(label, AddressFormCb(action=FormAction.region, value=country, n=index[key]))]
         for key, label in rules.labels(chosen, f.locale)
     ]
-    rows.append(flow_row(f))
+    rows.append(_choices_row(f, Field.region))
     text = _heading(f, editing, Field.region, country) + "\n\n" + f._("Several regions match. Which one?")
     return Screen(text, markup(rows))
 

@@ -270,7 +270,8 @@ async def test_cancel_on_the_phone_step_removes_the_keyboard(app: App, alex: Pla
     else:
         await alex.send("/cancel")
     assert any(isinstance(m, ReplyKeyboardRemove) for m in sent_markups(app, alex)[-2:])
-    assert "Choose a section" in alex.last_text
+    # the Cancel button returns where the form was opened; /cancel goes to the main menu
+    assert ("You have no saved addresses yet" if how == "button" else "Choose a section") in alex.last_text
     await alex.send("+79161234567")  # the form is gone
     assert "I answer buttons and commands" in alex.last_text
     assert await saved(app, alex) == []
@@ -347,6 +348,55 @@ async def test_edit_with_keep(app: App, user: Player, lang: str) -> None:
     (updated,) = await saved(app, user)
     assert updated == replace(updated, **{**MOSCOW.as_dict(), "street": "ул. Арбат, д. 1"})
     assert updated.id == address.id and updated.is_default
+
+
+async def test_cancel_while_editing_returns_to_the_address(app: App, user: Player, lang: str) -> None:
+    """Cancel in the middle of editing: back to that address as it was, not to the main menu
+    (issue 14); Cancel while adding: back to the list."""
+    t = L[lang]
+    (address,) = await seed(app, user, MOSCOW)
+    await open_section(user, lang)
+    await user.press("1. ⭐")
+    await user.press(t["edit"])
+    await user.press(t["keep"])  # the country
+    await user.send("Пётр Иванов")
+    await user.press(t["cancel"])  # at the phone question: its reply keyboard goes with the note
+    assert user.bot_messages[-2].text == t["cancelled"]
+    assert isinstance(sent_markups(app, user)[-2], ReplyKeyboardRemove)
+    text = user.last_text
+    assert text.startswith("<b>📍 Адрес</b>" if lang == "ru" else "<b>📍 Address</b>")
+    assert "Анна Смирнова" in text and "Пётр Иванов" not in text
+    assert (await saved(app, user))[0] == address
+    await user.press(t["edit"])  # the card's buttons work: the form is new
+    assert ("шаг 1 из 8" if lang == "ru" else "step 1 of 8") in user.last_text
+    await user.press(t["cancel"])  # no reply keyboard: the note is on the card
+    assert user.last_text.startswith(t["cancelled"] + "\n\n" + ("<b>📍 Адрес</b>" if lang == "ru" else "<b>📍 Address</b>"))
+    await user.press("‹ " + ("Назад" if lang == "ru" else "Back"))
+    await user.press(t["add"])
+    await user.press(t["cancel"])
+    assert ("⭐ — основной адрес" if lang == "ru" else "⭐ marks the default address") in user.last_text
+
+
+async def test_back_from_offered_countries_and_regions_asks_again(app: App, user: Player, lang: str) -> None:
+    """Back on the buttons offered for a typo or several matches returns to that question, with
+    the form and its answers kept (issue 14)."""
+    t = L[lang]
+    await open_section(user, lang)
+    await user.press(t["add"])
+    await user.send("Германя")
+    assert ("Может быть, одна из этих?" if lang == "ru" else "Did you mean one of these?") in user.last_text
+    await user.press(t["back"])
+    assert ("шаг 1 из 8" if lang == "ru" else "step 1 of 8") in user.last_text  # the country question
+    await user.send("Россия")
+    await user.send("Иван Петров")
+    await user.send("+7 916 123-45-67")
+    await user.send("моск")  # Moscow and Moscow Oblast
+    assert ("Подходит несколько регионов" if lang == "ru" else "Several regions match") in user.last_text
+    await user.press(t["back"])
+    assert ("шаг 4 из 8" if lang == "ru" else "step 4 of 8") in user.last_text  # the region question
+    await user.send("Москва")
+    assert ("шаг 5 из 8" if lang == "ru" else "step 5 of 8") in user.last_text
+    await user.send("/cancel")
 
 
 async def test_changing_the_country_rechecks_the_other_answers(app: App, alex: Player) -> None:
