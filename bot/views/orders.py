@@ -18,7 +18,7 @@ from bot.keyboards.disputes import DisputeAction, DisputeCb
 from bot.keyboards.orders import ORDER_TABS, OrderAction, OrderCb, Tab, list_cb, order_cb
 from bot.keyboards.pay import PayAction, PayCb
 from bot.keyboards.reviews import ReviewAction, ReviewCb
-from bot.services.addresses import format_phone
+from bot.services.addresses import AddressDraft
 from bot.services.errors import N_
 from bot.services.orders import (
     BUYER_CANCEL_REASONS,
@@ -33,6 +33,7 @@ from bot.services.orders import (
 )
 from bot.services.refunds import CardState, RefundDestination, RefundPreview, RefundTo
 from bot.services.reviews import REVIEW_WINDOW
+from bot.views.addresses import address_block
 from bot.views.common import Fmt, Screen, button, chunk, flow_row, markup, nav_row
 from bot.views.pushes import register_push
 
@@ -296,12 +297,12 @@ def deleted_list(page: OrderPage, f: Fmt) -> Screen:
 
 # -- the order card ------------------------------------------------------------------------------------
 def address_text(f: Fmt, address: AddressSnapshot) -> str:
-    country = f.babel.territories.get(address.country.upper(), address.country) if address.country else ""
-    # an address book's number is kept as E.164 ("+12125550123"): shown grouped; any other as given
-    phone = format_phone(address.phone) if address.phone[1:].isdigit() and address.phone[:1] == "+" else address.phone
-    who = ", ".join(p for p in (address.recipient, phone) if p)
-    where = ", ".join(p for p in (address.street, address.city, address.region, address.postcode, country) if p)
-    return hd.quote("\n".join(p for p in (who, where) if p))
+    """The order's address laid out by the address book's own layout (bot/views/addresses.py), so
+    it reads the same on the order card as in the book."""
+    draft = AddressDraft(country=address.country.upper(), recipient=address.recipient, phone=address.phone,
+                         region=address.region, city=address.city, street=address.street,
+                         apartment=address.apartment, postal_code=address.postcode)
+    return address_block(draft, f)
 
 
 def _items(f: Fmt, card: OrderCard) -> list[str]:

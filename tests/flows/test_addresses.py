@@ -100,9 +100,9 @@ async def test_full_add_for_russia(app: App, user: Player, lang: str) -> None:
     assert ("Страница 1 из 11" if lang == "ru" else "Page 1 of 11") in user.last_text
     await user.send("моск")  # several match: buttons
     assert {label for label, _ in user.buttons()} >= (
-        {"Москва", "Московская область"} if lang == "ru" else {"Moskva", "Moskovskaya oblast'"}
+        {"Москва", "Московская область"} if lang == "ru" else {"Moscow", "Moscow Oblast"}
     )
-    await user.press("Москва" if lang == "ru" else "Moskva")
+    await user.press("Москва" if lang == "ru" else "Moscow")
     await user.send("Москва")
     await user.send("ул. Тверская, д. 7")
     await user.send("12")
@@ -189,7 +189,7 @@ async def test_every_wrong_answer_is_explained_and_nothing_is_lost(app: App, use
         "⚠️ Не нахожу такой регион в стране «Россия». Выберите его кнопкой или напишите название, "
         "например Московская область." if ru
         else "⚠️ I don't know this region in Russia. Choose a button or type its name, for example "
-        "Moskovskaya oblast'."
+        "Moscow Oblast."
     )
     await user.send("Москва")
     await user.send("🏙🏙")
@@ -215,7 +215,7 @@ async def test_every_wrong_answer_is_explained_and_nothing_is_lost(app: App, use
     await user.send("190000")  # Saint Petersburg's
     assert user.last_text.startswith(
         "⚠️ Индекс 190000 не относится к региону «Москва». Там индексы такие: 103375." if ru
-        else "⚠️ The postal code 190000 is not in Moskva. Postal codes there look like 103375."
+        else "⚠️ The postal code 190000 is not in Moscow. Postal codes there look like 103375."
     )
     await user.send("125009")
     # everything entered survived the wrong answers; user text is escaped
@@ -594,3 +594,61 @@ async def test_the_section_is_in_the_main_menu(app: App, masha: Player) -> None:
 def test_address_service_is_wired(app: App) -> None:
     assert isinstance(app.services.addresses, AddressService)
     assert app.services.as_workflow_data()["addresses"] is app.services.addresses
+
+
+# --- one layout for the book and the order card; regions in the script of the address (issue 14) ---
+
+NEW_YORK = AddressDraft(
+    country="US", recipient="Alex Smirnov", phone="+12125550123", region="NY", city="New York",
+    street="350 5th Ave", apartment="Apt 21B", postal_code="10118",
+)
+
+
+@pytest.mark.parametrize("book", [MOSCOW, NEW_YORK], ids=["moscow", "new_york"])
+async def test_the_order_card_shows_the_address_as_the_book_does(app: App, user: Player, lang: str,
+                                                                  book: AddressDraft) -> None:
+    from bot.keyboards.orders import OrderAction, OrderCb
+    from tests.orderkit import EARBUDS
+
+    (address,) = await seed(app, user, book)
+    store = await app.services.orders.ensure_store("Nova Electronics")
+    placed = await app.services.orders.create(user_id=user.user.id, store_id=store, items=[EARBUDS],
+                                              currency="USD", address_id=address.id)
+    await open_section(user, lang)
+    await user.press("1. ⭐")
+    in_book = user.last_text.split("\n\n", 1)[1]
+    await user.press_data(OrderCb(action=OrderAction.open, id=placed.id).pack())
+    assert in_book in user.last_text
+    if book is MOSCOW:
+        assert "ул. Тверская, д. 7, кв. 12\nМосква\n125009" in in_book  # "кв." kept, Moscow once
+    else:
+        assert "350 5th Ave, Apt 21B\nNew York, NY 10118" in in_book
+
+
+async def test_regions_in_english_and_in_the_script_of_the_address(app: App, alex: Player) -> None:
+    await open_section(alex, "en")
+    await alex.press("➕ Add an address")
+    await alex.send("Russia")
+    await alex.send("Anna Smirnova")
+    await alex.send("+7 916 123-45-67")
+    labels = {label for label, _ in alex.buttons()}
+    assert "Altai Republic" in labels and not any("Republits" in x or "'" in x for x in labels)
+    await alex.send("moscow obl")
+    await alex.send("Химки")
+    await alex.send("ул. Ленина, д. 1")
+    await alex.send("5")
+    await alex.send("141400")
+    summary = alex.last_text
+    assert "ул. Ленина, д. 1, кв. 5\nХимки\nМосковская область\n141400" in summary  # one script
+    assert "Moscow Oblast" not in summary and "Moskovskaya" not in summary
+    await alex.press("✅ Save")
+    (address,) = await saved(app, alex)
+    assert address.region == "Московская область"  # the library's key: the Russian name
+    await alex.press("✏️ Edit")
+    for _ in range(4):  # country, recipient, phone, region
+        await alex.press("✅ Keep")
+    await alex.send("Khimki")
+    await alex.send("1 Lenina St")
+    await alex.press("✅ Keep")
+    await alex.press("✅ Keep")
+    assert "1 Lenina St, Apt 5\nKhimki\nMoscow Oblast\n141400" in alex.last_text

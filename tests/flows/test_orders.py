@@ -121,7 +121,7 @@ async def test_the_order_card(app: App, alex) -> None:
                   "1. Wireless earbuds TWS Pro 5", "Colour: black · $25.99", "2. USB-C cable 1 m",
                   "2 × $4.50", "Items: $34.99", "Shipping: $3.00", "<b>Total: $37.99</b>",
                   "💳 Paid with Visa •••• 4242", "🛡 Buyer protection: 60 days left",
-                  "Alex Doe, +1 555 0100", "1 Main St, Springfield, 12345, United States",
+                  "Alex Doe\n1 Main St\nSpringfield, 12345\nUnited States\n📞 +1 555 0100",
                   f"<code>{order.track_number}</code>"):
         assert piece in text, piece
     labels = [t for t, _ in alex.buttons()]
