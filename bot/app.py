@@ -37,6 +37,7 @@ from bot.middlewares.isolation import FreeingEventIsolation
 from bot.middlewares.requests import ReplyRetries, Sleep
 from bot.middlewares.requests import install as install_reply_retries
 from bot.middlewares.throttling import Throttle, ThrottlingMiddleware
+from bot.middlewares.typed_buttons import TypedButtonsMiddleware, install
 from bot.middlewares.update import InFlight, UpdateScopeMiddleware
 from bot.middlewares.user import UserMiddleware
 from bot.services import reminders as reminder_rules
@@ -164,6 +165,7 @@ def build_dispatcher(settings: Settings, services: Services) -> Dispatcher:
     if settings.throttle_rate > 0:
         throttle = Throttle(settings.throttle_rate, settings.throttle_burst)
         dp.update.outer_middleware(ThrottlingMiddleware(throttle, services.clock.now))
+    dp.message.outer_middleware(TypedButtonsMiddleware())  # a typed label acts as its button
     for router in [error_handlers.router, *routers()]:
         # Routers are module-level singletons; a dispatcher rebuilt in the same process (an
         # in-process restart, as the tests and the console do) takes them over from the old one.
@@ -310,6 +312,7 @@ def build_bot(settings: Settings, session: BaseSession | None = None, *,
             )
     install_reply_retries(session, ReplyRetries(budget=services.budget if services else None,
                                                 sleep=sleep or asyncio.sleep))
+    install(session)  # remembers the keyboard on screen, so its labels typed act as its buttons
     token = settings.bot_token or "0:offline"
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 

@@ -176,11 +176,8 @@ async def run(args: argparse.Namespace, services: Services) -> str:
             raise UsageError("--usd-rate is required for a currency other than USD")
         address = AddressSnapshot(args.recipient, args.phone, args.street, args.city, args.region,
                                   args.postcode, args.country.upper())
-        if args.address_id is not None:
-            book = await services.addresses.get(args.user, args.address_id)  # through the buyer
-            street = ", ".join(p for p in (book.street, book.apartment) if p)
-            address = AddressSnapshot(book.recipient, book.phone, street, book.city, book.region,
-                                      book.postal_code, book.country)
+        if args.address_id is not None:  # the service takes the book's entry (through the buyer)
+            address = AddressSnapshot.of_address(await services.addresses.get(args.user, args.address_id))
         shipping = 0 if args.shipping in ("0", "") else parse_amount(args.shipping, currency)
         order = await orders.create(user_id=args.user, store_id=store_id, items=items, currency=currency,
                                     shipping_minor=shipping, address=address, usd_rate=args.usd_rate,

@@ -133,6 +133,17 @@ async def make_default(conn: AsyncConnection, user_id: int, card_id: int) -> boo
     return bool(result.rowcount)
 
 
+async def replaced_by(conn: AsyncConnection, user_id: int, card_id: int) -> int | None:
+    """The card that replaced this one as the same card reissued, if any."""
+    return (await conn.execute(
+        select(t.c.replaced_by).where(t.c.id == card_id, t.c.user_id == user_id)
+    )).scalar()
+
+
+async def set_replaced_by(conn: AsyncConnection, user_id: int, card_id: int, new_id: int) -> None:
+    await conn.execute(update(t).where(t.c.id == card_id, t.c.user_id == user_id).values(replaced_by=new_id))
+
+
 async def soft_delete(conn: AsyncConnection, user_id: int, card_id: int, now: datetime) -> bool:
     """Delete a card once: it leaves the wallet, loses its fingerprint and the default flag, and
     keeps its token until the gateway has forgotten it. False when it was already gone."""

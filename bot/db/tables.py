@@ -335,6 +335,9 @@ cards = Table(
     Column("is_default", Boolean, nullable=False, server_default="0"),
     Column("created_at", UTCDateTime, nullable=False),
     Column("deleted_at", UTCDateTime),
+    # the same card reissued (same number, new expiry) that took this one's place through Replace
+    # (0012_card_replaced_by): a refund to this card still goes to a card in the wallet
+    Column("replaced_by", BigInteger().with_variant(Integer, "sqlite")),
 )
 # the wallet: a user's cards in the order they were added
 Index("ix_cards_wallet", cards.c.user_id, cards.c.created_at, sqlite_where=cards.c.deleted_at.is_(None))

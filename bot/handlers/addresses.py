@@ -18,12 +18,12 @@ from aiogram import F, Router
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 
 from bot import menu as registry
 from bot.db.engine import Database
 from bot.db.users import UserRow
-from bot.handlers.common import REPLY_KEYBOARD, reply, send_or_edit
+from bot.handlers.common import REPLY_KEYBOARD, cancel_returns_itself, reply, send_or_edit
 from bot.keyboards.addresses import AddressAction, AddressCb, AddressFormCb, FormAction
 from bot.keyboards.common import MenuCb, NavAction, NavCb
 from bot.middlewares.card_guard import asks_again
@@ -40,6 +40,7 @@ from bot.services.addresses import (
 )
 from bot.services.errors import N_
 from bot.views import addresses as views
+from bot.views import menu as menu_views
 from bot.views.common import Fmt, Screen
 
 router = Router(name="addresses")
@@ -134,6 +135,8 @@ class AddressForm(StatesGroup):
     postal_code = State()
     summary = State()
 
+
+cancel_returns_itself(AddressForm)
 
 STATE_OF: dict[Field, State] = {field: getattr(AddressForm, field.value) for field in Field}
 FIELD_OF: dict[str | None, Field] = {state.state: field for field, state in STATE_OF.items()}
@@ -534,17 +537,48 @@ async def back(query: CallbackQuery, state: FSMContext, db: Database, user: User
         await ask(query, state, db, f, form, earlier[-1])
         return
     # Back from the first question leaves the form for where it was opened
+    await _leave_form(query, state, db, user, addresses, f, form, keyboard_shown)
+
+
+@router.callback_query(StateFilter(AddressForm), NavCb.filter(F.action == NavAction.cancel))
+async def cancel(query: CallbackQuery, state: FSMContext, db: Database, user: UserRow,
+                 addresses: AddressService, f: Fmt) -> None:
+    """Cancel leaves the form for where it was opened: the address being edited, or the list."""
+    form, keyboard_shown = await _load(state)
+    await _leave_form(query, state, db, user, addresses, f, form, keyboard_shown, cancelled=True)
+
+
+async def _leave_form(query: CallbackQuery, state: FSMContext, db: Database, user: UserRow,
+                      addresses: AddressService, f: Fmt, form: Form, keyboard_shown: bool, *,
+                      cancelled: bool = False) -> None:
     async with db.write():
         await state.clear()
-    if keyboard_shown:
-        await _send(query, views.keyboard_closed(f))
+    note = menu_views.cancelled(f) if cancelled else None
+    if keyboard_shown:  # the reply keyboard goes with a message of its own, which says it
+        await _send(query, Screen(note, ReplyKeyboardRemove()) if note else views.keyboard_closed(f))
+        note = None
     try:
         address = await addresses.get(user.id, form.address_id) if form.editing else None
     except AddressNotFound:
         address = None
-    screen = views.address_card(address, f) if address else await _list_screen(user, addresses, f)
-    await send_or_edit(query, screen)
-    await query.answer()
+    screen = views.address_card(address, f, note=note) if address else await _list_screen(user, addresses, f, note)
+    if keyboard_shown:
+        await _send(query, screen)
+    else:
+        await send_or_edit(query, screen)
+    await query.answer(menu_views.cancelled(f) if cancelled else None)
+
+
+@router.callback_query(StateFilter(AddressForm), AddressFormCb.filter(F.action == FormAction.ask))
+async def ask_again(query: CallbackQuery, callback_data: AddressFormCb, state: FSMContext, db: Database,
+                    f: Fmt) -> None:
+    """Back from the buttons offered for a typed country or region: that question again."""
+    form, _ = await _load(state)
+    field = FIELD_OF.get(await state.get_state())
+    if field is None or callback_data.value != field.value:
+        await query.answer(f._("This button is no longer active."), show_alert=True)
+        return
+    await ask(query, state, db, f, form, field)
 
 
 @router.callback_query(StateFilter(AddressForm), AddressFormCb.filter())

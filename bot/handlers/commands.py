@@ -4,6 +4,7 @@ shared Menu / Cancel buttons."""
 from __future__ import annotations
 
 from aiogram import F, Router
+from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.filters import Command, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
@@ -11,7 +12,7 @@ from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 from bot import menu as registry
 from bot.db.engine import Database
 from bot.db.users import UserRow
-from bot.handlers.common import reply, reply_keyboard_shown, send_or_edit
+from bot.handlers.common import has_own_cancel, reply, reply_keyboard_shown, send_or_edit
 from bot.keyboards.common import NavAction, NavCb
 from bot.services.clock import Clock
 from bot.views import help as help_views
@@ -99,7 +100,9 @@ async def _remove_reply_keyboard(query: CallbackQuery, f: Fmt) -> None:
 
 
 @router.callback_query(NavCb.filter(F.action == NavAction.cancel))
-async def nav_cancel(query: CallbackQuery, state: FSMContext, db: Database, f: Fmt) -> None:
+async def nav_cancel(query: CallbackQuery, state: FSMContext, raw_state: str | None, db: Database, f: Fmt) -> None:
+    if has_own_cancel(raw_state):
+        raise SkipHandler()  # the flow's own Cancel returns where it was opened
     shown = await reply_keyboard_shown(state)
     was_in_flow = await leave_flow(state, db)
     screen = views.main_menu(registry.entries(), f)

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import StatesGroup
 from aiogram.types import CallbackQuery, InaccessibleMessage, InlineKeyboardMarkup, Message
 
 from bot.views.common import Screen
@@ -21,6 +22,20 @@ remove it too (see handlers/commands.py)."""
 
 async def reply_keyboard_shown(state: FSMContext) -> bool:
     return bool((await state.get_data()).get(REPLY_KEYBOARD))
+
+
+_OWN_CANCEL: set[str] = set()
+
+
+def cancel_returns_itself(group: type[StatesGroup]) -> None:
+    """A flow whose Cancel button returns where the flow was opened (e.g. the address being
+    edited) instead of the main menu: the shared Cancel (handlers/commands.py) leaves it to the
+    flow's own handler. `/cancel` still goes to the main menu."""
+    _OWN_CANCEL.add(group.__full_group_name__)
+
+
+def has_own_cancel(raw_state: str | None) -> bool:
+    return raw_state is not None and raw_state.split(":", 1)[0] in _OWN_CANCEL
 
 _SEND_NEW_INSTEAD = (
     "message to edit not found",

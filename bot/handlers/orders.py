@@ -25,6 +25,20 @@ registry.register(registry.MenuEntry("orders", N_("📦 My orders"), order=10, w
 registry.register(registry.MenuEntry("deleted_orders", N_("🗑 Deleted orders"), order=25))
 
 SEARCH_KEY = "orders_search"  # the search term, in FSM data (never in a callback)
+SEARCH_FROM = "orders_search_from"  # [tab, page] of the list the search was started from
+
+
+async def search_origin(state: FSMContext) -> OrderCb:
+    """The list a search was started from: where its Back, Clear and the prompt's Back lead."""
+    origin = (await state.get_data()).get(SEARCH_FROM)
+    if isinstance(origin, list) and len(origin) == 2:
+        try:
+            tab, page = Tab(origin[0]), int(origin[1])
+        except (ValueError, TypeError):
+            return list_cb()
+        if tab not in (Tab.search, Tab.deleted):
+            return list_cb(tab, max(page, 0))
+    return list_cb()
 
 
 class OrderSearch(StatesGroup):
@@ -44,7 +58,8 @@ async def list_screen(orders: OrderService, user: UserRow, f: Fmt, tab: Tab, pag
         term = (await state.get_data()).get(SEARCH_KEY)
         if isinstance(term, str):
             try:
-                return views.search_results(await orders.search(user.id, term, page), f), None
+                return views.search_results(await orders.search(user.id, term, page), f,
+                                            await search_origin(state)), None
             except DomainError:
                 pass
         return views.order_list(await orders.page(user.id, views.tab_to_service(Tab.all)), f), views.search_expired(f)
@@ -111,9 +126,11 @@ async def noop(query: CallbackQuery) -> None:
 
 # -- search -------------------------------------------------------------------------------------------
 @router.callback_query(_on(OrderAction.search))
-async def ask_search(query: CallbackQuery, state: FSMContext, db: Database, f: Fmt) -> None:
+async def ask_search(query: CallbackQuery, callback_data: OrderCb, state: FSMContext, db: Database, f: Fmt) -> None:
     async with db.write():
         await state.set_state(OrderSearch.query)
+        if callback_data.tab not in (Tab.search, Tab.deleted):  # from a list, not "New search"
+            await state.update_data({SEARCH_FROM: [callback_data.tab.value, callback_data.page]})
     await send_or_edit(query, views.search_prompt(f))
     await query.answer()
 
@@ -130,10 +147,10 @@ async def search_typed(message: Message, state: FSMContext, db: Database, orders
     except DomainError as exc:
         await reply(message, views.search_prompt(f, error=f.error(exc)))
         return
-    async with db.write():  # leave the step, keep the term for the pager
-        await state.set_state(None)
+    async with db.write():  # keep the term for the pager; after "Nothing found" the next word searches again
+        await state.set_state(OrderSearch.query if not page.rows else None)
         await state.update_data({SEARCH_KEY: text.strip()[:200]})
-    await reply(message, views.search_results(page, f))
+    await reply(message, views.search_results(page, f, await search_origin(state)))
 
 
 @asks_again(OrderSearch)
@@ -150,17 +167,20 @@ async def search_not_text(message: Message, f: Fmt) -> None:
 @router.callback_query(StateFilter(OrderSearch.query), NavCb.filter(F.action == NavAction.back))
 async def search_back(query: CallbackQuery, state: FSMContext, db: Database, orders: OrderService, user: UserRow,
                       f: Fmt) -> None:
+    """Back from the search question: to the list the search was started from."""
+    origin = await search_origin(state)
     async with db.write():
         await state.clear()
-    await show_list(query, orders, user, f, state)
+    await show_list(query, orders, user, f, state, origin.tab, origin.page)
 
 
 @router.callback_query(_on(OrderAction.clear_search))
 async def clear_search(query: CallbackQuery, state: FSMContext, db: Database, orders: OrderService,
                        user: UserRow, f: Fmt) -> None:
+    origin = await search_origin(state)
     async with db.write():
         await state.clear()
-    await show_list(query, orders, user, f, state)
+    await show_list(query, orders, user, f, state, origin.tab, origin.page)
 
 
 # -- the card -------------------------------------------------------------------------------------------

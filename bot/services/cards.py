@@ -372,6 +372,9 @@ def parse_cvc(text: str, brand: str | None) -> str:
 
 
 # -- what the service returns -----------------------------------------------------------------
+REPLACEMENTS_FOLLOWED = 12  # a chain of reissues a card's refund status follows (bounded)
+
+
 class CardStatus(StrEnum):
     active = "active"
     expired = "expired"
@@ -509,9 +512,21 @@ class CardService:
         return _card(row, self.clock.now())
 
     async def status(self, user_id: int, card_id: int) -> CardStatus:
-        """active, expired or deleted; NotFound for a card that is not this user's."""
+        """active, expired or deleted; NotFound for a card that is not this user's. A card
+        replaced by the same card reissued (Replace with the same number) has the status of its
+        replacement: it is still in the wallet, with a new expiry."""
         async with self.db.read() as conn:
             row = await repo.get(conn, user_id, card_id, deleted_too=True)
+            for _ in range(REPLACEMENTS_FOLLOWED):
+                if row is None or row.deleted_at is None:
+                    break
+                successor = await repo.replaced_by(conn, user_id, row.id)
+                if successor is None:
+                    break
+                replacement = await repo.get(conn, user_id, successor, deleted_too=True)
+                if replacement is None:
+                    break
+                row = replacement
         if row is None:
             raise CardNotFound()
         if row.deleted_at is not None:
@@ -692,6 +707,9 @@ class CardService:
             )
             if becomes_default:
                 await repo.make_default(conn, user_id, card_id)
+            if old is not None and same is not None and same.id == old.id:
+                # the same number reissued: orders paid with the old card refund to this one
+                await repo.set_replaced_by(conn, user_id, old.id, card_id)
             await self._record_hold(conn, user_id, card_id, verified, now, orphan=False)
             await plan_expiry_reminder(conn, user_id=user_id, card_id=card_id, brand=verified.brand,
                                        last4=verified.last4, exp_month=verified.exp_month,

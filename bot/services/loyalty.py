@@ -18,8 +18,9 @@ The computed level is kept in ``loyalty_levels`` together with the moment ageing
 next; the sweeper rechecks those (`LoyaltyService.age`). A change of level writes a
 ``level_changed`` push.
 
-Everything that depends on a level reads it through `level_of`. Privileges: price-drop alerts for
-wishlist and cart items (every level), faster refunds from level 3, priority disputes from level 4.
+Everything that depends on a level reads it through `level_of`. Privileges: faster refunds from
+level 3, priority disputes from level 4. Only privileges that work are listed (price-drop alerts
+come with the wishlist and the cart, which do not exist yet: issue 14).
 """
 
 from __future__ import annotations
@@ -48,7 +49,6 @@ from bot.services.reminders import zone
 
 BASE_LEVEL = 1
 MAX_LEVEL = 5
-PRICE_ALERTS_LEVEL = 1
 FAST_REFUND_LEVEL = 3
 PRIORITY_DISPUTE_LEVEL = 4
 DEFAULT_THRESHOLDS = (0, 200, 400, 800, 1500)
@@ -72,8 +72,6 @@ class Privilege:
 
 
 PRIVILEGES = (
-    Privilege("price_alerts", N_("Price-drop alerts"),
-              N_("We tell you when an item in your wishlist or cart gets cheaper."), PRICE_ALERTS_LEVEL),
     Privilege("fast_refunds", N_("Faster refunds"),
               N_("Refunds reach you sooner."), FAST_REFUND_LEVEL),
     Privilege("priority_disputes", N_("Priority disputes"),
@@ -112,7 +110,7 @@ def policy() -> LoyaltyPolicy:
 
 
 def has_privilege(level: int, key: str) -> bool:
-    """Whether `level` gives the privilege `key` ("price_alerts", "fast_refunds", "priority_disputes")."""
+    """Whether `level` gives the privilege `key` ("fast_refunds", "priority_disputes")."""
     return any(p.key == key and level >= p.level for p in PRIVILEGES)
 
 

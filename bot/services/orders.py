@@ -27,10 +27,12 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.db import addresses as addresses_repo
 from bot.db import disputes as disputes_repo
 from bot.db import orders as repo
 from bot.db import refunds as refunds_repo
 from bot.db import users as users_repo
+from bot.db.addresses import AddressRow
 from bot.db.engine import Database
 from bot.db.orders import ItemRow, OrderRow, SummaryRow, TrackingRow
 from bot.db.refunds import RefundRow
@@ -276,9 +278,17 @@ class AddressSnapshot:
     phone: str = ""
     street: str = ""
     city: str = ""
-    region: str = ""
+    region: str = ""  # as the address book stores it: the library's key ("Москва", "NY") or free text
     postcode: str = ""
     country: str = ""  # ISO 3166-1 alpha-2
+    apartment: str = ""  # kept apart from the street, so the layout can say "кв. 12" / "Apt 12"
+
+    @classmethod
+    def of_address(cls, address: AddressRow) -> AddressSnapshot:
+        """An address book entry as an order keeps it."""
+        return cls(recipient=address.recipient, phone=address.phone, street=address.street, city=address.city,
+                   region=address.region, postcode=address.postal_code, country=address.country,
+                   apartment=address.apartment)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
@@ -774,8 +784,9 @@ class OrderService:
                      usd_rate: Decimal | str | None = None, number: str | None = None,
                      address_id: int | None = None) -> OrderRow:
         """Place an order (awaiting payment). The checkout section and the shop API call this.
-        `address_id`: the address book entry it ships to (looked up through the user; the order
-        keeps its own snapshot all the same), so deleting that address warns about this order."""
+        `address_id`: the address book entry it ships to (looked up through the user): the order
+        keeps a snapshot of it (taken here, in place of `address`), and deleting that address warns
+        about this order."""
         currency = currency.strip().upper()
         if len(currency) != 3 or not currency.isalpha():
             raise InvalidInput(N_("A currency is a three-letter ISO 4217 code such as USD."))
@@ -793,8 +804,11 @@ class OrderService:
         async with self.db.write() as conn:
             if await users_repo.get(conn, user_id) is None:
                 raise NotFound(N_("There is no such user: they must start the bot first."))
-            if address_id is not None and not await repo.address_is_users(conn, user_id, address_id):
-                raise NotFound(N_("This address is no longer available."))
+            if address_id is not None:  # the book's entry as it is now: one source for the snapshot
+                book = await addresses_repo.get(conn, user_id, address_id)
+                if book is None:
+                    raise NotFound(N_("This address is no longer available."))
+                address = AddressSnapshot.of_address(book)
             order_id = await repo.next_id(conn)
             number = (number or f"{now:%y%m%d}{order_id:06d}").strip().upper()
             if not _NUMBER_RE.match(number):

@@ -15,6 +15,8 @@ impossible.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -92,6 +94,39 @@ def clean_text(text: str | None, limit: int = TEXT_MAX) -> str:
     if len(text) > limit:
         raise TextTooLong(max=limit, length=len(text))
     return text
+
+
+# Number words for 1–5 as people type them at the stars question, in English and Russian
+# (as a count, an ordinal-free adjective or a school mark).
+_RATING_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
+    "один": 1, "одна": 1, "одну": 1, "единица": 1, "кол": 1,
+    "два": 2, "две": 2, "двойка": 2,
+    "три": 3, "тройка": 3,
+    "четыре": 4, "четверка": 4,
+    "пять": 5, "пятерка": 5,
+}
+_STAR_WORDS = frozenset({"star", "stars", "звезда", "звезды", "звезд", "звезду", "из", "of", "5", "пяти", "five"})
+
+
+def parse_rating(text: str | None) -> int | None:
+    """A rating typed at the stars question: "5", "пять", "5 stars", "4 звезды", "★★★★★",
+    "4/5", "4 из 5". None when it is not one."""
+    raw = unicodedata.normalize("NFKC", text or "").casefold().replace("ё", "е").strip()
+    if not raw or len(raw) > 30:
+        return None
+    stars = [ch for ch in raw if not ch.isspace()]
+    if stars and all(ch in "★⭐\ufe0f" for ch in stars):
+        count = sum(ch in "★⭐" for ch in stars)
+        return count if 1 <= count <= 5 else None
+    words = re.sub(r"[/,.!]", " ", raw).split()
+    if not words:
+        return None
+    first = words[0]
+    rating = int(first) if first.isdigit() and len(first) == 1 else _RATING_WORDS.get(first)
+    if rating is None or not 1 <= rating <= 5 or any(w not in _STAR_WORDS for w in words[1:]):
+        return None
+    return rating
 
 
 def check_rating(rating: int) -> int:

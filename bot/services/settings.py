@@ -6,6 +6,8 @@ import re
 from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
+from babel.dates import get_timezone_location
+
 from bot.db import users as repo
 from bot.db.engine import Database
 from bot.db.users import UserRow
@@ -39,9 +41,46 @@ def _zones_by_casefold() -> dict[str, str]:
     return {name.casefold(): name for name in available_timezones()}
 
 
+_ZONE_AREAS = ("Europe/", "Asia/", "America/", "Africa/", "Australia/", "Pacific/", "Atlantic/", "Indian/")
+
+
+def _place_key(text: str) -> str:
+    return " ".join(text.casefold().replace("ё", "е").replace("_", " ").replace("-", " ").split())
+
+
+@lru_cache(maxsize=1)
+def _zones_by_place() -> dict[str, str]:
+    """A zone's city as people type it, in English and Russian ("Moscow", "Москва", "New York",
+    "Екатеринбург") → the zone: the names the time-zone buttons show (CLDR's, through Babel), so
+    typing a button's label names its zone. Where a name fits several zones, the offered one wins."""
+    index: dict[str, str] = {}
+    zones = [z for z in sorted(available_timezones()) if z.startswith(_ZONE_AREAS)]
+
+    def cities(zone: str) -> list[str]:
+        names = []
+        for locale in SUPPORTED:
+            try:
+                names.append(get_timezone_location(zone, locale=locale, return_city=True))
+            except (LookupError, ValueError):
+                continue
+        return names
+
+    # the offered zones first, then zones by their own names ("Kolkata" is Asia/Kolkata, not the
+    # old Asia/Calcutta), then the others' city names
+    for zone in COMMON_ZONES:
+        for name in (zone.rsplit("/", 1)[-1], *cities(zone)):
+            index.setdefault(_place_key(name), zone)
+    for zone in zones:
+        index.setdefault(_place_key(zone.rsplit("/", 1)[-1]), zone)
+    for zone in zones:
+        for name in cities(zone):
+            index.setdefault(_place_key(name), zone)
+    return index
+
+
 def parse_time_zone(text: str) -> str:
-    """What a user typed → an IANA zone name: "UTC+3", "+3", "-5", "GMT-8" or a zone name such as
-    "Asia/Kolkata" (any case). Raises InvalidInput with a msgid otherwise."""
+    """What a user typed → an IANA zone name: "UTC+3", "+3", "-5", "GMT-8", a zone name such as
+    "Asia/Kolkata" (any case) or its city in English or Russian ("Moscow", "Москва"). Raises InvalidInput with a msgid otherwise."""
     raw = text.strip()
     if not raw or len(raw) > 64:
         raise InvalidInput(N_("Please type a time zone such as UTC+3 or Europe/Moscow."))
@@ -52,7 +91,7 @@ def parse_time_zone(text: str) -> str:
     if match:
         sign = -1 if match.group(1) in "-−–" else 1
         return offset_zone(sign * int(match.group(2)))
-    zone = _zones_by_casefold().get(raw.casefold().replace(" ", "_"))
+    zone = _zones_by_casefold().get(raw.casefold().replace(" ", "_")) or _zones_by_place().get(_place_key(raw))
     if zone is None:
         raise InvalidInput(N_("I don't know this time zone. Type an offset such as UTC+3, or a zone name such as Europe/Moscow."))
     return zone

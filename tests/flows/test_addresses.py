@@ -100,9 +100,9 @@ async def test_full_add_for_russia(app: App, user: Player, lang: str) -> None:
     assert ("Страница 1 из 11" if lang == "ru" else "Page 1 of 11") in user.last_text
     await user.send("моск")  # several match: buttons
     assert {label for label, _ in user.buttons()} >= (
-        {"Москва", "Московская область"} if lang == "ru" else {"Moskva", "Moskovskaya oblast'"}
+        {"Москва", "Московская область"} if lang == "ru" else {"Moscow", "Moscow Oblast"}
     )
-    await user.press("Москва" if lang == "ru" else "Moskva")
+    await user.press("Москва" if lang == "ru" else "Moscow")
     await user.send("Москва")
     await user.send("ул. Тверская, д. 7")
     await user.send("12")
@@ -189,7 +189,7 @@ async def test_every_wrong_answer_is_explained_and_nothing_is_lost(app: App, use
         "⚠️ Не нахожу такой регион в стране «Россия». Выберите его кнопкой или напишите название, "
         "например Московская область." if ru
         else "⚠️ I don't know this region in Russia. Choose a button or type its name, for example "
-        "Moskovskaya oblast'."
+        "Moscow Oblast."
     )
     await user.send("Москва")
     await user.send("🏙🏙")
@@ -215,7 +215,7 @@ async def test_every_wrong_answer_is_explained_and_nothing_is_lost(app: App, use
     await user.send("190000")  # Saint Petersburg's
     assert user.last_text.startswith(
         "⚠️ Индекс 190000 не относится к региону «Москва». Там индексы такие: 103375." if ru
-        else "⚠️ The postal code 190000 is not in Moskva. Postal codes there look like 103375."
+        else "⚠️ The postal code 190000 is not in Moscow. Postal codes there look like 103375."
     )
     await user.send("125009")
     # everything entered survived the wrong answers; user text is escaped
@@ -270,7 +270,8 @@ async def test_cancel_on_the_phone_step_removes_the_keyboard(app: App, alex: Pla
     else:
         await alex.send("/cancel")
     assert any(isinstance(m, ReplyKeyboardRemove) for m in sent_markups(app, alex)[-2:])
-    assert "Choose a section" in alex.last_text
+    # the Cancel button returns where the form was opened; /cancel goes to the main menu
+    assert ("You have no saved addresses yet" if how == "button" else "Choose a section") in alex.last_text
     await alex.send("+79161234567")  # the form is gone
     assert "I answer buttons and commands" in alex.last_text
     assert await saved(app, alex) == []
@@ -347,6 +348,55 @@ async def test_edit_with_keep(app: App, user: Player, lang: str) -> None:
     (updated,) = await saved(app, user)
     assert updated == replace(updated, **{**MOSCOW.as_dict(), "street": "ул. Арбат, д. 1"})
     assert updated.id == address.id and updated.is_default
+
+
+async def test_cancel_while_editing_returns_to_the_address(app: App, user: Player, lang: str) -> None:
+    """Cancel in the middle of editing: back to that address as it was, not to the main menu
+    (issue 14); Cancel while adding: back to the list."""
+    t = L[lang]
+    (address,) = await seed(app, user, MOSCOW)
+    await open_section(user, lang)
+    await user.press("1. ⭐")
+    await user.press(t["edit"])
+    await user.press(t["keep"])  # the country
+    await user.send("Пётр Иванов")
+    await user.press(t["cancel"])  # at the phone question: its reply keyboard goes with the note
+    assert user.bot_messages[-2].text == t["cancelled"]
+    assert isinstance(sent_markups(app, user)[-2], ReplyKeyboardRemove)
+    text = user.last_text
+    assert text.startswith("<b>📍 Адрес</b>" if lang == "ru" else "<b>📍 Address</b>")
+    assert "Анна Смирнова" in text and "Пётр Иванов" not in text
+    assert (await saved(app, user))[0] == address
+    await user.press(t["edit"])  # the card's buttons work: the form is new
+    assert ("шаг 1 из 8" if lang == "ru" else "step 1 of 8") in user.last_text
+    await user.press(t["cancel"])  # no reply keyboard: the note is on the card
+    assert user.last_text.startswith(t["cancelled"] + "\n\n" + ("<b>📍 Адрес</b>" if lang == "ru" else "<b>📍 Address</b>"))
+    await user.press("‹ " + ("Назад" if lang == "ru" else "Back"))
+    await user.press(t["add"])
+    await user.press(t["cancel"])
+    assert ("⭐ — основной адрес" if lang == "ru" else "⭐ marks the default address") in user.last_text
+
+
+async def test_back_from_offered_countries_and_regions_asks_again(app: App, user: Player, lang: str) -> None:
+    """Back on the buttons offered for a typo or several matches returns to that question, with
+    the form and its answers kept (issue 14)."""
+    t = L[lang]
+    await open_section(user, lang)
+    await user.press(t["add"])
+    await user.send("Германя")
+    assert ("Может быть, одна из этих?" if lang == "ru" else "Did you mean one of these?") in user.last_text
+    await user.press(t["back"])
+    assert ("шаг 1 из 8" if lang == "ru" else "step 1 of 8") in user.last_text  # the country question
+    await user.send("Россия")
+    await user.send("Иван Петров")
+    await user.send("+7 916 123-45-67")
+    await user.send("моск")  # Moscow and Moscow Oblast
+    assert ("Подходит несколько регионов" if lang == "ru" else "Several regions match") in user.last_text
+    await user.press(t["back"])
+    assert ("шаг 4 из 8" if lang == "ru" else "step 4 of 8") in user.last_text  # the region question
+    await user.send("Москва")
+    assert ("шаг 5 из 8" if lang == "ru" else "step 5 of 8") in user.last_text
+    await user.send("/cancel")
 
 
 async def test_changing_the_country_rechecks_the_other_answers(app: App, alex: Player) -> None:
@@ -544,3 +594,61 @@ async def test_the_section_is_in_the_main_menu(app: App, masha: Player) -> None:
 def test_address_service_is_wired(app: App) -> None:
     assert isinstance(app.services.addresses, AddressService)
     assert app.services.as_workflow_data()["addresses"] is app.services.addresses
+
+
+# --- one layout for the book and the order card; regions in the script of the address (issue 14) ---
+
+NEW_YORK = AddressDraft(
+    country="US", recipient="Alex Smirnov", phone="+12125550123", region="NY", city="New York",
+    street="350 5th Ave", apartment="Apt 21B", postal_code="10118",
+)
+
+
+@pytest.mark.parametrize("book", [MOSCOW, NEW_YORK], ids=["moscow", "new_york"])
+async def test_the_order_card_shows_the_address_as_the_book_does(app: App, user: Player, lang: str,
+                                                                  book: AddressDraft) -> None:
+    from bot.keyboards.orders import OrderAction, OrderCb
+    from tests.orderkit import EARBUDS
+
+    (address,) = await seed(app, user, book)
+    store = await app.services.orders.ensure_store("Nova Electronics")
+    placed = await app.services.orders.create(user_id=user.user.id, store_id=store, items=[EARBUDS],
+                                              currency="USD", address_id=address.id)
+    await open_section(user, lang)
+    await user.press("1. ⭐")
+    in_book = user.last_text.split("\n\n", 1)[1]
+    await user.press_data(OrderCb(action=OrderAction.open, id=placed.id).pack())
+    assert in_book in user.last_text
+    if book is MOSCOW:
+        assert "ул. Тверская, д. 7, кв. 12\nМосква\n125009" in in_book  # "кв." kept, Moscow once
+    else:
+        assert "350 5th Ave, Apt 21B\nNew York, NY 10118" in in_book
+
+
+async def test_regions_in_english_and_in_the_script_of_the_address(app: App, alex: Player) -> None:
+    await open_section(alex, "en")
+    await alex.press("➕ Add an address")
+    await alex.send("Russia")
+    await alex.send("Anna Smirnova")
+    await alex.send("+7 916 123-45-67")
+    labels = {label for label, _ in alex.buttons()}
+    assert "Altai Republic" in labels and not any("Republits" in x or "'" in x for x in labels)
+    await alex.send("moscow obl")
+    await alex.send("Химки")
+    await alex.send("ул. Ленина, д. 1")
+    await alex.send("5")
+    await alex.send("141400")
+    summary = alex.last_text
+    assert "ул. Ленина, д. 1, кв. 5\nХимки\nМосковская область\n141400" in summary  # one script
+    assert "Moscow Oblast" not in summary and "Moskovskaya" not in summary
+    await alex.press("✅ Save")
+    (address,) = await saved(app, alex)
+    assert address.region == "Московская область"  # the library's key: the Russian name
+    await alex.press("✏️ Edit")
+    for _ in range(4):  # country, recipient, phone, region
+        await alex.press("✅ Keep")
+    await alex.send("Khimki")
+    await alex.send("1 Lenina St")
+    await alex.press("✅ Keep")
+    await alex.press("✅ Keep")
+    assert "1 Lenina St, Apt 5\nKhimki\nMoscow Oblast\n141400" in alex.last_text

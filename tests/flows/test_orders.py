@@ -3,6 +3,8 @@ confirm receipt, tracking, deleted orders, forged ids — in both languages."""
 
 from __future__ import annotations
 
+import pytest
+
 from bot.db import outbox as outbox_repo
 from bot.db import refunds as refunds_repo
 from bot.keyboards.disputes import DisputeAction, DisputeCb, DraftAction, DraftCb
@@ -119,7 +121,7 @@ async def test_the_order_card(app: App, alex) -> None:
                   "1. Wireless earbuds TWS Pro 5", "Colour: black · $25.99", "2. USB-C cable 1 m",
                   "2 × $4.50", "Items: $34.99", "Shipping: $3.00", "<b>Total: $37.99</b>",
                   "💳 Paid with Visa •••• 4242", "🛡 Buyer protection: 60 days left",
-                  "Alex Doe, +1 555 0100", "1 Main St, Springfield, 12345, United States",
+                  "Alex Doe\n1 Main St\nSpringfield, 12345\nUnited States\n📞 +1 555 0100",
                   f"<code>{order.track_number}</code>"):
         assert piece in text, piece
     labels = [t for t, _ in alex.buttons()]
@@ -311,3 +313,48 @@ async def test_leaving_the_search_step_by_a_tab_ends_it(app: App, alex) -> None:
     await alex.press_data(OrderCb(action=OrderAction.list, tab=Tab.shipped).pack())
     await alex.send("earbuds")  # no longer a search
     assert "I answer buttons and commands" in alex.last_text
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+async def test_search_comes_back_to_the_tab_it_was_started_from(app: App, lang: str) -> None:
+    """Back from the question, Back from the results and Clear search lead to the tab the search
+    was started from, not to "All" (issue 14)."""
+    ru = lang == "ru"
+    p = app.player(2002 if ru else 1001, first_name="Ivan", language_code=lang)
+    await start(p)
+    await make_order(app.services, app.clock, p.user.id, Status.shipped)
+    await make_order(app.services, app.clock, p.user.id, Status.completed)
+    shipped_tab = "<b>Мои заказы</b> · Отправлены" if ru else "<b>My orders</b> · Shipped"
+    await p.press("📦 Мои заказы" if ru else "📦 My orders")
+    await p.press("Отправлены · 1" if ru else "Shipped · 1")
+    assert p.last_text.startswith(shipped_tab)
+    await p.press("🔍 Поиск" if ru else "🔍 Search")
+    await p.press("‹ Назад" if ru else "‹ Back")
+    assert p.last_text.startswith(shipped_tab)
+    await p.press("🔍 Поиск" if ru else "🔍 Search")
+    await p.send("earbuds")
+    assert ("Найдено 2 заказа." if ru else "Found 2 orders.") in p.last_text
+    await p.press("‹ Назад" if ru else "‹ Back")
+    assert p.last_text.startswith(shipped_tab)
+    await p.press("🔍 Поиск" if ru else "🔍 Search")
+    await p.send("earbuds")
+    await p.press("🔍 Новый поиск" if ru else "🔍 New search")  # a new search keeps where it came from
+    await p.send("earbuds")
+    await p.press("✖️ Сбросить поиск" if ru else "✖️ Clear search")
+    assert p.last_text.startswith(shipped_tab)
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+async def test_after_nothing_found_a_new_word_searches_again(app: App, lang: str) -> None:
+    ru = lang == "ru"
+    p = app.player(2002 if ru else 1001, first_name="Ivan", language_code=lang)
+    await start(p)
+    await make_order(app.services, app.clock, p.user.id, Status.shipped)
+    await p.press("📦 Мои заказы" if ru else "📦 My orders")
+    await p.press("🔍 Поиск" if ru else "🔍 Search")
+    await p.send("sofa")
+    assert ("Ничего не нашлось." if ru else "Nothing found.") in p.last_text
+    await p.send("earbuds")  # no need to press New search first
+    assert ("Найден 1 заказ." if ru else "Found 1 order.") in p.last_text
+    await p.send("cable")  # found: the search step is over, as before
+    assert ("Найден" if ru else "Found") not in p.last_text

@@ -4,6 +4,7 @@ sections: the card-delete warning, the address-delete warning, refunds to a dele
 
 from __future__ import annotations
 
+import pytest
 from aiogram.methods import SendMessage
 
 from bot.db import orders as orders_repo
@@ -315,7 +316,7 @@ async def test_deleting_an_address_with_an_undelivered_order_warns(app: App, ale
     assert "1 order that is not delivered yet was placed with this address." in alex.last_text
     await alex.press("🗑 Yes, delete")
     row = await order(app, placed.id, alex.user.id)
-    assert row.address_id is None and "Alex Doe" in row.shipping_address  # the snapshot stays
+    assert row.address_id is None and "John Smith" in row.shipping_address  # the book's entry, kept
 
 
 async def test_russian_new_card_just_this_once(app: App, masha: Player) -> None:
@@ -453,3 +454,54 @@ async def test_russian_a_gateway_that_does_not_answer_and_charged_nothing(app: A
     await masha.press("✅ Оплатить 37,99\xa0$")
     assert masha.last_text.startswith("✅ Оплачено 37,99\xa0$ картой Visa •••• 4242.")
     assert len(gw.charges) == 1
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+async def test_a_refund_to_a_card_replaced_by_its_reissue_goes_to_the_card(app: App, lang: str) -> None:
+    """Replace with the same number and a new expiry (the bank reissued the card): the wallet still
+    has that card, so a cancellation refunds to it, not to "the account of a card no longer in your
+    profile" (issue 14). A card replaced by a different card is gone: its bank account is credited."""
+    ru = lang == "ru"
+    p = app.player(2002 if ru else 1001, first_name="Ivan", language_code=lang)
+    await p.send("/start")
+    await add_card(p)
+    placed = await place(app.services, p.user.id)
+    await open_order(p, placed.id)
+    await p.press("💳 Оплатить" if ru else "💳 Pay $37.99")
+    await p.press("⭐ Visa •••• 4242")
+    await p.press("✅ Оплатить" if ru else "✅ Pay $37.99")
+    await p.send("/menu")
+    await p.press("💳 Банковские карты" if ru else "💳 Bank cards")
+    await p.press("⭐ Visa •••• 4242")
+    await p.press("🔄 Заменить" if ru else "🔄 Replace")
+    for text in (VISA, "08/31", "IVAN PETROV", "123"):
+        await p.send(text)
+    assert [(c.last4, c.exp_year, c.is_default) for c in await app.services.cards.wallet(p.user.id)] == [
+        ("4242", 2031, True)]
+    await open_order(p, placed.id)
+    await p.press("✖️ Отменить заказ" if ru else "✖️ Cancel order")
+    await p.press_data(OrderCb(action=OrderAction.cancel_reason, id=placed.id, reason="changed_mind").pack())
+    assert ("Деньги вернутся на карту Visa •••• 4242." if ru
+            else "The money goes back to Visa •••• 4242.") in p.last_text
+    assert ("больше нет" if ru else "no longer") not in p.last_text
+
+
+
+async def test_a_refund_to_a_card_replaced_by_another_card_goes_to_its_account(app: App, alex: Player) -> None:
+    await alex.send("/start")
+    await add_card(alex)
+    placed = await place(app.services, alex.user.id)
+    await open_order(alex, placed.id)
+    await alex.press("💳 Pay $37.99")
+    await alex.press("⭐ Visa •••• 4242")
+    await alex.press("✅ Pay $37.99")
+    await alex.send("/menu")
+    await alex.press("💳 Bank cards")
+    await alex.press("⭐ Visa •••• 4242")
+    await alex.press("🔄 Replace")
+    for text in ("5555 5555 5555 4444", "08/31", "IVAN PETROV", "123"):
+        await alex.send(text)
+    await open_order(alex, placed.id)
+    await alex.press("✖️ Cancel order")
+    await alex.press_data(OrderCb(action=OrderAction.cancel_reason, id=placed.id, reason="changed_mind").pack())
+    assert "Visa •••• 4242 is no longer in your account" in alex.last_text

@@ -197,7 +197,10 @@ def test_regions_are_deduplicated_and_named_in_the_users_language() -> None:
     regions = a.country_rules("RU").regions
     assert len({r.key for r in regions}) == len(regions) == 85
     moscow = a.country_rules("RU").region("Москва")
-    assert moscow is not None and moscow.label("ru") == "Москва" and moscow.label("en") == "Moskva"
+    assert moscow is not None and moscow.label("ru") == "Москва" and moscow.label("en") == "Moscow"
+    english = {r.key: r.label("en") for r in regions}
+    assert english["Московская область"] == "Moscow Oblast" and english["Республика Алтай"] == "Altai Republic"
+    assert all(label.isascii() and "Republits" not in label and "'" not in label for label in english.values())
     california = a.country_rules("US").region("CA")
     assert california is not None and california.label("ru") == "California"
     assert not a.country_rules("KZ").regions and a.country_rules("KZ").has_region
@@ -272,17 +275,31 @@ def test_validate_draft_checks_in_order_and_drops_fields_the_country_does_not_us
 
 
 def test_layout_follows_the_country_without_upper_casing() -> None:
-    assert a.address_lines(CALIFORNIA, "en") == ["John Smith", "1600 Amphitheatre Pkwy", "Mountain View, CA 94043"]
+    from bot.views.addresses import address_lines, one_line
+    assert address_lines(CALIFORNIA) == ["John Smith", "1600 Amphitheatre Pkwy", "Mountain View, CA 94043"]
     # Russia: street, city, region, postal code; the apartment gets "кв."; Moscow is not repeated
-    assert a.address_lines(MOSCOW, "ru") == ["Анна Смирнова", "ул. Тверская, д. 7, кв. 12", "Москва", "125009"]
+    assert address_lines(MOSCOW) == ["Анна Смирнова", "ул. Тверская, д. 7, кв. 12", "Москва", "125009"]
     kazan = replace(MOSCOW, region="Республика Татарстан", city="Казань", postal_code="420111")
-    assert a.address_lines(kazan, "ru")[2:] == ["Казань", "Республика Татарстан", "420111"]
+    assert address_lines(kazan)[2:] == ["Казань", "Республика Татарстан", "420111"]
     london = AddressDraft(country="GB", recipient="Sherlock Holmes", phone="+447400123456",
                           city="london", street="221B Baker Street", postal_code="nw1 6xe")
-    assert a.address_lines(london, "en") == ["Sherlock Holmes", "221B Baker Street", "london", "NW1 6XE"]
+    assert address_lines(london) == ["Sherlock Holmes", "221B Baker Street", "london", "NW1 6XE"]
     new_york = replace(CALIFORNIA, region="NY", city="New York", postal_code="10118")
-    assert a.address_lines(new_york, "ru")[-1] == "New York, NY 10118"
-    assert a.one_line(MOSCOW, "ru") == "Москва, ул. Тверская, д. 7"
+    assert address_lines(new_york)[-1] == "New York, NY 10118"
+    assert one_line(MOSCOW) == "Москва, ул. Тверская, д. 7"
+
+
+def test_the_region_is_named_in_the_script_of_the_address() -> None:
+    """A Cyrillic address names its region in Cyrillic, a Latin one in English — never a mix, and
+    never the library's transliteration ("Moskovskaya oblast'") (issue 14)."""
+    from bot.views.addresses import address_lines, one_line
+    khimki = replace(MOSCOW, region="Московская область", city="Химки", street="ул. Ленина, д. 1",
+                     apartment="5", postal_code="141400")
+    assert address_lines(khimki)[1:] == ["ул. Ленина, д. 1, кв. 5", "Химки", "Московская область", "141400"]
+    latin = replace(khimki, recipient="Anna Smirnova", city="Khimki", street="1 Lenina St")
+    assert address_lines(latin)[1:] == ["1 Lenina St, Apt 5", "Khimki", "Moscow Oblast", "141400"]
+    altai = replace(latin, region="Республика Алтай", city="", street="2 Central St")
+    assert one_line(altai) == "Altai Republic, 2 Central St"
 
 
 # --- the address book ---------------------------------------------------------------------------

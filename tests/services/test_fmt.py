@@ -73,12 +73,31 @@ def test_russian_catalog_has_three_plural_forms(i18n) -> None:
     assert [translations.plural(n) for n in (1, 2, 5, 11, 21, 22, 25)] == [0, 1, 2, 2, 0, 1, 2]
 
 
-def test_an_order_shows_an_address_books_number_grouped_and_a_typed_one_as_given(i18n) -> None:
+def test_an_order_shows_its_address_as_the_address_book_does(i18n) -> None:
+    """One layout for the book and the order card (issue 14): "кв." kept, Moscow not twice, "NY 10118"
+    without a comma; the book's E.164 number grouped, a number typed elsewhere as given."""
+    from bot.db.addresses import AddressRow
     from bot.services.orders import AddressSnapshot
+    from bot.views.addresses import address_block
     from bot.views.orders import address_text
 
-    f = Fmt(i18n, "en")
-    book = AddressSnapshot("Alex Smirnov", "+12125550123", "350 5th Ave", "New York", "NY", "10118", "US")
-    assert address_text(f, book).startswith("Alex Smirnov, +1 212-555-0123\n350 5th Ave, New York, NY, 10118, United States")
+    def row(**kw) -> AddressRow:
+        base = dict(id=1, user_id=1, country="", recipient="", phone="", region="", city="", street="",
+                    apartment="", postal_code="", is_default=True, created_at=None, updated_at=None)
+        return AddressRow(**{**base, **kw})  # type: ignore[arg-type]
+
+    moscow = row(country="RU", recipient="Алексей Смирнов", phone="+79161234567", region="Москва",
+                 city="Москва", street="ул. Тверская, д. 7", apartment="12", postal_code="125009")
+    new_york = row(country="US", recipient="Alex Smirnov", phone="+12125550123", region="NY", city="New York",
+                   street="350 5th Ave", apartment="Apt 21B", postal_code="10118")
+    for locale in ("en", "ru"):
+        f = Fmt(i18n, locale)
+        for book in (moscow, new_york):
+            assert address_text(f, AddressSnapshot.of_address(book)) == address_block(book, f)
+    ru, en = Fmt(i18n, "ru"), Fmt(i18n, "en")
+    assert address_text(ru, AddressSnapshot.of_address(moscow)) == (
+        "Алексей Смирнов\nул. Тверская, д. 7, кв. 12\nМосква\n125009\nРоссия\n📞 +7 916 123-45-67")
+    assert address_text(en, AddressSnapshot.of_address(new_york)) == (
+        "Alex Smirnov\n350 5th Ave, Apt 21B\nNew York, NY 10118\nUnited States\n📞 +1 212-555-0123")
     typed = AddressSnapshot("Alex Doe", "+1 555 0100", "1 Main St", "Springfield", "", "12345", "US")
-    assert address_text(f, typed).startswith("Alex Doe, +1 555 0100\n")
+    assert address_text(en, typed).endswith("📞 +1 555 0100")
