@@ -12,7 +12,6 @@ from bot.services.cards import CARD_LIMIT, HOLD_AMOUNT_MINOR, HOLD_CURRENCY, Car
 from bot.services.pay import Paid, PayOptions
 from bot.views.cards import card_label, expiry_label
 from bot.views.common import Fmt, Screen, button, markup, nav_row
-from bot.views.orders import number_label
 
 
 def order_back(order_id: int, tab: Tab, page: int) -> OrderCb:
@@ -24,11 +23,6 @@ def _cb(action: PayAction, order_id: int, tab: Tab, page: int, **kw: object) -> 
     return PayCb(action=action, id=order_id, tab=tab, page=page, **kw)  # type: ignore[arg-type]
 
 
-def _in_sentence(f: Fmt, number: str) -> str:
-    """"order № 123" inside a sentence (number_label starts one)."""
-    return f._("order № {number}").format(number=hd.quote(number))
-
-
 def _amount(order: OrderRow, f: Fmt) -> str:
     return f.money(order.total_minor, order.currency)
 
@@ -37,7 +31,7 @@ def choose(options: PayOptions, f: Fmt, tab: Tab, page: int, *, note: str | None
     order = options.order
     lines = [note, ""] if note else []
     lines += [
-        f._("<b>💳 Pay for {order}</b>").format(order=number_label(f, order.number)),
+        f._("<b>💳 Payment for order #{number}</b>").format(number=hd.quote(order.number)),
         f._("Amount: <b>{amount}</b>").format(amount=_amount(order, f)),
         "",
     ]
@@ -61,8 +55,8 @@ def choose(options: PayOptions, f: Fmt, tab: Tab, page: int, *, note: str | None
 
 def confirm(order: OrderRow, card: Card, f: Fmt, tab: Tab, page: int) -> Screen:
     text = "\n".join([
-        f._("Pay <b>{amount}</b> for {order} with <b>{card}</b>?").format(
-            amount=_amount(order, f), order=_in_sentence(f, order.number), card=card_label(card.brand, card.last4, f)),
+        f._("Pay <b>{amount}</b> for order #{number} with <b>{card}</b>?").format(
+            amount=_amount(order, f), number=hd.quote(order.number), card=card_label(card.brand, card.last4, f)),
         "",
         f._("The order then goes to the seller for shipping."),
     ])
@@ -80,7 +74,7 @@ def new_card(order: OrderRow, f: Fmt, tab: Tab, page: int, *, wallet_full: bool 
     a card used once takes no place in the wallet."""
     lines = [
         f._("<b>💳 Pay {amount} with a new card</b>").format(amount=_amount(order, f)),
-        f._("For {order}.").format(order=_in_sentence(f, order.number)),
+        f._("For order #{number}.").format(number=hd.quote(order.number)),
         "",
         f._("Next you type the card's details. Once the bank has checked the card, {amount} is charged "
             "for the order.").format(amount=_amount(order, f)),
@@ -106,8 +100,8 @@ def new_card(order: OrderRow, f: Fmt, tab: Tab, page: int, *, wallet_full: bool 
 
 def paying_line(number: str, amount_minor: int, currency: str, save: bool, f: Fmt) -> str:
     """Shown above each step of the add-card flow when it runs to pay an order."""
-    line = f._("💳 Paying {amount} for {order} with a new card.").format(
-        amount=f.money(amount_minor, currency), order=_in_sentence(f, number))
+    line = f._("💳 Paying {amount} for order #{number} with a new card.").format(
+        amount=f.money(amount_minor, currency), number=hd.quote(number))
     if not save:
         line += " " + f._("The card will not be kept.")
     return line
@@ -126,8 +120,8 @@ def paid_note(paid: Paid, f: Fmt) -> str:
 def declined(order_id: int, number: str, error: str, f: Fmt, tab: Tab, page: int) -> Screen:
     text = "\n".join([
         "❌ " + error,
-        f._("{order} is not paid yet. You can pay with another card or try again later.").format(
-            order=number_label(f, number)),
+        f._("Order #{number} is not paid yet. You can pay with another card or try again later.").format(
+            number=hd.quote(number)),
     ])
     rows = [
         [button(f._("💳 Pay with another card"), _cb(PayAction.choose, order_id, tab, page))],
