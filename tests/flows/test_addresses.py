@@ -173,7 +173,7 @@ async def test_every_wrong_answer_is_explained_and_nothing_is_lost(app: App, use
     await user.send("Иван Петров")
     await user.send("12345")
     assert user.last_text.startswith(
-        "⚠️ Это не похоже на номер телефона: в России он выглядит так: +7 912 345-67-89" if ru
+        "⚠️ Это не похоже на номер телефона — в России он выглядит так: +7 912 345-67-89" if ru
         else "⚠️ This doesn't look like a phone number in Russia. Example: +7 912 345-67-89"
     )
     await user.send("+1 650 253 0000")
@@ -209,7 +209,7 @@ async def test_every_wrong_answer_is_explained_and_nothing_is_lost(app: App, use
     await user.send("12")
     await user.send("1234")
     assert user.last_text.startswith(
-        "⚠️ Это не похоже на почтовый индекс: в России он выглядит так: 103375" if ru
+        "⚠️ Это не похоже на почтовый индекс — в России он выглядит так: 103375" if ru
         else "⚠️ This doesn't look like a postal code in Russia. Example: 103375"
     )
     await user.send("190000")  # Saint Petersburg's

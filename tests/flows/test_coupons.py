@@ -132,7 +132,7 @@ async def test_enter_a_code(app: App, alex: Player) -> None:
     assert alex.last_text.startswith("<b>🎟 My coupons</b> · Active")
     await alex.press("🔑 Enter a code")
     await alex.send("WELCOME5")
-    assert alex.last_text.startswith("You have already added this code: it is in your wallet.")
+    assert alex.last_text.startswith("You have already added this code: it is in My coupons.")
     await alex.press("‹ Back")
     assert "<b>🎟 My coupons</b>" in alex.last_text
     await alex.send("WELCOME5")  # the flow is over: text is text again
