@@ -98,3 +98,9 @@ def test_russian_writes_yo_where_it_matters() -> None:
     words = re.compile(r"\b(Соединенные|еще|ее|все равно|зачтен|удален|сохранен|передан|отмечен|решен|включен|выключен)\b")
     bad = [s for _, _, s in entries("ru") if words.search(s)]
     assert not bad, bad
+
+
+def test_english_spells_one_way() -> None:
+    """British spelling, as most of the catalog has it ("cancelled", "Privilege centre")."""
+    bad = [msgid for _, msgid, _ in entries("en") if re.search(r"\b(center|canceled|color|favorite)\b", msgid)]
+    assert not bad, bad

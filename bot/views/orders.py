@@ -78,12 +78,12 @@ CANCEL_REASONS: dict[str, str] = {
 
 TRACKING_EVENTS: dict[str, str] = {
     "accepted": N_("Accepted by the carrier"),
-    "left_origin_facility": N_("Left the seller's sorting center"),
+    "left_origin_facility": N_("Left the seller's sorting centre"),
     "export_customs": N_("Cleared export customs"),
     "departed_origin_country": N_("Left the country of origin"),
     "arrived_destination_country": N_("Arrived in the destination country"),
     "import_customs": N_("Cleared import customs"),
-    "sorting_center": N_("At the local sorting center"),
+    "sorting_center": N_("At the local sorting centre"),
     "out_for_delivery": N_("Out for delivery"),
     "delivered": N_("Delivered"),
 }
