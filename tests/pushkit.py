@@ -44,7 +44,7 @@ def _order(p: dict[str, Any], f: Fmt) -> Screen:
     if "amount" in p:
         text += "\n" + f.money(p["amount"], p.get("currency", "RUB"))
     if "at" in p:
-        text += "\n" + f.datetime(datetime.fromisoformat(p["at"]), "short")
+        text += "\n" + f.datetime(datetime.fromisoformat(p["at"]))
     return Screen(text)
 
 

@@ -344,7 +344,7 @@ async def photo_sent(message: Message, state: FSMContext, db: Database, f: Fmt) 
 
 @router.message(DisputeFlow.photos)
 async def photo_expected(message: Message, state: FSMContext, f: Fmt) -> None:
-    error = f._("Please send a photo (as a photo, not a file), or tap «Continue».")
+    error = f._("Please send a photo (as a photo, not a file), or tap “Continue”.")
     await reply(message, views.step_photos(f, await state.get_data(), error=error))
 
 

@@ -252,7 +252,7 @@ async def text_skipped(query: CallbackQuery, state: FSMContext, db: Database, f:
 
 @router.message(ReviewFlow.text)
 async def text_expected(message: Message, state: FSMContext, f: Fmt) -> None:
-    error = f._("Please write the review as a text message, for example: «Good quality, fast delivery». Photos come in the next step.")
+    error = f._("Please write the review as a text message, for example: “Good quality, fast delivery”. Photos come in the next step.")
     await reply(message, views.step_text(f, await state.get_data(), error=error))
 
 
@@ -276,7 +276,7 @@ async def photo_sent(message: Message, state: FSMContext, db: Database, f: Fmt) 
 
 @router.message(ReviewFlow.photos)
 async def photo_expected(message: Message, state: FSMContext, f: Fmt) -> None:
-    error = f._("Please send a photo (as a photo, not a file), or tap «Done».")
+    error = f._("Please send a photo (as a photo, not a file), or tap “Done”.")
     await reply(message, views.step_photos(f, await state.get_data(), error=error))
 
 

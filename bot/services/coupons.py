@@ -90,7 +90,7 @@ class CodeUsedUp(DomainError):
 
 
 class CodeAlreadyYours(DomainError):
-    msgid = N_("You have already added this code: it is in your wallet.")
+    msgid = N_("You have already added this code: it is in My coupons.")
 
 
 class CodeExpired(DomainError):

@@ -19,6 +19,7 @@ from bot.services.addresses import (
     Field,
 )
 from bot.services.errors import N_, DomainError
+from bot.views import countries
 from bot.views.common import Fmt, Screen, button, chunk, flow_row, markup, nav_row
 
 REGION_PAGE = 8
@@ -145,20 +146,12 @@ def flag(code: str) -> str:
 
 
 def country_name(f: Fmt, code: str) -> str:
-    return f.babel.territories.get(code, code)
-
-
-# English puts "the" before these names inside a sentence ("in the United States").
-_WITH_THE = frozenset({
-    "US", "GB", "AE", "NL", "PH", "BS", "GM", "KY", "VI", "VG", "MH", "SB", "FO", "FK", "CF",
-    "DO", "MV", "SC", "KM", "CK", "TC", "VA", "UM",
-})
+    return countries.country_name(f, code)
 
 
 def country_in_text(f: Fmt, code: str) -> str:
     """A country's name inside a sentence."""
-    name = country_name(f, code)
-    return f"the {name}" if f.locale == "en" and code in _WITH_THE else name
+    return countries.country_in_text(f, code)
 
 
 def region_name(f: Fmt, country: str, key: str) -> str:
@@ -185,8 +178,9 @@ def input_error(exc: DomainError, f: Fmt) -> str:
     for key, value in exc.params.items():
         text = str(value)
         if key in ("country", "other"):
-            text = country_in_text(f, text)
-        elif key == "region":
+            params.update({k: hd.quote(v) for k, v in countries.country_forms(f, key, text).items()})
+            continue
+        if key == "region":
             text = region_name(f, country, text)
         params[key] = hd.quote(text)
     message = f._(exc.msgid)
@@ -351,6 +345,7 @@ def _keep_skip_row(f: Fmt, field: Field, draft: AddressDraft, *, keep: bool, ski
 def _prompt(f: Fmt, field: Field, draft: AddressDraft) -> str:
     country = draft.country
     where = hd.quote(country_in_text(f, country)) if country else ""
+    where_in = hd.quote(countries.country_in(f, country)) if country else ""
     optional = rules.is_optional(field, country)
     if field is Field.country:
         return f._(
@@ -366,7 +361,7 @@ def _prompt(f: Fmt, field: Field, draft: AddressDraft) -> str:
         return f._(
             "The recipient's phone number in {country}, e.g. <code>{example}</code>. The courier "
             "calls it before delivery."
-        ).format(country=where, example=hd.quote(rules.phone_example(country)))
+        ).format(country=where, country_in=where_in, example=hd.quote(rules.phone_example(country)))
     if field is Field.region:
         if rules.country_rules(country).regions:
             example = region_name(f, country, rules.region_example(country))
@@ -404,7 +399,7 @@ def _prompt(f: Fmt, field: Field, draft: AddressDraft) -> str:
         text = f._("The ZIP code, e.g. <code>{example}</code>.").format(example=example)
     else:
         text = f._("The postal code in {country}, e.g. <code>{example}</code>.").format(
-            country=where, example=example
+            country=where, country_in=where_in, example=example
         )
     if optional:
         text += "\n" + f._("Don't know it? Tap “Skip”.")

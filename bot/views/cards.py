@@ -23,25 +23,10 @@ from bot.services.cards import (
     valid_until,
 )
 from bot.services.errors import N_
-from bot.views.common import Fmt, Screen, button, flow_row, markup, nav_row
+from bot.views.common import Fmt, Screen, button, card_label, flow_row, markup, nav_row
 from bot.views.pushes import register_push
 
-_BRANDS = {
-    "visa": "Visa", "mastercard": "Mastercard", "amex": "American Express", "unionpay": "UnionPay",
-    "maestro": "Maestro", "jcb": "JCB",
-}
 STEPS = 4
-
-
-def brand_name(brand: str, f: Fmt) -> str:
-    if brand == "mir":
-        return f._("Mir")
-    return _BRANDS.get(brand, brand.title())
-
-
-def card_label(brand: str, last4: str, f: Fmt) -> str:
-    """"Visa •••• 4242"."""
-    return f"{brand_name(brand, f)} •••• {last4}"
 
 
 def expiry_label(month: int, year: int) -> str:
@@ -107,7 +92,7 @@ def card_screen(card: Card, f: Fmt, *, note: str | None = None) -> Screen:
         lines += ["", f._("⭐ Your default card: it is offered first when you pay.")]
     rows = []
     if not card.is_default and not card.expired:
-        rows.append([button(f._("⭐ Make default"), CardCb(action=CardAction.set_default, id=card.id))])
+        rows.append([button(f._("⭐ Make it the default card"), CardCb(action=CardAction.set_default, id=card.id))])
     rows.append([
         button(f._("🔄 Replace"), CardCb(action=CardAction.replace, id=card.id)),
         button(f._("🗑 Delete"), CardCb(action=CardAction.delete, id=card.id)),
@@ -344,7 +329,7 @@ def hold_released(payload: dict[str, Any], f: Fmt) -> Screen:
 
 register_push(
     HOLD_RELEASED_KIND, hold_released, category="order",  # money news: never held for quiet hours
-    label=N_("💳 The $1 card check is released"), order=60,
+    label=N_("💳 The card check hold is released"), order=60,
     button=lambda payload, f: button(f._("💳 Bank cards"), MenuCb(section="cards")),
 )
 

@@ -13,8 +13,9 @@ from zoneinfo import ZoneInfo
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove
 from aiogram.utils.i18n import I18n
+from aiogram.utils.text_decorations import html_decoration
 from babel import Locale
-from babel.dates import format_date, format_datetime, format_time, format_timedelta
+from babel.dates import format_date, format_time, format_timedelta
 from babel.numbers import (
     format_currency,
     format_decimal,
@@ -27,6 +28,7 @@ from babel.numbers import (
 from bot.keyboards.common import NavAction, NavCb
 from bot.services.errors import DomainError
 
+html_quote = html_decoration.quote
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
 
 
@@ -151,19 +153,44 @@ class Fmt:
     def local(self, moment: datetime) -> datetime:
         return moment.astimezone(self.tz)
 
-    def date(self, moment: datetime | date, fmt: str = "medium") -> str:
+    def date(self, moment: datetime | date) -> str:
+        """The one date format of the locale (Babel's medium): "Dec 5, 2026", "5 дек. 2026 г."."""
         if isinstance(moment, datetime):
             moment = self.local(moment)
-        return format_date(moment, format=fmt, locale=self.babel)
+        return format_date(moment, format="medium", locale=self.babel)
 
-    def datetime(self, moment: datetime, fmt: str = "medium") -> str:
-        return format_datetime(moment, format=fmt, tzinfo=self.tz, locale=self.babel)
+    def datetime(self, moment: datetime) -> str:
+        """The one date-and-time format: the date as `date`, then the time as `time`, in the user's
+        zone: "Dec 5, 2026, 10:52 PM", "5 дек. 2026 г., 22:52"."""
+        return f"{self.date(moment)}, {self.time(moment)}"
 
-    def time(self, moment: datetime, fmt: str = "short") -> str:
-        return format_time(moment, format=fmt, tzinfo=self.tz, locale=self.babel)
+    def time(self, moment: datetime) -> str:
+        """The time of day in the user's zone (Babel's short): "10:52 PM", "22:52"."""
+        return format_time(moment, format="short", tzinfo=self.tz, locale=self.babel)
 
     def timedelta(self, delta: timedelta, **kwargs: Any) -> str:
         return format_timedelta(delta, locale=self.babel, **kwargs)
+
+
+_BRANDS = {
+    "visa": "Visa", "mastercard": "Mastercard", "amex": "American Express", "unionpay": "UnionPay",
+    "maestro": "Maestro", "jcb": "JCB",
+}
+
+
+def brand_name(brand: str | None, f: Fmt) -> str:
+    """A card brand's name in this locale ("Mir" / "Мир"). Takes the wallet's codes ("mir") and the
+    names older order snapshots hold ("Mir")."""
+    code = (brand or "").strip().lower()
+    if code == "mir":
+        return f._("Mir")
+    return _BRANDS.get(code, brand or "")
+
+
+def card_label(brand: str | None, last4: str | None, f: Fmt) -> str:
+    """The one way a card is named on every screen: "Visa •••• 4242", "Мир •••• 0004" (HTML-safe)."""
+    name = html_quote(brand_name(brand, f))
+    return f"{name} •••• {html_quote(last4 or '')}".strip()
 
 
 _packed: dict[tuple[Any, ...], str] = {}
@@ -207,6 +234,11 @@ def flow_row(f: Fmt, *, back: bool = True) -> list[InlineKeyboardButton]:
         row.append(button(f._("‹ Back"), NavCb(action=NavAction.back)))
     row.append(button(f._("✖ Cancel"), NavCb(action=NavAction.cancel)))
     return row
+
+
+def page_label(page: int, pages: int) -> str:
+    """The pager's middle button, the same on every list: "2/6" (`page` counts from 0)."""
+    return f"{page + 1}/{pages}"
 
 
 def markup(rows: list[list[InlineKeyboardButton]]) -> InlineKeyboardMarkup:

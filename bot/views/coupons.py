@@ -28,7 +28,7 @@ from bot.services.coupons import (
     coupon_tab,
 )
 from bot.services.errors import DomainError
-from bot.views.common import Fmt, Screen, button, chunk, flow_row, markup, nav_row
+from bot.views.common import Fmt, Screen, button, chunk, flow_row, markup, nav_row, page_label
 from bot.views.pushes import register_push
 
 SOON_DAYS = 30  # up to this many days ahead: "expires in N days"; beyond: the date
@@ -124,17 +124,28 @@ def coupon_line(coupon: Coupon, now: datetime, f: Fmt) -> str:
     return head + "\n" + " · ".join(details)
 
 
+def _own_title(cert: Certificate, f: Fmt) -> str:
+    """The certificate's title when it says more than "Gift certificate" (which the line already
+    says), in either language."""
+    title = (cert.title or "").strip()
+    generic = {"gift certificate", f._("Gift certificate").casefold()}
+    return "" if title.casefold() in generic else title
+
+
 def certificate_line(cert: Certificate, now: datetime, f: Fmt) -> str:
     tab = certificate_tab(cert, now)
     if tab == Tab.used:
         head = f._("🎁 Gift certificate {amount}: spent in full").format(
             amount=f.money(cert.face_minor, cert.currency))
+    elif cert.balance_minor >= cert.face_minor:
+        head = f._("🎁 Gift certificate <b>{amount}</b>").format(amount=f.money(cert.face_minor, cert.currency))
     else:
-        head = f._("🎁 Gift certificate: <b>{balance}</b> of {face}").format(
+        head = f._("🎁 Gift certificate: <b>{balance}</b> left of {face}").format(
             balance=f.money(cert.balance_minor, cert.currency),
             face=f.money(cert.face_minor, cert.currency))
-    if cert.title:
-        head += " — " + hd.quote(cert.title)
+    title = _own_title(cert, f)
+    if title:
+        head += " — " + hd.quote(title)
     if tab == Tab.expired:
         when = f._("⌛ expired on {date}, {amount} unused").format(
             date=f.date(cert.valid_to - _LAST_MOMENT),
@@ -183,13 +194,13 @@ def wallet_screen(page: WalletPage, f: Fmt) -> Screen:
         lines.append("")
         item_buttons.append(button(str(n), cb))
     if page.items:
-        lines.append(f._("Press a number for the details."))
+        lines.append(f._("Tap a number for the details."))
     rows = chunk(item_buttons, 6)
     if page.pages > 1:
         pager = []
         if page.page > 0:
             pager.append(button("‹", CouponCb(action=CouponAction.tab, tab=page.tab, page=page.page - 1)))
-        pager.append(button(f"{page.page + 1} / {page.pages}",
+        pager.append(button(page_label(page.page, page.pages),
                             CouponCb(action=CouponAction.tab, tab=page.tab, page=page.page)))
         if page.page < page.pages - 1:
             pager.append(button("›", CouponCb(action=CouponAction.tab, tab=page.tab, page=page.page + 1)))
@@ -216,7 +227,7 @@ def coupon_card(coupon: Coupon, now: datetime, f: Fmt, *, back: CouponCb) -> Scr
         lines.append(hd.quote(terms.title))
     lines.append("")
     if terms.scope == Scope.store:
-        lines.append(f._("Works only in the store {store}.").format(store=f"<b>{scope_text(terms, f)}</b>"))
+        lines.append(f._("Only in {store}.").format(store=f"<b>{scope_text(terms, f)}</b>"))
     else:
         lines.append(f._("Works in every store, after the store's own coupon."))
     if terms.min_order_minor > 0:
@@ -241,8 +252,8 @@ def coupon_card(coupon: Coupon, now: datetime, f: Fmt, *, back: CouponCb) -> Scr
         lines.append(f._("⌛ Expired on {date}; it can no longer be used.").format(
             date=f.date(terms.valid_to - _LAST_MOMENT)))
     elif now < terms.valid_from:
-        lines.append(f._("🕒 Not valid yet: it can be used from {date}.").format(
-            date=f.datetime(terms.valid_from, "short")))
+        lines.append(f._("🕒 Not valid yet: it can be used from {when}.").format(
+            when=f.datetime(terms.valid_from)))
     else:
         lines.append(f._("🟢 Active: {when}. It is applied at checkout.").format(
             when=expiry_text(terms.valid_to, now, f)))
@@ -253,13 +264,15 @@ def certificate_card(card: CertificateCard, f: Fmt, *, back: CouponCb) -> Screen
     cert = card.certificate
     tab = certificate_tab(cert, card.now)
     lines = [f._("<b>🎁 Gift certificate</b>")]
-    if cert.title:
-        lines.append(hd.quote(cert.title))
+    title = _own_title(cert, f)
+    if title:
+        lines.append(hd.quote(title))
+    balance = f.money(cert.balance_minor, cert.currency)
     lines += [
         "",
-        f._("Balance: <b>{balance}</b> of {face}.").format(
-            balance=f.money(cert.balance_minor, cert.currency),
-            face=f.money(cert.face_minor, cert.currency)),
+        f._("Balance: <b>{balance}</b>.").format(balance=balance) if cert.balance_minor >= cert.face_minor
+        else f._("Balance: <b>{balance}</b> of {face}.").format(balance=balance,
+                                                              face=f.money(cert.face_minor, cert.currency)),
         f._("Pays what is left of an order in {currency}, in every store, after coupons.").format(
             currency=cert.currency),
     ]

@@ -22,8 +22,8 @@ from bot.services.disputes import (
     SellerAnswer,
 )
 from bot.services.errors import N_
-from bot.views.common import Fmt, Screen, button, chunk, flow_row, markup, nav_row
-from bot.views.orders import dispute_state_label, number_label, refund_explanation, refund_line
+from bot.views.common import Fmt, Screen, button, chunk, flow_row, markup, nav_row, page_label
+from bot.views.orders import dispute_state_label, refund_explanation, refund_line
 from bot.views.pushes import register_push
 
 REASONS: dict[str, str] = {
@@ -59,7 +59,7 @@ def not_found(f: Fmt) -> str:
 # -- the list -------------------------------------------------------------------------------------------
 def _line(f: Fmt, index: int, row: DisputeLine) -> list[str]:
     return [
-        f._("<b>{index}. № {number}</b> · {date}").format(index=index, number=hd.quote(row.number),
+        f._("<b>{index}. #{number}</b> · {date}").format(index=index, number=hd.quote(row.number),
                                                           date=f.date(row.opened_at)),
         reason_label(f, row.reason),
         "⚖️ " + dispute_state_label(f, row.state, row.seller_answer, row.resolution),
@@ -78,14 +78,14 @@ def disputes_list(page: DisputePage, f: Fmt) -> Screen:
             lines += [*_line(f, i, row), ""]
     else:
         lines.append(f._("No disputes. If something is wrong with an order, open it and tap "
-                         "«Open a dispute»: shipped orders and recently completed ones can be disputed."))
+                         "“Open a dispute”: shipped orders and recently completed ones can be disputed."))
     buttons = [button(str(page.page * 5 + i), DisputeCb(action=DisputeAction.open, id=row.id, page=page.page))
                for i, row in enumerate(page.rows, 1)]
     pager = []
     if page.pages > 1:
         if page.page > 0:
             pager.append(button("‹", DisputeCb(action=DisputeAction.list, page=page.page - 1)))
-        pager.append(button(f"{page.page + 1}/{page.pages}", DisputeCb(action=DisputeAction.noop)))
+        pager.append(button(page_label(page.page, page.pages), DisputeCb(action=DisputeAction.noop)))
         if page.page < page.pages - 1:
             pager.append(button("›", DisputeCb(action=DisputeAction.list, page=page.page + 1)))
     rows = [buttons, pager, [button(f._("📦 My orders"), list_cb())], nav_row(f)]
@@ -103,7 +103,7 @@ def deadline_line(f: Fmt, decide_by: datetime, priority: bool) -> str:
 def dispute_card(card: DisputeCard, f: Fmt, page: int = 0) -> Screen:
     d = card.dispute
     lines = [
-        f._("<b>Dispute on {order}</b>").format(order=number_label(f, card.number)),
+        f._("<b>Dispute on order #{number}</b>").format(number=hd.quote(card.number)),
         f._("🏬 {store}").format(store=hd.quote(card.store)),
         f._("Status: <b>{state}</b>").format(state=dispute_state_label(f, d.state, d.seller_answer, d.resolution)),
         "",
@@ -186,8 +186,8 @@ def photos_unavailable(f: Fmt) -> str:
 
 # -- opening a dispute: one screen per step ------------------------------------------------------------------
 def _head(f: Fmt, data: dict[str, Any], step: int) -> str:
-    return f._("<b>Dispute on {order}</b> · step {step} of {steps}").format(
-        order=number_label(f, str(data.get("number", ""))), step=step, steps=5)
+    return f._("<b>Dispute on order #{number}</b> · step {step} of {steps}").format(
+        number=hd.quote(str(data.get("number", ""))), step=step, steps=5)
 
 
 def _with_error(text: str, error: str | None) -> str:
@@ -278,8 +278,8 @@ def dispute_push(payload: dict[str, Any], f: Fmt) -> Screen:
     """"dispute": a step of a dispute (opened, the seller answered, escalated, decided, closed)."""
     state = dispute_state_label(f, str(payload.get("state") or ""), payload.get("seller_answer"),
                                 payload.get("resolution"))
-    lines = [f._("↩️ Dispute on {order}: {state}").format(
-        order=number_label(f, str(payload["number"])), state=state)]
+    lines = [f._("↩️ Dispute on order #{number}: {state}").format(
+        number=hd.quote(str(payload["number"])), state=state)]
     if int(payload.get("refund_minor") or 0) > 0:
         lines.append(f._("Refund: {amount}").format(
             amount=f.money(int(payload["refund_minor"]), str(payload["currency"]))))

@@ -12,7 +12,7 @@ from bot.services import loyalty
 from bot.services.errors import N_
 from bot.services.loyalty import LEVEL_NAMES, PRIVILEGES, HistoryPage, LevelInfo
 from bot.services.notifications import Category
-from bot.views.common import Fmt, Screen, button, markup, nav_row
+from bot.views.common import Fmt, Screen, button, markup, nav_row, page_label
 from bot.views.pushes import register_push
 
 BAR = 10
@@ -87,7 +87,7 @@ def history(page: HistoryPage, f: Fmt) -> Screen:
         pager = []
         if page.page > 0:
             pager.append(button("‹", LoyaltyCb(action=LoyaltyAction.history, page=page.page - 1)))
-        pager.append(button(f"{page.page + 1}/{page.pages}", LoyaltyCb(action=LoyaltyAction.noop)))
+        pager.append(button(page_label(page.page, page.pages), LoyaltyCb(action=LoyaltyAction.noop)))
         if page.page < page.pages - 1:
             pager.append(button("›", LoyaltyCb(action=LoyaltyAction.history, page=page.page + 1)))
         rows.append(pager)

@@ -23,7 +23,7 @@ def _rendered(row: OutboxRow, f: Fmt) -> pushes.Rendered | None:
 def _entry_label(row: OutboxRow, f: Fmt) -> str:
     rendered = _rendered(row, f)
     title = pushes.title(rendered.screen.text) if rendered else f._("Notification")
-    when = f.date(row.sent_at, "d MMM") if row.sent_at else ""
+    when = f.date(row.sent_at) if row.sent_at else ""
     mark = f"{UNREAD} " if row.read_at is None else ""
     return f"{mark}{when} · {title}" if when else f"{mark}{title}"
 
@@ -59,7 +59,7 @@ def message_screen(row: OutboxRow, f: Fmt, *, page: int = 0) -> Screen:
     """One notification as it was sent (rendered again, in today's language), with its button to
     the object and the way back to the list."""
     rendered = _rendered(row, f)
-    when = f.datetime(row.sent_at, "short") if row.sent_at else ""
+    when = f.datetime(row.sent_at) if row.sent_at else ""
     if rendered is None:
         text = f._("This notification can no longer be shown.")
         rows: list[list[InlineKeyboardButton]] = []

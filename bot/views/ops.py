@@ -18,7 +18,7 @@ def ops_screen(summary: OpsSummary, f: Fmt, note: str | None = None) -> Screen:
                                 "⚠️ {n} refunds wait for an operator: the payment service refused them.",
                                 summary.stuck_total).format(n=summary.stuck_total))
         for refund in summary.stuck:
-            lines.append(f._("• Refund {id}, order № {number}: {amount} ({error})").format(
+            lines.append(f._("• Refund {id}, order #{number}: {amount} ({error})").format(
                 id=refund.id, number=hd.quote(refund.number), amount=f.money(refund.amount_minor, refund.currency),
                 error=hd.quote(refund.error)))
         more = summary.stuck_total - len(summary.stuck)

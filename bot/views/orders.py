@@ -34,7 +34,7 @@ from bot.services.orders import (
 from bot.services.refunds import CardState, RefundDestination, RefundPreview, RefundTo
 from bot.services.reviews import REVIEW_WINDOW
 from bot.views.addresses import address_block
-from bot.views.common import Fmt, Screen, button, chunk, flow_row, markup, nav_row
+from bot.views.common import Fmt, Screen, button, card_label, chunk, flow_row, markup, nav_row, page_label
 from bot.views.pushes import register_push
 
 STATUS_LABELS: dict[str, str] = {
@@ -79,12 +79,12 @@ CANCEL_REASONS: dict[str, str] = {
 
 TRACKING_EVENTS: dict[str, str] = {
     "accepted": N_("Accepted by the carrier"),
-    "left_origin_facility": N_("Left the seller's sorting center"),
+    "left_origin_facility": N_("Left the seller's sorting centre"),
     "export_customs": N_("Cleared export customs"),
     "departed_origin_country": N_("Left the country of origin"),
     "arrived_destination_country": N_("Arrived in the destination country"),
     "import_customs": N_("Cleared import customs"),
-    "sorting_center": N_("At the local sorting center"),
+    "sorting_center": N_("At the local sorting centre"),
     "out_for_delivery": N_("Out for delivery"),
     "delivered": N_("Delivered"),
 }
@@ -120,24 +120,7 @@ def shorten(text: str, limit: int = TITLE_MAX) -> str:
 
 
 def number_label(f: Fmt, number: str) -> str:
-    return f._("Order № {number}").format(number=hd.quote(number))
-
-
-_BRAND_NAMES = {
-    "mir": "Mir", "visa": "Visa", "mastercard": "Mastercard", "amex": "American Express", "unionpay": "UnionPay",
-    "maestro": "Maestro", "jcb": "JCB",
-}
-
-
-def card_label(brand: str | None, last4: str | None) -> str:
-    """"Visa •••• 4242": the wallet stores brands as codes ("visa"), older snapshots as names."""
-    name = _BRAND_NAMES.get((brand or "").lower(), brand or "")
-    return f"{hd.quote(name)} •••• {hd.quote(last4 or '')}".strip()
-
-
-def when(f: Fmt, moment: datetime) -> str:
-    """A date and a time in the user's zone: "Nov 14, 2026, 12:49 PM", "14 нояб. 2026 г., 12:49"."""
-    return f"{f.date(moment)}, {f.time(moment)}"
+    return f._("Order #{number}").format(number=hd.quote(number))
 
 
 def not_found(f: Fmt) -> str:
@@ -147,15 +130,15 @@ def not_found(f: Fmt) -> str:
 # -- where a refund goes (also used by disputes) ----------------------------------------------------
 def refund_target(f: Fmt, to: str, brand: str | None, last4: str | None) -> str:
     if to == RefundTo.card:
-        return card_label(brand, last4)
+        return card_label(brand, last4, f)
     if to == RefundTo.bank_account:
-        return f._("the bank account of {card}").format(card=card_label(brand, last4))
+        return f._("the bank account of {card}").format(card=card_label(brand, last4, f))
     return f._("the original payment method")
 
 
 def refund_explanation(f: Fmt, dest: RefundDestination) -> str:
     """Why the money goes where it goes, when that is not simply "back to the card"."""
-    card = card_label(dest.brand, dest.last4)
+    card = card_label(dest.brand, dest.last4, f)
     if dest.to == RefundTo.bank_account and dest.card_state == CardState.expired:
         return f._("{card} has expired, so the bank will credit the account that card belongs to: "
                    "refunds return where the money came from.").format(card=card)
@@ -195,7 +178,7 @@ def _summary_lines(f: Fmt, index: int, row: SummaryRow) -> list[str]:
     if more > 0:
         first += " " + f.ngettext("+{n} more item", "+{n} more items", more).format(n=more)
     return [
-        f._("<b>{index}. № {number}</b> · {date}").format(index=index, number=hd.quote(row.number),
+        f._("<b>{index}. #{number}</b> · {date}").format(index=index, number=hd.quote(row.number),
                                                           date=f.date(row.created_at)),
         first,
         f"<b>{f.money(row.total_minor, row.currency)}</b> · {status_label(f, row.status)}",
@@ -208,7 +191,7 @@ def _pager(page: OrderPage, back: Tab) -> list:
     row = []
     if page.page > 0:
         row.append(button("‹", list_cb(back, page.page - 1)))
-    row.append(button(f"{page.page + 1}/{page.pages}", OrderCb(action=OrderAction.noop)))
+    row.append(button(page_label(page.page, page.pages), OrderCb(action=OrderAction.noop)))
     if page.page < page.pages - 1:
         row.append(button("›", list_cb(back, page.page + 1)))
     return row
@@ -249,7 +232,7 @@ def order_list(page: OrderPage, f: Fmt) -> Screen:
 
 def search_results(page: OrderPage, f: Fmt, origin: OrderCb | None = None) -> Screen:
     """`origin`: the list the search was started from, where Back leads ("All" when not known)."""
-    lines = [f._("<b>Search</b> · «{query}»").format(query=hd.quote(shorten(page.query, 64))), ""]
+    lines = [f._("<b>Search</b> · “{query}”").format(query=hd.quote(shorten(page.query, 64))), ""]
     if page.rows:
         lines.append(f.ngettext("Found {n} order.", "Found {n} orders.", page.total).format(n=page.total))
         lines.append("")
@@ -325,14 +308,14 @@ def order_card(card: OrderCard, f: Fmt, back: OrderCb) -> Screen:
         f._("🏬 {store}").format(store=hd.quote(card.store)),
         f._("Placed on {date}").format(date=f.date(order.created_at)),
         "",
-        f._("Status: <b>{status}</b> · {date}").format(status=status_label(f, order.status),
-                                                       date=when(f, status_at)),
+        f._("Status: <b>{status}</b> · {when}").format(status=status_label(f, order.status),
+                                                       when=f.datetime(status_at)),
     ]
     if card.in_bin and order.deleted_at is not None:
         lines.append(f._("🗑 In Deleted orders since {date}").format(date=f.date(order.deleted_at)))
     if order.status == Status.awaiting_payment and order.pay_by is not None and not card.in_bin:
         lines.append(f._("⏳ Pay by {time}, or the order is cancelled automatically.").format(
-            time=when(f, order.pay_by)))
+            time=f.datetime(order.pay_by)))
     if order.status == Status.cancelled and order.cancel_reason in CANCEL_REASONS:
         lines.append(f._("Reason: {reason}").format(reason=f._(CANCEL_REASONS[order.cancel_reason])))
     days = card.protection_days_left
@@ -354,7 +337,7 @@ def order_card(card: OrderCard, f: Fmt, back: OrderCb) -> Screen:
     lines.append(f._("Shipping: {amount}").format(amount=shipping))
     lines.append(f._("<b>Total: {amount}</b>").format(amount=f.money(order.total_minor, order.currency)))
     if card.card is not None:
-        lines.append(f._("💳 Paid with {card}").format(card=card_label(card.card.brand, card.card.last4)))
+        lines.append(f._("💳 Paid with {card}").format(card=card_label(card.card.brand, card.card.last4, f)))
     for refund in card.refunds:
         lines.append(refund_line(f, refund))
     if not card.address.empty:
@@ -415,7 +398,7 @@ def _card_rows(card: OrderCard, f: Fmt, back: OrderCb) -> list:
 
 # -- confirmations ----------------------------------------------------------------------------------------
 def cancel_reasons(card: OrderCard, f: Fmt, back: OrderCb) -> Screen:
-    text = f._("Why do you want to cancel <b>{order}</b>?").format(order=number_label(f, card.order.number))
+    text = f._("Why do you want to cancel <b>order #{number}</b>?").format(number=hd.quote(card.order.number))
     buttons = [button(f._(CANCEL_REASONS[r]), order_cb(OrderAction.cancel_reason, card.order.id, back, r.value))
                for r in BUYER_CANCEL_REASONS]
     rows = [*chunk(buttons, 2),
@@ -426,7 +409,7 @@ def cancel_reasons(card: OrderCard, f: Fmt, back: OrderCb) -> Screen:
 def cancel_confirm(preview: CancelPreview, reason: str, f: Fmt, back: OrderCb) -> Screen:
     order = preview.order
     lines = [
-        f._("Cancel <b>{order}</b>?").format(order=number_label(f, order.number)),
+        f._("Cancel <b>order #{number}</b>?").format(number=hd.quote(order.number)),
         f._("Reason: {reason}").format(reason=f._(CANCEL_REASONS.get(reason, CANCEL_REASONS["other"]))),
         "",
     ]
@@ -450,7 +433,7 @@ def cancelled_note(f: Fmt, refunded: bool) -> str:
 
 def confirm_receipt_prompt(card: OrderCard, f: Fmt, back: OrderCb) -> Screen:
     text = "\n".join([
-        f._("Confirm receipt of <b>{order}</b>?").format(order=number_label(f, card.order.number)),
+        f._("Confirm receipt of <b>order #{number}</b>?").format(number=hd.quote(card.order.number)),
         "",
         f._("Confirm only after you have received the parcel and checked the item: the seller then gets "
             "paid and the order is completed."),
@@ -467,7 +450,7 @@ def confirm_receipt_prompt(card: OrderCard, f: Fmt, back: OrderCb) -> Screen:
 
 def delete_confirm(card: OrderCard, f: Fmt, back: OrderCb) -> Screen:
     lines = [
-        f._("Delete <b>{order}</b>?").format(order=number_label(f, card.order.number)),
+        f._("Delete <b>order #{number}</b>?").format(number=hd.quote(card.order.number)),
         "",
         f._("It leaves your order lists and waits in Deleted orders, where you can restore it."),
     ]
@@ -482,7 +465,7 @@ def delete_confirm(card: OrderCard, f: Fmt, back: OrderCb) -> Screen:
 
 def purge_confirm(card: OrderCard, f: Fmt, back: OrderCb) -> Screen:
     text = "\n".join([
-        f._("Delete <b>{order}</b> for good?").format(order=number_label(f, card.order.number)),
+        f._("Delete <b>order #{number}</b> for good?").format(number=hd.quote(card.order.number)),
         "",
         f._("This can't be undone: the order disappears from Deleted orders too, and you won't be able "
             "to see it again."),
@@ -504,14 +487,14 @@ def event_label(f: Fmt, event: TrackingRow) -> str:
 def tracking(track: Tracking, f: Fmt, back: OrderCb) -> Screen:
     order = track.order
     lines = [
-        f._("<b>Parcel of {order}</b>").format(order=number_label(f, order.number)),
+        f._("<b>Parcel for order #{number}</b>").format(number=hd.quote(order.number)),
         f"{hd.quote(track.carrier)} · <code>{hd.quote(order.track_number or '')}</code>".lstrip(" ·"),
         "",
     ]
     if track.events:
         for event in track.events:
             where = f" · {hd.quote(event.location)}" if event.location else ""
-            lines.append(f"<b>{when(f, event.at)}</b>")
+            lines.append(f"<b>{f.datetime(event.at)}</b>")
             lines.append(f"{event_label(f, event)}{where}")
         lines.append("")
     else:
@@ -519,7 +502,7 @@ def tracking(track: Tracking, f: Fmt, back: OrderCb) -> Screen:
     if track.carrier_failed:
         lines.append(f._("The carrier didn't answer just now; this is what we knew before."))
     if track.checked_at is not None:
-        lines.append(f._("Checked with the carrier: {time}").format(time=when(f, track.checked_at)))
+        lines.append(f._("Checked with the carrier: {time}").format(time=f.datetime(track.checked_at)))
     rows = [
         [button(f._("🔄 Refresh"), order_cb(OrderAction.refresh, order.id, back))],
         nav_row(f, back=order_cb(OrderAction.open, order.id, back)),
@@ -540,19 +523,19 @@ def _open_order_button(payload: dict[str, Any], f: Fmt) -> InlineKeyboardButton:
 
 def status_push(payload: dict[str, Any], f: Fmt) -> Screen:
     """"order_status": one line that says what happened, then the details that matter for it."""
-    number = number_label(f, str(payload["number"]))
+    number = hd.quote(str(payload["number"]))
     status = str(payload["status"])
     store = hd.quote(str(payload.get("store") or ""))
     lines = {
-        Status.awaiting_shipment: f._("💳 {order} is paid. {store} is preparing it for shipment."),
-        Status.shipped: f._("🚚 {order} from {store} is on its way."),
-        Status.completed: f._("✅ {order} is completed. Thank you for your purchase!"),
-        Status.cancelled: f._("✖️ {order} is cancelled."),
-        Status.in_dispute: f._("⚠️ A dispute is open on {order}."),
-        Status.closed: f._("🔒 The dispute on {order} is closed."),
+        Status.awaiting_shipment: f._("💳 Order #{number} is paid. {store} is preparing it for shipment."),
+        Status.shipped: f._("🚚 Order #{number} from {store} is on its way."),
+        Status.completed: f._("✅ Order #{number} is completed. Thank you for your purchase!"),
+        Status.cancelled: f._("✖️ Order #{number} is cancelled."),
+        Status.in_dispute: f._("⚠️ A dispute is open on order #{number}."),
+        Status.closed: f._("🔒 The dispute on order #{number} is closed."),
     }
     template = lines.get(Status(status)) if status in Status.__members__.values() else None
-    text = (template or f._("{order}: {status}")).format(order=number, store=store,
+    text = (template or f._("Order #{number}: {status}")).format(number=number, store=store,
                                                         status=status_label(f, status))
     extra = []
     if payload.get("track_number"):
@@ -571,23 +554,23 @@ def tracking_push(payload: dict[str, Any], f: Fmt) -> Screen:
     at = datetime.fromisoformat(str(payload["at"]))
     where = f" — {hd.quote(str(payload['location']))}" if payload.get("location") else ""
     return Screen("\n".join([
-        f._("📍 {order}: {event}").format(order=number_label(f, str(payload["number"])),
+        f._("📍 Order #{number}: {event}").format(number=hd.quote(str(payload["number"])),
                                          event=hd.quote(str(payload.get("description") or ""))) + where,
-        when(f, at),
+        f.datetime(at),
     ]))
 
 
 def refund_push(payload: dict[str, Any], f: Fmt) -> Screen:
     """"refund": issued (on its way, with where and when) or completed."""
     amount = f.money(int(payload["amount_minor"]), str(payload["currency"]))
-    order = number_label(f, str(payload["number"]))
+    number = hd.quote(str(payload["number"]))
     target = refund_target(f, str(payload.get("destination") or ""), payload.get("brand"), payload.get("last4"))
     if payload.get("step") == "completed":
-        return Screen(f._("💸 The refund of {amount} for {order} has been paid to {target}.").format(
-            amount=amount, order=order, target=target))
+        return Screen(f._("💸 The refund of {amount} for order #{number} has been paid to {target}.").format(
+            amount=amount, number=number, target=target))
     expected = datetime.fromisoformat(str(payload["expected_at"]))
-    return Screen(f._("💸 A refund of {amount} for {order} is on its way to {target}. Expected by {date}").format(
-        amount=amount, order=order, target=target, date=f.date(expected)))
+    return Screen(f._("💸 A refund of {amount} for order #{number} is on its way to {target}. Expected by {date}.").format(
+        amount=amount, number=number, target=target, date=f.date(expected)))
 
 
 register_push("order_status", status_push, category="order", button=_open_order_button,
@@ -601,8 +584,8 @@ register_push("refund", refund_push, category="order", button=_open_order_button
 def protection_reminder(payload: dict[str, Any], f: Fmt) -> Screen:
     """The reminder "protection_ending", 3 days before buyer protection of a shipped order ends."""
     ends = datetime.fromisoformat(str(payload["ends_at"]))
-    return Screen(f._("🛡 Buyer protection for {order} ends on {date}. Not received, or something is wrong? Open a dispute before then; otherwise the order completes by itself").format(
-        order=number_label(f, str(payload["number"])), date=f.date(ends)))
+    return Screen(f._("🛡 Buyer protection for order #{number} ends on {date}. Not received, or something is wrong? Open a dispute before then; otherwise the order completes by itself.").format(
+        number=hd.quote(str(payload["number"])), date=f.date(ends)))
 
 
 register_push(PROTECTION_KIND, protection_reminder, category="reminder", button=_open_order_button,

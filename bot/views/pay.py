@@ -15,7 +15,6 @@ from bot.services.cards import CARD_LIMIT, HOLD_AMOUNT_MINOR, HOLD_CURRENCY, Car
 from bot.services.pay import PAYMENT_CHECKED_KIND, CheckOutcome, Paid, PayOptions
 from bot.views.cards import card_label, expiry_label
 from bot.views.common import Fmt, Screen, button, markup, nav_row
-from bot.views.orders import number_label
 from bot.views.pushes import register_push
 
 
@@ -28,11 +27,6 @@ def _cb(action: PayAction, order_id: int, tab: Tab, page: int, **kw: object) -> 
     return PayCb(action=action, id=order_id, tab=tab, page=page, **kw)  # type: ignore[arg-type]
 
 
-def _in_sentence(f: Fmt, number: str) -> str:
-    """"order № 123" inside a sentence (number_label starts one)."""
-    return f._("order № {number}").format(number=hd.quote(number))
-
-
 def _amount(order: OrderRow, f: Fmt) -> str:
     return f.money(order.total_minor, order.currency)
 
@@ -41,7 +35,7 @@ def choose(options: PayOptions, f: Fmt, tab: Tab, page: int, *, note: str | None
     order = options.order
     lines = [note, ""] if note else []
     lines += [
-        f._("<b>💳 Pay for {order}</b>").format(order=number_label(f, order.number)),
+        f._("<b>💳 Payment for order #{number}</b>").format(number=hd.quote(order.number)),
         f._("Amount: <b>{amount}</b>").format(amount=_amount(order, f)),
         "",
     ]
@@ -65,8 +59,8 @@ def choose(options: PayOptions, f: Fmt, tab: Tab, page: int, *, note: str | None
 
 def confirm(order: OrderRow, card: Card, f: Fmt, tab: Tab, page: int) -> Screen:
     text = "\n".join([
-        f._("Pay <b>{amount}</b> for {order} with <b>{card}</b>?").format(
-            amount=_amount(order, f), order=_in_sentence(f, order.number), card=card_label(card.brand, card.last4, f)),
+        f._("Pay <b>{amount}</b> for order #{number} with <b>{card}</b>?").format(
+            amount=_amount(order, f), number=hd.quote(order.number), card=card_label(card.brand, card.last4, f)),
         "",
         f._("The order then goes to the seller for shipping."),
     ])
@@ -84,7 +78,7 @@ def new_card(order: OrderRow, f: Fmt, tab: Tab, page: int, *, wallet_full: bool 
     a card used once takes no place in the wallet."""
     lines = [
         f._("<b>💳 Pay {amount} with a new card</b>").format(amount=_amount(order, f)),
-        f._("For {order}.").format(order=_in_sentence(f, order.number)),
+        f._("For order #{number}.").format(number=hd.quote(order.number)),
         "",
         f._("Next you type the card's details. Once the bank has checked the card, {amount} is charged "
             "for the order.").format(amount=_amount(order, f)),
@@ -110,8 +104,8 @@ def new_card(order: OrderRow, f: Fmt, tab: Tab, page: int, *, wallet_full: bool 
 
 def paying_line(number: str, amount_minor: int, currency: str, save: bool, f: Fmt) -> str:
     """Shown above each step of the add-card flow when it runs to pay an order."""
-    line = f._("💳 Paying {amount} for {order} with a new card.").format(
-        amount=f.money(amount_minor, currency), order=_in_sentence(f, number))
+    line = f._("💳 Paying {amount} for order #{number} with a new card.").format(
+        amount=f.money(amount_minor, currency), number=hd.quote(number))
     if not save:
         line += " " + f._("The card will not be kept.")
     return line
@@ -130,8 +124,8 @@ def paid_note(paid: Paid, f: Fmt) -> str:
 def declined(order_id: int, number: str, error: str, f: Fmt, tab: Tab, page: int) -> Screen:
     text = "\n".join([
         "❌ " + error,
-        f._("{order} is not paid yet. You can pay with another card or try again later.").format(
-            order=number_label(f, number)),
+        f._("Order #{number} is not paid yet. You can pay with another card or try again later.").format(
+            number=hd.quote(number)),
     ])
     rows = [
         [button(f._("💳 Pay with another card"), _cb(PayAction.choose, order_id, tab, page))],
@@ -150,18 +144,19 @@ def payment_checked(payload: dict[str, Any], f: Fmt) -> Screen:
     """"payment_checked": the outcome of a payment whose answer was lost (the buyer was told it is
     being checked), found out by the sweeper from the payment service."""
     amount = f.money(int(payload["amount_minor"]), str(payload["currency"]))
-    order = _in_sentence(f, str(payload["number"]))
+    number = hd.quote(str(payload["number"]))
     card = card_label(str(payload["brand"]), str(payload["last4"]), f)
     outcome = str(payload["outcome"])
     if outcome == CheckOutcome.paid:
-        text = f._("✅ The payment of {amount} for {order} went through: paid with {card}. The order is waiting "
-                   "for the seller to ship it.").format(amount=amount, order=order, card=card)
+        text = f._("✅ The payment of {amount} for order #{number} went through: paid with {card}. The order is "
+                   "waiting for the seller to ship it.").format(amount=amount, number=number, card=card)
     elif outcome == CheckOutcome.voided:
-        text = f._("↩️ {amount} was charged to {card} for {order} when the order could no longer be paid, so the "
-                   "money has been returned to the card.").format(amount=amount, order=order, card=card)
+        text = f._("↩️ {amount} was charged to {card} for order #{number} when the order could no longer be "
+                   "paid, so the money has been returned to the card.").format(amount=amount, number=number,
+                                                                                card=card)
     else:
-        text = f._("❌ The payment of {amount} for {order} did not go through: nothing was charged.").format(
-            amount=amount, order=order)
+        text = f._("❌ The payment of {amount} for order #{number} did not go through: nothing was charged.").format(
+            amount=amount, number=number)
         if payload.get("payable"):
             text += " " + f._("You can pay for the order again.")
     return Screen(text)

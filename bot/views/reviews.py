@@ -30,7 +30,7 @@ from bot.services.reviews import (
     ReviewTarget,
     ReviewWindowClosed,
 )
-from bot.views.common import Fmt, Screen, button, flow_row, markup, nav_row
+from bot.views.common import Fmt, Screen, button, flow_row, markup, nav_row, page_label
 from bot.views.pushes import register_push
 
 HOME = ReviewCb(action=ReviewAction.home)
@@ -74,7 +74,7 @@ def _pager(f: Fmt, action: ReviewAction, page: int, pages: int) -> list[InlineKe
     row = []
     if page > 0:
         row.append(button("‹", ReviewCb(action=action, page=page - 1)))
-    row.append(button(f"{page + 1}/{pages}", ReviewCb(action=ReviewAction.noop)))
+    row.append(button(page_label(page, pages), ReviewCb(action=ReviewAction.noop)))
     if page < pages - 1:
         row.append(button("›", ReviewCb(action=action, page=page + 1)))
     return row
@@ -108,8 +108,8 @@ def awaiting_list(page: AwaitingPage, f: Fmt) -> Screen:
         ref = entry.item
         lines += ["", f"{i}. <b>{_item_title(ref.title)}</b>",
                   f._("Order #{number} · {store}").format(number=hd.quote(ref.number), store=hd.quote(ref.store)),
-                  f._("⏳ {left}, until {date}").format(left=days_left(f, entry.days_left),
-                                                       date=f.datetime(entry.deadline, "short"))]
+                  f._("⏳ {left}, until {when}").format(left=days_left(f, entry.days_left),
+                                                       when=f.datetime(entry.deadline))]
         rows.append([button(f._("{i}. ✍️ {title}").format(i=i, title=title(ref.title, 28)),
                             ReviewCb(action=ReviewAction.write, id=ref.item_id))])
     rows.append(_pager(f, ReviewAction.awaiting, page.page, page.pages))
@@ -124,7 +124,7 @@ def order_targets(targets: list[ReviewTarget], number: str, f: Fmt) -> Screen:
         lines += ["", f._("You have reviewed every item of this order. Thank you!")]
     else:
         deadline = targets[0].deadline
-        lines += ["", f._("Reviews can be left until {date}.").format(date=f.datetime(deadline, "short"))]
+        lines += ["", f._("Reviews can be left until {when}.").format(when=f.datetime(deadline))]
     for target in targets:
         rows.append([button(f._("✍️ {title}").format(title=title(target.item.title, 40)),
                             ReviewCb(action=ReviewAction.write, id=target.item.item_id))])
@@ -174,8 +174,8 @@ def my_reviews(page: ReviewPage, f: Fmt) -> Screen:
 def review_card(card: ReviewCard, f: Fmt, page: int = 0) -> Screen:
     lines = _review_lines(card, f, full=True)
     if card.can_edit:
-        lines += ["", f._("You can change the rating, text and photos until {date}.").format(
-            date=f.datetime(card.deadline, "short"))]
+        lines += ["", f._("You can change the rating, text and photos until {when}.").format(
+            when=f.datetime(card.deadline))]
     if card.can_add_extra:
         lines += [f._("You can add an additional review until {date}.").format(date=f.date(card.extra_deadline))]
     rid = card.review.id
@@ -239,8 +239,8 @@ def step_photos(f: Fmt, data: dict[str, Any], error: str | None = None) -> Scree
     photos = list(data.get("photos") or [])
     step = f._("Step 2 of 2.") if extra else f._("Step 3 of 3.")
     lines = [_head(data, f), "", step + " " + f.ngettext(
-        "Send up to {n} photo of the item, then tap «Done».",
-        "Send up to {n} photos of the item, then tap «Done».", MAX_PHOTOS).format(n=MAX_PHOTOS)]
+        "Send up to {n} photo of the item, then tap “Done”.",
+        "Send up to {n} photos of the item, then tap “Done”.", MAX_PHOTOS).format(n=MAX_PHOTOS)]
     if photos:
         lines.append(f.ngettext("Added: {n} photo.", "Added: {n} photos.", len(photos)).format(n=len(photos)))
     rows = [[button(f._("✅ Done"), ReviewDraftCb(action=DraftAction.photos_done))]]
@@ -272,15 +272,15 @@ def summary(f: Fmt, data: dict[str, Any], error: str | None = None) -> Screen:
 
 # -- pushes ----------------------------------------------------------------------------------------------
 def _reply_push(p: dict[str, Any], f: Fmt) -> Screen:
-    return Screen(f._("💬 The seller answered your review of «{title}» (order #{number}).").format(
+    return Screen(f._("💬 The seller answered your review of “{title}” (order #{number}).").format(
         title=hd.quote(title(str(p.get("title", "")))), number=hd.quote(str(p.get("number", "")))))
 
 
 def _deadline_push(p: dict[str, Any], f: Fmt) -> Screen:
     deadline = datetime.fromisoformat(str(p["deadline"]))
-    return Screen(f._("⭐ Rate «{title}» from order #{number}: reviews can be left until {date}.").format(
+    return Screen(f._("⭐ Rate “{title}” from order #{number}: reviews can be left until {when}.").format(
         title=hd.quote(title(str(p.get("title", "")))), number=hd.quote(str(p.get("number", ""))),
-        date=f.datetime(deadline, "short")))
+        when=f.datetime(deadline)))
 
 
 register_push(

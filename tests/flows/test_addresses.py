@@ -30,7 +30,7 @@ L = {
         "default": "⭐ Сделать основным", "delete": "🗑 Удалить", "yes": "🗑 Да, удалить", "edit": "✏️ Изменить",
         "share": "📱 Поделиться номером", "street": "✏️ Улица и дом", "gone": "Этого адреса больше нет.",
         "stale": "Эта кнопка больше не действует.", "cancelled": "Отменено. Ничего не сохранено.",
-        "Russia": "🇷🇺 Россия", "US": "🇺🇸 Соединенные Штаты",
+        "Russia": "🇷🇺 Россия", "US": "🇺🇸 Соединённые Штаты",
     },
 }
 
@@ -173,12 +173,12 @@ async def test_every_wrong_answer_is_explained_and_nothing_is_lost(app: App, use
     await user.send("Иван Петров")
     await user.send("12345")
     assert user.last_text.startswith(
-        "⚠️ Это не похоже на номер телефона (страна — Россия). Пример: +7 912 345-67-89" if ru
+        "⚠️ Это не похоже на номер телефона — в России он выглядит так: +7 912 345-67-89" if ru
         else "⚠️ This doesn't look like a phone number in Russia. Example: +7 912 345-67-89"
     )
     await user.send("+1 650 253 0000")
     assert user.last_text.startswith(
-        "⚠️ Это номер из страны «Соединенные Штаты», а адрес — в стране «Россия»." if ru
+        "⚠️ Это американский номер, а адрес — в России. Укажите местный номер" if ru
         else "⚠️ This is a number from the United States, but the address is in Russia."
     )
     await user.send_sticker()
@@ -186,7 +186,7 @@ async def test_every_wrong_answer_is_explained_and_nothing_is_lost(app: App, use
     await user.send("+7 916 123-45-67")
     await user.send("Нарния")
     assert user.last_text.startswith(
-        "⚠️ Не нахожу такой регион в стране «Россия». Выберите его кнопкой или напишите название, "
+        "⚠️ Не нахожу такого региона в России. Выберите его кнопкой или напишите название, "
         "например Московская область." if ru
         else "⚠️ I don't know this region in Russia. Choose a button or type its name, for example "
         "Moscow Oblast."
@@ -209,7 +209,7 @@ async def test_every_wrong_answer_is_explained_and_nothing_is_lost(app: App, use
     await user.send("12")
     await user.send("1234")
     assert user.last_text.startswith(
-        "⚠️ Это не похоже на почтовый индекс (страна — Россия). Пример: 103375" if ru
+        "⚠️ Это не похоже на почтовый индекс — в России он выглядит так: 103375" if ru
         else "⚠️ This doesn't look like a postal code in Russia. Example: 103375"
     )
     await user.send("190000")  # Saint Petersburg's
@@ -256,7 +256,7 @@ async def test_share_contact_path(app: App, user: Player, lang: str) -> None:
     assert isinstance(sent_markups(app, user)[-2], ReplyKeyboardRemove)
     await user.press(t["back"])
     await user.send_contact("12125550123")  # someone else's, from another country
-    assert ("в стране «Россия»" if lang == "ru" else "the address is in Russia") in user.last_text
+    assert ("а адрес — в России" if lang == "ru" else "the address is in Russia") in user.last_text
 
 
 @pytest.mark.parametrize("how", ["button", "command"])

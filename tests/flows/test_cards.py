@@ -302,11 +302,11 @@ async def test_default_switching_and_deleting_the_default(app: App, alex: Player
     await add_card(alex, MIR, holder="IVAN PETROV")
     assert [t for t, _ in alex.buttons()][:3] == ["⭐ Visa •••• 4242", "Mastercard •••• 4444", "Mir •••• 0004"]
     await alex.press("Mastercard •••• 4444")
-    assert "⭐ Make default" in [t for t, _ in alex.buttons()]
-    await alex.press("⭐ Make default")
+    assert "⭐ Make it the default card" in [t for t, _ in alex.buttons()]
+    await alex.press("⭐ Make it the default card")
     assert alex.alerts()[-1] == "⭐ Mastercard •••• 4444 is now your default card."
     assert "⭐ Your default card" in alex.last_text
-    assert "⭐ Make default" not in [t for t, _ in alex.buttons()]
+    assert "⭐ Make it the default card" not in [t for t, _ in alex.buttons()]
     # the old button again: already done
     await alex.press_data(CardCb(action=CardAction.set_default, id=2).pack())
     assert alex.alerts()[-1] == "This card is already your default."
@@ -338,7 +338,7 @@ async def test_expired_card_is_marked_and_cannot_be_default(app: App, alex: Play
     assert "Mastercard •••• 4444</b> · 09/26 · ⚠️ expired" in alex.last_text
     await alex.press("Mastercard •••• 4444 ⚠️")
     assert "⚠️ Expired at the end of 09/26" in alex.last_text
-    assert "⭐ Make default" not in [t for t, _ in alex.buttons()]
+    assert "⭐ Make it the default card" not in [t for t, _ in alex.buttons()]
     await alex.press_data(CardCb(action=CardAction.set_default, id=1).pack())
     assert alex.alerts()[-1] == "This card has expired. Add a new card, or replace this one."
 

@@ -59,7 +59,7 @@ async def test_a_dispute_from_open_to_an_accepted_offer(app: App, alex) -> None:
     await alex.press("📨 Submit the dispute")
     assert alex.alerts()[-1].startswith("The dispute is open.")
     card = alex.last_text
-    assert f"Dispute on Order № {order.number}" in card and "waiting for the seller's answer" in card
+    assert f"Dispute on order #{order.number}" in card and "waiting for the seller's answer" in card
     # the shop answers with an offer (the operator command calls the same service)
     dispute = await app.services.disputes.for_order_number(order.number)
     assert dispute.photos == ("photo-a", "photo-b")
@@ -97,7 +97,7 @@ async def test_rejected_escalated_and_decided_in_russian_with_priority(app: App,
     await masha.send("/start")  # the user (and her language) first
     order = await make_order(app.services, app.clock, masha.user.id, Status.completed)
     await open_order(masha, "📦 Мои заказы")
-    assert "Что-то не так? Спор можно открыть до" in masha.last_text
+    assert "Что-то не так? До " in masha.last_text
     await masha.press("⚠️ Открыть спор")
     await masha.press("Не тот товар или размер")
     await masha.send("Пришла куртка размера S, а я заказывала M.")
@@ -159,7 +159,7 @@ async def test_back_from_the_first_step_returns_to_the_order_and_stale_steps(app
     await alex.press("⚠️ Open a dispute")
     reason_message, reason_data = alex.find_button("Damaged or doesn't work")
     await alex.press("‹ Back")
-    assert f"<b>Order № {order.number}</b>" in alex.last_text
+    assert f"<b>Order #{order.number}</b>" in alex.last_text
     await alex.press_data(reason_data, reason_message)  # a step button after leaving the flow
     assert "no longer active" in alex.alerts()[-1]
     await alex.press("⚠️ Open a dispute")
@@ -200,7 +200,7 @@ async def test_a_dispute_that_became_impossible_meanwhile(app: App, alex) -> Non
     app.clock.advance(days=20)  # the dispute window after completion has passed
     await alex.press("📨 Submit the dispute")
     assert alex.alerts()[-1].startswith("A dispute can be opened within 15 days after the order is completed")
-    assert f"<b>Order № {order.number}</b>" in alex.last_text
+    assert f"<b>Order #{order.number}</b>" in alex.last_text
     await alex.send("hello")  # the flow is over
     assert "I answer buttons and commands" in alex.last_text
 

@@ -29,20 +29,20 @@ async def test_the_message_centre_lists_opens_and_marks_read(app: App, alex) -> 
     await alex.press("🔔 Messages")
     assert alex.last_text == "<b>🔔 Messages</b>\n11 unread\nPage 1 of 2"
     labels = [t for t, _ in alex.buttons()]
-    assert labels[:8] == [f"🔵 25 Nov · Order #{n} update {n}" for n in range(11, 3, -1)]  # newest first
+    assert labels[:8] == [f"🔵 Nov 25, 2026 · Order #{n} update {n}" for n in range(11, 3, -1)]  # newest first
     assert labels[8:] == ["Older ›", "✓ Mark all as read", "☰ Menu"]
     await alex.press("Older ›")
     assert "Page 2 of 2" in alex.last_text
     assert [t for t, _ in alex.buttons()][:4] == [
-        "🔵 25 Nov · Order #3 update 3", "🔵 25 Nov · Order #2 update 2", "🔵 25 Nov · Order #1 update 1",
+        "🔵 Nov 25, 2026 · Order #3 update 3", "🔵 Nov 25, 2026 · Order #2 update 2", "🔵 Nov 25, 2026 · Order #1 update 1",
         "‹ Newer"]
     await alex.press("Order #2 update 2")
-    assert alex.last_text == f"<b>Order #2</b> update 2\n\n<i>11/25/26, 12:00{NNBSP}PM</i>"
+    assert alex.last_text == f"<b>Order #2</b> update 2\n\n<i>Nov 25, 2026, 12:00{NNBSP}PM</i>"
     # its button is the push's own: straight to the object
     assert alex.buttons() == [("Open order #2", "tth:2"), ("‹ Back", "msg:p:0:1"), ("☰ Menu", "nav:m")]
     await alex.press("‹ Back")
     assert "10 unread\nPage 2 of 2" in alex.last_text
-    assert "25 Nov · Order #2 update 2" in [t for t, _ in alex.buttons()]  # read: no mark
+    assert "Nov 25, 2026 · Order #2 update 2" in [t for t, _ in alex.buttons()]  # read: no mark
     await alex.press("✓ Mark all as read")
     assert alex.alerts()[-1] == "All marked as read"
     assert alex.last_text == "<b>🔔 Messages</b>\nAll read.\nPage 2 of 2"
@@ -81,10 +81,10 @@ async def test_the_message_centre_in_russian(app: App, masha) -> None:
     labels = [t for t, _ in masha.buttons()]
     # the two reminders came in one digest: each is its own entry
     assert sorted(labels[:3]) == sorted([
-        "🔵 25 нояб. · Order #3 update 3", "🔵 25 нояб. · ⏰ Reminder 1", "🔵 25 нояб. · ⏰ Reminder 2"])
+        "🔵 25 нояб. 2026\u202fг. · Order #3 update 3", "🔵 25 нояб. 2026\u202fг. · ⏰ Reminder 1", "🔵 25 нояб. 2026\u202fг. · ⏰ Reminder 2"])
     assert labels[3:] == ["✓ Прочитать все", "☰ Меню"]
     await masha.press("⏰ Reminder 2")
-    assert masha.last_text == "⏰ Reminder 2\n\n<i>25.11.2026, 12:00</i>"
+    assert masha.last_text == f"⏰ Reminder 2\n\n<i>25 нояб. 2026{NNBSP}г., 12:00</i>"
     assert masha.buttons()[0] == ("Item 2", "tth:2")
     await masha.press("‹ Назад")
     assert masha.last_text == "<b>🔔 Центр сообщений</b>\n2 непрочитанных"
@@ -99,6 +99,6 @@ async def test_a_notification_of_a_kind_no_longer_sent(app: App, alex) -> None:
     pushes.unregister_push("t_order")  # a later version stopped sending this kind
     await alex.send("/menu")
     await alex.press("🔔 Messages")
-    assert alex.buttons()[0][0] == "🔵 25 Nov · Notification"
+    assert alex.buttons()[0][0] == "🔵 Nov 25, 2026 · Notification"
     await alex.press("Notification")
     assert alex.last_text.startswith("This notification can no longer be shown.")

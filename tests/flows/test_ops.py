@@ -50,7 +50,7 @@ async def test_operators_see_and_send_again_what_waits_for_them(app: App, alex: 
     await alex.send("/ops")
     shown = alex.last_text
     assert "⚠️ 1 refund waits for an operator: the payment service refused it." in shown
-    assert f"• Refund {refund.id}, order № {order.number}: $37.99 (refused: InvalidRequest)" in shown
+    assert f"• Refund {refund.id}, order #{order.number}: $37.99 (refused: InvalidRequest)" in shown
     assert "1 refund of an order paid outside the payment service" in shown
     assert "⚠️ 1 notification failed for good" in shown
     labels = [t for t, _ in alex.buttons()]
