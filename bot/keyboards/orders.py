@@ -7,6 +7,8 @@ from enum import Enum
 
 from aiogram.filters.callback_data import CallbackData
 
+from bot.keyboards.common import Id, Page
+
 
 class Tab(str, Enum):
     all = "a"
@@ -44,9 +46,9 @@ class OrderAction(str, Enum):
 
 class OrderCb(CallbackData, prefix="o"):
     action: OrderAction
-    id: int = 0
+    id: Id = 0
     tab: Tab = Tab.all
-    page: int = 0
+    page: Page = 0
     reason: str = ""
 
 
