@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
 import itertools
 from collections.abc import AsyncGenerator, Callable, Iterator
 from dataclasses import dataclass, field
@@ -58,6 +59,7 @@ class TelegramHtml(HTMLParser):
         super().__init__(convert_charrefs=False)
         self.open: list[str] = []
         self.problems: list[str] = []
+        self.visible: list[str] = []  # the text a person sees: tags gone, entities decoded
 
     def handle_starttag(self, tag: str, attrs: object) -> None:
         if tag not in self.TAGS:
@@ -71,10 +73,15 @@ class TelegramHtml(HTMLParser):
     def handle_data(self, data: str) -> None:
         if any(ch in data for ch in "<>&"):
             self.problems.append(f"bare character in {data!r}")
+        self.visible.append(data)
 
     def handle_entityref(self, name: str) -> None:
         if name not in ("lt", "gt", "amp", "quot"):
             self.problems.append(f"unsupported entity &{name};")
+        self.visible.append(html.unescape(f"&{name};"))
+
+    def handle_charref(self, name: str) -> None:
+        self.visible.append(html.unescape(f"&#{name};"))
 
     @classmethod
     def problems_of(cls, text: str) -> list[str]:
@@ -82,6 +89,41 @@ class TelegramHtml(HTMLParser):
         checker.feed(text)
         checker.close()
         return checker.problems + [f"unclosed tag \"{t}\"" for t in checker.open]
+
+    @classmethod
+    def visible_text(cls, text: str) -> str:
+        checker = cls()
+        checker.feed(text)
+        checker.close()
+        return "".join(checker.visible)
+
+
+TEXT_LIMIT = 4096  # a message's text, as Telegram counts it (see telegram_length)
+CAPTION_LIMIT = 1024  # a photo's or document's caption
+ALERT_LIMIT = 200  # a callback query's answer (a toast or an alert)
+
+
+def telegram_length(text: str, *, html_mode: bool = True) -> int:
+    """A text's length as Telegram counts it against its limits: after the HTML entities are
+    parsed (what a person sees), without the whitespace Telegram trims, in UTF-16 code units (an
+    emoji outside the BMP counts 2)."""
+    visible = TelegramHtml.visible_text(text) if html_mode else text
+    return len(visible.strip().encode("utf-16-le")) // 2
+
+
+def _too_long(method: TelegramMethod[Any]) -> str | None:
+    """Telegram's refusal of a text or caption over its limit, if this call carries one."""
+    mode = getattr(method, "parse_mode", None)
+    html_mode = mode is not None and (not isinstance(mode, str) or mode.upper() == "HTML")
+    text = getattr(method, "text", None) if isinstance(method, SendMessage | EditMessageText) else None
+    if isinstance(text, str) and telegram_length(text, html_mode=html_mode) > TEXT_LIMIT:
+        return "Bad Request: message is too long"
+    if isinstance(method, AnswerCallbackQuery) and len((method.text or "").encode("utf-16-le")) // 2 > ALERT_LIMIT:
+        return "Bad Request: MESSAGE_TOO_LONG"
+    caption = getattr(method, "caption", None)
+    if isinstance(caption, str) and telegram_length(caption, html_mode=html_mode) > CAPTION_LIMIT:
+        return "Bad Request: message caption is too long"
+    return None
 
 
 def _html_text(method: TelegramMethod[Any]) -> str | None:
@@ -114,6 +156,7 @@ class FakeSession(BaseSession):
         self._updates_ready: asyncio.Event | None = None
         self.responders: dict[type, Responder] = {}  # override a method's answer, e.g. to fail
         self.closed = False
+        self.chat_objects: dict[int, Chat] = {}  # groups and channels; any other id is a private chat
 
     def chat(self, chat_id: int) -> ChatLog:
         return self.chats.setdefault(chat_id, ChatLog())
@@ -131,7 +174,7 @@ class FakeSession(BaseSession):
         message = Message(
             message_id=next(log.ids),
             date=self.now(),
-            chat=Chat(id=chat_id, type="private"),
+            chat=self.chat_objects.get(chat_id) or Chat(id=chat_id, type="private"),
             from_user=BOT_USER,
             **fields,
         ).as_(bot)
@@ -163,6 +206,8 @@ class FakeSession(BaseSession):
         if html_text is not None and (problems := TelegramHtml.problems_of(html_text)):
             # Telegram refuses the whole message; so do we, so that tests see it
             raise TelegramBadRequest(method=method, message=f"Bad Request: can't parse entities: {problems[0]}")
+        if (refusal := _too_long(method)) is not None:
+            raise TelegramBadRequest(method=method, message=refusal)
         if isinstance(method, GetMe):
             return BOT_USER
         if isinstance(method, GetUpdates):

@@ -59,3 +59,13 @@ def list_cb(tab: Tab = Tab.all, page: int = 0) -> OrderCb:
 def order_cb(action: OrderAction, order_id: int, back: OrderCb, reason: str = "") -> OrderCb:
     """An action on an order that remembers the list page it was opened from."""
     return OrderCb(action=action, id=order_id, tab=back.tab, page=back.page, reason=reason)
+
+
+class OrderItemsCb(CallbackData, prefix="oi"):
+    """A page of a long order's items, on its card (`at`); the list page it was opened from in
+    `tab` / `page`, as OrderCb keeps it."""
+
+    id: Id
+    at: Page = 0
+    tab: Tab = Tab.all
+    page: Page = 0
