@@ -40,6 +40,7 @@ from bot.services.cards import CardService, detect_brand
 from bot.services.clock import Clock, SystemClock
 from bot.services.coupons import CouponService
 from bot.services.disputes import DisputeService
+from bot.services.groups import GroupService
 from bot.services.links import OrderAddressUsage, OrderCardUsage, WalletCardLookup
 from bot.services.loyalty import LoyaltyPolicy, LoyaltyService
 from bot.services.messages import MessageService
@@ -81,6 +82,7 @@ class Services:
     reviews: ReviewService
     loyalty: LoyaltyService
     ops: OpsService
+    groups: GroupService
     in_flight: InFlight = field(default_factory=InFlight)
 
     def as_workflow_data(self) -> dict[str, object]:
@@ -90,7 +92,8 @@ class Services:
             "messages": self.messages, "outbox": self.outbox, "coupons": self.coupons,
             "payments": self.payments, "cards": self.cards, "orders": self.orders,
             "disputes": self.disputes, "refunds": self.refunds, "pay": self.pay,
-            "reviews": self.reviews, "loyalty": self.loyalty, "ops": self.ops, "in_flight": self.in_flight,
+            "reviews": self.reviews, "loyalty": self.loyalty, "ops": self.ops, "groups": self.groups,
+            "in_flight": self.in_flight,
         }
 
 
@@ -131,6 +134,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
         reviews=ReviewService(db, clock),
         loyalty=LoyaltyService(db, clock, LoyaltyPolicy(settings.loyalty_thresholds)),
         ops=OpsService(refunds, outbox),
+        groups=GroupService(db, clock),
     )
 
 

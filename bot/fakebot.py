@@ -262,6 +262,15 @@ class Player:
         self.user = TgUser(id=user_id, is_bot=False, first_name=first_name,
                            language_code=language_code, username=username)
         self.strict = strict
+        self.chat: Chat | None = None  # a group or channel this player writes in (None: private)
+
+    def in_chat(self, chat: Chat) -> Player:
+        """The same person writing in a group or a channel (whose messages all its members see)."""
+        other = Player(self.dp, self.bot, self.session, user_id=self.user.id, first_name=self.user.first_name,
+                       language_code=self.user.language_code, username=self.user.username, strict=self.strict)
+        other.chat = chat
+        self.session.chat_objects[chat.id] = chat
+        return other
 
     @classmethod
     def continue_update_ids_after(cls, last: int) -> None:
@@ -269,7 +278,7 @@ class Player:
 
     @property
     def log(self) -> ChatLog:
-        return self.session.chat(self.user.id)
+        return self.session.chat(self.chat.id if self.chat else self.user.id)
 
     async def feed(self, update: Update) -> Any:
         result = await self.dp.feed_update(self.bot, update)
@@ -278,17 +287,21 @@ class Player:
         return result
 
     def _user_message(self, **fields: Any) -> Message:
+        channel = self.chat is not None and self.chat.type == "channel"
         message = Message(
             message_id=next(self.log.ids), date=self.session.now(),
-            chat=Chat(id=self.user.id, type="private", first_name=self.user.first_name),
-            from_user=self.user, **fields,
+            chat=self.chat or Chat(id=self.user.id, type="private", first_name=self.user.first_name),
+            from_user=None if channel else self.user, sender_chat=self.chat if channel else None, **fields,
         ).as_(self.bot)
         self.log.messages[message.message_id] = message
         return message
 
     async def send(self, text: str) -> Message:
         message = self._user_message(text=text)
-        await self.feed(Update(update_id=next(self._update_ids), message=message))
+        if self.chat is not None and self.chat.type == "channel":  # a post, signed by the channel
+            await self.feed(Update(update_id=next(self._update_ids), channel_post=message))
+        else:
+            await self.feed(Update(update_id=next(self._update_ids), message=message))
         return message
 
     async def send_sticker(self) -> Message:
