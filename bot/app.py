@@ -46,6 +46,7 @@ from bot.services.cards import CardService, detect_brand
 from bot.services.clock import Clock, SystemClock
 from bot.services.coupons import CouponService
 from bot.services.disputes import DisputeService
+from bot.services.groups import GroupService
 from bot.services.links import OrderAddressUsage, OrderCardUsage, WalletCardLookup
 from bot.services.loyalty import LoyaltyPolicy, LoyaltyService
 from bot.services.messages import MessageService
@@ -88,6 +89,7 @@ class Services:
     reviews: ReviewService
     loyalty: LoyaltyService
     ops: OpsService
+    groups: GroupService
     in_flight: InFlight = field(default_factory=InFlight)
     # Telegram's overall budget, shared by the replies (counted, first) and the outbox's delivery
     budget: SendBudget = field(default_factory=lambda: SendBudget(SystemClock().now))
@@ -99,7 +101,8 @@ class Services:
             "messages": self.messages, "outbox": self.outbox, "coupons": self.coupons,
             "payments": self.payments, "cards": self.cards, "orders": self.orders,
             "disputes": self.disputes, "refunds": self.refunds, "pay": self.pay,
-            "reviews": self.reviews, "loyalty": self.loyalty, "ops": self.ops, "in_flight": self.in_flight,
+            "reviews": self.reviews, "loyalty": self.loyalty, "ops": self.ops, "groups": self.groups,
+            "in_flight": self.in_flight,
         }
 
 
@@ -141,6 +144,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
         loyalty=LoyaltyService(db, clock, LoyaltyPolicy(settings.loyalty_thresholds)),
         ops=OpsService(refunds, outbox),
         budget=SendBudget(clock.now),
+        groups=GroupService(db, clock),
     )
 
 
@@ -290,6 +294,7 @@ def _unpack_once(original: CallbackQueryFilter) -> Callable[[CallbackQuery], Awa
             return {"callback_data": data}
         return False
 
+    check.callback_data_filter = original  # type: ignore[attr-defined]  # what it guards (tests)
     return check
 
 
@@ -297,6 +302,7 @@ def _as_coroutine(fn: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
     async def inline(*args: Any, **kwargs: Any) -> Any:
         return fn(*args, **kwargs)
 
+    inline.__wrapped__ = fn  # type: ignore[attr-defined]  # the filter it runs (tests read it)
     return inline
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
 import itertools
 from collections.abc import AsyncGenerator, Callable, Iterator
 from dataclasses import dataclass, field
@@ -58,6 +59,7 @@ class TelegramHtml(HTMLParser):
         super().__init__(convert_charrefs=False)
         self.open: list[str] = []
         self.problems: list[str] = []
+        self.visible: list[str] = []  # the text a person sees: tags gone, entities decoded
 
     def handle_starttag(self, tag: str, attrs: object) -> None:
         if tag not in self.TAGS:
@@ -71,10 +73,15 @@ class TelegramHtml(HTMLParser):
     def handle_data(self, data: str) -> None:
         if any(ch in data for ch in "<>&"):
             self.problems.append(f"bare character in {data!r}")
+        self.visible.append(data)
 
     def handle_entityref(self, name: str) -> None:
         if name not in ("lt", "gt", "amp", "quot"):
             self.problems.append(f"unsupported entity &{name};")
+        self.visible.append(html.unescape(f"&{name};"))
+
+    def handle_charref(self, name: str) -> None:
+        self.visible.append(html.unescape(f"&#{name};"))
 
     @classmethod
     def problems_of(cls, text: str) -> list[str]:
@@ -82,6 +89,41 @@ class TelegramHtml(HTMLParser):
         checker.feed(text)
         checker.close()
         return checker.problems + [f"unclosed tag \"{t}\"" for t in checker.open]
+
+    @classmethod
+    def visible_text(cls, text: str) -> str:
+        checker = cls()
+        checker.feed(text)
+        checker.close()
+        return "".join(checker.visible)
+
+
+TEXT_LIMIT = 4096  # a message's text, as Telegram counts it (see telegram_length)
+CAPTION_LIMIT = 1024  # a photo's or document's caption
+ALERT_LIMIT = 200  # a callback query's answer (a toast or an alert)
+
+
+def telegram_length(text: str, *, html_mode: bool = True) -> int:
+    """A text's length as Telegram counts it against its limits: after the HTML entities are
+    parsed (what a person sees), without the whitespace Telegram trims, in UTF-16 code units (an
+    emoji outside the BMP counts 2)."""
+    visible = TelegramHtml.visible_text(text) if html_mode else text
+    return len(visible.strip().encode("utf-16-le")) // 2
+
+
+def _too_long(method: TelegramMethod[Any]) -> str | None:
+    """Telegram's refusal of a text or caption over its limit, if this call carries one."""
+    mode = getattr(method, "parse_mode", None)
+    html_mode = mode is not None and (not isinstance(mode, str) or mode.upper() == "HTML")
+    text = getattr(method, "text", None) if isinstance(method, SendMessage | EditMessageText) else None
+    if isinstance(text, str) and telegram_length(text, html_mode=html_mode) > TEXT_LIMIT:
+        return "Bad Request: message is too long"
+    if isinstance(method, AnswerCallbackQuery) and len((method.text or "").encode("utf-16-le")) // 2 > ALERT_LIMIT:
+        return "Bad Request: MESSAGE_TOO_LONG"
+    caption = getattr(method, "caption", None)
+    if isinstance(caption, str) and telegram_length(caption, html_mode=html_mode) > CAPTION_LIMIT:
+        return "Bad Request: message caption is too long"
+    return None
 
 
 def _html_text(method: TelegramMethod[Any]) -> str | None:
@@ -116,6 +158,7 @@ class FakeSession(BaseSession):
         self.closed = False
         # updates held back by `Player.together()`, delivered at once when it ends
         self.batch: list[tuple[Player, Update]] | None = None
+        self.chat_objects: dict[int, Chat] = {}  # groups and channels; any other id is a private chat
 
     def chat(self, chat_id: int) -> ChatLog:
         return self.chats.setdefault(chat_id, ChatLog())
@@ -133,7 +176,7 @@ class FakeSession(BaseSession):
         message = Message(
             message_id=next(log.ids),
             date=self.now(),
-            chat=Chat(id=chat_id, type="private"),
+            chat=self.chat_objects.get(chat_id) or Chat(id=chat_id, type="private"),
             from_user=BOT_USER,
             **fields,
         ).as_(bot)
@@ -165,6 +208,8 @@ class FakeSession(BaseSession):
         if html_text is not None and (problems := TelegramHtml.problems_of(html_text)):
             # Telegram refuses the whole message; so do we, so that tests see it
             raise TelegramBadRequest(method=method, message=f"Bad Request: can't parse entities: {problems[0]}")
+        if (refusal := _too_long(method)) is not None:
+            raise TelegramBadRequest(method=method, message=refusal)
         if isinstance(method, GetMe):
             return BOT_USER
         if isinstance(method, GetUpdates):
@@ -225,6 +270,15 @@ class Player:
         """Telegram delivers an update again (the process died before it was confirmed): the
         same update id, by default of the newest update this player sent."""
         return await self.feed(update or self.delivered[-1])
+        self.chat: Chat | None = None  # a group or channel this player writes in (None: private)
+
+    def in_chat(self, chat: Chat) -> Player:
+        """The same person writing in a group or a channel (whose messages all its members see)."""
+        other = Player(self.dp, self.bot, self.session, user_id=self.user.id, first_name=self.user.first_name,
+                       language_code=self.user.language_code, username=self.user.username, strict=self.strict)
+        other.chat = chat
+        self.session.chat_objects[chat.id] = chat
+        return other
 
     @classmethod
     def continue_update_ids_after(cls, last: int) -> None:
@@ -232,7 +286,7 @@ class Player:
 
     @property
     def log(self) -> ChatLog:
-        return self.session.chat(self.user.id)
+        return self.session.chat(self.chat.id if self.chat else self.user.id)
 
     async def feed(self, update: Update) -> Any:
         self.delivered.append(update)
@@ -264,17 +318,21 @@ class Player:
             p._check(update, result)
 
     def _user_message(self, **fields: Any) -> Message:
+        channel = self.chat is not None and self.chat.type == "channel"
         message = Message(
             message_id=next(self.log.ids), date=self.session.now(),
-            chat=Chat(id=self.user.id, type="private", first_name=self.user.first_name),
-            from_user=self.user, **fields,
+            chat=self.chat or Chat(id=self.user.id, type="private", first_name=self.user.first_name),
+            from_user=None if channel else self.user, sender_chat=self.chat if channel else None, **fields,
         ).as_(self.bot)
         self.log.messages[message.message_id] = message
         return message
 
     async def send(self, text: str) -> Message:
         message = self._user_message(text=text)
-        await self.feed(Update(update_id=next(self._update_ids), message=message))
+        if self.chat is not None and self.chat.type == "channel":  # a post, signed by the channel
+            await self.feed(Update(update_id=next(self._update_ids), channel_post=message))
+        else:
+            await self.feed(Update(update_id=next(self._update_ids), message=message))
         return message
 
     async def send_sticker(self) -> Message:

@@ -54,7 +54,7 @@ async def test_shutdown_waits_for_the_handler_in_flight(settings: Settings, cloc
     assert runtime.stopped
     # polling asked only for the update types the dispatcher uses
     allowed = session.calls_of(GetUpdates)[0].allowed_updates
-    assert set(allowed) == {"message", "callback_query", "my_chat_member"}
+    assert set(allowed) == {"message", "callback_query", "my_chat_member", "channel_post"}  # posts: groups.py
     # commands registered per language and for the default scope
     langs = sorted(str(c.language_code) for c in session.calls_of(SetMyCommands))
     assert langs == ["None", "en", "ru"]

@@ -60,6 +60,15 @@ processed_updates = Table(
 )
 Index("ix_processed_updates_created_at", processed_updates.c.created_at)
 
+# Groups and channels the bot was added to or written in: told once that it works in private chats
+# (nothing else about them is kept; the row goes when the bot leaves the chat).
+group_chats = Table(
+    "group_chats",
+    metadata,
+    Column("chat_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("told_at", UTCDateTime, nullable=False),
+)
+
 
 
 # Every push is a row, written in the same transaction as the change that causes it. Delivery

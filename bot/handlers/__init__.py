@@ -14,6 +14,7 @@ def routers() -> list[Router]:
         coupons,
         disputes,
         fallback,
+        groups,
         help,
         loyalty,
         messages,
@@ -26,6 +27,7 @@ def routers() -> list[Router]:
     )
 
     return [
+        groups.router,  # first: anything from a group or channel stops here (private chats only)
         commands.router,  # /cancel, /start, /menu … work in every state
         ops.router,  # /ops, for ADMIN_IDS only
         users.router,

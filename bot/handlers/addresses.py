@@ -25,7 +25,7 @@ from bot.db.engine import Database
 from bot.db.users import UserRow
 from bot.handlers.common import REPLY_KEYBOARD, cancel_returns_itself, reply, send_or_edit
 from bot.keyboards.addresses import AddressAction, AddressCb, AddressFormCb, FormAction
-from bot.keyboards.common import MenuCb, NavAction, NavCb
+from bot.keyboards.common import MAX_PAGE, MenuCb, NavAction, NavCb, plain_int
 from bot.middlewares.card_guard import asks_again
 from bot.services import addresses as rules
 from bot.services.addresses import (
@@ -369,7 +369,7 @@ async def region_chosen(query: CallbackQuery, callback_data: AddressFormCb, stat
 async def region_page(query: CallbackQuery, callback_data: AddressFormCb, state: FSMContext,
                       db: Database, f: Fmt) -> None:
     form, _ = await _load(state)
-    page = int(callback_data.value) if callback_data.value.isdigit() else 0
+    page = plain_int(callback_data.value, high=MAX_PAGE) or 0
     await ask(query, state, db, f, form, Field.region, page=page)
 
 

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+
 from aiogram import Router
 from aiogram.filters import StateFilter
 from aiogram.types import CallbackQuery, Message
 
 from bot.handlers.common import reply
+from bot.keyboards.common import out_of_range
+from bot.services.errors import NotFound
 from bot.views import menu as views
 from bot.views.common import Fmt
 
+log = logging.getLogger(__name__)
 router = Router(name="fallback")
 
 
@@ -26,4 +31,10 @@ async def in_flow_unexpected(message: Message, f: Fmt) -> None:
 
 @router.callback_query()
 async def stale_button(query: CallbackQuery, f: Fmt) -> None:
+    if out_of_range(query.data or ""):
+        # a forged id or page (or a button of an older layout): bounded where it is unpacked
+        # (keyboards/common.py), so no handler saw it; nothing worth more than a DEBUG line
+        log.debug("press %s: callback data out of range", query.id)
+        await query.answer(f.error(NotFound()), show_alert=True)
+        return
     await query.answer(views.stale_button(f), show_alert=True)

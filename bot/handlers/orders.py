@@ -13,7 +13,7 @@ from bot.db.engine import Database
 from bot.db.users import UserRow
 from bot.handlers.common import reply, send_or_edit
 from bot.keyboards.common import MenuCb, NavAction, NavCb
-from bot.keyboards.orders import OrderAction, OrderCb, Tab, list_cb
+from bot.keyboards.orders import OrderAction, OrderCb, OrderItemsCb, Tab, list_cb, order_cb
 from bot.middlewares.card_guard import asks_again
 from bot.services.errors import N_, DomainError, NotFound
 from bot.services.orders import OrderInBin, OrderService, Status, check_can_delete, check_transition
@@ -193,6 +193,20 @@ async def open_order(query: CallbackQuery, callback_data: OrderCb, orders: Order
         await fail(query, exc, callback_data, orders, user, f, state)
         return
     await send_or_edit(query, views.order_card(card, f, back_of(callback_data)))
+    await query.answer()
+
+
+@router.callback_query(OrderItemsCb.filter())
+async def items_page(query: CallbackQuery, callback_data: OrderItemsCb, orders: OrderService, user: UserRow,
+                     f: Fmt, state: FSMContext) -> None:
+    """A long order's items, a page at a time, on its card."""
+    back = list_cb(callback_data.tab, callback_data.page)
+    try:
+        card = await orders.card(user.id, callback_data.id)
+    except DomainError as exc:
+        await fail(query, exc, order_cb(OrderAction.open, callback_data.id, back), orders, user, f, state)
+        return
+    await send_or_edit(query, views.order_card(card, f, back, items_page=callback_data.at))
     await query.answer()
 
 

@@ -13,14 +13,21 @@ from bot import menu as registry
 from bot.db.engine import Database
 from bot.db.users import UserRow
 from bot.handlers.common import reply, send_or_edit
-from bot.keyboards.common import MenuCb, NavAction, NavCb
+from bot.keyboards.common import MenuCb, NavAction, NavCb, plain_int
 from bot.keyboards.settings import SettingsAction, SettingsCb
 from bot.middlewares.card_guard import asks_again
 from bot.services import notifications
 from bot.services.clock import Clock
 from bot.services.errors import N_, DomainError
 from bot.services.reminders import ReminderService
-from bot.services.settings import COMMON_ZONES, SettingsService, offset_zone, parse_time_zone
+from bot.services.settings import (
+    COMMON_ZONES,
+    MAX_OFFSET,
+    MIN_OFFSET,
+    SettingsService,
+    offset_zone,
+    parse_time_zone,
+)
 from bot.views import settings as views
 from bot.views.common import Fmt, Screen
 
@@ -92,8 +99,8 @@ async def set_zone(
     query: CallbackQuery, callback_data: SettingsCb, user: UserRow, settings: SettingsService,
     f: Fmt, clock: Clock,
 ) -> None:
-    index = int(callback_data.value) if callback_data.value.isdigit() else -1
-    if not 0 <= index < len(COMMON_ZONES):
+    index = plain_int(callback_data.value, high=len(COMMON_ZONES) - 1)
+    if index is None:
         await query.answer(f._("This button is no longer active."), show_alert=True)
         return
     await _save_zone(query, COMMON_ZONES[index], user, settings, f, clock)
@@ -104,12 +111,11 @@ async def set_offset(
     query: CallbackQuery, callback_data: SettingsCb, user: UserRow, settings: SettingsService,
     f: Fmt, clock: Clock,
 ) -> None:
-    try:
-        zone = offset_zone(int(callback_data.value))
-    except (ValueError, DomainError):
+    offset = plain_int(callback_data.value, low=MIN_OFFSET, high=MAX_OFFSET)
+    if offset is None:
         await query.answer(f._("This button is no longer active."), show_alert=True)
         return
-    await _save_zone(query, zone, user, settings, f, clock)
+    await _save_zone(query, offset_zone(offset), user, settings, f, clock)
 
 
 @router.callback_query(SettingsCb.filter(F.action == SettingsAction.type_zone))
@@ -219,7 +225,8 @@ async def set_quiet(
         if action in (SettingsAction.quiet_off, SettingsAction.quiet_on):
             prefs = await reminders.set_quiet_hours(user.id, enabled=action == SettingsAction.quiet_on)
         else:
-            hour = int(callback_data.value) if callback_data.value.isdigit() else -1
+            hour = plain_int(callback_data.value, high=99)
+            hour = -1 if hour is None else hour  # the service says what an hour is
             if action == SettingsAction.set_quiet_start:
                 prefs = await reminders.set_quiet_hours(user.id, start=hour)
             else:

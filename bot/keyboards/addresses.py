@@ -8,6 +8,8 @@ from enum import Enum
 
 from aiogram.filters.callback_data import CallbackData
 
+from bot.keyboards.common import Id, Index
+
 
 class AddressAction(str, Enum):
     list = "l"
@@ -21,7 +23,7 @@ class AddressAction(str, Enum):
 
 class AddressCb(CallbackData, prefix="adr"):
     action: AddressAction
-    id: int = 0
+    id: Id = 0
 
 
 class FormAction(str, Enum):
@@ -38,4 +40,4 @@ class FormAction(str, Enum):
 class AddressFormCb(CallbackData, prefix="adf"):
     action: FormAction
     value: str = ""
-    n: int = 0
+    n: Index = 0

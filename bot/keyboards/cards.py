@@ -4,6 +4,8 @@ from enum import Enum
 
 from aiogram.filters.callback_data import CallbackData
 
+from bot.keyboards.common import Id
+
 
 class CardAction(str, Enum):
     wallet = "w"
@@ -28,5 +30,5 @@ class CardField(str, Enum):
 
 class CardCb(CallbackData, prefix="cd"):
     action: CardAction
-    id: int = 0
+    id: Id = 0
     field: CardField = CardField.none

@@ -6,6 +6,7 @@ from enum import Enum
 
 from aiogram.filters.callback_data import CallbackData
 
+from bot.keyboards.common import Id, Page
 from bot.services.coupons import Tab
 
 
@@ -19,5 +20,5 @@ class CouponAction(str, Enum):
 class CouponCb(CallbackData, prefix="cp"):
     action: CouponAction
     tab: Tab = Tab.active
-    page: int = 0
-    id: int = 0
+    page: Page = 0
+    id: Id = 0

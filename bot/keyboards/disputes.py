@@ -6,6 +6,8 @@ from enum import Enum
 
 from aiogram.filters.callback_data import CallbackData
 
+from bot.keyboards.common import Id, Page
+
 
 class DisputeAction(str, Enum):
     list = "l"
@@ -21,8 +23,8 @@ class DisputeAction(str, Enum):
 
 class DisputeCb(CallbackData, prefix="dp"):
     action: DisputeAction
-    id: int = 0
-    page: int = 0
+    id: Id = 0
+    page: Page = 0
 
 
 class DraftAction(str, Enum):

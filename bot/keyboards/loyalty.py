@@ -6,6 +6,8 @@ from enum import Enum
 
 from aiogram.filters.callback_data import CallbackData
 
+from bot.keyboards.common import Page
+
 
 class LoyaltyAction(str, Enum):
     home = "h"
@@ -15,4 +17,4 @@ class LoyaltyAction(str, Enum):
 
 class LoyaltyCb(CallbackData, prefix="ly"):
     action: LoyaltyAction
-    page: int = 0
+    page: Page = 0

@@ -4,6 +4,8 @@ from enum import Enum
 
 from aiogram.filters.callback_data import CallbackData
 
+from bot.keyboards.common import Id, Page
+
 
 class MessagesAction(str, Enum):
     page = "p"
@@ -13,5 +15,5 @@ class MessagesAction(str, Enum):
 
 class MessagesCb(CallbackData, prefix="msg"):
     action: MessagesAction
-    id: int = 0
-    page: int = 0
+    id: Id = 0
+    page: Page = 0

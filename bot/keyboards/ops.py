@@ -6,6 +6,8 @@ from enum import Enum
 
 from aiogram.filters.callback_data import CallbackData
 
+from bot.keyboards.common import Id
+
 
 class OpsAction(str, Enum):
     refresh = "r"
@@ -15,4 +17,4 @@ class OpsAction(str, Enum):
 
 class OpsCb(CallbackData, prefix="op"):
     action: OpsAction
-    id: int = 0
+    id: Id = 0

@@ -7,6 +7,8 @@ from enum import Enum
 
 from aiogram.filters.callback_data import CallbackData
 
+from bot.keyboards.common import Id, Page
+
 
 class Tab(str, Enum):
     all = "a"
@@ -44,9 +46,9 @@ class OrderAction(str, Enum):
 
 class OrderCb(CallbackData, prefix="o"):
     action: OrderAction
-    id: int = 0
+    id: Id = 0
     tab: Tab = Tab.all
-    page: int = 0
+    page: Page = 0
     reason: str = ""
 
 
@@ -57,3 +59,13 @@ def list_cb(tab: Tab = Tab.all, page: int = 0) -> OrderCb:
 def order_cb(action: OrderAction, order_id: int, back: OrderCb, reason: str = "") -> OrderCb:
     """An action on an order that remembers the list page it was opened from."""
     return OrderCb(action=action, id=order_id, tab=back.tab, page=back.page, reason=reason)
+
+
+class OrderItemsCb(CallbackData, prefix="oi"):
+    """A page of a long order's items, on its card (`at`); the list page it was opened from in
+    `tab` / `page`, as OrderCb keeps it."""
+
+    id: Id
+    at: Page = 0
+    tab: Tab = Tab.all
+    page: Page = 0

@@ -7,6 +7,7 @@ from enum import Enum
 
 from aiogram.filters.callback_data import CallbackData
 
+from bot.keyboards.common import Id, Page
 from bot.keyboards.orders import Tab
 
 
@@ -20,8 +21,8 @@ class PayAction(str, Enum):
 
 class PayCb(CallbackData, prefix="py"):
     action: PayAction
-    id: int  # the order
-    card: int = 0
+    id: Id  # the order
+    card: Id = 0
     save: bool = True
     tab: Tab = Tab.all
-    page: int = 0
+    page: Page = 0

@@ -6,6 +6,8 @@ from enum import Enum
 
 from aiogram.filters.callback_data import CallbackData
 
+from bot.keyboards.common import Id, Index, Page
+
 
 class ReviewAction(str, Enum):
     home = "h"
@@ -21,8 +23,8 @@ class ReviewAction(str, Enum):
 
 class ReviewCb(CallbackData, prefix="rv"):
     action: ReviewAction
-    id: int = 0
-    page: int = 0
+    id: Id = 0
+    page: Page = 0
 
 
 class DraftAction(str, Enum):
@@ -36,7 +38,7 @@ class DraftAction(str, Enum):
 
 class ReviewDraftCb(CallbackData, prefix="rvd"):
     action: DraftAction
-    value: int = 0
+    value: Index = 0
 
 
 EDIT_RATING, EDIT_TEXT, EDIT_PHOTOS = 1, 2, 3

@@ -8,6 +8,7 @@ from typing import Any
 from aiogram.types import TelegramObject
 from aiogram.utils.i18n import I18n, I18nMiddleware
 
+from bot.services.users import locale_from_language_code
 from bot.views.common import Fmt
 
 
@@ -26,7 +27,11 @@ class UserI18nMiddleware(I18nMiddleware):
         data: dict[str, Any],
     ) -> Any:
         user = data.get("user")
-        locale = user.locale if user is not None else self.i18n.default_locale
+        if user is not None:
+            locale = user.locale
+        else:  # no account (a group, a channel): the writer's language, as a new user would get
+            tg = data.get("event_from_user")
+            locale = locale_from_language_code(tg.language_code if tg else None, self.i18n.default_locale)
         data["f"] = Fmt(self.i18n, locale, user.time_zone if user is not None else "UTC")
         data["i18n"] = self.i18n
         with self.i18n.context(), self.i18n.use_locale(locale):

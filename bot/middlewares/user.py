@@ -6,7 +6,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import TelegramObject
+from aiogram.enums import ChatType
+from aiogram.types import Chat, TelegramObject
 from aiogram.types import User as TgUser
 
 from bot.db.engine import bookkeeping
@@ -24,6 +25,11 @@ class UserMiddleware(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         tg: TgUser | None = data.get("event_from_user")
+        chat: Chat | None = data.get("event_chat")
+        if chat is not None and chat.type != ChatType.PRIVATE:
+            # a group or a channel: no account is made or touched there (a person who blocked the
+            # bot and writes in a group has not come back); the groups router answers it
+            return await handler(event, data)
         if tg is not None and not tg.is_bot:
             # bookkeeping: the handler's own write records the update id (bot/db/engine.py)
             with bookkeeping():

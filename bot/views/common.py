@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -247,3 +248,33 @@ def markup(rows: list[list[InlineKeyboardButton]]) -> InlineKeyboardMarkup:
 
 def chunk(buttons: list[InlineKeyboardButton], width: int) -> list[list[InlineKeyboardButton]]:
     return [buttons[i : i + width] for i in range(0, len(buttons), width)]
+
+
+# -- Telegram's limits ---------------------------------------------------------------------------------
+TEXT_LIMIT = 4096  # a message's text as Telegram counts it: visible characters in UTF-16 code units
+CAPTION_LIMIT = 1024
+_TAGS = re.compile(r"<[^>]*>")
+
+
+def visible_length(text: str) -> int:
+    """How Telegram counts an HTML text against its limits: tags gone, entities decoded, in
+    UTF-16 code units (an emoji outside the BMP counts 2)."""
+    return len(html.unescape(_TAGS.sub("", text)).encode("utf-16-le")) // 2
+
+
+def clip(text: str, limit: int) -> str:
+    """Plain text (not HTML yet) cut to `limit` characters with an ellipsis."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def fitting(blocks: list[str], budget: int, *, at_most: int | None = None, sep: int = 1) -> int:
+    """How many of `blocks` (HTML), in order, fit in `budget` visible characters, each followed by
+    a separator of `sep` characters; at least one when there is any (a cut block is better than
+    none), at most `at_most`."""
+    used, taken = 0, 0
+    for block in blocks[: at_most if at_most is not None else len(blocks)]:
+        used += visible_length(block) + sep
+        if used > budget and taken:
+            break
+        taken += 1
+    return taken

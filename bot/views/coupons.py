@@ -34,6 +34,8 @@ from bot.views.pushes import register_push
 SOON_DAYS = 30  # up to this many days ahead: "expires in N days"; beyond: the date
 _LAST_MOMENT = timedelta(microseconds=1)  # valid_to is exclusive: show the last valid moment
 
+HISTORY_SHOWN = 20  # a gift certificate's newest ledger entries on its card
+
 
 # -- pieces -------------------------------------------------------------------------------------
 
@@ -281,7 +283,10 @@ def certificate_card(card: CertificateCard, f: Fmt, *, back: CouponCb) -> Screen
     elif tab == Tab.active:
         lines.append(f._("Valid until {date}.").format(date=f.date(cert.valid_to - _LAST_MOMENT)))
     lines += ["", f._("<b>History</b>")]
-    for entry in card.history:
+    earlier = max(len(card.history) - HISTORY_SHOWN, 0)
+    if earlier:
+        lines.append(f.ngettext("…{n} earlier entry", "…{n} earlier entries", earlier).format(n=earlier))
+    for entry in card.history[earlier:]:  # the newest, oldest first
         amount = f.money(abs(entry.delta_minor), cert.currency)
         what = {
             "issue": f._("added"),

@@ -15,7 +15,7 @@ from aiogram.utils.text_decorations import html_decoration as hd
 from bot.db.orders import SummaryRow, TrackingRow
 from bot.db.refunds import RefundRow
 from bot.keyboards.disputes import DisputeAction, DisputeCb
-from bot.keyboards.orders import ORDER_TABS, OrderAction, OrderCb, Tab, list_cb, order_cb
+from bot.keyboards.orders import ORDER_TABS, OrderAction, OrderCb, OrderItemsCb, Tab, list_cb, order_cb
 from bot.keyboards.pay import PayAction, PayCb
 from bot.keyboards.reviews import ReviewAction, ReviewCb
 from bot.services.addresses import AddressDraft
@@ -34,7 +34,19 @@ from bot.services.orders import (
 from bot.services.refunds import CardState, RefundDestination, RefundPreview, RefundTo
 from bot.services.reviews import REVIEW_WINDOW
 from bot.views.addresses import address_block
-from bot.views.common import Fmt, Screen, button, card_label, chunk, flow_row, markup, nav_row, page_label
+from bot.views.common import (
+    Fmt,
+    Screen,
+    button,
+    card_label,
+    chunk,
+    clip,
+    fitting,
+    flow_row,
+    markup,
+    nav_row,
+    page_label,
+)
 from bot.views.pushes import register_push
 
 STATUS_LABELS: dict[str, str] = {
@@ -288,19 +300,51 @@ def address_text(f: Fmt, address: AddressSnapshot) -> str:
     return address_block(draft, f)
 
 
-def _items(f: Fmt, card: OrderCard) -> list[str]:
+ITEMS_PER_PAGE = 10  # an order card shows its items a page at a time
+ITEM_TITLE_SHOWN = 120  # a shop's title and options are cut on the card, so a page always fits
+ITEM_DETAILS_SHOWN = 120
+TRACKING_BUDGET = 3000  # visible characters of tracking events on one screen (newest first)
+REFUNDS_SHOWN = 5
+
+
+def items_pages(card: OrderCard) -> int:
+    return max(1, -(-len(card.items) // ITEMS_PER_PAGE))
+
+
+def _items(f: Fmt, card: OrderCard, at: int) -> list[str]:
     lines = []
     currency = card.order.currency
-    for item in card.items:
-        lines.append(f"{item.position}. {hd.quote(item.title)}")
-        details = [hd.quote(f"{name}: {value}") for name, value in item.options]
+    at = min(max(at, 0), items_pages(card) - 1)
+    shown = card.items[at * ITEMS_PER_PAGE:(at + 1) * ITEMS_PER_PAGE]
+    for item in shown:
+        lines.append(f"{item.position}. {hd.quote(clip(item.title, ITEM_TITLE_SHOWN))}")
+        details = [f"{name}: {value}" for name, value in item.options]
         price = f.money(item.unit_price_minor, currency)
-        details.append(f"{item.quantity} × {price}" if item.quantity > 1 else price)
-        lines.append("    " + " · ".join(details))
+        lines.append("    " + " · ".join([
+            *([hd.quote(clip(" · ".join(details), ITEM_DETAILS_SHOWN))] if details else []),
+            f"{item.quantity} × {price}" if item.quantity > 1 else price,
+        ]))
+    if len(card.items) > len(shown):
+        first = at * ITEMS_PER_PAGE + 1
+        lines.append(f._("Items {first}–{last} of {total}").format(
+            first=first, last=first + len(shown) - 1, total=len(card.items)))
     return lines
 
 
-def order_card(card: OrderCard, f: Fmt, back: OrderCb) -> Screen:
+def _items_pager(card: OrderCard, f: Fmt, back: OrderCb, at: int) -> list[InlineKeyboardButton]:
+    pages = items_pages(card)
+    if pages == 1:
+        return []
+    at = min(max(at, 0), pages - 1)
+    oid, row = card.order.id, []
+    if at > 0:
+        row.append(button(f._("‹ Previous items"), OrderItemsCb(id=oid, at=at - 1, tab=back.tab, page=back.page)))
+    if at < pages - 1:
+        row.append(button(f._("Next items ›"), OrderItemsCb(id=oid, at=at + 1, tab=back.tab, page=back.page)))
+    return row
+
+
+def order_card(card: OrderCard, f: Fmt, back: OrderCb, items_page: int = 0) -> Screen:
     order = card.order
     status_at = getattr(order, STAMPS.get(order.status, "created_at")) or order.created_at
     lines = [
@@ -330,7 +374,7 @@ def order_card(card: OrderCard, f: Fmt, back: OrderCb) -> Screen:
     if order.delivered_at is not None and order.status == Status.shipped:
         lines.append(f._("📬 Delivered on {date}: please check the item and confirm receipt.").format(
             date=f.date(order.delivered_at)))
-    lines += ["", *_items(f, card), ""]
+    lines += ["", *_items(f, card, items_page), ""]
     lines.append(f._("Items: {amount}").format(amount=f.money(order.items_minor, order.currency)))
     shipping = (f.money(order.shipping_minor, order.currency) if order.shipping_minor
                 else f._("free"))
@@ -338,8 +382,11 @@ def order_card(card: OrderCard, f: Fmt, back: OrderCb) -> Screen:
     lines.append(f._("<b>Total: {amount}</b>").format(amount=f.money(order.total_minor, order.currency)))
     if card.card is not None:
         lines.append(f._("💳 Paid with {card}").format(card=card_label(card.card.brand, card.card.last4, f)))
-    for refund in card.refunds:
+    for refund in card.refunds[:REFUNDS_SHOWN]:
         lines.append(refund_line(f, refund))
+    if len(card.refunds) > REFUNDS_SHOWN:
+        more = len(card.refunds) - REFUNDS_SHOWN
+        lines.append(f.ngettext("…and {n} more refund.", "…and {n} more refunds.", more).format(n=more))
     if not card.address.empty:
         lines += ["", f._("📍 Ship to:"), address_text(f, card.address)]
     if order.track_number:
@@ -347,7 +394,7 @@ def order_card(card: OrderCard, f: Fmt, back: OrderCb) -> Screen:
     if card.dispute is not None:
         state = dispute_state_label(f, card.dispute.state, card.dispute.seller_answer, card.dispute.resolution)
         lines += ["", f._("⚖️ Dispute: {state}").format(state=state)]
-    return Screen("\n".join(lines), markup(_card_rows(card, f, back)))
+    return Screen("\n".join(lines), markup([_items_pager(card, f, back, items_page), *_card_rows(card, f, back)]))
 
 
 DISPUTE_STATES: dict[str, str] = {
@@ -492,10 +539,13 @@ def tracking(track: Tracking, f: Fmt, back: OrderCb) -> Screen:
         "",
     ]
     if track.events:
-        for event in track.events:
-            where = f" · {hd.quote(event.location)}" if event.location else ""
-            lines.append(f"<b>{f.datetime(event.at)}</b>")
-            lines.append(f"{event_label(f, event)}{where}")
+        blocks = [f"<b>{f.datetime(event.at)}</b>\n{event_label(f, event)}"
+                  + (f" · {hd.quote(event.location)}" if event.location else "") for event in track.events]
+        shown = fitting(blocks, TRACKING_BUDGET)  # the newest first, as many as fit
+        lines += blocks[:shown]
+        if shown < len(blocks):
+            earlier = len(blocks) - shown
+            lines.append(f.ngettext("…and {n} earlier event.", "…and {n} earlier events.", earlier).format(n=earlier))
         lines.append("")
     else:
         lines += [f._("The carrier has no news about this parcel yet."), ""]
