@@ -265,12 +265,12 @@ class Player:
                            language_code=language_code, username=username)
         self.strict = strict
         self.delivered: list[Update] = []  # every update this player sent, oldest first
+        self.chat: Chat | None = None  # a group or channel this player writes in (None: private)
 
     async def redeliver(self, update: Update | None = None) -> Any:
         """Telegram delivers an update again (the process died before it was confirmed): the
         same update id, by default of the newest update this player sent."""
         return await self.feed(update or self.delivered[-1])
-        self.chat: Chat | None = None  # a group or channel this player writes in (None: private)
 
     def in_chat(self, chat: Chat) -> Player:
         """The same person writing in a group or a channel (whose messages all its members see)."""

@@ -34,13 +34,12 @@ from bot import demo
 from bot.fakebot import Player, TelegramHtml
 from bot.services.addresses import (
     COMMON_COUNTRIES,
-    apartment_text,
     country_rules,
     phone_example,
     postal_example,
     region_example,
 )
-from bot.views.addresses import CITY_EXAMPLES, STREET_EXAMPLES
+from bot.views.addresses import CITY_EXAMPLES, STREET_EXAMPLES, apartment_text
 from tests import figures
 from tests.conftest import App
 
@@ -54,7 +53,7 @@ RU_USER_ID = demo.DEMO_USER_ID + 1
 # -- what the crawler types where a step asks for text ------------------------------------------
 EXAMPLES: dict[str, dict[str, str]] = {
     "en": {
-        "CardFlow:number": "4242 4242 4242 4242",
+        "CardFlow:number": "2223 0031 2200 3222",  # a sandbox card the demo wallet lacks
         "CardFlow:expiry": "12/29",
         "CardFlow:holder": "ALEX JOHNSON",
         "CardFlow:cvc": "123",
@@ -68,7 +67,7 @@ EXAMPLES: dict[str, dict[str, str]] = {
         "AddressForm:apartment": "12",
     },
     "ru": {
-        "CardFlow:number": "4242 4242 4242 4242",
+        "CardFlow:number": "2223 0031 2200 3222",  # a sandbox card the demo wallet lacks
         "CardFlow:expiry": "12/29",
         "CardFlow:holder": "ALEKSEI IVANOV",
         "CardFlow:cvc": "123",
@@ -184,7 +183,8 @@ async def user_data(app: App) -> set[str]:
                     add(json.loads(value) if value else None)
         # an apartment number is shown with the word its country's post expects ("кв. 12")
         for country, apartment in (await conn.execute(text("SELECT country, apartment FROM addresses"))).all():
-            add(apartment_text(country, apartment))
+            for script in ("ru", "en"):
+                add(apartment_text(country, apartment, script))
     found.update(place_names())
     return found
 
