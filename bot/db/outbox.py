@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select, text, update
+from sqlalchemy import Select, and_, delete, func, or_, select, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -278,6 +278,27 @@ async def replace(conn: AsyncConnection, row_id: int, *, kind: str, payload: dic
                 state=PENDING, drop_reason=None, lease_until=None, attempts=0, last_error=None)
     )
     return bool(result.rowcount)
+
+
+# -- forgetting an order ----------------------------------------------------------------------------
+
+def _about_order(payload: dict[str, Any], order_id: int, number: str) -> bool:
+    return payload.get("order_id") == order_id or (bool(number) and payload.get("number") == number)
+
+
+async def forget_order(conn: AsyncConnection, user_id: int, order_id: int, number: str) -> int:
+    """Delete a user's pushes about one order, in any state (the message centre's entries and what
+    was still to be sent): every payload that names an order names it by ``order_id`` or, for a
+    review reply, by its ``number``. The LIKE only narrows the rows read; the payload decides."""
+    query = select(t.c.id, t.c.payload).where(
+        t.c.user_id == user_id,
+        or_(t.c.payload.like(f'%"order_id": {order_id}%'), t.c.payload.like(f'%"number": {_json(number)}%')),
+    )
+    ids = [r.id for r in (await conn.execute(query)).all() if _about_order(json.loads(r.payload), order_id, number)]
+    if not ids:
+        return 0
+    result = await conn.execute(delete(t).where(t.c.id.in_(ids)))
+    return result.rowcount or 0
 
 
 # -- operators ----------------------------------------------------------------------------------
