@@ -119,6 +119,39 @@ async def due(conn: AsyncConnection, now: datetime, limit: int) -> list[OutboxRo
     return [_from_text(r) for r in result.all()]
 
 
+async def due_for_user(conn: AsyncConnection, user_id: int, now: datetime, limit: int, *,
+                       after_id: int = 0) -> list[OutboxRow]:
+    """The due scan for one user's rows (newer than `after_id`): replaying a demo history.
+    Nothing while one of the user's rows is leased into the future, as in the due scan."""
+    leased = (await conn.execute(
+        select(t.c.id).where(t.c.user_id == user_id, t.c.state.in_(ACTIVE), t.c.lease_until > now).limit(1)
+    )).first()
+    if leased is not None:
+        return []
+    query = (
+        select(*_COLUMNS)
+        .where(t.c.user_id == user_id, t.c.id > after_id, t.c.state.in_(ACTIVE), t.c.due_at <= now,
+               or_(t.c.lease_until.is_(None), t.c.lease_until <= now))
+        .order_by(t.c.due_at, t.c.id)
+        .limit(limit)
+    )
+    return [_row(r) for r in (await conn.execute(query)).all()]
+
+
+async def due_times(conn: AsyncConnection, user_id: int, until: datetime, *, after_id: int = 0) -> list[datetime]:
+    """When the user's pending rows (newer than `after_id`) due by `until` fall due, in order."""
+    query = (
+        select(t.c.due_at).distinct()
+        .where(t.c.user_id == user_id, t.c.id > after_id, t.c.state == PENDING, t.c.due_at <= until)
+        .order_by(t.c.due_at)
+    )
+    return [r[0] for r in (await conn.execute(query)).all()]
+
+
+async def last_id(conn: AsyncConnection) -> int:
+    return int((await conn.execute(select(func.coalesce(func.max(t.c.id), 0)))).scalar() or 0)
+
+
 def _tm(value: str | None) -> datetime | None:
     return None if value is None else from_db_time(value)
 
