@@ -194,10 +194,12 @@ async def seed_orders(services: Services, user_id: int) -> None:
             usd_rate=USD_PER_RUB if currency == "RUB" else None, address_id=address_id,
         )
         dispute_id = 0
-        journey = _Journey(services, orders, clock, user_id, order.id)
+        journey = _Journey(orders, clock, user_id, order.id)
         for step in steps:
             at = placed + timedelta(hours=step.hours)
             await journey.follow(min(at, now))  # the sweeper's polls while the parcel is on its way
+            if step.action not in ("pay", "ship"):
+                journey.stop()  # every later step takes the order out of "shipped"
             clock.set(min(at, now))
             if step.action == "pay":
                 assert isinstance(step.arg, CardSnapshot)
@@ -258,9 +260,8 @@ class _Journey:
     `policy.tracking_poll` from the shipment, but only the polls that find a new carrier event are
     played (the others change nothing), at the moment the sweeper would have made them."""
 
-    def __init__(self, services: Services, orders: OrderService, clock: FakeClock, user_id: int,
-                 order_id: int) -> None:
-        self.services, self.orders, self.clock = services, orders, clock
+    def __init__(self, orders: OrderService, clock: FakeClock, user_id: int, order_id: int) -> None:
+        self.orders, self.clock = orders, clock
         self.user_id, self.order_id = user_id, order_id
         self.polls: list[datetime] = []
 
@@ -273,14 +274,14 @@ class _Journey:
         self.polls = sorted({max(first, shipped_at + every * -(-(e.at - shipped_at) // every)) for e in events})
 
     async def follow(self, until: datetime) -> None:
-        """Make the polls due by `until`, while the order is still shipped."""
+        """Make the polls due by `until` (the order is shipped until `stop`)."""
         while self.polls and self.polls[0] <= until:
             self.clock.set(self.polls.pop(0))
-            order = await self.orders.card(self.user_id, self.order_id)
-            if order.order.status != "shipped":
-                self.polls.clear()
-                return
             await self.orders.tracking(self.user_id, self.order_id, refresh=True)
+
+    def stop(self) -> None:
+        """The order left "shipped" (completed, disputed…): the sweeper stops asking."""
+        self.polls.clear()
 
 
 register_seeder(10, seed_orders)
