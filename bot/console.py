@@ -79,7 +79,8 @@ class Numbering:
     - a button labelled with a number ("7" on the second page of a list) is pressed by that number;
     - the other buttons of a message continue after the highest number in use (an edit in place
       keeps the message's numbers when they are still free);
-    - past `LIMIT` numbering starts again at 1 and older messages' buttons are forgotten."""
+    - what the user types starts a new page of the conversation: the answer's buttons are
+      numbered from 1 again (`restart`), as past `LIMIT`; older messages' buttons are forgotten."""
 
     LIMIT = 99
 
@@ -123,6 +124,9 @@ class Numbering:
             block[number] = data
         self.blocks[message_id] = block
         return numbers
+
+    def restart(self) -> None:
+        self.blocks.clear()
 
     def forget(self, message_id: int) -> None:
         self.blocks.pop(message_id, None)
@@ -259,6 +263,8 @@ class Console:
                 if not line:
                     continue
                 data = self._button(line)
+                if data is None:
+                    self.numbering.restart()  # typed: the answer's buttons are numbered from 1
                 if data is not None:
                     await player.press_data(data)
                 elif line.startswith("=") and len(line) > 1:

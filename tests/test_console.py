@@ -70,6 +70,13 @@ def test_numbers_are_unique_across_messages_and_labels_that_are_numbers_keep_the
     assert n.data(4) is None
 
 
+def test_numbering_starts_again_after_typed_text() -> None:
+    n = Numbering()
+    n.show(1, [("Orders", "o"), ("Coupons", "c")])
+    n.restart()  # the user typed /menu: the answer is a new page of the conversation
+    assert n.show(2, [("Orders", "o2"), ("Coupons", "c2")]) == [1, 2] and n.data(1) == "o2"
+
+
 def test_numbering_starts_again_past_the_limit() -> None:
     n = Numbering()
     for message in range(1, 40):
