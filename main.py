@@ -1,4 +1,5 @@
-"""Kabinet command line.
+"""Kabinet command line. Run it with the project's Python (`.venv/bin/python main.py …`, which
+`make run` installs), or through make: `make run`, `make console lang=ru`.
 
   python main.py            long polling when BOT_TOKEN is set; otherwise the offline console on
                             an interactive terminal, or exit 2 saying BOT_TOKEN is missing
@@ -38,7 +39,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("run", help="long polling (needs BOT_TOKEN)")
     console = sub.add_parser("console", help="the offline console with demo data")
-    console.add_argument("--lang", choices=["en", "ru"], help="the demo user's language")
+    console.add_argument("--lang", choices=["en", "ru"],
+                         help="the demo user's language for this run (default: the saved one, or the environment's)")
     console.add_argument("--db", help="the console's database file (default data/console.sqlite3)")
     sub.add_parser("migrate", help="apply database migrations")
     demo = sub.add_parser("demo", help="seed demo data into the configured database")
@@ -93,7 +95,8 @@ def command_main(argv: list[str] | None, process: Any) -> int:
         else:
             print(
                 "error: BOT_TOKEN is not set (put it in the environment or .env); "
-                "for the offline console run `python main.py console`",
+                "for the offline console run `make console` (or `make console lang=ru`, "
+                "or `.venv/bin/python main.py console`)",
                 file=sys.stderr,
             )
             return 2
@@ -114,8 +117,10 @@ def command_main(argv: list[str] | None, process: Any) -> int:
         # the console's screen is the conversation: only warnings and errors go to the log
         logging.getLogger().setLevel(max(logging.WARNING, logging.getLevelName(settings.log_level)))
 
+        # --lang sets the demo user's language for this run; without it the saved one is kept
+        # (the environment's language only picks a new demo user's)
         locale = args.lang or default_console_lang()
-        console = Console(console_settings(settings, args.db), locale=locale)
+        console = Console(console_settings(settings, args.db), locale=locale, set_locale=args.lang is not None)
         process.started()
         try:
             asyncio.run(console.run())

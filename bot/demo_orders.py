@@ -2,8 +2,10 @@
 disputes, for the offline console and `main.py demo`.
 
 The history is played through the real services on a clock that walks from two months ago to now,
-so every order got where it is the way real orders do (history rows, refunds, carrier events).
-The pushes this history wrote are marked sent: a demo user should not get 80 old messages.
+so every order got where it is the way real orders do (history rows, refunds, carrier events):
+a parcel on its way is asked about on the sweeper's schedule, so each carrier event's push is
+written when the sweeper would have seen it. The pushes this history wrote are then delivered as
+the bot would have delivered them, each when it fell due (`bot/demo.py`, `deliver_history`).
 """
 
 from __future__ import annotations
@@ -13,11 +15,11 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from bot.db.tables import orders as orders_table
-from bot.db.tables import outbox as outbox_table
 from bot.demo import register_seeder
+from bot.integrations.carrier import Shipment
 from bot.services.clock import FakeClock
 from bot.services.disputes import DisputeDraft, DisputeReason, DisputeService, Outcome, SellerAnswer
 from bot.services.orders import AddressSnapshot, CancelReason, NewItem, OrderService
@@ -192,8 +194,12 @@ async def seed_orders(services: Services, user_id: int) -> None:
             usd_rate=USD_PER_RUB if currency == "RUB" else None, address_id=address_id,
         )
         dispute_id = 0
+        journey = _Journey(orders, clock, user_id, order.id)
         for step in steps:
             at = placed + timedelta(hours=step.hours)
+            await journey.follow(min(at, now))  # the sweeper's polls while the parcel is on its way
+            if step.action not in ("pay", "ship"):
+                journey.stop()  # every later step takes the order out of "shipped"
             clock.set(min(at, now))
             if step.action == "pay":
                 assert isinstance(step.arg, CardSnapshot)
@@ -205,7 +211,8 @@ async def seed_orders(services: Services, user_id: int) -> None:
                     charge_id = charge.id
                 await orders.mark_paid(user_id, order.id, card, charge_id=charge_id)
             elif step.action == "ship":
-                await orders.ship(user_id, order.id, f"LP{order.id:07d}{store}CN", "cainiao")
+                shipped = await orders.ship(user_id, order.id, f"LP{order.id:07d}{store}CN", "cainiao")
+                await journey.start(shipped.track_number or "", address)
             elif step.action == "confirm":
                 await orders.tracking(user_id, order.id, refresh=True)
                 await orders.confirm_receipt(user_id, order.id)
@@ -245,22 +252,36 @@ async def seed_orders(services: Services, user_id: int) -> None:
                 await disputes.decide(dispute_id, int(step.arg))  # type: ignore[call-overload]
             elif step.action == "delete":
                 await orders.delete(user_id, order.id)
-        fresh = await orders.by_number(order.number)
-        if fresh.status == "shipped":  # the parcel's journey so far
-            clock.set(now)
-            await orders.tracking(user_id, order.id, refresh=True)
-    await _mark_history_sent(services, user_id, now)
+        await journey.follow(now)  # a parcel still on its way: its journey so far
 
 
-async def _mark_history_sent(services: Services, user_id: int, now: datetime) -> None:
-    async with services.db.write() as conn:
-        await conn.execute(
-            update(outbox_table)
-            .where(outbox_table.c.user_id == user_id,
-                   outbox_table.c.kind.in_(("order_status", "order_tracking", "dispute", "refund")),
-                   outbox_table.c.state == "pending")
-            .values(state="sent", sent_at=now)
-        )
+class _Journey:
+    """The sweeper's tracking polls for one demo order while it is shipped: every
+    `policy.tracking_poll` from the shipment, but only the polls that find a new carrier event are
+    played (the others change nothing), at the moment the sweeper would have made them."""
+
+    def __init__(self, orders: OrderService, clock: FakeClock, user_id: int, order_id: int) -> None:
+        self.orders, self.clock = orders, clock
+        self.user_id, self.order_id = user_id, order_id
+        self.polls: list[datetime] = []
+
+    async def start(self, track_number: str, address: AddressSnapshot) -> None:
+        shipped_at = self.clock.now()
+        every = self.orders.policy.tracking_poll
+        shipment = Shipment(track_number, "cainiao", shipped_at, address.city, address.country)
+        events = await self.orders.carrier.events(shipment, shipped_at + timedelta(days=365))
+        first = shipped_at + timedelta(minutes=1)  # never asked yet: the sweeper's next run asks
+        self.polls = sorted({max(first, shipped_at + every * -(-(e.at - shipped_at) // every)) for e in events})
+
+    async def follow(self, until: datetime) -> None:
+        """Make the polls due by `until` (the order is shipped until `stop`)."""
+        while self.polls and self.polls[0] <= until:
+            self.clock.set(self.polls.pop(0))
+            await self.orders.tracking(self.user_id, self.order_id, refresh=True)
+
+    def stop(self) -> None:
+        """The order left "shipped" (completed, disputed…): the sweeper stops asking."""
+        self.polls.clear()
 
 
 register_seeder(10, seed_orders)

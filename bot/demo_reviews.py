@@ -1,16 +1,14 @@
 """Demo reviews and points: items awaiting a review (one with a day left), reviews with the
 seller's replies and an additional review, and a points history that puts the demo user on
-level 3 (Gold). Played through the real services on a walking clock, after the demo orders."""
+level 3 (Gold). Played through the real services on a walking clock, after the demo orders; the
+pushes it writes are delivered as the bot would have (`bot/demo.py`, `deliver_history`)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import update
-
 from bot.db import reviews as reviews_repo
-from bot.db.tables import outbox as outbox_table
 from bot.demo import register_seeder
 from bot.demo_orders import ADDRESS, USD_PER_RUB, VISA, _price
 from bot.services.clock import FakeClock
@@ -81,20 +79,6 @@ async def seed_reviews(services: Services, user_id: int) -> None:
             clock.advance(days=60)
             await reviews.add_extra(user_id, published.card.review.id,
                                     text=(extra_ru if locale == "ru" else extra_en) or "")
-    await _history_sent(services, user_id, now)
-
-
-async def _history_sent(services: Services, user_id: int, now: datetime) -> None:
-    """The pushes this history wrote that were due before now count as delivered."""
-    async with services.db.write() as conn:
-        await conn.execute(
-            update(outbox_table)
-            .where(outbox_table.c.user_id == user_id, outbox_table.c.state == "pending",
-                   outbox_table.c.due_at < now,
-                   outbox_table.c.kind.in_(("order_status", "order_tracking", "refund", "review_reply",
-                                            "review_deadline", "level_changed")))
-            .values(state="sent", sent_at=now)
-        )
 
 
 register_seeder(20, seed_reviews)

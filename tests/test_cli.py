@@ -70,7 +70,8 @@ def test_no_token_without_a_terminal_exits_2(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.strip() == (
         "error: BOT_TOKEN is not set (put it in the environment or .env); "
-        "for the offline console run `python main.py console`"
+        "for the offline console run `make console` (or `make console lang=ru`, "
+        "or `.venv/bin/python main.py console`)"
     )
 
 
@@ -89,12 +90,14 @@ def test_migrate_and_demo_then_console_with_piped_input(tmp_path: Path) -> None:
     assert run("demo", env={"DATABASE_URL": url}).returncode == 0  # idempotent
     console_db = tmp_path / "console.sqlite3"
     # the menu grows with the sections: press the first button of the settings screen instead
-    result = run("console", "--lang", "ru", "--db", str(console_db), stdin="/settings\n1\n/quit\n")
+    # (what the user types starts the numbering again at 1)
+    first = 1
+    result = run("console", "--lang", "ru", "--db", str(console_db), stdin=f"/settings\n{first}\n/quit\n")
     assert result.returncode == 0, result.stderr
     assert "Здравствуйте, Алексей!" in result.stdout
     assert "⚙️ Настройки" in result.stdout
     assert "<b>" not in result.stdout  # HTML shown as readable text
-    assert "Язык: Русский" in result.stdout and "[1] 🌐 Язык" in result.stdout
+    assert "Язык: Русский" in result.stdout and f"[{first}] 🌐 Язык" in result.stdout
     assert "Выберите язык бота" in result.stdout  # button 1 was pressed
     # a second run continues the update ids, so nothing is dropped as a duplicate
     again = run("console", "--lang", "ru", "--db", str(console_db), stdin="/help\n/quit\n")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select, text, update
+from sqlalchemy import Select, and_, delete, func, or_, select, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -117,6 +117,39 @@ async def due(conn: AsyncConnection, now: datetime, limit: int) -> list[OutboxRo
     backing off."""
     result = await conn.execute(_DUE_SCAN, {"now": to_db_time(now), "limit": limit})
     return [_from_text(r) for r in result.all()]
+
+
+async def due_for_user(conn: AsyncConnection, user_id: int, now: datetime, limit: int, *,
+                       after_id: int = 0) -> list[OutboxRow]:
+    """The due scan for one user's rows (newer than `after_id`): replaying a demo history.
+    Nothing while one of the user's rows is leased into the future, as in the due scan."""
+    leased = (await conn.execute(
+        select(t.c.id).where(t.c.user_id == user_id, t.c.state.in_(ACTIVE), t.c.lease_until > now).limit(1)
+    )).first()
+    if leased is not None:
+        return []
+    query = (
+        select(*_COLUMNS)
+        .where(t.c.user_id == user_id, t.c.id > after_id, t.c.state.in_(ACTIVE), t.c.due_at <= now,
+               or_(t.c.lease_until.is_(None), t.c.lease_until <= now))
+        .order_by(t.c.due_at, t.c.id)
+        .limit(limit)
+    )
+    return [_row(r) for r in (await conn.execute(query)).all()]
+
+
+async def due_times(conn: AsyncConnection, user_id: int, until: datetime, *, after_id: int = 0) -> list[datetime]:
+    """When the user's pending rows (newer than `after_id`) due by `until` fall due, in order."""
+    query = (
+        select(t.c.due_at).distinct()
+        .where(t.c.user_id == user_id, t.c.id > after_id, t.c.state == PENDING, t.c.due_at <= until)
+        .order_by(t.c.due_at)
+    )
+    return [r[0] for r in (await conn.execute(query)).all()]
+
+
+async def last_id(conn: AsyncConnection) -> int:
+    return int((await conn.execute(select(func.coalesce(func.max(t.c.id), 0)))).scalar() or 0)
 
 
 def _tm(value: str | None) -> datetime | None:
@@ -278,6 +311,27 @@ async def replace(conn: AsyncConnection, row_id: int, *, kind: str, payload: dic
                 state=PENDING, drop_reason=None, lease_until=None, attempts=0, last_error=None)
     )
     return bool(result.rowcount)
+
+
+# -- forgetting an order ----------------------------------------------------------------------------
+
+def _about_order(payload: dict[str, Any], order_id: int, number: str) -> bool:
+    return payload.get("order_id") == order_id or (bool(number) and payload.get("number") == number)
+
+
+async def forget_order(conn: AsyncConnection, user_id: int, order_id: int, number: str) -> int:
+    """Delete a user's pushes about one order, in any state (the message centre's entries and what
+    was still to be sent): every payload that names an order names it by ``order_id`` or, for a
+    review reply, by its ``number``. The LIKE only narrows the rows read; the payload decides."""
+    query = select(t.c.id, t.c.payload).where(
+        t.c.user_id == user_id,
+        or_(t.c.payload.like(f'%"order_id": {order_id}%'), t.c.payload.like(f'%"number": {_json(number)}%')),
+    )
+    ids = [r.id for r in (await conn.execute(query)).all() if _about_order(json.loads(r.payload), order_id, number)]
+    if not ids:
+        return 0
+    result = await conn.execute(delete(t).where(t.c.id.in_(ids)))
+    return result.rowcount or 0
 
 
 # -- operators ----------------------------------------------------------------------------------

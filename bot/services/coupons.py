@@ -883,7 +883,8 @@ class CouponService:
 async def _seed_demo(services: Services, user_id: int) -> None:
     from bot.services.coupons_demo import seed
 
-    await seed(services.coupons, user_id)
+    user = await services.users.get(user_id)
+    await seed(services.coupons, user_id, user.locale if user is not None else "en")
 
 
 register_seeder(40, _seed_demo)

@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.db import addresses as addresses_repo
 from bot.db import disputes as disputes_repo
 from bot.db import orders as repo
+from bot.db import outbox as outbox_repo
 from bot.db import refunds as refunds_repo
 from bot.db import users as users_repo
 from bot.db.addresses import AddressRow
@@ -753,14 +754,17 @@ class OrderService:
         return fresh
 
     async def purge(self, user_id: int, order_id: int) -> None:
-        """Delete for good: the order disappears for the buyer everywhere. The shop keeps the
-        financial record; the buyer's address snapshot and search text are erased."""
+        """Delete for good: the order disappears for the buyer everywhere, the message centre
+        included (its pushes are deleted, sent or not). The shop keeps the financial record; the
+        buyer's address snapshot and search text are erased."""
         now = self.clock.now()
         async with self.db.write() as conn:
             order = await self._owned(conn, user_id, order_id)
             if order.deleted_at is None:
                 raise ForbiddenTransition(N_("Only an order in Deleted orders can be deleted for good."))
             await repo.set_fields(conn, order.id, user_id, purged_at=now, shipping_address="{}", search_text="")
+            # its notifications leave the message centre too, and nothing more is sent about it
+            await outbox_repo.forget_order(conn, user_id, order.id, order.number)
 
     # -- the shop's side (operator commands, later the shop API and checkout) ------------------------
     async def ensure_store(self, name: str, seller_account: str | None = None) -> int:

@@ -141,16 +141,26 @@ class OutboxService:
         self._next_prune = now if len(ids) >= keep.per_run else now + keep.every
         return pruned
 
-    async def claim(self, now: datetime, *, limit: int, lease: timedelta, per_user: int = 5) -> Claimed:
+    async def claim(self, now: datetime, *, limit: int, lease: timedelta, per_user: int = 5,
+                    history: tuple[int, int] | None = None) -> Claimed:
         """Claim up to `limit` due rows (at most `per_user` for one user), decide what each becomes
         — a push, part of a reminder digest, held, dropped or failed — and return the messages to
-        send, oldest due first. One unit of work."""
+        send, oldest due first. One unit of work.
+        `history` (user id, after row id): only that user's rows written after that one — the demo
+        replays the history it wrote through these rules (`bot/demo.py`)."""
         out = Claimed()
-        async with self.db.read() as conn:  # mostly nothing is due: no write lock for that
-            if not await repo.due(conn, now, 1):
-                return out
+
+        async def due(conn: AsyncConnection, n: int) -> list[OutboxRow]:
+            if history is None:
+                return await repo.due(conn, now, n)
+            return await repo.due_for_user(conn, history[0], now, n, after_id=history[1])
+
+        if history is None:
+            async with self.db.read() as conn:  # mostly nothing is due: no write lock for that
+                if not await due(conn, 1):
+                    return out
         async with self.db.write() as conn:
-            candidates = await repo.due(conn, now, limit * 2)
+            candidates = await due(conn, limit * 2)
             picked: list[OutboxRow] = []
             per: dict[int, int] = defaultdict(int)
             for row in candidates:
@@ -245,6 +255,16 @@ class OutboxService:
                 await prefs_repo.upsert_prefs(conn, job.chat_id, now, last_reminder_at=now)
         return done
 
+    async def sent_all(self, jobs: list[Job], now: datetime) -> int:
+        """`sent` for several messages at once, in one unit of work (replaying a demo history)."""
+        done = 0
+        async with self.db.write() as conn:
+            for job in jobs:
+                done += await repo.mark_sent(conn, job.ids, now, None)
+                if job.reminder:
+                    await prefs_repo.upsert_prefs(conn, job.chat_id, now, last_reminder_at=now)
+        return done
+
     async def retry_later(self, job: Job, error: str, now: datetime) -> tuple[int, int]:
         """A temporary error: back off, or give up after the last attempt. Returns
         (retrying, failed)."""
@@ -278,6 +298,15 @@ class OutboxService:
     async def renew(self, ids: list[int], until: datetime) -> int:
         async with self.db.write() as conn:
             return await repo.renew(conn, ids, until)
+
+    # -- a demo history ---------------------------------------------------------------------------
+    async def last_id(self) -> int:
+        async with self.db.read() as conn:
+            return await repo.last_id(conn)
+
+    async def due_times(self, user_id: int, until: datetime, *, after_id: int = 0) -> list[datetime]:
+        async with self.db.read() as conn:
+            return await repo.due_times(conn, user_id, until, after_id=after_id)
 
     # -- operators --------------------------------------------------------------------------------
     async def dead_letters(self, limit: int = 50) -> list[OutboxRow]:

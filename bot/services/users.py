@@ -15,6 +15,15 @@ from bot.services.clock import Clock
 
 SUPPORTED = ("en", "ru")
 
+# A new user's time zone, from their language until they choose one in Settings: most people who
+# write in Russian live in Moscow time or near it; for anyone else Telegram gives no better signal.
+ZONE_BY_LOCALE = {"ru": "Europe/Moscow"}
+DEFAULT_ZONE = "UTC"
+
+
+def zone_for_locale(locale: str) -> str:
+    return ZONE_BY_LOCALE.get(locale, DEFAULT_ZONE)
+
 
 def locale_from_language_code(code: str | None, default: str) -> str:
     """Telegram's language_code → our locale: ru* is Russian, anything else the default."""
@@ -52,7 +61,8 @@ class UserService:
             return await repo.get(conn, user_id)
 
     async def touch(self, contact: Contact) -> tuple[UserRow, bool]:
-        """The user row for this contact: created on first contact (locale from language_code),
+        """The user row for this contact: created on first contact (locale from language_code,
+        time zone from the locale),
         name and username refreshed only when they changed, and marked reachable again.
         Returns (user, created). Reads only, unless something changed."""
         user = await repo.get_hot(self.db, contact.id)
@@ -74,12 +84,13 @@ class UserService:
                 fresh = await repo.get(conn, contact.id)
             assert fresh is not None
             return fresh, False
+        locale = locale_from_language_code(contact.language_code, self.default_locale)
         user = UserRow(
             id=contact.id,
             first_name=contact.first_name,
             username=contact.username,
-            locale=locale_from_language_code(contact.language_code, self.default_locale),
-            time_zone="UTC",
+            locale=locale,
+            time_zone=zone_for_locale(locale),
             created_at=self.clock.now(),
             unreachable_since=None,
         )

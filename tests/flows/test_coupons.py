@@ -86,6 +86,8 @@ async def test_wallet_tabs_and_cards_in_english(app: App, alex: Player) -> None:
 
 async def test_wallet_in_russian(app: App, masha: Player) -> None:
     await masha.send("/start")
+    # a Russian user starts in Moscow time; the day counts below are UTC's, as in the English test
+    await app.services.settings.set_time_zone(masha.user.id, "UTC")
     await _fill_wallet(app, masha)
     await masha.press("🎟 Мои купоны")
     text = masha.last_text

@@ -84,7 +84,7 @@ async def test_the_message_centre_in_russian(app: App, masha) -> None:
         "🔵 25 нояб. 2026\u202fг. · Order #3 update 3", "🔵 25 нояб. 2026\u202fг. · ⏰ Reminder 1", "🔵 25 нояб. 2026\u202fг. · ⏰ Reminder 2"])
     assert labels[3:] == ["✓ Прочитать все", "☰ Меню"]
     await masha.press("⏰ Reminder 2")
-    assert masha.last_text == f"⏰ Reminder 2\n\n<i>25 нояб. 2026{NNBSP}г., 12:00</i>"
+    assert masha.last_text == f"⏰ Reminder 2\n\n<i>25 нояб. 2026{NNBSP}г., 15:00</i>"  # 12:00 UTC, in Moscow time
     assert masha.buttons()[0] == ("Item 2", "tth:2")
     await masha.press("‹ Назад")
     assert masha.last_text == "<b>🔔 Центр сообщений</b>\n2 непрочитанных"

@@ -21,13 +21,15 @@ async def test_language_switch_rerenders_and_survives_a_restart(app: App, alex) 
 
 async def test_common_zone_button(app: App, masha) -> None:
     await masha.send("/settings")
-    assert "Часовой пояс: UTC" in masha.last_text
-    await masha.press("🕒 Часовой пояс")
-    await masha.press("Москва (UTC+3)")
+    # a Russian user starts in Moscow time (from their language) until they choose
     assert "Часовой пояс: Москва (UTC+3)" in masha.last_text
     assert "Местное время: 15:00" in masha.last_text  # the fake clock says 12:00 UTC
+    await masha.press("🕒 Часовой пояс")
+    await masha.press("Владивосток (UTC+10)")
+    assert "Часовой пояс: Владивосток (UTC+10)" in masha.last_text
+    assert "Местное время: 22:00" in masha.last_text
     user = await app.services.users.get(masha.user.id)
-    assert user is not None and user.time_zone == "Europe/Moscow"
+    assert user is not None and user.time_zone == "Asia/Vladivostok"
 
 
 async def test_offset_button_is_stored_as_an_iana_name(app: App, alex) -> None:

@@ -370,6 +370,42 @@ async def test_delete_restore_purge(app: App) -> None:
     assert tuple(raw) == ("{}", "")  # the buyer's data is erased; the shop keeps the record
 
 
+async def test_purge_takes_the_orders_notifications_out_of_the_message_centre(app: App) -> None:
+    """Deleting an order for good removes every push about it, sent (the message centre) or still
+    to be sent; the other orders' notifications stay."""
+    from bot.db import reviews as reviews_repo
+    from tests.pushkit import sim_delivery
+
+    gone = await make_order(app.services, app.clock, ALEX, Status.completed)
+    kept = await make_order(app.services, app.clock, ALEX, Status.in_dispute)
+    async with app.services.db.read() as conn:
+        (item, *_) = await reviews_repo.order_items(conn, ALEX, gone.id)
+    review = await app.services.reviews.publish(ALEX, item.item_id, rating=5, text="Good")
+    await app.services.reviews.seller_reply(review.card.review.id, "Thanks!")  # names the order by number
+    await sim_delivery(app)(app.clock.now())
+
+    def about(row: outbox_repo.OutboxRow, order) -> bool:
+        return row.payload.get("order_id") == order.id or row.payload.get("number") == order.number
+
+    async def rows() -> list[outbox_repo.OutboxRow]:
+        async with app.services.db.read() as conn:
+            return await outbox_repo.for_user(conn, ALEX)
+
+    before = await rows()
+    assert {r.kind for r in before if about(r, gone) and r.state == "sent"} >= {"order_status", "review_reply"}
+    assert any(about(r, kept) and r.state == "sent" for r in before)
+    centre = await app.services.messages.page(ALEX)
+    assert any(about(r, gone) for r in centre.rows)
+    await app.services.orders.delete(ALEX, gone.id)
+    await app.services.orders.purge(ALEX, gone.id)
+    after = await rows()
+    assert not [r for r in after if about(r, gone)]
+    assert [r.id for r in after] == [r.id for r in before if not about(r, gone)]
+    centre = await app.services.messages.page(ALEX)
+    assert centre.total == len([r for r in after if r.state == "sent"]) > 0
+    assert all(about(r, kept) for r in centre.rows)
+
+
 # -- someone else's orders -------------------------------------------------------------------------------
 async def test_another_users_order_is_not_found(app: App) -> None:
     order = await make_order(app.services, app.clock, ALEX, Status.shipped)
