@@ -152,17 +152,33 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 FIGURES: list[str] = []
+TALLIES: dict[str, list[int]] = {}  # figure → [sum, tests, failed tests]
+TALLIED: dict[str, str] = {}  # test id → its figure (a test that fails before tallying is still counted)
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    from tests.figures import KEY
+    from tests.figures import KEY, TALLY
 
+    for name, value in report.user_properties:
+        if name == TALLY:
+            figure, n = value
+            TALLIED.setdefault(report.nodeid, figure)
+            if report.when == "call":
+                TALLIES.setdefault(figure, [0, 0, 0])[0] += n
     if report.when == "call":
         FIGURES.extend(value for name, value in report.user_properties if name == KEY)
+    figure = TALLIED.get(report.nodeid)
+    if figure is not None and report.when == "teardown":
+        counts = TALLIES.setdefault(figure, [0, 0, 0])
+        counts[1] += 1
+    if figure is not None and report.failed:
+        TALLIES.setdefault(figure, [0, 0, 0])[2] += 1
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if FIGURES:
+    if FIGURES or TALLIES:
         terminalreporter.section("reliability figures")
         for line in FIGURES:
             terminalreporter.write_line(line)
+        for figure, (total, tests, failed) in sorted(TALLIES.items()):
+            terminalreporter.write_line(f"{figure}: {total:,} in {tests} tests, {failed} failures")

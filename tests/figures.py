@@ -1,14 +1,26 @@
-"""Reliability figures the suite prints at its end: a test that measures something reports one
-line with `report(request, line)`; the line travels in the test's report (so it also reaches the
-controller from pytest-xdist's workers) and conftest.py prints the lines in the terminal summary.
-The README's "Reliability" section shows them."""
+"""Reliability figures the suite prints at its end (README "Reliability").
+
+Two ways to feed them, both carried in the test reports (so they also reach the controller from
+pytest-xdist's workers; conftest.py prints them in the terminal summary):
+
+- `report(request, line)`: a test that measures something whole reports its own line (fuzzed
+  sequences, crash-and-restart cycles, the screen crawler, injection);
+- `tally(request, figure, n)`: a family of tests adds up to one line: each adds `n` to `figure`
+  and the summary counts the family's tests that failed, so the line says "…, N failures" from
+  the outcomes themselves, not from the test's own word.
+"""
 
 from __future__ import annotations
 
 import pytest
 
 KEY = "reliability figure"
+TALLY = "reliability tally"
 
 
 def report(request: pytest.FixtureRequest, line: str) -> None:
     request.node.user_properties.append((KEY, line))
+
+
+def tally(request: pytest.FixtureRequest, figure: str, n: int = 1) -> None:
+    request.node.user_properties.append((TALLY, (figure, n)))

@@ -42,6 +42,7 @@ TOKEN = "654321:CRASH-token"
 CYCLES = int(os.environ.get("CRASH_CYCLES", "20"))
 SEED = int(os.environ.get("CRASH_SEED", "20261206"))
 REPLY_WAIT = 6.0  # seconds a person waits for an answer before doing it again
+LANES = 4  # bots side by side (their waiting overlaps)
 
 
 @dataclass
@@ -252,28 +253,52 @@ def _step(text: str, of: int) -> int:
     return 0
 
 
+@pytest.mark.skipif(not os.environ.get("CRASH_CYCLES"),
+                    reason="crash-and-restart cycles run with CRASH_CYCLES=N or --long (see the README)")
 async def test_crash_and_restart_cycles(tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """LANES bots run side by side, each over its own database and Bot API server, so the cycles'
+    waiting (a restart, a push backing off after a 502) overlaps; the figures add them up."""
+    cycles = int(os.environ.get("CRASH_CYCLES", CYCLES))
+    figures = Figures()
+    injected = {"429": 0, "5xx": 0}
+    shares = [cycles // LANES + (lane < cycles % LANES) for lane in range(LANES)]
+    await asyncio.gather(*(lane_run(tmp_path / f"lane{lane}", lane, n, figures, injected)
+                           for lane, n in enumerate(shares) if n))
+    line = figures.line(injected)
+    report(request, line)
+    assert figures.cycles == cycles, line
+    assert figures.kills >= cycles * 0.8, line
+    assert sum(figures.lost.values()) == 0, (line, figures.lost)
+    assert not {k: v for k, v in figures.duplicated.items() if k != "push" and v}, (line, figures.duplicated)
+    # at least once: only what was in flight at the kill (one message a chat) can come twice
+    assert figures.duplicated["push"] <= figures.done["push"], line
+
+
+def _make_dir(folder: Path) -> None:
+    folder.mkdir()
+
+
+async def lane_run(folder: Path, lane: int, cycles: int, figures: Figures, injected: dict[str, int]) -> None:
     from bot.app import build_services, prepare_database
     from bot.config import Settings
     from tests.orderkit import VISA, place
 
-    cycles = int(os.environ.get("CRASH_CYCLES", CYCLES))
-    rng = random.Random(SEED)
-    db = tmp_path / "k.sqlite3"
+    _make_dir(folder)
+    rng = random.Random(SEED + lane)
+    db = folder / "k.sqlite3"
     settings = Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{db}")  # type: ignore[call-arg]
     prepare_database(settings)
     services = build_services(settings)  # the shop's side: places and ships orders meanwhile
     api = BotApiEmulator(TOKEN)
     await api.start()
     p429, p5xx = (float(x) for x in os.environ.get("CRASH_FAULTS", "0.10,0.05").split(","))
-    api.faults = Faults(p429=p429, p5xx=p5xx, seed=SEED)
-    figures = Figures()
+    api.faults = Faults(p429=p429, p5xx=p5xx, seed=SEED + lane)
     bot = Process(api, db, figures)
     try:
         await bot.ensure()
         for cycle in range(cycles):
-            kind = ("address", "card", "push")[cycle % 3]
-            person = Person(api, bot, 7_000_000 + cycle, figures)
+            kind = ("address", "card", "push")[(cycle + lane) % 3]
+            person = Person(api, bot, 7_000_000 + 1000 * lane + cycle, figures)
             if kind == "address":
                 bot.arm(rng.randint(1, 14))
                 await add_address(person)
@@ -291,19 +316,12 @@ async def test_crash_and_restart_cycles(tmp_path: Path, request: pytest.FixtureR
                 await push_cycle(person, services, rng, bot, api, figures, place, VISA)
             figures.cycles += 1
             figures.done[kind] += 1
-            if os.environ.get("CRASH_DEBUG"):
-                print(f"cycle {cycle} {kind} done at {asyncio.get_running_loop().time():.1f}")
     finally:
         await bot.stop()
         await services.db.dispose()
         await api.stop()
-    line = figures.line(api.faults.injected)
-    report(request, line)
-    assert figures.kills >= cycles * 0.8, line
-    assert sum(figures.lost.values()) == 0, (line, figures.lost)
-    assert not {k: v for k, v in figures.duplicated.items() if k != "push" and v}, (line, figures.duplicated)
-    # at least once: only what was in flight at the kill (one message a chat) can come twice
-    assert figures.duplicated["push"] <= figures.done["push"], line
+        for key, n in api.faults.injected.items():
+            injected[key] += n
 
 
 async def push_cycle(person: Person, services: Any, rng: random.Random, bot: Process, api: BotApiEmulator,

@@ -21,6 +21,7 @@ from bot.fakebot import Player
 from bot.middlewares.card_guard import guarded_states
 from bot.services.orders import Status
 from tests.conftest import App
+from tests.figures import tally
 from tests.flows.test_cards_security import leaked_number_runs, wal_pages, windows
 from tests.orderkit import make_order
 
@@ -34,6 +35,13 @@ OUTSIDE = {
     "en": "⚠️ That looked like a card number, so I deleted it: card details are not safe in a chat.",
     "ru": "⚠️ Это было похоже на номер карты",
 }
+
+
+@pytest.fixture(autouse=True)
+def _placement(request: pytest.FixtureRequest) -> None:
+    """Each test here puts a card number in one more place: the figure counts them."""
+    if "db_path" in request.fixturenames:  # a placement (the others check the guard's coverage)
+        tally(request, "card-number placements (never stored, echoed or logged)", 1)
 
 
 async def fsm(app: App, p: Player) -> tuple[str | None, dict[str, Any]]:

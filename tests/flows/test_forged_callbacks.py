@@ -23,6 +23,7 @@ import bot.keyboards
 from bot.config import Settings
 from bot.fakebot import Player
 from tests.conftest import App
+from tests.figures import tally
 
 FORGED = (
     str(2**63),  # one past SQLite's largest integer
@@ -125,7 +126,10 @@ def test_every_factory_is_probed() -> None:
 
 @pytest.mark.parametrize("kind", factories(), ids=lambda kind: kind.__name__)
 async def test_forged_values_get_a_polite_answer(app: App, alex: Player, kind: type[CallbackData],
-                                                 caplog: pytest.LogCaptureFixture) -> None:
+                                                 caplog: pytest.LogCaptureFixture,
+                                                 request: pytest.FixtureRequest) -> None:
+    tally(request, "forged callbacks (a value of every field of every factory and action, in every state)", 0)
+    pressed = 0
     await alex.send("/start")
     menu = alex.last
     alex.strict = False  # an unhandled press is collected below, with the others
@@ -148,6 +152,7 @@ async def test_forged_values_get_a_polite_answer(app: App, alex: Player, kind: t
                 continue
             calls_before, errors_before = len(app.session.calls), len(app.errors.errors)
             caplog.clear()
+            pressed += 1
             result = await alex.press_data(data, menu)
             new_calls = app.session.calls[calls_before:]
             answers = [c for c in new_calls if isinstance(c, AnswerCallbackQuery)]
@@ -165,6 +170,7 @@ async def test_forged_values_get_a_polite_answer(app: App, alex: Player, kind: t
             if errors := [r for r in caplog.records if r.levelno >= logging.ERROR]:
                 problems.append(f"{where}: logged {errors[0].levelname} {errors[0].getMessage()}")
     app.errors.errors.clear()  # reported above, one line each
+    tally(request, "forged callbacks (a value of every field of every factory and action, in every state)", pressed)
     assert not problems, f"{len(problems)} forged presses misbehaved:\n" + "\n".join(problems[:40])
 
 
