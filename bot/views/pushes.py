@@ -60,10 +60,6 @@ def unregister_push(kind: str) -> None:
     notifications.unregister_kind(kind)
 
 
-def is_registered(kind: str) -> bool:
-    return kind in _VIEWS
-
-
 class RenderError(Exception):
     """A push cannot be rendered (unknown kind, or its view failed on this payload)."""
 
