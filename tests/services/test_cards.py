@@ -336,7 +336,7 @@ async def test_the_limit_is_counted_inside_the_saving_transaction(app: App, card
         next(v.token for v, o in zip(verified, outcomes, strict=True) if isinstance(o, AddOutcome))
     }
     async with app.services.db.read() as conn:
-        rows = await outbox_repo.for_user(conn, 1, HOLD_RELEASED_KIND)
+        rows = await outbox_repo.for_user(conn, 1, HOLD_RELEASED_KIND.key)
     assert len(rows) == CARD_LIMIT + 2
 
 
@@ -462,7 +462,7 @@ async def test_status_and_snapshot_for_the_orders_section(cards: CardService, cl
     card_id = outcome.card.id
     assert await cards.status(1, card_id) is CardStatus.active
     snap = await cards.snapshot(1, card_id)
-    assert (snap.id, snap.brand, snap.last4, snap.exp_month, snap.exp_year) == (card_id, "visa", "4242", 1, 2027)
+    assert (snap.card_id, snap.brand, snap.last4, snap.exp_month, snap.exp_year) == (card_id, "visa", "4242", 1, 2027)
     clock.set(datetime(2027, 1, 31, 23, 59, tzinfo=UTC))
     assert await cards.status(1, card_id) is CardStatus.active  # valid to the end of its month
     clock.set(datetime(2027, 2, 1, tzinfo=UTC))
