@@ -48,6 +48,7 @@ from bot.integrations.payments import (
     UnknownPayment,
     VerifiedCard,
 )
+from bot.services.backoff import doubling
 from bot.services.cards import Card, CardService, ExpiredCard, PaymentDeclined
 from bot.services.clock import Clock
 from bot.services.errors import N_, DomainError
@@ -317,7 +318,7 @@ class PayService:
                 log.warning("payment attempt %s: asking the gateway failed (%s); will retry", attempt.id,
                             type(exc).__name__)
                 async with self.db.write() as conn:
-                    wait = min(RECONCILE_AFTER * 2 ** attempt.checks, RECHECK_MAX)
+                    wait = doubling(RECONCILE_AFTER, RECHECK_MAX, attempt.checks)
                     await attempts.postpone(conn, attempt.id, now + wait, type(exc).__name__)
         return done
 

@@ -39,6 +39,7 @@ from bot.integrations.payments import (
 )
 from bot.integrations.payments import Refund as GatewayRefund
 from bot.services import loyalty
+from bot.services.backoff import doubling
 from bot.services.clock import Clock
 from bot.services.errors import N_, DomainError, NotFound
 from bot.services.notifications import declare
@@ -202,7 +203,7 @@ class RefundNotRetriable(DomainError):
 
 def retry_pause(attempts: int) -> timedelta:
     """The pause after the `attempts`-th temporary failure: 5 min, 10, 20… at most 6 h."""
-    return min(RETRY_FIRST * (2 ** max(attempts - 1, 0)), RETRY_MOST)
+    return doubling(RETRY_FIRST, RETRY_MOST, attempts - 1)
 
 
 _REFUSED = (InvalidRequest, UnknownPayment, IdempotencyConflict)
