@@ -272,6 +272,10 @@ def check_can_delete(order: OrderRow) -> None:
 
 
 # -- plain data out -------------------------------------------------------------------------------
+_STORED_AS = {"postal_code": "postcode"}  # an attribute → its key in the orders' JSON snapshots
+_READ_AS = {stored: name for name, stored in _STORED_AS.items()}
+
+
 @dataclass(frozen=True, slots=True)
 class AddressSnapshot:
     """The shipping address as it was when the order was placed."""
@@ -281,7 +285,7 @@ class AddressSnapshot:
     street: str = ""
     city: str = ""
     region: str = ""  # as the address book stores it: the library's key ("Москва", "NY") or free text
-    postcode: str = ""
+    postal_code: str = ""  # stored as "postcode" (_STORED_AS), the key rows have always had
     country: str = ""  # ISO 3166-1 alpha-2
     apartment: str = ""  # kept apart from the street, so the layout can say "кв. 12" / "Apt 12"
 
@@ -289,11 +293,12 @@ class AddressSnapshot:
     def of_address(cls, address: AddressRow) -> AddressSnapshot:
         """An address book entry as an order keeps it."""
         return cls(recipient=address.recipient, phone=address.phone, street=address.street, city=address.city,
-                   region=address.region, postcode=address.postal_code, country=address.country,
+                   region=address.region, postal_code=address.postal_code, country=address.country,
                    apartment=address.apartment)
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
+        stored = {_STORED_AS.get(k, k): v for k, v in asdict(self).items()}
+        return json.dumps(stored, ensure_ascii=False, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str | None) -> AddressSnapshot:
@@ -301,7 +306,8 @@ class AddressSnapshot:
             data = json.loads(text or "{}")
         except ValueError:
             data = {}
-        known = {k: str(v) for k, v in data.items() if k in cls.__dataclass_fields__ and v is not None}
+        named = {_READ_AS.get(k, k): v for k, v in data.items()}
+        known = {k: str(v) for k, v in named.items() if k in cls.__dataclass_fields__ and v is not None}
         return cls(**known)
 
     @property

@@ -289,7 +289,7 @@ def address_text(f: Fmt, address: AddressSnapshot) -> str:
     it reads the same on the order card as in the book."""
     draft = AddressDraft(country=address.country.upper(), recipient=address.recipient, phone=address.phone,
                          region=address.region, city=address.city, street=address.street,
-                         apartment=address.apartment, postal_code=address.postcode)
+                         apartment=address.apartment, postal_code=address.postal_code)
     return address_block(draft, f)
 
 
