@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -91,19 +91,14 @@ class Services:
     ops: OpsService
     groups: GroupService
     in_flight: InFlight = field(default_factory=InFlight)
-    # Telegram's overall budget, shared by the replies (counted, first) and the outbox's delivery
-    budget: SendBudget = field(default_factory=lambda: SendBudget(SystemClock().now))
+    # Telegram's overall budget, shared by the replies (counted, first) and the outbox's delivery;
+    # the bot's session holds it, handlers never ask for it
+    budget: SendBudget = field(default_factory=lambda: SendBudget(SystemClock().now),
+                               metadata={"handlers": False})
 
     def as_workflow_data(self) -> dict[str, object]:
-        return {
-            "db": self.db, "clock": self.clock, "i18n": self.i18n, "users": self.users,
-            "settings": self.settings, "addresses": self.addresses, "reminders": self.reminders,
-            "messages": self.messages, "outbox": self.outbox, "coupons": self.coupons,
-            "payments": self.payments, "cards": self.cards, "orders": self.orders,
-            "disputes": self.disputes, "refunds": self.refunds, "pay": self.pay,
-            "reviews": self.reviews, "loyalty": self.loyalty, "ops": self.ops, "groups": self.groups,
-            "in_flight": self.in_flight,
-        }
+        """Each field by its name (what a handler asks for), but those marked for no handler."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.metadata.get("handlers", True)}
 
 
 def build_services(settings: Settings, *, clock: Clock | None = None, db: Database | None = None) -> Services:

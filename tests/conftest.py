@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -51,6 +51,15 @@ def settings(db_path: Path) -> Settings:
         default_locale="en",
         throttle_rate=0,  # the clock stands still in tests: tests/flows/test_throttling.py turns it on
     )
+
+
+@pytest.fixture
+def push_kinds() -> Iterator[None]:
+    """The test-only push kinds of tests/pushkit.py, for one test: `pytestmark = usefixtures(...)`."""
+    from tests.pushkit import demo_kinds  # pushkit imports this module
+
+    with demo_kinds():
+        yield
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from bot.services.users import Contact
 VISA = CardSnapshot(card_id=7, brand="Visa", last4="4242", exp_month=12, exp_year=2030)
 EXPIRED_MC = CardSnapshot(card_id=8, brand="Mastercard", last4="5454", exp_month=3, exp_year=2025)
 HOME = AddressSnapshot(recipient="Alex Doe", phone="+1 555 0100", street="1 Main St", city="Springfield",
-                       postcode="12345", country="US")
+                       postal_code="12345", country="US")
 EARBUDS = NewItem("Wireless earbuds TWS Pro 5", 1, 2599, (("Colour", "black"),))
 CABLE = NewItem("USB-C cable 1 m", 2, 450)
 

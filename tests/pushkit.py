@@ -27,6 +27,7 @@ from bot.db.tables import outbox as t
 from bot.delivery import Delivery, DeliveryConfig, DeliveryReport
 from bot.keyboards.common import MenuCb
 from bot.services.clock import FakeClock
+from bot.services.notifications import Category, declare, unregister_kind
 from bot.services.outbox import enqueue
 from bot.services.ratelimit import SendBudget, simulated_wait
 from bot.services.users import Contact
@@ -76,12 +77,13 @@ TEST_KINDS: dict[str, tuple[Any, str, Any, str]] = {
 @contextlib.contextmanager
 def demo_kinds() -> Iterator[None]:
     for i, (kind, (render, category, btn, label)) in enumerate(TEST_KINDS.items()):
-        pushes.register_push(kind, render, category=category, button=btn, label=label, order=i)
+        pushes.register_push(declare(kind, label, category=Category(category), order=i), render, button=btn)
     try:
         yield
     finally:
         for kind in TEST_KINDS:
             pushes.unregister_push(kind)
+            unregister_kind(kind)
 
 
 # -- what reached Telegram ------------------------------------------------------------------------

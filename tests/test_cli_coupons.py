@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import subprocess
 import sys
@@ -22,6 +23,14 @@ from main import parse_args
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True)
+def _cli_clock(clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command builds its services (bot.app.build_services) on the test's clock."""
+    from bot import app
+
+    monkeypatch.setattr(app, "build_services", functools.partial(app.build_services, clock=clock))
+
+
 def _users(settings: Settings, *ids: int) -> None:
     async def make() -> None:
         db = Database(settings.database_url)
@@ -33,11 +42,11 @@ def _users(settings: Settings, *ids: int) -> None:
     asyncio.run(make())
 
 
-def _wallet(settings: Settings, user_id: int, tab: Tab = Tab.active):
+def _wallet(settings: Settings, clock: FakeClock, user_id: int, tab: Tab = Tab.active):
     async def read():
         db = Database(settings.database_url)
         try:
-            return await CouponService(db, FakeClock(datetime.now(UTC))).wallet(user_id, tab)
+            return await CouponService(db, clock).wallet(user_id, tab)
         finally:
             await db.dispose()
 
@@ -48,7 +57,7 @@ def run(settings: Settings, *argv: str) -> int:
     return cli.run(parse_args(["coupon", *argv]), settings)
 
 
-def test_grant_a_special_platform_coupon(settings: Settings, capsys) -> None:
+def test_grant_a_special_platform_coupon(settings: Settings, clock: FakeClock, capsys) -> None:
     _users(settings, 1001, 1002)
     code = run(settings, "grant", "--user", "1001", "--user", "1002", "--user", "999", "--percent", "10",
                "--cap", "15", "--currency", "usd", "--min", "20", "--days", "30", "--category", "7",
@@ -57,28 +66,28 @@ def test_grant_a_special_platform_coupon(settings: Settings, capsys) -> None:
     out = capsys.readouterr().out
     assert "for user 1001" in out and "for user 1002" in out
     assert "user 999 has not started the bot: skipped" in out
-    [coupon] = _wallet(settings, 1001).items
+    [coupon] = _wallet(settings, clock, 1001).items
     terms = coupon.terms
     assert (terms.scope, terms.value_kind, terms.percent, terms.cap_minor, terms.min_order_minor) == (
         Scope.platform, ValueKind.percent, 10, 1500, 2000)
     assert (terms.currency, terms.category_id, terms.campaign, terms.is_special) == ("USD", 7, "winter", True)
-    assert timedelta(days=29) < terms.valid_to - datetime.now(UTC) <= timedelta(days=30)
+    assert terms.valid_to == clock.now() + timedelta(days=30)
     # one per user: granting the campaign again skips them
     assert run(settings, "grant", "--user", "1001", "--amount", "5", "--currency", "USD", "--days", "3",
                "--campaign", "winter") == 1
     assert "already has a coupon of campaign 'winter'" in capsys.readouterr().out
 
 
-def test_grant_a_certificate_until_a_day(settings: Settings, capsys) -> None:
+def test_grant_a_certificate_until_a_day(settings: Settings, clock: FakeClock, capsys) -> None:
     _users(settings, 1001)
     assert run(settings, "grant", "--user", "1001", "--certificate", "50", "--currency", "EUR",
                "--until", "2030-12-31", "--title", "Birthday") == 0
-    [cert] = _wallet(settings, 1001).items
+    [cert] = _wallet(settings, clock, 1001).items
     assert (cert.face_minor, cert.balance_minor, cert.currency, cert.title) == (5000, 5000, "EUR", "Birthday")
     assert cert.valid_to == datetime(2031, 1, 1, tzinfo=UTC)  # valid through Dec 31 (UTC)
 
 
-def test_codes_and_offers(settings: Settings, capsys) -> None:
+def test_codes_and_offers(settings: Settings, clock: FakeClock, capsys) -> None:
     _users(settings, 1001)
     assert run(settings, "code", "spring-26", "--amount", "5", "--currency", "USD", "--min", "25",
                "--days", "60", "--uses", "100") == 0
@@ -91,7 +100,7 @@ def test_codes_and_offers(settings: Settings, capsys) -> None:
 
     async def collect():
         db = Database(settings.database_url)
-        svc = CouponService(db, FakeClock(datetime.now(UTC)))
+        svc = CouponService(db, clock)
         try:
             return await svc.redeem_code(1001, "spring26"), await svc.collect_store_coupon(1001, 1)
         finally:

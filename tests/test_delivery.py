@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import Counter, defaultdict
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -18,15 +17,12 @@ from bot.db.engine import Database
 from bot.delivery import DeliveryReport
 from bot.runner import build_runtime
 from tests.conftest import App
-from tests.pushkit import Wire, active_rows, demo_kinds, drain, make_user, push, sim_delivery, states
+from tests.pushkit import Wire, active_rows, drain, make_user, push, sim_delivery, states
 
 SECOND = timedelta(seconds=1)
 
 
-@pytest.fixture(autouse=True)
-def _kinds() -> Iterator[None]:
-    with demo_kinds():
-        yield
+pytestmark = pytest.mark.usefixtures("push_kinds")
 
 
 async def _backlog(app: App, users: int, per_user: int, *, first_id: int = 10_000) -> dict[int, list[str]]:
@@ -421,25 +417,26 @@ async def test_a_user_who_blocked_the_bot_gets_what_is_still_relevant_when_back(
     assert sorted(s for s, _r, _e in final.values()) == ["dropped", "sent", "sent", "sent"]
 
 
-async def test_the_offline_console_shows_pushes_as_they_fall_due(settings) -> None:
+async def test_the_offline_console_shows_pushes_as_they_fall_due(settings, clock, monkeypatch) -> None:
+    import functools
     import io
-    from datetime import UTC, datetime
 
-    from bot import demo
+    from bot import console, demo
     from bot.app import build_services
     from bot.console import Console
     from bot.services.outbox import enqueue
     from bot.services.users import Contact
 
-    services = build_services(settings)
+    services = build_services(settings, clock=clock)
     try:
         await services.users.touch(Contact(demo.DEMO_USER_ID, "Alex", None, "en"))
         async with services.db.write() as conn:
             await enqueue(conn, user_id=demo.DEMO_USER_ID, kind="t_order", payload={"n": 1, "order": 42},
-                          dedupe_key="console:1", now=datetime.now(UTC))
+                          dedupe_key="console:1", now=clock.now())
     finally:
         await services.db.dispose()
     out = io.StringIO()
+    monkeypatch.setattr(console, "build_services", functools.partial(build_services, clock=clock))
     await Console(settings, locale="en", out=out, color=False).run(lines=iter(["/help"]))
     text = out.getvalue()
     assert "Order #42 update 1" in text

@@ -99,3 +99,15 @@ async def test_scheduler_shutdown_is_bounded(clock: FakeClock) -> None:
     assert await scheduler.shutdown(timeout=0.01) == 1
     for task in list(scheduler._running):
         task.cancel()
+
+
+def test_handlers_are_given_every_service_but_the_send_budget(app) -> None:
+    """`as_workflow_data` follows the Services fields: a service added there reaches handlers by
+    its name without a second list to keep in step."""
+    from dataclasses import fields
+
+    data = app.services.as_workflow_data()
+    names = [f.name for f in fields(app.services)]
+    assert list(data) == [n for n in names if n != "budget"]
+    assert all(data[n] is getattr(app.services, n) for n in data)
+    assert app.dp.workflow_data["orders"] is app.services.orders

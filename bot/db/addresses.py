@@ -44,20 +44,13 @@ def _row(row: Any) -> AddressRow:
     return AddressRow(*row[:10], bool(row[10]), row[11], row[12])
 
 
-async def list_for_user(conn: AsyncConnection, user_id: int) -> list[AddressRow]:
-    rows = await conn.execute(
-        select(*_COLUMNS).where(t.c.user_id == user_id).order_by(t.c.created_at, t.c.id)
-    )
-    return [_row(r) for r in rows]
-
-
 _LIST_SQL = (
     f"SELECT {', '.join(c.name for c in _COLUMNS)} FROM addresses WHERE user_id = ? ORDER BY created_at, id"
 )
 
 
 async def list_hot(db: Database, user_id: int) -> list[AddressRow]:
-    """`list_for_user` through the driver (`Database.fetch_all`): the list screen's one read."""
+    """A user's addresses, oldest first, through the driver (`Database.fetch_all`): the list screen's one read."""
     return [AddressRow(*r[:10], bool(r[10]), from_db_time(r[11]), from_db_time(r[12]))
             for r in await db.fetch_all(_LIST_SQL, (user_id,))]
 

@@ -12,7 +12,7 @@ can use the partial indexes ``ix_outbox_due`` and ``ix_outbox_leased``.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -84,14 +84,6 @@ async def for_user(conn: AsyncConnection, user_id: int, kind: str | None = None)
     if kind is not None:
         query = query.where(t.c.kind == kind)
     rows = (await conn.execute(query.order_by(t.c.id))).all()
-    return [_row(r) for r in rows]
-
-
-async def by_ids(conn: AsyncConnection, ids: Iterable[int]) -> list[OutboxRow]:
-    ids = list(ids)
-    if not ids:
-        return []
-    rows = (await conn.execute(select(*_COLUMNS).where(t.c.id.in_(ids)).order_by(t.c.id))).all()
     return [_row(r) for r in rows]
 
 

@@ -37,7 +37,9 @@ from bot.services import reminders
 from bot.services.card_numbers import luhn_ok
 from bot.services.clock import Clock
 from bot.services.errors import N_, DomainError, InvalidInput, NotFound
+from bot.services.notifications import Category, declare
 from bot.services.outbox import enqueue
+from bot.services.refunds import CardSnapshot
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
@@ -55,8 +57,9 @@ HOLDER_MAX = 26
 # Card checks a user may start per hour: adding cards is where stolen numbers get tested.
 VERIFY_LIMIT, VERIFY_WINDOW = 10, timedelta(hours=1)
 MAX_YEARS_AHEAD = 20
-HOLD_RELEASED_KIND = "card_hold_released"
-EXPIRY_KIND = "card_expiry"  # a reminder 30 days before the end of the card's expiry month
+HOLD_RELEASED_KIND = declare("card_hold_released", N_("💳 The card check hold is released"), order=60)  # money news
+# a reminder 30 days before the end of the card's expiry month
+EXPIRY_KIND = declare("card_expiry", N_("Cards about to expire"), category=Category.reminder, order=61)
 EXPIRY_NOTICE = timedelta(days=30)
 
 
@@ -273,7 +276,7 @@ async def plan_expiry_reminder(conn: AsyncConnection, *, user_id: int, card_id: 
     end = valid_until(exp_month, exp_year)
     due = end - EXPIRY_NOTICE
     wanted = [reminders.Reminder(
-        EXPIRY_KIND, f"card:{card_id}:expiry", due_at=due, expires_at=end,
+        EXPIRY_KIND.key, f"card:{card_id}:expiry", due_at=due, expires_at=end,
         payload={"card_id": card_id, "brand": brand, "last4": last4, "exp_month": exp_month,
                  "exp_year": exp_year},
     )] if due > now else []
@@ -392,17 +395,6 @@ class Card:
     is_default: bool
     created_at: datetime
     expired: bool
-
-
-@dataclass(frozen=True, slots=True)
-class CardSnapshot:
-    """What an order keeps showing about the card that paid, even after the card is deleted."""
-
-    id: int
-    brand: str
-    last4: str
-    exp_month: int
-    exp_year: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -766,7 +758,7 @@ class CardService:
                 if not await repo.mark_released(conn, hold.id, now):
                     continue
                 await enqueue(
-                    conn, user_id=hold.user_id, kind=HOLD_RELEASED_KIND,
+                    conn, user_id=hold.user_id, kind=HOLD_RELEASED_KIND.key,
                     payload={"hold_id": hold.id, "card_id": hold.card_id, "brand": hold.brand,
                              "last4": hold.last4, "amount_minor": hold.amount_minor,
                              "currency": hold.currency},

@@ -44,7 +44,7 @@ from bot.demo import register_seeder
 from bot.services import reminders
 from bot.services.clock import Clock
 from bot.services.errors import N_, DomainError, InvalidInput, NotFound
-from bot.services.notifications import Category, NotificationKind
+from bot.services.notifications import Category, declare
 
 if TYPE_CHECKING:
     from bot.app import Services
@@ -56,9 +56,7 @@ __all__ = [
     "why_not",
 ]
 
-# registered with its push view in bot/views/coupons.py
-EXPIRY_KIND = NotificationKind("coupon_expiry", N_("Coupons about to expire"), order=40,
-                               category=Category.reminder)
+EXPIRY_KIND = declare("coupon_expiry", N_("Coupons about to expire"), category=Category.reminder, order=40)
 REMINDERS: tuple[tuple[timedelta, str], ...] = ((timedelta(days=3), "3d"), (timedelta(days=1), "1d"))
 
 ATTEMPT_WINDOW = timedelta(minutes=10)

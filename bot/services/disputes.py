@@ -30,6 +30,7 @@ from bot.db.refunds import RefundRow
 from bot.services import loyalty, refunds
 from bot.services.clock import Clock
 from bot.services.errors import N_, DomainError, InvalidInput, NotFound
+from bot.services.notifications import declare
 from bot.services.orders import (
     PAGE_SIZE,
     Actor,
@@ -44,6 +45,7 @@ from bot.services.orders import (
 )
 from bot.services.outbox import enqueue
 
+DISPUTE_KIND = declare("dispute", N_("Disputes and returns"), order=12)
 DESCRIPTION_MIN = 10
 DESCRIPTION_MAX = 1000
 MAX_PHOTOS = 3
@@ -374,7 +376,7 @@ class DisputeService:
     async def _push(conn: AsyncConnection, dispute: DisputeRow, order: OrderRow, step: str, now: datetime,
                     *, seen: bool = False) -> None:
         """A dispute push; `seen` when it is the buyer's own step (kept for the message centre only)."""
-        await enqueue(conn, user_id=dispute.user_id, kind="dispute", payload={
+        await enqueue(conn, user_id=dispute.user_id, kind=DISPUTE_KIND.key, payload={
             "dispute_id": dispute.id, "order_id": order.id, "number": order.number, "step": step,
             "state": dispute.state, "reason": dispute.reason, "outcome": dispute.outcome,
             "amount_minor": dispute.amount_minor, "currency": dispute.currency,

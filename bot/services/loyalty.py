@@ -44,9 +44,11 @@ from bot.db.orders import OrderRow
 from bot.services.clock import Clock
 from bot.services.errors import N_
 from bot.services.money import precision
+from bot.services.notifications import declare
 from bot.services.outbox import enqueue
 from bot.services.reminders import zone
 
+LEVEL_CHANGED_KIND = declare("level_changed", N_("Loyalty level changes"), order=47)
 BASE_LEVEL = 1
 MAX_LEVEL = 5
 FAST_REFUND_LEVEL = 3
@@ -231,7 +233,7 @@ async def refresh_level(conn: AsyncConnection, user_id: int, now: datetime, caus
     await repo.save_level(conn, user_id=user_id, level=level, points=points, recheck_at=recheck_at, now=now,
                           exists=current is not None)
     if level != previous:
-        await enqueue(conn, user_id=user_id, kind="level_changed", payload={
+        await enqueue(conn, user_id=user_id, kind=LEVEL_CHANGED_KIND.key, payload={
             "level": level, "previous": previous, "points": points, "cause": cause,
         }, dedupe_key=f"level:{user_id}:{now.isoformat()}:{level}", now=now)
     return level

@@ -1,6 +1,6 @@
-"""Notification kinds. Each section registers the kinds of pushes it sends (the push view's
-`register_push` does it for them); Settings lists the ones with a label as toggles, delivery asks
-for a kind's category.
+"""Notification kinds. Each section's service declares the kinds of pushes it sends (`declare`:
+key, label, category); its views register only how each renders (`views/pushes.register_push`).
+Settings lists the ones with a label as toggles, delivery asks for a kind's category.
 
 Categories decide how a kind is delivered:
 - ``order``: order status, tracking, disputes, refunds — sent as soon as due, never held;
@@ -44,6 +44,11 @@ def register_kind(kind: NotificationKind) -> NotificationKind:
         raise ValueError(f"a notification kind is a short key without ':', got {kind.key!r}")
     _KINDS[kind.key] = kind
     return kind
+
+
+def declare(key: str, label: str = "", *, category: Category = Category.order, order: int = 100) -> NotificationKind:
+    """A section's kind, declared once in its service; its view registers only how it renders."""
+    return register_kind(NotificationKind(key, label, order, category))
 
 
 def unregister_kind(key: str) -> None:

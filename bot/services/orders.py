@@ -42,14 +42,15 @@ from bot.services import loyalty, refunds, reviews
 from bot.services import reminders as reminders_rules
 from bot.services.clock import Clock
 from bot.services.errors import N_, DomainError, InvalidInput, NotFound
+from bot.services.notifications import Category, declare
 from bot.services.outbox import enqueue
 from bot.services.refunds import CardLookup, CardSnapshot, RefundPreview, SnapshotCardLookup
 
 if TYPE_CHECKING:
     from bot.config import Settings
 
-# The pushes' kinds ("order_status", "order_tracking", "dispute", "refund") are registered with
-# their views in bot/views/orders.py and bot/views/disputes.py.
+STATUS_KIND = declare("order_status", N_("Order status changes"), order=10)
+TRACKING_KIND = declare("order_tracking", N_("Parcel tracking updates"), order=11)
 
 PAGE_SIZE = 5
 _NUMBER_RE = re.compile(r"^[A-Z0-9-]{1,24}$")
@@ -271,6 +272,10 @@ def check_can_delete(order: OrderRow) -> None:
 
 
 # -- plain data out -------------------------------------------------------------------------------
+_STORED_AS = {"postal_code": "postcode"}  # an attribute → its key in the orders' JSON snapshots
+_READ_AS = {stored: name for name, stored in _STORED_AS.items()}
+
+
 @dataclass(frozen=True, slots=True)
 class AddressSnapshot:
     """The shipping address as it was when the order was placed."""
@@ -280,7 +285,7 @@ class AddressSnapshot:
     street: str = ""
     city: str = ""
     region: str = ""  # as the address book stores it: the library's key ("Москва", "NY") or free text
-    postcode: str = ""
+    postal_code: str = ""  # stored as "postcode" (_STORED_AS), the key rows have always had
     country: str = ""  # ISO 3166-1 alpha-2
     apartment: str = ""  # kept apart from the street, so the layout can say "кв. 12" / "Apt 12"
 
@@ -288,11 +293,12 @@ class AddressSnapshot:
     def of_address(cls, address: AddressRow) -> AddressSnapshot:
         """An address book entry as an order keeps it."""
         return cls(recipient=address.recipient, phone=address.phone, street=address.street, city=address.city,
-                   region=address.region, postcode=address.postal_code, country=address.country,
+                   region=address.region, postal_code=address.postal_code, country=address.country,
                    apartment=address.apartment)
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
+        stored = {_STORED_AS.get(k, k): v for k, v in asdict(self).items()}
+        return json.dumps(stored, ensure_ascii=False, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str | None) -> AddressSnapshot:
@@ -300,7 +306,8 @@ class AddressSnapshot:
             data = json.loads(text or "{}")
         except ValueError:
             data = {}
-        known = {k: str(v) for k, v in data.items() if k in cls.__dataclass_fields__ and v is not None}
+        named = {_READ_AS.get(k, k): v for k, v in data.items()}
+        known = {k: str(v) for k, v in named.items() if k in cls.__dataclass_fields__ and v is not None}
         return cls(**known)
 
     @property
@@ -457,7 +464,7 @@ async def transition(conn: AsyncConnection, order: OrderRow, target: Status, *, 
     fresh = await repo.get(conn, order.id)
     assert fresh is not None
     store = (await repo.store_names(conn, [order.store_id])).get(order.store_id, "")
-    await enqueue(conn, user_id=order.user_id, kind="order_status",
+    await enqueue(conn, user_id=order.user_id, kind=STATUS_KIND.key,
                   payload=status_payload(fresh, order.status, actor, store, at=now.isoformat(), **(push or {})),
                   dedupe_key=f"order:{order.id}:status:{target.value}", now=now, seen=actor == Actor.buyer)
     if target == Status.completed:  # points and review reminders, in the same unit of work
@@ -468,7 +475,8 @@ async def transition(conn: AsyncConnection, order: OrderRow, target: Status, *, 
     return fresh
 
 
-PROTECTION_KIND = "protection_ending"  # a reminder 3 days before buyer protection ends
+# a reminder 3 days before buyer protection ends
+PROTECTION_KIND = declare("protection_ending", N_("Buyer protection ending"), category=Category.reminder, order=14)
 PROTECTION_NOTICE = timedelta(days=3)
 
 
@@ -714,7 +722,7 @@ class OrderService:
             new += 1
             if event.code == DELIVERED:
                 delivered_at = event.at
-            await enqueue(conn, user_id=order.user_id, kind="order_tracking", payload={
+            await enqueue(conn, user_id=order.user_id, kind=TRACKING_KIND.key, payload={
                 "order_id": order.id, "number": order.number, "event_id": event_id, "code": event.code,
                 "location": event.location, "description": event.description, "at": event.at.isoformat(),
                 "track_number": order.track_number, "carrier": order.carrier,
@@ -871,7 +879,7 @@ class OrderService:
             # "shipped" (see transition())
             due = ends - PROTECTION_NOTICE
             await reminders_rules.replan(conn, user_id=order.user_id, prefix=protection_prefix(order.id), reminders=[
-                reminders_rules.Reminder(PROTECTION_KIND, f"{protection_prefix(order.id)}3d", due_at=due,
+                reminders_rules.Reminder(PROTECTION_KIND.key, f"{protection_prefix(order.id)}3d", due_at=due,
                                          expires_at=ends, payload={"order_id": order.id, "number": order.number,
                                                                    "ends_at": ends.isoformat()}),
             ] if due > now else [], now=now)

@@ -27,6 +27,7 @@ from bot.db.engine import Database
 from bot.db.outbox import OutboxRow
 from bot.services import notifications
 from bot.services import reminders as rules
+from bot.services.backoff import doubling
 from bot.services.clock import Clock
 from bot.services.users import UserService
 
@@ -91,7 +92,7 @@ class Backoff:
     max_attempts: int = 8
 
     def delay(self, attempt: int) -> timedelta:
-        return min(self.base * (2 ** max(0, attempt - 1)), self.cap)
+        return doubling(self.base, self.cap, attempt - 1)
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,9 +48,11 @@ from bot.integrations.payments import (
     UnknownPayment,
     VerifiedCard,
 )
+from bot.services.backoff import doubling
 from bot.services.cards import Card, CardService, ExpiredCard, PaymentDeclined
 from bot.services.clock import Clock
 from bot.services.errors import N_, DomainError
+from bot.services.notifications import declare
 from bot.services.orders import OrderInBin, OrderNotFound, OrderService, Status, check_transition
 from bot.services.outbox import enqueue
 from bot.services.refunds import CardSnapshot
@@ -61,7 +63,8 @@ log = logging.getLogger(__name__)
 # sweeper asks about an attempt only after this grace, well above the gateway client's timeout.
 RECONCILE_AFTER = timedelta(minutes=2)
 RECHECK_MAX = timedelta(hours=1)  # the gateway can't be asked: again after 2, 4, 8 … 60 minutes
-PAYMENT_CHECKED_KIND = "payment_checked"  # the push: the outcome of a payment that was being checked
+# the push: the outcome of a payment that was being checked
+PAYMENT_CHECKED_KIND = declare("payment_checked", order=12)
 
 
 class PaymentInProgress(DomainError):
@@ -315,7 +318,7 @@ class PayService:
                 log.warning("payment attempt %s: asking the gateway failed (%s); will retry", attempt.id,
                             type(exc).__name__)
                 async with self.db.write() as conn:
-                    wait = min(RECONCILE_AFTER * 2 ** attempt.checks, RECHECK_MAX)
+                    wait = doubling(RECONCILE_AFTER, RECHECK_MAX, attempt.checks)
                     await attempts.postpone(conn, attempt.id, now + wait, type(exc).__name__)
         return done
 
@@ -352,7 +355,7 @@ class PayService:
                     now: datetime) -> None:
         payable = order.status == Status.awaiting_payment and order.deleted_at is None
         await enqueue(
-            conn, user_id=attempt.user_id, kind=PAYMENT_CHECKED_KIND,
+            conn, user_id=attempt.user_id, kind=PAYMENT_CHECKED_KIND.key,
             payload={"order_id": order.id, "number": order.number, "outcome": outcome.value,
                      "amount_minor": attempt.amount_minor, "currency": attempt.currency,
                      "brand": attempt.card_brand, "last4": attempt.card_last4, "payable": payable},

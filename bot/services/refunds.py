@@ -39,12 +39,15 @@ from bot.integrations.payments import (
 )
 from bot.integrations.payments import Refund as GatewayRefund
 from bot.services import loyalty
+from bot.services.backoff import doubling
 from bot.services.clock import Clock
 from bot.services.errors import N_, DomainError, NotFound
+from bot.services.notifications import declare
 from bot.services.outbox import enqueue
 
 log = logging.getLogger(__name__)
 
+REFUND_KIND = declare("refund", N_("Refunds"), order=13)
 RETRY_FIRST = timedelta(minutes=5)  # a temporary failure: try again after 5 min, 10, 20… up to
 RETRY_MOST = timedelta(hours=6)
 POLL_EVERY = timedelta(hours=1)  # a refund the gateway accepted but has not finished
@@ -161,7 +164,7 @@ async def issue(conn: AsyncConnection, *, order_id: int, number: str, user_id: i
     )
     row = await repo.get(conn, refund_id)
     assert row is not None
-    await enqueue(conn, user_id=user_id, kind="refund", payload=refund_payload(row, number, "issued"),
+    await enqueue(conn, user_id=user_id, kind=REFUND_KIND.key, payload=refund_payload(row, number, "issued"),
                   dedupe_key=f"refund:{refund_id}:issued", now=now, seen=seen)
     await loyalty.on_refund(conn, order_id=order_id, refund_id=refund_id, now=now)  # points back, in proportion
     return row
@@ -200,7 +203,7 @@ class RefundNotRetriable(DomainError):
 
 def retry_pause(attempts: int) -> timedelta:
     """The pause after the `attempts`-th temporary failure: 5 min, 10, 20… at most 6 h."""
-    return min(RETRY_FIRST * (2 ** max(attempts - 1, 0)), RETRY_MOST)
+    return doubling(RETRY_FIRST, RETRY_MOST, attempts - 1)
 
 
 _REFUSED = (InvalidRequest, UnknownPayment, IdempotencyConflict)
@@ -230,7 +233,7 @@ class RefundService:
         assert row is not None
         order = await orders_repo.get(conn, row.order_id)
         number = order.number if order else ""
-        await enqueue(conn, user_id=row.user_id, kind="refund", payload=refund_payload(row, number, "completed"),
+        await enqueue(conn, user_id=row.user_id, kind=REFUND_KIND.key, payload=refund_payload(row, number, "completed"),
                       dedupe_key=f"refund:{refund_id}:completed", now=now)
         return row
 

@@ -30,6 +30,7 @@ from bot.db.reviews import ItemRef, ReviewRow
 from bot.services import loyalty, reminders
 from bot.services.clock import Clock
 from bot.services.errors import N_, DomainError, InvalidInput, NotFound
+from bot.services.notifications import Category, declare
 from bot.services.outbox import enqueue
 
 REVIEW_WINDOW = timedelta(days=30)
@@ -39,7 +40,8 @@ REPLY_MAX = 2000
 MAX_PHOTOS = 5
 PAGE_SIZE = 5
 REMIND_BEFORE = (timedelta(days=7), timedelta(days=1))
-REMINDER_KIND = "review_deadline"
+REPLY_KIND = declare("review_reply", N_("Replies to my reviews"), category=Category.message, order=45)
+REMINDER_KIND = declare("review_deadline", N_("Review reminders"), category=Category.reminder, order=46)
 
 
 class ReviewNotFound(NotFound):
@@ -196,7 +198,7 @@ async def on_order_completed(conn: AsyncConnection, order: OrderRow, now: dateti
         if ref.review_id is not None:
             continue
         await reminders.replan(conn, user_id=order.user_id, prefix=_prefix(ref.item_id), reminders=[
-            reminders.Reminder(REMINDER_KIND, f"{_prefix(ref.item_id)}{before.days}d", deadline - before, {
+            reminders.Reminder(REMINDER_KIND.key, f"{_prefix(ref.item_id)}{before.days}d", deadline - before, {
                 "item_id": ref.item_id, "order_id": ref.order_id, "number": ref.number, "title": ref.title,
                 "deadline": deadline.isoformat(),
             }, expires_at=deadline)
@@ -366,7 +368,7 @@ class ReviewService:
             if review is None:
                 raise ReviewNotFound()
             await repo.set_reply(conn, review_id, text, now)
-            await enqueue(conn, user_id=review.user_id, kind="review_reply", payload={
+            await enqueue(conn, user_id=review.user_id, kind=REPLY_KIND.key, payload={
                 "review_id": review.id, "item_id": review.item_id, "title": review.title,
                 "store": review.store, "number": review.number, "rating": review.rating,
             }, dedupe_key=f"review:{review.id}:reply:{now.isoformat()}", now=now)

@@ -22,7 +22,6 @@ from bot.services.cards import (
     cvc_length,
     valid_until,
 )
-from bot.services.errors import N_
 from bot.views.common import Fmt, Screen, button, card_label, flow_row, markup, nav_row
 from bot.views.pushes import register_push
 
@@ -328,8 +327,7 @@ def hold_released(payload: dict[str, Any], f: Fmt) -> Screen:
 
 
 register_push(
-    HOLD_RELEASED_KIND, hold_released, category="order",  # money news: never held for quiet hours
-    label=N_("💳 The card check hold is released"), order=60,
+    HOLD_RELEASED_KIND, hold_released,
     button=lambda payload, f: button(f._("💳 Bank cards"), MenuCb(section="cards")),
 )
 
@@ -342,6 +340,6 @@ def expiry_reminder(payload: dict[str, Any], f: Fmt) -> Screen:
 
 
 register_push(
-    EXPIRY_KIND, expiry_reminder, category="reminder", label=N_("Cards about to expire"), order=61,
+    EXPIRY_KIND, expiry_reminder,
     button=lambda payload, f: button(f._("💳 Bank cards"), MenuCb(section="cards")),
 )

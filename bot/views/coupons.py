@@ -361,7 +361,6 @@ def expiry_push(payload: dict[str, Any], f: Fmt) -> Screen:
 
 
 register_push(
-    EXPIRY_KIND.key, expiry_push, category=EXPIRY_KIND.category, label=EXPIRY_KIND.label,
-    order=EXPIRY_KIND.order,
+    EXPIRY_KIND, expiry_push,
     button=lambda payload, f: button(f._("🎟 My coupons"), MenuCb(section="coupons")),
 )

@@ -13,6 +13,7 @@ from bot.keyboards.orders import OrderAction, OrderCb, list_cb
 from bot.services.disputes import (
     DESCRIPTION_MAX,
     DESCRIPTION_MIN,
+    DISPUTE_KIND,
     MAX_PHOTOS,
     DisputeCard,
     DisputePage,
@@ -298,7 +299,7 @@ def dispute_push(payload: dict[str, Any], f: Fmt) -> Screen:
 
 
 register_push(
-    "dispute", dispute_push, category="order", label=N_("Disputes and returns"), order=12,
+    DISPUTE_KIND, dispute_push,
     button=lambda payload, f: button(f._("↩️ Open the dispute"),
                                      DisputeCb(action=DisputeAction.open, id=int(payload["dispute_id"]))),
 )

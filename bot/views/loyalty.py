@@ -10,8 +10,7 @@ from bot.keyboards.common import MenuCb
 from bot.keyboards.loyalty import LoyaltyAction, LoyaltyCb
 from bot.services import loyalty
 from bot.services.errors import N_
-from bot.services.loyalty import LEVEL_NAMES, PRIVILEGES, HistoryPage, LevelInfo
-from bot.services.notifications import Category
+from bot.services.loyalty import LEVEL_CHANGED_KIND, LEVEL_NAMES, PRIVILEGES, HistoryPage, LevelInfo
 from bot.views.common import Fmt, Screen, button, markup, nav_row, page_label
 from bot.views.pushes import register_push
 
@@ -107,7 +106,6 @@ def _level_push(p: dict[str, Any], f: Fmt) -> Screen:
 
 
 register_push(
-    "level_changed", _level_push, category=Category.order,
+    LEVEL_CHANGED_KIND, _level_push,
     button=lambda p, f: button(f._("🏆 Privilege centre"), MenuCb(section="loyalty")),
-    label=N_("Loyalty level changes"), order=47,
 )

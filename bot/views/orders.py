@@ -23,6 +23,9 @@ from bot.services.errors import N_
 from bot.services.orders import (
     BUYER_CANCEL_REASONS,
     PROTECTION_KIND,
+    STAMP,
+    STATUS_KIND,
+    TRACKING_KIND,
     AddressSnapshot,
     CancelPreview,
     OrderCard,
@@ -31,7 +34,7 @@ from bot.services.orders import (
     Status,
     Tracking,
 )
-from bot.services.refunds import CardState, RefundDestination, RefundPreview, RefundTo
+from bot.services.refunds import REFUND_KIND, CardState, RefundDestination, RefundPreview, RefundTo
 from bot.services.reviews import REVIEW_WINDOW
 from bot.views.addresses import address_block
 from bot.views.common import (
@@ -99,16 +102,6 @@ TRACKING_EVENTS: dict[str, str] = {
     "sorting_center": N_("At the local sorting centre"),
     "out_for_delivery": N_("Out for delivery"),
     "delivered": N_("Delivered"),
-}
-
-STAMPS: dict[str, str] = {
-    Status.awaiting_payment: "created_at",
-    Status.awaiting_shipment: "paid_at",
-    Status.shipped: "shipped_at",
-    Status.completed: "completed_at",
-    Status.cancelled: "cancelled_at",
-    Status.in_dispute: "disputed_at",
-    Status.closed: "closed_at",
 }
 
 TITLE_MAX = 40
@@ -296,7 +289,7 @@ def address_text(f: Fmt, address: AddressSnapshot) -> str:
     it reads the same on the order card as in the book."""
     draft = AddressDraft(country=address.country.upper(), recipient=address.recipient, phone=address.phone,
                          region=address.region, city=address.city, street=address.street,
-                         apartment=address.apartment, postal_code=address.postcode)
+                         apartment=address.apartment, postal_code=address.postal_code)
     return address_block(draft, f)
 
 
@@ -346,7 +339,7 @@ def _items_pager(card: OrderCard, f: Fmt, back: OrderCb, at: int) -> list[Inline
 
 def order_card(card: OrderCard, f: Fmt, back: OrderCb, items_page: int = 0) -> Screen:
     order = card.order
-    status_at = getattr(order, STAMPS.get(order.status, "created_at")) or order.created_at
+    status_at = getattr(order, STAMP.get(order.status, "created_at")) or order.created_at
     lines = [
         f"<b>{number_label(f, order.number)}</b>",
         f._("🏬 {store}").format(store=hd.quote(card.store)),
@@ -623,12 +616,9 @@ def refund_push(payload: dict[str, Any], f: Fmt) -> Screen:
         amount=amount, number=number, target=target, date=f.date(expected)))
 
 
-register_push("order_status", status_push, category="order", button=_open_order_button,
-              label=N_("Order status changes"), order=10)
-register_push("order_tracking", tracking_push, category="order", button=_open_order_button,
-              label=N_("Parcel tracking updates"), order=11)
-register_push("refund", refund_push, category="order", button=_open_order_button,
-              label=N_("Refunds"), order=13)
+register_push(STATUS_KIND, status_push, button=_open_order_button)
+register_push(TRACKING_KIND, tracking_push, button=_open_order_button)
+register_push(REFUND_KIND, refund_push, button=_open_order_button)
 
 
 def protection_reminder(payload: dict[str, Any], f: Fmt) -> Screen:
@@ -638,5 +628,4 @@ def protection_reminder(payload: dict[str, Any], f: Fmt) -> Screen:
         number=hd.quote(str(payload["number"])), date=f.date(ends)))
 
 
-register_push(PROTECTION_KIND, protection_reminder, category="reminder", button=_open_order_button,
-              label=N_("Buyer protection ending"), order=14)
+register_push(PROTECTION_KIND, protection_reminder, button=_open_order_button)

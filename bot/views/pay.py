@@ -167,4 +167,4 @@ def _open_order(payload: dict[str, Any], f: Fmt) -> InlineKeyboardButton:
 
 
 # money news: never held, and no toggle (the buyer was told they would hear the outcome)
-register_push(PAYMENT_CHECKED_KIND, payment_checked, category="order", button=_open_order, order=12)
+register_push(PAYMENT_CHECKED_KIND, payment_checked, button=_open_order)

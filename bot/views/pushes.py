@@ -1,11 +1,11 @@
-"""How pushes look. Each section registers, next to its views, how each of its kinds renders:
+"""How pushes look. A section's service declares its kinds (`services/notifications.declare`:
+key, the Settings toggle's label, category — "order" | "message": never held; "reminder": held);
+the section registers, next to its views, how each renders:
 
     register_push(
-        "order_shipped",
+        SHIPPED_KIND,                         # declare("order_shipped", N_("Order status"))
         lambda p, f: Screen(f._("📦 Order #{id} is on its way").format(id=p["order_id"])),
-        category="order",                     # "order" | "message": never held; "reminder": held
         button=lambda p, f: button(f._("Open order"), OrderCb(action=OrderAction.open, id=p["order_id"])),
-        label=N_("Order status"),             # the toggle in Settings → Notifications ("" = none)
     )
 
 `render(payload, f) -> Screen` gets the row's payload (JSON primitives) and a `Fmt` in the user's
@@ -27,7 +27,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.keyboards.common import MenuCb
 from bot.services import notifications
-from bot.services.notifications import Category, NotificationKind
+from bot.services.notifications import NotificationKind
 from bot.views.common import Fmt, Screen, button, markup
 
 Render = Callable[[dict[str, Any], Fmt], Screen]
@@ -47,21 +47,20 @@ class PushView:
 _VIEWS: dict[str, PushView] = {}
 
 
-def register_push(kind: str, render: Render, *, category: str | Category = Category.order,
-                  button: ButtonFn | None = None, label: str = "", order: int = 100) -> PushView:
-    notifications.register_kind(NotificationKind(kind, label, order, Category(category)))
-    view = PushView(kind, render, button)
-    _VIEWS[kind] = view
+def register_push(kind: NotificationKind, render: Render, *, button: ButtonFn | None = None) -> PushView:
+    """How a kind its service declared renders."""
+    view = PushView(kind.key, render, button)
+    _VIEWS[kind.key] = view
     return view
 
 
 def unregister_push(kind: str) -> None:
     _VIEWS.pop(kind, None)
-    notifications.unregister_kind(kind)
 
 
-def is_registered(kind: str) -> bool:
-    return kind in _VIEWS
+def unrendered_kinds() -> list[str]:
+    """Declared kinds no view renders (their pushes would fail): empty once the app is built."""
+    return [k.key for k in notifications.kinds() if k.key not in _VIEWS]
 
 
 class RenderError(Exception):

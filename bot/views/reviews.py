@@ -19,10 +19,11 @@ from bot.keyboards.reviews import (
     ReviewCb,
     ReviewDraftCb,
 )
-from bot.services.errors import N_, DomainError
-from bot.services.notifications import Category
+from bot.services.errors import DomainError
 from bot.services.reviews import (
     MAX_PHOTOS,
+    REMINDER_KIND,
+    REPLY_KIND,
     TEXT_MAX,
     AwaitingPage,
     ReviewCard,
@@ -284,13 +285,11 @@ def _deadline_push(p: dict[str, Any], f: Fmt) -> Screen:
 
 
 register_push(
-    "review_reply", _reply_push, category=Category.message,
+    REPLY_KIND, _reply_push,
     button=lambda p, f: button(f._("Open the review"), ReviewCb(action=ReviewAction.open, id=int(p["review_id"]))),
-    label=N_("Replies to my reviews"), order=45,
 )
 register_push(
-    "review_deadline", _deadline_push, category=Category.reminder,
+    REMINDER_KIND, _deadline_push,
     button=lambda p, f: button(f._("✍️ Write a review"), ReviewCb(action=ReviewAction.write, id=int(p["item_id"]))),
-    label=N_("Review reminders"), order=46,
 )
 

@@ -3,20 +3,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from tests.conftest import App
-from tests.pushkit import demo_kinds, drain, push, sim_delivery
+from tests.pushkit import drain, push, sim_delivery
 
 NNBSP = "\u202f"
 
 
-@pytest.fixture(autouse=True)
-def _kinds() -> Iterator[None]:
-    with demo_kinds():
-        yield
+pytestmark = pytest.mark.usefixtures("push_kinds")
 
 
 async def test_the_message_centre_lists_opens_and_marks_read(app: App, alex) -> None:

@@ -4,7 +4,6 @@ unblocking the bot. English and Russian."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 
 import pytest
 from aiogram.types import Chat, ChatMemberBanned, ChatMemberMember, ChatMemberUpdated, Update
@@ -12,16 +11,13 @@ from aiogram.types import Chat, ChatMemberBanned, ChatMemberMember, ChatMemberUp
 from bot.db import outbox as repo
 from bot.fakebot import BOT_USER, Player
 from tests.conftest import App
-from tests.pushkit import demo_kinds, push
+from tests.pushkit import push
 
 NNBSP = "\u202f"
 _ids = itertools.count(5_000_000)
 
 
-@pytest.fixture(autouse=True)
-def _kinds() -> Iterator[None]:
-    with demo_kinds():
-        yield
+pytestmark = pytest.mark.usefixtures("push_kinds")
 
 
 async def test_a_toggle_per_kind_survives_a_restart(app: App, alex) -> None:

@@ -8,7 +8,7 @@ import hashlib
 import hmac
 import os
 import pickle
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -22,6 +22,7 @@ from bot.integrations.payments import (
     IdempotencyConflict,
     InvalidRequest,
     SandboxGateway,
+    SessionNotFound,
     UnknownPayment,
 )
 from bot.services.cards import (
@@ -59,6 +60,7 @@ from bot.services.cards import (
 from bot.services.clock import FakeClock
 from bot.services.users import Contact
 from tests.conftest import App
+from tests.plankit import plan, reading, recording
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
@@ -336,7 +338,7 @@ async def test_the_limit_is_counted_inside_the_saving_transaction(app: App, card
         next(v.token for v, o in zip(verified, outcomes, strict=True) if isinstance(o, AddOutcome))
     }
     async with app.services.db.read() as conn:
-        rows = await outbox_repo.for_user(conn, 1, HOLD_RELEASED_KIND)
+        rows = await outbox_repo.for_user(conn, 1, HOLD_RELEASED_KIND.key)
     assert len(rows) == CARD_LIMIT + 2
 
 
@@ -462,7 +464,7 @@ async def test_status_and_snapshot_for_the_orders_section(cards: CardService, cl
     card_id = outcome.card.id
     assert await cards.status(1, card_id) is CardStatus.active
     snap = await cards.snapshot(1, card_id)
-    assert (snap.id, snap.brand, snap.last4, snap.exp_month, snap.exp_year) == (card_id, "visa", "4242", 1, 2027)
+    assert (snap.card_id, snap.brand, snap.last4, snap.exp_month, snap.exp_year) == (card_id, "visa", "4242", 1, 2027)
     clock.set(datetime(2027, 1, 31, 23, 59, tzinfo=UTC))
     assert await cards.status(1, card_id) is CardStatus.active  # valid to the end of its month
     clock.set(datetime(2027, 2, 1, tzinfo=UTC))
@@ -739,17 +741,15 @@ def test_migration_matches_the_tables(template_db: Path) -> None:
     assert ours == []
 
 
-async def test_wallet_and_holds_use_their_indexes(app: App) -> None:
-    async with app.services.db.read() as conn:
-        wallet = (await conn.exec_driver_sql(
-            "EXPLAIN QUERY PLAN SELECT id FROM cards WHERE user_id = 1 AND deleted_at IS NULL ORDER BY created_at, id"
-        )).all()
-        holds = (await conn.exec_driver_sql(
-            "EXPLAIN QUERY PLAN SELECT id FROM card_holds WHERE released_at IS NULL AND due_at <= '2026' "
-            "ORDER BY due_at, id LIMIT 100"
-        )).all()
-    assert any("ix_cards_wallet" in str(r) for r in wallet), wallet
-    assert any("ix_card_holds_due" in str(r) for r in holds), holds
+async def test_wallet_and_holds_use_their_indexes(app: App, cards: CardService) -> None:
+    db = app.services.db
+    with recording(db) as ran:
+        await cards.wallet(1)
+        await cards.release_due_holds(app.clock.now())
+    wallet = await plan(db, reading(ran, "cards"))
+    holds = await plan(db, reading(ran, "card_holds"))
+    assert any("USING INDEX ix_cards_wallet" in d for d in wallet), wallet
+    assert any("USING INDEX ix_card_holds_due" in d for d in holds), holds
 
 
 async def test_demo_user_has_two_cards_one_expired(app: App) -> None:
@@ -768,11 +768,34 @@ async def test_demo_user_has_two_cards_one_expired(app: App) -> None:
     assert charge.amount_minor == 100
 
 
-def test_no_card_data_in_the_sandbox_ids() -> None:
+async def test_no_card_data_in_the_sandbox_ids() -> None:
+    """The number lives only in its card session: no id, token, fingerprint or repr carries it, and
+    it goes with the session, after the check or 15 minutes unused."""
     clock = FakeClock(NOW)
     gateway = SandboxGateway(clock, os.urandom(32), detect_brand)
-    assert "sessions=0" in repr(gateway)
-    assert timedelta(minutes=15) == gateway.session_ttl
+    number = "4242424242424242"
+    sid = await gateway.start_card_session()
+    preview = await gateway.submit_number(sid, number)
+    await gateway.submit_expiry(sid, 12, NOW.year + 2)
+    await gateway.submit_holder(sid, "IVAN PETROV")
+    session = await gateway.get_session(sid)
+    assert repr(gateway) == "SandboxGateway(sessions=1)"
+    verified = await gateway.verify(sid, "123", amount_minor=100, currency="RUB", idempotency_key="k1")
+    seen = [sid, repr(preview), repr(session), repr(verified), verified.token, verified.fingerprint,
+            verified.hold.id, repr(gateway)]
+    assert [s for s in seen if number[:12] in s or number in s.replace(" ", "")] == []
+    assert (preview.last4, verified.last4) == ("4242", "4242")
+    assert repr(gateway) == "SandboxGateway(sessions=0)"
+    with pytest.raises(SessionNotFound):
+        await gateway.get_session(sid)
+    abandoned = await gateway.start_card_session()
+    await gateway.submit_number(abandoned, number)
+    clock.advance(minutes=14)
+    await gateway.get_session(abandoned)  # in use: it stays
+    clock.advance(minutes=15)
+    with pytest.raises(SessionNotFound):
+        await gateway.get_session(abandoned)
+    assert repr(gateway) == "SandboxGateway(sessions=0)"
 
 
 async def test_the_wallets_one_statement_reads_what_the_repository_reads(app: App, cards: CardService) -> None:

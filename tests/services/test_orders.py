@@ -630,3 +630,21 @@ async def test_the_screens_one_statement_reads_what_the_repository_reads(app: Ap
             assert await orders_repo.card_read(services.db, order.id, user + 1) is None
     reads = [await orders_repo.card_read(services.db, o.id, user) for o in made]
     assert any(r.has_refunds for r in reads if r) and any(r.dispute for r in reads if r)
+
+
+async def test_the_address_snapshot_keeps_the_stored_postcode_key(app: App) -> None:
+    """The snapshot's field is `postal_code`, as in the address book; the orders table's JSON keeps
+    the key its rows have always had ("postcode"), so old rows read the same."""
+    import json
+
+    from bot.services.orders import AddressSnapshot
+    from tests.orderkit import HOME
+
+    order = await place(app.services, ALEX)
+    async with app.services.db.read() as conn:
+        [raw] = (await conn.exec_driver_sql("SELECT shipping_address FROM orders WHERE id = ?", (order.id,))).one()
+    stored = json.loads(raw)
+    assert stored["postcode"] == "12345" and "postal_code" not in stored
+    assert (await app.services.orders.card(ALEX, order.id)).address == HOME
+    old = '{"city": "Springfield", "country": "US", "postcode": "12345", "unknown": "x"}'
+    assert AddressSnapshot.from_json(old) == AddressSnapshot(city="Springfield", postal_code="12345", country="US")

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot.db import outbox as repo
 from bot.services.outbox import enqueue
 from bot.services.users import Contact
 from tests.conftest import App
+from tests.plankit import plan, reading, recording
 
 
 async def test_enqueue_is_idempotent_by_dedupe_key(app: App) -> None:
@@ -22,19 +25,17 @@ async def test_enqueue_is_idempotent_by_dedupe_key(app: App) -> None:
 
 
 async def test_due_scan_uses_the_partial_index(app: App) -> None:
-    async with app.services.db.read() as conn:
-        plan = (await conn.exec_driver_sql(
-            "EXPLAIN QUERY PLAN SELECT id FROM outbox WHERE state IN ('pending', 'sending') "
-            "AND due_at <= '2026-11-25' ORDER BY due_at, id LIMIT 500"
-        )).all()
-    assert any("ix_outbox_due" in str(row) for row in plan), plan
+    db = app.services.db
+    with recording(db) as ran:
+        await app.services.outbox.claim(app.clock.now(), limit=500, lease=timedelta(seconds=60))
+    details = await plan(db, reading(ran, "outbox"))
+    assert any("USING INDEX ix_outbox_due" in d for d in details), details
 
 
 async def test_the_sweeper_prunes_what_the_message_centre_no_longer_shows(app: App) -> None:
     """Issue 15, item 13: delivered and failed rows go after a year, dropped ones after a month,
     and a user keeps their newest `per_user` delivered ones; pending rows and reminders before
     their expiry (whose dedupe keys stop them being sent again) stay. In batches, at most daily."""
-    from datetime import timedelta
 
     from sqlalchemy import update
 

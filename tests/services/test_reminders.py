@@ -3,7 +3,6 @@ digest, toggles; the sections' re-plan hooks; reachability."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -28,7 +27,7 @@ from bot.services.reminders import (
     same_local_day,
 )
 from tests.conftest import App
-from tests.pushkit import demo_kinds, make_user, push
+from tests.pushkit import make_user, push
 
 ZONES = ["UTC", "Europe/Moscow", "America/New_York", "Asia/Kolkata", "Asia/Tokyo", "Etc/GMT+12",
          "Pacific/Chatham", "America/St_Johns"]
@@ -38,10 +37,7 @@ def local(zone: str, *args: int) -> datetime:
     return datetime(*args, tzinfo=ZoneInfo(zone))  # type: ignore[misc]
 
 
-@pytest.fixture(autouse=True)
-def _kinds() -> Iterator[None]:
-    with demo_kinds():
-        yield
+pytestmark = pytest.mark.usefixtures("push_kinds")
 
 
 # -- quiet hours ---------------------------------------------------------------------------------
