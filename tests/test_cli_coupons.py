@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import coupons as cli
+from bot import cli
 from bot.config import Settings
 from bot.db.engine import Database
 from bot.services.clock import FakeClock

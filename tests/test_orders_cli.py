@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import main
-from bot import operator
+from bot.cli.common import UsageError, error_text, perform
 from bot.db import outbox as outbox_repo
 from bot.services.disputes import DisputeDraft, DisputeReason, Outcome
 from tests.conftest import App
@@ -17,7 +17,7 @@ USER = 900
 
 
 async def run(app: App, *argv: str) -> str:
-    return await operator.run(main.parse_args(["order", *argv]), app.services)
+    return await perform(main.parse_args(["order", *argv]), app.services)
 
 
 async def test_an_order_from_creation_to_a_decided_dispute(app: App) -> None:
@@ -46,7 +46,7 @@ async def test_an_order_from_creation_to_a_decided_dispute(app: App) -> None:
         "dispute 1 on order 7000001: closed (refunded_partial)")
     with pytest.raises(Exception) as info:
         await run(app, "decide", "7000001", "--reject")
-    assert operator.error_text(info.value) == "This dispute is already closed."  # type: ignore[arg-type]
+    assert error_text(info.value) == "This dispute is already closed."  # type: ignore[arg-type]
     assert await run(app, "refund-done", "1") == "refund 1 completed"
     refund = await run(app, "refund", "7000001")
     assert refund.startswith("refund 2: 17.99 USD to card, expected by ")
@@ -66,9 +66,9 @@ async def test_seller_cancel_sweep_and_bad_input(app: App) -> None:
     app.clock.advance(days=2)
     assert await run(app, "sweep") == (
         "payments checked 0, expired 1, completed 0, new tracking events 0, refunds paid out 0")
-    with pytest.raises(operator.UsageError):
+    with pytest.raises(UsageError):
         await run(app, "create", "--user", str(USER), "--store", "S", "--item", "Mug|x|5")
-    with pytest.raises(operator.UsageError):
+    with pytest.raises(UsageError):
         await run(app, "create", "--user", str(USER), "--store", "S", "--item", "Mug|1|5", "--currency", "EUR")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import main
+from bot import cli
 from bot.app import build_services
 from bot.config import Settings
 from bot.db import outbox as repo
@@ -42,7 +43,7 @@ async def _states(settings: Settings) -> dict[int, tuple[str, int]]:
 
 def test_outbox_lists_and_retries_failed_rows(settings: Settings, capsys) -> None:
     ids = asyncio.run(_two_failed_one_pending(settings))
-    assert main.outbox_command(settings, main.parse_args(["outbox"])) == 0
+    assert cli.run(main.parse_args(["outbox"]), settings) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "outbox: failed 2, pending 1"
     assert out[1].split() == ["id", "user", "kind", "tries", "due", "(UTC)", "last", "error"]
@@ -51,14 +52,14 @@ def test_outbox_lists_and_retries_failed_rows(settings: Settings, capsys) -> Non
 
     # one failed, one pending (not failed) and one unknown id: only the failed one is retried
     args = main.parse_args(["outbox", "retry", str(ids[0]), str(ids[2]), "999"])
-    assert main.outbox_command(settings, args) == 1
+    assert cli.run(args, settings) == 1
     captured = capsys.readouterr()
     assert captured.out.strip() == f"pending again: {ids[0]}"
     assert captured.err.strip() == f"not failed rows (left alone): {ids[2]}, 999"
     assert asyncio.run(_states(settings)) == {ids[0]: ("pending", 0), ids[1]: ("failed", 1), ids[2]: ("pending", 0)}
 
-    assert main.outbox_command(settings, main.parse_args(["outbox", "retry"])) == 2
+    assert cli.run(main.parse_args(["outbox", "retry"]), settings) == 2
     assert "give the ids" in capsys.readouterr().err
-    assert main.outbox_command(settings, main.parse_args(["outbox", "retry", str(ids[1])])) == 0
-    assert main.outbox_command(settings, main.parse_args(["outbox"])) == 0
+    assert cli.run(main.parse_args(["outbox", "retry", str(ids[1])]), settings) == 0
+    assert cli.run(main.parse_args(["outbox"]), settings) == 0
     assert capsys.readouterr().out.splitlines()[-1] == "no failed pushes"

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
@@ -26,7 +27,9 @@ from typing import TYPE_CHECKING, Any
 # a coupon command runs.
 if TYPE_CHECKING:
     from bot.config import Settings
-    from bot.services.coupons import Scope, Terms
+    from bot.services.coupons import CouponService, Scope, Terms
+
+Verb = Callable[[argparse.Namespace, "CouponService", datetime], Awaitable[int]]
 
 
 def add_parser(sub: Any) -> None:
@@ -58,6 +61,7 @@ def add_parser(sub: Any) -> None:
     grant.add_argument("--user", type=int, action="append", required=True, help="a Telegram user id")
     value_args(grant, certificate=True)
     special_args(grant)
+    grant.set_defaults(func=_command(grant_coupons))
 
     code = verbs.add_parser("code", help="create a code that buyers redeem in the bot")
     code.add_argument("code", help="4–32 Latin letters and digits")
@@ -67,12 +71,14 @@ def add_parser(sub: Any) -> None:
     code.add_argument("--store-name", help="the store's name, shown to buyers")
     code.add_argument("--uses", type=int, help="how many users may redeem it (default: any)")
     code.add_argument("--for-user", type=int, help="only this user may redeem it")
+    code.set_defaults(func=_command(create_code))
 
     offer = verbs.add_parser("offer", help="a store coupon buyers collect on the store's page")
     offer.add_argument("--store", type=int, required=True, help="the store's id")
     offer.add_argument("--store-name", required=True, help="the store's name, shown to buyers")
     value_args(offer, certificate=False)
     offer.add_argument("--quantity", type=int, help="how many can be collected (default: any)")
+    offer.set_defaults(func=_command(create_offer))
 
 
 class BadInput(Exception):
@@ -137,59 +143,23 @@ def build_terms(args: argparse.Namespace, now: datetime, *, scope: Scope) -> Ter
     )
 
 
-async def _run(args: argparse.Namespace, settings: Settings) -> int:
+def _command(verb: Verb) -> Callable[[argparse.Namespace, Settings], int]:
+    """A coupon verb over the services: bad input is one line on stdout and exit 2."""
+
+    def command(args: argparse.Namespace, settings: Settings) -> int:
+        return asyncio.run(_run(verb, args, settings))
+
+    return command
+
+
+async def _run(verb: Verb, args: argparse.Namespace, settings: Settings) -> int:
     from bot.app import build_services, prepare_database
-    from bot.services.coupons import Scope, normalise_code
-    from bot.services.errors import DomainError, NotFound
+    from bot.services.errors import DomainError
 
     prepare_database(settings)
     services = build_services(settings)
-    coupons = services.coupons
-    now = services.clock.now()
     try:
-        verb = args.coupon_command
-        if getattr(args, "certificate", None):
-            terms = build_terms(args, now, scope=Scope.platform)
-            if terms.cap_minor or terms.min_order_minor or terms.category_id is not None \
-                    or terms.new_buyers_only or terms.campaign or terms.store_id is not None:
-                raise BadInput("a gift certificate has no cap, minimum, store or special conditions")
-        if verb == "grant" and args.certificate:
-            assert terms.amount_minor is not None
-            done = 0
-            for user_id in dict.fromkeys(args.user):
-                try:
-                    cert = await coupons.grant_certificate(
-                        user_id, amount_minor=terms.amount_minor, currency=terms.currency,
-                        valid_to=terms.valid_to, title=terms.title)
-                except NotFound:
-                    print(f"user {user_id} has not started the bot: skipped")
-                    continue
-                print(f"gift certificate #{cert.id} for user {user_id}")
-                done += 1
-            return 0 if done else 1
-        if verb == "grant":
-            result = await coupons.grant(args.user, build_terms(args, now, scope=Scope.platform))
-            for user_id, coupon_id in result.granted.items():
-                print(f"coupon #{coupon_id} for user {user_id}")
-            for user_id in result.unknown_users:
-                print(f"user {user_id} has not started the bot: skipped")
-            for user_id in result.already_had:
-                print(f"user {user_id} already has a coupon of campaign {args.campaign!r}: skipped")
-            return 0 if result.granted else 1
-        if verb == "code":
-            scope = Scope.store if args.store is not None else Scope.platform
-            terms = build_terms(args, now, scope=scope)
-            code_id = await coupons.create_code(
-                args.code, terms, certificate=bool(args.certificate), max_uses=args.uses,
-                for_user_id=args.for_user)
-            print(f"code #{code_id} {normalise_code(args.code)} created")
-            return 0
-        if verb == "offer":
-            offer_id = await coupons.create_store_offer(build_terms(args, now, scope=Scope.store),
-                                                        quantity=args.quantity)
-            print(f"store coupon offer #{offer_id} created")
-            return 0
-        return 2
+        return await verb(args, services.coupons, services.clock.now())
     except BadInput as exc:
         print(f"error: {exc}")
         return 2
@@ -200,5 +170,62 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         await services.db.dispose()
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
-    return asyncio.run(_run(args, settings))
+def _certificate_terms(args: argparse.Namespace, now: datetime) -> Terms:
+    from bot.services.coupons import Scope
+
+    terms = build_terms(args, now, scope=Scope.platform)
+    if terms.cap_minor or terms.min_order_minor or terms.category_id is not None \
+            or terms.new_buyers_only or terms.campaign or terms.store_id is not None:
+        raise BadInput("a gift certificate has no cap, minimum, store or special conditions")
+    return terms
+
+
+async def grant_coupons(args: argparse.Namespace, coupons: CouponService, now: datetime) -> int:
+    from bot.services.coupons import Scope
+    from bot.services.errors import NotFound
+
+    if not args.certificate:
+        result = await coupons.grant(args.user, build_terms(args, now, scope=Scope.platform))
+        for user_id, coupon_id in result.granted.items():
+            print(f"coupon #{coupon_id} for user {user_id}")
+        for user_id in result.unknown_users:
+            print(f"user {user_id} has not started the bot: skipped")
+        for user_id in result.already_had:
+            print(f"user {user_id} already has a coupon of campaign {args.campaign!r}: skipped")
+        return 0 if result.granted else 1
+    terms = _certificate_terms(args, now)
+    assert terms.amount_minor is not None
+    done = 0
+    for user_id in dict.fromkeys(args.user):
+        try:
+            cert = await coupons.grant_certificate(
+                user_id, amount_minor=terms.amount_minor, currency=terms.currency,
+                valid_to=terms.valid_to, title=terms.title)
+        except NotFound:
+            print(f"user {user_id} has not started the bot: skipped")
+            continue
+        print(f"gift certificate #{cert.id} for user {user_id}")
+        done += 1
+    return 0 if done else 1
+
+
+async def create_code(args: argparse.Namespace, coupons: CouponService, now: datetime) -> int:
+    from bot.services.coupons import Scope, normalise_code
+
+    if args.certificate:
+        _certificate_terms(args, now)
+    scope = Scope.store if args.store is not None else Scope.platform
+    terms = build_terms(args, now, scope=scope)
+    code_id = await coupons.create_code(
+        args.code, terms, certificate=bool(args.certificate), max_uses=args.uses,
+        for_user_id=args.for_user)
+    print(f"code #{code_id} {normalise_code(args.code)} created")
+    return 0
+
+
+async def create_offer(args: argparse.Namespace, coupons: CouponService, now: datetime) -> int:
+    from bot.services.coupons import Scope
+
+    offer_id = await coupons.create_store_offer(build_terms(args, now, scope=Scope.store), quantity=args.quantity)
+    print(f"store coupon offer #{offer_id} created")
+    return 0

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from bot.db.refunds import RefundRow
 from bot.services.outbox import OutboxService
-from bot.services.refunds import Payout, RefundService, payout
+from bot.services.refunds import Payout, RefundService
 
 SHOWN = 10  # stuck refunds listed by name; the rest are counted
 
@@ -40,14 +40,14 @@ class OpsService:
         self.outbox = outbox
 
     async def summary(self) -> OpsSummary:
-        pending = [(r, number, payout(r)) for r, number in await self.refunds.pending(limit=10_000)]
-        stuck = [StuckRefund(r.id, number, r.amount_minor, r.currency, r.last_error or "")
-                 for r, number, where in pending if where is Payout.operator]
+        pending = await self.refunds.pending(limit=10_000)
+        stuck = [StuckRefund(r.id, r.number, r.amount_minor, r.currency, r.last_error or "")
+                 for r in pending if r.where is Payout.operator]
         counts = await self.outbox.counts()
         return OpsSummary(
             stuck=tuple(stuck[:SHOWN]), stuck_total=len(stuck),
-            on_the_way=sum(1 for *_, where in pending if where in (Payout.accepted, Payout.queued)),
-            outside=sum(1 for *_, where in pending if where is Payout.outside),
+            on_the_way=sum(1 for r in pending if r.where in (Payout.accepted, Payout.queued)),
+            outside=sum(1 for r in pending if r.where is Payout.outside),
             failed_pushes=counts.get("failed", 0),
             waiting_pushes=counts.get("pending", 0) + counts.get("sending", 0),
         )

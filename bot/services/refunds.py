@@ -197,6 +197,21 @@ def payout(row: RefundRow) -> Payout:
     return Payout.accepted if row.gateway_refund_id is not None else Payout.queued
 
 
+@dataclass(frozen=True, slots=True)
+class PendingRefund:
+    """A refund not completed yet, as the operator sees it (/ops and `main.py order refunds`)."""
+
+    id: int
+    number: str  # the order's
+    amount_minor: int
+    currency: str
+    where: Payout
+    attempts: int  # failed tries at the gateway so far
+    last_error: str | None
+    gateway_refund_id: str | None  # when the gateway accepted it
+    next_attempt_at: datetime | None
+
+
 class RefundNotRetriable(DomainError):
     msgid = N_("This refund can't be sent to the payment service again: it has no charge, or it is completed.")
 
@@ -249,10 +264,12 @@ class RefundService:
         assert row is not None
         return row
 
-    async def pending(self, limit: int = 100) -> list[tuple[RefundRow, str]]:
-        """Refunds not completed yet, with their order's number (the operator's list)."""
+    async def pending(self, limit: int = 100) -> list[PendingRefund]:
+        """Refunds not completed yet, oldest first, with where each payout stands (the operator's list)."""
         async with self.db.read() as conn:
-            return await repo.pending(conn, limit)
+            rows = await repo.pending(conn, limit)
+        return [PendingRefund(r.id, number, r.amount_minor, r.currency, payout(r), r.attempts, r.last_error,
+                              r.gateway_refund_id, r.next_attempt_at) for r, number in rows]
 
     # -- the sweeper ------------------------------------------------------------------------------
     async def pay_out_due(self, now: datetime, batch: int = 50) -> int:

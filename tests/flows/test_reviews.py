@@ -198,17 +198,17 @@ async def test_level_push_renders(app: App) -> None:
 
 async def test_operator_review_reply(app: App) -> None:
     import main
-    from bot import operator
+    from bot.cli.common import perform
 
     order = await make_order(app.services, app.clock, 3003, Status.completed)
     item, _ = await items_of(app, 3003, order.id)
     review = (await app.services.reviews.publish(3003, item, rating=4, text="Nice")).card.review
-    out = await operator.run(main.parse_args(["review", "reply", str(review.id), "Thank you & welcome!"]),
+    out = await perform(main.parse_args(["review", "reply", str(review.id), "Thank you & welcome!"]),
                              app.services)
     assert out == f"review {review.id} (Wireless earbuds TWS Pro 5, order {order.number}): replied"
     assert (await app.services.reviews.review(3003, review.id)).review.reply_text == "Thank you & welcome!"
     with pytest.raises(ReviewNotFound):
-        await operator.run(main.parse_args(["review", "reply", "999999", "x"]), app.services)
+        await perform(main.parse_args(["review", "reply", "999999", "x"]), app.services)
 
 
 async def test_demo_user_is_on_level_3_with_reviews_to_write(app: App) -> None:

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 
 import main
-from bot import operator
+from bot.cli.common import perform
 from bot.db import orders as orders_repo
 from bot.integrations.payments import SandboxGateway
 from bot.services.addresses import AddressDraft
@@ -252,12 +252,12 @@ async def test_refunds_ask_the_wallet_what_became_of_the_paying_card(app: App) -
 async def test_the_operator_places_an_order_with_an_address_from_the_book(app: App) -> None:
     await ensure_user(app.services, ALEX)
     address = await app.services.addresses.add(ALEX, CALIFORNIA)
-    line = await operator.run(main.parse_args([
+    line = await perform(main.parse_args([
         "order", "create", "--user", str(ALEX), "--store", "Nova", "--item", "Cable|1|4.50",
         "--address-id", str(address.id)]), app.services)
     assert line.startswith("created ")
     assert await app.services.addresses.open_orders(ALEX, address.id) == 1
     with pytest.raises(NotFound):
-        await operator.run(main.parse_args([
+        await perform(main.parse_args([
             "order", "create", "--user", str(BOB), "--store", "Nova", "--item", "Cable|1|4.50",
             "--address-id", str(address.id)]), app.services)

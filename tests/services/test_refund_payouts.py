@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import main
-from bot import operator
+from bot.cli.common import perform
 from bot.db import outbox as outbox_repo
 from bot.db import refunds as refunds_repo
 from bot.integrations.payments import (
@@ -218,7 +218,7 @@ async def test_a_refund_decided_in_a_dispute_is_paid_out_too(app: App) -> None:
 
 
 async def operator_out(app: App, *argv: str) -> str:
-    return await operator.run(main.parse_args(["order", *argv]), app.services)
+    return await perform(main.parse_args(["order", *argv]), app.services)
 
 
 def test_the_migration_matches_the_tables_and_sends_old_refunds_of_a_charge(tmp_path: Path,
