@@ -52,6 +52,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
+from bot.services.card_numbers import luhn_ok
 from bot.services.clock import Clock
 
 SESSION_TTL = timedelta(minutes=15)
@@ -284,16 +285,6 @@ _TOKEN_PREFIX = "tok_sbx_"
 _TOKEN_KIND = {Behaviour.ok: "ok", Behaviour.charge_declined: "nofunds"}
 
 
-def _luhn_ok(digits: str) -> bool:
-    total = 0
-    for i, char in enumerate(reversed(digits)):
-        d = ord(char) - 48
-        if i % 2:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
-
-
 @dataclass(slots=True)
 class _Session:
     id: str
@@ -406,7 +397,7 @@ class SandboxGateway:
 
     async def submit_number(self, session_id: str, number: str) -> CardPreview:
         session = self._session(session_id)
-        if not (number.isascii() and number.isdigit() and 12 <= len(number) <= 19 and _luhn_ok(number)):
+        if not (number.isascii() and number.isdigit() and 12 <= len(number) <= 19 and luhn_ok(number)):
             raise InvalidRequest("not a card number")
         brand = self._brand_of(number)
         if brand is None:
