@@ -78,7 +78,7 @@ async def show_list(query: CallbackQuery, orders: OrderService, user: UserRow, f
     await show(query, screen, note or fallback_note, alert=alert)
 
 
-async def order_refused(query: CallbackQuery, error: DomainError, callback_data: CallbackData, orders: OrderService,
+async def order_refused(query: CallbackQuery, error: DomainError, callback_data: CallbackData | None, orders: OrderService,
                         user: UserRow, f: Fmt, state: FSMContext) -> None:
     """A refused button: a forged or stale id gets the list; anything else the card as it is now,
     with the reason in an alert. Exactly one answer to the callback either way."""
