@@ -13,7 +13,7 @@ from bot import menu as registry
 from bot.db.engine import Database
 from bot.db.users import UserRow
 from bot.handlers.answers import refusals
-from bot.handlers.common import reply, show
+from bot.handlers.common import ask, reply, show
 from bot.keyboards.common import MenuCb, NavAction, NavCb
 from bot.keyboards.coupons import CouponAction, CouponCb
 from bot.middlewares.card_guard import asks_again
@@ -92,9 +92,7 @@ async def open_certificate(query: CallbackQuery, callback_data: CouponCb, state:
 
 @router.callback_query(CouponCb.filter(F.action == CouponAction.code))
 async def ask_code(query: CallbackQuery, state: FSMContext, db: Database, f: Fmt) -> None:
-    async with db.write():
-        await state.set_state(CodeFlow.typing)
-    await show(query, views.code_prompt(f))
+    await ask(query, state, db, CodeFlow.typing, views.code_prompt(f))
 
 
 @router.message(CodeFlow.typing, F.text)

@@ -33,14 +33,11 @@ refusals(router.callback_query, message_refused)
 
 
 @router.callback_query(MenuCb.filter(F.section == "messages"))
-async def open_messages(query: CallbackQuery, user: UserRow, messages: MessageService, f: Fmt) -> None:
-    await show(query, views.inbox_screen(await messages.page(user.id), f))
-
-
 @router.callback_query(MessagesCb.filter(F.action == MessagesAction.page))
-async def page(query: CallbackQuery, callback_data: MessagesCb, user: UserRow, messages: MessageService,
-               f: Fmt) -> None:
-    await show(query, views.inbox_screen(await messages.page(user.id, callback_data.page), f))
+async def open_page(query: CallbackQuery, callback_data: MenuCb | MessagesCb, user: UserRow,
+                    messages: MessageService, f: Fmt) -> None:
+    page = callback_data.page if isinstance(callback_data, MessagesCb) else 0
+    await show(query, views.inbox_screen(await messages.page(user.id, page), f))
 
 
 @router.callback_query(MessagesCb.filter(F.action == MessagesAction.open))

@@ -13,7 +13,7 @@ from bot import menu as registry
 from bot.db.engine import Database
 from bot.db.users import UserRow
 from bot.handlers.answers import alert, answered_by, refusals
-from bot.handlers.common import reply, show
+from bot.handlers.common import ask, reply, show
 from bot.keyboards.common import MenuCb, NavAction, NavCb, plain_int
 from bot.keyboards.settings import SettingsAction, SettingsCb
 from bot.middlewares.card_guard import asks_again
@@ -120,9 +120,7 @@ async def set_offset(
 
 @router.callback_query(SettingsCb.filter(F.action == SettingsAction.type_zone))
 async def ask_zone(query: CallbackQuery, state: FSMContext, db: Database, f: Fmt) -> None:
-    async with db.write():
-        await state.set_state(ZoneFlow.typing)
-    await show(query, views.type_zone_prompt(f))
+    await ask(query, state, db, ZoneFlow.typing, views.type_zone_prompt(f))
 
 
 @router.message(ZoneFlow.typing, F.text)
