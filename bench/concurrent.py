@@ -1,0 +1,113 @@
+"""Concurrent update handling: N users' updates in flight at once, as polling delivers them.
+
+aiogram's polling hands each update of a batch to its own task, so N users pressing at the same
+moment are N `feed_update` calls running together. Each round here starts one update for each of
+N users (different users: one user's updates are serialised by the event isolation) with
+`asyncio.gather` and waits for all; updates per second over the rounds. Bare aiogram (a trivial
+text → answer handler) at the same concurrency is the floor; "× floor" is how many times longer
+Kabinet takes per update than the floor (throughput of the floor ÷ Kabinet's). The screens are the
+busy read screens: the order list, the order card, the coupons wallet, the main menu, in turns."""
+
+from __future__ import annotations
+
+import gc
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from aiogram import Bot, Dispatcher
+from aiogram.types import Update
+from aiogram.types import User as TgUser
+
+from bench.sections import BENCH_USER
+from bench.updates import _message, _press, bare_floor
+from bot.app import build_bot, build_dispatcher, build_services
+from bot.config import Settings
+from bot.fakebot import FakeSession
+from bot.keyboards.common import MenuCb, NavAction, NavCb
+from bot.keyboards.orders import OrderAction, OrderCb, Tab, list_cb
+
+CONCURRENCY = (1, 8, 32)
+
+
+@dataclass
+class Throughput:
+    concurrency: int
+    floor_per_s: float  # bare aiogram, updates a second
+    kabinet_per_s: float
+
+    @property
+    def ratio(self) -> float:
+        return self.floor_per_s / self.kabinet_per_s
+
+
+async def _rate(dp: Dispatcher, bot: Bot, makers: list[Callable[[], Update]], concurrency: int,
+                total: int) -> float:
+    """Updates a second: rounds of `concurrency` updates in flight at once (one per maker, the
+    makers taken in turns), `total` updates in all after a warm-up."""
+    import asyncio
+
+    async def round_(k: int) -> None:
+        batch = [makers[(k * concurrency + i) % len(makers)]() for i in range(concurrency)]
+        await asyncio.gather(*(dp.feed_update(bot, u) for u in batch))
+
+    for k in range(max(2, 40 // concurrency)):  # warm-up: pools, caches, the users' first contact
+        await round_(k)
+    gc.collect()
+    rounds = max(1, total // concurrency)
+    started = time.perf_counter()
+    for k in range(rounds):
+        await round_(k)
+    return rounds * concurrency / (time.perf_counter() - started)
+
+
+async def _users(services: object, n: int) -> list[tuple[TgUser, int]]:
+    """n users of the dataset who have a visible order, each with one of their orders (names as
+    stored, so the user middleware has nothing to refresh)."""
+    async with services.db.read() as conn:  # type: ignore[attr-defined]
+        rows = (await conn.exec_driver_sql(
+            "SELECT u.id, u.first_name, u.username, u.locale,"
+            " (SELECT o.id FROM orders o WHERE o.user_id = u.id AND o.deleted_at IS NULL"
+            "  ORDER BY o.created_at DESC LIMIT 1) AS order_id"
+            " FROM users u WHERE u.id >= ? ORDER BY u.id LIMIT ?", (BENCH_USER, n * 3))).all()
+    found = [(TgUser(id=r.id, is_bot=False, first_name=r.first_name, username=r.username,
+                     language_code=r.locale), int(r.order_id)) for r in rows if r.order_id is not None]
+    return found[:n]
+
+
+async def run(db_path: Path, total: int, concurrency: tuple[int, ...] = CONCURRENCY) -> list[Throughput]:
+    settings = Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{db_path}",  # type: ignore[call-arg]
+                        throttle_rate=1000, throttle_burst=1000)
+    services = build_services(settings)
+    dp = build_dispatcher(settings, services)
+    bot = build_bot(settings, session=FakeSession())
+    floor = bare_floor()
+    results = []
+    try:
+        users = await _users(services, max(concurrency))
+        screens: list[Callable[[TgUser, int], Callable[[], Update]]] = [
+            lambda u, _o: lambda: _press(u, list_cb(Tab.all, 0).pack(), bot),
+            lambda u, o: lambda: _press(u, OrderCb(action=OrderAction.open, id=o).pack(), bot),
+            lambda u, _o: lambda: _press(u, MenuCb(section="coupons").pack(), bot),
+            lambda u, _o: lambda: _press(u, NavCb(action=NavAction.menu).pack(), bot),
+        ]
+        for n in concurrency:
+            # round k gives user i the screen (k + i) mod 4: every round mixes the four screens
+            makers = [screens[(k + i) % len(screens)](*users[i]) for k in range(len(screens)) for i in range(n)]
+            floor_users = [TgUser(id=i + 1, is_bot=False, first_name="B") for i in range(n)]
+            floor_makers = [(lambda u: lambda: _message(u, "hi", floor.bot))(u) for u in floor_users]
+            bare = await _rate(floor.dp, floor.bot, floor_makers, n, total)
+            kabinet = await _rate(dp, bot, makers, n, total)
+            results.append(Throughput(n, bare, kabinet))
+    finally:
+        await services.db.dispose()
+    return results
+
+
+def table(results: list[Throughput]) -> str:
+    lines = ["| updates in flight | bare aiogram, updates/s | Kabinet, updates/s | × floor (time per update) |",
+             "| ---: | ---: | ---: | ---: |"]
+    lines += [f"| {r.concurrency} | {r.floor_per_s:,.0f} | {r.kabinet_per_s:,.0f} | {r.ratio:.1f}× |"
+              for r in results]
+    return "\n".join(lines)
