@@ -11,9 +11,11 @@ busy read screens: the order list, the order card, the coupons wallet, the main 
 from __future__ import annotations
 
 import gc
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from aiogram import Bot, Dispatcher
@@ -36,10 +38,20 @@ class Throughput:
     concurrency: int
     floor_per_s: float  # bare aiogram, updates a second
     kabinet_per_s: float
+    errors: int = 0  # updates that failed (logged at ERROR): a run with any is not a measurement
 
     @property
     def ratio(self) -> float:
         return self.floor_per_s / self.kabinet_per_s
+
+
+class _Failures(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
 
 
 async def _rate(dp: Dispatcher, bot: Bot, makers: list[Callable[[], Update]], concurrency: int,
@@ -84,23 +96,29 @@ async def run(db_path: Path, total: int, concurrency: tuple[int, ...] = CONCURRE
     bot = build_bot(settings, session=FakeSession())
     floor = bare_floor()
     results = []
+    failures = _Failures()
+    logging.getLogger().addHandler(failures)
     try:
         users = await _users(services, max(concurrency))
+        for user, _order in users:  # each chat's first message, which the buttons' screens edit
+            await dp.feed_update(bot, _message(user, "/start", bot))
         screens: list[Callable[[TgUser, int], Callable[[], Update]]] = [
-            lambda u, _o: lambda: _press(u, list_cb(Tab.all, 0).pack(), bot),
-            lambda u, o: lambda: _press(u, OrderCb(action=OrderAction.open, id=o).pack(), bot),
-            lambda u, _o: lambda: _press(u, MenuCb(section="coupons").pack(), bot),
-            lambda u, _o: lambda: _press(u, NavCb(action=NavAction.menu).pack(), bot),
+            lambda u, _o: partial(_press, u, list_cb(Tab.all, 0).pack(), bot),
+            lambda u, o: partial(_press, u, OrderCb(action=OrderAction.open, id=o).pack(), bot),
+            lambda u, _o: partial(_press, u, MenuCb(section="coupons").pack(), bot),
+            lambda u, _o: partial(_press, u, NavCb(action=NavAction.menu).pack(), bot),
         ]
         for n in concurrency:
             # round k gives user i the screen (k + i) mod 4: every round mixes the four screens
             makers = [screens[(k + i) % len(screens)](*users[i]) for k in range(len(screens)) for i in range(n)]
             floor_users = [TgUser(id=i + 1, is_bot=False, first_name="B") for i in range(n)]
-            floor_makers = [(lambda u: lambda: _message(u, "hi", floor.bot))(u) for u in floor_users]
+            floor_makers = [partial(_message, u, "hi", floor.bot) for u in floor_users]
             bare = await _rate(floor.dp, floor.bot, floor_makers, n, total)
             kabinet = await _rate(dp, bot, makers, n, total)
-            results.append(Throughput(n, bare, kabinet))
+            results.append(Throughput(n, bare, kabinet, failures.count))
+            failures.count = 0
     finally:
+        logging.getLogger().removeHandler(failures)
         await services.db.dispose()
     return results
 
@@ -109,5 +127,5 @@ def table(results: list[Throughput]) -> str:
     lines = ["| updates in flight | bare aiogram, updates/s | Kabinet, updates/s | × floor (time per update) |",
              "| ---: | ---: | ---: | ---: |"]
     lines += [f"| {r.concurrency} | {r.floor_per_s:,.0f} | {r.kabinet_per_s:,.0f} | {r.ratio:.1f}× |"
-              for r in results]
+              + (f" {r.errors} updates failed |" if r.errors else "") for r in results]
     return "\n".join(lines)

@@ -37,7 +37,7 @@ async def test_dataset_update_and_delivery_bench_smoke(tmp_path: Path) -> None:
 
     flights = await concurrent.run(db, 16, concurrency=(1, 4))
     assert [f.concurrency for f in flights] == [1, 4]
-    assert all(f.floor_per_s > 0 and f.kabinet_per_s > 0 for f in flights)
+    assert all(f.floor_per_s > 0 and f.kabinet_per_s > 0 and f.errors == 0 for f in flights)
     assert "× floor" in concurrent.table(flights)
 
     runs = await delivery.deliver(db, 40)
