@@ -1,7 +1,7 @@
 """Repository: stores, products, orders, their items, status history and tracking events.
 
 The list screens read one page and the counts per status in two queries, over partial indexes
-that leave deleted orders out (see tables.py); a row carries its own summary (first title, number
+that leave deleted orders out (see tables/orders.py); a row carries its own summary (first title, number
 of lines), so a page needs no per-row item query.
 """
 
@@ -241,7 +241,7 @@ _list_sql: dict[int, str] = {}
 def _tab_sql(n_statuses: int) -> str:
     """The page (newest first) and the counts by status and of Deleted orders, in one statement.
     Count rows carry only `status` and `n`; page rows have `n` NULL. Each part runs over its own
-    partial index (see tables.py)."""
+    partial index (see tables/orders.py)."""
     sql = _list_sql.get(n_statuses)
     if sql is None:
         where = "user_id = ? AND deleted_at IS NULL"
