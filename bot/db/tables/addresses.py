@@ -2,17 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import (
-    BigInteger,
-    Boolean,
-    Column,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Table,
-    text,
-)
+from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, Index, Integer, String, Table, text
 
 from bot.db.tables.base import metadata
 from bot.db.types import UTCDateTime

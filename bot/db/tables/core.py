@@ -2,14 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import (
-    BigInteger,
-    Column,
-    Index,
-    String,
-    Table,
-    Text,
-)
+from sqlalchemy import BigInteger, Column, Index, String, Table, Text
 
 from bot.db.tables.base import metadata
 from bot.db.types import UTCDateTime
