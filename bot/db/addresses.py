@@ -41,7 +41,7 @@ _COLUMNS = (
 
 
 def _row(row: Any) -> AddressRow:
-    return AddressRow(*row[:10], bool(row[10]), row[11], row[12])
+    return AddressRow(**{**row._mapping, "is_default": bool(row.is_default)})
 
 
 _DECODE = Decoder(AddressRow, t)
