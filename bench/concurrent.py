@@ -4,9 +4,11 @@ aiogram's polling hands each update of a batch to its own task, so N users press
 moment are N `feed_update` calls running together. Each round here starts one update for each of
 N users (different users: one user's updates are serialised by the event isolation) with
 `asyncio.gather` and waits for all; updates per second over the rounds. Bare aiogram (a trivial
-text → answer handler) at the same concurrency is the floor; "× floor" is how many times longer
-Kabinet takes per update than the floor (throughput of the floor ÷ Kabinet's). The screens are the
-busy read screens: the order list, the order card, the coupons wallet, the main menu, in turns."""
+text → answer handler) at the same concurrency is the floor, its rounds taken in turns with
+Kabinet's so that noise from the rest of the machine falls on both alike; "× floor" is how many
+times longer Kabinet takes per update than the floor (the floor's updates/s ÷ Kabinet's). The
+screens are the busy read screens, mixed in every round: the order list, the order card, the
+coupons wallet, the main menu."""
 
 from __future__ import annotations
 
@@ -55,22 +57,40 @@ class _Failures(logging.Handler):
         self.count += 1
 
 
-async def _rate(dp: Dispatcher, bot: Bot, makers: list[Callable[[], Update]], concurrency: int,
-                total: int) -> float:
-    """Updates a second: rounds of `concurrency` updates in flight at once (one per maker, the
-    makers taken in turns), `total` updates in all after a warm-up. The updates are built before
-    the clock starts, as in bench/updates.py."""
-    def rounds(count: int) -> list[list[Update]]:
+@dataclass
+class _Side:
+    """One side of the comparison: a dispatcher, its bot and the makers of its updates."""
+
+    dp: Dispatcher
+    bot: Bot
+    makers: list[Callable[[], Update]]
+
+    def rounds(self, concurrency: int, count: int) -> list[list[Update]]:
+        makers = self.makers
         return [[makers[(k * concurrency + i) % len(makers)]() for i in range(concurrency)] for k in range(count)]
 
-    for batch in rounds(max(2, 40 // concurrency)):  # warm-up: pools, caches, the users' first contact
-        await asyncio.gather(*(dp.feed_update(bot, u) for u in batch))
-    batches = rounds(max(1, total // concurrency))
+    async def run(self, batch: list[Update]) -> float:
+        started = time.perf_counter()
+        await asyncio.gather(*(self.dp.feed_update(self.bot, u) for u in batch))
+        return time.perf_counter() - started
+
+
+async def _rates(floor: _Side, kabinet: _Side, concurrency: int, total: int) -> tuple[float, float]:
+    """Updates a second of each side: rounds of `concurrency` updates in flight at once (one per
+    maker, the makers taken in turns), `total` updates in all after a warm-up. The two sides run
+    their rounds in turns, so a busy moment of the machine falls on both alike; the updates are
+    built before the clock starts, as in bench/updates.py."""
+    for side in (floor, kabinet):  # warm-up: pools, caches, the users' first contact
+        for batch in side.rounds(concurrency, max(2, 40 // concurrency)):
+            await side.run(batch)
+    count = max(1, total // concurrency)
+    pairs = list(zip(floor.rounds(concurrency, count), kabinet.rounds(concurrency, count), strict=True))
     gc.collect()
-    started = time.perf_counter()
-    for batch in batches:
-        await asyncio.gather(*(dp.feed_update(bot, u) for u in batch))
-    return len(batches) * concurrency / (time.perf_counter() - started)
+    spent = [0.0, 0.0]
+    for floor_batch, kabinet_batch in pairs:
+        spent[0] += await floor.run(floor_batch)
+        spent[1] += await kabinet.run(kabinet_batch)
+    return count * concurrency / spent[0], count * concurrency / spent[1]
 
 
 async def _users(services: object, n: int) -> list[tuple[TgUser, int]]:
@@ -112,8 +132,7 @@ async def run(db_path: Path, total: int, concurrency: tuple[int, ...] = CONCURRE
             makers = [screens[(k + i) % len(screens)](*users[i]) for k in range(len(screens)) for i in range(n)]
             floor_users = [TgUser(id=i + 1, is_bot=False, first_name="B") for i in range(n)]
             floor_makers = [partial(_message, u, "hi", floor.bot) for u in floor_users]
-            bare = await _rate(floor.dp, floor.bot, floor_makers, n, total)
-            kabinet = await _rate(dp, bot, makers, n, total)
+            bare, kabinet = await _rates(_Side(floor.dp, floor.bot, floor_makers), _Side(dp, bot, makers), n, total)
             results.append(Throughput(n, bare, kabinet, failures.count))
             failures.count = 0
     finally:
