@@ -2,7 +2,7 @@
 
 Builds the dataset (100k users; 1M orders, 300k addresses, 200k cards, 500k coupons, 1M outbox
 rows at scale 1), then runs every benchmark and prints one table each, with ratios to a baseline
-measured in the same run: update handling, the due scan (1M scheduled rows × scale) and the
+measured in the same run: update handling (one at a time, and N users' at once), the due scan (1M scheduled rows × scale) and the
 delivery of a backlog (100k × scale), memory and start-up over the same database. `--save`
 writes the tables to bench/results/<date>.md. Not tests: nothing here asserts. A smoke run
 (`--users 1000 --scale 0.01 --updates 200`) keeps them working in CI."""
@@ -19,7 +19,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from bench import dataset, delivery, startup, updates
+from bench import concurrent, dataset, delivery, startup, updates
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -70,6 +70,9 @@ def main(argv: list[str] | None = None) -> str:
     print("update handling …")
     out += ["## Update handling (p99 goal: ≤ 5× the bare floor)", "",
             updates.table(asyncio.run(updates.run(db, args.updates))), ""]
+    print("concurrent update handling …")
+    out += ["## Concurrent updates (N users' updates in flight at once, as polling delivers them)", "",
+            concurrent.table(asyncio.run(concurrent.run(db, 4 * args.updates))), ""]
     logging.getLogger("bot.delivery").setLevel(logging.ERROR)  # the 429 run logs every pause
     backlog = max(200, int(100_000 * args.scale))
     scheduled = max(2_000, int(1_000_000 * args.scale))

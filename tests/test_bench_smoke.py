@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from bench import dataset, delivery, updates
+from bench import concurrent, dataset, delivery, updates
 from bench.sections import BENCH_ORDERS, BENCH_USER
 
 
@@ -34,6 +34,11 @@ async def test_dataset_update_and_delivery_bench_smoke(tmp_path: Path) -> None:
     card = next(r for r in results if r.name == "order card")
     assert card.db_ms is not None and card.db_ms > 0 and card.api_ms is not None and card.api_ms > 0
     assert "p99 × floor" in updates.table(results)
+
+    flights = await concurrent.run(db, 16, concurrency=(1, 4))
+    assert [f.concurrency for f in flights] == [1, 4]
+    assert all(f.floor_per_s > 0 and f.kabinet_per_s > 0 and f.errors == 0 for f in flights)
+    assert "× floor" in concurrent.table(flights)
 
     runs = await delivery.deliver(db, 40)
     for run in runs:

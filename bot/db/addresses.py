@@ -10,8 +10,8 @@ from sqlalchemy import delete, false, func, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db.engine import Database
+from bot.db.rows import Decoder
 from bot.db.tables import addresses as t
-from bot.db.types import from_db_time
 
 # the fields a person enters, in the order of the form
 FIELDS = ("country", "recipient", "phone", "region", "city", "street", "apartment", "postal_code")
@@ -41,18 +41,16 @@ _COLUMNS = (
 
 
 def _row(row: Any) -> AddressRow:
-    return AddressRow(*row[:10], bool(row[10]), row[11], row[12])
+    return AddressRow(**{**row._mapping, "is_default": bool(row.is_default)})
 
 
-_LIST_SQL = (
-    f"SELECT {', '.join(c.name for c in _COLUMNS)} FROM addresses WHERE user_id = ? ORDER BY created_at, id"
-)
+_DECODE = Decoder(AddressRow, t)
+_LIST_SQL = f"SELECT {_DECODE.columns()} FROM addresses WHERE user_id = ? ORDER BY created_at, id"
 
 
 async def list_hot(db: Database, user_id: int) -> list[AddressRow]:
     """A user's addresses, oldest first, through the driver (`Database.fetch_all`): the list screen's one read."""
-    return [AddressRow(*r[:10], bool(r[10]), from_db_time(r[11]), from_db_time(r[12]))
-            for r in await db.fetch_all(_LIST_SQL, (user_id,))]
+    return [_DECODE(r) for r in await db.fetch_all(_LIST_SQL, (user_id,))]
 
 
 async def get(conn: AsyncConnection, user_id: int, address_id: int) -> AddressRow | None:

@@ -9,9 +9,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db.engine import Database
+from bot.db.rows import Decoder
 from bot.db.tables import card_holds as h
 from bot.db.tables import cards as t
-from bot.db.types import from_db_time
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,15 +61,13 @@ async def active(conn: AsyncConnection, user_id: int) -> list[CardRow]:
     return [_row(r) for r in rows]
 
 
-_ACTIVE_SQL = (
-    f"SELECT {', '.join(c.name for c in _COLUMNS)} FROM cards WHERE user_id = ? AND deleted_at IS NULL "
-    "ORDER BY created_at, id"
-)
+_DECODE = Decoder(CardRow, t)
+_ACTIVE_SQL = f"SELECT {_DECODE.columns()} FROM cards WHERE user_id = ? AND deleted_at IS NULL ORDER BY created_at, id"
 
 
 async def active_hot(db: Database, user_id: int) -> list[CardRow]:
     """`active` through the driver (`Database.fetch_all`): the wallet screen's one read."""
-    return [CardRow(*r[:7], bool(r[7]), from_db_time(r[8]), None) for r in await db.fetch_all(_ACTIVE_SQL, (user_id,))]
+    return [_DECODE(r) for r in await db.fetch_all(_ACTIVE_SQL, (user_id,))]
 
 
 async def get(conn: AsyncConnection, user_id: int, card_id: int, *, deleted_too: bool = False) -> CardRow | None:

@@ -1,5 +1,6 @@
-"""Repository: coupons, codes, store coupon offers, gift certificates and their ledger, failed code
-attempts. Core queries only; every read of a user's coupon or certificate goes through the user."""
+"""Repository: coupons, codes, store coupon offers, failed code attempts, and the wallet's reader;
+gift certificates and their ledger live in `bot.db.certificates` (re-exported here). Every read of
+a user's coupon or certificate goes through the user."""
 
 from __future__ import annotations
 
@@ -10,15 +11,23 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.db.certificates import Certificate as Certificate  # re-exported: one repository per section
+from bot.db.certificates import LedgerEntry as LedgerEntry
+from bot.db.certificates import add_ledger as add_ledger
+from bot.db.certificates import certificates_for as certificates_for
+from bot.db.certificates import get_certificate as get_certificate
+from bot.db.certificates import insert_certificate as insert_certificate
+from bot.db.certificates import ledger as ledger
+from bot.db.certificates import net_spent_on_order as net_spent_on_order
 from bot.db.engine import Database
+from bot.db.rows import json_object
 from bot.db.tables import coupon_code_attempts as attempts_t
 from bot.db.tables import coupon_codes as codes_t
 from bot.db.tables import coupons as t
-from bot.db.tables import gift_certificate_ledger as ledger_t
 from bot.db.tables import gift_certificates as certs_t
 from bot.db.tables import store_coupon_offers as offers_t
 from bot.db.types import from_db_time, to_db_time
@@ -76,31 +85,6 @@ class Coupon:
 
     def is_expired(self, now: datetime) -> bool:
         return self.status == "active" and self.terms.valid_to <= now
-
-
-@dataclass(frozen=True, slots=True)
-class Certificate:
-    id: int
-    user_id: int
-    currency: str
-    face_minor: int
-    balance_minor: int  # the sum of its ledger rows
-    title: str | None
-    valid_to: datetime
-    source: str
-    created_at: datetime
-
-    def is_expired(self, now: datetime) -> bool:
-        return self.valid_to <= now
-
-
-@dataclass(frozen=True, slots=True)
-class LedgerEntry:
-    id: int
-    kind: str  # issue | spend | refund
-    delta_minor: int
-    order_ref: str | None
-    created_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,103 +180,59 @@ async def usable_coupons(conn: AsyncConnection, user_id: int, now: datetime) -> 
     return [_coupon(r) for r in rows]
 
 
-def _tab_filter(tab: str, now: datetime) -> Any:
-    if tab == "active":
-        return and_(t.c.status == "active", t.c.valid_to > now)
-    if tab == "expired":
-        return and_(t.c.status == "active", t.c.valid_to <= now)
-    return t.c.status == "used"
-
-
-_TAB_ORDER = {
-    "active": (t.c.valid_to, t.c.id),
-    "used": (t.c.used_at.desc(), t.c.id.desc()),
-    "expired": (t.c.valid_to.desc(), t.c.id.desc()),
-}
-
-
-async def count_coupons(conn: AsyncConnection, user_id: int, now: datetime) -> dict[str, int]:
-    live = and_(t.c.status == "active", t.c.valid_to > now)
-    row = (await conn.execute(
-        select(
-            func.coalesce(func.sum(case((live, 1), else_=0)), 0),
-            func.coalesce(func.sum(case((t.c.status == "used", 1), else_=0)), 0),
-            func.coalesce(func.sum(case((and_(t.c.status == "active", t.c.valid_to <= now), 1),
-                                        else_=0)), 0),
-        ).where(t.c.user_id == user_id)
-    )).one()
-    return {"active": int(row[0]), "used": int(row[1]), "expired": int(row[2])}
-
-
-async def list_coupons(conn: AsyncConnection, user_id: int, tab: str, now: datetime, *,
-                       limit: int, offset: int) -> list[Coupon]:
-    rows = (await conn.execute(
-        _COUPON.where(t.c.user_id == user_id, _tab_filter(tab, now))
-        .order_by(*_TAB_ORDER[tab]).limit(limit).offset(offset)
-    )).all()
-    return [_coupon(r) for r in rows]
-
-
-# -- the wallet, on the hot path -------------------------------------------------------------------
-# The counts of the three tabs, every gift certificate with its balance and the first try at the
-# page of coupons in one statement through the driver (`Database.fetch_all`): ~0.2 ms instead of
-# ~2.5 ms for three SQLAlchemy queries and their row mapping. Certificates and coupons come back as
-# JSON arrays (one row); the coupons' order is restored here, as `_TAB_ORDER` sorts them.
-_HOT_COUPON = (
-    "id", "user_id", "scope", "value_kind", "currency", "valid_from", "valid_to", "amount_minor",
-    "percent", "cap_minor", "min_order_minor", "store_id", "store_name", "category_id",
-    "category_name", "new_buyers_only", "campaign", "title", "status", "used_at", "order_ref",
-    "source", "created_at",
+# -- the wallet's reader ---------------------------------------------------------------------------
+# The wallet screen's one reader: the counts of the three tabs, every gift certificate with its
+# balance and a page of coupons in one statement through the pool (`Database.fetch_all`): ~0.2 ms
+# instead of ~2.5 ms for three SQLAlchemy queries and their row mapping. Certificates and coupons
+# come back as JSON arrays of objects keyed by column name; the coupons' order (lost by
+# json_group_array) is restored here from the same keys the statement sorts by.
+_WALLET_COUPON = ("id", "user_id", *_TERM_COLUMNS, "status", "used_at", "order_ref", "source", "created_at")
+_WALLET_CERTIFICATE = (
+    "json_object('id', c.id, 'user_id', c.user_id, 'currency', c.currency, 'face_minor', c.face_minor,"
+    " 'balance_minor', (SELECT coalesce(sum(l.delta_minor), 0) FROM gift_certificate_ledger l"
+    " WHERE l.certificate_id = c.id), 'title', c.title, 'valid_to', c.valid_to, 'source', c.source,"
+    " 'created_at', c.created_at)"
 )
-_HOT_TAB = {
-    "active": ("status = 'active' AND valid_to > ?", "valid_to, id"),
-    "used": ("status = 'used'", "used_at DESC, id DESC"),
-    "expired": ("status = 'active' AND valid_to <= ?", "valid_to DESC, id DESC"),
+_WALLET_TAB = {  # tab: (which coupons, their order in SQL, the same order over the JSON objects)
+    "active": ("status = 'active' AND valid_to > ?", "valid_to, id",
+               (lambda c: (c["valid_to"], c["id"]), False)),
+    "used": ("status = 'used'", "used_at DESC, id DESC",  # SQLite puts a NULL used_at last
+             (lambda c: (c["used_at"] is not None, c["used_at"] or "", c["id"]), True)),
+    "expired": ("status = 'active' AND valid_to <= ?", "valid_to DESC, id DESC",
+                (lambda c: (c["valid_to"], c["id"]), True)),
 }
-_HOT_CERT = ("c.id, c.user_id, c.currency, c.face_minor, (SELECT coalesce(sum(l.delta_minor), 0) FROM "
-             "gift_certificate_ledger l WHERE l.certificate_id = c.id), c.title, c.valid_to, c.source, "
-             "c.created_at")
 
 
 def _wallet_sql(tab: str) -> str:
-    where, order = _HOT_TAB[tab]
-    cols = ", ".join(_HOT_COUPON)
+    where, order, _key = _WALLET_TAB[tab]
+    cols = ", ".join(_WALLET_COUPON)
     return (
-        "SELECT coalesce(sum(status = 'active' AND valid_to > ?), 0), coalesce(sum(status = 'used'), 0),"
-        " coalesce(sum(status = 'active' AND valid_to <= ?), 0),"
-        f" (SELECT json_group_array(json_array({_HOT_CERT})) FROM gift_certificates c WHERE c.user_id = ?),"
-        f" (SELECT json_group_array(json_array({cols})) FROM (SELECT {cols} FROM coupons"
-        f" WHERE user_id = ? AND {where} ORDER BY {order} LIMIT ? OFFSET ?))"
+        "SELECT coalesce(sum(status = 'active' AND valid_to > ?), 0) AS active,"
+        " coalesce(sum(status = 'used'), 0) AS used, coalesce(sum(status = 'active' AND valid_to <= ?), 0) AS expired,"
+        f" (SELECT json_group_array({_WALLET_CERTIFICATE}) FROM gift_certificates c WHERE c.user_id = ?)"
+        " AS certificates,"
+        f" (SELECT json_group_array({json_object('', _WALLET_COUPON)}) FROM (SELECT {cols} FROM coupons"
+        f" WHERE user_id = ? AND {where} ORDER BY {order} LIMIT ? OFFSET ?)) AS coupons"
         " FROM coupons WHERE user_id = ?"
     )
 
 
-_WALLET_SQL = {tab: _wallet_sql(tab) for tab in _HOT_TAB}
+_WALLET_SQL = {tab: _wallet_sql(tab) for tab in _WALLET_TAB}
+_TIMES = ("valid_from", "valid_to")
 
 
-def _hot_coupon(v: list[Any]) -> Coupon:
-    (id_, user_id, scope, value_kind, currency, valid_from, valid_to, amount_minor, percent, cap_minor,
-     min_order_minor, store_id, store_name, category_id, category_name, new_buyers_only, campaign, title,
-     status, used_at, order_ref, source, created_at) = v
-    terms = Terms(
-        scope=Scope(scope), value_kind=ValueKind(value_kind), currency=currency,
-        valid_from=from_db_time(valid_from), valid_to=from_db_time(valid_to), amount_minor=amount_minor,
-        percent=percent, cap_minor=cap_minor, min_order_minor=min_order_minor, store_id=store_id,
-        store_name=store_name, category_id=category_id, category_name=category_name,
-        new_buyers_only=bool(new_buyers_only), campaign=campaign, title=title,
-    )
-    return Coupon(id_, user_id, terms, status, from_db_time(used_at) if used_at else None, order_ref,
-                  source, from_db_time(created_at))
+def _wallet_coupon(c: dict[str, Any]) -> Coupon:
+    terms = {name: c[name] for name in _TERM_COLUMNS}
+    terms.update(scope=Scope(c["scope"]), value_kind=ValueKind(c["value_kind"]),
+                 new_buyers_only=bool(c["new_buyers_only"]), **{k: from_db_time(c[k]) for k in _TIMES})
+    return Coupon(c["id"], c["user_id"], Terms(**terms), c["status"],
+                  from_db_time(c["used_at"]) if c["used_at"] else None, c["order_ref"], c["source"],
+                  from_db_time(c["created_at"]))
 
 
-def _hot_order(tab: str) -> Any:
-    """The sort key and direction of `_TAB_ORDER[tab]` over the raw JSON arrays (times are text
-    that sorts as time; a NULL used_at goes last, as SQLite puts NULLs last when descending)."""
-    if tab == "active":
-        return (lambda v: (v[6], v[0])), False
-    if tab == "used":
-        return (lambda v: (v[19] is not None, v[19] or "", v[0])), True
-    return (lambda v: (v[6], v[0])), True
+def _wallet_certificate(c: dict[str, Any]) -> Certificate:
+    return Certificate(**(c | {"balance_minor": int(c["balance_minor"]), "valid_to": from_db_time(c["valid_to"]),
+                               "created_at": from_db_time(c["created_at"])}))
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,19 +246,17 @@ class WalletRead:
 
 async def wallet_read(db: Database, user_id: int, tab: str, now: datetime, *, limit: int,
                       offset: int) -> WalletRead:
-    """`count_coupons`, `certificates_for` and `list_coupons(tab, limit, offset)` in one read."""
+    """The wallet's reader: the coupons counted by tab, the certificates, and the page of the tab's
+    coupons at `limit` and `offset` (active: soonest expiry first; used, expired: latest first)."""
     at = to_db_time(now)
     tab_params = (at,) if tab != "used" else ()
-    row = (await db.fetch_all(_WALLET_SQL[tab], (at, at, user_id, user_id, *tab_params, limit, offset, user_id)))[0]
-    certs = sorted(
-        (Certificate(c[0], c[1], c[2], c[3], int(c[4]), c[5], from_db_time(c[6]), c[7], from_db_time(c[8]))
-         for c in json.loads(row[3] or "[]")),
-        key=lambda c: (c.valid_to, c.id),
-    )
-    key, reverse = _hot_order(tab)
-    coupons = [_hot_coupon(v) for v in sorted(json.loads(row[4] or "[]"), key=key, reverse=reverse)]
-    return WalletRead({"active": int(row[0]), "used": int(row[1]), "expired": int(row[2])}, certs, coupons,
-                      limit, offset)
+    row = await db.fetch_one(_WALLET_SQL[tab], (at, at, user_id, user_id, *tab_params, limit, offset, user_id))
+    assert row is not None  # an aggregate: always one row
+    certs = sorted((_wallet_certificate(c) for c in json.loads(row["certificates"] or "[]")),
+                   key=lambda c: (c.valid_to, c.id))
+    key, reverse = _WALLET_TAB[tab][2]
+    coupons = [_wallet_coupon(c) for c in sorted(json.loads(row["coupons"] or "[]"), key=key, reverse=reverse)]
+    return WalletRead({tab: int(row[tab]) for tab in _WALLET_TAB}, certs, coupons, limit, offset)
 
 
 async def mark_used(conn: AsyncConnection, *, user_id: int, coupon_id: int, order_ref: str,
@@ -349,86 +287,6 @@ async def has_demo(conn: AsyncConnection, user_id: int) -> bool:
         select(t.c.id).where(t.c.user_id == user_id, t.c.source == "demo").limit(1)
     )
     return found.first() is not None
-
-
-# -- gift certificates --------------------------------------------------------------------------
-
-_BALANCE = (
-    select(func.coalesce(func.sum(ledger_t.c.delta_minor), 0))
-    .where(ledger_t.c.certificate_id == certs_t.c.id)
-    .scalar_subquery()
-)
-_CERT = select(certs_t, _BALANCE.label("balance"))
-
-
-def _certificate(row: Any) -> Certificate:
-    return Certificate(row.id, row.user_id, row.currency, row.face_minor, int(row.balance),
-                       row.title, row.valid_to, row.source, row.created_at)
-
-
-async def insert_certificate(conn: AsyncConnection, *, user_id: int, currency: str, face_minor: int,
-                             valid_to: datetime, title: str | None, source: str, now: datetime,
-                             code_id: int | None = None) -> int | None:
-    """A certificate with its "issue" ledger row; None when this user already redeemed the code."""
-    cert_id = (await conn.execute(
-        sqlite_insert(certs_t)
-        .values(user_id=user_id, currency=currency, face_minor=face_minor, title=title,
-                valid_to=valid_to, source=source, code_id=code_id, created_at=now)
-        .on_conflict_do_nothing()
-        .returning(certs_t.c.id)
-    )).scalar_one_or_none()
-    if cert_id is not None:
-        await add_ledger(conn, certificate_id=cert_id, kind="issue", delta_minor=face_minor,
-                         order_ref=None, now=now)
-    return cert_id
-
-
-async def certificates_for(conn: AsyncConnection, user_id: int) -> list[Certificate]:
-    rows = (await conn.execute(
-        _CERT.where(certs_t.c.user_id == user_id).order_by(certs_t.c.valid_to, certs_t.c.id)
-    )).all()
-    return [_certificate(r) for r in rows]
-
-
-async def get_certificate(conn: AsyncConnection, user_id: int, certificate_id: int) -> Certificate | None:
-    row = (await conn.execute(
-        _CERT.where(certs_t.c.id == certificate_id, certs_t.c.user_id == user_id)
-    )).first()
-    return _certificate(row) if row else None
-
-
-async def ledger(conn: AsyncConnection, certificate_id: int) -> list[LedgerEntry]:
-    rows = (await conn.execute(
-        select(ledger_t.c.id, ledger_t.c.kind, ledger_t.c.delta_minor, ledger_t.c.order_ref,
-               ledger_t.c.created_at)
-        .where(ledger_t.c.certificate_id == certificate_id).order_by(ledger_t.c.id)
-    )).all()
-    return [LedgerEntry(*r) for r in rows]
-
-
-async def add_ledger(conn: AsyncConnection, *, certificate_id: int, kind: str, delta_minor: int,
-                     order_ref: str | None, now: datetime) -> bool:
-    """A ledger row; False when this certificate already paid for this order (a second spend)."""
-    result = await conn.execute(
-        sqlite_insert(ledger_t)
-        .values(certificate_id=certificate_id, kind=kind, delta_minor=delta_minor,
-                order_ref=order_ref, created_at=now)
-        .on_conflict_do_nothing()
-    )
-    return bool(result.rowcount)
-
-
-async def net_spent_on_order(conn: AsyncConnection, user_id: int, order_ref: str) -> list[tuple[int, int]]:
-    """(certificate id, spent minus refunded) for each of this user's certificates that paid for
-    the order, the latest spend first."""
-    rows = (await conn.execute(
-        select(ledger_t.c.certificate_id, func.sum(ledger_t.c.delta_minor), func.max(ledger_t.c.id))
-        .join(certs_t, certs_t.c.id == ledger_t.c.certificate_id)
-        .where(ledger_t.c.order_ref == order_ref, certs_t.c.user_id == user_id)
-        .group_by(ledger_t.c.certificate_id)
-        .order_by(func.max(ledger_t.c.id).desc())
-    )).all()
-    return [(r[0], -int(r[1])) for r in rows if int(r[1]) < 0]
 
 
 # -- codes --------------------------------------------------------------------------------------
@@ -539,3 +397,4 @@ async def user_has_offer(conn: AsyncConnection, user_id: int, offer_id: int) -> 
         select(t.c.id).where(t.c.user_id == user_id, t.c.offer_id == offer_id).limit(1)
     )
     return found.first() is not None
+

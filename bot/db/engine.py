@@ -1,4 +1,4 @@
-"""The database: one writer connection behind a lock, readers beside it, units of work.
+"""The database: one writer connection behind a lock, a small pool of readers beside it, units of work.
 
 A *unit of work* is one write transaction that starts with ``BEGIN IMMEDIATE`` (so a limit such as
 "at most 5" is counted while holding SQLite's write lock) and commits before anything is sent.
@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+import sqlite3
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -115,15 +116,23 @@ def _install_sqlite_recipe(engine: Engine, begin_sql: str) -> None:
         conn.exec_driver_sql(begin_sql)
 
 
+READ_POOL = 4  # hot read connections: beyond ~2 per core they only add threads (bench/concurrent.py)
+
+
 class Database:
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, read_pool: int = READ_POOL) -> None:
         self.url = url
         memory = url.rstrip("/").endswith(":memory:") or url.endswith(":///")
         self._hot_path: str | None = None if memory else url.split(":///", 1)[1]
         if self._hot_path is not None:
             private_database(Path(self._hot_path.split("?", 1)[0]))
-        self._hot: aiosqlite.Connection | None = None
-        self._hot_opening = asyncio.Lock()
+        # the hot reads' pool (see `fetch_all`): connections opened on demand, up to `read_pool`
+        self.read_pool = read_pool
+        self._hot_slots = asyncio.Semaphore(read_pool)
+        self._hot_idle: list[aiosqlite.Connection] = []
+        self._hot_open = 0  # opened so far (at most read_pool while not disposed)
+        self._hot_closed = False
+        self._closing: list[asyncio.Future[None]] = []
         pool_kw: dict[str, Any] = (
             {"poolclass": StaticPool} if memory else {"pool_size": 1, "max_overflow": 0}
         )
@@ -207,41 +216,52 @@ class Database:
 
     # -- hot reads -----------------------------------------------------------------------
     # One indexed read through SQLAlchemy costs ~0.5 ms here, through the aiosqlite driver
-    # ~0.06 ms (bench/). The reads on every update (the user row, the FSM row) take this path: a
-    # dedicated autocommit driver connection, or the open unit of work so writes are seen.
-    async def fetch_one(self, sql: str, params: tuple[Any, ...]) -> Any:
-        current = _write_conn.get()
-        if current is not None or self._hot_path is None:
-            async with self.read() as conn:
-                return (await conn.exec_driver_sql(sql, params)).first()
-        hot = self._hot or await self._open_hot()
-        rows = await hot.execute_fetchall(sql, params)
+    # ~0.06 ms (bench/). The reads of every update (the user row, the FSM row) and the busy
+    # screens' one-statement readers take this path: a small pool of autocommit, read-only driver
+    # connections (WAL lets them read beside each other and beside the writer; each aiosqlite
+    # connection is a thread of its own, so N users' reads in flight do not queue behind one), or
+    # the open unit of work, so that a screen read after a write sees the write. One path after a
+    # read and after a write: rows come back as mappings and are decoded by column name.
+    async def fetch_one(self, sql: str, params: tuple[Any, ...]) -> Mapping[str, Any] | None:
+        rows = await self.fetch_all(sql, params)
         return rows[0] if rows else None
 
-    async def fetch_all(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
-        """Every row of one statement, on the same path as `fetch_one`. One statement is one
+    async def fetch_all(self, sql: str, params: tuple[Any, ...]) -> list[Mapping[str, Any]]:
+        """Every row of one statement, each a mapping by column name. One statement is one
         snapshot: a screen that needs several tables reads them in one statement (subqueries)."""
         current = _write_conn.get()
         if current is not None or self._hot_path is None:
             async with self.read() as conn:
-                return list((await conn.exec_driver_sql(sql, params)).all())
-        hot = self._hot or await self._open_hot()
-        return list(await hot.execute_fetchall(sql, params))
+                return [r._mapping for r in (await conn.exec_driver_sql(sql, params)).all()]
+        async with self._hot_slots:  # at most `read_pool` statements in flight; the rest wait
+            conn = self._hot_idle.pop() if self._hot_idle else await self._open_hot()
+            try:
+                return list(await conn.execute_fetchall(sql, params))  # type: ignore[arg-type]
+            finally:
+                self._hand_back(conn)
+
+    def _hand_back(self, conn: aiosqlite.Connection) -> None:
+        if self._hot_closed:  # disposed while the statement ran: close it, do not keep it
+            self._closing.append(asyncio.ensure_future(conn.close()))
+        else:
+            self._hot_idle.append(conn)
 
     async def _open_hot(self) -> aiosqlite.Connection:
-        async with self._hot_opening:
-            if self._hot is None:
-                assert self._hot_path is not None
-                conn = await aiosqlite.connect(self._hot_path, isolation_level=None)
-                await conn.execute("PRAGMA busy_timeout=5000")
-                await conn.execute("PRAGMA query_only=ON")
-                self._hot = conn
-            return self._hot
+        assert self._hot_path is not None
+        conn = await aiosqlite.connect(self._hot_path, isolation_level=None)
+        conn.row_factory = sqlite3.Row  # by name (and by position); built in C
+        await conn.execute("PRAGMA busy_timeout=5000")
+        await conn.execute("PRAGMA query_only=ON")
+        self._hot_open += 1
+        return conn
 
     async def dispose(self) -> None:
-        if self._hot is not None:
-            hot, self._hot = self._hot, None
-            await hot.close()
+        self._hot_closed = True
+        idle, self._hot_idle = self._hot_idle, []
+        for conn in idle:
+            await conn.close()
+        if self._closing:
+            await asyncio.gather(*self._closing, return_exceptions=True)
         await self.writer.dispose()
         if self.reader is not self.writer:
             await self.reader.dispose()

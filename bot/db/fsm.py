@@ -69,7 +69,7 @@ class SqlStorage(BaseStorage):
         if scope is not None and cache_key in scope.cache:
             return scope.cache[cache_key]
         row = await self.db.fetch_one(_SELECT, _params(key))
-        value = (row[0], row[1]) if row else None
+        value = (row["state"], row["data"]) if row else None
         if scope is not None:
             scope.cache[cache_key] = value
         return value

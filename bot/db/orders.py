@@ -1,7 +1,7 @@
 """Repository: stores, products, orders, their items, status history and tracking events.
 
 The list screens read one page and the counts per status in two queries, over partial indexes
-that leave deleted orders out (see tables.py); a row carries its own summary (first title, number
+that leave deleted orders out (see tables/orders.py); a row carries its own summary (first title, number
 of lines), so a page needs no per-row item query.
 """
 
@@ -13,12 +13,13 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, literal, select, union_all, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db import pay as pay_repo
 from bot.db.engine import Database
+from bot.db.rows import Decoder, json_object
 from bot.db.tables import addresses as at
 from bot.db.tables import order_items as it
 from bot.db.tables import order_status_history as hist
@@ -27,7 +28,6 @@ from bot.db.tables import products as pt
 from bot.db.tables import refunds as rt
 from bot.db.tables import stores as st
 from bot.db.tables import tracking_events as te
-from bot.db.types import UTCDateTime, from_db_time
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,15 +182,6 @@ async def by_number(conn: AsyncConnection, number: str) -> OrderRow | None:
     return OrderRow(*row) if row else None
 
 
-async def items(conn: AsyncConnection, order_id: int) -> list[ItemRow]:
-    rows = (await conn.execute(
-        select(it.c.position, it.c.product_id, it.c.title, it.c.options, it.c.quantity, it.c.unit_price_minor)
-        .where(it.c.order_id == order_id).order_by(it.c.position)
-    )).all()
-    return [ItemRow(r.position, r.product_id, r.title, tuple(tuple(o) for o in json.loads(r.options)),
-                    r.quantity, r.unit_price_minor) for r in rows]
-
-
 async def set_status(conn: AsyncConnection, order_id: int, user_id: int, *, expected: str, new: str,
                      values: dict[str, Any]) -> bool:
     """The conditional transition: changes the row only while it still has the expected status."""
@@ -225,16 +216,7 @@ async def history(conn: AsyncConnection, order_id: int) -> list[HistoryRow]:
 
 
 # -- lists --------------------------------------------------------------------------------------
-DELETED = "deleted"  # the key of the Deleted orders count in `status_counts`
-
-
-async def status_counts(conn: AsyncConnection, user_id: int) -> dict[str, int]:
-    """How many visible orders the user has in each status, and how many are in Deleted orders
-    (key DELETED): one round trip, each part over its own partial index."""
-    visible = select(t.c.status, func.count()).where(t.c.user_id == user_id, VISIBLE).group_by(t.c.status)
-    deleted = select(literal(DELETED), func.count()).select_from(t).where(t.c.user_id == user_id, IN_BIN)
-    rows = (await conn.execute(union_all(visible, deleted))).all()
-    return {status: int(n) for status, n in rows if n}
+DELETED = "deleted"  # the key of the Deleted orders count in `tab_page`
 
 
 async def deleted_count(conn: AsyncConnection, user_id: int) -> int:
@@ -243,40 +225,23 @@ async def deleted_count(conn: AsyncConnection, user_id: int) -> int:
     )).scalar_one())
 
 
-async def page(conn: AsyncConnection, user_id: int, statuses: Sequence[str] | None, *, offset: int,
-               limit: int) -> list[SummaryRow]:
-    query = select(*_SUMMARY).where(t.c.user_id == user_id, VISIBLE)
-    if statuses is not None:
-        query = query.where(t.c.status == statuses[0] if len(statuses) == 1 else t.c.status.in_(statuses))
-    query = query.order_by(t.c.created_at.desc(), t.c.id.desc()).offset(offset).limit(limit)
-    return [SummaryRow(*r) for r in (await conn.execute(query)).all()]
-
-
-# -- hot reads: the list page and the order card, through the driver ---------------------------------
-# Each screen is one statement through `Database.fetch_all` (one snapshot, one round trip, no
-# SQLAlchemy compile/cache-key/result-processing work: ~0.1 ms instead of ~1.5 ms for the list's two
-# queries and ~3 ms for the card's five). The column lists come from the dataclasses, and the
-# UTCDateTime columns are converted here the way the column type does it.
-def _converters(columns: Sequence[Any]) -> tuple[Any, ...]:
-    return tuple(from_db_time if isinstance(c.type, UTCDateTime) else None for c in columns)
-
-
-def _convert(raw: Sequence[Any], converters: tuple[Any, ...]) -> list[Any]:
-    return [v if conv is None or v is None else conv(v) for v, conv in zip(raw, converters, strict=True)]
-
-
-_SUMMARY_SQL = ", ".join(c.name for c in _SUMMARY)
-_SUMMARY_CONV = _converters(_SUMMARY)
-_ORDER_SQL = ", ".join(f"o.{c.name}" for c in _ORDER)
-_ORDER_CONV = _converters(_ORDER)
-_NULLS = ", ".join(["NULL"] * (len(_SUMMARY) - 5))
+# -- the busy screens' readers: the list page and the order card, through the pool ------------------
+# One reader per screen, used after a read and after a write alike (inside a unit of work
+# `Database.fetch_all` runs on its connection, so the screen shows what was just written). Each is
+# one statement (one snapshot, one round trip, no SQLAlchemy compile/cache-key/result-processing
+# work: ~0.1 ms instead of ~1.5 ms for the list's two Core queries and ~3 ms for the card's five).
+# Columns are named after the dataclasses' fields and decoded by name (bot/db/rows.py).
+_SUMMARY_ROW = Decoder(SummaryRow, t)
+_ORDER_ROW = Decoder(OrderRow, t)
+_ITEM_COLUMNS = ("position", "product_id", "title", "options", "quantity", "unit_price_minor")
+_DISPUTE_COLUMNS = ("id", "state", "seller_answer", "resolution")
 _list_sql: dict[int, str] = {}
 
 
 def _tab_sql(n_statuses: int) -> str:
     """The page (newest first) and the counts by status and of Deleted orders, in one statement.
-    Count rows have a NULL id; each part runs over its own partial index (as `status_counts` and
-    `page` do)."""
+    Count rows carry only `status` and `n`; page rows have `n` NULL. Each part runs over its own
+    partial index (see tables/orders.py)."""
     sql = _list_sql.get(n_statuses)
     if sql is None:
         where = "user_id = ? AND deleted_at IS NULL"
@@ -284,12 +249,16 @@ def _tab_sql(n_statuses: int) -> str:
             where += " AND status = ?"
         elif n_statuses:
             where += " AND status IN (" + ", ".join("?" * n_statuses) + ")"
+
+        def counts(status: str) -> str:
+            return ", ".join(status if name == "status" else "NULL" for name in _SUMMARY_ROW.names)
+
         sql = (
-            f"SELECT * FROM (SELECT {_SUMMARY_SQL} FROM orders WHERE {where}"
+            f"SELECT *, NULL AS n FROM (SELECT {_SUMMARY_ROW.columns()} FROM orders WHERE {where}"
             " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?)"
-            f" UNION ALL SELECT NULL, NULL, status, NULL, count(*), {_NULLS} FROM orders"
+            f" UNION ALL SELECT {counts('status')}, count(*) FROM orders"
             " WHERE user_id = ? AND deleted_at IS NULL GROUP BY status"
-            f" UNION ALL SELECT NULL, NULL, '{DELETED}', NULL, count(*), {_NULLS} FROM orders"
+            f" UNION ALL SELECT {counts(repr(DELETED))}, count(*) FROM orders"
             " WHERE user_id = ? AND deleted_at IS NOT NULL AND purged_at IS NULL"
         )
         _list_sql[n_statuses] = sql
@@ -298,19 +267,27 @@ def _tab_sql(n_statuses: int) -> str:
 
 async def tab_page(db: Database, user_id: int, statuses: Sequence[str] | None, *, offset: int,
                    limit: int) -> tuple[dict[str, int], list[SummaryRow]]:
-    """`status_counts` and `page` in one read: (counts by status with DELETED, the page's rows)."""
+    """The order list's reader: (visible orders by status, and Deleted orders under DELETED;
+    the page's rows, newest first)."""
     wanted = tuple(statuses or ())
     raw = await db.fetch_all(_tab_sql(len(wanted)), (user_id, *wanted, limit, offset, user_id, user_id))
     counts: dict[str, int] = {}
     rows = []
     for r in raw:
-        if r[0] is None:
-            if r[4]:
-                counts[r[2]] = int(r[4])
-        else:
-            rows.append(r)
-    rows.sort(key=lambda r: (r[3], r[0]), reverse=True)  # created_at text sorts as time
-    return counts, [SummaryRow(*_convert(r, _SUMMARY_CONV)) for r in rows]
+        if r["n"] is None:
+            rows.append(_SUMMARY_ROW(r))
+        elif r["n"]:
+            counts[r["status"]] = int(r["n"])
+    rows.sort(key=lambda r: (r.created_at, r.id), reverse=True)  # a UNION keeps no order
+    return counts, rows
+
+
+@dataclass(frozen=True, slots=True)
+class DisputeRead:
+    id: int
+    state: str
+    seller_answer: str | None
+    resolution: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,37 +298,34 @@ class CardRead:
     store: str
     items: list[ItemRow]
     has_refunds: bool  # read them then (refunds' own repository): most orders have none
-    dispute: tuple[int, str, str | None, str | None] | None  # id, state, seller_answer, resolution
+    dispute: DisputeRead | None
 
 
 _CARD_SQL = (
-    f"SELECT {_ORDER_SQL},"
-    " (SELECT name FROM stores WHERE id = o.store_id),"
-    " (SELECT json_group_array(json_array(position, product_id, title, options, quantity, unit_price_minor))"
-    " FROM order_items WHERE order_id = o.id),"
-    " EXISTS (SELECT 1 FROM refunds WHERE order_id = o.id),"
-    " (SELECT json_array(id, state, seller_answer, resolution) FROM disputes WHERE order_id = o.id)"
+    f"SELECT {_ORDER_ROW.columns('o')},"
+    " (SELECT name FROM stores WHERE id = o.store_id) AS store_name,"
+    f" (SELECT json_group_array({json_object('', _ITEM_COLUMNS)}) FROM order_items WHERE order_id = o.id)"
+    " AS items_json,"
+    " EXISTS (SELECT 1 FROM refunds WHERE order_id = o.id) AS has_refunds,"
+    f" (SELECT {json_object('', _DISPUTE_COLUMNS)} FROM disputes WHERE order_id = o.id) AS dispute_json"
     " FROM orders o WHERE o.id = ? AND o.purged_at IS NULL AND o.user_id = ?"
 )
 
 
+def _item(i: dict[str, Any]) -> ItemRow:
+    return ItemRow(i["position"], i["product_id"], i["title"], tuple(tuple(o) for o in json.loads(i["options"])),
+                   i["quantity"], i["unit_price_minor"])
+
+
 async def card_read(db: Database, order_id: int, user_id: int) -> CardRead | None:
-    """The order (not purged, through its owner), its store's name, its items, whether it has
-    refunds and its dispute: `get` + `store_names` + `items` + the dispute in one statement."""
-    raw = await db.fetch_all(_CARD_SQL, (order_id, user_id))
-    if not raw:
+    """The order card's reader: the order (not purged, through its owner), its store's name, its
+    items, whether it has refunds, and its dispute."""
+    row = await db.fetch_one(_CARD_SQL, (order_id, user_id))
+    if row is None:
         return None
-    row = raw[0]
-    n = len(_ORDER)
-    order = OrderRow(*_convert(row[:n], _ORDER_CONV))
-    store, items_json, has_refunds, dispute_json = row[n:]
-    items = sorted(
-        (ItemRow(i[0], i[1], i[2], tuple(tuple(o) for o in json.loads(i[3])), i[4], i[5])
-         for i in json.loads(items_json or "[]")),
-        key=lambda i: i.position,
-    )
-    dispute = tuple(json.loads(dispute_json)) if dispute_json else None
-    return CardRead(order, store or "", items, bool(has_refunds), dispute)  # type: ignore[arg-type]
+    items = sorted((_item(i) for i in json.loads(row["items_json"] or "[]")), key=lambda i: i.position)
+    dispute = DisputeRead(**json.loads(row["dispute_json"])) if row["dispute_json"] else None
+    return CardRead(_ORDER_ROW(row), row["store_name"] or "", items, bool(row["has_refunds"]), dispute)
 
 
 def _search_where(user_id: int, words: Sequence[str]) -> Any:

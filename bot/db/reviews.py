@@ -56,15 +56,15 @@ class ReviewRow:
 
 
 _REVIEW = tuple(t.c[f.name] for f in fields(ReviewRow) if f.name in t.c)
-_JOINED = (*_REVIEW, it.c.title, ot.c.number, st.c.name, ot.c.completed_at)
+_JOINED = (*_REVIEW, it.c.title, ot.c.number, st.c.name.label("store"), ot.c.completed_at)
 _FROM = t.join(it, it.c.id == t.c.item_id).join(ot, ot.c.id == t.c.order_id).join(st, st.c.id == ot.c.store_id)
 
 
 def _review(row: Any) -> ReviewRow:
-    values = list(row)
-    values[6] = tuple(json.loads(values[6] or "[]"))
-    values[10] = tuple(json.loads(values[10] or "[]"))
-    return ReviewRow(*values)
+    values = dict(row._mapping)
+    for photos in ("photos", "extra_photos"):
+        values[photos] = tuple(json.loads(values[photos] or "[]"))
+    return ReviewRow(**values)
 
 
 _ITEM = (it.c.id, it.c.order_id, ot.c.user_id, ot.c.number, ot.c.store_id, st.c.name, it.c.title, it.c.options,

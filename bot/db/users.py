@@ -9,8 +9,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db.engine import Database
+from bot.db.rows import Decoder
 from bot.db.tables import users as t
-from bot.db.types import from_db_time
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,19 +35,14 @@ async def get(conn: AsyncConnection, user_id: int) -> UserRow | None:
     return UserRow(*row) if row else None
 
 
-_GET_SQL = (
-    "SELECT id, first_name, username, locale, time_zone, created_at, unreachable_since "
-    "FROM users WHERE id = ?"
-)
+_DECODE = Decoder(UserRow, t)
+_GET_SQL = f"SELECT {_DECODE.columns()} FROM users WHERE id = ?"
 
 
 async def get_hot(db: Database, user_id: int) -> UserRow | None:
     """The same as `get`, on the hot path (every update): through the driver directly."""
     row = await db.fetch_one(_GET_SQL, (user_id,))
-    if row is None:
-        return None
-    return UserRow(row[0], row[1], row[2], row[3], row[4], from_db_time(row[5]),
-                   from_db_time(row[6]) if row[6] else None)
+    return _DECODE(row) if row is not None else None
 
 
 async def insert(conn: AsyncConnection, user: UserRow) -> None:

@@ -545,8 +545,7 @@ class CouponService:
             if (room, offset) == (read.limit, read.offset):
                 items += read.coupons
             else:
-                async with self.db.read() as conn:
-                    items += await repo.list_coupons(conn, user_id, tab.key, now, limit=room, offset=offset)
+                items += (await repo.wallet_read(self.db, user_id, tab.key, now, limit=room, offset=offset)).coupons
         return WalletPage(tab, page, pages, counts, tuple(items), now, start)
 
     async def coupon(self, user_id: int, coupon_id: int) -> Coupon:

@@ -28,7 +28,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db import addresses as addresses_repo
-from bot.db import disputes as disputes_repo
 from bot.db import orders as repo
 from bot.db import outbox as outbox_repo
 from bot.db import refunds as refunds_repo
@@ -557,7 +556,9 @@ class OrderService:
         return OrderPage("deleted", None, tuple(rows), total, page, _pages(total), deleted_count=total)
 
     async def card(self, user_id: int, order_id: int) -> OrderCard:
-        """The card: one statement (the order, store, items, dispute), and the refunds when it has any."""
+        """The card: one statement (the order, store, items, dispute), and the refunds when it has any.
+        The one reader of the card, after a read and after a write (inside the unit of work it reads
+        on the unit's connection, so it shows what was just written)."""
         read = await repo.card_read(self.db, order_id, user_id)
         if read is None:
             raise OrderNotFound()
@@ -565,16 +566,9 @@ class OrderService:
         if read.has_refunds:
             async with self.db.read() as conn:
                 refund_rows = await refunds_repo.for_order(conn, order_id)
-        dispute = DisputeBrief(*read.dispute) if read.dispute else None
+        d = read.dispute
+        dispute = DisputeBrief(d.id, d.state, d.seller_answer, d.resolution) if d else None
         return self._assemble(read.order, read.store, read.items, refund_rows, dispute)
-
-    async def _card(self, conn: AsyncConnection, order: OrderRow) -> OrderCard:
-        store = (await repo.store_names(conn, [order.store_id])).get(order.store_id, "")
-        items = await repo.items(conn, order.id)
-        refund_rows = await refunds_repo.for_order(conn, order.id)
-        dispute = await disputes_repo.for_order(conn, order.id)
-        brief = DisputeBrief(dispute.id, dispute.state, dispute.seller_answer, dispute.resolution) if dispute else None
-        return self._assemble(order, store, items, refund_rows, brief)
 
     def _assemble(self, order: OrderRow, store: str, items: Sequence[ItemRow], refund_rows: Sequence[RefundRow],
                   dispute: DisputeBrief | None) -> OrderCard:
@@ -662,7 +656,7 @@ class OrderService:
         async with self.db.write() as conn:
             order = await self._active(conn, user_id, order_id)
             await self._cancel_in(conn, order, reason, actor, now)
-            return await self._card(conn, (await self._owned(conn, user_id, order_id)))
+            return await self.card(user_id, order_id)
 
     async def _cancel_in(self, conn: AsyncConnection, order: OrderRow, reason: CancelReason, actor: Actor,
                          now: datetime) -> OrderRow:
@@ -688,9 +682,8 @@ class OrderService:
         now = self.clock.now()
         async with self.db.write() as conn:
             order = await self._active(conn, user_id, order_id)
-            fresh = await transition(conn, order, Status.completed, actor=Actor.buyer, now=now,
-                                     note="receipt_confirmed")
-            return await self._card(conn, fresh)
+            await transition(conn, order, Status.completed, actor=Actor.buyer, now=now, note="receipt_confirmed")
+            return await self.card(user_id, order_id)
 
     async def tracking(self, user_id: int, order_id: int, *, refresh: bool = False) -> Tracking:
         """The parcel's events, newest first. Asks the carrier when told to (the Refresh button)

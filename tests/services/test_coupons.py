@@ -695,10 +695,10 @@ def test_the_sweeper_prunes_failed_code_attempts(settings) -> None:
 
 
 
-async def test_the_wallets_one_statement_reads_what_the_repository_reads(svc: CouponService,
-                                                                          clock: FakeClock) -> None:
-    """The wallet's hot read (counts, certificates, a page of coupons: one driver statement)
-    against the Core queries it replaces, on every tab and page."""
+async def test_the_wallets_reader_reads_the_wallet_as_it_is(svc: CouponService, clock: FakeClock) -> None:
+    """The wallet's reader (counts, certificates, a page of coupons: one statement) on every tab
+    and page: 12 coupons ending a day apart, 6 of them past, 3 of the live ones used a minute apart,
+    and two certificates."""
     now = clock.now()
     given = [await _give(svc, start=now - 30 * DAY, end=now + (n - 5) * DAY) for n in range(12)]
     for n, used in enumerate(given[7:10]):
@@ -706,14 +706,22 @@ async def test_the_wallets_one_statement_reads_what_the_repository_reads(svc: Co
         async with svc.db.write() as conn:
             await svc.use(conn, ALEX, [used.id], f"order-{n}")
     now = clock.now()
-    await svc.grant_certificate(ALEX, amount_minor=5000, currency="USD", valid_to=now + 100 * DAY)
-    await svc.grant_certificate(ALEX, amount_minor=700, currency="USD", valid_to=now + 3 * DAY)
-    async with svc.db.read() as conn:
-        for tab in ("active", "used", "expired"):
-            for offset in (0, 2, 6, 40):
-                read = await repo.wallet_read(svc.db, ALEX, tab, now, limit=6, offset=offset)
-                assert read.counts == await repo.count_coupons(conn, ALEX, now)
-                assert read.certificates == await repo.certificates_for(conn, ALEX)
-                assert read.coupons == await repo.list_coupons(conn, ALEX, tab, now, limit=6, offset=offset)
-        empty = await repo.wallet_read(svc.db, MASHA, "active", now, limit=6, offset=0)
-        assert (empty.counts, empty.certificates, empty.coupons) == ({"active": 0, "used": 0, "expired": 0}, [], [])
+    far = await svc.grant_certificate(ALEX, amount_minor=5000, currency="USD", valid_to=now + 100 * DAY)
+    soon = await svc.grant_certificate(ALEX, amount_minor=700, currency="USD", valid_to=now + 3 * DAY)
+    ids = [c.id for c in given]
+    expected = {  # active: soonest expiry first; used: latest use first; expired: latest expiry first
+        "active": [ids[6], ids[10], ids[11]], "used": [ids[9], ids[8], ids[7]], "expired": ids[5::-1],
+    }
+    for tab, in_tab in expected.items():
+        for offset in (0, 2, 6, 40):
+            read = await repo.wallet_read(svc.db, ALEX, tab, now, limit=6, offset=offset)
+            assert read.counts == {"active": 3, "used": 3, "expired": 6}
+            assert [(c.id, c.face_minor, c.balance_minor, c.valid_to) for c in read.certificates] == [
+                (soon.id, 700, 700, now + 3 * DAY), (far.id, 5000, 5000, now + 100 * DAY)]
+            assert [c.id for c in read.coupons] == in_tab[offset:offset + 6], (tab, offset)
+            for coupon in read.coupons:
+                assert coupon == await svc.coupon(ALEX, coupon.id)  # every field, decoded by name
+            for certificate in read.certificates:
+                assert certificate == (await svc.certificate(ALEX, certificate.id)).certificate
+    empty = await repo.wallet_read(svc.db, MASHA, "active", now, limit=6, offset=0)
+    assert (empty.counts, empty.certificates, empty.coupons) == ({"active": 0, "used": 0, "expired": 0}, [], [])

@@ -38,7 +38,7 @@ from bot.services.orders import (
 )
 from bot.services.refunds import CardState
 from tests.conftest import App
-from tests.orderkit import EXPIRED_MC, VISA, ensure_user, make_order, place
+from tests.orderkit import CABLE, EARBUDS, EXPIRED_MC, VISA, ensure_user, make_order, place
 
 ALEX, BOB = 501, 502
 
@@ -505,18 +505,17 @@ async def test_list_queries_use_the_indexes(app: App) -> None:
         assert "ix_orders_pay_by" in due
 
 
-async def test_the_page_query_as_the_repository_builds_it_uses_the_index(app: App) -> None:
-    from sqlalchemy.dialects import sqlite
-
-    from bot.db.orders import _SUMMARY, VISIBLE
-    from bot.db.tables import orders as t
-
-    query = (orders_repo.select(*_SUMMARY).where(t.c.user_id == 1, VISIBLE, t.c.status == "shipped")
-             .order_by(t.c.created_at.desc(), t.c.id.desc()).limit(5))
-    sql = str(query.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}))
-    async with app.services.db.read() as conn:
-        plan = " ".join(str(r) for r in (await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql)).all())
-    assert "ix_orders_user_status_created" in plan and "TEMP B-TREE" not in plan
+async def test_the_list_readers_statement_uses_the_indexes(app: App) -> None:
+    """EXPLAIN of the statement the order list runs (not a hand-written copy): the page walks the
+    user's status index in order (no sort), the counts group over it, Deleted orders over theirs."""
+    for statuses in [("shipped",), ()]:
+        sql = orders_repo._tab_sql(len(statuses))
+        async with app.services.db.read() as conn:
+            plan = " ".join(str(r) for r in (await conn.exec_driver_sql(
+                "EXPLAIN QUERY PLAN " + sql, (1, *statuses, 5, 0, 1, 1))).all())
+        page = "ix_orders_user_status_created" if statuses else "ix_orders_user_created"
+        assert page in plan and "TEMP B-TREE" not in plan, plan
+        assert "ix_orders_user_status_created (user_id=?)" in plan and "ix_orders_user_deleted" in plan, plan
 
 
 # -- tracking ---------------------------------------------------------------------------------------------
@@ -625,33 +624,63 @@ async def test_the_migration_creates_what_tables_py_describes(app: App) -> None:
             assert {i.name for i in table.indexes} <= indexes, table.name
 
 
-async def test_the_screens_one_statement_reads_what_the_repository_reads(app: App) -> None:
-    """The list's and the card's hot reads (one driver statement each) against the Core queries
-    they replace, over orders in every status, a deleted one, a refund and a dispute."""
+async def test_the_screens_readers_read_the_orders_as_they_are(app: App) -> None:
+    """The list's and the card's readers (one statement each) over orders in every status, a
+    deleted one, a refund and a dispute: counts per status and of Deleted orders, the page newest
+    first, and the card's order, store, items, refunds and dispute as the orders were made."""
     services, user = app.services, 4242
     made = [await make_order(services, app.clock, user, status) for status in Status]
     made.append(await make_order(services, app.clock, user, Status.completed))
     await services.orders.delete(user, made[-1].id)
     await make_order(services, app.clock, user + 1, Status.shipped)  # someone else's
+    visible = sorted(made[:-1], key=lambda o: (o.created_at, o.id), reverse=True)
+    expected_counts = {s.value: 1 for s in Status} | {Status.completed.value: 1, orders_repo.DELETED: 1}
+    for statuses in [None, (Status.shipped,), (Status.completed, Status.closed)]:
+        wanted = [o for o in visible if statuses is None or o.status in statuses]
+        for offset in (0, 2, 50):
+            counts, rows = await orders_repo.tab_page(services.db, user, statuses, offset=offset, limit=3)
+            assert counts == expected_counts
+            assert [r.id for r in rows] == [o.id for o in wanted[offset:offset + 3]]
+            for row, order in zip(rows, wanted[offset:offset + 3], strict=True):
+                assert (row.number, row.status, row.created_at, row.total_minor, row.currency, row.first_title,
+                        row.item_lines, row.deleted_at) == (
+                    order.number, order.status, order.created_at, order.total_minor, order.currency,
+                    EARBUDS.title, 2, None)
+    reads = {}
+    for order in made:
+        read = await orders_repo.card_read(services.db, order.id, user)
+        assert read is not None
+        assert read.order == await services.orders.by_number(order.number)
+        assert [(i.position, i.title, i.quantity, i.unit_price_minor, i.options) for i in read.items] == [
+            (1, EARBUDS.title, EARBUDS.quantity, EARBUDS.unit_price_minor, EARBUDS.options),
+            (2, CABLE.title, CABLE.quantity, CABLE.unit_price_minor, CABLE.options)]
+        assert read.store == "Nova Electronics"
+        assert await orders_repo.card_read(services.db, order.id, user + 1) is None  # not through its owner
+        reads[read.order.status] = read
     async with services.db.read() as conn:
-        for statuses in [None, (Status.shipped,), (Status.completed, Status.closed)]:
-            for offset in (0, 2, 50):
-                counts, rows = await orders_repo.tab_page(services.db, user, statuses, offset=offset, limit=3)
-                assert counts == await orders_repo.status_counts(conn, user)
-                assert rows == await orders_repo.page(conn, user, statuses, offset=offset, limit=3)
-        for order in made:
-            read = await orders_repo.card_read(services.db, order.id, user)
-            assert read is not None
-            assert read.order == await orders_repo.get(conn, order.id, user)
-            assert read.items == await orders_repo.items(conn, order.id)
-            assert read.store == "Nova Electronics"
-            assert read.has_refunds == bool(await refunds_repo.for_order(conn, order.id))
-            dispute = await disputes_repo.for_order(conn, order.id)
-            assert read.dispute == (None if dispute is None else
-                                    (dispute.id, dispute.state, dispute.seller_answer, dispute.resolution))
-            assert await orders_repo.card_read(services.db, order.id, user + 1) is None
-    reads = [await orders_repo.card_read(services.db, o.id, user) for o in made]
-    assert any(r.has_refunds for r in reads if r) and any(r.dispute for r in reads if r)
+        for status, read in reads.items():
+            assert read.has_refunds == bool(await refunds_repo.for_order(conn, read.order.id)), status
+            dispute = await disputes_repo.for_order(conn, read.order.id)
+            assert (read.dispute is None) == (dispute is None), status
+            if dispute is not None and read.dispute is not None:
+                assert (read.dispute.id, read.dispute.state, read.dispute.seller_answer, read.dispute.resolution) == (
+                    dispute.id, dispute.state, dispute.seller_answer, dispute.resolution)
+    assert reads[Status.closed].has_refunds and reads[Status.closed].dispute is not None
+    assert reads[Status.in_dispute].dispute is not None and not reads[Status.awaiting_payment].has_refunds
+
+
+async def test_the_card_after_a_write_is_the_card_a_read_shows(app: App) -> None:
+    """Cancel and confirm return the card from the same reader the Open button uses, read inside
+    the unit of work: what was just written is on it."""
+    orders = app.services.orders
+    paid = await make_order(app.services, app.clock, ALEX, Status.awaiting_shipment)
+    cancelled = await orders.cancel(ALEX, paid.id, "changed_mind")
+    assert cancelled.order.status == Status.cancelled and cancelled.refunds  # the refund written with it
+    assert cancelled == await orders.card(ALEX, paid.id)
+    shipped = await make_order(app.services, app.clock, ALEX, Status.shipped)
+    confirmed = await orders.confirm_receipt(ALEX, shipped.id)
+    assert confirmed.order.status == Status.completed and confirmed.order.completed_at == app.clock.now()
+    assert confirmed == await orders.card(ALEX, shipped.id)
 
 
 async def test_the_address_snapshot_keeps_the_stored_postcode_key(app: App) -> None:

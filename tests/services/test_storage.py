@@ -166,3 +166,48 @@ async def test_fsm_watchers_see_each_committed_change_once_after_the_commit(db: 
             await storage.set_state(_key(1), "Flow:b")
             raise RuntimeError("rolled back")
     assert len(seen) == 2 and await storage.get_state(_key(1)) is None
+
+
+# -- the hot reads' pool ------------------------------------------------------------------------------
+_SLOW = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) SELECT count(*) AS c FROM n"
+
+
+async def test_hot_reads_in_flight_at_once_share_a_small_pool(settings) -> None:
+    """N reads at once run on at most `read_pool` driver connections (each its own thread), opened
+    on demand and kept; every read gets its own answer."""
+    db = Database(settings.database_url, read_pool=3)
+    try:
+        rows = await asyncio.gather(*(db.fetch_one(_SLOW, (20_000 + k,)) for k in range(10)))
+        assert [r["c"] for r in rows if r is not None] == [20_000 + k for k in range(10)]
+        assert db._hot_open == 3 and len(db._hot_idle) == 3
+        await db.fetch_all("SELECT 1 AS one", ())  # one at a time: an idle connection, no new one
+        assert db._hot_open == 3
+    finally:
+        await db.dispose()
+    assert db._hot_idle == []
+
+
+async def test_a_failed_hot_read_gives_its_connection_back(db: Database) -> None:
+    with pytest.raises(sqlite3.OperationalError):
+        await db.fetch_all("SELECT no_such_column FROM users", ())
+    assert (await db.fetch_one("SELECT 7 AS seven", ()))["seven"] == 7  # type: ignore[index]
+    assert db._hot_open == 1 and len(db._hot_idle) == 1
+
+
+async def test_hot_reads_see_the_open_unit_of_work_and_the_pool_sees_only_commits(db: Database) -> None:
+    """Inside a unit of work a screen's reader reads on its connection (what it just wrote is there);
+    outside, a pool connection reads committed data only (WAL: a reader beside the writer)."""
+    import contextvars
+
+    from sqlalchemy import text
+
+    sql = "SELECT id, first_name FROM users WHERE id = ?"
+    async with db.write() as conn:
+        await conn.execute(text("INSERT INTO users (id, first_name, locale, created_at) "
+                                "VALUES (77, 'Ann', 'en', '2026-01-01 00:00:00.000000')"))
+        inside = await db.fetch_one(sql, (77,))
+        assert inside is not None and (inside["id"], inside["first_name"]) == (77, "Ann")
+        outside = asyncio.get_running_loop().create_task(db.fetch_one(sql, (77,)), context=contextvars.Context())
+        assert await outside is None  # not committed yet
+    committed = await db.fetch_one(sql, (77,))
+    assert committed is not None and committed["first_name"] == "Ann"

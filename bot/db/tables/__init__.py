@@ -1,0 +1,63 @@
+"""Tables as SQLAlchemy Core objects, one module per domain, all on one `metadata`. Migrations in
+`migrations/versions` create them; `from bot.db.tables import orders` keeps working for every table."""
+
+from __future__ import annotations
+
+from bot.db.tables.addresses import addresses
+from bot.db.tables.base import ID, metadata
+from bot.db.tables.cards import card_holds, cards
+from bot.db.tables.core import fsm_states, group_chats, processed_updates, users
+from bot.db.tables.coupons import (
+    coupon_code_attempts,
+    coupon_codes,
+    coupons,
+    gift_certificate_ledger,
+    gift_certificates,
+    store_coupon_offers,
+)
+from bot.db.tables.notifications import notification_mutes, notification_prefs, outbox
+from bot.db.tables.orders import (
+    disputes,
+    order_items,
+    order_status_history,
+    orders,
+    payment_attempts,
+    products,
+    refunds,
+    stores,
+    tracking_events,
+)
+from bot.db.tables.reviews import loyalty_ledger, loyalty_levels, reviews
+
+__all__ = [
+    "ID",
+    "addresses",
+    "card_holds",
+    "cards",
+    "coupon_code_attempts",
+    "coupon_codes",
+    "coupons",
+    "disputes",
+    "fsm_states",
+    "gift_certificate_ledger",
+    "gift_certificates",
+    "group_chats",
+    "loyalty_ledger",
+    "loyalty_levels",
+    "metadata",
+    "notification_mutes",
+    "notification_prefs",
+    "order_items",
+    "order_status_history",
+    "orders",
+    "outbox",
+    "payment_attempts",
+    "processed_updates",
+    "products",
+    "refunds",
+    "reviews",
+    "store_coupon_offers",
+    "stores",
+    "tracking_events",
+    "users",
+]
