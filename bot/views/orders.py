@@ -35,7 +35,6 @@ from bot.services.orders import (
     Tracking,
 )
 from bot.services.refunds import REFUND_KIND, CardState, RefundDestination, RefundPreview, RefundTo
-from bot.services.reviews import REVIEW_WINDOW
 from bot.views.addresses import address_block
 from bot.views.common import (
     Fmt,
@@ -421,8 +420,7 @@ def _card_rows(card: OrderCard, f: Fmt, back: OrderCb) -> list:
         rows.append([button(f._("📍 Track parcel"), order_cb(OrderAction.track, oid, back))])
     if card.can_confirm:
         rows.append([button(f._("✅ Confirm receipt"), order_cb(OrderAction.confirm, oid, back))])
-    completed_at = card.order.completed_at
-    if completed_at is not None and card.now < completed_at + REVIEW_WINDOW:
+    if card.can_review:
         rows.append([button(f._("⭐ Leave a review"), ReviewCb(action=ReviewAction.order, id=oid))])
     if card.can_dispute:
         rows.append([button(f._("⚠️ Open a dispute"), DisputeCb(action=DisputeAction.start, id=oid))])
