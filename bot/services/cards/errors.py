@@ -4,12 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.integrations.payments import (
-    DeclineReason,
-)
-from bot.services.cards.policy import (
-    CARD_LIMIT,
-)
+from bot.integrations.payments import DeclineReason
+from bot.services.cards.policy import CARD_LIMIT
 from bot.services.errors import N_, DomainError, InvalidInput, NotFound
 
 if TYPE_CHECKING:

@@ -6,10 +6,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from bot.services import reminders
-from bot.services.cards.policy import (
-    EXPIRY_KIND,
-    EXPIRY_NOTICE,
-)
+from bot.services.cards.policy import EXPIRY_KIND, EXPIRY_NOTICE
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection

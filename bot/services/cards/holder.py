@@ -7,13 +7,8 @@ import re
 import unicodedata
 from typing import TYPE_CHECKING
 
-from bot.services.cards.errors import (
-    HolderNeedsLatin,
-    InvalidHolder,
-)
-from bot.services.cards.policy import (
-    HOLDER_MAX,
-)
+from bot.services.cards.errors import HolderNeedsLatin, InvalidHolder
+from bot.services.cards.policy import HOLDER_MAX
 from bot.services.errors import N_
 
 if TYPE_CHECKING:

@@ -9,15 +9,9 @@ from typing import TYPE_CHECKING
 
 from bot.services.card_numbers import luhn_ok
 from bot.services.cards.brands import BRAND_LENGTHS, Brand, detect_brand
-from bot.services.cards.errors import (
-    InvalidCardNumber,
-    InvalidCvc,
-    InvalidExpiry,
-)
+from bot.services.cards.errors import InvalidCardNumber, InvalidCvc, InvalidExpiry
 from bot.services.cards.expiry import is_expired
-from bot.services.cards.policy import (
-    MAX_YEARS_AHEAD,
-)
+from bot.services.cards.policy import MAX_YEARS_AHEAD
 from bot.services.errors import N_
 
 if TYPE_CHECKING:

@@ -32,14 +32,8 @@ from bot.services.cards.errors import (
     TooManyChecks,
 )
 from bot.services.cards.expiry import is_expired, plan_expiry_reminder
-from bot.services.cards.holder import (
-    parse_holder,
-)
-from bot.services.cards.parsing import (
-    parse_cvc,
-    parse_expiry,
-    parse_number,
-)
+from bot.services.cards.holder import parse_holder
+from bot.services.cards.parsing import parse_cvc, parse_expiry, parse_number
 from bot.services.cards.policy import (
     CARD_LIMIT,
     HOLD_AMOUNT_MINOR,

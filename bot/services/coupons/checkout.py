@@ -11,10 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.db import coupons as repo
 from bot.db.coupons import Coupon, Scope
 from bot.services import reminders
-from bot.services.coupons.base import (
-    CouponBase,
-    reminder_prefix,
-)
+from bot.services.coupons.base import CouponBase, reminder_prefix
 from bot.services.coupons.errors import (
     AlreadySpent,
     CertificateCurrency,
@@ -28,14 +25,7 @@ from bot.services.coupons.errors import (
     RefundTooLarge,
     Why,
 )
-from bot.services.coupons.pricing import (
-    Cart,
-    Plan,
-    WhatApplies,
-    best_plan,
-    options,
-    price,
-)
+from bot.services.coupons.pricing import Cart, Plan, WhatApplies, best_plan, options, price
 from bot.services.errors import N_, InvalidInput
 
 

@@ -9,17 +9,9 @@ from datetime import datetime
 from bot.db import coupons as repo
 from bot.db import users as users_repo
 from bot.db.coupons import Certificate, Scope, Terms, ValueKind
-from bot.services.coupons.base import (
-    CouponBase,
-)
-from bot.services.coupons.results import (
-    GrantResult,
-)
-from bot.services.coupons.terms import (
-    check_currency,
-    check_terms,
-    normalise_code,
-)
+from bot.services.coupons.base import CouponBase
+from bot.services.coupons.results import GrantResult
+from bot.services.coupons.terms import check_currency, check_terms, normalise_code
 from bot.services.errors import N_, InvalidInput, NotFound
 
 

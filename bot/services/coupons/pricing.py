@@ -10,11 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.db.coupons import Certificate, Coupon, Scope, Terms, ValueKind
-from bot.services.coupons.errors import (
-    CouponCombination,
-    CouponNotUsable,
-    Why,
-)
+from bot.services.coupons.errors import CouponCombination, CouponNotUsable, Why
 
 
 @dataclass(frozen=True, slots=True)

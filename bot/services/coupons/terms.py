@@ -8,9 +8,7 @@ from decimal import Decimal, InvalidOperation
 from babel.numbers import get_currency_precision, list_currencies
 
 from bot.db.coupons import Scope, Terms, ValueKind
-from bot.services.coupons.errors import (
-    CodeFormat,
-)
+from bot.services.coupons.errors import CodeFormat
 from bot.services.errors import N_, InvalidInput
 
 # Russian keyboards: letters that look like Latin ones are read as those.

@@ -31,17 +31,8 @@ from bot.services.coupons.errors import (
     OfferSoldOut,
     TooManyAttempts,
 )
-from bot.services.coupons.results import (
-    CertificateCard,
-    Item,
-    Redeemed,
-    Tab,
-    WalletPage,
-    certificate_tab,
-)
-from bot.services.coupons.terms import (
-    normalise_code,
-)
+from bot.services.coupons.results import CertificateCard, Item, Redeemed, Tab, WalletPage, certificate_tab
+from bot.services.coupons.terms import normalise_code
 from bot.services.errors import DomainError
 
 

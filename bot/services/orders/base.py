@@ -20,12 +20,7 @@ from bot.integrations.carrier import DELIVERED, Carrier, CarrierEvent, DemoCarri
 from bot.services import loyalty, refunds
 from bot.services.clock import Clock
 from bot.services.errors import DomainError
-from bot.services.orders.data import (
-    AddressSnapshot,
-    DisputeBrief,
-    OrderCard,
-    card_snapshot,
-)
+from bot.services.orders.data import AddressSnapshot, DisputeBrief, OrderCard, card_snapshot
 from bot.services.orders.states import (
     DELETABLE,
     TRACKING_KIND,

@@ -12,10 +12,7 @@ from bot.db.orders import ItemRow, OrderRow, SummaryRow, TrackingRow
 from bot.db.refunds import RefundRow
 from bot.services import reviews
 from bot.services.errors import N_, InvalidInput
-from bot.services.orders.states import (
-    OrderTab,
-    Status,
-)
+from bot.services.orders.states import OrderTab, Status
 from bot.services.refunds import CardSnapshot, RefundPreview
 
 PAGE_SIZE = 5

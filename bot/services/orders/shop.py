@@ -21,12 +21,7 @@ from bot.services import refunds
 from bot.services import reminders as reminders_rules
 from bot.services.errors import N_, InvalidInput, NotFound
 from bot.services.orders.base import OrderBase
-from bot.services.orders.data import (
-    AddressSnapshot,
-    NewItem,
-    OrderCard,
-    card_snapshot,
-)
+from bot.services.orders.data import AddressSnapshot, NewItem, OrderCard, card_snapshot
 from bot.services.orders.states import (
     PROTECTION_KIND,
     PROTECTION_NOTICE,

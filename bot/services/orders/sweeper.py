@@ -7,12 +7,7 @@ from datetime import datetime, timedelta
 
 from bot.db import orders as repo
 from bot.services.orders.base import OrderBase
-from bot.services.orders.states import (
-    Actor,
-    CancelReason,
-    Status,
-    transition,
-)
+from bot.services.orders.states import Actor, CancelReason, Status, transition
 
 
 class SweeperJobs(OrderBase):

@@ -11,22 +11,9 @@ from bot.keyboards.orders import OrderAction, OrderCb, OrderItemsCb, list_cb, or
 from bot.keyboards.pay import PayAction, PayCb
 from bot.keyboards.reviews import ReviewAction, ReviewCb
 from bot.services.addresses import AddressDraft
-from bot.services.orders import (
-    STAMP,
-    AddressSnapshot,
-    OrderCard,
-    Status,
-)
+from bot.services.orders import STAMP, AddressSnapshot, OrderCard, Status
 from bot.views.addresses import address_block
-from bot.views.common import (
-    Fmt,
-    Screen,
-    button,
-    card_label,
-    clip,
-    markup,
-    nav_row,
-)
+from bot.views.common import Fmt, Screen, button, card_label, clip, markup, nav_row
 from bot.views.orders.texts import (
     CANCEL_REASONS,
     dispute_state_label,

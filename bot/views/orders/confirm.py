@@ -5,23 +5,9 @@ from __future__ import annotations
 from aiogram.utils.text_decorations import html_decoration as hd
 
 from bot.keyboards.orders import OrderAction, OrderCb, order_cb
-from bot.services.orders import (
-    BUYER_CANCEL_REASONS,
-    CancelPreview,
-    OrderCard,
-    Status,
-)
-from bot.views.common import (
-    Fmt,
-    Screen,
-    button,
-    chunk,
-    markup,
-)
-from bot.views.orders.texts import (
-    CANCEL_REASONS,
-    refund_preview_text,
-)
+from bot.services.orders import BUYER_CANCEL_REASONS, CancelPreview, OrderCard, Status
+from bot.views.common import Fmt, Screen, button, chunk, markup
+from bot.views.orders.texts import CANCEL_REASONS, refund_preview_text
 
 
 def cancel_reasons(card: OrderCard, f: Fmt, back: OrderCb) -> Screen:

@@ -7,19 +7,8 @@ from aiogram.utils.text_decorations import html_decoration as hd
 from bot.db.orders import SummaryRow
 from bot.keyboards.disputes import DisputeAction, DisputeCb
 from bot.keyboards.orders import ORDER_TABS, OrderAction, OrderCb, Tab, list_cb, order_cb
-from bot.services.orders import (
-    OrderPage,
-)
-from bot.views.common import (
-    Fmt,
-    Screen,
-    button,
-    chunk,
-    flow_row,
-    markup,
-    nav_row,
-    page_label,
-)
+from bot.services.orders import OrderPage
+from bot.views.common import Fmt, Screen, button, chunk, flow_row, markup, nav_row, page_label
 from bot.views.orders.texts import (
     EMPTY_TAB,
     TAB_LABELS,

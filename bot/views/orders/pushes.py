@@ -10,22 +10,10 @@ from aiogram.types import InlineKeyboardButton
 from aiogram.utils.text_decorations import html_decoration as hd
 
 from bot.keyboards.orders import OrderAction, OrderCb
-from bot.services.orders import (
-    PROTECTION_KIND,
-    STATUS_KIND,
-    TRACKING_KIND,
-    Status,
-)
+from bot.services.orders import PROTECTION_KIND, STATUS_KIND, TRACKING_KIND, Status
 from bot.services.refunds import REFUND_KIND
-from bot.views.common import (
-    Fmt,
-    Screen,
-    button,
-)
-from bot.views.orders.texts import (
-    refund_target,
-    status_label,
-)
+from bot.views.common import Fmt, Screen, button
+from bot.views.orders.texts import refund_target, status_label
 from bot.views.pushes import register_push
 
 

@@ -8,15 +8,9 @@ from aiogram.utils.text_decorations import html_decoration as hd
 from bot.db.refunds import RefundRow
 from bot.keyboards.orders import Tab
 from bot.services.errors import N_
-from bot.services.orders import (
-    OrderTab,
-    Status,
-)
+from bot.services.orders import OrderTab, Status
 from bot.services.refunds import CardState, RefundDestination, RefundPreview, RefundTo
-from bot.views.common import (
-    Fmt,
-    card_label,
-)
+from bot.views.common import Fmt, card_label
 
 STATUS_LABELS: dict[str, str] = {
     Status.awaiting_payment: N_("💳 Awaiting payment"),

@@ -6,23 +6,10 @@ from aiogram.utils.text_decorations import html_decoration as hd
 
 from bot.db.orders import TrackingRow
 from bot.keyboards.orders import OrderAction, OrderCb, order_cb
-from bot.services.orders import (
-    Tracking,
-)
-from bot.views.common import (
-    Fmt,
-    Screen,
-    button,
-    fitting,
-    markup,
-    nav_row,
-)
-from bot.views.orders.card import (
-    TRACKING_BUDGET,
-)
-from bot.views.orders.texts import (
-    TRACKING_EVENTS,
-)
+from bot.services.orders import Tracking
+from bot.views.common import Fmt, Screen, button, fitting, markup, nav_row
+from bot.views.orders.card import TRACKING_BUDGET
+from bot.views.orders.texts import TRACKING_EVENTS
 
 
 def event_label(f: Fmt, event: TrackingRow) -> str:
