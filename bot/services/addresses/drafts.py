@@ -15,8 +15,12 @@ from bot.services.addresses.checks import (
     clean_street,
     parse_phone,
 )
-from bot.services.addresses.countries import is_country, steps_for
 from bot.services.addresses.fields import COUNTRY_UNKNOWN, AddressInputError, Field
+from bot.services.addresses.geography import is_country, steps_for
+
+__all__ = [
+    "AddressDraft", "check_field", "is_acceptable", "validate_draft",
+]
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,41 @@ from enum import StrEnum
 
 from bot.services.errors import N_, DomainError, InvalidInput, NotFound
 
+__all__ = [
+    "ANGLE_BRACKETS",
+    "APARTMENT_MAX",
+    "CITY_MAX",
+    "COUNTRY_UNKNOWN",
+    "EMPTY",
+    "MAX_ADDRESSES",
+    "NAME_CHARACTERS",
+    "NAME_NEEDS_LETTERS",
+    "NAME_TOO_SHORT",
+    "NO_LETTERS",
+    "PHONE_INVALID",
+    "PHONE_MAX",
+    "PHONE_OTHER_COUNTRY",
+    "POSTAL_INVALID",
+    "POSTAL_MAX",
+    "POSTAL_NOT_IN_REGION",
+    "POSTAL_REQUIRED",
+    "RECIPIENT_MAX",
+    "REGION_MAX",
+    "REGION_REQUIRED",
+    "REGION_UNKNOWN",
+    "STREET_MAX",
+    "TOO_LONG",
+    "ZIP_INVALID",
+    "ZIP_NOT_IN_STATE",
+    "ZIP_REQUIRED",
+    "AddressInputError",
+    "AddressLimitReached",
+    "AddressNotFound",
+    "Field",
+    "fold",
+]
+
+
 MAX_ADDRESSES = 5
 RECIPIENT_MIN, RECIPIENT_MAX = 2, 60
 REGION_MAX = 60

@@ -8,6 +8,11 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     pass
 
+__all__ = [
+    "Brand", "detect_brand",
+]
+
+
 class Brand(StrEnum):
     mir = "mir"
     visa = "visa"

@@ -11,6 +11,24 @@ from bot.services.errors import N_, DomainError, InvalidInput, NotFound
 if TYPE_CHECKING:
     pass
 
+__all__ = [
+    "AlreadyDefault",
+    "CardAlreadyDeleted",
+    "CardAlreadySaved",
+    "CardLimitReached",
+    "CardNotFound",
+    "CardSessionExpired",
+    "ExpiredCard",
+    "HolderNeedsLatin",
+    "InvalidCardNumber",
+    "InvalidCvc",
+    "InvalidExpiry",
+    "InvalidHolder",
+    "PaymentDeclined",
+    "TooManyChecks",
+]
+
+
 class InvalidCardNumber(InvalidInput):
     msgid = N_("There is no such card: the number has a typo. Check it digit by digit and send it again.")
 

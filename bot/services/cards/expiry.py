@@ -11,6 +11,11 @@ from bot.services.cards.policy import EXPIRY_KIND, EXPIRY_NOTICE
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
 
+__all__ = [
+    "valid_until",
+]
+
+
 def valid_until(exp_month: int, exp_year: int) -> datetime:
     """The first moment the card is no longer valid: the start of the month after its expiry (UTC)."""
     return datetime(exp_year + exp_month // 12, exp_month % 12 + 1, 1, tzinfo=UTC)

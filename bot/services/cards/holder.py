@@ -14,6 +14,12 @@ from bot.services.errors import N_
 if TYPE_CHECKING:
     pass
 
+__all__ = [
+    "parse_holder",
+    "transliterate",
+]
+
+
 _ICAO: dict[str, str] = {
     "А": "A", "Б": "B", "В": "V", "Г": "G", "Д": "D", "Е": "E", "Ё": "E", "Ж": "ZH", "З": "Z",
     "И": "I", "Й": "I", "К": "K", "Л": "L", "М": "M", "Н": "N", "О": "O", "П": "P", "Р": "R",

@@ -17,6 +17,15 @@ from bot.services.errors import N_
 if TYPE_CHECKING:
     pass
 
+__all__ = [
+    "cvc_length",
+    "looks_like_card_number",
+    "parse_cvc",
+    "parse_expiry",
+    "parse_number",
+]
+
+
 _NUMBER_SEPARATORS = re.compile(r"[\s\-‐‑‒–—_.]")
 _DIGIT_RUN = re.compile(r"\d(?:[\s\-]?\d){11,}")
 

@@ -12,6 +12,15 @@ from bot.services.notifications import Category, declare
 if TYPE_CHECKING:
     pass
 
+__all__ = [
+    "CARD_LIMIT",
+    "EXPIRY_KIND",
+    "HOLD_AMOUNT_MINOR",
+    "HOLD_CURRENCY",
+    "HOLD_RELEASED_KIND",
+]
+
+
 CARD_LIMIT = 5
 HOLD_AMOUNT_MINOR = 100  # $1.00
 HOLD_CURRENCY = "USD"

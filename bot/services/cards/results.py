@@ -15,6 +15,15 @@ from bot.services.errors import DomainError
 if TYPE_CHECKING:
     pass
 
+__all__ = [
+    "AddOutcome",
+    "AddRefused",
+    "Card",
+    "CardStatus",
+    "CardUsageSummary",
+]
+
+
 REPLACEMENTS_FOLLOWED = 12  # a chain of reissues a card's refund status follows (bounded)
 
 

@@ -66,6 +66,11 @@ from bot.services.refunds import CardSnapshot
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
 
+__all__ = [
+    "CardService",
+]
+
+
 log = logging.getLogger(__name__)
 
 

@@ -33,150 +33,17 @@ expires; using it drops those still pending, giving it back plans them again.
 
 from __future__ import annotations
 
-from bot.db.coupons import Certificate, Code, Coupon, LedgerEntry, Scope, Terms, ValueKind
-from bot.services.coupons.base import (
-    ATTEMPT_WINDOW,
-    EXPIRY_KIND,
-    KEEP_ATTEMPTS,
-    MAX_FAILED_ATTEMPTS,
-    PAGE_SIZE,
-    REMINDERS,
-    CouponBase,
-    reminder_prefix,
-)
-from bot.services.coupons.checkout import (
-    CheckoutCoupling,
-)
-from bot.services.coupons.errors import (
-    WHY_MSGIDS,
-    AlreadySpent,
-    CampaignTaken,
-    CertificateCurrency,
-    CertificateExpired,
-    CertificateNotFound,
-    CodeAlreadyYours,
-    CodeExpired,
-    CodeForeign,
-    CodeFormat,
-    CodeNotYetValid,
-    CodeUnknown,
-    CodeUsedUp,
-    CouponAlreadyUsed,
-    CouponCombination,
-    CouponNotFound,
-    CouponNotUsable,
-    NotEnoughBalance,
-    OfferAlreadyCollected,
-    OfferGone,
-    OfferSoldOut,
-    RefundTooLarge,
-    TooManyAttempts,
-    Why,
-)
-from bot.services.coupons.issuing import (
-    Issuing,
-)
-from bot.services.coupons.pricing import (
-    Applied,
-    Cart,
-    CertificatePart,
-    Option,
-    Plan,
-    WhatApplies,
-    best_plan,
-    discount,
-    options,
-    price,
-    why_not,
-)
-from bot.services.coupons.results import (
-    CertificateCard,
-    GrantResult,
-    Item,
-    Redeemed,
-    Tab,
-    WalletPage,
-    certificate_tab,
-    coupon_tab,
-)
-from bot.services.coupons.service import (
-    CouponService,
-)
-from bot.services.coupons.terms import (
-    check_currency,
-    check_terms,
-    normalise_code,
-    parse_amount,
-)
-from bot.services.coupons.wallet import (
-    WalletSide,
-)
-
-__all__ = [
-    "ATTEMPT_WINDOW",
-    "EXPIRY_KIND",
-    "KEEP_ATTEMPTS",
-    "MAX_FAILED_ATTEMPTS",
-    "PAGE_SIZE",
-    "REMINDERS",
-    "WHY_MSGIDS",
-    "AlreadySpent",
-    "Applied",
-    "CampaignTaken",
-    "Cart",
-    "Certificate",
-    "CertificateCard",
-    "CertificateCurrency",
-    "CertificateExpired",
-    "CertificateNotFound",
-    "CertificatePart",
-    "CheckoutCoupling",
-    "Code",
-    "CodeAlreadyYours",
-    "CodeExpired",
-    "CodeForeign",
-    "CodeFormat",
-    "CodeNotYetValid",
-    "CodeUnknown",
-    "CodeUsedUp",
-    "Coupon",
-    "CouponAlreadyUsed",
-    "CouponBase",
-    "CouponCombination",
-    "CouponNotFound",
-    "CouponNotUsable",
-    "CouponService",
-    "GrantResult",
-    "Issuing",
-    "Item",
-    "LedgerEntry",
-    "NotEnoughBalance",
-    "OfferAlreadyCollected",
-    "OfferGone",
-    "OfferSoldOut",
-    "Option",
-    "Plan",
-    "Redeemed",
-    "RefundTooLarge",
-    "Scope",
-    "Tab",
-    "Terms",
-    "TooManyAttempts",
-    "ValueKind",
-    "WalletPage",
-    "WalletSide",
-    "WhatApplies",
-    "Why",
-    "best_plan",
-    "certificate_tab",
-    "check_currency",
-    "check_terms",
-    "coupon_tab",
-    "discount",
-    "normalise_code",
-    "options",
-    "parse_amount",
-    "price",
-    "reminder_prefix",
-    "why_not",
-]
+from bot.db.coupons import Certificate as Certificate
+from bot.db.coupons import Coupon as Coupon
+from bot.db.coupons import Scope as Scope
+from bot.db.coupons import Terms as Terms
+from bot.db.coupons import ValueKind as ValueKind
+from bot.services.coupons.base import *  # noqa: F403
+from bot.services.coupons.checkout import *  # noqa: F403
+from bot.services.coupons.errors import *  # noqa: F403
+from bot.services.coupons.issuing import *  # noqa: F403
+from bot.services.coupons.pricing import *  # noqa: F403
+from bot.services.coupons.results import *  # noqa: F403
+from bot.services.coupons.service import *  # noqa: F403
+from bot.services.coupons.terms import *  # noqa: F403
+from bot.services.coupons.wallet import *  # noqa: F403

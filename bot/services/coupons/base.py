@@ -13,6 +13,11 @@ from bot.services.clock import Clock
 from bot.services.errors import N_
 from bot.services.notifications import Category, declare
 
+__all__ = [
+    "EXPIRY_KIND", "CouponBase",
+]
+
+
 EXPIRY_KIND = declare("coupon_expiry", N_("Coupons about to expire"), category=Category.reminder, order=40)
 REMINDERS: tuple[tuple[timedelta, str], ...] = ((timedelta(days=3), "3d"), (timedelta(days=1), "1d"))
 

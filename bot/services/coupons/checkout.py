@@ -28,6 +28,10 @@ from bot.services.coupons.errors import (
 from bot.services.coupons.pricing import Cart, Plan, WhatApplies, best_plan, options, price
 from bot.services.errors import N_, InvalidInput
 
+__all__ = [
+    "CheckoutCoupling",
+]
+
 
 class CheckoutCoupling(CouponBase):
     async def what_applies(self, user_id: int, cart: Cart) -> WhatApplies:

@@ -8,6 +8,32 @@ from enum import Enum
 
 from bot.services.errors import N_, DomainError, InvalidInput, NotFound
 
+__all__ = [
+    "AlreadySpent",
+    "CampaignTaken",
+    "CertificateCurrency",
+    "CertificateExpired",
+    "CertificateNotFound",
+    "CodeAlreadyYours",
+    "CodeExpired",
+    "CodeForeign",
+    "CodeFormat",
+    "CodeNotYetValid",
+    "CodeUnknown",
+    "CodeUsedUp",
+    "CouponAlreadyUsed",
+    "CouponCombination",
+    "CouponNotFound",
+    "CouponNotUsable",
+    "NotEnoughBalance",
+    "OfferAlreadyCollected",
+    "OfferGone",
+    "OfferSoldOut",
+    "RefundTooLarge",
+    "TooManyAttempts",
+    "Why",
+]
+
 
 class CouponNotFound(NotFound):
     msgid = N_("This coupon is no longer available.")

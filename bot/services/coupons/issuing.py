@@ -14,6 +14,10 @@ from bot.services.coupons.results import GrantResult
 from bot.services.coupons.terms import check_currency, check_terms, normalise_code
 from bot.services.errors import N_, InvalidInput, NotFound
 
+__all__ = [
+    "Issuing",
+]
+
 
 class Issuing(CouponBase):
     async def grant(self, user_ids: Sequence[int], terms: Terms, *, source: str = "grant") -> GrantResult:

@@ -12,6 +12,14 @@ from typing import Any
 from bot.db.coupons import Certificate, Coupon, Scope, Terms, ValueKind
 from bot.services.coupons.errors import CouponCombination, CouponNotUsable, Why
 
+__all__ = [
+    "Cart",
+    "best_plan",
+    "discount",
+    "price",
+    "why_not",
+]
+
 
 @dataclass(frozen=True, slots=True)
 class Cart:

@@ -9,6 +9,15 @@ from enum import Enum
 
 from bot.db.coupons import Certificate, Coupon, LedgerEntry
 
+__all__ = [
+    "CertificateCard",
+    "Redeemed",
+    "Tab",
+    "WalletPage",
+    "certificate_tab",
+    "coupon_tab",
+]
+
 
 class Tab(str, Enum):
     active = "a"

@@ -7,6 +7,10 @@ from bot.services.coupons.checkout import CheckoutCoupling
 from bot.services.coupons.issuing import Issuing
 from bot.services.coupons.wallet import WalletSide
 
+__all__ = [
+    "CouponService",
+]
+
 
 class CouponService(WalletSide, CheckoutCoupling, Issuing):
     pass

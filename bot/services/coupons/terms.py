@@ -11,6 +11,13 @@ from bot.db.coupons import Scope, Terms, ValueKind
 from bot.services.coupons.errors import CodeFormat
 from bot.services.errors import N_, InvalidInput
 
+__all__ = [
+    "check_currency",
+    "normalise_code",
+    "parse_amount",
+]
+
+
 # Russian keyboards: letters that look like Latin ones are read as those.
 _LOOKALIKES = str.maketrans("АВЕКМНОРСТУХ", "ABEKMHOPCTYX")
 _CODE_RE = re.compile(r"^[A-Z0-9]{4,32}$")

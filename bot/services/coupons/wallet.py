@@ -35,6 +35,10 @@ from bot.services.coupons.results import CertificateCard, Item, Redeemed, Tab, W
 from bot.services.coupons.terms import normalise_code
 from bot.services.errors import DomainError
 
+__all__ = [
+    "WalletSide",
+]
+
 
 class WalletSide(CouponBase):
     # -- the wallet --------------------------------------------------------------------------

@@ -38,6 +38,11 @@ from bot.services.orders.states import (
 from bot.services.outbox import enqueue
 from bot.services.refunds import CardLookup, RefundPreview, SnapshotCardLookup
 
+__all__ = [
+    "OrderBase",
+]
+
+
 log = logging.getLogger(__name__)
 LevelOf = Callable[[Any, int], Awaitable[int]]
 

@@ -42,6 +42,11 @@ from bot.services.orders.states import (
     transition,
 )
 
+__all__ = [
+    "BuyerActions",
+]
+
+
 REFRESH_AT_MOST_EVERY = timedelta(seconds=30)  # the Refresh button does not hammer the carrier
 
 

@@ -15,6 +15,18 @@ from bot.services.errors import N_, InvalidInput
 from bot.services.orders.states import OrderTab, Status
 from bot.services.refunds import CardSnapshot, RefundPreview
 
+__all__ = [
+    "PAGE_SIZE",
+    "AddressSnapshot",
+    "CancelPreview",
+    "NewItem",
+    "OrderCard",
+    "OrderPage",
+    "Tracking",
+    "card_snapshot",
+]
+
+
 PAGE_SIZE = 5
 
 

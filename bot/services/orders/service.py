@@ -7,6 +7,10 @@ from bot.services.orders.buyer import BuyerActions
 from bot.services.orders.shop import ShopSide
 from bot.services.orders.sweeper import SweeperJobs
 
+__all__ = [
+    "OrderService",
+]
+
 
 class OrderService(BuyerActions, ShopSide, SweeperJobs):
     pass

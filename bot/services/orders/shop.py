@@ -36,6 +36,11 @@ from bot.services.orders.states import (
 )
 from bot.services.refunds import CardSnapshot
 
+__all__ = [
+    "ShopSide",
+]
+
+
 _NUMBER_RE = re.compile(r"^[A-Z0-9-]{1,24}$")
 
 

@@ -23,6 +23,33 @@ from bot.services.outbox import enqueue
 if TYPE_CHECKING:
     from bot.config import Settings
 
+__all__ = [
+    "BUYER_CANCEL_REASONS",
+    "DELETABLE",
+    "PROTECTION_KIND",
+    "STAMP",
+    "STATUS_KIND",
+    "TRACKING_KIND",
+    "TRANSITIONS",
+    "Actor",
+    "AlreadyDone",
+    "CancelReason",
+    "CannotDelete",
+    "DisputeWindowClosed",
+    "ForbiddenTransition",
+    "NoTracking",
+    "OrderInBin",
+    "OrderNotFound",
+    "OrderPolicy",
+    "OrderTab",
+    "Status",
+    "check_can_delete",
+    "check_can_dispute",
+    "check_transition",
+    "transition",
+]
+
+
 STATUS_KIND = declare("order_status", N_("Order status changes"), order=10)
 TRACKING_KIND = declare("order_tracking", N_("Parcel tracking updates"), order=11)
 

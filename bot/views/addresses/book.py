@@ -11,6 +11,15 @@ from bot.services.addresses import Address
 from bot.views.addresses.layout import address_block, one_line, short
 from bot.views.common import Fmt, Screen, button, markup, nav_row
 
+__all__ = [
+    "address_card",
+    "address_list",
+    "delete_confirm",
+    "deleted_note",
+    "limit_reached",
+    "saved_note",
+]
+
 
 def _list_line(n: int, address: Address, f: Fmt) -> str:
     star = "⭐ " if address.is_default else ""

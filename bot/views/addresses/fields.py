@@ -8,6 +8,11 @@ from bot.services.addresses import Field
 from bot.services.errors import N_
 from bot.views.common import Fmt
 
+__all__ = [
+    "CITY_EXAMPLES", "STREET_EXAMPLES",
+]
+
+
 REGION_PAGE = 8
 LABEL_MAX = 40
 

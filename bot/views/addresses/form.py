@@ -23,6 +23,18 @@ from bot.views.addresses.fields import (
 from bot.views.addresses.layout import address_block, country_in_text, country_name, flag, region_name, short
 from bot.views.common import Fmt, Screen, button, chunk, flow_row, markup
 
+__all__ = [
+    "country_choices",
+    "form_closed",
+    "keyboard_closed",
+    "not_text",
+    "phone_taken",
+    "region_choices",
+    "share_phone_keyboard",
+    "step_screen",
+    "summary",
+]
+
 
 def _heading(f: Fmt, editing: bool, field: Field, country: str) -> str:
     steps = rules.steps_for(country)

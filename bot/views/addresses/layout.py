@@ -21,6 +21,15 @@ from bot.views.common import Fmt
 # address gets "Московская область", a Latin one "Moscow Oblast"), whatever the user's language:
 # one address never mixes scripts.
 
+__all__ = [
+    "address_block",
+    "address_lines",
+    "apartment_text",
+    "input_error",
+    "one_line",
+]
+
+
 # A bare apartment number gets the word the country's post expects (in the address's script).
 _APARTMENT_WORD = {code: "кв. " for code in ("RU", "BY", "KZ", "KG", "UZ", "TJ", "TM", "UA")}
 _CODE_FIELDS = re.compile(r"(%.)")

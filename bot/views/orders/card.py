@@ -22,9 +22,16 @@ from bot.views.orders.texts import (
     status_label,
 )
 
+__all__ = [
+    "REFUNDS_SHOWN",
+    "address_text",
+    "items_pages",
+    "order_card",
+]
+
 
 def address_text(f: Fmt, address: AddressSnapshot) -> str:
-    """The order's address laid out by the address book's own layout (bot/views/addresses.py), so
+    """The order's address laid out by the address book's own layout (bot/views/addresses/layout.py), so
     it reads the same on the order card as in the book."""
     draft = AddressDraft(country=address.country.upper(), recipient=address.recipient, phone=address.phone,
                          region=address.region, city=address.city, street=address.street,

@@ -9,6 +9,15 @@ from bot.services.orders import BUYER_CANCEL_REASONS, CancelPreview, OrderCard, 
 from bot.views.common import Fmt, Screen, button, chunk, markup
 from bot.views.orders.texts import CANCEL_REASONS, refund_preview_text
 
+__all__ = [
+    "cancel_confirm",
+    "cancel_reasons",
+    "cancelled_note",
+    "confirm_receipt_prompt",
+    "delete_confirm",
+    "purge_confirm",
+]
+
 
 def cancel_reasons(card: OrderCard, f: Fmt, back: OrderCb) -> Screen:
     text = f._("Why do you want to cancel <b>order #{number}</b>?").format(number=hd.quote(card.order.number))
@@ -31,11 +40,9 @@ def cancel_confirm(preview: CancelPreview, reason: str, f: Fmt, back: OrderCb) -
         lines.append(refund_preview_text(f, preview.refund))
     else:
         lines.append(f._("The order isn't paid yet: nothing will be charged."))
-    rows = [
-        [button(f._("✖️ Yes, cancel the order"), order_cb(OrderAction.cancel_ok, order.id, back, reason))],
-        [button(f._("‹ Keep the order"), order_cb(OrderAction.open, order.id, back))],
-    ]
-    return Screen("\n".join(lines), markup(rows))
+    yes = order_cb(OrderAction.cancel_ok, order.id, back, reason)
+    return _yes_or_back("\n".join(lines), f._("✖️ Yes, cancel the order"), yes, f._("‹ Keep the order"),
+                        order.id, back)
 
 
 def cancelled_note(f: Fmt, refunded: bool) -> str:
@@ -54,11 +61,8 @@ def confirm_receipt_prompt(card: OrderCard, f: Fmt, back: OrderCb) -> Screen:
                    "If something turns out wrong later, you can still open a dispute within {n} days.",
                    card.dispute_window_days).format(n=card.dispute_window_days),
     ])
-    rows = [
-        [button(f._("✅ Yes, I received it"), order_cb(OrderAction.confirm_ok, card.order.id, back))],
-        [button(f._("‹ Not yet"), order_cb(OrderAction.open, card.order.id, back))],
-    ]
-    return Screen(text, markup(rows))
+    yes = order_cb(OrderAction.confirm_ok, card.order.id, back)
+    return _yes_or_back(text, f._("✅ Yes, I received it"), yes, f._("‹ Not yet"), card.order.id, back)
 
 
 def delete_confirm(card: OrderCard, f: Fmt, back: OrderCb) -> Screen:
@@ -69,11 +73,8 @@ def delete_confirm(card: OrderCard, f: Fmt, back: OrderCb) -> Screen:
     ]
     if card.order.status == Status.awaiting_payment:
         lines.append(f._("The order isn't paid: deleting it also cancels it."))
-    rows = [
-        [button(f._("🗑 Delete"), order_cb(OrderAction.delete_ok, card.order.id, back))],
-        [button(f._("‹ Keep it"), order_cb(OrderAction.open, card.order.id, back))],
-    ]
-    return Screen("\n".join(lines), markup(rows))
+    yes = order_cb(OrderAction.delete_ok, card.order.id, back)
+    return _yes_or_back("\n".join(lines), f._("🗑 Delete"), yes, f._("‹ Keep it"), card.order.id, back)
 
 
 def purge_confirm(card: OrderCard, f: Fmt, back: OrderCb) -> Screen:
@@ -83,8 +84,12 @@ def purge_confirm(card: OrderCard, f: Fmt, back: OrderCb) -> Screen:
         f._("This can't be undone: the order disappears from Deleted orders too, and you won't be able "
             "to see it again."),
     ])
-    rows = [
-        [button(f._("🗑 Yes, delete for good"), order_cb(OrderAction.purge_ok, card.order.id, back))],
-        [button(f._("‹ Back"), order_cb(OrderAction.open, card.order.id, back))],
-    ]
+    yes = order_cb(OrderAction.purge_ok, card.order.id, back)
+    return _yes_or_back(text, f._("🗑 Yes, delete for good"), yes, f._("‹ Back"), card.order.id, back)
+
+
+def _yes_or_back(text: str, yes_label: str, yes: OrderCb, back_label: str, order_id: int,
+                 back: OrderCb) -> Screen:
+    """A confirmation: the action's button, then one back to the order card."""
+    rows = [[button(yes_label, yes)], [button(back_label, order_cb(OrderAction.open, order_id, back))]]
     return Screen(text, markup(rows))

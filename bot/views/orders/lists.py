@@ -18,6 +18,14 @@ from bot.views.orders.texts import (
     tab_to_service,
 )
 
+__all__ = [
+    "deleted_list",
+    "order_list",
+    "search_expired",
+    "search_prompt",
+    "search_results",
+]
+
 
 def _summary_lines(f: Fmt, index: int, row: SummaryRow) -> list[str]:
     first = hd.quote(shorten(row.first_title))

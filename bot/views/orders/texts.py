@@ -12,6 +12,15 @@ from bot.services.orders import OrderTab, Status
 from bot.services.refunds import CardState, RefundDestination, RefundPreview, RefundTo
 from bot.views.common import Fmt, card_label
 
+__all__ = [
+    "dispute_state_label",
+    "not_found",
+    "refund_explanation",
+    "refund_line",
+    "tab_to_service",
+]
+
+
 STATUS_LABELS: dict[str, str] = {
     Status.awaiting_payment: N_("💳 Awaiting payment"),
     Status.awaiting_shipment: N_("📦 Awaiting shipment"),

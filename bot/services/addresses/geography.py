@@ -24,6 +24,18 @@ from bot.services.addresses.fields import (
     fold,
 )
 
+__all__ = [
+    "COMMON_COUNTRIES",
+    "countries",
+    "country_rules",
+    "is_country",
+    "is_optional",
+    "labels",
+    "match_country",
+    "steps_for",
+]
+
+
 # What people type that CLDR does not call the country (folded at load time).
 COUNTRY_ALIASES: dict[str, str] = {
     "рф": "RU", "российская федерация": "RU", "russian federation": "RU", "расея": "RU",

@@ -11,6 +11,11 @@ from bot.views.common import Fmt, Screen, button, fitting, markup, nav_row
 from bot.views.orders.card import TRACKING_BUDGET
 from bot.views.orders.texts import TRACKING_EVENTS
 
+__all__ = [
+    "refreshed_note",
+    "tracking",
+]
+
 
 def event_label(f: Fmt, event: TrackingRow) -> str:
     if event.code in TRACKING_EVENTS:
