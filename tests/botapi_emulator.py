@@ -48,6 +48,9 @@ class BotApiEmulator:
         self.message_ids: dict[int, itertools.count[int]] = defaultdict(lambda: itertools.count(1))
         self.messages: dict[int, dict[int, dict[str, Any]]] = defaultdict(dict)
         self.calls: list[tuple[str, dict[str, Any]]] = []
+        # (chat, message id) of every message the bot sent or edited successfully, in order: what a
+        # person's chat shows last
+        self.touched: list[tuple[int, int]] = []
         self.changed = asyncio.Condition()
         self.runner: web.AppRunner | None = None
         self.base = ""
@@ -163,6 +166,7 @@ class BotApiEmulator:
             if isinstance(p.get("reply_markup"), dict) and "inline_keyboard" in p["reply_markup"]:
                 message["reply_markup"] = p["reply_markup"]
             self.messages[chat_id][message["message_id"]] = message
+            self.touched.append((chat_id, message["message_id"]))
             return message
         if method == "editmessagetext":
             chat_id, message_id = int(p["chat_id"]), int(p["message_id"])
@@ -179,6 +183,7 @@ class BotApiEmulator:
             else:
                 message.pop("reply_markup", None)
             self.messages[chat_id][message_id] = message
+            self.touched.append((chat_id, message_id))
             return message
         if method == "deletemessage":
             self.messages[int(p["chat_id"])].pop(int(p["message_id"]), None)

@@ -12,7 +12,7 @@ from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 from bot import menu as registry
 from bot.db.engine import Database
 from bot.db.users import UserRow
-from bot.handlers.common import has_own_cancel, reply, reply_keyboard_shown, send_or_edit
+from bot.handlers.common import has_own_cancel, reply, reply_keyboard_shown, show
 from bot.keyboards.common import NavAction, NavCb
 from bot.services.clock import Clock
 from bot.views import help as help_views
@@ -81,22 +81,22 @@ async def cmd_cancel(message: Message, state: FSMContext, db: Database, f: Fmt) 
 async def nav_menu(query: CallbackQuery, state: FSMContext, db: Database, f: Fmt) -> None:
     shown = await reply_keyboard_shown(state)
     await leave_flow(state, db)
-    screen = views.main_menu(registry.entries(), f)
-    if shown:
-        await _remove_reply_keyboard(query, f)
-        assert query.bot is not None
-        await query.bot.send_message(chat_id=query.from_user.id, **screen.as_kwargs())
-    else:
-        await send_or_edit(query, screen)
-    await query.answer()
+    await _show_menu(query, f, views.main_menu(registry.entries(), f), keyboard_shown=shown)
 
 
-async def _remove_reply_keyboard(query: CallbackQuery, f: Fmt) -> None:
-    """A reply keyboard goes only with a new message: say the flow is over in it."""
+async def _show_menu(query: CallbackQuery, f: Fmt, screen: Screen, *, keyboard_shown: bool,
+                     note: str | None = None) -> None:
+    """The main menu from a button. A reply keyboard a flow showed goes only with a new message:
+    that message says the flow is over, and the menu comes below it."""
+    if not keyboard_shown:
+        await show(query, screen, note)
+        return
     assert query.bot is not None
     await query.bot.send_message(
         chat_id=query.from_user.id, text=views.cancelled(f), reply_markup=ReplyKeyboardRemove()
     )
+    await query.bot.send_message(chat_id=query.from_user.id, **screen.as_kwargs())
+    await query.answer(note)
 
 
 @router.callback_query(NavCb.filter(F.action == NavAction.cancel))
@@ -106,13 +106,6 @@ async def nav_cancel(query: CallbackQuery, state: FSMContext, raw_state: str | N
     shown = await reply_keyboard_shown(state)
     was_in_flow = await leave_flow(state, db)
     screen = views.main_menu(registry.entries(), f)
-    if shown:
-        await _remove_reply_keyboard(query, f)
-        assert query.bot is not None
-        await query.bot.send_message(chat_id=query.from_user.id, **screen.as_kwargs())
-        await query.answer(views.cancelled(f))
-        return
-    if was_in_flow:
+    if was_in_flow and not shown:
         screen = Screen(views.cancelled(f) + "\n\n" + screen.text, screen.reply_markup)
-    await send_or_edit(query, screen)
-    await query.answer(views.cancelled(f) if was_in_flow else None)
+    await _show_menu(query, f, screen, keyboard_shown=shown, note=views.cancelled(f) if was_in_flow or shown else None)

@@ -7,9 +7,10 @@ from collections.abc import Iterable
 
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import StatesGroup
+from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InaccessibleMessage, InlineKeyboardMarkup, Message
 
+from bot.db.engine import Database
 from bot.views.common import Screen
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,23 @@ async def send_or_edit(query: CallbackQuery, screen: Screen) -> Message | None:
             log.debug("cannot edit message %s, sending a new one", message.message_id)
     assert query.bot is not None
     return await query.bot.send_message(chat_id=query.from_user.id, **screen.as_kwargs())
+
+
+async def show(query: CallbackQuery, screen: Screen, note: str | None = None, *, alert: bool = False) -> None:
+    """A button's answer in one call: `screen` in place of the pressed message (`send_or_edit`),
+    then the press answered — with `note` on top, in an alert when `alert` and there is a note."""
+    await send_or_edit(query, screen)
+    if alert and note:
+        await query.answer(note, show_alert=True)
+    else:
+        await query.answer(note)
+
+
+async def ask(query: CallbackQuery, state: FSMContext, db: Database, step: State, question: Screen) -> None:
+    """A button that opens a one-question step (a code, a zone): enter the step, show its question."""
+    async with db.write():
+        await state.set_state(step)
+    await show(query, question)
 
 
 async def reply(message: Message, screen: Screen) -> Message:

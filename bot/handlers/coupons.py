@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiogram import F, Router
 from aiogram.filters import StateFilter
+from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
@@ -11,13 +12,14 @@ from aiogram.types import CallbackQuery, Message
 from bot import menu as registry
 from bot.db.engine import Database
 from bot.db.users import UserRow
-from bot.handlers.common import reply, send_or_edit
+from bot.handlers.answers import refusals
+from bot.handlers.common import ask, reply, show
 from bot.keyboards.common import MenuCb, NavAction, NavCb
 from bot.keyboards.coupons import CouponAction, CouponCb
 from bot.middlewares.card_guard import asks_again
 from bot.services.clock import Clock
 from bot.services.coupons import CouponService, Redeemed, Tab
-from bot.services.errors import N_, DomainError, NotFound
+from bot.services.errors import N_, DomainError
 from bot.views import coupons as views
 from bot.views.common import Fmt, Screen
 
@@ -44,27 +46,29 @@ async def _wallet(user: UserRow, coupons: CouponService, f: Fmt, tab: Tab = Tab.
 async def open_wallet(query: CallbackQuery, state: FSMContext, db: Database, user: UserRow,
                       coupons: CouponService, f: Fmt) -> None:
     await _leave_code_flow(state, db)
-    await send_or_edit(query, await _wallet(user, coupons, f))
-    await query.answer()
+    await show(query, await _wallet(user, coupons, f))
 
 
 @router.callback_query(CouponCb.filter(F.action == CouponAction.tab))
 async def open_tab(query: CallbackQuery, callback_data: CouponCb, state: FSMContext, db: Database,
                    user: UserRow, coupons: CouponService, f: Fmt) -> None:
     await _leave_code_flow(state, db)
-    await send_or_edit(query, await _wallet(user, coupons, f, callback_data.tab, callback_data.page))
-    await query.answer()
+    await show(query, await _wallet(user, coupons, f, callback_data.tab, callback_data.page))
 
 
 def _back(callback_data: CouponCb) -> CouponCb:
     return CouponCb(action=CouponAction.tab, tab=callback_data.tab, page=callback_data.page)
 
 
-async def _gone(query: CallbackQuery, exc: NotFound, callback_data: CouponCb, user: UserRow,
-                coupons: CouponService, f: Fmt) -> None:
+async def coupon_refused(query: CallbackQuery, error: DomainError, callback_data: CallbackData | None, user: UserRow,
+                         coupons: CouponService, f: Fmt) -> None:
     """A forged or stale id: say so, and show the list it came from."""
-    await send_or_edit(query, await _wallet(user, coupons, f, callback_data.tab, callback_data.page))
-    await query.answer(f.error(exc), show_alert=True)
+    if not isinstance(callback_data, CouponCb):
+        raise error  # not a button of the wallet: the error handler's business, as before
+    await show(query, await _wallet(user, coupons, f, callback_data.tab, callback_data.page), f.error(error), alert=True)
+
+
+refusals(router.callback_query, coupon_refused)
 
 
 @router.callback_query(CouponCb.filter(F.action == CouponAction.coupon))
@@ -72,36 +76,23 @@ async def open_coupon(query: CallbackQuery, callback_data: CouponCb, state: FSMC
                       db: Database, user: UserRow, coupons: CouponService, clock: Clock,
                       f: Fmt) -> None:
     await _leave_code_flow(state, db)
-    try:
-        coupon = await coupons.coupon(user.id, callback_data.id)
-    except NotFound as exc:
-        await _gone(query, exc, callback_data, user, coupons, f)
-        return
-    await send_or_edit(query, views.coupon_card(coupon, clock.now(), f, back=_back(callback_data)))
-    await query.answer()
+    coupon = await coupons.coupon(user.id, callback_data.id)
+    await show(query, views.coupon_card(coupon, clock.now(), f, back=_back(callback_data)))
 
 
 @router.callback_query(CouponCb.filter(F.action == CouponAction.certificate))
 async def open_certificate(query: CallbackQuery, callback_data: CouponCb, state: FSMContext,
                            db: Database, user: UserRow, coupons: CouponService, f: Fmt) -> None:
     await _leave_code_flow(state, db)
-    try:
-        card = await coupons.certificate(user.id, callback_data.id)
-    except NotFound as exc:
-        await _gone(query, exc, callback_data, user, coupons, f)
-        return
-    await send_or_edit(query, views.certificate_card(card, f, back=_back(callback_data)))
-    await query.answer()
+    card = await coupons.certificate(user.id, callback_data.id)
+    await show(query, views.certificate_card(card, f, back=_back(callback_data)))
 
 
 # -- Enter a code -------------------------------------------------------------------------------
 
 @router.callback_query(CouponCb.filter(F.action == CouponAction.code))
 async def ask_code(query: CallbackQuery, state: FSMContext, db: Database, f: Fmt) -> None:
-    async with db.write():
-        await state.set_state(CodeFlow.typing)
-    await send_or_edit(query, views.code_prompt(f))
-    await query.answer()
+    await ask(query, state, db, CodeFlow.typing, views.code_prompt(f))
 
 
 @router.message(CodeFlow.typing, F.text)
@@ -139,5 +130,4 @@ async def code_back(query: CallbackQuery, state: FSMContext, db: Database, user:
                     coupons: CouponService, f: Fmt) -> None:
     async with db.write():
         await state.clear()
-    await send_or_edit(query, await _wallet(user, coupons, f))
-    await query.answer()
+    await show(query, await _wallet(user, coupons, f))

@@ -4,7 +4,7 @@ from aiogram import F, Router
 from aiogram.types import CallbackQuery
 
 from bot import menu as registry
-from bot.handlers.common import send_or_edit
+from bot.handlers.common import show
 from bot.keyboards.common import MenuCb
 from bot.services.errors import N_
 from bot.views import help as views
@@ -16,5 +16,4 @@ registry.register(registry.MenuEntry("help", N_("❓ Help"), order=910))
 
 @router.callback_query(MenuCb.filter(F.section == "help"))
 async def open_help(query: CallbackQuery, f: Fmt) -> None:
-    await send_or_edit(query, views.help_screen(f))
-    await query.answer()
+    await show(query, views.help_screen(f))

@@ -7,7 +7,7 @@ from aiogram.types import CallbackQuery
 
 from bot import menu as registry
 from bot.db.users import UserRow
-from bot.handlers.common import send_or_edit
+from bot.handlers.common import show
 from bot.keyboards.common import MenuCb
 from bot.keyboards.loyalty import LoyaltyAction, LoyaltyCb
 from bot.services.errors import N_
@@ -22,15 +22,13 @@ registry.register(registry.MenuEntry("loyalty", N_("🏆 Privilege centre"), ord
 @router.callback_query(MenuCb.filter(F.section == "loyalty"))
 @router.callback_query(LoyaltyCb.filter(F.action == LoyaltyAction.home))
 async def open_centre(query: CallbackQuery, loyalty: LoyaltyService, user: UserRow, f: Fmt) -> None:
-    await send_or_edit(query, views.centre(await loyalty.info(user.id), f))
-    await query.answer()
+    await show(query, views.centre(await loyalty.info(user.id), f))
 
 
 @router.callback_query(LoyaltyCb.filter(F.action == LoyaltyAction.history))
 async def open_history(query: CallbackQuery, callback_data: LoyaltyCb, loyalty: LoyaltyService, user: UserRow,
                        f: Fmt) -> None:
-    await send_or_edit(query, views.history(await loyalty.history(user.id, callback_data.page), f))
-    await query.answer()
+    await show(query, views.history(await loyalty.history(user.id, callback_data.page), f))
 
 
 @router.callback_query(LoyaltyCb.filter(F.action == LoyaltyAction.noop))

@@ -4,14 +4,16 @@ with its button to the object."""
 from __future__ import annotations
 
 from aiogram import F, Router
+from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery
 
 from bot import menu as registry
 from bot.db.users import UserRow
-from bot.handlers.common import send_or_edit
+from bot.handlers.answers import refusals
+from bot.handlers.common import show
 from bot.keyboards.common import MenuCb
 from bot.keyboards.messages import MessagesAction, MessagesCb
-from bot.services.errors import N_, NotFound
+from bot.services.errors import N_, DomainError
 from bot.services.messages import MessageService
 from bot.views import messages as views
 from bot.views.common import Fmt
@@ -20,35 +22,33 @@ router = Router(name="messages")
 registry.register(registry.MenuEntry("messages", N_("🔔 Messages"), order=80))
 
 
+async def message_refused(query: CallbackQuery, error: DomainError, callback_data: CallbackData | None, user: UserRow,
+                          messages: MessageService, f: Fmt) -> None:
+    """A message that is gone (its order deleted for good, a forged id): the inbox, with why."""
+    page = callback_data.page if isinstance(callback_data, MessagesCb) else 0
+    await show(query, views.inbox_screen(await messages.page(user.id, page), f), f.error(error), alert=True)
+
+
+refusals(router.callback_query, message_refused)
+
+
 @router.callback_query(MenuCb.filter(F.section == "messages"))
-async def open_messages(query: CallbackQuery, user: UserRow, messages: MessageService, f: Fmt) -> None:
-    await send_or_edit(query, views.inbox_screen(await messages.page(user.id), f))
-    await query.answer()
-
-
 @router.callback_query(MessagesCb.filter(F.action == MessagesAction.page))
-async def page(query: CallbackQuery, callback_data: MessagesCb, user: UserRow, messages: MessageService,
-               f: Fmt) -> None:
-    await send_or_edit(query, views.inbox_screen(await messages.page(user.id, callback_data.page), f))
-    await query.answer()
+async def open_page(query: CallbackQuery, callback_data: MenuCb | MessagesCb, user: UserRow,
+                    messages: MessageService, f: Fmt) -> None:
+    page = callback_data.page if isinstance(callback_data, MessagesCb) else 0
+    await show(query, views.inbox_screen(await messages.page(user.id, page), f))
 
 
 @router.callback_query(MessagesCb.filter(F.action == MessagesAction.open))
 async def open_one(query: CallbackQuery, callback_data: MessagesCb, user: UserRow, messages: MessageService,
                    f: Fmt) -> None:
-    try:
-        row = await messages.open(user.id, callback_data.id)
-    except NotFound as exc:
-        await query.answer(f.error(exc), show_alert=True)
-        await send_or_edit(query, views.inbox_screen(await messages.page(user.id, callback_data.page), f))
-        return
-    await send_or_edit(query, views.message_screen(row, f, page=callback_data.page))
-    await query.answer()
+    row = await messages.open(user.id, callback_data.id)
+    await show(query, views.message_screen(row, f, page=callback_data.page))
 
 
 @router.callback_query(MessagesCb.filter(F.action == MessagesAction.read_all))
 async def read_all(query: CallbackQuery, callback_data: MessagesCb, user: UserRow, messages: MessageService,
                    f: Fmt) -> None:
     await messages.mark_all_read(user.id)
-    await send_or_edit(query, views.inbox_screen(await messages.page(user.id, callback_data.page), f))
-    await query.answer(f._("All marked as read"))
+    await show(query, views.inbox_screen(await messages.page(user.id, callback_data.page), f), f._("All marked as read"))

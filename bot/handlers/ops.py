@@ -8,7 +8,8 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message, TelegramObject
 from aiogram.types import User as TgUser
 
-from bot.handlers.common import reply, send_or_edit
+from bot.handlers.answers import refusals
+from bot.handlers.common import reply, show
 from bot.keyboards.ops import OpsAction, OpsCb
 from bot.services.errors import DomainError
 from bot.services.ops import OpsService
@@ -27,6 +28,15 @@ router.message.filter(is_operator)
 router.callback_query.filter(is_operator)
 
 
+async def ops_refused(query: CallbackQuery, error: DomainError, ops: OpsService, f: Fmt) -> None:
+    """Refused (a refund completed meanwhile, or sent again by another operator): the screen as it
+    is now, with why."""
+    await show(query, views.ops_screen(await ops.summary(), f, note=f.error(error)))
+
+
+refusals(router.callback_query, ops_refused)
+
+
 @router.message(Command("ops"))
 async def cmd_ops(message: Message, ops: OpsService, f: Fmt) -> None:
     await reply(message, views.ops_screen(await ops.summary(), f))
@@ -34,24 +44,16 @@ async def cmd_ops(message: Message, ops: OpsService, f: Fmt) -> None:
 
 @router.callback_query(OpsCb.filter(F.action == OpsAction.refresh))
 async def refresh(query: CallbackQuery, ops: OpsService, f: Fmt) -> None:
-    await send_or_edit(query, views.ops_screen(await ops.summary(), f))
-    await query.answer()
+    await show(query, views.ops_screen(await ops.summary(), f))
 
 
 @router.callback_query(OpsCb.filter(F.action == OpsAction.refund))
 async def refund_again(query: CallbackQuery, callback_data: OpsCb, ops: OpsService, f: Fmt) -> None:
-    try:
-        await ops.retry_refund(callback_data.id)
-    except DomainError as exc:  # completed meanwhile, or sent again by another operator
-        note = f.error(exc)
-    else:
-        note = views.refund_sent_again(callback_data.id, f)
-    await send_or_edit(query, views.ops_screen(await ops.summary(), f, note=note))
-    await query.answer()
+    await ops.retry_refund(callback_data.id)
+    await show(query, views.ops_screen(await ops.summary(), f, note=views.refund_sent_again(callback_data.id, f)))
 
 
 @router.callback_query(OpsCb.filter(F.action == OpsAction.pushes))
 async def pushes_again(query: CallbackQuery, ops: OpsService, f: Fmt) -> None:
     count = await ops.retry_failed_pushes()
-    await send_or_edit(query, views.ops_screen(await ops.summary(), f, note=views.pushes_sent_again(count, f)))
-    await query.answer()
+    await show(query, views.ops_screen(await ops.summary(), f, note=views.pushes_sent_again(count, f)))

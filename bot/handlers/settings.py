@@ -12,7 +12,8 @@ from aiogram.types import CallbackQuery, Message
 from bot import menu as registry
 from bot.db.engine import Database
 from bot.db.users import UserRow
-from bot.handlers.common import reply, send_or_edit
+from bot.handlers.answers import alert, answered_by, refusals
+from bot.handlers.common import ask, reply, show
 from bot.keyboards.common import MenuCb, NavAction, NavCb, plain_int
 from bot.keyboards.settings import SettingsAction, SettingsCb
 from bot.middlewares.card_guard import asks_again
@@ -39,20 +40,27 @@ class ZoneFlow(StatesGroup):
     typing = State()
 
 
+async def zone_refused(message: Message, error: DomainError, f: Fmt) -> None:
+    """A zone it doesn't know: the question again, with why; the step is kept."""
+    await reply(message, views.type_zone_prompt(f, error=f.error(error)))
+
+
+refusals(router.callback_query, alert)  # a refused button: why, in an alert; the screen stays
+refusals(router.message, zone_refused)
+
+
 def settings_screen(user: UserRow, f: Fmt, clock: Clock) -> Screen:
     return views.settings_screen(f, locale=user.locale, zone=user.time_zone, now=clock.now())
 
 
 @router.callback_query(MenuCb.filter(F.section == "settings"))
 async def open_settings(query: CallbackQuery, user: UserRow, f: Fmt, clock: Clock) -> None:
-    await send_or_edit(query, settings_screen(user, f, clock))
-    await query.answer()
+    await show(query, settings_screen(user, f, clock))
 
 
 @router.callback_query(SettingsCb.filter(F.action == SettingsAction.language))
 async def open_language(query: CallbackQuery, user: UserRow, f: Fmt) -> None:
-    await send_or_edit(query, views.language_screen(f, user.locale))
-    await query.answer()
+    await show(query, views.language_screen(f, user.locale))
 
 
 @router.callback_query(SettingsCb.filter(F.action == SettingsAction.set_language))
@@ -60,14 +68,9 @@ async def set_language(
     query: CallbackQuery, callback_data: SettingsCb, user: UserRow, settings: SettingsService,
     clock: Clock, f: Fmt,
 ) -> None:
-    try:
-        user = await settings.set_locale(user.id, callback_data.value)
-    except DomainError as exc:
-        await query.answer(f.error(exc), show_alert=True)
-        return
+    user = await settings.set_locale(user.id, callback_data.value)
     f = f.rebind(user.locale, user.time_zone)  # re-render at once in the new language
-    await send_or_edit(query, settings_screen(user, f, clock))
-    await query.answer(f._("Language: {language}").format(language=views.LANGUAGE_NAMES[user.locale]))
+    await show(query, settings_screen(user, f, clock), f._("Language: {language}").format(language=views.LANGUAGE_NAMES[user.locale]))
 
 
 @router.callback_query(SettingsCb.filter(F.action == SettingsAction.zones))
@@ -75,14 +78,12 @@ async def open_zones(query: CallbackQuery, state: FSMContext, db: Database, user
     if await state.get_state() == ZoneFlow.typing.state:
         async with db.write():
             await state.clear()
-    await send_or_edit(query, views.zones_screen(f, user.time_zone, clock.now()))
-    await query.answer()
+    await show(query, views.zones_screen(f, user.time_zone, clock.now()))
 
 
 @router.callback_query(SettingsCb.filter(F.action == SettingsAction.offsets))
 async def open_offsets(query: CallbackQuery, f: Fmt) -> None:
-    await send_or_edit(query, views.offsets_screen(f))
-    await query.answer()
+    await show(query, views.offsets_screen(f))
 
 
 async def _save_zone(
@@ -90,8 +91,7 @@ async def _save_zone(
 ) -> None:
     user = await settings.set_time_zone(user.id, zone)
     f = f.rebind(user.locale, user.time_zone)
-    await send_or_edit(query, settings_screen(user, f, clock))
-    await query.answer(f._("Time zone saved"))
+    await show(query, settings_screen(user, f, clock), f._("Time zone saved"))
 
 
 @router.callback_query(SettingsCb.filter(F.action == SettingsAction.set_zone))
@@ -120,10 +120,7 @@ async def set_offset(
 
 @router.callback_query(SettingsCb.filter(F.action == SettingsAction.type_zone))
 async def ask_zone(query: CallbackQuery, state: FSMContext, db: Database, f: Fmt) -> None:
-    async with db.write():
-        await state.set_state(ZoneFlow.typing)
-    await send_or_edit(query, views.type_zone_prompt(f))
-    await query.answer()
+    await ask(query, state, db, ZoneFlow.typing, views.type_zone_prompt(f))
 
 
 @router.message(ZoneFlow.typing, F.text)
@@ -131,11 +128,7 @@ async def zone_typed(
     message: Message, state: FSMContext, db: Database, user: UserRow, settings: SettingsService,
     f: Fmt, clock: Clock,
 ) -> None:
-    try:
-        zone = parse_time_zone(message.text or "")
-    except DomainError as exc:
-        await reply(message, views.type_zone_prompt(f, error=f.error(exc)))
-        return
+    zone = parse_time_zone(message.text or "")  # refused: zone_refused asks again
     async with db.write():  # save and leave the flow atomically
         user = await settings.set_time_zone(user.id, zone)
         await state.clear()
@@ -158,49 +151,41 @@ async def zone_not_text(message: Message, f: Fmt) -> None:
 async def zone_back(query: CallbackQuery, state: FSMContext, db: Database, user: UserRow, f: Fmt, clock: Clock) -> None:
     async with db.write():
         await state.clear()
-    await send_or_edit(query, views.zones_screen(f, user.time_zone, clock.now()))
-    await query.answer()
+    await show(query, views.zones_screen(f, user.time_zone, clock.now()))
 
 
 # -- notifications ---------------------------------------------------------------------------------
 
-async def _notifications(query: CallbackQuery, user: UserRow, reminders: ReminderService, f: Fmt) -> None:
-    prefs = await reminders.preferences(user.id)
-    await send_or_edit(query, views.notifications_screen(f, notifications.toggles(), prefs))
+async def _notifications(user: UserRow, reminders: ReminderService, f: Fmt) -> Screen:
+    return views.notifications_screen(f, notifications.toggles(), await reminders.preferences(user.id))
 
 
 @router.callback_query(SettingsCb.filter(F.action == SettingsAction.notifications))
 async def open_notifications(query: CallbackQuery, user: UserRow, reminders: ReminderService, f: Fmt) -> None:
-    await _notifications(query, user, reminders, f)
-    await query.answer()
+    await show(query, await _notifications(user, reminders, f))
 
 
-@router.callback_query(SettingsCb.filter(F.action == SettingsAction.toggle_kind))
+async def kind_refused(query: CallbackQuery, user: UserRow, reminders: ReminderService, f: Fmt) -> None:
+    """A kind that is no longer offered: the toggles as they are now."""
+    await show(query, await _notifications(user, reminders, f), f._("This button is no longer active."), alert=True)
+
+
+@router.callback_query(SettingsCb.filter(F.action == SettingsAction.toggle_kind), flags=answered_by(kind_refused))
 async def toggle_kind(
     query: CallbackQuery, callback_data: SettingsCb, user: UserRow, reminders: ReminderService, f: Fmt
 ) -> None:
-    try:
-        prefs = await reminders.toggle(user.id, callback_data.value)
-    except DomainError:
-        await _notifications(query, user, reminders, f)
-        await query.answer(f._("This button is no longer active."), show_alert=True)
-        return
+    prefs = await reminders.toggle(user.id, callback_data.value)
     kind = notifications.get(callback_data.value)
     assert kind is not None
-    await send_or_edit(query, views.notifications_screen(f, notifications.toggles(), prefs))
     template = f._("{kind}: on") if prefs.is_on(kind.key) else f._("{kind}: off")
-    await query.answer(template.format(kind=f._(kind.label)))
-
-
-async def _quiet(query: CallbackQuery, user: UserRow, reminders: ReminderService, f: Fmt, clock: Clock) -> None:
-    prefs = await reminders.preferences(user.id)
-    await send_or_edit(query, views.quiet_hours_screen(f, prefs.quiet, user.time_zone, clock.now()))
+    await show(query, views.notifications_screen(f, notifications.toggles(), prefs),
+               template.format(kind=f._(kind.label)))
 
 
 @router.callback_query(SettingsCb.filter(F.action == SettingsAction.quiet))
 async def open_quiet(query: CallbackQuery, user: UserRow, reminders: ReminderService, f: Fmt, clock: Clock) -> None:
-    await _quiet(query, user, reminders, f, clock)
-    await query.answer()
+    prefs = await reminders.preferences(user.id)
+    await show(query, views.quiet_hours_screen(f, prefs.quiet, user.time_zone, clock.now()))
 
 
 @router.callback_query(SettingsCb.filter(F.action.in_({SettingsAction.quiet_start, SettingsAction.quiet_end})))
@@ -209,8 +194,7 @@ async def pick_quiet_hour(
 ) -> None:
     quiet = (await reminders.preferences(user.id)).quiet
     start = callback_data.action == SettingsAction.quiet_start
-    await send_or_edit(query, views.quiet_hour_picker(f, start=start, current=quiet.start if start else quiet.end))
-    await query.answer()
+    await show(query, views.quiet_hour_picker(f, start=start, current=quiet.start if start else quiet.end))
 
 
 @router.callback_query(SettingsCb.filter(F.action.in_({
@@ -221,18 +205,13 @@ async def set_quiet(
     clock: Clock,
 ) -> None:
     action = callback_data.action
-    try:
-        if action in (SettingsAction.quiet_off, SettingsAction.quiet_on):
-            prefs = await reminders.set_quiet_hours(user.id, enabled=action == SettingsAction.quiet_on)
+    if action in (SettingsAction.quiet_off, SettingsAction.quiet_on):
+        prefs = await reminders.set_quiet_hours(user.id, enabled=action == SettingsAction.quiet_on)
+    else:
+        hour = plain_int(callback_data.value, high=99)
+        hour = -1 if hour is None else hour  # the service says what an hour is
+        if action == SettingsAction.set_quiet_start:
+            prefs = await reminders.set_quiet_hours(user.id, start=hour)
         else:
-            hour = plain_int(callback_data.value, high=99)
-            hour = -1 if hour is None else hour  # the service says what an hour is
-            if action == SettingsAction.set_quiet_start:
-                prefs = await reminders.set_quiet_hours(user.id, start=hour)
-            else:
-                prefs = await reminders.set_quiet_hours(user.id, end=hour)
-    except DomainError as exc:
-        await query.answer(f.error(exc), show_alert=True)
-        return
-    await send_or_edit(query, views.quiet_hours_screen(f, prefs.quiet, user.time_zone, clock.now()))
-    await query.answer(f._("🌙 Quiet hours: {hours}").format(hours=views.quiet_label(f, prefs.quiet)))
+            prefs = await reminders.set_quiet_hours(user.id, end=hour)
+    await show(query, views.quiet_hours_screen(f, prefs.quiet, user.time_zone, clock.now()), f._("🌙 Quiet hours: {hours}").format(hours=views.quiet_label(f, prefs.quiet)))

@@ -32,8 +32,9 @@ from bot.services.orders.states import (
     AlreadyDone,
     CancelReason,
     CannotDelete,
-    ForbiddenTransition,
+    NotInBin,
     NoTracking,
+    OrderInBin,
     OrderNotFound,
     OrderTab,
     Status,
@@ -107,6 +108,24 @@ class BuyerActions(OrderBase):
             check_transition(Status(order.status), Status.cancelled)
             refund = await self._refund_preview(conn, order, order.total_minor) if order.paid_at else None
         return CancelPreview(order, refund)
+
+    # the checks a confirmation screen asks before it is shown (issue 16, item 2: out of the handler)
+    async def confirm_preview(self, user_id: int, order_id: int) -> OrderCard:
+        """The card before "Confirm receipt?", when receipt can be confirmed; otherwise the reason
+        at once (in Deleted orders, not shipped yet, already confirmed …)."""
+        card = await self.card(user_id, order_id)
+        if not card.can_confirm:
+            if card.in_bin:
+                raise OrderInBin()
+            check_transition(card.status, Status.completed)
+        return card
+
+    async def purge_preview(self, user_id: int, order_id: int) -> OrderCard:
+        """The card before "Delete for good?": only an order in Deleted orders can be."""
+        card = await self.card(user_id, order_id)
+        if not card.in_bin:
+            raise NotInBin()
+        return card
 
     async def cancel(self, user_id: int, order_id: int, reason: CancelReason | str) -> OrderCard:
         try:
@@ -182,7 +201,7 @@ class BuyerActions(OrderBase):
         async with self.db.write() as conn:
             order = await self._owned(conn, user_id, order_id)
             if order.deleted_at is None:
-                raise ForbiddenTransition(N_("Only an order in Deleted orders can be deleted for good."))
+                raise NotInBin()
             await repo.set_fields(conn, order.id, user_id, purged_at=now, shipping_address="{}", search_text="")
             # its notifications leave the message centre too, and nothing more is sent about it
             await outbox_repo.forget_order(conn, user_id, order.id, order.number)

@@ -38,6 +38,7 @@ __all__ = [
     "DisputeWindowClosed",
     "ForbiddenTransition",
     "NoTracking",
+    "NotInBin",
     "OrderInBin",
     "OrderNotFound",
     "OrderPolicy",
@@ -157,6 +158,10 @@ class CannotDelete(DomainError):
 
 class OrderInBin(DomainError):
     msgid = N_("This order is in Deleted orders. Restore it first.")
+
+
+class NotInBin(ForbiddenTransition):
+    msgid = N_("Only an order in Deleted orders can be deleted for good.")
 
 
 class NoTracking(DomainError):
