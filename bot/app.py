@@ -18,8 +18,6 @@ from aiogram.filters.callback_data import CallbackQueryFilter
 from aiogram.types import BotCommand, BotCommandScopeDefault, CallbackQuery
 from aiogram.utils.i18n import I18n
 
-import bot.demo_orders
-import bot.demo_reviews  # noqa: F401  (registers the reviews and points demo seeder)
 from bot import menu as menu_registry
 from bot.config import Settings, card_fingerprint_key
 from bot.db.engine import Database, current_scope

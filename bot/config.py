@@ -67,7 +67,7 @@ class Settings(BaseSettings):
         default=None, description="a secret of at least 32 characters (unset: generated into data/)"
     )
 
-    # Orders (see bot/services/orders.py: OrderPolicy)
+    # Orders (see bot/services/orders/states.py: OrderPolicy)
     unpaid_order_ttl_hours: int = Field(
         default=24, ge=1, le=720, description="hours an unpaid order waits before it is cancelled, 1..720"
     )

@@ -148,7 +148,7 @@ class OutboxService:
         — a push, part of a reminder digest, held, dropped or failed — and return the messages to
         send, oldest due first. One unit of work.
         `history` (user id, after row id): only that user's rows written after that one — the demo
-        replays the history it wrote through these rules (`bot/demo.py`)."""
+        replays the history it wrote through these rules (`bot/demo/`)."""
         out = Claimed()
 
         async def due(conn: AsyncConnection, n: int) -> list[OutboxRow]:

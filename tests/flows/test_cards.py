@@ -287,7 +287,7 @@ async def test_sixth_card_is_refused(app: App, alex: Player) -> None:
 
 
 def _luhn(digits: str) -> bool:
-    from bot.services.cards import luhn_ok
+    from bot.services.card_numbers import luhn_ok
 
     return luhn_ok(digits)
 

@@ -20,7 +20,7 @@ from aiogram.methods import AnswerCallbackQuery, DeleteMessage, EditMessageText,
 from bot.db.fsm import SqlStorage
 from bot.fakebot import Player
 from bot.integrations.payments import SANDBOX_CARDS
-from bot.services.cards import luhn_ok
+from bot.services.card_numbers import luhn_ok
 from tests.conftest import App
 
 CARDS = 100

@@ -8,6 +8,7 @@ import pytest
 from aiogram.methods import SendMessage
 
 from bot.db import orders as orders_repo
+from bot.demo.cards import seed_cards
 from bot.fakebot import Player
 from bot.integrations.payments import SandboxGateway
 from bot.keyboards.addresses import AddressAction, AddressCb
@@ -103,7 +104,7 @@ async def test_pay_with_a_saved_card_and_a_double_press_charges_once(app: App, a
 
 async def test_russian_expired_cards_are_not_offered(app: App, masha: Player) -> None:
     await masha.send("/start")
-    await app.services.cards.seed_demo(masha.user.id)  # a valid default Visa and an expired Mastercard
+    await seed_cards(app.services.cards, masha.user.id)  # a valid default Visa and an expired Mastercard
     placed = await place(app.services, masha.user.id)
     await open_order(masha, placed.id)
     await masha.press("💳 Оплатить 37,99\xa0$")
@@ -427,7 +428,7 @@ async def test_a_payment_whose_outcome_was_not_recorded_is_checked_and_the_buyer
 
 async def test_russian_a_gateway_that_does_not_answer_and_charged_nothing(app: App, masha: Player) -> None:
     await masha.send("/start")
-    await app.services.cards.seed_demo(masha.user.id)
+    await seed_cards(app.services.cards, masha.user.id)
     placed = await place(app.services, masha.user.id)
     gw = gateway(app)
 

@@ -25,6 +25,7 @@ from bot.integrations.payments import (
     SessionNotFound,
     UnknownPayment,
 )
+from bot.services.card_numbers import luhn_ok
 from bot.services.cards import (
     CARD_LIMIT,
     HOLD_RELEASED_KIND,
@@ -50,7 +51,6 @@ from bot.services.cards import (
     TooManyChecks,
     detect_brand,
     looks_like_card_number,
-    luhn_ok,
     parse_cvc,
     parse_expiry,
     parse_holder,

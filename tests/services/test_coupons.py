@@ -12,8 +12,8 @@ import pytest
 from bot.db import coupons as repo
 from bot.db import outbox as outbox_repo
 from bot.db.engine import Database
+from bot.demo.coupons import seed_coupons
 from bot.i18n import build_i18n
-from bot.services import coupons_demo
 from bot.services.clock import FakeClock
 from bot.services.coupons import (
     AlreadySpent,
@@ -621,8 +621,8 @@ async def test_attempts_are_pruned_after_a_day(svc: CouponService, clock: FakeCl
 
 
 async def test_demo_data_has_every_state_and_is_idempotent(svc: CouponService, clock: FakeClock) -> None:
-    await coupons_demo.seed(svc, ALEX)
-    await coupons_demo.seed(svc, ALEX)
+    await seed_coupons(svc, ALEX)
+    await seed_coupons(svc, ALEX)
     page = await svc.wallet(ALEX)
     assert page.counts == {Tab.active: 8, Tab.used: 3, Tab.expired: 2}
     active = [i for i in page.items if isinstance(i, Coupon)]

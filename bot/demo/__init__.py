@@ -1,7 +1,8 @@
-"""Demo data for the offline console and for trying the bot: idempotent. Each section registers a
-seeder that adds its part for the demo user, played through the real services on a clock that
-walks through the past; then `deliver_history` delivers the pushes that history wrote the way the
-bot would have, each when it fell due, so the message centre tells the story truthfully."""
+"""Demo data for the offline console and for trying the bot: idempotent. Each section has a
+seeder here (`bot/demo/<section>.py`) that adds its part for the demo user, played through the
+real services on a clock that walks through the past; `seed` runs them in order. Then
+`deliver_history` delivers the pushes that history wrote the way the bot would have, each when
+it fell due, so the message centre tells the story truthfully."""
 
 from __future__ import annotations
 
@@ -9,6 +10,11 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from bot.demo.addresses import seed_addresses
+from bot.demo.cards import seed_cards
+from bot.demo.coupons import seed_coupons
+from bot.demo.orders import seed_orders
+from bot.demo.reviews import seed_reviews
 from bot.services.clock import FakeClock
 from bot.services.messages import MessageService
 from bot.services.users import Contact
@@ -21,13 +27,21 @@ DEMO_FIRST_NAME = {"en": "Alex", "ru": "Алексей"}
 # where the demo buyer lives: the English demo ships to New York, the Russian one to Moscow
 DEMO_TIME_ZONE = {"en": "America/New_York", "ru": "Europe/Moscow"}
 
-Seeder = Callable[["Services", int], Awaitable[None]]
-_SEEDERS: list[tuple[int, Seeder]] = []
+
+async def _coupons(services: Services, user_id: int) -> None:
+    user = await services.users.get(user_id)
+    await seed_coupons(services.coupons, user_id, user.locale if user is not None else "en")
 
 
-def register_seeder(order: int, seeder: Seeder) -> Seeder:
-    _SEEDERS.append((order, seeder))
-    return seeder
+# in this order: the wallet and the address book before the orders, which are paid with the demo
+# Visa and shipped to one of the addresses; the reviews after, on orders of their own
+SEEDERS: tuple[Callable[[Services, int], Awaitable[None]], ...] = (
+    lambda services, user_id: seed_cards(services.cards, user_id),
+    lambda services, user_id: seed_addresses(services.addresses, user_id),
+    seed_orders,
+    seed_reviews,
+    _coupons,
+)
 
 
 async def seed(services: Services, *, locale: str = "en", user_id: int = DEMO_USER_ID) -> None:
@@ -37,7 +51,7 @@ async def seed(services: Services, *, locale: str = "en", user_id: int = DEMO_US
     if created:  # a zone they might live in (a returning demo user keeps the one they chose)
         await services.settings.set_time_zone(user_id, DEMO_TIME_ZONE.get(locale, DEMO_TIME_ZONE["en"]))
     before = await services.outbox.last_id()
-    for _order, seeder in sorted(_SEEDERS, key=lambda s: s[0]):
+    for seeder in SEEDERS:
         await seeder(services, user_id)
     await deliver_history(services, user_id, after_id=before, until=services.clock.now())
 

@@ -79,7 +79,7 @@ def _coupons(now: datetime, m: Money) -> list[Terms]:
     ]
 
 
-async def seed(coupons: CouponService, user_id: int, locale: str = "en") -> None:
+async def seed_coupons(coupons: CouponService, user_id: int, locale: str = "en") -> None:
     m = LOCALES.get(locale, LOCALES["en"])
     currency = m.currency
     async with coupons.db.read() as conn:

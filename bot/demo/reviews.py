@@ -1,7 +1,7 @@
 """Demo reviews and points: items awaiting a review (one with a day left), reviews with the
 seller's replies and an additional review, and a points history that puts the demo user on
 level 3 (Gold). Played through the real services on a walking clock, after the demo orders; the
-pushes it writes are delivered as the bot would have (`bot/demo.py`, `deliver_history`)."""
+pushes it writes are delivered as the bot would have (`bot/demo/__init__.py`, `deliver_history`)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.db import reviews as reviews_repo
-from bot.demo import register_seeder
-from bot.demo_orders import ADDRESS, USD_PER_RUB, VISA, _price
+from bot.demo.orders import ADDRESS, USD_PER_RUB, VISA, _price
 from bot.services.clock import FakeClock
 from bot.services.orders import NewItem, OrderService
 from bot.services.reviews import ReviewService
@@ -80,5 +79,3 @@ async def seed_reviews(services: Services, user_id: int) -> None:
             await reviews.add_extra(user_id, published.card.review.id,
                                     text=(extra_ru if locale == "ru" else extra_en) or "")
 
-
-register_seeder(20, seed_reviews)

@@ -5,7 +5,7 @@ The history is played through the real services on a clock that walks from two m
 so every order got where it is the way real orders do (history rows, refunds, carrier events):
 a parcel on its way is asked about on the sweeper's schedule, so each carrier event's push is
 written when the sweeper would have seen it. The pushes this history wrote are then delivered as
-the bot would have delivered them, each when it fell due (`bot/demo.py`, `deliver_history`).
+the bot would have delivered them, each when it fell due (`bot/demo/__init__.py`, `deliver_history`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from bot.db.tables import orders as orders_table
-from bot.demo import register_seeder
 from bot.integrations.carrier import Shipment
 from bot.services.clock import FakeClock
 from bot.services.disputes import DisputeDraft, DisputeReason, DisputeService, Outcome, SellerAnswer
@@ -283,5 +282,3 @@ class _Journey:
         """The order left "shipped" (completed, disputed…): the sweeper stops asking."""
         self.polls.clear()
 
-
-register_seeder(10, seed_orders)

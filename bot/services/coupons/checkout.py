@@ -1,0 +1,152 @@
+"""Checkout's calls, each in the caller's unit of work (hence `conn`): what applies, a quote, using
+coupons for an order and giving them back, spending and refunding certificate money."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.db import coupons as repo
+from bot.db.coupons import Coupon, Scope
+from bot.services import reminders
+from bot.services.coupons.base import CouponBase, reminder_prefix
+from bot.services.coupons.errors import (
+    AlreadySpent,
+    CertificateCurrency,
+    CertificateExpired,
+    CertificateNotFound,
+    CouponAlreadyUsed,
+    CouponCombination,
+    CouponNotFound,
+    CouponNotUsable,
+    NotEnoughBalance,
+    RefundTooLarge,
+    Why,
+)
+from bot.services.coupons.pricing import Cart, Plan, WhatApplies, best_plan, options, price
+from bot.services.errors import N_, InvalidInput
+
+__all__ = [
+    "CheckoutCoupling",
+]
+
+
+class CheckoutCoupling(CouponBase):
+    async def what_applies(self, user_id: int, cart: Cart) -> WhatApplies:
+        """The wallet's coupons for this order (each alone, or why not) and the best plan."""
+        now = self.clock.now()
+        async with self.db.read() as conn:
+            coupons = await repo.usable_coupons(conn, user_id, now)
+            certs = await repo.certificates_for(conn, user_id)
+        return WhatApplies(options(cart, coupons, now), best_plan(cart, coupons, certs, now))
+
+    async def quote(self, user_id: int, cart: Cart, coupon_ids: Sequence[int], *,
+                    use_certificates: bool = True) -> Plan:
+        """The plan for the coupons the buyer chose (checked: theirs, usable, combinable)."""
+        now = self.clock.now()
+        async with self.db.read() as conn:
+            chosen = await self._own(conn, user_id, coupon_ids)
+            certs = await repo.certificates_for(conn, user_id) if use_certificates else []
+        return price(cart, chosen, certs, now, use_certificates=use_certificates)
+
+    async def _own(self, conn: AsyncConnection, user_id: int, coupon_ids: Sequence[int]) -> list[Coupon]:
+        ids = list(dict.fromkeys(coupon_ids))
+        found = await repo.coupons_by_ids(conn, user_id, ids) if ids else []
+        if len(found) != len(ids):
+            raise CouponNotFound()
+        by_id = {c.id: c for c in found}
+        return [by_id[i] for i in ids]
+
+    # -- order coupling: in the caller's unit of work ----------------------------------------
+    async def use(self, conn: AsyncConnection, user_id: int, coupon_ids: Sequence[int],
+                  order_ref: str, *, cart: Cart | None = None) -> list[Coupon]:
+        """Mark the coupons used by `order_ref`, inside the order's unit of work. Conditional: a
+        coupon already used (a double tap, another order) raises CouponAlreadyUsed, an expired or
+        not yet valid one CouponNotUsable; nothing is marked then. With `cart`, the coupons are
+        also checked against the order (store, minimum, conditions) as `price` does. Drops the
+        coupons' pending expiry reminders."""
+        now = self.clock.now()
+        chosen = await self._own(conn, user_id, coupon_ids)
+        if cart is not None:
+            price(cart, chosen, [], now, use_certificates=False)
+        stores = [c.terms.store_id for c in chosen if c.terms.scope == Scope.store]
+        platforms = [c for c in chosen if c.terms.scope == Scope.platform]
+        if len(platforms) > 1 or len(stores) != len(set(stores)):
+            raise CouponCombination()
+        used = []
+        async with conn.begin_nested():  # all or nothing, even when the caller catches the error
+            for coupon in chosen:
+                used.append(await self._use_one(conn, user_id, coupon, order_ref, now))
+        return used
+
+    async def _use_one(self, conn: AsyncConnection, user_id: int, coupon: Coupon, order_ref: str,
+                       now: datetime) -> Coupon:
+        if not await repo.mark_used(conn, user_id=user_id, coupon_id=coupon.id,
+                                    order_ref=order_ref, now=now):
+            fresh = await repo.get_coupon(conn, user_id, coupon.id)
+            if fresh is None:
+                raise CouponNotFound()
+            if fresh.status == "used":
+                raise CouponAlreadyUsed()
+            raise CouponNotUsable(Why.not_yet if now < fresh.terms.valid_from else Why.expired)
+        await reminders.cancel(conn, user_id=user_id, prefix=reminder_prefix(coupon.id), now=now)
+        fresh = await repo.get_coupon(conn, user_id, coupon.id)
+        assert fresh is not None
+        return fresh
+
+    async def give_back(self, conn: AsyncConnection, user_id: int, order_ref: str) -> list[Coupon]:
+        """An unpaid order was cancelled: its coupons are active again (an expired one shows as
+        expired), and their reminders still ahead are planned again. Idempotent."""
+        now = self.clock.now()
+        returned = []
+        for coupon_id in await repo.give_back(conn, user_id=user_id, order_ref=order_ref):
+            coupon = await repo.get_coupon(conn, user_id, coupon_id)
+            assert coupon is not None
+            await self._plan_reminders(conn, coupon, now)
+            returned.append(coupon)
+        return returned
+
+    async def spend(self, conn: AsyncConnection, user_id: int, certificate_id: int,
+                    amount_minor: int, currency: str, order_ref: str) -> int:
+        """Pay `amount_minor` of an order from a gift certificate, as a ledger row in the order's
+        unit of work. Returns the balance left."""
+        if amount_minor <= 0:
+            raise InvalidInput(N_("That is not an amount."))
+        cert = await repo.get_certificate(conn, user_id, certificate_id)
+        if cert is None:
+            raise CertificateNotFound()
+        if cert.is_expired(self.clock.now()):
+            raise CertificateExpired()
+        if cert.currency != currency:
+            raise CertificateCurrency(currency=cert.currency)
+        if cert.balance_minor < amount_minor:
+            raise NotEnoughBalance()
+        if not await repo.add_ledger(conn, certificate_id=cert.id, kind="spend",
+                                     delta_minor=-amount_minor, order_ref=order_ref,
+                                     now=self.clock.now()):
+            raise AlreadySpent()
+        return cert.balance_minor - amount_minor
+
+    async def refund(self, conn: AsyncConnection, user_id: int, order_ref: str,
+                     amount_minor: int | None = None) -> list[tuple[int, int]]:
+        """Give certificate money paid for an order back to the certificates it came from (the
+        latest spend first), as ledger rows; `amount_minor` None refunds all that is not refunded
+        yet. Returns (certificate id, amount) per certificate credited."""
+        spent = await repo.net_spent_on_order(conn, user_id, order_ref)
+        total = sum(amount for _cert, amount in spent)
+        wanted = total if amount_minor is None else amount_minor
+        if wanted < 0 or wanted > total:
+            raise RefundTooLarge()
+        now = self.clock.now()
+        credited = []
+        for cert_id, amount in spent:
+            if wanted <= 0:
+                break
+            part = min(amount, wanted)
+            await repo.add_ledger(conn, certificate_id=cert_id, kind="refund", delta_minor=part,
+                                  order_ref=order_ref, now=now)
+            credited.append((cert_id, part))
+            wanted -= part
+        return credited

@@ -1,0 +1,206 @@
+"""The shop's side (operator commands, later the shop API and checkout): stores and products,
+placing an order, payment, shipping, tracking events, delivery, cancelling and refunds."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy.exc import IntegrityError
+
+from bot.db import addresses as addresses_repo
+from bot.db import orders as repo
+from bot.db import refunds as refunds_repo
+from bot.db import users as users_repo
+from bot.db.orders import ItemRow, OrderRow
+from bot.db.refunds import RefundRow
+from bot.integrations.carrier import DELIVERED, CarrierEvent
+from bot.services import refunds
+from bot.services import reminders as reminders_rules
+from bot.services.errors import N_, InvalidInput, NotFound
+from bot.services.orders.base import OrderBase
+from bot.services.orders.data import AddressSnapshot, NewItem, OrderCard, card_snapshot
+from bot.services.orders.states import (
+    PROTECTION_KIND,
+    PROTECTION_NOTICE,
+    Actor,
+    CancelReason,
+    ForbiddenTransition,
+    NoTracking,
+    OrderNotFound,
+    Status,
+    protection_prefix,
+    transition,
+)
+from bot.services.refunds import CardSnapshot
+
+__all__ = [
+    "ShopSide",
+]
+
+
+_NUMBER_RE = re.compile(r"^[A-Z0-9-]{1,24}$")
+
+
+class ShopSide(OrderBase):
+    async def by_number(self, number: str) -> OrderRow:
+        """For the shop side (operator commands, later the shop API): an order by its number."""
+        async with self.db.read() as conn:
+            order = await repo.by_number(conn, number.strip().lstrip("#№"))
+        if order is None:
+            raise OrderNotFound()
+        return order
+
+    async def cancel_by_seller(self, user_id: int, order_id: int,
+                               reason: CancelReason = CancelReason.out_of_stock) -> OrderCard:
+        return await self._cancel(user_id, order_id, CancelReason(reason), Actor.seller)
+
+    async def ensure_store(self, name: str, seller_account: str | None = None) -> int:
+        name = name.strip()
+        if not name:
+            raise InvalidInput(N_("A store needs a name."))
+        async with self.db.write() as conn:
+            store_id = await repo.store_id_by_name(conn, name)
+            if store_id is None:
+                store_id = await repo.insert_store(conn, name, seller_account, self.clock.now())
+        return store_id
+
+    async def ensure_product(self, store_id: int, title: str, price_minor: int, currency: str,
+                             category: str = "") -> int:
+        async with self.db.write() as conn:
+            return await repo.ensure_product(conn, store_id=store_id, title=title, category=category,
+                                             price_minor=price_minor, currency=currency, now=self.clock.now())
+
+    async def create(self, *, user_id: int, store_id: int, items: Sequence[NewItem], currency: str,
+                     shipping_minor: int = 0, address: AddressSnapshot | None = None,
+                     usd_rate: Decimal | str | None = None, number: str | None = None,
+                     address_id: int | None = None) -> OrderRow:
+        """Place an order (awaiting payment). The checkout section and the shop API call this.
+        `address_id`: the address book entry it ships to (looked up through the user): the order
+        keeps a snapshot of it (taken here, in place of `address`), and deleting that address warns
+        about this order."""
+        currency = currency.strip().upper()
+        if len(currency) != 3 or not currency.isalpha():
+            raise InvalidInput(N_("A currency is a three-letter ISO 4217 code such as USD."))
+        if not items:
+            raise InvalidInput(N_("An order needs at least one item."))
+        for item in items:
+            if item.quantity <= 0 or item.unit_price_minor < 0 or not item.title.strip():
+                raise InvalidInput(N_("Each item needs a title, a quantity of at least 1 and a price."))
+        if shipping_minor < 0:
+            raise InvalidInput(N_("Shipping can't cost less than zero."))
+        if currency == "USD" and usd_rate is None:
+            usd_rate = Decimal(1)
+        items_minor = sum(i.quantity * i.unit_price_minor for i in items)
+        now = self.clock.now()
+        async with self.db.write() as conn:
+            if await users_repo.get(conn, user_id) is None:
+                raise NotFound(N_("There is no such user: they must start the bot first."))
+            if address_id is not None:  # the book's entry as it is now: one source for the snapshot
+                book = await addresses_repo.get(conn, user_id, address_id)
+                if book is None:
+                    raise NotFound(N_("This address is no longer available."))
+                address = AddressSnapshot.of_address(book)
+            order_id = await repo.next_id(conn)
+            number = (number or f"{now:%y%m%d}{order_id:06d}").strip().upper()
+            if not _NUMBER_RE.match(number):
+                raise InvalidInput(N_("An order number is 1–24 letters, digits or dashes."))
+            titles = " ".join(i.title for i in items)
+            try:
+                await repo.insert_order(
+                    conn, id=order_id, number=number, user_id=user_id, store_id=store_id,
+                    status=Status.awaiting_payment.value, currency=currency, items_minor=items_minor,
+                    shipping_minor=shipping_minor, total_minor=items_minor + shipping_minor,
+                    usd_rate=str(usd_rate) if usd_rate is not None else None,
+                    first_title=items[0].title.strip()[:255], item_lines=len(items),
+                    search_text=f"{number} {titles}".casefold(),
+                    shipping_address=(address or AddressSnapshot()).to_json(),
+                    created_at=now, pay_by=now + self.policy.unpaid_ttl, address_id=address_id,
+                )
+            except IntegrityError:
+                raise InvalidInput(N_("An order with this number already exists, or the store is unknown.")) from None
+            await repo.insert_items(conn, order_id, [
+                ItemRow(i, item.product_id, item.title.strip()[:255], item.options, item.quantity,
+                        item.unit_price_minor)
+                for i, item in enumerate(items, 1)
+            ])
+            await repo.add_history(conn, order_id, Status.awaiting_payment.value, Actor.buyer.value, None, now)
+            order = await repo.get(conn, order_id)
+        assert order is not None
+        return order
+
+    async def mark_paid(self, user_id: int, order_id: int, card_snapshot: CardSnapshot,
+                        now: datetime | None = None, *, charge_id: str | None = None) -> OrderRow:
+        """awaiting_payment → awaiting_shipment, remembering the paying card (and the gateway's
+        charge). For the Pay button (bot/services/pay.py) and the operator's `order pay`."""
+        now = now or self.clock.now()
+        async with self.db.write() as conn:
+            order = await self._active(conn, user_id, order_id)
+            return await transition(conn, order, Status.awaiting_shipment, actor=Actor.buyer, now=now, values={
+                "paid_card_id": card_snapshot.card_id, "paid_card_brand": card_snapshot.brand,
+                "paid_card_last4": card_snapshot.last4, "paid_card_exp_month": card_snapshot.exp_month,
+                "paid_card_exp_year": card_snapshot.exp_year, "pay_by": None, "paid_charge_id": charge_id,
+            }, push={"brand": card_snapshot.brand, "last4": card_snapshot.last4})
+
+    async def ship(self, user_id: int, order_id: int, track_number: str, carrier: str = "cainiao") -> OrderRow:
+        track_number = track_number.strip().upper()
+        if not track_number or len(track_number) > 64:
+            raise InvalidInput(N_("A track number is needed to ship an order."))
+        now = self.clock.now()
+        async with self.db.write() as conn:
+            order = await self._owned(conn, user_id, order_id)
+            ends = now + self.policy.protection
+            shipped = await transition(conn, order, Status.shipped, actor=Actor.seller, now=now, values={
+                "track_number": track_number, "carrier": carrier, "protection_ends_at": ends,
+                "tracking_checked_at": None,  # never asked: the sweeper asks the carrier on its next run
+            }, push={"track_number": track_number, "carrier": carrier,
+                     "protection_ends_at": ends.isoformat()})
+            # "buyer protection ends in 3 days" while the order is on its way; dropped when it leaves
+            # "shipped" (see transition())
+            due = ends - PROTECTION_NOTICE
+            await reminders_rules.replan(conn, user_id=order.user_id, prefix=protection_prefix(order.id), reminders=[
+                reminders_rules.Reminder(PROTECTION_KIND.key, f"{protection_prefix(order.id)}3d", due_at=due,
+                                         expires_at=ends, payload={"order_id": order.id, "number": order.number,
+                                                                   "ends_at": ends.isoformat()}),
+            ] if due > now else [], now=now)
+            return shipped
+
+    async def add_tracking_event(self, user_id: int, order_id: int, event: CarrierEvent,
+                                 source: str = "operator") -> int:
+        now = self.clock.now()
+        async with self.db.write() as conn:
+            order = await self._owned(conn, user_id, order_id)
+            if not order.track_number:
+                raise NoTracking()
+            return await self._store_events(conn, order, [event], source, now)
+
+    async def deliver(self, user_id: int, order_id: int, location: str = "") -> int:
+        """The parcel reached the buyer (or their pickup point): a "delivered" tracking event."""
+        async with self.db.read() as conn:
+            order = await self._owned(conn, user_id, order_id)
+        if order.status != Status.shipped:
+            raise ForbiddenTransition(N_("Only an order on its way can be delivered."))
+        city = location or AddressSnapshot.from_json(order.shipping_address).city
+        return await self.add_tracking_event(user_id, order_id,
+                                             CarrierEvent(self.clock.now(), DELIVERED, city), "operator")
+
+    async def refund(self, user_id: int, order_id: int, amount_minor: int | None = None) -> RefundRow:
+        """A refund outside a dispute or a cancellation (the seller's goodwill): up to what was paid
+        and not refunded yet. The order's status does not change."""
+        now = self.clock.now()
+        async with self.db.write() as conn:
+            order = await self._owned(conn, user_id, order_id)
+            if order.paid_at is None:
+                raise ForbiddenTransition(N_("This order isn't paid, so there is nothing to refund."))
+            left = order.total_minor - await refunds_repo.refunded_total(conn, order.id)
+            amount = left if amount_minor is None else amount_minor
+            if left <= 0:
+                raise ForbiddenTransition(N_("This order has already been refunded in full."))
+            if not 0 < amount <= left:
+                raise InvalidInput(N_("The refund must be more than zero and at most what is left to refund."))
+            preview = await self._refund_preview(conn, order, amount)
+            return await refunds.issue(conn, order_id=order.id, number=order.number, user_id=user_id,
+                                       reason="seller", dispute_id=None, refund=preview,
+                                       card=card_snapshot(order), charge_id=order.paid_charge_id, now=now)

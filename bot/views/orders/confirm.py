@@ -1,0 +1,95 @@
+"""Confirmations: cancelling (reasons, then what it does), confirming receipt, deleting."""
+
+from __future__ import annotations
+
+from aiogram.utils.text_decorations import html_decoration as hd
+
+from bot.keyboards.orders import OrderAction, OrderCb, order_cb
+from bot.services.orders import BUYER_CANCEL_REASONS, CancelPreview, OrderCard, Status
+from bot.views.common import Fmt, Screen, button, chunk, markup
+from bot.views.orders.texts import CANCEL_REASONS, refund_preview_text
+
+__all__ = [
+    "cancel_confirm",
+    "cancel_reasons",
+    "cancelled_note",
+    "confirm_receipt_prompt",
+    "delete_confirm",
+    "purge_confirm",
+]
+
+
+def cancel_reasons(card: OrderCard, f: Fmt, back: OrderCb) -> Screen:
+    text = f._("Why do you want to cancel <b>order #{number}</b>?").format(number=hd.quote(card.order.number))
+    buttons = [button(f._(CANCEL_REASONS[r]), order_cb(OrderAction.cancel_reason, card.order.id, back, r.value))
+               for r in BUYER_CANCEL_REASONS]
+    rows = [*chunk(buttons, 2),
+            [button(f._("‹ Keep the order"), order_cb(OrderAction.open, card.order.id, back))]]
+    return Screen(text, markup(rows))
+
+
+def cancel_confirm(preview: CancelPreview, reason: str, f: Fmt, back: OrderCb) -> Screen:
+    order = preview.order
+    lines = [
+        f._("Cancel <b>order #{number}</b>?").format(number=hd.quote(order.number)),
+        f._("Reason: {reason}").format(reason=f._(CANCEL_REASONS.get(reason, CANCEL_REASONS["other"]))),
+        "",
+    ]
+    if preview.refund is not None:
+        lines.append(f._("The order is paid, so it will be refunded."))
+        lines.append(refund_preview_text(f, preview.refund))
+    else:
+        lines.append(f._("The order isn't paid yet: nothing will be charged."))
+    yes = order_cb(OrderAction.cancel_ok, order.id, back, reason)
+    return _yes_or_back("\n".join(lines), f._("✖️ Yes, cancel the order"), yes, f._("‹ Keep the order"),
+                        order.id, back)
+
+
+def cancelled_note(f: Fmt, refunded: bool) -> str:
+    if refunded:
+        return f._("The order is cancelled; the refund is on its way.")
+    return f._("The order is cancelled.")
+
+
+def confirm_receipt_prompt(card: OrderCard, f: Fmt, back: OrderCb) -> Screen:
+    text = "\n".join([
+        f._("Confirm receipt of <b>order #{number}</b>?").format(number=hd.quote(card.order.number)),
+        "",
+        f._("Confirm only after you have received the parcel and checked the item: the seller then gets "
+            "paid and the order is completed."),
+        f.ngettext("If something turns out wrong later, you can still open a dispute within {n} day.",
+                   "If something turns out wrong later, you can still open a dispute within {n} days.",
+                   card.dispute_window_days).format(n=card.dispute_window_days),
+    ])
+    yes = order_cb(OrderAction.confirm_ok, card.order.id, back)
+    return _yes_or_back(text, f._("✅ Yes, I received it"), yes, f._("‹ Not yet"), card.order.id, back)
+
+
+def delete_confirm(card: OrderCard, f: Fmt, back: OrderCb) -> Screen:
+    lines = [
+        f._("Delete <b>order #{number}</b>?").format(number=hd.quote(card.order.number)),
+        "",
+        f._("It leaves your order lists and waits in Deleted orders, where you can restore it."),
+    ]
+    if card.order.status == Status.awaiting_payment:
+        lines.append(f._("The order isn't paid: deleting it also cancels it."))
+    yes = order_cb(OrderAction.delete_ok, card.order.id, back)
+    return _yes_or_back("\n".join(lines), f._("🗑 Delete"), yes, f._("‹ Keep it"), card.order.id, back)
+
+
+def purge_confirm(card: OrderCard, f: Fmt, back: OrderCb) -> Screen:
+    text = "\n".join([
+        f._("Delete <b>order #{number}</b> for good?").format(number=hd.quote(card.order.number)),
+        "",
+        f._("This can't be undone: the order disappears from Deleted orders too, and you won't be able "
+            "to see it again."),
+    ])
+    yes = order_cb(OrderAction.purge_ok, card.order.id, back)
+    return _yes_or_back(text, f._("🗑 Yes, delete for good"), yes, f._("‹ Back"), card.order.id, back)
+
+
+def _yes_or_back(text: str, yes_label: str, yes: OrderCb, back_label: str, order_id: int,
+                 back: OrderCb) -> Screen:
+    """A confirmation: the action's button, then one back to the order card."""
+    rows = [[button(yes_label, yes)], [button(back_label, order_cb(OrderAction.open, order_id, back))]]
+    return Screen(text, markup(rows))
