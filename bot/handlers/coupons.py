@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -12,6 +12,7 @@ from bot import menu as registry
 from bot.db.engine import Database
 from bot.db.users import UserRow
 from bot.handlers.common import reply, send_or_edit
+from bot.handlers.routing import Handlers
 from bot.keyboards.common import MenuCb, NavAction, NavCb
 from bot.keyboards.coupons import CouponAction, CouponCb
 from bot.middlewares.card_guard import asks_again
@@ -21,7 +22,7 @@ from bot.services.errors import N_, DomainError, NotFound
 from bot.views import coupons as views
 from bot.views.common import Fmt, Screen
 
-router = Router(name="coupons")
+router = Handlers("coupons")
 registry.register(registry.MenuEntry("coupons", N_("🎟 Coupons"), order=40))
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -12,6 +12,7 @@ from bot import menu as registry
 from bot.db.engine import Database
 from bot.db.users import UserRow
 from bot.handlers.common import reply, send_or_edit
+from bot.handlers.routing import Handlers
 from bot.keyboards.common import MenuCb, NavAction, NavCb
 from bot.keyboards.orders import OrderAction, OrderCb, OrderItemsCb, Tab, list_cb, order_cb
 from bot.middlewares.card_guard import asks_again
@@ -20,7 +21,7 @@ from bot.services.orders import OrderInBin, OrderService, Status, check_can_dele
 from bot.views import orders as views
 from bot.views.common import Fmt, Screen
 
-router = Router(name="orders")
+router = Handlers("orders")
 registry.register(registry.MenuEntry("orders", N_("📦 My orders"), order=10, wide=True))
 registry.register(registry.MenuEntry("deleted_orders", N_("🗑 Deleted orders"), order=25))
 

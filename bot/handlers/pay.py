@@ -4,7 +4,7 @@ not offered) or a new one → confirm the amount → pay. A new card goes throug
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery
 
@@ -13,6 +13,7 @@ from bot.db.users import UserRow
 from bot.handlers import cards as card_flow
 from bot.handlers.common import send_or_edit
 from bot.handlers.orders import fail
+from bot.handlers.routing import Handlers
 from bot.keyboards.orders import OrderAction, OrderCb
 from bot.keyboards.pay import PayAction, PayCb
 from bot.services.cards import CardLimitReached, CardService, PaymentDeclined
@@ -23,7 +24,7 @@ from bot.views import orders as order_views
 from bot.views import pay as views
 from bot.views.common import Fmt
 
-router = Router(name="pay")
+router = Handlers("pay")
 
 
 def _on(action: PayAction):

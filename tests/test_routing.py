@@ -1,5 +1,6 @@
-"""Synchronous filters run in the event loop, not through asyncio.to_thread (a thread hop per
-magic filter per update was most of an update's time, bench/), and routing is unchanged."""
+"""Each dispatcher gets fresh routers; synchronous filters run in the event loop, not through
+asyncio.to_thread (a thread hop per magic filter per update was most of an update's time, bench/);
+a press is unpacked once and tried by the sections that can take it; routing is unchanged."""
 
 from __future__ import annotations
 
@@ -7,24 +8,67 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
-from aiogram import Bot, Dispatcher, F, Router
+from aiogram import Bot, Dispatcher, F
 from aiogram.types import Chat, Message, Update, User
 
-from bot.app import inline_sync_filters, unpack_once_per_update
 from bot.fakebot import FakeSession
+from bot.handlers import routers, sections
+from bot.handlers.routing import Handlers, inline, prefix_gate
 from tests.conftest import App
 
 
 def _filters(dp: Dispatcher) -> list[Any]:
     return [f for router in dp.chain_tail for observer in router.observers.values()
-            for handler in [observer._handler, *observer.handlers] for f in handler.filters or ()]
+            for handler in observer.handlers for f in handler.filters or ()]
+
+
+def _message(n: int, text: str) -> Update:
+    return Update(update_id=n, message=Message(
+        message_id=n, date=datetime.now(UTC), chat=Chat(id=1, type="private"),
+        from_user=User(id=1, is_bot=False, first_name="A"), text=text))
 
 
 def test_every_filter_of_the_bot_is_awaited_inline(app: App) -> None:
     filters = _filters(app.dp)
     assert len(filters) > 50
     assert all(f.awaitable for f in filters)
-    assert inline_sync_filters(app.dp) == 0  # idempotent: a rebuilt dispatcher changes nothing twice
+
+
+def test_each_dispatcher_gets_routers_of_its_own(app: App) -> None:
+    first, second = routers(), routers()
+    assert [r.name for r in first] == [r.name for r in second] == [s.name for s in sections()]
+    ids = [{id(r) for r in rs} for rs in (first, second, app.dp.sub_routers)]
+    assert len(set.union(*ids)) == sum(map(len, ids))  # no router in two of them
+    for built in (first, second):  # neither is attached anywhere, each goes into its own dispatcher
+        assert all(r.parent_router is None for r in built)
+        Dispatcher().include_routers(*built)
+
+
+async def test_aiogram_awaits_an_inlined_filter_and_passes_its_arguments(monkeypatch) -> None:
+    """Pins what `inline` relies on: aiogram takes a coroutine function as awaitable (no thread)
+    and passes it only the arguments its `__signature__` names. If aiogram changes how it decides,
+    this fails instead of every update quietly hopping to a thread again (or failing)."""
+    from aiogram.dispatcher.event.handler import FilterObject
+
+    seen: list[Any] = []
+
+    def sync_filter(message: Message, event_chat: Chat) -> dict[str, Any]:
+        seen.append((message.text, event_chat.id))
+        return {"length": len(message.text or "")}
+
+    wrapped = FilterObject(inline(sync_filter))
+    assert wrapped.awaitable and wrapped.params == {"message", "event_chat"} and not wrapped.varkw
+    magic = FilterObject(inline(F.text == "hi"))
+    assert magic.awaitable and len(magic.params) == 1
+
+    async def no_threads(*_args: Any, **_kwargs: Any) -> Any:
+        raise AssertionError("a filter ran in a thread")
+
+    monkeypatch.setattr(asyncio, "to_thread", no_threads)
+    message = _message(1, "hello").message
+    assert await wrapped.call(message, event_chat=message.chat, bot=None, state=None) == {"length": 5}
+    assert seen == [("hello", 1)]
+    assert await magic.call(message) is False
 
 
 async def test_updates_never_hop_to_a_thread_and_route_as_before(app: App, alex, monkeypatch) -> None:
@@ -41,7 +85,7 @@ async def test_updates_never_hop_to_a_thread_and_route_as_before(app: App, alex,
 
 
 async def test_a_sync_filter_keeps_its_meaning_and_its_arguments() -> None:
-    router = Router()
+    router = Handlers("test")
     seen: list[str] = []
 
     def long_text(message: Message) -> bool | dict[str, Any]:
@@ -60,16 +104,12 @@ async def test_a_sync_filter_keeps_its_meaning_and_its_arguments() -> None:
         seen.append("other")
 
     dp = Dispatcher()
-    dp.include_router(router)
-    assert inline_sync_filters(dp) == 2
+    dp.include_router(router.build())
+    assert all(f.awaitable for f in _filters(dp))
     bot = Bot("1:test", session=FakeSession())
     for n, text in enumerate(["/x", "hello", "hi"]):
-        message = Message(message_id=n, date=datetime.now(UTC), chat=Chat(id=1, type="private"),
-                          from_user=User(id=1, is_bot=False, first_name="A"), text=text)
-        await dp.feed_update(bot, Update(update_id=n, message=message))
+        await dp.feed_update(bot, _message(n, text))
     assert seen == ["command", "long 5", "other"]
-    router._parent_router = None
-
 
 
 def test_every_button_filter_unpacks_once_per_update(app: App) -> None:
@@ -77,7 +117,7 @@ def test_every_button_filter_unpacks_once_per_update(app: App) -> None:
 
     filters = _filters(app.dp)
     assert not any(isinstance(f.callback, CallbackQueryFilter) for f in filters)
-    assert unpack_once_per_update(app.dp) == 0  # idempotent: a rebuilt dispatcher changes nothing twice
+    assert sum(hasattr(f.callback, "callback_data_filter") for f in filters) > 50
 
 
 async def test_a_press_is_unpacked_once_and_routed_as_before(app: App, alex, monkeypatch) -> None:
@@ -98,14 +138,11 @@ async def test_a_press_is_unpacked_once_and_routed_as_before(app: App, alex, mon
     await alex.press_data("mn:nowhere")  # a stale button still reaches the fallback (unhandled fails)
 
 
-def test_every_section_router_is_gated_by_the_buttons_it_takes(app: App) -> None:
-    from bot.app import gate_callbacks_by_prefix
-
-    gated = {router.name for router in app.dp.chain_tail if getattr(router.callback_query, "_prefix_gate", None)}
+def test_every_section_router_is_gated_by_the_buttons_it_takes() -> None:
+    gated = {s.name for s in sections() if prefix_gate(s.callback_query.registrations) is not None}
     assert {"settings", "orders", "pay", "disputes", "reviews", "loyalty", "addresses", "messages", "coupons",
             "cards", "ops"} <= gated
     assert "fallback" not in gated  # it takes any press
-    assert gate_callbacks_by_prefix(app.dp) == 0  # idempotent: a rebuilt dispatcher is gated once
 
 
 async def test_a_menu_press_is_tried_by_its_own_section_only(app: App, alex, monkeypatch) -> None:
