@@ -24,6 +24,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
+__all__ = [
+    "CardDeclined", "CardPreview", "CardSession", "Charge", "DeclineReason", "Hold", "IdempotencyConflict",
+    "InvalidRequest", "PaymentError", "PaymentGateway", "Refund", "RefundStatus", "SessionNotFound",
+    "UnknownPayment", "VerifiedCard",
+]
 
 # -- errors: none of them carries card data ----------------------------------------------------
 class PaymentError(Exception):

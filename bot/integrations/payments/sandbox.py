@@ -53,6 +53,9 @@ from bot.integrations.payments.gateway import (
 from bot.services.card_numbers import luhn_ok
 from bot.services.clock import Clock
 
+__all__ = ["IDEMPOTENCY_TTL", "MAX_CVC_ATTEMPTS", "SANDBOX_CARDS", "SESSION_TTL", "Behaviour", "SandboxGateway",
+           "SandboxRetention"]
+
 SESSION_TTL = timedelta(minutes=15)
 IDEMPOTENCY_TTL = timedelta(days=1)
 MAX_CVC_ATTEMPTS = 3
