@@ -171,3 +171,20 @@ async def test_a_menu_press_is_tried_by_its_own_section_only(app: App, alex, mon
         assert alex.last_text  # it opened
     await alex.press_data("mn:nowhere")  # a stale menu button still reaches the fallback
     assert alex.alerts()[-1] == "This button is no longer active."
+
+
+def test_a_second_build_gets_the_same_handlers_and_flags() -> None:
+    from aiogram.filters import Command
+
+    section = Handlers("test")
+
+    @section.message(Command("x"), flags={"kind": "demo"})
+    async def command(message: Message) -> None:
+        pass
+
+    first, second = section.build(), section.build()
+    assert first is not second
+    for router in (first, second):
+        (handler,) = router.message.handlers
+        assert handler.callback is command
+        assert handler.flags["kind"] == "demo" and len(handler.flags["commands"]) == 1

@@ -120,7 +120,9 @@ class Handlers:
             for middleware in declared.middlewares:
                 observer.middleware(middleware)
             for r in declared.registrations:
-                observer.register(r.callback, *fast_filters(r.filters), flags=r.flags, **r.kwargs)
+                # a copy: aiogram adds to the flags it is given (a Command filter, the callback's own)
+                flags = dict(r.flags) if r.flags is not None else None
+                observer.register(r.callback, *fast_filters(r.filters), flags=flags, **r.kwargs)
         return router
 
 
