@@ -188,3 +188,30 @@ def test_a_second_build_gets_the_same_handlers_and_flags() -> None:
         (handler,) = router.message.handlers
         assert handler.callback is command
         assert handler.flags["kind"] == "demo" and len(handler.flags["commands"]) == 1
+
+
+async def test_a_sections_middleware_wraps_its_handlers_in_every_build() -> None:
+    from aiogram import BaseMiddleware
+
+    section = Handlers("test")
+    seen: list[str] = []
+
+    class Mark(BaseMiddleware):
+        async def __call__(self, handler: Any, event: Any, data: dict[str, Any]) -> Any:
+            seen.append("inner")
+            return await handler(event, data)
+
+    section.message.middleware(Mark())
+    assert [type(m) for m in section.message.middleware] == [Mark]  # iterable, as aiogram's manager
+    assert section.message.router is section and section.message.event_name == "message"
+
+    @section.message()
+    async def any_message(message: Message) -> None:
+        seen.append("handler")
+
+    bot = Bot("1:test", session=FakeSession())
+    for n in range(2):  # two dispatchers, each with its own build
+        dp = Dispatcher()
+        dp.include_router(section.build())
+        await dp.feed_update(bot, _message(n, "hi"))
+    assert seen == ["inner", "handler"] * 2

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiogram import Router
+from aiogram.dispatcher.middlewares.manager import MiddlewareManager
 from aiogram.filters.base import Filter as AiogramFilter
 from aiogram.filters.callback_data import CallbackQueryFilter
 from aiogram.types import CallbackQuery
@@ -55,12 +56,17 @@ class _Registration:
 
 @dataclass
 class Observer:
-    """One event type's handlers of a section, declared as on aiogram's ``TelegramEventObserver``."""
+    """One event type's handlers of a section, declared as on aiogram's ``TelegramEventObserver``:
+    decorate or ``register`` handlers, ``filter`` (router-level filters), ``middleware`` and
+    ``outer_middleware`` (aiogram's own managers: callable to register, iterable)."""
 
+    router: Handlers
+    event_name: str
     root_filters: list[Filter] = field(default_factory=list)
     registrations: list[_Registration] = field(default_factory=list)
-    middlewares: list[Any] = field(default_factory=list)
-    outer_middlewares: list[Any] = field(default_factory=list)
+    # the same middleware objects go onto every build's router
+    middleware: MiddlewareManager = field(default_factory=MiddlewareManager)
+    outer_middleware: MiddlewareManager = field(default_factory=MiddlewareManager)
 
     def filter(self, *filters: Filter) -> None:
         """Filters every handler of this event type in the section must pass (a router-level filter)."""
@@ -78,14 +84,6 @@ class Observer:
 
         return decorator
 
-    def middleware(self, middleware: Any) -> Any:
-        self.middlewares.append(middleware)
-        return middleware
-
-    def outer_middleware(self, middleware: Any) -> Any:
-        self.outer_middlewares.append(middleware)
-        return middleware
-
 
 _EVENT_TYPES = tuple(Router().observers)  # message, callback_query, …, error
 
@@ -95,7 +93,10 @@ class Handlers:
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self.observers: dict[str, Observer] = {event: Observer() for event in _EVENT_TYPES}
+        self.observers: dict[str, Observer] = {event: Observer(self, event) for event in _EVENT_TYPES}
+
+    def __repr__(self) -> str:
+        return f"Handlers({self.name!r})"
 
     def __getattr__(self, event: str) -> Observer:
         # router.message, router.callback_query, …; router.errors as on aiogram's Router
@@ -115,9 +116,9 @@ class Handlers:
                     observer.filter(gate)
             if declared.root_filters:
                 observer.filter(*fast_filters(declared.root_filters))
-            for middleware in declared.outer_middlewares:
+            for middleware in declared.outer_middleware:
                 observer.outer_middleware(middleware)
-            for middleware in declared.middlewares:
+            for middleware in declared.middleware:
                 observer.middleware(middleware)
             for r in declared.registrations:
                 # a copy: aiogram adds to the flags it is given (a Command filter, the callback's own)
