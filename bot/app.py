@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, fields
-from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -14,21 +12,17 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.filters.callback_data import CallbackQueryFilter
-from aiogram.types import BotCommand, BotCommandScopeDefault, CallbackQuery
+from aiogram.types import BotCommand, BotCommandScopeDefault
 from aiogram.utils.i18n import I18n
 
-from bot import menu as menu_registry
 from bot.config import Settings, card_fingerprint_key
-from bot.db.engine import Database, current_scope
+from bot.db.engine import Database
 from bot.db.fsm import SqlStorage
 from bot.db.migrate import migrate
 from bot.handlers import cards as card_flow
-from bot.handlers import errors as error_handlers
 from bot.handlers import routers
 from bot.i18n import build_i18n
 from bot.integrations.payments import PaymentGateway, SandboxGateway
-from bot.keyboards.common import MenuCb
 from bot.middlewares.card_guard import CardNumberGuard
 from bot.middlewares.i18n import UserI18nMiddleware
 from bot.middlewares.isolation import FreeingEventIsolation
@@ -163,140 +157,8 @@ def build_dispatcher(settings: Settings, services: Services) -> Dispatcher:
         throttle = Throttle(settings.throttle_rate, settings.throttle_burst)
         dp.update.outer_middleware(ThrottlingMiddleware(throttle, services.clock.now))
     dp.message.outer_middleware(TypedButtonsMiddleware())  # a typed label acts as its button
-    for router in [error_handlers.router, *routers()]:
-        # Routers are module-level singletons; a dispatcher rebuilt in the same process (an
-        # in-process restart, as the tests and the console do) takes them over from the old one.
-        router._parent_router = None
-        dp.include_router(router)
-    gate_callbacks_by_prefix(dp)
-    inline_sync_filters(dp)
-    unpack_once_per_update(dp)
+    dp.include_routers(*routers())  # fresh ones: each dispatcher has its own (handlers/routing.py)
     return dp
-
-
-def gate_callbacks_by_prefix(dp: Dispatcher) -> int:
-    """A router whose every button handler is guarded by a ``XxxCb.filter(…)`` gets one root filter:
-    the pressed button's prefix must be one of theirs. A press then skips a section that can't take
-    it with one check, instead of trying each of its handlers (~65 filter checks for a press of a
-    late section's button). Nothing else changes: those handlers could not have matched. Routers
-    with a handler for any press (the fallback) are left alone. Idempotent; returns how many
-    routers it gated."""
-    gated = 0
-    for router in dp.chain_tail:
-        observer = router.callback_query
-        if getattr(observer, "_prefix_gate", None) is not None:
-            continue
-        guards: list[CallbackQueryFilter] = []
-        for handler in observer.handlers:
-            own = [f.callback for f in handler.filters or () if isinstance(f.callback, CallbackQueryFilter)]
-            if not own:
-                guards = []
-                break
-            guards += own
-        if not guards:
-            continue
-        gate = _prefix_gate(guards)
-        observer.filter(gate)
-        observer._prefix_gate = gate  # type: ignore[attr-defined]
-        gated += 1
-    return gated
-
-
-def _prefix_gate(guards: list[CallbackQueryFilter]) -> Callable[[CallbackQuery], Awaitable[bool]]:
-    """What the guards can let through: any data of their CallbackData classes, except the main
-    menu's buttons, which every section guards with `MenuCb.filter(F.section == "…")`: for those,
-    only the sections the rules accept (else each menu press would be tried by every section)."""
-    starts: set[str] = set()
-    exact: set[str] = set()
-    for guard in guards:
-        kind = guard.callback_data
-        if kind is MenuCb and guard.rule is not None:
-            exact.update(cb.pack() for cb in (MenuCb(section=e.section) for e in menu_registry.entries())
-                         if guard.rule.resolve(cb))
-        else:
-            starts.add(kind.__prefix__ + kind.__separator__)
-            exact.add(kind.__prefix__)  # a CallbackData without fields packs to its prefix
-    prefixes = tuple(starts)
-
-    async def gate(query: CallbackQuery) -> bool:
-        data = query.data or ""
-        return data in exact or data.startswith(prefixes)
-
-    return gate
-
-
-def inline_sync_filters(dp: Dispatcher) -> int:
-    """Run synchronous filters (``F.text``, ``F.data == …``, plain functions) in the event loop.
-
-    aiogram calls a synchronous filter through ``asyncio.to_thread``: a thread hop for every magic
-    filter every update passes on its way through the routers — ~75 for a text message, most of
-    its time (bench/). Our filters only read the update, so they run inline. Idempotent (routers
-    are module-level and a dispatcher may be rebuilt); returns how many filters it changed."""
-    changed = 0
-    for router in dp.chain_tail:
-        for observer in router.observers.values():
-            for handler in [observer._handler, *observer.handlers]:
-                for filter_ in handler.filters or ():
-                    if filter_.awaitable:
-                        continue
-                    filter_.callback = _as_coroutine(filter_.callback)
-                    filter_.awaitable = True  # params/varkw stay those of the original callable
-                    changed += 1
-    return changed
-
-
-def unpack_once_per_update(dp: Dispatcher) -> int:
-    """Button filters (``XxxCb.filter(…)``) unpack the callback data once per update and class.
-
-    aiogram's filter unpacks the data into a new pydantic model in every handler it guards: a press
-    of a main-menu button was unpacked by each section's ``MenuCb.filter(F.section == …)`` in turn
-    (~15 validations, ~80 filter calls per press). The unpacked value (or the failure) is kept in
-    the update's scope (bot/db/engine.py) and each rule checks it; a handler gets the same value as
-    before. Idempotent; returns how many filters it changed."""
-    changed = 0
-    for router in dp.chain_tail:
-        for observer in router.observers.values():
-            for handler in [observer._handler, *observer.handlers]:
-                for filter_ in handler.filters or ():
-                    if isinstance(filter_.callback, CallbackQueryFilter):
-                        filter_.callback = _unpack_once(filter_.callback)  # params stay (query)
-                        changed += 1
-    return changed
-
-
-def _unpack_once(original: CallbackQueryFilter) -> Callable[[CallbackQuery], Awaitable[Any]]:
-    kind, rule = original.callback_data, original.rule
-
-    async def check(query: CallbackQuery) -> Any:
-        if not isinstance(query, CallbackQuery) or not query.data:
-            return False
-        scope = current_scope()
-        key = ("callback_data", kind, query.data)
-        if scope is not None and key in scope.cache:
-            data = scope.cache[key]
-        else:
-            try:
-                data = kind.unpack(query.data)
-            except (TypeError, ValueError):
-                data = None
-            if scope is not None:
-                scope.cache[key] = data
-        if data is None:
-            return False
-        if rule is None or rule.resolve(data):
-            return {"callback_data": data}
-        return False
-
-    check.callback_data_filter = original  # type: ignore[attr-defined]  # what it guards (tests)
-    return check
-
-
-def _as_coroutine(fn: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
-    async def inline(*args: Any, **kwargs: Any) -> Any:
-        return fn(*args, **kwargs)
-
-    inline.__wrapped__ = fn  # type: ignore[attr-defined]  # the filter it runs (tests read it)
-    return inline
 
 
 def build_bot(settings: Settings, session: BaseSession | None = None, *,

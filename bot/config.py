@@ -7,7 +7,7 @@ import os
 import secrets
 from itertools import pairwise
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -18,6 +18,12 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "data"
 LOCALES_DIR = ROOT / "locales"
 SUPPORTED_LOCALES = ("en", "ru")
+
+
+def _within(default: float, lo: float, hi: float, what: str, *, note: str = "") -> Any:
+    """A number setting from `lo` to `hi`; what it means, and its range, is what a bad value's
+    error says is expected ("hours between …, 1..168")."""
+    return Field(default=default, ge=lo, le=hi, description=f"{what}, {lo}..{hi}" + (f" {note}" if note else ""))
 
 
 class Settings(BaseSettings):
@@ -45,56 +51,31 @@ class Settings(BaseSettings):
         default=64, ge=1, le=10_000, description="an integer from 1 to 10000"
     )
     shutdown_timeout: float = Field(default=10.0, gt=0, le=600, description="seconds, > 0")
-    sweep_interval: int = Field(default=60, ge=1, le=86_400, description="seconds, 1..86400")
-    throttle_rate: float = Field(
-        default=3.0, ge=0, le=1000, description="updates a second per user after the burst, 0..1000 (0: off)"
-    )
-    throttle_burst: int = Field(default=10, ge=1, le=1000, description="updates at once per user, 1..1000")
-    delivery_rate: int = Field(
-        default=25, ge=1, le=30, description="pushes per second overall, 1..30 (Telegram allows ~30)"
-    )
-    delivery_interval: float = Field(
-        default=2.0, ge=0.5, le=3600, description="seconds between delivery runs, 0.5..3600"
-    )
-    delivery_concurrency: int = Field(
-        default=4, ge=1, le=32, description="pushes in flight at once, 1..32"
-    )
-    delivery_lease: float = Field(
-        default=120.0, ge=2, le=3600,
-        description="seconds a claimed push stays claimed before another run may send it, 2..3600",
-    )
+    sweep_interval: int = _within(60, 1, 86_400, "seconds")
+    throttle_rate: float = _within(3.0, 0, 1000, "updates a second per user after the burst", note="(0: off)")
+    throttle_burst: int = _within(10, 1, 1000, "updates at once per user")
+    delivery_rate: int = _within(25, 1, 30, "pushes per second overall", note="(Telegram allows ~30)")
+    delivery_interval: float = _within(2.0, 0.5, 3600, "seconds between delivery runs")
+    delivery_concurrency: int = _within(4, 1, 32, "pushes in flight at once")
+    delivery_lease: float = _within(120.0, 2, 3600, "seconds a claimed push stays claimed before another run may send it")
     card_fingerprint_key: SecretStr | None = Field(
         default=None, description="a secret of at least 32 characters (unset: generated into data/)"
     )
 
     # Orders (see bot/services/orders/states.py: OrderPolicy)
-    unpaid_order_ttl_hours: int = Field(
-        default=24, ge=1, le=720, description="hours an unpaid order waits before it is cancelled, 1..720"
-    )
-    buyer_protection_days: int = Field(
-        default=60, ge=1, le=365, description="days of buyer protection after shipment, 1..365"
-    )
-    dispute_window_days: int = Field(
-        default=15, ge=0, le=365, description="days after completion to open a dispute, 0..365"
-    )
-    refund_days: int = Field(default=10, ge=1, le=90, description="days a refund takes, 1..90")
-    refund_days_fast: int = Field(
-        default=3, ge=1, le=90, description="days a refund takes from loyalty level 3, 1..90"
-    )
-    dispute_decision_days: int = Field(
-        default=10, ge=1, le=90, description="days to decide a dispute, 1..90"
-    )
-    dispute_decision_days_priority: int = Field(
-        default=5, ge=1, le=90, description="days to decide a dispute from loyalty level 4, 1..90"
-    )
+    unpaid_order_ttl_hours: int = _within(24, 1, 720, "hours an unpaid order waits before it is cancelled")
+    buyer_protection_days: int = _within(60, 1, 365, "days of buyer protection after shipment")
+    dispute_window_days: int = _within(15, 0, 365, "days after completion to open a dispute")
+    refund_days: int = _within(10, 1, 90, "days a refund takes")
+    refund_days_fast: int = _within(3, 1, 90, "days a refund takes from loyalty level 3")
+    dispute_decision_days: int = _within(10, 1, 90, "days to decide a dispute")
+    dispute_decision_days_priority: int = _within(5, 1, 90, "days to decide a dispute from loyalty level 4")
     # Loyalty (see bot/services/loyalty.py): points needed for levels 1..5 within 365 days
     loyalty_thresholds: Annotated[tuple[int, ...], NoDecode] = Field(
         default=(0, 200, 400, 800, 1500),
         description="points for levels 1..5, five increasing numbers from 0, e.g. 0,200,400,800,1500",
     )
-    tracking_poll_hours: int = Field(
-        default=6, ge=1, le=168, description="hours between carrier checks of a parcel, 1..168"
-    )
+    tracking_poll_hours: int = _within(6, 1, 168, "hours between carrier checks of a parcel")
 
     @field_validator("log_level", mode="before")
     @classmethod

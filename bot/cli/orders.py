@@ -9,6 +9,7 @@ Amounts are typed in major units ("25.99") of the order's currency.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
@@ -22,12 +23,14 @@ from bot.services.refunds import CardSnapshot, Payout, PendingRefund
 if TYPE_CHECKING:
     from bot.app import Services
 
+OrderCommand = Callable[[argparse.Namespace, "Services"], Awaitable[str]]
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     order = sub.add_parser("order", help="operator commands: create, pay, ship, track, deliver, disputes, refunds")
     cmds = order.add_subparsers(dest="order_command", metavar="ACTION", required=True)
 
-    create = cmds.add_parser("create", help="place an order for a user (awaiting payment)")
+    create = _command(cmds, "create", create_order, help="place an order for a user (awaiting payment)")
     create.add_argument("--user", type=int, required=True, help="the buyer's Telegram id")
     create.add_argument("--store", required=True, help="store name (created when new)")
     create.add_argument("--seller", help="the seller's account, for a new store")
@@ -41,80 +44,69 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         create.add_argument(f"--{field}", default="", help=f"shipping address: {field}")
     create.add_argument("--address-id", type=int,
                         help="ship to this entry of the buyer's address book (its fields are copied onto the order)")
-    create.set_defaults(func=ServiceCommand(create_order))
 
-    pay = cmds.add_parser("pay", help="mark an order paid with a card")
-    pay.add_argument("number")
+    pay = _command(cmds, "pay", pay_order, on="number", help="mark an order paid with a card")
     pay.add_argument("--brand", default="Visa")
     pay.add_argument("--last4", default="4242")
     pay.add_argument("--exp", default="", help="MM/YYYY")
     pay.add_argument("--card-id", type=int)
-    pay.set_defaults(func=ServiceCommand(pay_order))
 
-    ship = cmds.add_parser("ship", help="ship an order with a track number")
-    ship.add_argument("number")
+    ship = _command(cmds, "ship", ship_order, on="number", help="ship an order with a track number")
     ship.add_argument("--track", required=True)
     ship.add_argument("--carrier", default="cainiao", help=", ".join(CARRIERS))
-    ship.set_defaults(func=ServiceCommand(ship_order))
 
-    track = cmds.add_parser("track", help="add a tracking event")
-    track.add_argument("number")
+    track = _command(cmds, "track", track_order, on="number", help="add a tracking event")
     track.add_argument("--code", required=True, help=", ".join(EVENT_CODES) + ", or the carrier's own")
     track.add_argument("--location", default="")
     track.add_argument("--description", default="")
     track.add_argument("--at", help="ISO time with zone (default: now)")
-    track.set_defaults(func=ServiceCommand(track_order))
 
-    deliver = cmds.add_parser("deliver", help="the parcel reached the buyer")
-    deliver.add_argument("number")
+    deliver = _command(cmds, "deliver", deliver_order, on="number", help="the parcel reached the buyer")
     deliver.add_argument("--location", default="")
-    deliver.set_defaults(func=ServiceCommand(deliver_order))
 
-    cancel = cmds.add_parser("cancel", help="the seller cancels an order before shipment (refunds if paid)")
-    cancel.add_argument("number")
+    cancel = _command(cmds, "cancel", cancel_order, on="number",
+                      help="the seller cancels an order before shipment (refunds if paid)")
     cancel.add_argument("--reason", default="out_of_stock", choices=[r.value for r in CancelReason])
-    cancel.set_defaults(func=ServiceCommand(cancel_order))
 
-    answer = cmds.add_parser("answer", help="the seller answers the order's dispute")
-    answer.add_argument("number")
+    answer = _command(cmds, "answer", answer_dispute, on="number", help="the seller answers the order's dispute")
     how = answer.add_mutually_exclusive_group(required=True)
     how.add_argument("--accept", action="store_true")
     how.add_argument("--reject", action="store_true")
     how.add_argument("--offer", metavar="AMOUNT")
     answer.add_argument("--note", default="")
-    answer.set_defaults(func=ServiceCommand(answer_dispute))
 
-    decide = cmds.add_parser("decide", help="the platform decides the order's dispute")
-    decide.add_argument("number")
+    decide = _command(cmds, "decide", decide_dispute, on="number", help="the platform decides the order's dispute")
     verdict = decide.add_mutually_exclusive_group(required=True)
     verdict.add_argument("--refund", metavar="AMOUNT")
     verdict.add_argument("--refund-full", action="store_true")
     verdict.add_argument("--reject", action="store_true")
-    decide.set_defaults(func=ServiceCommand(decide_dispute))
 
-    refund = cmds.add_parser("refund", help="refund (part of) a paid order without a dispute")
-    refund.add_argument("number")
+    refund = _command(cmds, "refund", refund_order, on="number",
+                      help="refund (part of) a paid order without a dispute")
     refund.add_argument("--amount", help="default: all that is left")
-    refund.set_defaults(func=ServiceCommand(refund_order))
 
-    done = cmds.add_parser("refund-done", help="a refund was paid out (one paid outside the payment gateway)")
-    done.add_argument("refund_id", type=int)
-    done.set_defaults(func=ServiceCommand(refund_done))
+    _command(cmds, "refund-done", refund_done, on="refund_id",
+             help="a refund was paid out (one paid outside the payment gateway)")
+    _command(cmds, "refunds", pending_refunds,
+             help="pending refunds: which wait for the gateway, which need an operator")
+    _command(cmds, "refund-retry", refund_retry, on="refund_id", help="send a refund the gateway refused to it again")
+    _command(cmds, "show", show_order, on="number", help="an order's state")
+    _command(cmds, "sweep", sweep_now,
+             help="run the due transitions now (check payments, expire unpaid, complete, poll carriers, "
+                  "pay refunds out)")
 
-    pending = cmds.add_parser("refunds", help="pending refunds: which wait for the gateway, which need an operator")
-    pending.set_defaults(func=ServiceCommand(pending_refunds))
 
-    retry = cmds.add_parser("refund-retry", help="send a refund the gateway refused to it again")
-    retry.add_argument("refund_id", type=int)
-    retry.set_defaults(func=ServiceCommand(refund_retry))
-
-    show = cmds.add_parser("show", help="an order's state")
-    show.add_argument("number")
-    show.set_defaults(func=ServiceCommand(show_order))
-
-    sweep = cmds.add_parser("sweep", help="run the due transitions now (check payments, expire unpaid, complete, "
-                                          "poll carriers, pay refunds out)")
-    sweep.set_defaults(func=ServiceCommand(sweep_now))
+def _command(cmds: argparse._SubParsersAction, name: str, run: OrderCommand,  # type: ignore[type-arg]
+             *, help: str, on: str | None = None) -> argparse.ArgumentParser:
+    """`order NAME`, run by `run` (through ServiceCommand); `on`: what it is addressed by, an
+    order's "number" or a "refund_id"."""
+    parser = cmds.add_parser(name, help=help)
+    if on == "number":
+        parser.add_argument("number")
+    elif on == "refund_id":
+        parser.add_argument("refund_id", type=int)
+    parser.set_defaults(func=ServiceCommand(run))
+    return parser
 
 
 class Order(Protocol):

@@ -1,11 +1,16 @@
-"""One Router per section. The order of `routers()` is the order of matching."""
+"""The sections' routers. The order of `SECTIONS` is the order of matching; `routers()` builds
+fresh ones for each dispatcher (bot/handlers/routing.py)."""
 
 from __future__ import annotations
 
 from aiogram import Router
 
+from bot.handlers.routing import Handlers
 
-def routers() -> list[Router]:
+
+def sections() -> list[Handlers]:
+    """Each section's declared handlers, in the order of matching; importing them registers the
+    sections' menu entries and push views."""
     # Imported here so that importing bot.handlers registers nothing by side effect twice.
     from bot.handlers import (
         addresses,
@@ -13,6 +18,7 @@ def routers() -> list[Router]:
         commands,
         coupons,
         disputes,
+        errors,
         fallback,
         groups,
         help,
@@ -27,6 +33,7 @@ def routers() -> list[Router]:
     )
 
     return [
+        errors.router,  # the error handler: any update that fails in a section below
         groups.router,  # first: anything from a group or channel stops here (private chats only)
         commands.router,  # /cancel, /start, /menu … work in every state
         ops.router,  # /ops, for ADMIN_IDS only
@@ -44,3 +51,9 @@ def routers() -> list[Router]:
         cards.router,
         fallback.router,  # last: text outside a flow, stale buttons, anything else
     ]
+
+
+def routers() -> list[Router]:
+    """New routers of every section, for one dispatcher (a second dispatcher gets its own)."""
+    declared = sections()  # all imported (so every menu entry is known) before any is built
+    return [section.build() for section in declared]

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -24,6 +24,7 @@ from bot import menu as registry
 from bot.db.engine import Database
 from bot.db.users import UserRow
 from bot.handlers.common import REPLY_KEYBOARD, cancel_returns_itself, reply, send_or_edit
+from bot.handlers.routing import Handlers
 from bot.keyboards.addresses import AddressAction, AddressCb, AddressFormCb, FormAction
 from bot.keyboards.common import MAX_PAGE, MenuCb, NavAction, NavCb, plain_int
 from bot.middlewares.card_guard import asks_again
@@ -43,7 +44,7 @@ from bot.views import addresses as views
 from bot.views import menu as menu_views
 from bot.views.common import Fmt, Screen
 
-router = Router(name="addresses")
+router = Handlers("addresses")
 registry.register(registry.MenuEntry("addresses", N_("📍 Shipping addresses"), order=50))
 
 Event = Message | CallbackQuery

@@ -15,7 +15,7 @@ from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
@@ -27,6 +27,7 @@ from bot.db.engine import Database
 from bot.db.fsm import FlowWatcher
 from bot.db.users import UserRow
 from bot.handlers.common import reply, send_or_edit
+from bot.handlers.routing import Handlers
 from bot.integrations.payments import CardSession
 from bot.keyboards.cards import CardAction, CardCb, CardField
 from bot.keyboards.common import MenuCb, NavAction, NavCb
@@ -53,7 +54,7 @@ from bot.views import pay as pay_views
 from bot.views.common import Fmt, Screen
 
 log = logging.getLogger(__name__)
-router = Router(name="cards")
+router = Handlers("cards")
 registry.register(registry.MenuEntry("cards", N_("💳 Bank cards"), order=60))
 
 

@@ -3,7 +3,7 @@ shared Menu / Cancel buttons."""
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.filters import Command, CommandStart
 from aiogram.fsm.context import FSMContext
@@ -13,6 +13,7 @@ from bot import menu as registry
 from bot.db.engine import Database
 from bot.db.users import UserRow
 from bot.handlers.common import has_own_cancel, reply, reply_keyboard_shown, show
+from bot.handlers.routing import Handlers
 from bot.keyboards.common import NavAction, NavCb
 from bot.services.clock import Clock
 from bot.views import help as help_views
@@ -20,7 +21,7 @@ from bot.views import menu as views
 from bot.views import settings as settings_views
 from bot.views.common import Fmt, Screen
 
-router = Router(name="commands")
+router = Handlers("commands")
 
 
 async def leave_flow(state: FSMContext, db: Database) -> bool:

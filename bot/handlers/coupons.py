@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -14,6 +14,7 @@ from bot.db.engine import Database
 from bot.db.users import UserRow
 from bot.handlers.answers import refusals
 from bot.handlers.common import ask, reply, show
+from bot.handlers.routing import Handlers
 from bot.keyboards.common import MenuCb, NavAction, NavCb
 from bot.keyboards.coupons import CouponAction, CouponCb
 from bot.middlewares.card_guard import asks_again
@@ -23,7 +24,7 @@ from bot.services.errors import N_, DomainError
 from bot.views import coupons as views
 from bot.views.common import Fmt, Screen
 
-router = Router(name="coupons")
+router = Handlers("coupons")
 registry.register(registry.MenuEntry("coupons", N_("🎟 Coupons"), order=40))
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from contextlib import suppress
 from typing import Any
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -22,6 +22,7 @@ from bot import menu as registry
 from bot.db.engine import Database
 from bot.db.users import UserRow
 from bot.handlers.common import reply, send_or_edit, send_photos_then
+from bot.handlers.routing import Handlers
 from bot.keyboards.common import MenuCb, NavAction, NavCb
 from bot.keyboards.disputes import DisputeAction, DisputeCb, DraftAction, DraftCb, DraftField
 from bot.keyboards.orders import list_cb
@@ -42,7 +43,7 @@ from bot.views import disputes as views
 from bot.views import orders as order_views
 from bot.views.common import Fmt, Screen
 
-router = Router(name="disputes")
+router = Handlers("disputes")
 registry.register(registry.MenuEntry("disputes", N_("↩️ Returns & disputes"), order=20))
 
 

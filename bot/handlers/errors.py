@@ -6,17 +6,17 @@ import logging
 from contextlib import suppress
 from typing import Any
 
-from aiogram import Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import ErrorEvent
 from aiogram.utils.i18n import I18n
 
 from bot.db.users import UserRow
+from bot.handlers.routing import Handlers
 from bot.views import menu as views
 from bot.views.common import Fmt
 
 log = logging.getLogger(__name__)
-router = Router(name="errors")
+router = Handlers("errors")
 
 
 @router.errors()

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import Router
 from aiogram.filters import StateFilter
 from aiogram.types import CallbackQuery, Message
 
 from bot.handlers.common import reply
+from bot.handlers.routing import Handlers
 from bot.keyboards.common import out_of_range
 from bot.services.errors import NotFound
 from bot.views import menu as views
 from bot.views.common import Fmt
 
 log = logging.getLogger(__name__)
-router = Router(name="fallback")
+router = Handlers("fallback")
 
 
 @router.message(StateFilter(None))

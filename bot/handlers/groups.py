@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import Bot, Router
+from aiogram import Bot
 from aiogram.enums import ChatType
 from aiogram.filters import JOIN_TRANSITION, LEAVE_TRANSITION, ChatMemberUpdatedFilter
 from aiogram.types import CallbackQuery, Chat, ChatMemberUpdated, Message, TelegramObject
 
+from bot.handlers.routing import Handlers
 from bot.services.groups import GroupService
 from bot.views import groups as views
 from bot.views.common import Fmt
 
 log = logging.getLogger(__name__)
-router = Router(name="groups")
+router = Handlers("groups")
 
 
 def outside_private(event: TelegramObject, event_chat: Chat | None = None) -> bool:

@@ -1,16 +1,17 @@
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.types import CallbackQuery
 
 from bot import menu as registry
 from bot.handlers.common import show
+from bot.handlers.routing import Handlers
 from bot.keyboards.common import MenuCb
 from bot.services.errors import N_
 from bot.views import help as views
 from bot.views.common import Fmt
 
-router = Router(name="help")
+router = Handlers("help")
 registry.register(registry.MenuEntry("help", N_("❓ Help"), order=910))
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.types import CallbackQuery
 
 from bot import menu as registry
 from bot.db.users import UserRow
 from bot.handlers.common import show
+from bot.handlers.routing import Handlers
 from bot.keyboards.common import MenuCb
 from bot.keyboards.loyalty import LoyaltyAction, LoyaltyCb
 from bot.services.errors import N_
@@ -15,7 +16,7 @@ from bot.services.loyalty import LoyaltyService
 from bot.views import loyalty as views
 from bot.views.common import Fmt
 
-router = Router(name="loyalty")
+router = Handlers("loyalty")
 registry.register(registry.MenuEntry("loyalty", N_("🏆 Privilege centre"), order=35))
 
 

@@ -3,7 +3,7 @@ with its button to the object."""
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery
 
@@ -11,6 +11,7 @@ from bot import menu as registry
 from bot.db.users import UserRow
 from bot.handlers.answers import refusals
 from bot.handlers.common import show
+from bot.handlers.routing import Handlers
 from bot.keyboards.common import MenuCb
 from bot.keyboards.messages import MessagesAction, MessagesCb
 from bot.services.errors import N_, DomainError
@@ -18,7 +19,7 @@ from bot.services.messages import MessageService
 from bot.views import messages as views
 from bot.views.common import Fmt
 
-router = Router(name="messages")
+router = Handlers("messages")
 registry.register(registry.MenuEntry("messages", N_("🔔 Messages"), order=80))
 
 

@@ -3,20 +3,21 @@ command and its buttons do not exist: they fall through to the fallback like any
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message, TelegramObject
 from aiogram.types import User as TgUser
 
 from bot.handlers.answers import refusals
 from bot.handlers.common import reply, show
+from bot.handlers.routing import Handlers
 from bot.keyboards.ops import OpsAction, OpsCb
 from bot.services.errors import DomainError
 from bot.services.ops import OpsService
 from bot.views import ops as views
 from bot.views.common import Fmt
 
-router = Router(name="ops")
+router = Handlers("ops")
 
 
 def is_operator(event: TelegramObject, event_from_user: TgUser | None = None,

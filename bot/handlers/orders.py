@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -14,6 +14,7 @@ from bot.db.engine import Database
 from bot.db.users import UserRow
 from bot.handlers.answers import refusals
 from bot.handlers.common import reply, show
+from bot.handlers.routing import Handlers
 from bot.keyboards.common import MenuCb, NavAction, NavCb
 from bot.keyboards.orders import OrderAction, OrderCb, OrderItemsCb, Tab, list_cb, order_cb
 from bot.middlewares.card_guard import asks_again
@@ -22,7 +23,7 @@ from bot.services.orders import OrderNotFound, OrderService, check_can_delete
 from bot.views import orders as views
 from bot.views.common import Fmt, Screen
 
-router = Router(name="orders")
+router = Handlers("orders")
 registry.register(registry.MenuEntry("orders", N_("📦 My orders"), order=10, wide=True))
 registry.register(registry.MenuEntry("deleted_orders", N_("🗑 Deleted orders"), order=25))
 

@@ -4,7 +4,7 @@ not offered) or a new one → confirm the amount → pay. A new card goes throug
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery
@@ -15,6 +15,7 @@ from bot.handlers import cards as card_flow
 from bot.handlers.answers import refusals
 from bot.handlers.common import show
 from bot.handlers.orders import order_refused
+from bot.handlers.routing import Handlers
 from bot.keyboards.orders import OrderAction, OrderCb
 from bot.keyboards.pay import PayAction, PayCb
 from bot.services.cards import CardService, PaymentDeclined
@@ -25,7 +26,7 @@ from bot.views import orders as order_views
 from bot.views import pay as views
 from bot.views.common import Fmt
 
-router = Router(name="pay")
+router = Handlers("pay")
 
 
 def _on(action: PayAction):

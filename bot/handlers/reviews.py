@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -20,6 +20,7 @@ from bot import menu as registry
 from bot.db.engine import Database
 from bot.db.users import UserRow
 from bot.handlers.common import reply, send_or_edit, send_photos_then
+from bot.handlers.routing import Handlers
 from bot.keyboards.common import MenuCb, NavAction, NavCb
 from bot.keyboards.reviews import (
     EDIT_PHOTOS,
@@ -36,7 +37,7 @@ from bot.services.reviews import MAX_PHOTOS, EmptyExtra, ReviewCard, ReviewServi
 from bot.views import reviews as views
 from bot.views.common import Fmt, Screen
 
-router = Router(name="reviews")
+router = Handlers("reviews")
 registry.register(registry.MenuEntry("reviews", N_("⭐ Reviews"), order=30))
 
 

@@ -3,7 +3,7 @@ quiet hours)."""
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -14,6 +14,7 @@ from bot.db.engine import Database
 from bot.db.users import UserRow
 from bot.handlers.answers import alert, answered_by, refusals
 from bot.handlers.common import ask, reply, show
+from bot.handlers.routing import Handlers
 from bot.keyboards.common import MenuCb, NavAction, NavCb, plain_int
 from bot.keyboards.settings import SettingsAction, SettingsCb
 from bot.middlewares.card_guard import asks_again
@@ -32,7 +33,7 @@ from bot.services.settings import (
 from bot.views import settings as views
 from bot.views.common import Fmt, Screen
 
-router = Router(name="settings")
+router = Handlers("settings")
 registry.register(registry.MenuEntry("settings", N_("⚙️ Settings"), order=900))
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from aiogram import Router
 from aiogram.filters import KICKED, MEMBER, ChatMemberUpdatedFilter
 from aiogram.types import ChatMemberUpdated
 
+from bot.handlers.routing import Handlers
 from bot.services.users import UserService
 
-router = Router(name="users")
+router = Handlers("users")
 
 
 @router.my_chat_member(ChatMemberUpdatedFilter(member_status_changed=KICKED))

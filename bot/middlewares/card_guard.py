@@ -18,12 +18,12 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from aiogram import BaseMiddleware
 from aiogram.dispatcher.event.handler import CallableObject
 from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import Message, TelegramObject, Update
+from aiogram.types import Message, Update
 
+from bot.middlewares.base import Proceed, UpdateMiddleware
 from bot.services.card_numbers import contains_card_number
 from bot.views import cards as card_views
 from bot.views.common import Fmt
@@ -79,21 +79,14 @@ def _message_of(update: Update) -> tuple[Message | None, bool]:
     return update.edited_message or update.edited_business_message, False
 
 
-class CardNumberGuard(BaseMiddleware):
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
-        if not isinstance(event, Update):
-            return await handler(event, data)
-        message, new = _message_of(event)
+class CardNumberGuard(UpdateMiddleware):
+    async def on_update(self, update: Update, data: dict[str, Any], proceed: Proceed) -> Any:
+        message, new = _message_of(update)
         if message is None or not contains_card_number(message.text or message.caption or ""):
-            return await handler(event, data)
+            return await proceed()
         raw_state = data.get("raw_state")
         if new and raw_state in _takes_numbers:
-            return await handler(event, data)
+            return await proceed()
         deleted = await _delete(message)
         f: Fmt = data["f"]
         reask = _reaskers.get(raw_state or "") if new else None

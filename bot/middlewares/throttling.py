@@ -14,15 +14,14 @@ side) and are pruned when many are full again. Time comes from the injected cloc
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from aiogram import BaseMiddleware
-from aiogram.types import CallbackQuery, Message, TelegramObject, Update
-from aiogram.types import User as TgUser
+from aiogram.types import CallbackQuery, Message, Update
 
+from bot.middlewares.base import Proceed, UpdateMiddleware, sender
 from bot.views.common import Fmt
 
 
@@ -84,7 +83,7 @@ class Throttle:
         return len(self._buckets)
 
 
-class ThrottlingMiddleware(BaseMiddleware):
+class ThrottlingMiddleware(UpdateMiddleware):
     """On the update observer, after the user and i18n middlewares (so the notice is in the
     user's language); only messages and button presses count."""
 
@@ -92,17 +91,11 @@ class ThrottlingMiddleware(BaseMiddleware):
         self.throttle = throttle
         self.now = now
 
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
-        assert isinstance(event, Update)
-        inner = event.message or event.callback_query
-        tg: TgUser | None = data.get("event_from_user")
+    async def on_update(self, update: Update, data: dict[str, Any], proceed: Proceed) -> Any:
+        inner = update.message or update.callback_query
+        tg = sender(data)
         if inner is None or tg is None or self.throttle.allow(tg.id, self.now()):
-            return await handler(event, data)
+            return await proceed()
         f: Fmt = data["f"]
         if isinstance(inner, CallbackQuery):
             await inner.answer(f._("Too many taps. Please wait a second."))

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiogram import BaseMiddleware
-from aiogram.types import TelegramObject, Update
+from aiogram.types import Update
 
 from bot.db.engine import DuplicateUpdate, update_scope
+from bot.middlewares.base import Proceed, UpdateMiddleware
 from bot.services.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -42,26 +41,20 @@ class InFlight:
         return len(still)
 
 
-class UpdateScopeMiddleware(BaseMiddleware):
+class UpdateScopeMiddleware(UpdateMiddleware):
     def __init__(self, clock: Clock, in_flight: InFlight) -> None:
         self.clock = clock
         self.in_flight = in_flight
 
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
-        assert isinstance(event, Update)
+    async def on_update(self, update: Update, data: dict[str, Any], proceed: Proceed) -> Any:
         task = asyncio.current_task()
         if task is not None:
             self.in_flight.add(task)
         try:
-            with update_scope(event.update_id, self.clock.now):
-                return await handler(event, data)
+            with update_scope(update.update_id, self.clock.now):
+                return await proceed()
         except DuplicateUpdate:
-            log.info("update %s was already applied; dropped", event.update_id)
+            log.info("update %s was already applied; dropped", update.update_id)
             return None
         finally:
             if task is not None:

@@ -44,18 +44,6 @@ BOSTON = AddressDraft(
 )
 
 
-@pytest.fixture(params=["en", "ru"])
-def lang(request: pytest.FixtureRequest) -> str:
-    return request.param
-
-
-@pytest.fixture
-def user(app: App, lang: str) -> Player:
-    if lang == "en":
-        return app.player(1001, first_name="Alex", language_code="en")
-    return app.player(2002, first_name="Маша", language_code="ru")
-
-
 async def open_section(p: Player, lang: str) -> None:
     await p.send("/start")
     await p.press(L[lang]["section"])

@@ -13,6 +13,7 @@ from bot.middlewares.isolation import FreeingEventIsolation
 from bot.services import disputes, reviews
 from bot.services.orders import Status
 from tests.conftest import App
+from tests.flows.steps import fill_in_a_us_address, rate_a_completed_order
 from tests.flows.test_addresses import MOSCOW, seed
 from tests.flows.test_pay import add_card
 from tests.orderkit import make_order, place
@@ -46,12 +47,7 @@ async def test_an_album_of_dispute_photos_keeps_every_photo(app: App, alex: Play
 
 
 async def test_an_album_of_review_photos_keeps_every_photo(app: App, alex: Player) -> None:
-    await make_order(app.services, app.clock, alex.user.id, Status.completed)
-    await alex.send("/start")
-    await alex.press("⭐ Reviews")
-    await alex.press("✍️ Awaiting review (2)")
-    await alex.press("1. ✍️ Wireless earbuds TWS Pro 5")
-    await alex.press("5")
+    await rate_a_completed_order(app, alex, "5")
     await alex.send("Good bass and a long battery")
     album = [f"album-{i}" for i in range(reviews.MAX_PHOTOS)]
     async with alex.together():
@@ -66,13 +62,7 @@ async def test_an_album_of_review_photos_keeps_every_photo(app: App, alex: Playe
 async def test_save_pressed_three_times_stores_one_address(app: App, alex: Player) -> None:
     await seed(app, alex, *[replace(MOSCOW, street=f"ул. Тверская, д. {i}") for i in range(1, 3)])
     await alex.send("/start")
-    await alex.press("📍 Shipping addresses")
-    await alex.press("➕ Add an address")
-    await alex.press("🇺🇸 United States")
-    for text in ("John Smith", "+1 617 555 0123", "Massachusetts", "Boston", "1 Main St"):
-        await alex.send(text)
-    await alex.press("⏭ Skip")
-    await alex.send("02110")
+    await fill_in_a_us_address(alex)
     async with alex.together():
         for _ in range(3):
             await alex.press("✅ Save")

@@ -22,6 +22,7 @@ from bot.middlewares.card_guard import guarded_states
 from bot.services.orders import Status
 from tests.conftest import App
 from tests.figures import tally
+from tests.flows.steps import rate_a_completed_order
 from tests.flows.test_cards_security import leaked_number_runs, wal_pages, windows
 from tests.orderkit import make_order
 
@@ -129,24 +130,14 @@ async def test_dispute_description(app: App, alex: Player, db_path: Path, caplog
 
 
 async def test_review_text(app: App, alex: Player, db_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    await make_order(app.services, app.clock, alex.user.id, Status.completed)
-    await alex.send("/start")
-    await alex.press("⭐ Reviews")
-    await alex.press("✍️ Awaiting review (2)")
-    await alex.press("1. ✍️ Wireless earbuds TWS Pro 5")
-    await alex.press("4")
+    await rate_a_completed_order(app, alex, "4")
     screen = await guarded(app, alex, db_path, caplog, lambda: alex.send(f"Great! Paid with {NUMBER}"))
     assert "Step 2 of 3" in screen
     assert (await fsm(app, alex))[1].get("rating") == 4  # what was entered stays
 
 
 async def test_a_photo_caption(app: App, alex: Player, db_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    await make_order(app.services, app.clock, alex.user.id, Status.completed)
-    await alex.send("/start")
-    await alex.press("⭐ Reviews")
-    await alex.press("✍️ Awaiting review (2)")
-    await alex.press("1. ✍️ Wireless earbuds TWS Pro 5")
-    await alex.press("5")
+    await rate_a_completed_order(app, alex, "5")
     await alex.send("Good bass")
     assert "Step 3 of 3" in alex.last_text
     await guarded(app, alex, db_path, caplog, lambda: alex.send_photo("card-photo", caption=f"card {NUMBER}"))

@@ -103,7 +103,7 @@ def handler_states(app: App, kind: type[CallbackData]) -> list[State | None]:
     states: list[State | None] = [None]
     for router in app.dp.chain_tail:
         for handler in router.callback_query.handlers:
-            callbacks = [getattr(f.callback, "__wrapped__", f.callback) for f in handler.filters or ()]
+            callbacks = [getattr(f.callback, "inlined", f.callback) for f in handler.filters or ()]
             guards = [getattr(c, "callback_data_filter", c) for c in callbacks]
             if not any(getattr(g, "callback_data", None) is kind for g in guards):
                 continue

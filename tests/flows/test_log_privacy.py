@@ -13,6 +13,7 @@ import pytest
 
 from bot.services.orders import Status
 from tests.conftest import App
+from tests.flows.steps import rate_a_completed_order
 from tests.orderkit import make_order
 
 
@@ -104,12 +105,7 @@ async def test_no_entered_value_reaches_the_log_at_debug(app: App, alex, every_l
     assert "step 3 of 5" in alex.last_text
 
     # a review
-    await make_order(app.services, app.clock, alex.user.id, Status.completed)
-    await alex.send("/menu")
-    await alex.press("⭐ Reviews")
-    await alex.press("✍️ Awaiting review (2)")
-    await alex.press("1. ✍️ Wireless earbuds TWS Pro 5")
-    await alex.press("4")
+    await rate_a_completed_order(app, alex, "4", via="/menu")
     entered["review"] = "Marvellous quokka bass"
     await alex.send(entered["review"])
     await alex.press("✅ Done")

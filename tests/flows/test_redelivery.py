@@ -10,6 +10,7 @@ from aiogram.methods import SendMessage
 from bot.fakebot import Player
 from bot.services.settings import SettingsService
 from tests.conftest import App
+from tests.flows.steps import fill_in_a_us_address
 
 
 async def test_a_crash_after_the_touch_wrote_does_not_drop_the_redelivered_update(
@@ -46,13 +47,7 @@ async def test_a_redelivered_save_after_a_rename_saves_once(app: App, alex: Play
     """The handler's write recorded the update id: a redelivery after it committed is dropped,
     though the user middleware writes again first (a rename between the two deliveries)."""
     await alex.send("/start")
-    await alex.press("📍 Shipping addresses")
-    await alex.press("➕ Add an address")
-    await alex.press("🇺🇸 United States")
-    for text in ("John Smith", "+1 617 555 0123", "Massachusetts", "Boston", "1 Main St"):
-        await alex.send(text)
-    await alex.press("⏭ Skip")
-    await alex.send("02110")
+    await fill_in_a_us_address(alex)
     await alex.press("✅ Save")
     save = alex.delivered[-1]
     alex.user = alex.user.model_copy(update={"first_name": "Alexander"})

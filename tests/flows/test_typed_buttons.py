@@ -15,18 +15,6 @@ from tests.conftest import App
 from tests.orderkit import make_order
 
 
-@pytest.fixture(params=["en", "ru"])
-def lang(request: pytest.FixtureRequest) -> str:
-    return request.param
-
-
-@pytest.fixture
-def user(app: App, lang: str) -> Player:
-    if lang == "en":
-        return app.player(1001, first_name="Alex", language_code="en")
-    return app.player(2002, first_name="Маша", language_code="ru")
-
-
 async def fsm_data(app: App, p: Player) -> dict:
     from aiogram.fsm.storage.base import StorageKey
     key = StorageKey(bot_id=p.bot.id, chat_id=p.user.id, user_id=p.user.id)

@@ -11,6 +11,7 @@ import sqlite3
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -151,7 +152,17 @@ def times_out(app: App) -> list[tuple[Any, ...]]:
     return late
 
 
-async def test_a_gateway_timeout_with_a_late_success_ends_paid_once(app: App) -> None:
+@dataclass
+class TimedOut:
+    order_id: int
+    card_id: int
+    gw: SandboxGateway
+    late: list[tuple[Any, ...]]  # the charge requests the gateway has yet to carry out
+
+
+async def a_pay_that_timed_out(app: App) -> TimedOut:
+    """Alex pays an order with a saved card and the gateway's answer never comes (the request is
+    kept to be carried out late); the pay failed, and the gateway answers again from then on."""
     card_id = await add_card(app, ALEX)
     order = await place(app.services, ALEX)
     gw = gateway(app)
@@ -159,54 +170,47 @@ async def test_a_gateway_timeout_with_a_late_success_ends_paid_once(app: App) ->
     with pytest.raises(DomainError):
         await app.services.pay.pay(ALEX, order.id, card_id)
     del gw.charge
-    await gw.charge(*late[0])  # the gateway carries the request out after all
+    return TimedOut(order.id, card_id, gw, late)
+
+
+async def test_a_gateway_timeout_with_a_late_success_ends_paid_once(app: App) -> None:
+    t = await a_pay_that_timed_out(app)
+    await t.gw.charge(*t.late[0])  # the gateway carries the request out after all
     await sweep(app, minutes=3)
     await sweep(app, hours=25)
-    await assert_paid_once(app, order.id)
+    await assert_paid_once(app, t.order_id)
 
 
 async def test_a_late_success_after_the_order_was_cancelled_is_voided(app: App) -> None:
-    card_id = await add_card(app, ALEX)
-    order = await place(app.services, ALEX)
-    gw = gateway(app)
-    late = times_out(app)
-    with pytest.raises(DomainError):
-        await app.services.pay.pay(ALEX, order.id, card_id)
-    del gw.charge
-    await app.services.orders.cancel(ALEX, order.id, "changed_mind")  # the buyer gave up meanwhile
-    await gw.charge(*late[0])
+    t = await a_pay_that_timed_out(app)
+    await app.services.orders.cancel(ALEX, t.order_id, "changed_mind")  # the buyer gave up meanwhile
+    await t.gw.charge(*t.late[0])
     await sweep(app, minutes=3)
-    [charge] = gw.charges
-    assert [(r.charge_id, r.amount_minor) for r in gw.refunds] == [(charge.id, charge.amount_minor)]
-    after = await row(app, order.id)
+    [charge] = t.gw.charges
+    assert [(r.charge_id, r.amount_minor) for r in t.gw.refunds] == [(charge.id, charge.amount_minor)]
+    after = await row(app, t.order_id)
     assert (after.status, after.paid_charge_id) == (Status.cancelled, None)
     await sweep(app, hours=25)
-    assert len(gw.refunds) == 1  # voided once
+    assert len(t.gw.refunds) == 1  # voided once
 
 
 async def test_a_timeout_that_charged_nothing_fails_and_the_next_pay_is_a_new_request(app: App) -> None:
-    card_id = await add_card(app, ALEX)
-    order = await place(app.services, ALEX)
-    gw = gateway(app)
-    late = times_out(app)
-    with pytest.raises(DomainError):
-        await app.services.pay.pay(ALEX, order.id, card_id)
-    del gw.charge
+    t = await a_pay_that_timed_out(app)
     with pytest.raises(DomainError):  # the outcome is still unknown: no second request meanwhile
-        await app.services.pay.pay(ALEX, order.id, card_id)
-    assert gw.charges == []
+        await app.services.pay.pay(ALEX, t.order_id, t.card_id)
+    assert t.gw.charges == []
     await sweep(app, minutes=3)  # the gateway has no charge with that key: the attempt failed
-    after = await row(app, order.id)
+    after = await row(app, t.order_id)
     assert (after.status, after.pay_attempts) == (Status.awaiting_payment, 1)
-    paid = await app.services.pay.pay(ALEX, order.id, card_id)
+    paid = await app.services.pay.pay(ALEX, t.order_id, t.card_id)
     assert paid.order.status == Status.awaiting_shipment
-    await gw.charge(*late[0])  # a very late request with the old key: not the order's charge
-    assert len(gw.charges) == 2 and paid.order.paid_charge_id == gw.charges[0].id
+    await t.gw.charge(*t.late[0])  # a very late request with the old key: not the order's charge
+    assert len(t.gw.charges) == 2 and paid.order.paid_charge_id == t.gw.charges[0].id
     async with app.services.db.read() as conn:
         states = (await conn.execute(text(
             "SELECT idempotency_key, state FROM payment_attempts WHERE order_id = :o ORDER BY id"),
-            {"o": order.id})).all()
-    assert states == [(late[0][3], "failed"), (f"order:{order.id}:pay:1", "succeeded")]
+            {"o": t.order_id})).all()
+    assert states == [(t.late[0][3], "failed"), (f"order:{t.order_id}:pay:1", "succeeded")]
 
 
 async def test_a_charge_the_order_could_not_take_is_given_back_by_the_sweeper_when_the_void_fails(app: App) -> None:
