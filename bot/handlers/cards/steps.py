@@ -1,0 +1,231 @@
+"""The add-card flow's steps: its states, what its FSM data holds, and how a step is shown.
+
+One StatesGroup, top to bottom: number → expiry → cardholder → CVC. FSM data holds only the
+gateway's session id, the brand, the last 4 digits, and the flow's own bookkeeping (the card being
+replaced, an "editing" flag, a transliteration offered for the name, and the order it pays for).
+After a restart the flow resumes at its step (`show_step` re-reads the session); when the gateway
+no longer knows the session, the user is told and asked for the number again.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from aiogram import Router
+from aiogram.exceptions import TelegramAPIError
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+
+from bot import menu as registry
+from bot.db.engine import Database
+from bot.db.fsm import FlowWatcher
+from bot.db.users import UserRow
+from bot.handlers.common import send_or_edit
+from bot.integrations.payments import CardSession
+from bot.keyboards.orders import Tab
+from bot.middlewares.card_guard import takes_card_numbers
+from bot.services.cards import CardService, CardSessionExpired
+from bot.services.errors import N_, DomainError, NotFound
+from bot.views import cards as views
+from bot.views import pay as pay_views
+from bot.views.common import Fmt, Screen
+
+log = logging.getLogger(__name__)
+router = Router(name="cards")
+registry.register(registry.MenuEntry("cards", N_("💳 Bank cards"), order=60))
+
+
+class CardFlow(StatesGroup):
+    number = State()
+    expiry = State()
+    holder = State()
+    cvc = State()
+
+
+ORDER = (CardFlow.number, CardFlow.expiry, CardFlow.holder, CardFlow.cvc)
+# a card number anywhere else is removed by the guard (bot/middlewares/card_guard.py); here it is
+# the answer (also when the flow pays an order with a new card)
+takes_card_numbers(CardFlow.number)
+BY_NAME = {s.state: s for s in ORDER}
+# FSM data: the gateway session id, brand and last 4 — never the number or the CVC
+SID, BRAND, LAST4 = "sid", "brand", "last4"
+REPLACE, EDIT, OFFER = "replace", "edit", "offer"
+# when the flow runs to pay an order (bot/handlers/pay.py): the order, whether to keep the card,
+# what to show on each step (number, amount, currency) and the list page to go back to
+PAY, PAY_SAVE, PAY_NUMBER, PAY_AMOUNT, PAY_CURRENCY, PAY_TAB, PAY_PAGE = (
+    "pay", "pay_save", "pay_no", "pay_amt", "pay_cur", "pay_tab", "pay_page")
+PAY_KEYS = (PAY, PAY_SAVE, PAY_NUMBER, PAY_AMOUNT, PAY_CURRENCY, PAY_TAB, PAY_PAGE)
+KEPT_ON_RESTART = (REPLACE, *PAY_KEYS)  # what survives the gateway forgetting the session
+
+
+# -- a step --------------------------------------------------------------------------------------
+@dataclass
+class Flow:
+    """What a handler of this section works with: the FSM state and data, read once per update."""
+
+    state: FSMContext
+    db: Database
+    user: UserRow
+    cards: CardService
+    f: Fmt
+    raw_state: str | None
+    data: dict[str, Any]
+
+    @property
+    def step(self) -> State:
+        return BY_NAME.get(self.raw_state or "", CardFlow.number)
+
+    @property
+    def replaces(self) -> int | None:
+        return int(self.data[REPLACE]) if self.data.get(REPLACE) else None
+
+    @property
+    def pays(self) -> int | None:
+        """The order this new card pays for, when the flow was started from Pay."""
+        return int(self.data[PAY]) if self.data.get(PAY) else None
+
+    @property
+    def pay_tab(self) -> Tab:
+        try:
+            return Tab(str(self.data.get(PAY_TAB, Tab.all.value)))
+        except ValueError:
+            return Tab.all
+
+    @property
+    def pay_page(self) -> int:
+        page = self.data.get(PAY_PAGE, 0)
+        return page if isinstance(page, int) else 0
+
+
+async def read_flow(state: FSMContext, db: Database, user: UserRow, cards: CardService, f: Fmt,
+                raw_state: str | None) -> Flow:
+    data = await state.get_data() if raw_state is not None else {}
+    return Flow(state, db, user, cards, f, raw_state, data)
+
+
+async def delete_message(message: Message) -> bool:
+    """Delete the user's message at once. False when Telegram refused (then we ask them)."""
+    try:
+        await message.delete()
+    except TelegramAPIError as exc:
+        log.info("could not delete a message with card details (%s)", type(exc).__name__)
+        return False
+    return True
+
+
+async def session_of(flow: Flow) -> CardSession | None:
+    try:
+        return await flow.cards.card_session(flow.data.get(SID))
+    except CardSessionExpired:
+        return None
+
+
+async def _replacing(flow: Flow) -> str | None:
+    if flow.replaces is None:
+        return None
+    try:
+        card = await flow.cards.get(flow.user.id, flow.replaces)
+    except NotFound:
+        return None
+    return views.card_label(card.brand, card.last4, flow.f)
+
+
+def after(step: State, flow: Flow) -> State:
+    """The step after `step`: back to the summary when a field was being edited."""
+    if flow.data.get(EDIT):
+        return CardFlow.cvc
+    return ORDER[min(ORDER.index(step) + 1, len(ORDER) - 1)]
+
+
+async def show_step(step: State, flow: Flow, *, error: str | None = None, warning: str | None = None,
+                intro: str | None = None, **changes: Any) -> Screen:
+    """Put the flow at `step` (with `changes` to its data; None removes a key) and return that
+    step's screen. A step after the number needs the gateway's session: when the gateway has
+    forgotten it (a restart, or too long a pause), the flow goes back to the number and says why."""
+    f = flow.f
+    data = {k: v for k, v in {**flow.data, **changes}.items() if v is not None}
+    session = await session_of(Flow(flow.state, flow.db, flow.user, flow.cards, f, flow.raw_state, data))
+    if session is None or not session.has_number:
+        if step is not CardFlow.number:
+            error = f.error(CardSessionExpired())
+            step = CardFlow.number
+        data = {k: v for k, v in data.items() if k in KEPT_ON_RESTART}
+    elif step is CardFlow.cvc and not session.complete:
+        step = CardFlow.expiry if not session.has_expiry else CardFlow.holder
+    if step is CardFlow.cvc:
+        data.pop(EDIT, None)
+    if step is not CardFlow.holder:
+        data.pop(OFFER, None)
+    if flow.raw_state != step.state or flow.data != data:
+        async with flow.db.write():  # one transaction; only what changed
+            if flow.raw_state != step.state:
+                await flow.state.set_state(step)
+            if flow.data != data:
+                await flow.state.set_data(data)
+        flow.raw_state, flow.data = step.state, data
+    screen = await _step_screen(step, flow, session, error=error, warning=warning, intro=intro)
+    if data.get(PAY):
+        paying = pay_views.paying_line(str(data.get(PAY_NUMBER, "")), int(data.get(PAY_AMOUNT, 0)),
+                                       str(data.get(PAY_CURRENCY, "USD")), bool(data.get(PAY_SAVE)), f)
+        screen = pay_views.with_note(paying, screen)
+    return screen
+
+
+async def _step_screen(step: State, flow: Flow, session: CardSession | None, *, error: str | None,
+                       warning: str | None, intro: str | None) -> Screen:
+    f, data = flow.f, flow.data
+    replacing = await _replacing(flow)
+    if step is CardFlow.number:
+        keep = (session.brand or "", session.last4 or "") if session and session.has_number else None
+        return views.number_prompt(f, error=error, warning=warning, replacing=replacing, intro=intro, keep=keep)
+    assert session is not None and session.brand and session.last4
+    if step is CardFlow.expiry:
+        keep_expiry = (session.exp_month, session.exp_year) if session.has_expiry else None
+        return views.expiry_prompt(f, session.brand, session.last4, error=error, warning=warning,
+                                   replacing=replacing, keep=keep_expiry)  # type: ignore[arg-type]
+    if step is CardFlow.holder:
+        return views.holder_prompt(f, error=error, warning=warning, replacing=replacing,
+                                   offer=data.get(OFFER), keep=session.holder)
+    return views.cvc_prompt(f, session, error=error, warning=warning, replacing=replacing)
+
+
+def ends_card_sessions(cards: CardService) -> FlowWatcher:
+    """The FSM storage's watcher (wired in bot/app.py): whenever the add-card flow is left, by any
+    way out — /cancel, /menu, /start, Menu, Cancel, Back, another flow begun from an older message —
+    or its session id is replaced, the gateway's card session (with the number in it) is ended at
+    once rather than at its expiry."""
+
+    async def watcher(old_state: str | None, old_data: dict[str, Any], new_state: str | None,
+                      new_data: dict[str, Any]) -> None:
+        sid = old_data.get(SID) if old_state in BY_NAME else None
+        if sid and (new_state not in BY_NAME or new_data.get(SID) != sid):
+            await cards.cancel_session(str(sid))
+
+    return watcher
+
+
+async def leave(flow: Flow) -> None:
+    """Leave whatever flow is open (the gateway session goes with it: see ends_card_sessions)."""
+    if flow.raw_state is not None or flow.data:
+        async with flow.db.write():
+            await flow.state.clear()
+    flow.raw_state, flow.data = None, {}
+
+
+async def wallet_screen(flow: Flow, note: str | None = None) -> Screen:
+    return views.wallet(await flow.cards.wallet(flow.user.id), flow.f, note=note)
+
+
+async def gone(query: CallbackQuery, exc: DomainError, flow: Flow) -> None:
+    """A forged or stale card id: say so politely and show the wallet."""
+    await send_or_edit(query, await wallet_screen(flow, note=flow.f.error(exc)))
+    await query.answer(flow.f.error(exc))
+
+
+def join(*parts: str | None) -> str:
+    return "\n\n".join(p for p in parts if p)
+
+
