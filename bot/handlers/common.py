@@ -70,6 +70,16 @@ async def send_or_edit(query: CallbackQuery, screen: Screen) -> Message | None:
     return await query.bot.send_message(chat_id=query.from_user.id, **screen.as_kwargs())
 
 
+async def show(query: CallbackQuery, screen: Screen, note: str | None = None, *, alert: bool = False) -> None:
+    """A button's answer in one call: `screen` in place of the pressed message (`send_or_edit`),
+    then the press answered — with `note` on top, in an alert when `alert` and there is a note."""
+    await send_or_edit(query, screen)
+    if alert and note:
+        await query.answer(note, show_alert=True)
+    else:
+        await query.answer(note)
+
+
 async def reply(message: Message, screen: Screen) -> Message:
     return await message.answer(**screen.as_kwargs())
 

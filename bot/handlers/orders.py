@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiogram import F, Router
 from aiogram.filters import StateFilter
+from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
@@ -11,12 +12,13 @@ from aiogram.types import CallbackQuery, Message
 from bot import menu as registry
 from bot.db.engine import Database
 from bot.db.users import UserRow
-from bot.handlers.common import reply, send_or_edit
+from bot.handlers.answers import refusals
+from bot.handlers.common import reply, show
 from bot.keyboards.common import MenuCb, NavAction, NavCb
 from bot.keyboards.orders import OrderAction, OrderCb, OrderItemsCb, Tab, list_cb, order_cb
 from bot.middlewares.card_guard import asks_again
 from bot.services.errors import N_, DomainError, NotFound
-from bot.services.orders import OrderInBin, OrderService, Status, check_can_delete, check_transition
+from bot.services.orders import OrderNotFound, OrderService, check_can_delete
 from bot.views import orders as views
 from bot.views.common import Fmt, Screen
 
@@ -73,27 +75,37 @@ async def show_list(query: CallbackQuery, orders: OrderService, user: UserRow, f
         async with db.write():  # went back to a list instead of typing: the search step is over
             await state.set_state(None)
     screen, fallback_note = await list_screen(orders, user, f, tab, page, state)
-    await send_or_edit(query, screen)
-    note = note or fallback_note
-    await query.answer(note, show_alert=alert and bool(note))
+    await show(query, screen, note or fallback_note, alert=alert)
 
 
-async def fail(query: CallbackQuery, exc: DomainError, callback_data: OrderCb, orders: OrderService,
-               user: UserRow, f: Fmt, state: FSMContext) -> None:
-    """A refused action: a forged or stale id gets the list; anything else the card as it is now,
+async def order_refused(query: CallbackQuery, error: DomainError, callback_data: CallbackData, orders: OrderService,
+                        user: UserRow, f: Fmt, state: FSMContext) -> None:
+    """A refused button: a forged or stale id gets the list; anything else the card as it is now,
     with the reason in an alert. Exactly one answer to the callback either way."""
-    if not isinstance(exc, NotFound):
+    if isinstance(callback_data, OrderItemsCb):
+        callback_data = order_cb(OrderAction.open, callback_data.id, list_cb(callback_data.tab, callback_data.page))
+    if not isinstance(callback_data, OrderCb):
+        raise error  # not a button of an order: the error handler's business, as before
+    if not isinstance(error, NotFound):
         try:
             card = await orders.card(user.id, callback_data.id)
         except NotFound:
             pass
         else:
-            await send_or_edit(query, views.order_card(card, f, list_cb(callback_data.tab, callback_data.page)))
-            await query.answer(f.error(exc), show_alert=True)
+            await show(query, views.order_card(card, f, back_of(callback_data)), f.error(error), alert=True)
             return
-        exc = NotFound(N_("This order is no longer available."))
+        error = OrderNotFound()
     await show_list(query, orders, user, f, state, callback_data.tab if callback_data.tab != Tab.search else Tab.all,
-                    0, note=f.error(exc), alert=True)
+                    0, note=f.error(error), alert=True)
+
+
+async def search_refused(message: Message, error: DomainError, f: Fmt) -> None:
+    """A search that can't be run (too short, …): the question again, with the reason."""
+    await reply(message, views.search_prompt(f, error=f.error(error)))
+
+
+refusals(router.callback_query, order_refused)
+refusals(router.message, search_refused)
 
 
 def back_of(callback_data: OrderCb) -> OrderCb:
@@ -131,8 +143,7 @@ async def ask_search(query: CallbackQuery, callback_data: OrderCb, state: FSMCon
         await state.set_state(OrderSearch.query)
         if callback_data.tab not in (Tab.search, Tab.deleted):  # from a list, not "New search"
             await state.update_data({SEARCH_FROM: [callback_data.tab.value, callback_data.page]})
-    await send_or_edit(query, views.search_prompt(f))
-    await query.answer()
+    await show(query, views.search_prompt(f))
 
 
 @router.message(OrderSearch.query, F.text)
@@ -142,11 +153,7 @@ async def search_typed(message: Message, state: FSMContext, db: Database, orders
     if text.startswith("/"):  # an unknown command inside the step: explain, keep the step
         await reply(message, views.search_prompt(f))
         return
-    try:
-        page = await orders.search(user.id, text)
-    except DomainError as exc:
-        await reply(message, views.search_prompt(f, error=f.error(exc)))
-        return
+    page = await orders.search(user.id, text)  # refused (too short, …): search_refused asks again
     async with db.write():  # keep the term for the pager; after "Nothing found" the next word searches again
         await state.set_state(OrderSearch.query if not page.rows else None)
         await state.update_data({SEARCH_KEY: text.strip()[:200]})
@@ -185,145 +192,84 @@ async def clear_search(query: CallbackQuery, state: FSMContext, db: Database, or
 
 # -- the card -------------------------------------------------------------------------------------------
 @router.callback_query(_on(OrderAction.open))
-async def open_order(query: CallbackQuery, callback_data: OrderCb, orders: OrderService, user: UserRow, f: Fmt,
-                     state: FSMContext) -> None:
-    try:
-        card = await orders.card(user.id, callback_data.id)
-    except DomainError as exc:
-        await fail(query, exc, callback_data, orders, user, f, state)
-        return
-    await send_or_edit(query, views.order_card(card, f, back_of(callback_data)))
-    await query.answer()
+async def open_order(query: CallbackQuery, callback_data: OrderCb, orders: OrderService, user: UserRow, f: Fmt) -> None:
+    card = await orders.card(user.id, callback_data.id)
+    await show(query, views.order_card(card, f, back_of(callback_data)))
 
 
 @router.callback_query(OrderItemsCb.filter())
 async def items_page(query: CallbackQuery, callback_data: OrderItemsCb, orders: OrderService, user: UserRow,
-                     f: Fmt, state: FSMContext) -> None:
+                     f: Fmt) -> None:
     """A long order's items, a page at a time, on its card."""
     back = list_cb(callback_data.tab, callback_data.page)
-    try:
-        card = await orders.card(user.id, callback_data.id)
-    except DomainError as exc:
-        await fail(query, exc, order_cb(OrderAction.open, callback_data.id, back), orders, user, f, state)
-        return
-    await send_or_edit(query, views.order_card(card, f, back, items_page=callback_data.at))
-    await query.answer()
+    card = await orders.card(user.id, callback_data.id)
+    await show(query, views.order_card(card, f, back, items_page=callback_data.at))
 
 
 # -- cancel ---------------------------------------------------------------------------------------------
 @router.callback_query(_on(OrderAction.cancel))
 async def cancel_reasons(query: CallbackQuery, callback_data: OrderCb, orders: OrderService, user: UserRow,
-                         f: Fmt, state: FSMContext) -> None:
-    try:
-        await orders.cancel_preview(user.id, callback_data.id)  # refuses early when it can't be done
-        card = await orders.card(user.id, callback_data.id)
-    except DomainError as exc:
-        await fail(query, exc, callback_data, orders, user, f, state)
-        return
-    await send_or_edit(query, views.cancel_reasons(card, f, back_of(callback_data)))
-    await query.answer()
+                         f: Fmt) -> None:
+    await orders.cancel_preview(user.id, callback_data.id)  # refuses early when it can't be done
+    card = await orders.card(user.id, callback_data.id)
+    await show(query, views.cancel_reasons(card, f, back_of(callback_data)))
 
 
 @router.callback_query(_on(OrderAction.cancel_reason))
 async def cancel_confirm(query: CallbackQuery, callback_data: OrderCb, orders: OrderService, user: UserRow,
-                         f: Fmt, state: FSMContext) -> None:
-    try:
-        preview = await orders.cancel_preview(user.id, callback_data.id)
-    except DomainError as exc:
-        await fail(query, exc, callback_data, orders, user, f, state)
-        return
-    await send_or_edit(query, views.cancel_confirm(preview, callback_data.reason, f, back_of(callback_data)))
-    await query.answer()
+                         f: Fmt) -> None:
+    preview = await orders.cancel_preview(user.id, callback_data.id)
+    await show(query, views.cancel_confirm(preview, callback_data.reason, f, back_of(callback_data)))
 
 
 @router.callback_query(_on(OrderAction.cancel_ok))
 async def cancel_order(query: CallbackQuery, callback_data: OrderCb, orders: OrderService, user: UserRow,
-                       f: Fmt, state: FSMContext) -> None:
-    try:
-        card = await orders.cancel(user.id, callback_data.id, callback_data.reason)
-    except DomainError as exc:
-        await fail(query, exc, callback_data, orders, user, f, state)
-        return
-    await send_or_edit(query, views.order_card(card, f, back_of(callback_data)))
-    await query.answer(views.cancelled_note(f, refunded=bool(card.refunds)), show_alert=bool(card.refunds))
+                       f: Fmt) -> None:
+    card = await orders.cancel(user.id, callback_data.id, callback_data.reason)
+    await show(query, views.order_card(card, f, back_of(callback_data)), views.cancelled_note(f, refunded=bool(card.refunds)), alert=bool(card.refunds))
 
 
 # -- confirm receipt -----------------------------------------------------------------------------------
 @router.callback_query(_on(OrderAction.confirm))
 async def confirm_prompt(query: CallbackQuery, callback_data: OrderCb, orders: OrderService, user: UserRow,
-                         f: Fmt, state: FSMContext) -> None:
-    try:
-        card = await orders.card(user.id, callback_data.id)
-        if not card.can_confirm:  # say why at once (already confirmed, not shipped yet, …)
-            if card.in_bin:
-                raise OrderInBin()
-            check_transition(card.status, Status.completed)
-    except DomainError as exc:
-        await fail(query, exc, callback_data, orders, user, f, state)
-        return
-    await send_or_edit(query, views.confirm_receipt_prompt(card, f, back_of(callback_data)))
-    await query.answer()
+                         f: Fmt) -> None:
+    card = await orders.confirm_preview(user.id, callback_data.id)  # says why at once when it can't be done
+    await show(query, views.confirm_receipt_prompt(card, f, back_of(callback_data)))
 
 
 @router.callback_query(_on(OrderAction.confirm_ok))
 async def confirm_receipt(query: CallbackQuery, callback_data: OrderCb, orders: OrderService, user: UserRow,
-                          f: Fmt, state: FSMContext) -> None:
-    try:
-        card = await orders.confirm_receipt(user.id, callback_data.id)
-    except DomainError as exc:
-        await fail(query, exc, callback_data, orders, user, f, state)
-        return
-    await send_or_edit(query, views.order_card(card, f, back_of(callback_data)))
-    await query.answer(f._("Thank you! The order is completed."))
+                          f: Fmt) -> None:
+    card = await orders.confirm_receipt(user.id, callback_data.id)
+    await show(query, views.order_card(card, f, back_of(callback_data)), f._("Thank you! The order is completed."))
 
 
 # -- tracking -------------------------------------------------------------------------------------------
 @router.callback_query(_on(OrderAction.track))
-async def track(query: CallbackQuery, callback_data: OrderCb, orders: OrderService, user: UserRow, f: Fmt,
-                state: FSMContext) -> None:
-    try:
-        tracking = await orders.tracking(user.id, callback_data.id)
-    except DomainError as exc:
-        await fail(query, exc, callback_data, orders, user, f, state)
-        return
-    await send_or_edit(query, views.tracking(tracking, f, back_of(callback_data)))
-    await query.answer()
+async def track(query: CallbackQuery, callback_data: OrderCb, orders: OrderService, user: UserRow, f: Fmt) -> None:
+    tracking = await orders.tracking(user.id, callback_data.id)
+    await show(query, views.tracking(tracking, f, back_of(callback_data)))
 
 
 @router.callback_query(_on(OrderAction.refresh))
-async def refresh(query: CallbackQuery, callback_data: OrderCb, orders: OrderService, user: UserRow, f: Fmt,
-                  state: FSMContext) -> None:
-    try:
-        tracking = await orders.tracking(user.id, callback_data.id, refresh=True)
-    except DomainError as exc:
-        await fail(query, exc, callback_data, orders, user, f, state)
-        return
-    await send_or_edit(query, views.tracking(tracking, f, back_of(callback_data)))
-    await query.answer(views.refreshed_note(f, tracking.new_events))
+async def refresh(query: CallbackQuery, callback_data: OrderCb, orders: OrderService, user: UserRow, f: Fmt) -> None:
+    tracking = await orders.tracking(user.id, callback_data.id, refresh=True)
+    await show(query, views.tracking(tracking, f, back_of(callback_data)), views.refreshed_note(f, tracking.new_events))
 
 
 # -- deleted orders -------------------------------------------------------------------------------------
 @router.callback_query(_on(OrderAction.delete))
 async def delete_prompt(query: CallbackQuery, callback_data: OrderCb, orders: OrderService, user: UserRow,
-                        f: Fmt, state: FSMContext) -> None:
-    try:
-        card = await orders.card(user.id, callback_data.id)
-        check_can_delete(card.order)  # say why right away when it can't be deleted
-    except DomainError as exc:
-        await fail(query, exc, callback_data, orders, user, f, state)
-        return
-    await send_or_edit(query, views.delete_confirm(card, f, back_of(callback_data)))
-    await query.answer()
+                        f: Fmt) -> None:
+    card = await orders.card(user.id, callback_data.id)
+    check_can_delete(card.order)  # say why right away when it can't be deleted
+    await show(query, views.delete_confirm(card, f, back_of(callback_data)))
 
 
 @router.callback_query(_on(OrderAction.delete_ok))
 async def delete_order(query: CallbackQuery, callback_data: OrderCb, orders: OrderService, user: UserRow,
                        f: Fmt, state: FSMContext) -> None:
-    try:
-        await orders.delete(user.id, callback_data.id)
-    except DomainError as exc:
-        await fail(query, exc, callback_data, orders, user, f, state)
-        return
+    await orders.delete(user.id, callback_data.id)
     back = callback_data.tab if callback_data.tab not in (Tab.deleted,) else Tab.all
     await show_list(query, orders, user, f, state, back, callback_data.page,
                     note=f._("The order is in Deleted orders now."))
@@ -331,38 +277,22 @@ async def delete_order(query: CallbackQuery, callback_data: OrderCb, orders: Ord
 
 @router.callback_query(_on(OrderAction.restore))
 async def restore_order(query: CallbackQuery, callback_data: OrderCb, orders: OrderService, user: UserRow,
-                        f: Fmt, state: FSMContext) -> None:
-    try:
-        await orders.restore(user.id, callback_data.id)
-        card = await orders.card(user.id, callback_data.id)
-    except DomainError as exc:
-        await fail(query, exc, callback_data, orders, user, f, state)
-        return
-    await send_or_edit(query, views.order_card(card, f, list_cb(Tab.all)))
-    await query.answer(f._("The order is back in My orders."))
+                        f: Fmt) -> None:
+    await orders.restore(user.id, callback_data.id)
+    card = await orders.card(user.id, callback_data.id)
+    await show(query, views.order_card(card, f, list_cb(Tab.all)), f._("The order is back in My orders."))
 
 
 @router.callback_query(_on(OrderAction.purge))
 async def purge_prompt(query: CallbackQuery, callback_data: OrderCb, orders: OrderService, user: UserRow,
-                       f: Fmt, state: FSMContext) -> None:
-    try:
-        card = await orders.card(user.id, callback_data.id)
-        if not card.in_bin:
-            raise DomainError(N_("Only an order in Deleted orders can be deleted for good."))
-    except DomainError as exc:
-        await fail(query, exc, callback_data, orders, user, f, state)
-        return
-    await send_or_edit(query, views.purge_confirm(card, f, back_of(callback_data)))
-    await query.answer()
+                       f: Fmt) -> None:
+    card = await orders.purge_preview(user.id, callback_data.id)
+    await show(query, views.purge_confirm(card, f, back_of(callback_data)))
 
 
 @router.callback_query(_on(OrderAction.purge_ok))
 async def purge_order(query: CallbackQuery, callback_data: OrderCb, orders: OrderService, user: UserRow,
                       f: Fmt, state: FSMContext) -> None:
-    try:
-        await orders.purge(user.id, callback_data.id)
-    except DomainError as exc:
-        await fail(query, exc, callback_data, orders, user, f, state)
-        return
+    await orders.purge(user.id, callback_data.id)
     await show_list(query, orders, user, f, state, Tab.deleted, callback_data.page,
                     note=f._("The order is deleted for good."))

@@ -12,7 +12,7 @@ from bot.db.engine import Database
 from bot.db.users import UserRow
 from bot.handlers import cards as card_flow
 from bot.handlers.common import send_or_edit
-from bot.handlers.orders import fail
+from bot.handlers.orders import order_refused
 from bot.keyboards.orders import OrderAction, OrderCb
 from bot.keyboards.pay import PayAction, PayCb
 from bot.services.cards import CardLimitReached, CardService, PaymentDeclined
@@ -37,7 +37,7 @@ def _order_cb(cb: PayCb) -> OrderCb:
 async def _refused(query: CallbackQuery, exc: DomainError, cb: PayCb, orders: OrderService, user: UserRow,
                    f: Fmt, state: FSMContext) -> None:
     """The order can't be paid (paid already, cancelled, not theirs): the order card or the list."""
-    await fail(query, exc, _order_cb(cb), orders, user, f, state)
+    await order_refused(query, exc, _order_cb(cb), orders, user, f, state)
 
 
 async def _choose(query: CallbackQuery, cb: PayCb, pay: PayService, orders: OrderService, user: UserRow,

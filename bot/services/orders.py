@@ -164,6 +164,10 @@ class OrderInBin(DomainError):
     msgid = N_("This order is in Deleted orders. Restore it first.")
 
 
+class NotInBin(ForbiddenTransition):
+    msgid = N_("Only an order in Deleted orders can be deleted for good.")
+
+
 class NoTracking(DomainError):
     msgid = N_("This order has no track number yet: it appears once the seller ships the order.")
 
@@ -622,6 +626,24 @@ class OrderService:
             days=self.policy.refund_days, fast_days=self.policy.refund_days_fast, now=self.clock.now(),
         )
 
+    # the checks a confirmation screen asks before it is shown (issue 16, item 2: out of the handler)
+    async def confirm_preview(self, user_id: int, order_id: int) -> OrderCard:
+        """The card before "Confirm receipt?", when receipt can be confirmed; otherwise the reason
+        at once (in Deleted orders, not shipped yet, already confirmed …)."""
+        card = await self.card(user_id, order_id)
+        if not card.can_confirm:
+            if card.in_bin:
+                raise OrderInBin()
+            check_transition(card.status, Status.completed)
+        return card
+
+    async def purge_preview(self, user_id: int, order_id: int) -> OrderCard:
+        """The card before "Delete for good?": only an order in Deleted orders can be."""
+        card = await self.card(user_id, order_id)
+        if not card.in_bin:
+            raise NotInBin()
+        return card
+
     async def cancel(self, user_id: int, order_id: int, reason: CancelReason | str) -> OrderCard:
         try:
             reason = CancelReason(reason)
@@ -769,7 +791,7 @@ class OrderService:
         async with self.db.write() as conn:
             order = await self._owned(conn, user_id, order_id)
             if order.deleted_at is None:
-                raise ForbiddenTransition(N_("Only an order in Deleted orders can be deleted for good."))
+                raise NotInBin()
             await repo.set_fields(conn, order.id, user_id, purged_at=now, shipping_address="{}", search_text="")
             # its notifications leave the message centre too, and nothing more is sent about it
             await outbox_repo.forget_order(conn, user_id, order.id, order.number)

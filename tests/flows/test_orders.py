@@ -358,3 +358,20 @@ async def test_after_nothing_found_a_new_word_searches_again(app: App, lang: str
     assert ("Найден 1 заказ." if ru else "Found 1 order.") in p.last_text
     await p.send("cable")  # found: the search step is over, as before
     assert ("Найден" if ru else "Found") not in p.last_text
+
+
+async def test_a_stale_confirmation_button_says_why_and_shows_the_card_as_it_is(app: App, alex) -> None:
+    """Refusals are answered by the section (bot/handlers/answers.py): the card as it is now and
+    the reason in an alert; a search step is kept."""
+    await start(alex)
+    order = await make_order(app.services, app.clock, alex.user.id, Status.completed)
+    await app.services.orders.delete(alex.user.id, order.id)
+    await alex.press_data(OrderCb(action=OrderAction.confirm, id=order.id).pack())
+    assert alex.alerts()[-1] == "This order is in Deleted orders. Restore it first."
+    assert f"Order #{order.number}" in alex.last_text
+    await app.services.orders.restore(alex.user.id, order.id)
+    await alex.press_data(OrderCb(action=OrderAction.purge, id=order.id).pack())
+    assert alex.alerts()[-1] == "Only an order in Deleted orders can be deleted for good."
+    await alex.press_data(OrderCb(action=OrderAction.confirm, id=order.id + 1000).pack())
+    assert alex.alerts()[-1] == "This order is no longer available."
+    assert alex.last_text.startswith("<b>My orders</b>")

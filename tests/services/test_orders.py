@@ -25,6 +25,7 @@ from bot.services.orders import (
     DisputeWindowClosed,
     ForbiddenTransition,
     NewItem,
+    NotInBin,
     NoTracking,
     OrderInBin,
     OrderNotFound,
@@ -368,6 +369,27 @@ async def test_delete_restore_purge(app: App) -> None:
         raw = (await conn.exec_driver_sql("SELECT shipping_address, search_text FROM orders WHERE id = ?",
                                           (order.id,))).one()
     assert tuple(raw) == ("{}", "")  # the buyer's data is erased; the shop keeps the record
+
+
+async def test_the_confirmation_screens_say_why_before_they_are_shown(app: App) -> None:
+    """Confirm receipt and Delete for good are refused before their question, with the reason."""
+    orders = app.services.orders
+    shipped = await make_order(app.services, app.clock, ALEX, Status.shipped)
+    paid = await make_order(app.services, app.clock, ALEX, Status.awaiting_shipment)
+    assert (await orders.confirm_preview(ALEX, shipped.id)).order.id == shipped.id
+    with pytest.raises(ForbiddenTransition):
+        await orders.confirm_preview(ALEX, paid.id)  # not shipped yet
+    with pytest.raises(NotInBin):
+        await orders.purge_preview(ALEX, shipped.id)
+    await orders.confirm_receipt(ALEX, shipped.id)
+    with pytest.raises(AlreadyDone):
+        await orders.confirm_preview(ALEX, shipped.id)
+    await orders.delete(ALEX, shipped.id)  # a completed order may be deleted
+    with pytest.raises(OrderInBin):
+        await orders.confirm_preview(ALEX, shipped.id)
+    assert (await orders.purge_preview(ALEX, shipped.id)).in_bin
+    with pytest.raises(OrderNotFound):
+        await orders.purge_preview(BOB, shipped.id)
 
 
 async def test_purge_takes_the_orders_notifications_out_of_the_message_centre(app: App) -> None:
