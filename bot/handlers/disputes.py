@@ -12,6 +12,7 @@ from __future__ import annotations
 from contextlib import suppress
 
 from aiogram import F, Router
+from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery
@@ -19,7 +20,8 @@ from aiogram.types import CallbackQuery
 from bot import menu as registry
 from bot.db.engine import Database
 from bot.db.users import UserRow
-from bot.handlers.common import send_or_edit, send_photos_then
+from bot.handlers.answers import answered_by, refusals
+from bot.handlers.common import send_or_edit, send_photos_then, show
 from bot.handlers.flow import EDITING, Button, Draft, Flow, Retry, Stale, Step, Summary
 from bot.keyboards.common import MenuCb
 from bot.keyboards.disputes import DisputeAction, DisputeCb, DraftAction, DraftCb, DraftField
@@ -64,16 +66,19 @@ async def show_list(query: CallbackQuery, disputes: DisputeService, user: UserRo
     await query.answer(note, show_alert=bool(note))
 
 
-async def fail(query: CallbackQuery, exc: DomainError, callback_data: DisputeCb, disputes: DisputeService,
-               user: UserRow, f: Fmt) -> None:
-    """A forged or stale id → the list; anything else → the card as it is now, with the reason."""
-    if not isinstance(exc, NotFound):
+async def refused(query: CallbackQuery, error: DomainError, disputes: DisputeService, user: UserRow, f: Fmt,
+                  callback_data: CallbackData | None = None) -> None:
+    """The section's answer to a refusal: a forged or stale id → the list; anything else → the
+    dispute's card as it is now, with the reason."""
+    if isinstance(callback_data, DisputeCb) and not isinstance(error, NotFound):
         with suppress(NotFound):
             card = await disputes.card(user.id, callback_data.id)
-            await send_or_edit(query, views.dispute_card(card, f, callback_data.page))
-            await query.answer(f.error(exc), show_alert=True)
+            await show(query, views.dispute_card(card, f, callback_data.page), f.error(error), alert=True)
             return
     await show_list(query, disputes, user, f, note=views.not_found(f))
+
+
+refusals(router.callback_query, refused)
 
 
 @router.callback_query(MenuCb.filter(F.section == "disputes"))
@@ -95,31 +100,20 @@ async def noop(query: CallbackQuery) -> None:
 @router.callback_query(_on(DisputeAction.open))
 async def open_dispute(query: CallbackQuery, callback_data: DisputeCb, disputes: DisputeService, user: UserRow,
                        f: Fmt) -> None:
-    try:
-        card = await disputes.card(user.id, callback_data.id)
-    except DomainError as exc:
-        await fail(query, exc, callback_data, disputes, user, f)
-        return
-    await send_or_edit(query, views.dispute_card(card, f, callback_data.page))
-    await query.answer()
+    card = await disputes.card(user.id, callback_data.id)
+    await show(query, views.dispute_card(card, f, callback_data.page))
 
 
 @router.callback_query(_on(DisputeAction.accept))
 @router.callback_query(_on(DisputeAction.escalate))
 async def confirm_step(query: CallbackQuery, callback_data: DisputeCb, disputes: DisputeService, user: UserRow,
                        f: Fmt) -> None:
-    try:
-        card = await disputes.card(user.id, callback_data.id)
-    except DomainError as exc:
-        await fail(query, exc, callback_data, disputes, user, f)
-        return
+    card = await disputes.card(user.id, callback_data.id)
     if not card.can_answer:  # a stale button: the dispute moved on
-        await send_or_edit(query, views.dispute_card(card, f, callback_data.page))
-        await query.answer(f._("The dispute has moved on since; here is where it stands now."), show_alert=True)
+        await show(query, views.dispute_card(card, f, callback_data.page), f._("The dispute has moved on since; here is where it stands now."), alert=True)
         return
     view = views.accept_confirm if callback_data.action == DisputeAction.accept else views.escalate_confirm
-    await send_or_edit(query, view(card, f, callback_data.page))
-    await query.answer()
+    await show(query, view(card, f, callback_data.page))
 
 
 # the buyer's answer to the seller, confirmed: accept it (the dispute closes), or ask the platform
@@ -133,23 +127,14 @@ _ANSWERS = {
 async def answer_seller(query: CallbackQuery, callback_data: DisputeCb, disputes: DisputeService, user: UserRow,
                         f: Fmt) -> None:
     act, done = _ANSWERS[callback_data.action]
-    try:
-        card = await act(disputes, user.id, callback_data.id)
-    except DomainError as exc:
-        await fail(query, exc, callback_data, disputes, user, f)
-        return
-    await send_or_edit(query, views.dispute_card(card, f, callback_data.page))
-    await query.answer(f._(done))
+    card = await act(disputes, user.id, callback_data.id)
+    await show(query, views.dispute_card(card, f, callback_data.page), f._(done))
 
 
 @router.callback_query(_on(DisputeAction.photos))
 async def photos(query: CallbackQuery, callback_data: DisputeCb, disputes: DisputeService, user: UserRow,
                  f: Fmt) -> None:
-    try:
-        card = await disputes.card(user.id, callback_data.id)
-    except DomainError as exc:
-        await fail(query, exc, callback_data, disputes, user, f)
-        return
+    card = await disputes.card(user.id, callback_data.id)
     await send_photos_then(query, card.dispute.photos, views.photos_unavailable(f),
                            views.dispute_card(card, f, callback_data.page))
 
@@ -161,8 +146,7 @@ async def _order_card_with(query: CallbackQuery, orders: OrderService, user: Use
     try:
         card = await orders.card(user.id, order_id)
     except NotFound:
-        await send_or_edit(query, order_views.order_list(await orders.page(user.id), f))
-        await query.answer(order_views.not_found(f), show_alert=True)
+        await show(query, order_views.order_list(await orders.page(user.id), f), order_views.not_found(f), alert=True)
         return
     await send_or_edit(query, order_views.order_card(card, f, list_cb()))
     await query.answer(note or None, show_alert=bool(note))
@@ -220,8 +204,7 @@ async def _submit(query: CallbackQuery, draft: Draft, state: FSMContext, db: Dat
         )
         order_id = int(draft["order_id"])
     except (KeyError, TypeError, ValueError):  # an incomplete draft: go through the steps again
-        await send_or_edit(query, await FLOW.go(DisputeFlow.reason, state, db, {**draft, EDITING: False}, f))
-        await query.answer(f._("Some answers are missing; let's go through the steps again."), show_alert=True)
+        await show(query, await FLOW.go(DisputeFlow.reason, state, db, {**draft, EDITING: False}, f), f._("Some answers are missing; let's go through the steps again."), alert=True)
         return
     try:
         async with db.write():  # open the dispute and leave the flow atomically
@@ -233,8 +216,7 @@ async def _submit(query: CallbackQuery, draft: Draft, state: FSMContext, db: Dat
         await _order_card_with(query, orders, user, f, order_id, f.error(exc))
         return
     card = await disputes.card(user.id, dispute.id)
-    await send_or_edit(query, views.dispute_card(card, f))
-    await query.answer(views.submitted(f), show_alert=True)
+    await show(query, views.dispute_card(card, f), views.submitted(f), alert=True)
 
 
 def _keep(value: object, draft: Draft, f: Fmt) -> Draft:
@@ -274,18 +256,19 @@ FLOW = Flow(
 ).install(router)
 
 
-@router.callback_query(_on(DisputeAction.start))
+async def _not_now(query: CallbackQuery, error: DomainError, callback_data: DisputeCb, orders: OrderService,
+                   user: UserRow, f: Fmt) -> None:
+    """A dispute can't be opened on the order (now): back to the order, with why."""
+    await _order_card_with(query, orders, user, f, callback_data.id, f.error(error))
+
+
+@router.callback_query(_on(DisputeAction.start), flags=answered_by(_not_now))
 async def start(query: CallbackQuery, callback_data: DisputeCb, state: FSMContext, db: Database,
-                disputes: DisputeService, orders: OrderService, user: UserRow, f: Fmt) -> None:
-    try:
-        info = await disputes.start(user.id, callback_data.id)
-    except DomainError as exc:
-        await _order_card_with(query, orders, user, f, callback_data.id, f.error(exc))
-        return
+                disputes: DisputeService, user: UserRow, f: Fmt) -> None:
+    info = await disputes.start(user.id, callback_data.id)
     draft = {
         "order_id": info.order_id, "number": info.number, "currency": info.currency,
         "max": info.max_refund_minor, "priority": info.priority, "decide_by": info.decide_by.isoformat(),
         "photos": [],
     }
-    await send_or_edit(query, await FLOW.start(state, db, draft, f))
-    await query.answer()
+    await show(query, await FLOW.start(state, db, draft, f))

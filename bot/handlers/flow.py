@@ -54,7 +54,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from bot.db.engine import Database
-from bot.handlers.common import reply, send_or_edit
+from bot.handlers.common import reply, show
 from bot.keyboards.common import NavAction, NavCb
 from bot.middlewares.card_guard import asks_again
 from bot.services.errors import N_, DomainError
@@ -204,8 +204,7 @@ class Flow:
                 await query.answer(f._(STALE), show_alert=True)
                 return
             target = step.state if button.stay else self.after(step.state, draft)
-            await send_or_edit(query, await self.go(target, state, db, draft, f))
-            await query.answer(f._(button.note) if button.note else None)
+            await show(query, await self.go(target, state, db, draft, f), f._(button.note) if button.note else None)
 
         return pressed
 
@@ -243,8 +242,7 @@ class Flow:
             await query.answer(f._(STALE), show_alert=True)
             return
         draft[EDITING] = True
-        await send_or_edit(query, await self.go(step.state, state, db, draft, f))
-        await query.answer()
+        await show(query, await self.go(step.state, state, db, draft, f))
 
     async def _done(self, query: CallbackQuery, state: FSMContext, **kwargs: Any) -> None:
         await self._finish.call(query, draft=await state.get_data(), state=state, **kwargs)
@@ -257,12 +255,10 @@ class Flow:
                 await state.clear()
             await self._leave.call(query, draft=draft, state=state, db=db, f=f, **kwargs)
             return
-        await send_or_edit(query, await self.go(previous, state, db, draft, f))
-        await query.answer()
+        await show(query, await self.go(previous, state, db, draft, f))
 
     async def _other_step(self, query: CallbackQuery, state: FSMContext, f: Fmt) -> None:
-        await send_or_edit(query, await self.current(state, f))
-        await query.answer(f._(OTHER_STEP))
+        await show(query, await self.current(state, f), f._(OTHER_STEP))
 
     async def _after_end(self, query: CallbackQuery, f: Fmt) -> None:
         await query.answer(f._(self.outside), show_alert=True)

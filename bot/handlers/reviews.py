@@ -16,7 +16,8 @@ from aiogram.types import CallbackQuery
 from bot import menu as registry
 from bot.db.engine import Database
 from bot.db.users import UserRow
-from bot.handlers.common import send_or_edit, send_photos_then
+from bot.handlers.answers import answered_by, refusals
+from bot.handlers.common import send_or_edit, send_photos_then, show
 from bot.handlers.flow import Button, Draft, Flow, Retry, Stale, Step, Summary
 from bot.keyboards.common import MenuCb
 from bot.keyboards.reviews import (
@@ -29,7 +30,7 @@ from bot.keyboards.reviews import (
     ReviewDraftCb,
 )
 from bot.services.errors import N_, DomainError
-from bot.services.reviews import MAX_PHOTOS, EmptyExtra, ReviewCard, ReviewService, clean_text, parse_rating
+from bot.services.reviews import MAX_PHOTOS, EmptyExtra, ReviewService, clean_text, parse_rating
 from bot.views import reviews as views
 from bot.views.common import Fmt
 
@@ -76,8 +77,7 @@ async def open_awaiting(query: CallbackQuery, callback_data: ReviewCb, reviews: 
 @router.callback_query(_on(ReviewAction.mine))
 async def open_mine(query: CallbackQuery, callback_data: ReviewCb, reviews: ReviewService, user: UserRow,
                     f: Fmt) -> None:
-    await send_or_edit(query, views.my_reviews(await reviews.mine(user.id, callback_data.page), f))
-    await query.answer()
+    await show(query, views.my_reviews(await reviews.mine(user.id, callback_data.page), f))
 
 
 @router.callback_query(_on(ReviewAction.noop))
@@ -85,46 +85,42 @@ async def noop(query: CallbackQuery) -> None:
     await query.answer()
 
 
-async def _review_or_list(query: CallbackQuery, callback_data: ReviewCb, reviews: ReviewService, user: UserRow,
-                          f: Fmt) -> ReviewCard | None:
-    """The review the button names; a forged or stale one: the list, with why."""
-    try:
-        return await reviews.review(user.id, callback_data.id)
-    except DomainError as exc:
-        await send_or_edit(query, views.my_reviews(await reviews.mine(user.id), f))
-        await query.answer(views.error_text(f, exc), show_alert=True)
-        return None
+async def refused(query: CallbackQuery, error: DomainError, reviews: ReviewService, user: UserRow, f: Fmt) -> None:
+    """The section's answer to a refusal (a forged or stale review, one that can't take more): My
+    reviews, with why."""
+    await show(query, views.my_reviews(await reviews.mine(user.id), f), views.error_text(f, error), alert=True)
+
+
+async def _to_awaiting(query: CallbackQuery, error: DomainError, reviews: ReviewService, user: UserRow,
+                       f: Fmt) -> None:
+    """An order or an item that can't be reviewed (now): Awaiting review, with why."""
+    await show_awaiting(query, reviews, user, f, note=views.error_text(f, error))
+
+
+refusals(router.callback_query, refused)
 
 
 @router.callback_query(_on(ReviewAction.open))
 async def open_review(query: CallbackQuery, callback_data: ReviewCb, reviews: ReviewService, user: UserRow,
                       f: Fmt) -> None:
-    card = await _review_or_list(query, callback_data, reviews, user, f)
-    if card is not None:
-        await send_or_edit(query, views.review_card(card, f, callback_data.page))
-        await query.answer()
+    card = await reviews.review(user.id, callback_data.id)
+    await show(query, views.review_card(card, f, callback_data.page))
 
 
 @router.callback_query(_on(ReviewAction.photos))
 async def photos(query: CallbackQuery, callback_data: ReviewCb, reviews: ReviewService, user: UserRow,
                  f: Fmt) -> None:
-    card = await _review_or_list(query, callback_data, reviews, user, f)
-    if card is not None:
-        await send_photos_then(query, (*card.review.photos, *card.review.extra_photos),
-                               f._("These photos can't be shown any more."),
-                               views.review_card(card, f, callback_data.page))
+    card = await reviews.review(user.id, callback_data.id)
+    await send_photos_then(query, (*card.review.photos, *card.review.extra_photos),
+                           f._("These photos can't be shown any more."),
+                           views.review_card(card, f, callback_data.page))
 
 
-@router.callback_query(_on(ReviewAction.order))
+@router.callback_query(_on(ReviewAction.order), flags=answered_by(_to_awaiting))
 async def order_reviews(query: CallbackQuery, callback_data: ReviewCb, reviews: ReviewService, user: UserRow,
                         f: Fmt) -> None:
-    try:
-        number, targets = await reviews.order_targets(user.id, callback_data.id)
-    except DomainError as exc:
-        await show_awaiting(query, reviews, user, f, note=views.error_text(f, exc))
-        return
-    await send_or_edit(query, views.order_targets(targets, number, f))
-    await query.answer()
+    number, targets = await reviews.order_targets(user.id, callback_data.id)
+    await show(query, views.order_targets(targets, number, f))
 
 
 # -- the flow ------------------------------------------------------------------------------------------
@@ -171,8 +167,7 @@ async def _back_out(query: CallbackQuery, draft: Draft, reviews: ReviewService, 
         except DomainError:
             await show_awaiting(query, reviews, user, f)
             return
-        await send_or_edit(query, views.review_card(card, f))
-        await query.answer()
+        await show(query, views.review_card(card, f))
         return
     await show_awaiting(query, reviews, user, f)
 
@@ -195,15 +190,13 @@ async def _publish(query: CallbackQuery, draft: Draft, state: FSMContext, db: Da
             await state.clear()
     except DomainError as exc:
         if isinstance(exc, EmptyExtra):
-            await send_or_edit(query, views.summary(f, draft, error=f.error(exc)))
-            await query.answer()
+            await show(query, views.summary(f, draft, error=f.error(exc)))
             return
         async with db.write():
             await state.clear()
         await show_awaiting(query, reviews, user, f, note=views.error_text(f, exc))
         return
-    await send_or_edit(query, views.review_card(card, f))
-    await query.answer(note, show_alert=True)
+    await show(query, views.review_card(card, f), note, alert=True)
 
 
 RATING_EXPECTED = N_("Please choose from 1 to 5 stars with a button.")
@@ -230,33 +223,22 @@ FLOW = Flow(
 ).install(router)
 
 
-@router.callback_query(_on(ReviewAction.write))
+@router.callback_query(_on(ReviewAction.write), flags=answered_by(_to_awaiting))
 async def start(query: CallbackQuery, callback_data: ReviewCb, state: FSMContext, db: Database,
                 reviews: ReviewService, user: UserRow, f: Fmt) -> None:
-    try:
-        target = await reviews.target(user.id, callback_data.id)
-    except DomainError as exc:
-        await show_awaiting(query, reviews, user, f, note=views.error_text(f, exc))
-        return
+    target = await reviews.target(user.id, callback_data.id)
     review = target.review
     data = {
         "mode": "review", "item_id": target.item.item_id, "title": target.item.title,
         "review_id": review.id if review else 0, "rating": review.rating if review else 0,
         "text": review.text if review else "", "photos": list(review.photos) if review else [],
     }
-    await send_or_edit(query, await FLOW.start(state, db, data, f))
-    await query.answer()
+    await show(query, await FLOW.start(state, db, data, f))
 
 
 @router.callback_query(_on(ReviewAction.extra))
 async def start_extra(query: CallbackQuery, callback_data: ReviewCb, state: FSMContext, db: Database,
                       reviews: ReviewService, user: UserRow, f: Fmt) -> None:
-    try:
-        card = await reviews.check_extra(user.id, callback_data.id)
-    except DomainError as exc:
-        await send_or_edit(query, views.my_reviews(await reviews.mine(user.id), f))
-        await query.answer(views.error_text(f, exc), show_alert=True)
-        return
+    card = await reviews.check_extra(user.id, callback_data.id)
     data = {"mode": "extra", "review_id": card.review.id, "title": card.review.title, "text": "", "photos": []}
-    await send_or_edit(query, await FLOW.start(state, db, data, f))
-    await query.answer()
+    await show(query, await FLOW.start(state, db, data, f))

@@ -11,7 +11,7 @@ from bot.db.engine import Database
 from bot.db.users import UserRow
 from bot.handlers.addresses.book import list_screen, router
 from bot.handlers.addresses.form import FIELD_OF, AddressForm, Form, answered, ask, load, send, show_summary
-from bot.handlers.common import send_or_edit
+from bot.handlers.common import send_or_edit, show
 from bot.keyboards.addresses import AddressFormCb, FormAction
 from bot.keyboards.common import NavAction, NavCb
 from bot.services import addresses as rules
@@ -54,8 +54,7 @@ async def save(query: CallbackQuery, state: FSMContext, db: Database, user: User
             await state.clear()
         raise
     note = views.saved_note(f, address, added=not form.editing)
-    await send_or_edit(query, views.address_card(address, f, note=note))
-    await query.answer(f._("Saved"))
+    await show(query, views.address_card(address, f, note=note), f._("Saved"))
 
 
 @router.message(AddressForm.summary)

@@ -23,7 +23,6 @@ from bot.handlers.cards.steps import (
     Flow,
     after,
     delete_message,
-    gone,
     join,
     leave,
     read_flow,
@@ -32,7 +31,7 @@ from bot.handlers.cards.steps import (
     show_step,
     wallet_screen,
 )
-from bot.handlers.common import reply, send_or_edit
+from bot.handlers.common import reply, send_or_edit, show
 from bot.keyboards.cards import CardAction, CardCb, CardField
 from bot.keyboards.common import NavAction, NavCb
 from bot.middlewares.card_guard import asks_again
@@ -58,31 +57,20 @@ from bot.views.common import Fmt, Screen
 async def start_add(query: CallbackQuery, state: FSMContext, db: Database, user: UserRow,
                     cards: CardService, f: Fmt, raw_state: str | None) -> None:
     flow = await read_flow(state, db, user, cards, f, raw_state)
-    try:
-        await cards.ensure_room(user.id)
-    except CardLimitReached as exc:
-        await send_or_edit(query, await wallet_screen(flow, note=f.error(exc)))
-        await query.answer(f.error(exc), show_alert=True)
-        return
+    await cards.ensure_room(user.id)  # a full wallet: the section's answer (steps.refused)
     await leave(flow)
-    await send_or_edit(query, await show_step(CardFlow.number, flow))
-    await query.answer()
+    await show(query, await show_step(CardFlow.number, flow))
 
 
 @router.callback_query(CardCb.filter(F.action == CardAction.replace))
 async def start_replace(query: CallbackQuery, callback_data: CardCb, state: FSMContext, db: Database,
                         user: UserRow, cards: CardService, f: Fmt, raw_state: str | None) -> None:
     flow = await read_flow(state, db, user, cards, f, raw_state)
-    try:
-        card = await cards.get(user.id, callback_data.id)
-        usage = await cards.pending_orders(user.id, card.id)
-    except NotFound as exc:
-        await gone(query, exc, flow)
-        return
+    card = await cards.get(user.id, callback_data.id)
+    usage = await cards.pending_orders(user.id, card.id)
     await leave(flow)
     intro = views.add_intro(f, replacing=views.card_label(card.brand, card.last4, f), usage=usage)
-    await send_or_edit(query, await show_step(CardFlow.number, flow, intro=intro, replace=card.id))
-    await query.answer()
+    await show(query, await show_step(CardFlow.number, flow, intro=intro, replace=card.id))
 
 
 # 1. the number
@@ -149,8 +137,7 @@ async def holder_offer(query: CallbackQuery, state: FSMContext, db: Database, us
     if not offer:
         await query.answer(f._("This button is no longer active."), show_alert=True)
         return
-    await send_or_edit(query, await _take_holder(str(offer), flow))
-    await query.answer()
+    await show(query, await _take_holder(str(offer), flow))
 
 
 async def _take_holder(text: str, flow: Flow) -> Screen:
@@ -277,8 +264,7 @@ async def keep(query: CallbackQuery, state: FSMContext, db: Database, user: User
         CardFlow.expiry.state: session.has_expiry,
         CardFlow.holder.state: session.holder is not None,
     }.get(flow.step.state, False)
-    await send_or_edit(query, await show_step(after(flow.step, flow) if has else flow.step, flow))
-    await query.answer()
+    await show(query, await show_step(after(flow.step, flow) if has else flow.step, flow))
 
 
 @router.callback_query(StateFilter(CardFlow.cvc), CardCb.filter(F.action == CardAction.edit))
@@ -288,6 +274,5 @@ async def edit(query: CallbackQuery, callback_data: CardCb, state: FSMContext, d
     step = {
         CardField.number: CardFlow.number, CardField.expiry: CardFlow.expiry, CardField.holder: CardFlow.holder,
     }.get(callback_data.field, CardFlow.cvc)
-    await send_or_edit(query, await show_step(step, flow, edit=True))
-    await query.answer()
+    await show(query, await show_step(step, flow, edit=True))
 

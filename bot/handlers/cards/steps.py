@@ -23,11 +23,12 @@ from bot import menu as registry
 from bot.db.engine import Database
 from bot.db.fsm import FlowWatcher
 from bot.db.users import UserRow
-from bot.handlers.common import send_or_edit
+from bot.handlers.answers import refusals
+from bot.handlers.common import show
 from bot.integrations.payments import CardSession
 from bot.keyboards.orders import Tab
 from bot.middlewares.card_guard import takes_card_numbers
-from bot.services.cards import CardService, CardSessionExpired
+from bot.services.cards import CardLimitReached, CardService, CardSessionExpired
 from bot.services.errors import N_, DomainError, NotFound
 from bot.views import cards as views
 from bot.views import pay as pay_views
@@ -219,10 +220,16 @@ async def wallet_screen(flow: Flow, note: str | None = None) -> Screen:
     return views.wallet(await flow.cards.wallet(flow.user.id), flow.f, note=note)
 
 
-async def gone(query: CallbackQuery, exc: DomainError, flow: Flow) -> None:
-    """A forged or stale card id: say so politely and show the wallet."""
-    await send_or_edit(query, await wallet_screen(flow, note=flow.f.error(exc)))
-    await query.answer(flow.f.error(exc))
+async def refused(query: CallbackQuery, error: DomainError, state: FSMContext, db: Database, user: UserRow,
+                  cards: CardService, f: Fmt, raw_state: str | None = None) -> None:
+    """The section's answer to a refusal: a forged or stale card id → the wallet, with why; a full
+    wallet → the wallet, and why in an alert too."""
+    flow = await read_flow(state, db, user, cards, f, raw_state)
+    await show(query, await wallet_screen(flow, note=f.error(error)), f.error(error),
+               alert=isinstance(error, CardLimitReached))
+
+
+refusals(router.callback_query, refused)
 
 
 def join(*parts: str | None) -> str:
