@@ -22,7 +22,19 @@ from bot.db.engine import Database
 from bot.db.users import UserRow
 from bot.handlers.answers import answered_by, refusals
 from bot.handlers.common import send_or_edit, send_photos_then, show
-from bot.handlers.flow import EDITING, Button, Draft, Flow, Retry, Stale, Step, Summary
+from bot.handlers.flow import (
+    EDITING,
+    Button,
+    Draft,
+    Flow,
+    Stale,
+    Step,
+    Summary,
+    add_photo,
+    no_photos,
+    room_for_photos,
+    unchanged,
+)
 from bot.keyboards.common import MenuCb
 from bot.keyboards.disputes import DisputeAction, DisputeCb, DraftAction, DraftCb, DraftField
 from bot.keyboards.orders import list_cb
@@ -110,7 +122,8 @@ async def confirm_step(query: CallbackQuery, callback_data: DisputeCb, disputes:
                        f: Fmt) -> None:
     card = await disputes.card(user.id, callback_data.id)
     if not card.can_answer:  # a stale button: the dispute moved on
-        await show(query, views.dispute_card(card, f, callback_data.page), f._("The dispute has moved on since; here is where it stands now."), alert=True)
+        await show(query, views.dispute_card(card, f, callback_data.page),
+                   f._("The dispute has moved on since; here is where it stands now."), alert=True)
         return
     view = views.accept_confirm if callback_data.action == DisputeAction.accept else views.escalate_confirm
     await show(query, view(card, f, callback_data.page))
@@ -177,13 +190,10 @@ def _amount(text: str, draft: Draft, f: Fmt) -> Draft:
     return {**draft, "amount": amount}
 
 
-def _photo(file_id: str, draft: Draft, f: Fmt) -> Draft:
-    photos = list(draft.get("photos") or [])
-    if len(photos) >= MAX_PHOTOS:
-        raise Retry(f.ngettext("You have already added {n} photo, the most a dispute can have.",
-                               "You have already added {n} photos, the most a dispute can have.",
-                               MAX_PHOTOS).format(n=MAX_PHOTOS))
-    return {**draft, "photos": [*photos, file_id]}
+def _too_many_photos(f: Fmt) -> str:
+    return f.ngettext("You have already added {n} photo, the most a dispute can have.",
+                      "You have already added {n} photos, the most a dispute can have.",
+                      MAX_PHOTOS).format(n=MAX_PHOTOS)
 
 
 def _partial(draft: Draft) -> bool:
@@ -204,7 +214,8 @@ async def _submit(query: CallbackQuery, draft: Draft, state: FSMContext, db: Dat
         )
         order_id = int(draft["order_id"])
     except (KeyError, TypeError, ValueError):  # an incomplete draft: go through the steps again
-        await show(query, await FLOW.go(DisputeFlow.reason, state, db, {**draft, EDITING: False}, f), f._("Some answers are missing; let's go through the steps again."), alert=True)
+        screen = await FLOW.go(DisputeFlow.reason, state, db, {**draft, EDITING: False}, f)
+        await show(query, screen, f._("Some answers are missing; let's go through the steps again."), alert=True)
         return
     try:
         async with db.write():  # open the dispute and leave the flow atomically
@@ -217,14 +228,6 @@ async def _submit(query: CallbackQuery, draft: Draft, state: FSMContext, db: Dat
         return
     card = await disputes.card(user.id, dispute.id)
     await show(query, views.dispute_card(card, f), views.submitted(f), alert=True)
-
-
-def _keep(value: object, draft: Draft, f: Fmt) -> Draft:
-    return draft
-
-
-def _no_photos(value: object, draft: Draft, f: Fmt) -> Draft:
-    return {**draft, "photos": []}
 
 
 FLOW = Flow(
@@ -242,9 +245,9 @@ FLOW = Flow(
              text=_amount, when=_partial, with_previous=True),
         Step(DisputeFlow.photos, views.step_photos,
              N_("Please send a photo (as a photo, not a file), or tap “Continue”."),
-             photo=_photo, stay=lambda draft: len(draft.get("photos") or []) < MAX_PHOTOS,
-             buttons={DraftAction.photos_done: Button(_keep),
-                      DraftAction.photos_clear: Button(_no_photos, stay=True, note=N_("Photos removed."))}),
+             photo=add_photo(MAX_PHOTOS, _too_many_photos), stay=room_for_photos(MAX_PHOTOS),
+             buttons={DraftAction.photos_done: Button(unchanged),
+                      DraftAction.photos_clear: Button(no_photos, stay=True, note=N_("Photos removed."))}),
     ),
     summary=Summary(
         DisputeFlow.summary, views.summary,

@@ -1,18 +1,9 @@
 """One engine for step-by-step flows: a flow is a table of steps, read top to bottom.
 
-    FLOW = Flow(
-        DisputeFlow, DraftCb, leave=back_to_order,
-        outside=N_("This dispute draft is no longer active. Open the order to start again."),
-        steps=(
-            Step(DisputeFlow.reason, views.step_reason, N_("Please choose the reason with a button."),
-                 buttons={DraftAction.reason: Button(choose_reason)}),
-            Step(DisputeFlow.description, views.step_description, N_("Please describe …"),
-                 text=typed_description),
-            …
-        ),
-        summary=Summary(DisputeFlow.summary, views.summary, N_("Check the dispute below: …"),
-                        edit=DraftAction.edit, fields={…}, done=DraftAction.submit, finish=submit),
-    ).install(router)
+    FLOW = Flow(TheFlow, TheDraftCb, steps=(Step(…), Step(…), …), summary=Summary(…),
+                leave=…, outside=…).install(router)
+
+(bot/handlers/disputes.py and reviews.py hold the two tables.)
 
 For each step, as PTB's ConversationHandler `states={…}`: its FSM state; its prompt (a pure view
 `(f, draft, error) -> Screen`); how its input is taken — typed text, a photo, or a button of the
@@ -109,6 +100,36 @@ class Step:
 
 
 Handler = Callable[..., Awaitable[Any]]  # called like an aiogram handler: takes what it names
+
+
+# -- parsers and predicates several flows share ------------------------------------------------------
+PHOTOS = "photos"  # FSM data: the photos' file ids
+
+
+def unchanged(value: object, draft: Draft, f: Fmt) -> Draft:
+    """A button that only moves on ("Continue", "Skip")."""
+    return draft
+
+
+def no_photos(value: object, draft: Draft, f: Fmt) -> Draft:
+    return {**draft, PHOTOS: []}
+
+
+def add_photo(limit: int, too_many: Callable[[Fmt], str]) -> Parse:
+    """A photo step's parser: one more photo, up to `limit` (beyond it, `too_many` says so)."""
+
+    def added(file_id: str, draft: Draft, f: Fmt) -> Draft:
+        photos = list(draft.get(PHOTOS) or [])
+        if len(photos) >= limit:
+            raise Retry(too_many(f))
+        return {**draft, PHOTOS: [*photos, file_id]}
+
+    return added
+
+
+def room_for_photos(limit: int) -> Predicate:
+    """A photo step stays until the photos reach `limit`."""
+    return lambda draft: len(draft.get(PHOTOS) or []) < limit
 
 
 @dataclass(frozen=True)

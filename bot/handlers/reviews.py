@@ -18,7 +18,19 @@ from bot.db.engine import Database
 from bot.db.users import UserRow
 from bot.handlers.answers import answered_by, refusals
 from bot.handlers.common import send_or_edit, send_photos_then, show
-from bot.handlers.flow import Button, Draft, Flow, Retry, Stale, Step, Summary
+from bot.handlers.flow import (
+    Button,
+    Draft,
+    Flow,
+    Retry,
+    Stale,
+    Step,
+    Summary,
+    add_photo,
+    no_photos,
+    room_for_photos,
+    unchanged,
+)
 from bot.keyboards.common import MenuCb
 from bot.keyboards.reviews import (
     EDIT_PHOTOS,
@@ -142,21 +154,10 @@ def _text(text: str, draft: Draft, f: Fmt) -> Draft:
     return {**draft, "text": clean_text(text)}
 
 
-def _photo(file_id: str, draft: Draft, f: Fmt) -> Draft:
-    photos = list(draft.get("photos") or [])
-    if len(photos) >= MAX_PHOTOS:
-        raise Retry(f.ngettext("You have already added {n} photo, the most a review can have.",
-                               "You have already added {n} photos, the most a review can have.",
-                               MAX_PHOTOS).format(n=MAX_PHOTOS))
-    return {**draft, "photos": [*photos, file_id]}
-
-
-def _keep(value: object, draft: Draft, f: Fmt) -> Draft:
-    return draft
-
-
-def _no_photos(value: object, draft: Draft, f: Fmt) -> Draft:
-    return {**draft, "photos": []}
+def _too_many_photos(f: Fmt) -> str:
+    return f.ngettext("You have already added {n} photo, the most a review can have.",
+                      "You have already added {n} photos, the most a review can have.",
+                      MAX_PHOTOS).format(n=MAX_PHOTOS)
 
 
 async def _back_out(query: CallbackQuery, draft: Draft, reviews: ReviewService, user: UserRow, f: Fmt) -> None:
@@ -199,6 +200,8 @@ async def _publish(query: CallbackQuery, draft: Draft, state: FSMContext, db: Da
     await show(query, views.review_card(card, f), note, alert=True)
 
 
+TEXT_EXPECTED = N_("Please write the review as a text message, for example: “Good quality, fast delivery”. "
+                   "Photos come in the next step.")
 RATING_EXPECTED = N_("Please choose from 1 to 5 stars with a button.")
 
 FLOW = Flow(
@@ -208,12 +211,12 @@ FLOW = Flow(
         Step(ReviewFlow.rating, views.step_rating, RATING_EXPECTED, text=_stars_typed,
              buttons={DraftAction.star: Button(_star)}, when=lambda draft: draft.get("mode") != "extra"),
         Step(ReviewFlow.text, views.step_text,
-             N_("Please write the review as a text message, for example: “Good quality, fast delivery”. Photos come in the next step."),
-             text=_text, buttons={DraftAction.skip_text: Button(_keep)}),
+             TEXT_EXPECTED,
+             text=_text, buttons={DraftAction.skip_text: Button(unchanged)}),
         Step(ReviewFlow.photos, views.step_photos, N_("Please send a photo (as a photo, not a file), or tap “Done”."),
-             photo=_photo, stay=lambda draft: len(draft.get("photos") or []) < MAX_PHOTOS,
-             buttons={DraftAction.photos_done: Button(_keep),
-                      DraftAction.photos_clear: Button(_no_photos, stay=True, note=N_("Photos removed."))}),
+             photo=add_photo(MAX_PHOTOS, _too_many_photos), stay=room_for_photos(MAX_PHOTOS),
+             buttons={DraftAction.photos_done: Button(unchanged),
+                      DraftAction.photos_clear: Button(no_photos, stay=True, note=N_("Photos removed."))}),
     ),
     summary=Summary(
         ReviewFlow.summary, views.summary, N_("Check the review below: publish it, or edit a field with a button."),

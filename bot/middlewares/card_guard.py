@@ -94,7 +94,7 @@ class CardNumberGuard(BaseMiddleware):
         raw_state = data.get("raw_state")
         if new and raw_state in _takes_numbers:
             return await handler(event, data)
-        deleted = await _delete(message)
+        deleted = await delete_message(message)
         f: Fmt = data["f"]
         reask = _reaskers.get(raw_state or "") if new else None
         if reask is None:
@@ -105,10 +105,12 @@ class CardNumberGuard(BaseMiddleware):
         return None  # no handler sees the message
 
 
-async def _delete(message: Message) -> bool:
+async def delete_message(message: Message) -> bool:
+    """Delete a message with card details at once (the guard's, and the card flow's number and CVC).
+    False when Telegram refused (then the user is asked to delete it)."""
     try:
         await message.delete()
     except TelegramAPIError as exc:
-        log.info("could not delete a message with a card number (%s)", type(exc).__name__)
+        log.info("could not delete a message with card details (%s)", type(exc).__name__)
         return False
     return True

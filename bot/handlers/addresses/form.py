@@ -119,6 +119,19 @@ async def _done(event: Event) -> None:
         await event.answer()
 
 
+async def _present(event: Event, f: Fmt, screen: Screen, keyboard_shown: bool, leaving_note: Screen | None) -> None:
+    """Show a step: in place of the pressed message, or below; when the reply keyboard ("Share my
+    number") is showing, a message of its own removes it first."""
+    if keyboard_shown:
+        await send(event, leaving_note or views.keyboard_closed(f))
+        await send(event, screen)
+    elif isinstance(event, CallbackQuery):
+        await send_or_edit(event, screen)
+    else:
+        await send(event, screen)
+    await _done(event)
+
+
 async def ask(event: Event, state: FSMContext, db: Database, f: Fmt, form: Form, field: Field, *,
               error: str | None = None, page: int = 0, leaving_note: Screen | None = None) -> None:
     """Show one question (again, with `error`, when the answer was not right)."""
@@ -129,18 +142,13 @@ async def ask(event: Event, state: FSMContext, db: Database, f: Fmt, form: Form,
         f, field, form.draft, editing=form.editing, error=error, page=page,
         keep=rules.is_acceptable(field, form.draft),
     )
-    if keyboard_shown and field is not Field.phone:
-        await send(event, leaving_note or views.keyboard_closed(f))
-        await send(event, screen)
-    elif field is Field.phone:
+    if field is Field.phone:
         if entering_phone or not keyboard_shown:
             await send(event, views.share_phone_keyboard(f, form.draft.country))
         await send(event, screen)
-    elif isinstance(event, CallbackQuery):
-        await send_or_edit(event, screen)
-    else:
-        await send(event, screen)
-    await _done(event)
+        await _done(event)
+        return
+    await _present(event, f, screen, keyboard_shown, leaving_note)
 
 
 async def show_summary(event: Event, state: FSMContext, db: Database, f: Fmt, form: Form,
@@ -158,14 +166,7 @@ async def show_summary(event: Event, state: FSMContext, db: Database, f: Fmt, fo
     await _store(state, db, AddressForm.summary, form, keyboard=False)
     in_use = await addresses.open_orders(user.id, form.address_id) if form.editing else 0
     screen = views.summary(f, form.draft, editing=form.editing, open_orders=in_use)
-    if keyboard_shown:
-        await send(event, leaving_note or views.keyboard_closed(f))
-        await send(event, screen)
-    elif isinstance(event, CallbackQuery):
-        await send_or_edit(event, screen)
-    else:
-        await send(event, screen)
-    await _done(event)
+    await _present(event, f, screen, keyboard_shown, leaving_note)
 
 
 async def answered(event: Event, state: FSMContext, db: Database, f: Fmt, form: Form, field: Field,

@@ -22,7 +22,6 @@ from bot.handlers.cards.steps import (
     CardFlow,
     Flow,
     after,
-    delete_message,
     join,
     leave,
     read_flow,
@@ -34,7 +33,7 @@ from bot.handlers.cards.steps import (
 from bot.handlers.common import reply, send_or_edit, show
 from bot.keyboards.cards import CardAction, CardCb, CardField
 from bot.keyboards.common import NavAction, NavCb
-from bot.middlewares.card_guard import asks_again
+from bot.middlewares.card_guard import asks_again, delete_message
 from bot.services.cards import (
     CardAlreadySaved,
     CardLimitReached,
@@ -175,7 +174,8 @@ async def cvc_sent(message: Message, state: FSMContext, db: Database, user: User
         number = str(flow.data.get(PAY_NUMBER, ""))
         await leave(flow)
         if order_id:
-            screen = pay_views.declined(order_id, number, f.error(exc) + "\n" + f._("The card was not saved."), f, tab, page)
+            reason = f.error(exc) + "\n" + f._("The card was not saved.")
+            screen = pay_views.declined(order_id, number, reason, f, tab, page)
         else:
             screen = views.declined(f.error(exc), f)
         await reply(message, Screen(join(warning, screen.text), screen.reply_markup))

@@ -9,15 +9,13 @@ no longer knows the session, the user is told and asked for the number again.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import Any
 
 from aiogram import Router
-from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery
 
 from bot import menu as registry
 from bot.db.engine import Database
@@ -34,7 +32,6 @@ from bot.views import cards as views
 from bot.views import pay as pay_views
 from bot.views.common import Fmt, Screen
 
-log = logging.getLogger(__name__)
 router = Router(name="cards")
 registry.register(registry.MenuEntry("cards", N_("💳 Bank cards"), order=60))
 
@@ -105,16 +102,6 @@ async def read_flow(state: FSMContext, db: Database, user: UserRow, cards: CardS
                 raw_state: str | None) -> Flow:
     data = await state.get_data() if raw_state is not None else {}
     return Flow(state, db, user, cards, f, raw_state, data)
-
-
-async def delete_message(message: Message) -> bool:
-    """Delete the user's message at once. False when Telegram refused (then we ask them)."""
-    try:
-        await message.delete()
-    except TelegramAPIError as exc:
-        log.info("could not delete a message with card details (%s)", type(exc).__name__)
-        return False
-    return True
 
 
 async def session_of(flow: Flow) -> CardSession | None:
