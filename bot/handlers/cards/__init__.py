@@ -2,8 +2,8 @@
 
     steps.py     the add-card flow's states, FSM data and how a step is shown (one router)
     wallet.py    the wallet and a card
-    add_flow.py  the add-card flow: number → expiry → cardholder → CVC
-    paying.py    the flow started from Pay to pay an order with a new card, and its last screen
+    add_flow.py  the add-card flow as one table: number → expiry → cardholder → CVC; its starts
+    paying.py    the screens of paying an order with a new card (the flow started from Pay)
 
 The number and the CVC never reach FSM data: see steps.py.
 """
@@ -11,7 +11,7 @@ The number and the CVC never reach FSM data: see steps.py.
 from __future__ import annotations
 
 from bot.handlers.cards import add_flow, wallet  # noqa: F401 — registers their handlers (their filters are disjoint)
-from bot.handlers.cards.paying import start_for_order
+from bot.handlers.cards.add_flow import start_for_order
 from bot.handlers.cards.steps import ends_card_sessions, router
 
 __all__ = ["ends_card_sessions", "router", "start_for_order"]

@@ -4,47 +4,21 @@ the screen its end shows. What happens to the card and the order is the service'
 
 from __future__ import annotations
 
-from aiogram.fsm.context import FSMContext
-
-from bot.db.engine import Database
-from bot.db.users import UserRow
 from bot.handlers.cards.steps import (
-    PAY,
-    PAY_AMOUNT,
-    PAY_CURRENCY,
     PAY_NUMBER,
-    PAY_PAGE,
-    PAY_SAVE,
-    PAY_TAB,
-    CardFlow,
     Flow,
     join,
-    leave,
-    read_flow,
-    show_step,
     wallet_screen,
 )
 from bot.keyboards.orders import OrderAction, OrderCb, Tab
-from bot.services.cards import CardService, PaymentDeclined
+from bot.services.cards import PaymentDeclined
 from bot.services.errors import DomainError, NotFound
 from bot.services.orders import OrderService
 from bot.services.pay import NewCard, PaymentBeingChecked, PayService
 from bot.views import cards as views
 from bot.views import orders as order_views
 from bot.views import pay as pay_views
-from bot.views.common import Fmt, Screen
-
-
-async def start_for_order(state: FSMContext, db: Database, user: UserRow, cards: CardService, f: Fmt,
-                          raw_state: str | None, *, order_id: int, number: str, amount_minor: int,
-                          currency: str, save: bool, tab: str, page: int) -> Screen:
-    """Start the add-card flow to pay an order; at its end the card pays (and is kept or not)."""
-    flow = await read_flow(state, db, user, cards, f, raw_state)
-    await leave(flow)
-    return await show_step(CardFlow.number, flow, **{
-        PAY: order_id, PAY_SAVE: save, PAY_NUMBER: number, PAY_AMOUNT: amount_minor,
-        PAY_CURRENCY: currency, PAY_TAB: tab, PAY_PAGE: page,
-    })
+from bot.views.common import Screen
 
 
 async def pay_choice(flow: Flow, pay: PayService, order_id: int, tab: Tab, page: int,

@@ -2,13 +2,14 @@
 
 One StatesGroup, top to bottom: number → expiry → cardholder → CVC. FSM data holds only the
 gateway's session id, the brand, the last 4 digits, and the flow's own bookkeeping (the card being
-replaced, an "editing" flag, a transliteration offered for the name, and the order it pays for).
-After a restart the flow resumes at its step (`show_step` re-reads the session); when the gateway
-no longer knows the session, the user is told and asked for the number again.
+replaced, the engine's "editing" flag, a transliteration offered for the name, and the order it
+pays for). After a restart the flow resumes at its step (`arrive` re-reads the session); when the
+gateway no longer knows the session, the user is told and asked for the number again.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,7 +51,7 @@ takes_card_numbers(CardFlow.number)
 BY_NAME = {s.state: s for s in ORDER}
 # FSM data: the gateway session id, brand and last 4 — never the number or the CVC
 SID, BRAND, LAST4 = "sid", "brand", "last4"
-REPLACE, EDIT, OFFER = "replace", "edit", "offer"
+REPLACE, OFFER = "replace", "offer"
 # when the flow runs to pay an order (bot/handlers/pay.py): the order, whether to keep the card,
 # what to show on each step (number, amount, currency) and the list page to go back to
 PAY, PAY_SAVE, PAY_NUMBER, PAY_AMOUNT, PAY_CURRENCY, PAY_TAB, PAY_PAGE = (
@@ -71,10 +72,6 @@ class Flow:
     f: Fmt
     raw_state: str | None
     data: dict[str, Any]
-
-    @property
-    def step(self) -> State:
-        return BY_NAME.get(self.raw_state or "", CardFlow.number)
 
     @property
     def replaces(self) -> int | None:
@@ -104,79 +101,92 @@ async def read_flow(state: FSMContext, db: Database, user: UserRow, cards: CardS
     return Flow(state, db, user, cards, f, raw_state, data)
 
 
-async def session_of(flow: Flow) -> CardSession | None:
+async def session_of(cards: CardService, draft: dict[str, Any]) -> CardSession | None:
     try:
-        return await flow.cards.card_session(flow.data.get(SID))
+        return await cards.card_session(draft.get(SID))
     except CardSessionExpired:
         return None
 
 
-async def _replacing(flow: Flow) -> str | None:
-    if flow.replaces is None:
+# -- how a step is shown -------------------------------------------------------------------------
+async def arrive(target: State, draft: dict[str, Any], f: Fmt, cards: CardService) -> tuple[State, dict[str, Any],
+                                                                                          dict[str, Any]]:
+    """Before a step is shown (the engine's `arrive`): a step after the number needs the gateway's
+    session; when the gateway has forgotten it (a restart, or too long a pause), the flow goes back
+    to the number and says why. The CVC needs all of the card: a missing part is asked first."""
+    session = await session_of(cards, draft)
+    shown: dict[str, Any] = {"session": session}
+    if session is None or not session.has_number:
+        if target != CardFlow.number:
+            shown["error"] = f.error(CardSessionExpired())
+            target = CardFlow.number
+        draft = {k: v for k, v in draft.items() if k in KEPT_ON_RESTART}
+    elif target == CardFlow.cvc and not session.complete:
+        target = CardFlow.expiry if not session.has_expiry else CardFlow.holder
+    if target != CardFlow.holder:
+        draft.pop(OFFER, None)
+    return target, draft, shown
+
+
+async def _replacing(draft: dict[str, Any], cards: CardService, user: UserRow, f: Fmt) -> str | None:
+    replaces = int(draft[REPLACE]) if draft.get(REPLACE) else None
+    if replaces is None:
         return None
     try:
-        card = await flow.cards.get(flow.user.id, flow.replaces)
+        card = await cards.get(user.id, replaces)
     except NotFound:
         return None
-    return views.card_label(card.brand, card.last4, flow.f)
+    return views.card_label(card.brand, card.last4, f)
 
 
-def after(step: State, flow: Flow) -> State:
-    """The step after `step`: back to the summary when a field was being edited."""
-    if flow.data.get(EDIT):
-        return CardFlow.cvc
-    return ORDER[min(ORDER.index(step) + 1, len(ORDER) - 1)]
+Prompt = Callable[..., Screen]  # (f, draft, session, replacing, error, warning, intro) -> Screen
 
 
-async def show_step(step: State, flow: Flow, *, error: str | None = None, warning: str | None = None,
-                intro: str | None = None, **changes: Any) -> Screen:
-    """Put the flow at `step` (with `changes` to its data; None removes a key) and return that
-    step's screen. A step after the number needs the gateway's session: when the gateway has
-    forgotten it (a restart, or too long a pause), the flow goes back to the number and says why."""
-    f = flow.f
-    data = {k: v for k, v in {**flow.data, **changes}.items() if v is not None}
-    session = await session_of(Flow(flow.state, flow.db, flow.user, flow.cards, f, flow.raw_state, data))
-    if session is None or not session.has_number:
-        if step is not CardFlow.number:
-            error = f.error(CardSessionExpired())
-            step = CardFlow.number
-        data = {k: v for k, v in data.items() if k in KEPT_ON_RESTART}
-    elif step is CardFlow.cvc and not session.complete:
-        step = CardFlow.expiry if not session.has_expiry else CardFlow.holder
-    if step is CardFlow.cvc:
-        data.pop(EDIT, None)
-    if step is not CardFlow.holder:
-        data.pop(OFFER, None)
-    if flow.raw_state != step.state or flow.data != data:
-        async with flow.db.write():  # one transaction; only what changed
-            if flow.raw_state != step.state:
-                await flow.state.set_state(step)
-            if flow.data != data:
-                await flow.state.set_data(data)
-        flow.raw_state, flow.data = step.state, data
-    screen = await _step_screen(step, flow, session, error=error, warning=warning, intro=intro)
-    if data.get(PAY):
-        paying = pay_views.paying_line(str(data.get(PAY_NUMBER, "")), int(data.get(PAY_AMOUNT, 0)),
-                                       str(data.get(PAY_CURRENCY, "USD")), bool(data.get(PAY_SAVE)), f)
-        screen = pay_views.with_note(paying, screen)
-    return screen
+def prompt(build: Prompt) -> Callable[..., Awaitable[Screen]]:
+    """A step's prompt for the engine: what the card is replacing, and, when the flow pays an
+    order, that order above the step."""
+
+    async def shown(f: Fmt, draft: dict[str, Any], error: str | None, *, cards: CardService, user: UserRow,
+                    session: CardSession | None = None, warning: str | None = None,
+                    intro: str | None = None) -> Screen:
+        screen = build(f, draft, session, await _replacing(draft, cards, user, f), error, warning, intro)
+        if draft.get(PAY):
+            paying = pay_views.paying_line(str(draft.get(PAY_NUMBER, "")), int(draft.get(PAY_AMOUNT, 0)),
+                                           str(draft.get(PAY_CURRENCY, "USD")), bool(draft.get(PAY_SAVE)), f)
+            screen = pay_views.with_note(paying, screen)
+        return screen
+
+    return shown
 
 
-async def _step_screen(step: State, flow: Flow, session: CardSession | None, *, error: str | None,
-                       warning: str | None, intro: str | None) -> Screen:
-    f, data = flow.f, flow.data
-    replacing = await _replacing(flow)
-    if step is CardFlow.number:
-        keep = (session.brand or "", session.last4 or "") if session and session.has_number else None
-        return views.number_prompt(f, error=error, warning=warning, replacing=replacing, intro=intro, keep=keep)
+@prompt
+def number_prompt(f: Fmt, draft: dict[str, Any], session: CardSession | None, replacing: str | None,
+                  error: str | None, warning: str | None, intro: str | None) -> Screen:
+    keep = (session.brand or "", session.last4 or "") if session and session.has_number else None
+    return views.number_prompt(f, error=error, warning=warning, replacing=replacing, intro=intro, keep=keep)
+
+
+@prompt
+def expiry_prompt(f: Fmt, draft: dict[str, Any], session: CardSession | None, replacing: str | None,
+                  error: str | None, warning: str | None, intro: str | None) -> Screen:
     assert session is not None and session.brand and session.last4
-    if step is CardFlow.expiry:
-        keep_expiry = (session.exp_month, session.exp_year) if session.has_expiry else None
-        return views.expiry_prompt(f, session.brand, session.last4, error=error, warning=warning,
-                                   replacing=replacing, keep=keep_expiry)  # type: ignore[arg-type]
-    if step is CardFlow.holder:
-        return views.holder_prompt(f, error=error, warning=warning, replacing=replacing,
-                                   offer=data.get(OFFER), keep=session.holder)
+    keep = (session.exp_month, session.exp_year) if session.has_expiry else None
+    return views.expiry_prompt(f, session.brand, session.last4, error=error, warning=warning,
+                               replacing=replacing, keep=keep)  # type: ignore[arg-type]
+
+
+@prompt
+def holder_prompt(f: Fmt, draft: dict[str, Any], session: CardSession | None, replacing: str | None,
+                  error: str | None, warning: str | None, intro: str | None) -> Screen:
+    assert session is not None
+    return views.holder_prompt(f, error=error, warning=warning, replacing=replacing, offer=draft.get(OFFER),
+                               keep=session.holder)
+
+
+@prompt
+def cvc_prompt(f: Fmt, draft: dict[str, Any], session: CardSession | None, replacing: str | None,
+               error: str | None, warning: str | None, intro: str | None) -> Screen:
+    assert session is not None
     return views.cvc_prompt(f, session, error=error, warning=warning, replacing=replacing)
 
 
