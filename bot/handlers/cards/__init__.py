@@ -10,7 +10,12 @@ The number and the CVC never reach FSM data: see steps.py.
 
 from __future__ import annotations
 
-from bot.handlers.cards import add_flow, wallet  # noqa: F401 — registers their handlers (their filters are disjoint)
+# registers their handlers (their filters are disjoint); the wallet first, so a menu press is
+# tried by the wallet's handlers, not by the flow's
+# isort: off
+from bot.handlers.cards import wallet  # noqa: F401
+from bot.handlers.cards import add_flow  # noqa: F401
+# isort: on
 from bot.handlers.cards.add_flow import start_for_order
 from bot.handlers.cards.steps import ends_card_sessions, router
 

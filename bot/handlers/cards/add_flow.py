@@ -75,10 +75,16 @@ def _ctx(state: FSMContext, db: Database, user: UserRow, cards: CardService, f: 
     return Ctx(state, db, user, cards, f, None, draft)
 
 
+async def _end(state: FSMContext, db: Database) -> None:
+    """Leave the flow (the gateway session goes with it: see steps.ends_card_sessions)."""
+    async with db.write():
+        await state.clear()
+
+
 async def _gone(ctx: Ctx, pay: PayService, note: str) -> Done:
     """Leave the flow for where it was started — the order's choice of a card, or the wallet — with why."""
     order_id, tab, page = ctx.pays, ctx.pay_tab, ctx.pay_page
-    await leave(Ctx(ctx.state, ctx.db, ctx.user, ctx.cards, ctx.f, "", {}))
+    await _end(ctx.state, ctx.db)
     if order_id:
         return Done(await pay_choice(ctx, pay, order_id, tab, page, note=note))
     return Done(await wallet_screen(ctx, note=note))
@@ -157,7 +163,7 @@ async def verify(text: str, draft: Draft, f: Fmt, message: Message, state: FSMCo
         if exc.may_retry and await session_of(cards, draft) is not None:
             raise Retry(f.error(exc), warning=warning) from None
         number = str(draft.get(PAY_NUMBER, ""))
-        await leave(Ctx(state, db, user, cards, f, "", {}))
+        await _end(state, db)
         if order_id:
             reason = f.error(exc) + "\n" + f._("The card was not saved.")
             screen = pay_views.declined(order_id, number, reason, f, tab, page)
