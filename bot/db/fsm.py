@@ -8,7 +8,7 @@ fails loudly instead of being stored half-way.
 Every change of a flow passes through here, whoever makes it (a command, Menu, Cancel, another
 section's flow started from an older message): *watchers* are told once per transaction what the
 state and data were before it and are after it, once it has committed — e.g. the card flow ends
-the gateway's card session its data pointed to (bot/handlers/cards.py).
+the gateway's card session its data pointed to (bot/handlers/cards/steps.py).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Paying an unpaid order from its card: choose a saved card (the default first; expired cards are
 not offered) or a new one → confirm the amount → pay. A new card goes through the add-card flow
-(bot/handlers/cards.py), which pays at its end, saving the card or using it just this once."""
+(bot/handlers/cards/), which pays at its end, saving the card or using it just this once."""
 
 from __future__ import annotations
 

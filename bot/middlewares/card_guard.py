@@ -87,7 +87,7 @@ class CardNumberGuard(UpdateMiddleware):
         raw_state = data.get("raw_state")
         if new and raw_state in _takes_numbers:
             return await proceed()
-        deleted = await _delete(message)
+        deleted = await delete_message(message)
         f: Fmt = data["f"]
         reask = _reaskers.get(raw_state or "") if new else None
         if reask is None:
@@ -98,10 +98,12 @@ class CardNumberGuard(UpdateMiddleware):
         return None  # no handler sees the message
 
 
-async def _delete(message: Message) -> bool:
+async def delete_message(message: Message) -> bool:
+    """Delete a message with card details at once (the guard's, and the card flow's number and CVC).
+    False when Telegram refused (then the user is asked to delete it)."""
     try:
         await message.delete()
     except TelegramAPIError as exc:
-        log.info("could not delete a message with a card number (%s)", type(exc).__name__)
+        log.info("could not delete a message with card details (%s)", type(exc).__name__)
         return False
     return True

@@ -29,8 +29,8 @@ is no obstacle, and nothing is left to delete afterwards.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -49,7 +49,7 @@ from bot.integrations.payments import (
     VerifiedCard,
 )
 from bot.services.backoff import doubling
-from bot.services.cards import Card, CardService, ExpiredCard, PaymentDeclined
+from bot.services.cards import AddOutcome, AddRefused, Card, CardService, ExpiredCard, PaymentDeclined
 from bot.services.clock import Clock
 from bot.services.errors import N_, DomainError
 from bot.services.notifications import declare
@@ -104,6 +104,22 @@ class Paid:
     amount_minor: int
     currency: str
     card_kept: bool  # False: a new card used for this payment only, never in the wallet
+
+
+@dataclass(frozen=True, slots=True)
+class NewCard:
+    """What became of a card verified at the end of the add-card flow (`PayService.new_card`)."""
+
+    saved: AddOutcome | None = None  # kept in the wallet
+    refused: AddRefused | None = None  # verified, but not saved (the limit or a duplicate); nothing paid
+    paid: Paid | None = None  # the order it was added for is paid with it
+    failed: DomainError | None = None  # the order was not paid (declined, paid meanwhile, being checked…)
+
+
+def pays_once(order_id: int | None, save: bool) -> bool:
+    """A new card added to pay an order and not to keep: it pays once and takes no place in the
+    wallet (so it is verified as such: a full wallet is no obstacle)."""
+    return bool(order_id) and not save
 
 
 def pay_key(order: OrderRow) -> str:
@@ -186,6 +202,38 @@ class PayService:
         charge = await self._charge(order, attempt, self.cards.charge_once(
             verified, order.total_minor, order.currency, attempt.idempotency_key))
         return await self._settle(order, attempt, charge, card)
+
+    async def new_card(self, user_id: int, verified: VerifiedCard, *, order_id: int | None, save: bool,
+                       replaces: int | None, leave: Callable[[], Awaitable[None]]) -> NewCard:
+        """The end of the add-card flow — "pay with a new card" when it was started to pay an order:
+
+        - no order: the card is saved (replacing `replaces`), or refused at the last moment;
+        - an order, the card not to keep: its hold is recorded, and it pays once by its token;
+        - an order, the card to keep: it is saved, then pays as a wallet card; refused → nothing paid.
+
+        `leave` (leaving the flow) runs in the unit of work that records the card, so the two are
+        atomic. The payment runs after that commit; its failure is returned, not raised."""
+        if pays_once(order_id, save):
+            assert order_id
+            async with self.db.write():  # its hold is recorded (to be released) as the flow ends
+                await self.cards.use_once(user_id, verified)
+                await leave()
+            return await self._paying(self.pay_once(user_id, order_id, verified))
+        async with self.db.write():  # save and leave the flow atomically
+            outcome = await self.cards.save(user_id, verified, replaces=replaces)
+            await leave()
+        if isinstance(outcome, AddRefused):
+            return NewCard(refused=outcome)
+        if not order_id:
+            return NewCard(saved=outcome)
+        return replace(await self._paying(self.pay(user_id, order_id, outcome.card.id)), saved=outcome)
+
+    @staticmethod
+    async def _paying(paying: Awaitable[Paid]) -> NewCard:
+        try:
+            return NewCard(paid=await paying)
+        except DomainError as exc:  # declined, paid meanwhile, cancelled by the clock, being checked…
+            return NewCard(failed=exc)
 
     # -- record, then call, then record the outcome ---------------------------------------------
     async def _record(self, user_id: int, order_id: int, card: CardSnapshot, *,

@@ -175,17 +175,6 @@ def add_intro(f: Fmt, *, replacing: str | None = None, usage: CardUsageSummary |
     return text + ("\n\n" + warning if warning else "")
 
 
-def expected(step: str, f: Fmt) -> str:
-    """What a step expects, for a sticker, a photo or a voice message sent instead."""
-    if step.endswith(":expiry"):
-        return f._("Please send the expiry date as text, for example 05/28.")
-    if step.endswith(":holder"):
-        return f._("Please type the cardholder's name as text, in Latin letters.")
-    if step.endswith(":cvc"):
-        return f._("Please send the code as a text message.")
-    return f._("Please send the card number as a text message.")
-
-
 def number_prompt(f: Fmt, *, error: str | None = None, warning: str | None = None,
                   replacing: str | None = None, intro: str | None = None,
                   keep: tuple[str, str] | None = None) -> Screen:

@@ -25,7 +25,7 @@ from tests.conftest import App
 
 CARDS = 100
 USERS = 20
-ALLOWED_FSM_KEYS = {"sid", "brand", "last4", "replace", "edit", "offer"}
+ALLOWED_FSM_KEYS = {"sid", "brand", "last4", "replace", "editing", "offer"}
 _PREFIXES = (("4", 16), ("51", 16), ("55", 16), ("2221", 16), ("2200", 16), ("2204", 19), ("34", 15),
              ("37", 15), ("62", 16))
 

@@ -1,12 +1,12 @@
-"""Shipping addresses: the list, an address (make default, edit, delete), and the add / edit form.
+"""The add / edit address form: its state, how a step is shown, and the steps.
 
-The form is one StatesGroup, read top to bottom: country → recipient → phone → region → city →
-street → apartment → postal code → summary (the questions a country does not use are skipped).
-Each step has a handler for the right input (the typed ones share one, with a rule per field in
-`TYPED`), and one fallback after them all explains what the current step expects, with an
-example for that country. Everything entered lives in FSM data as JSON primitives, so a
-restart resumes at the same step. Editing walks the same steps with a "Keep" button; "Edit
-<field>" on the summary asks one question and comes back.
+One StatesGroup, read top to bottom: country → recipient → phone → region → city → street →
+apartment → postal code → summary (the questions a country does not use are skipped). Each step
+has a handler for the right input (the typed ones share one, with a rule per field in `TYPED`),
+and one fallback after them all explains what the current step expects, with an example for that
+country. Everything entered lives in FSM data as JSON primitives, so a restart resumes at the same
+step. Editing walks the same steps with a "Keep" button; "Edit <field>" on the summary asks one
+question and comes back (form_summary.py: the summary, Keep, Skip, Back, Cancel).
 """
 
 from __future__ import annotations
@@ -18,15 +18,14 @@ from aiogram import F
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
+from aiogram.types import CallbackQuery, Message
 
-from bot import menu as registry
 from bot.db.engine import Database
 from bot.db.users import UserRow
+from bot.handlers.addresses.book import router
 from bot.handlers.common import REPLY_KEYBOARD, cancel_returns_itself, reply, send_or_edit
-from bot.handlers.routing import Handlers
 from bot.keyboards.addresses import AddressAction, AddressCb, AddressFormCb, FormAction
-from bot.keyboards.common import MAX_PAGE, MenuCb, NavAction, NavCb, plain_int
+from bot.keyboards.common import MAX_PAGE, plain_int
 from bot.middlewares.card_guard import asks_again
 from bot.services import addresses as rules
 from bot.services.addresses import (
@@ -34,93 +33,13 @@ from bot.services.addresses import (
     REGION_UNKNOWN,
     AddressDraft,
     AddressInputError,
-    AddressLimitReached,
-    AddressNotFound,
     AddressService,
     Field,
 )
-from bot.services.errors import N_
 from bot.views import addresses as views
-from bot.views import menu as menu_views
 from bot.views.common import Fmt, Screen
 
-router = Handlers("addresses")
-registry.register(registry.MenuEntry("addresses", N_("📍 Shipping addresses"), order=50))
-
 Event = Message | CallbackQuery
-
-
-# --- the address book ---------------------------------------------------------------------------
-
-async def _list_screen(user: UserRow, addresses: AddressService, f: Fmt, note: str | None = None) -> Screen:
-    return views.address_list(await addresses.list(user.id), f, note=note, limit=addresses.limit)
-
-
-async def _gone(query: CallbackQuery, user: UserRow, addresses: AddressService, f: Fmt) -> None:
-    """A stale or forged address id: say so, and show the user's own list."""
-    await send_or_edit(query, await _list_screen(user, addresses, f))
-    await query.answer(f.error(AddressNotFound()), show_alert=True)
-
-
-@router.callback_query(MenuCb.filter(F.section == "addresses"))
-@router.callback_query(AddressCb.filter(F.action == AddressAction.list))
-async def open_list(query: CallbackQuery, user: UserRow, addresses: AddressService, f: Fmt) -> None:
-    await send_or_edit(query, await _list_screen(user, addresses, f))
-    await query.answer()
-
-
-@router.callback_query(AddressCb.filter(F.action == AddressAction.open))
-async def open_address(query: CallbackQuery, callback_data: AddressCb, user: UserRow,
-                       addresses: AddressService, f: Fmt) -> None:
-    try:
-        address = await addresses.get(user.id, callback_data.id)
-    except AddressNotFound:
-        await _gone(query, user, addresses, f)
-        return
-    await send_or_edit(query, views.address_card(address, f))
-    await query.answer()
-
-
-@router.callback_query(AddressCb.filter(F.action == AddressAction.set_default))
-async def set_default(query: CallbackQuery, callback_data: AddressCb, user: UserRow,
-                      addresses: AddressService, f: Fmt) -> None:
-    try:
-        change = await addresses.set_default(user.id, callback_data.id)
-    except AddressNotFound:
-        await _gone(query, user, addresses, f)
-        return
-    await send_or_edit(query, views.address_card(change.address, f))
-    await query.answer(
-        f._("⭐ This is now your default address.") if change.changed
-        else f._("This already is your default address.")
-    )
-
-
-@router.callback_query(AddressCb.filter(F.action == AddressAction.delete))
-async def ask_delete(query: CallbackQuery, callback_data: AddressCb, user: UserRow,
-                     addresses: AddressService, f: Fmt) -> None:
-    try:
-        address = await addresses.get(user.id, callback_data.id)
-    except AddressNotFound:
-        await _gone(query, user, addresses, f)
-        return
-    in_use = await addresses.open_orders(user.id, address.id)
-    others = len(await addresses.list(user.id)) - 1 if address.is_default else 0
-    await send_or_edit(query, views.delete_confirm(address, f, open_orders=in_use, others=others))
-    await query.answer()
-
-
-@router.callback_query(AddressCb.filter(F.action == AddressAction.delete_ok))
-async def delete(query: CallbackQuery, callback_data: AddressCb, user: UserRow,
-                 addresses: AddressService, f: Fmt) -> None:
-    try:
-        deletion = await addresses.delete(user.id, callback_data.id)
-    except AddressNotFound:
-        await _gone(query, user, addresses, f)
-        return
-    note = views.deleted_note(f, deletion.new_default)
-    await send_or_edit(query, await _list_screen(user, addresses, f, note=note))
-    await query.answer(f._("Address deleted"))
 
 
 # --- the form: its state and how a step is shown ----------------------------------------------
@@ -171,7 +90,7 @@ class Form:
         )
 
 
-async def _load(state: FSMContext) -> tuple[Form, bool]:
+async def load(state: FSMContext) -> tuple[Form, bool]:
     """The form, and whether the reply keyboard ("Share my number") is showing."""
     data = await state.get_data()
     return Form.from_data(data), bool(data.get(REPLY_KEYBOARD))
@@ -186,7 +105,7 @@ async def _store(state: FSMContext, db: Database, target: State, form: Form, *, 
         await state.set_data(data)
 
 
-async def _send(event: Event, screen: Screen) -> None:
+async def send(event: Event, screen: Screen) -> None:
     """A new message at the bottom of the chat."""
     if isinstance(event, Message):
         await reply(event, screen)
@@ -200,28 +119,36 @@ async def _done(event: Event) -> None:
         await event.answer()
 
 
+async def _present(event: Event, f: Fmt, screen: Screen, keyboard_shown: bool, leaving_note: Screen | None) -> None:
+    """Show a step: in place of the pressed message, or below; when the reply keyboard ("Share my
+    number") is showing, a message of its own removes it first."""
+    if keyboard_shown:
+        await send(event, leaving_note or views.keyboard_closed(f))
+        await send(event, screen)
+    elif isinstance(event, CallbackQuery):
+        await send_or_edit(event, screen)
+    else:
+        await send(event, screen)
+    await _done(event)
+
+
 async def ask(event: Event, state: FSMContext, db: Database, f: Fmt, form: Form, field: Field, *,
               error: str | None = None, page: int = 0, leaving_note: Screen | None = None) -> None:
     """Show one question (again, with `error`, when the answer was not right)."""
-    _, keyboard_shown = await _load(state)
+    _, keyboard_shown = await load(state)
     entering_phone = field is Field.phone and await state.get_state() != AddressForm.phone.state
     await _store(state, db, STATE_OF[field], form, keyboard=field is Field.phone)
     screen = views.step_screen(
         f, field, form.draft, editing=form.editing, error=error, page=page,
         keep=rules.is_acceptable(field, form.draft),
     )
-    if keyboard_shown and field is not Field.phone:
-        await _send(event, leaving_note or views.keyboard_closed(f))
-        await _send(event, screen)
-    elif field is Field.phone:
+    if field is Field.phone:
         if entering_phone or not keyboard_shown:
-            await _send(event, views.share_phone_keyboard(f, form.draft.country))
-        await _send(event, screen)
-    elif isinstance(event, CallbackQuery):
-        await send_or_edit(event, screen)
-    else:
-        await _send(event, screen)
-    await _done(event)
+            await send(event, views.share_phone_keyboard(f, form.draft.country))
+        await send(event, screen)
+        await _done(event)
+        return
+    await _present(event, f, screen, keyboard_shown, leaving_note)
 
 
 async def show_summary(event: Event, state: FSMContext, db: Database, f: Fmt, form: Form,
@@ -234,19 +161,12 @@ async def show_summary(event: Event, state: FSMContext, db: Database, f: Fmt, fo
         form.single = True
         await ask(event, state, db, f, form, exc.field, error=views.input_error(exc, f), leaving_note=leaving_note)
         return
-    _, keyboard_shown = await _load(state)
+    _, keyboard_shown = await load(state)
     form.single = False
     await _store(state, db, AddressForm.summary, form, keyboard=False)
     in_use = await addresses.open_orders(user.id, form.address_id) if form.editing else 0
     screen = views.summary(f, form.draft, editing=form.editing, open_orders=in_use)
-    if keyboard_shown:
-        await _send(event, leaving_note or views.keyboard_closed(f))
-        await _send(event, screen)
-    elif isinstance(event, CallbackQuery):
-        await send_or_edit(event, screen)
-    else:
-        await _send(event, screen)
-    await _done(event)
+    await _present(event, f, screen, keyboard_shown, leaving_note)
 
 
 async def answered(event: Event, state: FSMContext, db: Database, f: Fmt, form: Form, field: Field,
@@ -268,7 +188,7 @@ async def answered(event: Event, state: FSMContext, db: Database, f: Fmt, form: 
 async def _checked(message: Message, state: FSMContext, db: Database, user: UserRow, addresses: AddressService,
                    f: Fmt, field: Field, check: Callable[[AddressDraft], str]) -> None:
     """A typed answer: checked against the draft, then taken, or the question asked again with why."""
-    form, _ = await _load(state)
+    form, _ = await load(state)
     try:
         value = check(form.draft)
     except AddressInputError as exc:
@@ -282,23 +202,14 @@ async def _checked(message: Message, state: FSMContext, db: Database, user: User
 @router.callback_query(AddressCb.filter(F.action == AddressAction.add))
 async def start_add(query: CallbackQuery, state: FSMContext, db: Database, user: UserRow,
                     addresses: AddressService, f: Fmt) -> None:
-    try:
-        await addresses.ensure_room(user.id)
-    except AddressLimitReached:
-        await send_or_edit(query, views.limit_reached(await addresses.list(user.id), f, addresses.limit))
-        await query.answer()
-        return
+    await addresses.ensure_room(user.id)  # a full book: the section's answer (book.py)
     await ask(query, state, db, f, Form(AddressDraft()), Field.country)
 
 
 @router.callback_query(AddressCb.filter(F.action == AddressAction.edit))
 async def start_edit(query: CallbackQuery, callback_data: AddressCb, state: FSMContext, db: Database,
                      user: UserRow, addresses: AddressService, f: Fmt) -> None:
-    try:
-        address = await addresses.get(user.id, callback_data.id)
-    except AddressNotFound:
-        await _gone(query, user, addresses, f)
-        return
+    address = await addresses.get(user.id, callback_data.id)
     form = Form(AddressDraft.of(address), address_id=address.id)
     await ask(query, state, db, f, form, Field.country)
 
@@ -308,7 +219,7 @@ async def start_edit(query: CallbackQuery, callback_data: AddressCb, state: FSMC
 @router.callback_query(AddressForm.country, AddressFormCb.filter(F.action == FormAction.country))
 async def country_chosen(query: CallbackQuery, callback_data: AddressFormCb, state: FSMContext,
                          db: Database, user: UserRow, addresses: AddressService, f: Fmt) -> None:
-    form, _ = await _load(state)
+    form, _ = await load(state)
     if not rules.is_country(callback_data.value):
         await query.answer(f._("This button is no longer active."), show_alert=True)
         return
@@ -318,7 +229,7 @@ async def country_chosen(query: CallbackQuery, callback_data: AddressFormCb, sta
 @router.message(AddressForm.country, F.text)
 async def country_typed(message: Message, state: FSMContext, db: Database, user: UserRow,
                         addresses: AddressService, f: Fmt) -> None:
-    form, _ = await _load(state)
+    form, _ = await load(state)
     match = rules.match_country(message.text or "")
     if match.sure and len(match.codes) == 1:
         await answered(message, state, db, f, form, Field.country, match.codes[0], user, addresses)
@@ -357,7 +268,7 @@ async def phone_typed(message: Message, state: FSMContext, db: Database, user: U
 @router.callback_query(AddressForm.region, AddressFormCb.filter(F.action == FormAction.region))
 async def region_chosen(query: CallbackQuery, callback_data: AddressFormCb, state: FSMContext,
                         db: Database, user: UserRow, addresses: AddressService, f: Fmt) -> None:
-    form, _ = await _load(state)
+    form, _ = await load(state)
     country, index = callback_data.value, callback_data.n
     regions = rules.country_rules(country).regions if country == form.draft.country else ()
     if not 0 <= index < len(regions):
@@ -369,7 +280,7 @@ async def region_chosen(query: CallbackQuery, callback_data: AddressFormCb, stat
 @router.callback_query(AddressForm.region, AddressFormCb.filter(F.action == FormAction.page))
 async def region_page(query: CallbackQuery, callback_data: AddressFormCb, state: FSMContext,
                       db: Database, f: Fmt) -> None:
-    form, _ = await _load(state)
+    form, _ = await load(state)
     page = plain_int(callback_data.value, high=MAX_PAGE) or 0
     await ask(query, state, db, f, form, Field.region, page=page)
 
@@ -377,7 +288,7 @@ async def region_page(query: CallbackQuery, callback_data: AddressFormCb, state:
 @router.message(AddressForm.region, F.text)
 async def region_typed(message: Message, state: FSMContext, db: Database, user: UserRow,
                        addresses: AddressService, f: Fmt) -> None:
-    form, _ = await _load(state)
+    form, _ = await load(state)
     country = form.draft.country
     try:
         if rules.country_rules(country).regions:
@@ -424,7 +335,7 @@ async def typed(message: Message, state: FSMContext, raw_state: str | None, db: 
 @router.message(StateFilter(*STATE_OF.values()))
 async def not_text(message: Message, state: FSMContext, raw_state: str | None, db: Database, f: Fmt) -> None:
     field = FIELD_OF[raw_state]
-    form, _ = await _load(state)
+    form, _ = await load(state)
     await ask(message, state, db, f, form, field, error=views.not_text(f, field))
 
 
@@ -433,7 +344,7 @@ async def card_number_removed(message: Message, state: FSMContext, raw_state: st
                               user: UserRow, addresses: AddressService, f: Fmt, warning: str) -> None:
     """The guard removed a card number typed into a field: the same question again, the draft
     as it was."""
-    form, _ = await _load(state)
+    form, _ = await load(state)
     field = FIELD_OF.get(raw_state)
     if field is None:  # the summary
         await message.answer(warning)
@@ -442,153 +353,3 @@ async def card_number_removed(message: Message, state: FSMContext, raw_state: st
     await ask(message, state, db, f, form, field, error=warning)
 
 
-# --- 7. summary: change a field, or save ----------------------------------------------------------
-
-@router.callback_query(AddressForm.summary, AddressFormCb.filter(F.action == FormAction.edit))
-async def change_field(query: CallbackQuery, callback_data: AddressFormCb, state: FSMContext,
-                       db: Database, f: Fmt) -> None:
-    form, _ = await _load(state)
-    if callback_data.value not in {field.value for field in rules.steps_for(form.draft.country)}:
-        await query.answer(f._("This button is no longer active."), show_alert=True)
-        return
-    form.single = True
-    await ask(query, state, db, f, form, Field(callback_data.value))
-
-
-@router.callback_query(AddressForm.summary, AddressFormCb.filter(F.action == FormAction.save))
-async def save(query: CallbackQuery, state: FSMContext, db: Database, user: UserRow,
-               addresses: AddressService, f: Fmt) -> None:
-    form, _ = await _load(state)
-    try:
-        async with db.write():  # save and leave the form atomically
-            if form.editing:
-                address = await addresses.update(user.id, form.address_id, form.draft)
-            else:
-                address = await addresses.add(user.id, form.draft)
-            await state.clear()
-    except AddressInputError as exc:
-        form.single = True
-        await ask(query, state, db, f, form, exc.field, error=views.input_error(exc, f))
-        return
-    except AddressLimitReached:
-        async with db.write():
-            await state.clear()
-        await send_or_edit(query, views.limit_reached(await addresses.list(user.id), f, addresses.limit))
-        await query.answer()
-        return
-    except AddressNotFound:
-        async with db.write():
-            await state.clear()
-        await _gone(query, user, addresses, f)
-        return
-    note = views.saved_note(f, address, added=not form.editing)
-    await send_or_edit(query, views.address_card(address, f, note=note))
-    await query.answer(f._("Saved"))
-
-
-@router.message(AddressForm.summary)
-async def summary_not_buttons(message: Message, state: FSMContext, db: Database, user: UserRow,
-                              addresses: AddressService, f: Fmt) -> None:
-    form, _ = await _load(state)
-    await message.answer("⚠️ " + f._("Please use the buttons: “Save”, or the field you want to change."))
-    await show_summary(message, state, db, f, form, user, addresses)
-
-
-# --- every step: Keep, Skip, Back ---------------------------------------------------------------
-
-@router.callback_query(StateFilter(AddressForm), AddressFormCb.filter(F.action == FormAction.keep))
-async def keep(query: CallbackQuery, callback_data: AddressFormCb, state: FSMContext, db: Database,
-               user: UserRow, addresses: AddressService, f: Fmt) -> None:
-    form, _ = await _load(state)
-    field = FIELD_OF.get(await state.get_state())
-    if field is None or callback_data.value != field.value or not rules.is_acceptable(field, form.draft):
-        await query.answer(f._("This button is no longer active."), show_alert=True)
-        return
-    value = rules.check_field(field, form.draft)
-    await answered(query, state, db, f, form, field, value, user, addresses)
-
-
-@router.callback_query(StateFilter(AddressForm), AddressFormCb.filter(F.action == FormAction.skip))
-async def skip(query: CallbackQuery, callback_data: AddressFormCb, state: FSMContext, db: Database,
-               user: UserRow, addresses: AddressService, f: Fmt) -> None:
-    form, _ = await _load(state)
-    field = FIELD_OF.get(await state.get_state())
-    if field is None or callback_data.value != field.value or not rules.is_optional(field, form.draft.country):
-        await query.answer(f._("This button is no longer active."), show_alert=True)
-        return
-    await answered(query, state, db, f, form, field, "", user, addresses)
-
-
-@router.callback_query(StateFilter(AddressForm), NavCb.filter(F.action == NavAction.back))
-async def back(query: CallbackQuery, state: FSMContext, db: Database, user: UserRow,
-               addresses: AddressService, f: Fmt) -> None:
-    form, keyboard_shown = await _load(state)
-    current = await state.get_state()
-    steps = rules.steps_for(form.draft.country)
-    if current == AddressForm.summary.state:
-        form.single = False
-        await ask(query, state, db, f, form, steps[-1])
-        return
-    field = FIELD_OF.get(current, Field.country)
-    if form.single:
-        await show_summary(query, state, db, f, form, user, addresses)
-        return
-    earlier = steps[: steps.index(field)] if field in steps else ()
-    if earlier:
-        await ask(query, state, db, f, form, earlier[-1])
-        return
-    # Back from the first question leaves the form for where it was opened
-    await _leave_form(query, state, db, user, addresses, f, form, keyboard_shown)
-
-
-@router.callback_query(StateFilter(AddressForm), NavCb.filter(F.action == NavAction.cancel))
-async def cancel(query: CallbackQuery, state: FSMContext, db: Database, user: UserRow,
-                 addresses: AddressService, f: Fmt) -> None:
-    """Cancel leaves the form for where it was opened: the address being edited, or the list."""
-    form, keyboard_shown = await _load(state)
-    await _leave_form(query, state, db, user, addresses, f, form, keyboard_shown, cancelled=True)
-
-
-async def _leave_form(query: CallbackQuery, state: FSMContext, db: Database, user: UserRow,
-                      addresses: AddressService, f: Fmt, form: Form, keyboard_shown: bool, *,
-                      cancelled: bool = False) -> None:
-    async with db.write():
-        await state.clear()
-    note = menu_views.cancelled(f) if cancelled else None
-    if keyboard_shown:  # the reply keyboard goes with a message of its own, which says it
-        await _send(query, Screen(note, ReplyKeyboardRemove()) if note else views.keyboard_closed(f))
-        note = None
-    try:
-        address = await addresses.get(user.id, form.address_id) if form.editing else None
-    except AddressNotFound:
-        address = None
-    screen = views.address_card(address, f, note=note) if address else await _list_screen(user, addresses, f, note)
-    if keyboard_shown:
-        await _send(query, screen)
-    else:
-        await send_or_edit(query, screen)
-    await query.answer(menu_views.cancelled(f) if cancelled else None)
-
-
-@router.callback_query(StateFilter(AddressForm), AddressFormCb.filter(F.action == FormAction.ask))
-async def ask_again(query: CallbackQuery, callback_data: AddressFormCb, state: FSMContext, db: Database,
-                    f: Fmt) -> None:
-    """Back from the buttons offered for a typed country or region: that question again."""
-    form, _ = await _load(state)
-    field = FIELD_OF.get(await state.get_state())
-    if field is None or callback_data.value != field.value:
-        await query.answer(f._("This button is no longer active."), show_alert=True)
-        return
-    await ask(query, state, db, f, form, field)
-
-
-@router.callback_query(StateFilter(AddressForm), AddressFormCb.filter())
-async def stale_form_button(query: CallbackQuery, f: Fmt) -> None:
-    """A button of an earlier question of this form."""
-    await query.answer(f._("This button is no longer active."), show_alert=True)
-
-
-@router.callback_query(AddressFormCb.filter())
-async def form_closed(query: CallbackQuery, f: Fmt) -> None:
-    """A form button after the form was saved or cancelled (e.g. a second tap on Save)."""
-    await query.answer(views.form_closed(f))

@@ -1,0 +1,430 @@
+"""One engine for step-by-step flows: a flow is a table of steps, read top to bottom.
+
+    FLOW = Flow(TheFlow, TheDraftCb, steps=(Step(…), Step(…), …), summary=Summary(…),
+                leave=…, outside=…).install(router)
+
+(bot/handlers/disputes.py and reviews.py hold the two tables.)
+
+For each step, as PTB's ConversationHandler `states={…}`: its FSM state; its prompt (a pure view
+`(f, draft, error) -> Screen`); how its input is taken — typed text, a photo, or a button of the
+flow's CallbackData, each through a parser `(value, draft, f) -> draft` that raises `DomainError`
+(the service's rule) or `Retry` (a ready sentence) when the input is wrong; and what follows: the
+next step of the table whose `when(draft)` holds, or the summary. Whatever else comes in a step is
+answered by the step's `expected` sentence, with the step asked again; nothing entered is lost.
+
+What every flow gets from the table, written once here:
+- **Back** goes to the previous step that applies; from the first, the flow is left (`leave`).
+- **Edit from the summary** ("Edit <field>") asks that one step and returns to the summary
+  (a step marked `with_previous` — the amount of a partial refund — is still asked after its own).
+- **A button's label typed as text** acts as the button: `bot/middlewares/typed_buttons.py` turns
+  it into a press for every screen, so the table's buttons need nothing more.
+- **Resume after a restart**: the state and the draft are FSM data (JSON primitives) in the
+  database, written with every step; every handler reads them back, so after a restart the next
+  input continues at the same step. `current` re-shows the step from what is stored (used for a
+  button of another step, and when the card-number guard removed a message).
+- A button of another step (an older message) shows the current step again; a button of the flow
+  after it ended says the draft is no longer active.
+
+What a flow with more to it can say in its table (the card and address flows):
+- **Parsers and prompts may be coroutines and take what the handler has**: besides its first
+  arguments, each gets the update's data it names (`message`, `state`, `db`, `user`, services…),
+  like an aiogram handler; a prompt also gets what the parser passed on (`warning`, `intro`, …).
+- A parser may return `Go(draft, to=…, stay=…, **shown)` to choose the next step itself and pass
+  more to its prompt, and may end the flow itself by raising `Done(screen, …)` (it has cleared the
+  state): a flow without a summary (`summary=None`) ends so in its last step, and an edit returns
+  to that last step.
+- A prompt may return several screens (a reply keyboard in a message of its own, then the step).
+- `arrive(target, draft, …) -> (target, draft, shown)` is consulted whenever a step is shown: it
+  may send the flow elsewhere (the card flow: to the number when the gateway forgot the session).
+- `other(message, …) -> shown`: what the flow does first with an input no step takes (the card
+  flow deletes a picture of the card).
+
+A draft is FSM data under the flow's own keys plus `EDITING`, the engine's flag for "one field
+asked from the summary".
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from functools import cache
+from typing import Any
+
+from aiogram import F
+from aiogram.dispatcher.event.handler import CallableObject
+from aiogram.filters import StateFilter
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+
+from bot.db.engine import Database
+from bot.handlers.common import reply, show
+from bot.handlers.routing import Handlers
+from bot.keyboards.common import NavAction, NavCb
+from bot.middlewares.card_guard import asks_again
+from bot.services.errors import N_, DomainError
+from bot.views.common import Fmt, Screen
+
+Draft = dict[str, Any]
+Screens = Screen | tuple[Screen, ...]
+View = Callable[..., Screens | Awaitable[Screens]]  # (f, draft, error, **named)
+Parse = Callable[..., Any]  # (value, draft, f, **named) -> Draft | Go, maybe awaitable
+Predicate = Callable[[Draft], bool]
+
+EDITING = "editing"  # FSM data: one field is being edited from the summary
+STALE = N_("This button is no longer active.")
+OTHER_STEP = N_("This button belongs to another step; here is the current one.")
+
+
+class Retry(Exception):
+    """A wrong input the parser explains itself (already translated); `shown` goes to the prompt."""
+
+    def __init__(self, text: str | None, **shown: Any) -> None:
+        super().__init__(text)
+        self.text, self.shown = text, shown
+
+
+class Stale(Exception):
+    """A button whose value is not one this step offers (forged, or from an older screen)."""
+
+
+class Done(Exception):
+    """The parser ended the flow itself (and cleared the state): these screens are its last word."""
+
+    def __init__(self, *screens: Screen) -> None:
+        super().__init__()
+        self.screens = screens
+
+
+@dataclass
+class Go:
+    """A parser's answer that says where to go: `to` a step (default: what follows), or `stay` on
+    this one; `shown` goes to the prompt (a warning, an error)."""
+
+    draft: Draft
+    to: State | None = None
+    stay: bool = False
+    shown: dict[str, Any] = field(default_factory=dict)
+
+    def __init__(self, draft: Draft, to: State | None = None, stay: bool = False, **shown: Any) -> None:
+        self.draft, self.to, self.stay, self.shown = draft, to, stay, shown
+
+
+@cache
+def _names(fn: Callable[..., Any]) -> tuple[tuple[str, ...], bool]:
+    params = inspect.signature(fn).parameters.values()
+    return (tuple(p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)),
+            any(p.kind is p.VAR_KEYWORD for p in params))
+
+
+def takes(fn: Callable[..., Any], name: str) -> bool:
+    return name in _names(fn)[0]
+
+
+async def call(fn: Callable[..., Any], *args: Any, **named: Any) -> Any:
+    """`fn(*args)` with those of `named` it takes (all, when it takes **kwargs); awaited if need be."""
+    names, takes_all = _names(fn)
+    own = names[len(args):]
+    result = fn(*args, **{k: v for k, v in named.items() if (takes_all and k not in names[:len(args)]) or k in own})
+    return await result if inspect.isawaitable(result) else result
+
+
+@dataclass(frozen=True)
+class Button:
+    """A button of a step: `parse` takes its callback value; then the flow moves on, or stays on
+    the step (`stay`), answering the press with `note`."""
+
+    parse: Parse
+    stay: bool = False
+    note: str | None = None  # a msgid
+
+
+@dataclass(frozen=True)
+class Step:
+    state: State
+    view: View
+    expected: str  # msgid: what the step wants, said when anything else comes
+    text: Parse | None = None  # a typed answer
+    photo: Parse | None = None  # a photo (its largest size's file id)
+    buttons: Mapping[Enum, Button] = field(default_factory=dict)
+    when: Predicate | None = None  # the step is asked only when this holds
+    with_previous: bool = False  # asked after the step before it, also when editing from the summary
+    stay: Predicate | None = None  # after a typed answer or photo: stay on the step while this holds
+
+    def applies(self, draft: Draft) -> bool:
+        return self.when is None or self.when(draft)
+
+
+Handler = Callable[..., Awaitable[Any]]  # called like an aiogram handler: takes what it names
+
+
+# -- parsers and predicates several flows share ------------------------------------------------------
+PHOTOS = "photos"  # FSM data: the photos' file ids
+
+
+def unchanged(value: object, draft: Draft, f: Fmt) -> Draft:
+    """A button that only moves on ("Continue", "Skip")."""
+    return draft
+
+
+def no_photos(value: object, draft: Draft, f: Fmt) -> Draft:
+    return {**draft, PHOTOS: []}
+
+
+def add_photo(limit: int, too_many: Callable[[Fmt], str]) -> Parse:
+    """A photo step's parser: one more photo, up to `limit` (beyond it, `too_many` says so)."""
+
+    def added(file_id: str, draft: Draft, f: Fmt) -> Draft:
+        photos = list(draft.get(PHOTOS) or [])
+        if len(photos) >= limit:
+            raise Retry(too_many(f))
+        return {**draft, PHOTOS: [*photos, file_id]}
+
+    return added
+
+
+def room_for_photos(limit: int) -> Predicate:
+    """A photo step stays until the photos reach `limit`."""
+    return lambda draft: len(draft.get(PHOTOS) or []) < limit
+
+
+@dataclass(frozen=True)
+class Summary:
+    state: State
+    view: View
+    expected: str  # msgid
+    edit: Enum  # the action of "Edit <field>"; its callback value names the field
+    fields: Mapping[Any, State]  # callback value → the step that asks it
+    done: Enum  # the action of the final button (save, submit, publish)
+    finish: Handler  # (query, draft, …) → the flow's last word; it clears the state itself
+
+
+Arrive = Callable[..., Any]  # (target, draft, f, **named) -> (State, Draft, shown), maybe awaitable
+
+
+class Flow:
+    def __init__(self, group: type[StatesGroup], callback: type[CallbackData], *, steps: tuple[Step, ...],
+                 summary: Summary | None, leave: Handler, outside: str, arrive: Arrive | None = None,
+                 other: Handler | None = None, strays: bool = True) -> None:
+        self.group, self.callback = group, callback
+        self.steps, self.summary = steps, summary
+        self._leave = CallableObject(leave)
+        self._finish = CallableObject(summary.finish) if summary is not None else None
+        self.outside = outside  # msgid: a button of the flow after it ended
+        self.arrive, self.other = arrive, other
+        self.strays = strays  # answer the flow's buttons of another step, and after the flow ended
+        # where an edit returns: the summary, or the last step of a flow without one
+        self.home = summary.state if summary is not None else steps[-1].state
+        self._views: dict[str, View] = {s.state.state or "": s.view for s in steps}
+        self._states: dict[str, State] = {s.state.state or "": s.state for s in steps}
+        self._index = {s.state.state: i for i, s in enumerate(steps)}
+
+    # -- moving ---------------------------------------------------------------------------------
+    def first(self, draft: Draft) -> State:
+        return next((s.state for s in self.steps if s.applies(draft)), self.home)
+
+    def after(self, state: State, draft: Draft) -> State:
+        """The next step; an edit from the summary returns to the summary."""
+        index = self._index.get(state.state, len(self.steps))
+        following = next((s for s in self.steps[index + 1:] if s.applies(draft)), None)
+        if following is None or (draft.get(EDITING) and not following.with_previous):
+            return self.home
+        return following.state
+
+    def before(self, raw_state: str | None, draft: Draft) -> State | None:
+        """The previous step, None before the first; an edited step goes back to the summary."""
+        if draft.get(EDITING) and raw_state != self.home.state:
+            return self.home
+        index = self._index.get(raw_state, len(self.steps))
+        earlier = [s for s in self.steps[:index] if s.applies(draft)]
+        return earlier[-1].state if earlier else None
+
+    def _view(self, name: str | None) -> View:
+        if self.summary is None:
+            return self._views.get(name or "", self.steps[-1].view)
+        return self._views.get(name or "", self.summary.view)
+
+    def screen(self, raw_state: str | State | None, draft: Draft, f: Fmt, error: str | None = None) -> Screen:
+        """The screen of a stored state whose prompt is a plain function."""
+        name = raw_state.state if isinstance(raw_state, State) else raw_state
+        return self._view(name)(f, draft, error)
+
+    async def go(self, target: State, state: FSMContext, db: Database, draft: Draft, f: Fmt,
+                 error: str | None = None, **named: Any) -> Screens:
+        """Move to a step, writing the draft with it (when either changed), and return that step's
+        screen; `named`: what its prompt (and `arrive`) may take — shown values, services."""
+        if self.arrive is not None:
+            target, draft, shown = await call(self.arrive, target, dict(draft), f, state=state, db=db, **named)
+            error = shown.pop("error", error)
+            named = {**named, **shown}
+        if target == self.home:
+            draft[EDITING] = False  # an edit ends at the summary
+        if await state.get_state() != target.state or await state.get_data() != draft:
+            async with db.write():
+                await state.set_state(target)
+                await state.set_data(draft)
+        return await call(self._view(target.state), f, draft, error, **named)
+
+    async def start(self, state: FSMContext, db: Database, draft: Draft, f: Fmt, **named: Any) -> Screens:
+        return await self.go(self.first(draft), state, db, draft, f, **named)
+
+    async def current(self, state: FSMContext, db: Database, f: Fmt, error: str | None = None,
+                      **named: Any) -> Screens:
+        """The current step again, from what is stored (also after a restart)."""
+        raw = await state.get_state()
+        return await self.go(self._states.get(raw or "", self.home), state, db, await state.get_data(), f, error,
+                             **named)
+
+    # -- the handlers ---------------------------------------------------------------------------
+    def install(self, router: Handlers) -> Flow:
+        """Register the flow's handlers on its section's router."""
+        cb, group = self.callback, self.group
+        for step in self.steps:
+            for action, button in step.buttons.items():
+                router.callback_query(StateFilter(step.state), cb.filter(F.action == action))(
+                    self._pressed(step, button))
+            if step.text is not None:
+                router.message(StateFilter(step.state), F.text)(self._typed(step, step.text, "text"))
+            if step.photo is not None:
+                router.message(StateFilter(step.state), F.photo)(self._typed(step, step.photo, "photo"))
+            router.message(StateFilter(step.state))(self._expected(step.expected))
+        summary = self.summary
+        if summary is not None:
+            router.message(StateFilter(summary.state))(self._expected(summary.expected))
+            router.callback_query(StateFilter(summary.state), cb.filter(F.action == summary.edit))(self._edit)
+            router.callback_query(StateFilter(summary.state), cb.filter(F.action == summary.done))(self._done)
+        router.callback_query(StateFilter(group), NavCb.filter(F.action == NavAction.back))(self._back)
+        if self.strays:
+            router.callback_query(StateFilter(group), cb.filter())(self._other_step)
+            router.callback_query(cb.filter())(self._after_end)
+        asks_again(group)(self._card_number_removed)
+        return self
+
+    async def _moved(self, step: Step, result: Any, state: FSMContext, db: Database, f: Fmt, stays: bool,
+                     named: dict[str, Any]) -> Screens:
+        """Where a parser's result leads: the next step, or this one again, or where `Go` says."""
+        shown: dict[str, Any] = {}
+        if isinstance(result, Go):
+            draft, shown = result.draft, result.shown
+            stays = stays or result.stay
+            target = result.to or (step.state if stays else self.after(step.state, draft))
+        else:
+            draft = result
+            target = step.state if stays else self.after(step.state, draft)
+        return await self.go(target, state, db, draft, f, **{**named, **shown})
+
+    def _pressed(self, step: Step, button: Button) -> Handler:
+        async def pressed(query: CallbackQuery, callback_data: CallbackData, state: FSMContext, db: Database,
+                          f: Fmt, **data: Any) -> None:
+            named = {**data, "query": query, "callback_data": callback_data}
+            draft = await state.get_data()
+            try:
+                result = await call(button.parse, getattr(callback_data, "value", None), draft, f, state=state, db=db,
+                                    **named)
+            except Stale:
+                await query.answer(f._(STALE), show_alert=True)
+                return
+            except Done as done:
+                await deliver(query, done.screens)
+                return
+            except Retry as retry:
+                await deliver(query, await self.go(step.state, state, db, draft, f, retry.text,
+                                                   **{**named, **retry.shown}))
+                return
+            screens = await self._moved(step, result, state, db, f, button.stay, named)
+            await deliver(query, screens, f._(button.note) if button.note else None)
+
+        return pressed
+
+    def _typed(self, step: Step, parse: Parse, kind: str) -> Handler:
+        async def typed(message: Message, state: FSMContext, db: Database, f: Fmt, **data: Any) -> None:
+            named = {**data, "message": message}
+            draft = await state.get_data()
+            value = message.text if kind == "text" else message.photo[-1].file_id if message.photo else None
+            try:
+                result = await call(parse, value, draft, f, state=state, db=db, **named)
+            except Done as done:
+                await deliver(message, done.screens)
+                return
+            except DomainError as exc:
+                await deliver(message, await self.go(step.state, state, db, draft, f, f.error(exc), **named))
+                return
+            except Retry as retry:
+                await deliver(message, await self.go(step.state, state, db, draft, f, retry.text,
+                                                     **{**named, **retry.shown}))
+                return
+            stays = step.stay is not None and step.stay(result.draft if isinstance(result, Go) else result)
+            await deliver(message, await self._moved(step, result, state, db, f, stays, named))
+
+        return typed
+
+    def _expected(self, expected: str) -> Handler:
+        async def expected_input(message: Message, state: FSMContext, db: Database, f: Fmt, **data: Any) -> None:
+            named = {**data, "message": message}
+            shown = await call(self.other, message, f, state=state, db=db, **named) if self.other is not None else {}
+            await deliver(message, await self.current(state, db, f, f._(expected), **{**named, **shown}))
+
+        return expected_input
+
+    async def _edit(self, query: CallbackQuery, callback_data: CallbackData, state: FSMContext, db: Database,
+                    f: Fmt, **data: Any) -> None:
+        assert self.summary is not None
+        draft = await state.get_data()
+        target = self.summary.fields.get(getattr(callback_data, "value", None))
+        step = self.steps[self._index[target.state]] if target is not None else None
+        if step is None or not step.applies(draft):
+            await query.answer(f._(STALE), show_alert=True)
+            return
+        draft[EDITING] = True
+        await deliver(query, await self.go(step.state, state, db, draft, f, **data))
+
+    async def _done(self, query: CallbackQuery, state: FSMContext, **kwargs: Any) -> None:
+        assert self._finish is not None
+        await self._finish.call(query, draft=await state.get_data(), state=state, **kwargs)
+
+    async def _back(self, query: CallbackQuery, state: FSMContext, db: Database, f: Fmt, **kwargs: Any) -> None:
+        draft = await state.get_data()
+        previous = self.before(await state.get_state(), draft)
+        if previous is None:  # the first step: back to where the flow was started
+            async with db.write():
+                await state.clear()
+            await self._leave.call(query, draft=draft, state=state, db=db, f=f, **kwargs)
+            return
+        await deliver(query, await self.go(previous, state, db, draft, f, **kwargs))
+
+    async def _other_step(self, query: CallbackQuery, state: FSMContext, db: Database, f: Fmt,
+                          **data: Any) -> None:
+        await deliver(query, await self.current(state, db, f, **data), f._(OTHER_STEP))
+
+    async def _after_end(self, query: CallbackQuery, f: Fmt) -> None:
+        await query.answer(f._(self.outside), show_alert=True)
+
+    async def _card_number_removed(self, message: Message, state: FSMContext, db: Database, f: Fmt, warning: str,
+                                   **data: Any) -> None:
+        """The guard removed a card number typed into the flow: the step asks again, the draft as it
+        was — with the guard's warning as the prompt's `warning` when it takes one, else as its error."""
+        view = self._view(await state.get_state())
+        shown = {"warning": warning} if takes(view, "warning") else {"error": warning}
+        await deliver(message, await self.current(state, db, f, **{**data, "message": message, **shown}))
+
+
+async def deliver(event: Message | CallbackQuery, screens: Screens, note: str | None = None) -> None:
+    """A step's screen(s): one in place of the pressed message (or below a typed answer); several
+    (a reply keyboard in a message of its own, then the step) each as a new message."""
+    if isinstance(screens, Screen):
+        if isinstance(event, CallbackQuery):
+            await show(event, screens, note)
+        else:
+            await reply(event, screens)
+        return
+    for screen in screens:
+        if isinstance(event, CallbackQuery):
+            assert event.bot is not None
+            await event.bot.send_message(chat_id=event.from_user.id, **screen.as_kwargs())
+        else:
+            await reply(event, screen)
+    if isinstance(event, CallbackQuery):
+        await event.answer(note)
