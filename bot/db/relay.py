@@ -196,8 +196,9 @@ async def page_conversations(conn: AsyncConnection, user_id: int, as_seller: boo
 async def unread_total(conn: AsyncConnection, user_id: int, as_seller: bool) -> int:
     incoming = TO_SELLER if as_seller else TO_BUYER
     return int((await conn.execute(
-        select(func.count()).select_from(m.join(c, c.c.id == m.c.conversation_id))
-        .where(_visible(user_id, as_seller), m.c.direction == incoming, m.c.read_at.is_(None))
+        select(func.count()).select_from(m.join(c, c.c.id == m.c.conversation_id).join(ot, ot.c.id == c.c.order_id))
+        .where(_visible(user_id, as_seller), m.c.direction == incoming, m.c.read_at.is_(None),
+               ot.c.purged_at.is_(None))
     )).scalar() or 0)
 
 

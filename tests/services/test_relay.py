@@ -246,6 +246,7 @@ async def test_send_masks_and_says_why(app: App) -> None:
     caption = await app.services.relay.send(SELLER, conv.id, Outgoing(
         Kind.document, SELLER, (9,), "Pay to 5500 0000 0000 0004", (("document", "BQAD"),)))
     assert caption.masked == {Masked.card} and caption.message.text == "Pay to •••• •••• •••• ••••"
+    assert caption.message.masked == {Masked.card} and caption.message.media == (("document", "BQAD"),)
     clean = await app.services.relay.send(BUYER, conv.id, say(BUYER, "Thanks!"))
     assert not clean.masked and clean.reasons == ()
 
@@ -318,6 +319,7 @@ async def test_messages_wait_for_a_seller_and_go_out_when_one_is_linked(app: App
     assert redeemed.delivered == 2
     rows = await relay_rows(app, SELLER)
     assert [r.payload["message_id"] for r in rows] == [first.message.id, second.message.id]
+    assert first.message.mine and first.message.kind == Kind.text
     assert rows[1].payload["media"] == [["photo", "p1"], ["photo", "p2"]]
     assert "source_message_ids" not in rows[1].payload and str(BUYER) not in repr(rows[1].payload)
     # now linked: the next message goes out at once
@@ -397,7 +399,8 @@ async def test_conversations_and_history_are_paged(app: App) -> None:
     assert (page0.total, page0.pages) == (HISTORY_PAGE + 3, 2)
     texts = [m.text for m in page0.rows + page1.rows]
     assert texts[0] == f"line {HISTORY_PAGE + 1}" and texts[-1].startswith("about ")
-    assert page0.mine(page0.rows[1]) and not page0.mine(page0.rows[0])  # line 10 (the buyer's), line 11 (seller's)
+    assert page0.rows[1].mine and not page0.rows[0].mine  # line 10 (the buyer's), line 11 (the seller's)
+    assert not hasattr(page0.rows[0], "sender_id") and not hasattr(page0.rows[0], "source_chat_id")
     assert (await app.services.relay.history(BUYER, conv_id, page=-3)).page == 0
 
 
@@ -432,3 +435,18 @@ def test_the_migration_matches_the_tables(template_db: object) -> None:
     engine.dispose()
     names = ("store_sellers", "seller_invites", "conversations", "relay_messages", "relay_copies")
     assert [d for d in diff if any(n in repr(d) for n in names)] == []
+
+
+async def test_an_order_deleted_for_good_takes_its_conversation_out_of_every_list(app: App) -> None:
+    await linked(app)
+    order = await make_order(app.services, app.clock, BUYER, Status.completed)
+    conv = await app.services.relay.open_for_order(BUYER, order.id)
+    await app.services.relay.send(BUYER, conv.id, say(BUYER, "Thanks, all good"))
+    await app.services.relay.send(SELLER, conv.id, say(SELLER, "Enjoy!"))
+    await app.services.orders.delete(BUYER, order.id)
+    await app.services.orders.purge(BUYER, order.id)
+    for user, as_seller in ((BUYER, False), (SELLER, True)):
+        assert (await app.services.relay.conversations(user, as_seller=as_seller)).total == 0
+        assert await app.services.relay.unread(user, as_seller=as_seller) == 0
+        with pytest.raises(ConversationNotFound):
+            await app.services.relay.history(user, conv.id)

@@ -126,8 +126,28 @@ class Conversation:
 
 
 @dataclass(frozen=True, slots=True)
+class Message:
+    """A stored message as a participant sees it: nothing about who sent it but the side."""
+
+    id: int
+    mine: bool  # written by the viewer's side
+    kind: Kind
+    text: str  # masked; escape it when rendering
+    masked: frozenset[Masked]
+    media: tuple[tuple[str, str], ...]
+    created_at: datetime
+    read: bool  # read by the side it was written to
+
+
+def _message(row: MessageRow, role: Role) -> Message:
+    return Message(row.id, row.direction == (TO_SELLER if role == Role.buyer else TO_BUYER), Kind(row.kind),
+                   row.text, frozenset(Masked(k) for k in row.masked), row.media, row.created_at,
+                   row.read_at is not None)
+
+
+@dataclass(frozen=True, slots=True)
 class Sent:
-    message: MessageRow
+    message: Message
     pending: bool  # the store has no seller yet: kept, delivered once one is linked
     recipients: int  # outbox rows written
     masked: frozenset[Masked]
@@ -146,14 +166,10 @@ class ConversationPage:
 @dataclass(frozen=True, slots=True)
 class HistoryPage:
     conversation: Conversation
-    rows: tuple[MessageRow, ...]  # newest first
+    rows: tuple[Message, ...]  # newest first
     total: int
     page: int
     pages: int
-
-    def mine(self, message: MessageRow) -> bool:
-        mine = TO_SELLER if self.conversation.role == Role.buyer else TO_BUYER
-        return message.direction == mine
 
 
 def _pages(total: int, size: int, page: int) -> tuple[int, int]:
@@ -269,7 +285,7 @@ class RelayService:
                 state=QUEUED if recipients else PENDING, now=now,
             )
             written = await pushes.queue(conn, stored, row, recipients, now)
-        return Sent(stored, not recipients, written, guarded.masked, tuple(guarded.reasons))
+        return Sent(_message(stored, role), not recipients, written, guarded.masked, tuple(guarded.reasons))
 
     async def record_copies(self, relay_message_id: int, chat_id: int, message_ids: Sequence[int]) -> None:
         """Delivery: Telegram accepted the copies of a relayed message in this chat."""
@@ -326,4 +342,4 @@ class RelayService:
             total = await repo.count_messages(conn, row.id)
             page, pages = _pages(total, HISTORY_PAGE, page)
             rows = await repo.page_messages(conn, row.id, offset=page * HISTORY_PAGE, limit=HISTORY_PAGE)
-        return HistoryPage(self._view(row, role), tuple(rows), total, page, pages)
+        return HistoryPage(self._view(row, role), tuple(_message(r, role) for r in rows), total, page, pages)
