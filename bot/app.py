@@ -48,10 +48,13 @@ from bot.services.outbox import OutboxService
 from bot.services.pay import PayService
 from bot.services.ratelimit import SendBudget
 from bot.services.refunds import RefundService
+from bot.services.relay.conversations import RelayService
+from bot.services.relay.sellers import SellerService
 from bot.services.reminders import ReminderService
 from bot.services.reviews import ReviewService
 from bot.services.settings import SettingsService
 from bot.services.users import UserService
+from bot.views import relay as _relay_push  # noqa: F401  (registers how a relayed message renders)
 from bot.views.common import Fmt
 from bot.views.help import command_descriptions
 
@@ -82,6 +85,8 @@ class Services:
     loyalty: LoyaltyService
     ops: OpsService
     groups: GroupService
+    sellers: SellerService
+    relay: RelayService
     in_flight: InFlight = field(default_factory=InFlight)
     # Telegram's overall budget, shared by the replies (counted, first) and the outbox's delivery;
     # the bot's session holds it, handlers never ask for it
@@ -132,6 +137,8 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
         ops=OpsService(refunds, outbox),
         budget=SendBudget(clock.now),
         groups=GroupService(db, clock),
+        sellers=SellerService(db, clock),
+        relay=RelayService(db, clock),
     )
 
 

@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     )
 
     bot_token: str | None = Field(default=None, description="token from @BotFather")
+    bot_username: str | None = Field(default=None, description="the bot's @username, for links it prints")
     telegram_api_base: str | None = Field(
         default=None, description="base URL of a Bot API server, e.g. http://127.0.0.1:8081"
     )

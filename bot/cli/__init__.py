@@ -5,6 +5,7 @@
   coupons.py  coupon grant / code / offer
   orders.py   order create / pay / ship / … / refunds / sweep: the shop's side of orders
   reviews.py  review reply: the seller's answer
+  sellers.py  seller invite / list / remove: stores' sellers
 
 Every command sets `func` (`set_defaults(func=…)`), called as `func(args, settings)` and returning
 the exit code; `run` calls it. Commands over the services (orders, reviews) go through
@@ -15,7 +16,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from bot.cli import coupons, orders, outbox, reviews, start
+from bot.cli import coupons, orders, outbox, reviews, sellers, start
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -33,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     coupons.add_parser(sub)
     orders.add_parser(sub)
     reviews.add_parser(sub)
+    sellers.add_parser(sub)
     return parser
 
 

@@ -13,6 +13,7 @@ tried as consecutive windows, so a number followed by an expiry or a code in the
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 MIN_DIGITS, MAX_DIGITS = 13, 19
 
@@ -35,20 +36,35 @@ def luhn_ok(digits: str) -> bool:
 def contains_card_number(text: str) -> bool:
     """True when `text` holds a Luhn-valid run of 13–19 digits (spaces and dashes allowed
     between them), not written as an international phone number."""
+    return next(_card_runs(text), None) is not None
+
+
+def card_number_spans(text: str) -> list[tuple[int, int]]:
+    """Where `contains_card_number` finds card numbers: (start, end) of each run of digit groups
+    that holds one (the relay masks them)."""
+    return list(_card_runs(text))
+
+
+def _card_runs(text: str) -> Iterator[tuple[int, int]]:
     if not text:
-        return False
+        return
     for run in _RUN.finditer(text):
         if run.start() > 0 and text[run.start() - 1] == "+":
             continue
         groups = _GROUP.findall(run.group())
         if sum(map(len, groups)) < MIN_DIGITS:
             continue
-        for first in range(len(groups)):
-            digits = ""
-            for group in groups[first:]:
-                digits += group
-                if len(digits) > MAX_DIGITS:
-                    break
-                if len(digits) >= MIN_DIGITS and luhn_ok(digits):
-                    return True
+        if _holds_card(groups):
+            yield run.span()
+
+
+def _holds_card(groups: list[str]) -> bool:
+    for first in range(len(groups)):
+        digits = ""
+        for group in groups[first:]:
+            digits += group
+            if len(digits) > MAX_DIGITS:
+                break
+            if len(digits) >= MIN_DIGITS and luhn_ok(digits):
+                return True
     return False

@@ -27,6 +27,7 @@ from bot.db.tables.orders import (
     stores,
     tracking_events,
 )
+from bot.db.tables.relay import conversations, relay_copies, relay_messages, seller_invites, store_sellers
 from bot.db.tables.reviews import loyalty_ledger, loyalty_levels, reviews
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "addresses",
     "card_holds",
     "cards",
+    "conversations",
     "coupon_code_attempts",
     "coupon_codes",
     "coupons",
@@ -55,8 +57,12 @@ __all__ = [
     "processed_updates",
     "products",
     "refunds",
+    "relay_copies",
+    "relay_messages",
     "reviews",
+    "seller_invites",
     "store_coupon_offers",
+    "store_sellers",
     "stores",
     "tracking_events",
     "users",
