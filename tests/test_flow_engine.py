@@ -16,6 +16,7 @@ from bot.handlers.flow import (
     Done,
     Flow,
     Go,
+    Reply,
     Retry,
     Step,
     Summary,
@@ -223,8 +224,8 @@ async def test_go_consults_arrive_writes_only_what_changed_and_gives_the_prompt_
 class Sent:
     """The message a typed answer came in: what the handler replied."""
 
-    def __init__(self, text: str) -> None:
-        self.text, self.photo, self.replies = text, None, []
+    def __init__(self, text: str | None, contact: object = None) -> None:
+        self.text, self.photo, self.contact, self.replies = text, None, contact, []
 
     async def answer(self, text: str, **kwargs) -> None:
         self.replies.append(text)
@@ -252,3 +253,90 @@ async def test_async_parsers_go_where_they_say_retry_with_what_they_pass_and_end
     last = Sent("123")
     await CARD._typed(CARD.steps[2], check_code, "text")(last, stored, stored, Plain(), gateway=gateway)
     assert last.replies == ["verified 4242"]  # the last step's parser ended the flow itself
+
+
+# -- what the address form needs: a shared contact, a typed answer answered with a choice without
+# moving, a summary that says something first --------------------------------------------------------
+class Addr(StatesGroup):
+    country = State()
+    phone = State()
+    summary = State()
+
+
+class AddrCb(CallbackData, prefix="taddr"):
+    action: Act
+    value: str = ""
+
+
+def pick_country(value: str, draft, f) -> dict:
+    if value == "Korea":  # two close matches: the user chooses, the flow stays on the step
+        raise Reply(Screen("North or South?"))
+    return {**draft, "country": value}
+
+
+def take_phone(value: str, draft, f) -> dict:
+    return {**draft, "phone": value}
+
+
+def summary_with_note(f, draft, error):
+    summary = Screen(f"summary {draft.get('country')} {draft.get('phone')}")
+    return (Screen(error), summary) if error else summary
+
+
+ADDR = Flow(
+    Addr, AddrCb, leave=nowhere, outside="gone",
+    steps=(
+        Step(Addr.country, view("country"), "country?", text=pick_country),
+        Step(Addr.phone, view("phone"), "phone?", text=take_phone, contact=take_phone),
+    ),
+    summary=Summary(Addr.summary, summary_with_note, "use the buttons", edit=Act.edit, done=Act.done,
+                    finish=nowhere, fields={"country": Addr.country, "phone": Addr.phone}),
+)
+
+
+class Contact:
+    phone_number = "+79001234567"
+
+
+async def test_a_reply_answers_with_other_screens_and_leaves_the_step_and_the_draft_alone() -> None:
+    stored = Stored()
+    await ADDR.start(stored, stored, {"x": 1}, Plain())  # type: ignore[arg-type]
+    writes = stored.writes
+    unsure = Sent("Korea")
+    await ADDR._typed(ADDR.steps[0], pick_country, "text")(unsure, stored, stored, Plain())
+    assert unsure.replies == ["North or South?"]
+    assert stored.state == Addr.country.state and stored.data == {"x": 1} and stored.writes == writes
+    sure = Sent("Chile")
+    await ADDR._typed(ADDR.steps[0], pick_country, "text")(sure, stored, stored, Plain())
+    assert sure.replies == ["phone|"] and stored.state == Addr.phone.state
+
+
+async def test_a_step_takes_a_shared_contact_as_its_phone_number() -> None:
+    stored = Stored()
+    stored.state, stored.data = Addr.phone.state, {"country": "Chile"}
+    shared = Sent(None, contact=Contact())
+    await ADDR._typed(ADDR.steps[1], take_phone, "contact")(shared, stored, stored, Plain())
+    assert shared.replies == ["summary Chile +79001234567"] and stored.state == Addr.summary.state
+
+
+def test_a_contact_step_registers_a_handler_for_shared_contacts() -> None:
+    from aiogram import Router
+
+    router = Router()
+    ADDR.install(router)  # type: ignore[arg-type]
+    shared, typed = Sent(None, contact=Contact()), Sent("+79001234567")
+
+    def takes_only(message: Sent, handler) -> bool:  # the handler's magic filters (F.contact, F.text) hold
+        magic = [flt.magic for flt in handler.filters or () if flt.magic is not None]
+        return bool(magic) and all(m.resolve(message) for m in magic)
+
+    assert len([h for h in router.message.handlers if takes_only(shared, h)]) == 1  # the phone step's
+    assert len([h for h in router.message.handlers if takes_only(typed, h)]) == 2  # each step's text
+
+
+async def test_a_summary_prompt_may_say_something_before_the_summary() -> None:
+    stored = Stored()
+    stored.state, stored.data = Addr.summary.state, {"country": "Chile", "phone": "1"}
+    typed = Sent("hello")
+    await ADDR._expected("use the buttons")(typed, stored, stored, Plain())
+    assert typed.replies == ["use the buttons", "summary Chile 1"] and stored.state == Addr.summary.state

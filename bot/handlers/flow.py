@@ -36,6 +36,11 @@ What a flow with more to it can say in its table (the card and address flows):
 - A prompt may return several screens (a reply keyboard in a message of its own, then the step).
 - `arrive(target, draft, …) -> (target, draft, shown)` is consulted whenever a step is shown: it
   may send the flow elsewhere (the card flow: to the number when the gateway forgot the session).
+- A parser may raise `Reply(*screens)` to answer with other screens and stay where the flow is
+  (the address form: the countries or regions close to what was typed, to choose from).
+- A step may take a shared contact (`contact=`, the "Share my number" button): its parser gets
+  the phone number.
+- A summary's prompt may return several screens too (a note, then the summary).
 - `other(message, …) -> shown`: what the flow does first with an input no step takes (the card
   flow deletes a picture of the card).
 
@@ -85,6 +90,15 @@ class Retry(Exception):
     def __init__(self, text: str | None, **shown: Any) -> None:
         super().__init__(text)
         self.text, self.shown = text, shown
+
+
+class Reply(Exception):
+    """The parser answers with other screens (a choice among close matches) and the flow stays
+    where it is: the state and the draft are not touched."""
+
+    def __init__(self, *screens: Screen) -> None:
+        super().__init__()
+        self.screens = screens
 
 
 class Stale(Exception):
@@ -149,6 +163,7 @@ class Step:
     expected: str  # msgid: what the step wants, said when anything else comes
     text: Parse | None = None  # a typed answer
     photo: Parse | None = None  # a photo (its largest size's file id)
+    contact: Parse | None = None  # a shared contact (its phone number): "Share my number"
     buttons: Mapping[Enum, Button] = field(default_factory=dict)
     when: Predicate | None = None  # the step is asked only when this holds
     with_previous: bool = False  # asked after the step before it, also when editing from the summary
@@ -290,6 +305,8 @@ class Flow:
                 router.message(StateFilter(step.state), F.text)(self._typed(step, step.text, "text"))
             if step.photo is not None:
                 router.message(StateFilter(step.state), F.photo)(self._typed(step, step.photo, "photo"))
+            if step.contact is not None:
+                router.message(StateFilter(step.state), F.contact)(self._typed(step, step.contact, "contact"))
             router.message(StateFilter(step.state))(self._expected(step.expected))
         summary = self.summary
         if summary is not None:
@@ -327,8 +344,8 @@ class Flow:
             except Stale:
                 await query.answer(f._(STALE), show_alert=True)
                 return
-            except Done as done:
-                await deliver(query, done.screens)
+            except (Done, Reply) as answered:
+                await deliver(query, answered.screens)
                 return
             except Retry as retry:
                 await deliver(query, await self.go(step.state, state, db, draft, f, retry.text,
@@ -343,11 +360,11 @@ class Flow:
         async def typed(message: Message, state: FSMContext, db: Database, f: Fmt, **data: Any) -> None:
             named = {**data, "message": message}
             draft = await state.get_data()
-            value = message.text if kind == "text" else message.photo[-1].file_id if message.photo else None
+            value = _value(message, kind)
             try:
                 result = await call(parse, value, draft, f, state=state, db=db, **named)
-            except Done as done:
-                await deliver(message, done.screens)
+            except (Done, Reply) as answered:
+                await deliver(message, answered.screens)
                 return
             except DomainError as exc:
                 await deliver(message, await self.go(step.state, state, db, draft, f, f.error(exc), **named))
@@ -409,6 +426,15 @@ class Flow:
         view = self._view(await state.get_state())
         shown = {"warning": warning} if takes(view, "warning") else {"error": warning}
         await deliver(message, await self.current(state, db, f, **{**data, "message": message, **shown}))
+
+
+def _value(message: Message, kind: str) -> str | None:
+    """What a typed answer of `kind` carries: the text, a photo's largest size, a contact's number."""
+    if kind == "text":
+        return message.text
+    if kind == "photo":
+        return message.photo[-1].file_id if message.photo else None
+    return message.contact.phone_number if message.contact else None
 
 
 async def deliver(event: Message | CallbackQuery, screens: Screens, note: str | None = None) -> None:
