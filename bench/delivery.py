@@ -37,7 +37,7 @@ from bot.db import outbox as repo
 from bot.db.types import to_db_time
 from bot.delivery import Delivery, DeliveryConfig
 from bot.fakebot import FakeSession
-from bot.handlers import routers
+from bot.handlers import sections
 from bot.services.clock import FakeClock
 from bot.services.ratelimit import simulated_wait
 
@@ -164,7 +164,7 @@ async def due_scan(db_path: Path, scheduled: int, samples: int = 200, seed: int 
 
 async def deliver(db_path: Path, backlog: int, *, per_second: int = 25, seed: int = 13) -> list[DeliveryRun]:
     """Two runs over fresh backlogs: clean (the rate), then with 10% 429s (correctness)."""
-    routers()  # importing the sections registers their push views, as in the running bot
+    sections()  # importing the sections registers their push views, as in the running bot
     users = _users(db_path)
     rng = random.Random(seed)
     clock = FakeClock(NOW)

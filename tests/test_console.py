@@ -124,9 +124,9 @@ async def test_the_coupon_list_is_pressed_by_the_numbers_it_shows(template_db: P
 
 async def test_the_russian_console_speaks_russian(template_db: Path, tmp_path: Path) -> None:
     from bot import menu as registry
-    from bot.handlers import routers
+    from bot.handlers import sections
 
-    routers()
+    sections()  # importing the sections registers their menu entries
     entries = registry.entries()
     layout = [e.section for e in entries if e.wide] + [e.section for e in entries if not e.wide]
     cards_button = str(layout.index("cards") + 1)

@@ -62,9 +62,9 @@ async def deliver_history(services: Services, user_id: int, *, after_id: int, un
     since: they are history), held by quiet hours or merged into the day's reminder, dropped when
     expired before they could go — as if the bot had been running. What falls due after `until`
     stays pending and arrives as usual. Returns the rows marked sent."""
-    from bot.handlers import routers
+    from bot.handlers import sections
 
-    routers()  # the sections' push views register the kinds delivery knows (as in the bot)
+    sections()  # importing the sections registers their push views: the kinds delivery knows (as in the bot)
     outbox = services.outbox
     sent = 0
     # rounds at the moments rows fall due; a reminder held for later (quiet hours, one a day)

@@ -209,7 +209,7 @@ def test_every_step_of_every_flow_is_guarded() -> None:
 
     import bot.handlers as handlers
 
-    handlers.routers()  # imports every section
+    handlers.sections()  # imports every section
 
     def groups(cls: type) -> list[type]:
         return [g for sub in cls.__subclasses__() for g in (sub, *groups(sub))]

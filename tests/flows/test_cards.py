@@ -572,9 +572,9 @@ async def test_the_offline_console_sends_card_digits_as_text(template_db: Path, 
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     console = Console(console_settings(settings, str(db)), locale="en", out=out, color=False)
     from bot import menu as registry
-    from bot.handlers import routers
+    from bot.handlers import sections
 
-    routers()  # importing the sections registers their menu entries
+    sections()  # importing the sections registers their menu entries
     # the menu shows wide entries first, then the rest two a row: find the cards button's number
     entries = registry.entries()
     layout = [e.section for e in entries if e.wide] + [e.section for e in entries if not e.wide]
