@@ -21,6 +21,7 @@ from bot.db.fsm import SqlStorage
 from bot.db.migrate import migrate
 from bot.handlers import cards as card_flow
 from bot.handlers import routers
+from bot.handlers.relay import Albums, LeaveWriting
 from bot.i18n import build_i18n
 from bot.integrations.payments import PaymentGateway, SandboxGateway
 from bot.middlewares.card_guard import CardNumberGuard
@@ -164,6 +165,8 @@ def build_dispatcher(settings: Settings, services: Services) -> Dispatcher:
         throttle = Throttle(settings.throttle_rate, settings.throttle_burst)
         dp.update.outer_middleware(ThrottlingMiddleware(throttle, services.clock.now))
     dp.message.outer_middleware(TypedButtonsMiddleware())  # a typed label acts as its button
+    dp.callback_query.outer_middleware(LeaveWriting())  # a conversation's writing mode ends elsewhere
+    dp["albums"] = Albums()  # an album's items, gathered to be relayed as one
     dp.include_routers(*routers())  # fresh ones: each dispatcher has its own (handlers/routing.py)
     return dp
 

@@ -27,6 +27,7 @@ def sections() -> list[Handlers]:
         ops,
         orders,
         pay,
+        relay,
         reviews,
         settings,
         users,
@@ -49,6 +50,7 @@ def sections() -> list[Handlers]:
         messages.router,
         coupons.router,
         cards.router,
+        relay.router,  # conversations: writing mode, native replies to relayed messages
         fallback.router,  # last: text outside a flow, stale buttons, anything else
     ]
 

@@ -369,13 +369,14 @@ async def test_unread_counts_and_the_list_by_last_activity(app: App) -> None:
         c.id for c in buyer.rows}
     assert buyer.unread == 2 and buyer.rows[0].last_text == "answer two" and buyer.rows[0].last_direction == "to_buyer"
     seller = await app.services.relay.conversations(SELLER, as_seller=True)
-    assert [(c.id, c.unread) for c in seller.rows] == [(a.id, 1), (b.id, 1)] and seller.unread == 2
+    # the seller answered in a: whoever writes has read what came before
+    assert [(c.id, c.unread) for c in seller.rows] == [(a.id, 0), (b.id, 1)] and seller.unread == 1
     assert await app.services.relay.mark_read(BUYER, a.id) == 2
     assert await app.services.relay.unread(BUYER) == 0
-    assert await app.services.relay.unread(SELLER, as_seller=True) == 2  # the seller's side is separate
+    assert await app.services.relay.unread(SELLER, as_seller=True) == 1  # the seller's side is separate
     await app.services.relay.mark_read(SELLER, b.id)
     assert [(c.id, c.unread) for c in (await app.services.relay.conversations(SELLER, as_seller=True)).rows] == [
-        (a.id, 1), (b.id, 0)]
+        (a.id, 0), (b.id, 0)]
 
 
 async def test_conversations_and_history_are_paged(app: App) -> None:
