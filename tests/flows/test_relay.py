@@ -288,3 +288,60 @@ async def test_the_message_centre_shows_conversations_with_unread(app: App, alex
     await alex.send("/menu")
     await alex.press("🔔 Messages")
     assert ("💬 Conversations · 🔵 2", "rl:l:0:0:b") in alex.buttons()
+
+
+# -- wrong input, limits, leaving -----------------------------------------------------------------
+async def test_wrong_input_is_explained_and_the_mode_stays_until_cancel(app: App, alex: Player) -> None:
+    seller = seller_player(app)
+    await seller.send("/start")
+    await link_seller(app, seller)
+    order = await order_for(app, alex)
+    await alex.send("/start")
+    await open_order(alex, order)
+    await alex.press("✉️ Message seller")
+    await alex.send("x" * 3501)
+    assert alex.last_text == "A message can be at most 3500 characters long; yours has 3501."
+    await alex.send_sticker()
+    assert alex.last_text == "Send text, a photo, a document or a voice message."
+    await alex.send("still here?")  # the mode stayed
+    assert alex.last_text.startswith("✓ Sent to Nova Electronics.")
+    for n in range(19):
+        await alex.send(f"message {n}")
+    await alex.send("one too many")
+    assert alex.last_text == "Too many messages in a minute. Please wait a little and send again."
+    app.clock.advance(minutes=1)
+    await alex.send("after a minute")
+    assert alex.last_text.startswith("✓ Sent to Nova Electronics.")
+    await alex.send("/cancel")
+    await alex.send("not for the seller")
+    assert not alex.last_text.startswith("✓ Sent")
+    await deliver(app)
+    texts = [getattr(c, "text", "") or "" for c in calls_to(app, SELLER_ID)]
+    assert any(t.endswith("after a minute") for t in texts)
+    assert not any("not for the seller" in t or "one too many" in t or "x" * 3501 in t for t in texts)
+
+
+async def test_the_sellers_conversations_by_last_activity(app: App) -> None:
+    seller = seller_player(app)
+    buyers = [app.player(900 + n, first_name=f"B{n}", language_code="en") for n in range(3)]
+    await seller.send("/start")
+    await link_seller(app, seller)
+    orders = []
+    for buyer in buyers:
+        order = await order_for(app, buyer)
+        orders.append(order)
+        await buyer.send("/start")
+        await open_order(buyer, order)
+        await buyer.press("✉️ Message seller")
+        await buyer.send(f"question from {buyer.user.first_name}")
+        app.clock.advance(minutes=1)
+    await seller.press_data("sl:c:0:0")  # seller mode's Conversations
+    assert seller.last_text == "<b>💬 Conversations with buyers</b>\n3 unread messages"
+    labels = [t for t, _ in seller.buttons()]
+    assert [label.split(" · order #")[1] for label in labels[:3]] == [o.number for o in reversed(orders)]
+    assert all(label.startswith("🔵 1 · Buyer #") for label in labels[:3])
+    assert labels[3:] == ["‹ Back", "☰ Menu"]
+    await seller.press(labels[0])
+    assert "question from B2" in seller.last_text and "question from B0" not in seller.last_text
+    await seller.press("‹ Back")
+    assert seller.last_text == "<b>💬 Conversations with buyers</b>\n2 unread messages"

@@ -108,8 +108,16 @@ async def test_invites_expired_reused_and_unknown_are_refused(app: App) -> None:
 
 async def test_removing_a_seller(app: App) -> None:
     store_id = await linked(app)
-    await app.services.sellers.remove_seller(store_id, SELLER)
-    assert await app.services.sellers.list_sellers() == []
+    await linked(app, ZETA)  # the same account sells for another store too
+    nova = await app.services.relay.open_for_order(BUYER, await order_of(app))
+    zeta = await app.services.relay.open_for_order(BUYER, await order_of(app, store=ZETA))
+    await app.services.relay.send(BUYER, nova.id, say(BUYER, "to nova"))
+    await app.services.relay.send(BUYER, zeta.id, say(BUYER, "to zeta"))
+    # what waits for them about Nova is no longer theirs to read; Zeta's still is
+    assert await app.services.sellers.remove_seller(store_id, SELLER) == 1
+    left = {r.payload["text"]: (r.state, r.drop_reason) for r in await relay_rows(app, SELLER)}
+    assert left == {"to nova": ("dropped", "seller_removed"), "to zeta": ("pending", None)}
+    assert [s.store for s in await app.services.sellers.list_sellers()] == [ZETA]
     with pytest.raises(SellerNotFound):
         await app.services.sellers.remove_seller(store_id, SELLER)
     assert await app.services.sellers.store(str(store_id)) == (store_id, NOVA)
