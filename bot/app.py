@@ -36,6 +36,8 @@ from bot.middlewares.user import UserMiddleware
 from bot.services import reminders as reminder_rules
 from bot.services.addresses import AddressService
 from bot.services.cards import CardService, detect_brand
+from bot.services.catalog.kept import KeptService
+from bot.services.catalog.products import CatalogService
 from bot.services.clock import Clock, SystemClock
 from bot.services.coupons import CouponService
 from bot.services.disputes import DisputeService
@@ -88,6 +90,8 @@ class Services:
     groups: GroupService
     sellers: SellerService
     relay: RelayService
+    catalog: CatalogService
+    kept: KeptService
     in_flight: InFlight = field(default_factory=InFlight)
     # Telegram's overall budget, shared by the replies (counted, first) and the outbox's delivery;
     # the bot's session holds it, handlers never ask for it
@@ -140,6 +144,8 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
         groups=GroupService(db, clock),
         sellers=SellerService(db, clock),
         relay=RelayService(db, clock),
+        catalog=CatalogService(db, clock),
+        kept=KeptService(db, clock),
     )
 
 
