@@ -3,7 +3,7 @@
     FLOW = Flow(TheFlow, TheDraftCb, steps=(Step(…), Step(…), …), summary=Summary(…),
                 leave=…, outside=…).install(router)
 
-(bot/handlers/disputes.py and reviews.py hold the two tables.)
+(bot/handlers/disputes.py, reviews.py, cards/add_flow.py and addresses/form.py hold the four tables.)
 
 For each step, as PTB's ConversationHandler `states={…}`: its FSM state; its prompt (a pure view
 `(f, draft, error) -> Screen`); how its input is taken — typed text, a photo, or a button of the
