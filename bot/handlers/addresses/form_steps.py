@@ -226,8 +226,8 @@ async def arrive(target: State, draft: Draft, f: Fmt, state: FSMContext,
     if target == AddressForm.phone:
         draft[REPLY_KEYBOARD] = True
         entering = await state.get_state() != AddressForm.phone.state
-        shown["lead"] = (views.share_phone_keyboard(f, address_of(draft).country),) \
-            if entering or not keyboard_shown else ()
+        share = views.share_phone_keyboard(f, address_of(draft).country)
+        shown["lead"] = (share,) if entering or not keyboard_shown else ()  # the step: a new message
     else:
         draft.pop(REPLY_KEYBOARD, None)
         if keyboard_shown:
