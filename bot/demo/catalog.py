@@ -16,7 +16,7 @@ from bot.db.coupons import Scope, Terms, ValueKind
 if TYPE_CHECKING:
     from bot.app import Services
 
-VARIANTS = (("Lite", "Lite"), ("Pro", "Pro"), ("Max", "Max"), ("Mini", "Mini"), ("Plus", "Plus"))
+VARIANTS = (("Lite", "Лайт"), ("Pro", "Про"), ("Max", "Макс"), ("Mini", "Мини"), ("Plus", "Плюс"))
 
 # store, currency, category, [(title en, title ru, price in minor units, options)]
 Item = tuple[str, str, int, dict[str, list[str]]]
@@ -37,7 +37,7 @@ STORES: tuple[tuple[str, str, str, tuple[Item, ...]], ...] = (
     )),
     ("Northwind Outdoor", "USD", "sports", (
         ("Trekking poles", "Треккинговые палки", 2700, {}),
-        ("Waterproof backpack", "Водонепроницаемый рюкзак", 3990, {"capacity": ["20 L", "30 L"]}),
+        ("Waterproof backpack", "Водонепроницаемый рюкзак", 3990, {"colour": ["green", "black"]}),
         ("Camping headlamp", "Налобный фонарь", 1230, {}),
         ("Sleeping bag", "Спальный мешок", 5490, {}),
         ("Water bottle", "Бутылка для воды", 890, {"colour": ["blue", "green"]}),
@@ -60,11 +60,11 @@ STORES: tuple[tuple[str, str, str, tuple[Item, ...]], ...] = (
         ("Silicone baking mats", "Силиконовые коврики для выпечки", 1370, {}),
         ("Ceramic knife", "Керамический нож", 1640, {}),
         ("Pour-over coffee kettle", "Чайник для пуровера", 2880, {}),
-        ("Cast iron pan", "Чугунная сковорода", 3590, {"size": ["24 cm", "28 cm"]}),
+        ("Cast iron pan", "Чугунная сковорода", 3590, {}),
         ("Spice jars", "Баночки для специй", 1190, {}),
     )),
     ("Мобильный Мир", "RUB", "phones", (
-        ("Phone case", "Чехол для телефона", 59000, {"colour": ["прозрачный", "чёрный"]}),
+        ("Phone case", "Чехол для телефона", 59000, {"colour": ["clear", "black"]}),
         ("Screen protector", "Защитное стекло", 39000, {}),
         ("USB-C cable", "Кабель USB-C", 49000, {}),
         ("Fast charger", "Быстрая зарядка", 149000, {}),

@@ -41,7 +41,7 @@ async def test_a_product_from_its_link_to_the_cart_and_my_wishes(app: App, alex:
     assert alex.last_text == ("<b>Wireless earbuds</b>\nStore: Nova Electronics\n\n<b>$29.99</b>\n"
                               "★ 4.6 · 12 reviews\nCategory: Audio\nColour: <b>black</b>")
     labels = [t for t, _ in alex.buttons()]
-    assert labels == ["✓ black", "white", "🛒 Add to cart", "♡ Add to My wishes", "🔁 Find similar", "🏬 Store",
+    assert labels == ["✓ black", "white", "⚡ Buy now", "🛒 Add to cart", "♡ Add to My wishes", "🔁 Find similar", "🏬 Store",
                       "‹ Back", "☰ Menu"]
     await alex.press("white")
     assert alex.last_text.endswith("Colour: <b>white</b>")

@@ -101,6 +101,7 @@ orders = Table(
     Column("address_id", Integer, ForeignKey("addresses.id", ondelete="SET NULL")),
     Column("paid_charge_id", String(64)),
     Column("pay_attempts", Integer, nullable=False, server_default="0"),
+    Column("discount_minor", BigInteger, nullable=False, server_default="0"),  # 0016: the coupons at checkout
 )
 # A user's orders by status, newest first (the tabs), and all of them (the "All" tab); deleted
 # orders are outside both, so counts and pages never look at them.
