@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from bot.db import catalog as catalog_repo
 from bot.db.coupons import Scope, Terms, ValueKind
+from bot.services.catalog.pictures import GENERATED
 
 if TYPE_CHECKING:
     from bot.app import Services
@@ -105,7 +106,8 @@ async def seed_catalog(services: Services, user_id: int) -> None:
                 product_ids.append(await catalog.upsert(
                     store_id, f"{en} {variant_en}", title_ru=f"{ru} {variant_ru}", price_minor=minor,
                     currency=currency, category=category, options=options, rating_x10=rng.choice((0, 38, 42, 45, 47, 49)),
-                    reviews_count=rng.randrange(0, 400)))
+                    reviews_count=rng.randrange(0, 400),
+                    image_path=f"{GENERATED}{category}:{n}" if n in (0, 2) else None))
         offer = Terms(Scope.store, ValueKind.amount, currency, now - timedelta(days=1), now + timedelta(days=30),
                       amount_minor=300 if currency == "USD" else 30000,
                       min_order_minor=3000 if currency == "USD" else 300000, store_id=store_id, store_name=store)
