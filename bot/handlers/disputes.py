@@ -31,6 +31,7 @@ from bot.services import money
 from bot.services.disputes import (
     MAX_PHOTOS,
     DisputeDraft,
+    DisputeMovedOn,
     DisputeReason,
     DisputeService,
     Outcome,
@@ -112,7 +113,7 @@ async def confirm_step(query: CallbackQuery, callback_data: DisputeCb, disputes:
     card = await disputes.card(user.id, callback_data.id)
     if not card.can_answer:  # a stale button: the dispute moved on
         await show(query, views.dispute_card(card, f, callback_data.page),
-                   f._("The dispute has moved on since; here is where it stands now."), alert=True)
+                   f.error(DisputeMovedOn()), alert=True)
         return
     view = views.accept_confirm if callback_data.action == DisputeAction.accept else views.escalate_confirm
     await show(query, view(card, f, callback_data.page))

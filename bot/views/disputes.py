@@ -16,6 +16,7 @@ from bot.services.disputes import (
     DISPUTE_KIND,
     MAX_PHOTOS,
     DisputeCard,
+    DisputeNotFound,
     DisputePage,
     DisputeReason,
     DisputeState,
@@ -27,6 +28,7 @@ from bot.views.common import Fmt, Screen, button, chunk, flow_row, markup, nav_r
 from bot.views.orders import (
     REFUNDS_SHOWN,
     dispute_state_label,
+    list_heading,
     refund_explanation,
     refund_line,
 )
@@ -59,14 +61,13 @@ def outcome_text(f: Fmt, outcome: str, amount_minor: int | None, currency: str) 
 
 
 def not_found(f: Fmt) -> str:
-    return f._("This dispute is no longer available.")
+    return f._(DisputeNotFound.msgid)
 
 
 # -- the list -------------------------------------------------------------------------------------------
 def _line(f: Fmt, index: int, row: DisputeLine) -> list[str]:
     return [
-        f._("<b>{index}. #{number}</b> · {date}").format(index=index, number=hd.quote(row.number),
-                                                          date=f.date(row.opened_at)),
+        list_heading(f, index, row.number, row.opened_at),
         reason_label(f, row.reason),
         "⚖️ " + dispute_state_label(f, row.state, row.seller_answer, row.resolution),
     ]
