@@ -134,12 +134,20 @@ def delete_confirm(card: Card, usage: CardUsageSummary, f: Fmt) -> Screen:
     return Screen("\n".join(lines), markup(rows))
 
 
+def default_note(card: Card, f: Fmt) -> str:
+    return f._("⭐ {card} is now your default card.").format(card=card_label(card.brand, card.last4, f))
+
+
+def hold_note(amount_minor: int, currency: str, f: Fmt) -> str:
+    """The verification hold on a new card, said where a card is added or paid with and not kept."""
+    return f._("We held {amount} to check it; it will be released within a day.").format(
+        amount=f.money(amount_minor, currency))
+
+
 def deleted_note(card: Card, new_default: Card | None, f: Fmt) -> str:
     note = f._("🗑 {card} is deleted.").format(card=card_label(card.brand, card.last4, f))
     if new_default is not None:
-        note += "\n" + f._("⭐ {card} is now your default card.").format(
-            card=card_label(new_default.brand, new_default.last4, f)
-        )
+        note += "\n" + default_note(new_default, f)
     return note
 
 
@@ -268,9 +276,7 @@ def added_note(outcome: AddOutcome, f: Fmt) -> str:
         head = f._("✅ Card added: {card}.").format(card=card)
     lines = [
         head,
-        f._("We held {amount} to check it; it will be released within a day.").format(
-            amount=f.money(outcome.hold_minor, outcome.hold_currency)
-        ),
+        hold_note(outcome.hold_minor, outcome.hold_currency, f),
     ]
     if outcome.is_default:
         lines.append(f._("⭐ It is your default card."))

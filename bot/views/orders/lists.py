@@ -12,6 +12,7 @@ from bot.views.common import Fmt, Screen, button, chunk, flow_row, markup, nav_r
 from bot.views.orders.texts import (
     EMPTY_TAB,
     TAB_LABELS,
+    list_heading,
     shorten,
     status_label,
     tab_from_service,
@@ -33,8 +34,7 @@ def _summary_lines(f: Fmt, index: int, row: SummaryRow) -> list[str]:
     if more > 0:
         first += " " + f.ngettext("+{n} more item", "+{n} more items", more).format(n=more)
     return [
-        f._("<b>{index}. #{number}</b> · {date}").format(index=index, number=hd.quote(row.number),
-                                                          date=f.date(row.created_at)),
+        list_heading(f, index, row.number, row.created_at),
         first,
         f"<b>{f.money(row.total_minor, row.currency)}</b> · {status_label(f, row.status)}",
     ]
