@@ -26,11 +26,10 @@ from bot.services.disputes import (
 from bot.services.errors import N_
 from bot.views.common import Fmt, Screen, button, chunk, flow_row, markup, nav_row, page_label
 from bot.views.orders import (
-    REFUNDS_SHOWN,
     dispute_state_label,
     list_heading,
     refund_explanation,
-    refund_line,
+    refund_lines,
 )
 from bot.views.pushes import register_push
 
@@ -132,11 +131,7 @@ def dispute_card(card: DisputeCard, f: Fmt, page: int = 0) -> Screen:
         lines += ["", f._("Accept the seller's answer, or ask the platform to decide.")]
     if card.state != DisputeState.closed:
         lines += ["", deadline_line(f, d.decide_by, d.priority)]
-    for refund in card.refunds[:REFUNDS_SHOWN]:
-        lines.append(refund_line(f, refund))
-    if len(card.refunds) > REFUNDS_SHOWN:
-        more = len(card.refunds) - REFUNDS_SHOWN
-        lines.append(f.ngettext("…and {n} more refund.", "…and {n} more refunds.", more).format(n=more))
+    lines += refund_lines(f, card.refunds)
     lines.append("")
     dates = f._("Opened on {date}").format(date=f.date(d.opened_at))
     if d.closed_at is not None:

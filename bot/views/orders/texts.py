@@ -3,6 +3,7 @@ states, where a refund goes (the disputes screens and the pushes say them the sa
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from aiogram.utils.text_decorations import html_decoration as hd
@@ -20,6 +21,7 @@ __all__ = [
     "not_found",
     "refund_explanation",
     "refund_line",
+    "refund_lines",
     "tab_to_service",
 ]
 
@@ -151,6 +153,19 @@ def refund_line(f: Fmt, refund: RefundRow) -> str:
             amount=amount, target=target, date=f.date(refund.completed_at))
     return f._("💸 Refund of {amount} to {target}: expected by {date}").format(
         amount=amount, target=target, date=f.date(refund.expected_at))
+
+
+REFUNDS_SHOWN = 5
+
+
+def refund_lines(f: Fmt, refunds: Sequence[RefundRow]) -> list[str]:
+    """An order's refunds as the order card and the dispute card list them: the first few, then how
+    many more."""
+    lines = [refund_line(f, refund) for refund in refunds[:REFUNDS_SHOWN]]
+    more = len(refunds) - REFUNDS_SHOWN
+    if more > 0:
+        lines.append(f.ngettext("…and {n} more refund.", "…and {n} more refunds.", more).format(n=more))
+    return lines
 
 
 DISPUTE_STATES: dict[str, str] = {
