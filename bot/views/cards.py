@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from aiogram.types import InlineKeyboardButton
 from aiogram.utils.text_decorations import html_decoration as hd
 
 from bot.integrations.payments import CardSession
@@ -30,6 +31,11 @@ STEPS = 4
 
 def expiry_label(month: int, year: int) -> str:
     return f"{month:02d}/{year % 100:02d}"
+
+
+def _section_button(f: Fmt) -> InlineKeyboardButton:
+    """Bank cards, from a screen outside the section or a push."""
+    return button(f._("💳 Bank cards"), MenuCb(section="cards"))
 
 
 def _wallet_cb() -> CardCb:
@@ -308,7 +314,7 @@ def card_number_outside_flow(f: Fmt, *, deleted: bool) -> Screen:
                    "To add a card, open Bank cards.")
     else:
         text = not_deleted_warning(f)
-    return Screen(text, markup([[button(f._("💳 Bank cards"), MenuCb(section="cards"))], nav_row(f)]))
+    return Screen(text, markup([[_section_button(f)], nav_row(f)]))
 
 
 # -- pushes -----------------------------------------------------------------------------------
@@ -318,12 +324,12 @@ def hold_released(payload: dict[str, Any], f: Fmt) -> Screen:
         amount=f.money(int(payload["amount_minor"]), str(payload["currency"])),
         card=card_label(str(payload["brand"]), str(payload["last4"]), f),
     )
-    return Screen(text, markup([[button(f._("💳 Bank cards"), MenuCb(section="cards"))]]))
+    return Screen(text, markup([[_section_button(f)]]))
 
 
 register_push(
     HOLD_RELEASED_KIND, hold_released,
-    button=lambda payload, f: button(f._("💳 Bank cards"), MenuCb(section="cards")),
+    button=lambda payload, f: _section_button(f),
 )
 
 
@@ -336,5 +342,5 @@ def expiry_reminder(payload: dict[str, Any], f: Fmt) -> Screen:
 
 register_push(
     EXPIRY_KIND, expiry_reminder,
-    button=lambda payload, f: button(f._("💳 Bank cards"), MenuCb(section="cards")),
+    button=lambda payload, f: _section_button(f),
 )
