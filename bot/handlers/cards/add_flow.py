@@ -50,7 +50,7 @@ from bot.handlers.cards.steps import (
     Flow as Ctx,
 )
 from bot.handlers.common import send_or_edit, show
-from bot.handlers.flow import EDITING, Button, Done, Draft, Flow, Go, Retry, Stale, Step, unchanged
+from bot.handlers.flow import EDITING, STALE, Button, Done, Draft, Flow, Go, Retry, Stale, Step, unchanged
 from bot.integrations.payments import CardSession
 from bot.keyboards.cards import CardAction, CardCb, CardField
 from bot.middlewares.card_guard import delete_message
@@ -239,7 +239,7 @@ def _has_expiry(session: CardSession) -> bool:
 
 FLOW = Flow(
     CardFlow, CardCb, arrive=arrive, other=remove_pictures, leave=back_out, summary=None, strays=False,
-    outside=N_("This button is no longer active."),
+    outside=STALE,
     steps=(
         Step(CardFlow.number, number_prompt, N_("Please send the card number as a text message."),
              text=take_number, buttons={CardAction.keep: keep(lambda session: session.has_number)}),
