@@ -15,7 +15,7 @@ from bot.db.coupons import Offer
 from bot.keyboards.catalog import ProductAction, ProductCb, ShopAction, ShopCb, Src
 from bot.services.catalog.alerts import PRICE_DROP_KIND
 from bot.services.catalog.kept import Cart, CartLine, KeptPage
-from bot.services.catalog.products import FollowedStore, ProductCard, ProductPage, StorePage
+from bot.services.catalog.products import FollowedStore, NotSold, ProductCard, ProductPage, StorePage
 from bot.services.errors import N_
 from bot.views.common import Fmt, Screen, button, clip, markup, nav_row, page_label
 from bot.views.pushes import register_push
@@ -47,6 +47,10 @@ def option_name(name: str, f: Fmt) -> str:
 def option_value(value: str, f: Fmt) -> str:
     msgid = OPTION_VALUES.get(value)
     return f._(msgid) if msgid else value
+
+
+def not_sold(f: Fmt) -> str:
+    return "⛔ " + f.error(NotSold())
 
 
 def price_text(p: ProductRow, f: Fmt) -> str:
@@ -171,7 +175,7 @@ def product_screen(card: ProductCard, f: Fmt, *, chosen: Sequence[int], src: Src
     for n, (name, values) in enumerate(p.options.items()):
         lines.append(f"{option_name(name, f)}: <b>{hd.quote(option_value(values[chosen[n]], f))}</b>")
     if not p.active:
-        lines += ["", f._("⛔ This product is no longer sold.")]
+        lines += ["", not_sold(f)]
     if card.in_cart:
         lines += ["", f.ngettext("🛒 {n} in your cart", "🛒 {n} in your cart", card.in_cart).format(n=card.in_cart)]
     rows: list[list[InlineKeyboardButton]] = []
@@ -373,7 +377,7 @@ def cart_line_screen(line: CartLine, f: Fmt) -> Screen:
             lines.append(f._("📉 Cheaper than when you added it ({price}).").format(
                 price=f.money(line.price_then_minor, p.currency)))
     else:
-        lines.append(f._("⛔ This product is no longer sold."))
+        lines.append(not_sold(f))
     rows = [[button("➖", ShopCb(action=ShopAction.minus, id=line.id)), button(str(line.quantity),
                                                                             ShopCb(action=ShopAction.line, id=line.id)),
              button("➕", ShopCb(action=ShopAction.plus, id=line.id))],
