@@ -28,6 +28,7 @@ def sections() -> list[Handlers]:
         orders,
         pay,
         reviews,
+        seller,
         settings,
         users,
     )
@@ -49,6 +50,7 @@ def sections() -> list[Handlers]:
         messages.router,
         coupons.router,
         cards.router,
+        seller.router,  # seller mode: the seller's menu, reviews, disputes and orders of their stores
         fallback.router,  # last: text outside a flow, stale buttons, anything else
     ]
 
