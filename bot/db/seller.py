@@ -233,6 +233,8 @@ class ShipOrderRow:
     paid_at: datetime | None
     item_lines: int
     items: tuple[ShipItem, ...]
+    track_number: str | None
+    carrier: str | None
 
 
 async def ship_page(conn: AsyncConnection, seller_id: int, *, offset: int, limit: int) -> tuple[list[ShipLine], int]:
@@ -249,7 +251,7 @@ async def ship_order(conn: AsyncConnection, seller_id: int, order_id: int, *, it
     """The order (any status: the screen says when it is no longer to ship) with its first `items` items."""
     row = (await conn.execute(
         select(o.c.id, o.c.user_id, o.c.number, st.c.name, o.c.status, o.c.shipping_address, o.c.paid_at,
-               o.c.item_lines)
+               o.c.item_lines, o.c.track_number, o.c.carrier)
         .select_from(o.join(st, st.c.id == o.c.store_id))
         .where(o.c.id == order_id, o.c.store_id.in_(_stores(seller_id)), o.c.purged_at.is_(None))
     )).first()
@@ -262,4 +264,4 @@ async def ship_order(conn: AsyncConnection, seller_id: int, order_id: int, *, it
     shipped = tuple(ShipItem(line.title, tuple(tuple(p) for p in json.loads(line.options or "[]")), line.quantity)
                     for line in lines)
     return ShipOrderRow(row.id, row.user_id, row.number, row.name, row.status, row.shipping_address, row.paid_at,
-                        row.item_lines, shipped)
+                        row.item_lines, shipped, row.track_number, row.carrier)

@@ -350,7 +350,8 @@ class SellerModeService:
                  carrier: str | None = None) -> OrderToShip:
         return OrderToShip(row.id, row.number, row.store, status or row.status,
                            AddressSnapshot.from_json(row.shipping_address),
-                           row.paid_at, row.item_lines, tuple(_copy(ShipItem, i) for i in row.items), track, carrier)
+                           row.paid_at, row.item_lines, tuple(_copy(ShipItem, i) for i in row.items),
+                           track or row.track_number, carrier or row.carrier)
 
     async def check_can_ship(self, user_id: int, order_id: int) -> OrderToShip:
         """The "Mark shipped" button: the seller's order, still to ship."""
