@@ -346,3 +346,32 @@ async def test_restart_in_the_middle_of_shipping_resumes(app: App, seller_a: Pla
     await seller_a.press("EMS")
     assert seller_a.last_text.startswith(t["shipped"])
     assert re.search(r"EMS · <code>LP987654321CN</code>", seller_a.last_text)
+
+
+async def test_double_taps_change_once(app: App, seller_a: Player, t: dict[str, str]) -> None:
+    """A double tap on "Yes, accept" and on a carrier, delivered as polling does (one batch):
+    one refund, one shipment."""
+    from bot.db import refunds as refunds_repo
+    from tests.orderkit import ensure_user
+
+    buyer_id = 4005
+    await ensure_user(app.services, buyer_id)
+    disputed = await make_order(app.services, app.clock, buyer_id, Status.in_dispute, store=A)
+    to_ship = await make_order(app.services, app.clock, buyer_id, Status.awaiting_shipment, store=A)
+    dispute_id = (await app.services.disputes.for_order_number(disputed.number)).id
+    await become_seller(app, seller_a, A)
+    await seller_a.press_data(f"sl:da:{dispute_id}:0")
+    async with seller_a.together():
+        await seller_a.press(t["yes_accept"])
+        await seller_a.press(t["yes_accept"])
+    async with app.services.db.read() as conn:
+        assert len(await refunds_repo.for_order(conn, disputed.id)) == 1
+    assert seller_a.alerts().count(t["accepted"]) == 1
+    await seller_a.press_data(f"sl:os:{to_ship.id}:0")
+    await seller_a.send("LP555666777CN")
+    async with seller_a.together():
+        await seller_a.press("DHL")
+        await seller_a.press("EMS")
+    shipped = await app.services.orders.by_number(to_ship.number)
+    assert shipped.status == "shipped" and shipped.carrier in ("dhl", "ems")
+    assert seller_a.last_text.count(t["shipped"]) <= 1
