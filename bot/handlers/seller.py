@@ -31,7 +31,7 @@ from bot.db.engine import Database
 from bot.db.users import UserRow
 from bot.handlers.answers import refusals
 from bot.handlers.common import cancel_returns_itself, show
-from bot.handlers.flow import Button, Done, Draft, Flow, Step
+from bot.handlers.flow import Button, Done, Draft, Flow, Stale, Step
 from bot.handlers.routing import Handlers
 from bot.keyboards.common import MenuCb, NavAction, NavCb
 from bot.keyboards.seller import SellerAction, SellerCb, SellerStepCb, StepAction
@@ -42,6 +42,7 @@ from bot.services.relay.conversations import RelayService
 from bot.services.seller import (
     NotASeller,
     SellerModeService,
+    carriers,
     check_carrier,
     check_offer,
     check_track,
@@ -322,6 +323,8 @@ def _track(text: str, draft: Draft, f: Fmt) -> Draft:
 
 async def _carrier(value: str, draft: Draft, f: Fmt, state: FSMContext, db: Database,
                    seller_mode: SellerModeService, relay: RelayService, user: UserRow) -> Draft:
+    if value not in carriers():
+        raise Stale  # a forged value: the engine says the button is no longer active
     carrier = check_carrier(value)
 
     async def save() -> Screen:
