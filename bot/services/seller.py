@@ -28,7 +28,7 @@ from bot.services.orders import AddressSnapshot, OrderService, Status
 from bot.services.reviews import ReviewService
 
 PAGE_SIZE = 5
-ITEMS_SHOWN = 30  # an order to ship lists this many item lines, then "and N more"
+ITEMS_SHOWN = 10  # an order to ship lists this many item lines, then "and N more" (the screen fits Telegram)
 TRACK_MIN, TRACK_MAX = 5, 40
 REASON_MIN, REASON_MAX = 5, 1000
 _TRACK_RE = re.compile(r"^[A-Za-z0-9-]+$")

@@ -375,3 +375,19 @@ async def test_double_taps_change_once(app: App, seller_a: Player, t: dict[str, 
     shipped = await app.services.orders.by_number(to_ship.number)
     assert shipped.status == "shipped" and shipped.carrier in ("dhl", "ems")
     assert seller_a.last_text.count(t["shipped"]) <= 1
+
+
+async def test_a_large_order_and_long_texts_fit_the_screens(app: App, seller_a: Player, lang: str) -> None:
+    """The fake session refuses what Telegram would: the screens cut and cap what a shop or a buyer wrote."""
+    from bot.services.orders import NewItem
+    from tests.orderkit import ensure_user
+
+    buyer_id = 4006
+    await ensure_user(app.services, buyer_id)
+    items = [NewItem(f"{n} " + "Очень длинное название товара " * 9, 3, 1999,
+                     (("Цвет", "тёмно-синий " * 10), ("Размер", "XXL " * 20))) for n in range(25)]
+    order = await make_order(app.services, app.clock, buyer_id, Status.awaiting_shipment, store=A, items=items)
+    await become_seller(app, seller_a, A)
+    await seller_a.press_data(f"sl:oo:{order.id}:0")
+    more = {"en": "…and 15 more items", "ru": "…и ещё 15 товаров"}[lang]
+    assert more in seller_a.last_text
