@@ -21,6 +21,7 @@ from bot.db.fsm import SqlStorage
 from bot.db.migrate import migrate
 from bot.handlers import cards as card_flow
 from bot.handlers import routers
+from bot.handlers.relay import Albums, LeaveWriting
 from bot.i18n import build_i18n
 from bot.integrations.payments import PaymentGateway, SandboxGateway
 from bot.middlewares.card_guard import CardNumberGuard
@@ -35,6 +36,8 @@ from bot.middlewares.user import UserMiddleware
 from bot.services import reminders as reminder_rules
 from bot.services.addresses import AddressService
 from bot.services.cards import CardService, detect_brand
+from bot.services.catalog.kept import KeptService
+from bot.services.catalog.products import CatalogService
 from bot.services.clock import Clock, SystemClock
 from bot.services.coupons import CouponService
 from bot.services.disputes import DisputeService
@@ -88,6 +91,8 @@ class Services:
     groups: GroupService
     sellers: SellerService
     relay: RelayService
+    catalog: CatalogService
+    kept: KeptService
     seller_mode: SellerModeService
     in_flight: InFlight = field(default_factory=InFlight)
     # Telegram's overall budget, shared by the replies (counted, first) and the outbox's delivery;
@@ -143,6 +148,8 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
         groups=GroupService(db, clock),
         sellers=SellerService(db, clock),
         relay=RelayService(db, clock),
+        catalog=CatalogService(db, clock),
+        kept=KeptService(db, clock),
         seller_mode=SellerModeService(db, clock, orders, reviews, disputes),
     )
 
@@ -169,6 +176,8 @@ def build_dispatcher(settings: Settings, services: Services) -> Dispatcher:
         throttle = Throttle(settings.throttle_rate, settings.throttle_burst)
         dp.update.outer_middleware(ThrottlingMiddleware(throttle, services.clock.now))
     dp.message.outer_middleware(TypedButtonsMiddleware())  # a typed label acts as its button
+    dp.callback_query.outer_middleware(LeaveWriting())  # a conversation's writing mode ends elsewhere
+    dp["albums"] = Albums()  # an album's items, gathered to be relayed as one
     dp.include_routers(*routers())  # fresh ones: each dispatcher has its own (handlers/routing.py)
     return dp
 

@@ -43,6 +43,7 @@ from aiogram.exceptions import (
     TelegramNotFound,
     TelegramRetryAfter,
 )
+from aiogram.types import InputMediaAudio, InputMediaDocument, InputMediaPhoto, InputMediaVideo
 from aiogram.utils.i18n import I18n
 
 from bot.middlewares.requests import outbox_send
@@ -288,7 +289,7 @@ class _Run:
                 return
             try:
                 with outbox_send():  # our own retries below, not the replies' ones
-                    message = await d.bot.send_message(chat_id=job.chat_id, **screen.as_kwargs())
+                    sent_ids = await send_screen(d.bot, job.chat_id, screen)
             except TelegramRetryAfter as exc:
                 self.report.rate_limited += 1
                 until = d.limiter.pause(exc.retry_after)
@@ -316,7 +317,7 @@ class _Run:
                     self.report.released += await d.outbox.release(rest)
                 log.info("delivery: rows %s will be retried: %s", job.ids, _describe(exc))
                 return
-            marked = await d.outbox.sent(job, d.clock.now(), getattr(message, "message_id", None))
+            marked = await d.outbox.sent(job, d.clock.now(), sent_ids[0] if sent_ids else None, sent_ids)
             self.report.messages += 1
             self.report.rows += marked
             if len(job.rows) > 1:
@@ -344,8 +345,39 @@ class _Run:
         return pushes.push_screen(rendered[0])
 
 
+# a push's media item → the Bot API method that sends it and its file field
+_MEDIA = {"photo": "send_photo", "document": "send_document", "voice": "send_voice", "video": "send_video",
+          "audio": "send_audio"}
+_ALBUM = {"photo": InputMediaPhoto, "video": InputMediaVideo, "document": InputMediaDocument,
+          "audio": InputMediaAudio}
+
+
+async def send_screen(bot: Bot, chat_id: int, screen: Screen) -> list[int]:
+    """Send a push; returns the ids of the messages it went out as.
+
+    A push with media (a relayed message) goes out by the files' ids — a copy, never a forward:
+    one item with the text as its caption and the keyboard under it; an album as the text with the
+    keyboard (an album can't carry one), then the album. A retry after a failure between the two
+    sends the text again: at least once, as every push."""
+    if not screen.media:
+        return _ids(await bot.send_message(chat_id=chat_id, **screen.as_kwargs()))
+    if len(screen.media) == 1:
+        kind, file_id = screen.media[0]
+        method = getattr(bot, _MEDIA[kind])
+        return _ids(await method(chat_id, file_id, caption=screen.text, reply_markup=screen.reply_markup))
+    header = await bot.send_message(chat_id=chat_id, text=screen.text, reply_markup=screen.reply_markup)
+    album = await bot.send_media_group(chat_id=chat_id, media=[
+        _ALBUM.get(kind, InputMediaDocument)(media=file_id) for kind, file_id in screen.media])
+    return _ids(header) + [i for m in album for i in _ids(m)]
+
+
+def _ids(message: object) -> list[int]:
+    message_id = getattr(message, "message_id", None)
+    return [message_id] if isinstance(message_id, int) else []
+
+
 def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:1000]
 
 
-__all__ = ["Delivery", "DeliveryConfig", "DeliveryReport"]
+__all__ = ["Delivery", "DeliveryConfig", "DeliveryReport", "send_screen"]

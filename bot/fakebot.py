@@ -28,19 +28,28 @@ from aiogram.methods import (
     EditMessageText,
     GetMe,
     GetUpdates,
+    SendAudio,
+    SendDocument,
+    SendMediaGroup,
     SendMessage,
     SendPhoto,
+    SendVideo,
+    SendVoice,
     TelegramMethod,
 )
 from aiogram.types import (
+    Audio,
     CallbackQuery,
     Chat,
     Contact,
+    Document,
     InlineKeyboardMarkup,
     Message,
     PhotoSize,
     Sticker,
     Update,
+    Video,
+    Voice,
 )
 from aiogram.types import User as TgUser
 
@@ -218,11 +227,15 @@ class FakeSession(BaseSession):
         if isinstance(method, SendMessage):
             markup = method.reply_markup if isinstance(method.reply_markup, InlineKeyboardMarkup) else None
             return self._bot_message(bot, int(method.chat_id), text=method.text, reply_markup=markup)
-        if isinstance(method, SendPhoto):
-            return self._bot_message(
-                bot, int(method.chat_id), caption=method.caption,
-                photo=[PhotoSize(file_id=str(method.photo), file_unique_id="u", width=1, height=1)],
-            )
+        if isinstance(method, SendPhoto | SendDocument | SendVoice | SendVideo | SendAudio):
+            markup = method.reply_markup if isinstance(method.reply_markup, InlineKeyboardMarkup) else None
+            return self._bot_message(bot, int(method.chat_id), caption=method.caption, reply_markup=markup,
+                                     **_media_fields(method))
+        if isinstance(method, SendMediaGroup):
+            group = f"g{len(self.calls)}"
+            return [self._bot_message(bot, int(method.chat_id), media_group_id=group, caption=item.caption,
+                                      **_file_field(item.type, str(item.media)))
+                    for item in method.media]
         if isinstance(method, EditMessageText | EditMessageReplyMarkup):
             log = self.chat(int(method.chat_id))  # type: ignore[arg-type]
             old = log.messages[int(method.message_id)]  # type: ignore[arg-type]
@@ -244,6 +257,27 @@ class FakeSession(BaseSession):
     # -- reading what the bot did ---------------------------------------------------------
     def calls_of(self, kind: type) -> list[Any]:
         return [c for c in self.calls if isinstance(c, kind)]
+
+
+def _file_field(kind: str, file_id: str) -> dict[str, Any]:
+    """A received message's field for a file sent by its id."""
+    unique = file_id + "u"
+    if kind == "photo":
+        return {"photo": [PhotoSize(file_id=file_id, file_unique_id=unique, width=1, height=1)]}
+    if kind == "voice":
+        return {"voice": Voice(file_id=file_id, file_unique_id=unique, duration=1)}
+    if kind == "video":
+        return {"video": Video(file_id=file_id, file_unique_id=unique, width=1, height=1, duration=1)}
+    if kind == "audio":
+        return {"audio": Audio(file_id=file_id, file_unique_id=unique, duration=1)}
+    return {"document": Document(file_id=file_id, file_unique_id=unique)}
+
+
+def _media_fields(method: TelegramMethod[Any]) -> dict[str, Any]:
+    for kind in ("photo", "document", "voice", "video", "audio"):
+        if hasattr(method, kind):
+            return _file_field(kind, str(getattr(method, kind)))
+    return {}
 
 
 class Unhandled(AssertionError):
@@ -327,8 +361,9 @@ class Player:
         self.log.messages[message.message_id] = message
         return message
 
-    async def send(self, text: str) -> Message:
-        message = self._user_message(text=text)
+    async def send(self, text: str, *, reply_to: Message | None = None) -> Message:
+        """Type a message; `reply_to`: as a native reply to that message of the chat."""
+        message = self._user_message(text=text, reply_to_message=reply_to)
         if self.chat is not None and self.chat.type == "channel":  # a post, signed by the channel
             await self.feed(Update(update_id=next(self._update_ids), channel_post=message))
         else:
@@ -347,6 +382,25 @@ class Player:
         message = self._user_message(photo=photo, caption=caption)
         await self.feed(Update(update_id=next(self._update_ids), message=message))
         return message
+
+    async def send_file(self, kind: str, file_id: str, caption: str | None = None, *,
+                        reply_to: Message | None = None) -> Message:
+        """Send a document, a voice message, a video or an audio file (`kind`), by a file id."""
+        message = self._user_message(caption=caption, reply_to_message=reply_to, **_file_field(kind, file_id))
+        await self.feed(Update(update_id=next(self._update_ids), message=message))
+        return message
+
+    async def send_album(self, *items: tuple[str, str], caption: str | None = None) -> list[Message]:
+        """An album, (kind, file id) per item, the caption on the first: Telegram delivers it as one
+        message per item with a shared media_group_id, in one batch."""
+        group = f"album{next(self._update_ids)}"
+        messages = [self._user_message(media_group_id=group, caption=caption if n == 0 else None,
+                                       **_file_field(kind, file_id))
+                    for n, (kind, file_id) in enumerate(items)]
+        async with self.together():
+            for message in messages:
+                await self.feed(Update(update_id=next(self._update_ids), message=message))
+        return messages
 
     async def send_contact(self, phone_number: str) -> Message:
         contact = Contact(phone_number=phone_number, first_name=self.user.first_name,

@@ -9,6 +9,8 @@ database. Updates that were fetched but not finished inside the bound are logged
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from datetime import timedelta
 
@@ -75,6 +77,10 @@ class Runtime:
         self.delivery.stop()  # the message being sent finishes; the rest is given back
         left_jobs = await self.scheduler.shutdown(budget)
         left_updates = await self.services.in_flight.wait(budget)
+        albums = self.dp.workflow_data.get("albums")
+        if albums is not None:  # an album still gathering goes out now, before the database closes
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(albums.complete(), budget)
         if left_jobs or left_updates:
             log.warning(
                 "shutdown: %d job(s) and %d update(s) still running after %.0fs",

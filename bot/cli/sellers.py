@@ -70,5 +70,6 @@ async def list_sellers(args: argparse.Namespace, services: Services) -> str:
 
 async def remove_seller(args: argparse.Namespace, services: Services) -> str:
     store_id, name = await services.sellers.store(args.store)
-    await services.sellers.remove_seller(store_id, args.user_id)
-    return f"store {store_id} ({name}): user {args.user_id} is no longer a seller"
+    dropped = await services.sellers.remove_seller(store_id, args.user_id)
+    note = f"; {dropped} message(s) waiting for them were dropped" if dropped else ""
+    return f"store {store_id} ({name}): user {args.user_id} is no longer a seller{note}"

@@ -360,6 +360,23 @@ async def get_offer(conn: AsyncConnection, offer_id: int) -> Offer | None:
     return Offer(row.id, terms, row.quantity, row.collected)
 
 
+async def store_offers(conn: AsyncConnection, store_id: int, now: datetime, *,
+                       since: datetime | None = None) -> list[Offer]:
+    """A store's offers running now (and not all collected), newest first; `since`: created after."""
+    query = (select(offers_t.c.id).where(offers_t.c.store_id == store_id, offers_t.c.valid_from <= now,
+                                         offers_t.c.valid_to > now,
+                                         offers_t.c.quantity.is_(None) | (offers_t.c.collected < offers_t.c.quantity))
+             .order_by(offers_t.c.created_at.desc(), offers_t.c.id.desc()).limit(10))
+    if since is not None:
+        query = query.where(offers_t.c.created_at > since)
+    found = []
+    for offer_id in (await conn.execute(query)).scalars():
+        offer = await get_offer(conn, int(offer_id))
+        if offer is not None:
+            found.append(offer)
+    return found
+
+
 async def take_offer(conn: AsyncConnection, offer_id: int) -> bool:
     """Count one collected coupon, unless none are left."""
     result = await conn.execute(

@@ -96,6 +96,14 @@ async def seller_ids(conn: AsyncConnection, store_id: int) -> list[int]:
     return [int(r) for r in rows.scalars()]
 
 
+async def of_store(conn: AsyncConnection, store_id: int, conversation_ids: set[int]) -> set[int]:
+    """Those of these conversations that are the store's."""
+    if not conversation_ids:
+        return set()
+    rows = (await conn.execute(select(c.c.id).where(c.c.id.in_(sorted(conversation_ids)), c.c.store_id == store_id)))
+    return {int(i) for i in rows.scalars()}
+
+
 async def stores_of(conn: AsyncConnection, user_id: int) -> list[int]:
     return [int(r) for r in (await conn.execute(select(ss.c.store_id).where(ss.c.user_id == user_id))).scalars()]
 

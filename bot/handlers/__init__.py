@@ -27,6 +27,7 @@ def sections() -> list[Handlers]:
         ops,
         orders,
         pay,
+        relay,
         reviews,
         seller,
         settings,
@@ -51,6 +52,7 @@ def sections() -> list[Handlers]:
         coupons.router,
         cards.router,
         seller.router,  # seller mode: the seller's menu, reviews, disputes and orders of their stores
+        relay.router,  # conversations: writing mode, native replies to relayed messages
         fallback.router,  # last: text outside a flow, stale buttons, anything else
     ]
 

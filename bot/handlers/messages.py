@@ -16,6 +16,7 @@ from bot.keyboards.common import MenuCb
 from bot.keyboards.messages import MessagesAction, MessagesCb
 from bot.services.errors import N_, DomainError
 from bot.services.messages import MessageService
+from bot.services.relay.conversations import RelayService
 from bot.views import messages as views
 from bot.views.common import Fmt
 
@@ -36,9 +37,10 @@ refusals(router.callback_query, message_refused)
 @router.callback_query(MenuCb.filter(F.section == "messages"))
 @router.callback_query(MessagesCb.filter(F.action == MessagesAction.page))
 async def open_page(query: CallbackQuery, callback_data: MenuCb | MessagesCb, user: UserRow,
-                    messages: MessageService, f: Fmt) -> None:
+                    messages: MessageService, relay: RelayService, f: Fmt) -> None:
     page = callback_data.page if isinstance(callback_data, MessagesCb) else 0
-    await show(query, views.inbox_screen(await messages.page(user.id, page), f))
+    await show(query, views.inbox_screen(await messages.page(user.id, page), f,
+                                         conversations_unread=await relay.unread(user.id)))
 
 
 @router.callback_query(MessagesCb.filter(F.action == MessagesAction.open))
@@ -50,6 +52,7 @@ async def open_one(query: CallbackQuery, callback_data: MessagesCb, user: UserRo
 
 @router.callback_query(MessagesCb.filter(F.action == MessagesAction.read_all))
 async def read_all(query: CallbackQuery, callback_data: MessagesCb, user: UserRow, messages: MessageService,
-                   f: Fmt) -> None:
+                   relay: RelayService, f: Fmt) -> None:
     await messages.mark_all_read(user.id)
-    await show(query, views.inbox_screen(await messages.page(user.id, callback_data.page), f), f._("All marked as read"))
+    await show(query, views.inbox_screen(await messages.page(user.id, callback_data.page), f,
+                                         conversations_unread=await relay.unread(user.id)), f._("All marked as read"))

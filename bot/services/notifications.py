@@ -11,8 +11,14 @@ Categories decide how a kind is delivered:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
+
+# (conn, the outbox row, the chat, the Telegram message ids it went out as): in the unit of work
+# that marks the row sent
+OnSent = Callable[[Any, Any, int, Sequence[int]], Awaitable[None]]
 
 
 class Category(str, Enum):
@@ -27,6 +33,9 @@ class NotificationKind:
     label: str  # a msgid marked with N_; "" = no toggle in Settings (always delivered)
     order: int = 100
     category: Category = Category.order
+    # what the kind's service records once Telegram accepted the push (the relay: where its copies
+    # are, so a native reply finds the conversation)
+    on_sent: OnSent | None = field(default=None, compare=False)
 
     @property
     def held(self) -> bool:
@@ -46,9 +55,10 @@ def register_kind(kind: NotificationKind) -> NotificationKind:
     return kind
 
 
-def declare(key: str, label: str = "", *, category: Category = Category.order, order: int = 100) -> NotificationKind:
+def declare(key: str, label: str = "", *, category: Category = Category.order, order: int = 100,
+            on_sent: OnSent | None = None) -> NotificationKind:
     """A section's kind, declared once in its service; its view registers only how it renders."""
-    return register_kind(NotificationKind(key, label, order, category))
+    return register_kind(NotificationKind(key, label, order, category, on_sent))
 
 
 def unregister_kind(key: str) -> None:

@@ -14,6 +14,7 @@ duplicate only the messages in flight at that moment (the Bot API has no idempot
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -248,10 +249,18 @@ class OutboxService:
         return Job(self._recipient(user), rows, reminder=True, resent=resent)
 
     # -- after a send attempt ---------------------------------------------------------------------
-    async def sent(self, job: Job, now: datetime, message_id: int | None) -> int:
-        """Telegram accepted the message: its rows are sent (and the day's reminder is spent)."""
+    async def sent(self, job: Job, now: datetime, message_id: int | None,
+                   message_ids: Sequence[int] = ()) -> int:
+        """Telegram accepted the message: its rows are sent (and the day's reminder is spent).
+        `message_ids`: every message it went out as (media after a header), for the kinds that
+        record them (`NotificationKind.on_sent`)."""
         async with self.db.write() as conn:
             done = await repo.mark_sent(conn, job.ids, now, message_id)
+            ids = list(message_ids) or ([message_id] if message_id is not None else [])
+            for row in job.rows:
+                kind = notifications.get(row.kind)
+                if kind is not None and kind.on_sent is not None and ids:
+                    await kind.on_sent(conn, row, job.chat_id, ids)
             if job.reminder:
                 await prefs_repo.upsert_prefs(conn, job.chat_id, now, last_reminder_at=now)
         return done

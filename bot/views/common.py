@@ -38,6 +38,9 @@ class Screen:
     text: str
     reply_markup: Markup = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # a push that carries media (a relayed photo, document, voice message or album): (type, file
+    # id) per item; `text` is then the caption, or for an album the message before it
+    media: tuple[tuple[str, str], ...] = ()
 
     def as_kwargs(self) -> dict[str, Any]:
         return {"text": self.text, "reply_markup": self.reply_markup, **self.extra}

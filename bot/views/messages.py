@@ -6,6 +6,7 @@ from aiogram.types import InlineKeyboardButton
 
 from bot.db.outbox import OutboxRow
 from bot.keyboards.messages import MessagesAction, MessagesCb
+from bot.keyboards.relay import RelayAction, RelayCb
 from bot.services.messages import Inbox
 from bot.views import pushes
 from bot.views.common import Fmt, Screen, button, markup, nav_row
@@ -28,7 +29,7 @@ def _entry_label(row: OutboxRow, f: Fmt) -> str:
     return f"{mark}{when} · {title}" if when else f"{mark}{title}"
 
 
-def inbox_screen(inbox: Inbox, f: Fmt) -> Screen:
+def inbox_screen(inbox: Inbox, f: Fmt, *, conversations_unread: int = 0) -> Screen:
     lines = [f._("<b>🔔 Messages</b>")]
     if not inbox.total:
         lines += ["", f._("No notifications yet. Order updates, reminders and seller messages will appear here.")]
@@ -51,6 +52,10 @@ def inbox_screen(inbox: Inbox, f: Fmt) -> Screen:
     rows.append(paging)
     if inbox.unread:
         rows.append([button(f._("✓ Mark all as read"), MessagesCb(action=MessagesAction.read_all, page=inbox.page))])
+    conversations = f._("💬 Conversations")
+    if conversations_unread:
+        conversations = f"{conversations} · {UNREAD} {conversations_unread}"
+    rows.append([button(conversations, RelayCb(action=RelayAction.list))])
     rows.append(nav_row(f))
     return Screen("\n".join(lines), markup(rows))
 

@@ -91,7 +91,7 @@ def push_screen(rendered: Rendered) -> Screen:
     """A push as sent: its own keyboard, or else its button."""
     screen = rendered.screen
     if screen.reply_markup is None and rendered.button is not None:
-        return Screen(screen.text, markup([[rendered.button]]), screen.extra)
+        return Screen(screen.text, markup([[rendered.button]]), screen.extra, screen.media)
     return screen
 
 

@@ -150,6 +150,7 @@ CYRILLIC = re.compile(r"[\u0400-\u04FF]")
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'’]+")
 TAG = re.compile(r"<[^>]*>")
 URL = re.compile(r"(?:https?://|tg://|t\.me/)\S+")
+ALIAS = re.compile(r"#[0-9A-F]{4}\b")  # a buyer's alias in a conversation ("Buyer #A7F3"): a code
 COMMAND = re.compile(r"/[a-z_]+")
 
 
@@ -247,7 +248,7 @@ class Crawler:
         self.values = sorted((v for v in self.user_data if len(v) >= 2), key=len, reverse=True)
 
     def strip_user_data(self, text: str) -> str:
-        text = ZONE_NAME.sub(" ", URL.sub(" ", COMMAND.sub(" ", text)))
+        text = ALIAS.sub(" ", ZONE_NAME.sub(" ", URL.sub(" ", COMMAND.sub(" ", text))))
         # first what was cut short, then whole values (a shorter value may be inside the cut one)
         while (cut := text.find("…")) >= 0:
             head = text[:cut]

@@ -25,7 +25,7 @@ async def test_the_message_centre_lists_opens_and_marks_read(app: App, alex) -> 
     assert alex.last_text == "<b>🔔 Messages</b>\n11 unread\nPage 1 of 2"
     labels = [t for t, _ in alex.buttons()]
     assert labels[:8] == [f"🔵 Nov 25, 2026 · Order #{n} update {n}" for n in range(11, 3, -1)]  # newest first
-    assert labels[8:] == ["Older ›", "✓ Mark all as read", "☰ Menu"]
+    assert labels[8:] == ["Older ›", "✓ Mark all as read", "💬 Conversations", "☰ Menu"]
     await alex.press("Older ›")
     assert "Page 2 of 2" in alex.last_text
     assert [t for t, _ in alex.buttons()][:4] == [
@@ -77,7 +77,7 @@ async def test_the_message_centre_in_russian(app: App, masha) -> None:
     # the two reminders came in one digest: each is its own entry
     assert sorted(labels[:3]) == sorted([
         "🔵 25 нояб. 2026\u202fг. · Order #3 update 3", "🔵 25 нояб. 2026\u202fг. · ⏰ Reminder 1", "🔵 25 нояб. 2026\u202fг. · ⏰ Reminder 2"])
-    assert labels[3:] == ["✓ Прочитать все", "☰ Меню"]
+    assert labels[3:] == ["✓ Прочитать все", "💬 Переписка", "☰ Меню"]
     await masha.press("⏰ Reminder 2")
     assert masha.last_text == f"⏰ Reminder 2\n\n<i>25 нояб. 2026{NNBSP}г., 15:00</i>"  # 12:00 UTC, in Moscow time
     assert masha.buttons()[0] == ("Item 2", "tth:2")

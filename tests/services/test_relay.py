@@ -108,8 +108,16 @@ async def test_invites_expired_reused_and_unknown_are_refused(app: App) -> None:
 
 async def test_removing_a_seller(app: App) -> None:
     store_id = await linked(app)
-    await app.services.sellers.remove_seller(store_id, SELLER)
-    assert await app.services.sellers.list_sellers() == []
+    await linked(app, ZETA)  # the same account sells for another store too
+    nova = await app.services.relay.open_for_order(BUYER, await order_of(app))
+    zeta = await app.services.relay.open_for_order(BUYER, await order_of(app, store=ZETA))
+    await app.services.relay.send(BUYER, nova.id, say(BUYER, "to nova"))
+    await app.services.relay.send(BUYER, zeta.id, say(BUYER, "to zeta"))
+    # what waits for them about Nova is no longer theirs to read; Zeta's still is
+    assert await app.services.sellers.remove_seller(store_id, SELLER) == 1
+    left = {r.payload["text"]: (r.state, r.drop_reason) for r in await relay_rows(app, SELLER)}
+    assert left == {"to nova": ("dropped", "seller_removed"), "to zeta": ("pending", None)}
+    assert [s.store for s in await app.services.sellers.list_sellers()] == [ZETA]
     with pytest.raises(SellerNotFound):
         await app.services.sellers.remove_seller(store_id, SELLER)
     assert await app.services.sellers.store(str(store_id)) == (store_id, NOVA)
@@ -369,13 +377,14 @@ async def test_unread_counts_and_the_list_by_last_activity(app: App) -> None:
         c.id for c in buyer.rows}
     assert buyer.unread == 2 and buyer.rows[0].last_text == "answer two" and buyer.rows[0].last_direction == "to_buyer"
     seller = await app.services.relay.conversations(SELLER, as_seller=True)
-    assert [(c.id, c.unread) for c in seller.rows] == [(a.id, 1), (b.id, 1)] and seller.unread == 2
+    # the seller answered in a: whoever writes has read what came before
+    assert [(c.id, c.unread) for c in seller.rows] == [(a.id, 0), (b.id, 1)] and seller.unread == 1
     assert await app.services.relay.mark_read(BUYER, a.id) == 2
     assert await app.services.relay.unread(BUYER) == 0
-    assert await app.services.relay.unread(SELLER, as_seller=True) == 2  # the seller's side is separate
+    assert await app.services.relay.unread(SELLER, as_seller=True) == 1  # the seller's side is separate
     await app.services.relay.mark_read(SELLER, b.id)
     assert [(c.id, c.unread) for c in (await app.services.relay.conversations(SELLER, as_seller=True)).rows] == [
-        (a.id, 1), (b.id, 0)]
+        (a.id, 0), (b.id, 0)]
 
 
 async def test_conversations_and_history_are_paged(app: App) -> None:

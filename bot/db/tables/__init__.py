@@ -6,6 +6,7 @@ from __future__ import annotations
 from bot.db.tables.addresses import addresses
 from bot.db.tables.base import ID, metadata
 from bot.db.tables.cards import card_holds, cards
+from bot.db.tables.catalog import cart_items, store_follows, viewed_products, wishlist
 from bot.db.tables.core import fsm_states, group_chats, processed_updates, users
 from bot.db.tables.coupons import (
     coupon_code_attempts,
@@ -35,6 +36,7 @@ __all__ = [
     "addresses",
     "card_holds",
     "cards",
+    "cart_items",
     "conversations",
     "coupon_code_attempts",
     "coupon_codes",
@@ -62,8 +64,11 @@ __all__ = [
     "reviews",
     "seller_invites",
     "store_coupon_offers",
+    "store_follows",
     "store_sellers",
     "stores",
     "tracking_events",
     "users",
+    "viewed_products",
+    "wishlist",
 ]

@@ -28,6 +28,7 @@ stores = Table(
     Column("name", String(128), nullable=False, unique=True),
     Column("seller_account", String(64)),  # the seller's Telegram account, when linked
     Column("created_at", UTCDateTime, nullable=False),
+    Column("rating_x10", Integer, nullable=False, server_default="0"),  # 0015_catalog: 47 = 4.7 ★; 0 = none yet
 )
 
 products = Table(
@@ -41,8 +42,18 @@ products = Table(
     Column("currency", String(3), nullable=False),
     Column("image_file_id", String(255)),
     Column("created_at", UTCDateTime, nullable=False),
+    # 0015_catalog: the catalog's product card
+    Column("title_ru", String(255), nullable=False, server_default=""),  # "" = the title for every language
+    Column("old_price_minor", BigInteger),  # the price before a discount, shown struck through
+    Column("rating_x10", Integer, nullable=False, server_default="0"),
+    Column("reviews_count", Integer, nullable=False, server_default="0"),
+    Column("options", Text, nullable=False, server_default="{}"),  # JSON {"colour": ["black", …], "size": […]}
+    Column("image_path", String(255)),  # a picture shipped with the demo data, uploaded once → image_file_id
+    Column("active", Boolean, nullable=False, server_default="1"),  # off: no longer sold (kept for history)
+    Column("updated_at", UTCDateTime),
 )
 Index("ux_products_store_title", products.c.store_id, products.c.title, unique=True)
+Index("ix_products_category_price", products.c.category, products.c.price_minor)
 
 # An order keeps snapshots of what it was placed with (titles, prices, the address, the card), so
 # later edits of a product, an address or a card never rewrite history.
@@ -108,7 +119,7 @@ Index(
 # the delete warnings: orders placed with an address, orders paid with a card
 Index("ix_orders_address", orders.c.address_id, sqlite_where=orders.c.address_id.is_not(None))
 Index("ix_orders_paid_card", orders.c.paid_card_id, sqlite_where=orders.c.paid_card_id.is_not(None))
-# seller mode (0015_seller_mode): a store's orders by status — to ship (oldest paid first), in dispute
+# seller mode (0016_seller_mode): a store's orders by status — to ship (oldest paid first), in dispute
 Index("ix_orders_store_status", orders.c.store_id, orders.c.status, orders.c.paid_at)
 # due transitions: only the orders that can be due are in these indexes
 Index("ix_orders_pay_by", orders.c.pay_by, sqlite_where=orders.c.status == "awaiting_payment")

@@ -285,6 +285,8 @@ class RelayService:
                 state=QUEUED if recipients else PENDING, now=now,
             )
             written = await pushes.queue(conn, stored, row, recipients, now)
+            # whoever writes has seen what the other side wrote before
+            await repo.mark_read(conn, row.id, TO_BUYER if role == Role.buyer else TO_SELLER, now)
         return Sent(_message(stored, role), not recipients, written, guarded.masked, tuple(guarded.reasons))
 
     async def record_copies(self, relay_message_id: int, chat_id: int, message_ids: Sequence[int]) -> None:

@@ -24,16 +24,27 @@ replace an album's captions).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.db import relay as repo
 from bot.db.relay import TO_SELLER, ConversationRow, MessageRow
 from bot.services.notifications import Category, declare
 from bot.services.outbox import enqueue
 
-RELAY_KIND = declare("relay", category=Category.message, order=40)
+
+async def _record_copies(conn: AsyncConnection, row: Any, chat_id: int, message_ids: Sequence[int]) -> None:
+    """Telegram accepted a relayed message: where its copies are, so a native reply to one of them
+    (or to its header) finds the conversation. In the unit of work that marks the row sent."""
+    relay_message_id = int((row.payload or {}).get("message_id") or 0)
+    if relay_message_id:
+        await repo.add_copies(conn, relay_message_id, chat_id, list(message_ids))
+
+
+RELAY_KIND = declare("relay", category=Category.message, order=40, on_sent=_record_copies)
 
 
 def payload(message: MessageRow, conversation: ConversationRow) -> dict[str, Any]:

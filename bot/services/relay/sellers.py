@@ -11,6 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.db import outbox as outbox_repo
 from bot.db import relay as repo
 from bot.db.engine import Database
 from bot.db.relay import SellerRow
@@ -21,6 +22,7 @@ from bot.services.relay import pushes
 INVITE_TTL = timedelta(hours=24)
 TOKEN_BYTES = 18  # 144 bits; 24 URL-safe characters ("s_" + token fits a deep link's 64)
 START_PREFIX = "s_"  # /start s_<token>
+SELLER_REMOVED = "seller_removed"  # why a removed seller's waiting messages were dropped
 
 
 class StoreNotFound(NotFound):
@@ -130,10 +132,17 @@ class SellerService:
         async with self.db.read() as conn:
             return await repo.sellers(conn, store_id)
 
-    async def remove_seller(self, store_id: int, user_id: int) -> None:
+    async def remove_seller(self, store_id: int, user_id: int) -> int:
+        """Unlink the seller; the store's messages still waiting to be sent to them are dropped
+        (they are no longer theirs to read). Returns how many."""
         async with self.db.write() as conn:
             if not await repo.unlink_seller(conn, store_id, user_id):
                 raise SellerNotFound()
+            waiting = [r for r in await outbox_repo.for_user(conn, user_id, pushes.RELAY_KIND.key)
+                       if r.state == outbox_repo.PENDING]
+            ours = await repo.of_store(conn, store_id, {int(r.payload.get("conversation_id") or 0) for r in waiting})
+            return await outbox_repo.drop(
+                conn, [r.id for r in waiting if int(r.payload.get("conversation_id") or 0) in ours], SELLER_REMOVED)
 
     async def stores_of(self, user_id: int) -> list[int]:
         """The stores this account sells for (empty: not a seller)."""

@@ -9,6 +9,7 @@ from aiogram.utils.text_decorations import html_decoration as hd
 from bot.keyboards.disputes import DisputeAction, DisputeCb
 from bot.keyboards.orders import OrderAction, OrderCb, OrderItemsCb, list_cb, order_cb
 from bot.keyboards.pay import PayAction, PayCb
+from bot.keyboards.relay import RelayAction, RelayCb
 from bot.keyboards.reviews import ReviewAction, ReviewCb
 from bot.services.addresses import AddressDraft
 from bot.services.orders import STAMP, AddressSnapshot, OrderCard, Status
@@ -161,5 +162,6 @@ def _card_rows(card: OrderCard, f: Fmt, back: OrderCb) -> list:
         rows.append([button(f._("✖️ Cancel order"), order_cb(OrderAction.cancel, oid, back))])
     if card.deletable:  # an order under way or in dispute can't be: no button (a stale one says why)
         rows.append([button(f._("🗑 Delete"), order_cb(OrderAction.delete, oid, back))])
+    rows.append([button(f._("✉️ Message seller"), RelayCb(action=RelayAction.order, id=oid))])
     rows.append(nav_row(f, back=list_cb(back.tab, back.page)))
     return rows

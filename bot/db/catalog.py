@@ -1,0 +1,344 @@
+"""The catalog's reads and writes: products and stores as the product card shows them, search
+(FTS5), similar products, and what a buyer keeps — the wishlist, the cart, recently viewed
+products, followed stores."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, func, literal_column, select, text, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.db.tables import cart_items as ct
+from bot.db.tables import products as pt
+from bot.db.tables import store_follows as sf
+from bot.db.tables import stores as st
+from bot.db.tables import viewed_products as vt
+from bot.db.tables import wishlist as wt
+
+VIEWED_KEPT = 100
+
+
+@dataclass(frozen=True, slots=True)
+class ProductRow:
+    id: int
+    store_id: int
+    store: str
+    title: str
+    title_ru: str
+    category: str
+    price_minor: int
+    old_price_minor: int | None
+    currency: str
+    rating_x10: int
+    reviews_count: int
+    options: dict[str, list[str]]
+    image_file_id: str | None
+    image_path: str | None
+    active: bool
+
+    def title_in(self, locale: str) -> str:
+        return self.title_ru if locale.startswith("ru") and self.title_ru else self.title
+
+    @property
+    def discounted(self) -> bool:
+        return self.old_price_minor is not None and self.old_price_minor > self.price_minor
+
+
+_PRODUCT = (pt.c.id, pt.c.store_id, st.c.name, pt.c.title, pt.c.title_ru, pt.c.category, pt.c.price_minor,
+            pt.c.old_price_minor, pt.c.currency, pt.c.rating_x10, pt.c.reviews_count, pt.c.options,
+            pt.c.image_file_id, pt.c.image_path, pt.c.active)
+_FROM = pt.join(st, st.c.id == pt.c.store_id)
+
+
+def _options(raw: str | None) -> dict[str, list[str]]:
+    try:
+        value = json.loads(raw or "{}")
+    except ValueError:
+        return {}
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): [str(v) for v in vs] for k, vs in value.items() if isinstance(vs, list) and vs}
+
+
+def _product(r: Any) -> ProductRow:
+    return ProductRow(int(r[0]), int(r[1]), r[2], r[3], r[4] or "", r[5] or "", int(r[6]),
+                      None if r[7] is None else int(r[7]), r[8], int(r[9] or 0), int(r[10] or 0), _options(r[11]),
+                      r[12], r[13], bool(r[14]))
+
+
+async def product(conn: AsyncConnection, product_id: int) -> ProductRow | None:
+    row = (await conn.execute(select(*_PRODUCT).select_from(_FROM).where(pt.c.id == product_id))).first()
+    return _product(row) if row else None
+
+
+async def products(conn: AsyncConnection, ids: list[int]) -> dict[int, ProductRow]:
+    if not ids:
+        return {}
+    rows = (await conn.execute(select(*_PRODUCT).select_from(_FROM).where(pt.c.id.in_(ids)))).all()
+    return {int(r[0]): _product(r) for r in rows}
+
+
+async def upsert_product(conn: AsyncConnection, *, store_id: int, title: str, values: dict[str, Any],
+                         now: datetime) -> tuple[int, int | None]:
+    """Create or update a product by (store, title); returns (id, the price before, None if new)."""
+    found = (await conn.execute(select(pt.c.id, pt.c.price_minor)
+                                .where(pt.c.store_id == store_id, pt.c.title == title))).first()
+    if found is None:
+        result = await conn.execute(pt.insert().values(store_id=store_id, title=title, created_at=now, **values))
+        return int(result.inserted_primary_key[0]), None  # type: ignore[index]
+    await conn.execute(update(pt).where(pt.c.id == found[0]).values(updated_at=now, **values))
+    return int(found[0]), int(found[1])
+
+
+async def set_price(conn: AsyncConnection, product_id: int, price_minor: int, old_price_minor: int | None,
+                    now: datetime) -> None:
+    await conn.execute(update(pt).where(pt.c.id == product_id)
+                       .values(price_minor=price_minor, old_price_minor=old_price_minor, updated_at=now))
+
+
+async def set_image_file_id(conn: AsyncConnection, product_id: int, file_id: str) -> None:
+    await conn.execute(update(pt).where(pt.c.id == product_id).values(image_file_id=file_id))
+
+
+# -- search and similar ---------------------------------------------------------------------------
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def match_expression(query: str) -> str:
+    """FTS5 MATCH for what a person typed: every word as a prefix, all required; quotes and
+    operators can't be injected (each word is quoted)."""
+    words = _WORD.findall(query.lower())[:8]
+    return " ".join(f'"{w}"*' for w in words)
+
+
+async def search(conn: AsyncConnection, query: str, *, offset: int, limit: int) -> tuple[int, list[int]]:
+    """(how many match, the ids of a page, best first: FTS5's bm25 rank, then the rating)."""
+    expression = match_expression(query)
+    if not expression:
+        return 0, []
+    where = "products_fts MATCH :q AND p.active = 1"
+    total = (await conn.execute(text(
+        f"SELECT count(*) FROM products_fts JOIN products p ON p.id = products_fts.rowid WHERE {where}"
+    ), {"q": expression})).scalar() or 0
+    rows = (await conn.execute(text(
+        f"SELECT p.id FROM products_fts JOIN products p ON p.id = products_fts.rowid WHERE {where} "
+        "ORDER BY bm25(products_fts), p.rating_x10 DESC, p.id LIMIT :limit OFFSET :offset"
+    ), {"q": expression, "limit": limit, "offset": offset})).scalars()
+    return int(total), [int(i) for i in rows]
+
+
+async def similar(conn: AsyncConnection, of: ProductRow, *, limit: int) -> list[int]:
+    """Same category and currency, the nearest prices first (within half to double), active."""
+    low, high = of.price_minor // 2, of.price_minor * 2
+    rows = (await conn.execute(
+        select(pt.c.id).where(pt.c.category == of.category, pt.c.currency == of.currency, pt.c.id != of.id,
+                              pt.c.active.is_(True), pt.c.price_minor.between(low, high))
+        .order_by(func.abs(pt.c.price_minor - of.price_minor), pt.c.id).limit(limit)
+    )).scalars()
+    return [int(i) for i in rows]
+
+
+async def store_products(conn: AsyncConnection, store_id: int, *, offset: int, limit: int,
+                         since: datetime | None = None) -> tuple[int, list[int]]:
+    where = and_(pt.c.store_id == store_id, pt.c.active.is_(True))
+    if since is not None:
+        where = and_(where, pt.c.created_at > since)
+    total = (await conn.execute(select(func.count()).select_from(pt).where(where))).scalar() or 0
+    rows = (await conn.execute(select(pt.c.id).where(where).order_by(pt.c.created_at.desc(), pt.c.id.desc())
+                               .offset(offset).limit(limit))).scalars()
+    return int(total), [int(i) for i in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class StoreRow:
+    id: int
+    name: str
+    rating_x10: int
+
+
+async def store(conn: AsyncConnection, store_id: int) -> StoreRow | None:
+    row = (await conn.execute(select(st.c.id, st.c.name, st.c.rating_x10).where(st.c.id == store_id))).first()
+    return StoreRow(int(row[0]), row[1], int(row[2] or 0)) if row else None
+
+
+# -- wishlist -------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class KeptRow:
+    product_id: int
+    at: datetime
+    price_then_minor: int | None  # the price when it was added (wishlist, cart)
+
+
+async def wish(conn: AsyncConnection, user_id: int, product_id: int, price_minor: int, now: datetime) -> bool:
+    result = await conn.execute(sqlite_insert(wt).values(user_id=user_id, product_id=product_id, added_at=now,
+                                                         price_at_add_minor=price_minor).on_conflict_do_nothing())
+    return bool(result.rowcount)
+
+
+async def unwish(conn: AsyncConnection, user_id: int, product_id: int) -> bool:
+    result = await conn.execute(delete(wt).where(wt.c.user_id == user_id, wt.c.product_id == product_id))
+    return bool(result.rowcount)
+
+
+async def wished(conn: AsyncConnection, user_id: int, product_id: int) -> bool:
+    return (await conn.execute(select(wt.c.product_id).where(wt.c.user_id == user_id,
+                                                             wt.c.product_id == product_id))).first() is not None
+
+
+async def wishlist_page(conn: AsyncConnection, user_id: int, *, offset: int, limit: int) -> tuple[int, list[KeptRow]]:
+    total = (await conn.execute(select(func.count()).select_from(wt).where(wt.c.user_id == user_id))).scalar() or 0
+    rows = (await conn.execute(select(wt.c.product_id, wt.c.added_at, wt.c.price_at_add_minor)
+                               .where(wt.c.user_id == user_id).order_by(wt.c.added_at.desc(), wt.c.product_id.desc())
+                               .offset(offset).limit(limit))).all()
+    return int(total), [KeptRow(int(r[0]), r[1], int(r[2])) for r in rows]
+
+
+# -- cart -----------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class CartLineRow:
+    id: int
+    product_id: int
+    options: str
+    quantity: int
+    price_then_minor: int
+
+
+async def cart_add(conn: AsyncConnection, user_id: int, product_id: int, options: str, quantity: int,
+                   price_minor: int, now: datetime) -> int:
+    """Add to the line of this product and options (made if new); returns the line's id."""
+    await conn.execute(sqlite_insert(ct).values(
+        user_id=user_id, product_id=product_id, options=options, quantity=quantity, added_at=now,
+        price_at_add_minor=price_minor,
+    ).on_conflict_do_update(index_elements=[ct.c.user_id, ct.c.product_id, ct.c.options],
+                            set_={"quantity": ct.c.quantity + literal_column("excluded.quantity")}))
+    return int((await conn.execute(select(ct.c.id).where(ct.c.user_id == user_id, ct.c.product_id == product_id,
+                                                         ct.c.options == options))).scalar_one())
+
+
+async def cart_line(conn: AsyncConnection, user_id: int, line_id: int) -> CartLineRow | None:
+    row = (await conn.execute(select(ct.c.id, ct.c.product_id, ct.c.options, ct.c.quantity, ct.c.price_at_add_minor)
+                              .where(ct.c.id == line_id, ct.c.user_id == user_id))).first()
+    return CartLineRow(int(row[0]), int(row[1]), row[2], int(row[3]), int(row[4])) if row else None
+
+
+async def cart_lines(conn: AsyncConnection, user_id: int) -> list[CartLineRow]:
+    rows = (await conn.execute(select(ct.c.id, ct.c.product_id, ct.c.options, ct.c.quantity, ct.c.price_at_add_minor)
+                               .where(ct.c.user_id == user_id).order_by(ct.c.added_at, ct.c.id))).all()
+    return [CartLineRow(int(r[0]), int(r[1]), r[2], int(r[3]), int(r[4])) for r in rows]
+
+
+async def cart_set_quantity(conn: AsyncConnection, user_id: int, line_id: int, quantity: int) -> bool:
+    if quantity <= 0:
+        result = await conn.execute(delete(ct).where(ct.c.id == line_id, ct.c.user_id == user_id))
+    else:
+        result = await conn.execute(update(ct).where(ct.c.id == line_id, ct.c.user_id == user_id)
+                                    .values(quantity=quantity))
+    return bool(result.rowcount)
+
+
+async def in_cart(conn: AsyncConnection, user_id: int, product_id: int) -> int:
+    return int((await conn.execute(select(func.coalesce(func.sum(ct.c.quantity), 0))
+                                   .where(ct.c.user_id == user_id, ct.c.product_id == product_id))).scalar() or 0)
+
+
+async def cart_size(conn: AsyncConnection, user_id: int) -> int:
+    return int((await conn.execute(select(func.coalesce(func.sum(ct.c.quantity), 0))
+                                   .where(ct.c.user_id == user_id))).scalar() or 0)
+
+
+# -- price drops ----------------------------------------------------------------------------------
+async def keepers(conn: AsyncConnection, product_id: int) -> list[int]:
+    """Users with the product in their wishlist or cart."""
+    rows = (await conn.execute(
+        select(wt.c.user_id).where(wt.c.product_id == product_id)
+        .union(select(ct.c.user_id).where(ct.c.product_id == product_id))
+    )).scalars()
+    return sorted(int(u) for u in rows)
+
+
+# -- recently viewed ------------------------------------------------------------------------------
+async def viewed(conn: AsyncConnection, user_id: int, product_id: int, now: datetime) -> None:
+    await conn.execute(sqlite_insert(vt).values(user_id=user_id, product_id=product_id, viewed_at=now)
+                       .on_conflict_do_update(index_elements=[vt.c.user_id, vt.c.product_id],
+                                              set_={"viewed_at": now}))
+    # the last VIEWED_KEPT are kept: the oldest beyond them go
+    cut = (select(vt.c.viewed_at).where(vt.c.user_id == user_id).order_by(vt.c.viewed_at.desc())
+           .offset(VIEWED_KEPT).limit(1).scalar_subquery())
+    await conn.execute(delete(vt).where(vt.c.user_id == user_id, vt.c.viewed_at <= cut))
+
+
+async def viewed_page(conn: AsyncConnection, user_id: int, *, offset: int, limit: int, category: str | None = None,
+                      discounted: bool = False) -> tuple[int, list[KeptRow]]:
+    where = [vt.c.user_id == user_id]
+    source: Any = vt
+    if category is not None or discounted:
+        source = vt.join(pt, pt.c.id == vt.c.product_id)
+        if category is not None:
+            where.append(pt.c.category == category)
+        if discounted:
+            where.append(and_(pt.c.old_price_minor.is_not(None), pt.c.old_price_minor > pt.c.price_minor))
+    total = (await conn.execute(select(func.count()).select_from(source).where(*where))).scalar() or 0
+    rows = (await conn.execute(select(vt.c.product_id, vt.c.viewed_at).select_from(source).where(*where)
+                               .order_by(vt.c.viewed_at.desc(), vt.c.product_id.desc())
+                               .offset(offset).limit(limit))).all()
+    return int(total), [KeptRow(int(r[0]), r[1], None) for r in rows]
+
+
+async def viewed_categories(conn: AsyncConnection, user_id: int) -> list[tuple[str, int]]:
+    rows = (await conn.execute(
+        select(pt.c.category, func.count()).select_from(vt.join(pt, pt.c.id == vt.c.product_id))
+        .where(vt.c.user_id == user_id, pt.c.category != "").group_by(pt.c.category).order_by(pt.c.category)
+    )).all()
+    return [(r[0], int(r[1])) for r in rows]
+
+
+async def unview(conn: AsyncConnection, user_id: int, product_id: int | None = None) -> int:
+    query = delete(vt).where(vt.c.user_id == user_id)
+    if product_id is not None:
+        query = query.where(vt.c.product_id == product_id)
+    return int((await conn.execute(query)).rowcount or 0)
+
+
+# -- followed stores ------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class FollowRow:
+    store_id: int
+    store: str
+    rating_x10: int
+    followed_at: datetime
+    seen_at: datetime
+
+
+async def follow(conn: AsyncConnection, user_id: int, store_id: int, now: datetime) -> bool:
+    result = await conn.execute(sqlite_insert(sf).values(user_id=user_id, store_id=store_id, followed_at=now,
+                                                         seen_at=now).on_conflict_do_nothing())
+    return bool(result.rowcount)
+
+
+async def unfollow(conn: AsyncConnection, user_id: int, store_id: int) -> bool:
+    result = await conn.execute(delete(sf).where(sf.c.user_id == user_id, sf.c.store_id == store_id))
+    return bool(result.rowcount)
+
+
+async def following(conn: AsyncConnection, user_id: int, store_id: int) -> FollowRow | None:
+    rows = await follows(conn, user_id, store_id=store_id)
+    return rows[0] if rows else None
+
+
+async def follows(conn: AsyncConnection, user_id: int, *, store_id: int | None = None) -> list[FollowRow]:
+    query = (select(sf.c.store_id, st.c.name, st.c.rating_x10, sf.c.followed_at, sf.c.seen_at)
+             .select_from(sf.join(st, st.c.id == sf.c.store_id)).where(sf.c.user_id == user_id))
+    if store_id is not None:
+        query = query.where(sf.c.store_id == store_id)
+    rows = (await conn.execute(query.order_by(st.c.name))).all()
+    return [FollowRow(int(r[0]), r[1], int(r[2] or 0), r[3], r[4]) for r in rows]
+
+
+async def seen_store(conn: AsyncConnection, user_id: int, store_id: int, now: datetime) -> None:
+    await conn.execute(update(sf).where(sf.c.user_id == user_id, sf.c.store_id == store_id).values(seen_at=now))

@@ -1,0 +1,115 @@
+"""catalog: the product card's columns (Russian title, old price, rating, options, a shipped
+picture, active), a store's rating, the wishlist, the cart, recently viewed products, followed
+stores, and the FTS5 search index over the products' titles (kept by triggers)
+
+Revision ID: 0015_catalog
+Revises: 0014_relay
+Create Date: 2026-12-06
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0015_catalog"
+down_revision = "0014_relay"
+branch_labels = None
+depends_on = None
+
+TIME = sa.String(26)  # UTCDateTime: fixed-width UTC text
+
+FTS = [
+    "CREATE VIRTUAL TABLE products_fts USING fts5(title, title_ru, content='products', content_rowid='id', "
+    "tokenize='unicode61 remove_diacritics 2')",
+    "CREATE TRIGGER products_fts_insert AFTER INSERT ON products BEGIN "
+    "INSERT INTO products_fts(rowid, title, title_ru) VALUES (new.id, new.title, new.title_ru); END",
+    "CREATE TRIGGER products_fts_delete AFTER DELETE ON products BEGIN "
+    "INSERT INTO products_fts(products_fts, rowid, title, title_ru) VALUES ('delete', old.id, old.title, old.title_ru); "
+    "END",
+    "CREATE TRIGGER products_fts_update AFTER UPDATE OF title, title_ru ON products BEGIN "
+    "INSERT INTO products_fts(products_fts, rowid, title, title_ru) VALUES ('delete', old.id, old.title, old.title_ru); "
+    "INSERT INTO products_fts(rowid, title, title_ru) VALUES (new.id, new.title, new.title_ru); END",
+    "INSERT INTO products_fts(products_fts) VALUES ('rebuild')",
+]
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("products") as batch:
+        batch.add_column(sa.Column("title_ru", sa.String(255), nullable=False, server_default=""))
+        batch.add_column(sa.Column("old_price_minor", sa.BigInteger))
+        batch.add_column(sa.Column("rating_x10", sa.Integer, nullable=False, server_default="0"))
+        batch.add_column(sa.Column("reviews_count", sa.Integer, nullable=False, server_default="0"))
+        batch.add_column(sa.Column("options", sa.Text, nullable=False, server_default="{}"))
+        batch.add_column(sa.Column("image_path", sa.String(255)))
+        batch.add_column(sa.Column("active", sa.Boolean, nullable=False, server_default="1"))
+        batch.add_column(sa.Column("updated_at", TIME))
+    op.create_index("ix_products_category_price", "products", ["category", "price_minor"])
+    with op.batch_alter_table("stores") as batch:
+        batch.add_column(sa.Column("rating_x10", sa.Integer, nullable=False, server_default="0"))
+
+    op.create_table(
+        "wishlist",
+        sa.Column("user_id", sa.BigInteger, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True,
+                  autoincrement=False),
+        sa.Column("product_id", sa.Integer, sa.ForeignKey("products.id", ondelete="CASCADE"), primary_key=True,
+                  autoincrement=False),
+        sa.Column("added_at", TIME, nullable=False),
+        sa.Column("price_at_add_minor", sa.BigInteger, nullable=False),
+    )
+    op.create_index("ix_wishlist_user", "wishlist", ["user_id", "added_at"])
+    op.create_index("ix_wishlist_product", "wishlist", ["product_id"])
+
+    op.create_table(
+        "cart_items",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("user_id", sa.BigInteger, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("product_id", sa.Integer, sa.ForeignKey("products.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("options", sa.String(255), nullable=False, server_default=""),
+        sa.Column("quantity", sa.Integer, nullable=False),
+        sa.Column("added_at", TIME, nullable=False),
+        sa.Column("price_at_add_minor", sa.BigInteger, nullable=False),
+    )
+    op.create_index("ux_cart_items_line", "cart_items", ["user_id", "product_id", "options"], unique=True)
+    op.create_index("ix_cart_items_product", "cart_items", ["product_id"])
+
+    op.create_table(
+        "viewed_products",
+        sa.Column("user_id", sa.BigInteger, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True,
+                  autoincrement=False),
+        sa.Column("product_id", sa.Integer, sa.ForeignKey("products.id", ondelete="CASCADE"), primary_key=True,
+                  autoincrement=False),
+        sa.Column("viewed_at", TIME, nullable=False),
+    )
+    op.create_index("ix_viewed_products_user", "viewed_products", ["user_id", "viewed_at"])
+
+    op.create_table(
+        "store_follows",
+        sa.Column("user_id", sa.BigInteger, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True,
+                  autoincrement=False),
+        sa.Column("store_id", sa.Integer, sa.ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True,
+                  autoincrement=False),
+        sa.Column("followed_at", TIME, nullable=False),
+        sa.Column("seen_at", TIME, nullable=False),
+    )
+    op.create_index("ix_store_follows_store", "store_follows", ["store_id"])
+
+    if op.get_bind().dialect.name == "sqlite":  # PostgreSQL's full-text search comes with issue 20
+        for statement in FTS:
+            op.execute(statement)
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        for name in ("products_fts_update", "products_fts_delete", "products_fts_insert"):
+            op.execute(f"DROP TRIGGER IF EXISTS {name}")
+        op.execute("DROP TABLE IF EXISTS products_fts")
+    for table in ("store_follows", "viewed_products", "cart_items", "wishlist"):
+        op.drop_table(table)
+    op.drop_index("ix_products_category_price", "products")
+    with op.batch_alter_table("stores") as batch:
+        batch.drop_column("rating_x10")
+    with op.batch_alter_table("products") as batch:
+        for column in ("updated_at", "active", "image_path", "options", "reviews_count", "rating_x10",
+                       "old_price_minor", "title_ru"):
+            batch.drop_column(column)

@@ -1,0 +1,59 @@
+"""Tables: what a buyer keeps of the catalog — the wishlist, the cart, recently viewed products,
+followed stores (0015_catalog). Products and stores are the orders section's tables (with the
+catalog's columns); search is the SQLite FTS5 index `products_fts` over their titles, kept by
+triggers (created by the migration, not here: SQLAlchemy Core has no virtual tables)."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, String, Table
+
+from bot.db.tables.base import ID, metadata
+from bot.db.types import UTCDateTime
+
+# "My wishes": the price when it was added, to show what changed.
+wishlist = Table(
+    "wishlist",
+    metadata,
+    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, autoincrement=False),
+    Column("product_id", ID, ForeignKey("products.id", ondelete="CASCADE"), primary_key=True, autoincrement=False),
+    Column("added_at", UTCDateTime, nullable=False),
+    Column("price_at_add_minor", BigInteger, nullable=False),
+)
+Index("ix_wishlist_user", wishlist.c.user_id, wishlist.c.added_at)
+Index("ix_wishlist_product", wishlist.c.product_id)
+
+# The cart: one line per product and chosen options.
+cart_items = Table(
+    "cart_items",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=True),
+    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("product_id", ID, ForeignKey("products.id", ondelete="CASCADE"), nullable=False),
+    Column("options", String(255), nullable=False, server_default=""),  # "colour=black;size=M", sorted
+    Column("quantity", Integer, nullable=False),
+    Column("added_at", UTCDateTime, nullable=False),
+    Column("price_at_add_minor", BigInteger, nullable=False),
+)
+Index("ux_cart_items_line", cart_items.c.user_id, cart_items.c.product_id, cart_items.c.options, unique=True)
+Index("ix_cart_items_product", cart_items.c.product_id)
+
+# Recently viewed: the newest view of each product; the last 100 are kept.
+viewed_products = Table(
+    "viewed_products",
+    metadata,
+    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, autoincrement=False),
+    Column("product_id", ID, ForeignKey("products.id", ondelete="CASCADE"), primary_key=True, autoincrement=False),
+    Column("viewed_at", UTCDateTime, nullable=False),
+)
+Index("ix_viewed_products_user", viewed_products.c.user_id, viewed_products.c.viewed_at)
+
+# Favourite stores: `seen_at` is the last visit of the store's page (what is new is after it).
+store_follows = Table(
+    "store_follows",
+    metadata,
+    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, autoincrement=False),
+    Column("store_id", ID, ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True, autoincrement=False),
+    Column("followed_at", UTCDateTime, nullable=False),
+    Column("seen_at", UTCDateTime, nullable=False),
+)
+Index("ix_store_follows_store", store_follows.c.store_id)

@@ -1,0 +1,218 @@
+"""The catalog's domain (issue 17): product cards and Recently viewed, search (FTS5, both
+languages, prefixes, no injection), similar products, store pages with coupons and following,
+the wishlist, the cart grouped by store, and price-drop alerts (one per product and price)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.db import catalog as repo
+from bot.db import outbox as outbox_repo
+from bot.services.catalog.alerts import PRICE_DROP_KIND
+from bot.services.catalog.kept import (
+    CART_LINES_MAX,
+    LINE_MAX,
+    BadOption,
+    CartFull,
+    CartLineNotFound,
+    QuantityTooLarge,
+)
+from bot.services.catalog.products import (
+    BadPrice,
+    EmptySearch,
+    NotSold,
+    ProductNotFound,
+    StoreNotFound,
+)
+from tests.conftest import App
+from tests.orderkit import ensure_user
+
+BUYER, OTHER = 701, 702
+
+
+async def store(app: App, name: str = "Nova Electronics") -> int:
+    return await app.services.orders.ensure_store(name)
+
+
+async def product(app: App, store_id: int, title: str, price: int, **kw: object) -> int:
+    kw.setdefault("currency", "USD")
+    return await app.services.catalog.upsert(store_id, title, price_minor=price, **kw)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def shop(app: App) -> dict[str, int]:
+    await ensure_user(app.services, BUYER)
+    await ensure_user(app.services, OTHER)
+    nova, zeta = await store(app), await store(app, "Zeta Home")
+    return {
+        "nova": nova, "zeta": zeta,
+        "earbuds": await product(app, nova, "Wireless earbuds", 2999, title_ru="Беспроводные наушники",
+                                 category="audio", options={"colour": ["black", "white"]}, rating_x10=46),
+        "headphones": await product(app, nova, "Studio headphones", 4999, title_ru="Студийные наушники",
+                                    category="audio", rating_x10=48),
+        "speaker": await product(app, nova, "Pocket speaker", 1999, title_ru="Карманная колонка", category="audio"),
+        "lamp": await product(app, zeta, "Desk lamp", 2499, title_ru="Настольная лампа", category="home"),
+        "old": await product(app, zeta, "Old earbuds", 999, category="audio", active=False),
+    }
+
+
+async def test_a_product_card_records_the_view(app: App, shop: dict[str, int]) -> None:
+    card = await app.services.catalog.product(BUYER, shop["earbuds"])
+    assert (card.product.title, card.product.title_in("ru"), card.product.store) == (
+        "Wireless earbuds", "Беспроводные наушники", "Nova Electronics")
+    assert card.product.options == {"colour": ["black", "white"]} and not card.wished and card.in_cart == 0
+    app.clock.advance(minutes=1)
+    await app.services.catalog.product(BUYER, shop["lamp"])
+    viewed = await app.services.kept.viewed(BUYER)
+    assert [k.product.id for k in viewed.rows] == [shop["lamp"], shop["earbuds"]]  # newest first
+    assert (await app.services.kept.viewed(OTHER)).total == 0
+    with pytest.raises(ProductNotFound):
+        await app.services.catalog.product(BUYER, 999_999)
+
+
+async def test_recently_viewed_keeps_the_last_hundred_filters_and_clears(app: App, shop: dict[str, int]) -> None:
+    nova = shop["nova"]
+    ids = [await product(app, nova, f"Cable {n}", 100 + n, category="cables") for n in range(105)]
+    for product_id in ids:
+        await app.services.catalog.product(BUYER, product_id)
+        app.clock.advance(seconds=1)
+    viewed = await app.services.kept.viewed(BUYER)
+    assert viewed.total == repo.VIEWED_KEPT and viewed.rows[0].product.id == ids[-1]
+    await app.services.catalog.product(BUYER, shop["lamp"])
+    assert (await app.services.kept.viewed(BUYER, category="home")).total == 1
+    await app.services.catalog.set_price(ids[-1], 50)
+    assert [k.product.id for k in (await app.services.kept.viewed(BUYER, discounted=True)).rows] == [ids[-1]]
+    assert dict(await app.services.kept.viewed_categories(BUYER)) == {"cables": 99, "home": 1}
+    assert await app.services.kept.forget_viewed(BUYER, shop["lamp"]) == 1
+    assert await app.services.kept.forget_viewed(BUYER) == 99
+    assert (await app.services.kept.viewed(BUYER)).total == 0
+
+
+async def test_search_both_languages_prefixes_ranked_and_safe(app: App, shop: dict[str, int]) -> None:
+    found = await app.services.catalog.search("наушн")
+    assert {p.id for p in found.rows} == {shop["earbuds"], shop["headphones"]}  # not the inactive one
+    assert [p.id for p in (await app.services.catalog.search("wireless EAR")).rows] == [shop["earbuds"]]
+    assert (await app.services.catalog.search("lamp desk")).rows[0].id == shop["lamp"]
+    assert (await app.services.catalog.search("nothing like it")).total == 0
+    for hostile in ('" OR 1=1 --', "title:*", "NEAR(a b)", "earbuds) OR (x"):
+        await app.services.catalog.search(hostile)  # quoted words: never an FTS syntax error
+    with pytest.raises(EmptySearch):
+        await app.services.catalog.search("  !!! ")
+    nova = shop["nova"]
+    for n in range(20):
+        await product(app, nova, f"Phone case model {n}", 500 + n, title_ru=f"Чехол {n}", category="cases")
+    first, last = await app.services.catalog.search("case"), await app.services.catalog.search("case", page=9)
+    assert (first.total, first.pages, len(first.rows), last.page, len(last.rows)) == (20, 3, 8, 2, 4)
+    renamed = await product(app, nova, "Phone case model 0", 500, title_ru="Футляр", category="cases")
+    assert renamed in {p.id for p in (await app.services.catalog.search("футляр")).rows}  # the index follows
+
+
+async def test_similar_same_category_nearby_prices(app: App, shop: dict[str, int]) -> None:
+    of, similar = await app.services.catalog.similar(shop["earbuds"])
+    assert of.id == shop["earbuds"]
+    assert [p.id for p in similar.rows] == [shop["speaker"], shop["headphones"]]  # nearest first; lamp: other category
+    with pytest.raises(ProductNotFound):
+        await app.services.catalog.similar(404_404)
+
+
+async def test_a_store_page_with_coupons_following_and_whats_new(app: App, shop: dict[str, int]) -> None:
+    page = await app.services.catalog.store(BUYER, shop["nova"])
+    assert page.store.name == "Nova Electronics" and page.products.total == 3 and not page.following
+    assert await app.services.catalog.follow(BUYER, shop["nova"]) is True
+    assert await app.services.catalog.follow(BUYER, shop["nova"]) is False  # repeating changes nothing
+    app.clock.advance(days=1)
+    await product(app, shop["nova"], "Charger", 1500, category="power")
+    followed = await app.services.catalog.followed(BUYER)
+    assert [(f.store.store, f.new_products) for f in followed] == [("Nova Electronics", 1)]
+    page = await app.services.catalog.store(BUYER, shop["nova"])
+    assert page.following and page.new_products == 1 and page.products.rows[0].title == "Charger"
+    assert [f.new_products for f in await app.services.catalog.followed(BUYER)] == [0]  # seen now
+    await app.services.catalog.follow(BUYER, shop["nova"], on=False)
+    assert await app.services.catalog.followed(BUYER) == []
+    with pytest.raises(StoreNotFound):
+        await app.services.catalog.store(BUYER, 999)
+
+
+async def test_the_wishlist(app: App, shop: dict[str, int]) -> None:
+    assert await app.services.kept.wish(BUYER, shop["earbuds"]) is True
+    app.clock.advance(minutes=1)
+    await app.services.kept.wish(BUYER, shop["lamp"])
+    assert await app.services.kept.wish(BUYER, shop["lamp"]) is False
+    page = await app.services.kept.wishlist(BUYER)
+    assert [k.product.id for k in page.rows] == [shop["lamp"], shop["earbuds"]]
+    assert (await app.services.catalog.product(BUYER, shop["lamp"])).wished
+    await app.services.catalog.set_price(shop["earbuds"], 2499)
+    earbuds = (await app.services.kept.wishlist(BUYER)).rows[1]
+    assert earbuds.cheaper_now and earbuds.price_then_minor == 2999 and earbuds.product.old_price_minor == 2999
+    line = await app.services.kept.move_to_cart(BUYER, shop["earbuds"])
+    assert [k.product.id for k in (await app.services.kept.wishlist(BUYER)).rows] == [shop["lamp"]]
+    cart = await app.services.kept.cart(BUYER)
+    assert [(ln.id, ln.options, ln.quantity) for s in cart.stores for ln in s.lines] == [(line, {"colour": "black"}, 1)]
+    with pytest.raises(ProductNotFound):
+        await app.services.kept.move_to_cart(OTHER, shop["lamp"])  # not in their wishlist
+    await app.services.kept.wish(BUYER, shop["lamp"], on=False)
+    assert (await app.services.kept.wishlist(BUYER)).total == 0
+
+
+async def test_the_cart_grouped_by_store_with_limits(app: App, shop: dict[str, int]) -> None:
+    kept = app.services.kept
+    black = await kept.add_to_cart(BUYER, shop["earbuds"], {"colour": "black"})
+    white = await kept.add_to_cart(BUYER, shop["earbuds"], {"colour": "white"}, 2)
+    assert await kept.add_to_cart(BUYER, shop["earbuds"], {"colour": "black"}) == black  # the same line
+    await kept.add_to_cart(BUYER, shop["lamp"])
+    with pytest.raises(BadOption):
+        await kept.add_to_cart(BUYER, shop["earbuds"], {"colour": "pink"})
+    with pytest.raises(BadOption):
+        await kept.add_to_cart(BUYER, shop["lamp"], {"size": "XL"})
+    with pytest.raises(NotSold):
+        await kept.add_to_cart(BUYER, shop["old"])
+    with pytest.raises(QuantityTooLarge):
+        await kept.add_to_cart(BUYER, shop["lamp"], quantity=LINE_MAX)
+    cart = await kept.cart(BUYER)
+    assert [(s.store, s.currency_totals) for s in cart.stores] == [
+        ("Nova Electronics", (("USD", 2999 * 4),)), ("Zeta Home", (("USD", 2499),))]
+    assert cart.pieces == 5 and await kept.cart_size(BUYER) == 5
+    assert await kept.change_quantity(BUYER, white, -1) == 1
+    assert await kept.change_quantity(BUYER, white, -1) == 0
+    with pytest.raises(CartLineNotFound):
+        await kept.change_quantity(BUYER, white, +1)  # gone at zero
+    with pytest.raises(CartLineNotFound):
+        await kept.change_quantity(OTHER, black, +1)  # someone else's line
+    with pytest.raises(CartLineNotFound):
+        await kept.remove_from_cart(OTHER, black)
+    await kept.remove_from_cart(BUYER, black)
+    assert [s.store for s in (await kept.cart(BUYER)).stores] == ["Zeta Home"]
+    # a product no longer sold stays in the cart, marked, out of the totals
+    await app.services.catalog.upsert(shop["zeta"], "Desk lamp", price_minor=2499, currency="USD", active=False)
+    zeta = (await kept.cart(BUYER)).stores[0]
+    assert not zeta.lines[0].product.active and zeta.currency_totals == ()
+    for n in range(CART_LINES_MAX - 1):
+        await kept.add_to_cart(BUYER, await product(app, shop["nova"], f"Sticker {n}", 100))
+    with pytest.raises(CartFull):
+        await kept.add_to_cart(BUYER, shop["speaker"])
+
+
+async def test_a_price_drop_alerts_keepers_once_per_product_and_price(app: App, shop: dict[str, int]) -> None:
+    await app.services.kept.wish(BUYER, shop["earbuds"])
+    await app.services.kept.add_to_cart(OTHER, shop["earbuds"])
+    await app.services.kept.wish(OTHER, shop["earbuds"])  # in both: still one push
+    assert await app.services.catalog.set_price(shop["earbuds"], 3499) == 0  # up: nobody
+    assert await app.services.catalog.set_price(shop["earbuds"], 2499) == 2
+    assert await app.services.catalog.set_price(shop["earbuds"], 2499) == 0  # no change
+    assert await app.services.catalog.set_price(shop["earbuds"], 3499) == 0
+    assert await app.services.catalog.set_price(shop["earbuds"], 2499) == 0  # the same drop again: deduplicated
+    assert await app.services.catalog.set_price(shop["earbuds"], 1999) == 2
+    async with app.services.db.read() as conn:
+        rows = await outbox_repo.for_user(conn, BUYER, PRICE_DROP_KIND.key)
+    assert [(r.payload["old_minor"], r.payload["new_minor"]) for r in rows] == [(3499, 2499), (2499, 1999)]
+    assert rows[0].payload["title_ru"] == "Беспроводные наушники" and rows[0].payload["store"] == "Nova Electronics"
+    card = (await app.services.catalog.product(BUYER, shop["earbuds"])).product
+    assert (card.price_minor, card.old_price_minor, card.discounted) == (1999, 3499, True)
+    # through the shop's upsert too
+    await app.services.catalog.upsert(shop["nova"], "Wireless earbuds", price_minor=1499, currency="USD")
+    async with app.services.db.read() as conn:
+        assert len(await outbox_repo.for_user(conn, BUYER, PRICE_DROP_KIND.key)) == 3
+    with pytest.raises(BadPrice):
+        await app.services.catalog.set_price(shop["earbuds"], 0)
+    with pytest.raises(ProductNotFound):
+        await app.services.catalog.set_price(123_456, 100)
