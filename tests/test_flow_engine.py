@@ -340,3 +340,43 @@ async def test_a_summary_prompt_may_say_something_before_the_summary() -> None:
     typed = Sent("hello")
     await ADDR._expected("use the buttons")(typed, stored, stored, Plain())
     assert typed.replies == ["use the buttons", "summary Chile 1"] and stored.state == Addr.summary.state
+
+
+# -- a sentence built by a view, and FSM data an older version of the flow stored ------------------------
+def nested(data: dict) -> dict:
+    """Yesterday's layout: {"old": {"country": …}} — today's draft is flat."""
+    old = data.get("old")
+    return {k: v for k, v in data.items() if k != "old"} | (old if isinstance(old, dict) else {})
+
+
+UPGRADED = Flow(
+    Addr, AddrCb, leave=nowhere, outside="gone", upgrade=nested,
+    steps=(
+        Step(Addr.country, view("country"), lambda f: "⚠️ a country, please", text=pick_country),
+        Step(Addr.phone, view("phone"), "phone?", text=take_phone, contact=take_phone),
+    ),
+    summary=Summary(Addr.summary, summary_with_note, lambda f: "⚠️ the buttons", edit=Act.edit, done=Act.done,
+                    finish=nowhere, fields={"country": Addr.country, "phone": Addr.phone}),
+)
+
+
+async def test_a_step_may_say_what_it_expects_with_a_sentence_its_view_builds() -> None:
+    stored = Stored()
+    stored.state = Addr.country.state
+    sticker = Sent(None)
+    await UPGRADED._expected(UPGRADED.steps[0].expected)(sticker, stored, stored, Plain())
+    assert sticker.replies == ["country|⚠️ a country, please"]
+    stored.state, stored.data = Addr.summary.state, {"country": "Chile", "phone": "1"}
+    await UPGRADED._expected(UPGRADED.summary.expected)(sticker, stored, stored, Plain())  # type: ignore[union-attr]
+    assert sticker.replies[-2:] == ["⚠️ the buttons", "summary Chile 1"]
+
+
+async def test_a_draft_stored_by_an_older_version_is_read_through_upgrade_and_stored_anew() -> None:
+    stored = Stored()
+    stored.state, stored.data = Addr.phone.state, {"old": {"country": "Chile"}}
+    assert await UPGRADED.draft(stored) == {"country": "Chile"}  # type: ignore[arg-type]
+    typed = Sent("+56 9 1234 5678")
+    await UPGRADED._typed(UPGRADED.steps[1], take_phone, "text")(typed, stored, stored, Plain())
+    assert typed.replies == ["summary Chile +56 9 1234 5678"]
+    assert stored.data == {"country": "Chile", "phone": "+56 9 1234 5678", EDITING: False}  # today's layout
+    assert await ADDR.draft(stored) == stored.data  # type: ignore[arg-type]  # no upgrade: as stored

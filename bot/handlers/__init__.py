@@ -15,6 +15,8 @@ def sections() -> list[Handlers]:
     from bot.handlers import (
         addresses,
         cards,
+        catalog,
+        catalog_links,
         commands,
         coupons,
         disputes,
@@ -37,12 +39,14 @@ def sections() -> list[Handlers]:
     return [
         errors.router,  # the error handler: any update that fails in a section below
         groups.router,  # first: anything from a group or channel stops here (private chats only)
+        catalog_links.router,  # /start p<id>: a product's deep link, before the plain /start
         commands.router,  # /cancel, /start, /menu … work in every state
         ops.router,  # /ops, for ADMIN_IDS only
         users.router,
         help.router,
         settings.router,
         orders.router,
+        catalog.router,
         pay.router,
         disputes.router,
         reviews.router,

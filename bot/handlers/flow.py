@@ -3,7 +3,7 @@
     FLOW = Flow(TheFlow, TheDraftCb, steps=(Step(…), Step(…), …), summary=Summary(…),
                 leave=…, outside=…).install(router)
 
-(bot/handlers/disputes.py and reviews.py hold the two tables.)
+(bot/handlers/disputes.py, reviews.py, cards/add_flow.py and addresses/form.py hold the four tables.)
 
 For each step, as PTB's ConversationHandler `states={…}`: its FSM state; its prompt (a pure view
 `(f, draft, error) -> Screen`); how its input is taken — typed text, a photo, or a button of the
@@ -43,6 +43,10 @@ What a flow with more to it can say in its table (the card and address flows):
 - A summary's prompt may return several screens too (a note, then the summary).
 - `other(message, …) -> shown`: what the flow does first with an input no step takes (the card
   flow deletes a picture of the card).
+- A step's (or the summary's) `expected` may be a view `(f) -> str` instead of a msgid, when the
+  sentence is built (the address form's, with its ⚠️ and one sentence per kind of field).
+- `upgrade(data) -> draft`: how FSM data an older version of the flow stored is read (the address
+  form's nested draft, stored before it was a table), so a flow in progress resumes after a deploy.
 
 A draft is FSM data under the flow's own keys plus `EDITING`, the engine's flag for "one field
 asked from the summary".
@@ -78,6 +82,7 @@ Screens = Screen | tuple[Screen, ...]
 View = Callable[..., Screens | Awaitable[Screens]]  # (f, draft, error, **named)
 Parse = Callable[..., Any]  # (value, draft, f, **named) -> Draft | Go, maybe awaitable
 Predicate = Callable[[Draft], bool]
+Expected = str | Callable[[Fmt], str]  # a msgid, or a view of the sentence (already translated)
 
 EDITING = "editing"  # FSM data: one field is being edited from the summary
 STALE = N_("This button is no longer active.")
@@ -160,7 +165,7 @@ class Button:
 class Step:
     state: State
     view: View
-    expected: str  # msgid: what the step wants, said when anything else comes
+    expected: Expected  # what the step wants, said when anything else comes
     text: Parse | None = None  # a typed answer
     photo: Parse | None = None  # a photo (its largest size's file id)
     contact: Parse | None = None  # a shared contact (its phone number): "Share my number"
@@ -210,7 +215,7 @@ def room_for_photos(limit: int) -> Predicate:
 class Summary:
     state: State
     view: View
-    expected: str  # msgid
+    expected: Expected
     edit: Enum  # the action of "Edit <field>"; its callback value names the field
     fields: Mapping[Any, State]  # callback value → the step that asks it
     done: Enum  # the action of the final button (save, submit, publish)
@@ -223,7 +228,8 @@ Arrive = Callable[..., Any]  # (target, draft, f, **named) -> (State, Draft, sho
 class Flow:
     def __init__(self, group: type[StatesGroup], callback: type[CallbackData], *, steps: tuple[Step, ...],
                  summary: Summary | None, leave: Handler, outside: str, arrive: Arrive | None = None,
-                 other: Handler | None = None, strays: bool = True) -> None:
+                 other: Handler | None = None, strays: bool = True,
+                 upgrade: Callable[[Draft], Draft] | None = None) -> None:
         self.group, self.callback = group, callback
         self.steps, self.summary = steps, summary
         self._leave = CallableObject(leave)
@@ -231,11 +237,17 @@ class Flow:
         self.outside = outside  # msgid: a button of the flow after it ended
         self.arrive, self.other = arrive, other
         self.strays = strays  # answer the flow's buttons of another step, and after the flow ended
+        self.upgrade = upgrade  # FSM data stored by an older version of the flow, read as today's draft
         # where an edit returns: the summary, or the last step of a flow without one
         self.home = summary.state if summary is not None else steps[-1].state
         self._views: dict[str, View] = {s.state.state or "": s.view for s in steps}
         self._states: dict[str, State] = {s.state.state or "": s.state for s in steps}
         self._index = {s.state.state: i for i, s in enumerate(steps)}
+
+    async def draft(self, state: FSMContext) -> Draft:
+        """The draft as stored (read through `upgrade` when the flow has one)."""
+        data = await state.get_data()
+        return self.upgrade(data) if self.upgrade is not None else data
 
     # -- moving ---------------------------------------------------------------------------------
     def first(self, draft: Draft) -> State:
@@ -290,7 +302,7 @@ class Flow:
                       **named: Any) -> Screens:
         """The current step again, from what is stored (also after a restart)."""
         raw = await state.get_state()
-        return await self.go(self._states.get(raw or "", self.home), state, db, await state.get_data(), f, error,
+        return await self.go(self._states.get(raw or "", self.home), state, db, await self.draft(state), f, error,
                              **named)
 
     # -- the handlers ---------------------------------------------------------------------------
@@ -337,7 +349,7 @@ class Flow:
         async def pressed(query: CallbackQuery, callback_data: CallbackData, state: FSMContext, db: Database,
                           f: Fmt, **data: Any) -> None:
             named = {**data, "query": query, "callback_data": callback_data}
-            draft = await state.get_data()
+            draft = await self.draft(state)
             try:
                 result = await call(button.parse, getattr(callback_data, "value", None), draft, f, state=state, db=db,
                                     **named)
@@ -359,7 +371,7 @@ class Flow:
     def _typed(self, step: Step, parse: Parse, kind: str) -> Handler:
         async def typed(message: Message, state: FSMContext, db: Database, f: Fmt, **data: Any) -> None:
             named = {**data, "message": message}
-            draft = await state.get_data()
+            draft = await self.draft(state)
             value = _value(message, kind)
             try:
                 result = await call(parse, value, draft, f, state=state, db=db, **named)
@@ -378,18 +390,19 @@ class Flow:
 
         return typed
 
-    def _expected(self, expected: str) -> Handler:
+    def _expected(self, expected: Expected) -> Handler:
         async def expected_input(message: Message, state: FSMContext, db: Database, f: Fmt, **data: Any) -> None:
             named = {**data, "message": message}
             shown = await call(self.other, message, f, state=state, db=db, **named) if self.other is not None else {}
-            await deliver(message, await self.current(state, db, f, f._(expected), **{**named, **shown}))
+            said = f._(expected) if isinstance(expected, str) else expected(f)
+            await deliver(message, await self.current(state, db, f, said, **{**named, **shown}))
 
         return expected_input
 
     async def _edit(self, query: CallbackQuery, callback_data: CallbackData, state: FSMContext, db: Database,
                     f: Fmt, **data: Any) -> None:
         assert self.summary is not None
-        draft = await state.get_data()
+        draft = await self.draft(state)
         target = self.summary.fields.get(getattr(callback_data, "value", None))
         step = self.steps[self._index[target.state]] if target is not None else None
         if step is None or not step.applies(draft):
@@ -400,10 +413,10 @@ class Flow:
 
     async def _done(self, query: CallbackQuery, state: FSMContext, **kwargs: Any) -> None:
         assert self._finish is not None
-        await self._finish.call(query, draft=await state.get_data(), state=state, **kwargs)
+        await self._finish.call(query, draft=await self.draft(state), state=state, **kwargs)
 
     async def _back(self, query: CallbackQuery, state: FSMContext, db: Database, f: Fmt, **kwargs: Any) -> None:
-        draft = await state.get_data()
+        draft = await self.draft(state)
         previous = self.before(await state.get_state(), draft)
         if previous is None:  # the first step: back to where the flow was started
             async with db.write():

@@ -90,7 +90,7 @@ def conversations_screen(page: ConversationPage, side: Side, f: Fmt) -> Screen:
     if not page.total:
         lines += ["", f._("No conversations yet. Buyers' messages about your stores' orders will appear here.")
                   if seller else
-                  f._("No conversations yet. Open an order and press “✉️ Message seller” to write to its store.")]
+                  f._("No conversations yet. Open an order and tap “✉️ Message seller” to write to its store.")]
     else:
         lines.append(f.ngettext("{n} unread message", "{n} unread messages", page.unread).format(n=page.unread)
                      if page.unread else f._("All read."))

@@ -313,6 +313,57 @@ async def test_restart_in_the_middle_resumes_at_the_same_step(app: App, user: Pl
         "Иван Петров", "+79161234567", "Санкт-Петербург", "191186")
 
 
+async def stored_as_before_the_engine(app: App, p: Player, step: str, draft: AddressDraft, *, address_id: int = 0,
+                                     single: bool = False, keyboard: bool = False) -> None:
+    """A form in progress as the form wrote it before it was a table on the flow engine (issue 16):
+    the draft nested under "address_form", "single" for one field asked from the summary."""
+    from aiogram.fsm.storage.base import StorageKey
+
+    key = StorageKey(bot_id=app.bot.id, chat_id=p.user.id, user_id=p.user.id)
+    data: dict = {"address_form": {"draft": draft.as_dict(), "id": address_id, "single": single}}
+    if keyboard:
+        data["reply_keyboard"] = True
+    await app.dp.storage.set_state(key, f"AddressForm:{step}")
+    await app.dp.storage.set_data(key, data)
+
+
+async def test_a_form_stored_before_the_upgrade_resumes_at_its_step(app: App, user: Player, lang: str) -> None:
+    t = L[lang]
+    await open_section(user, lang)
+    await stored_as_before_the_engine(app, user, "phone", AddressDraft(country="RU", recipient="Иван Петров"),
+                                      keyboard=True)
+    await app.restart()
+    await user.send("+7 916 123-45-67")
+    assert isinstance(sent_markups(app, user)[-2], ReplyKeyboardRemove)  # the keyboard it showed goes
+    assert ("шаг 4 из 8" if lang == "ru" else "step 4 of 8") in user.last_text
+    for text in ("Москва", "Москва", "ул. Тверская, д. 7", "12", "125009"):
+        await user.send(text)
+    assert "Иван Петров\nул. Тверская, д. 7, кв. 12\nМосква\n125009\n" in user.last_text
+    await user.press(t["save"])
+    (address,) = await saved(app, user)
+    assert (address.recipient, address.phone, address.postal_code) == ("Иван Петров", "+79161234567", "125009")
+
+
+async def test_a_field_edited_from_the_summary_before_the_upgrade_returns_to_the_summary(
+        app: App, user: Player, lang: str) -> None:
+    t = L[lang]
+    (address,) = await seed(app, user, MOSCOW)
+    await open_section(user, lang)
+    await stored_as_before_the_engine(app, user, "street", MOSCOW, address_id=address.id, single=True)
+    await app.restart()
+    await user.send("ул. Арбат, д. 1")
+    assert user.last_text.startswith("<b>Проверьте изменённый адрес</b>" if lang == "ru"
+                                     else "<b>Check the changed address</b>")
+    await user.press(t["save"])
+    (updated,) = await saved(app, user)
+    assert updated.id == address.id and updated.street == "ул. Арбат, д. 1"
+    await user.press(t["edit"])
+    await stored_as_before_the_engine(app, user, "summary", MOSCOW, address_id=address.id)
+    await user.press(t["cancel"])  # Cancel reads the old layout too: back to the address
+    assert user.last_text.startswith(t["cancelled"])
+    assert "ул. Арбат, д. 1" in user.last_text
+
+
 # --- editing ------------------------------------------------------------------------------------
 
 async def test_edit_with_keep(app: App, user: Player, lang: str) -> None:

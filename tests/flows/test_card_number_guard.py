@@ -155,7 +155,7 @@ async def test_an_address_field(app: App, alex: Player, db_path: Path, caplog: p
     await alex.send("(650) 253-0000")
     _, data = await fsm(app, alex)
     screen = await guarded(app, alex, db_path, caplog, lambda: alex.send(NUMBER))
-    assert data["address_form"]["draft"]["recipient"] == "John Smith"
+    assert data["recipient"] == "John Smith"
     assert "step 4 of" in screen, screen
 
 

@@ -88,9 +88,7 @@ def example(locale: str, state: str | None, data: dict[str, Any]) -> str | None:
     fields one that fits the country (and region) chosen so far."""
     if state in EXAMPLES[locale]:
         return EXAMPLES[locale][state]
-    form = data.get("address_form") or {}
-    draft = form.get("draft") or {}
-    country, region = draft.get("country") or "", draft.get("region") or ""
+    country, region = data.get("country") or "", data.get("region") or ""
     if not state or not state.startswith("AddressForm:") or not country:
         return None
     field_name = state.split(":", 1)[1]

@@ -50,7 +50,7 @@ async def test_a_typed_answer_that_is_no_label_is_still_the_answer(app: App, use
     await user.press("➕ Добавить адрес" if ru else "➕ Add an address")
     for text in ("Россия", "Иван Петров", "+7 916 123-45-67", "Москва", "Москва", "ул. Тверская, д. 7", "12Б"):
         await user.send(text)
-    assert (await fsm_data(app, user))["address_form"]["draft"]["apartment"] == "12Б"
+    assert (await fsm_data(app, user))["apartment"] == "12Б"
 
 
 # --- settings: a time zone's name ---------------------------------------------------------------

@@ -33,6 +33,7 @@ __all__ = [
     "share_phone_keyboard",
     "step_screen",
     "summary",
+    "summary_expected",
 ]
 
 
@@ -256,3 +257,8 @@ def not_text(f: Fmt, field: Field) -> str:
     if field in (Field.country, Field.region):
         return "⚠️ " + f._("Please type the name or choose a button; other kinds of messages can't be read here.")
     return "⚠️ " + f._("Please answer with text; other kinds of messages can't be read here.")
+
+
+def summary_expected(f: Fmt) -> str:
+    """Said when something is typed at the summary, above the summary again."""
+    return "⚠️ " + f._("Please use the buttons: “Save”, or the field you want to change.")

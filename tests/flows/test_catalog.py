@@ -1,0 +1,176 @@
+"""🛍 Shopping through the Dispatcher (issue 17, browsing): a product's deep link, options, My
+wishes, the cart, Find similar, a store's page with its coupon and Follow, favourite stores,
+search with pages and Back, Recently viewed with its filters and Clear all, a price drop pushed
+with a button to the product, forged and foreign ids; English and Russian."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from bot.fakebot import Player
+from bot.services.coupons.terms import Scope, Terms, ValueKind
+from tests.conftest import App
+from tests.orderkit import ensure_user
+from tests.pushkit import sim_delivery
+
+
+@pytest.fixture
+async def shop(app: App) -> dict[str, int]:
+    catalog = app.services.catalog
+    nova = await app.services.orders.ensure_store("Nova Electronics")
+    zeta = await app.services.orders.ensure_store("Zeta Home")
+    ids = {"nova": nova, "zeta": zeta}
+    ids["earbuds"] = await catalog.upsert(nova, "Wireless earbuds", price_minor=2999, currency="USD", category="audio",
+                                          title_ru="Беспроводные наушники", rating_x10=46, reviews_count=12,
+                                          options={"colour": ["black", "white"]})
+    ids["headphones"] = await catalog.upsert(nova, "Studio headphones", price_minor=4999, currency="USD",
+                                             category="audio", title_ru="Студийные наушники")
+    ids["lamp"] = await catalog.upsert(zeta, "Desk lamp", price_minor=2499, currency="USD", category="home",
+                                       title_ru="Настольная лампа")
+    return ids
+
+
+async def open_link(player: Player, product_id: int) -> None:
+    await player.send(f"/start p{product_id}")
+
+
+async def test_a_product_from_its_link_to_the_cart_and_my_wishes(app: App, alex: Player, shop: dict[str, int]) -> None:
+    await open_link(alex, shop["earbuds"])
+    assert alex.last_text == ("<b>Wireless earbuds</b>\nStore: Nova Electronics\n\n<b>$29.99</b>\n"
+                              "★ 4.6 · 12 reviews\nCategory: Audio\nColour: <b>black</b>")
+    labels = [t for t, _ in alex.buttons()]
+    assert labels == ["✓ black", "white", "🛒 Add to cart", "♡ Add to My wishes", "🔁 Find similar", "🏬 Store",
+                      "‹ Back", "☰ Menu"]
+    await alex.press("white")
+    assert alex.last_text.endswith("Colour: <b>white</b>")
+    await alex.press("🛒 Add to cart")
+    assert alex.alerts()[-1] == "🛒 Added to cart"
+    assert alex.last_text.endswith("🛒 1 in your cart")
+    await alex.press("♡ Add to My wishes")
+    assert alex.alerts()[-1] == "♥ Added to My wishes"
+    assert "♥ In My wishes" in [t for t, _ in alex.buttons()]
+    await alex.press("‹ Back")
+    assert alex.last_text.startswith("<b>🛍 Shopping</b>")
+    assert [t for t, _ in alex.buttons()][:3] == ["🔎 Search", "♡ My wishes · 1", "🛒 Cart · 1"]
+    await alex.press("🛒 Cart · 1")
+    assert alex.last_text == ("<b>🛒 Cart</b>\n\n<b>🏬 Nova Electronics</b>\n"
+                              "1. Wireless earbuds × 1 (Colour: white) — $29.99\nTotal: <b>$29.99</b>")
+    await alex.press("1. Wireless earbuds × 1")
+    await alex.press("➕")
+    assert "Quantity: 2" in alex.last_text and "$29.99 each · <b>$59.98</b>" in alex.last_text
+    await alex.press("➖")
+    await alex.press("➖")
+    assert alex.alerts()[-1] == "Removed from cart"
+    assert alex.last_text == "<b>🛒 Cart</b>\nYour cart is empty. Add products from their cards."
+
+
+async def test_similar_store_coupon_follow_and_favourite_stores(app: App, alex: Player, shop: dict[str, int]) -> None:
+    now = app.clock.now()
+    await app.services.coupons.create_store_offer(Terms(
+        Scope.store, ValueKind.amount, "USD", now - timedelta(days=1), now + timedelta(days=5), amount_minor=500,
+        min_order_minor=3000, store_id=shop["nova"], store_name="Nova Electronics"))
+    await open_link(alex, shop["earbuds"])
+    await alex.press("🔁 Find similar")
+    assert alex.last_text == "<b>🔁 Like “Wireless earbuds”</b>\n\n1. Studio headphones — <b>$49.99</b>"
+    await alex.press("‹ Back")
+    assert alex.last_text.startswith("<b>Wireless earbuds</b>")
+    await alex.press("🏬 Store")
+    assert alex.last_text.startswith("<b>🏬 Nova Electronics</b>\n2 products")
+    await alex.press("🎟 Get coupon: $5.00 off from $30.00")
+    assert alex.alerts()[-1] == "🎟 The coupon is in My coupons"
+    await alex.press("🎟 Get coupon")
+    assert alex.alerts()[-1] == "You have already collected this coupon."
+    await alex.press("♥ Follow")
+    assert "♥ You follow this store." in alex.last_text
+    app.clock.advance(days=1)
+    await app.services.catalog.upsert(shop["nova"], "Charger", price_minor=1500, currency="USD", category="power")
+    await alex.send("/menu")
+    await alex.press("🛍 Shopping")
+    await alex.press("🏬 Favourite stores")
+    assert alex.buttons()[0][0] == "Nova Electronics · 1 new product"
+    await alex.press("Nova Electronics · 1 new product")
+    assert "1 new product since your last visit" in alex.last_text
+    await alex.press("💔 Unfollow")
+    assert alex.alerts()[-1] == "Removed from Favourite stores"
+
+
+async def test_search_pages_and_back_to_the_results(app: App, masha: Player, shop: dict[str, int]) -> None:
+    for n in range(10):
+        await app.services.catalog.upsert(shop["nova"], f"Earbuds case {n}", price_minor=500 + n, currency="USD",
+                                          title_ru=f"Чехол для наушников {n}", category="cases")
+    await masha.send("/start")
+    await masha.press("🛍 Покупки")
+    await masha.press("🔎 Поиск")
+    await masha.send("!!!")
+    assert masha.last_text.startswith("⚠️ Напишите слово-два о том, что ищете.")
+    await masha.send("наушн")
+    assert masha.last_text.startswith("<b>🔎 «наушн»</b>\nНашлось 12 товаров\n\n1. ")
+    assert [t for t, _ in masha.buttons()][8:11] == ["1/2", "›", "🔎 Новый поиск"]
+    await masha.press("›")
+    assert "9. " in masha.last_text and "Нашлось 12 товаров" in masha.last_text
+    await masha.press("9. ")
+    assert masha.last_text.startswith("<b>")
+    await masha.press("‹ Назад")
+    assert masha.last_text.startswith("<b>🔎 «наушн»</b>") and "9. " in masha.last_text  # the same page
+
+
+async def test_my_wishes_recently_viewed_and_clear(app: App, alex: Player, shop: dict[str, int]) -> None:
+    for key in ("lamp", "earbuds", "headphones"):
+        await open_link(alex, shop[key])
+        app.clock.advance(minutes=1)
+    await alex.press("♡ Add to My wishes")  # headphones
+    await app.services.catalog.set_price(shop["headphones"], 3999)
+    await alex.send("/menu")
+    await alex.press("🛍 Shopping")
+    await alex.press("♡ My wishes · 1")
+    assert alex.last_text.startswith("<b>♡ My wishes</b>\n1 product\n\n1. Studio headphones — <b>$39.99</b> "
+                                     "<s>$49.99</s> · 📉 was $49.99")
+    await alex.press("1. Studio headphones")
+    await alex.press("🛒 Move to cart")
+    assert alex.alerts()[-1] == "🛒 Moved to cart"
+    assert "Nothing here yet." in alex.last_text
+    await alex.press("‹ Back")
+    await alex.press("👁 Recently viewed")
+    assert [t for t, _ in alex.buttons()][:3] == ["1. Studio headphones", "2. Wireless earbuds", "3. Desk lamp"]
+    await alex.press("🏷 Discounted only")
+    assert [t for t, _ in alex.buttons()][:1] == ["1. Studio headphones"]
+    await alex.press("🏷 All")
+    await alex.press("🗂 By category")
+    await alex.press("Home and garden · 1")
+    assert [t for t, _ in alex.buttons()][:1] == ["1. Desk lamp"]
+    await alex.press("1. Desk lamp")
+    await alex.press("✕ Remove from Recently viewed")
+    assert [t for t, _ in alex.buttons()][:2] == ["1. Studio headphones", "2. Wireless earbuds"]
+    await alex.press("🧹 Clear all")
+    await alex.press("🧹 Yes, clear")
+    assert alex.alerts()[-1] == "Recently viewed is cleared"
+    assert "Nothing here yet" in alex.last_text
+
+
+async def test_a_price_drop_reaches_keepers_with_the_product(app: App, masha: Player, shop: dict[str, int]) -> None:
+    await open_link(masha, shop["lamp"])
+    await masha.press("♡ В Мои желания")
+    assert await app.services.catalog.set_price(shop["lamp"], 1999) == 1
+    await sim_delivery(app)(app.clock.now())
+    assert masha.last_text == "📉 <b>Настольная лампа</b> подешевел: 19,99\xa0$ вместо 24,99\xa0$"
+    await masha.press("Открыть товар")
+    assert masha.last_text.startswith("<b>Настольная лампа</b>\nМагазин: Zeta Home\n\n<b>19,99\xa0$</b> <s>24,99\xa0$</s>")
+
+
+async def test_forged_and_foreign_ids_show_nothing(app: App, alex: Player, masha: Player, shop: dict[str, int]) -> None:
+    await ensure_user(app.services, masha.user.id, "ru")
+    line = await app.services.kept.add_to_cart(masha.user.id, shop["lamp"])
+    await alex.send("/start")
+    for data, alert in ((f"sh:l:{line}:0:0", "This item is no longer in your cart."),
+                        (f"sh:+:{line}:0:0", "This item is no longer in your cart."),
+                        (f"sh:x:{line}:0:0", "This item is no longer in your cart."),
+                        ("pr:o:999999::l:0", "This product is no longer available."),
+                        ("sh:t:999999:0:0", "This store is no longer available.")):
+        await alex.press_data(data)
+        assert alex.alerts()[-1] == alert
+    assert "Desk lamp" not in " ".join(m.text or "" for m in alex.bot_messages)
+    assert (await app.services.kept.cart(masha.user.id)).pieces == 1
+    await alex.send("/start p999999")
+    assert alex.last_text == "This product is no longer available."
