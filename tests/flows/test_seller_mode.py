@@ -142,6 +142,10 @@ async def test_the_invitation_makes_a_seller_once_and_the_menu_shows_the_entry(
     assert t["seller_mode"] in labels(seller_a)  # a seller does
     await seller_a.press(t["seller_mode"])
     assert t["reviews"] in labels(seller_a)
+    await seller_a.press(t["conversations"])  # the relay's list for the seller, and back
+    assert "sl:m:0:0" in [data for _, data in seller_a.buttons()]
+    await seller_a.press_data("sl:m:0:0")
+    assert t["reviews"] in labels(seller_a)
     # expired (the injected clock), unknown
     late = await invite(app, B)
     app.clock.advance(hours=24)
