@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> str:
         con = sqlite3.connect(db)
         try:
             counts = {name: con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
-                      for name in ("users", "stores", "orders", "addresses", "cards", "coupons", "outbox",
+                      for name in ("users", "stores", "products", "orders", "addresses", "cards", "coupons", "outbox",
                                    "order_items", "order_status_history")}
         finally:
             con.close()

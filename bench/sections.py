@@ -67,6 +67,39 @@ def build_stores(con: sqlite3.Connection, rng: random.Random, users: int, scale:
     return STORES
 
 
+_WORDS = [("Wireless", "Беспроводные"), ("Smart", "Умная"), ("Compact", "Компактный"), ("Travel", "Дорожный"),
+          ("Classic", "Классический"), ("Kids", "Детский"), ("Sport", "Спортивный"), ("Premium", "Премиум")]
+_THINGS = [("earbuds", "наушники", "audio"), ("speaker", "колонка", "audio"), ("lamp", "лампа", "home"),
+           ("kettle", "чайник", "home"), ("backpack", "рюкзак", "sports"), ("hoodie", "худи", "clothing"),
+           ("phone case", "чехол", "phones"), ("charger", "зарядка", "power"), ("puzzle", "пазл", "toys"),
+           ("face cream", "крем", "beauty")]
+BENCH_PRODUCTS = 100_000  # at scale 1
+
+
+def build_products(con: sqlite3.Connection, rng: random.Random, users: int, scale: float) -> int:
+    """The catalog: 100k products over the stores, English and Russian titles (the FTS5 index is
+    filled by the migration's triggers), a tenth of them discounted."""
+    total = max(2000, int(BENCH_PRODUCTS * scale))
+    rows = []
+    for i in range(1, total + 1):
+        (word_en, word_ru), (thing_en, thing_ru, category) = rng.choice(_WORDS), rng.choice(_THINGS)
+        price = rng.randrange(300, 20000)
+        old = price * 10 // 8 if i % 10 == 0 else None
+        rows.append((i, 1 + i % STORES, f"{word_en} {thing_en} {i}", f"{word_ru} {thing_ru} {i}", category, price, old,
+                     "USD", rng.choice((0, 42, 47)), rng.randrange(0, 500), _t(timedelta(days=-300 + i % 300))))
+        if len(rows) == 5000:
+            _insert_products(con, rows)
+    _insert_products(con, rows)
+    return total
+
+
+def _insert_products(con: sqlite3.Connection, rows: list[tuple]) -> None:
+    con.executemany(
+        "INSERT INTO products (id, store_id, title, title_ru, category, price_minor, old_price_minor, currency,"
+        " rating_x10, reviews_count, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
+    rows.clear()
+
+
 def build_orders(con: sqlite3.Connection, rng: random.Random, users: int, scale: float) -> int:
     total = max(BENCH_ORDERS, int(1_000_000 * scale))
     owners: list[tuple[int, int]] = [(BENCH_USER, BENCH_ORDERS)]
@@ -244,6 +277,7 @@ def _insert_outbox(con: sqlite3.Connection, batch: list[tuple]) -> None:
 
 BUILDERS.extend([
     ("stores", build_stores),
+    ("products", build_products),
     ("orders", build_orders),
     ("addresses", build_addresses),
     ("cards", build_cards),

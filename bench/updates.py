@@ -24,6 +24,7 @@ from bench.sections import BENCH_USER
 from bot.app import build_bot, build_dispatcher, build_services
 from bot.config import Settings
 from bot.fakebot import FakeSession
+from bot.keyboards.catalog import ProductAction, ProductCb, ShopAction, ShopCb
 from bot.keyboards.common import MenuCb, NavAction, NavCb
 from bot.keyboards.orders import OrderAction, OrderCb, Tab, list_cb
 
@@ -164,6 +165,10 @@ async def _split(case: Case, n: int, probe: Probe) -> Result:
     return result
 
 
+PRODUCT = 1042  # a product of the bench catalog (bench/sections.py build_products: 2,000 at least)
+SEARCH = "wireless earbuds"  # both words: 1 title in 80 (~1,250 products at full size, 25 in a smoke run)
+
+
 def bare_floor() -> Case:
     router = Router()
 
@@ -210,9 +215,18 @@ async def run(db_path: Path, n: int, user_id: int = BENCH_USER) -> list[Result]:
             ("addresses (5)", lambda: _press(user, MenuCb(section="addresses").pack(), bot)),
             ("bank cards (3)", lambda: _press(user, MenuCb(section="cards").pack(), bot)),
             ("coupons (40)", lambda: _press(user, MenuCb(section="coupons").pack(), bot)),
+            ("product card (100k products)", lambda: _press(user, ProductCb(action=ProductAction.open,
+                                                                             id=PRODUCT).pack(), bot)),
+            ("search: page 2 (100k products)", lambda: _press(user, ShopCb(action=ShopAction.results,
+                                                                           page=1).pack(), bot)),
+            ("find similar (100k products)", lambda: _press(user, ProductCb(action=ProductAction.similar,
+                                                                             id=PRODUCT).pack(), bot)),
         ]
         cases = [bare_floor(), *(Case(name, dp, bot, make) for name, make in screens)]
         await cases[1].feed()  # the chat's first message, which the buttons' screens edit
+        # a search made once, as a person does: its words stay in FSM data for its pages
+        await dp.feed_update(bot, _press(user, ShopCb(action=ShopAction.search).pack(), bot))
+        await dp.feed_update(bot, _message(user, SEARCH, bot))
         results = await _measure(cases, n)
         probe = Probe().install(session)
         try:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from bench import concurrent, dataset, delivery, updates
 from bench.sections import BENCH_ORDERS, BENCH_USER
+from bot.db.catalog import match_expression
 
 
 async def test_dataset_update_and_delivery_bench_smoke(tmp_path: Path) -> None:
@@ -24,13 +25,21 @@ async def test_dataset_update_and_delivery_bench_smoke(tmp_path: Path) -> None:
             "SELECT count(DISTINCT user_id) = sum(is_default) FROM addresses").fetchone() == (1,)
         assert con.execute("SELECT count(DISTINCT user_id) = sum(is_default) FROM cards").fetchone() == (1,)
         assert con.execute("SELECT count(*) FROM order_status_history").fetchone()[0] >= 2000
+        # the catalog, its FTS5 index filled by the triggers: the search the bench measures finds products
+        assert stats["products"] == 2000
+        assert con.execute("SELECT count(*) FROM products_fts WHERE products_fts MATCH ?",
+                           (match_expression(updates.SEARCH),)).fetchone()[0] >= 8
     finally:
         con.close()
 
     results = await updates.run(db, 5)
     assert [r.name for r in results][:2] == ["bare aiogram: text → answer", "/start (existing user)"]
-    assert {"orders: page 20 of 1000", "order card", "coupons (40)"} <= {r.name for r in results}
+    assert {"orders: page 20 of 1000", "order card", "coupons (40)", "product card (100k products)",
+            "search: page 2 (100k products)", "find similar (100k products)"} <= {r.name for r in results}
     assert all(r.p99_ms > 0 for r in results)
+    with sqlite3.connect(db) as viewed:  # the product card measured was the product's (opening records it)
+        assert viewed.execute("SELECT count(*) FROM viewed_products WHERE user_id = ? AND product_id = ?",
+                              (BENCH_USER, updates.PRODUCT)).fetchone() == (1,)
     card = next(r for r in results if r.name == "order card")
     assert card.db_ms is not None and card.db_ms > 0 and card.api_ms is not None and card.api_ms > 0
     assert "p99 × floor" in updates.table(results)

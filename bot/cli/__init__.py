@@ -6,6 +6,7 @@
   orders.py   order create / pay / ship / … / refunds / sweep: the shop's side of orders
   reviews.py  review reply: the seller's answer
   sellers.py  seller invite / list / remove: stores' sellers
+  products.py product add / price / list: the catalog's shop side
 
 Every command sets `func` (`set_defaults(func=…)`), called as `func(args, settings)` and returning
 the exit code; `run` calls it. Commands over the services (orders, reviews) go through
@@ -16,7 +17,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from bot.cli import coupons, orders, outbox, reviews, sellers, start
+from bot.cli import coupons, orders, outbox, products, reviews, sellers, start
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -35,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     orders.add_parser(sub)
     reviews.add_parser(sub)
     sellers.add_parser(sub)
+    products.add_parser(sub)
     return parser
 
 

@@ -162,6 +162,11 @@ class StoreRow:
     rating_x10: int
 
 
+async def store_id_by_name(conn: AsyncConnection, name: str) -> int | None:
+    found = (await conn.execute(select(st.c.id).where(st.c.name == name))).scalar()
+    return None if found is None else int(found)
+
+
 async def store(conn: AsyncConnection, store_id: int) -> StoreRow | None:
     row = (await conn.execute(select(st.c.id, st.c.name, st.c.rating_x10).where(st.c.id == store_id))).first()
     return StoreRow(int(row[0]), row[1], int(row[2] or 0)) if row else None

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from bot.demo.addresses import seed_addresses
 from bot.demo.cards import seed_cards
+from bot.demo.catalog import seed_catalog
 from bot.demo.coupons import seed_coupons
 from bot.demo.orders import seed_orders
 from bot.demo.reviews import seed_reviews
@@ -41,6 +42,7 @@ SEEDERS: tuple[Callable[[Services, int], Awaitable[None]], ...] = (
     seed_orders,
     seed_reviews,
     _coupons,
+    seed_catalog,
 )
 
 

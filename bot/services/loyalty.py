@@ -74,6 +74,8 @@ class Privilege:
 
 
 PRIVILEGES = (
+    Privilege("price_drops", N_("Price-drop alerts"),
+              N_("You are told when a product in My wishes or the cart gets cheaper."), 1),
     Privilege("fast_refunds", N_("Faster refunds"),
               N_("Refunds reach you sooner."), FAST_REFUND_LEVEL),
     Privilege("priority_disputes", N_("Priority disputes"),

@@ -170,7 +170,7 @@ async def test_privilege_centre_in_both_locales(app: App, alex, masha) -> None:
     assert "Level 1 · Bronze" in text and "Points in the last 365 days: 42 points" in text
     assert "158 more points to Level 2 · Silver" in text
     assert "🔒 Faster refunds: from Level 3 · Gold" in text
-    assert "Price-drop" not in text and "wishlist" not in text  # no wishlist or cart yet (issue 14)
+    assert "✅ Price-drop alerts: You are told when a product in My wishes or the cart gets cheaper." in text
     await alex.press("📜 Points history")
     assert "+37 · Order completed" in alex.last_text and "+5 · First purchase of the day" in alex.last_text
     await alex.press("‹ Back")

@@ -216,3 +216,29 @@ async def test_a_price_drop_alerts_keepers_once_per_product_and_price(app: App, 
         await app.services.catalog.set_price(shop["earbuds"], 0)
     with pytest.raises(ProductNotFound):
         await app.services.catalog.set_price(123_456, 100)
+
+
+async def test_the_demo_catalog_is_there_once(app: App) -> None:
+    from bot.demo.catalog import STORES, seed_catalog
+
+    await ensure_user(app.services, BUYER)
+    await ensure_user(app.services, OTHER, "ru")
+    await seed_catalog(app.services, BUYER)
+    await seed_catalog(app.services, OTHER)  # a second demo buyer: the same catalog, lists of their own
+    async with app.services.db.read() as conn:
+        counts = [(await repo.store_products(conn, await repo.store_id_by_name(conn, name) or 0,
+                                             offset=0, limit=0))[0] for name, *_ in STORES]
+        drops = await outbox_repo.for_user(conn, BUYER, PRICE_DROP_KIND.key)
+    assert len(STORES) == 8 and counts == [25] * 8
+    assert drops == []  # seeding again alerts nobody
+    assert (await app.services.catalog.search("наушники")).total >= 10
+    assert (await app.services.catalog.search("headphones")).total == 5
+    for user in (BUYER, OTHER):
+        assert (await app.services.kept.viewed(user)).total == 12
+        assert (await app.services.kept.wishlist(user)).total == 5
+        assert (await app.services.kept.cart(user)).pieces == 3
+        assert [f.store.store for f in await app.services.catalog.followed(user)] == ["PixelPeak Electronics"]
+    async with app.services.db.read() as conn:
+        every = await repo.products(conn, list(range(1, 201)))
+    assert 20 <= sum(p.discounted for p in every.values()) <= 30  # some discounted (30 drawn, repeats skipped)
+    assert {p.currency for p in every.values()} == {"USD", "RUB"}
