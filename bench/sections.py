@@ -210,7 +210,7 @@ def build_cards(con: sqlite3.Connection, rng: random.Random, users: int, scale: 
         for k in range(count):
             n += 1
             at = _t(timedelta(days=rng.uniform(0, 300), minutes=k))
-            rows.append((user_id, "sandbox", f"tok_{n:012d}", f"fp{n:062d}",
+            rows.append((user_id, "sandbox", f"tok_sbx_ok_{n:012d}", f"fp{n:062d}",
                          rng.choice(("visa", "mastercard", "mir")), f"{rng.randrange(10_000):04d}",
                          rng.randint(1, 12), rng.randint(2026, 2031), "CARD HOLDER", 1 if k == 0 else 0, at))
     con.executemany(

@@ -11,20 +11,21 @@ import gc
 import itertools
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from aiogram import Bot, Dispatcher, F, Router
+from aiogram.fsm.storage.base import StorageKey
 from aiogram.types import CallbackQuery, Chat, Message, Update
 from aiogram.types import User as TgUser
 
 from bench.sections import BENCH_USER
-from bot.app import build_bot, build_dispatcher, build_services
+from bot.app import Services, build_bot, build_dispatcher, build_services
 from bot.config import Settings
 from bot.fakebot import FakeSession
-from bot.keyboards.catalog import ProductAction, ProductCb, ShopAction, ShopCb
+from bot.keyboards.catalog import CheckoutAction, CheckoutCb, ProductAction, ProductCb, ShopAction, ShopCb
 from bot.keyboards.common import MenuCb, NavAction, NavCb
 from bot.keyboards.orders import OrderAction, OrderCb, Tab, list_cb
 
@@ -120,11 +121,16 @@ class Case:
     dp: Dispatcher
     bot: Bot
     make: Callable[[], Update]
+    prepare: Callable[[], Awaitable[None]] | None = None  # before each update, not timed (a checkout's summary)
 
     async def feed(self) -> None:
+        if self.prepare is not None:
+            await self.prepare()
         await self.dp.feed_update(self.bot, self.make())
 
     async def timed(self) -> float:
+        if self.prepare is not None:
+            await self.prepare()
         update = self.make()
         started = time.perf_counter_ns()
         await self.dp.feed_update(self.bot, update)
@@ -167,6 +173,28 @@ async def _split(case: Case, n: int, probe: Probe) -> Result:
 
 PRODUCT = 1042  # a product of the bench catalog (bench/sections.py build_products: 2,000 at least)
 SEARCH = "wireless earbuds"  # both words: 1 title in 80 (~1,250 products at full size, 25 in a smoke run)
+
+
+async def _checkout_summary(services: Services, dp: Dispatcher, bot: Bot,
+                            user_id: int) -> Callable[[], Awaitable[None]] | None:
+    """What puts the bench user at a checkout's summary (one product, their default address and a
+    card of theirs still valid), as Buy now and its steps would: the FSM state and draft."""
+    from bot.handlers.checkout import ADDRESS, CARD, CHOSEN, COUPONS, ITEMS, SOURCE, CheckoutFlow
+
+    book = await services.addresses.list(user_id)
+    cards = [c for c in await services.cards.wallet(user_id) if not c.expired]
+    product = await services.catalog.product(user_id, PRODUCT, record=False)
+    if not book or not cards:
+        return None
+    key = StorageKey(bot_id=bot.id, chat_id=user_id, user_id=user_id)
+    draft = {ITEMS: [[PRODUCT, "", 1, product.product.price_minor, 0]], SOURCE: "product", ADDRESS: book[0].id,
+             COUPONS: [], CHOSEN: True, CARD: cards[0].id}
+
+    async def prepare() -> None:
+        await dp.storage.set_state(key, CheckoutFlow.summary)
+        await dp.storage.set_data(key, draft)
+
+    return prepare
 
 
 def bare_floor() -> Case:
@@ -223,6 +251,10 @@ async def run(db_path: Path, n: int, user_id: int = BENCH_USER) -> list[Result]:
                                                                              id=PRODUCT).pack(), bot)),
         ]
         cases = [bare_floor(), *(Case(name, dp, bot, make) for name, make in screens)]
+        summary = await _checkout_summary(services, dp, bot, user_id)
+        if summary is not None:  # Place order: an order made and paid, from a checkout's summary
+            cases.append(Case("checkout: Place order (and pay)", dp, bot,
+                              lambda: _press(user, CheckoutCb(action=CheckoutAction.place).pack(), bot), summary))
         await cases[1].feed()  # the chat's first message, which the buttons' screens edit
         # a search made once, as a person does: its words stay in FSM data for its pages
         await dp.feed_update(bot, _press(user, ShopCb(action=ShopAction.search).pack(), bot))

@@ -36,6 +36,7 @@ from bot.middlewares.user import UserMiddleware
 from bot.services import reminders as reminder_rules
 from bot.services.addresses import AddressService
 from bot.services.cards import CardService, detect_brand
+from bot.services.catalog.checkout import CheckoutService
 from bot.services.catalog.kept import KeptService
 from bot.services.catalog.products import CatalogService
 from bot.services.clock import Clock, SystemClock
@@ -93,6 +94,7 @@ class Services:
     relay: RelayService
     catalog: CatalogService
     kept: KeptService
+    checkout: CheckoutService
     seller_mode: SellerModeService
     in_flight: InFlight = field(default_factory=InFlight)
     # Telegram's overall budget, shared by the replies (counted, first) and the outbox's delivery;
@@ -150,6 +152,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
         relay=RelayService(db, clock),
         catalog=CatalogService(db, clock),
         kept=KeptService(db, clock),
+        checkout=CheckoutService(db, clock, orders, coupons),
         seller_mode=SellerModeService(db, clock, orders, reviews, disputes),
     )
 

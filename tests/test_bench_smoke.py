@@ -35,11 +35,16 @@ async def test_dataset_update_and_delivery_bench_smoke(tmp_path: Path) -> None:
     results = await updates.run(db, 5)
     assert [r.name for r in results][:2] == ["bare aiogram: text → answer", "/start (existing user)"]
     assert {"orders: page 20 of 1000", "order card", "coupons (40)", "product card (100k products)",
-            "search: page 2 (100k products)", "find similar (100k products)"} <= {r.name for r in results}
+            "search: page 2 (100k products)", "find similar (100k products)",
+            "checkout: Place order (and pay)"} <= {r.name for r in results}
     assert all(r.p99_ms > 0 for r in results)
     with sqlite3.connect(db) as viewed:  # the product card measured was the product's (opening records it)
         assert viewed.execute("SELECT count(*) FROM viewed_products WHERE user_id = ? AND product_id = ?",
                               (BENCH_USER, updates.PRODUCT)).fetchone() == (1,)
+        # Place order, measured: each sample an order placed and paid from the checkout's summary
+        paid = viewed.execute("SELECT count(*) FROM orders WHERE user_id = ? AND status = 'awaiting_shipment' "
+                              "AND first_title LIKE '%1042'", (BENCH_USER,)).fetchone()[0]
+        assert paid >= 5
     card = next(r for r in results if r.name == "order card")
     assert card.db_ms is not None and card.db_ms > 0 and card.api_ms is not None and card.api_ms > 0
     assert "p99 × floor" in updates.table(results)

@@ -69,6 +69,7 @@ class OrderRow:
     address_id: int | None = None  # the address book entry it was placed with (NULL once deleted)
     paid_charge_id: str | None = None  # the gateway's charge: refunds go back through it
     pay_attempts: int = 0  # declined payments so far: the next one gets a fresh idempotency key
+    discount_minor: int = 0  # the coupons used at checkout: total = items + shipping − discount
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ every query names the seller, and a row of a store they do not sell for is never
 
 A seller's stores are `store_sellers` rows (ix_store_sellers_user); a store's orders are found by
 `ix_orders_store_status` (store, status, paid date), its unanswered reviews by `ix_reviews_unanswered`
-(0016_seller_mode)."""
+(0017_seller_mode)."""
 
 from __future__ import annotations
 

@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING
 
 from bot.db import catalog as catalog_repo
 from bot.db.coupons import Scope, Terms, ValueKind
+from bot.services.catalog.pictures import GENERATED
 
 if TYPE_CHECKING:
     from bot.app import Services
 
-VARIANTS = (("Lite", "Lite"), ("Pro", "Pro"), ("Max", "Max"), ("Mini", "Mini"), ("Plus", "Plus"))
+VARIANTS = (("Lite", "Лайт"), ("Pro", "Про"), ("Max", "Макс"), ("Mini", "Мини"), ("Plus", "Плюс"))
 
 # store, currency, category, [(title en, title ru, price in minor units, options)]
 Item = tuple[str, str, int, dict[str, list[str]]]
@@ -37,7 +38,7 @@ STORES: tuple[tuple[str, str, str, tuple[Item, ...]], ...] = (
     )),
     ("Northwind Outdoor", "USD", "sports", (
         ("Trekking poles", "Треккинговые палки", 2700, {}),
-        ("Waterproof backpack", "Водонепроницаемый рюкзак", 3990, {"capacity": ["20 L", "30 L"]}),
+        ("Waterproof backpack", "Водонепроницаемый рюкзак", 3990, {"colour": ["green", "black"]}),
         ("Camping headlamp", "Налобный фонарь", 1230, {}),
         ("Sleeping bag", "Спальный мешок", 5490, {}),
         ("Water bottle", "Бутылка для воды", 890, {"colour": ["blue", "green"]}),
@@ -60,11 +61,11 @@ STORES: tuple[tuple[str, str, str, tuple[Item, ...]], ...] = (
         ("Silicone baking mats", "Силиконовые коврики для выпечки", 1370, {}),
         ("Ceramic knife", "Керамический нож", 1640, {}),
         ("Pour-over coffee kettle", "Чайник для пуровера", 2880, {}),
-        ("Cast iron pan", "Чугунная сковорода", 3590, {"size": ["24 cm", "28 cm"]}),
+        ("Cast iron pan", "Чугунная сковорода", 3590, {}),
         ("Spice jars", "Баночки для специй", 1190, {}),
     )),
     ("Мобильный Мир", "RUB", "phones", (
-        ("Phone case", "Чехол для телефона", 59000, {"colour": ["прозрачный", "чёрный"]}),
+        ("Phone case", "Чехол для телефона", 59000, {"colour": ["clear", "black"]}),
         ("Screen protector", "Защитное стекло", 39000, {}),
         ("USB-C cable", "Кабель USB-C", 49000, {}),
         ("Fast charger", "Быстрая зарядка", 149000, {}),
@@ -105,7 +106,8 @@ async def seed_catalog(services: Services, user_id: int) -> None:
                 product_ids.append(await catalog.upsert(
                     store_id, f"{en} {variant_en}", title_ru=f"{ru} {variant_ru}", price_minor=minor,
                     currency=currency, category=category, options=options, rating_x10=rng.choice((0, 38, 42, 45, 47, 49)),
-                    reviews_count=rng.randrange(0, 400)))
+                    reviews_count=rng.randrange(0, 400),
+                    image_path=f"{GENERATED}{category}:{n}" if n in (0, 2) else None))
         offer = Terms(Scope.store, ValueKind.amount, currency, now - timedelta(days=1), now + timedelta(days=30),
                       amount_minor=300 if currency == "USD" else 30000,
                       min_order_minor=3000 if currency == "USD" else 300000, store_id=store_id, store_name=store)

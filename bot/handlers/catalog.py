@@ -6,12 +6,16 @@ Checkout (Buy now, a store's part of the cart) is not built yet: see the README.
 
 from __future__ import annotations
 
-from aiogram import F
+import logging
+
+from aiogram import Bot, F
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
 from bot import menu as registry
+from bot.db.catalog import ProductRow
 from bot.db.engine import Database
 from bot.db.users import UserRow
 from bot.handlers.answers import refusals
@@ -21,12 +25,14 @@ from bot.keyboards.catalog import ProductAction, ProductCb, ShopAction, ShopCb, 
 from bot.keyboards.common import MenuCb
 from bot.middlewares.card_guard import asks_again
 from bot.services.catalog.kept import CartLineNotFound, KeptService
+from bot.services.catalog.pictures import picture_bytes
 from bot.services.catalog.products import CatalogService, EmptySearch
 from bot.services.coupons import CouponService
 from bot.services.errors import N_, DomainError
 from bot.views import catalog as views
 from bot.views.common import Fmt
 
+log = logging.getLogger(__name__)
 router = Handlers("catalog")
 registry.register(registry.MenuEntry("catalog", N_("🛍 Shopping"), order=15))
 
@@ -102,11 +108,41 @@ async def show_product(query: CallbackQuery, user: UserRow, catalog: CatalogServ
                note)
 
 
+async def send_picture(bot: Bot, chat_id: int, product: ProductRow, catalog: CatalogService) -> bool:
+    """The product's picture, by Telegram's file id once it has one; the first time uploaded (and
+    its file id kept). False: the product has none."""
+    if product.image_file_id:
+        try:
+            await bot.send_photo(chat_id=chat_id, photo=product.image_file_id)
+            return True
+        except TelegramBadRequest:  # Telegram no longer knows the file: upload it again
+            log.info("product %s: its picture's file id is gone, uploading it again", product.id)
+    data = picture_bytes(product.image_path)
+    if data is None:
+        return False
+    sent = await bot.send_photo(chat_id=chat_id, photo=BufferedInputFile(data, filename=f"product-{product.id}.png"))
+    if sent.photo:
+        await catalog.remember_image(product.id, sent.photo[-1].file_id)
+    return True
+
+
 @router.callback_query(ProductCb.filter(F.action.in_({ProductAction.open, ProductAction.option})))
 async def open_product(query: CallbackQuery, callback_data: ProductCb, user: UserRow, catalog: CatalogService,
                        f: Fmt) -> None:
-    await show_product(query, user, catalog, f, callback_data.id, opt=callback_data.opt, src=callback_data.src,
-                       page=callback_data.page, record=callback_data.action == ProductAction.open)
+    cb = callback_data
+    if cb.action == ProductAction.open:  # a product opened: its picture, then the card below it
+        card = await catalog.product(user.id, cb.id)
+        screen = views.product_screen(card, f, chosen=views.chosen_from(cb.opt, card.product), src=cb.src,
+                                      page=cb.page)
+        assert query.bot is not None
+        if card.product.image_file_id or card.product.image_path:
+            await query.answer()
+            if await send_picture(query.bot, query.from_user.id, card.product, catalog):
+                await query.bot.send_message(chat_id=query.from_user.id, **screen.as_kwargs())
+                return
+        await show(query, screen)
+        return
+    await show_product(query, user, catalog, f, cb.id, opt=cb.opt, src=cb.src, page=cb.page)
 
 
 @router.callback_query(ProductCb.filter(F.action.in_({ProductAction.wish, ProductAction.unwish})))

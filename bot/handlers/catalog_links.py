@@ -10,6 +10,7 @@ from aiogram.types import Message
 
 from bot.db.engine import Database
 from bot.db.users import UserRow
+from bot.handlers.catalog import send_picture
 from bot.handlers.commands import leave_flow_from_message
 from bot.handlers.common import reply
 from bot.handlers.routing import Handlers
@@ -32,6 +33,8 @@ async def product_link(message: Message, command: CommandObject, state: FSMConte
     except ProductNotFound as error:
         await message.answer(f.error(error))
         return
+    assert message.bot is not None
+    await send_picture(message.bot, message.chat.id, card.product, catalog)
     await reply(message, views.product_screen(card, f, chosen=views.chosen_from("", card.product), src=Src.link, page=0))
 
 

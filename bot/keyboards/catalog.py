@@ -34,6 +34,7 @@ class ProductAction(str, Enum):
     forget = "f"  # remove from Recently viewed
     similar = "s"
     store = "t"
+    buy = "b"  # Buy now: checkout with `opt`
 
 
 class ProductCb(CallbackData, prefix="pr"):
@@ -65,6 +66,7 @@ class ShopAction(str, Enum):
     follow = "fo"
     unfollow = "uf"
     coupon = "cp"  # collect a store's coupon: `id` is the offer, `store` the store
+    checkout = "co"  # check out a store's part of the cart: `id` is the store
 
 
 class ShopCb(CallbackData, prefix="sh"):
@@ -72,3 +74,27 @@ class ShopCb(CallbackData, prefix="sh"):
     id: Id = 0
     page: Page = 0
     store: Id = 0
+
+
+class CheckoutAction(str, Enum):
+    quantity = "q"  # value: the quantity
+    address = "a"  # value: an address of the book
+    new_address = "na"  # add one through the address form, and come back
+    coupon = "c"  # value: a coupon, switched on or off
+    no_coupons = "nc"
+    coupons_done = "cd"
+    card = "k"  # value: a saved card; 0: a new card
+    edit = "e"  # value: the field (CheckoutField)
+    place = "p"
+
+
+class CheckoutField(int, Enum):
+    quantity = 1
+    address = 2
+    coupons = 3
+    card = 4
+
+
+class CheckoutCb(CallbackData, prefix="co"):
+    action: CheckoutAction
+    value: Id = 0

@@ -29,6 +29,9 @@ CATEGORIES = {
     "cases": N_("Cases and covers"),
 }
 OPTION_NAMES = {"colour": N_("Colour"), "size": N_("Size"), "capacity": N_("Capacity")}
+# the common values in the user's language (a shop's own values are shown as the shop wrote them)
+OPTION_VALUES = {"black": N_("black"), "white": N_("white"), "silver": N_("silver"), "grey": N_("grey"),
+                 "red": N_("red"), "green": N_("green"), "blue": N_("blue"), "clear": N_("clear")}
 
 
 def category_label(code: str, f: Fmt) -> str:
@@ -39,6 +42,11 @@ def category_label(code: str, f: Fmt) -> str:
 def option_name(name: str, f: Fmt) -> str:
     msgid = OPTION_NAMES.get(name)
     return f._(msgid) if msgid else name
+
+
+def option_value(value: str, f: Fmt) -> str:
+    msgid = OPTION_VALUES.get(value)
+    return f._(msgid) if msgid else value
 
 
 def price_text(p: ProductRow, f: Fmt) -> str:
@@ -161,7 +169,7 @@ def product_screen(card: ProductCard, f: Fmt, *, chosen: Sequence[int], src: Src
     if p.category:
         lines.append(f._("Category: {category}").format(category=category_label(p.category, f)))
     for n, (name, values) in enumerate(p.options.items()):
-        lines.append(f"{option_name(name, f)}: <b>{hd.quote(values[chosen[n]])}</b>")
+        lines.append(f"{option_name(name, f)}: <b>{hd.quote(option_value(values[chosen[n]], f))}</b>")
     if not p.active:
         lines += ["", f._("⛔ This product is no longer sold.")]
     if card.in_cart:
@@ -173,11 +181,13 @@ def product_screen(card: ProductCard, f: Fmt, *, chosen: Sequence[int], src: Src
             for index, value in enumerate(values[:6]):
                 pick = list(chosen)
                 pick[n] = index
-                label = ("✓ " if chosen[n] == index else "") + clip(value, 20)
+                label = ("✓ " if chosen[n] == index else "") + clip(option_value(value, f), 20)
                 option_row.append(button(label, ProductCb(action=ProductAction.option, id=p.id, opt=_opt(pick),
                                                           src=src, page=page)))
             rows.append(option_row)
-        rows.append([button(f._("🛒 Add to cart"), ProductCb(action=ProductAction.cart, id=p.id, opt=_opt(chosen),
+        rows.append([button(f._("⚡ Buy now"), ProductCb(action=ProductAction.buy, id=p.id, opt=_opt(chosen), src=src,
+                                                         page=page)),
+                     button(f._("🛒 Add to cart"), ProductCb(action=ProductAction.cart, id=p.id, opt=_opt(chosen),
                                                               src=src, page=page))])
     wish = (button(f._("♥ In My wishes"), ProductCb(action=ProductAction.unwish, id=p.id, opt=_opt(chosen), src=src,
                                                      page=page)) if card.wished else
@@ -320,7 +330,7 @@ def followed_screen(stores: Sequence[FollowedStore], f: Fmt) -> Screen:
 
 # -- the cart ---------------------------------------------------------------------------------
 def _options_text(line: CartLine, f: Fmt) -> str:
-    return ", ".join(f"{option_name(k, f)}: {hd.quote(v)}" for k, v in line.options.items())
+    return ", ".join(f"{option_name(k, f)}: {hd.quote(option_value(v, f))}" for k, v in line.options.items())
 
 
 def cart_screen(cart: Cart, f: Fmt) -> Screen:
@@ -344,6 +354,8 @@ def cart_screen(cart: Cart, f: Fmt) -> Screen:
         totals = " + ".join(f.money(minor, currency) for currency, minor in group.currency_totals)
         if totals:
             lines.append(f._("Total: {amount}").format(amount=f"<b>{totals}</b>"))
+            rows.append([button(f._("✅ Check out · {store}").format(store=clip(group.store, 30)),
+                                ShopCb(action=ShopAction.checkout, id=group.store_id))])
     rows.append(nav_row(f, back=ShopCb(action=ShopAction.hub)))
     return Screen("\n".join(lines), markup(rows))
 

@@ -41,7 +41,7 @@ async def test_a_product_from_its_link_to_the_cart_and_my_wishes(app: App, alex:
     assert alex.last_text == ("<b>Wireless earbuds</b>\nStore: Nova Electronics\n\n<b>$29.99</b>\n"
                               "★ 4.6 · 12 reviews\nCategory: Audio\nColour: <b>black</b>")
     labels = [t for t, _ in alex.buttons()]
-    assert labels == ["✓ black", "white", "🛒 Add to cart", "♡ Add to My wishes", "🔁 Find similar", "🏬 Store",
+    assert labels == ["✓ black", "white", "⚡ Buy now", "🛒 Add to cart", "♡ Add to My wishes", "🔁 Find similar", "🏬 Store",
                       "‹ Back", "☰ Menu"]
     await alex.press("white")
     assert alex.last_text.endswith("Colour: <b>white</b>")
@@ -174,3 +174,29 @@ async def test_forged_and_foreign_ids_show_nothing(app: App, alex: Player, masha
     assert (await app.services.kept.cart(masha.user.id)).pieces == 1
     await alex.send("/start p999999")
     assert alex.last_text == "This product is no longer available."
+
+
+@pytest.mark.parametrize("lang", ["en"])
+async def test_a_picture_is_uploaded_once_then_sent_by_its_file_id(app: App, alex: Player, shop: dict[str, int],
+                                                                   lang: str) -> None:
+    from aiogram.methods import SendPhoto
+    from aiogram.types import BufferedInputFile
+
+    speaker = await app.services.catalog.upsert(shop["nova"], "Pocket speaker", price_minor=1999, currency="USD",
+                                                category="audio", image_path="gen:audio:2")
+    await open_link(alex, speaker)
+    first = app.session.calls_of(SendPhoto)
+    assert len(first) == 1 and isinstance(first[0].photo, BufferedInputFile)
+    assert first[0].photo.data.startswith(b"\x89PNG")
+    assert alex.last_text.startswith("<b>Pocket speaker</b>")  # the card below the picture
+    kept = (await app.services.catalog.product(alex.user.id, speaker, record=False)).product.image_file_id
+    assert kept
+    await alex.send("/menu")
+    await alex.press("🛍 Shopping")
+    await alex.press("👁 Recently viewed")
+    await alex.press("1. Pocket speaker")
+    again = app.session.calls_of(SendPhoto)
+    assert len(again) == 2 and again[1].photo == kept  # by its file id: not uploaded again
+    assert alex.last_text.startswith("<b>Pocket speaker</b>")
+    await open_link(alex, shop["lamp"])  # no picture: the card alone
+    assert len(app.session.calls_of(SendPhoto)) == 2

@@ -131,9 +131,10 @@ USER_DATA_JSON = {"order_items": ("options",), "orders": ("shipping_address",)}
 # Russian text writes in Latin letters.
 LATIN_IN_RUSSIAN = frozenset({
     "Visa", "Mastercard", "MasterCard", "Mir", "UnionPay", "JCB", "Maestro", "American", "Express",
-    "Amex", "Telegram", "CVC", "CVV", "CVC2", "ID", "USB", "LED", "TWS", "PIN", "SMS", "HTML",
+    "Amex", "Telegram", "CVC", "CVV", "CVC2", "ID", "USB", "LED", "TWS", "PIN", "SMS", "HTML", "Bluetooth",
     "Cainiao", "cainiao", "UTC", "GMT",
     "Apt",  # an address outside the Cyrillic countries is laid out as its post expects: "Apt 12"
+    "XL", "XXL",  # clothing sizes, as marked on the labels
 })
 # A language's own name on the language buttons, and the example of a card holder's name, which
 # is typed in Latin letters

@@ -53,15 +53,21 @@ def seller_player(app: App) -> Player:
     return app.player(SELLER_ID, first_name="Sam", language_code="en", username="nova_sam")
 
 
-# -- the round trip -----------------------------------------------------------------------------------
-async def test_a_round_trip_by_buttons_and_by_native_reply(app: App, alex: Player) -> None:
+async def writing_to_the_seller(app: App, buyer: Player) -> tuple[Player, Any]:
+    """Nova's seller linked; the buyer's shipped order opened, "✉️ Message seller" pressed."""
     seller = seller_player(app)
     await seller.send("/start")
     await link_seller(app, seller)
-    order = await order_for(app, alex)
-    await alex.send("/start")
-    await open_order(alex, order)
-    await alex.press("✉️ Message seller")
+    order = await order_for(app, buyer)
+    await buyer.send("/start")
+    await open_order(buyer, order)
+    await buyer.press("✉️ Message seller")
+    return seller, order
+
+
+# -- the round trip -----------------------------------------------------------------------------------
+async def test_a_round_trip_by_buttons_and_by_native_reply(app: App, alex: Player) -> None:
+    seller, order = await writing_to_the_seller(app, alex)
     assert alex.last_text.startswith(f"<b>💬 Nova Electronics</b> · order #{order.number}")
     assert "Nothing written yet." in alex.last_text
     assert "The seller sees you as “Buyer #" in alex.last_text
@@ -111,13 +117,7 @@ async def test_a_round_trip_by_buttons_and_by_native_reply(app: App, alex: Playe
 
 async def test_the_seller_never_gets_the_buyer_identity(app: App) -> None:
     buyer = app.player(4242, first_name="Irina", language_code="en", username="irina_private")
-    seller = seller_player(app)
-    await seller.send("/start")
-    await link_seller(app, seller)
-    order = await order_for(app, buyer)
-    await buyer.send("/start")
-    await open_order(buyer, order)
-    await buyer.press("✉️ Message seller")
+    _seller, _order = await writing_to_the_seller(app, buyer)
     await buyer.send("Hi, it's about the size")
     await buyer.send_photo("photo-of-box", caption="the box")
     await buyer.send_file("voice", "voice-1")
@@ -143,13 +143,7 @@ async def test_the_seller_never_gets_the_buyer_identity(app: App) -> None:
 
 # -- masking, block, limits -------------------------------------------------------------------------
 async def test_codes_are_masked_and_card_numbers_never_leave(app: App, alex: Player) -> None:
-    seller = seller_player(app)
-    await seller.send("/start")
-    await link_seller(app, seller)
-    order = await order_for(app, alex)
-    await alex.send("/start")
-    await open_order(alex, order)
-    await alex.press("✉️ Message seller")
+    _seller, _order = await writing_to_the_seller(app, alex)
     await alex.send("my SMS code is 482913, please hurry")
     assert "A one-time code was hidden" in alex.last_text
     await alex.send("card 4111 1111 1111 1111 exp 12/30")
@@ -161,13 +155,7 @@ async def test_codes_are_masked_and_card_numbers_never_leave(app: App, alex: Pla
 
 
 async def test_block_stops_delivery_and_tells_the_sender(app: App, alex: Player) -> None:
-    seller = seller_player(app)
-    await seller.send("/start")
-    await link_seller(app, seller)
-    order = await order_for(app, alex)
-    await alex.send("/start")
-    await open_order(alex, order)
-    await alex.press("✉️ Message seller")
+    seller, _order = await writing_to_the_seller(app, alex)
     await alex.send("spam spam")
     await deliver(app)
     await seller.press("↩️ Reply")
@@ -235,13 +223,7 @@ async def test_a_reply_to_a_message_that_is_not_relayed_gets_a_hint(app: App, al
 
 
 async def test_another_button_ends_the_writing_mode(app: App, alex: Player) -> None:
-    seller = seller_player(app)
-    await seller.send("/start")
-    await link_seller(app, seller)
-    order = await order_for(app, alex)
-    await alex.send("/start")
-    await open_order(alex, order)
-    await alex.press("✉️ Message seller")
+    _seller, order = await writing_to_the_seller(app, alex)
     await open_order(alex, order)  # back to the order: the conversation is left
     await alex.send("where is the cable")
     assert not alex.last_text.startswith("✓ Sent")
@@ -272,13 +254,7 @@ async def test_the_conversation_in_russian(app: App, masha: Player) -> None:
 
 @pytest.mark.parametrize("lang", ["en"])
 async def test_the_message_centre_shows_conversations_with_unread(app: App, alex: Player, lang: str) -> None:
-    seller = seller_player(app)
-    await seller.send("/start")
-    await link_seller(app, seller)
-    order = await order_for(app, alex)
-    await alex.send("/start")
-    await open_order(alex, order)
-    await alex.press("✉️ Message seller")
+    seller, _order = await writing_to_the_seller(app, alex)
     await alex.send("hi")
     await deliver(app)
     await seller.press("↩️ Reply")
@@ -292,13 +268,7 @@ async def test_the_message_centre_shows_conversations_with_unread(app: App, alex
 
 # -- wrong input, limits, leaving -----------------------------------------------------------------
 async def test_wrong_input_is_explained_and_the_mode_stays_until_cancel(app: App, alex: Player) -> None:
-    seller = seller_player(app)
-    await seller.send("/start")
-    await link_seller(app, seller)
-    order = await order_for(app, alex)
-    await alex.send("/start")
-    await open_order(alex, order)
-    await alex.press("✉️ Message seller")
+    _seller, _order = await writing_to_the_seller(app, alex)
     await alex.send("x" * 3501)
     assert alex.last_text == "A message can be at most 3500 characters long; yours has 3501."
     await alex.send_sticker()

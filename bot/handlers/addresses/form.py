@@ -12,6 +12,8 @@ it was opened: the address being edited, or the list. The steps: form_steps.py.
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiogram import F
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
@@ -19,6 +21,7 @@ from aiogram.types import CallbackQuery, ReplyKeyboardRemove
 
 from bot.db.engine import Database
 from bot.db.users import UserRow
+from bot.handlers import returns
 from bot.handlers.addresses.book import list_screen, router
 from bot.handlers.addresses.form_steps import (
     ADDRESS_ID,
@@ -52,9 +55,9 @@ from bot.views.common import Fmt, Screen
 
 
 async def save(query: CallbackQuery, draft: Draft, state: FSMContext, db: Database, user: UserRow,
-               addresses: AddressService, f: Fmt) -> None:
+               addresses: AddressService, f: Fmt, **data: Any) -> None:
     """Save the address and leave the form, atomically; a field the service refuses is asked again
-    (and returns to the summary)."""
+    (and returns to the summary). A form another flow opened (checkout) goes back to it."""
     editing = address_id(draft)
     try:
         async with db.write():
@@ -71,15 +74,20 @@ async def save(query: CallbackQuery, draft: Draft, state: FSMContext, db: Databa
         async with db.write():
             await state.clear()
         raise
+    if await returns.come_back(draft, query, result=address.id, state=state, db=db, user=user, addresses=addresses,
+                               f=f, **data):
+        return
     note = views.saved_note(f, address, added=not editing)
     await show(query, views.address_card(address, f, note=note), f._("Saved"))
 
 
 async def leave_form(query: CallbackQuery, draft: Draft, user: UserRow, addresses: AddressService, f: Fmt,
-                     cancelled: bool = False) -> None:
+                     cancelled: bool = False, **data: Any) -> None:
     """Back from the first question, or Cancel (the form already cleared): where the form was opened
-    — the address being edited, or the list. A reply keyboard showing goes with a message of its own,
-    which says so."""
+    — the address being edited, the list, or the flow that opened it (checkout). A reply keyboard
+    showing goes with a message of its own, which says so."""
+    if await returns.come_back(draft, query, result=0, user=user, addresses=addresses, f=f, **data):
+        return
     note = menu_views.cancelled(f) if cancelled else None
     closing = Screen(note, ReplyKeyboardRemove()) if note else views.keyboard_closed(f)
     keyboard_shown = bool(draft.get(REPLY_KEYBOARD))
@@ -133,12 +141,12 @@ async def start_edit(query: CallbackQuery, callback_data: AddressCb, state: FSMC
 # --- leaving it: Cancel; a button of an earlier question, or of a closed form --------------------------
 @router.callback_query(StateFilter(AddressForm), NavCb.filter(F.action == NavAction.cancel))
 async def cancel(query: CallbackQuery, state: FSMContext, db: Database, user: UserRow,
-                 addresses: AddressService, f: Fmt) -> None:
+                 addresses: AddressService, f: Fmt, **data: Any) -> None:
     """Cancel leaves the form for where it was opened: the address being edited, or the list."""
     draft = await FLOW.draft(state)
     async with db.write():
         await state.clear()
-    await leave_form(query, draft, user, addresses, f, cancelled=True)
+    await leave_form(query, draft, user, addresses, f, cancelled=True, state=state, db=db, **data)
 
 
 @router.callback_query(StateFilter(AddressForm), AddressFormCb.filter())

@@ -72,6 +72,10 @@ class AddressService:
             raise AddressNotFound()
         return address
 
+    async def has_room(self, user_id: int) -> bool:
+        async with self.db.read() as conn:
+            return await repo.count(conn, user_id) < self.limit
+
     async def ensure_room(self, user_id: int) -> None:
         """Raise AddressLimitReached when the book is full (checked again when saving)."""
         async with self.db.read() as conn:

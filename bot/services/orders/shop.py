@@ -77,11 +77,12 @@ class ShopSide(OrderBase):
     async def create(self, *, user_id: int, store_id: int, items: Sequence[NewItem], currency: str,
                      shipping_minor: int = 0, address: AddressSnapshot | None = None,
                      usd_rate: Decimal | str | None = None, number: str | None = None,
-                     address_id: int | None = None) -> OrderRow:
+                     address_id: int | None = None, discount_minor: int = 0) -> OrderRow:
         """Place an order (awaiting payment). The checkout section and the shop API call this.
         `address_id`: the address book entry it ships to (looked up through the user): the order
         keeps a snapshot of it (taken here, in place of `address`), and deleting that address warns
-        about this order."""
+        about this order. `discount_minor`: what the coupons used at checkout take off (the caller
+        marks them used in the same unit of work, with the order's number as their reference)."""
         currency = currency.strip().upper()
         if len(currency) != 3 or not currency.isalpha():
             raise InvalidInput(N_("A currency is a three-letter ISO 4217 code such as USD."))
@@ -95,6 +96,8 @@ class ShopSide(OrderBase):
         if currency == "USD" and usd_rate is None:
             usd_rate = Decimal(1)
         items_minor = sum(i.quantity * i.unit_price_minor for i in items)
+        if not 0 <= discount_minor <= items_minor + shipping_minor:
+            raise InvalidInput(N_("A discount can't be more than the order costs."))
         now = self.clock.now()
         async with self.db.write() as conn:
             if await users_repo.get(conn, user_id) is None:
@@ -113,7 +116,8 @@ class ShopSide(OrderBase):
                 await repo.insert_order(
                     conn, id=order_id, number=number, user_id=user_id, store_id=store_id,
                     status=Status.awaiting_payment.value, currency=currency, items_minor=items_minor,
-                    shipping_minor=shipping_minor, total_minor=items_minor + shipping_minor,
+                    shipping_minor=shipping_minor, total_minor=items_minor + shipping_minor - discount_minor,
+                    discount_minor=discount_minor,
                     usd_rate=str(usd_rate) if usd_rate is not None else None,
                     first_title=items[0].title.strip()[:255], item_lines=len(items),
                     search_text=f"{number} {titles}".casefold(),

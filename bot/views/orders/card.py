@@ -119,6 +119,8 @@ def order_card(card: OrderCard, f: Fmt, back: OrderCb, items_page: int = 0) -> S
     shipping = (f.money(order.shipping_minor, order.currency) if order.shipping_minor
                 else f._("free"))
     lines.append(f._("Shipping: {amount}").format(amount=shipping))
+    if order.discount_minor:
+        lines.append(f._("Coupons: −{amount}").format(amount=f.money(order.discount_minor, order.currency)))
     lines.append(f._("<b>Total: {amount}</b>").format(amount=f.money(order.total_minor, order.currency)))
     if card.card is not None:
         lines.append(f._("💳 Paid with {card}").format(card=card_label(card.card.brand, card.card.last4, f)))

@@ -1,8 +1,8 @@
 """seller mode: a store's orders by status (orders to ship, disputes waiting for the seller, the
 orders its reviews are on) and the reviews still without the seller's reply
 
-Revision ID: 0016_seller_mode
-Revises: 0015_catalog
+Revision ID: 0017_seller_mode
+Revises: 0016_order_discount
 Create Date: 2026-12-06
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0016_seller_mode"
-down_revision = "0015_catalog"
+revision = "0017_seller_mode"
+down_revision = "0016_order_discount"
 branch_labels = None
 depends_on = None
 

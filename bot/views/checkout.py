@@ -1,0 +1,136 @@
+"""Checkout's screens: quantity, shipping address, coupons, card, and the summary with Place order.
+Each step shows what is chosen now (✓), has Back (the previous step) and Cancel."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aiogram.types import InlineKeyboardButton
+from aiogram.utils.text_decorations import html_decoration as hd
+
+from bot.db.coupons import Coupon, Scope
+from bot.keyboards.catalog import CheckoutAction, CheckoutCb, CheckoutField
+from bot.services.addresses import Address
+from bot.services.cards.results import Card
+from bot.services.catalog.checkout import QUANTITY_MAX, Quote
+from bot.services.coupons.pricing import WhatApplies
+from bot.views.addresses.layout import one_line, short
+from bot.views.catalog import option_name, option_value, price_text
+from bot.views.common import Fmt, Screen, button, card_label, clip, flow_row, markup
+from bot.views.coupons import terms_value
+
+CHECK = "✓ "
+
+
+def _coupon_label(coupon: Coupon, f: Fmt) -> str:
+    where = coupon.terms.store_name if coupon.terms.scope == Scope.store else f._("All stores")
+    return f"{terms_value(coupon.terms, f)} · {where}"
+
+
+def _cb(action: CheckoutAction, value: int = 0) -> CheckoutCb:
+    return CheckoutCb(action=action, value=value)
+
+
+def _head(f: Fmt, quote: Quote, step: int, steps: int) -> str:
+    return f._("<b>🛒 Checkout · {store}</b> · step {step} of {steps}").format(
+        store=hd.quote(quote.store), step=step, steps=steps)
+
+
+def _with_error(lines: list[str], error: str | None) -> str:
+    return "\n".join((["⚠️ " + error, ""] if error else []) + lines)
+
+
+def _options(options: dict[str, str], f: Fmt) -> str:
+    return ", ".join(f"{option_name(k, f)}: {hd.quote(option_value(v, f))}" for k, v in options.items())
+
+
+def quantity_screen(f: Fmt, quote: Quote, *, quantity: int, step: int, steps: int, error: str | None = None) -> Screen:
+    line = quote.lines[0]
+    lines = [_head(f, quote, step, steps), "", f"<b>{hd.quote(line.product.title_in(f.locale))}</b>"]
+    if line.options:
+        lines.append(_options(line.options, f))
+    lines += [price_text(line.product, f), "",
+              f._("How many? Choose or type a number from 1 to {max}.").format(max=QUANTITY_MAX)]
+    row = [button((CHECK if n == quantity else "") + str(n), _cb(CheckoutAction.quantity, n)) for n in range(1, 6)]
+    return Screen(_with_error(lines, error), markup([row, flow_row(f)]))
+
+
+def address_screen(f: Fmt, quote: Quote, addresses: Sequence[Address], *, chosen: int, step: int, steps: int,
+                   room: bool, error: str | None = None) -> Screen:
+    lines = [_head(f, quote, step, steps), "", f._("<b>Where to ship it?</b>")]
+    if not addresses:
+        lines.append(f._("Your address book is empty: add an address, and checkout goes on with it."))
+    rows = [[button((CHECK if a.id == chosen else "") + ("⭐ " if a.is_default else "") + short(one_line(a)),
+                    _cb(CheckoutAction.address, a.id))] for a in addresses]
+    if room:
+        rows.append([button(f._("➕ New address"), _cb(CheckoutAction.new_address))])
+    rows.append(flow_row(f))
+    return Screen(_with_error(lines, error), markup(rows))
+
+
+def coupons_screen(f: Fmt, quote: Quote, applies: WhatApplies, *, chosen: Sequence[int], step: int, steps: int,
+                   error: str | None = None) -> Screen:
+    lines = [_head(f, quote, step, steps), "", f._("<b>Coupons</b>")]
+    usable = applies.applicable
+    if not usable:
+        lines.append(f._("None of your coupons applies to this order."))
+    else:
+        lines.append(f._("The best combination is chosen; tap a coupon to switch it on or off."))
+        if quote.discount_minor:
+            lines.append(f._("Discount: −{amount}").format(amount=f.money(quote.discount_minor, quote.currency)))
+    rows = [[button((CHECK if o.coupon.id in chosen else "") + clip(_coupon_label(o.coupon, f), 40) + " · −"
+                    + f.money(o.discount_minor, quote.currency), _cb(CheckoutAction.coupon, o.coupon.id))]
+            for o in usable[:8]]
+    if chosen:
+        rows.append([button(f._("No coupons"), _cb(CheckoutAction.no_coupons))])
+    rows.append([button(f._("Continue ›"), _cb(CheckoutAction.coupons_done))])
+    rows.append(flow_row(f))
+    return Screen(_with_error(lines, error), markup(rows))
+
+
+def card_screen(f: Fmt, quote: Quote, cards: Sequence[Card], *, chosen: int | None, step: int, steps: int,
+                error: str | None = None) -> Screen:
+    lines = [_head(f, quote, step, steps), "", f._("<b>How to pay?</b>"),
+             f._("To pay: <b>{amount}</b>").format(amount=f.money(quote.total_minor, quote.currency))]
+    usable = [c for c in cards if not c.expired]
+    rows = [[button((CHECK if c.id == chosen else "") + ("⭐ " if c.is_default else "") + card_label(c.brand, c.last4, f),
+                    _cb(CheckoutAction.card, c.id))] for c in usable]
+    rows.append([button((CHECK if chosen == 0 else "") + f._("➕ New card"), _cb(CheckoutAction.card, 0))])
+    rows.append(flow_row(f))
+    return Screen(_with_error(lines, error), markup(rows))
+
+
+def summary_screen(f: Fmt, quote: Quote, *, address: Address | None, card: Card | None, new_card: bool,
+                   product: bool, error: str | None = None) -> Screen:
+    lines = [f._("<b>🛒 Checkout · {store}</b>").format(store=hd.quote(quote.store)), ""]
+    for n, line in enumerate(quote.lines, 1):
+        text = f"{n}. {hd.quote(clip(line.product.title_in(f.locale), 48))} × {line.quantity}"
+        if line.options:
+            text += f" ({_options(line.options, f)})"
+        lines.append(text + " — " + f.money(line.total_minor, quote.currency))
+    for line in quote.changed:
+        lines.append("⚠️ " + f._("The price of {title} changed since you saw it: {before} → {now}.").format(
+            title=hd.quote(clip(line.product.title_in(f.locale), 48)),
+            before=f.money(line.seen_minor, quote.currency), now=f.money(line.product.price_minor, quote.currency)))
+    lines += ["", f._("Items: {amount}").format(amount=f.money(quote.items_minor, quote.currency))]
+    if quote.discount_minor:
+        lines.append(f._("Coupons: −{amount}").format(amount=f.money(quote.discount_minor, quote.currency)))
+    lines.append(f._("<b>Total: {amount}</b>").format(amount=f.money(quote.total_minor, quote.currency)))
+    lines += ["", f._("Ship to: {address}").format(address=hd.quote(one_line(address)) if address else "—")]
+    paying = f._("a new card") if new_card else (card_label(card.brand, card.last4, f) if card else "—")
+    lines.append(f._("Pay with: {card}").format(card=paying))
+    rows: list[list[InlineKeyboardButton]] = [
+        [button(f._("✅ Place order · {amount}").format(amount=f.money(quote.total_minor, quote.currency)),
+                _cb(CheckoutAction.place))]]
+    edits = [(CheckoutField.address, f._("✏️ Address")), (CheckoutField.coupons, f._("✏️ Coupons")),
+             (CheckoutField.card, f._("✏️ Card"))]
+    if product:
+        edits.insert(0, (CheckoutField.quantity, f._("✏️ Quantity")))
+    rows.append([button(label, _cb(CheckoutAction.edit, field.value)) for field, label in edits[:2]])
+    rows.append([button(label, _cb(CheckoutAction.edit, field.value)) for field, label in edits[2:]])
+    rows.append(flow_row(f))
+    return Screen(_with_error(lines, error), markup(rows))
+
+
+def placed_paid_note(f: Fmt, number: str) -> str:
+    return f._("✅ Order #{number} is placed and paid.").format(number=hd.quote(number))

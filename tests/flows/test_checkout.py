@@ -1,0 +1,237 @@
+"""Checkout through the Dispatcher (issue 17): a product's link → Buy now with the default address,
+the best coupon and the default card → a paid order in My orders; a cart's store checked out;
+a new address added on the way and back; a new card through the pay section's flow; a decline
+leaving the order unpaid with the reason; a price changed since it was seen; a coupon used
+meanwhile; a double press paying once; Back, Cancel and forged buttons; English and Russian."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.db import orders as orders_repo
+from bot.db.tables import coupons as coupons_table
+from bot.db.tables import orders as orders_table
+from bot.demo.addresses import seed_addresses
+from bot.demo.cards import seed_cards
+from bot.fakebot import Player
+from bot.integrations.payments import SandboxGateway
+from bot.services.coupons.terms import Scope, Terms, ValueKind
+from bot.services.orders import Status
+from tests.conftest import App
+from tests.flows.test_pay import NO_FUNDS, add_card
+
+
+@pytest.fixture
+async def shop(app: App) -> dict[str, int]:
+    catalog = app.services.catalog
+    nova = await app.services.orders.ensure_store("Nova Electronics")
+    ids = {"nova": nova}
+    ids["earbuds"] = await catalog.upsert(nova, "Wireless earbuds", price_minor=2999, currency="USD", category="audio",
+                                          title_ru="Беспроводные наушники", options={"colour": ["black", "white"]})
+    ids["cable"] = await catalog.upsert(nova, "USB-C cable", price_minor=999, currency="USD", category="cables",
+                                        title_ru="Кабель USB-C")
+    return ids
+
+
+async def with_wallet_and_book(app: App, p: Player) -> None:
+    await p.send("/start")
+    await seed_cards(app.services.cards, p.user.id)  # a valid default Visa •••• 4242, an expired Mastercard
+    await seed_addresses(app.services.addresses, p.user.id)
+
+
+async def platform_coupon(app: App, user_id: int, amount: int = 500, minimum: int = 3000) -> None:
+    now = app.clock.now()
+    await app.services.coupons.grant([user_id], Terms(Scope.platform, ValueKind.amount, "USD", now - timedelta(days=1),
+                                                    now + timedelta(days=10), amount_minor=amount,
+                                                    min_order_minor=minimum))
+
+
+async def latest_order(app: App, user_id: int) -> orders_repo.OrderRow:
+    async with app.services.db.read() as conn:
+        newest = (await conn.execute(select(orders_table.c.id).where(orders_table.c.user_id == user_id)
+                                     .order_by(orders_table.c.id.desc()).limit(1))).scalar_one()
+        order = await orders_repo.get(conn, newest, user_id)
+    assert order is not None
+    return order
+
+
+def gateway(app: App) -> SandboxGateway:
+    assert isinstance(app.services.payments, SandboxGateway)
+    return app.services.payments
+
+
+async def test_buy_now_with_the_defaults_to_a_paid_order(app: App, alex: Player, shop: dict[str, int]) -> None:
+    await with_wallet_and_book(app, alex)
+    await platform_coupon(app, alex.user.id)
+    await alex.send(f"/start p{shop['earbuds']}")
+    await alex.press("white")
+    await alex.press("⚡ Buy now")
+    assert alex.last_text.startswith("<b>🛒 Checkout · Nova Electronics</b> · step 1 of 4")
+    await alex.press("2")
+    assert "step 2 of 4" in alex.last_text and "<b>Where to ship it?</b>" in alex.last_text
+    default = next(t for t, _ in alex.buttons() if t.startswith("✓ ⭐ "))
+    await alex.press(default)
+    assert "step 3 of 4" in alex.last_text and "Discount: −$5.00" in alex.last_text
+    assert ("✓ $5.00 off · All stores · −$5.00", "co:c:1") in alex.buttons()
+    await alex.press("Continue ›")
+    assert "To pay: <b>$54.98</b>" in alex.last_text
+    await alex.press("✓ ⭐ Visa •••• 4242")
+    summary = alex.last_text
+    assert "1. Wireless earbuds × 2 (Colour: white) — $59.98" in summary
+    assert "Coupons: −$5.00" in summary and "<b>Total: $54.98</b>" in summary and "Pay with: Visa •••• 4242" in summary
+    await alex.press("✅ Place order · $54.98")
+    assert alex.last_text.startswith("✅ Order #")
+    assert "✅ Paid $54.98 with Visa •••• 4242." in alex.last_text
+    order = await latest_order(app, alex.user.id)
+    assert (order.status, order.items_minor, order.discount_minor, order.total_minor) == (
+        Status.awaiting_shipment, 5998, 500, 5498)
+    assert len(gateway(app).charges) == 1 and gateway(app).charges[0].amount_minor == 5498
+    async with app.services.db.read() as conn:  # the coupon is used by this order
+        used = (await conn.execute(select(coupons_table.c.status, coupons_table.c.order_ref)
+                                   .where(coupons_table.c.user_id == alex.user.id))).all()
+    assert [tuple(r) for r in used] == [("used", order.number)]
+    await alex.press_data("co:p:0")  # a second press on the old summary: nothing more
+    assert alex.alerts()[-1] == "This checkout is closed. Open the product or the cart to check out again."
+    assert len(gateway(app).charges) == 1
+
+
+async def test_the_cart_of_a_store_in_russian(app: App, masha: Player, shop: dict[str, int]) -> None:
+    await with_wallet_and_book(app, masha)
+    await app.services.kept.add_to_cart(masha.user.id, shop["cable"], quantity=3)
+    await app.services.kept.add_to_cart(masha.user.id, shop["earbuds"], {"colour": "black"})
+    await masha.send("/menu")
+    await masha.press("🛍 Покупки")
+    await masha.press("🛒 Корзина · 4")
+    await masha.press("✅ Оформить · Nova Electronics")
+    assert "шаг 1 из 3" in masha.last_text  # no quantity step for the cart
+    await masha.press(next(t for t, _ in masha.buttons() if t.startswith("✓ ⭐ ")))
+    await masha.press("Продолжить ›")
+    await masha.press("✓ ⭐ Visa •••• 4242")
+    assert "<b>Итого: 59,96\xa0$</b>" in masha.last_text
+    await masha.press("✅ Оформить заказ · 59,96\xa0$")
+    assert masha.last_text.startswith("✅ Заказ № ")
+    assert (await app.services.kept.cart(masha.user.id)).pieces == 0  # the ordered lines left the cart
+
+
+async def test_a_new_address_on_the_way_and_back(app: App, alex: Player, shop: dict[str, int]) -> None:
+    await alex.send("/start")
+    await seed_cards(app.services.cards, alex.user.id)
+    await alex.send(f"/start p{shop['cable']}")
+    await alex.press("⚡ Buy now")
+    await alex.press("1")
+    assert "Your address book is empty" in alex.last_text
+    await alex.press("➕ New address")
+    await alex.press("🇺🇸 United States")
+    for text in ("John Smith", "+1 617 555 0123", "Massachusetts", "Boston", "1 Main St"):
+        await alex.send(text)
+    await alex.press("⏭ Skip")
+    await alex.send("02110")
+    await alex.press("✅ Save")
+    assert "step 3 of 4" in alex.last_text and "<b>Coupons</b>" in alex.last_text  # back, with it chosen
+    await alex.press("Continue ›")
+    await alex.press("✓ ⭐ Visa •••• 4242")
+    assert "Ship to: Boston, 1 Main St" in alex.last_text
+    await alex.press("✅ Place order · $9.99")
+    order = await latest_order(app, alex.user.id)
+    assert order.status == Status.awaiting_shipment and "Boston" in order.shipping_address
+
+
+async def test_a_new_card_goes_through_the_pay_flow(app: App, alex: Player, shop: dict[str, int]) -> None:
+    await alex.send("/start")
+    await seed_addresses(app.services.addresses, alex.user.id)
+    await alex.send(f"/start p{shop['cable']}")
+    await alex.press("⚡ Buy now")
+    await alex.press("1")
+    await alex.press(next(t for t, _ in alex.buttons() if t.startswith("✓ ⭐ ")))
+    await alex.press("Continue ›")
+    await alex.press("✓ ➕ New card")  # an empty wallet: a new card is preselected
+    assert "Pay with: a new card" in alex.last_text
+    await alex.press("✅ Place order · $9.99")
+    await alex.press("💾 Save this card for later")
+    for text in ("4242 4242 4242 4242", "12/29", "ALEX DOE", "123"):
+        await alex.send(text)
+    assert "✅ Paid $9.99 with Visa •••• 4242." in alex.last_text
+    assert (await latest_order(app, alex.user.id)).status == Status.awaiting_shipment
+
+
+async def test_a_decline_leaves_the_order_unpaid_with_the_reason(app: App, alex: Player, shop: dict[str, int]) -> None:
+    await alex.send("/start")
+    await seed_addresses(app.services.addresses, alex.user.id)
+    await add_card(alex, NO_FUNDS)
+    await alex.send(f"/start p{shop['cable']}")
+    await alex.press("⚡ Buy now")
+    await alex.press("1")
+    await alex.press(next(t for t, _ in alex.buttons() if t.startswith("✓ ⭐ ")))
+    await alex.press("Continue ›")
+    await alex.press(next(t for t, _ in alex.buttons() if t.startswith("✓ ⭐ Visa")))
+    await alex.press("✅ Place order · $9.99")
+    assert alex.last_text.startswith("❌ The bank declined the card: there isn't enough money on it.")
+    order = await latest_order(app, alex.user.id)
+    assert order.status == Status.awaiting_payment and order.pay_attempts == 1
+
+
+async def test_a_price_change_is_told_before_paying(app: App, alex: Player, shop: dict[str, int]) -> None:
+    await with_wallet_and_book(app, alex)
+    await alex.send(f"/start p{shop['cable']}")
+    await alex.press("⚡ Buy now")
+    await alex.press("1")
+    await app.services.catalog.set_price(shop["cable"], 1299)
+    await alex.press(next(t for t, _ in alex.buttons() if t.startswith("✓ ⭐ ")))
+    await alex.press("Continue ›")
+    await alex.press("✓ ⭐ Visa •••• 4242")
+    assert "⚠️ The price of USB-C cable changed since you saw it: $9.99 → $12.99." in alex.last_text
+    assert "<b>Total: $12.99</b>" in alex.last_text
+
+
+async def test_back_cancel_typed_quantity_and_forged_buttons(app: App, alex: Player, shop: dict[str, int]) -> None:
+    await with_wallet_and_book(app, alex)
+    await alex.send(f"/start p{shop['cable']}")
+    await alex.press("⚡ Buy now")
+    await alex.send("many")
+    assert alex.last_text.startswith("⚠️ Type a quantity from 1 to 99.")
+    await alex.send("7")
+    assert "step 2 of 4" in alex.last_text
+    await alex.press("‹ Back")
+    assert "✓ " not in "".join(t for t, _ in alex.buttons())  # 7 is not one of the buttons
+    await alex.press("‹ Back")
+    assert alex.last_text.startswith("<b>USB-C cable</b>")  # back to the product
+    await alex.press("⚡ Buy now")
+    await alex.press("1")
+    await alex.press_data("co:a:999999")  # someone else's (or no) address
+    assert alex.last_text.startswith("⚠️ This address is no longer available.")
+    await alex.press("✖ Cancel")
+    assert alex.alerts()[-1] == "Cancelled. Nothing was saved."
+    await alex.press_data("co:p:0")
+    assert alex.alerts()[-1] == "This checkout is closed. Open the product or the cart to check out again."
+    assert gateway(app).charges == []
+
+
+@pytest.mark.parametrize("lang", ["en"])
+async def test_place_order_pressed_twice_in_one_batch(app: App, alex: Player, shop: dict[str, int], lang: str) -> None:
+    await with_wallet_and_book(app, alex)
+    zeta = await app.services.orders.ensure_store("Zeta Home")
+    lamp = await app.services.catalog.upsert(zeta, "Desk lamp", price_minor=2499, currency="USD", category="home")
+    await app.services.kept.add_to_cart(alex.user.id, shop["cable"], quantity=2)
+    await app.services.kept.add_to_cart(alex.user.id, lamp)  # a cart across two stores
+    await alex.send("/menu")
+    await alex.press("🛍 Shopping")
+    await alex.press("🛒 Cart · 3")
+    assert [t for t, _ in alex.buttons() if t.startswith("✅")] == ["✅ Check out · Nova Electronics",
+                                                                    "✅ Check out · Zeta Home"]
+    await alex.press("✅ Check out · Nova Electronics")
+    await alex.press(next(t for t, _ in alex.buttons() if t.startswith("✓ ⭐ ")))
+    await alex.press("Continue ›")
+    await alex.press("✓ ⭐ Visa •••• 4242")
+    summary = alex.last
+    async with alex.together():  # a double tap: both presses arrive in one batch
+        await alex.press_data("co:p:0", summary)
+        await alex.press_data("co:p:0", summary)
+    assert len(gateway(app).charges) == 1 and gateway(app).charges[0].amount_minor == 1998
+    async with app.services.db.read() as conn:
+        orders = (await conn.execute(select(orders_table.c.id).where(orders_table.c.user_id == alex.user.id))).all()
+    assert len(orders) == 1
+    cart = await app.services.kept.cart(alex.user.id)
+    assert [(s.store, s.lines[0].quantity) for s in cart.stores] == [("Zeta Home", 1)]  # the other store stays
