@@ -36,7 +36,7 @@ async def test_add_list_and_a_price_drop_that_alerts_keepers(app: App) -> None:
         assert len(await outbox_repo.for_user(conn, 701, PRICE_DROP_KIND.key)) == 1
     with pytest.raises(InvalidInput):
         await run(app, "add", "Nova Electronics", "Cable", "abc", "USD")
-    with pytest.raises(InvalidInput):
+    with pytest.raises(SystemExit):  # argparse: "an option is NAME=A,B, for example colour=black,white"
         await run(app, "add", "Nova Electronics", "Cable", "5", "USD", "--option", "colour")
     with pytest.raises(StoreNotFound):
         await run(app, "list", "No Such Store")

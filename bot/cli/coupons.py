@@ -99,8 +99,8 @@ def _moment(text: str, *, end_of_day: bool) -> datetime:
 
 
 def _amount(text: str, currency: str, name: str, *, zero: bool = False) -> int:
-    from bot.services.coupons import parse_amount
     from bot.services.errors import DomainError
+    from bot.services.money import parse_amount
 
     try:
         if zero and Decimal(text.strip().replace(",", ".")) == 0:

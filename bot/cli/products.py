@@ -30,7 +30,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     add.add_argument("currency", metavar="CURRENCY", help="USD, RUB, EUR …")
     add.add_argument("--ru", default="", metavar="TITLE", help="the title in Russian")
     add.add_argument("--category", default="", metavar="CATEGORY", help="audio, home, clothing …")
-    add.add_argument("--option", action="append", default=[], metavar="NAME=A,B",
+    add.add_argument("--option", action="append", default=[], metavar="NAME=A,B", type=_option,
                      help="an option and its values, e.g. colour=black,white (repeat for more)")
     add.set_defaults(func=ServiceCommand(add_product))
     price = cmds.add_parser("price", help="a new price (a lower one alerts the buyers who keep the product)")
@@ -40,6 +40,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     listing = cmds.add_parser("list", help="a store's products with their ids")
     listing.add_argument("store", metavar="STORE", help="the store's id or exact name")
     listing.set_defaults(func=ServiceCommand(list_products))
+
+
+def _option(spec: str) -> tuple[str, list[str]]:
+    """`--option colour=black,white` → ("colour", ["black", "white"]); argparse says what is wrong."""
+    name, _, values = spec.partition("=")
+    parsed = [v.strip() for v in values.split(",") if v.strip()]
+    if not name.strip() or not parsed:
+        raise argparse.ArgumentTypeError("an option is NAME=A,B, for example colour=black,white")
+    return name.strip(), parsed
 
 
 async def _store(services: Services, ref: str, *, create: bool = False) -> tuple[int, str]:
@@ -54,15 +63,9 @@ async def _store(services: Services, ref: str, *, create: bool = False) -> tuple
 
 
 async def add_product(args: argparse.Namespace, services: Services) -> str:
-    from bot.services.errors import N_, InvalidInput
     from bot.services.money import parse_amount
 
-    options: dict[str, list[str]] = {}
-    for spec in args.option:
-        name, _, values = spec.partition("=")
-        if not name.strip() or not values.strip():
-            raise InvalidInput(N_("An option is NAME=A,B (for example colour=black,white)."))
-        options[name.strip()] = [v.strip() for v in values.split(",") if v.strip()]
+    options = dict(args.option)
     store_id, store = await _store(services, args.store, create=True)
     currency = args.currency.strip().upper()
     product_id = await services.catalog.upsert(store_id, args.title, price_minor=parse_amount(args.price, currency),

@@ -234,23 +234,19 @@ async def retry_later(conn: AsyncConnection, ids: Sequence[int], error: str, not
 
 
 async def fail(conn: AsyncConnection, ids: Sequence[int], error: str) -> int:
-    if not ids:
-        return 0
-    result = await conn.execute(
-        update(t)
-        .where(t.c.id.in_(list(ids)), t.c.state.in_(ACTIVE))
-        .values(state=FAILED, lease_until=None, last_error=error[:1000])
-    )
-    return result.rowcount or 0
+    return await _end(conn, ids, state=FAILED, last_error=error[:1000])
 
 
 async def drop(conn: AsyncConnection, ids: Sequence[int], reason: str) -> int:
+    return await _end(conn, ids, state=DROPPED, drop_reason=reason)
+
+
+async def _end(conn: AsyncConnection, ids: Sequence[int], **values: object) -> int:
+    """The rows among `ids` still in play end (failed or dropped): no lease any more. Returns how many."""
     if not ids:
         return 0
     result = await conn.execute(
-        update(t)
-        .where(t.c.id.in_(list(ids)), t.c.state.in_(ACTIVE))
-        .values(state=DROPPED, lease_until=None, drop_reason=reason)
+        update(t).where(t.c.id.in_(list(ids)), t.c.state.in_(ACTIVE)).values(lease_until=None, **values)
     )
     return result.rowcount or 0
 

@@ -149,17 +149,23 @@ def _price(cents: int, locale: str) -> int:
     return round(cents * RUB_PER_USD / 100) * 100 if locale == "ru" else cents
 
 
+async def demo_history(services: Services, user_id: int) -> tuple[str, str, FakeClock, OrderService]:
+    """What seeding a past needs: the user's locale ("ru" or "en") and its currency, a clock set to
+    now (a whole minute) that the seeding moves back and forth, and an order service on it."""
+    user = await services.users.get(user_id)
+    locale = "ru" if user is not None and user.locale == "ru" else "en"
+    clock = FakeClock(services.clock.now().replace(second=0, microsecond=0))
+    orders = OrderService(services.db, clock, services.orders.policy, cards=services.orders.cards,
+                          carrier=services.orders.carrier)
+    return locale, "RUB" if locale == "ru" else "USD", clock, orders
+
+
 async def seed_orders(services: Services, user_id: int) -> None:
     async with services.db.read() as conn:
         if (await conn.execute(select(orders_table.c.id).where(orders_table.c.user_id == user_id).limit(1))).first():
             return  # already seeded
-    user = await services.users.get(user_id)
-    locale = user.locale if user is not None and user.locale == "ru" else "en"
-    currency = "RUB" if locale == "ru" else "USD"
-    now = services.clock.now().replace(second=0, microsecond=0)
-    clock = FakeClock(now)
-    orders = OrderService(services.db, clock, services.orders.policy, cards=services.orders.cards,
-                          carrier=services.orders.carrier)
+    locale, currency, clock, orders = await demo_history(services, user_id)
+    now = clock.now()
     disputes = DisputeService(services.db, clock, orders)
     refunds = RefundService(services.db, clock, services.payments)
     store_ids = [await orders.ensure_store(name) for name, _ in CATALOG]

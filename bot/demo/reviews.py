@@ -9,9 +9,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.db import reviews as reviews_repo
-from bot.demo.orders import ADDRESS, USD_PER_RUB, VISA, _price
-from bot.services.clock import FakeClock
-from bot.services.orders import NewItem, OrderService
+from bot.demo.orders import ADDRESS, USD_PER_RUB, VISA, _price, demo_history
+from bot.services.orders import NewItem
 from bot.services.reviews import ReviewService
 
 if TYPE_CHECKING:
@@ -43,13 +42,8 @@ async def seed_reviews(services: Services, user_id: int) -> None:
     async with services.db.read() as conn:
         if await reviews_repo.count(conn, user_id):
             return  # already seeded
-    user = await services.users.get(user_id)
-    locale = "ru" if user is not None and user.locale == "ru" else "en"
-    currency = "RUB" if locale == "ru" else "USD"
-    now = services.clock.now().replace(second=0, microsecond=0)
-    clock = FakeClock(now)
-    orders = OrderService(services.db, clock, services.orders.policy, cards=services.orders.cards,
-                          carrier=services.orders.carrier)
+    locale, currency, clock, orders = await demo_history(services, user_id)
+    now = clock.now()
     reviews = ReviewService(services.db, clock)
     store_id = await orders.ensure_store(STORE)
     for ago, lines, review in PLAN:

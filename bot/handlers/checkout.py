@@ -4,9 +4,10 @@
 
 Started by ⚡ Buy now on a product card (its chosen options) or ✅ Check out on a store's part of
 the cart. Preselected: the default address, the best coupons (the coupons engine's plan), the
-default card. "➕ New address" opens the address form and comes back with the new address chosen
-(bot/handlers/returns.py); "➕ New card" places the order and hands it to the pay section's
-new-card flow ("Save this card" or just this once), which pays it. Every step has Back and
+default card. "➕ New address" opens the address form, "➕ New card" the card flow (the card is
+saved), and each comes back with what it made chosen (bot/handlers/returns.py); with a full
+wallet the new card pays this order just this once: Place order hands the order to the pay
+section's new-card flow, which pays it. Every step has Back and
 Cancel; the summary has "✏️ <field>" and says when a price changed since the buyer saw it.
 
 Place order creates the order (its coupons marked used, the cart lines removed) and writes its id
@@ -22,7 +23,7 @@ from typing import Any
 from aiogram import F
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery
+from aiogram.types import CallbackQuery, Message
 
 from bot.db.engine import Database
 from bot.db.users import UserRow
@@ -72,7 +73,8 @@ router = Handlers("checkout")
 ITEMS, SOURCE, ADDRESS, COUPONS, CARD, ORDER, BACK = "items", "source", "address", "coupons", "card", "order", "back"
 CHOSEN = "coupons_chosen"  # the buyer switched coupons: no longer the engine's best plan
 PRODUCT, CART = "product", "cart"
-NAME = "checkout"  # its slot while the address form runs (bot/handlers/returns.py)
+NAME = "checkout"  # its slot while the address form or the card flow runs (bot/handlers/returns.py)
+FROM_ADDRESS, FROM_CARD = "checkout.address", "checkout.card"  # where each comes back
 CLOSED = N_("This checkout is closed. Open the product or the cart to check out again.")
 
 
@@ -169,6 +171,8 @@ async def arrive(target: State, draft: Draft, f: Fmt, user: UserRow, checkout: C
             best = (await checkout.coupons_for(user.id, items_of(draft))).best
             draft = {**draft, COUPONS: list(best.coupon_ids), CHOSEN: False}
             shown["error"] = f.error(exc)
+    if target == CheckoutFlow.summary and draft.get(CARD) is None:  # no card chosen yet
+        return CheckoutFlow.card, {**draft, EDITING: False}, shown
     if target == CheckoutFlow.summary and int(draft.get(CARD) or 0):
         wallet = {c.id: c for c in await cards.wallet(user.id)}
         card = wallet.get(int(draft.get(CARD) or 0))
@@ -213,9 +217,25 @@ async def new_address(value: int, draft: Draft, f: Fmt, state: FSMContext, db: D
 
     await addresses.ensure_room(user.id)
     async with db.write():
-        await returns.stash(state, NAME).set_data({"state": await state.get_state(), "draft": draft})
-        screens = await ADDRESS_FORM.start(state, db, {ADDRESS_ID: 0, returns.RETURN: NAME}, f)
+        await returns.stash(state, NAME).set_data({"draft": draft})
+        screens = await ADDRESS_FORM.start(state, db, {ADDRESS_ID: 0, returns.RETURN: FROM_ADDRESS}, f)
     raise Done(*(screens if isinstance(screens, tuple) else (screens,)))
+
+
+async def new_card(value: int, draft: Draft, f: Fmt, state: FSMContext, db: Database, user: UserRow,
+                   cards: CardService) -> Draft:
+    """A new card saved through the card flow, which comes back here with it chosen. A full wallet:
+    the card pays this order just this once (the pay section's new-card flow, after Place order)."""
+    from bot.handlers.cards.add_flow import FLOW as CARD_FLOW
+    from bot.handlers.cards.steps import CardFlow
+
+    if not await cards.has_room(user.id):
+        return {**draft, CARD: 0}
+    async with db.write():
+        await returns.stash(state, NAME).set_data({"draft": draft})
+        screen = await CARD_FLOW.go(CardFlow.number, state, db, {returns.RETURN: FROM_CARD}, f, cards=cards,
+                                    user=user)
+    raise Done(*(screen if isinstance(screen, tuple) else (screen,)))
 
 
 async def coupon_switched(value: int, draft: Draft, f: Fmt, user: UserRow, checkout: CheckoutService) -> Draft:
@@ -311,7 +331,7 @@ FLOW = Flow(
                       CheckoutAction.no_coupons: Button(no_coupons, stay=True),
                       CheckoutAction.coupons_done: Button(unchanged)}),
         Step(CheckoutFlow.card, ask_card, N_("Choose a card with the buttons."),
-             buttons={CheckoutAction.card: Button(card_pressed)}),
+             buttons={CheckoutAction.card: Button(card_pressed), CheckoutAction.new_card: Button(new_card)}),
     ),
     summary=Summary(CheckoutFlow.summary, ask_summary, N_("Check the order and tap Place order, or change something."),
                     edit=CheckoutAction.edit, done=CheckoutAction.place, finish=place_order,
@@ -329,7 +349,7 @@ async def _start(query: CallbackQuery, state: FSMContext, db: Database, user: Us
     book = await addresses.list(user.id)
     default_address = next((a.id for a in book if a.is_default), book[0].id if book else 0)
     wallet = [c for c in await cards.wallet(user.id) if not c.expired]
-    default_card = next((c.id for c in wallet if c.is_default), wallet[0].id if wallet else 0)
+    default_card = next((c.id for c in wallet if c.is_default), wallet[0].id if wallet else None)
     best = (await checkout.coupons_for(user.id, items)).best
     draft = {ITEMS: [i.as_json() for i in items], SOURCE: source, ADDRESS: default_address,
              COUPONS: list(best.coupon_ids), CARD: default_card, BACK: back}
@@ -355,22 +375,33 @@ async def check_out_store(query: CallbackQuery, callback_data: ShopCb, user: Use
     await _start(query, user=user, items=items, source=CART, back={"kind": CART}, checkout=checkout, **data)
 
 
-@returns.on_return(NAME)
-async def back_from_the_address_form(query: CallbackQuery, result: int, state: FSMContext, db: Database, f: Fmt,
-                                     **data: Any) -> None:
-    """The address form ended: checkout goes on — with the new address chosen, or at the address
-    step when the form was left."""
+async def _resume(event: CallbackQuery | Message, state: FSMContext, db: Database, f: Fmt, step: State, field: str,
+                  result: int, **data: Any) -> None:
+    """Checkout goes on after the flow it opened: with what that flow made chosen (and on to the
+    step after), or at the step it was opened from when it was left."""
     slot = returns.stash(state, NAME)
     saved = await slot.get_data()
     async with db.write():
         await slot.clear()
     draft = saved.get("draft") if isinstance(saved.get("draft"), dict) else None
-    if draft is None:  # nothing kept (already resumed): the address book's own answer stands
-        await query.answer(f._(CLOSED), show_alert=True)
+    if draft is None:  # nothing kept (already resumed)
+        text = f._(CLOSED)
+        await (event.answer(text, show_alert=True) if isinstance(event, CallbackQuery) else event.answer(text))
         return
+    target = step
     if result:
-        draft = {**draft, ADDRESS: result}
-        target = FLOW.after(CheckoutFlow.address, draft)
-    else:
-        target = CheckoutFlow.address
-    await deliver(query, await FLOW.go(target, state, db, draft, f, **data))
+        draft = {**draft, field: result}
+        target = FLOW.after(step, draft)
+    await deliver(event, await FLOW.go(target, state, db, draft, f, **data))
+
+
+@returns.on_return(FROM_ADDRESS)
+async def back_from_the_address_form(event: CallbackQuery | Message, result: int, state: FSMContext, db: Database,
+                                     f: Fmt, **data: Any) -> None:
+    await _resume(event, state, db, f, CheckoutFlow.address, ADDRESS, result, **data)
+
+
+@returns.on_return(FROM_CARD)
+async def back_from_the_card_flow(event: CallbackQuery | Message, result: int, state: FSMContext, db: Database,
+                                  f: Fmt, **data: Any) -> None:
+    await _resume(event, state, db, f, CheckoutFlow.card, CARD, result, **data)

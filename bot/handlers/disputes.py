@@ -22,19 +22,7 @@ from bot.db.engine import Database
 from bot.db.users import UserRow
 from bot.handlers.answers import answered_by, refusals
 from bot.handlers.common import send_or_edit, send_photos_then, show
-from bot.handlers.flow import (
-    EDITING,
-    Button,
-    Draft,
-    Flow,
-    Stale,
-    Step,
-    Summary,
-    add_photo,
-    no_photos,
-    room_for_photos,
-    unchanged,
-)
+from bot.handlers.flow import EDITING, Button, Draft, Flow, Stale, Step, Summary, photo_step
 from bot.handlers.routing import Handlers
 from bot.keyboards.common import MenuCb
 from bot.keyboards.disputes import DisputeAction, DisputeCb, DraftAction, DraftCb, DraftField
@@ -43,6 +31,7 @@ from bot.services import money
 from bot.services.disputes import (
     MAX_PHOTOS,
     DisputeDraft,
+    DisputeMovedOn,
     DisputeReason,
     DisputeService,
     Outcome,
@@ -124,7 +113,7 @@ async def confirm_step(query: CallbackQuery, callback_data: DisputeCb, disputes:
     card = await disputes.card(user.id, callback_data.id)
     if not card.can_answer:  # a stale button: the dispute moved on
         await show(query, views.dispute_card(card, f, callback_data.page),
-                   f._("The dispute has moved on since; here is where it stands now."), alert=True)
+                   f.error(DisputeMovedOn()), alert=True)
         return
     view = views.accept_confirm if callback_data.action == DisputeAction.accept else views.escalate_confirm
     await show(query, view(card, f, callback_data.page))
@@ -244,11 +233,9 @@ FLOW = Flow(
              buttons={DraftAction.outcome: Button(_choose_outcome)}),
         Step(DisputeFlow.amount, views.step_amount, N_("Please type the amount as a number, for example 12.50."),
              text=_amount, when=_partial, with_previous=True),
-        Step(DisputeFlow.photos, views.step_photos,
-             N_("Please send a photo (as a photo, not a file), or tap “Continue”."),
-             photo=add_photo(MAX_PHOTOS, _too_many_photos), stay=room_for_photos(MAX_PHOTOS),
-             buttons={DraftAction.photos_done: Button(unchanged),
-                      DraftAction.photos_clear: Button(no_photos, stay=True, note=N_("Photos removed."))}),
+        photo_step(DisputeFlow.photos, views.step_photos,
+                   N_("Please send a photo (as a photo, not a file), or tap “Continue”."),
+                   MAX_PHOTOS, _too_many_photos, done=DraftAction.photos_done, clear=DraftAction.photos_clear),
     ),
     summary=Summary(
         DisputeFlow.summary, views.summary,

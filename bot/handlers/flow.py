@@ -211,6 +211,17 @@ def room_for_photos(limit: int) -> Predicate:
     return lambda draft: len(draft.get(PHOTOS) or []) < limit
 
 
+PHOTOS_REMOVED = N_("Photos removed.")
+
+
+def photo_step(state: State, view: View, expected: str, limit: int, too_many: Callable[[Fmt], str],
+               done: Enum, clear: Enum) -> Step:
+    """A step that collects up to `limit` photos: it stays while there is room; the button `done`
+    moves on, `clear` removes them all and stays."""
+    return Step(state, view, expected, photo=add_photo(limit, too_many), stay=room_for_photos(limit),
+                buttons={done: Button(unchanged), clear: Button(no_photos, stay=True, note=PHOTOS_REMOVED)})
+
+
 @dataclass(frozen=True)
 class Summary:
     state: State

@@ -173,18 +173,10 @@ async def search_not_text(message: Message, f: Fmt) -> None:
 
 
 @router.callback_query(StateFilter(OrderSearch.query), NavCb.filter(F.action == NavAction.back))
-async def search_back(query: CallbackQuery, state: FSMContext, db: Database, orders: OrderService, user: UserRow,
-                      f: Fmt) -> None:
-    """Back from the search question: to the list the search was started from."""
-    origin = await search_origin(state)
-    async with db.write():
-        await state.clear()
-    await show_list(query, orders, user, f, state, origin.tab, origin.page)
-
-
 @router.callback_query(_on(OrderAction.clear_search))
-async def clear_search(query: CallbackQuery, state: FSMContext, db: Database, orders: OrderService,
+async def leave_search(query: CallbackQuery, state: FSMContext, db: Database, orders: OrderService,
                        user: UserRow, f: Fmt) -> None:
+    """Back from the search question, or "Clear search": to the list the search was started from."""
     origin = await search_origin(state)
     async with db.write():
         await state.clear()

@@ -18,19 +18,7 @@ from bot.db.engine import Database
 from bot.db.users import UserRow
 from bot.handlers.answers import answered_by, refusals
 from bot.handlers.common import send_or_edit, send_photos_then, show
-from bot.handlers.flow import (
-    Button,
-    Draft,
-    Flow,
-    Retry,
-    Stale,
-    Step,
-    Summary,
-    add_photo,
-    no_photos,
-    room_for_photos,
-    unchanged,
-)
+from bot.handlers.flow import Button, Draft, Flow, Retry, Stale, Step, Summary, photo_step, unchanged
 from bot.handlers.routing import Handlers
 from bot.keyboards.common import MenuCb
 from bot.keyboards.reviews import (
@@ -214,10 +202,9 @@ FLOW = Flow(
         Step(ReviewFlow.text, views.step_text,
              TEXT_EXPECTED,
              text=_text, buttons={DraftAction.skip_text: Button(unchanged)}),
-        Step(ReviewFlow.photos, views.step_photos, N_("Please send a photo (as a photo, not a file), or tap “Done”."),
-             photo=add_photo(MAX_PHOTOS, _too_many_photos), stay=room_for_photos(MAX_PHOTOS),
-             buttons={DraftAction.photos_done: Button(unchanged),
-                      DraftAction.photos_clear: Button(no_photos, stay=True, note=N_("Photos removed."))}),
+        photo_step(ReviewFlow.photos, views.step_photos,
+                   N_("Please send a photo (as a photo, not a file), or tap “Done”."),
+                   MAX_PHOTOS, _too_many_photos, done=DraftAction.photos_done, clear=DraftAction.photos_clear),
     ),
     summary=Summary(
         ReviewFlow.summary, views.summary, N_("Check the review below: publish it, or edit a field with a button."),

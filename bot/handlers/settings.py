@@ -14,6 +14,7 @@ from bot.db.engine import Database
 from bot.db.users import UserRow
 from bot.handlers.answers import alert, answered_by, refusals
 from bot.handlers.common import ask, reply, show
+from bot.handlers.flow import STALE
 from bot.handlers.routing import Handlers
 from bot.keyboards.common import MenuCb, NavAction, NavCb, plain_int
 from bot.keyboards.settings import SettingsAction, SettingsCb
@@ -102,7 +103,7 @@ async def set_zone(
 ) -> None:
     index = plain_int(callback_data.value, high=len(COMMON_ZONES) - 1)
     if index is None:
-        await query.answer(f._("This button is no longer active."), show_alert=True)
+        await query.answer(f._(STALE), show_alert=True)
         return
     await _save_zone(query, COMMON_ZONES[index], user, settings, f, clock)
 
@@ -114,7 +115,7 @@ async def set_offset(
 ) -> None:
     offset = plain_int(callback_data.value, low=MIN_OFFSET, high=MAX_OFFSET)
     if offset is None:
-        await query.answer(f._("This button is no longer active."), show_alert=True)
+        await query.answer(f._(STALE), show_alert=True)
         return
     await _save_zone(query, offset_zone(offset), user, settings, f, clock)
 
@@ -168,7 +169,7 @@ async def open_notifications(query: CallbackQuery, user: UserRow, reminders: Rem
 
 async def kind_refused(query: CallbackQuery, user: UserRow, reminders: ReminderService, f: Fmt) -> None:
     """A kind that is no longer offered: the toggles as they are now."""
-    await show(query, await _notifications(user, reminders, f), f._("This button is no longer active."), alert=True)
+    await show(query, await _notifications(user, reminders, f), f._(STALE), alert=True)
 
 
 @router.callback_query(SettingsCb.filter(F.action == SettingsAction.toggle_kind), flags=answered_by(kind_refused))

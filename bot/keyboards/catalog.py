@@ -83,7 +83,8 @@ class CheckoutAction(str, Enum):
     coupon = "c"  # value: a coupon, switched on or off
     no_coupons = "nc"
     coupons_done = "cd"
-    card = "k"  # value: a saved card; 0: a new card
+    card = "k"  # value: a saved card; 0: a new card used just this once (a full wallet)
+    new_card = "nk"  # add one through the card flow, and come back
     edit = "e"  # value: the field (CheckoutField)
     place = "p"
 

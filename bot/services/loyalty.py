@@ -41,12 +41,11 @@ from bot.db import users as users_repo
 from bot.db.engine import Database
 from bot.db.loyalty import EntryRow
 from bot.db.orders import OrderRow
-from bot.services.clock import Clock
+from bot.services.clock import Clock, zone
 from bot.services.errors import N_
 from bot.services.money import precision
 from bot.services.notifications import declare
 from bot.services.outbox import enqueue
-from bot.services.reminders import zone
 
 LEVEL_CHANGED_KIND = declare("level_changed", N_("Loyalty level changes"), order=47)
 BASE_LEVEL = 1

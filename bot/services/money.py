@@ -9,6 +9,11 @@ from babel.numbers import get_currency_precision
 
 from bot.services.errors import N_, InvalidInput
 
+
+class NotANumber(InvalidInput):
+    msgid = N_("Please type an amount as a number, for example 12.50.")
+
+
 _AMOUNT_RE = re.compile(r"^\d+(?:[.,]\d+)?$")
 
 
@@ -36,11 +41,11 @@ def parse_amount(text: str, currency: str) -> int:
     raw = raw.removesuffix(currency).removeprefix("$").removesuffix("$").removesuffix("₽")
     raw = raw.removesuffix("руб.").removesuffix("р.")
     if not raw or len(raw) > 16 or not _AMOUNT_RE.match(raw):
-        raise InvalidInput(N_("Please type an amount as a number, for example 12.50."))
+        raise NotANumber()
     try:
         amount = Decimal(raw.replace(",", "."))
     except InvalidOperation:  # pragma: no cover - the pattern already rules this out
-        raise InvalidInput(N_("Please type an amount as a number, for example 12.50.")) from None
+        raise NotANumber() from None
     minor = to_minor(amount, currency)
     if minor <= 0:
         raise InvalidInput(N_("The amount must be more than zero."))

@@ -10,23 +10,14 @@ from dataclasses import dataclass
 
 from bot.db.refunds import RefundRow
 from bot.services.outbox import OutboxService
-from bot.services.refunds import Payout, RefundService
+from bot.services.refunds import Payout, PendingRefund, RefundService
 
 SHOWN = 10  # stuck refunds listed by name; the rest are counted
 
 
 @dataclass(frozen=True, slots=True)
-class StuckRefund:
-    id: int
-    number: str  # the order's
-    amount_minor: int
-    currency: str
-    error: str
-
-
-@dataclass(frozen=True, slots=True)
 class OpsSummary:
-    stuck: tuple[StuckRefund, ...]  # the gateway refused them: an operator decides (at most SHOWN)
+    stuck: tuple[PendingRefund, ...]  # the gateway refused them: an operator decides (at most SHOWN)
     stuck_total: int
     on_the_way: int  # to be sent to the gateway, or accepted by it and not finished
     outside: int  # orders paid outside the gateway: an operator pays them and says so
@@ -41,8 +32,7 @@ class OpsService:
 
     async def summary(self) -> OpsSummary:
         pending = await self.refunds.pending(limit=10_000)
-        stuck = [StuckRefund(r.id, r.number, r.amount_minor, r.currency, r.last_error or "")
-                 for r in pending if r.where is Payout.operator]
+        stuck = [r for r in pending if r.where is Payout.operator]
         counts = await self.outbox.counts()
         return OpsSummary(
             stuck=tuple(stuck[:SHOWN]), stuck_total=len(stuck),

@@ -50,6 +50,7 @@ from bot.integrations.payments import (
 )
 from bot.services.backoff import doubling
 from bot.services.cards import AddOutcome, AddRefused, Card, CardService, ExpiredCard, PaymentDeclined
+from bot.services.cards.errors import GATEWAY_NO_ANSWER
 from bot.services.clock import Clock
 from bot.services.errors import N_, DomainError
 from bot.services.notifications import declare
@@ -72,7 +73,7 @@ class PaymentInProgress(DomainError):
 
 
 class PaymentFailed(DomainError):
-    msgid = N_("The payment service did not answer. Nothing was charged; please try again in a few minutes.")
+    msgid = GATEWAY_NO_ANSWER
 
 
 class PaymentBeingChecked(DomainError):

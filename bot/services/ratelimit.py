@@ -15,7 +15,21 @@ SECOND = timedelta(seconds=1)
 TELEGRAM_PER_SECOND = 30  # what Telegram allows a bot overall, roughly
 
 
-class SendBudget:
+class _Pausable:
+    """Telegram's 429 "retry after" holds the sends until `paused_until`."""
+
+    _now: Callable[[], datetime]
+    paused_until: datetime | None
+
+    def pause(self, seconds: float) -> datetime:
+        """Hold every send for `seconds` from now (Telegram's retry_after). Returns the end."""
+        until = self._now() + timedelta(seconds=max(0.0, seconds))
+        if self.paused_until is None or until > self.paused_until:
+            self.paused_until = until
+        return self.paused_until
+
+
+class SendBudget(_Pausable):
     """Telegram's overall budget (about 30 messages a second), shared by replies and pushes.
 
     Replies to a user's own action are counted here (`record`) and never wait for pushes; the
@@ -39,14 +53,8 @@ class SendBudget:
     def replies_in_window(self, now: datetime) -> int:
         return sum(1 for t in self.replies if t > now - SECOND)
 
-    def pause(self, seconds: float) -> datetime:
-        until = self._now() + timedelta(seconds=max(0.0, seconds))
-        if self.paused_until is None or until > self.paused_until:
-            self.paused_until = until
-        return self.paused_until
 
-
-class RateLimiter:
+class RateLimiter(_Pausable):
     """At most `per_second` sends in any one-second window overall, and at most one send per
     `chat_interval` in one chat.
 
@@ -115,13 +123,6 @@ class RateLimiter:
         if len(self._chat_last) > 4096:  # forget chats that may send again anyway
             horizon = now - self.chat_interval
             self._chat_last = {c: t for c, t in self._chat_last.items() if t > horizon}
-
-    def pause(self, seconds: float) -> datetime:
-        """Hold every send for `seconds` from now (Telegram's retry_after). Returns the end."""
-        until = self._now() + timedelta(seconds=max(0.0, seconds))
-        if self.paused_until is None or until > self.paused_until:
-            self.paused_until = until
-        return self.paused_until
 
 
 class SimulatedTime(Protocol):

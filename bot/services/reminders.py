@@ -25,7 +25,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -35,7 +34,7 @@ from bot.db import outbox as outbox_repo
 from bot.db import reminders as repo
 from bot.db.engine import Database
 from bot.services import notifications
-from bot.services.clock import Clock
+from bot.services.clock import Clock, zone
 from bot.services.errors import N_, InvalidInput, NotFound
 
 REVIVE_WINDOW = timedelta(days=3)
@@ -57,14 +56,6 @@ class QuietHours:
 
 
 DEFAULT_QUIET_HOURS = QuietHours()
-
-
-@lru_cache(maxsize=512)
-def zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (KeyError, ValueError):
-        return ZoneInfo("UTC")
 
 
 def _at(day: date, hour: int, tz: ZoneInfo) -> datetime:

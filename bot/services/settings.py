@@ -23,6 +23,11 @@ COMMON_ZONES: tuple[str, ...] = (
 )
 MIN_OFFSET, MAX_OFFSET = -12, 14
 
+
+class UnknownTimeZone(InvalidInput):
+    msgid = N_("I don't know this time zone. Type an offset such as UTC+3, or a zone name such as Europe/Moscow.")
+
+
 _OFFSET_RE = re.compile(r"^(?:utc|gmt)?([+\-−–])(\d{1,2})(?::?00)?$")
 
 
@@ -93,7 +98,7 @@ def parse_time_zone(text: str) -> str:
         return offset_zone(sign * int(match.group(2)))
     zone = _zones_by_casefold().get(raw.casefold().replace(" ", "_")) or _zones_by_place().get(_place_key(raw))
     if zone is None:
-        raise InvalidInput(N_("I don't know this time zone. Type an offset such as UTC+3, or a zone name such as Europe/Moscow."))
+        raise UnknownTimeZone()
     return zone
 
 
@@ -116,7 +121,7 @@ class SettingsService:
 
     async def set_time_zone(self, user_id: int, zone: str) -> UserRow:
         if not is_valid_zone(zone):
-            raise InvalidInput(N_("I don't know this time zone. Type an offset such as UTC+3, or a zone name such as Europe/Moscow."))
+            raise UnknownTimeZone()
         return await self._set(user_id, time_zone=zone)
 
     async def _set(self, user_id: int, **values: object) -> UserRow:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from aiogram.types import InlineKeyboardButton
 from aiogram.utils.text_decorations import html_decoration as hd
 
 from bot.integrations.payments import CardSession
@@ -30,6 +31,11 @@ STEPS = 4
 
 def expiry_label(month: int, year: int) -> str:
     return f"{month:02d}/{year % 100:02d}"
+
+
+def _section_button(f: Fmt) -> InlineKeyboardButton:
+    """Bank cards, from a screen outside the section or a push."""
+    return button(f._("💳 Bank cards"), MenuCb(section="cards"))
 
 
 def _wallet_cb() -> CardCb:
@@ -134,12 +140,20 @@ def delete_confirm(card: Card, usage: CardUsageSummary, f: Fmt) -> Screen:
     return Screen("\n".join(lines), markup(rows))
 
 
+def default_note(card: Card, f: Fmt) -> str:
+    return f._("⭐ {card} is now your default card.").format(card=card_label(card.brand, card.last4, f))
+
+
+def hold_note(amount_minor: int, currency: str, f: Fmt) -> str:
+    """The verification hold on a new card, said where a card is added or paid with and not kept."""
+    return f._("We held {amount} to check it; it will be released within a day.").format(
+        amount=f.money(amount_minor, currency))
+
+
 def deleted_note(card: Card, new_default: Card | None, f: Fmt) -> str:
     note = f._("🗑 {card} is deleted.").format(card=card_label(card.brand, card.last4, f))
     if new_default is not None:
-        note += "\n" + f._("⭐ {card} is now your default card.").format(
-            card=card_label(new_default.brand, new_default.last4, f)
-        )
+        note += "\n" + default_note(new_default, f)
     return note
 
 
@@ -268,9 +282,7 @@ def added_note(outcome: AddOutcome, f: Fmt) -> str:
         head = f._("✅ Card added: {card}.").format(card=card)
     lines = [
         head,
-        f._("We held {amount} to check it; it will be released within a day.").format(
-            amount=f.money(outcome.hold_minor, outcome.hold_currency)
-        ),
+        hold_note(outcome.hold_minor, outcome.hold_currency, f),
     ]
     if outcome.is_default:
         lines.append(f._("⭐ It is your default card."))
@@ -302,7 +314,7 @@ def card_number_outside_flow(f: Fmt, *, deleted: bool) -> Screen:
                    "To add a card, open Bank cards.")
     else:
         text = not_deleted_warning(f)
-    return Screen(text, markup([[button(f._("💳 Bank cards"), MenuCb(section="cards"))], nav_row(f)]))
+    return Screen(text, markup([[_section_button(f)], nav_row(f)]))
 
 
 # -- pushes -----------------------------------------------------------------------------------
@@ -312,12 +324,12 @@ def hold_released(payload: dict[str, Any], f: Fmt) -> Screen:
         amount=f.money(int(payload["amount_minor"]), str(payload["currency"])),
         card=card_label(str(payload["brand"]), str(payload["last4"]), f),
     )
-    return Screen(text, markup([[button(f._("💳 Bank cards"), MenuCb(section="cards"))]]))
+    return Screen(text, markup([[_section_button(f)]]))
 
 
 register_push(
     HOLD_RELEASED_KIND, hold_released,
-    button=lambda payload, f: button(f._("💳 Bank cards"), MenuCb(section="cards")),
+    button=lambda payload, f: _section_button(f),
 )
 
 
@@ -330,5 +342,5 @@ def expiry_reminder(payload: dict[str, Any], f: Fmt) -> Screen:
 
 register_push(
     EXPIRY_KIND, expiry_reminder,
-    button=lambda payload, f: button(f._("💳 Bank cards"), MenuCb(section="cards")),
+    button=lambda payload, f: _section_button(f),
 )

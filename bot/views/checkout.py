@@ -95,7 +95,9 @@ def card_screen(f: Fmt, quote: Quote, cards: Sequence[Card], *, chosen: int | No
     usable = [c for c in cards if not c.expired]
     rows = [[button((CHECK if c.id == chosen else "") + ("⭐ " if c.is_default else "") + card_label(c.brand, c.last4, f),
                     _cb(CheckoutAction.card, c.id))] for c in usable]
-    rows.append([button((CHECK if chosen == 0 else "") + f._("➕ New card"), _cb(CheckoutAction.card, 0))])
+    if chosen == 0:  # a full wallet: a new card pays this order just this once
+        rows.append([button(CHECK + f._("➕ New card, just this once"), _cb(CheckoutAction.card, 0))])
+    rows.append([button(f._("➕ New card"), _cb(CheckoutAction.new_card))])
     rows.append(flow_row(f))
     return Screen(_with_error(lines, error), markup(rows))
 

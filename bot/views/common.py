@@ -9,7 +9,6 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove
@@ -27,6 +26,7 @@ from babel.numbers import (
 )
 
 from bot.keyboards.common import NavAction, NavCb
+from bot.services.clock import zone
 from bot.services.errors import DomainError
 
 html_quote = html_decoration.quote
@@ -113,14 +113,6 @@ def _money_format(locale: str, currency: str) -> _MoneyFormat:
     return _MoneyFormat(_babel_locale(locale), currency)
 
 
-@lru_cache(maxsize=512)
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (KeyError, ValueError):
-        return ZoneInfo("UTC")
-
-
 class Fmt:
     """One locale's gettext, plural forms, money, dates and time spans (Babel)."""
 
@@ -131,7 +123,7 @@ class Fmt:
         self.locale = locale
         self.babel = _babel_locale(locale)
         self.tz_name = tz_name
-        self.tz = _zone(tz_name)
+        self.tz = zone(tz_name)
 
     def rebind(self, locale: str, tz_name: str) -> Fmt:
         """The same catalogs for another locale or zone (after the user changed settings)."""

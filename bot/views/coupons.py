@@ -69,11 +69,16 @@ def scope_text(terms: Terms, f: Fmt) -> str:
     return f._("All stores")
 
 
+def category_text(terms: Terms) -> str:
+    """The category a coupon is limited to: its name as stored, else its id."""
+    return hd.quote(terms.category_name or str(terms.category_id))
+
+
 def special_texts(terms: Terms, f: Fmt) -> list[str]:
     texts = []
     if terms.category_name is not None or terms.category_id is not None:
         texts.append(f._("only for {category}").format(
-            category=hd.quote(terms.category_name or str(terms.category_id))))
+            category=category_text(terms)))
     if terms.new_buyers_only:
         texts.append(f._("new buyers only"))
     if terms.campaign is not None:
@@ -240,7 +245,7 @@ def coupon_card(coupon: Coupon, now: datetime, f: Fmt, *, back: CouponCb) -> Scr
     lines.append(f._("For orders in {currency}.").format(currency=terms.currency))
     if terms.category_id is not None:
         lines.append(f._("The order must include an item from {category}.").format(
-            category=hd.quote(terms.category_name or str(terms.category_id))))
+            category=category_text(terms)))
     if terms.new_buyers_only:
         lines.append(f._("For new buyers only (your first order)."))
     if terms.campaign is not None:
@@ -340,6 +345,11 @@ def redeemed_text(result: Redeemed, now: datetime, f: Fmt) -> str:
 
 # -- pushes (delivered by the reminders section) ------------------------------------------------
 
+def _section_button(f: Fmt) -> InlineKeyboardButton:
+    """My coupons, from a push."""
+    return button(f._("🎟 My coupons"), MenuCb(section="coupons"))
+
+
 def expiry_push(payload: dict[str, Any], f: Fmt) -> Screen:
     """The "coupon_expiry" outbox row, rendered in the user's locale."""
     value = value_text(
@@ -357,10 +367,10 @@ def expiry_push(payload: dict[str, Any], f: Fmt) -> Screen:
                                                   payload["currency"]),
             where=where),
     ])
-    return Screen(text, markup([[button(f._("🎟 My coupons"), MenuCb(section="coupons"))]]))
+    return Screen(text, markup([[_section_button(f)]]))
 
 
 register_push(
     EXPIRY_KIND, expiry_push,
-    button=lambda payload, f: button(f._("🎟 My coupons"), MenuCb(section="coupons")),
+    button=lambda payload, f: _section_button(f),
 )

@@ -16,6 +16,7 @@ from bot.services.disputes import (
     DISPUTE_KIND,
     MAX_PHOTOS,
     DisputeCard,
+    DisputeNotFound,
     DisputePage,
     DisputeReason,
     DisputeState,
@@ -25,10 +26,10 @@ from bot.services.disputes import (
 from bot.services.errors import N_
 from bot.views.common import Fmt, Screen, button, chunk, flow_row, markup, nav_row, page_label
 from bot.views.orders import (
-    REFUNDS_SHOWN,
     dispute_state_label,
+    list_heading,
     refund_explanation,
-    refund_line,
+    refund_lines,
 )
 from bot.views.pushes import register_push
 
@@ -59,14 +60,13 @@ def outcome_text(f: Fmt, outcome: str, amount_minor: int | None, currency: str) 
 
 
 def not_found(f: Fmt) -> str:
-    return f._("This dispute is no longer available.")
+    return f._(DisputeNotFound.msgid)
 
 
 # -- the list -------------------------------------------------------------------------------------------
 def _line(f: Fmt, index: int, row: DisputeLine) -> list[str]:
     return [
-        f._("<b>{index}. #{number}</b> · {date}").format(index=index, number=hd.quote(row.number),
-                                                          date=f.date(row.opened_at)),
+        list_heading(f, index, row.number, row.opened_at),
         reason_label(f, row.reason),
         "⚖️ " + dispute_state_label(f, row.state, row.seller_answer, row.resolution),
     ]
@@ -131,11 +131,7 @@ def dispute_card(card: DisputeCard, f: Fmt, page: int = 0) -> Screen:
         lines += ["", f._("Accept the seller's answer, or ask the platform to decide.")]
     if card.state != DisputeState.closed:
         lines += ["", deadline_line(f, d.decide_by, d.priority)]
-    for refund in card.refunds[:REFUNDS_SHOWN]:
-        lines.append(refund_line(f, refund))
-    if len(card.refunds) > REFUNDS_SHOWN:
-        more = len(card.refunds) - REFUNDS_SHOWN
-        lines.append(f.ngettext("…and {n} more refund.", "…and {n} more refunds.", more).format(n=more))
+    lines += refund_lines(f, card.refunds)
     lines.append("")
     dates = f._("Opened on {date}").format(date=f.date(d.opened_at))
     if d.closed_at is not None:

@@ -20,7 +20,7 @@ def ops_screen(summary: OpsSummary, f: Fmt, note: str | None = None) -> Screen:
         for refund in summary.stuck:
             lines.append(f._("• Refund {id}, order #{number}: {amount} ({error})").format(
                 id=refund.id, number=hd.quote(refund.number), amount=f.money(refund.amount_minor, refund.currency),
-                error=hd.quote(refund.error)))
+                error=hd.quote(refund.last_error or "")))
         more = summary.stuck_total - len(summary.stuck)
         if more > 0:
             lines.append(f.ngettext("…and {n} more.", "…and {n} more.", more).format(n=more))

@@ -13,7 +13,7 @@ from bot.keyboards.orders import OrderAction, OrderCb, Tab
 from bot.keyboards.pay import PayAction, PayCb
 from bot.services.cards import CARD_LIMIT, HOLD_AMOUNT_MINOR, HOLD_CURRENCY, Card
 from bot.services.pay import PAYMENT_CHECKED_KIND, CheckOutcome, Paid, PayOptions
-from bot.views.cards import card_label, expiry_label
+from bot.views.cards import card_label, expiry_label, hold_note
 from bot.views.common import Fmt, Screen, button, markup, nav_row
 from bot.views.pushes import register_push
 
@@ -116,8 +116,7 @@ def paid_note(paid: Paid, f: Fmt) -> str:
         amount=f.money(paid.amount_minor, paid.currency), card=card_label(paid.card.brand, paid.card.last4, f))]
     if not paid.card_kept:
         lines.append(f._("The card was used for this payment only and is not kept in your wallet."))
-        lines.append(f._("We held {amount} to check it; it will be released within a day.").format(
-            amount=f.money(HOLD_AMOUNT_MINOR, HOLD_CURRENCY)))
+        lines.append(hold_note(HOLD_AMOUNT_MINOR, HOLD_CURRENCY, f))
     return "\n".join(lines)
 
 

@@ -27,6 +27,7 @@ from bot.services.reviews import (
     TEXT_MAX,
     AwaitingPage,
     ReviewCard,
+    ReviewNotFound,
     ReviewPage,
     ReviewTarget,
     ReviewWindowClosed,
@@ -59,7 +60,7 @@ def days_left(f: Fmt, n: int) -> str:
 
 
 def not_found(f: Fmt) -> str:
-    return f._("This item is no longer available for a review.")
+    return f._(ReviewNotFound.msgid)
 
 
 def error_text(f: Fmt, exc: DomainError) -> str:

@@ -21,7 +21,7 @@ from bot.integrations.payments import SandboxGateway
 from bot.services.coupons.terms import Scope, Terms, ValueKind
 from bot.services.orders import Status
 from tests.conftest import App
-from tests.flows.test_pay import NO_FUNDS, add_card
+from tests.flows.test_pay import NO_FUNDS, add_card, fill_wallet
 
 
 @pytest.fixture
@@ -139,7 +139,7 @@ async def test_a_new_address_on_the_way_and_back(app: App, alex: Player, shop: d
     assert order.status == Status.awaiting_shipment and "Boston" in order.shipping_address
 
 
-async def test_a_new_card_goes_through_the_pay_flow(app: App, alex: Player, shop: dict[str, int]) -> None:
+async def test_a_new_card_on_the_way_and_back_to_the_summary(app: App, alex: Player, shop: dict[str, int]) -> None:
     await alex.send("/start")
     await seed_addresses(app.services.addresses, alex.user.id)
     await alex.send(f"/start p{shop['cable']}")
@@ -147,14 +147,38 @@ async def test_a_new_card_goes_through_the_pay_flow(app: App, alex: Player, shop
     await alex.press("1")
     await alex.press(next(t for t, _ in alex.buttons() if t.startswith("✓ ⭐ ")))
     await alex.press("Continue ›")
-    await alex.press("✓ ➕ New card")  # an empty wallet: a new card is preselected
-    assert "Pay with: a new card" in alex.last_text
-    await alex.press("✅ Place order · $9.99")
-    await alex.press("💾 Save this card for later")
+    assert "<b>How to pay?</b>" in alex.last_text  # an empty wallet: nothing chosen
+    await alex.press_data("co:p:0")  # Place order before a card: still the card step
+    await alex.press("➕ New card")
     for text in ("4242 4242 4242 4242", "12/29", "ALEX DOE", "123"):
         await alex.send(text)
+    assert alex.last_text.startswith("<b>🛒 Checkout · Nova Electronics</b>\n")  # back, at the summary
+    assert "Pay with: Visa •••• 4242" in alex.last_text
+    assert [c.last4 for c in await app.services.cards.wallet(alex.user.id)] == ["4242"]  # saved
+    await alex.press("✅ Place order · $9.99")
     assert "✅ Paid $9.99 with Visa •••• 4242." in alex.last_text
     assert (await latest_order(app, alex.user.id)).status == Status.awaiting_shipment
+
+
+async def test_a_full_wallet_pays_with_a_new_card_just_this_once(app: App, alex: Player,
+                                                                 shop: dict[str, int]) -> None:
+    await alex.send("/start")
+    await seed_addresses(app.services.addresses, alex.user.id)
+    await fill_wallet(app, alex.user.id)
+    await alex.send(f"/start p{shop['cable']}")
+    await alex.press("⚡ Buy now")
+    await alex.press("1")
+    await alex.press(next(t for t, _ in alex.buttons() if t.startswith("✓ ⭐ ")))
+    await alex.press("Continue ›")
+    await alex.press("➕ New card")  # no room: just this once
+    assert "Pay with: a new card" in alex.last_text
+    await alex.press("✅ Place order · $9.99")
+    assert [t for t, _ in alex.buttons()][:1] == ["Use it just this once"]
+    await alex.press("Use it just this once")
+    for text in ("4000 0566 5566 5556", "12/29", "ALEX DOE", "123"):
+        await alex.send(text)
+    assert "✅ Paid $9.99 with Visa •••• 5556." in alex.last_text
+    assert len(await app.services.cards.wallet(alex.user.id)) == 5  # the wallet unchanged
 
 
 async def test_a_decline_leaves_the_order_unpaid_with_the_reason(app: App, alex: Player, shop: dict[str, int]) -> None:

@@ -50,11 +50,11 @@ from bot.services.coupons import (
     best_plan,
     discount,
     normalise_code,
-    parse_amount,
     price,
     why_not,
 )
 from bot.services.errors import InvalidInput
+from bot.services.money import parse_amount
 from bot.services.users import Contact, UserService
 from bot.views import coupons as views
 from bot.views.common import Fmt

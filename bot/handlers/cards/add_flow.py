@@ -18,6 +18,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.db.engine import Database
 from bot.db.users import UserRow
+from bot.handlers import returns
 from bot.handlers.cards.paying import new_card_screen, pay_choice
 from bot.handlers.cards.steps import (
     BRAND,
@@ -49,7 +50,7 @@ from bot.handlers.cards.steps import (
     Flow as Ctx,
 )
 from bot.handlers.common import send_or_edit, show
-from bot.handlers.flow import EDITING, Button, Done, Draft, Flow, Go, Retry, Stale, Step, unchanged
+from bot.handlers.flow import EDITING, STALE, Button, Done, Draft, Flow, Go, Retry, Stale, Step, unchanged
 from bot.integrations.payments import CardSession
 from bot.keyboards.cards import CardAction, CardCb, CardField
 from bot.middlewares.card_guard import delete_message
@@ -149,7 +150,7 @@ async def use_offer(value: object, draft: Draft, f: Fmt, cards: CardService) -> 
 
 # 4. the CVC: the gateway verifies the card with a $1 hold, and the flow ends
 async def verify(text: str, draft: Draft, f: Fmt, message: Message, state: FSMContext, db: Database,
-                 user: UserRow, cards: CardService, pay: PayService, orders: OrderService) -> Go:
+                 user: UserRow, cards: CardService, pay: PayService, orders: OrderService, **data: Any) -> Go:
     warning = None if await delete_message(message) else views.not_deleted_warning(f)
     ctx = _ctx(state, db, user, cards, f, draft)
     order_id, tab, page = ctx.pays, ctx.pay_tab, ctx.pay_page
@@ -176,6 +177,10 @@ async def verify(text: str, draft: Draft, f: Fmt, message: Message, state: FSMCo
         raise Retry(f.error(exc), warning=warning) from None
     result = await pay.new_card(user.id, verified, order_id=order_id, save=save, replaces=ctx.replaces,
                                 leave=state.clear)
+    if result.saved is not None and await returns.come_back(
+            draft, message, result=result.saved.card.id, state=state, db=db, user=user, cards=cards, pay=pay,
+            orders=orders, f=f, **data):
+        raise Done()  # the flow that opened this one (checkout) goes on, with the new card chosen
     raise Done(await new_card_screen(ctx, pay, orders, result, warning))
 
 
@@ -208,8 +213,12 @@ async def remove_pictures(message: Message, f: Fmt) -> dict[str, str]:
 
 
 async def back_out(query: CallbackQuery, draft: Draft, state: FSMContext, db: Database, user: UserRow,
-                   cards: CardService, pay: PayService, f: Fmt) -> None:
-    """Back from the number: to choosing a card for the order, or to the card being replaced, or the wallet."""
+                   cards: CardService, pay: PayService, f: Fmt, **data: Any) -> None:
+    """Back from the number: to choosing a card for the order, or to the card being replaced, or the
+    wallet — or to the flow that opened this one (checkout's choice of a card)."""
+    if await returns.come_back(draft, query, result=0, state=state, db=db, user=user, cards=cards, pay=pay, f=f,
+                               **data):
+        return
     ctx = _ctx(state, db, user, cards, f, draft)
     if ctx.pays:
         await send_or_edit(query, await pay_choice(ctx, pay, ctx.pays, ctx.pay_tab, ctx.pay_page))
@@ -230,7 +239,7 @@ def _has_expiry(session: CardSession) -> bool:
 
 FLOW = Flow(
     CardFlow, CardCb, arrive=arrive, other=remove_pictures, leave=back_out, summary=None, strays=False,
-    outside=N_("This button is no longer active."),
+    outside=STALE,
     steps=(
         Step(CardFlow.number, number_prompt, N_("Please send the card number as a text message."),
              text=take_number, buttons={CardAction.keep: keep(lambda session: session.has_number)}),

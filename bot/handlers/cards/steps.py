@@ -21,6 +21,7 @@ from bot import menu as registry
 from bot.db.engine import Database
 from bot.db.fsm import FlowWatcher
 from bot.db.users import UserRow
+from bot.handlers import returns
 from bot.handlers.answers import refusals
 from bot.handlers.common import show
 from bot.handlers.routing import Handlers
@@ -57,7 +58,7 @@ REPLACE, OFFER = "replace", "offer"
 PAY, PAY_SAVE, PAY_NUMBER, PAY_AMOUNT, PAY_CURRENCY, PAY_TAB, PAY_PAGE = (
     "pay", "pay_save", "pay_no", "pay_amt", "pay_cur", "pay_tab", "pay_page")
 PAY_KEYS = (PAY, PAY_SAVE, PAY_NUMBER, PAY_AMOUNT, PAY_CURRENCY, PAY_TAB, PAY_PAGE)
-KEPT_ON_RESTART = (REPLACE, *PAY_KEYS)  # what survives the gateway forgetting the session
+KEPT_ON_RESTART = (REPLACE, *PAY_KEYS, returns.RETURN)  # what survives the gateway forgetting the session
 
 
 # -- a step --------------------------------------------------------------------------------------

@@ -50,8 +50,7 @@ async def _not_default(query: CallbackQuery, error: DomainError, state: FSMConte
 async def set_default(query: CallbackQuery, callback_data: CardCb, user: UserRow, cards: CardService,
                       f: Fmt) -> None:
     card = await cards.set_default(user.id, callback_data.id)
-    label = views.card_label(card.brand, card.last4, f)
-    await show(query, views.card_screen(card, f), f._("⭐ {card} is now your default card.").format(card=label))
+    await show(query, views.card_screen(card, f), views.default_note(card, f))
 
 
 @router.callback_query(CardCb.filter(F.action == CardAction.delete))

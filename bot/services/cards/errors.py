@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     pass
 
 __all__ = [
+    "GATEWAY_NO_ANSWER",
     "AlreadyDefault",
     "CardAlreadyDeleted",
     "CardAlreadySaved",
@@ -90,12 +91,14 @@ class ExpiredCard(DomainError):
     msgid = N_("This card has expired. Add a new card, or replace this one.")
 
 
+GATEWAY_NO_ANSWER = N_("The payment service did not answer. Nothing was charged; please try again in a few minutes.")
+
 _DECLINE_MSGIDS: dict[DeclineReason, str] = {
     DeclineReason.insufficient_funds: N_("The bank declined the card: there isn't enough money on it."),
     DeclineReason.declined: N_("The bank declined the card. Your bank can tell you why: call the number on the back of the card."),
     DeclineReason.expired_card: N_("The bank says this card has expired."),
     DeclineReason.incorrect_cvc: N_("The bank says the CVC is wrong."),
-    DeclineReason.processing_error: N_("The payment service did not answer. Nothing was charged; please try again in a few minutes."),
+    DeclineReason.processing_error: GATEWAY_NO_ANSWER,
 }
 
 

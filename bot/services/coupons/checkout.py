@@ -21,12 +21,12 @@ from bot.services.coupons.errors import (
     CouponCombination,
     CouponNotFound,
     CouponNotUsable,
+    NotAnAmount,
     NotEnoughBalance,
     RefundTooLarge,
     Why,
 )
 from bot.services.coupons.pricing import Cart, Plan, WhatApplies, best_plan, options, price
-from bot.services.errors import N_, InvalidInput
 
 __all__ = [
     "CheckoutCoupling",
@@ -113,7 +113,7 @@ class CheckoutCoupling(CouponBase):
         """Pay `amount_minor` of an order from a gift certificate, as a ledger row in the order's
         unit of work. Returns the balance left."""
         if amount_minor <= 0:
-            raise InvalidInput(N_("That is not an amount."))
+            raise NotAnAmount()
         cert = await repo.get_certificate(conn, user_id, certificate_id)
         if cert is None:
             raise CertificateNotFound()

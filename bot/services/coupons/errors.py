@@ -25,6 +25,7 @@ __all__ = [
     "CouponCombination",
     "CouponNotFound",
     "CouponNotUsable",
+    "NotAnAmount",
     "NotEnoughBalance",
     "OfferAlreadyCollected",
     "OfferGone",
@@ -45,6 +46,10 @@ class CertificateNotFound(NotFound):
 
 class CodeFormat(InvalidInput):
     msgid = N_("That doesn't look like a code: a code is 4 to 32 Latin letters and digits.")
+
+
+class NotAnAmount(InvalidInput):
+    msgid = N_("That is not an amount.")
 
 
 class CodeUnknown(DomainError):
@@ -147,7 +152,7 @@ class Why(str, Enum):
 
 
 WHY_MSGIDS: dict[Why, str] = {
-    Why.used: N_("This coupon has already been used."),
+    Why.used: CouponAlreadyUsed.msgid,
     Why.not_yet: N_("This coupon is not valid yet."),
     Why.expired: N_("This coupon has expired."),
     Why.currency: N_("This coupon is for orders in another currency."),

@@ -10,6 +10,7 @@ from bot.db import coupons as repo
 from bot.db import users as users_repo
 from bot.db.coupons import Certificate, Scope, Terms, ValueKind
 from bot.services.coupons.base import CouponBase
+from bot.services.coupons.errors import NotAnAmount
 from bot.services.coupons.results import GrantResult
 from bot.services.coupons.terms import check_currency, check_terms, normalise_code
 from bot.services.errors import N_, InvalidInput, NotFound
@@ -49,7 +50,7 @@ class Issuing(CouponBase):
                                 source: str = "grant") -> Certificate:
         currency = check_currency(currency)
         if amount_minor <= 0:
-            raise InvalidInput(N_("That is not an amount."))
+            raise NotAnAmount()
         async with self.db.write() as conn:
             now = self.clock.now()
             if await users_repo.get(conn, user_id) is None:
@@ -74,7 +75,7 @@ class Issuing(CouponBase):
                 raise InvalidInput(N_("A gift certificate is an amount for every store."))
             check_currency(terms.currency)
             if not terms.amount_minor or terms.amount_minor <= 0:
-                raise InvalidInput(N_("That is not an amount."))
+                raise NotAnAmount()
         else:
             check_terms(terms)
         if max_uses is not None and max_uses < 1:

@@ -129,18 +129,19 @@ class WhatApplies:
         return tuple(o for o in self.options if o.why is None)
 
 
-def _certificate_parts(cart: Cart, remaining: int, certificates: Sequence[Certificate],
-                       now: datetime) -> tuple[CertificatePart, ...]:
+def _with_certificates(plan: Plan, certificates: Sequence[Certificate], now: datetime) -> Plan:
+    """The plan with gift certificates paying what the coupons leave, the soonest to expire first."""
     parts = []
+    remaining = plan.after_coupons_minor
     usable = [c for c in certificates
-              if c.currency == cart.currency and c.balance_minor > 0 and not c.is_expired(now)]
+              if c.currency == plan.cart.currency and c.balance_minor > 0 and not c.is_expired(now)]
     for cert in sorted(usable, key=lambda c: (c.valid_to, c.id)):
         if remaining <= 0:
             break
         amount = min(cert.balance_minor, remaining)
         parts.append(CertificatePart(cert, amount))
         remaining -= amount
-    return tuple(parts)
+    return replace(plan, certificates=tuple(parts))
 
 
 def options(cart: Cart, coupons: Sequence[Coupon], now: datetime) -> tuple[Option, ...]:
@@ -185,10 +186,7 @@ def best_plan(cart: Cart, coupons: Sequence[Coupon], certificates: Sequence[Cert
                     Applied(platform, platform_off) if platform else None,
                 )
     plan = Plan(cart, *chosen)
-    if use_certificates:
-        plan = replace(plan, certificates=_certificate_parts(cart, plan.after_coupons_minor,
-                                                             certificates, now))
-    return plan
+    return _with_certificates(plan, certificates, now) if use_certificates else plan
 
 
 def price(cart: Cart, chosen: Sequence[Coupon], certificates: Sequence[Certificate], now: datetime,
@@ -211,7 +209,4 @@ def price(cart: Cart, chosen: Sequence[Coupon], certificates: Sequence[Certifica
         applied.append(Applied(coupon, off))
         base -= off
     plan = Plan(cart, applied[0], applied[1])
-    if use_certificates:
-        plan = replace(plan, certificates=_certificate_parts(cart, plan.after_coupons_minor,
-                                                             certificates, now))
-    return plan
+    return _with_certificates(plan, certificates, now) if use_certificates else plan

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
 
-from babel.numbers import get_currency_precision, list_currencies
+from babel.numbers import list_currencies
 
 from bot.db.coupons import Scope, Terms, ValueKind
-from bot.services.coupons.errors import CodeFormat
+from bot.services.coupons.errors import CodeFormat, NotAnAmount
 from bot.services.errors import N_, InvalidInput
 
 __all__ = [
     "check_currency",
     "normalise_code",
-    "parse_amount",
 ]
 
 
@@ -31,21 +29,6 @@ def normalise_code(text: str) -> str:
     if not _CODE_RE.match(raw):
         raise CodeFormat()
     return raw
-
-
-def parse_amount(text: str, currency: str) -> int:
-    """"5", "5.50" or "5,50" in `currency` → minor units (no floats). Positive only."""
-    precision = get_currency_precision(currency)
-    try:
-        value = Decimal(text.strip().replace(",", "."))
-    except InvalidOperation:
-        raise InvalidInput(N_("That is not an amount.")) from None
-    if not value.is_finite() or value <= 0:
-        raise InvalidInput(N_("That is not an amount."))
-    minor = value.scaleb(precision)
-    if minor != minor.to_integral_value():
-        raise InvalidInput(N_("That is not an amount."))
-    return int(minor)
 
 
 def check_currency(currency: str) -> str:
@@ -66,7 +49,7 @@ def check_terms(terms: Terms) -> Terms:
     if terms.cap_minor is not None and (terms.cap_minor <= 0 or terms.value_kind != ValueKind.percent):
         raise InvalidInput(N_("A cap applies to a percent coupon and is positive."))
     if terms.min_order_minor < 0:
-        raise InvalidInput(N_("That is not an amount."))
+        raise NotAnAmount()
     if terms.valid_to <= terms.valid_from:
         raise InvalidInput(N_("A coupon must end after it starts."))
     if terms.scope == Scope.store and (terms.store_id is None or not terms.store_name):

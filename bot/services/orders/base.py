@@ -13,13 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.db import orders as repo
 from bot.db import refunds as refunds_repo
 from bot.db.engine import Database
-from bot.db.orders import ItemRow, OrderRow
+from bot.db.orders import DisputeRead, ItemRow, OrderRow
 from bot.db.refunds import RefundRow
 from bot.integrations.carrier import DELIVERED, Carrier, CarrierEvent, DemoCarrier, Shipment
 from bot.services import loyalty, refunds
 from bot.services.clock import Clock
 from bot.services.errors import DomainError
-from bot.services.orders.data import AddressSnapshot, DisputeBrief, OrderCard, card_snapshot
+from bot.services.orders.data import AddressSnapshot, OrderCard, card_snapshot
 from bot.services.orders.states import (
     DELETABLE,
     TRACKING_KIND,
@@ -89,12 +89,10 @@ class OrderBase:
         if read.has_refunds:
             async with self.db.read() as conn:
                 refund_rows = await refunds_repo.for_order(conn, order_id)
-        d = read.dispute
-        dispute = DisputeBrief(d.id, d.state, d.seller_answer, d.resolution) if d else None
-        return self._assemble(read.order, read.store, read.items, refund_rows, dispute)
+        return self._assemble(read.order, read.store, read.items, refund_rows, read.dispute)
 
     def _assemble(self, order: OrderRow, store: str, items: Sequence[ItemRow], refund_rows: Sequence[RefundRow],
-                  dispute: DisputeBrief | None) -> OrderCard:
+                  dispute: DisputeRead | None) -> OrderCard:
         now = self.clock.now()
         status = Status(order.status)
         active = order.deleted_at is None

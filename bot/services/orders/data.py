@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
 from bot.db.addresses import AddressRow
-from bot.db.orders import ItemRow, OrderRow, SummaryRow, TrackingRow
+from bot.db.orders import DisputeRead, ItemRow, OrderRow, SummaryRow, TrackingRow
 from bot.db.refunds import RefundRow
 from bot.services import reviews
 from bot.services.errors import N_, InvalidInput
@@ -100,14 +100,6 @@ class OrderPage:
 
 
 @dataclass(frozen=True, slots=True)
-class DisputeBrief:
-    id: int
-    state: str
-    seller_answer: str | None
-    resolution: str | None
-
-
-@dataclass(frozen=True, slots=True)
 class OrderCard:
     order: OrderRow
     store: str
@@ -115,7 +107,7 @@ class OrderCard:
     address: AddressSnapshot
     card: CardSnapshot | None
     refunds: tuple[RefundRow, ...]
-    dispute: DisputeBrief | None
+    dispute: DisputeRead | None  # the order's dispute, as the card's reader found it
     now: datetime
     # what the buyer may do now
     can_cancel: bool

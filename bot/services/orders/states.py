@@ -177,17 +177,20 @@ _ALREADY: dict[Status, str] = {
     Status.closed: N_("The dispute on this order is already closed."),
 }
 
+_NO_RECEIPT_YET = N_("This order hasn't been shipped yet, so there is no receipt to confirm.")
+_DISPUTE_AFTER_SHIPPING = N_("A dispute can be opened once the order has been shipped. Until then you can cancel it.")
+
 # (target, current) → why not; otherwise the target's default below
 _FORBIDDEN: dict[tuple[Status, Status], str] = {
     (Status.cancelled, Status.shipped): N_("This order has already been shipped and can't be cancelled. If something goes wrong, you can open a dispute."),
     (Status.cancelled, Status.in_dispute): N_("This order has an open dispute and can't be cancelled."),
-    (Status.completed, Status.awaiting_payment): N_("This order hasn't been shipped yet, so there is no receipt to confirm."),
-    (Status.completed, Status.awaiting_shipment): N_("This order hasn't been shipped yet, so there is no receipt to confirm."),
+    (Status.completed, Status.awaiting_payment): _NO_RECEIPT_YET,
+    (Status.completed, Status.awaiting_shipment): _NO_RECEIPT_YET,
     (Status.completed, Status.in_dispute): N_("This order has an open dispute; it is completed by the dispute's decision."),
-    (Status.in_dispute, Status.awaiting_payment): N_("A dispute can be opened once the order has been shipped. Until then you can cancel it."),
-    (Status.in_dispute, Status.awaiting_shipment): N_("A dispute can be opened once the order has been shipped. Until then you can cancel it."),
+    (Status.in_dispute, Status.awaiting_payment): _DISPUTE_AFTER_SHIPPING,
+    (Status.in_dispute, Status.awaiting_shipment): _DISPUTE_AFTER_SHIPPING,
     (Status.in_dispute, Status.cancelled): N_("This order was cancelled; there is nothing to dispute."),
-    (Status.in_dispute, Status.closed): N_("The dispute on this order is already closed."),
+    (Status.in_dispute, Status.closed): _ALREADY[Status.closed],
     (Status.awaiting_shipment, Status.cancelled): N_("This order was cancelled and can no longer be paid."),
     (Status.shipped, Status.awaiting_payment): N_("This order isn't paid yet, so it can't be shipped."),
 }

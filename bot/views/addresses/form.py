@@ -37,6 +37,9 @@ __all__ = [
 ]
 
 
+_SKIP_HINT = N_("Not needed for this address? Tap “Skip”.")
+
+
 def _heading(f: Fmt, editing: bool, field: Field, country: str) -> str:
     steps = rules.steps_for(country)
     position = steps.index(field) + 1 if field in steps else len(steps)
@@ -98,7 +101,7 @@ def _prompt(f: Fmt, field: Field, draft: AddressDraft) -> str:
             else:
                 text = f._("Type the region, province or state.")
         if optional:
-            text += "\n" + f._("Not needed for this address? Tap “Skip”.")
+            text += "\n" + f._(_SKIP_HINT)
         return text
     if field is Field.city:
         example = CITY_EXAMPLES.get(country)
@@ -106,7 +109,7 @@ def _prompt(f: Fmt, field: Field, draft: AddressDraft) -> str:
             f._("Type the city, town or village, e.g. <code>{example}</code>.").format(example=hd.quote(f._(example)))
             if example else f._("Type the city, town or village.")
         )
-        return text + ("\n" + f._("Not needed for this address? Tap “Skip”.") if optional else "")
+        return text + ("\n" + f._(_SKIP_HINT) if optional else "")
     if field is Field.street:
         example = STREET_EXAMPLES.get(country) or N_("12 Central St")
         return f._("Type the street, house and building, e.g. <code>{example}</code>.").format(

@@ -19,12 +19,11 @@ from bot.views.orders.texts import (
     CANCEL_REASONS,
     dispute_state_label,
     number_label,
-    refund_line,
+    refund_lines,
     status_label,
 )
 
 __all__ = [
-    "REFUNDS_SHOWN",
     "address_text",
     "items_pages",
     "order_card",
@@ -44,7 +43,6 @@ ITEMS_PER_PAGE = 10  # an order card shows its items a page at a time
 ITEM_TITLE_SHOWN = 120  # a shop's title and options are cut on the card, so a page always fits
 ITEM_DETAILS_SHOWN = 120
 TRACKING_BUDGET = 3000  # visible characters of tracking events on one screen (newest first)
-REFUNDS_SHOWN = 5
 
 
 def items_pages(card: OrderCard) -> int:
@@ -124,11 +122,7 @@ def order_card(card: OrderCard, f: Fmt, back: OrderCb, items_page: int = 0) -> S
     lines.append(f._("<b>Total: {amount}</b>").format(amount=f.money(order.total_minor, order.currency)))
     if card.card is not None:
         lines.append(f._("💳 Paid with {card}").format(card=card_label(card.card.brand, card.card.last4, f)))
-    for refund in card.refunds[:REFUNDS_SHOWN]:
-        lines.append(refund_line(f, refund))
-    if len(card.refunds) > REFUNDS_SHOWN:
-        more = len(card.refunds) - REFUNDS_SHOWN
-        lines.append(f.ngettext("…and {n} more refund.", "…and {n} more refunds.", more).format(n=more))
+    lines += refund_lines(f, card.refunds)
     if not card.address.empty:
         lines += ["", f._("📍 Ship to:"), address_text(f, card.address)]
     if order.track_number:

@@ -12,6 +12,7 @@ from bot.views.common import Fmt, Screen, button, chunk, flow_row, markup, nav_r
 from bot.views.orders.texts import (
     EMPTY_TAB,
     TAB_LABELS,
+    list_heading,
     shorten,
     status_label,
     tab_from_service,
@@ -33,11 +34,15 @@ def _summary_lines(f: Fmt, index: int, row: SummaryRow) -> list[str]:
     if more > 0:
         first += " " + f.ngettext("+{n} more item", "+{n} more items", more).format(n=more)
     return [
-        f._("<b>{index}. #{number}</b> · {date}").format(index=index, number=hd.quote(row.number),
-                                                          date=f.date(row.created_at)),
+        list_heading(f, index, row.number, row.created_at),
         first,
         f"<b>{f.money(row.total_minor, row.currency)}</b> · {status_label(f, row.status)}",
     ]
+
+
+def _page_lines(f: Fmt, page: OrderPage) -> list[str]:
+    """A page's orders, numbered from the page's offset, a blank line after each."""
+    return [line for i, row in enumerate(page.rows, page.offset + 1) for line in (*_summary_lines(f, i, row), "")]
 
 
 def _pager(page: OrderPage, back: Tab) -> list:
@@ -66,8 +71,7 @@ def order_list(page: OrderPage, f: Fmt) -> Screen:
     head = f._("<b>My orders</b> · {tab}").format(tab=f._(TAB_LABELS[tab]))
     lines = [head, ""]
     if page.rows:
-        for i, row in enumerate(page.rows, page.offset + 1):
-            lines += [*_summary_lines(f, i, row), ""]
+        lines += _page_lines(f, page)
         lines.append(f._("Tap a number to open the order."))
     else:
         lines.append(f._(EMPTY_TAB[tab]))
@@ -91,8 +95,7 @@ def search_results(page: OrderPage, f: Fmt, origin: OrderCb | None = None) -> Sc
     if page.rows:
         lines.append(f.ngettext("Found {n} order.", "Found {n} orders.", page.total).format(n=page.total))
         lines.append("")
-        for i, row in enumerate(page.rows, page.offset + 1):
-            lines += [*_summary_lines(f, i, row), ""]
+        lines += _page_lines(f, page)
     else:
         lines.append(f._("Nothing found. Try an order number or another word from the product title."))
     back = list_cb(Tab.search, page.page)
@@ -122,8 +125,7 @@ def deleted_list(page: OrderPage, f: Fmt) -> Screen:
     if page.rows:
         lines.append(f._("Deleted orders are out of your lists. Open one to restore it or delete it for good."))
         lines.append("")
-        for i, row in enumerate(page.rows, page.offset + 1):
-            lines += [*_summary_lines(f, i, row), ""]
+        lines += _page_lines(f, page)
     else:
         lines.append(f._("Nothing here. Orders you delete from My orders wait here until you restore "
                          "them or delete them for good."))

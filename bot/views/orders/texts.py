@@ -3,20 +3,25 @@ states, where a refund goes (the disputes screens and the pushes say them the sa
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
+
 from aiogram.utils.text_decorations import html_decoration as hd
 
 from bot.db.refunds import RefundRow
 from bot.keyboards.orders import Tab
 from bot.services.errors import N_
-from bot.services.orders import OrderTab, Status
+from bot.services.orders import OrderNotFound, OrderTab, Status
 from bot.services.refunds import CardState, RefundDestination, RefundPreview, RefundTo
 from bot.views.common import Fmt, card_label
 
 __all__ = [
     "dispute_state_label",
+    "list_heading",
     "not_found",
     "refund_explanation",
     "refund_line",
+    "refund_lines",
     "tab_to_service",
 ]
 
@@ -97,8 +102,13 @@ def number_label(f: Fmt, number: str) -> str:
     return f._("Order #{number}").format(number=hd.quote(number))
 
 
+def list_heading(f: Fmt, index: int, number: str, at: datetime) -> str:
+    """The first line of an order's entry in a list (My orders, Returns & disputes)."""
+    return f._("<b>{index}. #{number}</b> · {date}").format(index=index, number=hd.quote(number), date=f.date(at))
+
+
 def not_found(f: Fmt) -> str:
-    return f._("This order is no longer available.")
+    return f._(OrderNotFound.msgid)
 
 
 # -- where a refund goes (also used by disputes) ----------------------------------------------------
@@ -143,6 +153,19 @@ def refund_line(f: Fmt, refund: RefundRow) -> str:
             amount=amount, target=target, date=f.date(refund.completed_at))
     return f._("💸 Refund of {amount} to {target}: expected by {date}").format(
         amount=amount, target=target, date=f.date(refund.expected_at))
+
+
+REFUNDS_SHOWN = 5
+
+
+def refund_lines(f: Fmt, refunds: Sequence[RefundRow]) -> list[str]:
+    """An order's refunds as the order card and the dispute card list them: the first few, then how
+    many more."""
+    lines = [refund_line(f, refund) for refund in refunds[:REFUNDS_SHOWN]]
+    more = len(refunds) - REFUNDS_SHOWN
+    if more > 0:
+        lines.append(f.ngettext("…and {n} more refund.", "…and {n} more refunds.", more).format(n=more))
+    return lines
 
 
 DISPUTE_STATES: dict[str, str] = {
