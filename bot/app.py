@@ -56,6 +56,7 @@ from bot.services.relay.conversations import RelayService
 from bot.services.relay.sellers import SellerService
 from bot.services.reminders import ReminderService
 from bot.services.reviews import ReviewService
+from bot.services.seller import SellerModeService
 from bot.services.settings import SettingsService
 from bot.services.users import UserService
 from bot.views import relay as _relay_push  # noqa: F401  (registers how a relayed message renders)
@@ -94,6 +95,7 @@ class Services:
     catalog: CatalogService
     kept: KeptService
     checkout: CheckoutService
+    seller_mode: SellerModeService
     in_flight: InFlight = field(default_factory=InFlight)
     # Telegram's overall budget, shared by the replies (counted, first) and the outbox's delivery;
     # the bot's session holds it, handlers never ask for it
@@ -122,6 +124,8 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
     refunds = RefundService(db, clock, payments)
     outbox = OutboxService(db, clock, users)
     orders.on_unpaid_cancelled.append(coupons.give_back)  # a cancelled unpaid order returns its coupons
+    reviews = ReviewService(db, clock)
+    disputes = DisputeService(db, clock, orders)
     return Services(
         db=db,
         clock=clock,
@@ -136,10 +140,10 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
         payments=payments,
         cards=cards,
         orders=orders,
-        disputes=DisputeService(db, clock, orders),
+        disputes=disputes,
         refunds=refunds,
         pay=PayService(db, clock, cards, orders),
-        reviews=ReviewService(db, clock),
+        reviews=reviews,
         loyalty=LoyaltyService(db, clock, LoyaltyPolicy(settings.loyalty_thresholds)),
         ops=OpsService(refunds, outbox),
         budget=SendBudget(clock.now),
@@ -149,6 +153,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
         catalog=CatalogService(db, clock),
         kept=KeptService(db, clock),
         checkout=CheckoutService(db, clock, orders, coupons),
+        seller_mode=SellerModeService(db, clock, orders, reviews, disputes),
     )
 
 

@@ -12,6 +12,7 @@ class MenuEntry:
     label: str  # a msgid marked with N_; the view translates it
     order: int
     wide: bool = False  # a row of its own
+    sellers_only: bool = False  # shown only to the sellers of a store (`UserRow.is_seller`)
 
 
 _ENTRIES: dict[str, MenuEntry] = {}
@@ -24,3 +25,8 @@ def register(entry: MenuEntry) -> MenuEntry:
 
 def entries() -> list[MenuEntry]:
     return sorted(_ENTRIES.values(), key=lambda e: (e.order, e.section))
+
+
+def shown(is_seller: bool) -> list[MenuEntry]:
+    """The entries a user's main menu shows: the sellers' own only to a seller."""
+    return [e for e in entries() if is_seller or not e.sellers_only]

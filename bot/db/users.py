@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db.engine import Database
 from bot.db.rows import Decoder
+from bot.db.tables import store_sellers as ss
 from bot.db.tables import users as t
 
 
@@ -22,11 +23,13 @@ class UserRow:
     time_zone: str
     created_at: datetime
     unreachable_since: datetime | None
+    # a seller of at least one store (seller mode's menu entry); read with the row, not stored in it
+    is_seller: bool = False
 
 
 _COLUMNS = (
     t.c.id, t.c.first_name, t.c.username, t.c.locale, t.c.time_zone, t.c.created_at,
-    t.c.unreachable_since,
+    t.c.unreachable_since, exists().where(ss.c.user_id == t.c.id).label("is_seller"),
 )
 
 
@@ -35,8 +38,11 @@ async def get(conn: AsyncConnection, user_id: int) -> UserRow | None:
     return UserRow(*row) if row else None
 
 
-_DECODE = Decoder(UserRow, t)
-_GET_SQL = f"SELECT {_DECODE.columns()} FROM users WHERE id = ?"
+_DECODE = Decoder(UserRow, t, computed=("is_seller",))
+# whether the user sells for a store rides along: one probe of ix_store_sellers_user, no second query
+_GET_SQL = (f"SELECT {_DECODE.columns()}, "
+            "EXISTS (SELECT 1 FROM store_sellers WHERE store_sellers.user_id = users.id) AS is_seller "
+            "FROM users WHERE id = ?")
 
 
 async def get_hot(db: Database, user_id: int) -> UserRow | None:

@@ -32,6 +32,7 @@ def sections() -> list[Handlers]:
         pay,
         relay,
         reviews,
+        seller,
         settings,
         users,
     )
@@ -56,6 +57,7 @@ def sections() -> list[Handlers]:
         messages.router,
         coupons.router,
         cards.router,
+        seller.router,  # seller mode: the seller's menu, reviews, disputes and orders of their stores
         relay.router,  # conversations: writing mode, native replies to relayed messages
         fallback.router,  # last: text outside a flow, stale buttons, anything else
     ]

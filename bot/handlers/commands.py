@@ -5,23 +5,31 @@ from __future__ import annotations
 
 from aiogram import F
 from aiogram.dispatcher.event.bases import SkipHandler
-from aiogram.filters import Command, CommandStart
+from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 
 from bot import menu as registry
 from bot.db.engine import Database
 from bot.db.users import UserRow
+from bot.handlers.answers import answered_by, refusals, say
 from bot.handlers.common import has_own_cancel, reply, reply_keyboard_shown, show
 from bot.handlers.routing import Handlers
+from bot.handlers.seller import menu_screen as seller_menu_screen
 from bot.keyboards.common import NavAction, NavCb
 from bot.services.clock import Clock
+from bot.services.errors import DomainError
+from bot.services.relay.conversations import RelayService
+from bot.services.relay.sellers import START_PREFIX, SellerService
+from bot.services.seller import SellerModeService
 from bot.views import help as help_views
 from bot.views import menu as views
+from bot.views import seller as seller_views
 from bot.views import settings as settings_views
 from bot.views.common import Fmt, Screen
 
 router = Handlers("commands")
+refusals(router.message, say)
 
 
 async def leave_flow(state: FSMContext, db: Database) -> bool:
@@ -42,16 +50,41 @@ async def leave_flow_from_message(message: Message, state: FSMContext, db: Datab
     return was_in_flow
 
 
+async def _not_a_seller_now(message: Message, error: DomainError, user: UserRow, f: Fmt) -> None:
+    """An invitation that can't be used (unknown, used, expired), or /seller from an account that
+    sells for no store: the reason, then the main menu."""
+    await message.answer(f.error(error))
+    await reply(message, views.main_menu(registry.shown(user.is_seller), f))
+
+
+# `/start s_<token>`: the deep link of `main.py seller invite` (before the plain /start below)
+@router.message(CommandStart(deep_link=True, magic=F.args.startswith(START_PREFIX)),
+                flags=answered_by(_not_a_seller_now))
+async def cmd_start_seller(message: Message, command: CommandObject, state: FSMContext, db: Database,
+                           user: UserRow, sellers: SellerService, seller_mode: SellerModeService,
+                           relay: RelayService, f: Fmt) -> None:
+    await leave_flow_from_message(message, state, db, f)
+    result = await sellers.redeem(command.args or "", user.id)
+    await reply(message, await seller_menu_screen(user.id, seller_mode, relay, f, seller_views.redeemed(result, f)))
+
+
 @router.message(CommandStart())
 async def cmd_start(message: Message, state: FSMContext, db: Database, user: UserRow, f: Fmt) -> None:
     await leave_flow_from_message(message, state, db, f)
-    await reply(message, views.main_menu(registry.entries(), f, first_name=user.first_name, greet=True))
+    await reply(message, views.main_menu(registry.shown(user.is_seller), f, first_name=user.first_name, greet=True))
 
 
 @router.message(Command("menu"))
-async def cmd_menu(message: Message, state: FSMContext, db: Database, f: Fmt) -> None:
+async def cmd_menu(message: Message, state: FSMContext, db: Database, user: UserRow, f: Fmt) -> None:
     await leave_flow_from_message(message, state, db, f)
-    await reply(message, views.main_menu(registry.entries(), f))
+    await reply(message, views.main_menu(registry.shown(user.is_seller), f))
+
+
+@router.message(Command("seller"), flags=answered_by(_not_a_seller_now))
+async def cmd_seller(message: Message, state: FSMContext, db: Database, user: UserRow,
+                     seller_mode: SellerModeService, relay: RelayService, f: Fmt) -> None:
+    await leave_flow_from_message(message, state, db, f)
+    await reply(message, await seller_menu_screen(user.id, seller_mode, relay, f))
 
 
 @router.message(Command("help"))
@@ -70,19 +103,19 @@ async def cmd_settings(
 
 
 @router.message(Command("cancel"))
-async def cmd_cancel(message: Message, state: FSMContext, db: Database, f: Fmt) -> None:
+async def cmd_cancel(message: Message, state: FSMContext, db: Database, user: UserRow, f: Fmt) -> None:
     was_in_flow = await leave_flow(state, db)
     note = views.cancelled(f) if was_in_flow else views.nothing_to_cancel(f)
     # a flow may have shown a reply keyboard (e.g. "Share my number"): remove it
     await message.answer(note, reply_markup=ReplyKeyboardRemove())
-    await reply(message, views.main_menu(registry.entries(), f))
+    await reply(message, views.main_menu(registry.shown(user.is_seller), f))
 
 
 @router.callback_query(NavCb.filter(F.action == NavAction.menu))
-async def nav_menu(query: CallbackQuery, state: FSMContext, db: Database, f: Fmt) -> None:
+async def nav_menu(query: CallbackQuery, state: FSMContext, db: Database, user: UserRow, f: Fmt) -> None:
     shown = await reply_keyboard_shown(state)
     await leave_flow(state, db)
-    await _show_menu(query, f, views.main_menu(registry.entries(), f), keyboard_shown=shown)
+    await _show_menu(query, f, views.main_menu(registry.shown(user.is_seller), f), keyboard_shown=shown)
 
 
 async def _show_menu(query: CallbackQuery, f: Fmt, screen: Screen, *, keyboard_shown: bool,
@@ -101,12 +134,13 @@ async def _show_menu(query: CallbackQuery, f: Fmt, screen: Screen, *, keyboard_s
 
 
 @router.callback_query(NavCb.filter(F.action == NavAction.cancel))
-async def nav_cancel(query: CallbackQuery, state: FSMContext, raw_state: str | None, db: Database, f: Fmt) -> None:
+async def nav_cancel(query: CallbackQuery, state: FSMContext, raw_state: str | None, db: Database, user: UserRow,
+                     f: Fmt) -> None:
     if has_own_cancel(raw_state):
         raise SkipHandler()  # the flow's own Cancel returns where it was opened
     shown = await reply_keyboard_shown(state)
     was_in_flow = await leave_flow(state, db)
-    screen = views.main_menu(registry.entries(), f)
+    screen = views.main_menu(registry.shown(user.is_seller), f)
     if was_in_flow and not shown:
         screen = Screen(views.cancelled(f) + "\n\n" + screen.text, screen.reply_markup)
     await _show_menu(query, f, screen, keyboard_shown=shown, note=views.cancelled(f) if was_in_flow or shown else None)

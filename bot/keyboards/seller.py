@@ -4,7 +4,9 @@ service behind it.
 
 The menu's Conversations entry (`SellerAction.conversations`) opens the relay's conversation list
 for the seller's side (bot/handlers/relay.py); the other entries are seller mode's own
-(bot/handlers/seller/)."""
+(bot/handlers/seller.py).
+
+`SellerStepCb` carries the buttons of seller mode's steps (the carrier of a parcel)."""
 
 from __future__ import annotations
 
@@ -24,9 +26,25 @@ class SellerAction(str, Enum):
     dispute = "do"  # one dispute
     orders = "o"  # orders to ship (a page)
     order = "oo"  # one order to ship
+    noop = "n"  # a pager's middle button
+    answer = "ra"  # answer a review: the reply step (id = review id)
+    accept = "da"  # accept a dispute: are you sure? (id = dispute id)
+    accept_ok = "dy"
+    reject = "dr"  # reject a dispute: the reason step
+    offer = "df"  # offer a partial refund: the amount step
+    ship = "os"  # mark an order shipped: the track number step, then the carrier (id = order id)
 
 
 class SellerCb(CallbackData, prefix="sl"):
     action: SellerAction
     id: Id = 0
     page: Page = 0
+
+
+class StepAction(str, Enum):
+    carrier = "c"  # value: the carrier's code
+
+
+class SellerStepCb(CallbackData, prefix="sls"):
+    action: StepAction
+    value: str = ""

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.db import disputes as repo
 from bot.db import orders as orders_repo
 from bot.db import refunds as refunds_repo
+from bot.db import seller as seller_repo
 from bot.db.disputes import DisputeLine, DisputeRow
 from bot.db.engine import Database
 from bot.db.orders import OrderRow
@@ -292,12 +293,16 @@ class DisputeService:
         return dispute
 
     async def seller_answer(self, dispute_id: int, answer: SellerAnswer | str, *, offer_minor: int | None = None,
-                            note: str | None = None) -> DisputeRow:
+                            note: str | None = None, seller_id: int | None = None) -> DisputeRow:
+        """The seller's answer. `seller_id`: a seller in seller mode — only a dispute on an order of a
+        store they sell for (else DisputeNotFound); the operator command passes none."""
         answer = SellerAnswer(answer)
         now = self.clock.now()
         note = (note or "").strip()[:1000] or None
         async with self.db.write() as conn:
             dispute, order = await self._dispute(conn, dispute_id, None)
+            if seller_id is not None and not await seller_repo.owns_order(conn, seller_id, order.id):
+                raise DisputeNotFound()
             self._require(dispute, DisputeState.open)
             if answer == SellerAnswer.accept:
                 await repo.set_state(conn, dispute.id, expected=(DisputeState.open.value,),

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db import reviews as repo
+from bot.db import seller as seller_repo
 from bot.db.engine import Database
 from bot.db.orders import OrderRow
 from bot.db.reviews import ItemRef, ReviewRow
@@ -356,8 +357,10 @@ class ReviewService:
         return card
 
     # -- the seller's side (operator command now, the seller relay later) ---------------------------
-    async def seller_reply(self, review_id: int, text: str) -> ReviewRow:
-        """The seller answers a review (or changes the answer); the buyer gets a push."""
+    async def seller_reply(self, review_id: int, text: str, *, seller_id: int | None = None) -> ReviewRow:
+        """The seller answers a review (or changes the answer); the buyer gets a push. `seller_id`:
+        a seller in seller mode — only a review of a store they sell for (else ReviewNotFound); the
+        operator command passes none."""
         text = (text or "").strip()
         if not text:
             raise InvalidInput(N_("A reply needs some text."))
@@ -365,7 +368,8 @@ class ReviewService:
         now = self.clock.now()
         async with self.db.write() as conn:
             review = await repo.get(conn, review_id)
-            if review is None:
+            if review is None or (seller_id is not None and not await seller_repo.owns_order(
+                    conn, seller_id, review.order_id)):
                 raise ReviewNotFound()
             await repo.set_reply(conn, review_id, text, now)
             await enqueue(conn, user_id=review.user_id, kind=REPLY_KIND.key, payload={

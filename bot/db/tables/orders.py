@@ -120,6 +120,8 @@ Index(
 # the delete warnings: orders placed with an address, orders paid with a card
 Index("ix_orders_address", orders.c.address_id, sqlite_where=orders.c.address_id.is_not(None))
 Index("ix_orders_paid_card", orders.c.paid_card_id, sqlite_where=orders.c.paid_card_id.is_not(None))
+# seller mode (0017_seller_mode): a store's orders by status — to ship (oldest paid first), in dispute
+Index("ix_orders_store_status", orders.c.store_id, orders.c.status, orders.c.paid_at)
 # due transitions: only the orders that can be due are in these indexes
 Index("ix_orders_pay_by", orders.c.pay_by, sqlite_where=orders.c.status == "awaiting_payment")
 Index(

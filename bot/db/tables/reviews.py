@@ -41,6 +41,8 @@ reviews = Table(
     CheckConstraint("rating BETWEEN 1 AND 5", name="ck_reviews_rating"),
 )
 Index("ix_reviews_user", reviews.c.user_id, reviews.c.created_at, reviews.c.id)
+# seller mode (0017_seller_mode): the reviews a store has not answered yet, found from its orders
+Index("ix_reviews_unanswered", reviews.c.order_id, sqlite_where=reviews.c.reply_text.is_(None))
 
 # Points are a ledger, never a counter: every entry has a reason, a reference and an idempotency
 # key; a reversal references its credit. `effective_at` is when the entry counts for the 365-day

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.db import addresses as addresses_repo
 from bot.db import orders as repo
 from bot.db import refunds as refunds_repo
+from bot.db import seller as seller_repo
 from bot.db import users as users_repo
 from bot.db.orders import ItemRow, OrderRow
 from bot.db.refunds import RefundRow
@@ -148,13 +149,18 @@ class ShopSide(OrderBase):
                 "paid_card_exp_year": card_snapshot.exp_year, "pay_by": None, "paid_charge_id": charge_id,
             }, push={"brand": card_snapshot.brand, "last4": card_snapshot.last4})
 
-    async def ship(self, user_id: int, order_id: int, track_number: str, carrier: str = "cainiao") -> OrderRow:
+    async def ship(self, user_id: int, order_id: int, track_number: str, carrier: str = "cainiao", *,
+                   seller_id: int | None = None) -> OrderRow:
+        """The order leaves the store. `seller_id`: a seller in seller mode — only an order of a
+        store they sell for (else OrderNotFound); the operator command passes none."""
         track_number = track_number.strip().upper()
         if not track_number or len(track_number) > 64:
             raise InvalidInput(N_("A track number is needed to ship an order."))
         now = self.clock.now()
         async with self.db.write() as conn:
             order = await self._owned(conn, user_id, order_id)
+            if seller_id is not None and not await seller_repo.owns_order(conn, seller_id, order.id):
+                raise OrderNotFound()
             ends = now + self.policy.protection
             shipped = await transition(conn, order, Status.shipped, actor=Actor.seller, now=now, values={
                 "track_number": track_number, "carrier": carrier, "protection_ends_at": ends,

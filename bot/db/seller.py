@@ -1,0 +1,267 @@
+"""Repository: seller mode — what a seller's stores have waiting for them (reviews without a reply,
+disputes waiting for the seller, paid orders to ship) and each of them, always through the seller:
+every query names the seller, and a row of a store they do not sell for is never returned.
+
+A seller's stores are `store_sellers` rows (ix_store_sellers_user); a store's orders are found by
+`ix_orders_store_status` (store, status, paid date), its unanswered reviews by `ix_reviews_unanswered`
+(0017_seller_mode)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.db.tables import disputes as d
+from bot.db.tables import order_items as it
+from bot.db.tables import orders as o
+from bot.db.tables import reviews as r
+from bot.db.tables import store_sellers as ss
+from bot.db.tables import stores as st
+
+AWAITING_SHIPMENT = "awaiting_shipment"  # paid, not shipped (bot/services/orders/states.py: Status)
+IN_DISPUTE = "in_dispute"  # the order of an open dispute
+DISPUTE_OPEN = "open"  # waiting for the seller (bot/services/disputes.py: DisputeState)
+
+
+def _stores(seller_id: int) -> Select[Any]:
+    return select(ss.c.store_id).where(ss.c.user_id == seller_id).scalar_subquery()  # type: ignore[return-value]
+
+
+def _unanswered(seller_id: int) -> Any:
+    return (o.c.store_id.in_(_stores(seller_id)), r.c.reply_text.is_(None), o.c.purged_at.is_(None))
+
+
+def _waiting_disputes(seller_id: int) -> Any:
+    return (o.c.store_id.in_(_stores(seller_id)), o.c.status == IN_DISPUTE, d.c.state == DISPUTE_OPEN)
+
+
+def _to_ship(seller_id: int) -> Any:
+    return (o.c.store_id.in_(_stores(seller_id)), o.c.status == AWAITING_SHIPMENT, o.c.purged_at.is_(None))
+
+
+_REVIEWS = r.join(o, o.c.id == r.c.order_id)
+_DISPUTES = d.join(o, o.c.id == d.c.order_id)
+
+
+# -- the seller and their stores --------------------------------------------------------------------
+async def stores(conn: AsyncConnection, seller_id: int) -> list[tuple[int, str]]:
+    rows = (await conn.execute(
+        select(st.c.id, st.c.name).select_from(ss.join(st, st.c.id == ss.c.store_id))
+        .where(ss.c.user_id == seller_id).order_by(st.c.name)
+    )).all()
+    return [(int(row.id), row.name) for row in rows]
+
+
+async def counts(conn: AsyncConnection, seller_id: int) -> tuple[int, int, int]:
+    """(reviews without a reply, disputes waiting for the seller, orders to ship), in one statement."""
+    reviews = select(func.count()).select_from(_REVIEWS).where(*_unanswered(seller_id)).scalar_subquery()
+    disputes = select(func.count()).select_from(_DISPUTES).where(*_waiting_disputes(seller_id)).scalar_subquery()
+    orders = select(func.count()).select_from(o).where(*_to_ship(seller_id)).scalar_subquery()
+    row = (await conn.execute(select(reviews, disputes, orders))).one()
+    return int(row[0]), int(row[1]), int(row[2])
+
+
+async def owns_order(conn: AsyncConnection, seller_id: int, order_id: int) -> bool:
+    """Whether the order is of a store this account sells for."""
+    row = (await conn.execute(
+        select(o.c.id).where(o.c.id == order_id, o.c.store_id.in_(_stores(seller_id)))
+    )).first()
+    return row is not None
+
+
+# -- reviews ----------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class ReviewLine:
+    id: int
+    title: str
+    rating: int
+    text: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SellerReviewRow:
+    """A review as its store sees it: no buyer in it."""
+
+    id: int
+    order_id: int
+    number: str
+    store: str
+    title: str
+    options: tuple[tuple[str, str], ...]
+    rating: int
+    text: str
+    photos: int
+    created_at: datetime
+    extra_text: str | None
+    extra_photos: int
+    extra_at: datetime | None
+    reply_text: str | None
+    reply_at: datetime | None
+
+
+async def review_page(conn: AsyncConnection, seller_id: int, *, offset: int, limit: int) -> tuple[list[ReviewLine], int]:
+    """Reviews of the seller's stores without a reply, newest first."""
+    total = int((await conn.execute(
+        select(func.count()).select_from(_REVIEWS).where(*_unanswered(seller_id)))).scalar_one())
+    rows = (await conn.execute(
+        select(r.c.id, it.c.title, r.c.rating, r.c.text, r.c.created_at)
+        .select_from(_REVIEWS.join(it, it.c.id == r.c.item_id))
+        .where(*_unanswered(seller_id))
+        .order_by(r.c.created_at.desc(), r.c.id.desc()).offset(offset).limit(limit)
+    )).all() if total and limit else []
+    return [ReviewLine(*row) for row in rows], total
+
+
+async def review(conn: AsyncConnection, seller_id: int, review_id: int) -> SellerReviewRow | None:
+    row = (await conn.execute(
+        select(r.c.id, r.c.order_id, o.c.number, st.c.name, it.c.title, it.c.options, r.c.rating, r.c.text,
+               r.c.photos, r.c.created_at, r.c.extra_text, r.c.extra_photos, r.c.extra_at, r.c.reply_text,
+               r.c.reply_at)
+        .select_from(_REVIEWS.join(it, it.c.id == r.c.item_id).join(st, st.c.id == o.c.store_id))
+        .where(r.c.id == review_id, o.c.store_id.in_(_stores(seller_id)), o.c.purged_at.is_(None))
+    )).first()
+    if row is None:
+        return None
+    values = dict(row._mapping)
+    values["store"] = values.pop("name")
+    values["options"] = tuple(tuple(pair) for pair in json.loads(values["options"] or "[]"))
+    values["photos"] = len(json.loads(values["photos"] or "[]"))
+    values["extra_photos"] = len(json.loads(values["extra_photos"] or "[]"))
+    return SellerReviewRow(**values)
+
+
+# -- disputes ---------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class DisputeLine:
+    id: int
+    number: str
+    reason: str
+    amount_minor: int
+    currency: str
+    decide_by: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SellerDisputeRow:
+    """A dispute as its store sees it: the buyer's request, never the buyer."""
+
+    id: int
+    order_id: int
+    number: str
+    store: str
+    reason: str
+    description: str
+    outcome: str
+    amount_minor: int
+    currency: str
+    photos: int
+    state: str
+    seller_answer: str | None
+    offer_minor: int | None
+    seller_note: str | None
+    resolution: str | None
+    refund_minor: int | None
+    decide_by: datetime
+    opened_at: datetime
+    order_total_minor: int
+
+
+async def dispute_page(conn: AsyncConnection, seller_id: int, *, offset: int,
+                       limit: int) -> tuple[list[DisputeLine], int]:
+    """Disputes of the seller's stores waiting for the seller, the soonest decision first."""
+    total = int((await conn.execute(
+        select(func.count()).select_from(_DISPUTES).where(*_waiting_disputes(seller_id)))).scalar_one())
+    rows = (await conn.execute(
+        select(d.c.id, o.c.number, d.c.reason, d.c.amount_minor, d.c.currency, d.c.decide_by)
+        .select_from(_DISPUTES).where(*_waiting_disputes(seller_id))
+        .order_by(d.c.decide_by, d.c.id).offset(offset).limit(limit)
+    )).all() if total and limit else []
+    return [DisputeLine(*row) for row in rows], total
+
+
+async def dispute(conn: AsyncConnection, seller_id: int, dispute_id: int) -> SellerDisputeRow | None:
+    row = (await conn.execute(
+        select(d.c.id, d.c.order_id, o.c.number, st.c.name, d.c.reason, d.c.description, d.c.outcome,
+               d.c.amount_minor, d.c.currency, d.c.photos, d.c.state, d.c.seller_answer, d.c.offer_minor,
+               d.c.seller_note, d.c.resolution, d.c.refund_minor, d.c.decide_by, d.c.opened_at, o.c.total_minor)
+        .select_from(_DISPUTES.join(st, st.c.id == o.c.store_id))
+        .where(d.c.id == dispute_id, o.c.store_id.in_(_stores(seller_id)), o.c.purged_at.is_(None))
+    )).first()
+    if row is None:
+        return None
+    values = dict(row._mapping)
+    values["store"] = values.pop("name")
+    values["photos"] = len(json.loads(values["photos"] or "[]"))
+    values["order_total_minor"] = values.pop("total_minor")
+    return SellerDisputeRow(**values)
+
+
+# -- orders to ship ---------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class ShipLine:
+    id: int
+    number: str
+    first_title: str
+    item_lines: int
+    paid_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ShipItem:
+    title: str
+    options: tuple[tuple[str, str], ...]
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class ShipOrderRow:
+    """An order as its store ships it: what to pack and where to send it (the order's address
+    snapshot), never the buyer's account."""
+
+    id: int
+    user_id: int  # the buyer: for the order service's own lookup, never shown
+    number: str
+    store: str
+    status: str
+    shipping_address: str  # JSON snapshot
+    paid_at: datetime | None
+    item_lines: int
+    items: tuple[ShipItem, ...]
+    track_number: str | None
+    carrier: str | None
+
+
+async def ship_page(conn: AsyncConnection, seller_id: int, *, offset: int, limit: int) -> tuple[list[ShipLine], int]:
+    """Paid orders of the seller's stores not shipped yet, the oldest paid first."""
+    total = int((await conn.execute(select(func.count()).select_from(o).where(*_to_ship(seller_id)))).scalar_one())
+    rows = (await conn.execute(
+        select(o.c.id, o.c.number, o.c.first_title, o.c.item_lines, o.c.paid_at)
+        .where(*_to_ship(seller_id)).order_by(o.c.paid_at, o.c.id).offset(offset).limit(limit)
+    )).all() if total and limit else []
+    return [ShipLine(*row) for row in rows], total
+
+
+async def ship_order(conn: AsyncConnection, seller_id: int, order_id: int, *, items: int) -> ShipOrderRow | None:
+    """The order (any status: the screen says when it is no longer to ship) with its first `items` items."""
+    row = (await conn.execute(
+        select(o.c.id, o.c.user_id, o.c.number, st.c.name, o.c.status, o.c.shipping_address, o.c.paid_at,
+               o.c.item_lines, o.c.track_number, o.c.carrier)
+        .select_from(o.join(st, st.c.id == o.c.store_id))
+        .where(o.c.id == order_id, o.c.store_id.in_(_stores(seller_id)), o.c.purged_at.is_(None))
+    )).first()
+    if row is None:
+        return None
+    lines = (await conn.execute(
+        select(it.c.title, it.c.options, it.c.quantity).where(it.c.order_id == order_id)
+        .order_by(it.c.position).limit(items)
+    )).all()
+    shipped = tuple(ShipItem(line.title, tuple(tuple(p) for p in json.loads(line.options or "[]")), line.quantity)
+                    for line in lines)
+    return ShipOrderRow(row.id, row.user_id, row.number, row.name, row.status, row.shipping_address, row.paid_at,
+                        row.item_lines, shipped, row.track_number, row.carrier)

@@ -1,0 +1,365 @@
+"""Seller mode: the seller's menu (/seller, or "🏪 Seller mode" in the main menu, shown to sellers
+only), reviews to answer, disputes to answer and orders to ship, and their steps as flow tables:
+
+    answer a review:        reply text → published
+    reject a dispute:       reason → sent          offer a partial refund: amount → sent
+    mark an order shipped:  track number → carrier (buttons) → shipped
+
+Becoming a seller (`/start s_<token>`) and `/seller` are commands (bot/handlers/commands.py).
+The menu's Conversations button belongs to the relay (bot/handlers/relay.py).
+
+Every id from a button goes through `SellerModeService`, which looks it up through the seller: a
+review, dispute or order of another store (or a forged id) is "no longer available" and the list;
+an account that sells for no store is told so and gets the main menu.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
+from typing import NoReturn
+
+from aiogram import F
+from aiogram.filters import StateFilter
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery
+
+from bot import menu as registry
+from bot.db.engine import Database
+from bot.db.users import UserRow
+from bot.handlers.answers import refusals
+from bot.handlers.common import cancel_returns_itself, show
+from bot.handlers.flow import Button, Done, Draft, Flow, Stale, Step
+from bot.handlers.routing import Handlers
+from bot.keyboards.common import MenuCb, NavAction, NavCb
+from bot.keyboards.seller import SellerAction, SellerCb, SellerStepCb, StepAction
+from bot.services import money
+from bot.services.disputes import SellerAnswer
+from bot.services.errors import DomainError, InvalidInput, NotFound
+from bot.services.relay.conversations import RelayService
+from bot.services.seller import (
+    NotASeller,
+    SellerModeService,
+    carriers,
+    check_carrier,
+    check_offer,
+    check_track,
+    clean_reason,
+)
+from bot.views import menu as menu_views
+from bot.views import seller as views
+from bot.views.common import Fmt, Screen
+
+router = Handlers("seller")
+registry.register(registry.MenuEntry("seller", views.MENU_LABEL, order=90, sellers_only=True))
+
+
+class ReplyFlow(StatesGroup):
+    text = State()
+
+
+class DisputeAnswerFlow(StatesGroup):
+    reason = State()
+    amount = State()
+
+
+class ShipFlow(StatesGroup):
+    track = State()
+    carrier = State()
+
+
+_FLOWS = (ReplyFlow, DisputeAnswerFlow, ShipFlow)
+for _group in _FLOWS:
+    cancel_returns_itself(_group)  # Cancel returns to the review, dispute or order
+
+
+def _on(*actions: SellerAction):
+    return SellerCb.filter(F.action.in_(set(actions)))
+
+
+# -- screens the handlers share ------------------------------------------------------------------------
+async def menu_screen(user_id: int, seller_mode: SellerModeService, relay: RelayService, f: Fmt,
+                      note: str | None = None) -> Screen:
+    """The seller's menu (NotASeller when the account sells for no store)."""
+    home = await seller_mode.home(user_id)
+    return views.seller_menu(home, await relay.unread(user_id, as_seller=True), f, note)
+
+
+_LISTS = {
+    SellerAction.reviews: (SellerModeService.reviews, views.reviews_list),
+    SellerAction.disputes: (SellerModeService.disputes, views.disputes_list),
+    SellerAction.orders: (SellerModeService.orders, views.orders_list),
+}
+# the list each screen (and each step) belongs to
+_SECTION = {
+    SellerAction.review: SellerAction.reviews, SellerAction.answer: SellerAction.reviews,
+    SellerAction.dispute: SellerAction.disputes, SellerAction.accept: SellerAction.disputes,
+    SellerAction.accept_ok: SellerAction.disputes, SellerAction.reject: SellerAction.disputes,
+    SellerAction.offer: SellerAction.disputes,
+    SellerAction.order: SellerAction.orders, SellerAction.ship: SellerAction.orders,
+}
+_FLOW_SECTION = {ReplyFlow.__full_group_name__: SellerAction.reviews,
+                 DisputeAnswerFlow.__full_group_name__: SellerAction.disputes,
+                 ShipFlow.__full_group_name__: SellerAction.orders}
+
+
+async def list_screen(action: SellerAction, user_id: int, seller_mode: SellerModeService, f: Fmt, page: int = 0,
+                      note: str | None = None) -> Screen:
+    read, view = _LISTS[action]
+    return view(await read(seller_mode, user_id, page), f, note)  # type: ignore[operator]
+
+
+async def item_screen(action: SellerAction, item_id: int, user_id: int, seller_mode: SellerModeService, f: Fmt,
+                      page: int = 0) -> Screen:
+    """A review, dispute or order of the seller's, by the list it belongs to."""
+    if action == SellerAction.reviews:
+        return views.review_screen(await seller_mode.review(user_id, item_id), f, page)
+    if action == SellerAction.disputes:
+        return views.dispute_screen(await seller_mode.dispute(user_id, item_id), f, page)
+    return views.order_screen(await seller_mode.order(user_id, item_id), f, page)
+
+
+async def _leave_flow(state: FSMContext, db: Database, raw_state: str | None) -> None:
+    if raw_state is not None and raw_state.split(":", 1)[0] in _FLOW_SECTION:
+        async with db.write():
+            await state.clear()
+
+
+async def refusal_screen(error: DomainError, section: SellerAction | None, item_id: int, page: int, user: UserRow,
+                         seller_mode: SellerModeService, relay: RelayService, f: Fmt) -> tuple[Screen, str]:
+    """Seller mode's one answer to a refusal, as (screen, note): not a seller → the main menu; a
+    review, dispute or order that is not (or no longer) the seller's → its list; anything else (the
+    dispute moved on, the order shipped meanwhile) → the item as it is now, with why."""
+    note = f.error(error)
+    if not isinstance(error, NotASeller):
+        if section is not None and item_id and not isinstance(error, NotFound):
+            with suppress(NotFound):
+                return await item_screen(section, item_id, user.id, seller_mode, f, page), note
+        with suppress(NotASeller):
+            if section is not None:
+                return await list_screen(section, user.id, seller_mode, f, page), note
+            return await menu_screen(user.id, seller_mode, relay, f), note
+    # not a seller (or unlinked meanwhile)
+    return menu_views.main_menu(registry.shown(False), f), views.not_a_seller(f)
+
+
+async def refused(query: CallbackQuery, error: DomainError, state: FSMContext, db: Database,
+                  raw_state: str | None, seller_mode: SellerModeService, relay: RelayService, user: UserRow,
+                  f: Fmt, callback_data: CallbackData | None = None) -> None:
+    """A refused press: the refusal's screen with the reason in an alert; a step in progress is left."""
+    section = _FLOW_SECTION.get((raw_state or "").split(":", 1)[0])
+    item_id, page = 0, 0
+    if isinstance(callback_data, SellerCb):
+        action = callback_data.action
+        section = _SECTION.get(action) or (action if action in _LISTS else None)
+        item_id, page = callback_data.id, callback_data.page
+    elif section is not None:  # a step's button: the item of the step
+        draft = await state.get_data()
+        item_id, page = int(draft.get("id") or 0), int(draft.get("page") or 0)
+    await _leave_flow(state, db, raw_state)
+    screen, note = await refusal_screen(error, section, item_id, page, user, seller_mode, relay, f)
+    await show(query, screen, note, alert=True)
+
+
+async def _finish(draft: Draft, f: Fmt, state: FSMContext, db: Database, seller_mode: SellerModeService,
+                  relay: RelayService, user: UserRow, act: Callable[[], Awaitable[Screen]]) -> NoReturn:
+    """The last step of a flow: `act` saves (with the step left, in one unit of work) and gives the
+    screen to show. A wrong answer (InvalidInput) is asked again; any other refusal leaves the step
+    for the item (or its list) with why."""
+    try:
+        async with db.write():
+            screen = await act()
+            await state.clear()
+    except InvalidInput:
+        raise
+    except DomainError as error:
+        async with db.write():
+            await state.clear()
+        section = SellerAction(str(draft.get("section", SellerAction.reviews.value)))
+        shown, note = await refusal_screen(error, section, int(draft.get("id") or 0), int(draft.get("page") or 0),
+                                           user, seller_mode, relay, f)
+        raise Done(views.noted(shown, note)) from None
+    raise Done(screen)
+
+
+refusals(router.callback_query, refused)
+
+
+# -- the menu and the lists -----------------------------------------------------------------------------
+@router.callback_query(MenuCb.filter(F.section == "seller"))
+@router.callback_query(_on(SellerAction.menu))
+async def open_menu(query: CallbackQuery, seller_mode: SellerModeService, relay: RelayService, user: UserRow,
+                    f: Fmt) -> None:
+    await show(query, await menu_screen(user.id, seller_mode, relay, f))
+
+
+@router.callback_query(_on(*_LISTS))
+async def open_list(query: CallbackQuery, callback_data: SellerCb, seller_mode: SellerModeService, user: UserRow,
+                    f: Fmt) -> None:
+    await show(query, await list_screen(callback_data.action, user.id, seller_mode, f, callback_data.page))
+
+
+@router.callback_query(_on(SellerAction.noop))
+async def noop(query: CallbackQuery) -> None:
+    await query.answer()
+
+
+@router.callback_query(_on(SellerAction.review, SellerAction.dispute, SellerAction.order))
+async def open_item(query: CallbackQuery, callback_data: SellerCb, seller_mode: SellerModeService, user: UserRow,
+                    f: Fmt) -> None:
+    section = _SECTION[callback_data.action]
+    await show(query, await item_screen(section, callback_data.id, user.id, seller_mode, f, callback_data.page))
+
+
+# -- answering a review ---------------------------------------------------------------------------------
+async def _back_to_item(query: CallbackQuery, draft: Draft, seller_mode: SellerModeService, user: UserRow,
+                        f: Fmt) -> None:
+    """Back from a flow's first step, or its Cancel: the review, dispute or order it was about."""
+    section = SellerAction(str(draft.get("section", SellerAction.reviews.value)))
+    page = int(draft.get("page") or 0)
+    try:
+        screen = await item_screen(section, int(draft.get("id") or 0), user.id, seller_mode, f, page)
+    except NotFound:
+        screen = await list_screen(section, user.id, seller_mode, f, page)
+    await show(query, screen)
+
+
+async def _published(text: str, draft: Draft, f: Fmt, state: FSMContext, db: Database,
+                     seller_mode: SellerModeService, relay: RelayService, user: UserRow) -> Draft:
+    async def save() -> Screen:
+        review = await seller_mode.answer_review(user.id, int(draft["id"]), text)
+        return views.noted(views.review_screen(review, f, int(draft.get("page") or 0)), views.reply_sent(f))
+
+    await _finish(draft, f, state, db, seller_mode, relay, user, save)
+
+
+REPLY = Flow(
+    ReplyFlow, SellerStepCb, leave=_back_to_item, strays=False,
+    outside=views.STEP_OVER,
+    steps=(Step(ReplyFlow.text, views.step_reply, views.REPLY_EXPECTED, text=_published),),
+    summary=None,
+).install(router)
+
+
+@router.callback_query(_on(SellerAction.answer))
+async def answer_review(query: CallbackQuery, callback_data: SellerCb, state: FSMContext, db: Database,
+                        seller_mode: SellerModeService, user: UserRow, f: Fmt) -> None:
+    review = await seller_mode.review(user.id, callback_data.id)
+    if review.answered:
+        await show(query, views.review_screen(review, f, callback_data.page), views.already_answered(f), alert=True)
+        return
+    draft = {"section": SellerAction.reviews.value, "id": review.id, "page": callback_data.page,
+             "title": review.title}
+    await show(query, await REPLY.start(state, db, draft, f))
+
+
+# -- answering a dispute --------------------------------------------------------------------------------
+async def _dispute_done(draft: Draft, answer: SellerAnswer, f: Fmt, state: FSMContext, db: Database,
+                        seller_mode: SellerModeService, relay: RelayService, user: UserRow, *,
+                        offer: int | None = None, note: str | None = None) -> NoReturn:
+    async def save() -> Screen:
+        dispute = await seller_mode.answer_dispute(user.id, int(draft["id"]), answer, offer_minor=offer, note=note)
+        return views.noted(views.dispute_screen(dispute, f, int(draft.get("page") or 0)),
+                           views.dispute_answered(f, answer))
+
+    await _finish(draft, f, state, db, seller_mode, relay, user, save)
+
+
+async def _reason(text: str, draft: Draft, f: Fmt, state: FSMContext, db: Database, seller_mode: SellerModeService,
+                  relay: RelayService, user: UserRow) -> Draft:
+    await _dispute_done(draft, SellerAnswer.reject, f, state, db, seller_mode, relay, user, note=clean_reason(text))
+
+
+async def _offer(text: str, draft: Draft, f: Fmt, state: FSMContext, db: Database, seller_mode: SellerModeService,
+                 relay: RelayService, user: UserRow) -> Draft:
+    amount = check_offer(money.parse_amount(text, str(draft.get("currency", "USD"))), int(draft.get("asked") or 0))
+    await _dispute_done(draft, SellerAnswer.offer, f, state, db, seller_mode, relay, user, offer=amount)
+
+
+DISPUTE = Flow(
+    DisputeAnswerFlow, SellerStepCb, leave=_back_to_item, strays=False,
+    outside=views.STEP_OVER,
+    steps=(
+        Step(DisputeAnswerFlow.reason, views.step_reason, views.REASON_EXPECTED, text=_reason,
+             when=lambda draft: draft.get("answer") == SellerAnswer.reject.value),
+        Step(DisputeAnswerFlow.amount, views.step_offer, views.AMOUNT_EXPECTED, text=_offer,
+             when=lambda draft: draft.get("answer") == SellerAnswer.offer.value),
+    ),
+    summary=None,
+).install(router)
+
+
+@router.callback_query(_on(SellerAction.accept, SellerAction.reject, SellerAction.offer))
+async def answer_dispute(query: CallbackQuery, callback_data: SellerCb, state: FSMContext, db: Database,
+                         seller_mode: SellerModeService, user: UserRow, f: Fmt) -> None:
+    dispute = await seller_mode.dispute(user.id, callback_data.id)
+    page = callback_data.page
+    if not dispute.can_answer or (callback_data.action == SellerAction.offer and not dispute.can_offer):
+        await show(query, views.dispute_screen(dispute, f, page), views.moved_on(f), alert=True)
+        return
+    if callback_data.action == SellerAction.accept:
+        await show(query, views.accept_confirm(dispute, f, page))
+        return
+    answer = SellerAnswer.reject if callback_data.action == SellerAction.reject else SellerAnswer.offer
+    draft = {"section": SellerAction.disputes.value, "id": dispute.id, "page": page, "answer": answer.value,
+             "number": dispute.number, "currency": dispute.currency, "asked": dispute.amount_minor}
+    await show(query, await DISPUTE.start(state, db, draft, f))
+
+
+@router.callback_query(_on(SellerAction.accept_ok))
+async def accept_dispute(query: CallbackQuery, callback_data: SellerCb, seller_mode: SellerModeService,
+                         user: UserRow, f: Fmt) -> None:
+    dispute = await seller_mode.answer_dispute(user.id, callback_data.id, SellerAnswer.accept)
+    await show(query, views.dispute_screen(dispute, f, callback_data.page), views.dispute_answered(
+        f, SellerAnswer.accept))
+
+
+# -- shipping an order ----------------------------------------------------------------------------------
+def _track(text: str, draft: Draft, f: Fmt) -> Draft:
+    return {**draft, "track": check_track(text)}
+
+
+async def _carrier(value: str, draft: Draft, f: Fmt, state: FSMContext, db: Database,
+                   seller_mode: SellerModeService, relay: RelayService, user: UserRow) -> Draft:
+    if value not in carriers():
+        raise Stale  # a forged value: the engine says the button is no longer active
+    carrier = check_carrier(value)
+
+    async def save() -> Screen:
+        order = await seller_mode.ship(user.id, int(draft["id"]), str(draft.get("track", "")), carrier)
+        return views.noted(views.order_screen(order, f, int(draft.get("page") or 0)), views.shipped(f))
+
+    await _finish(draft, f, state, db, seller_mode, relay, user, save)
+
+
+SHIP = Flow(
+    ShipFlow, SellerStepCb, leave=_back_to_item,
+    outside=views.STEP_OVER,
+    steps=(
+        Step(ShipFlow.track, views.step_track, views.TRACK_EXPECTED, text=_track),
+        Step(ShipFlow.carrier, views.step_carrier, views.CARRIER_EXPECTED,
+             buttons={StepAction.carrier: Button(_carrier)}),
+    ),
+    summary=None,
+).install(router)
+
+
+@router.callback_query(_on(SellerAction.ship))
+async def ship(query: CallbackQuery, callback_data: SellerCb, state: FSMContext, db: Database,
+               seller_mode: SellerModeService, user: UserRow, f: Fmt) -> None:
+    order = await seller_mode.check_can_ship(user.id, callback_data.id)
+    draft = {"section": SellerAction.orders.value, "id": order.id, "page": callback_data.page,
+             "number": order.number}
+    await show(query, await SHIP.start(state, db, draft, f))
+
+
+# -- Cancel in a step: back to what it was about ---------------------------------------------------------
+@router.callback_query(StateFilter(*_FLOWS), NavCb.filter(F.action == NavAction.cancel))
+async def cancel_step(query: CallbackQuery, state: FSMContext, db: Database, seller_mode: SellerModeService,
+                      user: UserRow, f: Fmt) -> None:
+    draft = await state.get_data()
+    async with db.write():
+        await state.clear()
+    await _back_to_item(query, draft, seller_mode, user, f)

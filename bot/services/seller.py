@@ -1,0 +1,375 @@
+"""Seller mode: what a store's seller (a Telegram user linked by `seller invite`, see
+bot/services/relay/sellers.py) has waiting — reviews to answer, disputes to answer, paid orders to
+ship — and their answers, through the same services as the operator commands
+(`ReviewService.seller_reply`, `DisputeService.seller_answer`, `OrderService.ship`), each of which
+checks again, inside its own unit of work, that the store is the seller's.
+
+A seller sees only their own stores' data: every id is looked up through the seller (a review,
+dispute or order of another store is "no longer available", the same as a forged id), and an
+account that sells for no store is told so. Nothing returned names the buyer: no name, username,
+Telegram id or account phone; an order to ship carries its shipping address as the order's
+snapshot has it (recipient and phone included: the parcel's label and the courier need them).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from bot.db import seller as repo
+from bot.db.engine import Database
+from bot.integrations.carrier import CARRIERS
+from bot.services.clock import Clock
+from bot.services.disputes import DisputeService, DisputeState, SellerAnswer
+from bot.services.errors import N_, DomainError, InvalidInput, NotFound
+from bot.services.orders import AddressSnapshot, OrderService, Status
+from bot.services.reviews import ReviewService
+
+PAGE_SIZE = 5
+ITEMS_SHOWN = 10  # an order to ship lists this many item lines, then "and N more" (the screen fits Telegram)
+TRACK_MIN, TRACK_MAX = 5, 40
+REASON_MIN, REASON_MAX = 5, 1000
+_TRACK_RE = re.compile(r"^[A-Za-z0-9-]+$")
+
+
+class NotASeller(DomainError):
+    msgid = N_("You are not a seller of any store.")
+
+
+class OrderShippedAlready(DomainError):
+    msgid = N_("This order is no longer waiting to be shipped.")
+
+
+class BadTrackNumber(InvalidInput):
+    msgid = N_("A track number is {min}–{max} Latin letters, digits or dashes, for example LP123456789CN.")
+
+    def __init__(self) -> None:
+        super().__init__(min=TRACK_MIN, max=TRACK_MAX)
+
+
+class UnknownCarrier(InvalidInput):
+    msgid = N_("Please choose the carrier with a button.")
+
+
+class OfferTooLarge(InvalidInput):
+    msgid = N_("A partial refund must be less than what the buyer asked for; to refund all of it, accept the dispute.")
+
+
+class ReasonTooShort(InvalidInput):
+    msgid = N_("Please give the buyer a reason of at least {min} characters.")
+
+    def __init__(self) -> None:
+        super().__init__(min=REASON_MIN)
+
+
+class ReasonTooLong(InvalidInput):
+    msgid = N_("Please keep the reason under {max} characters (now {length}).")
+
+
+# -- checks of what a seller types (pure) -----------------------------------------------------------
+def check_track(text: str | None) -> str:
+    """A track number as carriers print them: 5–40 Latin letters, digits or dashes (spaces dropped)."""
+    track = "".join((text or "").split()).upper()
+    if not TRACK_MIN <= len(track) <= TRACK_MAX or not _TRACK_RE.match(track):
+        raise BadTrackNumber()
+    return track
+
+
+def check_carrier(code: str | None) -> str:
+    if code not in CARRIERS:
+        raise UnknownCarrier()
+    return str(code)
+
+
+def carriers() -> dict[str, str]:
+    """The carriers an order can be shipped with: code → name (bot/integrations/carrier.py)."""
+    return dict(CARRIERS)
+
+
+def check_offer(amount_minor: int, asked_minor: int) -> int:
+    """A partial refund offered: more than zero and less than what the buyer asked for."""
+    if amount_minor <= 0:
+        raise InvalidInput(N_("The amount must be more than zero."))
+    if amount_minor >= asked_minor:
+        raise OfferTooLarge()
+    return amount_minor
+
+
+def clean_reason(text: str | None) -> str:
+    reason = "\n".join(line.rstrip() for line in (text or "").strip().splitlines()).strip()
+    if len(reason) < REASON_MIN:
+        raise ReasonTooShort()
+    if len(reason) > REASON_MAX:
+        raise ReasonTooLong(max=REASON_MAX, length=len(reason))
+    return reason
+
+
+# -- plain data out ---------------------------------------------------------------------------------
+T = TypeVar("T")
+
+
+def _copy(cls: type[T], row: Any, **more: Any) -> T:
+    """A repository row as this service's own data (views never see a db row type)."""
+    return cls(**{f.name: more[f.name] if f.name in more else getattr(row, f.name)  # type: ignore[call-arg]
+                  for f in fields(cls)})  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class SellerHome:
+    stores: tuple[str, ...]
+    reviews: int  # without a reply
+    disputes: int  # waiting for the seller
+    orders: int  # paid, to ship
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    rows: tuple[T, ...]
+    total: int
+    page: int
+    pages: int
+
+    @property
+    def first(self) -> int:
+        """The number of the page's first row in the whole list (from 1)."""
+        return self.page * PAGE_SIZE + 1
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewLine:
+    id: int
+    title: str
+    rating: int
+    text: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewToAnswer:
+    id: int
+    number: str
+    store: str
+    title: str
+    options: tuple[tuple[str, str], ...]
+    rating: int
+    text: str
+    photos: int
+    created_at: datetime
+    extra_text: str | None
+    extra_photos: int
+    extra_at: datetime | None
+    reply_text: str | None
+    reply_at: datetime | None
+
+    @property
+    def answered(self) -> bool:
+        return self.reply_text is not None
+
+
+@dataclass(frozen=True, slots=True)
+class DisputeLine:
+    id: int
+    number: str
+    reason: str
+    amount_minor: int
+    currency: str
+    decide_by: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DisputeToAnswer:
+    id: int
+    number: str
+    store: str
+    reason: str
+    description: str  # the buyer's words
+    outcome: str  # what the buyer asks for
+    amount_minor: int  # the refund asked for
+    currency: str
+    photos: int  # the buyer's evidence
+    state: str
+    seller_answer: str | None
+    offer_minor: int | None
+    seller_note: str | None
+    resolution: str | None
+    refund_minor: int | None
+    decide_by: datetime
+    opened_at: datetime
+    order_total_minor: int
+
+    @property
+    def can_answer(self) -> bool:
+        return self.state == DisputeState.open
+
+    @property
+    def can_offer(self) -> bool:
+        """A partial refund needs room below what the buyer asked for (at least one minor unit)."""
+        return self.can_answer and self.amount_minor > 1
+
+
+@dataclass(frozen=True, slots=True)
+class ShipLine:
+    id: int
+    number: str
+    first_title: str
+    item_lines: int
+    paid_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ShipItem:
+    title: str
+    options: tuple[tuple[str, str], ...]
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class OrderToShip:
+    id: int
+    number: str
+    store: str
+    status: str
+    address: AddressSnapshot
+    paid_at: datetime | None
+    item_lines: int
+    items: tuple[ShipItem, ...]  # the first ITEMS_SHOWN
+    track_number: str | None = None
+    carrier: str | None = None
+
+    @property
+    def can_ship(self) -> bool:
+        return self.status == Status.awaiting_shipment
+
+
+def _pages(total: int) -> int:
+    return max(1, -(-total // PAGE_SIZE))
+
+
+def _page(page: int, total: int) -> int:
+    return min(max(page, 0), _pages(total) - 1)
+
+
+class SellerModeService:
+    def __init__(self, db: Database, clock: Clock, orders: OrderService, reviews: ReviewService,
+                 disputes: DisputeService) -> None:
+        self.db = db
+        self.clock = clock
+        self._orders = orders
+        self._reviews = reviews
+        self._disputes = disputes
+
+    async def _check(self, conn: Any, user_id: int) -> list[tuple[int, str]]:
+        stores = await repo.stores(conn, user_id)
+        if not stores:
+            raise NotASeller()
+        return stores
+
+    # -- the menu -------------------------------------------------------------------------------
+    async def home(self, user_id: int) -> SellerHome:
+        async with self.db.read() as conn:
+            stores = await self._check(conn, user_id)
+            reviews, disputes, orders = await repo.counts(conn, user_id)
+        return SellerHome(tuple(name for _, name in stores), reviews, disputes, orders)
+
+    # -- reviews ----------------------------------------------------------------------------------
+    async def reviews(self, user_id: int, page: int = 0) -> Page[ReviewLine]:
+        async with self.db.read() as conn:
+            await self._check(conn, user_id)
+            rows, total = await repo.review_page(conn, user_id, offset=max(page, 0) * PAGE_SIZE, limit=PAGE_SIZE)
+            if not rows and total:  # past the end: the last page
+                rows, total = await repo.review_page(conn, user_id, offset=_page(page, total) * PAGE_SIZE,
+                                                     limit=PAGE_SIZE)
+        return Page(tuple(_copy(ReviewLine, r) for r in rows), total, _page(page, total), _pages(total))
+
+    async def review(self, user_id: int, review_id: int) -> ReviewToAnswer:
+        async with self.db.read() as conn:
+            await self._check(conn, user_id)
+            row = await repo.review(conn, user_id, review_id)
+        if row is None:
+            raise NotFound()
+        return _copy(ReviewToAnswer, row)
+
+    async def answer_review(self, user_id: int, review_id: int, text: str) -> ReviewToAnswer:
+        await self.review(user_id, review_id)  # a seller, and their store's review
+        await self._reviews.seller_reply(review_id, text, seller_id=user_id)
+        return await self.review(user_id, review_id)
+
+    # -- disputes ---------------------------------------------------------------------------------
+    async def disputes(self, user_id: int, page: int = 0) -> Page[DisputeLine]:
+        async with self.db.read() as conn:
+            await self._check(conn, user_id)
+            rows, total = await repo.dispute_page(conn, user_id, offset=max(page, 0) * PAGE_SIZE, limit=PAGE_SIZE)
+            if not rows and total:
+                rows, total = await repo.dispute_page(conn, user_id, offset=_page(page, total) * PAGE_SIZE,
+                                                      limit=PAGE_SIZE)
+        return Page(tuple(_copy(DisputeLine, r) for r in rows), total, _page(page, total), _pages(total))
+
+    async def dispute(self, user_id: int, dispute_id: int) -> DisputeToAnswer:
+        async with self.db.read() as conn:
+            await self._check(conn, user_id)
+            row = await repo.dispute(conn, user_id, dispute_id)
+        if row is None:
+            raise NotFound()
+        return _copy(DisputeToAnswer, row)
+
+    async def answer_dispute(self, user_id: int, dispute_id: int, answer: SellerAnswer | str, *,
+                             offer_minor: int | None = None, note: str | None = None) -> DisputeToAnswer:
+        """Accept (the buyer is refunded what they asked for), reject with a reason, or offer a
+        partial refund (more than zero, less than what was asked)."""
+        answer = SellerAnswer(answer)
+        dispute = await self.dispute(user_id, dispute_id)
+        if answer == SellerAnswer.reject:
+            note = clean_reason(note)
+        if answer == SellerAnswer.offer:
+            offer_minor = check_offer(offer_minor or 0, dispute.amount_minor)
+        await self._disputes.seller_answer(dispute_id, answer, offer_minor=offer_minor, note=note, seller_id=user_id)
+        return await self.dispute(user_id, dispute_id)
+
+    # -- orders to ship -----------------------------------------------------------------------------
+    async def orders(self, user_id: int, page: int = 0) -> Page[ShipLine]:
+        async with self.db.read() as conn:
+            await self._check(conn, user_id)
+            rows, total = await repo.ship_page(conn, user_id, offset=max(page, 0) * PAGE_SIZE, limit=PAGE_SIZE)
+            if not rows and total:
+                rows, total = await repo.ship_page(conn, user_id, offset=_page(page, total) * PAGE_SIZE,
+                                                   limit=PAGE_SIZE)
+        return Page(tuple(_copy(ShipLine, r) for r in rows), total, _page(page, total), _pages(total))
+
+    async def order(self, user_id: int, order_id: int) -> OrderToShip:
+        async with self.db.read() as conn:
+            await self._check(conn, user_id)
+            row = await repo.ship_order(conn, user_id, order_id, items=ITEMS_SHOWN)
+        if row is None:
+            raise NotFound()
+        return self._to_ship(row)
+
+    @staticmethod
+    def _to_ship(row: repo.ShipOrderRow, status: str | None = None, track: str | None = None,
+                 carrier: str | None = None) -> OrderToShip:
+        return OrderToShip(row.id, row.number, row.store, status or row.status,
+                           AddressSnapshot.from_json(row.shipping_address),
+                           row.paid_at, row.item_lines, tuple(_copy(ShipItem, i) for i in row.items),
+                           track or row.track_number, carrier or row.carrier)
+
+    async def check_can_ship(self, user_id: int, order_id: int) -> OrderToShip:
+        """The "Mark shipped" button: the seller's order, still to ship."""
+        order = await self.order(user_id, order_id)
+        if not order.can_ship:
+            raise OrderShippedAlready()
+        return order
+
+    async def ship(self, user_id: int, order_id: int, track_number: str, carrier: str) -> OrderToShip:
+        """Mark the order shipped (the buyer gets the usual push), as the operator's `order ship` does."""
+        track = check_track(track_number)
+        carrier = check_carrier(carrier)
+        async with self.db.read() as conn:
+            await self._check(conn, user_id)
+            row = await repo.ship_order(conn, user_id, order_id, items=ITEMS_SHOWN)
+        if row is None:
+            raise NotFound()
+        if row.status != Status.awaiting_shipment:
+            raise OrderShippedAlready()
+        shipped = await self._orders.ship(row.user_id, row.id, track, carrier, seller_id=user_id)
+        return self._to_ship(row, shipped.status, shipped.track_number, shipped.carrier)

@@ -1,0 +1,371 @@
+"""Seller mode's screens: becoming a seller, the seller's menu, reviews to answer, disputes to
+answer, orders to ship, and the questions of their steps.
+
+Nothing here names the buyer: a review or a dispute is the buyer's words under "Buyer"; an order to
+ship shows the address the order was placed with (recipient and phone included: the parcel needs
+them), never the buyer's Telegram account."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram.types import InlineKeyboardButton
+from aiogram.utils.text_decorations import html_decoration as hd
+
+from bot.keyboards.seller import SellerAction, SellerCb, SellerStepCb, StepAction
+from bot.services.disputes import Resolution, SellerAnswer
+from bot.services.errors import N_
+from bot.services.relay.sellers import Redeemed
+from bot.services.seller import (
+    REASON_MAX,
+    TRACK_MAX,
+    TRACK_MIN,
+    DisputeLine,
+    DisputeToAnswer,
+    OrderToShip,
+    Page,
+    ReviewLine,
+    ReviewToAnswer,
+    SellerHome,
+    ShipLine,
+)
+from bot.services.seller import carriers as carrier_names
+from bot.views.common import Fmt, Screen, button, clip, flow_row, markup, nav_row, page_label
+from bot.views.disputes import outcome_text, reason_label
+from bot.views.orders import address_text
+from bot.views.orders.texts import status_label
+from bot.views.reviews import stars
+
+MENU_LABEL = N_("🏪 Seller mode")
+SNIPPET = 80  # of a review's text in the list
+TEXT_SHOWN = 1500  # of a review's or a dispute's text on its screen
+TITLE_SHOWN = 60
+BUYER = N_("Buyer")  # who wrote a review or opened a dispute, as the store sees them
+
+_MENU = SellerCb(action=SellerAction.menu)
+
+# what each step says to anything but its answer, and to a step's button after the step is over
+REPLY_EXPECTED = N_("Please type your reply to the review as a message, or tap “Cancel”.")
+REASON_EXPECTED = N_("Please type the reason as a message, or tap “Cancel”.")
+AMOUNT_EXPECTED = N_("Please type the amount as a number, for example 12.50.")
+TRACK_EXPECTED = N_("Please type the track number as a message, for example LP123456789CN.")
+CARRIER_EXPECTED = N_("Please choose the carrier with a button.")
+STEP_OVER = N_("This step is over. Open seller mode to start again.")
+
+
+def noted(screen: Screen, note: str) -> Screen:
+    """A screen with a line on top saying what just happened."""
+    return Screen(note + "\n\n" + screen.text, screen.reply_markup)
+
+
+def already_answered(f: Fmt) -> str:
+    return f._("You have already answered this review.")
+
+
+def moved_on(f: Fmt) -> str:
+    return f._("The dispute has moved on since; here is where it stands now.")
+
+
+def not_a_seller(f: Fmt) -> str:
+    return f._("You are not a seller of any store.")
+
+
+def not_found(f: Fmt) -> str:
+    return f._("This item is no longer available.")
+
+
+def _title(text: str, limit: int = TITLE_SHOWN) -> str:
+    return hd.quote(clip(text, limit))
+
+
+def _options(options: tuple[tuple[str, str], ...]) -> str:
+    return hd.quote(clip(", ".join(f"{name}: {value}" for name, value in options), 120))
+
+
+def _pager(action: SellerAction, page: int, pages: int) -> list[InlineKeyboardButton]:
+    if pages <= 1:
+        return []
+    row = []
+    if page > 0:
+        row.append(button("‹", SellerCb(action=action, page=page - 1)))
+    row.append(button(page_label(page, pages), SellerCb(action=SellerAction.noop)))
+    if page < pages - 1:
+        row.append(button("›", SellerCb(action=action, page=page + 1)))
+    return row
+
+
+def _counted(label: str, n: int) -> str:
+    return f"{label} · {n}" if n else label
+
+
+# -- onboarding and the menu ---------------------------------------------------------------------------
+def seller_menu(home: SellerHome, unread: int, f: Fmt, note: str | None = None) -> Screen:
+    stores = ", ".join(f"<b>{hd.quote(name)}</b>" for name in home.stores)
+    lines = [f._("<b>🏪 Seller mode</b>"), f.ngettext("Store: {stores}", "Stores: {stores}",
+                                                     len(home.stores)).format(stores=stores)]
+    if not (home.reviews or home.disputes or home.orders or unread):
+        lines += ["", f._("Nothing is waiting for you right now.")]
+    if note:
+        lines = [note, "", *lines]
+    rows = [
+        [button(_counted(f._("💬 Conversations"), unread), SellerCb(action=SellerAction.conversations))],
+        [button(_counted(f._("⭐ Reviews to answer"), home.reviews), SellerCb(action=SellerAction.reviews))],
+        [button(_counted(f._("↩️ Disputes"), home.disputes), SellerCb(action=SellerAction.disputes))],
+        [button(_counted(f._("📦 Orders to ship"), home.orders), SellerCb(action=SellerAction.orders))],
+        nav_row(f),
+    ]
+    return Screen("\n".join(lines), markup(rows))
+
+
+def redeemed(result: Redeemed, f: Fmt) -> str:
+    """What the seller is told above their menu when an invitation made them a store's seller."""
+    text = f._("✅ You are now a seller of <b>{store}</b>.").format(store=hd.quote(result.store))
+    if result.delivered:
+        text += "\n" + f.ngettext(
+            "{n} message buyers wrote while the store had no seller is on its way to you.",
+            "{n} messages buyers wrote while the store had no seller are on their way to you.",
+            result.delivered).format(n=result.delivered)
+    return text
+
+
+# -- reviews ---------------------------------------------------------------------------------------------
+def _review_line(f: Fmt, index: int, row: ReviewLine) -> str:
+    head = f"<b>{index}.</b> {_title(row.title)}\n{stars(row.rating)} · {f.date(row.created_at)}"
+    return head + ("\n" + hd.quote(clip(row.text, SNIPPET)) if row.text else "")
+
+
+def reviews_list(page: Page[ReviewLine], f: Fmt, note: str | None = None) -> Screen:
+    lines = [f._("<b>⭐ Reviews to answer</b>")]
+    if note:
+        lines = [note, "", *lines]
+    if page.rows:
+        lines.append(f.ngettext("{n} review without your reply, newest first.",
+                                "{n} reviews without your reply, newest first.", page.total).format(n=page.total))
+        lines += ["", *(_review_line(f, i, row) + "\n" for i, row in enumerate(page.rows, page.first))]
+    else:
+        lines += ["", f._("Every review of your stores has your reply.")]
+    buttons = [button(str(i), SellerCb(action=SellerAction.review, id=row.id, page=page.page))
+               for i, row in enumerate(page.rows, page.first)]
+    rows = [buttons, _pager(SellerAction.reviews, page.page, page.pages), nav_row(f, back=_MENU)]
+    return Screen("\n".join(lines).rstrip(), markup(rows))
+
+
+def review_screen(review: ReviewToAnswer, f: Fmt, page: int = 0) -> Screen:
+    lines = [f._("<b>Review of {title}</b>").format(title=_title(review.title))]
+    if review.options:
+        lines.append(_options(review.options))
+    lines += [
+        f._("🏬 {store} · order #{number}").format(store=hd.quote(review.store), number=hd.quote(review.number)),
+        "",
+        f._("{who} · {date}").format(who=f._(BUYER), date=f.date(review.created_at)),
+        stars(review.rating),
+    ]
+    if review.text:
+        lines.append(f"<blockquote>{hd.quote(clip(review.text, TEXT_SHOWN))}</blockquote>")
+    if review.photos:
+        lines.append(f.ngettext("📷 {n} photo", "📷 {n} photos", review.photos).format(n=review.photos))
+    if review.extra_at is not None:
+        lines += ["", f._("<b>Additional review</b> · {date}").format(date=f.date(review.extra_at))]
+        if review.extra_text:
+            lines.append(f"<blockquote>{hd.quote(clip(review.extra_text, TEXT_SHOWN))}</blockquote>")
+        if review.extra_photos:
+            lines.append(f.ngettext("📷 {n} photo", "📷 {n} photos", review.extra_photos).format(
+                n=review.extra_photos))
+    rows = []
+    if review.reply_text is not None:
+        lines += ["", f._("💬 <b>Your reply</b> · {date}").format(date=f.date(review.reply_at) if review.reply_at else ""),
+                  hd.quote(clip(review.reply_text, TEXT_SHOWN))]
+    else:
+        rows.append([button(f._("✍️ Answer"), SellerCb(action=SellerAction.answer, id=review.id, page=page))])
+    rows.append(nav_row(f, back=SellerCb(action=SellerAction.reviews, page=page)))
+    return Screen("\n".join(lines), markup(rows))
+
+
+def step_reply(f: Fmt, draft: dict[str, Any], error: str | None = None) -> Screen:
+    lines = [f._("<b>Your reply to the review of {title}</b>").format(title=_title(str(draft.get("title", "")))),
+             "", f._("Type your reply (up to 2000 characters). The buyer sees it under their review.")]
+    if error:
+        lines = [error, "", *lines]
+    return Screen("\n".join(lines), markup([flow_row(f)]))
+
+
+def reply_sent(f: Fmt) -> str:
+    return f._("Your reply is published under the review.")
+
+
+# -- disputes --------------------------------------------------------------------------------------------
+def _dispute_state(f: Fmt, d: DisputeToAnswer) -> str:
+    if d.state == "open":
+        return f._("waiting for your answer")
+    if d.state == "answered" and d.seller_answer == SellerAnswer.offer and d.offer_minor:
+        return f._("you offered {amount}; the buyer's turn").format(amount=f.money(d.offer_minor, d.currency))
+    if d.state == "answered":
+        return f._("you rejected it; the buyer's turn")
+    if d.state == "escalated":
+        return f._("the platform decides")
+    if d.resolution == Resolution.refunded_full:
+        return f._("closed, refunded in full")
+    if d.resolution == Resolution.refunded_partial:
+        return f._("closed, partly refunded")
+    return f._("closed without a refund")
+
+
+def disputes_list(page: Page[DisputeLine], f: Fmt, note: str | None = None) -> Screen:
+    lines = [f._("<b>↩️ Disputes</b>")]
+    if note:
+        lines = [note, "", *lines]
+    if page.rows:
+        lines.append(f.ngettext("{n} dispute waits for your answer, the soonest decision first.",
+                                "{n} disputes wait for your answer, the soonest decision first.",
+                                page.total).format(n=page.total))
+        lines.append("")
+        for i, row in enumerate(page.rows, page.first):
+            lines += [f._("<b>{index}. Order #{number}</b> · {reason}").format(
+                index=i, number=hd.quote(row.number), reason=reason_label(f, row.reason)),
+                f._("Asked: {amount} · decision by {date}").format(amount=f.money(row.amount_minor, row.currency),
+                                                                   date=f.date(row.decide_by)), ""]
+    else:
+        lines += ["", f._("No dispute is waiting for your answer.")]
+    buttons = [button(str(i), SellerCb(action=SellerAction.dispute, id=row.id, page=page.page))
+               for i, row in enumerate(page.rows, page.first)]
+    rows = [buttons, _pager(SellerAction.disputes, page.page, page.pages), nav_row(f, back=_MENU)]
+    return Screen("\n".join(lines).rstrip(), markup(rows))
+
+
+def dispute_screen(d: DisputeToAnswer, f: Fmt, page: int = 0) -> Screen:
+    lines = [
+        f._("<b>Dispute on order #{number}</b>").format(number=hd.quote(d.number)),
+        f._("🏬 {store}").format(store=hd.quote(d.store)),
+        f._("Status: <b>{state}</b>").format(state=_dispute_state(f, d)),
+        "",
+        f._("Reason: {reason}").format(reason=reason_label(f, d.reason)),
+        f._("{who} asks for: {outcome}").format(who=f._(BUYER), outcome=outcome_text(f, d.outcome, d.amount_minor,
+                                                                                       d.currency)),
+        f._("Order total: {amount}").format(amount=f.money(d.order_total_minor, d.currency)),
+        f"<blockquote>{hd.quote(clip(d.description, TEXT_SHOWN))}</blockquote>",
+        f.ngettext("📎 {n} photo as evidence", "📎 {n} photos as evidence", d.photos).format(n=d.photos),
+        f._("⏳ Decision by {date}").format(date=f.date(d.decide_by)),
+    ]
+    if d.seller_note and d.state != "open":
+        lines += ["", f._("Your reason: {note}").format(note=hd.quote(clip(d.seller_note, 500)))]
+    rows = []
+    if d.can_answer:
+        rows.append([button(f._("✅ Accept: refund {amount}").format(amount=f.money(d.amount_minor, d.currency)),
+                            SellerCb(action=SellerAction.accept, id=d.id, page=page))])
+        rows.append([button(f._("✖️ Reject with a reason"), SellerCb(action=SellerAction.reject, id=d.id, page=page))])
+        if d.can_offer:
+            rows.append([button(f._("💸 Offer a partial refund"),
+                                SellerCb(action=SellerAction.offer, id=d.id, page=page))])
+    rows.append(nav_row(f, back=SellerCb(action=SellerAction.disputes, page=page)))
+    return Screen("\n".join(lines), markup(rows))
+
+
+def accept_confirm(d: DisputeToAnswer, f: Fmt, page: int = 0) -> Screen:
+    text = f._("Accept the dispute on <b>order #{number}</b>? The buyer gets {amount} back, and the dispute "
+               "closes.").format(number=hd.quote(d.number), amount=f.money(d.amount_minor, d.currency))
+    rows = [[button(f._("✅ Yes, accept"), SellerCb(action=SellerAction.accept_ok, id=d.id, page=page))],
+            [button(f._("‹ Back"), SellerCb(action=SellerAction.dispute, id=d.id, page=page))]]
+    return Screen(text, markup(rows))
+
+
+def dispute_answered(f: Fmt, answer: SellerAnswer) -> str:
+    if answer == SellerAnswer.accept:
+        return f._("Accepted: the buyer is refunded.")
+    if answer == SellerAnswer.offer:
+        return f._("Your offer is sent to the buyer.")
+    return f._("Your answer is sent to the buyer.")
+
+
+def step_reason(f: Fmt, draft: dict[str, Any], error: str | None = None) -> Screen:
+    lines = [f._("<b>Reject the dispute on order #{number}</b>").format(number=hd.quote(str(draft.get("number", "")))),
+             "", f._("Why? Type the reason the buyer will read (up to {max} characters).").format(max=REASON_MAX)]
+    if error:
+        lines = [error, "", *lines]
+    return Screen("\n".join(lines), markup([flow_row(f)]))
+
+
+def step_offer(f: Fmt, draft: dict[str, Any], error: str | None = None) -> Screen:
+    currency = str(draft.get("currency", "USD"))
+    asked = f.money(int(draft.get("asked", 0)), currency)
+    lines = [f._("<b>Offer a partial refund on order #{number}</b>").format(number=hd.quote(str(draft.get("number", "")))),
+             "", f._("The buyer asked for {amount}. Type the amount you offer, less than that, in {currency}.").format(
+                 amount=asked, currency=currency)]
+    if error:
+        lines = [error, "", *lines]
+    return Screen("\n".join(lines), markup([flow_row(f)]))
+
+
+# -- orders to ship --------------------------------------------------------------------------------------
+def orders_list(page: Page[ShipLine], f: Fmt, note: str | None = None) -> Screen:
+    lines = [f._("<b>📦 Orders to ship</b>")]
+    if note:
+        lines = [note, "", *lines]
+    if page.rows:
+        lines.append(f.ngettext("{n} paid order waits to be shipped, the oldest first.",
+                                "{n} paid orders wait to be shipped, the oldest first.", page.total).format(n=page.total))
+        lines.append("")
+        for i, row in enumerate(page.rows, page.first):
+            more = row.item_lines - 1
+            title = _title(row.first_title) + (" " + f.ngettext("and {n} more item", "and {n} more items",
+                                                                 more).format(n=more) if more else "")
+            paid = f._("paid {date}").format(date=f.date(row.paid_at)) if row.paid_at else ""
+            lines += [f._("<b>{index}. Order #{number}</b> · {paid}").format(
+                index=i, number=hd.quote(row.number), paid=paid).rstrip(" ·"), title, ""]
+    else:
+        lines += ["", f._("No paid order is waiting to be shipped.")]
+    buttons = [button(str(i), SellerCb(action=SellerAction.order, id=row.id, page=page.page))
+               for i, row in enumerate(page.rows, page.first)]
+    rows = [buttons, _pager(SellerAction.orders, page.page, page.pages), nav_row(f, back=_MENU)]
+    return Screen("\n".join(lines).rstrip(), markup(rows))
+
+
+def order_screen(order: OrderToShip, f: Fmt, page: int = 0) -> Screen:
+    lines = [f._("<b>Order #{number}</b>").format(number=hd.quote(order.number)),
+             f._("🏬 {store}").format(store=hd.quote(order.store)),
+             f._("Status: {status}").format(status=status_label(f, order.status))]
+    if order.paid_at:
+        lines.append(f._("Paid: {when}").format(when=f.datetime(order.paid_at)))
+    lines += ["", f._("<b>Items</b>")]
+    for item in order.items:
+        line = f._("{title} × {quantity}").format(title=_title(item.title, 120), quantity=item.quantity)
+        if item.options:
+            line += "\n   " + _options(item.options)
+        lines.append("• " + line)
+    if order.item_lines > len(order.items):
+        more = order.item_lines - len(order.items)
+        lines.append(f.ngettext("…and {n} more item", "…and {n} more items", more).format(n=more))
+    lines += ["", f._("<b>Ship to</b>"), address_text(f, order.address)]
+    if order.track_number:
+        lines += ["", f._("🚚 {carrier} · <code>{track}</code>").format(
+            carrier=hd.quote(carrier_names().get(order.carrier or "", order.carrier or "")),
+            track=hd.quote(order.track_number))]
+    rows = []
+    if order.can_ship:
+        rows.append([button(f._("🚚 Mark shipped"), SellerCb(action=SellerAction.ship, id=order.id, page=page))])
+    rows.append(nav_row(f, back=SellerCb(action=SellerAction.orders, page=page)))
+    return Screen("\n".join(lines), markup(rows))
+
+
+def step_track(f: Fmt, draft: dict[str, Any], error: str | None = None) -> Screen:
+    lines = [f._("<b>Ship order #{number}</b> · step 1 of 2").format(number=hd.quote(str(draft.get("number", "")))),
+             "", f._("Type the parcel's track number ({min}–{max} Latin letters, digits or dashes).").format(
+                 min=TRACK_MIN, max=TRACK_MAX)]
+    if error:
+        lines = [error, "", *lines]
+    return Screen("\n".join(lines), markup([flow_row(f)]))
+
+
+def step_carrier(f: Fmt, draft: dict[str, Any], error: str | None = None) -> Screen:
+    lines = [f._("<b>Ship order #{number}</b> · step 2 of 2").format(number=hd.quote(str(draft.get("number", "")))),
+             f._("Track number: <code>{track}</code>").format(track=hd.quote(str(draft.get("track", "")))),
+             "", f._("Which carrier takes the parcel?")]
+    if error:
+        lines = [error, "", *lines]
+    rows = [[button(name, SellerStepCb(action=StepAction.carrier, value=code))]
+            for code, name in carrier_names().items()]
+    rows.append(flow_row(f))
+    return Screen("\n".join(lines), markup(rows))
+
+
+def shipped(f: Fmt) -> str:
+    return f._("Marked shipped: the buyer is told.")
