@@ -182,9 +182,14 @@ async def test_a_store_without_a_seller_keeps_the_message_until_one_joins(app: A
     await seller.send("/start")
     await deliver(app)
     assert "Anyone there?" not in seller.last_text
-    await link_seller(app, seller)
+    invite = await app.services.sellers.invite(order.store_id)  # the operator's `seller invite`
+    await seller.send(f"/start s_{invite.token}")  # the seller opens the link
+    assert seller.last_text.startswith("✅ You are now a seller of <b>Nova Electronics</b>.\n1 message buyers wrote "
+                                       "while the store had no seller is on its way to you.")
     await deliver(app)
     assert seller.last_text.endswith("\n\nAnyone there?")
+    await seller.send(f"/start s_{invite.token}")  # a used link: the service's sentence
+    assert any("already been used" in (m.text or "") for m in seller.bot_messages[-2:])
 
 
 # -- someone else's ---------------------------------------------------------------------------------
@@ -315,3 +320,10 @@ async def test_the_sellers_conversations_by_last_activity(app: App) -> None:
     assert "question from B2" in seller.last_text and "question from B0" not in seller.last_text
     await seller.press("‹ Back")
     assert seller.last_text == "<b>💬 Conversations with buyers</b>\n2 unread messages"
+
+
+async def test_a_buyer_pressing_the_sellers_conversations_is_not_a_seller(app: App, alex: Player) -> None:
+    await alex.send("/start")
+    await alex.press_data("sl:c:0:0")
+    assert alex.alerts()[-1] == "You are not a seller of any store."
+    assert "Conversations with buyers" not in alex.last_text

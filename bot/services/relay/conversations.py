@@ -34,6 +34,7 @@ from bot.services.errors import N_, DomainError, InvalidInput, NotFound
 from bot.services.orders import OrderNotFound
 from bot.services.relay import pushes
 from bot.services.relay.guard import Masked, guard
+from bot.services.seller import NotASeller
 
 RATE_LIMIT = 20  # messages …
 RATE_WINDOW = timedelta(minutes=1)  # … in this window, from one sender to one conversation
@@ -325,6 +326,8 @@ class RelayService:
         """The user's conversations with something written, by last activity: as a buyer, or (as a
         seller) those of their stores."""
         async with self.db.read() as conn:
+            if as_seller and not await repo.stores_of(conn, user_id):
+                raise NotASeller()
             total = await repo.count_conversations(conn, user_id, as_seller)
             page, pages = _pages(total, CONVERSATIONS_PAGE, page)
             rows = await repo.page_conversations(conn, user_id, as_seller, offset=page * CONVERSATIONS_PAGE,
