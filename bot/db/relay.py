@@ -117,7 +117,7 @@ async def is_seller(conn: AsyncConnection, store_id: int, user_id: int) -> bool:
 @dataclass(frozen=True, slots=True)
 class ConversationRow:
     id: int
-    order_id: int
+    order_id: int | None  # None: a question before any order (from a product or store page)
     store_id: int
     buyer_id: int
     alias: str
@@ -130,8 +130,9 @@ class ConversationRow:
 
 
 _CONV = (c.c.id, c.c.order_id, c.c.store_id, c.c.buyer_id, c.c.alias, c.c.created_at, c.c.last_at,
-         c.c.buyer_blocked_at, c.c.seller_blocked_at, ot.c.number, st.c.name)
-_CONV_FROM = c.join(ot, ot.c.id == c.c.order_id).join(st, st.c.id == c.c.store_id)
+         c.c.buyer_blocked_at, c.c.seller_blocked_at, func.coalesce(ot.c.number, ""), st.c.name)
+# a conversation before any order has no order: an outer join (its purged_at is NULL, so it passes)
+_CONV_FROM = c.outerjoin(ot, ot.c.id == c.c.order_id).join(st, st.c.id == c.c.store_id)
 
 
 async def conversation(conn: AsyncConnection, conversation_id: int) -> ConversationRow | None:
@@ -144,11 +145,18 @@ async def conversation_for(conn: AsyncConnection, order_id: int, store_id: int) 
     return (await conn.execute(select(c.c.id).where(c.c.order_id == order_id, c.c.store_id == store_id))).scalar()
 
 
-async def add_conversation(conn: AsyncConnection, *, order_id: int, store_id: int, buyer_id: int, alias: str,
+async def store_conversation_for(conn: AsyncConnection, buyer_id: int, store_id: int) -> int | None:
+    """The buyer's conversation with the store before any order."""
+    return (await conn.execute(select(c.c.id).where(c.c.buyer_id == buyer_id, c.c.store_id == store_id,
+                                                    c.c.order_id.is_(None)))).scalar()
+
+
+async def add_conversation(conn: AsyncConnection, *, order_id: int | None, store_id: int, buyer_id: int, alias: str,
                            now: datetime) -> int:
     await conn.execute(sqlite_insert(c).values(order_id=order_id, store_id=store_id, buyer_id=buyer_id,
                                                alias=alias, created_at=now).on_conflict_do_nothing())
-    found = await conversation_for(conn, order_id, store_id)
+    found = (await conversation_for(conn, order_id, store_id) if order_id is not None
+             else await store_conversation_for(conn, buyer_id, store_id))
     assert found is not None
     return int(found)
 
@@ -160,8 +168,8 @@ async def set_conversation(conn: AsyncConnection, conversation_id: int, **values
 @dataclass(frozen=True, slots=True)
 class ConversationLine:
     id: int
-    order_id: int
-    order_number: str
+    order_id: int | None
+    order_number: str  # "" before any order
     store: str
     alias: str
     last_at: datetime
@@ -192,7 +200,7 @@ async def page_conversations(conn: AsyncConnection, user_id: int, as_seller: boo
     last_id = (select(func.max(m.c.id)).where(m.c.conversation_id == c.c.id).scalar_subquery())
     last = m.alias("last")
     rows = (await conn.execute(
-        select(c.c.id, c.c.order_id, ot.c.number, st.c.name, c.c.alias, c.c.last_at, unread,
+        select(c.c.id, c.c.order_id, func.coalesce(ot.c.number, ""), st.c.name, c.c.alias, c.c.last_at, unread,
                last.c.kind, func.substr(last.c.text, 1, 100), last.c.direction)
         .select_from(_CONV_FROM.join(last, last.c.id == last_id))
         .where(_visible(user_id, as_seller), ot.c.purged_at.is_(None))
@@ -204,7 +212,7 @@ async def page_conversations(conn: AsyncConnection, user_id: int, as_seller: boo
 async def unread_total(conn: AsyncConnection, user_id: int, as_seller: bool) -> int:
     incoming = TO_SELLER if as_seller else TO_BUYER
     return int((await conn.execute(
-        select(func.count()).select_from(m.join(c, c.c.id == m.c.conversation_id).join(ot, ot.c.id == c.c.order_id))
+        select(func.count()).select_from(m.join(c, c.c.id == m.c.conversation_id).outerjoin(ot, ot.c.id == c.c.order_id))
         .where(_visible(user_id, as_seller), m.c.direction == incoming, m.c.read_at.is_(None),
                ot.c.purged_at.is_(None))
     )).scalar() or 0)

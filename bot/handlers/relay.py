@@ -92,6 +92,13 @@ async def message_seller(query: CallbackQuery, callback_data: RelayCb, state: FS
     await _open(query, state, db, relay, user, f, conversation.id, Side.buyer)
 
 
+@router.callback_query(RelayCb.filter(F.action == RelayAction.store))
+async def message_store(query: CallbackQuery, callback_data: RelayCb, state: FSMContext, db: Database,
+                        relay: RelayService, user: UserRow, f: Fmt) -> None:
+    conversation = await relay.open_for_store(user.id, callback_data.id)
+    await _open(query, state, db, relay, user, f, conversation.id, Side.buyer)
+
+
 @router.callback_query(RelayCb.filter(F.action == RelayAction.open))
 async def open_conversation(query: CallbackQuery, callback_data: RelayCb, state: FSMContext, db: Database,
                             relay: RelayService, user: UserRow, f: Fmt) -> None:

@@ -13,6 +13,7 @@ from bot.keyboards.common import Id, Page
 
 class RelayAction(str, Enum):
     order = "m"  # "✉️ Message seller" on an order: id is the order's
+    store = "s"  # "✉️ Message seller" on a product or store page, before any order: id is the store's
     list = "l"  # the conversations, a page
     open = "o"  # a conversation (its history, a page) — and write in it
     block = "b"

@@ -13,6 +13,7 @@ from aiogram.utils.text_decorations import html_decoration as hd
 from bot.db.catalog import ProductRow
 from bot.db.coupons import Offer
 from bot.keyboards.catalog import ProductAction, ProductCb, ShopAction, ShopCb, Src
+from bot.keyboards.relay import RelayAction, RelayCb
 from bot.services.catalog.alerts import PRICE_DROP_KIND
 from bot.services.catalog.kept import Cart, CartLine, KeptPage
 from bot.services.catalog.products import FollowedStore, NotSold, ProductCard, ProductPage, StorePage
@@ -205,6 +206,7 @@ def product_screen(card: ProductCard, f: Fmt, *, chosen: Sequence[int], src: Src
                                                                             src=src, page=page))])
     rows.append([button(f._("🔁 Find similar"), ProductCb(action=ProductAction.similar, id=p.id, src=src, page=page)),
                  button(f._("🏬 Store"), ShopCb(action=ShopAction.store, id=p.store_id))])
+    rows.append([button(f._("✉️ Message seller"), RelayCb(action=RelayAction.store, id=p.store_id))])
     rows.append(nav_row(f, back=back_of(src, page)))
     return Screen("\n".join(lines), markup(rows))
 
@@ -310,7 +312,8 @@ def store_screen(page: StorePage, f: Fmt) -> Screen:
     rows.append(_pager(page.products.page, page.products.pages,
                        lambda p: ShopCb(action=ShopAction.store, id=s.id, page=p)))
     rows.append([button(f._("💔 Unfollow"), ShopCb(action=ShopAction.unfollow, id=s.id)) if page.following
-                 else button(f._("♥ Follow"), ShopCb(action=ShopAction.follow, id=s.id))])
+                 else button(f._("♥ Follow"), ShopCb(action=ShopAction.follow, id=s.id)),
+                 button(f._("✉️ Message seller"), RelayCb(action=RelayAction.store, id=s.id))])
     rows.append(nav_row(f, back=ShopCb(action=ShopAction.stores if page.following else ShopAction.hub)))
     return Screen("\n".join(lines), markup(rows))
 

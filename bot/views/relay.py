@@ -40,11 +40,15 @@ def side_of(role: Role) -> Side:
 
 # -- the push ---------------------------------------------------------------------------------
 def header(p: dict[str, Any], f: Fmt) -> str:
-    number = hd.quote(str(p.get("order_number", "")))
+    number = hd.quote(str(p.get("order_number") or ""))
+    alias, store = hd.quote(str(p.get("alias", ""))), hd.quote(str(p.get("store", "")))
     if p.get("to") == "seller":
-        return f._("✉️ Buyer #{alias} about order #{number}").format(alias=hd.quote(str(p.get("alias", ""))),
-                                                                      number=number)
-    return f._("✉️ {store} about order #{number}").format(store=hd.quote(str(p.get("store", ""))), number=number)
+        if not number:  # a question before any order
+            return f._("✉️ Buyer #{alias}, a question to {store}").format(alias=alias, store=store)
+        return f._("✉️ Buyer #{alias} about order #{number}").format(alias=alias, number=number)
+    if not number:
+        return f._("✉️ {store}").format(store=store)
+    return f._("✉️ {store} about order #{number}").format(store=store, number=number)
 
 
 def relayed_push(p: dict[str, Any], f: Fmt) -> Screen:
@@ -74,6 +78,8 @@ def _kind_label(kind: Kind, f: Fmt) -> str:
 
 
 def _title(c: Conversation | ConversationLine, seller: bool, f: Fmt) -> str:
+    if not c.order_number:  # a question before any order
+        return f._("Buyer #{alias} · a question").format(alias=c.alias) if seller else c.store
     if seller:
         return f._("Buyer #{alias} · order #{number}").format(alias=c.alias, number=c.order_number)
     return f._("{store} · order #{number}").format(store=c.store, number=c.order_number)
@@ -125,8 +131,11 @@ def conversation_screen(history: HistoryPage, f: Fmt) -> Screen:
     c = history.conversation
     seller = c.role == Role.seller
     side = side_of(c.role)
-    title = (f._("<b>💬 Buyer #{alias}</b> · order #{number} · {store}") if seller
-             else f._("<b>💬 {store}</b> · order #{number}"))
+    if not c.order_number:  # a question before any order
+        title = f._("<b>💬 Buyer #{alias}</b> · {store}") if seller else "<b>💬 {store}</b>"
+    else:
+        title = (f._("<b>💬 Buyer #{alias}</b> · order #{number} · {store}") if seller
+                 else f._("<b>💬 {store}</b> · order #{number}"))
     lines = [title.format(alias=hd.quote(c.alias), number=hd.quote(c.order_number), store=hd.quote(c.store))]
     if history.pages > 1:
         lines.append(f._("Page {page} of {pages}").format(page=history.page + 1, pages=history.pages))

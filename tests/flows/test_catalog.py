@@ -42,6 +42,7 @@ async def test_a_product_from_its_link_to_the_cart_and_my_wishes(app: App, alex:
                               "★ 4.6 · 12 reviews\nCategory: Audio\nColour: <b>black</b>")
     labels = [t for t, _ in alex.buttons()]
     assert labels == ["✓ black", "white", "⚡ Buy now", "🛒 Add to cart", "♡ Add to My wishes", "🔁 Find similar", "🏬 Store",
+                      "✉️ Message seller",
                       "‹ Back", "☰ Menu"]
     await alex.press("white")
     assert alex.last_text.endswith("Colour: <b>white</b>")

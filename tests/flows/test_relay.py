@@ -327,3 +327,31 @@ async def test_a_buyer_pressing_the_sellers_conversations_is_not_a_seller(app: A
     await alex.press_data("sl:c:0:0")
     assert alex.alerts()[-1] == "You are not a seller of any store."
     assert "Conversations with buyers" not in alex.last_text
+
+
+async def test_a_question_to_a_store_before_any_order(app: App, alex: Player) -> None:
+    seller = seller_player(app)
+    await seller.send("/start")
+    store_id = await link_seller(app, seller)
+    product = await app.services.catalog.upsert(store_id, "Wireless earbuds", price_minor=2999, currency="USD")
+    await alex.send(f"/start p{product}")
+    await alex.press("✉️ Message seller")
+    assert alex.last_text.startswith("<b>💬 Nova Electronics</b>\n")
+    await alex.send("Do these come in pink?")
+    assert alex.last_text.startswith("✓ Sent to Nova Electronics.")
+    await deliver(app)
+    assert seller.last_text.startswith("✉️ Buyer #") and seller.last_text.endswith(
+        ", a question to Nova Electronics\n\nDo these come in pink?")
+    await seller.press("↩️ Reply")
+    await seller.send("Not yet, sorry.")
+    await deliver(app)
+    assert alex.last_text == "✉️ Nova Electronics\n\nNot yet, sorry."
+    await alex.send("/menu")
+    await alex.press("🛍 Shopping")
+    await alex.press("🏬 Favourite stores")
+    await alex.send(f"/start p{product}")
+    await alex.press("🏬 Store")
+    await alex.press("✉️ Message seller")  # the same conversation from the store's page
+    assert "Do these come in pink?" in alex.last_text and "Not yet, sorry." in alex.last_text
+    await seller.press_data(f"rl:s:{store_id}:0:b")  # their own store
+    assert seller.alerts()[-1] == "This is your own store."

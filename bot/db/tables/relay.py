@@ -32,12 +32,13 @@ seller_invites = Table(
     Column("used_by", BigInteger),
 )
 
-# One conversation per (order, store). The buyer is known to the seller only by `alias`.
+# One conversation per (order, store), or per (buyer, store) before any order (a question from a
+# product or store page: `order_id` NULL). The buyer is known to the seller only by `alias`.
 conversations = Table(
     "conversations",
     metadata,
     Column("id", ID, primary_key=True, autoincrement=True),
-    Column("order_id", ID, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False),
+    Column("order_id", ID, ForeignKey("orders.id", ondelete="CASCADE")),  # 0018: NULL before an order
     Column("store_id", ID, ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
     Column("buyer_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     Column("alias", String(8), nullable=False),  # random, never derived from who the buyer is
@@ -47,6 +48,8 @@ conversations = Table(
     Column("seller_blocked_at", UTCDateTime),  # the seller blocked the buyer
 )
 Index("ux_conversations_order_store", conversations.c.order_id, conversations.c.store_id, unique=True)
+Index("ux_conversations_buyer_store", conversations.c.buyer_id, conversations.c.store_id, unique=True,
+      sqlite_where=conversations.c.order_id.is_(None))
 Index("ix_conversations_buyer", conversations.c.buyer_id, conversations.c.last_at,
       sqlite_where=conversations.c.last_at.is_not(None))
 Index("ix_conversations_store", conversations.c.store_id, conversations.c.last_at,

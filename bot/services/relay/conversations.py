@@ -67,7 +67,7 @@ class NotARelayedMessage(DomainError):
 
 
 class OwnStore(DomainError):
-    msgid = N_("This is your own store's order.")
+    msgid = N_("This is your own store.")
 
 
 class SenderBlocked(DomainError):
@@ -111,8 +111,8 @@ class Conversation:
     """A conversation as the given user sees it. For a seller, the buyer is only `alias`."""
 
     id: int
-    order_id: int
-    order_number: str
+    order_id: int | None  # None: a question before any order (from a product or store page)
+    order_number: str  # "" before any order
     store_id: int
     store: str
     alias: str
@@ -240,6 +240,22 @@ class RelayService:
             conversation_id = await repo.conversation_for(conn, order.id, order.store_id)
             if conversation_id is None:
                 conversation_id = await repo.add_conversation(conn, order_id=order.id, store_id=order.store_id,
+                                                              buyer_id=buyer_id, alias=new_alias(), now=now)
+            row, role = await self._seen_by(conn, buyer_id, conversation_id, as_seller=False)
+        return self._view(row, role)
+
+    async def open_for_store(self, buyer_id: int, store_id: int) -> Conversation:
+        """The buyer's conversation with a store before any order (a question from a product or
+        store page), made on first use. A store they sell for is OwnStore."""
+        now = self.clock.now()
+        async with self.db.write() as conn:
+            if await repo.store(conn, store_id=store_id) is None:
+                raise ConversationNotFound()
+            if await repo.is_seller(conn, store_id, buyer_id):
+                raise OwnStore()
+            conversation_id = await repo.store_conversation_for(conn, buyer_id, store_id)
+            if conversation_id is None:
+                conversation_id = await repo.add_conversation(conn, order_id=None, store_id=store_id,
                                                               buyer_id=buyer_id, alias=new_alias(), now=now)
             row, role = await self._seen_by(conn, buyer_id, conversation_id, as_seller=False)
         return self._view(row, role)
