@@ -26,7 +26,7 @@ from aiogram.types import Update
 from aiogram.types import User as TgUser
 
 from bench.sections import BENCH_USER
-from bench.updates import _message, _press, bare_floor
+from bench.updates import _message, _press, bare_floor, continue_update_ids
 from bot.app import build_bot, build_dispatcher, build_services
 from bot.config import Settings
 from bot.fakebot import FakeSession
@@ -108,6 +108,7 @@ async def _users(services: object, n: int) -> list[tuple[TgUser, int]]:
 
 
 async def run(db_path: Path, total: int, concurrency: tuple[int, ...] = CONCURRENCY) -> list[Throughput]:
+    continue_update_ids(db_path)  # a reused dataset has seen the ids a previous run sent
     settings = Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{db_path}",  # type: ignore[call-arg]
                         throttle_rate=1000, throttle_burst=1000)
     services = build_services(settings)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import itertools
+import sqlite3
 import statistics
 import time
 from collections.abc import Awaitable, Callable
@@ -30,6 +31,16 @@ from bot.keyboards.common import MenuCb, NavAction, NavCb
 from bot.keyboards.orders import OrderAction, OrderCb, Tab, list_cb
 
 _ids = itertools.count(1)
+
+
+def continue_update_ids(db_path: Path) -> None:
+    """Update ids after those the database has seen: a reused dataset keeps the last run's in
+    `processed_updates`, and the bot drops an update it has handled (de-duplication), so a run
+    that started from 1 again would time no-ops."""
+    global _ids
+    with sqlite3.connect(db_path) as con:
+        last = con.execute("SELECT coalesce(max(update_id), 0) FROM processed_updates").fetchone()[0]
+    _ids = itertools.count(int(last) + 1)
 
 
 @dataclass
@@ -222,6 +233,7 @@ async def _an_order(services: object, user_id: int) -> int:
 async def run(db_path: Path, n: int, user_id: int = BENCH_USER) -> list[Result]:
     """The floor and Kabinet's screens, measured in turns; then each screen once more with the
     probe, for the split of its median (database, Bot API client, the rest)."""
+    continue_update_ids(db_path)
     settings = Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{db_path}",  # type: ignore[call-arg]
                         throttle_rate=1000, throttle_burst=1000)  # flood protection runs (its cost counts), never drops
     services = build_services(settings)

@@ -77,6 +77,17 @@ async def product(conn: AsyncConnection, product_id: int) -> ProductRow | None:
     return _product(row) if row else None
 
 
+async def product_for(conn: AsyncConnection, user_id: int, product_id: int) -> tuple[ProductRow, bool, int] | None:
+    """The product card's one read: the product, whether it is in the user's wishlist, and how
+    many of it are in their cart."""
+    wished_q = select(wt.c.product_id).where(wt.c.user_id == user_id, wt.c.product_id == pt.c.id).exists()
+    in_cart_q = (select(func.coalesce(func.sum(ct.c.quantity), 0))
+                 .where(ct.c.user_id == user_id, ct.c.product_id == pt.c.id).scalar_subquery())
+    row = (await conn.execute(select(*_PRODUCT, wished_q, in_cart_q).select_from(_FROM)
+                              .where(pt.c.id == product_id))).first()
+    return (_product(row), bool(row[15]), int(row[16] or 0)) if row else None
+
+
 async def products(conn: AsyncConnection, ids: list[int]) -> dict[int, ProductRow]:
     if not ids:
         return {}
@@ -122,26 +133,37 @@ async def search(conn: AsyncConnection, query: str, *, offset: int, limit: int) 
     expression = match_expression(query)
     if not expression:
         return 0, []
-    where = "products_fts MATCH :q AND p.active = 1"
-    total = (await conn.execute(text(
-        f"SELECT count(*) FROM products_fts JOIN products p ON p.id = products_fts.rowid WHERE {where}"
-    ), {"q": expression})).scalar() or 0
+    # one statement: the page, and how many match in all (a window over the matches)
     rows = (await conn.execute(text(
-        f"SELECT p.id FROM products_fts JOIN products p ON p.id = products_fts.rowid WHERE {where} "
-        "ORDER BY bm25(products_fts), p.rating_x10 DESC, p.id LIMIT :limit OFFSET :offset"
-    ), {"q": expression, "limit": limit, "offset": offset})).scalars()
-    return int(total), [int(i) for i in rows]
+        "SELECT id, count(*) OVER () FROM (SELECT p.id AS id, bm25(products_fts) AS score, p.rating_x10 AS rating "
+        "FROM products_fts JOIN products p ON p.id = products_fts.rowid WHERE products_fts MATCH :q AND p.active = 1) "
+        "ORDER BY score, rating DESC, id LIMIT :limit OFFSET :offset"
+    ), {"q": expression, "limit": max(limit, 1), "offset": offset})).all()
+    if not rows and offset:  # past the end: how many there are, for the last page
+        total = (await conn.execute(text(
+            "SELECT count(*) FROM products_fts JOIN products p ON p.id = products_fts.rowid "
+            "WHERE products_fts MATCH :q AND p.active = 1"), {"q": expression})).scalar() or 0
+        return int(total), []
+    total = int(rows[0][1]) if rows else 0
+    return total, [int(r[0]) for r in rows[:limit]] if limit else []
 
 
 async def similar(conn: AsyncConnection, of: ProductRow, *, limit: int) -> list[int]:
-    """Same category and currency, the nearest prices first (within half to double), active."""
-    low, high = of.price_minor // 2, of.price_minor * 2
-    rows = (await conn.execute(
-        select(pt.c.id).where(pt.c.category == of.category, pt.c.currency == of.currency, pt.c.id != of.id,
-                              pt.c.active.is_(True), pt.c.price_minor.between(low, high))
-        .order_by(func.abs(pt.c.price_minor - of.price_minor), pt.c.id).limit(limit)
-    )).scalars()
-    return [int(i) for i in rows]
+    """Same category and currency, the nearest prices first (within half to double), active.
+
+    Two walks of `ix_products_category_price` from the product's price — up and down, `limit`
+    rows each — merged by distance: a category of thousands is never sorted whole."""
+    same = and_(pt.c.category == of.category, pt.c.currency == of.currency, pt.c.id != of.id, pt.c.active.is_(True))
+    up = (await conn.execute(
+        select(pt.c.id, pt.c.price_minor)
+        .where(same, pt.c.price_minor >= of.price_minor, pt.c.price_minor <= of.price_minor * 2)
+        .order_by(pt.c.price_minor, pt.c.id).limit(limit))).all()
+    down = (await conn.execute(
+        select(pt.c.id, pt.c.price_minor)
+        .where(same, pt.c.price_minor < of.price_minor, pt.c.price_minor >= of.price_minor // 2)
+        .order_by(pt.c.price_minor.desc(), pt.c.id).limit(limit))).all()
+    nearest = sorted([*up, *down], key=lambda r: (abs(int(r[1]) - of.price_minor), int(r[0])))
+    return [int(r[0]) for r in nearest[:limit]]
 
 
 async def store_products(conn: AsyncConnection, store_id: int, *, offset: int, limit: int,

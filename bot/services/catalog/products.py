@@ -108,21 +108,22 @@ class CatalogService:
     async def product(self, user_id: int, product_id: int, *, record: bool = True) -> ProductCard:
         """The product card; opening it records it in Recently viewed (`record`)."""
         async with self.db.write() if record else self.db.read() as conn:
-            found = await repo.product(conn, product_id)
+            found = await repo.product_for(conn, user_id, product_id)
             if found is None:
                 raise ProductNotFound()
             if record:
                 await repo.viewed(conn, user_id, product_id, self.clock.now())
-            return ProductCard(found, await repo.wished(conn, user_id, product_id),
-                               await repo.in_cart(conn, user_id, product_id))
+        return ProductCard(*found)
 
     async def search(self, query: str, page: int = 0) -> ProductPage:
         if not repo.match_expression(query):
             raise EmptySearch()
         async with self.db.read() as conn:
-            total, _ = await repo.search(conn, query, offset=0, limit=0)
+            total, ids = await repo.search(conn, query, offset=max(page, 0) * PAGE, limit=PAGE)
+            if total and not ids:  # a page past the end: the last one
+                page, count = pages(total, PAGE, page)
+                _, ids = await repo.search(conn, query, offset=page * PAGE, limit=PAGE)
             page, count = pages(total, PAGE, page)
-            _, ids = await repo.search(conn, query, offset=page * PAGE, limit=PAGE)
             found = await repo.products(conn, ids)
         return ProductPage(tuple(found[i] for i in ids if i in found), total, page, count)
 
