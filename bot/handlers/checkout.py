@@ -351,6 +351,10 @@ async def _start(query: CallbackQuery, state: FSMContext, db: Database, user: Us
     wallet = [c for c in await cards.wallet(user.id) if not c.expired]
     default_card = next((c.id for c in wallet if c.is_default), wallet[0].id if wallet else None)
     best = (await checkout.coupons_for(user.id, items)).best
+    slot = returns.stash(state, NAME)
+    if await slot.get_data():  # a checkout left on the way (the card flow ended with a decline…): gone
+        async with db.write():
+            await slot.clear()
     draft = {ITEMS: [i.as_json() for i in items], SOURCE: source, ADDRESS: default_address,
              COUPONS: list(best.coupon_ids), CARD: default_card, BACK: back}
     await deliver(query, await FLOW.start(state, db, draft, f, user=user, checkout=checkout, addresses=addresses,

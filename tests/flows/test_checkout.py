@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.storage.base import StorageKey
 from sqlalchemy import select
 
 from bot.db import orders as orders_repo
@@ -259,3 +261,29 @@ async def test_place_order_pressed_twice_in_one_batch(app: App, alex: Player, sh
     assert len(orders) == 1
     cart = await app.services.kept.cart(alex.user.id)
     assert [(s.store, s.lines[0].quantity) for s in cart.stores] == [("Zeta Home", 1)]  # the other store stays
+
+
+@pytest.mark.parametrize("lang", ["en"])
+async def test_a_checkout_left_on_the_way_is_forgotten_by_the_next(app: App, alex: Player, shop: dict[str, int],
+                                                                   lang: str) -> None:
+    from bot.handlers import returns
+    from bot.handlers.checkout import NAME
+
+    await alex.send("/start")
+    await seed_addresses(app.services.addresses, alex.user.id)
+    await alex.send(f"/start p{shop['cable']}")
+    await alex.press("⚡ Buy now")
+    await alex.press("1")
+    await alex.press(next(t for t, _ in alex.buttons() if t.startswith("✓ ⭐ ")))
+    await alex.press("Continue ›")
+    await alex.press("➕ New card")
+    for text in ("4000 0000 0000 0002", "12/29", "ALEX DOE", "123"):  # the bank declines the check
+        await alex.send(text)
+    assert "declined" in alex.last_text
+    key = StorageKey(bot_id=app.bot.id, chat_id=alex.user.id, user_id=alex.user.id)
+    slot = returns.stash(FSMContext(app.dp.storage, key), NAME)
+    assert (await slot.get_data())["draft"]  # still kept: the card flow ended its own way
+    await alex.send(f"/start p{shop['cable']}")
+    await alex.press("⚡ Buy now")
+    assert await slot.get_data() == {}
+    assert alex.last_text.startswith("<b>🛒 Checkout · Nova Electronics</b> · step 1 of 4")
