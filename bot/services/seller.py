@@ -20,6 +20,7 @@ from typing import Any, Generic, TypeVar
 
 from bot.db import seller as repo
 from bot.db.engine import Database
+from bot.db.seller import ShipItem, ShipLine  # an order's lines as the store packs them: one class each
 from bot.integrations.carrier import CARRIERS
 from bot.services.clock import Clock
 from bot.services.disputes import DisputeService, DisputeState, SellerAnswer
@@ -210,22 +211,6 @@ class DisputeToAnswer:
 
 
 @dataclass(frozen=True, slots=True)
-class ShipLine:
-    id: int
-    number: str
-    first_title: str
-    item_lines: int
-    paid_at: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class ShipItem:
-    title: str
-    options: tuple[tuple[str, str], ...]
-    quantity: int
-
-
-@dataclass(frozen=True, slots=True)
 class OrderToShip:
     id: int
     number: str
@@ -335,7 +320,7 @@ class SellerModeService:
             if not rows and total:
                 rows, total = await repo.ship_page(conn, user_id, offset=_page(page, total) * PAGE_SIZE,
                                                    limit=PAGE_SIZE)
-        return Page(tuple(_copy(ShipLine, r) for r in rows), total, _page(page, total), _pages(total))
+        return Page(tuple(rows), total, _page(page, total), _pages(total))
 
     async def order(self, user_id: int, order_id: int) -> OrderToShip:
         async with self.db.read() as conn:
@@ -350,7 +335,7 @@ class SellerModeService:
                  carrier: str | None = None) -> OrderToShip:
         return OrderToShip(row.id, row.number, row.store, status or row.status,
                            AddressSnapshot.from_json(row.shipping_address),
-                           row.paid_at, row.item_lines, tuple(_copy(ShipItem, i) for i in row.items),
+                           row.paid_at, row.item_lines, row.items,
                            track or row.track_number, carrier or row.carrier)
 
     async def check_can_ship(self, user_id: int, order_id: int) -> OrderToShip:
