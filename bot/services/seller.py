@@ -20,7 +20,9 @@ from typing import Any, Generic, TypeVar
 
 from bot.db import seller as repo
 from bot.db.engine import Database
-from bot.db.seller import ShipItem, ShipLine  # an order's lines as the store packs them: one class each
+
+# a list's lines and an order's items are the repository's rows: one class each
+from bot.db.seller import DisputeLine, ReviewLine, ShipItem, ShipLine
 from bot.integrations.carrier import CARRIERS
 from bot.services.clock import Clock
 from bot.services.disputes import DisputeService, DisputeState, SellerAnswer
@@ -139,15 +141,6 @@ class Page(Generic[T]):
 
 
 @dataclass(frozen=True, slots=True)
-class ReviewLine:
-    id: int
-    title: str
-    rating: int
-    text: str
-    created_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
 class ReviewToAnswer:
     id: int
     number: str
@@ -167,16 +160,6 @@ class ReviewToAnswer:
     @property
     def answered(self) -> bool:
         return self.reply_text is not None
-
-
-@dataclass(frozen=True, slots=True)
-class DisputeLine:
-    id: int
-    number: str
-    reason: str
-    amount_minor: int
-    currency: str
-    decide_by: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,7 +249,7 @@ class SellerModeService:
             if not rows and total:  # past the end: the last page
                 rows, total = await repo.review_page(conn, user_id, offset=_page(page, total) * PAGE_SIZE,
                                                      limit=PAGE_SIZE)
-        return Page(tuple(_copy(ReviewLine, r) for r in rows), total, _page(page, total), _pages(total))
+        return Page(tuple(rows), total, _page(page, total), _pages(total))
 
     async def review(self, user_id: int, review_id: int) -> ReviewToAnswer:
         async with self.db.read() as conn:
@@ -289,7 +272,7 @@ class SellerModeService:
             if not rows and total:
                 rows, total = await repo.dispute_page(conn, user_id, offset=_page(page, total) * PAGE_SIZE,
                                                       limit=PAGE_SIZE)
-        return Page(tuple(_copy(DisputeLine, r) for r in rows), total, _page(page, total), _pages(total))
+        return Page(tuple(rows), total, _page(page, total), _pages(total))
 
     async def dispute(self, user_id: int, dispute_id: int) -> DisputeToAnswer:
         async with self.db.read() as conn:
