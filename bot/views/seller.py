@@ -128,6 +128,19 @@ def redeemed(result: Redeemed, f: Fmt) -> str:
     return text
 
 
+# -- the three lists ----------------------------------------------------------------------------------------
+def _list_screen(f: Fmt, page: Page[Any], note: str | None, *, title: str, summary: str, empty: str,
+                 blocks: list[str], open_: SellerAction, paging: SellerAction) -> Screen:
+    """A list of seller mode: the title (under a note), how many, a block per row, a numbered button
+    per row opening it, the pager, Back to the seller's menu."""
+    lines = [*([note, ""] if note else []), title]
+    lines += [summary, "", *blocks] if page.rows else ["", empty]
+    buttons = [button(str(i), SellerCb(action=open_, id=row.id, page=page.page))
+               for i, row in enumerate(page.rows, page.first)]
+    rows = [buttons, _pager(paging, page.page, page.pages), nav_row(f, back=_MENU)]
+    return Screen("\n".join(lines).rstrip(), markup(rows))
+
+
 # -- reviews ---------------------------------------------------------------------------------------------
 def _review_line(f: Fmt, index: int, row: ReviewLine) -> str:
     head = f"<b>{index}.</b> {_title(row.title)}\n{stars(row.rating)} · {f.date(row.created_at)}"
@@ -135,19 +148,13 @@ def _review_line(f: Fmt, index: int, row: ReviewLine) -> str:
 
 
 def reviews_list(page: Page[ReviewLine], f: Fmt, note: str | None = None) -> Screen:
-    lines = [f._("<b>⭐ Reviews to answer</b>")]
-    if note:
-        lines = [note, "", *lines]
-    if page.rows:
-        lines.append(f.ngettext("{n} review without your reply, newest first.",
-                                "{n} reviews without your reply, newest first.", page.total).format(n=page.total))
-        lines += ["", *(_review_line(f, i, row) + "\n" for i, row in enumerate(page.rows, page.first))]
-    else:
-        lines += ["", f._("Every review of your stores has your reply.")]
-    buttons = [button(str(i), SellerCb(action=SellerAction.review, id=row.id, page=page.page))
-               for i, row in enumerate(page.rows, page.first)]
-    rows = [buttons, _pager(SellerAction.reviews, page.page, page.pages), nav_row(f, back=_MENU)]
-    return Screen("\n".join(lines).rstrip(), markup(rows))
+    return _list_screen(
+        f, page, note, title=f._("<b>⭐ Reviews to answer</b>"),
+        summary=f.ngettext("{n} review without your reply, newest first.",
+                           "{n} reviews without your reply, newest first.", page.total).format(n=page.total),
+        empty=f._("Every review of your stores has your reply."),
+        blocks=[_review_line(f, i, row) + "\n" for i, row in enumerate(page.rows, page.first)],
+        open_=SellerAction.review, paging=SellerAction.reviews)
 
 
 def review_screen(review: ReviewToAnswer, f: Fmt, page: int = 0) -> Screen:
@@ -211,25 +218,19 @@ def _dispute_state(f: Fmt, d: DisputeToAnswer) -> str:
 
 
 def disputes_list(page: Page[DisputeLine], f: Fmt, note: str | None = None) -> Screen:
-    lines = [f._("<b>↩️ Disputes</b>")]
-    if note:
-        lines = [note, "", *lines]
-    if page.rows:
-        lines.append(f.ngettext("{n} dispute waits for your answer, the soonest decision first.",
-                                "{n} disputes wait for your answer, the soonest decision first.",
-                                page.total).format(n=page.total))
-        lines.append("")
-        for i, row in enumerate(page.rows, page.first):
-            lines += [f._("<b>{index}. Order #{number}</b> · {reason}").format(
-                index=i, number=hd.quote(row.number), reason=reason_label(f, row.reason)),
-                f._("Asked: {amount} · decision by {date}").format(amount=f.money(row.amount_minor, row.currency),
-                                                                   date=f.date(row.decide_by)), ""]
-    else:
-        lines += ["", f._("No dispute is waiting for your answer.")]
-    buttons = [button(str(i), SellerCb(action=SellerAction.dispute, id=row.id, page=page.page))
-               for i, row in enumerate(page.rows, page.first)]
-    rows = [buttons, _pager(SellerAction.disputes, page.page, page.pages), nav_row(f, back=_MENU)]
-    return Screen("\n".join(lines).rstrip(), markup(rows))
+    blocks = []
+    for i, row in enumerate(page.rows, page.first):
+        blocks += [f._("<b>{index}. Order #{number}</b> · {reason}").format(
+            index=i, number=hd.quote(row.number), reason=reason_label(f, row.reason)),
+            f._("Asked: {amount} · decision by {date}").format(amount=f.money(row.amount_minor, row.currency),
+                                                               date=f.date(row.decide_by)), ""]
+    return _list_screen(
+        f, page, note, title=f._("<b>↩️ Disputes</b>"),
+        summary=f.ngettext("{n} dispute waits for your answer, the soonest decision first.",
+                           "{n} disputes wait for your answer, the soonest decision first.",
+                           page.total).format(n=page.total),
+        empty=f._("No dispute is waiting for your answer."), blocks=blocks,
+        open_=SellerAction.dispute, paging=SellerAction.disputes)
 
 
 def dispute_screen(d: DisputeToAnswer, f: Fmt, page: int = 0) -> Screen:
@@ -297,26 +298,20 @@ def step_offer(f: Fmt, draft: dict[str, Any], error: str | None = None) -> Scree
 
 # -- orders to ship --------------------------------------------------------------------------------------
 def orders_list(page: Page[ShipLine], f: Fmt, note: str | None = None) -> Screen:
-    lines = [f._("<b>📦 Orders to ship</b>")]
-    if note:
-        lines = [note, "", *lines]
-    if page.rows:
-        lines.append(f.ngettext("{n} paid order waits to be shipped, the oldest first.",
-                                "{n} paid orders wait to be shipped, the oldest first.", page.total).format(n=page.total))
-        lines.append("")
-        for i, row in enumerate(page.rows, page.first):
-            more = row.item_lines - 1
-            title = _title(row.first_title) + (" " + f.ngettext("and {n} more item", "and {n} more items",
-                                                                 more).format(n=more) if more else "")
-            paid = f._("paid {date}").format(date=f.date(row.paid_at)) if row.paid_at else ""
-            lines += [f._("<b>{index}. Order #{number}</b> · {paid}").format(
-                index=i, number=hd.quote(row.number), paid=paid).rstrip(" ·"), title, ""]
-    else:
-        lines += ["", f._("No paid order is waiting to be shipped.")]
-    buttons = [button(str(i), SellerCb(action=SellerAction.order, id=row.id, page=page.page))
-               for i, row in enumerate(page.rows, page.first)]
-    rows = [buttons, _pager(SellerAction.orders, page.page, page.pages), nav_row(f, back=_MENU)]
-    return Screen("\n".join(lines).rstrip(), markup(rows))
+    blocks = []
+    for i, row in enumerate(page.rows, page.first):
+        more = row.item_lines - 1
+        title = _title(row.first_title) + (" " + f.ngettext("and {n} more item", "and {n} more items",
+                                                             more).format(n=more) if more else "")
+        paid = f._("paid {date}").format(date=f.date(row.paid_at)) if row.paid_at else ""
+        blocks += [f._("<b>{index}. Order #{number}</b> · {paid}").format(
+            index=i, number=hd.quote(row.number), paid=paid).rstrip(" ·"), title, ""]
+    return _list_screen(
+        f, page, note, title=f._("<b>📦 Orders to ship</b>"),
+        summary=f.ngettext("{n} paid order waits to be shipped, the oldest first.",
+                           "{n} paid orders wait to be shipped, the oldest first.", page.total).format(n=page.total),
+        empty=f._("No paid order is waiting to be shipped."), blocks=blocks,
+        open_=SellerAction.order, paging=SellerAction.orders)
 
 
 def order_screen(order: OrderToShip, f: Fmt, page: int = 0) -> Screen:
