@@ -3,6 +3,7 @@ aiogram I18n object."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from aiogram.utils.i18n import I18n
@@ -26,7 +27,7 @@ def compile_catalogs(locales_dir: Path = LOCALES_DIR, *, force: bool = False) ->
             continue
         with po.open("rb") as fh:
             catalog = read_po(fh, locale=locale)
-        tmp = mo.with_suffix(".mo.tmp")
+        tmp = mo.with_suffix(f".mo.{os.getpid()}.tmp")  # processes compiling at once don't share it
         with tmp.open("wb") as fh:
             write_mo(fh, catalog, use_fuzzy=False)
         tmp.replace(mo)
