@@ -39,6 +39,7 @@ from bot.services.cards import CardService, detect_brand
 from bot.services.catalog.checkout import CheckoutService
 from bot.services.catalog.kept import KeptService
 from bot.services.catalog.products import CatalogService
+from bot.services.catalog.viewed import ViewedLog
 from bot.services.clock import Clock, SystemClock
 from bot.services.coupons import CouponService
 from bot.services.disputes import DisputeService
@@ -94,6 +95,7 @@ class Services:
     relay: RelayService
     catalog: CatalogService
     kept: KeptService
+    viewed: ViewedLog  # Recently viewed, written behind
     checkout: CheckoutService
     seller_mode: SellerModeService
     in_flight: InFlight = field(default_factory=InFlight)
@@ -123,6 +125,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
     coupons = CouponService(db, clock)
     refunds = RefundService(db, clock, payments)
     outbox = OutboxService(db, clock, users)
+    viewed = ViewedLog(db)
     orders.on_unpaid_cancelled.append(coupons.give_back)  # a cancelled unpaid order returns its coupons
     reviews = ReviewService(db, clock)
     disputes = DisputeService(db, clock, orders)
@@ -150,8 +153,9 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
         groups=GroupService(db, clock),
         sellers=SellerService(db, clock),
         relay=RelayService(db, clock),
-        catalog=CatalogService(db, clock),
-        kept=KeptService(db, clock),
+        catalog=CatalogService(db, clock, viewed),
+        kept=KeptService(db, clock, viewed),
+        viewed=viewed,
         checkout=CheckoutService(db, clock, orders, coupons),
         seller_mode=SellerModeService(db, clock, orders, reviews, disputes),
     )

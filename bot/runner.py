@@ -21,6 +21,7 @@ from bot.config import Settings
 from bot.delivery import Delivery, DeliveryConfig
 from bot.scheduler import Scheduler, Sweeper
 from bot.services import housekeeping
+from bot.services.catalog.viewed import FLUSH_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,7 @@ class Runtime:
         self.scheduler.add_job("sweeper", self.sweeper, settings.sweep_interval)
         self.delivery = build_delivery(services, bot, settings)
         self.scheduler.add_job("delivery", self.delivery, settings.delivery_interval, long_running=True)
+        self.scheduler.add_job("recently_viewed", services.viewed.flush, FLUSH_SECONDS)
         dp.startup.register(self.on_startup)
         dp.shutdown.register(self.on_shutdown)
         self.stopped = False
@@ -81,6 +83,10 @@ class Runtime:
         if albums is not None:  # an album still gathering goes out now, before the database closes
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(albums.complete(), budget)
+        try:  # the views noted since the last flush, before the database closes
+            await self.services.viewed.flush()
+        except Exception:
+            log.exception("shutdown: recently viewed not written")
         if left_jobs or left_updates:
             log.warning(
                 "shutdown: %d job(s) and %d update(s) still running after %.0fs",
