@@ -3,7 +3,7 @@ how the orders section says which orders a card pays (`CardUsage`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
@@ -34,15 +34,9 @@ class CardStatus(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class Card:
-    id: int
-    brand: str
-    last4: str
-    exp_month: int
-    exp_year: int
-    holder: str
-    is_default: bool
-    created_at: datetime
+class Card(CardRow):
+    """A saved card: the repository's row, and whether it had expired when it was read."""
+
     expired: bool
 
 
@@ -104,9 +98,13 @@ class NoCardUsage:
         return CardUsageSummary()
 
 
+_ROW_FIELDS = tuple(f.name for f in fields(CardRow))
+
+
 def card_of(row: CardRow, now: datetime) -> Card:
-    return Card(row.id, row.brand, row.last4, row.exp_month, row.exp_year, row.holder,
-                bool(row.is_default), row.created_at, is_expired(row.exp_month, row.exp_year, now))
+    values = {name: getattr(row, name) for name in _ROW_FIELDS}
+    values["is_default"] = bool(row.is_default)
+    return Card(**values, expired=is_expired(row.exp_month, row.exp_year, now))
 
 
 def next_default(rows: list[CardRow], now: datetime) -> CardRow | None:
