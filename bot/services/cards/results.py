@@ -3,7 +3,7 @@ how the orders section says which orders a card pays (`CardUsage`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
@@ -98,13 +98,9 @@ class NoCardUsage:
         return CardUsageSummary()
 
 
-_ROW_FIELDS = tuple(f.name for f in fields(CardRow))
-
-
 def card_of(row: CardRow, now: datetime) -> Card:
-    values = {name: getattr(row, name) for name in _ROW_FIELDS}
-    values["is_default"] = bool(row.is_default)
-    return Card(**values, expired=is_expired(row.exp_month, row.exp_year, now))
+    return Card(row.id, row.user_id, row.brand, row.last4, row.exp_month, row.exp_year, row.holder,
+                bool(row.is_default), row.created_at, row.deleted_at, is_expired(row.exp_month, row.exp_year, now))
 
 
 def next_default(rows: list[CardRow], now: datetime) -> CardRow | None:
