@@ -156,11 +156,11 @@ class SellerDisputeRow:
     number: str
     store: str
     reason: str
-    description: str
-    outcome: str
-    amount_minor: int
+    description: str  # the buyer's words
+    outcome: str  # what the buyer asks for
+    amount_minor: int  # the refund asked for
     currency: str
-    photos: int
+    photos: int  # the buyer's evidence
     state: str
     seller_answer: str | None
     offer_minor: int | None

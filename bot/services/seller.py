@@ -22,7 +22,7 @@ from bot.db import seller as repo
 from bot.db.engine import Database
 
 # a list's lines and an order's items are the repository's rows: one class each
-from bot.db.seller import DisputeLine, ReviewLine, ShipItem, ShipLine
+from bot.db.seller import DisputeLine, ReviewLine, SellerDisputeRow, SellerReviewRow, ShipItem, ShipLine
 from bot.integrations.carrier import CARRIERS
 from bot.services.clock import Clock
 from bot.services.disputes import DisputeService, DisputeState, SellerAnswer
@@ -140,49 +140,17 @@ class Page(Generic[T]):
         return self.page * PAGE_SIZE + 1
 
 
+# A review and a dispute are the repository's rows (one list of fields each), with what the seller
+# may do with them.
 @dataclass(frozen=True, slots=True)
-class ReviewToAnswer:
-    id: int
-    number: str
-    store: str
-    title: str
-    options: tuple[tuple[str, str], ...]
-    rating: int
-    text: str
-    photos: int
-    created_at: datetime
-    extra_text: str | None
-    extra_photos: int
-    extra_at: datetime | None
-    reply_text: str | None
-    reply_at: datetime | None
-
+class ReviewToAnswer(SellerReviewRow):
     @property
     def answered(self) -> bool:
         return self.reply_text is not None
 
 
 @dataclass(frozen=True, slots=True)
-class DisputeToAnswer:
-    id: int
-    number: str
-    store: str
-    reason: str
-    description: str  # the buyer's words
-    outcome: str  # what the buyer asks for
-    amount_minor: int  # the refund asked for
-    currency: str
-    photos: int  # the buyer's evidence
-    state: str
-    seller_answer: str | None
-    offer_minor: int | None
-    seller_note: str | None
-    resolution: str | None
-    refund_minor: int | None
-    decide_by: datetime
-    opened_at: datetime
-    order_total_minor: int
-
+class DisputeToAnswer(SellerDisputeRow):
     @property
     def can_answer(self) -> bool:
         return self.state == DisputeState.open

@@ -18,7 +18,7 @@ from bot.services.catalog.alerts import PRICE_DROP_KIND
 from bot.services.catalog.kept import Cart, CartLine, KeptPage
 from bot.services.catalog.products import FollowedStore, NotSold, ProductCard, ProductPage, StorePage
 from bot.services.errors import N_
-from bot.views.common import Fmt, Screen, button, clip, markup, nav_row, page_label
+from bot.views.common import Fmt, Screen, button, clip, markup, nav_row, pager_row
 from bot.views.pushes import register_push
 
 TITLE_IN_LIST = 48
@@ -117,17 +117,6 @@ def _line(n: int, p: ProductRow, f: Fmt) -> str:
     return f"{n}. {title} — {price_text(p, f)}{mark}"
 
 
-def _pager(page: int, pages: int, cb: Any) -> list[InlineKeyboardButton]:
-    if pages <= 1:
-        return []
-    row = []
-    if page > 0:
-        row.append(button("‹", cb(page - 1)))
-    row.append(button(page_label(page, pages), cb(page)))
-    if page + 1 < pages:
-        row.append(button("›", cb(page + 1)))
-    return row
-
 
 def _open_buttons(products: Sequence[ProductRow], src: Src, page: int, first: int,
                   f: Fmt) -> list[list[InlineKeyboardButton]]:
@@ -145,7 +134,7 @@ def results_screen(query: str, found: ProductPage, f: Fmt) -> Screen:
         first = found.page * 8 + 1
         lines += [""] + [_line(first + n, p, f) for n, p in enumerate(found.rows)]
     rows = _open_buttons(found.rows, Src.search, found.page, found.page * 8 + 1, f)
-    rows.append(_pager(found.page, found.pages, lambda p: ShopCb(action=ShopAction.results, page=p)))
+    rows.append(pager_row(found.page, found.pages, lambda p: ShopCb(action=ShopAction.results, page=p)))
     rows.append([button(f._("🔎 New search"), ShopCb(action=ShopAction.search))])
     rows.append(nav_row(f, back=ShopCb(action=ShopAction.hub)))
     return Screen("\n".join(lines), markup(rows))
@@ -236,7 +225,7 @@ def wishlist_screen(page: KeptPage, f: Fmt) -> Screen:
         lines += [""] + [_kept_line(first + n, k, f, when=f._("added {date}").format(date=f.date(k.at)))
                          for n, k in enumerate(page.rows)]
     rows = _open_buttons([k.product for k in page.rows], Src.wishlist, page.page, page.page * 8 + 1, f)
-    rows.append(_pager(page.page, page.pages, lambda p: ShopCb(action=ShopAction.wishlist, page=p)))
+    rows.append(pager_row(page.page, page.pages, lambda p: ShopCb(action=ShopAction.wishlist, page=p)))
     rows.append(nav_row(f, back=ShopCb(action=ShopAction.hub)))
     return Screen("\n".join(lines), markup(rows))
 
@@ -255,7 +244,7 @@ def viewed_screen(page: KeptPage, f: Fmt, *, discounted: bool, category: str | N
     rows = _open_buttons([k.product for k in page.rows], Src.viewed, page.page, page.page * 8 + 1, f)
     action = ShopAction.viewed_discounted if discounted else (
         ShopAction.viewed_category if category is not None else ShopAction.viewed)
-    rows.append(_pager(page.page, page.pages, lambda p: ShopCb(action=action, id=category_index, page=p)))
+    rows.append(pager_row(page.page, page.pages, lambda p: ShopCb(action=action, id=category_index, page=p)))
     filters = [button(f._("🏷 All") if discounted else f._("🏷 Discounted only"),
                       ShopCb(action=ShopAction.viewed if discounted else ShopAction.viewed_discounted)),
                button(f._("🗂 By category"), ShopCb(action=ShopAction.viewed_categories))]
@@ -309,7 +298,7 @@ def store_screen(page: StorePage, f: Fmt) -> Screen:
         lines += [""] + [_line(first + n, p, f) for n, p in enumerate(page.products.rows)]
     rows = [[button(_offer_label(o, f), ShopCb(action=ShopAction.coupon, id=o.id, store=s.id))] for o in page.offers[:3]]
     rows += _open_buttons(page.products.rows, Src.store, page.products.page, first, f)
-    rows.append(_pager(page.products.page, page.products.pages,
+    rows.append(pager_row(page.products.page, page.products.pages,
                        lambda p: ShopCb(action=ShopAction.store, id=s.id, page=p)))
     rows.append([button(f._("💔 Unfollow"), ShopCb(action=ShopAction.unfollow, id=s.id)) if page.following
                  else button(f._("♥ Follow"), ShopCb(action=ShopAction.follow, id=s.id)),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -235,6 +236,21 @@ def flow_row(f: Fmt, *, back: bool = True) -> list[InlineKeyboardButton]:
 def page_label(page: int, pages: int) -> str:
     """The pager's middle button, the same on every list: "2/6" (`page` counts from 0)."""
     return f"{page + 1}/{pages}"
+
+
+def pager_row(page: int, pages: int, to: Callable[[int], CallbackData],
+              here: CallbackData | None = None) -> list[InlineKeyboardButton]:
+    """A list's pager, the same on every list: "‹", "2/6", "›" (no row when it fits one page).
+    `to(n)` opens page n (from 0); the middle button is `here`, or opens the page again."""
+    if pages <= 1:
+        return []
+    row = []
+    if page > 0:
+        row.append(button("‹", to(page - 1)))
+    row.append(button(page_label(page, pages), to(page) if here is None else here))
+    if page < pages - 1:
+        row.append(button("›", to(page + 1)))
+    return row
 
 
 def markup(rows: list[list[InlineKeyboardButton]]) -> InlineKeyboardMarkup:

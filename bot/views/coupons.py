@@ -28,7 +28,7 @@ from bot.services.coupons import (
     coupon_tab,
 )
 from bot.services.errors import DomainError
-from bot.views.common import Fmt, Screen, button, chunk, flow_row, markup, nav_row, page_label
+from bot.views.common import Fmt, Screen, button, chunk, flow_row, markup, nav_row, pager_row
 from bot.views.pushes import register_push
 
 SOON_DAYS = 30  # up to this many days ahead: "expires in N days"; beyond: the date
@@ -203,15 +203,7 @@ def wallet_screen(page: WalletPage, f: Fmt) -> Screen:
     if page.items:
         lines.append(f._("Tap a number for the details."))
     rows = chunk(item_buttons, 6)
-    if page.pages > 1:
-        pager = []
-        if page.page > 0:
-            pager.append(button("‹", CouponCb(action=CouponAction.tab, tab=page.tab, page=page.page - 1)))
-        pager.append(button(page_label(page.page, page.pages),
-                            CouponCb(action=CouponAction.tab, tab=page.tab, page=page.page)))
-        if page.page < page.pages - 1:
-            pager.append(button("›", CouponCb(action=CouponAction.tab, tab=page.tab, page=page.page + 1)))
-        rows.append(pager)
+    rows.append(pager_row(page.page, page.pages, lambda n: CouponCb(action=CouponAction.tab, tab=page.tab, page=n)))
     rows.append([
         button(("• " if tab == page.tab else "") + f"{tab_label(tab, f)} ({page.counts[tab]})",
                CouponCb(action=CouponAction.tab, tab=tab))

@@ -24,7 +24,7 @@ from bot.services.disputes import (
     SellerAnswer,
 )
 from bot.services.errors import N_
-from bot.views.common import Fmt, Screen, button, chunk, flow_row, markup, nav_row, page_label
+from bot.views.common import Fmt, Screen, button, chunk, flow_row, markup, nav_row, pager_row
 from bot.views.orders import (
     dispute_state_label,
     list_heading,
@@ -87,13 +87,8 @@ def disputes_list(page: DisputePage, f: Fmt) -> Screen:
                          "“Open a dispute”: shipped orders and recently completed ones can be disputed."))
     buttons = [button(str(page.page * 5 + i), DisputeCb(action=DisputeAction.open, id=row.id, page=page.page))
                for i, row in enumerate(page.rows, 1)]
-    pager = []
-    if page.pages > 1:
-        if page.page > 0:
-            pager.append(button("‹", DisputeCb(action=DisputeAction.list, page=page.page - 1)))
-        pager.append(button(page_label(page.page, page.pages), DisputeCb(action=DisputeAction.noop)))
-        if page.page < page.pages - 1:
-            pager.append(button("›", DisputeCb(action=DisputeAction.list, page=page.page + 1)))
+    pager = pager_row(page.page, page.pages, lambda n: DisputeCb(action=DisputeAction.list, page=n),
+                      DisputeCb(action=DisputeAction.noop))
     rows = [buttons, pager, [button(f._("📦 My orders"), list_cb())], nav_row(f)]
     return Screen("\n".join(lines).rstrip(), markup(rows))
 

@@ -26,7 +26,7 @@ from bot.services.relay.conversations import (
     Sent,
 )
 from bot.services.relay.pushes import RELAY_KIND
-from bot.views.common import CAPTION_LIMIT, Fmt, Screen, button, clip, markup, nav_row, page_label
+from bot.views.common import CAPTION_LIMIT, Fmt, Screen, button, clip, markup, nav_row, pager_row
 from bot.views.pushes import register_push
 
 UNREAD = "🔵"
@@ -103,15 +103,7 @@ def conversations_screen(page: ConversationPage, side: Side, f: Fmt) -> Screen:
     rows: list[list[InlineKeyboardButton]] = []
     for line in page.rows:
         rows.append([button(_line_label(line, seller, f), RelayCb(action=RelayAction.open, id=line.id, side=side))])
-    if page.pages > 1:
-        paging = []
-        if page.page > 0:
-            paging.append(button("‹", RelayCb(action=RelayAction.list, page=page.page - 1, side=side)))
-        paging.append(button(page_label(page.page, page.pages), RelayCb(action=RelayAction.list, page=page.page,
-                                                                       side=side)))
-        if page.page + 1 < page.pages:
-            paging.append(button("›", RelayCb(action=RelayAction.list, page=page.page + 1, side=side)))
-        rows.append(paging)
+    rows.append(pager_row(page.page, page.pages, lambda n: RelayCb(action=RelayAction.list, page=n, side=side)))
     back = SellerCb(action=SellerAction.menu) if seller else MenuCb(section="messages")
     rows.append(nav_row(f, back=back))
     return Screen("\n".join(lines), markup(rows))

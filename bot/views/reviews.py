@@ -32,7 +32,7 @@ from bot.services.reviews import (
     ReviewTarget,
     ReviewWindowClosed,
 )
-from bot.views.common import Fmt, Screen, button, flow_row, markup, nav_row, page_label
+from bot.views.common import Fmt, Screen, button, flow_row, markup, nav_row, pager_row
 from bot.views.pushes import register_push
 
 HOME = ReviewCb(action=ReviewAction.home)
@@ -70,16 +70,8 @@ def error_text(f: Fmt, exc: DomainError) -> str:
     return f.error(exc)
 
 
-def _pager(f: Fmt, action: ReviewAction, page: int, pages: int) -> list[InlineKeyboardButton]:
-    if pages <= 1:
-        return []
-    row = []
-    if page > 0:
-        row.append(button("‹", ReviewCb(action=action, page=page - 1)))
-    row.append(button(page_label(page, pages), ReviewCb(action=ReviewAction.noop)))
-    if page < pages - 1:
-        row.append(button("›", ReviewCb(action=action, page=page + 1)))
-    return row
+def _pager(action: ReviewAction, page: int, pages: int) -> list[InlineKeyboardButton]:
+    return pager_row(page, pages, lambda n: ReviewCb(action=action, page=n), ReviewCb(action=ReviewAction.noop))
 
 
 # -- home and lists -------------------------------------------------------------------------------------
@@ -114,7 +106,7 @@ def awaiting_list(page: AwaitingPage, f: Fmt) -> Screen:
                                                        when=f.datetime(entry.deadline))]
         rows.append([button(f._("{i}. ✍️ {title}").format(i=i, title=title(ref.title, 28)),
                             ReviewCb(action=ReviewAction.write, id=ref.item_id))])
-    rows.append(_pager(f, ReviewAction.awaiting, page.page, page.pages))
+    rows.append(_pager(ReviewAction.awaiting, page.page, page.pages))
     rows.append(nav_row(f, back=HOME))
     return Screen("\n".join(lines), markup(rows))
 
@@ -168,7 +160,7 @@ def my_reviews(page: ReviewPage, f: Fmt) -> Screen:
         lines += ["", f"{i}. " + "\n".join(_review_lines(card, f, full=False))]
         rows.append([button(f._("{i}. {title}").format(i=i, title=title(card.review.title, 36)),
                             ReviewCb(action=ReviewAction.open, id=card.review.id, page=page.page))])
-    rows.append(_pager(f, ReviewAction.mine, page.page, page.pages))
+    rows.append(_pager(ReviewAction.mine, page.page, page.pages))
     rows.append(nav_row(f, back=HOME))
     return Screen("\n".join(lines), markup(rows))
 

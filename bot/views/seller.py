@@ -30,7 +30,7 @@ from bot.services.seller import (
     ShipLine,
 )
 from bot.services.seller import carriers as carrier_names
-from bot.views.common import Fmt, Screen, button, clip, flow_row, markup, nav_row, page_label
+from bot.views.common import Fmt, Screen, button, clip, flow_row, markup, nav_row, pager_row
 from bot.views.disputes import outcome_text, reason_label
 from bot.views.orders import address_text
 from bot.views.orders.texts import status_label
@@ -83,15 +83,7 @@ def _options(options: tuple[tuple[str, str], ...]) -> str:
 
 
 def _pager(action: SellerAction, page: int, pages: int) -> list[InlineKeyboardButton]:
-    if pages <= 1:
-        return []
-    row = []
-    if page > 0:
-        row.append(button("‹", SellerCb(action=action, page=page - 1)))
-    row.append(button(page_label(page, pages), SellerCb(action=SellerAction.noop)))
-    if page < pages - 1:
-        row.append(button("›", SellerCb(action=action, page=page + 1)))
-    return row
+    return pager_row(page, pages, lambda n: SellerCb(action=action, page=n), SellerCb(action=SellerAction.noop))
 
 
 def _counted(label: str, n: int) -> str:

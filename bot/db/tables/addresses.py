@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, Index, Integer, String, Table, text
+from sqlalchemy import Boolean, Column, Index, String, Table, text
 
-from bot.db.tables.base import metadata
-from bot.db.types import UTCDateTime
+from bot.db.tables.base import created_at, metadata, moment, owner, serial_id
 
 # A buyer's address book: at most 5 a user (counted by the service inside its write transaction),
 # exactly one default while there is any. Orders copy the address they are placed with.
 addresses = Table(
     "addresses",
     metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
-    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    serial_id(),
+    owner(),
     Column("country", String(2), nullable=False),  # ISO 3166-1 alpha-2
     Column("recipient", String(60), nullable=False),
     Column("phone", String(20), nullable=False),  # E.164
@@ -23,8 +22,8 @@ addresses = Table(
     Column("apartment", String(24), nullable=False, server_default=""),
     Column("postal_code", String(16), nullable=False, server_default=""),
     Column("is_default", Boolean(create_constraint=False), nullable=False, server_default="0"),
-    Column("created_at", UTCDateTime, nullable=False),
-    Column("updated_at", UTCDateTime, nullable=False),
+    created_at(),
+    moment("updated_at"),
 )
 # the list and "the most recently added remaining one"
 Index("ix_addresses_user", addresses.c.user_id, addresses.c.created_at, addresses.c.id)

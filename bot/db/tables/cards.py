@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, Index, Integer, String, Table, and_
 
-from bot.db.tables.base import metadata
+from bot.db.tables.base import created_at, currency, metadata, moment, owner, serial_id
 from bot.db.types import UTCDateTime
 
 # Bank cards: only what the payment gateway gave back (a token and a fingerprint) and what the
@@ -13,8 +13,8 @@ from bot.db.types import UTCDateTime
 cards = Table(
     "cards",
     metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
-    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    serial_id(),
+    owner(),
     Column("gateway", String(16), nullable=False),  # which gateway issued the token
     Column("token", String(128)),  # cleared once the gateway has forgotten a deleted card
     Column("fingerprint", String(64)),  # HMAC-SHA256 of the number; cleared on delete
@@ -24,7 +24,7 @@ cards = Table(
     Column("exp_year", Integer, nullable=False),
     Column("holder", String(26), nullable=False),
     Column("is_default", Boolean, nullable=False, server_default="0"),
-    Column("created_at", UTCDateTime, nullable=False),
+    created_at(),
     Column("deleted_at", UTCDateTime),
     # the same card reissued (same number, new expiry) that took this one's place through Replace
     # (0012_card_replaced_by): a refund to this card still goes to a card in the wallet
@@ -46,8 +46,8 @@ Index("ix_cards_detach", cards.c.id,
 card_holds = Table(
     "card_holds",
     metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
-    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    serial_id(),
+    owner(),
     Column("card_id", BigInteger, ForeignKey("cards.id", ondelete="SET NULL")),
     Column("gateway", String(16), nullable=False),
     Column("gateway_hold_id", String(64), nullable=False, unique=True),
@@ -55,9 +55,9 @@ card_holds = Table(
     Column("brand", String(16), nullable=False),
     Column("last4", String(4), nullable=False),
     Column("amount_minor", Integer, nullable=False),
-    Column("currency", String(3), nullable=False),
-    Column("created_at", UTCDateTime, nullable=False),
-    Column("due_at", UTCDateTime, nullable=False),
+    currency(),
+    created_at(),
+    moment("due_at"),
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("released_at", UTCDateTime),
 )

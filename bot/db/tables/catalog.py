@@ -5,18 +5,17 @@ triggers (created by the migration, not here: SQLAlchemy Core has no virtual tab
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, String, Table
+from sqlalchemy import BigInteger, Column, Index, Integer, String, Table
 
-from bot.db.tables.base import ID, metadata
-from bot.db.types import UTCDateTime
+from bot.db.tables.base import metadata, moment, owner, parent, serial_id
 
 # "My wishes": the price when it was added, to show what changed.
 wishlist = Table(
     "wishlist",
     metadata,
-    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, autoincrement=False),
-    Column("product_id", ID, ForeignKey("products.id", ondelete="CASCADE"), primary_key=True, autoincrement=False),
-    Column("added_at", UTCDateTime, nullable=False),
+    owner(key=True),
+    parent("product_id", "products", key=True),
+    moment("added_at"),
     Column("price_at_add_minor", BigInteger, nullable=False),
 )
 Index("ix_wishlist_user", wishlist.c.user_id, wishlist.c.added_at)
@@ -26,12 +25,12 @@ Index("ix_wishlist_product", wishlist.c.product_id)
 cart_items = Table(
     "cart_items",
     metadata,
-    Column("id", ID, primary_key=True, autoincrement=True),
-    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
-    Column("product_id", ID, ForeignKey("products.id", ondelete="CASCADE"), nullable=False),
+    serial_id(),
+    owner(),
+    parent("product_id", "products"),
     Column("options", String(255), nullable=False, server_default=""),  # "colour=black;size=M", sorted
     Column("quantity", Integer, nullable=False),
-    Column("added_at", UTCDateTime, nullable=False),
+    moment("added_at"),
     Column("price_at_add_minor", BigInteger, nullable=False),
 )
 Index("ux_cart_items_line", cart_items.c.user_id, cart_items.c.product_id, cart_items.c.options, unique=True)
@@ -41,9 +40,9 @@ Index("ix_cart_items_product", cart_items.c.product_id)
 viewed_products = Table(
     "viewed_products",
     metadata,
-    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, autoincrement=False),
-    Column("product_id", ID, ForeignKey("products.id", ondelete="CASCADE"), primary_key=True, autoincrement=False),
-    Column("viewed_at", UTCDateTime, nullable=False),
+    owner(key=True),
+    parent("product_id", "products", key=True),
+    moment("viewed_at"),
 )
 Index("ix_viewed_products_user", viewed_products.c.user_id, viewed_products.c.viewed_at)
 
@@ -51,9 +50,9 @@ Index("ix_viewed_products_user", viewed_products.c.user_id, viewed_products.c.vi
 store_follows = Table(
     "store_follows",
     metadata,
-    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, autoincrement=False),
-    Column("store_id", ID, ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True, autoincrement=False),
-    Column("followed_at", UTCDateTime, nullable=False),
-    Column("seen_at", UTCDateTime, nullable=False),
+    owner(key=True),
+    parent("store_id", "stores", key=True),
+    moment("followed_at"),
+    moment("seen_at"),
 )
 Index("ix_store_follows_store", store_follows.c.store_id)

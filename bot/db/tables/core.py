@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, Index, String, Table, Text
 
-from bot.db.tables.base import metadata
+from bot.db.tables.base import created_at, metadata, moment
 from bot.db.types import UTCDateTime
 
 users = Table(
@@ -15,7 +15,7 @@ users = Table(
     Column("username", String(64)),
     Column("locale", String(8), nullable=False),
     Column("time_zone", String(64), nullable=False, server_default="UTC"),
-    Column("created_at", UTCDateTime, nullable=False),
+    created_at(),
     Column("unreachable_since", UTCDateTime),
 )
 
@@ -31,7 +31,7 @@ fsm_states = Table(
     Column("destiny", String(32), primary_key=True),
     Column("state", String(128)),
     Column("data", Text, nullable=False, server_default="{}"),
-    Column("updated_at", UTCDateTime, nullable=False),
+    moment("updated_at"),
 )
 Index("ix_fsm_states_updated_at", fsm_states.c.updated_at)
 
@@ -39,7 +39,7 @@ processed_updates = Table(
     "processed_updates",
     metadata,
     Column("update_id", BigInteger, primary_key=True, autoincrement=False),
-    Column("created_at", UTCDateTime, nullable=False),
+    created_at(),
 )
 Index("ix_processed_updates_created_at", processed_updates.c.created_at)
 
@@ -49,5 +49,5 @@ group_chats = Table(
     "group_chats",
     metadata,
     Column("chat_id", BigInteger, primary_key=True, autoincrement=False),
-    Column("told_at", UTCDateTime, nullable=False),
+    moment("told_at"),
 )

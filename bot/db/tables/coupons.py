@@ -15,7 +15,7 @@ from sqlalchemy import (
     text,
 )
 
-from bot.db.tables.base import metadata
+from bot.db.tables.base import created_at, currency, metadata, moment, owner, serial_id
 from bot.db.types import UTCDateTime
 
 # -- coupons and gift certificates ---------------------------------------------------------------
@@ -28,7 +28,7 @@ from bot.db.types import UTCDateTime
 coupon_codes = Table(
     "coupon_codes",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    serial_id(Integer),
     Column("code", String(32), nullable=False, unique=True),  # normalised: A-Z and 0-9
     Column("kind", String(12), nullable=False),  # coupon | certificate
     Column("scope", String(12), nullable=False, server_default="platform"),  # store | platform
@@ -38,48 +38,48 @@ coupon_codes = Table(
     Column("amount_minor", BigInteger),  # the coupon's amount, or the certificate's face value
     Column("percent", Integer),
     Column("cap_minor", BigInteger),
-    Column("currency", String(3), nullable=False),
+    currency(),
     Column("min_order_minor", BigInteger, nullable=False, server_default="0"),
     Column("category_id", Integer),
     Column("category_name", String(128)),
     Column("new_buyers_only", Boolean, nullable=False, server_default=text("0")),
     Column("campaign", String(64)),
     Column("title", String(128)),
-    Column("valid_from", UTCDateTime, nullable=False),
-    Column("valid_to", UTCDateTime, nullable=False),
+    moment("valid_from"),
+    moment("valid_to"),
     Column("max_uses", Integer),  # None: any number of users, each once
     Column("uses", Integer, nullable=False, server_default="0"),
     Column("for_user_id", BigInteger),  # a personal code: only this user may redeem it
-    Column("created_at", UTCDateTime, nullable=False),
+    created_at(),
 )
 
 # A store's coupon that buyers collect from the store's page (one per buyer).
 store_coupon_offers = Table(
     "store_coupon_offers",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    serial_id(Integer),
     Column("store_id", Integer, nullable=False),
     Column("store_name", String(128), nullable=False),
     Column("value_kind", String(8), nullable=False),
     Column("amount_minor", BigInteger),
     Column("percent", Integer),
     Column("cap_minor", BigInteger),
-    Column("currency", String(3), nullable=False),
+    currency(),
     Column("min_order_minor", BigInteger, nullable=False, server_default="0"),
     Column("title", String(128)),
-    Column("valid_from", UTCDateTime, nullable=False),
-    Column("valid_to", UTCDateTime, nullable=False),
+    moment("valid_from"),
+    moment("valid_to"),
     Column("quantity", Integer),  # None: unlimited
     Column("collected", Integer, nullable=False, server_default="0"),
-    Column("created_at", UTCDateTime, nullable=False),
+    created_at(),
 )
 Index("ix_store_coupon_offers_store", store_coupon_offers.c.store_id, store_coupon_offers.c.valid_to)
 
 coupons = Table(
     "coupons",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    serial_id(Integer),
+    owner(),
     Column("scope", String(12), nullable=False),  # store | platform
     Column("store_id", Integer),
     Column("store_name", String(128)),
@@ -87,7 +87,7 @@ coupons = Table(
     Column("amount_minor", BigInteger),
     Column("percent", Integer),
     Column("cap_minor", BigInteger),  # the most a percent coupon takes off
-    Column("currency", String(3), nullable=False),
+    currency(),
     Column("min_order_minor", BigInteger, nullable=False, server_default="0"),
     # special coupons' conditions
     Column("category_id", Integer),
@@ -95,15 +95,15 @@ coupons = Table(
     Column("new_buyers_only", Boolean, nullable=False, server_default=text("0")),
     Column("campaign", String(64)),  # one coupon per user per campaign
     Column("title", String(128)),
-    Column("valid_from", UTCDateTime, nullable=False),
-    Column("valid_to", UTCDateTime, nullable=False),
+    moment("valid_from"),
+    moment("valid_to"),
     Column("status", String(8), nullable=False, server_default="active"),  # active | used
     Column("used_at", UTCDateTime),
     Column("order_ref", String(64)),
     Column("source", String(8), nullable=False),  # grant | code | offer | demo
     Column("code_id", Integer, ForeignKey("coupon_codes.id", ondelete="SET NULL")),
     Column("offer_id", Integer, ForeignKey("store_coupon_offers.id", ondelete="SET NULL")),
-    Column("created_at", UTCDateTime, nullable=False),
+    created_at(),
     CheckConstraint("scope IN ('store', 'platform')", name="ck_coupons_scope"),
     CheckConstraint("scope = 'platform' OR store_id IS NOT NULL", name="ck_coupons_store"),
     CheckConstraint(
@@ -129,15 +129,15 @@ Index("uq_coupons_offer", coupons.c.user_id, coupons.c.offer_id, unique=True,
 gift_certificates = Table(
     "gift_certificates",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
-    Column("currency", String(3), nullable=False),
+    serial_id(Integer),
+    owner(),
+    currency(),
     Column("face_minor", BigInteger, nullable=False),
     Column("title", String(128)),
-    Column("valid_to", UTCDateTime, nullable=False),
+    moment("valid_to"),
     Column("source", String(8), nullable=False),  # grant | code | demo
     Column("code_id", Integer, ForeignKey("coupon_codes.id", ondelete="SET NULL")),
-    Column("created_at", UTCDateTime, nullable=False),
+    created_at(),
     CheckConstraint("face_minor > 0", name="ck_gift_certificates_face"),
 )
 Index("ix_gift_certificates_user", gift_certificates.c.user_id, gift_certificates.c.valid_to)
@@ -147,13 +147,13 @@ Index("uq_gift_certificates_code", gift_certificates.c.user_id, gift_certificate
 gift_certificate_ledger = Table(
     "gift_certificate_ledger",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    serial_id(Integer),
     Column("certificate_id", Integer, ForeignKey("gift_certificates.id", ondelete="CASCADE"),
            nullable=False),
     Column("kind", String(8), nullable=False),  # issue | spend | refund
     Column("delta_minor", BigInteger, nullable=False),  # + issue, refund; − spend
     Column("order_ref", String(64)),
-    Column("created_at", UTCDateTime, nullable=False),
+    created_at(),
     CheckConstraint(
         "(kind = 'spend' AND delta_minor < 0) OR (kind IN ('issue', 'refund') AND delta_minor > 0)",
         name="ck_gift_certificate_ledger_sign",
@@ -172,9 +172,9 @@ Index("uq_gift_certificate_ledger_spend", gift_certificate_ledger.c.certificate_
 coupon_code_attempts = Table(
     "coupon_code_attempts",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
-    Column("created_at", UTCDateTime, nullable=False),
+    serial_id(Integer),
+    owner(),
+    created_at(),
 )
 Index("ix_coupon_code_attempts_user", coupon_code_attempts.c.user_id,
       coupon_code_attempts.c.created_at)

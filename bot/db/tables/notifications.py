@@ -2,21 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import (
-    BigInteger,
-    Boolean,
-    Column,
-    ForeignKey,
-    Index,
-    Integer,
-    SmallInteger,
-    String,
-    Table,
-    Text,
-    true,
-)
+from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, SmallInteger, String, Table, Text, true
 
-from bot.db.tables.base import metadata
+from bot.db.tables.base import created_at, metadata, moment, owner, serial_id
 from bot.db.types import UTCDateTime
 
 # Every push is a row, written in the same transaction as the change that causes it. Delivery
@@ -24,18 +12,18 @@ from bot.db.types import UTCDateTime
 outbox = Table(
     "outbox",
     metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
-    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    serial_id(),
+    owner(),
     Column("kind", String(48), nullable=False),
     Column("payload", Text, nullable=False, server_default="{}"),  # JSON: what the view needs
     Column("dedupe_key", String(160), nullable=False, unique=True),
-    Column("due_at", UTCDateTime, nullable=False),
+    moment("due_at"),
     # pending → sending → sent | failed | dropped
     Column("state", String(16), nullable=False, server_default="pending"),
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("lease_until", UTCDateTime),
     Column("last_error", Text),
-    Column("created_at", UTCDateTime, nullable=False),
+    created_at(),
     Column("sent_at", UTCDateTime),
     # added by the reminders section (0004_reminders):
     Column("expires_at", UTCDateTime),  # not sent after this moment (e.g. the coupon expired)
@@ -66,21 +54,19 @@ Index(
 notification_prefs = Table(
     "notification_prefs",
     metadata,
-    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True,
-           autoincrement=False),
+    owner(key=True),
     Column("quiet_enabled", Boolean, nullable=False, server_default=true()),
     Column("quiet_start", SmallInteger, nullable=False, server_default="22"),  # local hour
     Column("quiet_end", SmallInteger, nullable=False, server_default="9"),
     Column("last_reminder_at", UTCDateTime),  # the last reminder message (one a day)
-    Column("updated_at", UTCDateTime, nullable=False),
+    moment("updated_at"),
 )
 
 # The kinds a user turned off.
 notification_mutes = Table(
     "notification_mutes",
     metadata,
-    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True,
-           autoincrement=False),
+    owner(key=True),
     Column("kind", String(48), primary_key=True),
-    Column("created_at", UTCDateTime, nullable=False),
+    created_at(),
 )

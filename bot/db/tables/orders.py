@@ -16,7 +16,7 @@ from sqlalchemy import (
     Text,
 )
 
-from bot.db.tables.base import ID, metadata
+from bot.db.tables.base import ID, created_at, currency, metadata, moment, owner, parent, serial_id
 from bot.db.types import UTCDateTime
 
 # -- orders (migration 0007_orders) ------------------------------------------------------------
@@ -24,24 +24,24 @@ from bot.db.types import UTCDateTime
 stores = Table(
     "stores",
     metadata,
-    Column("id", ID, primary_key=True, autoincrement=True),
+    serial_id(),
     Column("name", String(128), nullable=False, unique=True),
     Column("seller_account", String(64)),  # the seller's Telegram account, when linked
-    Column("created_at", UTCDateTime, nullable=False),
+    created_at(),
     Column("rating_x10", Integer, nullable=False, server_default="0"),  # 0015_catalog: 47 = 4.7 ★; 0 = none yet
 )
 
 products = Table(
     "products",
     metadata,
-    Column("id", ID, primary_key=True, autoincrement=True),
-    Column("store_id", ID, ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
+    serial_id(),
+    parent("store_id", "stores"),
     Column("title", String(255), nullable=False),
     Column("category", String(64), nullable=False, server_default=""),
     Column("price_minor", BigInteger, nullable=False),
-    Column("currency", String(3), nullable=False),
+    currency(),
     Column("image_file_id", String(255)),
-    Column("created_at", UTCDateTime, nullable=False),
+    created_at(),
     # 0015_catalog: the catalog's product card
     Column("title_ru", String(255), nullable=False, server_default=""),  # "" = the title for every language
     Column("old_price_minor", BigInteger),  # the price before a discount, shown struck through
@@ -60,12 +60,12 @@ Index("ix_products_category_price", products.c.category, products.c.price_minor)
 orders = Table(
     "orders",
     metadata,
-    Column("id", ID, primary_key=True, autoincrement=True),
+    serial_id(),
     Column("number", String(24), nullable=False, unique=True),  # what the buyer sees
-    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    owner(),
     Column("store_id", ID, ForeignKey("stores.id"), nullable=False),
     Column("status", String(24), nullable=False),
-    Column("currency", String(3), nullable=False),
+    currency(),
     Column("items_minor", BigInteger, nullable=False),
     Column("shipping_minor", BigInteger, nullable=False, server_default="0"),
     Column("total_minor", BigInteger, nullable=False),
@@ -84,7 +84,7 @@ orders = Table(
     Column("track_number", String(64)),
     Column("carrier", String(32)),
     Column("cancel_reason", String(32)),
-    Column("created_at", UTCDateTime, nullable=False),
+    created_at(),
     Column("pay_by", UTCDateTime),
     Column("paid_at", UTCDateTime),
     Column("shipped_at", UTCDateTime),
@@ -135,8 +135,8 @@ Index(
 order_items = Table(
     "order_items",
     metadata,
-    Column("id", ID, primary_key=True, autoincrement=True),
-    Column("order_id", ID, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False),
+    serial_id(),
+    parent("order_id", "orders"),
     Column("position", Integer, nullable=False),
     Column("product_id", ID, ForeignKey("products.id", ondelete="SET NULL")),
     Column("title", String(255), nullable=False),
@@ -149,21 +149,21 @@ Index("ix_order_items_order", order_items.c.order_id, order_items.c.position)
 order_status_history = Table(
     "order_status_history",
     metadata,
-    Column("id", ID, primary_key=True, autoincrement=True),
-    Column("order_id", ID, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False),
+    serial_id(),
+    parent("order_id", "orders"),
     Column("status", String(24), nullable=False),
     Column("actor", String(16), nullable=False),  # buyer, seller, system, platform
     Column("note", String(255)),
-    Column("at", UTCDateTime, nullable=False),
+    moment("at"),
 )
 Index("ix_order_status_history_order", order_status_history.c.order_id, order_status_history.c.id)
 
 tracking_events = Table(
     "tracking_events",
     metadata,
-    Column("id", ID, primary_key=True, autoincrement=True),
-    Column("order_id", ID, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False),
-    Column("at", UTCDateTime, nullable=False),
+    serial_id(),
+    parent("order_id", "orders"),
+    moment("at"),
     Column("code", String(32), nullable=False),
     Column("location", String(128), nullable=False, server_default=""),
     Column("description", String(255), nullable=False, server_default=""),
@@ -175,14 +175,14 @@ Index("ux_tracking_events", tracking_events.c.order_id, tracking_events.c.at, tr
 disputes = Table(
     "disputes",
     metadata,
-    Column("id", ID, primary_key=True, autoincrement=True),
+    serial_id(),
     Column("order_id", ID, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False, unique=True),
-    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    owner(),
     Column("reason", String(24), nullable=False),
     Column("description", Text, nullable=False),
     Column("outcome", String(24), nullable=False),  # what the buyer asked for
     Column("amount_minor", BigInteger, nullable=False),  # the refund asked for
-    Column("currency", String(3), nullable=False),
+    currency(),
     Column("photos", Text, nullable=False, server_default="[]"),  # JSON list of Telegram file ids
     # open → answered (reject / offer) → escalated → closed
     Column("state", String(16), nullable=False),
@@ -192,8 +192,8 @@ disputes = Table(
     Column("resolution", String(24)),  # refunded_full, refunded_partial, rejected
     Column("refund_minor", BigInteger),
     Column("priority", Integer, nullable=False, server_default="0"),
-    Column("decide_by", UTCDateTime, nullable=False),
-    Column("opened_at", UTCDateTime, nullable=False),
+    moment("decide_by"),
+    moment("opened_at"),
     Column("answered_at", UTCDateTime),
     Column("escalated_at", UTCDateTime),
     Column("closed_at", UTCDateTime),
@@ -203,12 +203,12 @@ Index("ix_disputes_user", disputes.c.user_id, disputes.c.opened_at)
 refunds = Table(
     "refunds",
     metadata,
-    Column("id", ID, primary_key=True, autoincrement=True),
-    Column("order_id", ID, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False),
-    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    serial_id(),
+    parent("order_id", "orders"),
+    owner(),
     Column("dispute_id", ID, ForeignKey("disputes.id", ondelete="SET NULL")),
     Column("amount_minor", BigInteger, nullable=False),
-    Column("currency", String(3), nullable=False),
+    currency(),
     Column("reason", String(16), nullable=False),  # cancel, dispute, seller
     # where the money goes: card, bank_account (the card expired or was deleted), original
     Column("destination", String(16), nullable=False),
@@ -217,8 +217,8 @@ refunds = Table(
     Column("card_brand", String(24)),
     Column("card_last4", String(4)),
     Column("state", String(16), nullable=False),  # pending → completed
-    Column("created_at", UTCDateTime, nullable=False),
-    Column("expected_at", UTCDateTime, nullable=False),
+    created_at(),
+    moment("expected_at"),
     Column("completed_at", UTCDateTime),
     # the payout through the payment gateway (0010_refund_payouts): the charge it returns, the
     # gateway's refund once accepted, and the sweeper's next try (NULL: nothing for it to do)
@@ -247,13 +247,13 @@ Index("ix_refunds_due", refunds.c.next_attempt_at,
 payment_attempts = Table(
     "payment_attempts",
     metadata,
-    Column("id", ID, primary_key=True, autoincrement=True),
-    Column("order_id", ID, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False),
-    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    serial_id(),
+    parent("order_id", "orders"),
+    owner(),
     Column("idempotency_key", String(64), nullable=False, unique=True),
     Column("gateway", String(16), nullable=False),
     Column("amount_minor", BigInteger, nullable=False),
-    Column("currency", String(3), nullable=False),
+    currency(),
     Column("card_id", Integer),  # a saved card; None: a card used for this payment only
     Column("card_brand", String(24), nullable=False),
     Column("card_last4", String(4), nullable=False),
@@ -262,7 +262,7 @@ payment_attempts = Table(
     Column("card_kept", Boolean, nullable=False, server_default="1"),
     Column("state", String(12), nullable=False),
     Column("charge_id", String(64)),  # the gateway's charge, once known
-    Column("created_at", UTCDateTime, nullable=False),
+    created_at(),
     Column("finished_at", UTCDateTime),
     Column("checks", Integer, nullable=False, server_default="0"),  # the sweeper's failed asks
     Column("next_check_at", UTCDateTime),  # when the sweeper may ask the gateway (started, voiding)

@@ -3,19 +3,18 @@ and the Telegram copies of them (0014_relay)."""
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, ForeignKey, Index, String, Table, Text
+from sqlalchemy import BigInteger, CheckConstraint, Column, Index, String, Table, Text
 
-from bot.db.tables.base import ID, metadata
+from bot.db.tables.base import created_at, metadata, moment, owner, parent, serial_id
 from bot.db.types import UTCDateTime
 
 # A store's sellers: Telegram users of this bot who answer for the store (a store may have several).
 store_sellers = Table(
     "store_sellers",
     metadata,
-    Column("store_id", ID, ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True, autoincrement=False),
-    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True,
-           autoincrement=False),
-    Column("linked_at", UTCDateTime, nullable=False),
+    parent("store_id", "stores", key=True),
+    owner(key=True),
+    moment("linked_at"),
 )
 Index("ix_store_sellers_user", store_sellers.c.user_id)
 
@@ -23,11 +22,11 @@ Index("ix_store_sellers_user", store_sellers.c.user_id)
 seller_invites = Table(
     "seller_invites",
     metadata,
-    Column("id", ID, primary_key=True, autoincrement=True),
-    Column("store_id", ID, ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
+    serial_id(),
+    parent("store_id", "stores"),
     Column("token_hash", String(64), nullable=False, unique=True),
-    Column("created_at", UTCDateTime, nullable=False),
-    Column("expires_at", UTCDateTime, nullable=False),
+    created_at(),
+    moment("expires_at"),
     Column("used_at", UTCDateTime),
     Column("used_by", BigInteger),
 )
@@ -37,12 +36,12 @@ seller_invites = Table(
 conversations = Table(
     "conversations",
     metadata,
-    Column("id", ID, primary_key=True, autoincrement=True),
-    Column("order_id", ID, ForeignKey("orders.id", ondelete="CASCADE")),  # 0018: NULL before an order
-    Column("store_id", ID, ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
-    Column("buyer_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    serial_id(),
+    parent("order_id", "orders", optional=True),  # 0018: NULL before an order
+    parent("store_id", "stores"),
+    owner("buyer_id"),
     Column("alias", String(8), nullable=False),  # random, never derived from who the buyer is
-    Column("created_at", UTCDateTime, nullable=False),
+    created_at(),
     Column("last_at", UTCDateTime),  # the last message; NULL: nothing written yet
     Column("buyer_blocked_at", UTCDateTime),  # the buyer blocked the seller's side
     Column("seller_blocked_at", UTCDateTime),  # the seller blocked the buyer
@@ -59,8 +58,8 @@ Index("ix_conversations_store", conversations.c.store_id, conversations.c.last_a
 relay_messages = Table(
     "relay_messages",
     metadata,
-    Column("id", ID, primary_key=True, autoincrement=True),
-    Column("conversation_id", ID, ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False),
+    serial_id(),
+    parent("conversation_id", "conversations"),
     Column("direction", String(10), nullable=False),  # to_seller, to_buyer
     Column("sender_id", BigInteger, nullable=False),  # never shown to the other side
     Column("kind", String(10), nullable=False),  # text, photo, document, voice, album
@@ -70,7 +69,7 @@ relay_messages = Table(
     Column("source_chat_id", BigInteger, nullable=False),
     Column("source_message_ids", Text, nullable=False, server_default="[]"),  # JSON, an album's too
     Column("state", String(8), nullable=False),  # pending (no seller yet) → queued (in the outbox)
-    Column("created_at", UTCDateTime, nullable=False),
+    created_at(),
     Column("read_at", UTCDateTime),  # read by the receiving side
     CheckConstraint("direction IN ('to_seller', 'to_buyer')", name="ck_relay_messages_direction"),
     CheckConstraint("state IN ('pending', 'queued')", name="ck_relay_messages_state"),
@@ -88,7 +87,7 @@ relay_copies = Table(
     metadata,
     Column("chat_id", BigInteger, primary_key=True, autoincrement=False),
     Column("message_id", BigInteger, primary_key=True, autoincrement=False),
-    Column("relay_message_id", ID, ForeignKey("relay_messages.id", ondelete="CASCADE"), nullable=False),
+    parent("relay_message_id", "relay_messages"),
     Column("original", String(1), nullable=False, server_default="0"),  # "1": the sender's own message
 )
 Index("ix_relay_copies_message", relay_copies.c.relay_message_id)

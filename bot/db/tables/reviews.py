@@ -15,7 +15,7 @@ from sqlalchemy import (
     Text,
 )
 
-from bot.db.tables.base import ID, metadata
+from bot.db.tables.base import ID, created_at, metadata, moment, owner, parent, serial_id
 from bot.db.types import UTCDateTime
 
 # -- reviews and the loyalty points ledger (0009_reviews) ---------------------------------------------
@@ -24,15 +24,15 @@ from bot.db.types import UTCDateTime
 reviews = Table(
     "reviews",
     metadata,
-    Column("id", ID, primary_key=True, autoincrement=True),
-    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
-    Column("order_id", ID, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False),
+    serial_id(),
+    owner(),
+    parent("order_id", "orders"),
     Column("item_id", ID, ForeignKey("order_items.id", ondelete="CASCADE"), nullable=False, unique=True),
     Column("rating", SmallInteger, nullable=False),
     Column("text", Text, nullable=False, server_default=""),
     Column("photos", Text, nullable=False, server_default="[]"),  # JSON [file_id, …]
-    Column("created_at", UTCDateTime, nullable=False),
-    Column("updated_at", UTCDateTime, nullable=False),
+    created_at(),
+    moment("updated_at"),
     Column("extra_text", Text),  # the additional review (once, within 150 days)
     Column("extra_photos", Text, nullable=False, server_default="[]"),
     Column("extra_at", UTCDateTime),
@@ -50,15 +50,15 @@ Index("ix_reviews_unanswered", reviews.c.order_id, sqlite_where=reviews.c.reply_
 loyalty_ledger = Table(
     "loyalty_ledger",
     metadata,
-    Column("id", ID, primary_key=True, autoincrement=True),
-    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    serial_id(),
+    owner(),
     Column("points", Integer, nullable=False),  # negative for a reversal
     Column("reason", String(24), nullable=False),  # order, review, daily_purchase, reversal
     Column("ref_id", BigInteger, nullable=False),  # the order, order item or refund
     Column("reverses_id", ID, ForeignKey("loyalty_ledger.id")),
     Column("key", String(64), nullable=False),  # idempotency: "order:42", "refund:7", "daily:2026-11-25"
-    Column("created_at", UTCDateTime, nullable=False),
-    Column("effective_at", UTCDateTime, nullable=False),
+    created_at(),
+    moment("effective_at"),
 )
 Index("ux_loyalty_ledger_key", loyalty_ledger.c.user_id, loyalty_ledger.c.key, unique=True)
 Index("ix_loyalty_ledger_user", loyalty_ledger.c.user_id, loyalty_ledger.c.effective_at)
@@ -70,12 +70,11 @@ Index("ix_loyalty_ledger_reverses", loyalty_ledger.c.reverses_id,
 loyalty_levels = Table(
     "loyalty_levels",
     metadata,
-    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True,
-           autoincrement=False),
+    owner(key=True),
     Column("level", SmallInteger, nullable=False),
     Column("points", Integer, nullable=False),
     Column("recheck_at", UTCDateTime),
-    Column("updated_at", UTCDateTime, nullable=False),
+    moment("updated_at"),
 )
 Index("ix_loyalty_levels_recheck", loyalty_levels.c.recheck_at,
       sqlite_where=loyalty_levels.c.recheck_at.isnot(None))

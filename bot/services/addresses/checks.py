@@ -42,6 +42,7 @@ from bot.services.addresses.fields import (
     free_text,
 )
 from bot.services.addresses.geography import country_rules
+from bot.services.addresses.names import load_names
 
 __all__ = [
     "check_region",
@@ -129,18 +130,8 @@ def format_phone(e164: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
-# What people type for a few regions whose library names they would not type.
-REGION_ALIASES: dict[str, dict[str, str]] = {
-    "RU": {
-        "мск": "Москва", "moscow": "Москва", "спб": "Санкт-Петербург", "питер": "Санкт-Петербург",
-        "петербург": "Санкт-Петербург", "saint petersburg": "Санкт-Петербург",
-        "st petersburg": "Санкт-Петербург", "petersburg": "Санкт-Петербург",
-        "мо": "Московская область", "подмосковье": "Московская область",
-        "moscow oblast": "Московская область", "moscow region": "Московская область",
-        "ло": "Ленинградская область", "leningrad oblast": "Ленинградская область",
-        "leningrad region": "Ленинградская область",
-    },
-}
+# What people type for a few regions whose library names they would not type, by country.
+REGION_ALIASES: dict[str, dict[str, str]] = load_names("region_aliases")
 
 # A well-known region to name in examples.
 _REGION_EXAMPLES = {"RU": "Московская область", "US": "CA", "CA": "ON", "IT": "RM"}

