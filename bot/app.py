@@ -58,6 +58,7 @@ from bot.services.reminders import ReminderService
 from bot.services.reviews import ReviewService
 from bot.services.seller import SellerModeService
 from bot.services.settings import SettingsService
+from bot.services.shops import CustomerService, ShopService
 from bot.services.users import UserService
 from bot.views import relay as _relay_push  # noqa: F401  (registers how a relayed message renders)
 from bot.views.common import Fmt
@@ -96,6 +97,8 @@ class Services:
     kept: KeptService
     checkout: CheckoutService
     seller_mode: SellerModeService
+    shops: ShopService
+    customers: CustomerService
     in_flight: InFlight = field(default_factory=InFlight)
     # Telegram's overall budget, shared by the replies (counted, first) and the outbox's delivery;
     # the bot's session holds it, handlers never ask for it
@@ -154,6 +157,8 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
         kept=KeptService(db, clock),
         checkout=CheckoutService(db, clock, orders, coupons),
         seller_mode=SellerModeService(db, clock, orders, reviews, disputes),
+        shops=ShopService(db, clock),
+        customers=CustomerService(db, clock, orders),
     )
 
 

@@ -178,6 +178,14 @@ async def get(conn: AsyncConnection, order_id: int, user_id: int | None = None) 
     return OrderRow(*row) if row else None
 
 
+async def items(conn: AsyncConnection, order_id: int) -> list[ItemRow]:
+    """An order's items in their order (the shop API's answer; screens read them with the card)."""
+    rows = (await conn.execute(select(it.c.position, it.c.product_id, it.c.title, it.c.options, it.c.quantity,
+                                      it.c.unit_price_minor).where(it.c.order_id == order_id)
+                               .order_by(it.c.position))).mappings().all()
+    return [_item(dict(r)) for r in rows]
+
+
 async def by_number(conn: AsyncConnection, number: str) -> OrderRow | None:
     row = (await conn.execute(select(*_ORDER).where(t.c.number == number, t.c.purged_at.is_(None)))).first()
     return OrderRow(*row) if row else None
