@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from bot.api import openapi
 from bot.api.errors import ApiError, from_domain, from_validation
 from bot.api.routes import ROUTES, Route, handler_for
+from bot.db.shops import ShopRow
 from bot.services.errors import DomainError
 from bot.services.ratelimit import TokenBuckets
 
@@ -31,6 +32,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 SERVICES = web.AppKey("services", object)
 CONFIG = web.AppKey("config", object)
 LIMITER = web.AppKey("limiter", TokenBuckets)
+SHOP = web.RequestKey("shop", ShopRow)
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,7 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     if shop is None:
         raise ApiError(401, "unauthorized", "A valid key is needed: Authorization: Bearer <key>.",
                        headers={"WWW-Authenticate": 'Bearer realm="kabinet"'})
-    request["shop"] = shop
+    request[SHOP] = shop
     limiter = request.app[LIMITER]
     now = request.app[SERVICES].clock.now()  # type: ignore[attr-defined]
     if not limiter.allow(shop.id, now):
@@ -95,8 +97,8 @@ def build_api(services: object, config: ApiConfig | None = None) -> web.Applicat
     document = openapi.document(ROUTES, PREFIX)
     app.router.add_get(openapi.PATH, openapi.handler(document))
     for route in ROUTES:
-        app.router.add_route(route.method, PREFIX + route.path, handler_for(route, SERVICES, CONFIG))
+        app.router.add_route(route.method, PREFIX + route.path, handler_for(route, SERVICES, CONFIG, SHOP))
     return app
 
 
-__all__ = ["CONFIG", "LIMITER", "MAX_BODY", "PREFIX", "SERVICES", "ApiConfig", "Route", "build_api"]
+__all__ = ["CONFIG", "LIMITER", "MAX_BODY", "PREFIX", "SERVICES", "SHOP", "ApiConfig", "Route", "build_api"]

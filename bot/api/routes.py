@@ -306,7 +306,8 @@ def _invalid(field: str, reason: str) -> ApiError:
     return ApiError(422, "validation_error", "The request is not valid.", [m.FieldError(field=field, reason=reason)])
 
 
-def handler_for(route: Route, services_key: Any, config_key: Any) -> Callable[[web.Request], Awaitable[web.Response]]:
+def handler_for(route: Route, services_key: Any, config_key: Any,
+                shop_key: Any) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def handle(request: web.Request) -> web.Response:
         services: Services = request.app[services_key]
         raw = await request.read() if route.body is not None or route.method == "POST" else b""
@@ -317,7 +318,7 @@ def handler_for(route: Route, services_key: Any, config_key: Any) -> Callable[[w
             except ValueError:
                 raise _invalid("body", "not valid JSON") from None
             body = route.body.model_validate(data)
-        call = Call(services, request["shop"], dict(request.match_info), body,
+        call = Call(services, request[shop_key], dict(request.match_info), body,
                     request.app[config_key].bot_username)
         if route.method != "POST":
             status, answer = await route.run(call)
