@@ -22,6 +22,7 @@ from bot.config import Settings
 from bot.delivery import Delivery, DeliveryConfig
 from bot.scheduler import Scheduler, Sweeper
 from bot.services import housekeeping
+from bot.services.shops.webhooks import WebhookDelivery
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,9 @@ class Runtime:
         self.scheduler.add_job("sweeper", self.sweeper, settings.sweep_interval)
         self.delivery = build_delivery(services, bot, settings)
         self.scheduler.add_job("delivery", self.delivery, settings.delivery_interval, long_running=True)
+        # the shops' webhooks (bot/services/shops/webhooks.py): a shop with no URL queues nothing
+        self.webhooks = WebhookDelivery(services.db, services.clock)
+        self.scheduler.add_job("webhooks", self.webhooks, settings.delivery_interval * 2.5, long_running=True)
         dp.startup.register(self.on_startup)
         dp.shutdown.register(self.on_shutdown)
         self.stopped = False

@@ -38,6 +38,7 @@ from bot.db.tables.shops import (
     shop_stores,
     shops,
 )
+from bot.db.tables.webhooks import webhook_deliveries
 
 __all__ = [
     "ID",
@@ -84,5 +85,6 @@ __all__ = [
     "tracking_events",
     "users",
     "viewed_products",
+    "webhook_deliveries",
     "wishlist",
 ]
