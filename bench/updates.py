@@ -230,9 +230,10 @@ async def _an_order(services: object, user_id: int) -> int:
     return int(row[0])
 
 
-async def run(db_path: Path, n: int, user_id: int = BENCH_USER) -> list[Result]:
+async def run(db_path: Path, n: int, user_id: int = BENCH_USER, only: str = "") -> list[Result]:
     """The floor and Kabinet's screens, measured in turns; then each screen once more with the
-    probe, for the split of its median (database, Bot API client, the rest)."""
+    probe, for the split of its median (database, Bot API client, the rest). `only`: the screens
+    whose name has these words (the floor always runs)."""
     continue_update_ids(db_path)
     settings = Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{db_path}",  # type: ignore[call-arg]
                         throttle_rate=1000, throttle_burst=1000)  # flood protection runs (its cost counts), never drops
@@ -262,12 +263,21 @@ async def run(db_path: Path, n: int, user_id: int = BENCH_USER) -> list[Result]:
             ("find similar (100k products)", lambda: _press(user, ProductCb(action=ProductAction.similar,
                                                                              id=PRODUCT).pack(), bot)),
         ]
+        screens = [(name, make) for name, make in screens if only in name]
         cases = [bare_floor(), *(Case(name, dp, bot, make) for name, make in screens)]
-        summary = await _checkout_summary(services, dp, bot, user_id)
+        typed = "search: typed, words not searched before (100k products)"
+        if only in typed:  # the words typed and ranked: no ranking kept from an earlier search
+
+            async def to_search() -> None:
+                services.catalog.forget_searches()
+                await dp.feed_update(bot, _press(user, ShopCb(action=ShopAction.search).pack(), bot))
+
+            cases.append(Case(typed, dp, bot, lambda: _message(user, SEARCH, bot), to_search))
+        summary = await _checkout_summary(services, dp, bot, user_id) if only in "checkout: Place order" else None
         if summary is not None:  # Place order: an order made and paid, from a checkout's summary
             cases.append(Case("checkout: Place order (and pay)", dp, bot,
                               lambda: _press(user, CheckoutCb(action=CheckoutAction.place).pack(), bot), summary))
-        await cases[1].feed()  # the chat's first message, which the buttons' screens edit
+        await dp.feed_update(bot, _message(user, "/start", bot))  # the chat's first message, which buttons edit
         # a search made once, as a person does: its words stay in FSM data for its pages
         await dp.feed_update(bot, _press(user, ShopCb(action=ShopAction.search).pack(), bot))
         await dp.feed_update(bot, _message(user, SEARCH, bot))
@@ -280,6 +290,7 @@ async def run(db_path: Path, n: int, user_id: int = BENCH_USER) -> list[Result]:
         finally:
             probe.uninstall()
     finally:
+        await services.viewed.flush()  # Recently viewed is written behind (the runner's job)
         await services.db.dispose()
     floor = results[0]
     for r in results:

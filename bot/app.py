@@ -39,6 +39,7 @@ from bot.services.cards import CardService, detect_brand
 from bot.services.catalog.checkout import CheckoutService
 from bot.services.catalog.kept import KeptService
 from bot.services.catalog.products import CatalogService
+from bot.services.catalog.viewed import ViewedLog
 from bot.services.clock import Clock, SystemClock
 from bot.services.coupons import CouponService
 from bot.services.disputes import DisputeService
@@ -96,6 +97,7 @@ class Services:
     relay: RelayService
     catalog: CatalogService
     kept: KeptService
+    viewed: ViewedLog  # Recently viewed, written behind
     checkout: CheckoutService
     seller_mode: SellerModeService
     shops: ShopService
@@ -129,6 +131,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
     refunds = RefundService(db, clock, payments)
     outbox = OutboxService(db, clock, users)
     webhooks = WebhookService(db, clock)
+    viewed = ViewedLog(db)
     orders.on_unpaid_cancelled.append(coupons.give_back)  # a cancelled unpaid order returns its coupons
     reviews = ReviewService(db, clock)
     disputes = DisputeService(db, clock, orders)
@@ -156,8 +159,9 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
         groups=GroupService(db, clock),
         sellers=SellerService(db, clock),
         relay=RelayService(db, clock),
-        catalog=CatalogService(db, clock),
-        kept=KeptService(db, clock),
+        catalog=CatalogService(db, clock, viewed),
+        kept=KeptService(db, clock, viewed),
+        viewed=viewed,
         checkout=CheckoutService(db, clock, orders, coupons),
         seller_mode=SellerModeService(db, clock, orders, reviews, disputes),
         shops=ShopService(db, clock),

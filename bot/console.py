@@ -275,10 +275,12 @@ class Console:
                     # other digits are text: a card number, an expiry date, a CVC
                     await player.send(line)
                 await sweeper(services.clock.now())
+                await services.viewed.flush()
                 await delivery(services.clock.now())
                 await self._follow_user(services)
                 self.show_new()
         finally:
+            await services.viewed.flush()
             await services.db.dispose()
             self.print(self.style.dim(self._("Bye!")))
 

@@ -22,6 +22,7 @@ from bot.config import Settings
 from bot.delivery import Delivery, DeliveryConfig
 from bot.scheduler import Scheduler, Sweeper
 from bot.services import housekeeping
+from bot.services.catalog.viewed import FLUSH_SECONDS
 from bot.services.shops.webhooks import WebhookDelivery
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ class Runtime:
         # the shops' webhooks (bot/services/shops/webhooks.py): a shop with no URL queues nothing
         self.webhooks = WebhookDelivery(services.db, services.clock)
         self.scheduler.add_job("webhooks", self.webhooks, settings.delivery_interval * 2.5, long_running=True)
+        self.scheduler.add_job("recently_viewed", services.viewed.flush, FLUSH_SECONDS)
         dp.startup.register(self.on_startup)
         dp.shutdown.register(self.on_shutdown)
         self.stopped = False
@@ -110,6 +112,10 @@ class Runtime:
         if albums is not None:  # an album still gathering goes out now, before the database closes
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(albums.complete(), budget)
+        try:  # the views noted since the last flush, before the database closes
+            await self.services.viewed.flush()
+        except Exception:
+            log.exception("shutdown: recently viewed not written")
         if left_jobs or left_updates:
             log.warning(
                 "shutdown: %d job(s) and %d update(s) still running after %.0fs",

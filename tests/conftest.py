@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -123,6 +124,15 @@ class App:
 
     async def close(self) -> None:
         await self.services.db.dispose()
+
+    def sqlite(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """One statement on the database file through a connection of its own, as another process
+        (an operator's command, a second bot) would run it; committed at once."""
+        con = sqlite3.connect(self.settings.database_url.split(":///", 1)[1], isolation_level=None)
+        try:
+            return con.execute(sql, params).fetchall()
+        finally:
+            con.close()
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""Polling and shutdown: a handler in flight and a running job finish before the database closes."""
+"""Polling and shutdown: a handler in flight and a running job finish, and the views noted for
+Recently viewed are written, before the database closes."""
 
 from __future__ import annotations
 
@@ -38,6 +39,13 @@ async def test_shutdown_waits_for_the_handler_in_flight(settings: Settings, cloc
         await original_dispose()
 
     runtime.services.db.dispose = dispose  # type: ignore[method-assign]
+    original_flush = runtime.services.viewed.flush
+
+    async def flush(now: datetime | None = None) -> int:  # Recently viewed is written behind
+        order.append("recently viewed written")
+        return await original_flush(now)
+
+    runtime.services.viewed.flush = flush  # type: ignore[method-assign]
     user = TgUser(id=42, is_bot=False, first_name="P", language_code="en")
     session.push_updates(Update(update_id=1, message=Message(
         message_id=1, date=datetime(2026, 11, 25), chat=Chat(id=42, type="private"),
@@ -50,7 +58,7 @@ async def test_shutdown_waits_for_the_handler_in_flight(settings: Settings, cloc
     release.set()
     await asyncio.wait_for(stopping, 10)
     await asyncio.wait_for(polling, 10)
-    assert order == ["handler finished", "database closed"]
+    assert order == ["handler finished", "recently viewed written", "database closed"]
     assert runtime.stopped
     # polling asked only for the update types the dispatcher uses
     allowed = session.calls_of(GetUpdates)[0].allowed_updates

@@ -10,16 +10,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, literal_column, select, text, update
+from sqlalchemy import and_, bindparam, delete, func, literal_column, select, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.db.engine import Database
 from bot.db.tables import cart_items as ct
 from bot.db.tables import products as pt
 from bot.db.tables import store_follows as sf
 from bot.db.tables import stores as st
 from bot.db.tables import viewed_products as vt
 from bot.db.tables import wishlist as wt
+from bot.db.types import UTCDateTime
 
 VIEWED_KEPT = 100
 
@@ -77,22 +79,55 @@ async def product(conn: AsyncConnection, product_id: int) -> ProductRow | None:
     return _product(row) if row else None
 
 
-async def product_for(conn: AsyncConnection, user_id: int, product_id: int) -> tuple[ProductRow, bool, int] | None:
-    """The product card's one read: the product, whether it is in the user's wishlist, and how
-    many of it are in their cart."""
-    wished_q = select(wt.c.product_id).where(wt.c.user_id == user_id, wt.c.product_id == pt.c.id).exists()
-    in_cart_q = (select(func.coalesce(func.sum(ct.c.quantity), 0))
-                 .where(ct.c.user_id == user_id, ct.c.product_id == pt.c.id).scalar_subquery())
-    row = (await conn.execute(select(*_PRODUCT, wished_q, in_cart_q).select_from(_FROM)
-                              .where(pt.c.id == product_id))).first()
-    return (_product(row), bool(row[15]), int(row[16] or 0)) if row else None
-
-
 async def products(conn: AsyncConnection, ids: list[int]) -> dict[int, ProductRow]:
     if not ids:
         return {}
     rows = (await conn.execute(select(*_PRODUCT).select_from(_FROM).where(pt.c.id.in_(ids)))).all()
     return {int(r[0]): _product(r) for r in rows}
+
+
+# -- the hot reads (`Database.fetch_all`: the driver, no SQLAlchemy compile; by column name) --------
+_P_COLUMNS = ("p.id, p.store_id, s.name AS store, p.title, p.title_ru, p.category, p.price_minor, p.old_price_minor, "
+              "p.currency, p.rating_x10, p.reviews_count, p.options, p.image_file_id, p.image_path, p.active")
+_P_FROM = "products p JOIN stores s ON s.id = p.store_id"
+
+
+def _product_named(r: Any) -> ProductRow:
+    old = r["old_price_minor"]
+    return ProductRow(int(r["id"]), int(r["store_id"]), r["store"], r["title"], r["title_ru"] or "",
+                      r["category"] or "", int(r["price_minor"]), None if old is None else int(old), r["currency"],
+                      int(r["rating_x10"] or 0), int(r["reviews_count"] or 0), _options(r["options"]),
+                      r["image_file_id"], r["image_path"], bool(r["active"]))
+
+
+_CARD_SQL = (
+    f"SELECT {_P_COLUMNS}, "
+    "EXISTS (SELECT 1 FROM wishlist w WHERE w.user_id = ? AND w.product_id = p.id) AS wished, "
+    "(SELECT coalesce(sum(c.quantity), 0) FROM cart_items c WHERE c.user_id = ? AND c.product_id = p.id) AS in_cart "
+    f"FROM {_P_FROM} WHERE p.id = ?"
+)
+
+
+async def product_card(db: Database, user_id: int, product_id: int) -> tuple[ProductRow, bool, int] | None:
+    """The product card's one read: the product, whether it is in the user's wishlist, and how
+    many of it are in their cart."""
+    row = await db.fetch_one(_CARD_SQL, (user_id, user_id, product_id))
+    return (_product_named(row), bool(row["wished"]), int(row["in_cart"] or 0)) if row else None
+
+
+_ONE_SQL = f"SELECT {_P_COLUMNS} FROM {_P_FROM} WHERE p.id = ?"
+
+
+async def product_hot(db: Database, product_id: int) -> ProductRow | None:
+    row = await db.fetch_one(_ONE_SQL, (product_id,))
+    return _product_named(row) if row else None
+
+
+async def products_hot(db: Database, ids: list[int]) -> dict[int, ProductRow]:
+    if not ids:
+        return {}
+    sql = f"SELECT {_P_COLUMNS} FROM {_P_FROM} WHERE p.id IN ({', '.join('?' * len(ids))})"
+    return {int(r["id"]): _product_named(r) for r in await db.fetch_all(sql, tuple(ids))}
 
 
 async def upsert_product(conn: AsyncConnection, *, store_id: int, title: str, values: dict[str, Any],
@@ -128,42 +163,50 @@ def match_expression(query: str) -> str:
     return " ".join(f'"{w}"*' for w in words)
 
 
-async def search(conn: AsyncConnection, query: str, *, offset: int, limit: int) -> tuple[int, list[int]]:
-    """(how many match, the ids of a page, best first: FTS5's bm25 rank, then the rating)."""
+_SEARCH_SQL = (
+    "SELECT id, count(*) OVER () AS total FROM (SELECT p.id AS id, bm25(products_fts) AS score, "
+    "p.rating_x10 AS rating FROM products_fts JOIN products p ON p.id = products_fts.rowid "
+    "WHERE products_fts MATCH ? AND p.active = 1) ORDER BY score, rating DESC, id LIMIT ? OFFSET ?"
+)
+_COUNT_SQL = ("SELECT count(*) AS total FROM products_fts JOIN products p ON p.id = products_fts.rowid "
+              "WHERE products_fts MATCH ? AND p.active = 1")
+
+
+async def search(db: Database, query: str, *, offset: int, limit: int) -> tuple[int, list[int]]:
+    """(how many match, the ids from `offset`, at most `limit`, best first: FTS5's bm25 rank, then
+    the rating) — one statement: the ids and, by a window over the matches, their count."""
     expression = match_expression(query)
     if not expression:
         return 0, []
-    # one statement: the page, and how many match in all (a window over the matches)
-    rows = (await conn.execute(text(
-        "SELECT id, count(*) OVER () FROM (SELECT p.id AS id, bm25(products_fts) AS score, p.rating_x10 AS rating "
-        "FROM products_fts JOIN products p ON p.id = products_fts.rowid WHERE products_fts MATCH :q AND p.active = 1) "
-        "ORDER BY score, rating DESC, id LIMIT :limit OFFSET :offset"
-    ), {"q": expression, "limit": max(limit, 1), "offset": offset})).all()
+    rows = await db.fetch_all(_SEARCH_SQL, (expression, max(limit, 1), offset))
     if not rows and offset:  # past the end: how many there are, for the last page
-        total = (await conn.execute(text(
-            "SELECT count(*) FROM products_fts JOIN products p ON p.id = products_fts.rowid "
-            "WHERE products_fts MATCH :q AND p.active = 1"), {"q": expression})).scalar() or 0
-        return int(total), []
-    total = int(rows[0][1]) if rows else 0
-    return total, [int(r[0]) for r in rows[:limit]] if limit else []
+        found = await db.fetch_one(_COUNT_SQL, (expression,))
+        return int(found["total"] if found else 0), []
+    total = int(rows[0]["total"]) if rows else 0
+    return total, [int(r["id"]) for r in rows[:limit]] if limit else []
 
 
-async def similar(conn: AsyncConnection, of: ProductRow, *, limit: int) -> list[int]:
+_SIMILAR_SQL = (
+    f"SELECT {_P_COLUMNS} FROM {_P_FROM} WHERE p.id IN ("
+    "SELECT id FROM (SELECT id FROM products WHERE category = ? AND currency = ? AND id <> ? AND active = 1 "
+    "AND price_minor >= ? AND price_minor <= ? ORDER BY price_minor, id LIMIT ?) "
+    "UNION ALL "
+    "SELECT id FROM (SELECT id FROM products WHERE category = ? AND currency = ? AND id <> ? AND active = 1 "
+    "AND price_minor < ? AND price_minor >= ? ORDER BY price_minor DESC, id LIMIT ?))"
+)
+
+
+async def similar(db: Database, of: ProductRow, *, limit: int) -> list[ProductRow]:
     """Same category and currency, the nearest prices first (within half to double), active.
 
     Two walks of `ix_products_category_price` from the product's price — up and down, `limit`
-    rows each — merged by distance: a category of thousands is never sorted whole."""
-    same = and_(pt.c.category == of.category, pt.c.currency == of.currency, pt.c.id != of.id, pt.c.active.is_(True))
-    up = (await conn.execute(
-        select(pt.c.id, pt.c.price_minor)
-        .where(same, pt.c.price_minor >= of.price_minor, pt.c.price_minor <= of.price_minor * 2)
-        .order_by(pt.c.price_minor, pt.c.id).limit(limit))).all()
-    down = (await conn.execute(
-        select(pt.c.id, pt.c.price_minor)
-        .where(same, pt.c.price_minor < of.price_minor, pt.c.price_minor >= of.price_minor // 2)
-        .order_by(pt.c.price_minor.desc(), pt.c.id).limit(limit))).all()
-    nearest = sorted([*up, *down], key=lambda r: (abs(int(r[1]) - of.price_minor), int(r[0])))
-    return [int(r[0]) for r in nearest[:limit]]
+    rows each — in one statement with the rows themselves, merged by distance: a category of
+    thousands is never sorted whole."""
+    same = (of.category, of.currency, of.id)
+    rows = await db.fetch_all(_SIMILAR_SQL, (*same, of.price_minor, of.price_minor * 2, limit,
+                                             *same, of.price_minor, of.price_minor // 2, limit))
+    nearest = sorted((_product_named(r) for r in rows), key=lambda p: (abs(p.price_minor - of.price_minor), p.id))
+    return nearest[:limit]
 
 
 async def store_products(conn: AsyncConnection, store_id: int, *, offset: int, limit: int,
@@ -290,14 +333,23 @@ async def keepers(conn: AsyncConnection, product_id: int) -> list[int]:
 
 
 # -- recently viewed ------------------------------------------------------------------------------
-async def viewed(conn: AsyncConnection, user_id: int, product_id: int, now: datetime) -> None:
-    await conn.execute(sqlite_insert(vt).values(user_id=user_id, product_id=product_id, viewed_at=now)
-                       .on_conflict_do_update(index_elements=[vt.c.user_id, vt.c.product_id],
-                                              set_={"viewed_at": now}))
-    # the last VIEWED_KEPT are kept: the oldest beyond them go
-    cut = (select(vt.c.viewed_at).where(vt.c.user_id == user_id).order_by(vt.c.viewed_at.desc())
-           .offset(VIEWED_KEPT).limit(1).scalar_subquery())
-    await conn.execute(delete(vt).where(vt.c.user_id == user_id, vt.c.viewed_at <= cut))
+_VIEWED_UPSERT = (
+    "INSERT INTO viewed_products (user_id, product_id, viewed_at) "
+    "SELECT :user_id, :product_id, :at WHERE EXISTS (SELECT 1 FROM products WHERE id = :product_id) "
+    "AND EXISTS (SELECT 1 FROM users WHERE id = :user_id) "
+    "ON CONFLICT (user_id, product_id) DO UPDATE SET viewed_at = max(viewed_at, excluded.viewed_at)"
+)
+
+
+async def viewed_many(conn: AsyncConnection, views: dict[tuple[int, int], datetime]) -> None:
+    """Record views ((user, product) → when), newest view of a product kept; then each user's
+    list is cut to the last VIEWED_KEPT. A product or user gone meanwhile is skipped."""
+    await conn.execute(text(_VIEWED_UPSERT).bindparams(bindparam("at", type_=UTCDateTime())),
+                       [{"user_id": u, "product_id": p, "at": at} for (u, p), at in views.items()])
+    for user_id in sorted({u for u, _ in views}):
+        cut = (select(vt.c.viewed_at).where(vt.c.user_id == user_id).order_by(vt.c.viewed_at.desc())
+               .offset(VIEWED_KEPT).limit(1).scalar_subquery())
+        await conn.execute(delete(vt).where(vt.c.user_id == user_id, vt.c.viewed_at <= cut))
 
 
 async def viewed_page(conn: AsyncConnection, user_id: int, *, offset: int, limit: int, category: str | None = None,

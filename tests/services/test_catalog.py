@@ -8,6 +8,7 @@ import pytest
 
 from bot.db import catalog as repo
 from bot.db import outbox as outbox_repo
+from bot.db.types import to_db_time
 from bot.services.catalog.alerts import PRICE_DROP_KIND
 from bot.services.catalog.kept import (
     CART_LINES_MAX,
@@ -242,3 +243,57 @@ async def test_the_demo_catalog_is_there_once(app: App) -> None:
         every = await repo.products(conn, list(range(1, 201)))
     assert 20 <= sum(p.discounted for p in every.values()) <= 30  # some discounted (30 drawn, repeats skipped)
     assert {p.currency for p in every.values()} == {"USD", "RUB"}
+
+
+async def test_recently_viewed_is_written_behind_in_one_batch(app: App, shop: dict[str, int]) -> None:
+    """Opening a product is a read; the view is noted and written with the next flush (the
+    scheduler's job, a read of the list, or the stop), newest view kept, gone products skipped."""
+    viewed = app.services.viewed
+
+    def rows() -> list[tuple[int, int]]:
+        return sorted(app.sqlite("SELECT user_id, product_id FROM viewed_products"))
+
+    await app.services.catalog.product(BUYER, shop["earbuds"])
+    await app.services.catalog.product(OTHER, shop["lamp"])
+    app.clock.advance(seconds=5)
+    await app.services.catalog.product(BUYER, shop["earbuds"])  # again: one row, the newer time
+    assert rows() == [] and viewed.pending == 2
+    await app.services.kept.viewed(OTHER)  # a user's list: their notes first, the others' wait
+    assert rows() == [(OTHER, shop["lamp"])] and viewed.pending == 1
+    gone = await product(app, shop["nova"], "Withdrawn", 100)
+    await app.services.catalog.product(BUYER, gone)
+    app.sqlite("DELETE FROM products WHERE id = ?", (gone,))
+    assert await viewed.flush() == 2 and viewed.pending == 0
+    assert rows() == [(BUYER, shop["earbuds"]), (OTHER, shop["lamp"])]  # the deleted product skipped
+    at = app.sqlite("SELECT viewed_at FROM viewed_products WHERE user_id = ?", (BUYER,))[0][0]
+    assert at == to_db_time(app.clock.now())  # the newer view
+    assert await viewed.flush() == 0
+
+
+async def test_a_search_is_ranked_once_and_kept_a_minute(app: App, shop: dict[str, int],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages of one search come from one ranking (kept a minute, shared); a product changed through
+    the service ranks again at once; a change made elsewhere (another process) shows within the
+    minute for prices and withdrawals (rows are read fresh), and for new titles after it."""
+    from bot.services.catalog import products as module
+
+    monkeypatch.setattr(module, "RANKED", 16)  # two pages kept: the third is read past them
+    nova = shop["nova"]
+    ids = [await product(app, nova, f"Phone case model {n}", 500 + n, category="cases",
+                         rating_x10=n) for n in range(20)]
+    best_first = ids[::-1]  # same words, same length: the rating decides
+    catalog = app.services.catalog
+    pages_ = [await catalog.search("case", page=n) for n in range(3)]
+    assert [p.id for page in pages_ for p in page.rows] == best_first and pages_[2].pages == 3
+    app.sqlite("UPDATE products SET price_minor = 1, active = 0 WHERE id = ?", (best_first[1],))
+    app.sqlite("INSERT INTO products (store_id, title, price_minor, currency, category, rating_x10, created_at)"
+               " VALUES (?, 'Phone case model X', 700, 'USD', 'cases', 99, '2026-01-01 00:00:00.000000')", (nova,))
+    first = await catalog.search("case")
+    assert best_first[1] not in {p.id for p in first.rows} and first.total == 20  # withdrawn: gone at once
+    app.sqlite("UPDATE products SET active = 1 WHERE id = ?", (best_first[1],))
+    assert [p.price_minor for p in (await catalog.search("case")).rows][1] == 1  # the price read fresh
+    app.clock.advance(seconds=61)
+    assert (await catalog.search("case")).total == 21  # after the minute: ranked again, the new one first
+    assert (await catalog.search("case")).rows[0].title == "Phone case model X"
+    await product(app, nova, "Phone case model Y", 800, category="cases", rating_x10=100)
+    assert (await catalog.search("case")).rows[0].title == "Phone case model Y"  # changed here: at once

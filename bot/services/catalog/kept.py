@@ -27,6 +27,7 @@ from bot.services.catalog.products import (
     pages,
     parse_option_key,
 )
+from bot.services.catalog.viewed import ViewedLog
 from bot.services.clock import Clock
 from bot.services.errors import N_, DomainError, InvalidInput, NotFound
 
@@ -120,9 +121,10 @@ def check_options(product: ProductRow, chosen: dict[str, str]) -> dict[str, str]
 
 
 class KeptService:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, viewed: ViewedLog | None = None) -> None:
         self.db = db
         self.clock = clock
+        self.viewed_log = viewed or ViewedLog(db)  # Recently viewed notes not written yet
 
     # -- wishlist -------------------------------------------------------------------------------
     async def wish(self, user_id: int, product_id: int, on: bool = True) -> bool:
@@ -205,6 +207,7 @@ class KeptService:
     # -- recently viewed ------------------------------------------------------------------------
     async def viewed(self, user_id: int, page: int = 0, *, category: str | None = None,
                      discounted: bool = False) -> KeptPage:
+        await self.viewed_log.flush(user_id=user_id)  # what was opened a moment ago is on the list
         async with self.db.read() as conn:
             total, _ = await repo.viewed_page(conn, user_id, offset=0, limit=0, category=category,
                                               discounted=discounted)
@@ -215,11 +218,13 @@ class KeptService:
         return KeptPage(_kept(rows, products), total, page, count)
 
     async def viewed_categories(self, user_id: int) -> list[tuple[str, int]]:
+        await self.viewed_log.flush(user_id=user_id)
         async with self.db.read() as conn:
             return await repo.viewed_categories(conn, user_id)
 
     async def forget_viewed(self, user_id: int, product_id: int | None = None) -> int:
         """Remove one product from Recently viewed, or (None) clear it. Returns how many went."""
+        await self.viewed_log.flush(user_id=user_id)
         async with self.db.write() as conn:
             return await repo.unview(conn, user_id, product_id)
 

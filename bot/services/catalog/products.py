@@ -6,17 +6,23 @@ Rules:
 - A product no longer sold (`active` off) still opens (a wishlist or an old link), marked so, and
   can't be bought or added to the cart; search and similar never show it.
 - Search: every word typed is a prefix, all must match, in the English or the Russian title;
-  ranked by FTS5's bm25, then the rating; eight a page.
+  ranked by FTS5's bm25, then the rating; eight a page. A search's first 25 pages are ranked once
+  and kept a minute (shared by everyone typing the same words; a product changed here clears
+  them): paging costs one read of eight products, not a ranking of every match again. The rows
+  of a page are read fresh, so a price is never a minute old; a product withdrawn within the
+  minute drops out of its page.
 - Similar: the same category and currency, the nearest prices within half to double.
-- Opening a product records it in Recently viewed (the last 100 are kept).
+- Opening a product records it in Recently viewed (the last 100 are kept), written behind
+  (`viewed.py`): the card itself is a read.
 """
 
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -26,12 +32,16 @@ from bot.db.catalog import FollowRow, ProductRow, StoreRow
 from bot.db.coupons import Offer
 from bot.db.engine import Database
 from bot.services.catalog import alerts
+from bot.services.catalog.viewed import ViewedLog
 from bot.services.clock import Clock
 from bot.services.errors import N_, InvalidInput, NotFound
 
 PAGE = 8
 SIMILAR = 8
 TITLE_MAX = 255
+RANKED = 25 * PAGE  # a search's first pages, ranked once and kept
+SEARCH_KEPT = timedelta(minutes=1)
+SEARCHES_KEPT = 512  # different searches kept at once (the least recently used goes)
 
 
 class ProductNotFound(NotFound):
@@ -99,42 +109,66 @@ def parse_option_key(key: str) -> dict[str, str]:
     return dict(part.split("=", 1) for part in key.split(";") if "=" in part)
 
 
+@dataclass(frozen=True, slots=True)
+class _Ranked:
+    at: datetime
+    total: int
+    ids: tuple[int, ...]  # the first RANKED, best first
+
+
 class CatalogService:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, viewed: ViewedLog | None = None) -> None:
         self.db = db
         self.clock = clock
+        self.viewed = viewed or ViewedLog(db)
+        self._ranked: OrderedDict[str, _Ranked] = OrderedDict()
 
     # -- browsing -------------------------------------------------------------------------------
     async def product(self, user_id: int, product_id: int, *, record: bool = True) -> ProductCard:
-        """The product card; opening it records it in Recently viewed (`record`)."""
-        async with self.db.write() if record else self.db.read() as conn:
-            found = await repo.product_for(conn, user_id, product_id)
-            if found is None:
-                raise ProductNotFound()
-            if record:
-                await repo.viewed(conn, user_id, product_id, self.clock.now())
+        """The product card; opening it records it in Recently viewed (`record`, written behind)."""
+        found = await repo.product_card(self.db, user_id, product_id)
+        if found is None:
+            raise ProductNotFound()
+        if record:
+            self.viewed.note(user_id, product_id, self.clock.now())
         return ProductCard(*found)
 
     async def search(self, query: str, page: int = 0) -> ProductPage:
-        if not repo.match_expression(query):
+        expression = repo.match_expression(query)
+        if not expression:
             raise EmptySearch()
-        async with self.db.read() as conn:
-            total, ids = await repo.search(conn, query, offset=max(page, 0) * PAGE, limit=PAGE)
-            if total and not ids:  # a page past the end: the last one
-                page, count = pages(total, PAGE, page)
-                _, ids = await repo.search(conn, query, offset=page * PAGE, limit=PAGE)
-            page, count = pages(total, PAGE, page)
-            found = await repo.products(conn, ids)
-        return ProductPage(tuple(found[i] for i in ids if i in found), total, page, count)
+        ranked = await self._ranking(query, expression)
+        page, count = pages(ranked.total, PAGE, page)  # a page past the end: the last one
+        if (page + 1) * PAGE <= len(ranked.ids) or len(ranked.ids) == ranked.total:
+            ids = list(ranked.ids[page * PAGE:(page + 1) * PAGE])
+        else:  # deeper than the kept pages
+            _, ids = await repo.search(self.db, query, offset=page * PAGE, limit=PAGE)
+        found = await repo.products_hot(self.db, ids)
+        rows = tuple(found[i] for i in ids if i in found and found[i].active)
+        return ProductPage(rows, ranked.total, page, count)
+
+    async def _ranking(self, query: str, expression: str) -> _Ranked:
+        now = self.clock.now()
+        kept = self._ranked.get(expression)
+        if kept is not None and now - kept.at < SEARCH_KEPT:
+            self._ranked.move_to_end(expression)
+            return kept
+        total, ids = await repo.search(self.db, query, offset=0, limit=RANKED)
+        kept = self._ranked[expression] = _Ranked(now, total, tuple(ids))
+        self._ranked.move_to_end(expression)
+        while len(self._ranked) > SEARCHES_KEPT:
+            self._ranked.popitem(last=False)
+        return kept
+
+    def forget_searches(self) -> None:
+        """Every kept ranking goes: the next search of any words ranks again."""
+        self._ranked.clear()
 
     async def similar(self, product_id: int) -> tuple[ProductRow, ProductPage]:
-        async with self.db.read() as conn:
-            of = await repo.product(conn, product_id)
-            if of is None:
-                raise ProductNotFound()
-            ids = await repo.similar(conn, of, limit=SIMILAR)
-            found = await repo.products(conn, ids)
-        rows = tuple(found[i] for i in ids if i in found)
+        of = await repo.product_hot(self.db, product_id)
+        if of is None:
+            raise ProductNotFound()
+        rows = tuple(await repo.similar(self.db, of, limit=SIMILAR))
         return of, ProductPage(rows, len(rows), 0, 1)
 
     async def store(self, user_id: int, store_id: int, page: int = 0) -> StorePage:
@@ -204,6 +238,7 @@ class CatalogService:
             if await repo.store(conn, store_id) is None:
                 raise StoreNotFound()
             product_id, before = await repo.upsert_product(conn, store_id=store_id, title=title, values=values, now=now)
+            self.forget_searches()  # a new title, or one no longer sold: searches rank again
             if before is not None and price_minor < before:
                 await repo.set_price(conn, product_id, price_minor, before, now)
                 await self._alert(conn, product_id, before, now)
