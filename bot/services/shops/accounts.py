@@ -125,11 +125,6 @@ class ShopService:
             raise StoreNotOwned()
         return found
 
-    async def order_id(self, shop_id: int, number: str) -> int | None:
-        """The id of an order placed in one of the shop's stores (None: not the shop's, or none)."""
-        async with self.db.read() as conn:
-            return await repo.order_of_shop(conn, shop_id, number.strip().upper())
-
     async def owns_review(self, shop_id: int, review_id: int) -> bool:
         async with self.db.read() as conn:
             return await repo.review_of_shop(conn, shop_id, review_id)
