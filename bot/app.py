@@ -157,7 +157,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
         kept=KeptService(db, clock),
         checkout=CheckoutService(db, clock, orders, coupons),
         seller_mode=SellerModeService(db, clock, orders, reviews, disputes),
-        shops=ShopService(db, clock),
+        shops=ShopService(db, clock, orders),
         customers=CustomerService(db, clock, orders),
     )
 
