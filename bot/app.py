@@ -164,7 +164,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
         viewed=viewed,
         checkout=CheckoutService(db, clock, orders, coupons),
         seller_mode=SellerModeService(db, clock, orders, reviews, disputes),
-        shops=ShopService(db, clock),
+        shops=ShopService(db, clock, orders),
         webhooks=webhooks,
         customers=CustomerService(db, clock, orders),
     )

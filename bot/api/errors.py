@@ -52,10 +52,13 @@ def from_domain(error: DomainError) -> ApiError:
     return ApiError(409, code if code != "domain_error" else "conflict", error.english)
 
 
+_TAGS = frozenset({"paid", "shipped", "delivered", "cancelled", "refunded"})  # models.StatusIn's bodies
+
+
 def _loc(loc: tuple[Any, ...]) -> str:
-    # a discriminated union's tag (`shipped`) and the root are not part of the body's path
-    return ".".join(str(p) for p in loc if p not in ("paid", "shipped", "delivered", "cancelled", "refunded")) \
-        or "body"
+    # a status change's errors start with the chosen body's tag (`shipped`): not a part of the body's path
+    parts = loc[1:] if loc and loc[0] in _TAGS else loc
+    return ".".join(str(p) for p in parts) or "body"
 
 
 def from_validation(error: ValidationError, where: str = "") -> ApiError:

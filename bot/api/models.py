@@ -151,6 +151,8 @@ class OrderOut(Out):
     delivered_at: datetime | None = None
     completed_at: datetime | None = None
     cancelled_at: datetime | None = None
+    paid_on_link: bool = Field(default=False, description="waiting for the customer and marked paid: "
+                                                          "it is placed paid when they open their link")
     items: list[ItemOut]
 
 

@@ -207,7 +207,7 @@ async def number_taken(conn: AsyncConnection, number: str) -> bool:
 async def waiting_of_shop(conn: AsyncConnection, shop_id: int, number: str) -> CustomerOrderRow | None:
     """An order that waits for its customer (or was cancelled while waiting), through the shop."""
     row = (await conn.execute(select(*_CO).join(cu, cu.c.id == co.c.customer_id)
-                              .where(co.c.number == number, cu.c.shop_id == shop_id, co.c.order_id.is_(None)))).first()
+                              .where(co.c.number == number, cu.c.shop_id == shop_id, co.c.state != PLACED))).first()
     return CustomerOrderRow(*row) if row else None
 
 

@@ -52,11 +52,12 @@ async def test_an_order_waits_for_its_customer_and_appears_when_the_link_is_open
     _, data = await nova.post(f"/orders/{number}/status", {"status": "shipped", "track_number": "LP12345"},
                               status=409)
     assert data["error"]["code"] == "customer_not_linked"
-    await nova.post(f"/orders/{number}/status", {"status": "paid", "card": {"brand": "Mir", "last4": "0004"}},
-                    status=200)
+    _, data = await nova.post(f"/orders/{number}/status", {"status": "paid", "card": {"brand": "Mir", "last4": "0004"}},
+                              status=200)
+    assert data["status"] == "waiting_for_customer" and data["paid_on_link"] is True and data["paid_at"] is None
     _, data = await nova.post(f"/orders/{number}/status", {"status": "paid", "card": {"last4": "0004"}}, status=409)
     assert data["error"]["code"] == "forbidden_transition"
-    _, second = await nova.post("/customers/c-2/orders", order_body(store_id, number="N-2"), status=201)
+    await nova.post("/customers/c-2/orders", order_body(store_id, number="N-2"), status=201)
     _, data = await nova.post("/orders/N-2/status", {"status": "cancelled"}, status=200)
     assert data["status"] == "cancelled"
     _, data = await nova.post("/customers/c-2/orders", order_body(store_id, number="N-2"), status=409)

@@ -12,14 +12,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.exc import IntegrityError
-
 from bot.db import orders as orders_repo
 from bot.db import shops as repo
 from bot.db.engine import Database
 from bot.db.shops import ShopRow, StoredAnswer
 from bot.services.clock import Clock
 from bot.services.errors import N_, DomainError, InvalidInput, NotFound
+from bot.services.orders import OrderService
 
 KEY_PREFIX = "kbs_"  # so a leaked key is recognisable in a scan
 KEY_BYTES = 32
@@ -56,9 +55,10 @@ class ShopListing:
 
 
 class ShopService:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, orders: OrderService) -> None:
         self.db = db
         self.clock = clock
+        self.orders = orders
 
     # -- operators --------------------------------------------------------------------------------
     async def add(self, name: str, store_ids: tuple[int, ...] = ()) -> NewShop:
@@ -99,21 +99,17 @@ class ShopService:
             return await repo.shop_by_key(conn, key_hash(key))
 
     async def upsert_store(self, shop_id: int, name: str) -> tuple[int, str, bool]:
-        """The shop's store of this name, made when new. Returns (id, name, created). A name another
-        shop's store (or a store of no shop) has is StoreTaken."""
+        """The shop's store of this name, made when new (by the order service, as `main.py order
+        create` makes one). Returns (id, name, created). A name another shop's store (or a store of no
+        shop) has is StoreTaken."""
         name = name.strip()
-        if not name or len(name) > 128:
-            raise InvalidInput(N_("A store needs a name."))
         async with self.db.write() as conn:
-            store_id = await orders_repo.store_id_by_name(conn, name)
+            store_id = await orders_repo.store_id_by_name(conn, name) if name else None
             if store_id is not None:
                 if await repo.store_owner(conn, store_id) != shop_id:
                     raise StoreTaken()
                 return store_id, name, False
-            try:
-                store_id = await orders_repo.insert_store(conn, name, None, self.clock.now())
-            except IntegrityError:  # pragma: no cover - the writer is serialised
-                raise StoreTaken() from None
+            store_id = await self.orders.ensure_store(name)  # joins this unit of work
             await repo.own_store(conn, shop_id, store_id)
         return store_id, name, True
 
@@ -124,11 +120,6 @@ class ShopService:
         if found is None:
             raise StoreNotOwned()
         return found
-
-    async def order_id(self, shop_id: int, number: str) -> int | None:
-        """The id of an order placed in one of the shop's stores (None: not the shop's, or none)."""
-        async with self.db.read() as conn:
-            return await repo.order_of_shop(conn, shop_id, number.strip().upper())
 
     async def owns_review(self, shop_id: int, review_id: int) -> bool:
         async with self.db.read() as conn:

@@ -27,6 +27,7 @@ from bot.db.shops import WAITING, CustomerOrderRow, CustomerRow
 from bot.services.clock import Clock
 from bot.services.errors import N_, DomainError, InvalidInput, NotFound
 from bot.services.orders import AddressSnapshot, ForbiddenTransition, NewItem, OrderService
+from bot.services.orders.shop import check_new_order
 from bot.services.refunds import CardSnapshot
 from bot.services.relay.sellers import token_hash
 
@@ -216,24 +217,12 @@ class CustomerService:
                 await repo.add_customer_order(conn, customer_id=customer.id, store_id=new.store_id,
                                               number=order.number, order_id=order.id, request="", now=now)
                 return await self._shop_order(shop_id, order.number)  # type: ignore[return-value]
-            self._check(new)
+            check_new_order(new.currency, new.items, new.shipping_minor)  # so that placing it later can't fail
             number = number or f"{now:%y%m%d}-{await repo.next_customer_order_id(conn):06d}"
             await repo.add_customer_order(conn, customer_id=customer.id, store_id=new.store_id, number=number,
                                           order_id=None, request=NewOrder(**{**_fields(new), "number": number})
                                           .to_json(), now=now)
             return await self._shop_order(shop_id, number)  # type: ignore[return-value]
-
-    @staticmethod
-    def _check(new: NewOrder) -> None:
-        """What `OrderService.create` would refuse, checked before an order waits (so that placing
-        it later can't fail): the same rules, in the same words."""
-        if not new.items:
-            raise InvalidInput(N_("An order needs at least one item."))
-        for item in new.items:
-            if item.quantity <= 0 or item.unit_price_minor < 0 or not item.title.strip():
-                raise InvalidInput(N_("Each item needs a title, a quantity of at least 1 and a price."))
-        if new.shipping_minor < 0:
-            raise InvalidInput(N_("Shipping can't cost less than zero."))
 
     async def order(self, shop_id: int, number: str) -> ShopOrder | None:
         return await self._shop_order(shop_id, number.strip().upper())
