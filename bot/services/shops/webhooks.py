@@ -9,7 +9,7 @@ stores cancels an order, confirms receipt, opens a dispute, writes a review or s
   HMAC-SHA256 with the shop's webhook secret over `"<t>.<body>"`: the shop checks it and that t is
   within five minutes (`verify`), so a captured request can't be replayed later.
 - A 2xx answer is sent; anything else (or no answer in 10 s) is tried again after 30 s, 1, 2, 4 …
-  minutes up to an hour, 12 tries in all (about 6 hours); then it is given up and shown in /ops
+  minutes up to an hour, 12 tries in all (about 5 hours); then it is given up and shown in /ops
   until an operator sends it again (`main.py shop webhook-retry`). At least once: a crash between
   the POST and recording it sends it again after the lease (2 minutes).
 """
