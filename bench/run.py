@@ -3,7 +3,8 @@
 Builds the dataset (100k users; 1M orders, 300k addresses, 200k cards, 500k coupons, 1M outbox
 rows at scale 1), then runs every benchmark and prints one table each, with ratios to a baseline
 measured in the same run: update handling (one at a time, and N users' at once), the due scan (1M scheduled rows × scale) and the
-delivery of a backlog (100k × scale), memory and start-up over the same database. `--save`
+delivery of a backlog (100k × scale), the shop API under sustained load (with the bot's screens
+measured meanwhile), memory and start-up over the same database. `--save`
 writes the tables to bench/results/<date>.md. Not tests: nothing here asserts. A smoke run
 (`--users 1000 --scale 0.01 --updates 200`) keeps them working in CI."""
 
@@ -19,7 +20,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from bench import concurrent, dataset, delivery, startup, updates
+from bench import api, concurrent, dataset, delivery, startup, updates
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -73,6 +74,9 @@ def main(argv: list[str] | None = None) -> str:
     print("concurrent update handling …")
     out += ["## Concurrent updates (N users' updates in flight at once, as polling delivers them)", "",
             concurrent.table(asyncio.run(concurrent.run(db, 4 * args.updates))), ""]
+    print("the shop API under load …")
+    out += ["## The shop API under sustained load, and the bot's screens meanwhile", "",
+            api.table(asyncio.run(api.run(db, seconds=max(5.0, min(30.0, args.updates / 100))))), ""]
     logging.getLogger("bot.delivery").setLevel(logging.ERROR)  # the 429 run logs every pause
     backlog = max(200, int(100_000 * args.scale))
     scheduled = max(2_000, int(1_000_000 * args.scale))

@@ -59,6 +59,8 @@ from bot.services.reminders import ReminderService
 from bot.services.reviews import ReviewService
 from bot.services.seller import SellerModeService
 from bot.services.settings import SettingsService
+from bot.services.shops import CustomerService, ShopService
+from bot.services.shops.webhooks import WebhookService
 from bot.services.users import UserService
 from bot.views import relay as _relay_push  # noqa: F401  (registers how a relayed message renders)
 from bot.views.common import Fmt
@@ -98,6 +100,9 @@ class Services:
     viewed: ViewedLog  # Recently viewed, written behind
     checkout: CheckoutService
     seller_mode: SellerModeService
+    shops: ShopService
+    webhooks: WebhookService
+    customers: CustomerService
     in_flight: InFlight = field(default_factory=InFlight)
     # Telegram's overall budget, shared by the replies (counted, first) and the outbox's delivery;
     # the bot's session holds it, handlers never ask for it
@@ -125,6 +130,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
     coupons = CouponService(db, clock)
     refunds = RefundService(db, clock, payments)
     outbox = OutboxService(db, clock, users)
+    webhooks = WebhookService(db, clock)
     viewed = ViewedLog(db)
     orders.on_unpaid_cancelled.append(coupons.give_back)  # a cancelled unpaid order returns its coupons
     reviews = ReviewService(db, clock)
@@ -148,7 +154,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
         pay=PayService(db, clock, cards, orders),
         reviews=reviews,
         loyalty=LoyaltyService(db, clock, LoyaltyPolicy(settings.loyalty_thresholds)),
-        ops=OpsService(refunds, outbox),
+        ops=OpsService(refunds, outbox, webhooks),
         budget=SendBudget(clock.now),
         groups=GroupService(db, clock),
         sellers=SellerService(db, clock),
@@ -158,6 +164,9 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
         viewed=viewed,
         checkout=CheckoutService(db, clock, orders, coupons),
         seller_mode=SellerModeService(db, clock, orders, reviews, disputes),
+        shops=ShopService(db, clock, orders),
+        webhooks=webhooks,
+        customers=CustomerService(db, clock, orders),
     )
 
 

@@ -77,6 +77,10 @@ class Settings(BaseSettings):
         description="points for levels 1..5, five increasing numbers from 0, e.g. 0,200,400,800,1500",
     )
     tracking_poll_hours: int = _within(6, 1, 168, "hours between carrier checks of a parcel")
+    # The shop API (bot/api/): off unless API_LISTEN is set and at least one shop has a key
+    api_listen: str | None = Field(default=None, description="host:port, e.g. 127.0.0.1:8080")
+    api_rate: float = _within(20.0, 0.1, 10_000, "API requests a second per shop key after the burst")
+    api_burst: int = _within(40, 1, 100_000, "API requests at once per shop key")
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -111,6 +115,26 @@ class Settings(BaseSettings):
         if isinstance(value, int):
             return (value,)
         return value
+
+    @field_validator("api_listen", mode="before")
+    @classmethod
+    def _host_port(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                return None
+            host, sep, port = value.rpartition(":")
+            if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError("must be host:port, e.g. 127.0.0.1:8080")
+        return value
+
+    @property
+    def api_address(self) -> tuple[str, int] | None:
+        """API_LISTEN as (host, port); a bracketed IPv6 host loses its brackets."""
+        if not self.api_listen:
+            return None
+        host, _, port = self.api_listen.rpartition(":")
+        return host.strip("[]"), int(port)
 
     @field_validator("bot_token", "telegram_api_base", mode="before")
     @classmethod

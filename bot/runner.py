@@ -15,6 +15,7 @@ import logging
 from datetime import timedelta
 
 from aiogram import Bot, Dispatcher
+from aiohttp import web
 
 from bot.app import Services, build_bot, build_dispatcher, build_services, prepare_database, set_commands
 from bot.config import Settings
@@ -22,6 +23,7 @@ from bot.delivery import Delivery, DeliveryConfig
 from bot.scheduler import Scheduler, Sweeper
 from bot.services import housekeeping
 from bot.services.catalog.viewed import FLUSH_SECONDS
+from bot.services.shops.webhooks import WebhookDelivery
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,7 @@ def build_sweeper(services: Services) -> Sweeper:
     sweeper.register("poll_parcel_tracking", services.orders.poll_tracking)
     sweeper.register("loyalty_levels_ageing", services.loyalty.age)
     sweeper.register("outbox_prune", services.outbox.prune)
+    sweeper.register("api_idempotency_prune", services.shops.prune_answers)
     return sweeper
 
 
@@ -64,18 +67,44 @@ class Runtime:
         self.scheduler.add_job("sweeper", self.sweeper, settings.sweep_interval)
         self.delivery = build_delivery(services, bot, settings)
         self.scheduler.add_job("delivery", self.delivery, settings.delivery_interval, long_running=True)
+        # the shops' webhooks (bot/services/shops/webhooks.py): a shop with no URL queues nothing
+        self.webhooks = WebhookDelivery(services.db, services.clock)
+        self.scheduler.add_job("webhooks", self.webhooks, settings.delivery_interval * 2.5, long_running=True)
         self.scheduler.add_job("recently_viewed", services.viewed.flush, FLUSH_SECONDS)
         dp.startup.register(self.on_startup)
         dp.shutdown.register(self.on_shutdown)
         self.stopped = False
+        self.api: web.AppRunner | None = None
 
     async def on_startup(self) -> None:
         await set_commands(self.bot, self.services.i18n, self.settings.default_locale)
         self.scheduler.start()
+        await self.start_api()
         log.info("started")
+
+    async def start_api(self) -> None:
+        """The shop API (bot/api/) beside polling: when API_LISTEN is set and a shop has a key."""
+        address = self.settings.api_address
+        if address is None:
+            return
+        if not await self.services.shops.any():
+            log.info("shop API: off (no shop has a key: main.py shop add NAME)")
+            return
+        from bot.api import ApiConfig, build_api
+
+        username = self.settings.bot_username or (await self.bot.me()).username
+        app = build_api(self.services, ApiConfig(bot_username=username, rate=self.settings.api_rate,
+                                                 burst=self.settings.api_burst))
+        self.api = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self.api.setup()
+        await web.TCPSite(self.api, address[0], address[1]).start()
+        log.info("shop API: listening on %s:%d", *address)
 
     async def on_shutdown(self) -> None:
         budget = self.settings.shutdown_timeout
+        if self.api is not None:  # no new requests; those in flight finish (bounded) before the database closes
+            await asyncio.wait_for(self.api.cleanup(), budget)
+            self.api = None
         self.delivery.stop()  # the message being sent finishes; the rest is given back
         left_jobs = await self.scheduler.shutdown(budget)
         left_updates = await self.services.in_flight.wait(budget)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from bench import concurrent, dataset, delivery, updates
+from bench import api, concurrent, dataset, delivery, updates
 from bench.sections import BENCH_ORDERS, BENCH_USER
 from bot.db.catalog import match_expression
 
@@ -53,6 +53,10 @@ async def test_dataset_update_and_delivery_bench_smoke(tmp_path: Path) -> None:
     assert [f.concurrency for f in flights] == [1, 4]
     assert all(f.floor_per_s > 0 and f.kabinet_per_s > 0 and f.errors == 0 for f in flights)
     assert "× floor" in concurrent.table(flights)
+
+    loaded = await api.run(db, seconds=1.0, clients=2, screens=10)
+    assert all(kind.latencies and kind.errors == 0 for kind in loaded.kinds)  # every request answered as meant
+    assert loaded.screens_alone and loaded.screens_loaded and "while the API is under load" in api.table(loaded)
 
     runs = await delivery.deliver(db, 40)
     for run in runs:

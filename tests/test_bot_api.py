@@ -51,3 +51,66 @@ async def test_the_bot_works_over_a_real_bot_api_server(tmp_path: Path) -> None:
     assert TOKEN not in log  # the token is never logged
     assert "Ольга" not in log and "/start" not in log  # nor message texts
     assert "stopped" in log
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def test_the_shop_api_answers_beside_polling_in_the_real_process(tmp_path: Path) -> None:
+    """`main.py` with API_LISTEN on the loopback: the OpenAPI document and a shop's authenticated
+    request are answered while the same process polls a Bot API server and answers a user."""
+    import aiohttp
+
+    env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'k.sqlite3'}", "LOG_LEVEL": "INFO"}
+    env.pop("BOT_TOKEN", None)
+    made = await asyncio.create_subprocess_exec(sys.executable, "main.py", "shop", "add", "Nova", cwd=ROOT, env=env,
+                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    printed, _ = await asyncio.wait_for(made.communicate(), 120)
+    assert made.returncode == 0, printed.decode()
+    key = printed.decode().rsplit("API key (shown once, keep it secret): ", 1)[1].split()[0]
+    api = BotApiEmulator(TOKEN)
+    base = await api.start()
+    port = _free_port()
+    env = {**env, "BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE": base, "API_LISTEN": f"127.0.0.1:{port}",
+           "BOT_USERNAME": "kabinet_test_bot"}
+    proc = await asyncio.create_subprocess_exec(sys.executable, "main.py", cwd=ROOT, env=env,
+                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    user = {"id": 5002, "is_bot": False, "first_name": "Alex", "language_code": "en"}
+    url = f"http://127.0.0.1:{port}/api/v1"
+    try:
+        await api.wait_for(lambda a: any(m == "setmycommands" for m, _ in a.calls), timeout=60)
+        async with aiohttp.ClientSession() as http:
+            for _ in range(100):  # the API starts with polling: wait for its port
+                try:
+                    async with http.get(f"{url}/openapi.json") as response:
+                        document = await response.json()
+                    break
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.1)
+            assert document["openapi"].startswith("3.1") and "/api/v1/stores" in document["paths"]
+            async with http.post(f"{url}/stores", json={"name": "Nova Electronics"},
+                                 headers={"Authorization": f"Bearer {key}", "Idempotency-Key": "s-1"}) as response:
+                assert response.status == 201, await response.text()
+                assert (await response.json())["name"] == "Nova Electronics"
+            async with http.post(f"{url}/stores", json={"name": "Nova Electronics"},
+                                 headers={"Authorization": "Bearer kbs_wrong", "Idempotency-Key": "s-2"}) as response:
+                assert response.status == 401
+            async with http.post(f"{url}/customers/c-1/link", headers={"Authorization": f"Bearer {key}",
+                                                                        "Idempotency-Key": "l-1"}) as response:
+                link = await response.json()
+        assert link["url"].startswith("https://t.me/kabinet_test_bot?start=l_")
+        await api.user_sends(user, "/start " + link["start_parameter"])  # the bot, polling, links the buyer
+        await api.wait_for(lambda a: any("Nova" in t for t in a.bot_texts(5002)))
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, _ = await asyncio.wait_for(proc.communicate(), 60)
+        await api.stop()
+    log = out.decode()
+    assert proc.returncode == 0, log
+    assert key not in log and TOKEN not in log  # neither key is logged
+    assert "shop API: listening on 127.0.0.1" in log and "stopped" in log

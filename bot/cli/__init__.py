@@ -7,6 +7,7 @@
   reviews.py  review reply: the seller's answer
   sellers.py  seller invite / list / remove: stores' sellers
   products.py product add / price / list: the catalog's shop side
+  shops.py    shop add / list: shops that use the HTTP API, and their keys
 
 Every command sets `func` (`set_defaults(func=…)`), called as `func(args, settings)` and returning
 the exit code; `run` calls it. Commands over the services (orders, reviews) go through
@@ -17,7 +18,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from bot.cli import coupons, orders, outbox, products, reviews, sellers, start
+from bot.cli import coupons, orders, outbox, products, reviews, sellers, shops, start
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -37,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     reviews.add_parser(sub)
     sellers.add_parser(sub)
     products.add_parser(sub)
+    shops.add_parser(sub)
     return parser
 
 

@@ -27,7 +27,7 @@ class UsageError(Exception):
 
 def error_text(exc: DomainError) -> str:
     """A domain error for the operator's terminal: the English msgid with its parameters."""
-    return exc.msgid.format(**exc.params) if exc.params else exc.msgid
+    return exc.english
 
 
 Handler = Callable[[argparse.Namespace, "Services"], Awaitable[str]]

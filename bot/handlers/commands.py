@@ -22,10 +22,12 @@ from bot.services.errors import DomainError
 from bot.services.relay.conversations import RelayService
 from bot.services.relay.sellers import START_PREFIX, SellerService
 from bot.services.seller import SellerModeService
+from bot.services.shops import LINK_PREFIX, CustomerService
 from bot.views import help as help_views
 from bot.views import menu as views
 from bot.views import seller as seller_views
 from bot.views import settings as settings_views
+from bot.views import shops as shop_views
 from bot.views.common import Fmt, Screen
 
 router = Handlers("commands")
@@ -50,22 +52,32 @@ async def leave_flow_from_message(message: Message, state: FSMContext, db: Datab
     return was_in_flow
 
 
-async def _not_a_seller_now(message: Message, error: DomainError, user: UserRow, f: Fmt) -> None:
-    """An invitation that can't be used (unknown, used, expired), or /seller from an account that
-    sells for no store: the reason, then the main menu."""
+async def _refused_then_menu(message: Message, error: DomainError, user: UserRow, f: Fmt) -> None:
+    """An invitation or a shop's link that can't be used (unknown, used, expired), or /seller from
+    an account that sells for no store: the reason, then the main menu."""
     await message.answer(f.error(error))
     await reply(message, views.main_menu(registry.shown(user.is_seller), f))
 
 
 # `/start s_<token>`: the deep link of `main.py seller invite` (before the plain /start below)
 @router.message(CommandStart(deep_link=True, magic=F.args.startswith(START_PREFIX)),
-                flags=answered_by(_not_a_seller_now))
+                flags=answered_by(_refused_then_menu))
 async def cmd_start_seller(message: Message, command: CommandObject, state: FSMContext, db: Database,
                            user: UserRow, sellers: SellerService, seller_mode: SellerModeService,
                            relay: RelayService, f: Fmt) -> None:
     await leave_flow_from_message(message, state, db, f)
     result = await sellers.redeem(command.args or "", user.id)
     await reply(message, await seller_menu_screen(user.id, seller_mode, relay, f, seller_views.redeemed(result, f)))
+
+
+# `/start l_<token>`: a shop's link (POST /api/v1/customers/{id}/link) ties its customer to this user
+@router.message(CommandStart(deep_link=True, magic=F.args.startswith(LINK_PREFIX)),
+                flags=answered_by(_refused_then_menu))
+async def cmd_start_customer(message: Message, command: CommandObject, state: FSMContext, db: Database,
+                             user: UserRow, customers: CustomerService, f: Fmt) -> None:
+    await leave_flow_from_message(message, state, db, f)
+    result = await customers.redeem(command.args or "", user.id)
+    await reply(message, shop_views.linked(result, views.main_menu(registry.shown(user.is_seller), f), f))
 
 
 @router.message(CommandStart())
@@ -80,7 +92,7 @@ async def cmd_menu(message: Message, state: FSMContext, db: Database, user: User
     await reply(message, views.main_menu(registry.shown(user.is_seller), f))
 
 
-@router.message(Command("seller"), flags=answered_by(_not_a_seller_now))
+@router.message(Command("seller"), flags=answered_by(_refused_then_menu))
 async def cmd_seller(message: Message, state: FSMContext, db: Database, user: UserRow,
                      seller_mode: SellerModeService, relay: RelayService, f: Fmt) -> None:
     await leave_flow_from_message(message, state, db, f)

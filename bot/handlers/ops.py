@@ -58,3 +58,9 @@ async def refund_again(query: CallbackQuery, callback_data: OpsCb, ops: OpsServi
 async def pushes_again(query: CallbackQuery, ops: OpsService, f: Fmt) -> None:
     count = await ops.retry_failed_pushes()
     await show(query, views.ops_screen(await ops.summary(), f, note=views.pushes_sent_again(count, f)))
+
+
+@router.callback_query(OpsCb.filter(F.action == OpsAction.webhooks))
+async def webhooks_again(query: CallbackQuery, ops: OpsService, f: Fmt) -> None:
+    count = await ops.retry_failed_webhooks()
+    await show(query, views.ops_screen(await ops.summary(), f, note=views.webhooks_sent_again(count, f)))

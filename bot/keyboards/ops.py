@@ -13,6 +13,7 @@ class OpsAction(str, Enum):
     refresh = "r"
     refund = "f"  # send refund `id` to the payment gateway again
     pushes = "p"  # send the failed pushes again
+    webhooks = "w"  # send the shops' given-up webhooks again
 
 
 class OpsCb(CallbackData, prefix="op"):

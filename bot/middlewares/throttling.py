@@ -15,54 +15,19 @@ side) and are pruned when many are full again. Time comes from the injected cloc
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from aiogram.types import CallbackQuery, Message, Update
 
 from bot.middlewares.base import Proceed, UpdateMiddleware, sender
+from bot.services.ratelimit import TokenBuckets
 from bot.views.common import Fmt
 
 
-@dataclass(slots=True)
-class _Bucket:
-    tokens: float
-    at: datetime
-    warned: bool = False  # the user was told during this spell
-
-
-class Throttle:
-    """Token buckets per user: `allow(user_id, now)` spends one token or says no."""
-
-    PRUNE_OVER = 10_000
-
-    def __init__(self, rate: float, burst: int) -> None:
-        if rate <= 0 or burst < 1:
-            raise ValueError("rate must be > 0 and burst >= 1")
-        self.rate = rate
-        self.burst = burst
-        self._buckets: dict[int, _Bucket] = {}
-
-    def _refill(self, bucket: _Bucket, now: datetime) -> None:
-        elapsed = max((now - bucket.at).total_seconds(), 0.0)
-        bucket.tokens = min(self.burst, bucket.tokens + elapsed * self.rate)
-        bucket.at = now
-        if bucket.tokens >= 1:
-            bucket.warned = False
-
-    def allow(self, user_id: int, now: datetime) -> bool:
-        bucket = self._buckets.get(user_id)
-        if bucket is None:
-            if len(self._buckets) >= self.PRUNE_OVER:
-                self._prune(now)
-            bucket = self._buckets[user_id] = _Bucket(float(self.burst), now)
-        else:
-            self._refill(bucket, now)
-        if bucket.tokens >= 1:
-            bucket.tokens -= 1
-            return True
-        return False
+class Throttle(TokenBuckets):
+    """Token buckets per user (`bot/services/ratelimit.py`): `allow(user_id, now)` spends one token
+    or says no; `first_refusal` says whether to tell the user."""
 
     def first_refusal(self, user_id: int) -> bool:
         """True once per spell of refusals: whether to tell the user."""
@@ -71,16 +36,6 @@ class Throttle:
             return False
         bucket.warned = True
         return True
-
-    def _prune(self, now: datetime) -> None:
-        """Forget the users whose bucket is full again (they lose nothing)."""
-        for user_id, bucket in list(self._buckets.items()):
-            self._refill(bucket, now)
-            if bucket.tokens >= self.burst:
-                del self._buckets[user_id]
-
-    def __len__(self) -> int:
-        return len(self._buckets)
 
 
 class ThrottlingMiddleware(UpdateMiddleware):

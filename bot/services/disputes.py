@@ -28,7 +28,7 @@ from bot.db.disputes import DisputeLine, DisputeRow
 from bot.db.engine import Database
 from bot.db.orders import OrderRow
 from bot.db.refunds import RefundRow
-from bot.services import loyalty, refunds
+from bot.services import loyalty, refunds, webhook_events
 from bot.services.clock import Clock
 from bot.services.errors import N_, DomainError, InvalidInput, NotFound
 from bot.services.notifications import declare
@@ -236,6 +236,9 @@ class DisputeService:
             dispute = await repo.get(conn, dispute_id)
             assert dispute is not None
             await self._push(conn, dispute, order, "opened", now, seen=True)
+            await webhook_events.order_event(conn, order.id, webhook_events.DISPUTE_OPENED, {"dispute": {
+                "id": dispute_id, "reason": dispute.reason, "outcome": dispute.outcome, "amount_minor": amount,
+                "currency": order.currency, "description": description, "photos": len(photos)}}, now)
         return dispute
 
     async def page(self, user_id: int, page: int = 0) -> DisputePage:

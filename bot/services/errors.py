@@ -20,6 +20,11 @@ class DomainError(Exception):
         self.params = params
         super().__init__(self.msgid)
 
+    @property
+    def english(self) -> str:
+        """The English msgid with its parameters: for operators' terminals and API clients."""
+        return self.msgid.format(**self.params) if self.params else self.msgid
+
 
 class NotFound(DomainError):
     msgid = N_("This item is no longer available.")

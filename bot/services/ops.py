@@ -1,6 +1,7 @@
 """What operators (ADMIN_IDS) see in the chat with /ops: the refunds that wait for them, those on
 their way, the pushes that failed for good and the delivery backlog — and the two things they can
-do there: send a stuck refund to the payment gateway again, and send the failed pushes again.
+do there: send a stuck refund to the payment gateway again, and send the failed pushes again —
+and the shops' webhooks that fail (retrying, or given up: those can be sent again too).
 
 The same service calls back the CLI (`main.py order refunds / refund-retry`, `main.py outbox`)."""
 
@@ -9,8 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.db.refunds import RefundRow
+from bot.db.webhooks import Failing
 from bot.services.outbox import OutboxService
 from bot.services.refunds import Payout, PendingRefund, RefundService
+from bot.services.shops.webhooks import WebhookService
 
 SHOWN = 10  # stuck refunds listed by name; the rest are counted
 
@@ -23,12 +26,18 @@ class OpsSummary:
     outside: int  # orders paid outside the gateway: an operator pays them and says so
     failed_pushes: int
     waiting_pushes: int
+    webhooks: tuple[Failing, ...] = ()  # shops whose webhooks fail (retrying, or given up)
+
+    @property
+    def failed_webhooks(self) -> int:
+        return sum(w.failed for w in self.webhooks)
 
 
 class OpsService:
-    def __init__(self, refunds: RefundService, outbox: OutboxService) -> None:
+    def __init__(self, refunds: RefundService, outbox: OutboxService, webhooks: WebhookService | None = None) -> None:
         self.refunds = refunds
         self.outbox = outbox
+        self.webhooks = webhooks
 
     async def summary(self) -> OpsSummary:
         pending = await self.refunds.pending(limit=10_000)
@@ -40,6 +49,7 @@ class OpsService:
             outside=sum(1 for r in pending if r.where is Payout.outside),
             failed_pushes=counts.get("failed", 0),
             waiting_pushes=counts.get("pending", 0) + counts.get("sending", 0),
+            webhooks=tuple(await self.webhooks.failing()) if self.webhooks is not None else (),
         )
 
     async def retry_refund(self, refund_id: int) -> RefundRow:
@@ -50,3 +60,7 @@ class OpsService:
         """The failed pushes (up to 500) go back to delivery. Returns how many."""
         ids = [row.id for row in await self.outbox.dead_letters(limit=500)]
         return len(await self.outbox.retry_failed(ids)) if ids else 0
+
+    async def retry_failed_webhooks(self) -> int:
+        """The webhooks given up (every shop's) are tried again from now. Returns how many."""
+        return await self.webhooks.retry() if self.webhooks is not None else 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -136,3 +137,63 @@ def simulated_wait(clock: SimulatedTime) -> Wait:
         clock.advance(delay)
 
     return wait
+
+
+@dataclass(slots=True)
+class _Bucket:
+    tokens: float
+    at: datetime
+    warned: bool = False  # the user was told during this spell (flood protection)
+
+
+class TokenBuckets:
+    """A token bucket per key (a user for flood protection, a shop's key for the API): `burst`
+    tokens that refill at `rate` a second; `allow(key, now)` spends one or says no, `retry_after`
+    says when the next one comes. Buckets live in memory and are pruned when many are full again."""
+
+    PRUNE_OVER = 10_000
+
+    def __init__(self, rate: float, burst: int) -> None:
+        if rate <= 0 or burst < 1:
+            raise ValueError("rate must be > 0 and burst >= 1")
+        self.rate = rate
+        self.burst = burst
+        self._buckets: dict[int, _Bucket] = {}
+
+    def _refill(self, bucket: _Bucket, now: datetime) -> None:
+        elapsed = max((now - bucket.at).total_seconds(), 0.0)
+        bucket.tokens = min(self.burst, bucket.tokens + elapsed * self.rate)
+        bucket.at = now
+        if bucket.tokens >= 1:
+            bucket.warned = False
+
+    def allow(self, key: int, now: datetime) -> bool:
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            if len(self._buckets) >= self.PRUNE_OVER:
+                self._prune(now)
+            bucket = self._buckets[key] = _Bucket(float(self.burst), now)
+        else:
+            self._refill(bucket, now)
+        if bucket.tokens >= 1:
+            bucket.tokens -= 1
+            return True
+        return False
+
+    def retry_after(self, key: int, now: datetime) -> float:
+        """Seconds until `key` has a token again (0: it has one now)."""
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            return 0.0
+        self._refill(bucket, now)
+        return max(0.0, (1 - bucket.tokens) / self.rate)
+
+    def _prune(self, now: datetime) -> None:
+        """Forget the keys whose bucket is full again (they lose nothing)."""
+        for key, bucket in list(self._buckets.items()):
+            self._refill(bucket, now)
+            if bucket.tokens >= self.burst:
+                del self._buckets[key]
+
+    def __len__(self) -> int:
+        return len(self._buckets)

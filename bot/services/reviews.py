@@ -28,7 +28,7 @@ from bot.db import seller as seller_repo
 from bot.db.engine import Database
 from bot.db.orders import OrderRow
 from bot.db.reviews import ItemRef, ReviewRow
-from bot.services import loyalty, reminders
+from bot.services import loyalty, reminders, webhook_events
 from bot.services.clock import Clock
 from bot.services.errors import N_, DomainError, InvalidInput, NotFound
 from bot.services.notifications import Category, declare
@@ -322,7 +322,10 @@ class ReviewService:
                 points = loyalty.REVIEW_POINTS
                 await reminders.cancel(conn, user_id=user_id, prefix=_prefix(item_id), now=now)
             review = await repo.get(conn, review_id, user_id)
-        assert review is not None
+            assert review is not None
+            await webhook_events.order_event(conn, ref.order_id, webhook_events.REVIEW_WRITTEN, {"review": {
+                "id": review_id, "item_id": item_id, "rating": rating, "text": text, "photos": len(photos),
+                "edited": existing is not None, "additional": False}}, now)
         return Published(self._card(review, now), existing is None, points)
 
     async def add_extra(self, user_id: int, review_id: int, *, text: str = "",
@@ -344,7 +347,10 @@ class ReviewService:
             if not await repo.add_extra(conn, review_id, user_id, text=text, photos=photos, now=now):
                 raise ExtraAlreadyAdded()
             review = await repo.get(conn, review_id, user_id)
-        assert review is not None
+            assert review is not None
+            await webhook_events.order_event(conn, review.order_id, webhook_events.REVIEW_WRITTEN, {"review": {
+                "id": review_id, "item_id": review.item_id, "rating": review.rating, "text": text,
+                "photos": len(photos), "edited": False, "additional": True}}, now)
         return self._card(review, now)
 
     async def check_extra(self, user_id: int, review_id: int) -> ReviewCard:

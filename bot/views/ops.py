@@ -44,10 +44,15 @@ def ops_screen(summary: OpsSummary, f: Fmt, note: str | None = None) -> Screen:
         lines.append(f.ngettext("⚠️ {n} notification failed for good (see <code>main.py outbox</code>).",
                                 "⚠️ {n} notifications failed for good (see <code>main.py outbox</code>).",
                                 summary.failed_pushes).format(n=summary.failed_pushes))
+    for hook in summary.webhooks:
+        lines.append(f._("⚠️ Webhooks of {shop}: {retrying} being retried, {failed} given up — {error}").format(
+            shop=hd.quote(hook.shop), retrying=hook.retrying, failed=hook.failed, error=hd.quote(hook.last_error)))
     rows = [[button(f._("🔁 Send refund {id} again").format(id=r.id), OpsCb(action=OpsAction.refund, id=r.id))]
             for r in summary.stuck]
     if summary.failed_pushes:
         rows.append([button(f._("🔁 Send the failed notifications again"), OpsCb(action=OpsAction.pushes))])
+    if summary.failed_webhooks:
+        rows.append([button(f._("🔁 Send the given-up webhooks again"), OpsCb(action=OpsAction.webhooks))])
     rows.append([button(f._("🔄 Refresh"), OpsCb(action=OpsAction.refresh))])
     rows.append(nav_row(f))
     return Screen("\n".join(lines), markup(rows))
@@ -59,3 +64,7 @@ def refund_sent_again(refund_id: int, f: Fmt) -> str:
 
 def pushes_sent_again(count: int, f: Fmt) -> str:
     return f.ngettext("{n} notification goes out again.", "{n} notifications go out again.", count).format(n=count)
+
+
+def webhooks_sent_again(count: int, f: Fmt) -> str:
+    return f.ngettext("{n} webhook goes out again.", "{n} webhooks go out again.", count).format(n=count)

@@ -30,10 +30,20 @@ from bot.db.tables.orders import (
 )
 from bot.db.tables.relay import conversations, relay_copies, relay_messages, seller_invites, store_sellers
 from bot.db.tables.reviews import loyalty_ledger, loyalty_levels, reviews
+from bot.db.tables.shops import (
+    api_idempotency,
+    customer_links,
+    customer_orders,
+    customers,
+    shop_stores,
+    shops,
+)
+from bot.db.tables.webhooks import webhook_deliveries
 
 __all__ = [
     "ID",
     "addresses",
+    "api_idempotency",
     "card_holds",
     "cards",
     "cart_items",
@@ -41,6 +51,9 @@ __all__ = [
     "coupon_code_attempts",
     "coupon_codes",
     "coupons",
+    "customer_links",
+    "customer_orders",
+    "customers",
     "disputes",
     "fsm_states",
     "gift_certificate_ledger",
@@ -63,6 +76,8 @@ __all__ = [
     "relay_messages",
     "reviews",
     "seller_invites",
+    "shop_stores",
+    "shops",
     "store_coupon_offers",
     "store_follows",
     "store_sellers",
@@ -70,5 +85,6 @@ __all__ = [
     "tracking_events",
     "users",
     "viewed_products",
+    "webhook_deliveries",
     "wishlist",
 ]

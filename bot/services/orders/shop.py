@@ -39,10 +39,29 @@ from bot.services.refunds import CardSnapshot
 
 __all__ = [
     "ShopSide",
+    "check_new_order",
 ]
 
 
 _NUMBER_RE = re.compile(r"^[A-Z0-9-]{1,24}$")
+
+
+def check_new_order(currency: str, items: Sequence[NewItem], shipping_minor: int, discount_minor: int = 0) -> str:
+    """What an order must be to be placed (`ShopSide.create`; the shop API checks an order that waits
+    for its customer with it too). Returns the currency code, upper case."""
+    currency = currency.strip().upper()
+    if len(currency) != 3 or not currency.isalpha():
+        raise InvalidInput(N_("A currency is a three-letter ISO 4217 code such as USD."))
+    if not items:
+        raise InvalidInput(N_("An order needs at least one item."))
+    for item in items:
+        if item.quantity <= 0 or item.unit_price_minor < 0 or not item.title.strip():
+            raise InvalidInput(N_("Each item needs a title, a quantity of at least 1 and a price."))
+    if shipping_minor < 0:
+        raise InvalidInput(N_("Shipping can't cost less than zero."))
+    if not 0 <= discount_minor <= sum(i.quantity * i.unit_price_minor for i in items) + shipping_minor:
+        raise InvalidInput(N_("A discount can't be more than the order costs."))
+    return currency
 
 
 class ShopSide(OrderBase):
@@ -83,21 +102,10 @@ class ShopSide(OrderBase):
         keeps a snapshot of it (taken here, in place of `address`), and deleting that address warns
         about this order. `discount_minor`: what the coupons used at checkout take off (the caller
         marks them used in the same unit of work, with the order's number as their reference)."""
-        currency = currency.strip().upper()
-        if len(currency) != 3 or not currency.isalpha():
-            raise InvalidInput(N_("A currency is a three-letter ISO 4217 code such as USD."))
-        if not items:
-            raise InvalidInput(N_("An order needs at least one item."))
-        for item in items:
-            if item.quantity <= 0 or item.unit_price_minor < 0 or not item.title.strip():
-                raise InvalidInput(N_("Each item needs a title, a quantity of at least 1 and a price."))
-        if shipping_minor < 0:
-            raise InvalidInput(N_("Shipping can't cost less than zero."))
+        currency = check_new_order(currency, items, shipping_minor, discount_minor)
         if currency == "USD" and usd_rate is None:
             usd_rate = Decimal(1)
         items_minor = sum(i.quantity * i.unit_price_minor for i in items)
-        if not 0 <= discount_minor <= items_minor + shipping_minor:
-            raise InvalidInput(N_("A discount can't be more than the order costs."))
         now = self.clock.now()
         async with self.db.write() as conn:
             if await users_repo.get(conn, user_id) is None:

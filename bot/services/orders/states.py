@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db import orders as repo
 from bot.db.orders import OrderRow
-from bot.services import loyalty, reviews
+from bot.services import loyalty, reviews, webhook_events
 from bot.services import reminders as reminders_rules
 from bot.services.errors import N_, DomainError, NotFound
 from bot.services.notifications import Category, declare
@@ -283,6 +283,10 @@ def status_payload(order: OrderRow, previous: str, actor: Actor, store: str, **e
     }
 
 
+# what a buyer's move tells the shop (disputes say it themselves, with the dispute)
+_BUYER_EVENTS = {Status.cancelled: webhook_events.ORDER_CANCELLED, Status.completed: webhook_events.RECEIPT_CONFIRMED}
+
+
 async def transition(conn: AsyncConnection, order: OrderRow, target: Status, *, actor: Actor, now: datetime,
                      note: str | None = None, values: dict[str, Any] | None = None,
                      push: dict[str, Any] | None = None) -> OrderRow:
@@ -308,6 +312,10 @@ async def transition(conn: AsyncConnection, order: OrderRow, target: Status, *, 
     await enqueue(conn, user_id=order.user_id, kind=STATUS_KIND.key,
                   payload=status_payload(fresh, order.status, actor, store, at=now.isoformat(), **(push or {})),
                   dedupe_key=f"order:{order.id}:status:{target.value}", now=now, seen=actor == Actor.buyer)
+    if actor == Actor.buyer and target in _BUYER_EVENTS:  # the shop's webhook, when it listens
+        await webhook_events.emit(conn, store_id=order.store_id, event=_BUYER_EVENTS[target],
+                                  data={"order": await webhook_events.order_data(conn, fresh), "reason": note},
+                                  now=now)
     if target == Status.completed:  # points and review reminders, in the same unit of work
         await loyalty.on_order_completed(conn, fresh, now)
         await reviews.on_order_completed(conn, fresh, now)

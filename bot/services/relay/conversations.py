@@ -29,6 +29,7 @@ from bot.db import orders as orders_repo
 from bot.db import relay as repo
 from bot.db.engine import Database
 from bot.db.relay import PENDING, QUEUED, TO_BUYER, TO_SELLER, ConversationLine, ConversationRow, MessageRow
+from bot.services import webhook_events
 from bot.services.clock import Clock
 from bot.services.errors import N_, DomainError, InvalidInput, NotFound
 from bot.services.orders import OrderNotFound
@@ -302,6 +303,10 @@ class RelayService:
                 state=QUEUED if recipients else PENDING, now=now,
             )
             written = await pushes.queue(conn, stored, row, recipients, now)
+            if role == Role.buyer:  # the shop's webhook hears the buyer (as masked; media by kind)
+                await webhook_events.emit(conn, store_id=row.store_id, event=webhook_events.MESSAGE_SENT, data={
+                    "conversation_id": row.id, "buyer": row.alias, "order_number": row.order_number or None,
+                    "kind": Kind(message.kind).value, "text": guarded.text}, now=now)
             # whoever writes has seen what the other side wrote before
             await repo.mark_read(conn, row.id, TO_BUYER if role == Role.buyer else TO_SELLER, now)
         return Sent(_message(stored, role), not recipients, written, guarded.masked, tuple(guarded.reasons))

@@ -49,12 +49,14 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def start_parameter(token: str) -> str:
-    return START_PREFIX + token
+def start_parameter(token: str, prefix: str = START_PREFIX) -> str:
+    return prefix + token
 
 
-def deep_link(bot_username: str, token: str) -> str:
-    return f"https://t.me/{bot_username.lstrip('@')}?start={start_parameter(token)}"
+def deep_link(bot_username: str, token: str, prefix: str = START_PREFIX) -> str:
+    """`https://t.me/<bot>?start=<prefix><token>`: a seller's invite, or (prefix `l_`) a shop
+    customer's link (`bot/services/shops/customers.py`)."""
+    return f"https://t.me/{bot_username.lstrip('@')}?start={start_parameter(token, prefix)}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,276 @@
+"""The API's request and response bodies: pydantic models that validate what comes in and describe
+what goes out; the OpenAPI document (`openapi.py`) is generated from these same classes.
+
+Money is integer minor units with an ISO 4217 code (cents for USD, kopecks for RUB), as everywhere
+in Kabinet; times are ISO 8601 with a zone."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, RootModel, StringConstraints
+
+from bot.integrations.carrier import CARRIERS
+
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$", to_upper=True)]
+Minor = Annotated[int, Field(ge=0, le=10**15, description="an amount in minor units (cents, kopecks)")]
+Positive = Annotated[int, Field(gt=0, le=10**15, description="an amount in minor units, more than zero")]
+OrderNumber = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{1,24}$", to_upper=True)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=255)]
+Carrier = Literal[tuple(CARRIERS)]  # type: ignore[valid-type]
+
+
+class Body(BaseModel):
+    """A request body: unknown fields are refused (a typo must not be ignored silently)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Out(BaseModel):
+    pass
+
+
+# -- errors -------------------------------------------------------------------------------------------
+class FieldError(Out):
+    field: str = Field(description="where: a dotted path into the body (items.0.quantity), or a header")
+    reason: str
+
+
+class ErrorDetail(Out):
+    code: str = Field(description="unauthorized, not_found, validation_error, conflict, "
+                                  "idempotency_key_reused, body_too_large, rate_limited, …")
+    message: str
+    fields: list[FieldError] = Field(default_factory=list)
+
+
+class Error(Out):
+    error: ErrorDetail
+
+
+# -- stores and products ------------------------------------------------------------------------------
+class StoreIn(Body):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+
+
+class StoreOut(Out):
+    id: int
+    name: str
+    created: bool = Field(description="true when this call made the store")
+
+
+class ProductIn(Body):
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)] = Field(
+        description="the product's key within the store: the same title updates it")
+    price_minor: Positive
+    currency: Currency
+    title_ru: Text = ""
+    category: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] = ""
+    options: dict[Annotated[str, StringConstraints(min_length=1, max_length=32)],
+                  list[Annotated[str, StringConstraints(min_length=1, max_length=64)]]] = Field(
+        default_factory=dict, max_length=5, description='e.g. {"colour": ["black", "white"]}')
+    active: bool = True
+
+
+class ProductOut(Out):
+    id: int
+    store_id: int
+    title: str
+    price_minor: int
+    currency: str
+
+
+# -- customers ----------------------------------------------------------------------------------------
+class LinkOut(Out):
+    customer: str
+    url: str | None = Field(description="https://t.me/<bot>?start=l_<token>: hand it to the customer "
+                                        "(null when the bot's username is not known)")
+    start_parameter: str
+    expires_at: datetime
+
+
+class AddressIn(Body):
+    recipient: Text = ""
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] = ""
+    street: Text = ""
+    apartment: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] = ""
+    city: Text = ""
+    region: Text = ""
+    postal_code: Annotated[str, StringConstraints(strip_whitespace=True, max_length=16)] = ""
+    country: Annotated[str, StringConstraints(pattern=r"^([A-Za-z]{2})?$", to_upper=True)] = ""
+
+
+class ItemIn(Body):
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+    quantity: Annotated[int, Field(ge=1, le=10_000)]
+    unit_price_minor: Minor
+    product_id: int | None = Field(default=None, description="the catalog's product, when it is one")
+    options: dict[Annotated[str, StringConstraints(min_length=1, max_length=32)],
+                  Annotated[str, StringConstraints(min_length=1, max_length=64)]] = Field(
+        default_factory=dict, max_length=5, description='the chosen options, e.g. {"Colour": "black"}')
+
+
+class OrderIn(Body):
+    store_id: int
+    currency: Currency
+    items: list[ItemIn] = Field(min_length=1, max_length=100)
+    shipping_minor: Minor = 0
+    usd_rate: Decimal | None = Field(default=None, gt=0, description="USD per one unit of the currency "
+                                                                        "(1 for USD when left out)")
+    number: OrderNumber | None = Field(default=None, description="the order number the buyer sees "
+                                                                 "(default: made up)")
+    address: AddressIn = Field(default_factory=AddressIn)
+
+
+class ItemOut(Out):
+    position: int
+    title: str
+    quantity: int
+    unit_price_minor: int
+    product_id: int | None
+    options: dict[str, str]
+
+
+class OrderOut(Out):
+    number: str
+    store_id: int
+    customer: str | None = Field(description="your id for the customer (null: placed in the bot)")
+    status: str = Field(description="waiting_for_customer, awaiting_payment, awaiting_shipment, shipped, "
+                                    "completed, in_dispute, closed, cancelled")
+    currency: str
+    items_minor: int
+    shipping_minor: int
+    discount_minor: int
+    total_minor: int
+    track_number: str | None = None
+    carrier: str | None = None
+    created_at: datetime
+    paid_at: datetime | None = None
+    shipped_at: datetime | None = None
+    delivered_at: datetime | None = None
+    completed_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    paid_on_link: bool = Field(default=False, description="waiting for the customer and marked paid: "
+                                                          "it is placed paid when they open their link")
+    items: list[ItemOut]
+
+
+class OrderList(Out):
+    orders: list[OrderOut]
+
+
+# -- status changes (one body per status: `status` tells which) ----------------------------------------
+class CardIn(Body):
+    brand: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=24)] = "Visa"
+    last4: Annotated[str, StringConstraints(pattern=r"^[0-9]{4}$")]
+    exp_month: Annotated[int, Field(ge=1, le=12)] | None = None
+    exp_year: Annotated[int, Field(ge=2000, le=2100)] | None = None
+
+
+class Paid(Body):
+    status: Literal["paid"]
+    card: CardIn
+
+
+class Shipped(Body):
+    status: Literal["shipped"]
+    track_number: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9-]{5,40}$")]
+    carrier: Carrier = "cainiao"
+
+
+class Delivered(Body):
+    status: Literal["delivered"]
+    location: Text = ""
+
+
+class Cancelled(Body):
+    status: Literal["cancelled"]
+    reason: Literal["out_of_stock", "seller_asked", "wrong_details", "other"] = "out_of_stock"
+
+
+class Refunded(Body):
+    status: Literal["refunded"]
+    amount_minor: Positive | None = Field(default=None, description="default: all that is left to refund")
+
+
+StatusIn = Annotated[Paid | Shipped | Delivered | Cancelled | Refunded, Field(discriminator="status")]
+
+
+class StatusChange(RootModel[StatusIn]):
+    """The new status and what it needs: a track number to ship, a card to be paid, …"""
+
+
+class TrackingIn(Body):
+    code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)] = Field(
+        description="accepted, in_transit, customs, arrived, out_for_delivery, delivered, … or the carrier's own")
+    at: datetime | None = Field(default=None, description="with a zone; default: now")
+    location: Text = ""
+    description: Text = ""
+
+
+class TrackingOut(Out):
+    number: str
+    added: bool = Field(description="false when this event was already known")
+
+
+# -- disputes and reviews -----------------------------------------------------------------------------
+class DisputeAnswerIn(Body):
+    answer: Literal["accept", "reject", "offer"]
+    offer_minor: Positive | None = Field(default=None, description="with offer: the partial refund")
+    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] = ""
+
+
+class DisputeDecisionIn(Body):
+    refund_minor: Minor = Field(description="what the buyer gets back; 0 rejects the dispute")
+
+
+class DisputeOut(Out):
+    id: int
+    number: str
+    state: str
+    resolution: str | None
+    amount_minor: int = Field(description="what the buyer asked for")
+
+
+class ReplyIn(Body):
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+class ReviewOut(Out):
+    id: int
+    number: str
+    rating: int
+    reply: str | None
+
+
+# -- coupons and certificates -------------------------------------------------------------------------
+class CouponIn(Body):
+    store_id: int = Field(description="a store coupon: only in this store (one of yours)")
+    currency: Currency
+    amount_minor: Positive | None = Field(default=None, description="a fixed amount off (or percent)")
+    percent: Annotated[int, Field(ge=1, le=100)] | None = None
+    cap_minor: Positive | None = Field(default=None, description="the most a percent coupon takes off")
+    min_order_minor: Minor = 0
+    valid_from: datetime | None = Field(default=None, description="default: now")
+    valid_to: datetime = Field(description="exclusive")
+    title: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] | None = None
+
+
+class CouponOut(Out):
+    id: int
+    customer: str
+
+
+class CertificateIn(Body):
+    amount_minor: Positive
+    currency: Currency
+    valid_to: datetime
+    title: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] | None = None
+
+
+class CertificateOut(Out):
+    id: int
+    customer: str
+    amount_minor: int
+    currency: str

@@ -1,0 +1,107 @@
+"""Outgoing webhooks: which shop wants to hear of a store's buyers, the deliveries waiting, claimed,
+sent, retried or given up, and what /ops shows of those failing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.db.tables import shop_stores as ss
+from bot.db.tables import shops as sh
+from bot.db.tables import webhook_deliveries as wd
+
+
+async def listening_shop(conn: AsyncConnection, store_id: int) -> int | None:
+    """The shop that owns the store, when it has a webhook URL."""
+    found = (await conn.execute(
+        select(sh.c.id).select_from(ss.join(sh, sh.c.id == ss.c.shop_id))
+        .where(ss.c.store_id == store_id, sh.c.webhook_url.is_not(None)))).scalar()
+    return None if found is None else int(found)
+
+
+async def add(conn: AsyncConnection, *, shop_id: int, event_id: str, event: str, body: str, now: datetime) -> None:
+    await conn.execute(wd.insert().values(shop_id=shop_id, event_id=event_id, event=event, body=body,
+                                          state="pending", attempts=0, created_at=now, due_at=now))
+
+
+@dataclass(frozen=True, slots=True)
+class DueDelivery:
+    id: int
+    shop_id: int
+    event_id: str
+    event: str
+    body: str
+    attempts: int
+    url: str | None
+    secret: str | None
+
+
+async def claim(conn: AsyncConnection, now: datetime, lease_until: datetime, limit: int) -> list[DueDelivery]:
+    """The due deliveries no other run holds, leased to this one (inside its unit of work)."""
+    rows = (await conn.execute(
+        select(wd.c.id, wd.c.shop_id, wd.c.event_id, wd.c.event, wd.c.body, wd.c.attempts, sh.c.webhook_url,
+               sh.c.webhook_secret)
+        .select_from(wd.join(sh, sh.c.id == wd.c.shop_id))
+        .where(wd.c.state == "pending", wd.c.due_at <= now, or_(wd.c.lease_until.is_(None), wd.c.lease_until < now))
+        .order_by(wd.c.due_at, wd.c.id).limit(limit))).all()
+    if rows:
+        await conn.execute(update(wd).where(wd.c.id.in_([r[0] for r in rows])).values(lease_until=lease_until))
+    return [DueDelivery(int(r[0]), int(r[1]), r[2], r[3], r[4], int(r[5]), r[6], r[7]) for r in rows]
+
+
+async def mark_sent(conn: AsyncConnection, delivery_id: int, now: datetime) -> None:
+    await conn.execute(update(wd).where(wd.c.id == delivery_id)
+                       .values(state="sent", sent_at=now, lease_until=None, attempts=wd.c.attempts + 1,
+                               last_error=None))
+
+
+async def mark_failed(conn: AsyncConnection, delivery_id: int, error: str, *, retry_at: datetime | None) -> None:
+    """A try that failed: again at `retry_at`, or (None) given up."""
+    values: dict[str, object] = {"attempts": wd.c.attempts + 1, "lease_until": None, "last_error": error[:255]}
+    if retry_at is None:
+        values["state"] = "failed"
+    else:
+        values["due_at"] = retry_at
+    await conn.execute(update(wd).where(wd.c.id == delivery_id, wd.c.state == "pending").values(**values))
+
+
+@dataclass(frozen=True, slots=True)
+class Failing:
+    shop: str
+    retrying: int  # pending after at least one failed try
+    failed: int  # given up
+    last_error: str
+
+
+async def failing(conn: AsyncConnection) -> list[Failing]:
+    rows = (await conn.execute(
+        select(sh.c.name,
+               func.sum(and_(wd.c.state == "pending", wd.c.attempts > 0)),
+               func.sum(wd.c.state == "failed"),
+               func.max(wd.c.last_error))
+        .select_from(wd.join(sh, sh.c.id == wd.c.shop_id))
+        .where(or_(wd.c.state == "failed", and_(wd.c.state == "pending", wd.c.attempts > 0)))
+        .group_by(sh.c.name).order_by(sh.c.name))).all()
+    return [Failing(r[0], int(r[1] or 0), int(r[2] or 0), r[3] or "") for r in rows]
+
+
+async def retry_failed(conn: AsyncConnection, shop_id: int | None, now: datetime) -> int:
+    where = [wd.c.state == "failed"]
+    if shop_id is not None:
+        where.append(wd.c.shop_id == shop_id)
+    result = await conn.execute(update(wd).where(*where).values(state="pending", attempts=0, due_at=now))
+    return int(result.rowcount or 0)
+
+
+async def set_webhook(conn: AsyncConnection, shop_id: int, url: str | None, secret: str | None) -> None:
+    await conn.execute(update(sh).where(sh.c.id == shop_id).values(webhook_url=url, webhook_secret=secret))
+
+
+async def deliveries(conn: AsyncConnection, shop_id: int) -> list[tuple[str, str, str, int]]:
+    """(event id, event, state, attempts) of a shop's deliveries, oldest first (tests, the CLI)."""
+    rows = (await conn.execute(select(wd.c.event_id, wd.c.event, wd.c.state, wd.c.attempts)
+                               .where(wd.c.shop_id == shop_id).order_by(wd.c.id))).all()
+    return [(r[0], r[1], r[2], int(r[3])) for r in rows]

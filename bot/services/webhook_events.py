@@ -1,0 +1,53 @@
+"""The events a shop's webhook hears of, queued in the unit of work of the buyer's action (`emit`):
+sent if and only if the action happened. Delivery, signing and the operators' side are
+`services/shops/webhooks.py`; this module imports only the database layer, so the order state
+machine, disputes, reviews and the relay can call it without importing the shops package."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.db import orders as orders_repo
+from bot.db import shops as shops_repo
+from bot.db import webhooks as repo
+
+ORDER_CANCELLED = "order.cancelled"
+RECEIPT_CONFIRMED = "order.receipt_confirmed"
+DISPUTE_OPENED = "dispute.opened"
+REVIEW_WRITTEN = "review.written"
+MESSAGE_SENT = "message.sent"
+EVENTS = (ORDER_CANCELLED, RECEIPT_CONFIRMED, DISPUTE_OPENED, REVIEW_WRITTEN, MESSAGE_SENT)
+
+
+async def emit(conn: AsyncConnection, *, store_id: int, event: str, data: dict[str, Any], now: datetime) -> bool:
+    """Queue `event` for the shop that owns the store, when it listens. Returns whether it does."""
+    assert event in EVENTS, event
+    shop_id = await repo.listening_shop(conn, store_id)
+    if shop_id is None:
+        return False
+    event_id = f"evt_{secrets.token_hex(12)}"
+    body = json.dumps({"id": event_id, "type": event, "created_at": now.isoformat(), "data": data},
+                      ensure_ascii=False, separators=(",", ":"), default=str)
+    await repo.add(conn, shop_id=shop_id, event_id=event_id, event=event, body=body, now=now)
+    return True
+
+
+async def order_event(conn: AsyncConnection, order_id: int, event: str, data: dict[str, Any], now: datetime) -> bool:
+    """`emit` for an event about an order (a review, a dispute): the order named as `order_data`."""
+    order = await orders_repo.get(conn, order_id)
+    if order is None:
+        return False
+    return await emit(conn, store_id=order.store_id, event=event, data={"order": await order_data(conn, order), **data},
+                      now=now)
+
+
+async def order_data(conn: AsyncConnection, order: Any) -> dict[str, Any]:
+    """How an order is named to its shop: the number (the shop's own for an order it created) and
+    the shop's customer id when the order came through the API."""
+    return {"id": order.id, "number": order.number, "store_id": order.store_id, "status": order.status,
+            "customer_id": await shops_repo.customer_of_order(conn, order.id)}

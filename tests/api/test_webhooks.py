@@ -1,0 +1,184 @@
+"""Outgoing webhooks (issue 19): a buyer's cancel, confirmed receipt, dispute, review and message
+reach the shop's URL as signed JSON (verified here as a shop would), retried with backoff, given up
+after 12 tries and shown in /ops, sent again from there; a shop without a URL hears nothing."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from bot.cli import parse_args
+from bot.cli.common import UsageError, perform
+from bot.db import webhooks as repo
+from bot.fakebot import Player
+from bot.services.disputes import DisputeDraft, DisputeReason, Outcome
+from bot.services.orders.states import CancelReason
+from bot.services.relay.conversations import Kind, Outgoing
+from bot.services.shops.webhooks import TRIES, BadWebhookUrl, WebhookDelivery, sign, signature_header, verify
+from tests.api.conftest import Shop, linked, order_body, store
+from tests.conftest import App
+
+
+class Receiver:
+    """The shop's end: an aiohttp server that keeps every request and answers `status`."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[dict[str, str], bytes]] = []
+        self.status = 200
+        app = web.Application()
+        app.router.add_post("/hooks", self.handle)
+        self.server = TestServer(app)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.requests.append((dict(request.headers), await request.read()))
+        return web.Response(status=self.status)
+
+    @property
+    def url(self) -> str:
+        return str(self.server.make_url("/hooks"))
+
+
+@pytest.fixture
+async def receiver() -> Any:
+    r = Receiver()
+    await r.server.start_server()
+    yield r
+    await r.server.close()
+
+
+async def order(app: App, nova: Shop, store_id: int, number: str, *, ship: bool = False) -> int:
+    await nova.post("/customers/c-1/orders", order_body(store_id, number=number), status=201)
+    await nova.post(f"/orders/{number}/status", {"status": "paid", "card": {"last4": "4242"}}, status=200)
+    if ship:
+        await nova.post(f"/orders/{number}/status", {"status": "shipped", "track_number": "LP123456789CN",
+                                                      "carrier": "cainiao"}, status=200)
+    return (await app.services.orders.by_number(number)).id
+
+
+async def test_the_buyers_actions_reach_the_shop_signed(app: App, nova: Shop, alex: Player,
+                                                        receiver: Receiver) -> None:
+    await alex.send("/start")
+    store_id = await store(nova)
+    await linked(nova, alex, "c-1")
+    hook = await app.services.webhooks.set("Nova", receiver.url)
+    assert hook.secret and hook.secret.startswith("whsec_")
+    buyer = alex.user.id
+    first = await order(app, nova, store_id, "NOVA-1")
+    await app.services.orders.cancel(buyer, first, CancelReason.changed_mind)
+    second = await order(app, nova, store_id, "NOVA-2", ship=True)
+    await app.services.disputes.open(buyer, second, DisputeDraft(DisputeReason.damaged, "The box was crushed",
+                                                                 Outcome.full_refund))
+    third = await order(app, nova, store_id, "NOVA-3", ship=True)
+    await app.services.orders.confirm_receipt(buyer, third)
+    item = app.sqlite("SELECT id FROM order_items WHERE order_id = ? ORDER BY id", (third,))[0][0]
+    await app.services.reviews.publish(buyer, item, rating=5, text="Great sound")
+    talk = await app.services.relay.open_for_order(buyer, third)
+    await app.services.relay.send(buyer, talk.id, Outgoing(Kind.text, buyer, (1,), "Thank you! My card 4111 1111 "
+                                                                                    "1111 1111"))
+    assert await WebhookDelivery(app.services.db, app.clock)() == 5
+    events = []
+    for headers, body in receiver.requests:
+        assert verify(hook.secret, headers["Kabinet-Signature"], body, app.clock.now())
+        assert not verify("whsec_other", headers["Kabinet-Signature"], body, app.clock.now())
+        assert not verify(hook.secret, headers["Kabinet-Signature"], body + b" ", app.clock.now())  # tampered
+        later = app.clock.now() + timedelta(minutes=6)
+        assert not verify(hook.secret, headers["Kabinet-Signature"], body, later)  # a replay, too late
+        event = json.loads(body)
+        assert headers["Kabinet-Event"] == event["type"] and headers["Kabinet-Delivery"] == event["id"]
+        events.append(event)
+    assert [e["type"] for e in events] == ["order.cancelled", "dispute.opened", "order.receipt_confirmed",
+                                           "review.written", "message.sent"]
+    cancelled, dispute, confirmed, review, message = events
+    assert cancelled["data"]["order"] == {"id": first, "number": "NOVA-1", "store_id": store_id,
+                                          "status": "cancelled", "customer_id": "c-1"}
+    assert cancelled["data"]["reason"] == "changed_mind"
+    assert dispute["data"]["dispute"]["reason"] == "damaged" and dispute["data"]["order"]["number"] == "NOVA-2"
+    assert confirmed["data"]["order"]["status"] == "completed"
+    assert review["data"]["review"]["rating"] == 5 and review["data"]["review"]["text"] == "Great sound"
+    assert message["data"]["order_number"] == "NOVA-3" and "4111" not in message["data"]["text"]  # masked
+    assert message["data"]["buyer"] != str(buyer) and str(buyer) not in json.dumps(events)  # no Telegram id
+    assert await WebhookDelivery(app.services.db, app.clock)() == 0  # each once
+
+
+async def test_failures_retry_with_backoff_are_given_up_and_shown_in_ops(app: App, nova: Shop, alex: Player,
+                                                                        other: Shop, receiver: Receiver) -> None:
+    await alex.send("/start")
+    store_id, quiet = await store(nova), await store(other, "Other Store")
+    await linked(nova, alex, "c-1")
+    await app.services.webhooks.set("Nova", receiver.url)
+    receiver.status = 500
+    first = await order(app, nova, store_id, "NOVA-1")
+    await app.services.orders.cancel(alex.user.id, first, CancelReason.changed_mind)
+    delivery = WebhookDelivery(app.services.db, app.clock)
+    assert await delivery() == 0 and len(receiver.requests) == 1
+    assert await delivery() == 0 and len(receiver.requests) == 1  # not due yet: 30 s later
+    pauses = []
+    for _ in range(TRIES - 1):
+        due = app.sqlite("SELECT due_at FROM webhook_deliveries")[0][0]
+        pauses.append(due)
+        app.clock.advance(hours=1)
+        await delivery()
+    assert len(receiver.requests) == TRIES and len(set(pauses)) == TRIES - 1
+    assert app.sqlite("SELECT state, attempts, last_error FROM webhook_deliveries") == [("failed", TRIES, "HTTP 500")]
+    summary = await app.services.ops.summary()
+    assert [(w.shop, w.failed, w.retrying) for w in summary.webhooks] == [("Nova", 1, 0)]
+    # a store of a shop without a URL: the buyer's message queues nothing for it
+    talk = await app.services.relay.open_for_store(alex.user.id, quiet)
+    await app.services.relay.send(alex.user.id, talk.id, Outgoing(Kind.text, alex.user.id, (2,), "Hello?"))
+    assert app.sqlite("SELECT count(*) FROM webhook_deliveries") == [(1,)]
+    # sent again from /ops: the operator's button, through the Dispatcher
+    app.settings = app.settings.model_copy(update={"admin_ids": (alex.user.id,)})
+    app.start()
+    alex.dp, alex.bot = app.dp, app.bot
+    await alex.send("/ops")
+    assert "Webhooks of Nova: 0 being retried, 1 given up — HTTP 500" in alex.last_text
+    receiver.status = 204
+    await alex.press("Send the given-up webhooks again")
+    assert "1 webhook goes out again." in alex.last_text
+    assert await delivery() == 1 and len(receiver.requests) == TRIES + 1
+    assert app.sqlite("SELECT state FROM webhook_deliveries") == [("sent",)]
+
+
+async def test_a_delivery_leased_by_one_run_is_not_sent_by_another(app: App, nova: Shop, alex: Player) -> None:
+    await alex.send("/start")
+    store_id = await store(nova)
+    await linked(nova, alex, "c-1")
+    await app.services.webhooks.set("Nova", "https://shop.example/hooks")
+    await app.services.orders.cancel(alex.user.id, await order(app, nova, store_id, "NOVA-1"),
+                                     CancelReason.changed_mind)
+    now = app.clock.now()
+    async with app.services.db.write() as conn:
+        assert len(await repo.claim(conn, now, now + timedelta(minutes=2), 10)) == 1
+        assert await repo.claim(conn, now, now + timedelta(minutes=2), 10) == []  # held by the first
+    async with app.services.db.write() as conn:
+        assert len(await repo.claim(conn, now + timedelta(minutes=3), now + timedelta(minutes=5), 10)) == 1
+
+
+async def test_signing_is_hmac_sha256_over_timestamp_and_body() -> None:
+    import hashlib
+    import hmac
+
+    expected = hmac.new(b"whsec_x", b"1700000000.{\"a\":1}", hashlib.sha256).hexdigest()
+    assert sign("whsec_x", 1700000000, '{"a":1}') == expected
+    assert signature_header("whsec_x", 1700000000, '{"a":1}') == f"t=1700000000,v1={expected}"
+
+
+async def test_operators_set_and_turn_off_a_shops_webhook(app: App, nova: Shop) -> None:
+    async def run(*argv: str) -> str:
+        return await perform(parse_args(["shop", *argv]), app.services)
+
+    out = await run("webhook", "Nova", "https://shop.example/hooks")
+    assert "webhooks go to https://shop.example/hooks" in out and "signing secret" in out and "whsec_" in out
+    assert app.sqlite("SELECT webhook_url FROM shops WHERE name = 'Nova'") == [("https://shop.example/hooks",)]
+    assert await run("webhook", "Nova", "--off") == "shop Nova: webhooks off"
+    assert app.sqlite("SELECT webhook_url, webhook_secret FROM shops WHERE name = 'Nova'") == [(None, None)]
+    with pytest.raises(UsageError):
+        await run("webhook", "Nova")
+    with pytest.raises(BadWebhookUrl):
+        await run("webhook", "Nova", "ftp://shop.example")
+    assert await run("webhook-retry") == "0 webhook(s) go out again"
