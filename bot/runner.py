@@ -147,6 +147,8 @@ class Runtime:
                 left_jobs, left_updates, budget,
             )
         await self.services.db.dispose()
+        if self.services.redis is not None:
+            await self.services.redis.aclose()
         self.stopped = True
         log.info("stopped")
 

@@ -21,6 +21,7 @@ from bot.db.migrate import migrate
 from bot.fakebot import FakeSession, Player
 from bot.i18n import compile_catalogs
 from bot.services.clock import FakeClock
+from tests.services_kit import redis_space  # noqa: F401  (a fixture: the local Redis, or a skip)
 
 # Property tests: modest and reproducible by default (CI); `HYPOTHESIS_PROFILE=long` for a long run.
 hypothesis_settings.register_profile("ci", max_examples=20, derandomize=True)
@@ -178,6 +179,7 @@ TALLIED: dict[str, str] = {}  # test id → its figure (a test that fails before
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     from tests.figures import KEY, TALLY
 
+    _service_skips(report)
     for name, value in report.user_properties:
         if name == TALLY:
             figure, n = value
@@ -194,7 +196,21 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         TALLIES.setdefault(figure, [0, 0, 0])[2] += 1
 
 
+# --- services (Redis; PostgreSQL later): tests/services_kit.py --------------------------------------
+SERVICE_SKIPS: dict[str, int] = {}  # skip reason → tests skipped for it
+
+
+def _service_skips(report: pytest.TestReport) -> None:
+    from tests.services_kit import SKIP_MARK
+
+    if report.skipped and isinstance(report.longrepr, tuple) and SKIP_MARK in str(report.longrepr[2]):
+        reason = str(report.longrepr[2]).removeprefix("Skipped: ")
+        SERVICE_SKIPS[reason] = SERVICE_SKIPS.get(reason, 0) + 1
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
+    for reason, n in SERVICE_SKIPS.items():
+        terminalreporter.write_line(f"{reason} ({n} tests skipped)")
     if FIGURES or TALLIES:
         terminalreporter.section("reliability figures")
         for line in FIGURES:
