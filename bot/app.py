@@ -31,7 +31,7 @@ from bot.middlewares.i18n import UserI18nMiddleware
 from bot.middlewares.isolation import FreeingEventIsolation
 from bot.middlewares.requests import ReplyRetries, Sleep
 from bot.middlewares.requests import install as install_reply_retries
-from bot.middlewares.throttling import Throttle, ThrottlingMiddleware
+from bot.middlewares.throttling import Buckets, Throttle, ThrottlingMiddleware
 from bot.middlewares.typed_buttons import TypedButtonsMiddleware, install
 from bot.middlewares.update import InFlight, UpdateScopeMiddleware
 from bot.middlewares.user import UserMiddleware
@@ -214,7 +214,12 @@ def build_dispatcher(settings: Settings, services: Services) -> Dispatcher:
     # before flood protection, so that a card number is deleted even from a dropped message
     dp.update.outer_middleware(CardNumberGuard())
     if settings.throttle_rate > 0:
-        throttle = Throttle(settings.throttle_rate, settings.throttle_burst)
+        throttle: Buckets = Throttle(settings.throttle_rate, settings.throttle_burst)
+        if services.redis is not None:  # one bucket per user across every process
+            from bot.db.throttle_redis import RedisThrottle
+
+            throttle = RedisThrottle(services.redis, settings.throttle_rate, settings.throttle_burst,
+                                     prefix=settings.redis_prefix)
         dp.update.outer_middleware(ThrottlingMiddleware(throttle, services.clock.now))
     dp.message.outer_middleware(TypedButtonsMiddleware())  # a typed label acts as its button
     dp.callback_query.outer_middleware(LeaveWriting())  # a conversation's writing mode ends elsewhere

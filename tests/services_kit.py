@@ -14,6 +14,7 @@ import pytest
 
 SKIP_MARK = "not reachable"  # in every skip reason of this module (tests/conftest.py counts them)
 REDIS_URL = os.environ.get("KABINET_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+_down: dict[str, BaseException] = {}  # a service found not running, once per process
 
 
 def _unavailable(what: str, url: str, error: BaseException) -> None:
@@ -38,11 +39,14 @@ async def redis_space() -> AsyncIterator[RedisSpace]:
     from redis.asyncio import Redis
     from redis.exceptions import RedisError
 
+    if "redis" in _down:
+        _unavailable("Redis", REDIS_URL, _down["redis"])
     client = Redis.from_url(REDIS_URL, socket_connect_timeout=2)
     try:
         await client.ping()
     except (RedisError, OSError) as error:
         await client.aclose()
+        _down["redis"] = error
         _unavailable("Redis", REDIS_URL, error)
     prefix = f"kt{uuid.uuid4().hex[:12]}"
     try:

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from aiogram.fsm.storage.base import StorageKey
+from aiogram.methods import SendMessage
 from aiogram.fsm.storage.redis import RedisEventIsolation
 
 from bot.app import build_bot
@@ -151,3 +152,35 @@ async def test_one_users_updates_wait_for_each_other_across_processes(redis_spac
     other = StorageKey(bot_id=1, chat_id=43, user_id=43)
     async with first.lock(KEY), second.lock(other):  # another user is not held up
         pass
+
+
+async def test_flood_protection_is_one_bucket_across_processes(
+        settings: Settings, clock: FakeClock, redis_space: RedisSpace) -> None:
+    settings = redis_settings(settings, redis_space).model_copy(update={"throttle_rate": 2.0, "throttle_burst": 5})
+    first, second = App(settings, clock), App(settings, clock)
+    first.players, second.players = [], []
+    try:
+        on_first, on_second = first.player(1001), second.player(1001)
+
+        def told() -> list[str]:
+            return [c.text for app in (first, second) for c in app.session.calls_of(SendMessage)
+                    if c.text.startswith("You are sending messages too fast")]
+
+        for player in (on_first, on_second, on_first, on_second, on_first):  # the burst, spread
+            await player.send("/menu")
+        assert "Choose a section" in on_first.last_text and told() == []
+        await on_second.send("/menu")  # the sixth, on either process: refused, told once
+        await on_first.send("/menu")
+        assert len(told()) == 1
+        assert len(second.session.calls_of(SendMessage)) == 3  # two menus and the notice
+        await on_second.press("⚙️ Settings") if on_second.buttons() else None
+        clock.advance(seconds=1)  # two updates' worth
+        await on_second.send("/menu")
+        await on_first.send("/menu")
+        await on_second.send("/menu")  # a new spell: told again
+        assert len(told()) == 2
+        other = second.player(2002)
+        await other.send("/menu")  # another user has a bucket of their own
+        assert "Choose a section" in other.last_text
+    finally:
+        await _close(first, second)
