@@ -186,6 +186,22 @@ async def items(conn: AsyncConnection, order_id: int) -> list[ItemRow]:
     return [_item(dict(r)) for r in rows]
 
 
+async def many(conn: AsyncConnection, order_ids: Sequence[int]) -> dict[int, tuple[OrderRow, list[ItemRow]]]:
+    """Orders (not purged) with their items, by id: two statements for any number (a list answer)."""
+    if not order_ids:
+        return {}
+    orders = {int(r[0]): OrderRow(*r) for r in (await conn.execute(
+        select(*_ORDER).where(t.c.id.in_(order_ids), t.c.purged_at.is_(None)))).all()}
+    found: dict[int, tuple[OrderRow, list[ItemRow]]] = {i: (o, []) for i, o in orders.items()}
+    rows = (await conn.execute(select(it.c.order_id, it.c.position, it.c.product_id, it.c.title, it.c.options,
+                                      it.c.quantity, it.c.unit_price_minor)
+                               .where(it.c.order_id.in_(list(orders))).order_by(it.c.order_id, it.c.position))
+            ).mappings().all()
+    for r in rows:
+        found[int(r["order_id"])][1].append(_item({k: v for k, v in r.items() if k != "order_id"}))
+    return found
+
+
 async def by_number(conn: AsyncConnection, number: str) -> OrderRow | None:
     row = (await conn.execute(select(*_ORDER).where(t.c.number == number, t.c.purged_at.is_(None)))).first()
     return OrderRow(*row) if row else None

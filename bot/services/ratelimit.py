@@ -194,3 +194,6 @@ class TokenBuckets:
             self._refill(bucket, now)
             if bucket.tokens >= self.burst:
                 del self._buckets[key]
+
+    def __len__(self) -> int:
+        return len(self._buckets)

@@ -267,10 +267,21 @@ class CustomerService:
     async def orders_of(self, shop_id: int, external_id: str, limit: int = 100) -> list[ShopOrder]:
         """The customer's orders this shop placed, newest first (at most `limit`)."""
         customer = await self.customer(shop_id, external_id)
-        async with self.db.read() as conn:
+        async with self.db.read() as conn:  # one snapshot, three statements whatever the count
             rows = await repo.customer_orders(conn, customer.id, limit=limit)
-        found = [await self._shop_order(shop_id, r.number) for r in rows]
-        return [o for o in found if o is not None]
+            placed = await orders_repo.many(conn, [r.order_id for r in rows if r.order_id is not None])
+        found = []
+        for row in rows:
+            if row.order_id is None:
+                status = WAITING_STATUS if row.state == WAITING else "cancelled"
+                found.append(ShopOrder(row.number, row.store_id, customer.external_id, status, row.created_at,
+                                       waiting=NewOrder.from_json(row.request, row.number),
+                                       paid_while_waiting=row.paid is not None))
+            elif row.order_id in placed:
+                order, items = placed[row.order_id]
+                found.append(ShopOrder(order.number, order.store_id, customer.external_id, order.status,
+                                       order.created_at, order, tuple(items)))
+        return found
 
 
 def _fields(new: NewOrder) -> dict[str, object]:
