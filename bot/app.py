@@ -28,7 +28,7 @@ from bot.i18n import build_i18n
 from bot.integrations.payments import PaymentGateway, SandboxGateway
 from bot.middlewares.card_guard import CardNumberGuard
 from bot.middlewares.i18n import UserI18nMiddleware
-from bot.middlewares.isolation import FreeingEventIsolation
+from bot.middlewares.isolation import FreeingEventIsolation, SharedIsolation
 from bot.middlewares.requests import ReplyRetries, Sleep
 from bot.middlewares.requests import install as install_reply_retries
 from bot.middlewares.throttling import Buckets, Throttle, ThrottlingMiddleware
@@ -198,7 +198,7 @@ def build_dispatcher(settings: Settings, services: Services) -> Dispatcher:
 
         storage = build_storage(services.redis, services.db, prefix=settings.redis_prefix,
                                 ttl_days=settings.fsm_ttl_days, watchers=watchers)
-        isolation = build_isolation(services.redis, prefix=settings.redis_prefix)
+        isolation = SharedIsolation(build_isolation(services.redis, prefix=settings.redis_prefix))
     else:
         storage = SqlStorage(services.db, services.clock.now, watchers=watchers)
         isolation = FreeingEventIsolation()

@@ -18,6 +18,7 @@ from bot.app import build_bot
 from bot.config import Settings
 from bot.db.fsm_redis import RedisFlowStorage, build_isolation, build_storage
 from bot.fakebot import Player
+from bot.middlewares.isolation import SharedIsolation
 from bot.services.clock import FakeClock
 from tests.conftest import App
 from tests.services_kit import RedisSpace
@@ -31,8 +32,7 @@ def redis_settings(settings: Settings, space: RedisSpace) -> Settings:
 
 async def _close(*apps: App) -> None:
     for app in apps:
-        await app.close()
-        await app.services.redis.aclose()
+        await app.close()  # its Redis keys deleted and its client closed too
 
 
 async def test_a_flow_begun_on_one_dispatcher_goes_on_on_another(
@@ -44,7 +44,8 @@ async def test_a_flow_begun_on_one_dispatcher_goes_on_on_another(
     second.bot = build_bot(settings, session=first.session, services=second.services, sleep=second.sleep)
     try:
         assert isinstance(first.dp.fsm.storage, RedisFlowStorage)
-        assert isinstance(first.dp.fsm.events_isolation, RedisEventIsolation)
+        isolation = first.dp.fsm.events_isolation
+        assert isinstance(isolation, SharedIsolation) and isinstance(isolation.shared, RedisEventIsolation)
         on_first = first.player(1001, first_name="Alex", language_code="en")
         on_second = Player(second.dp, second.bot, first.session, user_id=1001, first_name="Alex",
                            language_code="en")

@@ -136,6 +136,6 @@ def build_storage(redis: Redis, db: Database, *, prefix: str, ttl_days: int,
 
 
 def build_isolation(redis: Redis, *, prefix: str) -> RedisEventIsolation:
-    """One user's updates one at a time across every process sharing the Redis (a lock per key,
-    released after the handler; held at most 60 s, so a crashed process does not block the user)."""
+    """A lock per user in Redis, held at most 60 s (a crashed process does not block the user);
+    bot/app.py puts it behind the in-process lock (middlewares/isolation.py: SharedIsolation)."""
     return RedisEventIsolation(redis, key_builder=key_builder(prefix))
