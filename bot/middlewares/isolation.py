@@ -43,7 +43,10 @@ class FreeingEventIsolation(BaseEventIsolation):
         return True  # see the module's docstring
 
     async def close(self) -> None:
-        self._locks.clear()
+        """Nothing to do: a lock is freed by its last holder. aiogram closes the isolation at the
+        start of the shutdown, before Runtime.on_shutdown waits for the handlers in flight; clearing
+        the locks here made each of them fail with a KeyError as it let go of its lock."""
+        return None
 
 
 class SharedIsolation(BaseEventIsolation):
