@@ -3,7 +3,7 @@
 
   python main.py            long polling when BOT_TOKEN is set; otherwise the offline console on
                             an interactive terminal, or exit 2 saying BOT_TOKEN is missing
-  python main.py run        long polling (BOT_TOKEN required)
+  python main.py run        long polling, or the webhook when WEBHOOK_URL is set (BOT_TOKEN required)
   python main.py console    the offline console with demo data (its own database file)
   python main.py migrate    apply database migrations
   python main.py demo       seed demo data into the configured database (idempotent)

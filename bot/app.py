@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field, fields
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -12,6 +13,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.types import BotCommand, BotCommandScopeDefault
 from aiogram.utils.i18n import I18n
 
@@ -26,10 +28,10 @@ from bot.i18n import build_i18n
 from bot.integrations.payments import PaymentGateway, SandboxGateway
 from bot.middlewares.card_guard import CardNumberGuard
 from bot.middlewares.i18n import UserI18nMiddleware
-from bot.middlewares.isolation import FreeingEventIsolation
+from bot.middlewares.isolation import FreeingEventIsolation, SharedIsolation
 from bot.middlewares.requests import ReplyRetries, Sleep
 from bot.middlewares.requests import install as install_reply_retries
-from bot.middlewares.throttling import Throttle, ThrottlingMiddleware
+from bot.middlewares.throttling import Buckets, Throttle, ThrottlingMiddleware
 from bot.middlewares.typed_buttons import TypedButtonsMiddleware, install
 from bot.middlewares.update import InFlight, UpdateScopeMiddleware
 from bot.middlewares.user import UserMiddleware
@@ -108,6 +110,8 @@ class Services:
     # the bot's session holds it, handlers never ask for it
     budget: SendBudget = field(default_factory=lambda: SendBudget(SystemClock().now),
                                metadata={"handlers": False})
+    # REDIS_URL's client (FSM storage and event isolation), closed last by the runtime
+    redis: Any = field(default=None, metadata={"handlers": False})
 
     def as_workflow_data(self) -> dict[str, object]:
         """Each field by its name (what a handler asks for), but those marked for no handler."""
@@ -167,7 +171,16 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
         shops=ShopService(db, clock, orders),
         webhooks=webhooks,
         customers=CustomerService(db, clock, orders),
+        redis=_redis(settings),
     )
+
+
+def _redis(settings: Settings) -> Any:
+    if settings.redis_url is None:
+        return None
+    from redis.asyncio import Redis
+
+    return Redis.from_url(settings.redis_url)
 
 
 def prepare_database(settings: Settings) -> None:
@@ -176,10 +189,22 @@ def prepare_database(settings: Settings) -> None:
 
 
 def build_dispatcher(settings: Settings, services: Services) -> Dispatcher:
+    # every change of a flow passes the storage: leaving the card flow ends its gateway session
+    watchers = [card_flow.ends_card_sessions(services.cards)]
+    storage: BaseStorage
+    isolation: BaseEventIsolation
+    if services.redis is not None:  # REDIS_URL: shared by every process (README "Scale-out")
+        from bot.db.fsm_redis import build_isolation, build_storage
+
+        storage = build_storage(services.redis, services.db, prefix=settings.redis_prefix,
+                                ttl_days=settings.fsm_ttl_days, watchers=watchers)
+        isolation = SharedIsolation(build_isolation(services.redis, prefix=settings.redis_prefix))
+    else:
+        storage = SqlStorage(services.db, services.clock.now, watchers=watchers)
+        isolation = FreeingEventIsolation()
     dp = Dispatcher(
-        # every change of a flow passes the storage: leaving the card flow ends its gateway session
-        storage=SqlStorage(services.db, services.clock.now, watchers=[card_flow.ends_card_sessions(services.cards)]),
-        events_isolation=FreeingEventIsolation(),
+        storage=storage,
+        events_isolation=isolation,
         admin_ids=frozenset(settings.admin_ids),
         **services.as_workflow_data(),
     )
@@ -189,7 +214,12 @@ def build_dispatcher(settings: Settings, services: Services) -> Dispatcher:
     # before flood protection, so that a card number is deleted even from a dropped message
     dp.update.outer_middleware(CardNumberGuard())
     if settings.throttle_rate > 0:
-        throttle = Throttle(settings.throttle_rate, settings.throttle_burst)
+        throttle: Buckets = Throttle(settings.throttle_rate, settings.throttle_burst)
+        if services.redis is not None:  # one bucket per user across every process
+            from bot.db.throttle_redis import RedisThrottle
+
+            throttle = RedisThrottle(services.redis, settings.throttle_rate, settings.throttle_burst,
+                                     prefix=settings.redis_prefix)
         dp.update.outer_middleware(ThrottlingMiddleware(throttle, services.clock.now))
     dp.message.outer_middleware(TypedButtonsMiddleware())  # a typed label acts as its button
     dp.callback_query.outer_middleware(LeaveWriting())  # a conversation's writing mode ends elsewhere

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import secrets
 from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.db.files import make_private, private_dir
@@ -81,6 +83,17 @@ class Settings(BaseSettings):
     api_listen: str | None = Field(default=None, description="host:port, e.g. 127.0.0.1:8080")
     api_rate: float = _within(20.0, 0.1, 10_000, "API requests a second per shop key after the burst")
     api_burst: int = _within(40, 1, 100_000, "API requests at once per shop key")
+    # Scale-out (README "Scale-out"): webhook mode instead of polling; Redis for FSM and locks
+    webhook_url: str | None = Field(
+        default=None, description="the public https:// URL Telegram posts updates to (its path is the route)"
+    )
+    webhook_secret: SecretStr | None = Field(
+        default=None, description="1-256 characters of A-Z, a-z, 0-9, _ and - (required with WEBHOOK_URL)"
+    )
+    redis_url: str | None = Field(default=None, description="a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379/0")
+    redis_prefix: str = Field(default="kabinet", pattern=r"^[A-Za-z0-9_.-]{1,64}$",
+                              description="1-64 characters of A-Z, a-z, 0-9, _ . - before every Redis key")
+    fsm_ttl_days: int = _within(30, 1, 365, "days an untouched flow is kept in Redis")
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -136,6 +149,61 @@ class Settings(BaseSettings):
         host, _, port = self.api_listen.rpartition(":")
         return host.strip("[]"), int(port)
 
+    @field_validator("webhook_url", "redis_url", mode="before")
+    @classmethod
+    def _blank_url(cls, value: object) -> object:
+        if isinstance(value, str):
+            return value.strip() or None
+        return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("https", "http") or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError("must be an https:// URL without a query, e.g. https://bot.example.com/telegram")
+        if webhook_path(value).startswith("/api/"):
+            raise ValueError("its path must not start with /api/ (the shop API's)")
+        return value
+
+    @field_validator("webhook_secret", mode="before")
+    @classmethod
+    def _secret_token(cls, value: object) -> object:
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if isinstance(raw, str):
+            raw = raw.strip()
+            if not raw:
+                return None
+            if not _SECRET_TOKEN.fullmatch(raw):
+                raise ValueError("1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return raw
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_needs(self) -> Settings:
+        if self.webhook_url is None:
+            return self
+        if self.webhook_secret is None:
+            raise _Missing("webhook_secret", "required with WEBHOOK_URL")
+        if self.api_listen is None:
+            raise _Missing("api_listen", "required with WEBHOOK_URL: the address the webhook listens on")
+        if self.webhook_url.startswith("http://") and not self.telegram_api_local:
+            raise _Missing("webhook_url", "https:// (http:// only with a local Bot API server, TELEGRAM_API_LOCAL=1)")
+        return self
+
+    @property
+    def webhook_path(self) -> str | None:
+        """The route the webhook is served at: WEBHOOK_URL's path ("/" when it has none)."""
+        return webhook_path(self.webhook_url) if self.webhook_url else None
+
     @field_validator("bot_token", "telegram_api_base", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
@@ -178,6 +246,21 @@ class Settings(BaseSettings):
         return Path(tail)
 
 
+_SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+
+def webhook_path(url: str) -> str:
+    return urlsplit(url).path or "/"
+
+
+class _Missing(ValueError):
+    """A setting another one needs: the error names that setting, not the model."""
+
+    def __init__(self, field: str, expected: str) -> None:
+        super().__init__(expected)
+        self.field = field
+
+
 class SettingsError(Exception):
     """A setting has a bad value; `str()` is one line naming the variable and what is expected."""
 
@@ -187,6 +270,9 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         err = exc.errors()[0]
+        cause = (err.get("ctx") or {}).get("error")
+        if isinstance(cause, _Missing):  # one setting needs another (WEBHOOK_URL: WEBHOOK_SECRET)
+            raise SettingsError(f"{cause.field.upper()}: {cause}") from None
         field = str(err["loc"][0]) if err.get("loc") else "?"
         info = Settings.model_fields.get(field)
         expected = info.description if info and info.description else err["msg"]

@@ -1,7 +1,7 @@
-"""Long polling with a graceful shutdown.
+"""Long polling — or, with WEBHOOK_URL, a webhook (bot/webhook.py) — with a graceful shutdown.
 
-On SIGINT/SIGTERM aiogram stops fetching updates, then runs the shutdown hooks, then closes the
-Bot session. Our hook: stop delivery (the messages being sent finish, the rest is given back),
+On SIGINT/SIGTERM aiogram stops fetching updates (in webhook mode: the HTTP server stops taking
+requests), then runs the shutdown hooks, then closes the Bot session. Our hook: stop delivery (the messages being sent finish, the rest is given back),
 stop the scheduler and let a running job finish (bounded), wait for the
 handler tasks still in flight (bounded: aiogram's polling does not wait for them), close the
 database. Updates that were fetched but not finished inside the bound are logged.
@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 from datetime import timedelta
 
 from aiogram import Bot, Dispatcher
@@ -24,6 +25,7 @@ from bot.scheduler import Scheduler, Sweeper
 from bot.services import housekeeping
 from bot.services.catalog.viewed import FLUSH_SECONDS
 from bot.services.shops.webhooks import WebhookDelivery
+from bot.webhook import TelegramWebhook, set_webhook
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +77,8 @@ class Runtime:
         dp.shutdown.register(self.on_shutdown)
         self.stopped = False
         self.api: web.AppRunner | None = None
+        self.webhook: TelegramWebhook | None = None  # webhook mode (WEBHOOK_URL), once started
+        self._stop: asyncio.Event | None = None
 
     async def on_startup(self) -> None:
         await set_commands(self.bot, self.services.i18n, self.settings.default_locale)
@@ -83,22 +87,43 @@ class Runtime:
         log.info("started")
 
     async def start_api(self) -> None:
-        """The shop API (bot/api/) beside polling: when API_LISTEN is set and a shop has a key."""
+        """The bot's HTTP server on API_LISTEN: the shop API (bot/api/) when a shop has a key, and
+        in webhook mode the webhook route beside it (one application, one port)."""
         address = self.settings.api_address
         if address is None:
             return
-        if not await self.services.shops.any():
+        webhook = self.settings.webhook_url is not None
+        shops = await self.services.shops.any()
+        if not shops:
             log.info("shop API: off (no shop has a key: main.py shop add NAME)")
-            return
-        from bot.api import ApiConfig, build_api
+            if not webhook:
+                return
+        if shops:
+            from bot.api import ApiConfig, build_api
 
-        username = self.settings.bot_username or (await self.bot.me()).username
-        app = build_api(self.services, ApiConfig(bot_username=username, rate=self.settings.api_rate,
-                                                 burst=self.settings.api_burst))
+            username = self.settings.bot_username or (await self.bot.me()).username
+            app = build_api(self.services, ApiConfig(bot_username=username, rate=self.settings.api_rate,
+                                                     burst=self.settings.api_burst))
+        else:
+            app = web.Application()
+        if webhook:
+            self.webhook = self.build_webhook()
+            self.webhook.register(app, str(self.settings.webhook_path))
         self.api = web.AppRunner(app, access_log=None, handle_signals=False)
         await self.api.setup()
         await web.TCPSite(self.api, address[0], address[1]).start()
-        log.info("shop API: listening on %s:%d", *address)
+        if shops:
+            log.info("shop API: listening on %s:%d", *address)
+        if webhook:
+            log.info("webhook: listening on %s:%d at %s", *address, self.settings.webhook_path)
+            assert self.settings.webhook_url is not None and self.settings.webhook_secret is not None
+            await set_webhook(self.bot, self.dp, self.settings.webhook_url,
+                              self.settings.webhook_secret.get_secret_value())
+
+    def build_webhook(self) -> TelegramWebhook:
+        assert self.settings.webhook_secret is not None
+        return TelegramWebhook(self.dp, self.bot, self.settings.webhook_secret.get_secret_value(),
+                               self.services.in_flight, concurrency=self.settings.tasks_concurrency_limit)
 
     async def on_shutdown(self) -> None:
         budget = self.settings.shutdown_timeout
@@ -122,16 +147,46 @@ class Runtime:
                 left_jobs, left_updates, budget,
             )
         await self.services.db.dispose()
+        if self.services.redis is not None:
+            await self.services.redis.aclose()
         self.stopped = True
         log.info("stopped")
 
     async def run(self, *, handle_signals: bool = True) -> None:
+        if self.settings.webhook_url is not None:
+            await self.serve_webhook(handle_signals=handle_signals)
+            return
         await self.dp.start_polling(
             self.bot,
             allowed_updates=self.dp.resolve_used_update_types(),
             tasks_concurrency_limit=self.settings.tasks_concurrency_limit,
             handle_signals=handle_signals,
         )
+
+    async def serve_webhook(self, *, handle_signals: bool = True) -> None:
+        """Webhook mode: start (the HTTP server, then setWebhook), serve until SIGTERM/SIGINT or
+        `stop()`, then the same shutdown as polling's; the Bot's session is closed last."""
+        self._stop = asyncio.Event()
+        if handle_signals:
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                with contextlib.suppress(NotImplementedError):
+                    loop.add_signal_handler(sig, self._stop.set)
+        data = {"dispatcher": self.dp, "bots": [self.bot], **self.dp.workflow_data}
+        try:
+            await self.dp.emit_startup(bot=self.bot, **data)
+            await self._stop.wait()
+            log.info("webhook: stopping")
+        finally:
+            try:
+                await self.dp.emit_shutdown(bot=self.bot, **data)
+            finally:
+                await self.bot.session.close()
+
+    def stop(self) -> None:
+        """Stop serving the webhook (what SIGTERM does)."""
+        if self._stop is not None:
+            self._stop.set()
 
 
 def build_runtime(settings: Settings, bot: Bot | None = None, services: Services | None = None) -> Runtime:

@@ -1,6 +1,11 @@
 """A small Bot API server on loopback for trying the bot from outside, over real HTTP, the way
 Telegram serves it: the bot process is pointed at it with TELEGRAM_API_BASE. The test plays the
-user: it queues updates and waits (on a condition, not a timer) for what the bot sends."""
+user: it queues updates and waits (on a condition, not a timer) for what the bot sends.
+
+Once the bot calls setWebhook, updates are posted to it instead, with its secret token, at
+`webhook_base` + the path of the URL it set (the test plays the TLS proxy in front of the bot:
+the URL is public https, the bot listens on plain HTTP on the loopback); getUpdates then answers
+409 as Telegram does."""
 
 from __future__ import annotations
 
@@ -55,6 +60,9 @@ class BotApiEmulator:
         self.runner: web.AppRunner | None = None
         self.base = ""
         self.faults = Faults()
+        self.webhook: dict[str, Any] | None = None  # setWebhook's parameters
+        self.webhook_base: str | None = None  # where its URL's path is served (set by the test)
+        self.webhook_answers: list[int] = []  # the bot's HTTP status for each update posted
 
     async def start(self) -> str:
         app = web.Application()
@@ -95,9 +103,26 @@ class BotApiEmulator:
         raise AssertionError(f"no button {label!r}")
 
     async def _push(self, body: dict[str, Any]) -> None:
+        if self.webhook is not None and self.webhook_base is not None:
+            await self._post({"update_id": next(self.update_ids), **body})
+            return
         async with self.changed:
             self.updates.append({"update_id": next(self.update_ids), **body})
             self.changed.notify_all()
+
+    async def _post(self, update: dict[str, Any], secret: str | None = None) -> int:
+        """Telegram calling the webhook: the update, with the secret token it was given."""
+        from urllib.parse import urlsplit
+
+        import aiohttp
+
+        assert self.webhook is not None and self.webhook_base is not None
+        token = self.webhook.get("secret_token", "") if secret is None else secret
+        async with aiohttp.ClientSession() as http:
+            async with http.post(self.webhook_base + urlsplit(self.webhook["url"]).path, json=update,
+                                 headers={"X-Telegram-Bot-Api-Secret-Token": token}) as response:
+                self.webhook_answers.append(response.status)
+                return response.status
 
     async def wait_for(self, predicate: Any, timeout: float = 30) -> Any:
         """Wait until predicate(self) is truthy (re-checked whenever the bot calls the API)."""
@@ -148,6 +173,12 @@ class BotApiEmulator:
     async def _answer(self, method: str, p: dict[str, Any]) -> Any:
         if method == "getme":
             return BOT
+        if method == "setwebhook":
+            self.webhook = p
+            return True
+        if method == "getupdates" and self.webhook is not None:
+            return web.json_response({"ok": False, "error_code": 409, "description":
+                                      "Conflict: can't use getUpdates method while webhook is active"}, status=409)
         if method == "getupdates":
             offset = int(p.get("offset") or 0)
             self.updates = [u for u in self.updates if u["update_id"] >= offset]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +22,7 @@ from bot.db.migrate import migrate
 from bot.fakebot import FakeSession, Player
 from bot.i18n import compile_catalogs
 from bot.services.clock import FakeClock
+from tests.services_kit import redis_space  # noqa: F401  (a fixture: the local Redis, or a skip)
 
 # Property tests: modest and reproducible by default (CI); `HYPOTHESIS_PROFILE=long` for a long run.
 hypothesis_settings.register_profile("ci", max_examples=20, derandomize=True)
@@ -43,14 +45,25 @@ def db_path(template_db: Path, tmp_path: Path) -> Path:
     return path
 
 
+# KABINET_SUITE_REDIS=1 (the second run of .ci/run): every test's bot keeps its flows, locks and
+# flood buckets in the local Redis (tests/services_kit.py), under a key prefix of the test's own
+SUITE_REDIS = os.environ.get("KABINET_SUITE_REDIS") == "1"
+
+
 @pytest.fixture
 def settings(db_path: Path) -> Settings:
+    services: dict[str, Any] = {}
+    if SUITE_REDIS:
+        from tests.services_kit import REDIS_URL
+
+        services = {"redis_url": REDIS_URL, "redis_prefix": f"ks{uuid.uuid4().hex[:12]}"}
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
         bot_token=None,
         database_url=f"sqlite+aiosqlite:///{db_path}",
         default_locale="en",
         throttle_rate=0,  # the clock stands still in tests: tests/flows/test_throttling.py turns it on
+        **services,
     )
 
 
@@ -110,6 +123,8 @@ class App:
         """A new process over the same database: new engine, dispatcher and bot; Telegram (the
         fake session, with the chats' messages) stays."""
         await self.services.db.dispose()
+        if self.services.redis is not None:  # the flows stay in Redis, as they stay in the database
+            await self.services.redis.aclose()
         self.start()
         for player in self.players:
             player.dp, player.bot = self.dp, self.bot
@@ -124,6 +139,31 @@ class App:
 
     async def close(self) -> None:
         await self.services.db.dispose()
+        redis = self.services.redis
+        if redis is not None:
+            keys = [k async for k in redis.scan_iter(match=f"{self.settings.redis_prefix}:*")]
+            if keys:
+                await redis.delete(*keys)
+            await redis.aclose()
+
+    async def flows(self) -> list[tuple[int, str | None, str]]:
+        """Every FSM record as (user id, state, data JSON), wherever the bot keeps them: the
+        `fsm_states` table, or Redis under the test's prefix (KABINET_SUITE_REDIS=1)."""
+        redis = self.services.redis
+        if redis is None:
+            async with self.services.db.read() as conn:
+                rows = (await conn.exec_driver_sql("SELECT user_id, state, data FROM fsm_states")).all()
+            return [(int(r[0]), r[1], r[2]) for r in rows]
+        found: dict[tuple[int, str], dict[str, Any]] = {}
+        async for raw in redis.scan_iter(match=f"{self.settings.redis_prefix}:*"):
+            key = raw.decode()
+            parts = key.split(":")
+            if parts[-1] not in ("state", "data"):
+                continue
+            value = await redis.get(key)
+            record = found.setdefault((int(parts[-3]), parts[-2]), {"state": None, "data": "{}"})
+            record[parts[-1]] = value.decode() if value is not None else None
+        return [(user, r["state"], r["data"]) for (user, _destiny), r in sorted(found.items())]
 
     def sqlite(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         """One statement on the database file through a connection of its own, as another process
@@ -178,6 +218,7 @@ TALLIED: dict[str, str] = {}  # test id → its figure (a test that fails before
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     from tests.figures import KEY, TALLY
 
+    _service_skips(report)
     for name, value in report.user_properties:
         if name == TALLY:
             figure, n = value
@@ -194,7 +235,21 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         TALLIES.setdefault(figure, [0, 0, 0])[2] += 1
 
 
+# --- services (Redis; PostgreSQL later): tests/services_kit.py --------------------------------------
+SERVICE_SKIPS: dict[str, int] = {}  # skip reason → tests skipped for it
+
+
+def _service_skips(report: pytest.TestReport) -> None:
+    from tests.services_kit import SKIP_MARK
+
+    if report.skipped and isinstance(report.longrepr, tuple) and SKIP_MARK in str(report.longrepr[2]):
+        reason = str(report.longrepr[2]).removeprefix("Skipped: ")
+        SERVICE_SKIPS[reason] = SERVICE_SKIPS.get(reason, 0) + 1
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
+    for reason, n in SERVICE_SKIPS.items():
+        terminalreporter.write_line(f"{reason} ({n} tests skipped)")
     if FIGURES or TALLIES:
         terminalreporter.section("reliability figures")
         for line in FIGURES:

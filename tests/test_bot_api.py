@@ -114,3 +114,52 @@ async def test_the_shop_api_answers_beside_polling_in_the_real_process(tmp_path:
     assert proc.returncode == 0, log
     assert key not in log and TOKEN not in log  # neither key is logged
     assert "shop API: listening on 127.0.0.1" in log and "stopped" in log
+
+
+async def test_webhook_mode_in_the_real_process(tmp_path: Path) -> None:
+    """`main.py` with WEBHOOK_URL: it calls setWebhook (the secret, the update types it uses), never
+    polls, answers a user whose updates the server posts to its loopback port with the secret, refuses
+    a post without it, and on SIGTERM stops cleanly without deleting the webhook."""
+    api = BotApiEmulator(TOKEN)
+    base = await api.start()
+    port = _free_port()
+    secret = "Webhook-secret_1234"
+    api.webhook_base = f"http://127.0.0.1:{port}"  # the TLS proxy in front of the bot
+    env = {**os.environ, "BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE": base, "LOG_LEVEL": "INFO",
+           "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'k.sqlite3'}", "API_LISTEN": f"127.0.0.1:{port}",
+           "WEBHOOK_URL": f"https://127.0.0.1:{port}/telegram/hook", "WEBHOOK_SECRET": secret}
+    proc = await asyncio.create_subprocess_exec(sys.executable, "main.py", cwd=ROOT, env=env,
+                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    user = {"id": 5003, "is_bot": False, "first_name": "Ольга", "language_code": "ru"}
+    try:
+        await api.wait_for(lambda a: a.webhook is not None, timeout=60)
+        assert api.webhook is not None
+        assert api.webhook["url"] == f"https://127.0.0.1:{port}/telegram/hook"
+        assert api.webhook["secret_token"] == secret
+        assert {"message", "callback_query"} <= set(api.webhook["allowed_updates"])
+        assert str(api.webhook.get("drop_pending_updates", "false")).lower() == "false"
+        await api.user_sends(user, "/start")
+        await api.wait_for(lambda a: any("Здравствуйте, Ольга!" in t for t in a.bot_texts(5003)))
+        await api.user_presses(user, "⚙️ Настройки")
+        await api.wait_for(lambda a: any("<b>Настройки</b>" in t for t in a.bot_texts(5003)))
+        assert api.webhook_answers == [200, 200]
+        greeted = sum("Здравствуйте" in t for t in api.bot_texts(5003))
+        # a post without the secret, or with a wrong one, is refused and not handled
+        forged = {"update_id": 900, "message": {"message_id": 900, "date": 1, "from": user, "text": "/start",
+                                                "chat": {"id": 5003, "type": "private", "first_name": "Ольга"}}}
+        assert await api._post(forged, secret="") == 401
+        assert await api._post(forged, secret=secret[:-1] + "X") == 401
+        await api.user_presses(user, "🌐 Язык")  # the next real update is answered; the forged ones were not
+        await api.wait_for(lambda a: any("Выберите язык" in t for t in a.bot_texts(5003)))
+        assert sum("Здравствуйте" in t for t in api.bot_texts(5003)) == greeted
+        assert api.webhook_answers == [200, 200, 401, 401, 200]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, _ = await asyncio.wait_for(proc.communicate(), 60)
+        await api.stop()
+    log = out.decode()
+    assert proc.returncode == 0, log
+    methods = {m for m, _ in api.calls}
+    assert "getupdates" not in methods and "deletewebhook" not in methods
+    assert TOKEN not in log and secret not in log
+    assert "webhook: listening on 127.0.0.1" in log and "stopped" in log

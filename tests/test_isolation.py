@@ -37,3 +37,13 @@ async def test_serialises_one_key_and_frees_idle_locks() -> None:
         async with isolation.lock(StorageKey(bot_id=1, chat_id=user, user_id=user)):
             pass
     assert isolation.held == 0
+
+
+async def test_closing_while_a_lock_is_held_lets_its_holder_finish() -> None:
+    """aiogram closes the isolation when the shutdown begins, before the runtime waits for the
+    handlers in flight: a holder letting go afterwards must not fail (it did, with a KeyError)."""
+    isolation = FreeingEventIsolation()
+    key = StorageKey(bot_id=1, chat_id=1, user_id=1)
+    async with isolation.lock(key):
+        await isolation.close()
+    assert isolation.held == 0

@@ -109,13 +109,14 @@ async def test_scheduler_shutdown_is_bounded(clock: FakeClock) -> None:
         task.cancel()
 
 
-def test_handlers_are_given_every_service_but_the_send_budget(app) -> None:
+def test_handlers_are_given_every_service_but_the_send_budget_and_redis(app) -> None:
     """`as_workflow_data` follows the Services fields: a service added there reaches handlers by
-    its name without a second list to keep in step."""
+    its name without a second list to keep in step. The send budget and the Redis client are for
+    the bot's session and the runtime only."""
     from dataclasses import fields
 
     data = app.services.as_workflow_data()
     names = [f.name for f in fields(app.services)]
-    assert list(data) == [n for n in names if n != "budget"]
+    assert list(data) == [n for n in names if n not in ("budget", "redis")]
     assert all(data[n] is getattr(app.services, n) for n in data)
     assert app.dp.workflow_data["orders"] is app.services.orders

@@ -1,5 +1,5 @@
-"""The bot itself: `run` (long polling), `console` (offline, with demo data), `migrate`, `demo`,
-and what `python main.py` does without a command."""
+"""The bot itself: `run` (long polling, or the webhook with WEBHOOK_URL), `console` (offline, with
+demo data), `migrate`, `demo`, and what `python main.py` does without a command."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    sub.add_parser("run", help="long polling (needs BOT_TOKEN)").set_defaults(func=run_command)
+    sub.add_parser("run", help="long polling, or the webhook with WEBHOOK_URL (needs BOT_TOKEN)").set_defaults(func=run_command)
     console = sub.add_parser("console", help="the offline console with demo data")
     console.add_argument("--lang", choices=["en", "ru"],
                          help="the demo user's language for this run (default: the saved one, or the environment's)")

@@ -200,6 +200,19 @@ class Database:
         pending.setdefault(key, callback)
         return True
 
+    @staticmethod
+    def pending(key: Any, factory: Callable[[], Any] | None = None) -> Any:
+        """The after-commit callback registered under `key` in the open unit of work (registering
+        `factory()` first when there is none and a factory is given); None outside a unit of work.
+        The callback may carry state that lives and dies with the transaction (bot/db/fsm_redis.py:
+        the flow writes to make once it commits)."""
+        pending = _after_commit.get()
+        if pending is None or _write_conn.get() is None:
+            return None
+        if key not in pending and factory is not None:
+            pending[key] = factory()
+        return pending.get(key)
+
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
         """A read: inside the open unit of work when there is one, else a reader connection."""

@@ -43,4 +43,31 @@ class FreeingEventIsolation(BaseEventIsolation):
         return True  # see the module's docstring
 
     async def close(self) -> None:
-        self._locks.clear()
+        """Nothing to do: a lock is freed by its last holder. aiogram closes the isolation at the
+        start of the shutdown, before Runtime.on_shutdown waits for the handlers in flight; clearing
+        the locks here made each of them fail with a KeyError as it let go of its lock."""
+        return None
+
+
+class SharedIsolation(BaseEventIsolation):
+    """One user's updates one at a time across every process sharing a lock (REDIS_URL: aiogram's
+    RedisEventIsolation, bot/db/fsm_redis.py), taken behind our in-process lock. The Redis lock
+    alone is not fair — its waiters poll, and whoever polls first wins — so an album's photos or
+    answers typed in one burst, handed to tasks together, were handled out of order; the local
+    asyncio lock queues them in arrival order (FIFO) and only its holder waits for Redis."""
+
+    def __init__(self, shared: BaseEventIsolation) -> None:
+        self.local = FreeingEventIsolation()
+        self.shared = shared
+
+    @asynccontextmanager
+    async def lock(self, key: StorageKey) -> AsyncGenerator[None, None]:
+        async with self.local.lock(key), self.shared.lock(key):
+            yield
+
+    def __bool__(self) -> bool:
+        return True  # see the module's docstring
+
+    async def close(self) -> None:
+        await self.local.close()
+        await self.shared.close()

@@ -46,10 +46,8 @@ def _placement(request: pytest.FixtureRequest) -> None:
 
 
 async def fsm(app: App, p: Player) -> tuple[str | None, dict[str, Any]]:
-    async with app.services.db.read() as conn:
-        row = (await conn.exec_driver_sql("SELECT state, data FROM fsm_states WHERE user_id = ?",
-                                          (p.user.id,))).first()
-    return (row[0], json.loads(row[1])) if row else (None, {})
+    row = next((r for r in await app.flows() if r[0] == p.user.id), None)  # SQL or Redis
+    return (row[1], json.loads(row[2])) if row else (None, {})
 
 
 def deleted_ids(app: App, p: Player) -> set[int]:
@@ -68,8 +66,7 @@ async def assert_nothing_kept(app: App, db_path: Path, caplog: pytest.LogCapture
             data = path.read_bytes()
             content = wal_pages(data) if path.name.endswith("-wal") and data else data
             assert leaked_number_runs(content, secrets) == [], path
-    async with app.services.db.read() as conn:
-        rows = (await conn.exec_driver_sql("SELECT state, data FROM fsm_states")).all()
+    rows = await app.flows()  # the FSM, in SQL or in Redis
     assert leaked_number_runs(repr(rows).encode(), secrets) == []
     assert leaked_number_runs(sent_texts(app).encode(), secrets) == []  # never echoed
     assert leaked_number_runs(caplog.text.encode(), secrets) == []  # never logged

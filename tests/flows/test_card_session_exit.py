@@ -14,10 +14,8 @@ from tests.conftest import App
 
 
 async def fsm(app: App, p: Player) -> tuple[str | None, dict]:
-    async with app.services.db.read() as conn:
-        row = (await conn.exec_driver_sql("SELECT state, data FROM fsm_states WHERE user_id = ?",
-                                          (p.user.id,))).first()
-    return (row[0], json.loads(row[1])) if row else (None, {})
+    row = next((r for r in await app.flows() if r[0] == p.user.id), None)  # SQL or Redis
+    return (row[1], json.loads(row[2])) if row else (None, {})
 
 
 async def card_session_id(app: App, p: Player) -> str | None:

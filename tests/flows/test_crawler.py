@@ -324,6 +324,10 @@ class Crawler:
 
     async def after_step(self) -> tuple[str, tuple[str | None, dict[str, Any]]]:
         """The user's language and flow step now, in one read."""
+        if self.app.services.redis is not None:  # the flow is in Redis (KABINET_SUITE_REDIS=1)
+            row = await self.app.services.db.fetch_one("SELECT locale FROM users WHERE id = ?",
+                                                       (self.player.user.id,))
+            return row[0], await self.fsm()
         row = await self.app.services.db.fetch_one(
             "SELECT u.locale, f.state, f.data FROM users u LEFT JOIN fsm_states f"
             " ON f.user_id = u.id AND f.chat_id = u.id AND f.destiny = 'default' WHERE u.id = ?",
