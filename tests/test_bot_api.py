@@ -15,15 +15,27 @@ ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "123456:TEST-token"
 
 
+async def main_py(env: dict[str, str], *args: str) -> asyncio.subprocess.Process:
+    """`main.py ARGS` as its own process, stdout and stderr together."""
+    return await asyncio.create_subprocess_exec(sys.executable, "main.py", *args, cwd=ROOT, env=env,
+                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+
+
+async def stopped(proc: asyncio.subprocess.Process, api: BotApiEmulator) -> str:
+    """SIGTERM, wait for the exit, stop the emulator; returns the process's log (the caller checks
+    the exit code after its `finally`, so that a failure inside is not masked)."""
+    proc.send_signal(signal.SIGTERM)
+    out, _ = await asyncio.wait_for(proc.communicate(), 60)
+    await api.stop()
+    return out.decode()
+
+
 async def test_the_bot_works_over_a_real_bot_api_server(tmp_path: Path) -> None:
     api = BotApiEmulator(TOKEN)
     base = await api.start()
     env = {**os.environ, "BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE": base,
            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'k.sqlite3'}", "LOG_LEVEL": "INFO"}
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "main.py", cwd=ROOT, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-    )
+    proc = await main_py(env)
     user = {"id": 5001, "is_bot": False, "first_name": "Ольга", "language_code": "ru"}
     try:
         await api.wait_for(lambda a: any(m == "setmycommands" for m, _ in a.calls), timeout=60)
@@ -43,10 +55,7 @@ async def test_the_bot_works_over_a_real_bot_api_server(tmp_path: Path) -> None:
         commands = [p for m, p in api.calls if m == "setmycommands"]
         assert {p.get("language_code") for p in commands} == {None, "en", "ru"}
     finally:
-        proc.send_signal(signal.SIGTERM)
-        out, _ = await asyncio.wait_for(proc.communicate(), 60)
-        await api.stop()
-    log = out.decode()
+        log = await stopped(proc, api)
     assert proc.returncode == 0, log
     assert TOKEN not in log  # the token is never logged
     assert "Ольга" not in log and "/start" not in log  # nor message texts
@@ -68,8 +77,7 @@ async def test_the_shop_api_answers_beside_polling_in_the_real_process(tmp_path:
 
     env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'k.sqlite3'}", "LOG_LEVEL": "INFO"}
     env.pop("BOT_TOKEN", None)
-    made = await asyncio.create_subprocess_exec(sys.executable, "main.py", "shop", "add", "Nova", cwd=ROOT, env=env,
-                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    made = await main_py(env, "shop", "add", "Nova")
     printed, _ = await asyncio.wait_for(made.communicate(), 120)
     assert made.returncode == 0, printed.decode()
     key = printed.decode().rsplit("API key (shown once, keep it secret): ", 1)[1].split()[0]
@@ -78,8 +86,7 @@ async def test_the_shop_api_answers_beside_polling_in_the_real_process(tmp_path:
     port = _free_port()
     env = {**env, "BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE": base, "API_LISTEN": f"127.0.0.1:{port}",
            "BOT_USERNAME": "kabinet_test_bot"}
-    proc = await asyncio.create_subprocess_exec(sys.executable, "main.py", cwd=ROOT, env=env,
-                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    proc = await main_py(env)
     user = {"id": 5002, "is_bot": False, "first_name": "Alex", "language_code": "en"}
     url = f"http://127.0.0.1:{port}/api/v1"
     try:
@@ -107,10 +114,7 @@ async def test_the_shop_api_answers_beside_polling_in_the_real_process(tmp_path:
         await api.user_sends(user, "/start " + link["start_parameter"])  # the bot, polling, links the buyer
         await api.wait_for(lambda a: any("Nova" in t for t in a.bot_texts(5002)))
     finally:
-        proc.send_signal(signal.SIGTERM)
-        out, _ = await asyncio.wait_for(proc.communicate(), 60)
-        await api.stop()
-    log = out.decode()
+        log = await stopped(proc, api)
     assert proc.returncode == 0, log
     assert key not in log and TOKEN not in log  # neither key is logged
     assert "shop API: listening on 127.0.0.1" in log and "stopped" in log
@@ -128,8 +132,7 @@ async def test_webhook_mode_in_the_real_process(tmp_path: Path) -> None:
     env = {**os.environ, "BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE": base, "LOG_LEVEL": "INFO",
            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'k.sqlite3'}", "API_LISTEN": f"127.0.0.1:{port}",
            "WEBHOOK_URL": f"https://127.0.0.1:{port}/telegram/hook", "WEBHOOK_SECRET": secret}
-    proc = await asyncio.create_subprocess_exec(sys.executable, "main.py", cwd=ROOT, env=env,
-                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    proc = await main_py(env)
     user = {"id": 5003, "is_bot": False, "first_name": "Ольга", "language_code": "ru"}
     try:
         await api.wait_for(lambda a: a.webhook is not None, timeout=60)
@@ -154,10 +157,7 @@ async def test_webhook_mode_in_the_real_process(tmp_path: Path) -> None:
         assert sum("Здравствуйте" in t for t in api.bot_texts(5003)) == greeted
         assert api.webhook_answers == [200, 200, 401, 401, 200]
     finally:
-        proc.send_signal(signal.SIGTERM)
-        out, _ = await asyncio.wait_for(proc.communicate(), 60)
-        await api.stop()
-    log = out.decode()
+        log = await stopped(proc, api)
     assert proc.returncode == 0, log
     methods = {m for m, _ in api.calls}
     assert "getupdates" not in methods and "deletewebhook" not in methods

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 
-from aiogram import F
 from aiogram.methods import GetUpdates, SetMyCommands
 from aiogram.types import Chat, Message, Update
 from aiogram.types import User as TgUser
@@ -17,28 +16,14 @@ from bot.fakebot import FakeSession
 from bot.runner import build_runtime
 from bot.scheduler import Scheduler
 from bot.services.clock import FakeClock
+from tests.runtimekit import block_on_slow
 
 
 async def test_shutdown_waits_for_the_handler_in_flight(settings: Settings, clock: FakeClock) -> None:
     session = FakeSession(now=clock.now)
     runtime = build_runtime(settings, bot=build_bot(settings, session=session))
-    started, release = asyncio.Event(), asyncio.Event()
-    order: list[str] = []
-
-    async def slow(message: Message) -> None:
-        started.set()
-        await release.wait()
-        await message.answer("done")
-        order.append("handler finished")
-
-    runtime.dp.message.register(slow, F.text == "slow")
-    original_dispose = runtime.services.db.dispose
-
-    async def dispose() -> None:
-        order.append("database closed")
-        await original_dispose()
-
-    runtime.services.db.dispose = dispose  # type: ignore[method-assign]
+    blocked = block_on_slow(runtime)
+    started, release, order = blocked.started, blocked.release, blocked.order
     original_flush = runtime.services.viewed.flush
 
     async def flush(now: datetime | None = None) -> int:  # Recently viewed is written behind

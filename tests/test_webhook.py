@@ -12,9 +12,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiogram import F
 from aiogram.methods import DeleteWebhook, GetUpdates, SendMessage, SetWebhook
-from aiogram.types import Message
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
@@ -25,6 +23,7 @@ from bot.runner import Runtime, build_runtime
 from bot.services.clock import FakeClock
 from bot.webhook import SECRET_HEADER, TelegramWebhook
 from tests.conftest import App
+from tests.runtimekit import block_on_slow
 
 SECRET = "s3cret_token-42"
 
@@ -161,23 +160,8 @@ async def test_shutdown_waits_for_an_update_the_webhook_took(settings: Settings,
     port = _free_port()
     session = FakeSession(now=clock.now)
     runtime = build_runtime(webhook_settings(settings, port), bot=build_bot(settings, session=session))
-    started, release = asyncio.Event(), asyncio.Event()
-    order: list[str] = []
-
-    async def slow(message: Message) -> None:
-        started.set()
-        await release.wait()
-        await message.answer("done")
-        order.append("handler finished")
-
-    runtime.dp.message.register(slow, F.text == "slow")
-    original_dispose = runtime.services.db.dispose
-
-    async def dispose() -> None:
-        order.append("database closed")
-        await original_dispose()
-
-    runtime.services.db.dispose = dispose  # type: ignore[method-assign]
+    blocked = block_on_slow(runtime)
+    started, release, order = blocked.started, blocked.release, blocked.order
     serving = await _serving(runtime, session)
     async with aiohttp.ClientSession() as http:
         async with http.post(f"http://127.0.0.1:{port}/tg/hook", json=update(11, "slow", 44),
