@@ -213,12 +213,22 @@ def pytest_configure(config: pytest.Config) -> None:
 FIGURES: list[str] = []
 TALLIES: dict[str, list[int]] = {}  # figure → [sum, tests, failed tests]
 TALLIED: dict[str, str] = {}  # test id → its figure (a test that fails before tallying is still counted)
+SUMS: dict[str, tuple[dict[str, int], list[int]]] = {}  # template → (summed counts, [tests, failed])
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    from tests.figures import KEY, TALLY
+    from tests.figures import KEY, SUM, TALLY
 
     _service_skips(report)
+    if report.when == "call":
+        for name, value in report.user_properties:
+            if name == SUM:
+                template, counts = value
+                sums, outcomes = SUMS.setdefault(template, ({}, [0, 0]))
+                for key, n in counts.items():
+                    sums[key] = sums.get(key, 0) + n
+                outcomes[0] += 1
+                outcomes[1] += report.failed
     for name, value in report.user_properties:
         if name == TALLY:
             figure, n = value
@@ -250,9 +260,11 @@ def _service_skips(report: pytest.TestReport) -> None:
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     for reason, n in SERVICE_SKIPS.items():
         terminalreporter.write_line(f"{reason} ({n} tests skipped)")
-    if FIGURES or TALLIES:
+    if FIGURES or TALLIES or SUMS:
         terminalreporter.section("reliability figures")
         for line in FIGURES:
             terminalreporter.write_line(line)
+        for template, (sums, (tests, failed)) in SUMS.items():
+            terminalreporter.write_line(template.format(**sums, tests=tests, failures=failed))
         for figure, (total, tests, failed) in sorted(TALLIES.items()):
             terminalreporter.write_line(f"{figure}: {total:,} in {tests} tests, {failed} failures")
