@@ -11,9 +11,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, func, literal_column, select, text, update
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.db.dialect import insert as upsert
 from bot.db.engine import Database
 from bot.db.tables import cart_items as ct
 from bot.db.tables import products as pt
@@ -246,7 +246,7 @@ class KeptRow:
 
 
 async def wish(conn: AsyncConnection, user_id: int, product_id: int, price_minor: int, now: datetime) -> bool:
-    result = await conn.execute(sqlite_insert(wt).values(user_id=user_id, product_id=product_id, added_at=now,
+    result = await conn.execute(upsert(wt).values(user_id=user_id, product_id=product_id, added_at=now,
                                                          price_at_add_minor=price_minor).on_conflict_do_nothing())
     return bool(result.rowcount)
 
@@ -282,7 +282,7 @@ class CartLineRow:
 async def cart_add(conn: AsyncConnection, user_id: int, product_id: int, options: str, quantity: int,
                    price_minor: int, now: datetime) -> int:
     """Add to the line of this product and options (made if new); returns the line's id."""
-    await conn.execute(sqlite_insert(ct).values(
+    await conn.execute(upsert(ct).values(
         user_id=user_id, product_id=product_id, options=options, quantity=quantity, added_at=now,
         price_at_add_minor=price_minor,
     ).on_conflict_do_update(index_elements=[ct.c.user_id, ct.c.product_id, ct.c.options],
@@ -395,7 +395,7 @@ class FollowRow:
 
 
 async def follow(conn: AsyncConnection, user_id: int, store_id: int, now: datetime) -> bool:
-    result = await conn.execute(sqlite_insert(sf).values(user_id=user_id, store_id=store_id, followed_at=now,
+    result = await conn.execute(upsert(sf).values(user_id=user_id, store_id=store_id, followed_at=now,
                                                          seen_at=now).on_conflict_do_nothing())
     return bool(result.rowcount)
 

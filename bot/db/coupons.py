@@ -12,7 +12,6 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db.certificates import Certificate as Certificate  # re-exported: one repository per section
@@ -23,6 +22,7 @@ from bot.db.certificates import get_certificate as get_certificate
 from bot.db.certificates import insert_certificate as insert_certificate
 from bot.db.certificates import ledger as ledger
 from bot.db.certificates import net_spent_on_order as net_spent_on_order
+from bot.db.dialect import insert as upsert
 from bot.db.engine import Database
 from bot.db.rows import json_object
 from bot.db.tables import coupon_code_attempts as attempts_t
@@ -152,7 +152,7 @@ async def insert_coupon(conn: AsyncConnection, *, user_id: int, terms: Terms, so
                         offer_id: int | None = None) -> int | None:
     """A new coupon; None when the user already has one of this campaign, code or offer."""
     stmt = (
-        sqlite_insert(t)
+        upsert(t)
         .values(user_id=user_id, source=source, code_id=code_id, offer_id=offer_id,
                 created_at=now, **_term_values(terms))
         .on_conflict_do_nothing()
@@ -295,7 +295,7 @@ async def insert_code(conn: AsyncConnection, *, code: str, kind: str, terms: Ter
                       max_uses: int | None, for_user_id: int | None, now: datetime) -> int | None:
     """None when the code exists already."""
     return (await conn.execute(
-        sqlite_insert(codes_t)
+        upsert(codes_t)
         .values(code=code, kind=kind, max_uses=max_uses, for_user_id=for_user_id, created_at=now,
                 **_term_values(terms))
         .on_conflict_do_nothing()

@@ -14,10 +14,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, select, update
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db import pay as pay_repo
+from bot.db.dialect import insert as upsert
 from bot.db.engine import Database
 from bot.db.rows import Decoder, json_object
 from bot.db.tables import addresses as at
@@ -140,7 +140,7 @@ async def store_names(conn: AsyncConnection, ids: Sequence[int]) -> dict[int, st
 async def ensure_product(conn: AsyncConnection, *, store_id: int, title: str, category: str,
                          price_minor: int, currency: str, now: datetime) -> int:
     await conn.execute(
-        sqlite_insert(pt).values(store_id=store_id, title=title, category=category, price_minor=price_minor,
+        upsert(pt).values(store_id=store_id, title=title, category=category, price_minor=price_minor,
                                  currency=currency, created_at=now)
         .on_conflict_do_nothing(index_elements=[pt.c.store_id, pt.c.title])
     )
@@ -426,7 +426,7 @@ async def add_tracking_event(conn: AsyncConnection, order_id: int, *, at: dateti
                              description: str, source: str) -> int | None:
     """Insert an event unless the same (time, code) is known. Returns the new id, or None."""
     result = await conn.execute(
-        sqlite_insert(te).values(order_id=order_id, at=at, code=code, location=location,
+        upsert(te).values(order_id=order_id, at=at, code=code, location=location,
                                  description=description, source=source)
         .on_conflict_do_nothing(index_elements=[te.c.order_id, te.c.at, te.c.code])
     )
