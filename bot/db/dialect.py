@@ -108,15 +108,21 @@ class Sql:
         return self.name == POSTGRESQL
 
     def json_object(self, alias: str, names: list[str] | tuple[str, ...]) -> str:
-        """A nested row that keeps its column names, as JSON text."""
+        """A nested row that keeps its column names, as JSON (`json_text` around it when it is a
+        column of the result)."""
         prefix = f"{alias}." if alias else ""
         fn = "json_build_object" if self.postgresql else "json_object"
         return f"{fn}(" + ", ".join(f"'{n}', {prefix}{n}" for n in names) + ")"
 
+    def json_text(self, expression: str) -> str:
+        """A JSON value as a result column: text on both (SQLAlchemy's asyncpg dialect would
+        decode a json column, the hot reads' pool would not — text reads the same on both paths)."""
+        return f"CAST({expression} AS TEXT)" if self.postgresql else expression
+
     def json_array(self, element: str) -> str:
-        """An aggregate: the rows' `element` as a JSON array (``[]`` when there is none)."""
+        """An aggregate: the rows' `element` as a JSON array (``[]`` when there is none), as text."""
         if self.postgresql:
-            return f"coalesce(json_agg({element}), '[]'::json)"
+            return f"CAST(coalesce(json_agg({element}), '[]'::json) AS TEXT)"
         return f"json_group_array({element})"
 
     def greatest(self, a: str, b: str) -> str:
