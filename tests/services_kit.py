@@ -180,3 +180,33 @@ def postgres() -> Iterator[Postgres]:
     finally:
         for url in made:
             drop_database(url)
+
+
+def postgres_contents(url: str) -> tuple[list[tuple[str, bytes]], bytes]:
+    """What a PostgreSQL database keeps, for the tests that look for a secret anywhere in it:
+    every relation's files as they are on disk after a CHECKPOINT (heap, TOAST and indexes: dead
+    row versions included, as SQLite's file and WAL are read whole), and the live rows as text."""
+
+    async def read() -> tuple[list[tuple[str, bytes]], bytes]:
+        import asyncpg
+
+        conn = await asyncpg.connect(asyncpg_dsn(url))
+        try:
+            await conn.execute("CHECKPOINT")  # the buffers written to the files read below
+            files = []
+            for rel in await conn.fetch(
+                "SELECT c.oid::regclass::text AS name, pg_relation_filepath(c.oid) AS path FROM pg_class c"
+                " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname IN ('public', 'pg_toast')"
+                " AND c.relkind IN ('r', 't', 'i') AND pg_relation_filepath(c.oid) IS NOT NULL"
+            ):
+                size = await conn.fetchval("SELECT pg_relation_size($1::regclass)", rel["name"])
+                if size:
+                    files.append((rel["name"], await conn.fetchval("SELECT pg_read_binary_file($1)", rel["path"])))
+            rows = []
+            for (table,) in await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"):
+                rows += [r[0] for r in await conn.fetch(f'SELECT row_to_json(t)::text FROM "{table}" t')]
+            return files, "\n".join(rows).encode()
+        finally:
+            await conn.close()
+
+    return run_coroutine(read())

@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 from bot.db.dialect import is_postgresql, run_coroutine
-from bot.db.migrations.portable import postgresql_indexes
+from bot.db.migrations.portable import postgresql_schema
 from bot.db.tables import metadata
 
 config = context.config
@@ -36,7 +36,7 @@ def run() -> None:
 
 def _migrate(connection: Any) -> None:
     context.configure(connection=connection, target_metadata=metadata, transaction_per_migration=True)
-    with postgresql_indexes(), context.begin_transaction():
+    with postgresql_schema(), context.begin_transaction():
         context.run_migrations()
 
 
