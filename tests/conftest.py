@@ -50,11 +50,12 @@ SUITE_PG = os.environ.get("KABINET_SUITE_PG") == "1"
 
 
 @pytest.fixture(scope="session")
-def pg_template() -> Iterator[str]:
+def pg_template() -> Iterator[Any]:
+    """This worker's migrated PostgreSQL template (tests/services_kit.py: `Template`)."""
     from tests.services_kit import migrated_template
 
-    with migrated_template() as url:
-        yield url
+    with migrated_template() as template:
+        yield template
 
 
 @pytest.fixture

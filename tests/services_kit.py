@@ -9,7 +9,8 @@ import os
 import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,27 +102,53 @@ def drop_database(url: str) -> None:
     _admin(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
 
 
+class Template:
+    """This worker's template: a database migrated to head once, copied by every test. A copy
+    (CREATE DATABASE … TEMPLATE, ~0.1 s) is made ahead in a thread while the test before runs, and
+    dropped (~0.1 s) in that thread after its test: the tests do not wait for either."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kabinet-pg-copies")
+        self._next: Future[str] | None = None
+
+    def take(self) -> str:
+        url = (self._next or self._thread.submit(create_database, self.url)).result()
+        self._next = self._thread.submit(create_database, self.url)
+        return url
+
+    def give_back(self, url: str) -> None:
+        self._thread.submit(drop_database, url)
+
+    def close(self) -> None:
+        if self._next is not None:
+            with suppress(Exception):
+                drop_database(self._next.result())
+        self._thread.shutdown(wait=True)
+
+
 @contextmanager
-def migrated_template() -> Iterator[str]:
-    """This worker's template: a database migrated to head once, copied by every test."""
+def migrated_template() -> Iterator[Template]:
     from bot.db.migrate import migrate
 
     url = create_database()
+    template = Template(url)
     try:
         migrate(url, None)
-        yield url
+        yield template
     finally:
+        template.close()
         drop_database(url)
 
 
 @contextmanager
-def database_from(template: str) -> Iterator[str]:
-    """A fresh copy of the template (CREATE DATABASE … TEMPLATE: tens of ms), dropped at the end."""
-    url = create_database(template)
+def database_from(template: Template) -> Iterator[str]:
+    """A fresh copy of the template for one test, dropped after it."""
+    url = template.take()
     try:
         yield url
     finally:
-        drop_database(url)
+        template.give_back(url)
 
 
 def run_sql(url: str, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -154,8 +181,8 @@ class Postgres:
     url: str
     made: list[str]
 
-    def database(self, template: str | None = None) -> str:
-        url = create_database(template)
+    def database(self, template: Template | None = None) -> str:
+        url = template.take() if template is not None else create_database()
         self.made.append(url)
         return url
 
