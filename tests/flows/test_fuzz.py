@@ -25,8 +25,6 @@ import html
 import itertools
 import os
 import re
-import shutil
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -47,7 +45,7 @@ from bot.config import Settings
 from bot.fakebot import Player
 from bot.runner import build_sweeper
 from bot.services.clock import FakeClock
-from tests.conftest import App
+from tests.conftest import TEST_FINGERPRINT_KEY, App
 from tests.figures import report
 from tests.pushkit import sim_delivery
 
@@ -69,12 +67,10 @@ TEXTS = st.one_of(
 class Run:
     """What all sequences of one test share: the loop, the bot over one database, the counters."""
 
-    def __init__(self, template_db: Path, folder: Path) -> None:
+    def __init__(self, database_url: str) -> None:
         self.loop = asyncio.new_event_loop()
-        db = folder / "fuzz.sqlite3"
-        shutil.copy(template_db, db)
-        settings = Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{db}",  # type: ignore[call-arg]
-                            throttle_rate=0)
+        settings = Settings(_env_file=None, database_url=database_url,  # type: ignore[call-arg]
+                            throttle_rate=0, card_fingerprint_key=TEST_FINGERPRINT_KEY)
         self.app = self.loop.run_until_complete(self._app(settings))
         self.user_ids = itertools.count(50_000_000)
         self.sequences = self.steps = self.batches = self.restarts = self.presses = 0
@@ -261,8 +257,8 @@ class Kabinet(RuleBasedStateMachine):
                 assert re.sub(r"\D", "", number) not in re.sub(r"[ -]", "", data), "a card number in FSM data"
 
 
-def test_fuzzed_sequences(template_db: Path, tmp_path: Path, request: pytest.FixtureRequest) -> None:
-    run = Run(template_db, tmp_path)
+def test_fuzzed_sequences(database_url: str, request: pytest.FixtureRequest) -> None:
+    run = Run(database_url)
     Kabinet.run_ = run
     try:
         run_state_machine_as_test(Kabinet, settings=settings(
