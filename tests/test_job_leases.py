@@ -74,5 +74,6 @@ async def test_a_once_job_is_skipped_by_the_instance_without_the_lease(app: App)
 
 
 async def _idle(scheduler: Scheduler) -> None:
-    while any(not t.done() for t in scheduler._running):
-        await asyncio.sleep(0.01)
+    running = [t for t in scheduler._running if not t.done()]
+    if running:
+        await asyncio.wait(running)
