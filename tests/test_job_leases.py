@@ -40,40 +40,46 @@ async def test_racing_instances_get_a_lease_once(app: App) -> None:
     assert sorted(got) == [False] * 4 + [True]
 
 
+class Recording(JobLeases):
+    """The leases an instance took or was refused, and an event when it asked."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.asked = asyncio.Event()
+        self.answers: list[bool] = []
+
+    async def take(self, name: str, now: datetime, period: timedelta) -> bool:
+        answer = await super().take(name, now, period)
+        self.answers.append(answer)
+        self.asked.set()
+        return answer
+
+
 async def test_a_once_job_is_skipped_by_the_instance_without_the_lease(app: App) -> None:
     ran: list[str] = []
-    ticked = asyncio.Event()
+    done = {name: asyncio.Event() for name in "ab"}
 
-    def instance(name: str) -> Scheduler:
-        scheduler = Scheduler(app.clock, JobLeases(app.services.db, holder=name))
+    def instance(name: str) -> tuple[Scheduler, Recording]:
+        leases = Recording(app.services.db, holder=name)
+        scheduler = Scheduler(app.clock, leases)
 
         async def job(now: datetime) -> None:
             ran.append(name)
-
-        async def spy(now: datetime) -> None:
-            ticked.set()
+            done[name].set()
 
         scheduler.add_job("sweeper", job, seconds=3600, once=True)
-        scheduler.add_job(f"after-{name}", spy, seconds=3600)
-        return scheduler
+        return scheduler, leases
 
-    first, second = instance("a"), instance("b")
+    (first, first_leases), (second, second_leases) = instance("a"), instance("b")
     for scheduler in (first, second):
         scheduler.start()
     try:
-        for scheduler, name in ((first, "a"), (second, "b")):
-            ticked.clear()
-            scheduler.run_soon("sweeper")
-            scheduler.run_soon(f"after-{name}")
-            await asyncio.wait_for(ticked.wait(), 10)
-            await asyncio.wait_for(_idle(scheduler), 10)
+        first.run_soon("sweeper")
+        await asyncio.wait_for(done["a"].wait(), 10)
+        second.run_soon("sweeper")
+        await asyncio.wait_for(second_leases.asked.wait(), 10)
     finally:
         for scheduler in (first, second):
             await scheduler.shutdown(5)
+    assert (first_leases.answers, second_leases.answers) == ([True], [False])
     assert ran == ["a"]
-
-
-async def _idle(scheduler: Scheduler) -> None:
-    running = [t for t in scheduler._running if not t.done()]
-    if running:
-        await asyncio.wait(running)
