@@ -67,3 +67,22 @@ async def test_replies_count_and_never_wait_and_a_429_holds_every_process(redis_
     assert await pushes.take(clock.now()) == until
     clock.advance(seconds=30)
     assert await pushes.take(clock.now()) is None
+
+
+async def test_redis_failing_does_not_stop_a_send(caplog: Any) -> None:
+    class Down:
+        def register_script(self, _source: str) -> Any:
+            async def run(**_kw: Any) -> Any:
+                raise ConnectionError("Redis is down")
+            return run
+
+    clock = FakeClock()
+    shared = RedisSendBudget(Down(), clock.now, 30, prefix="kt")
+    limiter = RateLimiter(clock.now, simulated_wait(clock), per_second=2, budget=shared)
+    for chat in range(3):
+        assert await limiter.acquire(chat)
+    await shared.reply()
+    assert await shared.pause_all(5) == clock.now() + timedelta(seconds=5)
+    assert clock.now() == FakeClock().now() + SECOND  # the process's own limit (2 a second) held
+    assert [r.getMessage() for r in caplog.records].count(
+        "send budget: Redis failed (ConnectionError); sending under this process's limits") == 1

@@ -8,15 +8,21 @@ second (score: the send's time), taken and counted by one Lua script, so two pro
 take the last token. A reply is always counted and never waits; a push takes a token only when the
 window holds fewer than `total` sends, else it is told when the oldest one leaves. Telegram's 429
 ("retry after") on any process holds every process's pushes until then (a key with that moment).
-Time is the caller's clock (the injected one), never Redis's."""
+Time is the caller's clock (the injected one), never Redis's. Redis failing does not stop a send:
+it goes out under the process's own limits (`DELIVERY_RATE`, one a second per chat), with a
+warning at most once a minute."""
 
 from __future__ import annotations
 
 import itertools
+import logging
 import math
 import secrets
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 _TAKE = """
 local now, total, force = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3] == '1'
@@ -63,11 +69,21 @@ class RedisSendBudget:
         self._pause = redis.register_script(_PAUSE)
         self._me = secrets.token_hex(6)  # a send's member in the window: this process and a count
         self._count = itertools.count()
+        self._warned_at = -math.inf
+
+    def _failed(self, exc: Exception) -> None:
+        if time.monotonic() - self._warned_at >= 60:
+            self._warned_at = time.monotonic()
+            log.warning("send budget: Redis failed (%s); sending under this process's limits", type(exc).__name__)
 
     async def _run(self, now: datetime, *, force: bool) -> datetime | None:
-        taken, later = await self._take(keys=[self._window, self._paused],
-                                        args=[repr(now.timestamp()), self.total, int(force),
-                                              f"{self._me}:{next(self._count)}"])
+        try:
+            taken, later = await self._take(keys=[self._window, self._paused],
+                                            args=[repr(now.timestamp()), self.total, int(force),
+                                                  f"{self._me}:{next(self._count)}"])
+        except Exception as exc:
+            self._failed(exc)
+            return None
         if int(taken):
             return None
         return datetime.fromtimestamp(float(later), UTC)
@@ -83,6 +99,10 @@ class RedisSendBudget:
     async def pause_all(self, seconds: float) -> datetime:
         """Telegram asked to wait `seconds`: every process's pushes wait until then."""
         until = self._now() + timedelta(seconds=max(0.0, seconds))
-        kept = await self._pause(keys=[self._paused],
-                                 args=[repr(until.timestamp()), math.ceil(seconds) + 60])
+        try:
+            kept = await self._pause(keys=[self._paused],
+                                     args=[repr(until.timestamp()), math.ceil(seconds) + 60])
+        except Exception as exc:
+            self._failed(exc)
+            return until
         return datetime.fromtimestamp(float(kept), UTC)
