@@ -19,12 +19,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
+from types import SimpleNamespace
 
 from aiogram import Bot, Dispatcher
 from aiogram.types import Update
 from aiogram.types import User as TgUser
 
+from bench.postgres import Target, url_of
 from bench.sections import BENCH_USER
 from bench.updates import _message, _press, bare_floor, continue_update_ids
 from bot.app import build_bot, build_dispatcher, build_services
@@ -96,20 +97,19 @@ async def _rates(floor: _Side, kabinet: _Side, concurrency: int, total: int) -> 
 async def _users(services: object, n: int) -> list[tuple[TgUser, int]]:
     """n users of the dataset who have a visible order, each with one of their orders (names as
     stored, so the user middleware has nothing to refresh)."""
-    async with services.db.read() as conn:  # type: ignore[attr-defined]
-        rows = (await conn.exec_driver_sql(
-            "SELECT u.id, u.first_name, u.username, u.locale,"
-            " (SELECT o.id FROM orders o WHERE o.user_id = u.id AND o.deleted_at IS NULL"
-            "  ORDER BY o.created_at DESC LIMIT 1) AS order_id"
-            " FROM users u WHERE u.id >= ? ORDER BY u.id LIMIT ?", (BENCH_USER, n * 3))).all()
+    rows = [SimpleNamespace(**r) for r in await services.db.fetch_all(  # type: ignore[attr-defined]
+        "SELECT u.id, u.first_name, u.username, u.locale,"
+        " (SELECT o.id FROM orders o WHERE o.user_id = u.id AND o.deleted_at IS NULL"
+        "  ORDER BY o.created_at DESC LIMIT 1) AS order_id"
+        " FROM users u WHERE u.id >= ? ORDER BY u.id LIMIT ?", (BENCH_USER, n * 3))]
     found = [(TgUser(id=r.id, is_bot=False, first_name=r.first_name, username=r.username,
                      language_code=r.locale), int(r.order_id)) for r in rows if r.order_id is not None]
     return found[:n]
 
 
-async def run(db_path: Path, total: int, concurrency: tuple[int, ...] = CONCURRENCY) -> list[Throughput]:
+async def run(db_path: Target, total: int, concurrency: tuple[int, ...] = CONCURRENCY) -> list[Throughput]:
     continue_update_ids(db_path)  # a reused dataset has seen the ids a previous run sent
-    settings = Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{db_path}",  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, database_url=url_of(db_path),  # type: ignore[call-arg]
                         throttle_rate=1000, throttle_burst=1000)
     services = build_services(settings)
     dp = build_dispatcher(settings, services)

@@ -20,7 +20,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from bench import api, concurrent, dataset, delivery, startup, updates
+from bench import api, concurrent, dataset, delivery, postgres, startup, updates
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -45,6 +45,9 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--db", default="data/bench.sqlite3")
     parser.add_argument("--reuse", action="store_true", help="reuse an existing dataset file")
     parser.add_argument("--save", action="store_true")
+    parser.add_argument("--postgresql", metavar="URL", default=os.environ.get("KABINET_BENCH_POSTGRESQL"),
+                        help="also measure the screens and concurrent updates on a copy of the dataset in this "
+                             "PostgreSQL database (postgresql+asyncpg://…; dropped and re-created)")
     args = parser.parse_args(argv)
 
     db = Path(args.db)
@@ -69,11 +72,19 @@ def main(argv: list[str] | None = None) -> str:
         out += [f"| {k} | {v:,} |" for k, v in counts.items()]
         out += [f"| file | {db.stat().st_size / 1e6:.0f} MB |", ""]
     print("update handling …")
-    out += ["## Update handling (p99 goal: ≤ 5× the bare floor)", "",
-            updates.table(asyncio.run(updates.run(db, args.updates))), ""]
+    screens = asyncio.run(updates.run(db, args.updates))
+    out += ["## Update handling (p99 goal: ≤ 5× the bare floor)", "", updates.table(screens), ""]
     print("concurrent update handling …")
+    together = asyncio.run(concurrent.run(db, 4 * args.updates))
     out += ["## Concurrent updates (N users' updates in flight at once, as polling delivers them)", "",
-            concurrent.table(asyncio.run(concurrent.run(db, 4 * args.updates))), ""]
+            concurrent.table(together), ""]
+    if args.postgresql:
+        print(f"the same rows on PostgreSQL ({postgres.database_name(args.postgresql)}) …")
+        postgres.copy(db, args.postgresql, report=lambda line: None)
+        pg_screens = asyncio.run(updates.run(args.postgresql, args.updates))
+        pg_together = asyncio.run(concurrent.run(args.postgresql, 4 * args.updates))
+        out += ["## SQLite and PostgreSQL: the same rows, screens and concurrent updates", "",
+                postgres.table(screens, pg_screens, together, pg_together), ""]
     print("the shop API under load …")
     out += ["## The shop API under sustained load, and the bot's screens meanwhile", "",
             api.table(asyncio.run(api.run(db, seconds=max(5.0, min(30.0, args.updates / 100))))), ""]

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import itertools
-import sqlite3
 import statistics
 import time
 from collections.abc import Awaitable, Callable
@@ -22,6 +21,7 @@ from aiogram.fsm.storage.base import StorageKey
 from aiogram.types import CallbackQuery, Chat, Message, Update
 from aiogram.types import User as TgUser
 
+from bench.postgres import Target, last_update_id, url_of
 from bench.sections import BENCH_USER
 from bot.app import Services, build_bot, build_dispatcher, build_services
 from bot.config import Settings
@@ -33,14 +33,12 @@ from bot.keyboards.orders import OrderAction, OrderCb, Tab, list_cb
 _ids = itertools.count(1)
 
 
-def continue_update_ids(db_path: Path) -> None:
+def continue_update_ids(db_path: Target) -> None:
     """Update ids after those the database has seen: a reused dataset keeps the last run's in
     `processed_updates`, and the bot drops an update it has handled (de-duplication), so a run
     that started from 1 again would time no-ops."""
     global _ids
-    with sqlite3.connect(db_path) as con:
-        last = con.execute("SELECT coalesce(max(update_id), 0) FROM processed_updates").fetchone()[0]
-    _ids = itertools.count(int(last) + 1)
+    _ids = itertools.count(last_update_id(db_path) + 1)
 
 
 @dataclass
@@ -223,19 +221,19 @@ def bare_floor() -> Case:
 
 
 async def _an_order(services: object, user_id: int) -> int:
-    async with services.db.read() as conn:  # type: ignore[attr-defined]
-        row = (await conn.exec_driver_sql(
-            "SELECT id FROM orders WHERE user_id = ? AND status = 'shipped' AND deleted_at IS NULL "
-            "ORDER BY created_at DESC LIMIT 1", (user_id,))).first()
-    return int(row[0])
+    row = await services.db.fetch_one(  # type: ignore[attr-defined]
+        "SELECT id FROM orders WHERE user_id = ? AND status = 'shipped' AND deleted_at IS NULL "
+        "ORDER BY created_at DESC LIMIT 1", (user_id,))
+    assert row is not None
+    return int(row["id"])
 
 
-async def run(db_path: Path, n: int, user_id: int = BENCH_USER, only: str = "") -> list[Result]:
+async def run(db_path: Target, n: int, user_id: int = BENCH_USER, only: str = "") -> list[Result]:
     """The floor and Kabinet's screens, measured in turns; then each screen once more with the
     probe, for the split of its median (database, Bot API client, the rest). `only`: the screens
     whose name has these words (the floor always runs)."""
     continue_update_ids(db_path)
-    settings = Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{db_path}",  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, database_url=url_of(db_path),  # type: ignore[call-arg]
                         throttle_rate=1000, throttle_burst=1000)  # flood protection runs (its cost counts), never drops
     services = build_services(settings)
     dp = build_dispatcher(settings, services)

@@ -41,7 +41,7 @@ class Settings(BaseSettings):
     telegram_api_local: bool = Field(default=False, description="1 when the server runs --local")
     database_url: str = Field(
         default=f"sqlite+aiosqlite:///{DATA_DIR / 'kabinet.sqlite3'}",
-        description="an sqlite+aiosqlite:/// URL",
+        description="an sqlite+aiosqlite:/// or a postgresql+asyncpg:// URL",
     )
     default_locale: Literal["en", "ru"] = Field(default="en", description="en or ru")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
@@ -216,9 +216,9 @@ class Settings(BaseSettings):
 
     @field_validator("database_url")
     @classmethod
-    def _sqlite_only(cls, value: str) -> str:
-        if not value.startswith("sqlite+aiosqlite://"):
-            raise ValueError("only sqlite+aiosqlite:/// URLs are supported for now")
+    def _supported_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("expected an sqlite+aiosqlite:/// or a postgresql+asyncpg:// URL")
         return value
 
     @field_validator("card_fingerprint_key", mode="before")
@@ -242,7 +242,9 @@ class Settings(BaseSettings):
 
     @property
     def sqlite_path(self) -> Path | None:
-        """The database file, or None for an in-memory database."""
+        """The database file, or None for an in-memory database or PostgreSQL."""
+        if not self.database_url.startswith("sqlite"):
+            return None
         tail = self.database_url.split(":///", 1)[1] if ":///" in self.database_url else ""
         if not tail or tail == ":memory:":
             return None
@@ -297,6 +299,9 @@ def card_fingerprint_key(settings: Settings) -> bytes:
     if settings.card_fingerprint_key is not None:
         return settings.card_fingerprint_key.get_secret_value().encode()
     db_file = settings.sqlite_path
+    if db_file is None and settings.database_url.startswith("postgresql"):
+        # kept in DATA_DIR like SQLite's; several machines must share it: set CARD_FINGERPRINT_KEY
+        db_file = DATA_DIR / "postgresql"
     if db_file is None:
         _log.warning("CARD_FINGERPRINT_KEY is not set and the database is in memory: using a key "
                      "that lives as long as this process")

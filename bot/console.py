@@ -30,6 +30,7 @@ from aiogram.methods import (
     TelegramMethod,
 )
 from aiogram.types import InlineKeyboardMarkup, ReplyKeyboardMarkup
+from sqlalchemy.engine import make_url
 
 from bot import demo
 from bot.app import build_bot, build_dispatcher, build_services, prepare_database
@@ -248,7 +249,8 @@ class Console:
         self.print(self.style.bold(self._("Kabinet — offline console")))
         self.print(self.style.dim(
             self._("Type a message, a button's number to press it (=12 sends the text 12), or /quit to "
-                   "leave. Demo data lives in {path}.").format(path=self.settings.sqlite_path)
+                   "leave. Demo data lives in {path}.").format(
+                       path=self.settings.sqlite_path or make_url(self.settings.database_url).render_as_string())
         ))
         try:
             await player.send("/start")
@@ -305,6 +307,9 @@ class Console:
 
 
 def console_settings(settings: Settings, db_path: str | None = None) -> Settings:
+    """The console's database: a file (data/console.sqlite3 by default), or a
+    postgresql+asyncpg:// URL given as `--db`."""
     path = db_path or str(CONSOLE_DB)
+    url = path if path.startswith("postgresql+asyncpg://") else f"sqlite+aiosqlite:///{path}"
     # one local user typing (or piping a script): flood protection has nobody to protect
-    return settings.model_copy(update={"database_url": f"sqlite+aiosqlite:///{path}", "throttle_rate": 0})
+    return settings.model_copy(update={"database_url": url, "throttle_rate": 0})

@@ -134,6 +134,12 @@ class BotApiEmulator:
                 return result
         return await asyncio.wait_for(until(), timeout)
 
+    async def poke(self) -> None:
+        """Re-check the waiters' predicates now: something outside the API changed (the bot's
+        process exited), which no call of the bot's would tell them."""
+        async with self.changed:
+            self.changed.notify_all()
+
     def bot_texts(self, chat_id: int) -> list[str]:
         return [m.get("text", "") for m in self.messages[chat_id].values() if m.get("from", {}).get("is_bot")]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -22,7 +21,7 @@ from bot.db.migrate import migrate
 from bot.fakebot import FakeSession, Player
 from bot.i18n import compile_catalogs
 from bot.services.clock import FakeClock
-from tests.services_kit import redis_space  # noqa: F401  (a fixture: the local Redis, or a skip)
+from tests.services_kit import postgres, redis_space, run_sql  # noqa: F401  (fixtures: the local services, or a skip)
 
 # Property tests: modest and reproducible by default (CI); `HYPOTHESIS_PROFILE=long` for a long run.
 hypothesis_settings.register_profile("ci", max_examples=20, derandomize=True)
@@ -45,22 +44,51 @@ def db_path(template_db: Path, tmp_path: Path) -> Path:
     return path
 
 
+# KABINET_SUITE_PG=1 (the second run of .ci/run): every test's database is a fresh PostgreSQL
+# database, made from a template migrated once per worker (tests/services_kit.py)
+SUITE_PG = os.environ.get("KABINET_SUITE_PG") == "1"
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[Any]:
+    """This worker's migrated PostgreSQL template (tests/services_kit.py: `Template`)."""
+    from tests.services_kit import migrated_template
+
+    with migrated_template() as template:
+        yield template
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The test's database: a copy of the migrated SQLite template, or (KABINET_SUITE_PG=1) a
+    PostgreSQL database made from the worker's template and dropped at the end."""
+    if not SUITE_PG:
+        yield f"sqlite+aiosqlite:///{request.getfixturevalue('db_path')}"
+        return
+    from tests.services_kit import database_from
+
+    with database_from(request.getfixturevalue("pg_template")) as url:
+        yield url
+
+
 # KABINET_SUITE_REDIS=1 (the second run of .ci/run): every test's bot keeps its flows, locks and
 # flood buckets in the local Redis (tests/services_kit.py), under a key prefix of the test's own
 SUITE_REDIS = os.environ.get("KABINET_SUITE_REDIS") == "1"
 
 
 @pytest.fixture
-def settings(db_path: Path) -> Settings:
+def settings(database_url: str) -> Settings:
     services: dict[str, Any] = {}
     if SUITE_REDIS:
         from tests.services_kit import REDIS_URL
 
         services = {"redis_url": REDIS_URL, "redis_prefix": f"ks{uuid.uuid4().hex[:12]}"}
+    if SUITE_PG:  # no database file to keep the generated key beside: the tests' own
+        services["card_fingerprint_key"] = "kabinet-tests-" + "0" * 32
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
         bot_token=None,
-        database_url=f"sqlite+aiosqlite:///{db_path}",
+        database_url=database_url,
         default_locale="en",
         throttle_rate=0,  # the clock stands still in tests: tests/flows/test_throttling.py turns it on
         **services,
@@ -166,13 +194,10 @@ class App:
         return [(user, r["state"], r["data"]) for (user, _destiny), r in sorted(found.items())]
 
     def sqlite(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        """One statement on the database file through a connection of its own, as another process
-        (an operator's command, a second bot) would run it; committed at once."""
-        con = sqlite3.connect(self.settings.database_url.split(":///", 1)[1], isolation_level=None)
-        try:
-            return con.execute(sql, params).fetchall()
-        finally:
-            con.close()
+        """One statement on the database through a connection of its own, as another process
+        (an operator's command, a second bot) would run it; committed at once. Written for SQLite
+        (`?` placeholders); on PostgreSQL (KABINET_SUITE_PG=1) it runs there."""
+        return run_sql(self.settings.database_url, sql, params)
 
 
 @pytest.fixture
@@ -213,12 +238,22 @@ def pytest_configure(config: pytest.Config) -> None:
 FIGURES: list[str] = []
 TALLIES: dict[str, list[int]] = {}  # figure → [sum, tests, failed tests]
 TALLIED: dict[str, str] = {}  # test id → its figure (a test that fails before tallying is still counted)
+SUMS: dict[str, tuple[dict[str, int], list[int]]] = {}  # template → (summed counts, [tests, failed])
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    from tests.figures import KEY, TALLY
+    from tests.figures import KEY, SUM, TALLY
 
     _service_skips(report)
+    if report.when == "call":
+        for name, value in report.user_properties:
+            if name == SUM:
+                template, counts = value
+                sums, outcomes = SUMS.setdefault(template, ({}, [0, 0]))
+                for key, n in counts.items():
+                    sums[key] = sums.get(key, 0) + n
+                outcomes[0] += 1
+                outcomes[1] += report.failed
     for name, value in report.user_properties:
         if name == TALLY:
             figure, n = value
@@ -250,9 +285,11 @@ def _service_skips(report: pytest.TestReport) -> None:
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     for reason, n in SERVICE_SKIPS.items():
         terminalreporter.write_line(f"{reason} ({n} tests skipped)")
-    if FIGURES or TALLIES:
+    if FIGURES or TALLIES or SUMS:
         terminalreporter.section("reliability figures")
         for line in FIGURES:
             terminalreporter.write_line(line)
+        for template, (sums, (tests, failed)) in SUMS.items():
+            terminalreporter.write_line(template.format(**sums, tests=tests, failures=failed))
         for figure, (total, tests, failed) in sorted(TALLIES.items()):
             terminalreporter.write_line(f"{figure}: {total:,} in {tests} tests, {failed} failures")

@@ -97,7 +97,7 @@ async def _main(db: str, state: str, now: str, user_id: int, order_id: int, card
     from bot.services.clock import FakeClock
 
     bot.app.SandboxGateway = FileSandbox.at(Path(state))  # type: ignore[misc]
-    settings = Settings(_env_file=None, bot_token=None, database_url=f"sqlite+aiosqlite:///{db}",  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, bot_token=None, database_url=db,  # type: ignore[call-arg]
                         default_locale="en")
     services = bot.app.build_services(settings, clock=FakeClock(datetime.fromisoformat(now)))
     gateway = services.payments

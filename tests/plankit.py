@@ -57,7 +57,12 @@ def reading(ran: list[Statement], table: str) -> Statement:
 
 
 async def plan(db: Database, statement: Statement) -> list[str]:
-    """SQLite's plan for a recorded statement, one line per step ("SEARCH cards USING INDEX …")."""
+    """SQLite's plan for a recorded statement, one line per step ("SEARCH cards USING INDEX …").
+    The PostgreSQL run skips the test: its planner chooses by statistics, not by the schema alone."""
+    if db.dialect != "sqlite":
+        import pytest
+
+        pytest.skip("SQLite's query plan")
     async with db.read() as conn:
         rows = (await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement.sql, statement.params)).all()
     return [str(row[-1]) for row in rows]

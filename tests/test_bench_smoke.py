@@ -7,8 +7,10 @@ import sqlite3
 from pathlib import Path
 
 from bench import api, concurrent, dataset, delivery, updates
+from bench import postgres as pg_bench
 from bench.sections import BENCH_ORDERS, BENCH_USER
 from bot.db.catalog import match_expression
+from tests.services_kit import Postgres
 
 
 async def test_dataset_update_and_delivery_bench_smoke(tmp_path: Path) -> None:
@@ -66,3 +68,23 @@ async def test_dataset_update_and_delivery_bench_smoke(tmp_path: Path) -> None:
     scan = await delivery.due_scan(db, 2000, samples=5)
     assert scan.due == delivery.BATCH and "ix_outbox_due" in scan.plan and scan.sql_median_ms > 0
     assert "msg/s achieved" in delivery.table(scan, runs)
+
+
+async def test_the_screens_and_concurrent_updates_bench_on_postgresql(tmp_path: Path, postgres: Postgres) -> None:
+    """`bench.run --postgresql URL`: the SQLite dataset copied into PostgreSQL (the same rows), and
+    the same screens measured there (issue 20: SQLite and PostgreSQL compared)."""
+    db = tmp_path / "bench.sqlite3"
+    dataset.build(db, users=1000, scale=0.002, report=lambda _line: None)
+    copied = pg_bench.copy(db, postgres.url, report=lambda _line: None)
+    with sqlite3.connect(db) as con:
+        for table in ("users", "orders", "products", "addresses", "cards", "coupons", "outbox"):
+            assert copied[table] == con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] > 0, table
+    results = await updates.run(postgres.url, 3)
+    assert {"order card", "search: page 2 (100k products)", "checkout: Place order (and pay)"} <= {
+        r.name for r in results}
+    assert all(r.p99_ms > 0 for r in results)
+    sqlite_results = await updates.run(db, 3)
+    flights = await concurrent.run(postgres.url, 8, concurrency=(1, 4))
+    assert all(f.kabinet_per_s > 0 and f.errors == 0 for f in flights)
+    table = pg_bench.table(sqlite_results, results, flights, flights)
+    assert "| order card |" in table and "PostgreSQL ÷ SQLite" in table

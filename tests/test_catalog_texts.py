@@ -23,7 +23,7 @@ COUNTRY_FORMS = {"country": ("country_in", "country_number"), "other": ("other_i
 # Latin words a Russian text may hold: names, codes, commands, examples typed on a card.
 LATIN_OK = {
     "Telegram", "ISO", "RUB", "USD", "ZIP", "American", "Express", "CID", "CVC", "UTC", "Europe", "Moscow",
-    "Asia", "Kolkata", "Visa", "Mastercard", "UnionPay", "Maestro", "JCB", "IVAN", "PETROV", "DE",
+    "Asia", "Kolkata", "EMS", "DHL", "Visa", "Mastercard", "UnionPay", "Maestro", "JCB", "IVAN", "PETROV", "DE",
 }
 
 

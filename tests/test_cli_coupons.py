@@ -137,9 +137,10 @@ def test_bad_input_is_one_line_and_exit_2(settings: Settings, capsys, argv: list
     assert capsys.readouterr().out == message + "\n"
 
 
-def test_as_a_process(db_path: Path) -> None:
+def test_as_a_process(database_url: str) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("BOT_TOKEN", "LOG_LEVEL")}
-    env["DATABASE_URL"] = f"sqlite+aiosqlite:///{db_path}"
+    env["DATABASE_URL"] = database_url
+    env["CARD_FINGERPRINT_KEY"] = "k" * 40  # on PostgreSQL there is no database file to keep one beside
     result = subprocess.run(
         [sys.executable, "main.py", "coupon", "code", "WELCOME5", "--amount", "5", "--currency", "USD",
          "--days", "30"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,

@@ -123,6 +123,8 @@ class Process:
         assert proc.stdout is not None
         while chunk := await proc.stdout.read(65536):
             self.log.extend(chunk)
+        await proc.wait()  # the output ends with the process: tell the waiters it is gone at once
+        await self.api.poke()
 
     def _polls(self) -> int:
         return sum(1 for method, _ in self.api.calls if method == "getupdates")

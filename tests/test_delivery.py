@@ -18,6 +18,7 @@ from bot.delivery import DeliveryReport
 from bot.runner import build_runtime
 from tests.conftest import App
 from tests.pushkit import Wire, active_rows, drain, make_user, push, sim_delivery, states
+from tests.services_kit import sqlite_only
 
 SECOND = timedelta(seconds=1)
 
@@ -311,6 +312,7 @@ async def test_two_workers_never_claim_the_same_row(app: App) -> None:
     assert not {j.chat_id for j in a.jobs} & {j.chat_id for j in b.jobs}
 
 
+@sqlite_only
 async def test_due_scan_uses_the_partial_indexes(app: App) -> None:
     async with app.services.db.read() as conn:
         plan = (await conn.exec_driver_sql(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 import main
@@ -72,8 +70,8 @@ async def test_seller_cancel_sweep_and_bad_input(app: App) -> None:
         await run(app, "create", "--user", str(USER), "--store", "S", "--item", "Mug|1|5", "--currency", "EUR")
 
 
-def test_the_command_line_exit_codes(db_path: Path, monkeypatch, capsys) -> None:
-    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{db_path}")
+def test_the_command_line_exit_codes(database_url: str, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.delenv("BOT_TOKEN", raising=False)
     monkeypatch.setenv("CARD_FINGERPRINT_KEY", "k" * 40)
     assert main.main(["order", "show", "404"]) == 1

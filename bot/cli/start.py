@@ -19,7 +19,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     console = sub.add_parser("console", help="the offline console with demo data")
     console.add_argument("--lang", choices=["en", "ru"],
                          help="the demo user's language for this run (default: the saved one, or the environment's)")
-    console.add_argument("--db", help="the console's database file (default data/console.sqlite3)")
+    console.add_argument("--db", help="the console's database file (default data/console.sqlite3), "
+                         "or a postgresql+asyncpg:// URL")
     console.set_defaults(func=console_command)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=migrate_command)
     demo = sub.add_parser("demo", help="seed demo data into the configured database")

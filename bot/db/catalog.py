@@ -5,15 +5,16 @@ products, followed stores."""
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, func, literal_column, select, text, update
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.db.dialect import SQLITE, Sql
+from bot.db.dialect import insert as upsert
 from bot.db.engine import Database
 from bot.db.tables import cart_items as ct
 from bot.db.tables import products as pt
@@ -153,34 +154,21 @@ async def set_image_file_id(conn: AsyncConnection, product_id: int, file_id: str
 
 
 # -- search and similar ---------------------------------------------------------------------------
-_WORD = re.compile(r"\w+", re.UNICODE)
-
-
-def match_expression(query: str) -> str:
-    """FTS5 MATCH for what a person typed: every word as a prefix, all required; quotes and
-    operators can't be injected (each word is quoted)."""
-    words = _WORD.findall(query.lower())[:8]
-    return " ".join(f'"{w}"*' for w in words)
-
-
-_SEARCH_SQL = (
-    "SELECT id, count(*) OVER () AS total FROM (SELECT p.id AS id, bm25(products_fts) AS score, "
-    "p.rating_x10 AS rating FROM products_fts JOIN products p ON p.id = products_fts.rowid "
-    "WHERE products_fts MATCH ? AND p.active = 1) ORDER BY score, rating DESC, id LIMIT ? OFFSET ?"
-)
-_COUNT_SQL = ("SELECT count(*) AS total FROM products_fts JOIN products p ON p.id = products_fts.rowid "
-              "WHERE products_fts MATCH ? AND p.active = 1")
+def match_expression(query: str, sql: Sql | None = None) -> str:
+    """The search expression for what a person typed (SQLite's FTS5 MATCH, or PostgreSQL's
+    tsquery): every word as a prefix, all required; quotes and operators can't be injected."""
+    return (sql or Sql.of(SQLITE)).match_expression(query)
 
 
 async def search(db: Database, query: str, *, offset: int, limit: int) -> tuple[int, list[int]]:
-    """(how many match, the ids from `offset`, at most `limit`, best first: FTS5's bm25 rank, then
-    the rating) — one statement: the ids and, by a window over the matches, their count."""
-    expression = match_expression(query)
+    """(how many match, the ids from `offset`, at most `limit`, best first: FTS5's bm25 rank or
+    PostgreSQL's ts_rank, then the rating) — one statement: the ids and, by a window over the matches, their count."""
+    expression = db.sql.match_expression(query)
     if not expression:
         return 0, []
-    rows = await db.fetch_all(_SEARCH_SQL, (expression, max(limit, 1), offset))
+    rows = await db.fetch_all(db.sql.search_sql(), (expression, max(limit, 1), offset))
     if not rows and offset:  # past the end: how many there are, for the last page
-        found = await db.fetch_one(_COUNT_SQL, (expression,))
+        found = await db.fetch_one(db.sql.search_count_sql(), (expression,))
         return int(found["total"] if found else 0), []
     total = int(rows[0]["total"]) if rows else 0
     return total, [int(r["id"]) for r in rows[:limit]] if limit else []
@@ -188,11 +176,11 @@ async def search(db: Database, query: str, *, offset: int, limit: int) -> tuple[
 
 _SIMILAR_SQL = (
     f"SELECT {_P_COLUMNS} FROM {_P_FROM} WHERE p.id IN ("
-    "SELECT id FROM (SELECT id FROM products WHERE category = ? AND currency = ? AND id <> ? AND active = 1 "
-    "AND price_minor >= ? AND price_minor <= ? ORDER BY price_minor, id LIMIT ?) "
+    "SELECT id FROM (SELECT id FROM products WHERE category = ? AND currency = ? AND id <> ? AND active = TRUE "
+    "AND price_minor >= ? AND price_minor <= ? ORDER BY price_minor, id LIMIT ?) AS above "
     "UNION ALL "
-    "SELECT id FROM (SELECT id FROM products WHERE category = ? AND currency = ? AND id <> ? AND active = 1 "
-    "AND price_minor < ? AND price_minor >= ? ORDER BY price_minor DESC, id LIMIT ?))"
+    "SELECT id FROM (SELECT id FROM products WHERE category = ? AND currency = ? AND id <> ? AND active = TRUE "
+    "AND price_minor < ? AND price_minor >= ? ORDER BY price_minor DESC, id LIMIT ?) AS below)"
 )
 
 
@@ -246,7 +234,7 @@ class KeptRow:
 
 
 async def wish(conn: AsyncConnection, user_id: int, product_id: int, price_minor: int, now: datetime) -> bool:
-    result = await conn.execute(sqlite_insert(wt).values(user_id=user_id, product_id=product_id, added_at=now,
+    result = await conn.execute(upsert(wt).values(user_id=user_id, product_id=product_id, added_at=now,
                                                          price_at_add_minor=price_minor).on_conflict_do_nothing())
     return bool(result.rowcount)
 
@@ -282,7 +270,7 @@ class CartLineRow:
 async def cart_add(conn: AsyncConnection, user_id: int, product_id: int, options: str, quantity: int,
                    price_minor: int, now: datetime) -> int:
     """Add to the line of this product and options (made if new); returns the line's id."""
-    await conn.execute(sqlite_insert(ct).values(
+    await conn.execute(upsert(ct).values(
         user_id=user_id, product_id=product_id, options=options, quantity=quantity, added_at=now,
         price_at_add_minor=price_minor,
     ).on_conflict_do_update(index_elements=[ct.c.user_id, ct.c.product_id, ct.c.options],
@@ -333,18 +321,22 @@ async def keepers(conn: AsyncConnection, product_id: int) -> list[int]:
 
 
 # -- recently viewed ------------------------------------------------------------------------------
-_VIEWED_UPSERT = (
-    "INSERT INTO viewed_products (user_id, product_id, viewed_at) "
-    "SELECT :user_id, :product_id, :at WHERE EXISTS (SELECT 1 FROM products WHERE id = :product_id) "
-    "AND EXISTS (SELECT 1 FROM users WHERE id = :user_id) "
-    "ON CONFLICT (user_id, product_id) DO UPDATE SET viewed_at = max(viewed_at, excluded.viewed_at)"
-)
+@lru_cache(maxsize=2)
+def _viewed_upsert(sql: Sql) -> str:
+    newest = sql.greatest("viewed_products.viewed_at", "excluded.viewed_at")
+    return (
+        "INSERT INTO viewed_products (user_id, product_id, viewed_at) "
+        "SELECT CAST(:user_id AS BIGINT), CAST(:product_id AS INTEGER), CAST(:at AS VARCHAR(26)) "
+        "WHERE EXISTS (SELECT 1 FROM products WHERE id = :product_id) "
+        "AND EXISTS (SELECT 1 FROM users WHERE id = :user_id) "
+        f"ON CONFLICT (user_id, product_id) DO UPDATE SET viewed_at = {newest}"
+    )
 
 
 async def viewed_many(conn: AsyncConnection, views: dict[tuple[int, int], datetime]) -> None:
     """Record views ((user, product) → when), newest view of a product kept; then each user's
     list is cut to the last VIEWED_KEPT. A product or user gone meanwhile is skipped."""
-    await conn.execute(text(_VIEWED_UPSERT).bindparams(bindparam("at", type_=UTCDateTime())),
+    await conn.execute(text(_viewed_upsert(Sql.of(conn.dialect.name))).bindparams(bindparam("at", type_=UTCDateTime())),
                        [{"user_id": u, "product_id": p, "at": at} for (u, p), at in views.items()])
     for user_id in sorted({u for u, _ in views}):
         cut = (select(vt.c.viewed_at).where(vt.c.user_id == user_id).order_by(vt.c.viewed_at.desc())
@@ -395,7 +387,7 @@ class FollowRow:
 
 
 async def follow(conn: AsyncConnection, user_id: int, store_id: int, now: datetime) -> bool:
-    result = await conn.execute(sqlite_insert(sf).values(user_id=user_id, store_id=store_id, followed_at=now,
+    result = await conn.execute(upsert(sf).values(user_id=user_id, store_id=store_id, followed_at=now,
                                                          seen_at=now).on_conflict_do_nothing())
     return bool(result.rowcount)
 

@@ -9,9 +9,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.db.dialect import insert as upsert
 from bot.db.tables import gift_certificate_ledger as ledger_t
 from bot.db.tables import gift_certificates as certs_t
 
@@ -59,7 +59,7 @@ async def insert_certificate(conn: AsyncConnection, *, user_id: int, currency: s
                              code_id: int | None = None) -> int | None:
     """A certificate with its "issue" ledger row; None when this user already redeemed the code."""
     cert_id = (await conn.execute(
-        sqlite_insert(certs_t)
+        upsert(certs_t)
         .values(user_id=user_id, currency=currency, face_minor=face_minor, title=title,
                 valid_to=valid_to, source=source, code_id=code_id, created_at=now)
         .on_conflict_do_nothing()
@@ -98,7 +98,7 @@ async def add_ledger(conn: AsyncConnection, *, certificate_id: int, kind: str, d
                      order_ref: str | None, now: datetime) -> bool:
     """A ledger row; False when this certificate already paid for this order (a second spend)."""
     result = await conn.execute(
-        sqlite_insert(ledger_t)
+        upsert(ledger_t)
         .values(certificate_id=certificate_id, kind=kind, delta_minor=delta_minor,
                 order_ref=order_ref, created_at=now)
         .on_conflict_do_nothing()

@@ -9,10 +9,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db.certificates import Certificate as Certificate  # re-exported: one repository per section
@@ -23,8 +23,9 @@ from bot.db.certificates import get_certificate as get_certificate
 from bot.db.certificates import insert_certificate as insert_certificate
 from bot.db.certificates import ledger as ledger
 from bot.db.certificates import net_spent_on_order as net_spent_on_order
+from bot.db.dialect import Sql
+from bot.db.dialect import insert as upsert
 from bot.db.engine import Database
-from bot.db.rows import json_object
 from bot.db.tables import coupon_code_attempts as attempts_t
 from bot.db.tables import coupon_codes as codes_t
 from bot.db.tables import coupons as t
@@ -152,7 +153,7 @@ async def insert_coupon(conn: AsyncConnection, *, user_id: int, terms: Terms, so
                         offer_id: int | None = None) -> int | None:
     """A new coupon; None when the user already has one of this campaign, code or offer."""
     stmt = (
-        sqlite_insert(t)
+        upsert(t)
         .values(user_id=user_id, source=source, code_id=code_id, offer_id=offer_id,
                 created_at=now, **_term_values(terms))
         .on_conflict_do_nothing()
@@ -188,7 +189,7 @@ async def usable_coupons(conn: AsyncConnection, user_id: int, now: datetime) -> 
 # json_group_array) is restored here from the same keys the statement sorts by.
 _WALLET_COUPON = ("id", "user_id", *_TERM_COLUMNS, "status", "used_at", "order_ref", "source", "created_at")
 _WALLET_CERTIFICATE = (
-    "json_object('id', c.id, 'user_id', c.user_id, 'currency', c.currency, 'face_minor', c.face_minor,"
+    "('id', c.id, 'user_id', c.user_id, 'currency', c.currency, 'face_minor', c.face_minor,"
     " 'balance_minor', (SELECT coalesce(sum(l.delta_minor), 0) FROM gift_certificate_ledger l"
     " WHERE l.certificate_id = c.id), 'title', c.title, 'valid_to', c.valid_to, 'source', c.source,"
     " 'created_at', c.created_at)"
@@ -203,21 +204,21 @@ _WALLET_TAB = {  # tab: (which coupons, their order in SQL, the same order over 
 }
 
 
-def _wallet_sql(tab: str) -> str:
+@lru_cache(maxsize=8)
+def _wallet_sql(sql: Sql, tab: str) -> str:
     where, order, _key = _WALLET_TAB[tab]
     cols = ", ".join(_WALLET_COUPON)
+    certificate = ("json_build_object" if sql.postgresql else "json_object") + _WALLET_CERTIFICATE
     return (
-        "SELECT coalesce(sum(status = 'active' AND valid_to > ?), 0) AS active,"
-        " coalesce(sum(status = 'used'), 0) AS used, coalesce(sum(status = 'active' AND valid_to <= ?), 0) AS expired,"
-        f" (SELECT json_group_array({_WALLET_CERTIFICATE}) FROM gift_certificates c WHERE c.user_id = ?)"
+        "SELECT coalesce(sum(CASE WHEN status = 'active' AND valid_to > ? THEN 1 ELSE 0 END), 0) AS active,"
+        " coalesce(sum(CASE WHEN status = 'used' THEN 1 ELSE 0 END), 0) AS used,"
+        " coalesce(sum(CASE WHEN status = 'active' AND valid_to <= ? THEN 1 ELSE 0 END), 0) AS expired,"
+        f" (SELECT {sql.json_array(certificate)} FROM gift_certificates c WHERE c.user_id = ?)"
         " AS certificates,"
-        f" (SELECT json_group_array({json_object('', _WALLET_COUPON)}) FROM (SELECT {cols} FROM coupons"
-        f" WHERE user_id = ? AND {where} ORDER BY {order} LIMIT ? OFFSET ?)) AS coupons"
+        f" (SELECT {sql.json_array(sql.json_object('', _WALLET_COUPON))} FROM (SELECT {cols} FROM coupons"
+        f" WHERE user_id = ? AND {where} ORDER BY {order} LIMIT ? OFFSET ?) AS page) AS coupons"
         " FROM coupons WHERE user_id = ?"
     )
-
-
-_WALLET_SQL = {tab: _wallet_sql(tab) for tab in _WALLET_TAB}
 _TIMES = ("valid_from", "valid_to")
 
 
@@ -250,7 +251,7 @@ async def wallet_read(db: Database, user_id: int, tab: str, now: datetime, *, li
     coupons at `limit` and `offset` (active: soonest expiry first; used, expired: latest first)."""
     at = to_db_time(now)
     tab_params = (at,) if tab != "used" else ()
-    row = await db.fetch_one(_WALLET_SQL[tab], (at, at, user_id, user_id, *tab_params, limit, offset, user_id))
+    row = await db.fetch_one(_wallet_sql(db.sql, tab), (at, at, user_id, user_id, *tab_params, limit, offset, user_id))
     assert row is not None  # an aggregate: always one row
     certs = sorted((_wallet_certificate(c) for c in json.loads(row["certificates"] or "[]")),
                    key=lambda c: (c.valid_to, c.id))
@@ -295,7 +296,7 @@ async def insert_code(conn: AsyncConnection, *, code: str, kind: str, terms: Ter
                       max_uses: int | None, for_user_id: int | None, now: datetime) -> int | None:
     """None when the code exists already."""
     return (await conn.execute(
-        sqlite_insert(codes_t)
+        upsert(codes_t)
         .values(code=code, kind=kind, max_uses=max_uses, for_user_id=for_user_id, created_at=now,
                 **_term_values(terms))
         .on_conflict_do_nothing()

@@ -2,6 +2,9 @@
 
 A *unit of work* is one write transaction that starts with ``BEGIN IMMEDIATE`` (so a limit such as
 "at most 5" is counted while holding SQLite's write lock) and commits before anything is sent.
+On PostgreSQL its first statement is ``SELECT pg_advisory_xact_lock(<constant>)``: the writers of
+every process take turns exactly like SQLite's single writer (held until commit or rollback), so
+the same counts stay race-free; readers are READ COMMITTED connections beside it.
 Calls nest: an inner ``write()`` joins the outer one, so a handler can make a service call and an
 FSM change atomic. The open write connection lives in a ContextVar; the FSM storage writes through
 it when there is one.
@@ -28,11 +31,12 @@ from pathlib import Path
 from typing import Any
 
 import aiosqlite
-from sqlalchemy import event, insert
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
+from bot.db.dialect import POSTGRESQL, WRITE_LOCK_KEY, Sql, asyncpg_dsn, dialect_of, insert, positional
 from bot.db.files import private_database
 from bot.db.tables import processed_updates
 
@@ -122,13 +126,21 @@ READ_POOL = 4  # hot read connections: beyond ~2 per core they only add threads 
 class Database:
     def __init__(self, url: str, *, echo: bool = False, read_pool: int = READ_POOL) -> None:
         self.url = url
+        self.dialect = dialect_of(url)
+        self.sql = Sql.of(self.dialect)  # the hand-written SQL pieces of this database (dialect.py)
+        self._lock = asyncio.Lock()
+        self.read_pool = read_pool
+        self._hot_slots = asyncio.Semaphore(read_pool)
+        hide_sql_parameters()
+        if self.dialect == POSTGRESQL:
+            self._init_postgresql(url, echo)
+            return
         memory = url.rstrip("/").endswith(":memory:") or url.endswith(":///")
         self._hot_path: str | None = None if memory else url.split(":///", 1)[1]
         if self._hot_path is not None:
             private_database(Path(self._hot_path.split("?", 1)[0]))
         # the hot reads' pool (see `fetch_all`): connections opened on demand, up to `read_pool`
-        self.read_pool = read_pool
-        self._hot_slots = asyncio.Semaphore(read_pool)
+        self._pg_pool: Any = None
         self._hot_idle: list[aiosqlite.Connection] = []
         self._hot_open = 0  # opened so far (at most read_pool while not disposed)
         self._hot_closed = False
@@ -136,7 +148,6 @@ class Database:
         pool_kw: dict[str, Any] = (
             {"poolclass": StaticPool} if memory else {"pool_size": 1, "max_overflow": 0}
         )
-        hide_sql_parameters()
         # SQL parameters (tokens, addresses, phones, FSM data) never reach a log or an exception's
         # text, whatever the log level
         self.writer: AsyncEngine = create_async_engine(url, echo=echo, hide_parameters=True, **pool_kw)
@@ -148,7 +159,21 @@ class Database:
                 url, echo=echo, hide_parameters=True, pool_size=4, max_overflow=4, pool_pre_ping=False
             )
             _install_sqlite_recipe(self.reader.sync_engine, "BEGIN")
-        self._lock = asyncio.Lock()
+
+    def _init_postgresql(self, url: str, echo: bool) -> None:
+        self._hot_path = None
+        self._hot_idle = []
+        self._hot_open = 0
+        self._hot_closed = False
+        self._closing = []
+        self._dsn = asyncpg_dsn(url)
+        self._pg_pool = None  # the hot reads' asyncpg pool, made on the first read
+        self._pg_pool_made: asyncio.Lock = asyncio.Lock()
+        # one writer connection: the in-process lock lets one unit of work run at a time anyway
+        self.writer = create_async_engine(url, echo=echo, hide_parameters=True, pool_size=1, max_overflow=0,
+                                          pool_pre_ping=True)
+        self.reader = create_async_engine(url, echo=echo, hide_parameters=True, pool_size=4, max_overflow=4,
+                                          pool_pre_ping=True, isolation_level="READ COMMITTED")
 
     # -- units of work -------------------------------------------------------------------
     @asynccontextmanager
@@ -167,11 +192,13 @@ class Database:
             async with self._lock, self.writer.begin() as conn:
                 token = _write_conn.set(conn)
                 try:
+                    if self.dialect == POSTGRESQL:  # the writers of every process take turns
+                        await conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
                     if scope is not None and not scope.recorded:
                         result = await conn.execute(
                             insert(processed_updates)
-                            .prefix_with("OR IGNORE")
                             .values(update_id=scope.update_id, created_at=scope.now())
+                            .on_conflict_do_nothing()
                         )
                         if result.rowcount == 0:
                             raise DuplicateUpdate(scope.update_id)
@@ -243,6 +270,10 @@ class Database:
         """Every row of one statement, each a mapping by column name. One statement is one
         snapshot: a screen that needs several tables reads them in one statement (subqueries)."""
         current = _write_conn.get()
+        if self.dialect == POSTGRESQL:
+            sql = positional(sql)
+            if current is None:
+                return await self._fetch_postgresql(sql, params)
         if current is not None or self._hot_path is None:
             async with self.read() as conn:
                 return [r._mapping for r in (await conn.exec_driver_sql(sql, params)).all()]
@@ -252,6 +283,28 @@ class Database:
                 return list(await conn.execute_fetchall(sql, params))  # type: ignore[arg-type]
             finally:
                 self._hand_back(conn)
+
+    async def _fetch_postgresql(self, sql: str, params: tuple[Any, ...]) -> list[Mapping[str, Any]]:
+        """A hot read on PostgreSQL: a statement on the asyncpg pool (autocommit, READ COMMITTED);
+        asyncpg's records are read by column name like the other paths' rows."""
+        pool = self._pg_pool
+        if pool is None:
+            pool = await self._make_pg_pool()
+        async with self._hot_slots:
+            return await pool.fetch(sql, *params)  # type: ignore[no-any-return]
+
+    async def _make_pg_pool(self) -> Any:
+        import asyncpg
+
+        async with self._pg_pool_made:
+            if self._pg_pool is None:
+                if self._hot_closed:
+                    raise RuntimeError("the database is closed")
+                self._pg_pool = await asyncpg.create_pool(
+                    self._dsn, min_size=0, max_size=self.read_pool,
+                    # a statement's plan is prepared once per connection (asyncpg's cache)
+                    statement_cache_size=256, max_inactive_connection_lifetime=60.0)
+            return self._pg_pool
 
     def _hand_back(self, conn: aiosqlite.Connection) -> None:
         if self._hot_closed:  # disposed while the statement ran: close it, do not keep it
@@ -275,6 +328,9 @@ class Database:
             await conn.close()
         if self._closing:
             await asyncio.gather(*self._closing, return_exceptions=True)
+        if self._pg_pool is not None:
+            pool, self._pg_pool = self._pg_pool, None
+            await pool.close()
         await self.writer.dispose()
         if self.reader is not self.writer:
             await self.reader.dispose()

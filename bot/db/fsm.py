@@ -22,8 +22,8 @@ from aiogram.exceptions import DataNotDictLikeError
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
 from sqlalchemy import and_, delete
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from bot.db.dialect import insert as upsert
 from bot.db.engine import Database, current_scope
 from bot.db.tables import fsm_states as t
 
@@ -91,7 +91,7 @@ class SqlStorage(BaseStorage):
             "updated_at": self.now(),
             **values,
         }
-        stmt = sqlite_insert(t).values(row)
+        stmt = upsert(t).values(row)
         stmt = stmt.on_conflict_do_update(
             index_elements=[
                 t.c.bot_id, t.c.chat_id, t.c.user_id, t.c.thread_id,

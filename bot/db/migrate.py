@@ -1,5 +1,6 @@
 """Alembic migrations, run on start (skipped quickly when the schema is current) and by
-`python main.py migrate`. Migrations use the synchronous sqlite3 driver."""
+`python main.py migrate`. On SQLite migrations use the synchronous sqlite3 driver; on PostgreSQL
+asyncpg, through SQLAlchemy's async engine, in a thread of their own when a loop is running."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.db.dialect import asyncpg_dsn, is_postgresql, run_coroutine
 from bot.db.files import private_database
 
 if TYPE_CHECKING:
@@ -64,9 +66,27 @@ def current_revision(db_file: Path) -> str | None:
     return row[0] if row else None
 
 
+def postgresql_revision(url: str) -> str | None:
+    async def read() -> str | None:
+        import asyncpg
+
+        conn = await asyncpg.connect(asyncpg_dsn(url))
+        try:
+            if await conn.fetchval("SELECT to_regclass('alembic_version')") is None:
+                return None
+            return await conn.fetchval("SELECT version_num FROM alembic_version")  # type: ignore[no-any-return]
+        finally:
+            await conn.close()
+
+    return run_coroutine(read())
+
+
 def migrate(url: str, db_file: Path | None) -> bool:
     """Bring the schema to head. Returns True when something was applied."""
-    if db_file is not None:
+    if is_postgresql(url):
+        if postgresql_revision(url) == head_revision():
+            return False
+    elif db_file is not None:
         private_database(db_file)  # 0600 in a 0700 directory, before SQLite creates it
         if current_revision(db_file) == head_revision():
             return False

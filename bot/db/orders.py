@@ -11,15 +11,17 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import and_, func, select, update
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db import pay as pay_repo
+from bot.db.dialect import Sql
+from bot.db.dialect import insert as upsert
 from bot.db.engine import Database
-from bot.db.rows import Decoder, json_object
+from bot.db.rows import Decoder
 from bot.db.tables import addresses as at
 from bot.db.tables import order_items as it
 from bot.db.tables import order_status_history as hist
@@ -140,7 +142,7 @@ async def store_names(conn: AsyncConnection, ids: Sequence[int]) -> dict[int, st
 async def ensure_product(conn: AsyncConnection, *, store_id: int, title: str, category: str,
                          price_minor: int, currency: str, now: datetime) -> int:
     await conn.execute(
-        sqlite_insert(pt).values(store_id=store_id, title=title, category=category, price_minor=price_minor,
+        upsert(pt).values(store_id=store_id, title=title, category=category, price_minor=price_minor,
                                  currency=currency, created_at=now)
         .on_conflict_do_nothing(index_elements=[pt.c.store_id, pt.c.title])
     )
@@ -279,8 +281,8 @@ def _tab_sql(n_statuses: int) -> str:
             return ", ".join(status if name == "status" else "NULL" for name in _SUMMARY_ROW.names)
 
         sql = (
-            f"SELECT *, NULL AS n FROM (SELECT {_SUMMARY_ROW.columns()} FROM orders WHERE {where}"
-            " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?)"
+            f"SELECT *, CAST(NULL AS BIGINT) AS n FROM (SELECT {_SUMMARY_ROW.columns()} FROM orders WHERE {where}"
+            " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?) AS page"
             f" UNION ALL SELECT {counts('status')}, count(*) FROM orders"
             " WHERE user_id = ? AND deleted_at IS NULL GROUP BY status"
             f" UNION ALL SELECT {counts(repr(DELETED))}, count(*) FROM orders"
@@ -326,15 +328,17 @@ class CardRead:
     dispute: DisputeRead | None
 
 
-_CARD_SQL = (
-    f"SELECT {_ORDER_ROW.columns('o')},"
-    " (SELECT name FROM stores WHERE id = o.store_id) AS store_name,"
-    f" (SELECT json_group_array({json_object('', _ITEM_COLUMNS)}) FROM order_items WHERE order_id = o.id)"
-    " AS items_json,"
-    " EXISTS (SELECT 1 FROM refunds WHERE order_id = o.id) AS has_refunds,"
-    f" (SELECT {json_object('', _DISPUTE_COLUMNS)} FROM disputes WHERE order_id = o.id) AS dispute_json"
-    " FROM orders o WHERE o.id = ? AND o.purged_at IS NULL AND o.user_id = ?"
-)
+@lru_cache(maxsize=2)
+def _card_sql(sql: Sql) -> str:
+    return (
+        f"SELECT {_ORDER_ROW.columns('o')},"
+        " (SELECT name FROM stores WHERE id = o.store_id) AS store_name,"
+        f" (SELECT {sql.json_array(sql.json_object('', _ITEM_COLUMNS))} FROM order_items WHERE order_id = o.id)"
+        " AS items_json,"
+        " EXISTS (SELECT 1 FROM refunds WHERE order_id = o.id) AS has_refunds,"
+        f" (SELECT {sql.json_text(sql.json_object('', _DISPUTE_COLUMNS))} FROM disputes WHERE order_id = o.id) AS dispute_json"
+        " FROM orders o WHERE o.id = ? AND o.purged_at IS NULL AND o.user_id = ?"
+    )
 
 
 def _item(i: dict[str, Any]) -> ItemRow:
@@ -345,7 +349,7 @@ def _item(i: dict[str, Any]) -> ItemRow:
 async def card_read(db: Database, order_id: int, user_id: int) -> CardRead | None:
     """The order card's reader: the order (not purged, through its owner), its store's name, its
     items, whether it has refunds, and its dispute."""
-    row = await db.fetch_one(_CARD_SQL, (order_id, user_id))
+    row = await db.fetch_one(_card_sql(db.sql), (order_id, user_id))
     if row is None:
         return None
     items = sorted((_item(i) for i in json.loads(row["items_json"] or "[]")), key=lambda i: i.position)
@@ -426,7 +430,7 @@ async def add_tracking_event(conn: AsyncConnection, order_id: int, *, at: dateti
                              description: str, source: str) -> int | None:
     """Insert an event unless the same (time, code) is known. Returns the new id, or None."""
     result = await conn.execute(
-        sqlite_insert(te).values(order_id=order_id, at=at, code=code, location=location,
+        upsert(te).values(order_id=order_id, at=at, code=code, location=location,
                                  description=description, source=source)
         .on_conflict_do_nothing(index_elements=[te.c.order_id, te.c.at, te.c.code])
     )

@@ -24,9 +24,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, delete, func, or_, select, text, update
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.db.dialect import insert as upsert
 from bot.db.tables import outbox as t
 from bot.db.tables import users as users_t
 from bot.db.types import from_db_time, to_db_time
@@ -78,7 +78,7 @@ async def add(conn: AsyncConnection, *, user_id: int, kind: str, payload: dict[s
     `seen`: the user watched it happen — kept for the message centre, sent and read already."""
     extra: dict[str, Any] = {"state": SENT, "sent_at": now, "read_at": now} if seen else {}
     result = await conn.execute(
-        sqlite_insert(t)
+        upsert(t)
         .values(user_id=user_id, kind=kind, payload=_json(payload), dedupe_key=dedupe_key,
                 due_at=due_at, created_at=now, expires_at=expires_at, **extra)
         .on_conflict_do_nothing(index_elements=[t.c.dedupe_key])

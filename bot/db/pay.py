@@ -7,9 +7,9 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, Exists, exists, select, update
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.db.dialect import insert as upsert
 from bot.db.tables import payment_attempts as t
 
 STARTED, SUCCEEDED, DECLINED, FAILED, VOIDING, VOIDED = (
@@ -47,7 +47,7 @@ _COLUMNS = tuple(t.c[f.name] for f in fields(AttemptRow))
 async def start(conn: AsyncConnection, **values: object) -> bool:
     """Record an attempt in state `started`, unless one with its idempotency key exists."""
     result = await conn.execute(
-        sqlite_insert(t).values(state=STARTED, **values).on_conflict_do_nothing(index_elements=[t.c.idempotency_key])
+        upsert(t).values(state=STARTED, **values).on_conflict_do_nothing(index_elements=[t.c.idempotency_key])
     )
     return bool(result.rowcount)
 

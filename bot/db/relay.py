@@ -8,9 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, delete, func, select, update
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.db.dialect import insert as upsert
 from bot.db.tables import conversations as c
 from bot.db.tables import orders as ot
 from bot.db.tables import relay_copies as rc
@@ -72,7 +72,7 @@ async def use_invite(conn: AsyncConnection, invite_id: int, user_id: int, now: d
 
 
 async def link_seller(conn: AsyncConnection, store_id: int, user_id: int, now: datetime) -> bool:
-    result = await conn.execute(sqlite_insert(ss).values(store_id=store_id, user_id=user_id, linked_at=now)
+    result = await conn.execute(upsert(ss).values(store_id=store_id, user_id=user_id, linked_at=now)
                                 .on_conflict_do_nothing())
     return bool(result.rowcount)
 
@@ -153,7 +153,7 @@ async def store_conversation_for(conn: AsyncConnection, buyer_id: int, store_id:
 
 async def add_conversation(conn: AsyncConnection, *, order_id: int | None, store_id: int, buyer_id: int, alias: str,
                            now: datetime) -> int:
-    await conn.execute(sqlite_insert(c).values(order_id=order_id, store_id=store_id, buyer_id=buyer_id,
+    await conn.execute(upsert(c).values(order_id=order_id, store_id=store_id, buyer_id=buyer_id,
                                                alias=alias, created_at=now).on_conflict_do_nothing())
     found = (await conversation_for(conn, order_id, store_id) if order_id is not None
              else await store_conversation_for(conn, buyer_id, store_id))
@@ -259,7 +259,7 @@ async def add_message(conn: AsyncConnection, *, conversation_id: int, direction:
     ))
     message_id = int(result.inserted_primary_key[0])  # type: ignore[index]
     if source_message_ids:
-        await conn.execute(sqlite_insert(rc).values(
+        await conn.execute(upsert(rc).values(
             [{"chat_id": source_chat_id, "message_id": i, "relay_message_id": message_id, "original": "1"}
              for i in source_message_ids]
         ).on_conflict_do_nothing())
@@ -320,7 +320,7 @@ async def mark_read(conn: AsyncConnection, conversation_id: int, direction: str,
 # -- Telegram copies ------------------------------------------------------------------------------
 async def add_copies(conn: AsyncConnection, relay_message_id: int, chat_id: int, message_ids: list[int]) -> None:
     if message_ids:
-        await conn.execute(sqlite_insert(rc).values(
+        await conn.execute(upsert(rc).values(
             [{"chat_id": chat_id, "message_id": i, "relay_message_id": relay_message_id, "original": "0"}
              for i in message_ids]
         ).on_conflict_do_nothing())

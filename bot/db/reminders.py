@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.db.dialect import insert as upsert
 from bot.db.tables import notification_mutes as m
 from bot.db.tables import notification_prefs as p
 
@@ -38,7 +38,7 @@ async def prefs_for(conn: AsyncConnection, user_ids: Iterable[int]) -> dict[int,
 async def upsert_prefs(conn: AsyncConnection, user_id: int, now: datetime, **values: object) -> None:
     """Create the user's row with the defaults and `values`, or change `values` in it."""
     await conn.execute(
-        sqlite_insert(p)
+        upsert(p)
         .values(user_id=user_id, updated_at=now, **values)
         .on_conflict_do_update(index_elements=[p.c.user_id], set_={"updated_at": now, **values})
     )
@@ -57,7 +57,7 @@ async def mutes_for(conn: AsyncConnection, user_ids: Iterable[int]) -> dict[int,
 
 async def mute(conn: AsyncConnection, user_id: int, kind: str, now: datetime) -> bool:
     result = await conn.execute(
-        sqlite_insert(m).values(user_id=user_id, kind=kind, created_at=now).on_conflict_do_nothing()
+        upsert(m).values(user_id=user_id, kind=kind, created_at=now).on_conflict_do_nothing()
     )
     return bool(result.rowcount)
 

@@ -57,8 +57,3 @@ class Decoder(Generic[T]):
             for value in (row[name],)
         })
 
-
-def json_object(alias: str, names: list[str] | tuple[str, ...]) -> str:
-    """`json_object('a', x.a, 'b', x.b, …)`: a nested row that keeps its column names."""
-    prefix = f"{alias}." if alias else ""
-    return "json_object(" + ", ".join(f"'{n}', {prefix}{n}" for n in names) + ")"

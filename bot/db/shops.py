@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, delete, func, select, update
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.db.dialect import insert as upsert
 from bot.db.tables import api_idempotency as idem
 from bot.db.tables import customer_links as links
 from bot.db.tables import customer_orders as co
@@ -145,7 +145,7 @@ async def customer_by_id(conn: AsyncConnection, customer_id: int) -> CustomerRow
 
 
 async def ensure_customer(conn: AsyncConnection, shop_id: int, external_id: str, now: datetime) -> CustomerRow:
-    await conn.execute(sqlite_insert(cu).values(shop_id=shop_id, external_id=external_id, created_at=now)
+    await conn.execute(upsert(cu).values(shop_id=shop_id, external_id=external_id, created_at=now)
                        .on_conflict_do_nothing())
     found = await customer(conn, shop_id, external_id)
     assert found is not None

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db.tables import shop_stores as ss
@@ -101,8 +101,8 @@ class Failing:
 async def failing(conn: AsyncConnection) -> list[Failing]:
     rows = (await conn.execute(
         select(sh.c.name,
-               func.sum(and_(wd.c.state == "pending", wd.c.attempts > 0)),
-               func.sum(wd.c.state == "failed"),
+               func.sum(case((and_(wd.c.state == "pending", wd.c.attempts > 0), 1), else_=0)),
+               func.sum(case((wd.c.state == "failed", 1), else_=0)),
                func.max(wd.c.last_error))
         .select_from(wd.join(sh, sh.c.id == wd.c.shop_id))
         .where(or_(wd.c.state == "failed", and_(wd.c.state == "pending", wd.c.attempts > 0)))

@@ -4,9 +4,11 @@ flight (aiogram's polling does not wait for them on shutdown; we do, bounded).""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Any
 
+from aiogram.exceptions import TelegramAPIError
 from aiogram.types import Update
 
 from bot.db.engine import DuplicateUpdate, update_scope
@@ -41,6 +43,17 @@ class InFlight:
         return len(still)
 
 
+async def _stop_the_spinner(update: Update, data: dict[str, Any]) -> None:
+    """A press Telegram delivers again after a crash (its change committed, its answer lost) is
+    not applied twice, but it is answered: otherwise the button spins until Telegram gives up. The
+    screen it changed shows the change when the user looks again."""
+    query, bot = update.callback_query, data.get("bot")
+    if query is None or bot is None:
+        return
+    with contextlib.suppress(TelegramAPIError):  # answered already, or too old to answer
+        await bot.answer_callback_query(query.id)
+
+
 class UpdateScopeMiddleware(UpdateMiddleware):
     def __init__(self, clock: Clock, in_flight: InFlight) -> None:
         self.clock = clock
@@ -55,6 +68,7 @@ class UpdateScopeMiddleware(UpdateMiddleware):
                 return await proceed()
         except DuplicateUpdate:
             log.info("update %s was already applied; dropped", update.update_id)
+            await _stop_the_spinner(update, data)
             return None
         finally:
             if task is not None:

@@ -29,7 +29,7 @@ from bot.services.seller import (
     SellerHome,
     ShipLine,
 )
-from bot.services.seller import carriers as carrier_names
+from bot.views.carriers import carrier_choices, carrier_label
 from bot.views.common import Fmt, Screen, button, clip, flow_row, markup, nav_row, pager_row
 from bot.views.disputes import outcome_text, reason_label
 from bot.views.orders import address_text
@@ -324,7 +324,7 @@ def order_screen(order: OrderToShip, f: Fmt, page: int = 0) -> Screen:
     lines += ["", f._("<b>Ship to</b>"), address_text(f, order.address)]
     if order.track_number:
         lines += ["", f._("🚚 {carrier} · <code>{track}</code>").format(
-            carrier=hd.quote(carrier_names().get(order.carrier or "", order.carrier or "")),
+            carrier=carrier_label(f, order.carrier),
             track=hd.quote(order.track_number))]
     rows = []
     if order.can_ship:
@@ -349,7 +349,7 @@ def step_carrier(f: Fmt, draft: dict[str, Any], error: str | None = None) -> Scr
     if error:
         lines = [error, "", *lines]
     rows = [[button(name, SellerStepCb(action=StepAction.carrier, value=code))]
-            for code, name in carrier_names().items()]
+            for code, name in carrier_choices(f)]
     rows.append(flow_row(f))
     return Screen("\n".join(lines), markup(rows))
 

@@ -159,3 +159,17 @@ async def test_every_status_change_goes_through_the_order_service(app: App, nova
         ("S-2", 500), ("S-2", 2599 + 900 + 300 - 500)]
     _, order = await nova.post("/orders/S-3/status", {"status": "cancelled", "reason": "other"}, status=200)
     assert order["status"] == "cancelled" and order["cancelled_at"]
+
+
+async def test_a_link_token_that_begins_like_the_prefix_still_links(app: App, nova: Shop, masha: Player,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The token is random URL-safe text: one in 4,096 begins with "l_" itself; its start parameter
+    ("l_l_…") opened in the bot links the customer: only the link's own prefix is taken off."""
+    from bot.services.shops import customers
+
+    monkeypatch.setattr(customers.secrets, "token_urlsafe", lambda n: "l_" + "B" * 22)
+    await masha.send("/start")
+    _, link = await nova.post("/customers/c-9/link", status=201)
+    assert link["start_parameter"] == "l_l_" + "B" * 22
+    await masha.send("/start " + link["start_parameter"])
+    assert masha.last_text.startswith("✅ Ваш аккаунт в магазине <b>Nova</b> привязан")

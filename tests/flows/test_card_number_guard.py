@@ -25,6 +25,7 @@ from tests.figures import tally
 from tests.flows.steps import rate_a_completed_order
 from tests.flows.test_cards_security import leaked_number_runs, wal_pages, windows
 from tests.orderkit import make_order
+from tests.services_kit import SUITE_PG, postgres_contents
 
 NUMBER = "4111 1111 1111 1111"
 DIGITS = NUMBER.replace(" ", "")
@@ -61,7 +62,11 @@ def sent_texts(app: App) -> str:
 
 async def assert_nothing_kept(app: App, db_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     secrets = windows(DIGITS)
-    for path in (db_path, db_path.with_name(db_path.name + "-wal")):
+    if SUITE_PG:  # the database's files and its live rows
+        files, rows = postgres_contents(app.settings.database_url)
+        for name, data in [*files, ("rows", rows)]:
+            assert leaked_number_runs(data, secrets) == [], name
+    for path in () if SUITE_PG else (db_path, db_path.with_name(db_path.name + "-wal")):
         if path.exists():
             data = path.read_bytes()
             content = wal_pages(data) if path.name.endswith("-wal") and data else data

@@ -14,8 +14,9 @@ Telegram counts them) and is valid HTML (the fake session checks); no user ever 
 marker; nobody has more than 5 addresses or 5 cards; no card number typed anywhere is in FSM
 storage.
 
-Sequences: 2,000 in CI, derandomized (FUZZ_SEQUENCES), 10,000 random ones with `pytest --long`. One bot serves all the
-sequences of a run (each sequence has users of its own), so a sequence costs its steps only.
+Sequences: 2,000 in CI with fixed seeds (FUZZ_SEQUENCES, FUZZ_SEED), 10,000 random ones with `pytest --long`,
+in SHARDS tests that pytest-xdist spreads over its workers. One bot serves all the sequences of a shard
+(each sequence has users of its own), so a sequence costs its steps only.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import asyncio
 import html
 import itertools
 import os
+import random
 import re
 import shutil
 from pathlib import Path
@@ -32,7 +34,7 @@ from typing import Any
 import pytest
 from aiogram.fsm.storage.base import StorageKey
 from aiogram.methods import AnswerCallbackQuery, EditMessageText, SendMessage, SendPhoto
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, seed, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -48,10 +50,13 @@ from bot.fakebot import Player
 from bot.runner import build_sweeper
 from bot.services.clock import FakeClock
 from tests.conftest import App
-from tests.figures import report
+from tests.figures import add_up
 from tests.pushkit import sim_delivery
 
 SEQUENCES = int(os.environ.get("FUZZ_SEQUENCES", "2000"))
+SHARDS = 4  # tests of SEQUENCES / SHARDS sequences each, each with a bot of its own
+# the shards' seeds: fixed in CI (a failure replays), random in the long run (--long)
+SEED = int(os.environ.get("FUZZ_SEED", "20261206" if SEQUENCES <= 2000 else str(random.randrange(2**32))))
 CARD_NUMBERS = ("4111 1111 1111 1111", "5555-5555-5555-4444", "4242424242424242")
 CODE = re.compile(r"<code>(.*?)</code>", re.S)
 TAG = re.compile(r"<[^>]+>")
@@ -261,17 +266,21 @@ class Kabinet(RuleBasedStateMachine):
                 assert re.sub(r"\D", "", number) not in re.sub(r"[ -]", "", data), "a card number in FSM data"
 
 
-def test_fuzzed_sequences(template_db: Path, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+@pytest.mark.parametrize("shard", range(SHARDS))
+def test_fuzzed_sequences(shard: int, template_db: Path, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """One shard of the sequences: each its own bot and seed, so pytest-xdist spreads them."""
     run = Run(template_db, tmp_path)
-    Kabinet.run_ = run
+    machine = seed(SEED + shard)(type(f"Kabinet{shard}", (Kabinet,), {"run_": run}))
     try:
-        run_state_machine_as_test(Kabinet, settings=settings(
-            max_examples=SEQUENCES, stateful_step_count=12, deadline=None, database=None,
-            derandomize=SEQUENCES <= 2000, suppress_health_check=list(HealthCheck),
+        run_state_machine_as_test(machine, settings=settings(
+            max_examples=SEQUENCES // SHARDS + (shard < SEQUENCES % SHARDS), stateful_step_count=12,
+            deadline=None, database=None, suppress_health_check=list(HealthCheck),
         ))
     finally:
         run.run(run.app.close())
         run.loop.close()
-    report(request, f"fuzzed sequences: {run.sequences} over 2–3 users each ({run.steps} steps, {run.batches} "
-           f"concurrent batches, {run.restarts} restarts, {run.presses} presses of which {run.stale} stale "
-           f"and {run.forged} forged), 0 failures")
+        add_up(request, "fuzzed sequences: {sequences} over 2–3 users each ({steps} steps, {batches} concurrent "
+               "batches, {restarts} restarts, {presses} presses of which {stale} stale and {forged} forged) "
+               "in {tests} shards, {failures} failures",
+               {"sequences": run.sequences, "steps": run.steps, "batches": run.batches, "restarts": run.restarts,
+                "presses": run.presses, "stale": run.stale, "forged": run.forged})

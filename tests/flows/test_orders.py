@@ -211,7 +211,7 @@ async def test_tracking_and_refresh(app: App, masha) -> None:
     await masha.press("📦 Мои заказы")
     await masha.press("1")
     await masha.press("📍 Отследить посылку")
-    assert "Принята перевозчиком" in masha.last_text and "Cainiao" in masha.last_text
+    assert "Принята перевозчиком" in masha.last_text and "Цайняо" in masha.last_text
     app.clock.advance(days=14)
     await masha.press("🔄 Обновить")
     assert "Вручена" in masha.last_text

@@ -5,7 +5,7 @@ middleware's bookkeeping (a renamed user, a user reachable again)."""
 from __future__ import annotations
 
 import pytest
-from aiogram.methods import SendMessage
+from aiogram.methods import AnswerCallbackQuery, SendMessage
 
 from bot.fakebot import Player
 from bot.services.settings import SettingsService
@@ -58,3 +58,21 @@ async def test_a_redelivered_save_after_a_rename_saves_once(app: App, alex: Play
     assert len(await app.services.addresses.list(alex.user.id)) == 1
     user = await app.services.users.get(alex.user.id)
     assert user is not None and user.first_name == "Alex"
+
+
+async def test_a_redelivered_press_that_was_applied_is_answered_not_applied_again(app: App, alex: Player) -> None:
+    """The process died after the press's change committed and before its answer went out; Telegram
+    delivers the press again: nothing changes twice, and the press is answered (no spinning button)."""
+    await alex.send("/settings")
+    await alex.press("🕒 Time zone")
+    await alex.press("UTC±N…")
+    await alex.press("UTC+5")
+    press = alex.delivered[-1]
+    assert press.callback_query is not None
+    answered = len(app.session.calls_of(AnswerCallbackQuery))
+    saved = alex.alerts().count("Time zone saved")
+    await alex.redeliver(press)
+    answers = app.session.calls_of(AnswerCallbackQuery)
+    assert [a.callback_query_id for a in answers[answered:]] == [press.callback_query.id]
+    assert answers[-1].text is None  # a silent answer: not "saved" a second time
+    assert alex.alerts().count("Time zone saved") == saved

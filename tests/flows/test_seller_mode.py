@@ -43,7 +43,7 @@ T = {
         "my_reviews": "⭐ Reviews", "my_reviews_list": "🗂 My reviews", "orders_label": "📦 My orders",
         "rejected_state": "you rejected it; the buyer's turn", "menu": "☰ Menu", "conversations": "💬 Conversations",
         "buyer_word": "Buyer", "step_1": "step 1 of 2", "expected_carrier": "Please choose the carrier with a button.",
-        "nothing": "Nothing is waiting for you right now.",
+        "nothing": "Nothing is waiting for you right now.", "russian_post": "Russian Post",
     },
     "ru": {
         "seller_mode": "🏪 Режим продавца", "now_seller": "✅ Теперь вы продавец магазина <b>{store}</b>.",
@@ -66,7 +66,7 @@ T = {
         "my_reviews": "⭐ Управление отзывами", "my_reviews_list": "🗂 Мои отзывы", "orders_label": "📦 Мои заказы",
         "rejected_state": "вы отказали, ход покупателя", "menu": "☰ Меню", "conversations": "💬 Переписка",
         "buyer_word": "Покупатель", "step_1": "шаг 1 из 2", "expected_carrier": "Выберите перевозчика кнопкой.",
-        "nothing": "Сейчас вас ничего не ждёт.",
+        "nothing": "Сейчас вас ничего не ждёт.", "russian_post": "Почта России",
     },
 }
 
@@ -310,6 +310,7 @@ async def test_marking_an_order_shipped(app: App, buyer: Player, seller_a: Playe
     await seller_a.press(t["mark_shipped"])
     await seller_a.send("lp 123456789 cn")
     assert "LP123456789CN" in seller_a.last_text and "DHL" in labels(seller_a)
+    assert t["russian_post"] in labels(seller_a)  # the carriers named in the seller's language
     await seller_a.send("anything")  # text where a carrier button is expected
     assert seller_a.last_text.startswith(t["expected_carrier"])
     await seller_a.press("DHL")

@@ -24,6 +24,7 @@ from bot.services.addresses import (
 )
 from bot.services.users import Contact
 from tests.conftest import App
+from tests.services_kit import sqlite_only
 
 MOSCOW = AddressDraft(
     country="RU", recipient="Анна Смирнова", phone="+79161234567", region="Москва", city="Москва",
@@ -400,6 +401,7 @@ async def test_one_default_per_user_is_enforced_by_the_schema(app: App, book: Ad
             await repo.insert(conn, 1, a.validate_draft(MOSCOW).as_dict(), is_default=True, now=app.clock.now())
 
 
+@sqlite_only
 async def test_the_list_query_uses_its_index(app: App) -> None:
     async with app.services.db.read() as conn:
         plan = (await conn.exec_driver_sql(

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from bot.config import Settings, SettingsError, card_fingerprint_key, load_settings
 from bot.db import cards as repo
@@ -644,10 +645,10 @@ async def test_deleted_cards_tokens_are_forgotten_by_the_gateway(app: App, cards
     assert token in gateway.detached
     assert await cards.detach_deleted(app.clock.now()) == 0
     async with app.services.db.read() as conn:
-        row = (await conn.exec_driver_sql(
-            "SELECT token, fingerprint, deleted_at IS NOT NULL FROM cards WHERE id = ?", (outcome.card.id,)
+        row = (await conn.execute(
+            text("SELECT token, fingerprint, deleted_at IS NOT NULL FROM cards WHERE id = :id"), {"id": outcome.card.id}
         )).one()
-    assert tuple(row) == (None, None, 1)
+    assert tuple(row) == (None, None, True)
 
 
 async def test_charge_once_per_idempotency_key(cards: CardService, gateway: SandboxGateway) -> None:

@@ -285,12 +285,12 @@ async def test_a_search_is_ranked_once_and_kept_a_minute(app: App, shop: dict[st
     catalog = app.services.catalog
     pages_ = [await catalog.search("case", page=n) for n in range(3)]
     assert [p.id for page in pages_ for p in page.rows] == best_first and pages_[2].pages == 3
-    app.sqlite("UPDATE products SET price_minor = 1, active = 0 WHERE id = ?", (best_first[1],))
+    app.sqlite("UPDATE products SET price_minor = 1, active = FALSE WHERE id = ?", (best_first[1],))
     app.sqlite("INSERT INTO products (store_id, title, price_minor, currency, category, rating_x10, created_at)"
                " VALUES (?, 'Phone case model X', 700, 'USD', 'cases', 99, '2026-01-01 00:00:00.000000')", (nova,))
     first = await catalog.search("case")
     assert best_first[1] not in {p.id for p in first.rows} and first.total == 20  # withdrawn: gone at once
-    app.sqlite("UPDATE products SET active = 1 WHERE id = ?", (best_first[1],))
+    app.sqlite("UPDATE products SET active = TRUE WHERE id = ?", (best_first[1],))
     assert [p.price_minor for p in (await catalog.search("case")).rows][1] == 1  # the price read fresh
     app.clock.advance(seconds=61)
     assert (await catalog.search("case")).total == 21  # after the minute: ranked again, the new one first

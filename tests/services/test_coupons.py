@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import text
 
 from bot.db import coupons as repo
 from bot.db import outbox as outbox_repo
@@ -58,6 +59,7 @@ from bot.services.money import parse_amount
 from bot.services.users import Contact, UserService
 from bot.views import coupons as views
 from bot.views.common import Fmt
+from tests.services_kit import sqlite_only
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -333,9 +335,9 @@ async def test_code_errors_give_the_reason(svc: CouponService, clock: FakeClock)
         ("NOSUCHCODE", CodeUnknown), ("ONCEONLY", CodeUsedUp), ("OLDCODE1", CodeExpired),
         ("SOONCODE", CodeNotYetValid), ("FORMASHA", CodeForeign),
     ]
-    for text, error in cases:
+    for code, error in cases:
         with pytest.raises(error):
-            await svc.redeem_code(ALEX, text)
+            await svc.redeem_code(ALEX, code)
     with pytest.raises(CampaignTaken):  # the 6th failure would pause: count from a fresh clock
         clock.advance(minutes=11)
         await svc.redeem_code(ALEX, "CAMPAIGN2")
@@ -542,8 +544,8 @@ async def test_using_a_coupon_drops_its_pending_reminders(svc: CouponService, cl
     c = await _give(svc, end=clock.now() + 10 * DAY)
     other = await _give(svc, end=clock.now() + 10 * DAY)
     async with svc.db.write() as conn:  # the 3-day reminder went out already
-        await conn.exec_driver_sql(
-            "UPDATE outbox SET state = 'sent' WHERE dedupe_key = ?", (f"coupon:{c.id}:expiry:3d",))
+        await conn.execute(
+            text("UPDATE outbox SET state = 'sent' WHERE dedupe_key = :key"), {"key": f"coupon:{c.id}:expiry:3d"})
         await svc.use(conn, ALEX, [c.id], "order-1")
     async with svc.db.read() as conn:
         keys = {(r.dedupe_key, r.state) for r in await outbox_repo.for_user(conn, ALEX)}
@@ -681,6 +683,7 @@ async def test_cancel_takes_exactly_the_prefix(svc: CouponService, clock: FakeCl
          "ix_gift_certificate_ledger_cert"),
     ],
 )
+@sqlite_only
 async def test_queries_use_their_indexes(svc: CouponService, sql: str, index: str) -> None:
     async with svc.db.read() as conn:
         plan = (await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql)).all()

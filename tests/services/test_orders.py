@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 from itertools import product
+from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from bot.db import disputes as disputes_repo
 from bot.db import orders as orders_repo
@@ -39,6 +41,7 @@ from bot.services.orders import (
 from bot.services.refunds import CardState
 from tests.conftest import App
 from tests.orderkit import CABLE, EARBUDS, EXPIRED_MC, VISA, ensure_user, make_order, place
+from tests.services_kit import sqlite_only
 
 ALEX, BOB = 501, 502
 
@@ -366,8 +369,8 @@ async def test_delete_restore_purge(app: App) -> None:
         await orders.card(ALEX, order.id)
     assert (await orders.deleted(ALEX)).total == 0
     async with app.services.db.read() as conn:
-        raw = (await conn.exec_driver_sql("SELECT shipping_address, search_text FROM orders WHERE id = ?",
-                                          (order.id,))).one()
+        raw = (await conn.execute(text("SELECT shipping_address, search_text FROM orders WHERE id = :id"),
+                                  {"id": order.id})).one()
     assert tuple(raw) == ("{}", "")  # the buyer's data is erased; the shop keeps the record
 
 
@@ -484,6 +487,7 @@ async def test_search_by_number_and_by_a_word_in_any_case(app: App) -> None:
         await orders.search(ALEX, " x ")
 
 
+@sqlite_only
 async def test_list_queries_use_the_indexes(app: App) -> None:
     async with app.services.db.read() as conn:
         def plan(sql: str):
@@ -505,6 +509,7 @@ async def test_list_queries_use_the_indexes(app: App) -> None:
         assert "ix_orders_pay_by" in due
 
 
+@sqlite_only
 async def test_the_list_readers_statement_uses_the_indexes(app: App) -> None:
     """EXPLAIN of the statement the order list runs (not a hand-written copy): the page walks the
     user's status index in order (no sort), the counts group over it, Deleted orders over theirs."""
@@ -613,15 +618,21 @@ async def test_refresh_does_not_hammer_the_carrier(app: App) -> None:
 
 
 async def test_the_migration_creates_what_tables_py_describes(app: App) -> None:
+    from sqlalchemy import inspect
+
     from bot.db import tables
 
-    async with app.services.db.read() as conn:
+    def described(sync_conn: Any) -> None:  # the database's own catalog, SQLite's or PostgreSQL's
+        found = inspect(sync_conn)
         for table in (tables.stores, tables.products, tables.orders, tables.order_items,
                       tables.order_status_history, tables.tracking_events, tables.disputes, tables.refunds):
-            cols = [r[1] for r in (await conn.exec_driver_sql(f"PRAGMA table_info({table.name})")).all()]
+            cols = [c["name"] for c in found.get_columns(table.name) if c["name"] != "search"]  # PG's tsvector
             assert cols == [c.name for c in table.columns], table.name
-            indexes = {r[1] for r in (await conn.exec_driver_sql(f"PRAGMA index_list({table.name})")).all()}
+            indexes = {i["name"] for i in found.get_indexes(table.name)}
             assert {i.name for i in table.indexes} <= indexes, table.name
+
+    async with app.services.db.read() as conn:
+        await conn.run_sync(described)
 
 
 async def test_the_screens_readers_read_the_orders_as_they_are(app: App) -> None:
@@ -693,7 +704,7 @@ async def test_the_address_snapshot_keeps_the_stored_postcode_key(app: App) -> N
 
     order = await place(app.services, ALEX)
     async with app.services.db.read() as conn:
-        [raw] = (await conn.exec_driver_sql("SELECT shipping_address FROM orders WHERE id = ?", (order.id,))).one()
+        [raw] = (await conn.execute(text("SELECT shipping_address FROM orders WHERE id = :id"), {"id": order.id})).one()
     stored = json.loads(raw)
     assert stored["postcode"] == "12345" and "postal_code" not in stored
     assert (await app.services.orders.card(ALEX, order.id)).address == HOME

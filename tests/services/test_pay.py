@@ -5,7 +5,7 @@ given back), the card-usage and address-usage counts, what refunds learn about t
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 import main
 from bot.cli.common import perform
@@ -221,8 +221,12 @@ async def test_deleting_an_address_unlinks_its_orders(app: App) -> None:
     order = await app.services.orders.create(user_id=ALEX, store_id=store, items=[EARBUDS], currency="USD",
                                              address=HOME, address_id=address.id)
     async with app.services.db.read() as conn:
-        fks = (await conn.execute(text("PRAGMA foreign_key_list(orders)"))).all()
-    assert ("addresses", "address_id", "SET NULL") in {(f[2], f[3], f[6]) for f in fks}
+        if conn.dialect.name == "sqlite":  # its inspector misses ON DELETE of a column added by ALTER TABLE
+            fks = {(f[2], (f[3],), f[6]) for f in (await conn.execute(text("PRAGMA foreign_key_list(orders)"))).all()}
+        else:
+            fks = {(f["referred_table"], tuple(f["constrained_columns"]), f["options"].get("ondelete"))
+                   for f in await conn.run_sync(lambda c: inspect(c).get_foreign_keys("orders"))}
+    assert ("addresses", ("address_id",), "SET NULL") in fks
     await app.services.addresses.delete(ALEX, address.id)
     after = await row(app, order.id)
     assert after.address_id is None and "John Smith" in after.shipping_address  # the book entry's snapshot stays

@@ -107,13 +107,13 @@ async def test_the_unpaid_order_is_not_cancelled_while_its_payment_is_unknown(ap
     await assert_paid_once(app, order.id)
 
 
-async def test_a_process_killed_after_the_charge_ends_paid_once(app: App, db_path: Path, tmp_path: Path,
+async def test_a_process_killed_after_the_charge_ends_paid_once(app: App, tmp_path: Path,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     card_id = await add_card(app, ALEX)
     order = await place(app.services, ALEX)
     state = tmp_path / "gateway.json"
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.paykill", str(db_path), str(state), app.clock.now().isoformat(),
+        sys.executable, "-m", "tests.paykill", app.settings.database_url, str(state), app.clock.now().isoformat(),
         str(ALEX), str(order.id), str(card_id), cwd=ROOT,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )

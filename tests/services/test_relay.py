@@ -82,6 +82,20 @@ async def test_an_invite_is_random_stored_hashed_and_links_the_account(app: App)
     assert sellers_mod.deep_link("@kabinet_bot", first.token) == f"https://t.me/kabinet_bot?start=s_{first.token}"
 
 
+@pytest.mark.parametrize("opened", ["bare", "start parameter"])
+async def test_a_token_that_begins_like_the_prefix_is_redeemed(app: App, monkeypatch: pytest.MonkeyPatch,
+                                                                opened: str) -> None:
+    """A token is random URL-safe text: one in 4,096 begins with "s_" itself. Given bare or as the
+    start parameter ("s_s_…"), it is found (the prefix was once stripped from the bare token)."""
+    monkeypatch.setattr(sellers_mod.secrets, "token_urlsafe", lambda n: "s_" + "A" * 22)
+    await ensure_user(app.services, SELLER)
+    store_id = await app.services.orders.ensure_store(NOVA)
+    invite = await app.services.sellers.invite(store_id)
+    assert invite.token.startswith("s_")
+    given = invite.token if opened == "bare" else sellers_mod.start_parameter(invite.token)
+    assert (await app.services.sellers.redeem(given, SELLER)).store_id == store_id
+
+
 async def test_invites_expired_reused_and_unknown_are_refused(app: App) -> None:
     for user in (SELLER, OTHER_SELLER):
         await ensure_user(app.services, user)

@@ -13,6 +13,7 @@ from bot.db.engine import Database, DuplicateUpdate, update_scope
 from bot.db.fsm import SqlStorage
 from bot.services.clock import FakeClock
 from bot.services.housekeeping import last_update_id, prune_processed_updates, sweep_abandoned_flows
+from tests.services_kit import sqlite_only
 
 
 @pytest.fixture
@@ -22,6 +23,7 @@ async def db(settings):
     await database.dispose()
 
 
+@sqlite_only
 async def test_pragmas(db: Database) -> None:
     async with db.read() as conn:
         assert (await conn.exec_driver_sql("PRAGMA journal_mode")).scalar() == "wal"
@@ -30,6 +32,7 @@ async def test_pragmas(db: Database) -> None:
         assert (await conn.exec_driver_sql("PRAGMA synchronous")).scalar() == 1  # NORMAL
 
 
+@sqlite_only
 async def test_write_takes_the_write_lock_at_begin(db: Database, db_path) -> None:
     """BEGIN IMMEDIATE: while our unit of work is open, another connection cannot start writing,
     even before we have written anything."""
@@ -172,6 +175,7 @@ async def test_fsm_watchers_see_each_committed_change_once_after_the_commit(db: 
 _SLOW = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) SELECT count(*) AS c FROM n"
 
 
+@sqlite_only  # the pool's internals; PostgreSQL's: tests/services/test_postgresql.py
 async def test_hot_reads_in_flight_at_once_share_a_small_pool(settings) -> None:
     """N reads at once run on at most `read_pool` driver connections (each its own thread), opened
     on demand and kept; every read gets its own answer."""
@@ -187,6 +191,7 @@ async def test_hot_reads_in_flight_at_once_share_a_small_pool(settings) -> None:
     assert db._hot_idle == []
 
 
+@sqlite_only  # the pool's internals; PostgreSQL's: tests/services/test_postgresql.py
 async def test_a_failed_hot_read_gives_its_connection_back(db: Database) -> None:
     with pytest.raises(sqlite3.OperationalError):
         await db.fetch_all("SELECT no_such_column FROM users", ())

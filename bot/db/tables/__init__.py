@@ -41,6 +41,21 @@ from bot.db.tables.shops import (
 )
 from bot.db.tables.webhooks import webhook_deliveries
 
+
+def _integers_are_64_bits() -> None:
+    """SQLite's INTEGER is 64 bits, PostgreSQL's 32: every column declared `Integer` here is a
+    BIGINT on PostgreSQL (as the migrations create it there: migrations/portable.py), so a bound
+    value is never cast to a 32-bit integer — an id read from a button may be any 64-bit number."""
+    from sqlalchemy import Integer
+
+    for table in metadata.tables.values():
+        for column in table.columns:
+            if type(column.type) is Integer:
+                column.type = ID
+
+
+_integers_are_64_bits()
+
 __all__ = [
     "ID",
     "addresses",

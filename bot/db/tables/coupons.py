@@ -12,7 +12,7 @@ from sqlalchemy import (
     Integer,
     String,
     Table,
-    text,
+    false,
 )
 
 from bot.db.tables.base import created_at, currency, metadata, moment, owner, serial_id
@@ -42,7 +42,7 @@ coupon_codes = Table(
     Column("min_order_minor", BigInteger, nullable=False, server_default="0"),
     Column("category_id", Integer),
     Column("category_name", String(128)),
-    Column("new_buyers_only", Boolean, nullable=False, server_default=text("0")),
+    Column("new_buyers_only", Boolean, nullable=False, server_default=false()),
     Column("campaign", String(64)),
     Column("title", String(128)),
     moment("valid_from"),
@@ -92,7 +92,7 @@ coupons = Table(
     # special coupons' conditions
     Column("category_id", Integer),
     Column("category_name", String(128)),
-    Column("new_buyers_only", Boolean, nullable=False, server_default=text("0")),
+    Column("new_buyers_only", Boolean, nullable=False, server_default=false()),
     Column("campaign", String(64)),  # one coupon per user per campaign
     Column("title", String(128)),
     moment("valid_from"),

@@ -134,7 +134,7 @@ class CatalogService:
         return ProductCard(*found)
 
     async def search(self, query: str, page: int = 0) -> ProductPage:
-        expression = repo.match_expression(query)
+        expression = repo.match_expression(query, self.db.sql)
         if not expression:
             raise EmptySearch()
         ranked = await self._ranking(query, expression)

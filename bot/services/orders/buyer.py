@@ -8,7 +8,6 @@ from datetime import timedelta
 from bot.db import orders as repo
 from bot.db import outbox as outbox_repo
 from bot.db.orders import OrderRow
-from bot.integrations.carrier import carrier_name
 from bot.services.errors import N_, InvalidInput
 from bot.services.orders.base import OrderBase
 from bot.services.orders.data import (
@@ -143,7 +142,7 @@ class BuyerActions(OrderBase):
             async with self.db.read() as conn:
                 order = await self._owned(conn, user_id, order_id)
                 events = await repo.tracking_events(conn, order.id)
-        return Tracking(order, carrier_name(order.carrier), tuple(events), new or 0, order.tracking_checked_at,
+        return Tracking(order, order.carrier or "", tuple(events), new or 0, order.tracking_checked_at,
                         carrier_failed=new is None)
 
     # -- deleted orders ---------------------------------------------------------------------------

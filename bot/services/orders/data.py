@@ -153,7 +153,7 @@ class CancelPreview:
 @dataclass(frozen=True, slots=True)
 class Tracking:
     order: OrderRow
-    carrier: str
+    carrier: str  # its code (bot/integrations/carrier.py); the views name it
     events: tuple[TrackingRow, ...]
     new_events: int
     checked_at: datetime | None

@@ -49,6 +49,14 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def unprefixed(text: str, prefix: str) -> list[str]:
+    """What a token typed or opened as `text` may be: the deep link's start parameter
+    (`prefix` + token) or the bare token, which may itself begin with the prefix's characters
+    (it is random URL-safe text): both are looked up (144 random bits never collide)."""
+    text = text.strip()
+    return [t for t in dict.fromkeys((text.removeprefix(prefix), text)) if t]
+
+
 def start_parameter(token: str, prefix: str = START_PREFIX) -> str:
     return prefix + token
 
@@ -106,9 +114,10 @@ class SellerService:
         """The account `user_id` (a user of the bot) becomes the store's seller; what buyers wrote to
         the store while it had no seller is queued for them."""
         now = self.clock.now()
-        token = token.removeprefix(START_PREFIX).strip()
         async with self.db.write() as conn:
-            invite = await repo.invite_by_hash(conn, token_hash(token)) if token else None
+            invite = None
+            for candidate in unprefixed(token, START_PREFIX):
+                invite = invite or await repo.invite_by_hash(conn, token_hash(candidate))
             if invite is None:
                 raise InviteUnknown()
             if invite.used_at is not None:

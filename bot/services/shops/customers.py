@@ -29,7 +29,7 @@ from bot.services.errors import N_, DomainError, InvalidInput, NotFound
 from bot.services.orders import AddressSnapshot, ForbiddenTransition, NewItem, OrderService
 from bot.services.orders.shop import check_new_order
 from bot.services.refunds import CardSnapshot
-from bot.services.relay.sellers import token_hash
+from bot.services.relay.sellers import token_hash, unprefixed
 
 LINK_TTL = timedelta(hours=24)
 TOKEN_BYTES = 18  # 144 bits, 24 URL-safe characters: "l_" + token fits a deep link's 64
@@ -165,9 +165,10 @@ class CustomerService:
         """The Telegram user `user_id` opened the link: the customer becomes theirs and the orders
         that waited for them are placed, all in one unit of work."""
         now = self.clock.now()
-        token = token.removeprefix(LINK_PREFIX).strip()
         async with self.db.write() as conn:
-            link = await repo.link_by_hash(conn, token_hash(token)) if token else None
+            link = None
+            for candidate in unprefixed(token, LINK_PREFIX):
+                link = link or await repo.link_by_hash(conn, token_hash(candidate))
             if link is None:
                 raise LinkUnknown()
             if link.used_at is not None:

@@ -7,6 +7,7 @@ from aiogram.utils.text_decorations import html_decoration as hd
 from bot.db.orders import TrackingRow
 from bot.keyboards.orders import OrderAction, OrderCb, order_cb
 from bot.services.orders import Tracking
+from bot.views.carriers import carrier_label
 from bot.views.common import Fmt, Screen, button, fitting, markup, nav_row
 from bot.views.orders.card import TRACKING_BUDGET
 from bot.views.orders.texts import TRACKING_EVENTS
@@ -27,7 +28,7 @@ def tracking(track: Tracking, f: Fmt, back: OrderCb) -> Screen:
     order = track.order
     lines = [
         f._("<b>Parcel for order #{number}</b>").format(number=hd.quote(order.number)),
-        f"{hd.quote(track.carrier)} · <code>{hd.quote(order.track_number or '')}</code>".lstrip(" ·"),
+        f"{carrier_label(f, track.carrier)} · <code>{hd.quote(order.track_number or '')}</code>".lstrip(" ·"),
         "",
     ]
     if track.events:

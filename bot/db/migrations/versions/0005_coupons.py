@@ -42,7 +42,7 @@ def _terms_columns() -> list[sa.Column]:
         *_value_columns(),
         sa.Column("category_id", sa.Integer),
         sa.Column("category_name", sa.String(128)),
-        sa.Column("new_buyers_only", sa.Boolean, nullable=False, server_default=sa.text("0")),
+        sa.Column("new_buyers_only", sa.Boolean, nullable=False, server_default=sa.false()),
         sa.Column("campaign", sa.String(64)),
         sa.Column("title", sa.String(128)),
         sa.Column("valid_from", TIME, nullable=False),

@@ -20,7 +20,8 @@ depends_on = None
 def upgrade() -> None:
     # SQLite adds a column with a REFERENCES clause in place when its default is NULL (no table
     # copy); Alembic's add_column would refuse the constraint, so this one is written out.
-    op.execute("ALTER TABLE orders ADD COLUMN address_id INTEGER REFERENCES addresses (id) ON DELETE SET NULL")
+    integer = "BIGINT" if op.get_bind().dialect.name == "postgresql" else "INTEGER"  # 64 bits, as SQLite's
+    op.execute(f"ALTER TABLE orders ADD COLUMN address_id {integer} REFERENCES addresses (id) ON DELETE SET NULL")
     op.add_column("orders", sa.Column("paid_charge_id", sa.String(64)))
     op.add_column("orders", sa.Column("pay_attempts", sa.Integer, nullable=False, server_default="0"))
     op.create_index("ix_orders_address", "orders", ["address_id"],

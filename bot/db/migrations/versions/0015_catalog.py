@@ -32,6 +32,13 @@ FTS = [
     "INSERT INTO products_fts(rowid, title, title_ru) VALUES (new.id, new.title, new.title_ru); END",
     "INSERT INTO products_fts(products_fts) VALUES ('rebuild')",
 ]
+# PostgreSQL: a generated tsvector of both titles ('simple': no stemming, lower case, like unicode61)
+# behind a GIN index; searched with prefix queries (bot/db/dialect.py)
+PG_FTS = [
+    "ALTER TABLE products ADD COLUMN search tsvector GENERATED ALWAYS AS "
+    "(to_tsvector('simple', coalesce(title, '') || ' ' || coalesce(title_ru, ''))) STORED",
+    "CREATE INDEX ix_products_search ON products USING gin (search)",
+]
 
 
 def upgrade() -> None:
@@ -94,9 +101,8 @@ def upgrade() -> None:
     )
     op.create_index("ix_store_follows_store", "store_follows", ["store_id"])
 
-    if op.get_bind().dialect.name == "sqlite":  # PostgreSQL's full-text search comes with issue 20
-        for statement in FTS:
-            op.execute(statement)
+    for statement in FTS if op.get_bind().dialect.name == "sqlite" else PG_FTS:
+        op.execute(statement)
 
 
 def downgrade() -> None:
@@ -104,6 +110,9 @@ def downgrade() -> None:
         for name in ("products_fts_update", "products_fts_delete", "products_fts_insert"):
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
         op.execute("DROP TABLE IF EXISTS products_fts")
+    else:
+        op.execute("DROP INDEX IF EXISTS ix_products_search")
+        op.execute("ALTER TABLE products DROP COLUMN IF EXISTS search")
     for table in ("store_follows", "viewed_products", "cart_items", "wishlist"):
         op.drop_table(table)
     op.drop_index("ix_products_category_price", "products")

@@ -1,0 +1,190 @@
+"""Everything that differs between SQLite and PostgreSQL, in one place (issue 20).
+
+The rest of the code writes SQLAlchemy constructs that compile on both, or hand-written SQL that
+both accept; where they cannot, it asks this module for the piece:
+
+- `insert(table)`: an INSERT with ``on_conflict_do_nothing`` / ``on_conflict_do_update`` (the
+  ``ON CONFLICT`` clause is the same text on SQLite ≥ 3.24 and PostgreSQL; PostgreSQL's construct
+  compiles on both).
+- `Sql`: the hand-written pieces of the hot reads — a nested row as JSON (``json_object`` /
+  ``json_build_object``), an array of them (``json_group_array`` / ``json_agg``), the larger of
+  two values (``max(a, b)`` / ``GREATEST``), full-text search (FTS5 / ``tsvector``).
+- `positional(sql)`: the hot reads are written with ``?`` placeholders; PostgreSQL's driver
+  (asyncpg) takes ``$1, $2, …`` — translated once per statement text (cached).
+- The URL: which database, the asyncpg DSN, and the write lock's key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import threading
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, TypeVar
+
+from sqlalchemy.dialects.postgresql import insert  # compiles on SQLite too: ON CONFLICT … DO …
+from sqlalchemy.engine import make_url
+
+SQLITE = "sqlite"
+POSTGRESQL = "postgresql"
+URL_PREFIXES = {"sqlite+aiosqlite://": SQLITE, "postgresql+asyncpg://": POSTGRESQL}
+
+# pg_advisory_xact_lock's key for the units of work: every write transaction takes it first, so
+# the writers of all processes take turns as SQLite's single writer does (engine.py).
+WRITE_LOCK_KEY = 0x4B61_6269_6E65_7400 >> 8  # "Kabinet" — any constant shared by every process
+
+
+def dialect_of(url: str) -> str:
+    for prefix, name in URL_PREFIXES.items():
+        if url.startswith(prefix):
+            return name
+    raise ValueError("expected an sqlite+aiosqlite:/// or a postgresql+asyncpg:// URL")
+
+
+def is_postgresql(url: str) -> bool:
+    return url.startswith("postgresql+asyncpg://")
+
+
+def asyncpg_dsn(url: str) -> str:
+    """`postgresql+asyncpg://u:p@h:5432/db` → `postgresql://u:p@h:5432/db` (what asyncpg takes)."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def database_name(url: str) -> str:
+    return make_url(url).database or ""
+
+
+def with_database(url: str, name: str) -> str:
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+@lru_cache(maxsize=1024)
+def positional(sql: str) -> str:
+    """``?`` → ``$1, $2, …`` outside quoted strings and identifiers (once per text: cached)."""
+    out: list[str] = []
+    n = 0
+    quote: str | None = None
+    for ch in sql:
+        if quote is not None:
+            if ch == quote:
+                quote = None
+        elif ch in ("'", '"'):
+            quote = ch
+        elif ch == "?":
+            n += 1
+            out.append(f"${n}")
+            continue
+        out.append(ch)
+    return "".join(out)
+
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+MAX_SEARCH_WORDS = 8
+
+
+def search_words(query: str) -> list[str]:
+    """What a person typed, as the words searched: letters and digits only (nothing else can reach
+    the search expression), lower case, at most eight."""
+    return _WORD.findall(query.lower())[:MAX_SEARCH_WORDS]
+
+
+@dataclass(frozen=True)
+class Sql:
+    """The hand-written SQL pieces of one dialect (`Sql.of(name)`)."""
+
+    name: str
+
+    @staticmethod
+    @lru_cache(maxsize=2)
+    def of(name: str) -> Sql:
+        if name not in (SQLITE, POSTGRESQL):
+            raise ValueError(f"no SQL for the dialect {name!r}")
+        return Sql(name)
+
+    @property
+    def postgresql(self) -> bool:
+        return self.name == POSTGRESQL
+
+    def json_object(self, alias: str, names: list[str] | tuple[str, ...]) -> str:
+        """A nested row that keeps its column names, as JSON (`json_text` around it when it is a
+        column of the result)."""
+        prefix = f"{alias}." if alias else ""
+        fn = "json_build_object" if self.postgresql else "json_object"
+        return f"{fn}(" + ", ".join(f"'{n}', {prefix}{n}" for n in names) + ")"
+
+    def json_text(self, expression: str) -> str:
+        """A JSON value as a result column: text on both (SQLAlchemy's asyncpg dialect would
+        decode a json column, the hot reads' pool would not — text reads the same on both paths)."""
+        return f"CAST({expression} AS TEXT)" if self.postgresql else expression
+
+    def json_array(self, element: str) -> str:
+        """An aggregate: the rows' `element` as a JSON array (``[]`` when there is none), as text."""
+        if self.postgresql:
+            return f"CAST(coalesce(json_agg({element}), '[]'::json) AS TEXT)"
+        return f"json_group_array({element})"
+
+    def greatest(self, a: str, b: str) -> str:
+        return f"GREATEST({a}, {b})" if self.postgresql else f"max({a}, {b})"
+
+    # -- full-text search over the products' titles (both languages) --------------------------------
+    # SQLite: the FTS5 table products_fts (unicode61, diacritics removed), kept by triggers, ranked
+    # by bm25. PostgreSQL: the generated column products.search (to_tsvector('simple', …) of both
+    # titles) behind a GIN index, ranked by ts_rank. Either way every word typed is a prefix and all
+    # are required; each word is quoted, so no operator can be injected.
+    def match_expression(self, query: str) -> str:
+        words = search_words(query)
+        if self.postgresql:
+            return " & ".join(f"'{w}':*" for w in words)
+        return " ".join(f'"{w}"*' for w in words)
+
+    def search_sql(self) -> str:
+        """(expression, limit, offset) → rows (id, total): the best first, then the rating."""
+        if self.postgresql:
+            return ("SELECT id, count(*) OVER () AS total FROM (SELECT p.id AS id, "
+                    "ts_rank(p.search, q) AS score, p.rating_x10 AS rating FROM products p, "
+                    "to_tsquery('simple', ?) AS q WHERE p.search @@ q AND p.active) AS found "
+                    "ORDER BY score DESC, rating DESC, id LIMIT ? OFFSET ?")
+        return ("SELECT id, count(*) OVER () AS total FROM (SELECT p.id AS id, bm25(products_fts) AS score, "
+                "p.rating_x10 AS rating FROM products_fts JOIN products p ON p.id = products_fts.rowid "
+                "WHERE products_fts MATCH ? AND p.active = 1) ORDER BY score, rating DESC, id LIMIT ? OFFSET ?")
+
+    def search_count_sql(self) -> str:
+        """(expression) → one row (total)."""
+        if self.postgresql:
+            return ("SELECT count(*) AS total FROM products p WHERE p.search @@ to_tsquery('simple', ?) "
+                    "AND p.active")
+        return ("SELECT count(*) AS total FROM products_fts JOIN products p ON p.id = products_fts.rowid "
+                "WHERE products_fts MATCH ? AND p.active = 1")
+
+
+T = TypeVar("T")
+
+
+def run_coroutine(coro: Coroutine[Any, Any, T]) -> T:
+    """Run `coro` to its end from synchronous code, whether or not an event loop runs in this
+    thread (migrations are synchronous and called from both): in a thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    result: list[T] = []
+    error: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            result.append(asyncio.run(coro))
+        except BaseException as exc:  # handed to the caller's thread
+            error.append(exc)
+
+    thread = threading.Thread(target=target, name="kabinet-sync-db")
+    thread.start()
+    thread.join()
+    if error:
+        raise error[0]
+    return result[0]
+
+
+__all__ = ["POSTGRESQL", "SQLITE", "Sql", "asyncpg_dsn", "dialect_of", "insert", "is_postgresql",
+           "positional", "run_coroutine"]
