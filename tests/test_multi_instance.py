@@ -8,9 +8,9 @@ mode over the same database and the same Redis, against the Bot API emulator.
   their lease expires. The messages A had in flight at the kill may reach their users twice (the
   Bot API has no idempotency key): at least once for those, exactly once for every other row.
 
-The database is a SQLite file (one machine); KABINET_MULTI_DATABASE_URL plugs another in (an
-empty PostgreSQL database: `main.py migrate` makes its tables). Redis is the local one (skipped
-with one line when it is not running, like the other service tests). The backlog is
+The database is the test's own (tests/conftest.py `database_url`): a SQLite file, or with
+KABINET_SUITE_PG=1 a fresh PostgreSQL database. Redis is the local one (skipped with one line when
+it is not running, like the other service tests). The backlog is
 KABINET_MULTI_BACKLOG rows (2000 by default, so the suite stays quick; `make bench-multi` runs
 10k at KABINET_MULTI_RATE=400).
 """
@@ -24,7 +24,6 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -105,17 +104,12 @@ async def _drain(instance: Instance) -> None:
         instance.log.append(line.decode())
 
 
-def database_url(tmp_path: Path) -> str:
-    """KABINET_MULTI_DATABASE_URL (an empty database of its own), or a SQLite file."""
-    return os.environ.get("KABINET_MULTI_DATABASE_URL") or f"sqlite+aiosqlite:///{tmp_path / 'multi.sqlite3'}"
-
-
 @pytest.fixture
-async def cluster(tmp_path: Path, redis_space: RedisSpace) -> AsyncIterator[Cluster]:
+async def cluster(database_url: str, redis_space: RedisSpace) -> AsyncIterator[Cluster]:
     api = BotApiEmulator(TOKEN)
     base = await api.start()
     env = {**os.environ, "BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE": base, "LOG_LEVEL": "INFO",
-           "DATABASE_URL": database_url(tmp_path), "REDIS_URL": redis_space.url,
+           "DATABASE_URL": database_url, "REDIS_URL": redis_space.url,
            "REDIS_PREFIX": redis_space.prefix, "WEBHOOK_URL": "https://bot.example/telegram",
            "WEBHOOK_SECRET": SECRET, "TELEGRAM_RATE": str(RATE), "DELIVERY_RATE": str(RATE),
            "DELIVERY_INTERVAL": "0.5", "DELIVERY_CONCURRENCY": str(CONCURRENCY), "DELIVERY_LEASE": "3",
