@@ -16,7 +16,7 @@ export UV_PYTHON_DOWNLOADS := never
 # the console's language: make console lang=ru (LANG is the shell's locale, so not that name)
 lang   ?=
 
-.PHONY: run console test lint catalogs catalogs-check compile bench bench-smoke clean upgrade
+.PHONY: run console test lint catalogs catalogs-check compile bench bench-multi bench-smoke clean upgrade
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -57,6 +57,10 @@ clean:
 
 bench: $(STAMP) compile
 	$(BIN)/python -m bench.run --save
+
+bench-multi: $(STAMP) compile  # two instances, one database, one Redis: a 10k outbox backlog (Redis needed)
+	KABINET_MULTI_BACKLOG=10000 KABINET_MULTI_RATE=400 $(BIN)/python -m pytest -q -s -p no:cacheprovider \
+	  tests/test_multi_instance.py -k backlog
 
 bench-smoke: $(STAMP) compile
 	$(BIN)/python -m bench.run --users 1000 --scale 0.01 --updates 200 --db data/bench-smoke.sqlite3

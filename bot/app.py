@@ -53,7 +53,7 @@ from bot.services.ops import OpsService
 from bot.services.orders import OrderPolicy, OrderService
 from bot.services.outbox import OutboxService
 from bot.services.pay import PayService
-from bot.services.ratelimit import SendBudget
+from bot.services.ratelimit import SendBudget, SharedBudget
 from bot.services.refunds import RefundService
 from bot.services.relay.conversations import RelayService
 from bot.services.relay.sellers import SellerService
@@ -108,7 +108,7 @@ class Services:
     in_flight: InFlight = field(default_factory=InFlight)
     # Telegram's overall budget, shared by the replies (counted, first) and the outbox's delivery;
     # the bot's session holds it, handlers never ask for it
-    budget: SendBudget = field(default_factory=lambda: SendBudget(SystemClock().now),
+    budget: SendBudget | SharedBudget = field(default_factory=lambda: SendBudget(SystemClock().now),
                                metadata={"handlers": False})
     # REDIS_URL's client (FSM storage and event isolation), closed last by the runtime
     redis: Any = field(default=None, metadata={"handlers": False})
@@ -139,6 +139,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
     orders.on_unpaid_cancelled.append(coupons.give_back)  # a cancelled unpaid order returns its coupons
     reviews = ReviewService(db, clock)
     disputes = DisputeService(db, clock, orders)
+    redis = _redis(settings)
     return Services(
         db=db,
         clock=clock,
@@ -159,7 +160,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
         reviews=reviews,
         loyalty=LoyaltyService(db, clock, LoyaltyPolicy(settings.loyalty_thresholds)),
         ops=OpsService(refunds, outbox, webhooks),
-        budget=SendBudget(clock.now),
+        budget=_budget(settings, clock, redis),
         groups=GroupService(db, clock),
         sellers=SellerService(db, clock),
         relay=RelayService(db, clock),
@@ -171,7 +172,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
         shops=ShopService(db, clock, orders),
         webhooks=webhooks,
         customers=CustomerService(db, clock, orders),
-        redis=_redis(settings),
+        redis=redis,
     )
 
 
@@ -181,6 +182,15 @@ def _redis(settings: Settings) -> Any:
     from redis.asyncio import Redis
 
     return Redis.from_url(settings.redis_url)
+
+
+def _budget(settings: Settings, clock: Clock, redis: Any) -> SendBudget | SharedBudget:
+    """Telegram's overall budget: this process's, or with REDIS_URL every process's."""
+    if redis is None:
+        return SendBudget(clock.now, settings.telegram_rate)
+    from bot.db.budget_redis import RedisSendBudget
+
+    return RedisSendBudget(redis, clock.now, settings.telegram_rate, prefix=settings.redis_prefix)
 
 
 def prepare_database(settings: Settings) -> None:

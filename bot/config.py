@@ -57,7 +57,10 @@ class Settings(BaseSettings):
     sweep_interval: int = _within(60, 1, 86_400, "seconds")
     throttle_rate: float = _within(3.0, 0, 1000, "updates a second per user after the burst", note="(0: off)")
     throttle_burst: int = _within(10, 1, 1000, "updates at once per user")
-    delivery_rate: int = _within(25, 1, 30, "pushes per second overall", note="(Telegram allows ~30)")
+    delivery_rate: int = _within(25, 1, 10_000, "pushes per second overall",
+                                 note="(Telegram allows ~30; more only against a local test server)")
+    telegram_rate: int = _within(30, 1, 10_000, "messages per second the bot sends, replies and pushes, "
+                                 "all instances together", note="(Telegram allows ~30)")
     delivery_interval: float = _within(2.0, 0.5, 3600, "seconds between delivery runs")
     delivery_concurrency: int = _within(4, 1, 32, "pushes in flight at once")
     delivery_lease: float = _within(120.0, 2, 3600, "seconds a claimed push stays claimed before another run may send it")

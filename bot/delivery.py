@@ -5,7 +5,8 @@ digests, drops), queues the messages per chat, and sends them with a few workers
 
 - overall at most `per_second` messages in any second, and one a second per chat (`RateLimiter`,
   on an injected clock and wait, so tests and benchmarks simulate time); with a shared
-  `SendBudget`, pushes also leave the replies counted there their room in Telegram's ~30 a second;
+  `SendBudget`, pushes also leave the replies counted there their room in Telegram's ~30 a second
+  (with REDIS_URL the budget is every process's, `SharedBudget`: together they stay under it);
 - in order per chat: a chat has one message in flight at a time, and a user whose row is in
   flight or backing off gets no other row claimed until it is done;
 - a row is marked sent right after Telegram accepted its message;
@@ -49,7 +50,7 @@ from aiogram.utils.i18n import I18n
 from bot.middlewares.requests import outbox_send
 from bot.services.clock import Clock
 from bot.services.outbox import Job, OutboxService, Recipient
-from bot.services.ratelimit import RateLimiter, SendBudget, Wait
+from bot.services.ratelimit import RateLimiter, SendBudget, SharedBudget, Wait
 from bot.views import pushes
 from bot.views.common import Fmt, Screen
 
@@ -100,7 +101,7 @@ class Delivery:
 
     def __init__(self, outbox: OutboxService, bot: Bot, i18n: I18n, clock: Clock, *,
                  config: DeliveryConfig | None = None, wait: Wait | None = None,
-                 budget: SendBudget | None = None) -> None:
+                 budget: SendBudget | SharedBudget | None = None) -> None:
         self.outbox = outbox
         self.bot = bot
         self.i18n = i18n
@@ -292,7 +293,7 @@ class _Run:
                     sent_ids = await send_screen(d.bot, job.chat_id, screen)
             except TelegramRetryAfter as exc:
                 self.report.rate_limited += 1
-                until = d.limiter.pause(exc.retry_after)
+                until = await d.limiter.pause_everywhere(exc.retry_after)
                 log.warning("delivery: Telegram asked to wait %ss; all delivery paused until %s",
                             exc.retry_after, until.isoformat())
                 continue

@@ -21,7 +21,7 @@ from aiohttp import web
 from bot.app import Services, build_bot, build_dispatcher, build_services, prepare_database, set_commands
 from bot.config import Settings
 from bot.delivery import Delivery, DeliveryConfig
-from bot.scheduler import Scheduler, Sweeper
+from bot.scheduler import JobLeases, Scheduler, Sweeper
 from bot.services import housekeeping
 from bot.services.catalog.viewed import FLUSH_SECONDS
 from bot.services.shops.webhooks import WebhookDelivery
@@ -64,9 +64,10 @@ class Runtime:
         self.services = services
         self.dp = dp
         self.bot = bot
-        self.scheduler = Scheduler(services.clock)
+        # with several instances the sweeper runs in one of them per period (README "Scale-out")
+        self.scheduler = Scheduler(services.clock, JobLeases(services.db))
         self.sweeper = build_sweeper(services)
-        self.scheduler.add_job("sweeper", self.sweeper, settings.sweep_interval)
+        self.scheduler.add_job("sweeper", self.sweeper, settings.sweep_interval, once=True)
         self.delivery = build_delivery(services, bot, settings)
         self.scheduler.add_job("delivery", self.delivery, settings.delivery_interval, long_running=True)
         # the shops' webhooks (bot/services/shops/webhooks.py): a shop with no URL queues nothing

@@ -4,19 +4,31 @@ call it directly with a fake clock; the scheduler only decides when.
 Sections register *due transitions* (idempotent service calls such as "expire unpaid orders") with
 `register_due`; the sweeper runs them all on every tick. The outbox delivery job
 (`bot/delivery.py`) ticks here too.
+
+Every instance runs its own scheduler; there is no shared job store. A job added with `once=True`
+(the sweeper) first takes a lease for the period from the database (`JobLeases`: a row per job
+with its holder and an expiry, taken in one unit of work): of N instances ticking it, the one that
+holds the lease runs it and renews it on its next tick; the others skip, and take over once a
+holder that stopped ticking lets it expire (`factor` periods). The delivery jobs run everywhere:
+their claims keep two instances from sending one row.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import secrets
+import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.db import job_leases as repo
+from bot.db.engine import Database
 from bot.services.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -58,12 +70,33 @@ class Sweeper:
         return done
 
 
+class JobLeases:
+    """Which instance runs a job this period: a lease of `factor` periods taken (or renewed by its
+    holder) at each tick, in one unit of work. A failure to reach the database skips the run."""
+
+    def __init__(self, db: Database, *, holder: str | None = None, factor: float = 1.5) -> None:
+        if factor < 1:
+            raise ValueError("a lease shorter than the period would let two instances run it")
+        self.db = db
+        self.holder = holder or f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(3)}"
+        self.factor = factor
+
+    async def take(self, name: str, now: datetime, period: timedelta) -> bool:
+        try:
+            async with self.db.write() as conn:
+                return await repo.take(conn, name, self.holder, now, now + period * self.factor)
+        except Exception:
+            log.exception("job %s: its lease could not be taken; skipped this time", name)
+            return False
+
+
 class Scheduler:
     """AsyncIOScheduler with coalescing, one instance per job, no misfire limit. Shutdown lets a
-    running job finish (bounded)."""
+    running job finish (bounded). `leases`: what a `once` job takes before it runs."""
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, leases: JobLeases | None = None) -> None:
         self.clock = clock
+        self.leases = leases
         self._scheduler = AsyncIOScheduler(
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
             timezone="UTC",
@@ -72,11 +105,14 @@ class Scheduler:
         self._busy: set[str] = set()
 
     def add_job(self, name: str, job: Callable[[datetime], Awaitable[Any]], seconds: float, *,
-                long_running: bool = False) -> None:
+                long_running: bool = False, once: bool = False) -> None:
         """Run `job(now)` every `seconds`. A `long_running` job (delivery working through a backlog)
         may outlast its interval: the ticks that fall while it runs return at once instead of being
-        skipped by APScheduler with a warning each time."""
+        skipped by APScheduler with a warning each time. A `once` job runs in one instance per
+        period (the one holding its lease, when the scheduler has `leases`)."""
         busy: set[str] = self._busy
+        leases = self.leases if once else None
+        period = timedelta(seconds=seconds)
 
         async def tick() -> None:
             if long_running and name in busy:
@@ -86,6 +122,8 @@ class Scheduler:
             self._running.add(task)
             busy.add(name)
             try:
+                if leases is not None and not await leases.take(name, self.clock.now(), period):
+                    return  # another instance runs it this period
                 await job(self.clock.now())
             except Exception:
                 log.exception("job %s failed", name)

@@ -53,6 +53,7 @@ class BotApiEmulator:
         self.message_ids: dict[int, itertools.count[int]] = defaultdict(lambda: itertools.count(1))
         self.messages: dict[int, dict[int, dict[str, Any]]] = defaultdict(dict)
         self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.call_times: list[float] = []  # when each call arrived (time.monotonic()), as `calls`
         # (chat, message id) of every message the bot sent or edited successfully, in order: what a
         # person's chat shows last
         self.touched: list[tuple[int, int]] = []
@@ -151,6 +152,7 @@ class BotApiEmulator:
         params = {k: _decode(v) for k, v in form.items()}
         async with self.changed:
             self.calls.append((method, params))
+            self.call_times.append(time.monotonic())
             if method in SENDING:
                 if self.faults.before is not None:
                     self.faults.before(method, params)

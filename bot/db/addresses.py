@@ -60,6 +60,12 @@ async def get(conn: AsyncConnection, user_id: int, address_id: int) -> AddressRo
     return _row(row) if row else None
 
 
+async def added_by_flow(conn: AsyncConnection, user_id: int, flow_id: str) -> AddressRow | None:
+    """The address the form `flow_id` added (if it did, and it is still there)."""
+    row = (await conn.execute(select(*_COLUMNS).where(t.c.flow_id == flow_id, t.c.user_id == user_id))).first()
+    return _row(row) if row else None
+
+
 async def get_default(conn: AsyncConnection, user_id: int) -> AddressRow | None:
     row = (
         await conn.execute(select(*_COLUMNS).where(t.c.user_id == user_id, t.c.is_default == true()))
@@ -72,9 +78,10 @@ async def count(conn: AsyncConnection, user_id: int) -> int:
 
 
 async def insert(conn: AsyncConnection, user_id: int, fields: dict[str, str], *, is_default: bool,
-                 now: datetime) -> int:
+                 now: datetime, flow_id: str | None = None) -> int:
     result = await conn.execute(
-        t.insert().values(user_id=user_id, is_default=is_default, created_at=now, updated_at=now, **fields)
+        t.insert().values(user_id=user_id, is_default=is_default, created_at=now, updated_at=now,
+                          flow_id=flow_id, **fields)
     )
     (new_id,) = result.inserted_primary_key or (None,)
     assert new_id is not None

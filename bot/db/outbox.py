@@ -7,6 +7,12 @@ leased into the future is skipped by the due scan, so a chat's messages keep the
 
 The due scan and the leased-users subquery are written with literal state lists so that SQLite
 can use the partial indexes ``ix_outbox_due`` and ``ix_outbox_leased``.
+
+Several processes claim at once (README "Scale-out"): a claim locks the users whose rows it takes
+(`lock_users`: ``FOR NO KEY UPDATE SKIP LOCKED``, so another claim skips them instead of waiting),
+then reads those users' due rows again (`due_of_users`, ``FOR UPDATE SKIP LOCKED``) in a statement
+that sees every lease committed before it. On SQLite the clauses compile to nothing: the unit of
+work's ``BEGIN IMMEDIATE`` already makes claims one at a time.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db.dialect import insert as upsert
 from bot.db.tables import outbox as t
+from bot.db.tables import users as users_t
 from bot.db.types import from_db_time, to_db_time
 
 PENDING, SENDING, SENT, FAILED, DROPPED = "pending", "sending", "sent", "failed", "dropped"
@@ -156,6 +163,38 @@ def _from_text(r: Any) -> OutboxRow:
     return OutboxRow(id_, user_id, kind, json.loads(payload), dedupe_key, from_db_time(due_at), state,
                      attempts, _tm(expires_at), last_error, drop_reason, _tm(sent_at), _tm(read_at),
                      _tm(created_at), _tm(lease_until))
+
+
+async def lock_users(conn: AsyncConnection, user_ids: Sequence[int]) -> list[int]:
+    """Of these users, those no other unit of work is claiming for: their ``users`` rows locked
+    until this one ends, the others skipped (``FOR NO KEY UPDATE SKIP LOCKED``, which still lets
+    other transactions insert rows referring to the user). In the order given."""
+    if not user_ids:
+        return []
+    result = await conn.execute(
+        select(users_t.c.id).where(users_t.c.id.in_(list(user_ids)))
+        .with_for_update(skip_locked=True, key_share=True)
+    )
+    locked = {r.id for r in result.all()}
+    return [u for u in user_ids if u in locked]
+
+
+async def due_of_users(conn: AsyncConnection, user_ids: Sequence[int], now: datetime, limit: int) -> list[OutboxRow]:
+    """The due scan again, for users this unit of work holds (`lock_users`), as a new statement:
+    a claim committed by another process since the first scan is seen (its user is skipped)."""
+    if not user_ids:
+        return []
+    ids = list(user_ids)
+    leased = select(t.c.user_id).where(t.c.user_id.in_(ids), t.c.state.in_(ACTIVE), t.c.lease_until > now)
+    query = (
+        select(*_COLUMNS)
+        .where(t.c.user_id.in_(ids), t.c.state.in_(ACTIVE), t.c.due_at <= now,
+               or_(t.c.lease_until.is_(None), t.c.lease_until <= now), t.c.user_id.not_in(leased))
+        .order_by(t.c.due_at, t.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return [_row(r) for r in (await conn.execute(query)).all()]
 
 
 def _claimable(now: datetime) -> Any:

@@ -40,16 +40,38 @@ class DueDelivery:
 
 
 async def claim(conn: AsyncConnection, now: datetime, lease_until: datetime, limit: int) -> list[DueDelivery]:
-    """The due deliveries no other run holds, leased to this one (inside its unit of work)."""
+    """The due deliveries no other run holds, leased to this one (inside its unit of work).
+
+    Several processes claim at once (README "Scale-out"), and a shop's events go out in order, one
+    run at a time: the shops with something due are locked (``FOR NO KEY UPDATE SKIP LOCKED``: a
+    shop another claim holds is skipped, not waited for), a shop with a delivery leased into the
+    future is left to that run, and the locked shops' due rows are read again in a new statement
+    (``FOR UPDATE SKIP LOCKED``), which sees every lease committed meanwhile. On SQLite the clauses
+    compile to nothing: the unit of work's ``BEGIN IMMEDIATE`` already makes claims one at a time."""
+    free = or_(wd.c.lease_until.is_(None), wd.c.lease_until < now)
+    due = and_(wd.c.state == "pending", wd.c.due_at <= now, free)
+    shops = [int(r[0]) for r in (await conn.execute(
+        select(wd.c.shop_id).where(due).order_by(wd.c.due_at, wd.c.id).limit(limit))).all()]
+    shops = list(dict.fromkeys(shops))
+    if not shops:
+        return []
+    locked = {int(r[0]) for r in (await conn.execute(
+        select(sh.c.id).where(sh.c.id.in_(shops)).with_for_update(skip_locked=True, key_share=True))).all()}
+    held = select(wd.c.shop_id).where(wd.c.shop_id.in_(locked), wd.c.state == "pending", wd.c.lease_until >= now)
     rows = (await conn.execute(
         select(wd.c.id, wd.c.shop_id, wd.c.event_id, wd.c.event, wd.c.body, wd.c.attempts, sh.c.webhook_url,
                sh.c.webhook_secret)
         .select_from(wd.join(sh, sh.c.id == wd.c.shop_id))
-        .where(wd.c.state == "pending", wd.c.due_at <= now, or_(wd.c.lease_until.is_(None), wd.c.lease_until < now))
-        .order_by(wd.c.due_at, wd.c.id).limit(limit))).all()
-    if rows:
-        await conn.execute(update(wd).where(wd.c.id.in_([r[0] for r in rows])).values(lease_until=lease_until))
-    return [DueDelivery(int(r[0]), int(r[1]), r[2], r[3], r[4], int(r[5]), r[6], r[7]) for r in rows]
+        .where(wd.c.shop_id.in_(locked), due, wd.c.shop_id.not_in(held))
+        .order_by(wd.c.due_at, wd.c.id).limit(limit)
+        .with_for_update(of=wd, skip_locked=True))).all()
+    if not rows:
+        return []
+    claimed = {int(r[0]) for r in (await conn.execute(
+        update(wd).where(wd.c.id.in_([r[0] for r in rows]), wd.c.state == "pending", free)
+        .values(lease_until=lease_until).returning(wd.c.id))).all()}
+    return [DueDelivery(int(r[0]), int(r[1]), r[2], r[3], r[4], int(r[5]), r[6], r[7]) for r in rows
+            if int(r[0]) in claimed]
 
 
 async def mark_sent(conn: AsyncConnection, delivery_id: int, now: datetime) -> None:

@@ -55,6 +55,7 @@ asked from the summary".
 from __future__ import annotations
 
 import inspect
+import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -85,6 +86,10 @@ Predicate = Callable[[Draft], bool]
 Expected = str | Callable[[Fmt], str]  # a msgid, or a view of the sentence (already translated)
 
 EDITING = "editing"  # FSM data: one field is being edited from the summary
+# FSM data: the flow's own random id, set when an `identified` flow starts; its final step stores
+# it with what it creates (unique), so a Save repeated after the commit but before the flow ended
+# — a crash between the commit and the Redis write (README "Scale-out") — finds it done
+FLOW_ID = "flow_id"
 STALE = N_("This button is no longer active.")
 OTHER_STEP = N_("This button belongs to another step; here is the current one.")
 
@@ -240,8 +245,9 @@ class Flow:
     def __init__(self, group: type[StatesGroup], callback: type[CallbackData], *, steps: tuple[Step, ...],
                  summary: Summary | None, leave: Handler, outside: str, arrive: Arrive | None = None,
                  other: Handler | None = None, strays: bool = True,
-                 upgrade: Callable[[Draft], Draft] | None = None) -> None:
+                 upgrade: Callable[[Draft], Draft] | None = None, identified: bool = False) -> None:
         self.group, self.callback = group, callback
+        self.identified = identified  # the draft gets a FLOW_ID at the start (its final step keeps it)
         self.steps, self.summary = steps, summary
         self._leave = CallableObject(leave)
         self._finish = CallableObject(summary.finish) if summary is not None else None
@@ -307,6 +313,8 @@ class Flow:
         return await call(self._view(target.state), f, draft, error, **named)
 
     async def start(self, state: FSMContext, db: Database, draft: Draft, f: Fmt, **named: Any) -> Screens:
+        if self.identified:
+            draft = {**draft, FLOW_ID: draft.get(FLOW_ID) or uuid.uuid4().hex}
         return await self.go(self.first(draft), state, db, draft, f, **named)
 
     async def current(self, state: FSMContext, db: Database, f: Fmt, error: str | None = None,

@@ -57,7 +57,7 @@ from aiogram.methods import (
 )
 from aiohttp import ClientConnectorError
 
-from bot.services.ratelimit import SendBudget
+from bot.services.ratelimit import SendBudget, SharedBudget
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ def _surely_unsent(exc: BaseException) -> bool:
 
 
 class ReplyRetries(BaseRequestMiddleware):
-    def __init__(self, *, budget: SendBudget | None = None, sleep: Sleep = asyncio.sleep,
+    def __init__(self, *, budget: SendBudget | SharedBudget | None = None, sleep: Sleep = asyncio.sleep,
                  policy: RetryPolicy | None = None) -> None:
         self.budget = budget
         self.sleep = sleep
@@ -119,14 +119,14 @@ class ReplyRetries(BaseRequestMiddleware):
         while True:
             if counted:
                 assert self.budget is not None
-                self.budget.record()
+                await self.budget.reply()
             try:
                 return await make_request(bot, method)
             except (TelegramRetryAfter, TelegramServerError, TelegramNetworkError) as exc:
                 if isinstance(exc, TelegramRetryAfter):
                     delay = float(exc.retry_after)
                     if self.budget is not None:
-                        self.budget.pause(delay)  # Telegram is counting: pushes wait too
+                        await self.budget.pause_all(delay)  # Telegram is counting: pushes wait too
                 else:
                     delay = min(policy.backoff * 2 ** (attempt - 1), policy.max_backoff)
                 if send and not _surely_unsent(exc):

@@ -163,6 +163,11 @@ class OutboxService:
                     return out
         async with self.db.write() as conn:
             candidates = await due(conn, limit * 2)
+            if history is None:
+                # several processes: only users no other claim holds, their rows read again
+                users_first = list(dict.fromkeys(r.user_id for r in candidates))[:limit]
+                mine = await repo.lock_users(conn, users_first)
+                candidates = await repo.due_of_users(conn, mine, now, limit * 2)
             picked: list[OutboxRow] = []
             per: dict[int, int] = defaultdict(int)
             for row in candidates:

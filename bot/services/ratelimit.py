@@ -1,6 +1,7 @@
 """Rate limits for pushes: overall and per chat, on an injected clock and an injected wait, so
 tests and benchmarks simulate time instead of sleeping; and Telegram's overall budget, shared
-with the replies (`SendBudget`), which take precedence."""
+with the replies (`SendBudget`), which take precedence — in memory for one process, or in Redis
+for every process behind one webhook (`SharedBudget`, bot/db/budget_redis.py)."""
 
 from __future__ import annotations
 
@@ -54,6 +55,27 @@ class SendBudget(_Pausable):
     def replies_in_window(self, now: datetime) -> int:
         return sum(1 for t in self.replies if t > now - SECOND)
 
+    # what the replies' middleware calls, the same for the shared budget
+    async def reply(self) -> None:
+        self.record()
+
+    async def pause_all(self, seconds: float) -> datetime:
+        return self.pause(seconds)
+
+
+class SharedBudget(Protocol):
+    """Telegram's overall budget kept for every process (REDIS_URL: bot/db/budget_redis.py): the
+    pushes take a token from it (`take`: None when taken, else when to ask again), the replies are
+    counted in it (`reply`), a 429 holds every process's pushes (`pause_all`)."""
+
+    total: int
+
+    async def take(self, now: datetime) -> datetime | None: ...
+
+    async def reply(self) -> None: ...
+
+    async def pause_all(self, seconds: float) -> datetime: ...
+
 
 class RateLimiter(_Pausable):
     """At most `per_second` sends in any one-second window overall, and at most one send per
@@ -66,18 +88,28 @@ class RateLimiter(_Pausable):
     """
 
     def __init__(self, now: Callable[[], datetime], wait: Wait, *, per_second: int = 25,
-                 chat_interval: timedelta = SECOND, budget: SendBudget | None = None) -> None:
+                 chat_interval: timedelta = SECOND, budget: SendBudget | SharedBudget | None = None) -> None:
         if per_second < 1:
             raise ValueError("per_second must be at least 1")
         self._now = now
         self._wait = wait
         self.per_second = per_second
         self.chat_interval = chat_interval
-        self.budget = budget  # shared with the replies, which go first
+        # shared with the replies, which go first: in this process, or (shared) in every process
+        self.budget = budget if isinstance(budget, SendBudget) else None
+        self.shared = None if budget is None or isinstance(budget, SendBudget) else budget
         # the last sends, oldest first: enough of them to count our share of the shared budget too
-        self._sent: deque[datetime] = deque(maxlen=max(per_second, budget.total if budget else 0))
+        self._sent: deque[datetime] = deque(maxlen=max(per_second, self.budget.total if self.budget else 0))
         self._chat_last: dict[int, datetime] = {}
         self.paused_until: datetime | None = None
+
+    async def pause_everywhere(self, seconds: float) -> datetime:
+        """Telegram's 429 on a push: this limiter holds, and so does every process sharing the
+        budget."""
+        until = self.pause(seconds)
+        if self.shared is not None:
+            await self.shared.pause_all(seconds)
+        return until
 
     def chat_ready_at(self, chat_id: int) -> datetime | None:
         last = self._chat_last.get(chat_id)
@@ -109,6 +141,10 @@ class RateLimiter(_Pausable):
         while True:
             now = self._now()
             slot = self.next_slot(chat_id, now)
+            if slot <= now and self.shared is not None:
+                later = await self.shared.take(now)  # the last step: a token taken is spent
+                if later is not None:
+                    slot = max(later, now + timedelta(milliseconds=1))
             if slot <= now:
                 self._take(chat_id, now)
                 return True

@@ -16,6 +16,7 @@ from bot.db.tables.coupons import (
     gift_certificates,
     store_coupon_offers,
 )
+from bot.db.tables.jobs import job_leases
 from bot.db.tables.notifications import notification_mutes, notification_prefs, outbox
 from bot.db.tables.orders import (
     disputes,
@@ -74,6 +75,7 @@ __all__ = [
     "gift_certificate_ledger",
     "gift_certificates",
     "group_chats",
+    "job_leases",
     "loyalty_ledger",
     "loyalty_levels",
     "metadata",

@@ -24,9 +24,12 @@ addresses = Table(
     Column("is_default", Boolean(create_constraint=False), nullable=False, server_default="0"),
     created_at(),
     moment("updated_at"),
+    # the form that added it (0022): a Save repeated after a crash finds it instead of adding another
+    Column("flow_id", String(32)),
 )
 # the list and "the most recently added remaining one"
 Index("ix_addresses_user", addresses.c.user_id, addresses.c.created_at, addresses.c.id)
+Index("ux_addresses_flow", addresses.c.flow_id, unique=True)
 # at most one default a user, whatever the code does
 Index(
     "ux_addresses_default", addresses.c.user_id, unique=True,

@@ -44,7 +44,7 @@ from bot.handlers.addresses.form_steps import (
     upgrade,
 )
 from bot.handlers.common import REPLY_KEYBOARD, show
-from bot.handlers.flow import EDITING, STALE, Button, Draft, Flow, Summary, deliver
+from bot.handlers.flow import EDITING, FLOW_ID, STALE, Button, Draft, Flow, Summary, deliver
 from bot.keyboards.addresses import AddressAction, AddressCb, AddressFormCb, FormAction
 from bot.keyboards.common import NavAction, NavCb
 from bot.services.addresses import AddressDraft, AddressInputError, AddressNotFound, AddressService, Field
@@ -64,7 +64,7 @@ async def save(query: CallbackQuery, draft: Draft, state: FSMContext, db: Databa
             if editing:
                 address = await addresses.update(user.id, editing, address_of(draft))
             else:
-                address = await addresses.add(user.id, address_of(draft))
+                address = await addresses.add(user.id, address_of(draft), flow_id=draft.get(FLOW_ID))
             await state.clear()
     except AddressInputError as exc:
         await deliver(query, await FLOW.go(STATE_OF[exc.field], state, db, {**draft, EDITING: True}, f,
@@ -104,6 +104,7 @@ async def leave_form(query: CallbackQuery, draft: Draft, user: UserRow, addresse
 FLOW = Flow(
     AddressForm, AddressFormCb, arrive=arrive, upgrade=upgrade, leave=leave_form, strays=False,
     outside=STALE,  # not used (strays=False): the form answers its own stray buttons, below
+    identified=True,  # Save keeps the form's id with the address: a repeated Save finds it (Redis)
     steps=(
         step(Field.country, country_typed,
              buttons={FormAction.country: Button(country_chosen), FormAction.ask: ask_again(Field.country)}),

@@ -86,17 +86,23 @@ class AddressService:
         return await self.usage.open_orders(user_id, address_id)
 
     # -- changes ---------------------------------------------------------------------------------
-    async def add(self, user_id: int, draft: AddressDraft) -> Address:
+    async def add(self, user_id: int, draft: AddressDraft, *, flow_id: str | None = None) -> Address:
         """Check and store a new address; the first one becomes the default. The count is taken
-        inside the write transaction (BEGIN IMMEDIATE), so the limit holds under double taps."""
+        inside the write transaction (BEGIN IMMEDIATE), so the limit holds under double taps.
+        `flow_id`: the form's own id; a second add with it returns the address the first one made
+        (a Save repeated after a crash between the commit and the end of the flow in Redis)."""
         checked = validate_draft(draft)
         now = self.clock.now()
         async with self.db.write() as conn:
+            if flow_id is not None:
+                done = await repo.added_by_flow(conn, user_id, flow_id)
+                if done is not None:
+                    return done
             existing = await repo.count(conn, user_id)
             if existing >= self.limit:
                 raise AddressLimitReached(self.limit)
             new_id = await repo.insert(
-                conn, user_id, checked.as_dict(), is_default=existing == 0, now=now
+                conn, user_id, checked.as_dict(), is_default=existing == 0, now=now, flow_id=flow_id
             )
             address = await repo.get(conn, user_id, new_id)
         assert address is not None
