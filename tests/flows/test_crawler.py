@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,7 @@ from babel.core import get_global
 
 from bot import demo
 from bot.fakebot import Player, TelegramHtml
+from bot.handlers.flow import FLOW_ID
 from bot.services.addresses import (
     COMMON_COUNTRIES,
     country_rules,
@@ -341,7 +343,11 @@ class Crawler:
             if node.fsm != self.current_fsm:  # back to the flow step the screen was shown at
                 state = self.state()
                 await state.set_state(node.fsm[0])
-                await state.set_data(node.fsm[1])
+                # a form's draft carries its id, and its Save saves once per id (a repeated Save
+                # finds it saved): a branch resumed from a step of a form that another branch
+                # saved is, to the bot, another form — as it would be for a person starting anew
+                data = node.fsm[1]
+                await state.set_data({**data, FLOW_ID: uuid.uuid4().hex} if FLOW_ID in data else data)
             self.player.log.messages[node.message.message_id] = node.message
         before = dict(self.player.log.messages)
         start = len(self.app.session.calls)
