@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -58,6 +58,31 @@ def pg_template() -> Iterator[Any]:
         yield template
 
 
+TEST_FINGERPRINT_KEY = "kabinet-tests-" + "0" * 32
+
+
+@pytest.fixture(scope="session")
+def database_copies(request: pytest.FixtureRequest) -> Iterator[Callable[[Path], str]]:
+    """Fresh databases for the tests that make several (a fuzzed run, each payload, each example):
+    `copy(folder)` is a copy of the SQLite template in `folder`, or (KABINET_SUITE_PG=1) a copy of
+    the worker's PostgreSQL template, dropped at the end of the session."""
+    made: list[str] = []
+    # asked for now, so that it outlives this fixture (the copies are given back to it at the end)
+    template = request.getfixturevalue("pg_template" if SUITE_PG else "template_db")
+
+    def copy(folder: Path) -> str:
+        if not SUITE_PG:
+            path = folder / f"kabinet-{uuid.uuid4().hex[:8]}.sqlite3"
+            shutil.copy(template, path)
+            return f"sqlite+aiosqlite:///{path}"
+        made.append(template.take())
+        return made[-1]
+
+    yield copy
+    for url in made:
+        template.give_back(url)
+
+
 @pytest.fixture
 def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """The test's database: a copy of the migrated SQLite template, or (KABINET_SUITE_PG=1) a
@@ -84,7 +109,7 @@ def settings(database_url: str) -> Settings:
 
         services = {"redis_url": REDIS_URL, "redis_prefix": f"ks{uuid.uuid4().hex[:12]}"}
     if SUITE_PG:  # no database file to keep the generated key beside: the tests' own
-        services["card_fingerprint_key"] = "kabinet-tests-" + "0" * 32
+        services["card_fingerprint_key"] = TEST_FINGERPRINT_KEY
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
         bot_token=None,

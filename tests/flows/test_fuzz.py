@@ -27,8 +27,6 @@ import itertools
 import os
 import random
 import re
-import shutil
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -49,7 +47,7 @@ from bot.config import Settings
 from bot.fakebot import Player
 from bot.runner import build_sweeper
 from bot.services.clock import FakeClock
-from tests.conftest import App
+from tests.conftest import TEST_FINGERPRINT_KEY, App
 from tests.figures import add_up
 from tests.pushkit import sim_delivery
 
@@ -74,12 +72,10 @@ TEXTS = st.one_of(
 class Run:
     """What all sequences of one test share: the loop, the bot over one database, the counters."""
 
-    def __init__(self, template_db: Path, folder: Path) -> None:
+    def __init__(self, database_url: str) -> None:
         self.loop = asyncio.new_event_loop()
-        db = folder / "fuzz.sqlite3"
-        shutil.copy(template_db, db)
-        settings = Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{db}",  # type: ignore[call-arg]
-                            throttle_rate=0)
+        settings = Settings(_env_file=None, database_url=database_url,  # type: ignore[call-arg]
+                            throttle_rate=0, card_fingerprint_key=TEST_FINGERPRINT_KEY)
         self.app = self.loop.run_until_complete(self._app(settings))
         self.user_ids = itertools.count(50_000_000)
         self.sequences = self.steps = self.batches = self.restarts = self.presses = 0
@@ -267,9 +263,9 @@ class Kabinet(RuleBasedStateMachine):
 
 
 @pytest.mark.parametrize("shard", range(SHARDS))
-def test_fuzzed_sequences(shard: int, template_db: Path, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+def test_fuzzed_sequences(shard: int, database_url: str, request: pytest.FixtureRequest) -> None:
     """One shard of the sequences: each its own bot and seed, so pytest-xdist spreads them."""
-    run = Run(template_db, tmp_path)
+    run = Run(database_url)
     machine = seed(SEED + shard)(type(f"Kabinet{shard}", (Kabinet,), {"run_": run}))
     try:
         run_state_machine_as_test(machine, settings=settings(

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import html
 import re
-import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -43,7 +43,7 @@ from bot.services.orders import AddressSnapshot, NewItem
 from bot.services.refunds import CardSnapshot
 from bot.views.common import Fmt
 from bot.views.pushes import render_one
-from tests.conftest import App
+from tests.conftest import TEST_FINGERPRINT_KEY, App
 from tests.figures import report
 
 TELEGRAM_LIMIT = 4096
@@ -497,15 +497,14 @@ async def one_payload(settings: Settings, clock: FakeClock, name: str) -> tuple[
 
 
 async def test_every_payload_in_every_field_on_every_screen(
-        template_db: Path, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+        database_copies: Callable[[Path], str], tmp_path: Path, request: pytest.FixtureRequest) -> None:
     probes: dict[str, Probe] = {}
     failures: dict[str, str] = {}
     parsed = 0
-    for i, name in enumerate(PAYLOADS):
-        db = tmp_path / f"payload{i}.sqlite3"
-        shutil.copy(template_db, db)
+    for name in PAYLOADS:
         settings = Settings(_env_file=None, bot_token=None,  # type: ignore[call-arg]
-                            database_url=f"sqlite+aiosqlite:///{db}", default_locale="en", throttle_rate=0)
+                            database_url=database_copies(tmp_path), default_locale="en", throttle_rate=0,
+                            card_fingerprint_key=TEST_FINGERPRINT_KEY)
         clock = FakeClock(datetime(2026, 11, 25, 12, 0, tzinfo=UTC))
         try:
             probes[name], sent = await one_payload(settings, clock, name)

@@ -5,8 +5,6 @@ answered. HYPOTHESIS_PROFILE=long runs many more examples."""
 from __future__ import annotations
 
 import asyncio
-import shutil
-from pathlib import Path
 
 from aiogram.methods import AnswerCallbackQuery
 from hypothesis import HealthCheck, given, settings
@@ -14,7 +12,7 @@ from hypothesis import strategies as st
 
 from bot.config import Settings
 from bot.services.clock import FakeClock
-from tests.conftest import App
+from tests.conftest import TEST_FINGERPRINT_KEY, App
 
 actions = st.lists(
     st.one_of(
@@ -33,14 +31,13 @@ actions = st.lists(
 @settings(deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(steps=actions, language=st.sampled_from(["en", "ru"]))
-def test_random_sessions_never_break(template_db: Path, tmp_path_factory, steps, language) -> None:
-    asyncio.run(_session(template_db, tmp_path_factory.mktemp("prop"), steps, language))
+def test_random_sessions_never_break(database_copies, tmp_path_factory, steps, language) -> None:
+    asyncio.run(_session(database_copies(tmp_path_factory.mktemp("prop")), steps, language))
 
 
-async def _session(template_db: Path, folder: Path, steps, language: str) -> None:
-    db = folder / "k.sqlite3"
-    shutil.copy(template_db, db)
-    app = App(Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{db}"), FakeClock())  # type: ignore[call-arg]
+async def _session(database_url: str, steps, language: str) -> None:
+    app = App(Settings(_env_file=None, database_url=database_url,  # type: ignore[call-arg]
+                       card_fingerprint_key=TEST_FINGERPRINT_KEY), FakeClock())
     app.players = []
     player = app.player(4242, first_name="Prop", language_code=language)
     try:

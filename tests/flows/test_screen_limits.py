@@ -78,7 +78,7 @@ async def test_every_card_with_a_growing_list_fits_with_large_data(app: App) -> 
         DisputeReason.not_as_described, "W" * 1000, Outcome.full_refund))
     await services.disputes.seller_answer(dispute.id, "reject", note="N" * 1000)
     cert = await services.coupons.grant_certificate(user, amount_minor=100_000, currency="USD",
-                                                    valid_to=datetime(2027, 12, 31, tzinfo=UTC), title="T" * 128)  # its column's width
+                                                    valid_to=datetime(2027, 12, 31, tzinfo=UTC), title="T" * 200)
     for i in range(60):
         async with services.db.write() as conn:
             await services.coupons.spend(conn, user, cert.id, 1, "USD", f"ref{i}")

@@ -67,6 +67,9 @@ def test_migrations_run_to_head_and_keep_the_types(postgres: Postgres) -> None:
         ("orders", "user_id", "bigint"), ("products", "search", "tsvector"),
         ("users", "created_at", "character varying"), ("users", "id", "bigint"),
     ]
+    # text of any length, as SQLite keeps it (the declared widths are the services' to keep)
+    assert run_sql(postgres.url, "SELECT character_maximum_length FROM information_schema.columns"
+                   " WHERE table_name = 'stores' AND column_name = 'name'") == [(None,)]
     # a partial unique index stays partial: one default address per user, any number of others
     [(definition,)] = run_sql(postgres.url, "SELECT indexdef FROM pg_indexes WHERE indexname = 'ux_addresses_default'")
     assert "WHERE (is_default IS TRUE)" in definition

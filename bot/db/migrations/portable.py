@@ -8,6 +8,10 @@
   migrations create (ids, the foreign keys to them, counts) is a BIGINT there, as the tables'
   metadata says (bot/db/tables/base.py: ``BigInteger().with_variant(Integer, "sqlite")``): an id
   read from a button may be any 64-bit number and must compare, not fail.
+- Text: SQLite keeps a `String(n)` value of any length (the width is documentation); PostgreSQL's
+  VARCHAR(n) would refuse a longer one. The columns are created as VARCHAR without a width there,
+  so both keep what the services hand them: the widths the services promise are theirs to keep,
+  on both databases alike (a service that forgot one fails on neither).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from alembic.operations import BatchOperations, Operations
-from sqlalchemy import BigInteger, Column, Integer, text
+from sqlalchemy import BigInteger, Column, Integer, String, text
 from sqlalchemy.sql.elements import TextClause
 
 _BOOLEAN_IS_ONE = re.compile(r"\b(is_default|active|new_buyers_only)\s+(?:=|IS)\s+1\b")
@@ -33,13 +37,15 @@ def postgresql_predicate(where: Any) -> Any:
 def _wide(column: Any) -> Any:
     if isinstance(column, Column) and type(column.type) is Integer:
         column.type = BigInteger()
+    elif isinstance(column, Column) and type(column.type) is String and column.type.length:
+        column.type = String()
     return column
 
 
 @contextmanager
 def postgresql_schema() -> Iterator[None]:
     """While migrating PostgreSQL: an index with ``sqlite_where`` gets the same
-    ``postgresql_where``; an ``Integer`` column is created as BIGINT."""
+    ``postgresql_where``; an ``Integer`` column is created as BIGINT, a ``String(n)`` as VARCHAR."""
     originals = {(cls, name): getattr(cls, name) for cls, name in (
         (Operations, "create_index"), (Operations, "create_table"), (Operations, "add_column"),
         (BatchOperations, "add_column"))}
