@@ -65,6 +65,7 @@ class RedisSendBudget:
         self.total = total
         self._window = f"{prefix}:sendbudget:window"
         self._paused = f"{prefix}:sendbudget:paused"
+        self._redis = redis
         self._take = redis.register_script(_TAKE)
         self._pause = redis.register_script(_PAUSE)
         self._me = secrets.token_hex(6)  # a send's member in the window: this process and a count
@@ -106,3 +107,12 @@ class RedisSendBudget:
             self._failed(exc)
             return until
         return datetime.fromtimestamp(float(kept), UTC)
+
+    async def paused_till(self) -> datetime | None:
+        """Until when a 429 holds every process's sends (None: not held now, or Redis failed)."""
+        try:
+            raw = await self._redis.get(self._paused)
+        except Exception as exc:
+            self._failed(exc)
+            return None
+        return None if raw is None else datetime.fromtimestamp(float(raw), UTC)

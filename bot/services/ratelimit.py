@@ -62,6 +62,10 @@ class SendBudget(_Pausable):
     async def pause_all(self, seconds: float) -> datetime:
         return self.pause(seconds)
 
+    async def paused_till(self) -> datetime | None:
+        """Until when a 429 holds the sends (None: never held)."""
+        return self.paused_until
+
 
 class SharedBudget(Protocol):
     """Telegram's overall budget kept for every process (REDIS_URL: bot/db/budget_redis.py): the
@@ -75,6 +79,8 @@ class SharedBudget(Protocol):
     async def reply(self) -> None: ...
 
     async def pause_all(self, seconds: float) -> datetime: ...
+
+    async def paused_till(self) -> datetime | None: ...
 
 
 class RateLimiter(_Pausable):

@@ -66,7 +66,7 @@ async def test_a_reply_that_hits_429_waits_and_is_sent(app: App, alex: Player) -
     await alex.send("/start")
     assert "Hello, Alex!" in alex.last_text
     assert len(tries) == 2 and app.slept == [3.0]
-    assert app.services.budget.paused_until == app.clock.now()  # pushes waited as long
+    assert await app.services.budget.paused_till() == app.clock.now()  # pushes waited as long
 
 
 async def test_an_edit_after_5xx_and_a_timeout_is_retried_with_backoff(app: App, alex: Player) -> None:
@@ -182,7 +182,7 @@ async def test_a_429_on_a_reply_pauses_the_pushes(app: App) -> None:
     with demo_kinds():
         await push(app, 3003, "t_order", 1)
         start = app.clock.now()
-        app.services.budget.pause(5)  # Telegram told a reply to wait 5 s (as in the first test)
+        await app.services.budget.pause_all(5)  # Telegram told a reply to wait 5 s (as in the first test)
         sent_at = recorder(app)
         await drain(app, sim_delivery(app, budget=app.services.budget))
     assert sent_at and sent_at[0] >= start + timedelta(seconds=5)
