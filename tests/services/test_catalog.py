@@ -297,3 +297,19 @@ async def test_a_search_is_ranked_once_and_kept_a_minute(app: App, shop: dict[st
     assert (await catalog.search("case")).rows[0].title == "Phone case model X"
     await product(app, nova, "Phone case model Y", 800, category="cases", rating_x10=100)
     assert (await catalog.search("case")).rows[0].title == "Phone case model Y"  # changed here: at once
+
+
+async def test_forgetting_one_search_keeps_the_others(app: App, shop: dict[str, int]) -> None:
+    """`forget_search` (the bench's "words not searched before"): those words rank again, other
+    searches keep their ranking for the rest of their minute."""
+    nova = shop["nova"]
+    await product(app, nova, "Phone case model A", 500, category="cases")
+    await product(app, nova, "Travel kettle model A", 900, category="home")
+    catalog = app.services.catalog
+    assert (await catalog.search("case")).total == 1 and (await catalog.search("kettle")).total == 1
+    app.sqlite("INSERT INTO products (store_id, title, price_minor, currency, category, rating_x10, created_at)"
+               " VALUES (?, 'Phone case model B kettle', 700, 'USD', 'cases', 9, '2026-01-01 00:00:00.000000')",
+               (nova,))  # another process adds a title both searches match
+    catalog.forget_search("Case")  # the same words, however typed
+    assert (await catalog.search("case")).total == 2  # ranked again
+    assert (await catalog.search("kettle")).total == 1  # still the kept ranking

@@ -164,6 +164,10 @@ class CatalogService:
         """Every kept ranking goes: the next search of any words ranks again."""
         self._ranked.clear()
 
+    def forget_search(self, query: str) -> None:
+        """The kept ranking of these words goes; the others stay."""
+        self._ranked.pop(repo.match_expression(query, self.db.sql), None)
+
     async def similar(self, product_id: int) -> tuple[ProductRow, ProductPage]:
         of = await repo.product_hot(self.db, product_id)
         if of is None:
