@@ -137,10 +137,13 @@ class Case:
             await self.prepare()
         await self.dp.feed_update(self.bot, self.make())
 
-    async def timed(self) -> float:
+    async def timed(self, starting: Callable[[], None] = lambda: None) -> float:
+        """One update, timed; `starting` is called once the preparation is done, as the clock
+        starts (the probe's split counts the timed update only)."""
         if self.prepare is not None:
             await self.prepare()
         update = self.make()
+        starting()
         started = time.perf_counter_ns()
         await self.dp.feed_update(self.bot, update)
         return (time.perf_counter_ns() - started) / 1e6
@@ -171,8 +174,7 @@ async def _split(case: Case, n: int, probe: Probe) -> Result:
         await case.feed()
     samples, db, api = [], [], []
     for _ in range(n):
-        probe.reset()
-        samples.append(await case.timed())
+        samples.append(await case.timed(probe.reset))
         db.append(probe.db_ns / 1e6)
         api.append(probe.api_ns / 1e6)
     result = _result(case.name, samples)
@@ -265,7 +267,15 @@ async def run(db_path: Target, n: int, user_id: int = BENCH_USER, only: str = ""
                                                                              id=PRODUCT).pack(), bot)),
         ]
         screens = [(name, make) for name, make in screens if only in name]
-        cases = [bare_floor(), *(Case(name, dp, bot, make) for name, make in screens)]
+
+        async def searched() -> None:
+            """Page 2 of SEARCH's results, as a person paging them, whatever another case left the
+            user in (a checkout's summary leaves no search words for the pages)."""
+            await dp.feed_update(bot, _press(user, ShopCb(action=ShopAction.search).pack(), bot))
+            await dp.feed_update(bot, _message(user, SEARCH, bot))
+
+        cases = [bare_floor(), *(Case(name, dp, bot, make, searched if "search: page" in name else None)
+                                 for name, make in screens)]
         typed = "search: typed, words not searched before (100k products)"
         if only in typed:  # the words typed and ranked: no ranking kept from an earlier search
 
