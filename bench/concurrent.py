@@ -108,10 +108,10 @@ async def _users(services: object, n: int) -> list[tuple[TgUser, int]]:
 
 
 async def run(db_path: Target, total: int, concurrency: tuple[int, ...] = CONCURRENCY) -> list[Throughput]:
-    continue_update_ids(db_path)  # a reused dataset has seen the ids a previous run sent
     settings = Settings(_env_file=None, database_url=url_of(db_path),  # type: ignore[call-arg]
                         throttle_rate=1000, throttle_burst=1000)
     services = build_services(settings)
+    await continue_update_ids(services.db)  # a reused dataset has seen the ids a previous run sent
     dp = build_dispatcher(settings, services)
     bot = build_bot(settings, session=FakeSession())
     floor = bare_floor()

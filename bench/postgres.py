@@ -8,7 +8,7 @@ Then each table's id sequence continues after the copied ids, and ANALYZE gives 
 statistics, as a long-running database would have them.
 
 A benchmark target is a SQLite file (a Path) or a ``postgresql+asyncpg://`` URL (a str): `url_of`
-and `last_update_id` serve both."""
+gives the bot's URL of either."""
 
 from __future__ import annotations
 
@@ -32,24 +32,6 @@ BATCH = 20_000
 
 def url_of(target: Target) -> str:
     return target if isinstance(target, str) else f"sqlite+aiosqlite:///{target}"
-
-
-def last_update_id(target: Target) -> int:
-    """The highest update id the database has handled (a reused dataset keeps a run's ids)."""
-    sql = "SELECT coalesce(max(update_id), 0) FROM processed_updates"
-    if isinstance(target, str):
-        async def read() -> int:
-            import asyncpg
-
-            conn = await asyncpg.connect(asyncpg_dsn(target))
-            try:
-                return int(await conn.fetchval(sql))
-            finally:
-                await conn.close()
-
-        return run_coroutine(read())
-    with sqlite3.connect(target) as con:
-        return int(con.execute(sql).fetchone()[0])
 
 
 def _converter(pg_type: str) -> Callable[[Any], Any]:

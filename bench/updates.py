@@ -21,24 +21,26 @@ from aiogram.fsm.storage.base import StorageKey
 from aiogram.types import CallbackQuery, Chat, Message, Update
 from aiogram.types import User as TgUser
 
-from bench.postgres import Target, last_update_id, url_of
+from bench.postgres import Target, url_of
 from bench.sections import BENCH_USER
 from bot.app import Services, build_bot, build_dispatcher, build_services
 from bot.config import Settings
+from bot.db.engine import Database
 from bot.fakebot import FakeSession
 from bot.keyboards.catalog import CheckoutAction, CheckoutCb, ProductAction, ProductCb, ShopAction, ShopCb
 from bot.keyboards.common import MenuCb, NavAction, NavCb
 from bot.keyboards.orders import OrderAction, OrderCb, Tab, list_cb
+from bot.services.housekeeping import last_update_id
 
 _ids = itertools.count(1)
 
 
-def continue_update_ids(db_path: Target) -> None:
+async def continue_update_ids(db: Database) -> None:
     """Update ids after those the database has seen: a reused dataset keeps the last run's in
     `processed_updates`, and the bot drops an update it has handled (de-duplication), so a run
     that started from 1 again would time no-ops."""
     global _ids
-    _ids = itertools.count(last_update_id(db_path) + 1)
+    _ids = itertools.count(await last_update_id(db) + 1)
 
 
 @dataclass
@@ -237,10 +239,10 @@ async def run(db_path: Target, n: int, user_id: int = BENCH_USER, only: str = ""
     """The floor and Kabinet's screens, measured in turns; then each screen once more with the
     probe, for the split of its median (database, Bot API client, the rest). `only`: the screens
     whose name has these words (the floor always runs)."""
-    continue_update_ids(db_path)
     settings = Settings(_env_file=None, database_url=url_of(db_path),  # type: ignore[call-arg]
                         throttle_rate=1000, throttle_burst=1000)  # flood protection runs (its cost counts), never drops
     services = build_services(settings)
+    await continue_update_ids(services.db)  # a reused dataset has seen the ids a previous run sent
     dp = build_dispatcher(settings, services)
     session = FakeSession()
     bot = build_bot(settings, session=session)
