@@ -204,11 +204,12 @@ def build_dispatcher(settings: Settings, services: Services) -> Dispatcher:
     storage: BaseStorage
     isolation: BaseEventIsolation
     if services.redis is not None:  # REDIS_URL: shared by every process (README "Scale-out")
-        from bot.db.fsm_redis import build_isolation, build_storage
+        from bot.db.fsm_redis import OrderedTurns, build_isolation, build_storage
 
         storage = build_storage(services.redis, services.db, prefix=settings.redis_prefix,
                                 ttl_days=settings.fsm_ttl_days, watchers=watchers)
-        isolation = SharedIsolation(build_isolation(services.redis, prefix=settings.redis_prefix))
+        isolation = SharedIsolation(build_isolation(services.redis, prefix=settings.redis_prefix),
+                                    OrderedTurns(services.redis, prefix=settings.redis_prefix))
     else:
         storage = SqlStorage(services.db, services.clock.now, watchers=watchers)
         isolation = FreeingEventIsolation()
@@ -233,7 +234,12 @@ def build_dispatcher(settings: Settings, services: Services) -> Dispatcher:
         dp.update.outer_middleware(ThrottlingMiddleware(throttle, services.clock.now))
     dp.message.outer_middleware(TypedButtonsMiddleware())  # a typed label acts as its button
     dp.callback_query.outer_middleware(LeaveWriting())  # a conversation's writing mode ends elsewhere
-    dp["albums"] = Albums()  # an album's items, gathered to be relayed as one
+    albums_shared = None
+    if services.redis is not None:  # items reaching different processes meet in Redis
+        from bot.db.albums_redis import RedisAlbumItems
+
+        albums_shared = RedisAlbumItems(services.redis, prefix=settings.redis_prefix)
+    dp["albums"] = Albums(shared=albums_shared)  # an album's items, gathered to be relayed as one
     dp.include_routers(*routers())  # fresh ones: each dispatcher has its own (handlers/routing.py)
     return dp
 

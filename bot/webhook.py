@@ -30,6 +30,7 @@ from aiogram.types import Update
 from aiohttp import web
 from pydantic import ValidationError
 
+from bot.middlewares.isolation import handling
 from bot.middlewares.update import InFlight
 
 log = logging.getLogger(__name__)
@@ -80,7 +81,8 @@ class TelegramWebhook:
 
     async def _process(self, update: Update) -> None:
         try:
-            result = await self.dp.feed_update(self.bot, update)
+            with handling(update.update_id):  # several instances: the user's updates in the order of their ids
+                result = await self.dp.feed_update(self.bot, update)
             if isinstance(result, TelegramMethod):
                 await self.dp.silent_call_request(self.bot, result)
         except Exception:

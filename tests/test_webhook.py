@@ -19,6 +19,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.app import build_bot
 from bot.config import Settings, SettingsError, load_settings
 from bot.fakebot import FakeSession
+from bot.middlewares.isolation import UPDATE_ID
 from bot.runner import Runtime, build_runtime
 from bot.services.clock import FakeClock
 from bot.webhook import SECRET_HEADER, TelegramWebhook
@@ -54,6 +55,26 @@ async def test_the_right_secret_gets_the_update_handled(app: App, hook: tuple[Te
     assert webhook.accepted == 1
     texts = [c.text for c in app.session.calls_of(SendMessage) if int(c.chat_id) == 1001]
     assert any("Alex" in t for t in texts), texts
+
+
+async def test_an_update_is_handled_under_its_id_for_the_users_order(
+        app: App, hook: tuple[TestClient, TelegramWebhook], monkeypatch: pytest.MonkeyPatch) -> None:
+    """With several instances the user's lock is taken in the order of the update ids
+    (tests/test_redis_order.py): the webhook tells the isolation which update it is handling."""
+    client, _ = hook
+    seen: list[int | None] = []
+    feed = app.dp.feed_update
+
+    async def recording(bot: Any, update: Any, **kwargs: Any) -> Any:
+        seen.append(UPDATE_ID.get())
+        return await feed(bot, update, **kwargs)
+
+    monkeypatch.setattr(app.dp, "feed_update", recording)
+    for update_id in (41, 40):
+        response = await client.post("/telegram", json=update(update_id, "/start"), headers={SECRET_HEADER: SECRET})
+        assert response.status == 200
+    assert await app.services.in_flight.wait(10) == 0
+    assert sorted(seen) == [40, 41] and UPDATE_ID.get() is None
 
 
 @pytest.mark.parametrize("headers", [{}, {SECRET_HEADER: ""}, {SECRET_HEADER: "wrong"},

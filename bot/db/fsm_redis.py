@@ -19,8 +19,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
-from collections.abc import Mapping, Sequence
+import uuid
+from collections.abc import AsyncGenerator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -139,3 +143,89 @@ def build_isolation(redis: Redis, *, prefix: str) -> RedisEventIsolation:
     """A lock per user in Redis, held at most 60 s (a crashed process does not block the user);
     bot/app.py puts it behind the in-process lock (middlewares/isolation.py: SharedIsolation)."""
     return RedisEventIsolation(redis, key_builder=key_builder(prefix))
+
+
+# -- one user's updates in the order of their ids, across processes --------------------------------
+TURN_POLL = 0.02  # seconds between looks at the queue while another update of the user goes first
+TICKET_LEASE_MS = 10_000  # a waiting update's place, refreshed by every look; a dead process's lapses
+LOCK_MS = 60_000  # the user's lock, as aiogram's RedisEventIsolation holds it (a crash frees it)
+
+# KEYS: the user's queue (update ids by score), the user's lock. ARGV: my update id, my token, the
+# ticket lease, the tickets' key prefix, the lock's time. A look: keep my place; drop the places of
+# updates whose process died (their ticket lapsed); if mine is first and the lock is free, take
+# the lock and leave the queue (1), else wait (0).
+_TURN = """
+local queue, lock = KEYS[1], KEYS[2]
+local me, token, lease, tickets, hold = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5])
+redis.call('ZADD', queue, me, me)
+redis.call('PEXPIRE', queue, lease * 6)
+redis.call('SET', tickets .. me, '1', 'PX', lease)
+while true do
+  local first = redis.call('ZRANGE', queue, 0, 0)[1]
+  if first == me then break end
+  if redis.call('EXISTS', tickets .. first) == 1 then return 0 end
+  redis.call('ZREM', queue, first)
+end
+if redis.call('SET', lock, token, 'NX', 'PX', hold) then
+  redis.call('ZREM', queue, me)
+  redis.call('DEL', tickets .. me)
+  return 1
+end
+return 0
+"""
+_LEAVE = """
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('DEL', ARGV[2] .. ARGV[1])
+"""
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+class OrderedTurns:
+    """One user's updates handled one at a time *in the order of their update ids*, whichever
+    process each reached (webhook mode with several instances).
+
+    A process that got update U of a user puts U in that user's queue in Redis (a sorted set) and
+    looks, every TURN_POLL, whether U is the first of it and the user's lock is free: then it takes
+    the lock and leaves the queue, in one script. So two answers typed in a burst, or an album's
+    items, that reached two processes while an earlier update of the user was being handled go in
+    the order the user sent them. The lock is the one aiogram's RedisEventIsolation takes (same key,
+    token and expiry), so an update handled without an id (polling) still waits for it.
+
+    What it cannot order: an update that reaches Redis after a later one already took the lock
+    (nothing was waiting to be ordered against). A process that dies while waiting leaves a ticket
+    that lapses after TICKET_LEASE_MS; the others then pass it."""
+
+    def __init__(self, redis: Redis, *, prefix: str) -> None:
+        self.redis = redis
+        self.keys = key_builder(prefix)
+        self._turn = redis.register_script(_TURN)
+        self._leave = redis.register_script(_LEAVE)
+        self._release = redis.register_script(_RELEASE)
+        self._released = asyncio.Event()  # set (and replaced) whenever this process lets a user go
+
+    @asynccontextmanager
+    async def lock(self, key: StorageKey, update_id: int) -> AsyncGenerator[None, None]:
+        queue, lock = self.keys.build(key, "turns"), self.keys.build(key, "lock")
+        tickets = self.keys.build(key, "ticket") + ":"
+        token = uuid.uuid4().hex
+        me = str(update_id)
+        try:
+            while not await self._turn(keys=[queue, lock], args=[me, token, TICKET_LEASE_MS, tickets, LOCK_MS]):
+                # the next look: when an update of this process lets go, or after TURN_POLL (another's)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._released.wait(), TURN_POLL)
+        except BaseException:  # cancelled or Redis failed while waiting: give the place up (or let it lapse)
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self._leave(keys=[queue], args=[me, tickets]))
+            raise
+        try:
+            yield
+        finally:
+            try:
+                await asyncio.shield(self._release(keys=[lock], args=[token]))
+            finally:
+                released, self._released = self._released, asyncio.Event()
+                released.set()

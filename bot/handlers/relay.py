@@ -12,8 +12,10 @@ has long left). A native reply to a relayed message (or to one's own original) g
 conversation from anywhere outside a flow; a reply to anything else gets a hint.
 
 An album arrives as one update per item; `Albums` gathers the items of one media group for a
-moment (`ALBUM_SETTLE`) and relays them as one album. The items wait in memory: a crash in that
-moment loses the album, and the user, who got no "sent" note, sends it again.
+moment (`ALBUM_SETTLE`) and relays them as one album. The items wait in memory, or with REDIS_URL
+in Redis (bot/db/albums_redis.py), where items that reached different instances meet: the process
+that got the last item relays the album. A crash in that moment loses the album, and the user,
+who got no "sent" note, sends it again.
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, Protocol
 
 from aiogram import BaseMiddleware, F
 from aiogram.filters import StateFilter
@@ -173,7 +175,7 @@ async def _send(messages: list[Message], conversation_id: int, as_seller: bool |
 async def _relay(message: Message, conversation_id: int, as_seller: bool | None, relay: RelayService,
                  user: UserRow, f: Fmt, albums: Albums) -> None:
     if message.media_group_id:
-        albums.add(message, lambda items: _send(items, conversation_id, as_seller, relay, user.id, f))
+        await albums.add(message, lambda items: _send(items, conversation_id, as_seller, relay, user.id, f))
         return
     await _send([message], conversation_id, as_seller, relay, user.id, f)
 
@@ -218,38 +220,74 @@ class LeaveWriting(BaseMiddleware):
 
 
 # -- albums -------------------------------------------------------------------------------------
-class Albums:
-    """The items of an album, gathered per (chat, media group) until no more come for a moment."""
+class AlbumItems(Protocol):
+    """Where an album's items meet when several processes get them (bot/db/albums_redis.py)."""
 
-    def __init__(self, settle: float = ALBUM_SETTLE) -> None:
+    async def add(self, chat_id: int, group: str, item: str) -> int: ...
+
+    async def take(self, chat_id: int, group: str, generation: int | None) -> list[str] | None: ...
+
+
+class Albums:
+    """The items of an album, gathered per (chat, media group) until no more come for a moment:
+    in this process, or in `shared` (Redis), where items that reached other processes join them."""
+
+    def __init__(self, settle: float = ALBUM_SETTLE, shared: AlbumItems | None = None) -> None:
         self.settle = settle
+        self.shared = shared
         self._open: dict[tuple[int, str], list[Message]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._now = asyncio.Event()  # tests: "the album is complete", instead of waiting
 
-    def add(self, message: Message, flush: Callable[[list[Message]], Awaitable[None]]) -> None:
+    async def add(self, message: Message, flush: Callable[[list[Message]], Awaitable[None]]) -> None:
         key = (message.chat.id, str(message.media_group_id))
+        if self.shared is not None:  # kept before the update is done: a look after the moment
+            generation = await self.shared.add(*key, message.model_dump_json(exclude_none=True))
+            self._start(self._flush_shared(key, generation, message, flush))
+            return
         items = self._open.get(key)
         if items is not None:
             items.append(message)
             return
         self._open[key] = [message]
-        task = asyncio.create_task(self._flush(key, flush))
+        self._start(self._flush(key, flush))
+
+    def _start(self, job: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(job)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _flush(self, key: tuple[int, str], flush: Callable[[list[Message]], Awaitable[None]]) -> None:
+    async def _settled(self) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._now.wait(), self.settle)
-        items = sorted(self._open.pop(key), key=lambda m: m.message_id)
+
+    async def _flush(self, key: tuple[int, str], flush: Callable[[list[Message]], Awaitable[None]]) -> None:
+        await self._settled()
+        await self._relay(self._open.pop(key), flush)
+
+    async def _flush_shared(self, key: tuple[int, str], generation: int, message: Message,
+                            flush: Callable[[list[Message]], Awaitable[None]]) -> None:
+        assert self.shared is not None
+        await self._settled()
+        try:  # only if no item came since this one (here or elsewhere); at a stop, whatever is there
+            found = await self.shared.take(*key, None if self._now.is_set() else generation)
+        except Exception:
+            log.exception("taking an album's items failed")
+            return
+        if found:
+            await self._relay([Message.model_validate_json(raw).as_(message.bot) for raw in found], flush)
+
+    @staticmethod
+    async def _relay(items: list[Message], flush: Callable[[list[Message]], Awaitable[None]]) -> None:
         try:
-            await flush(items)
+            await flush(sorted(items, key=lambda m: m.message_id))
         except Exception:  # outside any update: nobody else would log it
             log.exception("relaying an album failed")
 
     @property
     def gathering(self) -> int:
-        return len(self._open)
+        """Albums this process is waiting on (in Redis: its items' looks still to come)."""
+        return len(self._open) if self.shared is None else len(self._tasks)
 
     async def complete(self) -> None:
         """Relay what is gathered now (tests; and stopping the bot)."""

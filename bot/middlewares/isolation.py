@@ -8,10 +8,31 @@ isolation that isolates nothing, and an album's photos overwrote each other (iss
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Hashable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncGenerator, Hashable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
+from contextvars import ContextVar
+from typing import Protocol
 
 from aiogram.fsm.storage.base import BaseEventIsolation, StorageKey
+
+# The id of the update being handled in this task, where the code feeding it sets it (webhook
+# mode: bot/webhook.py). aiogram's FSM middleware asks the isolation for a lock by the user's key
+# alone; this tells the shared isolation the update's place in the user's order.
+UPDATE_ID: ContextVar[int | None] = ContextVar("update_id", default=None)
+
+
+@contextmanager
+def handling(update_id: int) -> Iterator[None]:
+    """The update with this id is handled inside (its lock is taken in the order of the ids)."""
+    token = UPDATE_ID.set(update_id)
+    try:
+        yield
+    finally:
+        UPDATE_ID.reset(token)
+
+
+class Turns(Protocol):
+    def lock(self, key: StorageKey, update_id: int) -> AbstractAsyncContextManager[None]: ...
 
 
 class FreeingEventIsolation(BaseEventIsolation):
@@ -51,17 +72,29 @@ class FreeingEventIsolation(BaseEventIsolation):
 
 class SharedIsolation(BaseEventIsolation):
     """One user's updates one at a time across every process sharing a lock (REDIS_URL: aiogram's
-    RedisEventIsolation, bot/db/fsm_redis.py), taken behind our in-process lock. The Redis lock
-    alone is not fair — its waiters poll, and whoever polls first wins — so an album's photos or
-    answers typed in one burst, handed to tasks together, were handled out of order; the local
-    asyncio lock queues them in arrival order (FIFO) and only its holder waits for Redis."""
+    RedisEventIsolation, bot/db/fsm_redis.py).
 
-    def __init__(self, shared: BaseEventIsolation) -> None:
+    - An update whose id is known (`handling`: webhook mode, where several instances share the
+      updates) waits for its turn in the user's queue in Redis (`OrderedTurns`): the user's updates
+      go in the order of their ids, whichever process got each.
+    - Without an id (polling: one process gets all updates, in order), the Redis lock is taken
+      behind our in-process lock. The Redis lock alone is not fair — its waiters poll, and whoever
+      polls first wins — so an album's photos or answers typed in one burst, handed to tasks
+      together, were handled out of order; the local asyncio lock queues them in arrival order
+      (FIFO) and only its holder waits for Redis."""
+
+    def __init__(self, shared: BaseEventIsolation, turns: Turns | None = None) -> None:
         self.local = FreeingEventIsolation()
         self.shared = shared
+        self.turns = turns
 
     @asynccontextmanager
     async def lock(self, key: StorageKey) -> AsyncGenerator[None, None]:
+        update_id = UPDATE_ID.get()
+        if update_id is not None and self.turns is not None:
+            async with self.turns.lock(key, update_id):
+                yield
+            return
         async with self.local.lock(key), self.shared.lock(key):
             yield
 
