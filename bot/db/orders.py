@@ -14,7 +14,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db import pay as pay_repo
@@ -159,7 +159,12 @@ async def next_id(conn: AsyncConnection) -> int:
 
 async def insert_order(conn: AsyncConnection, **values: Any) -> int:
     result = await conn.execute(t.insert().values(**values))
-    return int(result.inserted_primary_key[0])  # type: ignore[index]
+    order_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+    if "id" in values and conn.dialect.name == "postgresql":
+        # the id was chosen here (next_id): move the column's sequence past it, so that an insert
+        # leaving the id to PostgreSQL (a script, a future path) never collides with it
+        await conn.execute(text("SELECT setval(pg_get_serial_sequence('orders', 'id'), (SELECT max(id) FROM orders))"))
+    return order_id
 
 
 async def insert_items(conn: AsyncConnection, order_id: int, items: Sequence[ItemRow]) -> None:

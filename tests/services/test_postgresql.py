@@ -18,6 +18,8 @@ from bot.config import Settings
 from bot.db.dialect import Sql, positional
 from bot.db.engine import Database
 from bot.db.migrate import head_revision, migrate, postgresql_revision
+from tests.conftest import App
+from tests.orderkit import ensure_user, place
 from tests.services.test_catalog import (  # noqa: F401  (run here on PostgreSQL, with their fixture)
     shop,
     test_a_search_is_ranked_once_and_kept_a_minute,
@@ -160,3 +162,14 @@ def test_the_search_expression_quotes_every_word() -> None:
     assert sql.match_expression("  !!! ") == ""
 
 
+
+
+async def test_order_ids_chosen_by_kabinet_move_the_sequence_past_them(app: App, pg_url: str) -> None:
+    """Orders get `max(id) + 1` (the unit of work's lock makes it safe), as on SQLite; the column's
+    sequence is moved past each, so an insert leaving the id to PostgreSQL does not collide."""
+    await ensure_user(app.services, 1001)
+    first = await place(app.services, 1001)
+    second = await place(app.services, 1001)
+    assert second.id == first.id + 1
+    (next_from_sequence,) = run_sql(pg_url, "SELECT nextval(pg_get_serial_sequence('orders', 'id'))")[0]
+    assert next_from_sequence == second.id + 1
