@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Exists, exists, select, update
+from sqlalchemy import ColumnElement, Exists, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db.dialect import insert as upsert
@@ -105,3 +105,33 @@ async def outcome_unknown(conn: AsyncConnection, order_id: int) -> bool:
         select(t.c.id).where(t.c.order_id == order_id, t.c.state == STARTED).limit(1)
     )).first()
     return row is not None
+
+
+@dataclass(frozen=True, slots=True)
+class UnansweredRow:
+    """An attempt the gateway could not be asked about at its last check (/ops)."""
+
+    id: int
+    order_number: str
+    amount_minor: int
+    currency: str
+    state: str  # started: outcome unknown; voiding: a charge to give back
+    checks: int
+    last_error: str
+    created_at: datetime
+    next_check_at: datetime | None
+
+
+async def unanswered(conn: AsyncConnection, limit: int) -> tuple[int, list[UnansweredRow]]:
+    """Attempts still unsettled whose last check failed (the gateway could not be asked): how many,
+    and the oldest `limit` of them with their order's number."""
+    from bot.db.tables import orders as o
+
+    where = (t.c.state.in_(UNSETTLED), t.c.last_error.is_not(None))
+    total = int((await conn.execute(select(func.count()).select_from(t).where(*where))).scalar_one())
+    rows = (await conn.execute(
+        select(t.c.id, o.c.number, t.c.amount_minor, t.c.currency, t.c.state, t.c.checks, t.c.last_error,
+               t.c.created_at, t.c.next_check_at)
+        .join(o, o.c.id == t.c.order_id).where(*where).order_by(t.c.created_at, t.c.id).limit(limit)
+    )).all()
+    return total, [UnansweredRow(*r) for r in rows]

@@ -1,7 +1,9 @@
 """What operators (ADMIN_IDS) see in the chat with /ops: the refunds that wait for them, those on
 their way, the pushes that failed for good and the delivery backlog — and the two things they can
 do there: send a stuck refund to the payment gateway again, and send the failed pushes again —
-and the shops' webhooks that fail (retrying, or given up: those can be sent again too).
+and the shops' webhooks that fail (retrying, or given up: those can be sent again too), and the
+payments the gateway could not be asked about (their outcome unknown, or a charge still to give
+back), which the sweeper keeps asking about.
 
 The same service calls back the CLI (`main.py order refunds / refund-retry`, `main.py outbox`)."""
 
@@ -9,9 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.db.pay import UnansweredRow
 from bot.db.refunds import RefundRow
 from bot.db.webhooks import Failing
 from bot.services.outbox import OutboxService
+from bot.services.pay import PayService
 from bot.services.refunds import Payout, PendingRefund, RefundService
 from bot.services.shops.webhooks import WebhookService
 
@@ -27,6 +31,8 @@ class OpsSummary:
     failed_pushes: int
     waiting_pushes: int
     webhooks: tuple[Failing, ...] = ()  # shops whose webhooks fail (retrying, or given up)
+    unanswered: tuple[UnansweredRow, ...] = ()  # payments the gateway could not be asked about (oldest SHOWN)
+    unanswered_total: int = 0
 
     @property
     def failed_webhooks(self) -> int:
@@ -34,15 +40,18 @@ class OpsSummary:
 
 
 class OpsService:
-    def __init__(self, refunds: RefundService, outbox: OutboxService, webhooks: WebhookService | None = None) -> None:
+    def __init__(self, refunds: RefundService, outbox: OutboxService, webhooks: WebhookService | None = None,
+                 pay: PayService | None = None) -> None:
         self.refunds = refunds
         self.outbox = outbox
         self.webhooks = webhooks
+        self.pay = pay
 
     async def summary(self) -> OpsSummary:
         pending = await self.refunds.pending(limit=10_000)
         stuck = [r for r in pending if r.where is Payout.operator]
         counts = await self.outbox.counts()
+        unanswered_total, unanswered = await self.pay.unanswered(SHOWN) if self.pay is not None else (0, [])
         return OpsSummary(
             stuck=tuple(stuck[:SHOWN]), stuck_total=len(stuck),
             on_the_way=sum(1 for r in pending if r.where in (Payout.accepted, Payout.queued)),
@@ -50,6 +59,7 @@ class OpsService:
             failed_pushes=counts.get("failed", 0),
             waiting_pushes=counts.get("pending", 0) + counts.get("sending", 0),
             webhooks=tuple(await self.webhooks.failing()) if self.webhooks is not None else (),
+            unanswered=tuple(unanswered), unanswered_total=unanswered_total,
         )
 
     async def retry_refund(self, refund_id: int) -> RefundRow:

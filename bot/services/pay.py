@@ -349,6 +349,13 @@ class PayService:
         return True
 
     # -- the sweeper ---------------------------------------------------------------------------
+    async def unanswered(self, limit: int) -> tuple[int, list[attempts.UnansweredRow]]:
+        """Payments whose outcome (or whose charge's return) the gateway could not be asked about at
+        the last check: the sweeper asks again (at most hourly) for as long as it takes — money is
+        never settled by guessing — and /ops shows them, so that someone looks at the gateway."""
+        async with self.db.read() as conn:
+            return await attempts.unanswered(conn, limit)
+
     async def reconcile(self, now: datetime, batch: int = 50) -> int:
         """Settle every attempt whose outcome is unknown (older than RECONCILE_AFTER) by asking the
         gateway by its key, and give back the charges orders could not take. Each settled attempt

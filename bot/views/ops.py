@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiogram.utils.text_decorations import html_decoration as hd
 
+from bot.db.pay import STARTED
 from bot.keyboards.ops import OpsAction, OpsCb
 from bot.services.ops import OpsSummary
 from bot.views.common import Fmt, Screen, button, markup, nav_row
@@ -44,6 +45,25 @@ def ops_screen(summary: OpsSummary, f: Fmt, note: str | None = None) -> Screen:
         lines.append(f.ngettext("⚠️ {n} notification failed for good (see <code>main.py outbox</code>).",
                                 "⚠️ {n} notifications failed for good (see <code>main.py outbox</code>).",
                                 summary.failed_pushes).format(n=summary.failed_pushes))
+    if summary.unanswered_total:
+        lines.append("")
+        lines.append(f.ngettext(
+            "⚠️ {n} payment could not be checked with the payment service; it is asked again every hour "
+            "until it answers. Look it up in the payment service:",
+            "⚠️ {n} payments could not be checked with the payment service; each is asked again every hour "
+            "until it answers. Look them up in the payment service:",
+            summary.unanswered_total).format(n=summary.unanswered_total))
+        for attempt in summary.unanswered:
+            what = (f._("was it charged?") if attempt.state == STARTED
+                    else f._("the charge is to be given back"))
+            lines.append(f._("• Order #{number}, {amount}, since {when}: {what} — {tries} ({error})").format(
+                number=hd.quote(attempt.order_number), amount=f.money(attempt.amount_minor, attempt.currency),
+                when=f.datetime(attempt.created_at), what=what,
+                tries=f.ngettext("asked {n} time", "asked {n} times", attempt.checks).format(n=attempt.checks),
+                error=hd.quote(attempt.last_error)))
+        more = summary.unanswered_total - len(summary.unanswered)
+        if more > 0:
+            lines.append(f.ngettext("…and {n} more.", "…and {n} more.", more).format(n=more))
     for hook in summary.webhooks:
         lines.append(f._("⚠️ Webhooks of {shop}: {retrying} being retried, {failed} given up — {error}").format(
             shop=hd.quote(hook.shop), retrying=hook.retrying, failed=hook.failed, error=hd.quote(hook.last_error)))

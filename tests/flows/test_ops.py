@@ -4,6 +4,8 @@ the failed notifications again; for anyone else neither the command nor its butt
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from sqlalchemy import text
 
@@ -12,10 +14,12 @@ from bot.fakebot import Player
 from bot.integrations.payments import InvalidRequest, SandboxGateway
 from bot.keyboards.ops import OpsAction, OpsCb
 from bot.runner import build_sweeper
+from bot.services.errors import DomainError
 from bot.services.refunds import Payout
 from tests.conftest import App
 from tests.orderkit import make_order, place
 from tests.services.test_pay import add_card, gateway
+from tests.services.test_payment_attempts import database_locked_on
 
 ALEX, MASHA = 1001, 2002  # the operators
 
@@ -88,3 +92,51 @@ async def test_russian_operator(app: App, masha: Player) -> None:
     await masha.send("/ops")
     assert masha.last_text.startswith("<b>🛠 Операции</b>\n\n✅ Возвратов, ожидающих оператора, нет.\n"
                                       "0 возвратов проходят через платёжный сервис.")
+
+
+async def _a_payment_nobody_can_check(app: App, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A buyer's payment whose answer was lost (the database refused the write after the charge),
+    and a gateway that can't be asked about it at the sweeper's check."""
+    buyer = 5005
+    card_id = await add_card(app, buyer)
+    order = await place(app.services, buyer)
+
+    async def unreachable(self: Any, *args: Any) -> Any:
+        raise ConnectionResetError("the gateway's answer was lost")
+
+    monkeypatch.setattr(SandboxGateway, "find_charge", unreachable)
+    with database_locked_on(app, "UPDATE orders"), pytest.raises(DomainError):
+        await app.services.pay.pay(buyer, order.id, card_id)
+    app.clock.advance(minutes=3)
+    await build_sweeper(app.services)(app.clock.now())
+    return order
+
+
+async def test_payments_the_gateway_could_not_be_asked_about_are_shown_until_it_answers(
+        app: App, alex: Player, monkeypatch: pytest.MonkeyPatch) -> None:
+    order = await _a_payment_nobody_can_check(app, monkeypatch)
+    await alex.send("/ops")
+    shown = alex.last_text
+    assert ("⚠️ 1 payment could not be checked with the payment service; it is asked again every hour "
+            "until it answers. Look it up in the payment service:") in shown
+    assert f"• Order #{order.number}, $37.99, since " in shown
+    assert ": was it charged? — asked 1 time (ConnectionResetError)" in shown
+    app.clock.advance(hours=1)
+    await build_sweeper(app.services)(app.clock.now())
+    await alex.press("🔄 Refresh")
+    assert "asked 2 times (ConnectionResetError)" in alex.last_text
+    monkeypatch.undo()  # the gateway answers again: the payment is settled, and gone from /ops
+    app.clock.advance(hours=1)
+    await build_sweeper(app.services)(app.clock.now())
+    await alex.press("🔄 Refresh")
+    assert "could not be checked" not in alex.last_text
+    assert len(gateway(app).charges) == 1
+
+
+async def test_payments_not_checked_in_russian(app: App, masha: Player, monkeypatch: pytest.MonkeyPatch) -> None:
+    order = await _a_payment_nobody_can_check(app, monkeypatch)
+    await masha.send("/ops")
+    shown = masha.last_text
+    assert "⚠️ 1 платёж не удалось проверить в платёжном сервисе" in shown
+    assert f"• Заказ № {order.number}, 37,99\xa0$, с " in shown
+    assert ": было ли списание? — 1 запрос (ConnectionResetError)" in shown
