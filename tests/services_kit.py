@@ -91,8 +91,9 @@ def _admin(sql: str) -> None:
 
 
 def create_database(template: str | None = None) -> str:
-    """A new database (empty, or a copy of the `template` database URL): its URL."""
-    name = f"{PG_PREFIX}_{_worker()}_{uuid.uuid4().hex[:10]}"
+    """A new database (empty, or a copy of the `template` database URL): its URL. Its name carries
+    the creating process's id, so that a later session can tell a killed session's leftovers."""
+    name = f"{PG_PREFIX}_{_worker()}_{os.getpid()}_{uuid.uuid4().hex[:10]}"
     source = f' TEMPLATE "{template.rsplit("/", 1)[1]}"' if template else ""
     _admin(f'CREATE DATABASE "{name}"{source}')
     return with_database(POSTGRES_URL, name)
@@ -100,6 +101,38 @@ def create_database(template: str | None = None) -> str:
 
 def drop_database(url: str) -> None:
     _admin(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    return True
+
+
+def leftovers(names: list[str]) -> list[str]:
+    """The test databases whose creating process is gone (a session killed before it could drop
+    them). The databases run on this machine's loopback, so a process id says it; a name without
+    one (an older checkout's) is left alone."""
+    gone = []
+    for name in names:
+        parts = name.split("_")
+        if len(parts) == 4 and parts[0] == PG_PREFIX and parts[2].isdigit() and not _alive(int(parts[2])):
+            gone.append(name)
+    return gone
+
+
+def drop_leftovers() -> list[str]:
+    """Drop what killed sessions left behind (once per worker, before its template is made)."""
+    names = [str(r[0]) for r in run_sql(POSTGRES_URL, f"SELECT datname FROM pg_database WHERE datname LIKE '{PG_PREFIX}%'")]
+    gone = leftovers(names)
+    for name in gone:
+        with suppress(Exception):  # another worker dropping it at the same moment
+            _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return gone
 
 
 class Template:
@@ -131,6 +164,7 @@ class Template:
 def migrated_template() -> Iterator[Template]:
     from bot.db.migrate import migrate
 
+    drop_leftovers()
     url = create_database()
     template = Template(url)
     try:

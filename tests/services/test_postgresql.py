@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import subprocess
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -31,7 +32,7 @@ from tests.services.test_storage import (  # noqa: F401
     test_rolled_back_update_is_not_recorded,
     test_update_id_recorded_once_per_update,
 )
-from tests.services_kit import Postgres, run_sql
+from tests.services_kit import Postgres, _admin, drop_leftovers, leftovers, run_sql
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -173,3 +174,18 @@ async def test_order_ids_chosen_by_kabinet_move_the_sequence_past_them(app: App,
     assert second.id == first.id + 1
     (next_from_sequence,) = run_sql(pg_url, "SELECT nextval(pg_get_serial_sequence('orders', 'id'))")[0]
     assert next_from_sequence == second.id + 1
+
+
+def test_a_killed_sessions_databases_are_dropped_by_the_next(postgres: Postgres) -> None:
+    """A session killed before it could drop its databases leaves them; the next session's first
+    template drops those whose creating process is gone, and never one of a living process."""
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True)
+    pid = int(dead.stdout)
+    left = f"pgkt_gw9_{pid}_0123456789"
+    mine = postgres.url.rsplit("/", 1)[1]
+    assert leftovers([left, mine, "pgkt_gw0_deadbeef", "pgkt_main_abc"]) == [left]  # living, and old names: kept
+    _admin(f'CREATE DATABASE "{left}"')
+    assert left in drop_leftovers()
+    names = [r[0] for r in run_sql(postgres.url, "SELECT datname FROM pg_database")]
+    assert left not in names and mine in names
