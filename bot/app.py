@@ -14,7 +14,6 @@ from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
-from aiogram.types import BotCommand, BotCommandScopeDefault
 from aiogram.utils.i18n import I18n
 
 from bot.config import Settings, card_fingerprint_key
@@ -65,8 +64,6 @@ from bot.services.shops import CustomerService, ShopService
 from bot.services.shops.webhooks import WebhookService
 from bot.services.users import UserService
 from bot.views import relay as _relay_push  # noqa: F401  (registers how a relayed message renders)
-from bot.views.common import Fmt
-from bot.views.help import command_descriptions
 
 log = logging.getLogger(__name__)
 
@@ -260,14 +257,3 @@ def build_bot(settings: Settings, session: BaseSession | None = None, *,
     install(session)  # remembers the keyboard on screen, so its labels typed act as its buttons
     token = settings.bot_token or "0:offline"
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
-
-
-async def set_commands(bot: Bot, i18n: I18n, default_locale: str) -> None:
-    """The command list per language, and the default scope in the default locale."""
-    for locale in ("en", "ru"):
-        f = Fmt(i18n, locale)
-        commands = [BotCommand(command=c, description=d) for c, d in command_descriptions(f)]
-        await bot.set_my_commands(commands, scope=BotCommandScopeDefault(), language_code=locale)
-    f = Fmt(i18n, default_locale)
-    commands = [BotCommand(command=c, description=d) for c, d in command_descriptions(f)]
-    await bot.set_my_commands(commands, scope=BotCommandScopeDefault())

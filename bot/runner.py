@@ -18,7 +18,8 @@ from datetime import timedelta
 from aiogram import Bot, Dispatcher
 from aiohttp import web
 
-from bot.app import Services, build_bot, build_dispatcher, build_services, prepare_database, set_commands
+from bot.app import Services, build_bot, build_dispatcher, build_services, prepare_database
+from bot.command_menu import set_commands
 from bot.config import Settings
 from bot.delivery import Delivery, DeliveryConfig
 from bot.scheduler import JobLeases, Scheduler, Sweeper

@@ -10,6 +10,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 
 from bot import menu as registry
+from bot.command_menu import show_seller_commands
 from bot.db.engine import Database
 from bot.db.users import UserRow
 from bot.handlers.answers import answered_by, refusals, say
@@ -57,6 +58,8 @@ async def _refused_then_menu(message: Message, error: DomainError, user: UserRow
     an account that sells for no store: the reason, then the main menu."""
     await message.answer(f.error(error))
     await reply(message, views.main_menu(registry.shown(user.is_seller), f))
+    if not user.is_seller and (message.text or "").startswith("/seller") and message.bot is not None:
+        await show_seller_commands(message.bot, f, message.chat.id, on=False)  # no store any more: no /seller
 
 
 # `/start s_<token>`: the deep link of `main.py seller invite` (before the plain /start below)
@@ -68,6 +71,8 @@ async def cmd_start_seller(message: Message, command: CommandObject, state: FSMC
     await leave_flow_from_message(message, state, db, f)
     result = await sellers.redeem(command.args or "", user.id)
     await reply(message, await seller_menu_screen(user.id, seller_mode, relay, f, seller_views.redeemed(result, f)))
+    if message.bot is not None:
+        await show_seller_commands(message.bot, f, message.chat.id, on=True)
 
 
 # `/start l_<token>`: a shop's link (POST /api/v1/customers/{id}/link) ties its customer to this user

@@ -15,8 +15,13 @@ COMMANDS: tuple[tuple[str, str], ...] = (
 )
 
 
-def command_descriptions(f: Fmt) -> list[tuple[str, str]]:
-    return [(cmd, f._(desc)) for cmd, desc in COMMANDS]
+# listed in a seller's own chat only (bot/command_menu.py)
+SELLER_COMMAND = ("seller", N_("Seller mode: your store's orders and buyers"))
+
+
+def command_descriptions(f: Fmt, *, seller: bool = False) -> list[tuple[str, str]]:
+    listed = (*COMMANDS, SELLER_COMMAND) if seller else COMMANDS
+    return [(cmd, f._(desc)) for cmd, desc in listed]
 
 
 def help_screen(f: Fmt) -> Screen:

@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.methods import DeleteMyCommands, SetMyCommands
+from aiogram.types import BotCommandScopeChat
 
 from bot.fakebot import Player
 from bot.services.orders import Status
@@ -396,3 +400,42 @@ async def test_a_large_order_and_long_texts_fit_the_screens(app: App, seller_a: 
     await seller_a.press_data(f"sl:oo:{order.id}:0")
     more = {"en": "…and 15 more items", "ru": "…и ещё 15 товаров"}[lang]
     assert more in seller_a.last_text
+
+
+# -- the command menu ---------------------------------------------------------------------------------
+SELLER_DESCRIPTION = {"en": "Seller mode: your store's orders and buyers",
+                      "ru": "Режим продавца: заказы и покупатели вашего магазина"}
+
+
+def chat_menu_calls(app: App, kind: type, chat_id: int) -> list[Any]:
+    return [c for c in app.session.calls_of(kind)
+            if isinstance(c.scope, BotCommandScopeChat) and c.scope.chat_id == chat_id]
+
+
+async def test_a_sellers_chat_lists_seller_in_its_command_menu_until_they_sell_no_more(
+        app: App, seller_a: Player, lang: str) -> None:
+    await seller_a.send("/start")
+    assert chat_menu_calls(app, SetMyCommands, seller_a.user.id) == []  # a buyer has the default list
+    await become_seller(app, seller_a, A)
+    lists = chat_menu_calls(app, SetMyCommands, seller_a.user.id)
+    assert [c.language_code for c in lists] == ["en", "ru", None]  # by the app's language, else the seller's
+    for listed in lists:
+        assert [c.command for c in listed.commands] == ["start", "menu", "help", "settings", "cancel", "seller"]
+    assert [c.commands[-1].description for c in lists] == [SELLER_DESCRIPTION["en"], SELLER_DESCRIPTION["ru"],
+                                                           SELLER_DESCRIPTION[lang]]
+    # removed by an operator (`main.py seller remove`, no bot there): the next /seller puts it right
+    store_id = await app.services.orders.ensure_store(A)
+    await app.services.sellers.remove_seller(store_id, seller_a.user.id)
+    await seller_a.send("/seller")
+    assert [c.language_code for c in chat_menu_calls(app, DeleteMyCommands, seller_a.user.id)] == ["en", "ru", None]
+
+
+async def test_telegram_refusing_the_menu_does_not_stop_becoming_a_seller(
+        app: App, seller_a: Player, t: dict[str, str]) -> None:
+    def refuse(bot: Any, method: Any) -> Any:
+        raise TelegramBadRequest(method=method, message="Bad Request: too many requests to change commands")
+
+    app.session.responders[SetMyCommands] = refuse
+    await become_seller(app, seller_a, A)
+    assert seller_a.last_text.startswith(t["now_seller"].format(store=A))
+    assert t["seller_mode"] not in labels(seller_a) and t["reviews"] in labels(seller_a)
