@@ -42,7 +42,7 @@ from bot.services.relay.conversations import RelayService
 from bot.services.seller import (
     NotASeller,
     SellerModeService,
-    carriers,
+    UnknownCarrier,
     check_carrier,
     check_offer,
     check_track,
@@ -323,9 +323,10 @@ def _track(text: str, draft: Draft, f: Fmt) -> Draft:
 
 async def _carrier(value: str, draft: Draft, f: Fmt, state: FSMContext, db: Database,
                    seller_mode: SellerModeService, relay: RelayService, user: UserRow) -> Draft:
-    if value not in carriers():
-        raise Stale  # a forged value: the engine says the button is no longer active
-    carrier = check_carrier(value)
+    try:
+        carrier = check_carrier(value)
+    except UnknownCarrier:
+        raise Stale from None  # a forged value: the engine says the button is no longer active
 
     async def save() -> Screen:
         order = await seller_mode.ship(user.id, int(draft["id"]), str(draft.get("track", "")), carrier)

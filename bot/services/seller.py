@@ -86,11 +86,6 @@ def check_carrier(code: str | None) -> str:
     return str(code)
 
 
-def carriers() -> dict[str, str]:
-    """The carriers an order can be shipped with: code → name (bot/integrations/carrier.py)."""
-    return dict(CARRIERS)
-
-
 def check_offer(amount_minor: int, asked_minor: int) -> int:
     """A partial refund offered: more than zero and less than what the buyer asked for."""
     if amount_minor <= 0:
