@@ -6,6 +6,7 @@ import logging
 import os
 import re
 import secrets
+from decimal import Decimal
 from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -82,6 +83,13 @@ class Settings(BaseSettings):
         description="points for levels 1..5, five increasing numbers from 0, e.g. 0,200,400,800,1500",
     )
     tracking_poll_hours: int = _within(6, 1, 168, "hours between carrier checks of a parcel")
+    # Points are 1 per whole US dollar: an order in another currency needs a rate. The shop API and
+    # the CLI may give one per order; otherwise (and for checkout in the bot) this one is used.
+    usd_rates: Annotated[dict[str, Decimal], NoDecode] = Field(
+        default_factory=dict,
+        description="US dollars per unit of each other currency, e.g. RUB=0.011,EUR=1.08 (orders in a "
+                    "currency without a rate earn no points for the amount)",
+    )
     # The shop API (bot/api/): off unless API_LISTEN is set and at least one shop has a key
     api_listen: str | None = Field(default=None, description="host:port, e.g. 127.0.0.1:8080")
     api_rate: float = _within(20.0, 0.1, 10_000, "API requests a second per shop key after the burst")
@@ -121,6 +129,33 @@ class Settings(BaseSettings):
         if len(value) != 5 or value[0] != 0 or any(b <= a for a, b in pairwise(value)):
             raise ValueError("five increasing numbers starting at 0, e.g. 0,200,400,800,1500")
         return value
+
+    @field_validator("usd_rates", mode="before")
+    @classmethod
+    def _split_rates(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        rates: dict[str, object] = {}
+        for part in value.replace(";", ",").split(","):
+            if not part.strip():
+                continue
+            code, sep, rate = part.partition("=")
+            if not sep:
+                raise ValueError(f"{part.strip()!r}: CODE=rate, e.g. RUB=0.011")
+            rates[code.strip()] = rate.strip()
+        return rates
+
+    @field_validator("usd_rates")
+    @classmethod
+    def _check_rates(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:
+        checked: dict[str, Decimal] = {}
+        for code, rate in value.items():
+            if not re.fullmatch(r"[A-Za-z]{3}", code) or code.upper() == "USD":
+                raise ValueError(f"{code!r}: a three-letter currency code other than USD")
+            if not rate.is_finite() or rate <= 0:
+                raise ValueError(f"{code}: the rate must be a positive number")
+            checked[code.upper()] = rate
+        return checked
 
     @field_validator("admin_ids", mode="before")
     @classmethod

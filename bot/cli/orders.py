@@ -165,8 +165,8 @@ async def create_order(args: argparse.Namespace, services: Services) -> str:
     currency = args.currency.upper()
     store_id = await orders.ensure_store(args.store, args.seller)
     items = [_item(text, currency) for text in args.item]
-    if currency != "USD" and not args.usd_rate:
-        raise UsageError("--usd-rate is required for a currency other than USD")
+    if currency != "USD" and not args.usd_rate and currency not in orders.policy.usd_rates:
+        raise UsageError("--usd-rate is required for a currency without a rate in USD_RATES")
     address = AddressSnapshot(args.recipient, args.phone, args.street, args.city, args.region,
                               args.postcode, args.country.upper())
     if args.address_id is not None:  # the service takes the book's entry (through the buyer)

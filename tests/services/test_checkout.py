@@ -5,14 +5,19 @@ the unpaid order is cancelled), the cart lines it came from removed, nothing sol
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
+from pydantic import ValidationError
 
+from bot.config import Settings
 from bot.demo.addresses import seed_addresses
 from bot.services.catalog.checkout import BadQuantity, Item, MixedCurrencies, NothingToCheckOut
 from bot.services.catalog.products import NotSold
+from bot.services.clock import FakeClock
 from bot.services.coupons.errors import CouponNotUsable
 from bot.services.coupons.terms import Scope, Terms, ValueKind
+from bot.services.loyalty import order_points
 from tests.conftest import App
 from tests.orderkit import ensure_user
 
@@ -21,6 +26,11 @@ BUYER = 701
 
 @pytest.fixture
 async def ready(app: App) -> dict[str, int]:
+    return await stock(app)
+
+
+async def stock(app: App) -> dict[str, int]:
+    """The buyer with their addresses; two stores and their products (one in roubles)."""
     await ensure_user(app.services, BUYER)
     await seed_addresses(app.services.addresses, BUYER)
     nova = await app.services.orders.ensure_store("Nova Electronics")
@@ -93,3 +103,30 @@ async def test_what_cant_be_checked_out(app: App, ready: dict[str, int]) -> None
     await app.services.catalog.upsert(ready["nova"], "USB-C cable", price_minor=999, currency="USD", active=False)
     with pytest.raises(NotSold):
         await checkout.place(BUYER, items, address_id=ready["address"], coupon_ids=[])
+
+
+async def test_an_order_in_roubles_takes_the_configured_dollar_rate_for_its_points(
+        settings: Settings, clock: FakeClock) -> None:
+    """Points are 1 per whole dollar: checkout in the bot has no rate of its own, so USD_RATES
+    gives it; without one the order keeps none (and earns no points for its amount)."""
+    for rates, expected_rate, expected_points in (({"RUB": Decimal("0.011")}, "0.011", 5), ({}, None, 0)):
+        app = App(settings.model_copy(update={"usd_rates": rates}), clock)
+        try:
+            ready = await stock(app)
+            items = await app.services.checkout.for_product(ready["rub"], {}, 1)
+            order = await app.services.checkout.place(BUYER, items, address_id=ready["address"], coupon_ids=[])
+            assert order.usd_rate == expected_rate
+            assert order_points(order.total_minor, order.currency, order.usd_rate) == expected_points  # 490 ₽
+            usd = await app.services.checkout.for_product(ready["cable"], {}, 1)
+            assert (await app.services.checkout.place(BUYER, usd, address_id=ready["address"],
+                                                      coupon_ids=[])).usd_rate == "1"
+        finally:
+            await app.close()
+
+
+def test_usd_rates_are_read_from_the_environment_and_checked() -> None:
+    parsed = Settings(_env_file=None, usd_rates="rub=0.011; EUR = 1.08")  # type: ignore[call-arg]
+    assert parsed.usd_rates == {"RUB": Decimal("0.011"), "EUR": Decimal("1.08")}
+    for wrong in ("RUB", "RUB=0", "RUB=-1", "USD=1", "ROUBLE=0.01", "RUB=abc"):
+        with pytest.raises(ValidationError):
+            Settings(_env_file=None, usd_rates=wrong)  # type: ignore[call-arg]

@@ -103,8 +103,8 @@ class ShopSide(OrderBase):
         about this order. `discount_minor`: what the coupons used at checkout take off (the caller
         marks them used in the same unit of work, with the order's number as their reference)."""
         currency = check_new_order(currency, items, shipping_minor, discount_minor)
-        if currency == "USD" and usd_rate is None:
-            usd_rate = Decimal(1)
+        if usd_rate is None:  # the order's own rate first (the shop's), else the configured one
+            usd_rate = Decimal(1) if currency == "USD" else self.policy.usd_rates.get(currency)
         items_minor = sum(i.quantity * i.unit_price_minor for i in items)
         now = self.clock.now()
         async with self.db.write() as conn:

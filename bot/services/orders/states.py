@@ -5,8 +5,10 @@ shares."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -228,6 +230,8 @@ class OrderPolicy:
     decision_days: int = 10
     decision_days_priority: int = 5
     tracking_poll: timedelta = timedelta(hours=6)
+    # USD per unit of another currency, for an order placed without its own rate (USD_RATES)
+    usd_rates: Mapping[str, Decimal] = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OrderPolicy:
@@ -240,6 +244,7 @@ class OrderPolicy:
             decision_days=settings.dispute_decision_days,
             decision_days_priority=settings.dispute_decision_days_priority,
             tracking_poll=timedelta(hours=settings.tracking_poll_hours),
+            usd_rates=dict(settings.usd_rates),
         )
 
 
