@@ -16,7 +16,7 @@ import math
 import time
 from typing import Any
 
-from bot.middlewares.typed_buttons import Shown
+Buttons = tuple[tuple[str, str], ...]  # (label key, callback data)
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,8 @@ return 0
 
 
 class RedisKeyboards:
-    """`KeyboardMemory` in Redis (see bot/middlewares/typed_buttons.py)."""
+    """`KeyboardMemory` in Redis (see bot/middlewares/typed_buttons.py; what is kept is plain
+    tuples, so this module needs nothing of aiogram's or the middleware's)."""
 
     def __init__(self, redis: Any, *, prefix: str, ttl_seconds: int = TTL_SECONDS) -> None:
         self._redis = redis
@@ -51,11 +52,12 @@ class RedisKeyboards:
             log.warning("typed buttons: Redis failed (%s); a keyboard is not remembered or found",
                         type(exc).__name__)
 
-    async def shown(self, bot_id: int, chat_id: int, shown: Shown) -> None:
-        if not shown.buttons:
-            await self.gone(bot_id, chat_id, shown.message_id)
+    async def shown(self, bot_id: int, chat_id: int, shown: tuple[int, Buttons]) -> None:
+        message_id, buttons = shown
+        if not buttons:
+            await self.gone(bot_id, chat_id, message_id)
             return
-        value = json.dumps({"m": shown.message_id, "b": [list(b) for b in shown.buttons]},
+        value = json.dumps({"m": message_id, "b": [list(b) for b in buttons]},
                            ensure_ascii=False, separators=(",", ":"))
         try:
             await self._redis.set(self.key(bot_id, chat_id), value, ex=self.ttl_seconds)
@@ -68,7 +70,7 @@ class RedisKeyboards:
         except Exception as exc:
             self._failed(exc)
 
-    async def current(self, bot_id: int, chat_id: int) -> Shown | None:
+    async def current(self, bot_id: int, chat_id: int) -> tuple[int, Buttons] | None:
         try:
             raw = await self._redis.get(self.key(bot_id, chat_id))
         except Exception as exc:
@@ -78,6 +80,6 @@ class RedisKeyboards:
             return None
         try:
             found = json.loads(raw)
-            return Shown(int(found["m"]), tuple((str(k), str(d)) for k, d in found["b"]))
+            return int(found["m"]), tuple((str(k), str(d)) for k, d in found["b"])
         except (ValueError, KeyError, TypeError):  # not ours: as if nothing were remembered
             return None

@@ -29,8 +29,7 @@ import re
 import unicodedata
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from aiogram import BaseMiddleware, Bot
 from aiogram.client.session.base import BaseSession
@@ -73,29 +72,33 @@ def short_key(key: str) -> str:
     return _PAREN_TAIL.sub("", head).strip()
 
 
-@dataclass(frozen=True, slots=True)
-class Shown:
-    """A keyboard on screen: its message and its buttons as (label key, callback data)."""
+Buttons = tuple[tuple[str, str], ...]  # (label key, callback data)
+
+
+class Shown(NamedTuple):
+    """A keyboard on screen: its message and its buttons. A plain tuple of the two (what a memory
+    that knows nothing of this module gives back) is as good."""
 
     message_id: int
-    buttons: tuple[tuple[str, str], ...]
+    buttons: Buttons
 
 
-def keyed_buttons(markup: InlineKeyboardMarkup) -> tuple[tuple[str, str], ...]:
+def keyed_buttons(markup: InlineKeyboardMarkup) -> Buttons:
     """The buttons that can be pressed by a typed label: (label key, callback data)."""
     return tuple((label_key(b.text), b.callback_data)
                  for row in markup.inline_keyboard for b in row if b.callback_data)
 
 
-def pick(shown: Shown | None, typed: str) -> tuple[int, str] | None:
+def pick(shown: tuple[int, Buttons] | None, typed: str) -> tuple[int, str] | None:
     """(message id, callback data) of the one button of `shown` whose label is `typed` (a text's
     `label_key`), or None."""
     if shown is None or not typed:
         return None
+    message_id, buttons = shown
     for key_of in (lambda k: k, short_key):
-        found = {data for key, data in shown.buttons if key and key_of(key) == typed}
+        found = {data for key, data in buttons if key and key_of(key) == typed}
         if len(found) == 1:
-            return shown.message_id, found.pop()
+            return message_id, found.pop()
         if found:
             return None  # two different buttons fit: it is not a press
     return None
@@ -111,8 +114,8 @@ class KeyboardMemory(Protocol):
     async def gone(self, bot_id: int, chat_id: int, message_id: int) -> None:
         """That message lost its keyboard (edited without one, or deleted)."""
 
-    async def current(self, bot_id: int, chat_id: int) -> Shown | None:
-        """The newest keyboard of the chat, if one is known."""
+    async def current(self, bot_id: int, chat_id: int) -> tuple[int, Buttons] | None:
+        """The newest keyboard of the chat (message id, buttons), if one is known."""
 
 
 class LocalKeyboards:
@@ -137,7 +140,7 @@ class LocalKeyboards:
         if current is not None and current.message_id == message_id:
             del self._chats[chat_id]
 
-    async def current(self, bot_id: int, chat_id: int) -> Shown | None:
+    async def current(self, bot_id: int, chat_id: int) -> tuple[int, Buttons] | None:
         return self._chats.get(chat_id)
 
 
