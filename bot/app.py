@@ -31,7 +31,7 @@ from bot.middlewares.isolation import FreeingEventIsolation, SharedIsolation
 from bot.middlewares.requests import ReplyRetries, Sleep
 from bot.middlewares.requests import install as install_reply_retries
 from bot.middlewares.throttling import Buckets, Throttle, ThrottlingMiddleware
-from bot.middlewares.typed_buttons import TypedButtonsMiddleware, install
+from bot.middlewares.typed_buttons import KeyboardMemory, TypedButtonsMiddleware, install
 from bot.middlewares.update import InFlight, UpdateScopeMiddleware
 from bot.middlewares.user import UserMiddleware
 from bot.services import reminders as reminder_rules
@@ -40,7 +40,7 @@ from bot.services.cards import CardService, detect_brand
 from bot.services.catalog.checkout import CheckoutService
 from bot.services.catalog.kept import KeptService
 from bot.services.catalog.products import CatalogService
-from bot.services.catalog.viewed import ViewedLog
+from bot.services.catalog.viewed import PendingViews, ViewedLog
 from bot.services.clock import Clock, SystemClock
 from bot.services.coupons import CouponService
 from bot.services.disputes import DisputeService
@@ -107,7 +107,8 @@ class Services:
     # the bot's session holds it, handlers never ask for it
     budget: SendBudget | SharedBudget = field(default_factory=lambda: SendBudget(SystemClock().now),
                                metadata={"handlers": False})
-    # REDIS_URL's client (FSM storage and event isolation), closed last by the runtime
+    # REDIS_URL's client (FSM storage, event isolation, flood buckets, the send budget, the keyboard
+    # on screen, Recently viewed's notes), closed last by the runtime
     redis: Any = field(default=None, metadata={"handlers": False})
 
     def as_workflow_data(self) -> dict[str, object]:
@@ -133,11 +134,11 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
     outbox = OutboxService(db, clock, users)
     webhooks = WebhookService(db, clock)
     pay = PayService(db, clock, cards, orders)
-    viewed = ViewedLog(db)
+    redis = _redis(settings)
+    viewed = ViewedLog(db, _pending_views(settings, redis))
     orders.on_unpaid_cancelled.append(coupons.give_back)  # a cancelled unpaid order returns its coupons
     reviews = ReviewService(db, clock)
     disputes = DisputeService(db, clock, orders)
-    redis = _redis(settings)
     return Services(
         db=db,
         clock=clock,
@@ -189,6 +190,23 @@ def _budget(settings: Settings, clock: Clock, redis: Any) -> SendBudget | Shared
     from bot.db.budget_redis import RedisSendBudget
 
     return RedisSendBudget(redis, clock.now, settings.telegram_rate, prefix=settings.redis_prefix)
+
+
+def _pending_views(settings: Settings, redis: Any) -> PendingViews | None:
+    """Recently viewed's notes: in this process, or with REDIS_URL where every instance flushes them."""
+    if redis is None:
+        return None
+    from bot.db.viewed_redis import RedisPendingViews
+
+    return RedisPendingViews(redis, prefix=settings.redis_prefix)
+
+
+def _keyboards(settings: Settings, redis: Any) -> KeyboardMemory | None:
+    if redis is None:
+        return None  # the session's own memory
+    from bot.db.keyboards_redis import RedisKeyboards
+
+    return RedisKeyboards(redis, prefix=settings.redis_prefix)
 
 
 def prepare_database(settings: Settings) -> None:
@@ -254,6 +272,8 @@ def build_bot(settings: Settings, session: BaseSession | None = None, *,
             )
     install_reply_retries(session, ReplyRetries(budget=services.budget if services else None,
                                                 sleep=sleep or asyncio.sleep))
-    install(session)  # remembers the keyboard on screen, so its labels typed act as its buttons
+    # remembers the keyboard on screen, so its labels typed act as its buttons: in this process,
+    # or with REDIS_URL in Redis, where every instance finds it
+    install(session, _keyboards(settings, services.redis if services else None))
     token = settings.bot_token or "0:offline"
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))

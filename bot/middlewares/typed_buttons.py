@@ -3,8 +3,9 @@
 People type what they see: "Skip" at the apartment question, "Moscow" on the time-zone screen,
 "5" at the stars. One mechanism serves every screen instead of a rule per step:
 
-- `KeyboardMemory`, installed on the Bot's session (`install`), remembers the newest inline
-  keyboard the bot showed in each private chat (sent or edited in; a push's keyboard too).
+- `RecordKeyboards`, installed on the Bot's session (`install`), remembers in a `KeyboardMemory`
+  the newest inline keyboard the bot showed in each private chat (sent or edited in; a push's
+  keyboard too): its message and its buttons' label keys and callback data.
 - `TypedButtonsMiddleware`, an outer middleware on messages, compares a typed text with that
   keyboard's labels (case, emoji, symbols and spaces aside; "Keep: 12" also answers to "Keep",
   "Moscow (UTC+3)" to "Moscow"). When exactly one button fits, the text is handled as a press of
@@ -15,8 +16,11 @@ People type what they see: "Skip" at the apartment question, "Moscow" on the tim
   becomes a message, a toast is dropped), and the query's message is "inaccessible", so the
   answer comes as a new message below what the user typed (`send_or_edit` does that already).
 
-The memory is per process: after a restart the labels of the screen on display are recognised
-again from the next screen the bot shows.
+Where the memory lives: without Redis in the process (`LocalKeyboards`): after a restart the
+labels of the screen on display are recognised again from the next screen the bot shows. With
+REDIS_URL in Redis (bot/db/keyboards_redis.py, a key per chat kept 7 days): a screen shown by one
+instance is recognised by another that gets the typed label, and a restart forgets nothing. The
+matching (`label_key`, `pick`) is the same for both: the memories only keep and give back.
 """
 
 from __future__ import annotations
@@ -25,8 +29,7 @@ import re
 import unicodedata
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 
 from aiogram import BaseMiddleware, Bot
 from aiogram.client.session.base import BaseSession
@@ -69,51 +72,84 @@ def short_key(key: str) -> str:
     return _PAREN_TAIL.sub("", head).strip()
 
 
-@dataclass(frozen=True, slots=True)
-class Shown:
+Buttons = tuple[tuple[str, str], ...]  # (label key, callback data)
+
+
+class Shown(NamedTuple):
+    """A keyboard on screen: its message and its buttons. A plain tuple of the two (what a memory
+    that knows nothing of this module gives back) is as good."""
+
     message_id: int
-    buttons: tuple[tuple[str, str], ...]  # (label, callback data)
+    buttons: Buttons
 
 
-class KeyboardMemory:
-    """The newest inline keyboard shown in each chat, the least recently used chats forgotten."""
+def keyed_buttons(markup: InlineKeyboardMarkup) -> Buttons:
+    """The buttons that can be pressed by a typed label: (label key, callback data)."""
+    return tuple((label_key(b.text), b.callback_data)
+                 for row in markup.inline_keyboard for b in row if b.callback_data)
+
+
+def pick(shown: tuple[int, Buttons] | None, typed: str) -> tuple[int, str] | None:
+    """(message id, callback data) of the one button of `shown` whose label is `typed` (a text's
+    `label_key`), or None."""
+    if shown is None or not typed:
+        return None
+    message_id, buttons = shown
+    for key_of in (lambda k: k, short_key):
+        found = {data for key, data in buttons if key and key_of(key) == typed}
+        if len(found) == 1:
+            return message_id, found.pop()
+        if found:
+            return None  # two different buttons fit: it is not a press
+    return None
+
+
+class KeyboardMemory(Protocol):
+    """Where the newest keyboard of each chat is kept: this process's memory (`LocalKeyboards`),
+    or with REDIS_URL Redis (bot/db/keyboards_redis.py), so that every instance knows it."""
+
+    async def shown(self, bot_id: int, chat_id: int, shown: Shown) -> None:
+        """This keyboard is now the newest one in the chat (no buttons: none is)."""
+
+    async def gone(self, bot_id: int, chat_id: int, message_id: int) -> None:
+        """That message lost its keyboard (edited without one, or deleted)."""
+
+    async def current(self, bot_id: int, chat_id: int) -> tuple[int, Buttons] | None:
+        """The newest keyboard of the chat (message id, buttons), if one is known."""
+
+
+class LocalKeyboards:
+    """In this process: the newest inline keyboard shown in each chat, the least recently used
+    chats forgotten (one session serves one bot, so the chat alone is the key)."""
 
     def __init__(self, size: int = CHATS_REMEMBERED) -> None:
         self.size = size
         self._chats: OrderedDict[int, Shown] = OrderedDict()
 
-    def shown(self, chat_id: int, message_id: int, markup: InlineKeyboardMarkup) -> None:
-        buttons = tuple(
-            (b.text, b.callback_data) for row in markup.inline_keyboard for b in row if b.callback_data
-        )
-        if not buttons:
-            self.gone(chat_id, message_id)
+    async def shown(self, bot_id: int, chat_id: int, shown: Shown) -> None:
+        if not shown.buttons:
+            await self.gone(bot_id, chat_id, shown.message_id)
             return
-        self._chats[chat_id] = Shown(message_id, buttons)
+        self._chats[chat_id] = shown
         self._chats.move_to_end(chat_id)
         while len(self._chats) > self.size:
             self._chats.popitem(last=False)
 
-    def gone(self, chat_id: int, message_id: int) -> None:
-        """That message lost its keyboard (edited without one, or deleted)."""
+    async def gone(self, bot_id: int, chat_id: int, message_id: int) -> None:
         current = self._chats.get(chat_id)
         if current is not None and current.message_id == message_id:
             del self._chats[chat_id]
 
-    def match(self, chat_id: int, text: str) -> tuple[int, str] | None:
-        """(message id, callback data) of the one button whose label the text is, or None."""
-        current = self._chats.get(chat_id)
-        typed = label_key(text)
-        if current is None or not typed:
-            return None
-        keyed = [(label_key(label), data) for label, data in current.buttons]
-        for key_of in (lambda k: k, short_key):
-            found = {data for key, data in keyed if key and key_of(key) == typed}
-            if len(found) == 1:
-                return current.message_id, found.pop()
-            if found:
-                return None  # two different buttons fit: it is not a press
+    async def current(self, bot_id: int, chat_id: int) -> tuple[int, Buttons] | None:
+        return self._chats.get(chat_id)
+
+
+async def match(memory: KeyboardMemory, bot_id: int, chat_id: int, text: str) -> tuple[int, str] | None:
+    """(message id, callback data) of the one button on screen whose label the text is, or None."""
+    typed = label_key(text)
+    if not typed:
         return None
+    return pick(await memory.current(bot_id, chat_id), typed)
 
 
 class RecordKeyboards(BaseRequestMiddleware):
@@ -132,31 +168,34 @@ class RecordKeyboards(BaseRequestMiddleware):
             return True  # type: ignore[return-value]
         result = await make_request(bot, method)
         try:
-            self._record(method, result)
+            await self._record(bot, method, result)
         except (TypeError, ValueError):  # a chat given by its @username, an inline message: not ours
             pass
         return result
 
-    def _record(self, method: TelegramMethod[Any], result: Any) -> None:
+    async def _record(self, bot: Bot, method: TelegramMethod[Any], result: Any) -> None:
         if isinstance(method, SendMessage | SendPhoto | EditMessageText | EditMessageReplyMarkup):
             if method.chat_id is None or not isinstance(result, Message):
                 return
             chat_id = int(method.chat_id)
             if isinstance(method.reply_markup, InlineKeyboardMarkup):
-                self.memory.shown(chat_id, result.message_id, method.reply_markup)
+                await self.memory.shown(bot.id, chat_id, Shown(result.message_id, keyed_buttons(method.reply_markup)))
             elif isinstance(method, EditMessageText | EditMessageReplyMarkup):
-                self.memory.gone(chat_id, result.message_id)
+                await self.memory.gone(bot.id, chat_id, result.message_id)
         elif isinstance(method, DeleteMessage):
-            self.memory.gone(int(method.chat_id), method.message_id)
+            await self.memory.gone(bot.id, int(method.chat_id), method.message_id)
 
 
-def install(session: BaseSession) -> KeyboardMemory:
-    """Remember keyboards on this session (once: a session outlives a rebuilt Bot in tests and
-    the console). Returns the session's memory."""
-    memory = getattr(session, "keyboard_memory", None)
-    if isinstance(memory, KeyboardMemory):
-        return memory
-    memory = KeyboardMemory()
+def install(session: BaseSession, memory: KeyboardMemory | None = None) -> KeyboardMemory:
+    """Remember keyboards on this session; returns the session's memory. Without `memory`, this
+    process's: once (a session outlives a rebuilt Bot in tests and the console, and so does what it
+    remembers). With one (Redis), it replaces the one installed before: a rebuilt process's client."""
+    current = getattr(session, "keyboard_memory", None)
+    if memory is None and isinstance(current, LocalKeyboards):
+        return current
+    for old in [m for m in session.middleware if isinstance(m, RecordKeyboards)]:
+        session.middleware.unregister(old)
+    memory = memory or LocalKeyboards()
     session.middleware(RecordKeyboards(memory))
     session.keyboard_memory = memory  # type: ignore[attr-defined]
     return memory
@@ -167,23 +206,23 @@ class TypedButtonsMiddleware(BaseMiddleware):
 
     async def __call__(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
                        event: TelegramObject, data: dict[str, Any]) -> Any:
-        query = self._as_press(event, data)
+        query = await self._as_press(event, data)
         if query is None:
             return await handler(event, data)
         dispatcher = data["dispatcher"]
         return await dispatcher.propagate_event("callback_query", query, **data)
 
     @staticmethod
-    def _as_press(event: TelegramObject, data: dict[str, Any]) -> CallbackQuery | None:
+    async def _as_press(event: TelegramObject, data: dict[str, Any]) -> CallbackQuery | None:
         if not isinstance(event, Message) or not event.text or event.text.startswith("/"):
             return None
         if event.chat.type != "private" or event.from_user is None or len(event.text) > 100:
             return None
         bot: Bot | None = data.get("bot")
         memory = getattr(getattr(bot, "session", None), "keyboard_memory", None)
-        if bot is None or not isinstance(memory, KeyboardMemory):
+        if bot is None or memory is None:
             return None
-        found = memory.match(event.chat.id, event.text)
+        found = await match(memory, bot.id, event.chat.id, event.text)
         if found is None:
             return None
         message_id, callback_data = found

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from bot.fakebot import Player
-from bot.middlewares.typed_buttons import KeyboardMemory, label_key
+from bot.middlewares.typed_buttons import LocalKeyboards, Shown, keyed_buttons, label_key, match
 from bot.services.orders import Status
 from bot.services.reviews import parse_rating
 from tests.conftest import App
@@ -119,19 +119,21 @@ def test_labels_compare_without_case_emoji_and_symbols() -> None:
     assert label_key("★★★★★") == ""  # nothing left: never a press
 
 
-def test_two_buttons_that_fit_one_text_are_no_press() -> None:
+async def test_two_buttons_that_fit_one_text_are_no_press() -> None:
     from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
-    memory = KeyboardMemory()
+    memory = LocalKeyboards()
     markup = InlineKeyboardMarkup(inline_keyboard=[[
         InlineKeyboardButton(text="Keep: 12", callback_data="a"),
         InlineKeyboardButton(text="Keep: 14", callback_data="b"),
         InlineKeyboardButton(text="Moscow (UTC+3)", callback_data="c"),
     ]])
-    memory.shown(1, 10, markup)
-    assert memory.match(1, "keep") is None and memory.match(1, "Keep: 14") == (10, "b")
-    assert memory.match(1, "Moscow") == (10, "c") and memory.match(2, "Moscow") is None
-    memory.gone(1, 10)
-    assert memory.match(1, "Moscow") is None
+    await memory.shown(0, 1, Shown(10, keyed_buttons(markup)))
+    assert await match(memory, 0, 1, "keep") is None and await match(memory, 0, 1, "Keep: 14") == (10, "b")
+    assert await match(memory, 0, 1, "Moscow") == (10, "c") and await match(memory, 0, 2, "Moscow") is None
+    await memory.gone(0, 1, 11)  # another message: the keyboard stays
+    assert await match(memory, 0, 1, "Moscow") == (10, "c")
+    await memory.gone(0, 1, 10)
+    assert await match(memory, 0, 1, "Moscow") is None
 
 
 async def test_back_typed_in_a_flow(app: App, alex: Player) -> None:
@@ -161,7 +163,7 @@ async def test_a_typed_press_is_answered_by_the_session_an_alert_as_a_message() 
         sent.append(method)
         return True
 
-    middleware = RecordKeyboards(KeyboardMemory())
+    middleware = RecordKeyboards(LocalKeyboards())
     toast = AnswerCallbackQuery(callback_query_id="typed:5:1", text="Saved")
     alert = AnswerCallbackQuery(callback_query_id="typed:5:1", text="No longer active", show_alert=True)
     assert await middleware(make_request, None, toast) is True and sent == []

@@ -257,13 +257,13 @@ async def test_recently_viewed_is_written_behind_in_one_batch(app: App, shop: di
     await app.services.catalog.product(OTHER, shop["lamp"])
     app.clock.advance(seconds=5)
     await app.services.catalog.product(BUYER, shop["earbuds"])  # again: one row, the newer time
-    assert rows() == [] and viewed.pending == 2
+    assert rows() == [] and await viewed.pending() == 2
     await app.services.kept.viewed(OTHER)  # a user's list: their notes first, the others' wait
-    assert rows() == [(OTHER, shop["lamp"])] and viewed.pending == 1
+    assert rows() == [(OTHER, shop["lamp"])] and await viewed.pending() == 1
     gone = await product(app, shop["nova"], "Withdrawn", 100)
     await app.services.catalog.product(BUYER, gone)
     app.sqlite("DELETE FROM products WHERE id = ?", (gone,))
-    assert await viewed.flush() == 2 and viewed.pending == 0
+    assert await viewed.flush() == 2 and await viewed.pending() == 0
     assert rows() == [(BUYER, shop["earbuds"]), (OTHER, shop["lamp"])]  # the deleted product skipped
     at = app.sqlite("SELECT viewed_at FROM viewed_products WHERE user_id = ?", (BUYER,))[0][0]
     assert at == to_db_time(app.clock.now())  # the newer view

@@ -130,7 +130,7 @@ class CatalogService:
         if found is None:
             raise ProductNotFound()
         if record:
-            self.viewed.note(user_id, product_id, self.clock.now())
+            await self.viewed.note(user_id, product_id, self.clock.now())
         return ProductCard(*found)
 
     async def search(self, query: str, page: int = 0) -> ProductPage:
