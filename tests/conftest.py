@@ -23,6 +23,8 @@ from bot.i18n import compile_catalogs
 from bot.services.clock import FakeClock
 from tests.services_kit import postgres, redis_space, run_sql  # noqa: F401  (fixtures: the local services, or a skip)
 
+pytest_plugins = ["tests.watchdog"]  # a hanging test ends its worker (KABINET_TEST_TIMEOUT)
+
 # Property tests: modest and reproducible by default (CI); `HYPOTHESIS_PROFILE=long` for a long run.
 hypothesis_settings.register_profile("ci", max_examples=20, derandomize=True)
 hypothesis_settings.register_profile("long", max_examples=500, derandomize=False)
