@@ -30,6 +30,22 @@ def redis_settings(settings: Settings, space: RedisSpace) -> Settings:
     return settings.model_copy(update={"redis_url": space.url, "redis_prefix": space.prefix})
 
 
+def two_processes(settings: Settings, clock: FakeClock, space: RedisSpace) -> tuple[App, App]:
+    """Two bot processes over one database and one Redis, seen through one Telegram (the chat the
+    person sees): the second's bot talks through the first's session."""
+    settings = redis_settings(settings, space)
+    first, second = App(settings, clock), App(settings, clock)
+    first.players, second.players = [], []
+    second.session = first.session
+    second.bot = build_bot(settings, session=first.session, services=second.services, sleep=second.sleep)
+    return first, second
+
+
+def the_same_user_on(app: App, first: App, user_id: int, first_name: str) -> Player:
+    """The person of `first`'s chat, their next updates reaching `app`."""
+    return Player(app.dp, app.bot, first.session, user_id=user_id, first_name=first_name, language_code="en")
+
+
 async def _close(*apps: App) -> None:
     for app in apps:
         await app.close()  # its Redis keys deleted and its client closed too
@@ -37,18 +53,13 @@ async def _close(*apps: App) -> None:
 
 async def test_a_flow_begun_on_one_dispatcher_goes_on_on_another(
         settings: Settings, clock: FakeClock, redis_space: RedisSpace) -> None:
-    settings = redis_settings(settings, redis_space)
-    first, second = App(settings, clock), App(settings, clock)  # two processes over one database and Redis
-    first.players, second.players = [], []
-    second.session = first.session  # one Telegram: the chat the person sees
-    second.bot = build_bot(settings, session=first.session, services=second.services, sleep=second.sleep)
+    first, second = two_processes(settings, clock, redis_space)
     try:
         assert isinstance(first.dp.fsm.storage, RedisFlowStorage)
         isolation = first.dp.fsm.events_isolation
         assert isinstance(isolation, SharedIsolation) and isinstance(isolation.shared, RedisEventIsolation)
         on_first = first.player(1001, first_name="Alex", language_code="en")
-        on_second = Player(second.dp, second.bot, first.session, user_id=1001, first_name="Alex",
-                           language_code="en")
+        on_second = the_same_user_on(second, first, 1001, "Alex")
         await on_first.send("/start")
         await on_first.press("📍 Shipping addresses")
         await on_first.press("➕ Add an address")

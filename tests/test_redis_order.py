@@ -14,16 +14,14 @@ from aiogram.fsm.storage.base import StorageKey
 from aiogram.methods import SendMediaGroup, SendMessage
 from aiogram.types import PhotoSize, Update
 
-from bot.app import build_bot
 from bot.config import Settings
 from bot.db.fsm_redis import OrderedTurns, build_isolation, key_builder
 from bot.fakebot import Player
 from bot.middlewares.isolation import SharedIsolation, handling
 from bot.services.clock import FakeClock
-from tests.conftest import App
 from tests.flows.test_relay import SELLER_ID, calls_to, deliver, writing_to_the_seller
 from tests.services_kit import RedisSpace
-from tests.test_redis import redis_settings
+from tests.test_redis import _close, the_same_user_on, two_processes
 
 KEY = StorageKey(bot_id=1, chat_id=42, user_id=42)
 
@@ -145,15 +143,10 @@ async def test_an_update_without_an_id_and_one_with_share_the_users_lock(redis_s
 
 async def test_answers_typed_in_a_burst_reaching_two_dispatchers_fill_the_form_in_order(
         settings: Settings, clock: FakeClock, redis_space: RedisSpace) -> None:
-    settings = redis_settings(settings, redis_space)
-    first, second = App(settings, clock), App(settings, clock)
-    first.players, second.players = [], []
-    second.session = first.session
-    second.bot = build_bot(settings, session=first.session, services=second.services, sleep=second.sleep)
+    first, second = two_processes(settings, clock, redis_space)
     try:
         on_first = first.player(1001, first_name="Alex", language_code="en")
-        on_second = Player(second.dp, second.bot, first.session, user_id=1001, first_name="Alex",
-                           language_code="en")
+        on_second = the_same_user_on(second, first, 1001, "Alex")
         await on_first.send("/start")
         await on_first.press("📍 Shipping addresses")
         await on_first.press("➕ Add an address")
@@ -193,22 +186,16 @@ async def test_answers_typed_in_a_burst_reaching_two_dispatchers_fill_the_form_i
         await on_first.send("94043")
         assert "John O'Neill\n1600 Amphitheatre Pkwy\nMountain View, CA 94043\n" in on_second.last_text
     finally:
-        for app in (first, second):
-            await app.close()
+        await _close(first, second)
 
 
 async def test_an_albums_items_reaching_two_dispatchers_are_relayed_as_one_album(
         settings: Settings, clock: FakeClock, redis_space: RedisSpace) -> None:
-    settings = redis_settings(settings, redis_space)
-    first, second = App(settings, clock), App(settings, clock)
-    first.players, second.players = [], []
-    second.session = first.session
-    second.bot = build_bot(settings, session=first.session, services=second.services, sleep=second.sleep)
+    first, second = two_processes(settings, clock, redis_space)
     try:
         buyer = first.player(4242, first_name="Irina", language_code="en")
         await writing_to_the_seller(first, buyer)
-        on_second = Player(second.dp, second.bot, first.session, user_id=4242, first_name="Irina",
-                           language_code="en")
+        on_second = the_same_user_on(second, first, 4242, "Irina")
         photos = [buyer._user_message(media_group_id="g1", caption="three sides" if n == 0 else None,
                                       photo=[PhotoSize(file_id=f"a{n + 1}", file_unique_id=f"u{n}", width=1, height=1)])
                   for n in range(3)]
@@ -229,5 +216,4 @@ async def test_an_albums_items_reaching_two_dispatchers_are_relayed_as_one_album
         assert any(c.text.endswith("\n\nthree sides") for c in calls_to(first, SELLER_ID) if isinstance(c, SendMessage))
         assert [k async for k in redis_space.client.scan_iter(match=f"{redis_space.prefix}:album:*")] == []  # type: ignore[attr-defined]
     finally:
-        for app in (first, second):
-            await app.close()
+        await _close(first, second)
