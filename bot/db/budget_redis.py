@@ -18,9 +18,10 @@ import itertools
 import logging
 import math
 import secrets
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from bot.db.redis_warnings import RareWarning
 
 log = logging.getLogger(__name__)
 
@@ -70,12 +71,7 @@ class RedisSendBudget:
         self._pause = redis.register_script(_PAUSE)
         self._me = secrets.token_hex(6)  # a send's member in the window: this process and a count
         self._count = itertools.count()
-        self._warned_at = -math.inf
-
-    def _failed(self, exc: Exception) -> None:
-        if time.monotonic() - self._warned_at >= 60:
-            self._warned_at = time.monotonic()
-            log.warning("send budget: Redis failed (%s); sending under this process's limits", type(exc).__name__)
+        self._failed = RareWarning(log, "send budget: Redis failed (%s); sending under this process's limits")
 
     async def _run(self, now: datetime, *, force: bool) -> datetime | None:
         try:

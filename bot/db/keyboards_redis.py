@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import json
 import logging
-import math
-import time
 from typing import Any
+
+from bot.db.redis_warnings import RareWarning
 
 Buttons = tuple[tuple[str, str], ...]  # (label key, callback data)
 
@@ -41,16 +41,10 @@ class RedisKeyboards:
         self.prefix = prefix
         self.ttl_seconds = ttl_seconds
         self._gone = redis.register_script(_GONE)
-        self._warned_at = -math.inf
+        self._failed = RareWarning(log, "typed buttons: Redis failed (%s); a keyboard is not remembered or found")
 
     def key(self, bot_id: int, chat_id: int) -> str:
         return f"{self.prefix}:keyboard:{bot_id}:{chat_id}"
-
-    def _failed(self, exc: Exception) -> None:
-        if time.monotonic() - self._warned_at >= 60:
-            self._warned_at = time.monotonic()
-            log.warning("typed buttons: Redis failed (%s); a keyboard is not remembered or found",
-                        type(exc).__name__)
 
     async def shown(self, bot_id: int, chat_id: int, shown: tuple[int, Buttons]) -> None:
         message_id, buttons = shown

@@ -14,10 +14,10 @@ read without the notes (they stay for the next flush), with a warning at most on
 from __future__ import annotations
 
 import logging
-import math
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from bot.db.redis_warnings import RareWarning
 
 log = logging.getLogger(__name__)
 
@@ -65,15 +65,10 @@ class RedisPendingViews:
         self.users_key = f"{prefix}:viewed:users"
         self._note = redis.register_script(_NOTE)
         self._take = redis.register_script(_TAKE)
-        self._warned_at = -math.inf
+        self._failed = RareWarning(log, "Recently viewed: Redis failed (%s); %s")
 
     def key(self, user_id: int) -> str:
         return f"{self.prefix}:viewed:{user_id}"
-
-    def _failed(self, exc: Exception, what: str) -> None:
-        if time.monotonic() - self._warned_at >= 60:
-            self._warned_at = time.monotonic()
-            log.warning("Recently viewed: Redis failed (%s); %s", type(exc).__name__, what)
 
     async def note(self, views: dict[tuple[int, int], datetime]) -> None:
         if not views:
