@@ -22,7 +22,7 @@ from bot.db.fsm import SqlStorage
 from bot.db.migrate import migrate
 from bot.handlers import cards as card_flow
 from bot.handlers import routers
-from bot.handlers.relay import Albums, LeaveWriting
+from bot.handlers.relay import AlbumItems, Albums, LeaveWriting
 from bot.i18n import build_i18n
 from bot.integrations.payments import PaymentGateway, SandboxGateway
 from bot.middlewares.card_guard import CardNumberGuard
@@ -201,6 +201,15 @@ def _pending_views(settings: Settings, redis: Any) -> PendingViews | None:
     return RedisPendingViews(redis, prefix=settings.redis_prefix)
 
 
+def _album_items(settings: Settings, redis: Any) -> AlbumItems | None:
+    """Where an album's items wait: in this process, or with REDIS_URL where every instance's meet."""
+    if redis is None:
+        return None
+    from bot.db.albums_redis import RedisAlbumItems
+
+    return RedisAlbumItems(redis, prefix=settings.redis_prefix)
+
+
 def _keyboards(settings: Settings, redis: Any) -> KeyboardMemory | None:
     if redis is None:
         return None  # the session's own memory
@@ -250,12 +259,7 @@ def build_dispatcher(settings: Settings, services: Services) -> Dispatcher:
         dp.update.outer_middleware(ThrottlingMiddleware(throttle, services.clock.now))
     dp.message.outer_middleware(TypedButtonsMiddleware())  # a typed label acts as its button
     dp.callback_query.outer_middleware(LeaveWriting())  # a conversation's writing mode ends elsewhere
-    albums_shared = None
-    if services.redis is not None:  # items reaching different processes meet in Redis
-        from bot.db.albums_redis import RedisAlbumItems
-
-        albums_shared = RedisAlbumItems(services.redis, prefix=settings.redis_prefix)
-    dp["albums"] = Albums(shared=albums_shared)  # an album's items, gathered to be relayed as one
+    dp["albums"] = Albums(shared=_album_items(settings, services.redis))  # an album's items, relayed as one
     dp.include_routers(*routers())  # fresh ones: each dispatcher has its own (handlers/routing.py)
     return dp
 

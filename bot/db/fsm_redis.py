@@ -199,7 +199,6 @@ class OrderedTurns:
     that lapses after TICKET_LEASE_MS; the others then pass it."""
 
     def __init__(self, redis: Redis, *, prefix: str) -> None:
-        self.redis = redis
         self.keys = key_builder(prefix)
         self._turn = redis.register_script(_TURN)
         self._leave = redis.register_script(_LEAVE)

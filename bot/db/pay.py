@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, Exists, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db.dialect import insert as upsert
+from bot.db.tables import orders as o
 from bot.db.tables import payment_attempts as t
 
 STARTED, SUCCEEDED, DECLINED, FAILED, VOIDING, VOIDED = (
@@ -125,8 +126,6 @@ class UnansweredRow:
 async def unanswered(conn: AsyncConnection, limit: int) -> tuple[int, list[UnansweredRow]]:
     """Attempts still unsettled whose last check failed (the gateway could not be asked): how many,
     and the oldest `limit` of them with their order's number."""
-    from bot.db.tables import orders as o
-
     where = (t.c.state.in_(UNSETTLED), t.c.last_error.is_not(None))
     total = int((await conn.execute(select(func.count()).select_from(t).where(*where))).scalar_one())
     rows = (await conn.execute(
