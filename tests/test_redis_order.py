@@ -42,6 +42,12 @@ async def until(condition: Callable[[], Awaitable[bool]]) -> None:
     await asyncio.wait_for(look(), 10)
 
 
+async def through_the_webhook(player: Player, update: Update) -> None:
+    """The update handled as the webhook hands it over: under its id (bot/webhook.py)."""
+    with handling(update.update_id):
+        player._check(update, await player.dp.feed_update(player.bot, update))
+
+
 def waiting(space: RedisSpace, key: StorageKey, count: int) -> Callable[[], Awaitable[bool]]:
     queue = key_builder(space.prefix).build(key, "turns")
 
@@ -160,10 +166,6 @@ async def test_answers_typed_in_a_burst_reaching_two_dispatchers_fill_the_form_i
         first.session.batch = None
         (a, to_a), (b, to_b) = batch
 
-        async def deliver(player: Player, update: Update) -> None:
-            with handling(update.update_id):
-                player._check(update, await player.dp.feed_update(player.bot, update))
-
         key = StorageKey(bot_id=first.bot.id, chat_id=1001, user_id=1001)
         inside, let_go = asyncio.Event(), asyncio.Event()
 
@@ -175,9 +177,9 @@ async def test_answers_typed_in_a_burst_reaching_two_dispatchers_fill_the_form_i
 
         holder = asyncio.create_task(hold())
         await inside.wait()
-        city = asyncio.create_task(deliver(b, to_b))  # the later answer reached B first
+        city = asyncio.create_task(through_the_webhook(b, to_b))  # the later answer reached B first
         await until(waiting(redis_space, key, 1))
-        region = asyncio.create_task(deliver(a, to_a))
+        region = asyncio.create_task(through_the_webhook(a, to_a))
         await until(waiting(redis_space, key, 2))
         let_go.set()
         await asyncio.wait_for(asyncio.gather(holder, city, region), 10)
@@ -202,11 +204,7 @@ async def test_an_albums_items_reaching_two_dispatchers_are_relayed_as_one_album
         updates = [Update(update_id=9_000 + n, message=m) for n, m in enumerate(photos)]
         to = [buyer, on_second, buyer]  # the second photo reached the other instance
 
-        async def deliver_to(player: Player, update: Update) -> None:
-            with handling(update.update_id):
-                player._check(update, await player.dp.feed_update(player.bot, update))
-
-        await asyncio.gather(*(deliver_to(p, u) for p, u in zip(to, updates, strict=True)))
+        await asyncio.gather(*(through_the_webhook(p, u) for p, u in zip(to, updates, strict=True)))
         await asyncio.gather(first.dp["albums"].complete(), second.dp["albums"].complete())
         notes = [m.text for m in buyer.bot_messages if (m.text or "").startswith("✓ Sent to Nova Electronics.")]
         assert len(notes) == 1

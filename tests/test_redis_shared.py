@@ -24,7 +24,7 @@ from bot.services.catalog.viewed import LocalPendingViews, PendingViews, ViewedL
 from bot.services.clock import FakeClock
 from tests.conftest import App
 from tests.services_kit import RedisSpace
-from tests.test_redis import redis_settings
+from tests.test_redis import _close, redis_settings
 
 
 def two_instances(settings: Settings, clock: FakeClock, space: RedisSpace) -> tuple[App, App]:
@@ -34,11 +34,6 @@ def two_instances(settings: Settings, clock: FakeClock, space: RedisSpace) -> tu
     first, second = App(settings, clock), App(settings, clock)
     first.players, second.players = [], []
     return first, second
-
-
-async def _close(*apps: App) -> None:
-    for app in apps:
-        await app.close()
 
 
 async def test_a_label_typed_to_another_instance_presses_the_button_it_showed(
