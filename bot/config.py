@@ -29,6 +29,11 @@ def _within(default: float, lo: float, hi: float, what: str, *, note: str = "") 
     return Field(default=default, ge=lo, le=hi, description=f"{what}, {lo}..{hi}" + (f" {note}" if note else ""))
 
 
+def _listed(value: str) -> list[str]:
+    """The items of a setting given as a list: separated by commas or semicolons, blanks dropped."""
+    return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
@@ -120,7 +125,7 @@ class Settings(BaseSettings):
     @classmethod
     def _split_thresholds(cls, value: object) -> object:
         if isinstance(value, str):
-            return tuple(int(p) for p in value.replace(";", ",").split(",") if p.strip())
+            return tuple(int(p) for p in _listed(value))
         return value
 
     @field_validator("loyalty_thresholds")
@@ -136,12 +141,10 @@ class Settings(BaseSettings):
         if not isinstance(value, str):
             return value
         rates: dict[str, object] = {}
-        for part in value.replace(";", ",").split(","):
-            if not part.strip():
-                continue
+        for part in _listed(value):
             code, sep, rate = part.partition("=")
             if not sep:
-                raise ValueError(f"{part.strip()!r}: CODE=rate, e.g. RUB=0.011")
+                raise ValueError(f"{part!r}: CODE=rate, e.g. RUB=0.011")
             rates[code.strip()] = rate.strip()
         return rates
 
@@ -161,8 +164,7 @@ class Settings(BaseSettings):
     @classmethod
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):
-            parts = [p.strip() for p in value.replace(";", ",").split(",")]
-            return tuple(int(p) for p in parts if p)
+            return tuple(int(p) for p in _listed(value))
         if isinstance(value, int):
             return (value,)
         return value
