@@ -242,9 +242,13 @@ def build_dispatcher(settings: Settings, services: Services) -> Dispatcher:
         storage=storage,
         events_isolation=isolation,
         admin_ids=frozenset(settings.admin_ids),
+        disable_fsm=True,  # registered below, inside the update's scope
         **services.as_workflow_data(),
     )
     dp.update.outer_middleware(UpdateScopeMiddleware(services.clock, services.in_flight))
+    # aiogram's FSM middleware (the user's lock, then the state read) runs inside the update's scope,
+    # so that its read of the FSM row is the one the handlers reuse (the scope's cache)
+    dp.update.outer_middleware(dp.fsm)
     dp.update.outer_middleware(UserMiddleware(services.users))
     dp.update.outer_middleware(UserI18nMiddleware(services.i18n))
     # before flood protection, so that a card number is deleted even from a dropped message

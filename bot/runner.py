@@ -75,6 +75,7 @@ class Runtime:
         self.webhooks = WebhookDelivery(services.db, services.clock)
         self.scheduler.add_job("webhooks", self.webhooks, settings.delivery_interval * 2.5, long_running=True)
         self.scheduler.add_job("recently_viewed", services.viewed.flush, FLUSH_SECONDS)
+        self.scheduler.add_job("wal_checkpoint", services.db.checkpoint, 1.0)  # SQLite: off the updates' path
         dp.startup.register(self.on_startup)
         dp.shutdown.register(self.on_shutdown)
         self.stopped = False

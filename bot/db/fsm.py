@@ -21,28 +21,25 @@ from typing import Any
 from aiogram.exceptions import DataNotDictLikeError
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
-from sqlalchemy import and_, delete
+from sqlalchemy import delete
 
-from bot.db.dialect import insert as upsert
 from bot.db.engine import Database, current_scope
 from bot.db.tables import fsm_states as t
+from bot.db.types import to_db_time
 
-
-def _where(key: StorageKey) -> Any:
-    return and_(
-        t.c.bot_id == key.bot_id,
-        t.c.chat_id == key.chat_id,
-        t.c.user_id == key.user_id,
-        t.c.thread_id == (key.thread_id or 0),
-        t.c.business_connection_id == (key.business_connection_id or ""),
-        t.c.destiny == key.destiny,
-    )
-
-
-_SELECT = (
-    "SELECT state, data FROM fsm_states WHERE bot_id = ? AND chat_id = ? AND user_id = ? "
-    "AND thread_id = ? AND business_connection_id = ? AND destiny = ?"
-)
+_KEY = "bot_id = ? AND chat_id = ? AND user_id = ? AND thread_id = ? AND business_connection_id = ? AND destiny = ?"
+_SELECT = f"SELECT state, data FROM fsm_states WHERE {_KEY}"
+# one column (state or data) written, the other kept; one statement each, the driver's own SQL
+_UPSERT = {
+    column: "INSERT INTO fsm_states (bot_id, chat_id, user_id, thread_id, business_connection_id, destiny, "
+            f"updated_at, {column}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (bot_id, chat_id, user_id, "
+            f"thread_id, business_connection_id, destiny) DO UPDATE SET updated_at = excluded.updated_at, "
+            f"{column} = excluded.{column}"
+    for column in ("state", "data")
+}
+# a row with neither state nor data carries nothing: it goes
+_DROP_EMPTY = f"DELETE FROM fsm_states WHERE {_KEY} AND state IS NULL AND data = '{{}}'"
+_EMPTY: tuple[str | None, str] = (None, "{}")
 
 
 def _params(key: StorageKey) -> tuple[Any, ...]:
@@ -75,40 +72,24 @@ class SqlStorage(BaseStorage):
         return value
 
     @staticmethod
-    def _forget(key: StorageKey) -> None:
+    def _remember(key: StorageKey, value: tuple[str | None, str] | None) -> None:
+        """What this update's own write made the row (a rollback clears the cache: engine.write)."""
         scope = current_scope()
         if scope is not None:
-            scope.cache.pop(("fsm", key), None)
+            scope.cache[("fsm", key)] = value
 
-    async def _upsert(self, key: StorageKey, **values: Any) -> None:
-        row = {
-            "bot_id": key.bot_id,
-            "chat_id": key.chat_id,
-            "user_id": key.user_id,
-            "thread_id": key.thread_id or 0,
-            "business_connection_id": key.business_connection_id or "",
-            "destiny": key.destiny,
-            "updated_at": self.now(),
-            **values,
-        }
-        stmt = upsert(t).values(row)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[
-                t.c.bot_id, t.c.chat_id, t.c.user_id, t.c.thread_id,
-                t.c.business_connection_id, t.c.destiny,
-            ],
-            set_={k: stmt.excluded[k] for k in ("updated_at", *values)},
-        )
-        async with self.db.write() as conn:
+    async def _upsert(self, key: StorageKey, column: str, value: str | None) -> None:
+        params = _params(key)
+        async with self.db.write():
+            before = await self._row(key)  # this update's cached read, or read inside the transaction
             if self.watchers:
-                before = await self._row(key)  # inside the transaction: what it started from
                 self.db.after_commit(("fsm", key), lambda: self._tell(key, before))
-            self._forget(key)
-            await conn.execute(stmt)
-            # a row with neither state nor data carries nothing: drop it
-            await conn.execute(
-                delete(t).where(_where(key), t.c.state.is_(None), t.c.data == "{}")
-            )
+            state, data = before or _EMPTY
+            after = (value, data) if column == "state" else (state, str(value))
+            await self.db.run(_UPSERT[column], (*params, to_db_time(self.now()), value))
+            if after == _EMPTY:  # as the row in the database says, not as the cache does
+                await self.db.run(_DROP_EMPTY, params)
+            self._remember(key, None if after == _EMPTY else after)
 
     async def _tell(self, key: StorageKey, before: tuple[str | None, str] | None) -> None:
         after = await self._row(key)
@@ -121,7 +102,7 @@ class SqlStorage(BaseStorage):
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state
-        await self._upsert(key, state=value)
+        await self._upsert(key, "state", value)
 
     async def get_state(self, key: StorageKey) -> str | None:
         row = await self._row(key)
@@ -131,7 +112,7 @@ class SqlStorage(BaseStorage):
         if not isinstance(data, dict):
             msg = f"Data must be a dict or dict-like object, got {type(data).__name__}"
             raise DataNotDictLikeError(msg)
-        await self._upsert(key, data=json.dumps(data, ensure_ascii=False, sort_keys=True))
+        await self._upsert(key, "data", json.dumps(data, ensure_ascii=False, sort_keys=True))
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         row = await self._row(key)

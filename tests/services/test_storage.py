@@ -30,6 +30,19 @@ async def test_pragmas(db: Database) -> None:
         assert (await conn.exec_driver_sql("PRAGMA foreign_keys")).scalar() == 1
         assert (await conn.exec_driver_sql("PRAGMA busy_timeout")).scalar() == 5000
         assert (await conn.exec_driver_sql("PRAGMA synchronous")).scalar() == 1  # NORMAL
+        assert (await conn.exec_driver_sql("PRAGMA wal_autocheckpoint")).scalar() == 10_000
+    assert [tuple(r) for r in await db.fetch_all("PRAGMA mmap_size", ())] == [(256 * 1024 * 1024,)]  # hot reads
+
+
+@sqlite_only
+async def test_the_wal_is_copied_back_by_checkpoint_not_by_the_commits(db: Database) -> None:
+    """A commit passing SQLite's default of 1,000 WAL pages would copy them all back itself (a
+    p99 of the writing updates): ours leave it to `checkpoint`, which the runtime runs every second."""
+    storage = SqlStorage(db, FakeClock().now)
+    await db.checkpoint()
+    for n in range(700):  # a new row each: well over a thousand pages written, in 700 commits
+        await storage.set_data(_key(n), {"n": n, "pad": "x" * 500})
+    assert await db.checkpoint() > 1000  # all still in the WAL, copied back now
 
 
 @sqlite_only
@@ -169,6 +182,43 @@ async def test_fsm_watchers_see_each_committed_change_once_after_the_commit(db: 
             await storage.set_state(_key(1), "Flow:b")
             raise RuntimeError("rolled back")
     assert len(seen) == 2 and await storage.get_state(_key(1)) is None
+
+
+async def test_fsm_in_an_update_reads_its_row_once_and_a_rollback_forgets_what_it_wrote(db: Database) -> None:
+    """Within one update the FSM row is read once (aiogram's middleware) and what the update writes
+    is what it reads after (no read again); a unit of work rolled back leaves the row as it was, and
+    the update's next read says so."""
+    reads: list[str] = []
+    fetch = db.fetch_all
+
+    async def counted(sql, params):
+        if sql.startswith("SELECT state, data FROM fsm_states"):
+            reads.append(sql)
+        return await fetch(sql, params)
+
+    db.fetch_all = counted  # type: ignore[method-assign]
+    clock = FakeClock()
+    storage = SqlStorage(db, clock.now)
+    await storage.set_state(_key(1), "Flow:a")
+    with update_scope(1, clock.now):
+        reads.clear()
+        assert await storage.get_state(_key(1)) == "Flow:a"
+        async with db.write():
+            await storage.set_state(_key(1), "Flow:b")
+            await storage.update_data(_key(1), {"n": 1})
+        assert (await storage.get_state(_key(1)), await storage.get_data(_key(1))) == ("Flow:b", {"n": 1})
+        assert len(reads) == 1
+        with pytest.raises(RuntimeError):
+            async with db.write():
+                await storage.set_state(_key(1), "Flow:c")
+                raise RuntimeError("rolled back")
+        assert await storage.get_state(_key(1)) == "Flow:b"  # read again: the cache was cleared
+        async with db.write():  # state.clear(): the row goes
+            await storage.set_state(_key(1), None)
+            await storage.set_data(_key(1), {})
+        assert (await storage.get_state(_key(1)), await storage.get_data(_key(1))) == (None, {})
+    async with db.read() as conn:
+        assert (await conn.exec_driver_sql("SELECT count(*) FROM fsm_states")).scalar() == 0
 
 
 # -- the hot reads' pool ------------------------------------------------------------------------------
