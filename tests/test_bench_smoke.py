@@ -29,7 +29,7 @@ async def test_dataset_update_and_delivery_bench_smoke(tmp_path: Path) -> None:
         assert con.execute("SELECT count(*) FROM order_status_history").fetchone()[0] >= 2000
         # the catalog, its FTS5 index filled by the triggers: the search the bench measures finds products
         assert stats["products"] == 2000
-        assert con.execute("SELECT count(*) FROM products_fts WHERE products_fts MATCH ?",
+        assert con.execute("SELECT count(*) FROM products_search WHERE products_search MATCH ?",
                            (match_expression(updates.SEARCH),)).fetchone()[0] >= 8
     finally:
         con.close()

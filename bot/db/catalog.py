@@ -160,18 +160,14 @@ def match_expression(query: str, sql: Sql | None = None) -> str:
     return (sql or Sql.of(SQLITE)).match_expression(query)
 
 
-async def search(db: Database, query: str, *, offset: int, limit: int) -> tuple[int, list[int]]:
-    """(how many match, the ids from `offset`, at most `limit`, best first: FTS5's bm25 rank or
-    PostgreSQL's ts_rank, then the rating) — one statement: the ids and, by a window over the matches, their count."""
+async def search(db: Database, query: str, *, limit: int) -> list[int]:
+    """The ids of the first `limit` products that match, in the rank order (the best rated, then
+    the most reviewed, then the lowest id — bot/db/dialect.py): a walk of the index that stops
+    after `limit`, however many match."""
     expression = db.sql.match_expression(query)
-    if not expression:
-        return 0, []
-    rows = await db.fetch_all(db.sql.search_sql(), (expression, max(limit, 1), offset))
-    if not rows and offset:  # past the end: how many there are, for the last page
-        found = await db.fetch_one(db.sql.search_count_sql(), (expression,))
-        return int(found["total"] if found else 0), []
-    total = int(rows[0]["total"]) if rows else 0
-    return total, [int(r["id"]) for r in rows[:limit]] if limit else []
+    if not expression or limit <= 0:
+        return []
+    return [int(r["id"]) for r in await db.fetch_all(db.sql.search_sql(), (expression, limit))]
 
 
 _SIMILAR_SQL = (

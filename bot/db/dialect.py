@@ -82,6 +82,7 @@ def positional(sql: str) -> str:
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 MAX_SEARCH_WORDS = 8
+PREFIX_MAX = 10  # products_search's longest prefix index (migration 0023)
 
 
 def search_words(query: str) -> list[str]:
@@ -129,34 +130,29 @@ class Sql:
         return f"GREATEST({a}, {b})" if self.postgresql else f"max({a}, {b})"
 
     # -- full-text search over the products' titles (both languages) --------------------------------
-    # SQLite: the FTS5 table products_fts (unicode61, diacritics removed), kept by triggers, ranked
-    # by bm25. PostgreSQL: the generated column products.search (to_tsvector('simple', …) of both
-    # titles) behind a GIN index, ranked by ts_rank. Either way every word typed is a prefix and all
-    # are required; each word is quoted, so no operator can be injected.
+    # Every word typed is a prefix and all are required; each word is quoted, so no operator can be
+    # injected. The matches come in a static rank order: the best rated first, then the most
+    # reviewed, then the lowest id (README "Search"). SQLite: the FTS5 table products_search
+    # (unicode61, diacritics removed, prefix indexes of 1–10 letters) holds the active products
+    # under a rowid that *is* that order (migration 0023), so a page is a walk of the index that
+    # stops after the page.
+    # PostgreSQL: the generated column products.search (to_tsvector('simple', …) of both titles)
+    # behind a GIN index, ordered by ix_products_rank's columns.
     def match_expression(self, query: str) -> str:
-        words = search_words(query)
+        # a longer word is searched by its first PREFIX_MAX letters: SQLite's prefix indexes go that
+        # far (a longer prefix would load every match of the word), and a Russian ending is left out
+        words = [w[:PREFIX_MAX] for w in search_words(query)]
         if self.postgresql:
             return " & ".join(f"'{w}':*" for w in words)
         return " ".join(f'"{w}"*' for w in words)
 
     def search_sql(self) -> str:
-        """(expression, limit, offset) → rows (id, total): the best first, then the rating."""
+        """(expression, limit) → rows (id), in rank order."""
         if self.postgresql:
-            return ("SELECT id, count(*) OVER () AS total FROM (SELECT p.id AS id, "
-                    "ts_rank(p.search, q) AS score, p.rating_x10 AS rating FROM products p, "
-                    "to_tsquery('simple', ?) AS q WHERE p.search @@ q AND p.active) AS found "
-                    "ORDER BY score DESC, rating DESC, id LIMIT ? OFFSET ?")
-        return ("SELECT id, count(*) OVER () AS total FROM (SELECT p.id AS id, bm25(products_fts) AS score, "
-                "p.rating_x10 AS rating FROM products_fts JOIN products p ON p.id = products_fts.rowid "
-                "WHERE products_fts MATCH ? AND p.active = 1) ORDER BY score, rating DESC, id LIMIT ? OFFSET ?")
-
-    def search_count_sql(self) -> str:
-        """(expression) → one row (total)."""
-        if self.postgresql:
-            return ("SELECT count(*) AS total FROM products p WHERE p.search @@ to_tsquery('simple', ?) "
-                    "AND p.active")
-        return ("SELECT count(*) AS total FROM products_fts JOIN products p ON p.id = products_fts.rowid "
-                "WHERE products_fts MATCH ? AND p.active = 1")
+            return ("SELECT id FROM products WHERE search @@ to_tsquery('simple', ?) AND active "
+                    "ORDER BY rating_x10 DESC, reviews_count DESC, id LIMIT ?")
+        return ("SELECT rowid & 4294967295 AS id FROM products_search WHERE products_search MATCH ? "
+                "ORDER BY rowid LIMIT ?")
 
 
 T = TypeVar("T")

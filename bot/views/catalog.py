@@ -130,7 +130,12 @@ def results_screen(query: str, found: ProductPage, f: Fmt) -> Screen:
     if not found.total:
         lines.append(f._("Nothing found. Try other words, or fewer of them."))
     else:
-        lines.append(f.ngettext("{n} product found", "{n} products found", found.total).format(n=found.total))
+        if found.more:  # the best RANKED are shown
+            lines.append(f.ngettext("More than {n} product found: the best {n} are shown. Add a word to narrow "
+                                    "the search.", "More than {n} products found: the best {n} are shown. Add a word "
+                                    "to narrow the search.", found.total).format(n=found.total))
+        else:
+            lines.append(f.ngettext("{n} product found", "{n} products found", found.total).format(n=found.total))
         first = found.page * 8 + 1
         lines += [""] + [_line(first + n, p, f) for n, p in enumerate(found.rows)]
     rows = _open_buttons(found.rows, Src.search, found.page, found.page * 8 + 1, f)

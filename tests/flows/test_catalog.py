@@ -117,6 +117,33 @@ async def test_search_pages_and_back_to_the_results(app: App, masha: Player, sho
     assert masha.last_text.startswith("<b>🔎 «наушн»</b>") and "9. " in masha.last_text  # the same page
 
 
+async def test_a_search_with_more_matches_than_shown_says_so_best_rated_first(
+        app: App, alex: Player, masha: Player, shop: dict[str, int], monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.services.catalog import products
+
+    monkeypatch.setattr(products, "RANKED", 8)  # the best 8 shown (200 in the bot)
+    for n in range(10):
+        await app.services.catalog.upsert(shop["nova"], f"Earbuds case {n}", price_minor=500 + n, currency="USD",
+                                          title_ru=f"Чехол для наушников {n}", category="cases", rating_x10=n)
+    await alex.send("/start")
+    await alex.press("🛍 Shopping")
+    await alex.press("🔎 Search")
+    await alex.send("earbuds")
+    assert alex.last_text.startswith("<b>🔎 “earbuds”</b>\nMore than 8 products found: the best 8 are shown. "
+                                     "Add a word to narrow the search.\n\n1. Wireless earbuds")  # rated 4.6
+    assert "2. Earbuds case 9" in alex.last_text and "8. Earbuds case 3" in alex.last_text
+    assert "1/" not in " ".join(t for t, _ in alex.buttons())  # one page: no pager
+    await masha.send("/start")
+    await masha.press("🛍 Покупки")
+    await masha.press("🔎 Поиск")
+    await masha.send("наушн")
+    assert masha.last_text.startswith("<b>🔎 «наушн»</b>\nНашлось больше 8 товаров: показаны 8 лучших. "
+                                      "Добавьте слово, чтобы сузить поиск.\n\n1. Беспроводные наушники")
+    await masha.press("🔎 Новый поиск")
+    await masha.send("наушн чехол 9")  # another word: all of them fit
+    assert masha.last_text.startswith("<b>🔎 «наушн чехол 9»</b>\nНашёлся 1 товар\n\n1. Чехол для наушников 9")
+
+
 async def test_my_wishes_recently_viewed_and_clear(app: App, alex: Player, shop: dict[str, int]) -> None:
     for key in ("lamp", "earbuds", "headphones"):
         await open_link(alex, shop[key])

@@ -8,6 +8,7 @@ import pytest
 
 from bot.db import catalog as repo
 from bot.db import outbox as outbox_repo
+from bot.db.dialect import POSTGRESQL
 from bot.db.types import to_db_time
 from bot.services.catalog.alerts import PRICE_DROP_KIND
 from bot.services.catalog.kept import (
@@ -93,6 +94,8 @@ async def test_search_both_languages_prefixes_ranked_and_safe(app: App, shop: di
     found = await app.services.catalog.search("наушн")
     assert {p.id for p in found.rows} == {shop["earbuds"], shop["headphones"]}  # not the inactive one
     assert [p.id for p in (await app.services.catalog.search("wireless EAR")).rows] == [shop["earbuds"]]
+    # a word of more than ten letters is searched by its first ten: another ending still finds it
+    assert [p.id for p in (await app.services.catalog.search("беспроводными")).rows] == [shop["earbuds"]]
     assert (await app.services.catalog.search("lamp desk")).rows[0].id == shop["lamp"]
     assert (await app.services.catalog.search("nothing like it")).total == 0
     for hostile in ('" OR 1=1 --', "title:*", "NEAR(a b)", "earbuds) OR (x"):
@@ -272,31 +275,65 @@ async def test_recently_viewed_is_written_behind_in_one_batch(app: App, shop: di
 
 async def test_a_search_is_ranked_once_and_kept_a_minute(app: App, shop: dict[str, int],
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    """Pages of one search come from one ranking (kept a minute, shared); a product changed through
-    the service ranks again at once; a change made elsewhere (another process) shows within the
-    minute for prices and withdrawals (rows are read fresh), and for new titles after it."""
+    """A search shows its best RANKED matches (and says when there are more), read once and kept a
+    minute (shared); a product changed through the service is searched again at once; a change made
+    elsewhere (another process) shows within the minute for prices and withdrawals (rows are read
+    fresh), and for new titles after it."""
     from bot.services.catalog import products as module
 
-    monkeypatch.setattr(module, "RANKED", 16)  # two pages kept: the third is read past them
+    monkeypatch.setattr(module, "RANKED", 16)  # two pages shown of the 20 that match
     nova = shop["nova"]
     ids = [await product(app, nova, f"Phone case model {n}", 500 + n, category="cases",
                          rating_x10=n) for n in range(20)]
-    best_first = ids[::-1]  # same words, same length: the rating decides
+    best_first = ids[::-1]  # the rating decides
     catalog = app.services.catalog
     pages_ = [await catalog.search("case", page=n) for n in range(3)]
-    assert [p.id for page in pages_ for p in page.rows] == best_first and pages_[2].pages == 3
+    assert [p.id for page in pages_[:2] for p in page.rows] == best_first[:16]
+    assert pages_[2] == pages_[1] and (pages_[2].page, pages_[2].pages) == (1, 2)  # past the end: the last
+    assert all(page.more and page.total == 16 for page in pages_)
     app.sqlite("UPDATE products SET price_minor = 1, active = FALSE WHERE id = ?", (best_first[1],))
     app.sqlite("INSERT INTO products (store_id, title, price_minor, currency, category, rating_x10, created_at)"
                " VALUES (?, 'Phone case model X', 700, 'USD', 'cases', 99, '2026-01-01 00:00:00.000000')", (nova,))
     first = await catalog.search("case")
-    assert best_first[1] not in {p.id for p in first.rows} and first.total == 20  # withdrawn: gone at once
+    assert best_first[1] not in {p.id for p in first.rows} and first.total == 16  # withdrawn: gone at once
     app.sqlite("UPDATE products SET active = TRUE WHERE id = ?", (best_first[1],))
     assert [p.price_minor for p in (await catalog.search("case")).rows][1] == 1  # the price read fresh
     app.clock.advance(seconds=61)
-    assert (await catalog.search("case")).total == 21  # after the minute: ranked again, the new one first
-    assert (await catalog.search("case")).rows[0].title == "Phone case model X"
+    assert (await catalog.search("case")).rows[0].title == "Phone case model X"  # after the minute: read again
     await product(app, nova, "Phone case model Y", 800, category="cases", rating_x10=100)
     assert (await catalog.search("case")).rows[0].title == "Phone case model Y"  # changed here: at once
+
+
+async def test_search_order_is_rating_then_reviews_then_age_and_follows_changes(app: App,
+                                                                                shop: dict[str, int]) -> None:
+    """The static rank order kept in the index (migration 0023): a better rating first, then more
+    reviews, then the older product; a rating, a review count, a title or a withdrawal changed by
+    anyone (the triggers) moves the product in the index."""
+    nova = shop["nova"]
+    a = await product(app, nova, "Desk fan alpha", 900, category="home", rating_x10=45)
+    b = await product(app, nova, "Desk fan beta", 900, category="home", rating_x10=45)
+    c = await product(app, nova, "Desk fan gamma", 900, category="home", rating_x10=47)
+    catalog = app.services.catalog
+
+    async def order() -> list[int]:
+        catalog.forget_searches()
+        return [p.id for p in (await catalog.search("desk fan")).rows]
+
+    assert await order() == [c, a, b]
+    app.sqlite("UPDATE products SET reviews_count = 3 WHERE id = ?", (b,))
+    assert await order() == [c, b, a]
+    app.sqlite("UPDATE products SET rating_x10 = 40 WHERE id = ?", (c,))
+    assert await order() == [b, a, c]
+    app.sqlite("UPDATE products SET title = 'Floor fan beta' WHERE id = ?", (b,))
+    assert await order() == [a, c]
+    app.sqlite("UPDATE products SET active = FALSE WHERE id = ?", (a,))
+    assert await order() == [c]
+    app.sqlite("UPDATE products SET active = TRUE WHERE id = ?", (a,))
+    app.sqlite("DELETE FROM products WHERE id = ?", (c,))
+    assert await order() == [a]
+    if app.services.db.dialect != POSTGRESQL:  # SQLite's index holds what is sold, once each
+        assert app.sqlite("SELECT count(*) FROM products_search")[0][0] == app.sqlite(
+            "SELECT count(*) FROM products WHERE active")[0][0]
 
 
 async def test_forgetting_one_search_keeps_the_others(app: App, shop: dict[str, int]) -> None:

@@ -5,12 +5,14 @@ adding and updating products, changing a price (a lower one alerts the buyers wh
 Rules:
 - A product no longer sold (`active` off) still opens (a wishlist or an old link), marked so, and
   can't be bought or added to the cart; search and similar never show it.
-- Search: every word typed is a prefix, all must match, in the English or the Russian title;
-  ranked by FTS5's bm25, then the rating; eight a page. A search's first 25 pages are ranked once
-  and kept a minute (shared by everyone typing the same words; a product changed here clears
-  them): paging costs one read of eight products, not a ranking of every match again. The rows
-  of a page are read fresh, so a price is never a minute old; a product withdrawn within the
-  minute drops out of its page.
+- Search: every word typed is a prefix, all must match, in the English or the Russian title; the
+  best rated first, then the most reviewed (a static rank order kept in the index itself, so a
+  search reads only the matches it shows: README "Search"); eight a page, the best 200 (25
+  pages) at most — with more matches the screen says so and asks for another word. A search's
+  ids are read once and kept a minute (shared by everyone typing the same words; a product
+  changed here clears them): paging costs one read of eight products. The rows of a page are read
+  fresh, so a price is never a minute old; a product withdrawn within the minute drops out of its
+  page.
 - Similar: the same category and currency, the nearest prices within half to double.
 - Opening a product records it in Recently viewed (the last 100 are kept), written behind
   (`viewed.py`): the card itself is a read.
@@ -39,7 +41,7 @@ from bot.services.errors import N_, InvalidInput, NotFound
 PAGE = 8
 SIMILAR = 8
 TITLE_MAX = 255
-RANKED = 25 * PAGE  # a search's first pages, ranked once and kept
+RANKED = 25 * PAGE  # a search shows the best 200 matches at most (and says when there are more)
 SEARCH_KEPT = timedelta(minutes=1)
 SEARCHES_KEPT = 512  # different searches kept at once (the least recently used goes)
 
@@ -77,6 +79,7 @@ class ProductPage:
     total: int
     page: int
     pages: int
+    more: bool = False  # a search matched more than the `total` it shows (RANKED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,8 +115,8 @@ def parse_option_key(key: str) -> dict[str, str]:
 @dataclass(frozen=True, slots=True)
 class _Ranked:
     at: datetime
-    total: int
     ids: tuple[int, ...]  # the first RANKED, best first
+    more: bool  # and there are more matches than those
 
 
 class CatalogService:
@@ -138,14 +141,11 @@ class CatalogService:
         if not expression:
             raise EmptySearch()
         ranked = await self._ranking(query, expression)
-        page, count = pages(ranked.total, PAGE, page)  # a page past the end: the last one
-        if (page + 1) * PAGE <= len(ranked.ids) or len(ranked.ids) == ranked.total:
-            ids = list(ranked.ids[page * PAGE:(page + 1) * PAGE])
-        else:  # deeper than the kept pages
-            _, ids = await repo.search(self.db, query, offset=page * PAGE, limit=PAGE)
+        page, count = pages(len(ranked.ids), PAGE, page)  # a page past the end: the last one
+        ids = list(ranked.ids[page * PAGE:(page + 1) * PAGE])
         found = await repo.products_hot(self.db, ids)
         rows = tuple(found[i] for i in ids if i in found and found[i].active)
-        return ProductPage(rows, ranked.total, page, count)
+        return ProductPage(rows, len(ranked.ids), page, count, more=ranked.more)
 
     async def _ranking(self, query: str, expression: str) -> _Ranked:
         now = self.clock.now()
@@ -153,8 +153,8 @@ class CatalogService:
         if kept is not None and now - kept.at < SEARCH_KEPT:
             self._ranked.move_to_end(expression)
             return kept
-        total, ids = await repo.search(self.db, query, offset=0, limit=RANKED)
-        kept = self._ranked[expression] = _Ranked(now, total, tuple(ids))
+        ids = await repo.search(self.db, query, limit=RANKED + 1)
+        kept = self._ranked[expression] = _Ranked(now, tuple(ids[:RANKED]), len(ids) > RANKED)
         self._ranked.move_to_end(expression)
         while len(self._ranked) > SEARCHES_KEPT:
             self._ranked.popitem(last=False)
