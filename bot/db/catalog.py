@@ -160,14 +160,20 @@ def match_expression(query: str, sql: Sql | None = None) -> str:
     return (sql or Sql.of(SQLITE)).match_expression(query)
 
 
-async def search(db: Database, query: str, *, limit: int) -> list[int]:
-    """The ids of the first `limit` products that match, in the rank order (the best rated, then
-    the most reviewed, then the lowest id — bot/db/dialect.py): a walk of the index that stops
-    after `limit`, however many match."""
+async def search_page(db: Database, query: str, *, offset: int, limit: int,
+                      cap: int) -> tuple[int, list[ProductRow]]:
+    """(how many match, counted up to `cap`; the products from `offset`, at most `limit`, in the
+    rank order: the best rated, then the most reviewed, then the lowest id — bot/db/dialect.py)
+    in one statement: two walks of the index that stop at `cap` and at the page's end, however
+    many match."""
     expression = db.sql.match_expression(query)
-    if not expression or limit <= 0:
-        return []
-    return [int(r["id"]) for r in await db.fetch_all(db.sql.search_sql(), (expression, limit))]
+    if not expression:
+        return 0, []
+    rows = await db.fetch_all(db.sql.search_page_sql(_P_COLUMNS), (expression, cap, expression, max(limit, 1), offset))
+    if not rows and offset:  # past the end: how many there are, for the last page
+        found = await db.fetch_one(db.sql.search_count_sql(), (expression, cap))
+        return int(found["total"]) if found else 0, []
+    return (int(rows[0]["total"]) if rows else 0), [_product_named(r) for r in rows[:limit]]
 
 
 _SIMILAR_SQL = (

@@ -146,13 +146,27 @@ class Sql:
             return " & ".join(f"'{w}':*" for w in words)
         return " ".join(f'"{w}"*' for w in words)
 
-    def search_sql(self) -> str:
-        """(expression, limit) → rows (id), in rank order."""
+    def search_page_sql(self, columns: str) -> str:
+        """(expression, cap, expression, limit, offset) → a page's rows (`columns` of products p and
+        stores s) in rank order, each with `total`: how many match, counted up to `cap`."""
         if self.postgresql:
-            return ("SELECT id FROM products WHERE search @@ to_tsquery('simple', ?) AND active "
-                    "ORDER BY rating_x10 DESC, reviews_count DESC, id LIMIT ?")
-        return ("SELECT rowid & 4294967295 AS id FROM products_search WHERE products_search MATCH ? "
-                "ORDER BY rowid LIMIT ?")
+            match = "search @@ to_tsquery('simple', ?) AND active"
+            return (f"SELECT (SELECT count(*) FROM (SELECT 1 FROM products WHERE {match} LIMIT ?) AS c) AS total, "
+                    f"{columns} FROM (SELECT id FROM products WHERE {match} ORDER BY rating_x10 DESC, "
+                    "reviews_count DESC, id LIMIT ? OFFSET ?) AS m JOIN products p ON p.id = m.id "
+                    "JOIN stores s ON s.id = p.store_id ORDER BY p.rating_x10 DESC, p.reviews_count DESC, p.id")
+        match = "products_search MATCH ?"
+        return (f"SELECT (SELECT count(*) FROM (SELECT 1 FROM products_search WHERE {match} LIMIT ?)) AS total, "
+                f"{columns} FROM (SELECT rowid AS k FROM products_search WHERE {match} ORDER BY rowid "
+                "LIMIT ? OFFSET ?) AS m JOIN products p ON p.id = (m.k & 4294967295) "
+                "JOIN stores s ON s.id = p.store_id ORDER BY m.k")
+
+    def search_count_sql(self) -> str:
+        """(expression, cap) → one row (total): how many match, counted up to `cap`."""
+        if self.postgresql:
+            return ("SELECT count(*) AS total FROM (SELECT 1 FROM products WHERE search @@ to_tsquery('simple', ?) "
+                    "AND active LIMIT ?) AS c")
+        return "SELECT count(*) AS total FROM (SELECT 1 FROM products_search WHERE products_search MATCH ? LIMIT ?)"
 
 
 T = TypeVar("T")

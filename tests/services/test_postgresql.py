@@ -23,11 +23,13 @@ from tests.conftest import App
 from tests.orderkit import ensure_user, place
 from tests.services.test_catalog import (  # noqa: F401  (run here on PostgreSQL, with their fixture)
     shop,
-    test_a_search_is_ranked_once_and_kept_a_minute,
+    test_a_search_shows_the_best_matches_and_reads_every_page_fresh,
     test_search_both_languages_prefixes_ranked_and_safe,
+    test_search_order_is_rating_then_reviews_then_age_and_follows_changes,
 )
 from tests.services.test_storage import (  # noqa: F401
     test_concurrent_writers_are_serialised,
+    test_fsm_in_an_update_reads_its_row_once_and_a_rollback_forgets_what_it_wrote,
     test_hot_reads_see_the_open_unit_of_work_and_the_pool_sees_only_commits,
     test_rolled_back_update_is_not_recorded,
     test_update_id_recorded_once_per_update,

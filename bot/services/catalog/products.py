@@ -7,12 +7,10 @@ Rules:
   can't be bought or added to the cart; search and similar never show it.
 - Search: every word typed is a prefix, all must match, in the English or the Russian title; the
   best rated first, then the most reviewed (a static rank order kept in the index itself, so a
-  search reads only the matches it shows: README "Search"); eight a page, the best 200 (25
-  pages) at most — with more matches the screen says so and asks for another word. A search's
-  ids are read once and kept a minute (shared by everyone typing the same words; a product
-  changed here clears them): paging costs one read of eight products. The rows of a page are read
-  fresh, so a price is never a minute old; a product withdrawn within the minute drops out of its
-  page.
+  page reads only the matches up to it: README "Search"); eight a page, the best 200 (25 pages)
+  at most — with more matches the screen says so and asks for another word. Every page is read
+  fresh, in one statement: nothing is kept between pages, so prices, withdrawals and new products
+  show at once, on every instance.
 - Similar: the same category and currency, the nearest prices within half to double.
 - Opening a product records it in Recently viewed (the last 100 are kept), written behind
   (`viewed.py`): the card itself is a read.
@@ -21,10 +19,9 @@ Rules:
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -42,8 +39,6 @@ PAGE = 8
 SIMILAR = 8
 TITLE_MAX = 255
 RANKED = 25 * PAGE  # a search shows the best 200 matches at most (and says when there are more)
-SEARCH_KEPT = timedelta(minutes=1)
-SEARCHES_KEPT = 512  # different searches kept at once (the least recently used goes)
 
 
 class ProductNotFound(NotFound):
@@ -112,19 +107,11 @@ def parse_option_key(key: str) -> dict[str, str]:
     return dict(part.split("=", 1) for part in key.split(";") if "=" in part)
 
 
-@dataclass(frozen=True, slots=True)
-class _Ranked:
-    at: datetime
-    ids: tuple[int, ...]  # the first RANKED, best first
-    more: bool  # and there are more matches than those
-
-
 class CatalogService:
     def __init__(self, db: Database, clock: Clock, viewed: ViewedLog | None = None) -> None:
         self.db = db
         self.clock = clock
         self.viewed = viewed or ViewedLog(db)
-        self._ranked: OrderedDict[str, _Ranked] = OrderedDict()
 
     # -- browsing -------------------------------------------------------------------------------
     async def product(self, user_id: int, product_id: int, *, record: bool = True) -> ProductCard:
@@ -137,36 +124,19 @@ class CatalogService:
         return ProductCard(*found)
 
     async def search(self, query: str, page: int = 0) -> ProductPage:
-        expression = repo.match_expression(query, self.db.sql)
-        if not expression:
+        """A page of a search: the best RANKED matches at most (`more` says there are others); a
+        page past the end is the last one. One statement, read fresh each time (nothing kept)."""
+        if not repo.match_expression(query, self.db.sql):
             raise EmptySearch()
-        ranked = await self._ranking(query, expression)
-        page, count = pages(len(ranked.ids), PAGE, page)  # a page past the end: the last one
-        ids = list(ranked.ids[page * PAGE:(page + 1) * PAGE])
-        found = await repo.products_hot(self.db, ids)
-        rows = tuple(found[i] for i in ids if i in found and found[i].active)
-        return ProductPage(rows, len(ranked.ids), page, count, more=ranked.more)
-
-    async def _ranking(self, query: str, expression: str) -> _Ranked:
-        now = self.clock.now()
-        kept = self._ranked.get(expression)
-        if kept is not None and now - kept.at < SEARCH_KEPT:
-            self._ranked.move_to_end(expression)
-            return kept
-        ids = await repo.search(self.db, query, limit=RANKED + 1)
-        kept = self._ranked[expression] = _Ranked(now, tuple(ids[:RANKED]), len(ids) > RANKED)
-        self._ranked.move_to_end(expression)
-        while len(self._ranked) > SEARCHES_KEPT:
-            self._ranked.popitem(last=False)
-        return kept
-
-    def forget_searches(self) -> None:
-        """Every kept ranking goes: the next search of any words ranks again."""
-        self._ranked.clear()
-
-    def forget_search(self, query: str) -> None:
-        """The kept ranking of these words goes; the others stay."""
-        self._ranked.pop(repo.match_expression(query, self.db.sql), None)
+        page = max(page, 0)
+        total, rows = await repo.search_page(self.db, query, offset=page * PAGE, limit=PAGE, cap=RANKED + 1)
+        shown = min(total, RANKED)
+        last, count = pages(shown, PAGE, page)
+        if last != page:  # past the end (fewer matches than when the page was offered)
+            total, rows = await repo.search_page(self.db, query, offset=last * PAGE, limit=PAGE, cap=RANKED + 1)
+            shown = min(total, RANKED)
+            last, count = pages(shown, PAGE, last)
+        return ProductPage(tuple(rows[:max(0, shown - last * PAGE)]), shown, last, count, more=total > RANKED)
 
     async def similar(self, product_id: int) -> tuple[ProductRow, ProductPage]:
         of = await repo.product_hot(self.db, product_id)
@@ -242,7 +212,6 @@ class CatalogService:
             if await repo.store(conn, store_id) is None:
                 raise StoreNotFound()
             product_id, before = await repo.upsert_product(conn, store_id=store_id, title=title, values=values, now=now)
-            self.forget_searches()  # a new title, or one no longer sold: searches rank again
             if before is not None and price_minor < before:
                 await repo.set_price(conn, product_id, price_minor, before, now)
                 await self._alert(conn, product_id, before, now)
