@@ -161,15 +161,21 @@ def match_expression(query: str, sql: Sql | None = None) -> str:
 
 
 async def search_page(db: Database, query: str, *, offset: int, limit: int,
-                      cap: int) -> tuple[int, list[ProductRow]]:
-    """(how many match, counted up to `cap`; the products from `offset`, at most `limit`, in the
-    rank order: the best rated, then the most reviewed, then the lowest id — bot/db/dialect.py)
-    in one statement: two walks of the index that stop at `cap` and at the page's end, however
-    many match."""
+                      cap: int | None) -> tuple[int | None, list[ProductRow]]:
+    """(how many match, counted up to `cap` — None when not counted; the products from `offset`,
+    at most `limit`, in the rank order: the best rated, then the most reviewed, then the lowest
+    id — bot/db/dialect.py) in one statement: walks of the index that stop at `cap` and at the
+    page's end, however many match."""
     expression = db.sql.match_expression(query)
     if not expression:
         return 0, []
-    rows = await db.fetch_all(db.sql.search_page_sql(_P_COLUMNS), (expression, cap, expression, max(limit, 1), offset))
+    if cap is None:
+        params: tuple[object, ...] = (expression, max(limit, 1), offset)
+    else:
+        params = (expression, cap, expression, max(limit, 1), offset)
+    rows = await db.fetch_all(db.sql.search_page_sql(_P_COLUMNS, counted=cap is not None), params)
+    if cap is None:
+        return None, [_product_named(r) for r in rows[:limit]]
     if not rows and offset:  # past the end: how many there are, for the last page
         found = await db.fetch_one(db.sql.search_count_sql(), (expression, cap))
         return int(found["total"]) if found else 0, []

@@ -146,19 +146,21 @@ class Sql:
             return " & ".join(f"'{w}':*" for w in words)
         return " ".join(f'"{w}"*' for w in words)
 
-    def search_page_sql(self, columns: str) -> str:
-        """(expression, cap, expression, limit, offset) → a page's rows (`columns` of products p and
-        stores s) in rank order, each with `total`: how many match, counted up to `cap`."""
+    def search_page_sql(self, columns: str, *, counted: bool = True) -> str:
+        """([expression, cap,] expression, limit, offset) → a page's rows (`columns` of products p
+        and stores s) in rank order; `counted`: each with `total`, how many match up to `cap`."""
         if self.postgresql:
             match = "search @@ to_tsquery('simple', ?) AND active"
-            return (f"SELECT (SELECT count(*) FROM (SELECT 1 FROM products WHERE {match} LIMIT ?) AS c) AS total, "
-                    f"{columns} FROM (SELECT id FROM products WHERE {match} ORDER BY rating_x10 DESC, "
+            total = (f"(SELECT count(*) FROM (SELECT 1 FROM products WHERE {match} LIMIT ?) AS c) AS total, "
+                     if counted else "")
+            return (f"SELECT {total}{columns} FROM (SELECT id FROM products WHERE {match} ORDER BY rating_x10 DESC, "
                     "reviews_count DESC, id LIMIT ? OFFSET ?) AS m JOIN products p ON p.id = m.id "
                     "JOIN stores s ON s.id = p.store_id ORDER BY p.rating_x10 DESC, p.reviews_count DESC, p.id")
         match = "products_search MATCH ?"
-        return (f"SELECT (SELECT count(*) FROM (SELECT 1 FROM products_search WHERE {match} LIMIT ?)) AS total, "
-                f"{columns} FROM (SELECT rowid AS k FROM products_search WHERE {match} ORDER BY rowid "
-                "LIMIT ? OFFSET ?) AS m JOIN products p ON p.id = (m.k & 4294967295) "
+        total = (f"(SELECT count(*) FROM (SELECT 1 FROM products_search WHERE {match} LIMIT ?)) AS total, "
+                 if counted else "")
+        return (f"SELECT {total}{columns} FROM (SELECT rowid AS k FROM products_search WHERE {match} "
+                "ORDER BY rowid LIMIT ? OFFSET ?) AS m JOIN products p ON p.id = (m.k & 4294967295) "
                 "JOIN stores s ON s.id = p.store_id ORDER BY m.k")
 
     def search_count_sql(self) -> str:

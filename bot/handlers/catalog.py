@@ -37,6 +37,7 @@ router = Handlers("catalog")
 registry.register(registry.MenuEntry("catalog", N_("🛍 Shopping"), order=15))
 
 QUERY = "shop_query"  # FSM data: the last search's words (for its pages)
+FOUND = "shop_found"  # and how many it found, [shown, more]: its pages are not counted again
 
 
 class Shop(StatesGroup):
@@ -79,7 +80,7 @@ async def search(message: Message, state: FSMContext, db: Database, catalog: Cat
         return
     async with db.write():
         await state.set_state(None)
-        await state.update_data({QUERY: words[:200]})
+        await state.update_data({QUERY: words[:200], FOUND: [found.total, found.more]})
     await reply(message, views.results_screen(words, found, f))
 
 
@@ -92,11 +93,14 @@ async def search_not_text(message: Message, f: Fmt, warning: str | None = None) 
 @router.callback_query(ShopCb.filter(F.action == ShopAction.results))
 async def results(query: CallbackQuery, callback_data: ShopCb, state: FSMContext, db: Database,
                   catalog: CatalogService, f: Fmt) -> None:
-    words = str((await state.get_data()).get(QUERY) or "")
+    data = await state.get_data()
+    words = str(data.get(QUERY) or "")
     if not words:  # the search was left (/menu): ask again
         await ask_search(query, state, db, f)
         return
-    await show(query, views.results_screen(words, await catalog.search(words, callback_data.page), f))
+    found = data.get(FOUND)
+    counted = (int(found[0]), bool(found[1])) if isinstance(found, list) and len(found) == 2 else None
+    await show(query, views.results_screen(words, await catalog.search(words, callback_data.page, found=counted), f))
 
 
 # -- a product ------------------------------------------------------------------------------------

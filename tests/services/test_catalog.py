@@ -302,6 +302,31 @@ async def test_a_search_shows_the_best_matches_and_reads_every_page_fresh(app: A
     assert (last.page, last.pages, last.total, last.more) == (0, 1, 8, False) and len(last.rows) == 8
 
 
+async def test_the_pages_of_a_search_keep_what_it_found_when_typed(app: App, shop: dict[str, int],
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The handler keeps (shown, more) from the typed search in the flow's data and passes it to
+    every page: a page is not counted again, its rows are read fresh; a page offered that has gone
+    since (fewer matches now) is counted anew and the last one shown."""
+    from bot.services.catalog import products as module
+
+    monkeypatch.setattr(module, "RANKED", 16)
+    nova = shop["nova"]
+    ids = [await product(app, nova, f"Phone case model {n}", 500 + n, category="cases", rating_x10=n)
+           for n in range(20)]
+    catalog = app.services.catalog
+    typed = await catalog.search("case")
+    assert (typed.total, typed.more, typed.pages) == (16, True, 2)
+    app.sqlite("UPDATE products SET price_minor = 7 WHERE id = ?", (ids[10],))
+    app.sqlite("DELETE FROM products WHERE title LIKE 'Phone case model%' AND rating_x10 < 6")  # 14 left
+    second = await catalog.search("case", page=1, found=(typed.total, typed.more))
+    assert (second.page, second.pages, second.total, second.more) == (1, 2, 16, True)  # as found when typed
+    assert [p.id for p in second.rows] == ids[::-1][8:14] and second.rows[1].price_minor == 7  # rows: fresh
+    assert (await catalog.search("case", page=1)).total == 14  # counted: what matches now
+    app.sqlite("DELETE FROM products WHERE title LIKE 'Phone case model%' AND rating_x10 < 15")
+    gone = await catalog.search("case", page=1, found=(typed.total, typed.more))  # 5 left: page 2 has gone
+    assert (gone.page, gone.pages, gone.total, gone.more, len(gone.rows)) == (0, 1, 5, False, 5)
+
+
 async def test_search_order_is_rating_then_reviews_then_age_and_follows_changes(app: App,
                                                                                 shop: dict[str, int]) -> None:
     """The static rank order kept in the index (migration 0023): a better rating first, then more

@@ -26,6 +26,7 @@ from tests.services.test_catalog import (  # noqa: F401  (run here on PostgreSQL
     test_a_search_shows_the_best_matches_and_reads_every_page_fresh,
     test_search_both_languages_prefixes_ranked_and_safe,
     test_search_order_is_rating_then_reviews_then_age_and_follows_changes,
+    test_the_pages_of_a_search_keep_what_it_found_when_typed,
 )
 from tests.services.test_storage import (  # noqa: F401
     test_concurrent_writers_are_serialised,

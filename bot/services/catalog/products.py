@@ -123,20 +123,29 @@ class CatalogService:
             await self.viewed.note(user_id, product_id, self.clock.now())
         return ProductCard(*found)
 
-    async def search(self, query: str, page: int = 0) -> ProductPage:
+    async def search(self, query: str, page: int = 0, *, found: tuple[int, bool] | None = None) -> ProductPage:
         """A page of a search: the best RANKED matches at most (`more` says there are others); a
-        page past the end is the last one. One statement, read fresh each time (nothing kept)."""
+        page past the end is the last one. One statement, read fresh each time (nothing kept).
+        `found`: what the search found when it was typed (shown, more), so that its pages are
+        not counted again; counted anyway when the page offered has gone (fewer matches now)."""
         if not repo.match_expression(query, self.db.sql):
             raise EmptySearch()
         page = max(page, 0)
-        total, rows = await repo.search_page(self.db, query, offset=page * PAGE, limit=PAGE, cap=RANKED + 1)
-        shown = min(total, RANKED)
+        if found is not None and 0 < found[0] <= RANKED:
+            shown, more = found
+            last, count = pages(shown, PAGE, page)
+            _, rows = await repo.search_page(self.db, query, offset=last * PAGE, limit=PAGE, cap=None)
+            if rows:
+                return ProductPage(tuple(rows[:shown - last * PAGE]), shown, last, count, more=more)
+        counted, rows = await repo.search_page(self.db, query, offset=page * PAGE, limit=PAGE, cap=RANKED + 1)
+        shown = min(counted or 0, RANKED)
         last, count = pages(shown, PAGE, page)
         if last != page:  # past the end (fewer matches than when the page was offered)
-            total, rows = await repo.search_page(self.db, query, offset=last * PAGE, limit=PAGE, cap=RANKED + 1)
-            shown = min(total, RANKED)
+            counted, rows = await repo.search_page(self.db, query, offset=last * PAGE, limit=PAGE, cap=RANKED + 1)
+            shown = min(counted or 0, RANKED)
             last, count = pages(shown, PAGE, last)
-        return ProductPage(tuple(rows[:max(0, shown - last * PAGE)]), shown, last, count, more=total > RANKED)
+        return ProductPage(tuple(rows[:max(0, shown - last * PAGE)]), shown, last, count,
+                           more=(counted or 0) > RANKED)
 
     async def similar(self, product_id: int) -> tuple[ProductRow, ProductPage]:
         of = await repo.product_hot(self.db, product_id)
