@@ -36,6 +36,15 @@ async def open_link(player: Player, product_id: int) -> None:
     await player.send(f"/start p{product_id}")
 
 
+async def search_for(player: Player, words: str) -> None:
+    """From /start through Shopping and Search to the results of `words`, in the player's language."""
+    ru = (player.user.language_code or "").startswith("ru")
+    await player.send("/start")
+    await player.press("🛍 Покупки" if ru else "🛍 Shopping")
+    await player.press("🔎 Поиск" if ru else "🔎 Search")
+    await player.send(words)
+
+
 async def test_a_product_from_its_link_to_the_cart_and_my_wishes(app: App, alex: Player, shop: dict[str, int]) -> None:
     await open_link(alex, shop["earbuds"])
     assert alex.last_text == ("<b>Wireless earbuds</b>\nStore: Nova Electronics\n\n<b>$29.99</b>\n"
@@ -125,18 +134,12 @@ async def test_a_search_with_more_matches_than_shown_says_so_best_rated_first(
     for n in range(10):
         await app.services.catalog.upsert(shop["nova"], f"Earbuds case {n}", price_minor=500 + n, currency="USD",
                                           title_ru=f"Чехол для наушников {n}", category="cases", rating_x10=n)
-    await alex.send("/start")
-    await alex.press("🛍 Shopping")
-    await alex.press("🔎 Search")
-    await alex.send("earbuds")
+    await search_for(alex, "earbuds")
     assert alex.last_text.startswith("<b>🔎 “earbuds”</b>\nMore than 8 products found: the best 8 are shown. "
                                      "Add a word to narrow the search.\n\n1. Wireless earbuds")  # rated 4.6
     assert "2. Earbuds case 9" in alex.last_text and "8. Earbuds case 3" in alex.last_text
     assert "1/" not in " ".join(t for t, _ in alex.buttons())  # one page: no pager
-    await masha.send("/start")
-    await masha.press("🛍 Покупки")
-    await masha.press("🔎 Поиск")
-    await masha.send("наушн")
+    await search_for(masha, "наушн")
     assert masha.last_text.startswith("<b>🔎 «наушн»</b>\nНашлось больше 8 товаров: показаны 8 лучших. "
                                       "Добавьте слово, чтобы сузить поиск.\n\n1. Беспроводные наушники")
     await masha.press("🔎 Новый поиск")
