@@ -138,14 +138,11 @@ class CatalogService:
             if rows:
                 return ProductPage(tuple(rows[:shown - last * PAGE]), shown, last, count, more=more)
         counted, rows = await repo.search_page(self.db, query, offset=page * PAGE, limit=PAGE, cap=RANKED + 1)
-        shown = min(counted or 0, RANKED)
+        shown, more = min(counted or 0, RANKED), (counted or 0) > RANKED
         last, count = pages(shown, PAGE, page)
-        if last != page:  # past the end (fewer matches than when the page was offered)
-            counted, rows = await repo.search_page(self.db, query, offset=last * PAGE, limit=PAGE, cap=RANKED + 1)
-            shown = min(counted or 0, RANKED)
-            last, count = pages(shown, PAGE, last)
-        return ProductPage(tuple(rows[:max(0, shown - last * PAGE)]), shown, last, count,
-                           more=(counted or 0) > RANKED)
+        if last != page:  # past the end (fewer matches than when the page was offered): the last page
+            return await self.search(query, last, found=(shown, more))
+        return ProductPage(tuple(rows[:shown - last * PAGE]), shown, last, count, more=more)
 
     async def similar(self, product_id: int) -> tuple[ProductRow, ProductPage]:
         of = await repo.product_hot(self.db, product_id)
