@@ -85,12 +85,10 @@ class Resolution(StrEnum):
     rejected = "rejected"
 
 
-class DisputeNotFound(NotFound):
-    msgid = N_("This dispute is no longer available.")
+class DisputeNotFound(NotFound, msgid=N_("This dispute is no longer available.")): ...
 
 
-class DisputeMovedOn(DomainError):
-    msgid = N_("The dispute has moved on since; here is where it stands now.")
+class DisputeMovedOn(DomainError, msgid=N_("The dispute has moved on since; here is where it stands now.")): ...
 
 
 # -- validation of the buyer's draft (pure) ---------------------------------------------------------

@@ -12,7 +12,14 @@ def N_(message: str) -> str:
 
 
 class DomainError(Exception):
+    """`class Gone(NotFound, msgid=N_("…")): ...` declares an error with its sentence."""
+
     msgid: str = N_("This action is not possible right now.")
+
+    def __init_subclass__(cls, msgid: str | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if msgid is not None:
+            cls.msgid = msgid
 
     def __init__(self, msgid: str | None = None, **params: Any) -> None:
         if msgid is not None:
@@ -26,8 +33,7 @@ class DomainError(Exception):
         return self.msgid.format(**self.params) if self.params else self.msgid
 
 
-class NotFound(DomainError):
-    msgid = N_("This item is no longer available.")
+class NotFound(DomainError, msgid=N_("This item is no longer available.")): ...
 
 
 class InvalidInput(DomainError):

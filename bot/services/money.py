@@ -10,8 +10,7 @@ from babel.numbers import get_currency_precision
 from bot.services.errors import N_, InvalidInput
 
 
-class NotANumber(InvalidInput):
-    msgid = N_("Please type an amount as a number, for example 12.50.")
+class NotANumber(InvalidInput, msgid=N_("Please type an amount as a number, for example 12.50.")): ...
 
 
 _AMOUNT_RE = re.compile(r"^\d+(?:[.,]\d+)?$")

@@ -68,12 +68,10 @@ RECHECK_MAX = timedelta(hours=1)  # the gateway can't be asked: again after 2, 4
 PAYMENT_CHECKED_KIND = declare("payment_checked", order=12)
 
 
-class PaymentInProgress(DomainError):
-    msgid = N_("A payment for this order is already being processed. Open the order again in a minute.")
+class PaymentInProgress(DomainError, msgid=N_("A payment for this order is already being processed. Open the order again in a minute.")): ...
 
 
-class PaymentFailed(DomainError):
-    msgid = GATEWAY_NO_ANSWER
+class PaymentFailed(DomainError, msgid=GATEWAY_NO_ANSWER): ...
 
 
 class PaymentBeingChecked(DomainError):

@@ -129,12 +129,10 @@ class RefundPreview:
     fast: bool
 
 
-class RefundNotFound(NotFound):
-    msgid = N_("This refund is no longer available.")
+class RefundNotFound(NotFound, msgid=N_("This refund is no longer available.")): ...
 
 
-class RefundAlreadyCompleted(DomainError):
-    msgid = N_("This refund has already been completed.")
+class RefundAlreadyCompleted(DomainError, msgid=N_("This refund has already been completed.")): ...
 
 
 async def preview(conn: AsyncConnection, *, lookup: CardLookup, user_id: int, card: CardSnapshot | None,
@@ -212,8 +210,7 @@ class PendingRefund:
     next_attempt_at: datetime | None
 
 
-class RefundNotRetriable(DomainError):
-    msgid = N_("This refund can't be sent to the payment service again: it has no charge, or it is completed.")
+class RefundNotRetriable(DomainError, msgid=N_("This refund can't be sent to the payment service again: it has no charge, or it is completed.")): ...
 
 
 def retry_pause(attempts: int) -> timedelta:

@@ -45,8 +45,7 @@ REPLY_KIND = declare("review_reply", N_("Replies to my reviews"), category=Categ
 REMINDER_KIND = declare("review_deadline", N_("Review reminders"), category=Category.reminder, order=46)
 
 
-class ReviewNotFound(NotFound):
-    msgid = N_("This item is no longer available for a review.")
+class ReviewNotFound(NotFound, msgid=N_("This item is no longer available for a review.")): ...
 
 
 class ReviewWindowClosed(DomainError):
@@ -59,24 +58,19 @@ class ReviewWindowClosed(DomainError):
         self.deadline = deadline
 
 
-class NotCompleted(DomainError):
-    msgid = N_("A review can be left once the order is completed.")
+class NotCompleted(DomainError, msgid=N_("A review can be left once the order is completed.")): ...
 
 
-class ExtraAlreadyAdded(DomainError):
-    msgid = N_("You have already added an additional review to this one.")
+class ExtraAlreadyAdded(DomainError, msgid=N_("You have already added an additional review to this one.")): ...
 
 
-class TextTooLong(InvalidInput):
-    msgid = N_("A review can be at most {max} characters long; yours has {length}.")
+class TextTooLong(InvalidInput, msgid=N_("A review can be at most {max} characters long; yours has {length}.")): ...
 
 
-class BadRating(InvalidInput):
-    msgid = N_("Please choose from 1 to 5 stars.")
+class BadRating(InvalidInput, msgid=N_("Please choose from 1 to 5 stars.")): ...
 
 
-class EmptyExtra(InvalidInput):
-    msgid = N_("An additional review needs some text or a photo.")
+class EmptyExtra(InvalidInput, msgid=N_("An additional review needs some text or a photo.")): ...
 
 
 def deadline_of(completed_at: datetime) -> datetime:

@@ -37,38 +37,29 @@ REASON_MIN, REASON_MAX = 5, 1000
 _TRACK_RE = re.compile(r"^[A-Za-z0-9-]+$")
 
 
-class NotASeller(DomainError):
-    msgid = N_("You are not a seller of any store.")
+class NotASeller(DomainError, msgid=N_("You are not a seller of any store.")): ...
 
 
-class OrderShippedAlready(DomainError):
-    msgid = N_("This order is no longer waiting to be shipped.")
+class OrderShippedAlready(DomainError, msgid=N_("This order is no longer waiting to be shipped.")): ...
 
 
-class BadTrackNumber(InvalidInput):
-    msgid = N_("A track number is {min}–{max} Latin letters, digits or dashes, for example LP123456789CN.")
-
+class BadTrackNumber(InvalidInput, msgid=N_("A track number is {min}–{max} Latin letters, digits or dashes, for example LP123456789CN.")):
     def __init__(self) -> None:
         super().__init__(min=TRACK_MIN, max=TRACK_MAX)
 
 
-class UnknownCarrier(InvalidInput):
-    msgid = N_("Please choose the carrier with a button.")
+class UnknownCarrier(InvalidInput, msgid=N_("Please choose the carrier with a button.")): ...
 
 
-class OfferTooLarge(InvalidInput):
-    msgid = N_("A partial refund must be less than what the buyer asked for; to refund all of it, accept the dispute.")
+class OfferTooLarge(InvalidInput, msgid=N_("A partial refund must be less than what the buyer asked for; to refund all of it, accept the dispute.")): ...
 
 
-class ReasonTooShort(InvalidInput):
-    msgid = N_("Please give the buyer a reason of at least {min} characters.")
-
+class ReasonTooShort(InvalidInput, msgid=N_("Please give the buyer a reason of at least {min} characters.")):
     def __init__(self) -> None:
         super().__init__(min=REASON_MIN)
 
 
-class ReasonTooLong(InvalidInput):
-    msgid = N_("Please keep the reason under {max} characters (now {length}).")
+class ReasonTooLong(InvalidInput, msgid=N_("Please keep the reason under {max} characters (now {length}).")): ...
 
 
 # -- checks of what a seller types (pure) -----------------------------------------------------------

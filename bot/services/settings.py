@@ -24,8 +24,7 @@ COMMON_ZONES: tuple[str, ...] = (
 MIN_OFFSET, MAX_OFFSET = -12, 14
 
 
-class UnknownTimeZone(InvalidInput):
-    msgid = N_("I don't know this time zone. Type an offset such as UTC+3, or a zone name such as Europe/Moscow.")
+class UnknownTimeZone(InvalidInput, msgid=N_("I don't know this time zone. Type an offset such as UTC+3, or a zone name such as Europe/Moscow.")): ...
 
 
 _OFFSET_RE = re.compile(r"^(?:utc|gmt)?([+\-−–])(\d{1,2})(?::?00)?$")

@@ -70,13 +70,10 @@ class Field(StrEnum):
 
 # --- errors -------------------------------------------------------------------------------------
 
-class AddressNotFound(NotFound):
-    msgid = N_("This address is no longer available.")
+class AddressNotFound(NotFound, msgid=N_("This address is no longer available.")): ...
 
 
-class AddressLimitReached(DomainError):
-    msgid = N_("Your address book is full. Delete an address to add another one.")
-
+class AddressLimitReached(DomainError, msgid=N_("Your address book is full. Delete an address to add another one.")):
     def __init__(self, limit: int = MAX_ADDRESSES) -> None:
         super().__init__()
         self.limit = limit

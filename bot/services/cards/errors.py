@@ -30,65 +30,50 @@ __all__ = [
 ]
 
 
-class InvalidCardNumber(InvalidInput):
-    msgid = N_("There is no such card: the number has a typo. Check it digit by digit and send it again.")
+class InvalidCardNumber(InvalidInput, msgid=N_("There is no such card: the number has a typo. Check it digit by digit and send it again.")): ...
 
 
-class InvalidExpiry(InvalidInput):
-    msgid = N_("Send the expiry date as it is on the card: month and year, for example 05/28.")
+class InvalidExpiry(InvalidInput, msgid=N_("Send the expiry date as it is on the card: month and year, for example 05/28.")): ...
 
 
-class InvalidHolder(InvalidInput):
-    msgid = N_("Type the name as it is printed on the card, in Latin letters, for example IVAN PETROV.")
+class InvalidHolder(InvalidInput, msgid=N_("Type the name as it is printed on the card, in Latin letters, for example IVAN PETROV.")): ...
 
 
-class HolderNeedsLatin(InvalidHolder):
-    msgid = N_("The name on a bank card is in Latin letters (A–Z). Type it as it is printed on your card.")
-
+class HolderNeedsLatin(InvalidHolder, msgid=N_("The name on a bank card is in Latin letters (A–Z). Type it as it is printed on your card.")):
     def __init__(self, offer: str | None) -> None:
         super().__init__()
         self.offer = offer  # a transliteration the user may take with one tap
 
 
-class InvalidCvc(InvalidInput):
-    msgid = N_("The CVC is the 3 digits on the back of the card, next to the signature strip.")
+class InvalidCvc(InvalidInput, msgid=N_("The CVC is the 3 digits on the back of the card, next to the signature strip.")): ...
 
 
-class CardNotFound(NotFound):
-    msgid = N_("This card is no longer available.")
+class CardNotFound(NotFound, msgid=N_("This card is no longer available.")): ...
 
 
-class CardAlreadyDeleted(NotFound):
-    msgid = N_("This card has already been deleted.")
+class CardAlreadyDeleted(NotFound, msgid=N_("This card has already been deleted.")): ...
 
 
-class CardLimitReached(DomainError):
-    msgid = N_("You already have {limit} cards, the most a wallet can hold. Delete one to add another.")
-
+class CardLimitReached(DomainError, msgid=N_("You already have {limit} cards, the most a wallet can hold. Delete one to add another.")):
     def __init__(self) -> None:
         super().__init__(limit=CARD_LIMIT)
 
 
-class CardAlreadySaved(DomainError):
-    msgid = N_("This card is already in your wallet. If the bank reissued it with a new expiry date, "
-               "open it and choose Replace.")
+class CardAlreadySaved(DomainError, msgid=N_("This card is already in your wallet. If the bank reissued it with "
+                                             "a new expiry date, open it and choose Replace.")): ...
 
 
-class CardSessionExpired(DomainError):
-    msgid = N_("For your safety the card number is kept only for a few minutes, and it is gone now. "
-               "Please send the card number again.")
+class CardSessionExpired(DomainError, msgid=N_("For your safety the card number is kept only for a few minutes, "
+                                               "and it is gone now. Please send the card number again.")): ...
 
 
-class TooManyChecks(DomainError):
-    msgid = N_("Too many card checks in a short time. For your safety, please try again in an hour.")
+class TooManyChecks(DomainError, msgid=N_("Too many card checks in a short time. For your safety, please try again in an hour.")): ...
 
 
-class AlreadyDefault(DomainError):
-    msgid = N_("This card is already your default.")
+class AlreadyDefault(DomainError, msgid=N_("This card is already your default.")): ...
 
 
-class ExpiredCard(DomainError):
-    msgid = N_("This card has expired. Add a new card, or replace this one.")
+class ExpiredCard(DomainError, msgid=N_("This card has expired. Add a new card, or replace this one.")): ...
 
 
 GATEWAY_NO_ANSWER = N_("The payment service did not answer. Nothing was charged; please try again in a few minutes.")

@@ -35,16 +35,13 @@ from bot.services.orders import NewItem, OrderService
 QUANTITY_MAX = 99
 
 
-class NothingToCheckOut(DomainError):
-    msgid = N_("There is nothing from this store in your cart to check out.")
+class NothingToCheckOut(DomainError, msgid=N_("There is nothing from this store in your cart to check out.")): ...
 
 
-class MixedCurrencies(DomainError):
-    msgid = N_("These products are priced in different currencies: check them out one by one.")
+class MixedCurrencies(DomainError, msgid=N_("These products are priced in different currencies: check them out one by one.")): ...
 
 
-class BadQuantity(InvalidInput):
-    msgid = N_("Type a quantity from 1 to {max}.")
+class BadQuantity(InvalidInput, msgid=N_("Type a quantity from 1 to {max}.")): ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,20 +36,16 @@ LINE_MAX = 99
 CART_LINES_MAX = 50
 
 
-class CartLineNotFound(NotFound):
-    msgid = N_("This item is no longer in your cart.")
+class CartLineNotFound(NotFound, msgid=N_("This item is no longer in your cart.")): ...
 
 
-class CartFull(DomainError):
-    msgid = N_("Your cart holds at most {max} different items. Check out or remove some first.")
+class CartFull(DomainError, msgid=N_("Your cart holds at most {max} different items. Check out or remove some first.")): ...
 
 
-class QuantityTooLarge(InvalidInput):
-    msgid = N_("At most {max} of one item.")
+class QuantityTooLarge(InvalidInput, msgid=N_("At most {max} of one item.")): ...
 
 
-class BadOption(InvalidInput):
-    msgid = N_("Choose one of the offered options.")
+class BadOption(InvalidInput, msgid=N_("Choose one of the offered options.")): ...
 
 
 @dataclass(frozen=True, slots=True)

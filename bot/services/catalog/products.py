@@ -41,24 +41,19 @@ TITLE_MAX = 255
 RANKED = 25 * PAGE  # a search shows the best 200 matches at most (and says when there are more)
 
 
-class ProductNotFound(NotFound):
-    msgid = N_("This product is no longer available.")
+class ProductNotFound(NotFound, msgid=N_("This product is no longer available.")): ...
 
 
-class StoreNotFound(NotFound):
-    msgid = N_("This store is no longer available.")
+class StoreNotFound(NotFound, msgid=N_("This store is no longer available.")): ...
 
 
-class NotSold(InvalidInput):
-    msgid = N_("This product is no longer sold.")
+class NotSold(InvalidInput, msgid=N_("This product is no longer sold.")): ...
 
 
-class BadPrice(InvalidInput):
-    msgid = N_("A price is a positive amount, for example 12.99.")
+class BadPrice(InvalidInput, msgid=N_("A price is a positive amount, for example 12.99.")): ...
 
 
-class EmptySearch(InvalidInput):
-    msgid = N_("Type a word or two of what you are looking for.")
+class EmptySearch(InvalidInput, msgid=N_("Type a word or two of what you are looking for.")): ...
 
 
 @dataclass(frozen=True, slots=True)

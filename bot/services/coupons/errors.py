@@ -36,72 +36,55 @@ __all__ = [
 ]
 
 
-class CouponNotFound(NotFound):
-    msgid = N_("This coupon is no longer available.")
+class CouponNotFound(NotFound, msgid=N_("This coupon is no longer available.")): ...
 
 
-class CertificateNotFound(NotFound):
-    msgid = N_("This gift certificate is no longer available.")
+class CertificateNotFound(NotFound, msgid=N_("This gift certificate is no longer available.")): ...
 
 
-class CodeFormat(InvalidInput):
-    msgid = N_("That doesn't look like a code: a code is 4 to 32 Latin letters and digits.")
+class CodeFormat(InvalidInput, msgid=N_("That doesn't look like a code: a code is 4 to 32 Latin letters and digits.")): ...
 
 
-class NotAnAmount(InvalidInput):
-    msgid = N_("That is not an amount.")
+class NotAnAmount(InvalidInput, msgid=N_("That is not an amount.")): ...
 
 
-class CodeUnknown(DomainError):
-    msgid = N_("There is no such code. Check the letters and digits and try again.")
+class CodeUnknown(DomainError, msgid=N_("There is no such code. Check the letters and digits and try again.")): ...
 
 
-class CodeUsedUp(DomainError):
-    msgid = N_("This code has already been used.")
+class CodeUsedUp(DomainError, msgid=N_("This code has already been used.")): ...
 
 
-class CodeAlreadyYours(DomainError):
-    msgid = N_("You have already added this code: it is in My coupons.")
+class CodeAlreadyYours(DomainError, msgid=N_("You have already added this code: it is in My coupons.")): ...
 
 
-class CodeExpired(DomainError):
-    msgid = N_("This code expired on {date}.")
+class CodeExpired(DomainError, msgid=N_("This code expired on {date}.")): ...
 
 
-class CodeNotYetValid(DomainError):
-    msgid = N_("This code can be added from {date}.")
+class CodeNotYetValid(DomainError, msgid=N_("This code can be added from {date}.")): ...
 
 
-class CodeForeign(DomainError):
-    msgid = N_("This code was issued to another account, so it can't be added here.")
+class CodeForeign(DomainError, msgid=N_("This code was issued to another account, so it can't be added here.")): ...
 
 
-class CampaignTaken(DomainError):
-    msgid = N_("You already have this coupon: it is one per customer.")
+class CampaignTaken(DomainError, msgid=N_("You already have this coupon: it is one per customer.")): ...
 
 
-class TooManyAttempts(DomainError):
-    msgid = N_("Too many wrong codes. Please try again later.")
-
+class TooManyAttempts(DomainError, msgid=N_("Too many wrong codes. Please try again later.")):
     def __init__(self, retry_at: datetime) -> None:
         super().__init__()
         self.retry_at = retry_at
 
 
-class OfferGone(NotFound):
-    msgid = N_("This store coupon is no longer available.")
+class OfferGone(NotFound, msgid=N_("This store coupon is no longer available.")): ...
 
 
-class OfferSoldOut(DomainError):
-    msgid = N_("All coupons of this store have been collected.")
+class OfferSoldOut(DomainError, msgid=N_("All coupons of this store have been collected.")): ...
 
 
-class OfferAlreadyCollected(DomainError):
-    msgid = N_("You have already collected this coupon.")
+class OfferAlreadyCollected(DomainError, msgid=N_("You have already collected this coupon.")): ...
 
 
-class CouponAlreadyUsed(DomainError):
-    msgid = N_("This coupon has already been used.")
+class CouponAlreadyUsed(DomainError, msgid=N_("This coupon has already been used.")): ...
 
 
 class CouponNotUsable(DomainError):
@@ -112,28 +95,22 @@ class CouponNotUsable(DomainError):
         self.why = why
 
 
-class CouponCombination(DomainError):
-    msgid = N_("An order takes one store coupon and one platform coupon at most.")
+class CouponCombination(DomainError, msgid=N_("An order takes one store coupon and one platform coupon at most.")): ...
 
 
-class CertificateExpired(DomainError):
-    msgid = N_("This gift certificate has expired.")
+class CertificateExpired(DomainError, msgid=N_("This gift certificate has expired.")): ...
 
 
-class CertificateCurrency(DomainError):
-    msgid = N_("This gift certificate pays only for orders in {currency}.")
+class CertificateCurrency(DomainError, msgid=N_("This gift certificate pays only for orders in {currency}.")): ...
 
 
-class NotEnoughBalance(DomainError):
-    msgid = N_("There is not enough money left on this gift certificate.")
+class NotEnoughBalance(DomainError, msgid=N_("There is not enough money left on this gift certificate.")): ...
 
 
-class AlreadySpent(DomainError):
-    msgid = N_("This gift certificate has already paid for this order.")
+class AlreadySpent(DomainError, msgid=N_("This gift certificate has already paid for this order.")): ...
 
 
-class RefundTooLarge(DomainError):
-    msgid = N_("The refund is larger than what gift certificates paid for this order.")
+class RefundTooLarge(DomainError, msgid=N_("The refund is larger than what gift certificates paid for this order.")): ...
 
 
 # -- why a coupon does not apply ---------------------------------------------------------------

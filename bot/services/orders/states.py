@@ -138,36 +138,29 @@ BUYER_CANCEL_REASONS: tuple[CancelReason, ...] = (
 
 
 # -- errors ---------------------------------------------------------------------------------------
-class OrderNotFound(NotFound):
-    msgid = N_("This order is no longer available.")
+class OrderNotFound(NotFound, msgid=N_("This order is no longer available.")): ...
 
 
-class ForbiddenTransition(DomainError):
-    msgid = N_("This can't be done with the order in its current state.")
+class ForbiddenTransition(DomainError, msgid=N_("This can't be done with the order in its current state.")): ...
 
 
 class AlreadyDone(ForbiddenTransition):
     """The order is already where the action would take it (a double tap, a race)."""
 
 
-class DisputeWindowClosed(ForbiddenTransition):
-    msgid = N_("A dispute can be opened within {days} days after the order is completed; that time has passed.")
+class DisputeWindowClosed(ForbiddenTransition, msgid=N_("A dispute can be opened within {days} days after the order is completed; that time has passed.")): ...
 
 
-class CannotDelete(DomainError):
-    msgid = N_("This order can't be deleted.")
+class CannotDelete(DomainError, msgid=N_("This order can't be deleted.")): ...
 
 
-class OrderInBin(DomainError):
-    msgid = N_("This order is in Deleted orders. Restore it first.")
+class OrderInBin(DomainError, msgid=N_("This order is in Deleted orders. Restore it first.")): ...
 
 
-class NotInBin(ForbiddenTransition):
-    msgid = N_("Only an order in Deleted orders can be deleted for good.")
+class NotInBin(ForbiddenTransition, msgid=N_("Only an order in Deleted orders can be deleted for good.")): ...
 
 
-class NoTracking(DomainError):
-    msgid = N_("This order has no track number yet: it appears once the seller ships the order.")
+class NoTracking(DomainError, msgid=N_("This order has no track number yet: it appears once the seller ships the order.")): ...
 
 
 _ALREADY: dict[Status, str] = {

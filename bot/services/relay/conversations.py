@@ -59,40 +59,31 @@ class Role(StrEnum):
     seller = "seller"
 
 
-class ConversationNotFound(NotFound):
-    msgid = N_("This conversation is no longer available.")
+class ConversationNotFound(NotFound, msgid=N_("This conversation is no longer available.")): ...
 
 
-class NotARelayedMessage(DomainError):
-    msgid = N_("That message is not from a conversation. Open Conversations to answer someone.")
+class NotARelayedMessage(DomainError, msgid=N_("That message is not from a conversation. Open Conversations to answer someone.")): ...
 
 
-class OwnStore(DomainError):
-    msgid = N_("This is your own store.")
+class OwnStore(DomainError, msgid=N_("This is your own store.")): ...
 
 
-class SenderBlocked(DomainError):
-    msgid = N_("Your message was not delivered: you have been blocked in this conversation.")
+class SenderBlocked(DomainError, msgid=N_("Your message was not delivered: you have been blocked in this conversation.")): ...
 
 
-class YouBlocked(DomainError):
-    msgid = N_("You have blocked this conversation. Unblock it to write.")
+class YouBlocked(DomainError, msgid=N_("You have blocked this conversation. Unblock it to write.")): ...
 
 
-class TooFast(DomainError):
-    msgid = N_("Too many messages in a minute. Please wait a little and send again.")
+class TooFast(DomainError, msgid=N_("Too many messages in a minute. Please wait a little and send again.")): ...
 
 
-class MessageTooLong(InvalidInput):
-    msgid = N_("A message can be at most {max} characters long; yours has {length}.")
+class MessageTooLong(InvalidInput, msgid=N_("A message can be at most {max} characters long; yours has {length}.")): ...
 
 
-class EmptyMessage(InvalidInput):
-    msgid = N_("Send text, a photo, a document or a voice message.")
+class EmptyMessage(InvalidInput, msgid=N_("Send text, a photo, a document or a voice message.")): ...
 
 
-class AlbumTooLarge(InvalidInput):
-    msgid = N_("An album can have at most {max} items.")
+class AlbumTooLarge(InvalidInput, msgid=N_("An album can have at most {max} items.")): ...
 
 
 @dataclass(frozen=True, slots=True)

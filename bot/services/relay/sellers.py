@@ -25,24 +25,19 @@ START_PREFIX = "s_"  # /start s_<token>
 SELLER_REMOVED = "seller_removed"  # why a removed seller's waiting messages were dropped
 
 
-class StoreNotFound(NotFound):
-    msgid = N_("There is no such store.")
+class StoreNotFound(NotFound, msgid=N_("There is no such store.")): ...
 
 
-class InviteUnknown(DomainError):
-    msgid = N_("This seller invitation is not valid. Ask for a new link.")
+class InviteUnknown(DomainError, msgid=N_("This seller invitation is not valid. Ask for a new link.")): ...
 
 
-class InviteUsed(DomainError):
-    msgid = N_("This seller invitation has already been used. Ask for a new link.")
+class InviteUsed(DomainError, msgid=N_("This seller invitation has already been used. Ask for a new link.")): ...
 
 
-class InviteExpired(DomainError):
-    msgid = N_("This seller invitation has expired. Ask for a new link.")
+class InviteExpired(DomainError, msgid=N_("This seller invitation has expired. Ask for a new link.")): ...
 
 
-class SellerNotFound(NotFound):
-    msgid = N_("This account is not a seller of that store.")
+class SellerNotFound(NotFound, msgid=N_("This account is not a seller of that store.")): ...
 
 
 def token_hash(token: str) -> str:

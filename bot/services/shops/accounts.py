@@ -25,16 +25,13 @@ KEY_BYTES = 32
 ANSWERS_KEPT = timedelta(hours=24)  # how long the same Idempotency-Key gets the same answer
 
 
-class ShopExists(DomainError):
-    msgid = N_("There is already a shop with this name.")
+class ShopExists(DomainError, msgid=N_("There is already a shop with this name.")): ...
 
 
-class StoreTaken(DomainError):
-    msgid = N_("This store belongs to another shop.")
+class StoreTaken(DomainError, msgid=N_("This store belongs to another shop.")): ...
 
 
-class StoreNotOwned(NotFound):
-    msgid = N_("There is no such store.")
+class StoreNotOwned(NotFound, msgid=N_("There is no such store.")): ...
 
 
 def key_hash(key: str) -> str:

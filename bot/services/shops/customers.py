@@ -38,35 +38,28 @@ EXTERNAL_ID = re.compile(r"^[A-Za-z0-9._:@-]{1,64}$")
 WAITING_STATUS = "waiting_for_customer"  # how the API names an order that waits for its customer
 
 
-class CustomerNotFound(NotFound):
-    msgid = N_("There is no such customer.")
+class CustomerNotFound(NotFound, msgid=N_("There is no such customer.")): ...
 
 
-class LinkUnknown(DomainError):
-    msgid = N_("This link is not valid. Ask the shop for a new one.")
+class LinkUnknown(DomainError, msgid=N_("This link is not valid. Ask the shop for a new one.")): ...
 
 
-class LinkUsed(DomainError):
-    msgid = N_("This link has already been used. Ask the shop for a new one.")
+class LinkUsed(DomainError, msgid=N_("This link has already been used. Ask the shop for a new one.")): ...
 
 
-class LinkExpired(DomainError):
-    msgid = N_("This link has expired. Ask the shop for a new one.")
+class LinkExpired(DomainError, msgid=N_("This link has expired. Ask the shop for a new one.")): ...
 
 
-class AlreadyLinked(DomainError):
-    msgid = N_("This shop account is already linked to another Telegram account.")
+class AlreadyLinked(DomainError, msgid=N_("This shop account is already linked to another Telegram account.")): ...
 
 
-class CustomerNotLinked(DomainError):
-    msgid = N_("The customer has not opened their link yet.")
+class CustomerNotLinked(DomainError, msgid=N_("The customer has not opened their link yet.")): ...
 
 
 ORDER_WAITS = N_("The customer has not opened their link yet: until then the order can only be paid or cancelled.")
 
 
-class NumberTaken(DomainError):
-    msgid = N_("An order with this number already exists.")
+class NumberTaken(DomainError, msgid=N_("An order with this number already exists.")): ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,12 +49,10 @@ TIMEOUT = 10.0  # seconds a shop has to answer
 Poster = Callable[[str, bytes, dict[str, str]], Awaitable[int]]
 
 
-class ShopNotFound(NotFound):
-    msgid = N_("No such shop.")
+class ShopNotFound(NotFound, msgid=N_("No such shop.")): ...
 
 
-class BadWebhookUrl(InvalidInput):
-    msgid = N_("A webhook URL starts with https:// (or http:// for a local test).")
+class BadWebhookUrl(InvalidInput, msgid=N_("A webhook URL starts with https:// (or http:// for a local test).")): ...
 
 
 # -- signing ----------------------------------------------------------------------------------------
