@@ -34,6 +34,14 @@ def _listed(value: str) -> list[str]:
     return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
 
 
+def _secret_text(value: object) -> object:
+    """A secret setting as typed, stripped; blank is unset (None)."""
+    raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+    if isinstance(raw, str):
+        return raw.strip() or None
+    return raw
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
@@ -211,13 +219,9 @@ class Settings(BaseSettings):
     @field_validator("webhook_secret", mode="before")
     @classmethod
     def _secret_token(cls, value: object) -> object:
-        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
-        if isinstance(raw, str):
-            raw = raw.strip()
-            if not raw:
-                return None
-            if not _SECRET_TOKEN.fullmatch(raw):
-                raise ValueError("1-256 characters of A-Z, a-z, 0-9, _ and -")
+        raw = _secret_text(value)
+        if isinstance(raw, str) and not _SECRET_TOKEN.fullmatch(raw):
+            raise ValueError("1-256 characters of A-Z, a-z, 0-9, _ and -")
         return raw
 
     @field_validator("redis_url")
@@ -261,13 +265,9 @@ class Settings(BaseSettings):
     @field_validator("card_fingerprint_key", mode="before")
     @classmethod
     def _key_length(cls, value: object) -> object:
-        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
-        if isinstance(raw, str):
-            raw = raw.strip()
-            if not raw:
-                return None
-            if len(raw) < 32:
-                raise ValueError("too short")
+        raw = _secret_text(value)
+        if isinstance(raw, str) and len(raw) < 32:
+            raise ValueError("too short")
         return raw
 
     @field_validator("telegram_api_base")

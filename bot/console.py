@@ -18,17 +18,7 @@ import sys
 from datetime import timedelta
 from typing import Any, TextIO
 
-from aiogram import Bot
-from aiogram.methods import (
-    AnswerCallbackQuery,
-    DeleteMessage,
-    EditMessageReplyMarkup,
-    EditMessageText,
-    SendMessage,
-    SendPhoto,
-    SetMyCommands,
-    TelegramMethod,
-)
+from aiogram import Bot, methods
 from aiogram.types import InlineKeyboardMarkup, ReplyKeyboardMarkup
 from sqlalchemy.engine import make_url
 
@@ -157,10 +147,10 @@ class Console:
         self._seen = 0
         self.fmt: Fmt | None = None  # the console's own texts, in the demo user's language
         self._message_ids: dict[int, int] = {}  # id() of a send call → the message it made
-        for method in (SendMessage, SendPhoto):
+        for method in (methods.SendMessage, methods.SendPhoto):
             self.session.responders[method] = self._remember_message_id
 
-    def _remember_message_id(self, bot: Bot, method: TelegramMethod[Any]) -> Any:
+    def _remember_message_id(self, bot: Bot, method: methods.TelegramMethod[Any]) -> Any:
         message = FakeSession.answer(self.session, bot, method)
         self._message_ids[id(method)] = message.message_id
         return message
@@ -175,27 +165,28 @@ class Console:
         calls = self.session.calls[self._seen :]
         self._seen = len(self.session.calls)
         for call in calls:
-            if isinstance(call, SendMessage | EditMessageText | SendPhoto):
-                body = call.caption if isinstance(call, SendPhoto) else call.text
-                edited = isinstance(call, EditMessageText)
+            if isinstance(call, methods.SendMessage | methods.EditMessageText | methods.SendPhoto):
+                body = call.caption if isinstance(call, methods.SendPhoto) else call.text
+                edited = isinstance(call, methods.EditMessageText)
                 head = self.style.dim(self._("─ edited ─")) if edited else self.style.dim("─" * 40)
                 self.print(head)
                 self.print(html_to_text(body or "", self.style))
                 self._show_markup(call)
-            elif isinstance(call, EditMessageReplyMarkup):
+            elif isinstance(call, methods.EditMessageReplyMarkup):
                 self.print(self.style.dim(self._("─ buttons changed ─")))
                 self._show_markup(call)
-            elif isinstance(call, AnswerCallbackQuery) and call.text:
+            elif isinstance(call, methods.AnswerCallbackQuery) and call.text:
                 self.print(self.style.accent("» ") + call.text)
-            elif isinstance(call, DeleteMessage):
+            elif isinstance(call, methods.DeleteMessage):
                 self.numbering.forget(int(call.message_id))
                 self.print(self.style.dim(self._("(the bot deleted a message)")))
-            elif isinstance(call, SetMyCommands):
+            elif isinstance(call, methods.SetMyCommands):
                 continue
 
-    def _show_markup(self, call: SendMessage | EditMessageText | SendPhoto | EditMessageReplyMarkup) -> None:
+    def _show_markup(self, call: methods.SendMessage | methods.EditMessageText | methods.SendPhoto
+                     | methods.EditMessageReplyMarkup) -> None:
         markup = call.reply_markup
-        if isinstance(call, SendMessage | SendPhoto):
+        if isinstance(call, methods.SendMessage | methods.SendPhoto):
             message_id = self._message_ids.pop(id(call), None)
         else:
             message_id = int(call.message_id) if call.message_id is not None else None

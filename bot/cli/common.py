@@ -13,7 +13,7 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from bot.app import Services
@@ -31,6 +31,12 @@ def error_text(exc: DomainError) -> str:
 
 
 Handler = Callable[[argparse.Namespace, "Services"], Awaitable[str]]
+
+
+def command_group(sub: Any, name: str, help: str, *, metavar: str = "ACTION") -> Any:
+    """`NAME ACTION …`: a command made of subcommands, one of which must be given; returns the
+    subparsers to add them to (the chosen one is `args.NAME_command`)."""
+    return sub.add_parser(name, help=help).add_subparsers(dest=f"{name}_command", metavar=metavar, required=True)
 
 
 @dataclass(frozen=True)

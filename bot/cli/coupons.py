@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 # Only argparse at import time: main.py builds its parser on every start. The rest is imported when
 # a coupon command runs.
+from bot.cli.common import command_group
+
 if TYPE_CHECKING:
     from bot.config import Settings
     from bot.services.coupons import CouponService, Scope, Terms
@@ -33,8 +35,7 @@ Verb = Callable[[argparse.Namespace, "CouponService", datetime], Awaitable[int]]
 
 
 def add_parser(sub: Any) -> None:
-    coupon = sub.add_parser("coupon", help="operators: grant coupons and certificates, create codes")
-    verbs = coupon.add_subparsers(dest="coupon_command", metavar="VERB", required=True)
+    verbs = command_group(sub, "coupon", "operators: grant coupons and certificates, create codes", metavar="VERB")
 
     def value_args(p: argparse.ArgumentParser, *, certificate: bool) -> None:
         value = p.add_mutually_exclusive_group(required=True)

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
-from bot.cli.common import ServiceCommand, UsageError
+from bot.cli.common import ServiceCommand, UsageError, command_group
 from bot.integrations.carrier import CARRIERS, EVENT_CODES, CarrierEvent
 from bot.services.disputes import SellerAnswer
 from bot.services.money import parse_amount, to_major
@@ -27,8 +27,7 @@ OrderCommand = Callable[[argparse.Namespace, "Services"], Awaitable[str]]
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    order = sub.add_parser("order", help="operator commands: create, pay, ship, track, deliver, disputes, refunds")
-    cmds = order.add_subparsers(dest="order_command", metavar="ACTION", required=True)
+    cmds = command_group(sub, "order", "operator commands: create, pay, ship, track, deliver, disputes, refunds")
 
     create = _command(cmds, "create", create_order, help="place an order for a user (awaiting payment)")
     create.add_argument("--user", type=int, required=True, help="the buyer's Telegram id")

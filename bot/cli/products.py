@@ -14,15 +14,14 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from bot.cli.common import ServiceCommand
+from bot.cli.common import ServiceCommand, command_group
 
 if TYPE_CHECKING:
     from bot.app import Services
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    product = sub.add_parser("product", help="operators: add products and change prices")
-    cmds = product.add_subparsers(dest="product_command", metavar="ACTION", required=True)
+    cmds = command_group(sub, "product", "operators: add products and change prices")
     add = cmds.add_parser("add", help="add or update a product (by store and title)")
     add.add_argument("store", metavar="STORE", help="the store's id or exact name (a new name: a new store)")
     add.add_argument("title", metavar="TITLE", help="the title (in English, or the only one)")

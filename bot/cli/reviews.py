@@ -5,15 +5,14 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from bot.cli.common import ServiceCommand
+from bot.cli.common import ServiceCommand, command_group
 
 if TYPE_CHECKING:
     from bot.app import Services
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    review = sub.add_parser("review", help="operator commands on reviews: the seller's reply")
-    cmds = review.add_subparsers(dest="review_command", metavar="ACTION", required=True)
+    cmds = command_group(sub, "review", "operator commands on reviews: the seller's reply")
     reply = cmds.add_parser("reply", help="the seller answers a review (the buyer gets a push)")
     reply.add_argument("review_id", type=int, metavar="REVIEW_ID")
     reply.add_argument("text", help="the reply, up to 2000 characters")

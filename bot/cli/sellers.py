@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from bot.cli.common import ServiceCommand
+from bot.cli.common import ServiceCommand, command_group
 
 if TYPE_CHECKING:
     from bot.app import Services
@@ -29,8 +29,7 @@ class _WithUsername(ServiceCommand):
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    seller = sub.add_parser("seller", help="operators: link Telegram accounts to stores as sellers")
-    cmds = seller.add_subparsers(dest="seller_command", metavar="ACTION", required=True)
+    cmds = command_group(sub, "seller", "operators: link Telegram accounts to stores as sellers")
     invite = cmds.add_parser("invite", help="a one-time link (24 h) that makes whoever opens it the store's seller")
     invite.add_argument("store", metavar="STORE", help="the store's id or exact name")
     invite.add_argument("--bot", metavar="USERNAME", help="the bot's username for the link (default: BOT_USERNAME)")

@@ -14,15 +14,14 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from bot.cli.common import ServiceCommand, UsageError
+from bot.cli.common import ServiceCommand, UsageError, command_group
 
 if TYPE_CHECKING:
     from bot.app import Services
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    shop = sub.add_parser("shop", help="operators: shops that use the HTTP API, and their keys")
-    cmds = shop.add_subparsers(dest="shop_command", metavar="ACTION", required=True)
+    cmds = command_group(sub, "shop", "operators: shops that use the HTTP API, and their keys")
     add = cmds.add_parser("add", help="a new shop; prints its API key once")
     add.add_argument("name", metavar="NAME", help="the shop's name")
     add.add_argument("--store", action="append", default=[], metavar="STORE",

@@ -14,7 +14,6 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
-from bot import menu as registry
 from bot.db.catalog import ProductRow
 from bot.db.engine import Database
 from bot.db.users import UserRow
@@ -33,8 +32,7 @@ from bot.views import catalog as views
 from bot.views.common import Fmt
 
 log = logging.getLogger(__name__)
-router = Handlers("catalog")
-registry.register(registry.MenuEntry("catalog", N_("🛍 Shopping"), order=15))
+router = Handlers("catalog", N_("🛍 Shopping"), order=15)
 
 QUERY = "shop_query"  # FSM data: the last search's words (for its pages)
 FOUND = "shop_found"  # and how many it found, [shown, more]: its pages are not counted again

@@ -9,7 +9,6 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot import menu as registry
 from bot.db.engine import Database
 from bot.db.users import UserRow
 from bot.handlers.answers import refusals
@@ -24,8 +23,7 @@ from bot.services.errors import N_, DomainError
 from bot.views import coupons as views
 from bot.views.common import Fmt, Screen
 
-router = Handlers("coupons")
-registry.register(registry.MenuEntry("coupons", N_("🎟 Coupons"), order=40))
+router = Handlers("coupons", N_("🎟 Coupons"), order=40)
 
 
 class CodeFlow(StatesGroup):

@@ -17,7 +17,6 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery
 
-from bot import menu as registry
 from bot.db.engine import Database
 from bot.db.users import UserRow
 from bot.handlers.answers import answered_by, refusals
@@ -44,8 +43,7 @@ from bot.views import disputes as views
 from bot.views import orders as order_views
 from bot.views.common import Fmt
 
-router = Handlers("disputes")
-registry.register(registry.MenuEntry("disputes", N_("↩️ Returns & disputes"), order=20))
+router = Handlers("disputes", N_("↩️ Returns & disputes"), order=20)
 
 
 class DisputeFlow(StatesGroup):

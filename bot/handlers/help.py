@@ -3,7 +3,6 @@ from __future__ import annotations
 from aiogram import F
 from aiogram.types import CallbackQuery
 
-from bot import menu as registry
 from bot.handlers.common import show
 from bot.handlers.routing import Handlers
 from bot.keyboards.common import MenuCb
@@ -11,8 +10,7 @@ from bot.services.errors import N_
 from bot.views import help as views
 from bot.views.common import Fmt
 
-router = Handlers("help")
-registry.register(registry.MenuEntry("help", N_("❓ Help"), order=910))
+router = Handlers("help", N_("❓ Help"), order=910)
 
 
 @router.callback_query(MenuCb.filter(F.section == "help"))

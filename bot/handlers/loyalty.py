@@ -5,7 +5,6 @@ from __future__ import annotations
 from aiogram import F
 from aiogram.types import CallbackQuery
 
-from bot import menu as registry
 from bot.db.users import UserRow
 from bot.handlers.common import show
 from bot.handlers.routing import Handlers
@@ -16,8 +15,7 @@ from bot.services.loyalty import LoyaltyService
 from bot.views import loyalty as views
 from bot.views.common import Fmt
 
-router = Handlers("loyalty")
-registry.register(registry.MenuEntry("loyalty", N_("🏆 Privilege centre"), order=35))
+router = Handlers("loyalty", N_("🏆 Privilege centre"), order=35)
 
 
 @router.callback_query(MenuCb.filter(F.section == "loyalty"))

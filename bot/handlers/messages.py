@@ -7,7 +7,6 @@ from aiogram import F
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery
 
-from bot import menu as registry
 from bot.db.users import UserRow
 from bot.handlers.answers import refusals
 from bot.handlers.common import show
@@ -20,8 +19,7 @@ from bot.services.relay.conversations import RelayService
 from bot.views import messages as views
 from bot.views.common import Fmt
 
-router = Handlers("messages")
-registry.register(registry.MenuEntry("messages", N_("🔔 Messages"), order=80))
+router = Handlers("messages", N_("🔔 Messages"), order=80)
 
 
 async def message_refused(query: CallbackQuery, error: DomainError, callback_data: CallbackData | None, user: UserRow,

@@ -23,8 +23,7 @@ from bot.services.orders import OrderNotFound, OrderService, check_can_delete
 from bot.views import orders as views
 from bot.views.common import Fmt, Screen
 
-router = Handlers("orders")
-registry.register(registry.MenuEntry("orders", N_("📦 My orders"), order=10, wide=True))
+router = Handlers("orders", N_("📦 My orders"), order=10, wide=True)
 registry.register(registry.MenuEntry("deleted_orders", N_("🗑 Deleted orders"), order=25))
 
 SEARCH_KEY = "orders_search"  # the search term, in FSM data (never in a callback)

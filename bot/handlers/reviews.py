@@ -13,30 +13,21 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery
 
-from bot import menu as registry
 from bot.db.engine import Database
 from bot.db.users import UserRow
 from bot.handlers.answers import answered_by, refusals
 from bot.handlers.common import send_or_edit, send_photos_then, show
 from bot.handlers.flow import Button, Draft, Flow, Retry, Stale, Step, Summary, photo_step, unchanged
 from bot.handlers.routing import Handlers
+from bot.keyboards import reviews as keys
 from bot.keyboards.common import MenuCb
-from bot.keyboards.reviews import (
-    EDIT_PHOTOS,
-    EDIT_RATING,
-    EDIT_TEXT,
-    DraftAction,
-    ReviewAction,
-    ReviewCb,
-    ReviewDraftCb,
-)
+from bot.keyboards.reviews import DraftAction, ReviewAction, ReviewCb, ReviewDraftCb
 from bot.services.errors import N_, DomainError
 from bot.services.reviews import MAX_PHOTOS, EmptyExtra, ReviewService, clean_text, parse_rating
 from bot.views import reviews as views
 from bot.views.common import Fmt
 
-router = Handlers("reviews")
-registry.register(registry.MenuEntry("reviews", N_("⭐ Reviews"), order=30))
+router = Handlers("reviews", N_("⭐ Reviews"), order=30)
 
 
 class ReviewFlow(StatesGroup):
@@ -209,7 +200,8 @@ FLOW = Flow(
     summary=Summary(
         ReviewFlow.summary, views.summary, N_("Check the review below: publish it, or edit a field with a button."),
         edit=DraftAction.edit, done=DraftAction.publish, finish=_publish,
-        fields={EDIT_RATING: ReviewFlow.rating, EDIT_TEXT: ReviewFlow.text, EDIT_PHOTOS: ReviewFlow.photos},
+        fields={keys.EDIT_RATING: ReviewFlow.rating, keys.EDIT_TEXT: ReviewFlow.text,
+                keys.EDIT_PHOTOS: ReviewFlow.photos},
     ),
 ).install(router)
 

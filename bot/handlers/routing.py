@@ -41,6 +41,7 @@ from aiogram.filters.callback_data import CallbackQueryFilter
 from aiogram.types import CallbackQuery
 from magic_filter import MagicFilter
 
+from bot import menu
 from bot.db.engine import current_scope
 
 Filter = Any  # what aiogram takes as a filter: a callable, a MagicFilter, an aiogram Filter
@@ -91,8 +92,12 @@ _EVENT_TYPES = tuple(Router().observers)  # message, callback_query, …, error
 class Handlers:
     """A section's handlers, declared at import; ``build()`` registers them on a new Router."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, menu_label: str | None = None, *, order: int = 0, wide: bool = False,
+                 sellers_only: bool = False) -> None:
+        """`menu_label` (a msgid) puts the section in the main menu, under its name, at `order`."""
         self.name = name
+        if menu_label is not None:
+            menu.register(menu.MenuEntry(name, menu_label, order, wide=wide, sellers_only=sellers_only))
         self.observers: dict[str, Observer] = {event: Observer(self, event) for event in _EVENT_TYPES}
 
     def __repr__(self) -> str:
@@ -187,7 +192,6 @@ def prefix_gate(registrations: list[_Registration]) -> Callable[[CallbackQuery],
     ``MenuCb.filter(F.section == "…")``: for those, only the sections the rules accept (else each
     menu press would be tried by every section). Nothing else changes: the handlers it keeps a press
     from could not have matched it."""
-    from bot import menu as menu_registry
     from bot.keyboards.common import MenuCb
 
     guards: list[CallbackQueryFilter] = []
@@ -203,7 +207,7 @@ def prefix_gate(registrations: list[_Registration]) -> Callable[[CallbackQuery],
     for guard in guards:
         kind = guard.callback_data
         if kind is MenuCb and guard.rule is not None:
-            exact.update(cb.pack() for cb in (MenuCb(section=e.section) for e in menu_registry.entries())
+            exact.update(cb.pack() for cb in (MenuCb(section=e.section) for e in menu.entries())
                          if guard.rule.resolve(cb))
         else:
             starts.add(kind.__prefix__ + kind.__separator__)

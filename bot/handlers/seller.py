@@ -52,8 +52,7 @@ from bot.views import menu as menu_views
 from bot.views import seller as views
 from bot.views.common import Fmt, Screen
 
-router = Handlers("seller")
-registry.register(registry.MenuEntry("seller", views.MENU_LABEL, order=90, sellers_only=True))
+router = Handlers("seller", views.MENU_LABEL, order=90, sellers_only=True)
 
 
 class ReplyFlow(StatesGroup):

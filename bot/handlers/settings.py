@@ -9,7 +9,6 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot import menu as registry
 from bot.db.engine import Database
 from bot.db.users import UserRow
 from bot.handlers.answers import alert, answered_by, refusals
@@ -34,8 +33,7 @@ from bot.services.settings import (
 from bot.views import settings as views
 from bot.views.common import Fmt, Screen
 
-router = Handlers("settings")
-registry.register(registry.MenuEntry("settings", N_("⚙️ Settings"), order=900))
+router = Handlers("settings", N_("⚙️ Settings"), order=900)
 
 
 class ZoneFlow(StatesGroup):

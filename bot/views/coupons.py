@@ -74,15 +74,16 @@ def category_text(terms: Terms) -> str:
     return hd.quote(terms.category_name or str(terms.category_id))
 
 
-def special_texts(terms: Terms, f: Fmt) -> list[str]:
+def special_texts(terms: Terms, f: Fmt, *, sentences: bool = False) -> list[str]:
+    """A coupon's special conditions: short, for its line in a list, or as the card's sentences."""
     texts = []
     if terms.category_name is not None or terms.category_id is not None:
-        texts.append(f._("only for {category}").format(
-            category=category_text(terms)))
+        limited = f._("The order must include an item from {category}.") if sentences else f._("only for {category}")
+        texts.append(limited.format(category=category_text(terms)))
     if terms.new_buyers_only:
-        texts.append(f._("new buyers only"))
+        texts.append(f._("For new buyers only (your first order).") if sentences else f._("new buyers only"))
     if terms.campaign is not None:
-        texts.append(f._("one per customer"))
+        texts.append(f._("One per customer.") if sentences else f._("one per customer"))
     return texts
 
 
@@ -235,13 +236,7 @@ def coupon_card(coupon: Coupon, now: datetime, f: Fmt, *, back: CouponCb) -> Scr
     else:
         lines.append(f._("No minimum order amount."))
     lines.append(f._("For orders in {currency}.").format(currency=terms.currency))
-    if terms.category_id is not None:
-        lines.append(f._("The order must include an item from {category}.").format(
-            category=category_text(terms)))
-    if terms.new_buyers_only:
-        lines.append(f._("For new buyers only (your first order)."))
-    if terms.campaign is not None:
-        lines.append(f._("One per customer."))
+    lines.extend(special_texts(terms, f, sentences=True))
     lines.append(f._("Valid {start} – {end}.").format(
         start=f.date(terms.valid_from), end=f.date(terms.valid_to - _LAST_MOMENT)))
     lines.append("")

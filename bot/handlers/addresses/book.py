@@ -6,7 +6,6 @@ from __future__ import annotations
 from aiogram import F
 from aiogram.types import CallbackQuery
 
-from bot import menu as registry
 from bot.db.users import UserRow
 from bot.handlers.answers import refusals
 from bot.handlers.common import show
@@ -18,8 +17,7 @@ from bot.services.errors import N_, DomainError
 from bot.views import addresses as views
 from bot.views.common import Fmt, Screen
 
-router = Handlers("addresses")
-registry.register(registry.MenuEntry("addresses", N_("📍 Shipping addresses"), order=50))
+router = Handlers("addresses", N_("📍 Shipping addresses"), order=50)
 
 
 async def list_screen(user: UserRow, addresses: AddressService, f: Fmt, note: str | None = None) -> Screen:

@@ -17,7 +17,6 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery
 
-from bot import menu as registry
 from bot.db.engine import Database
 from bot.db.fsm import FlowWatcher
 from bot.db.users import UserRow
@@ -34,8 +33,7 @@ from bot.views import cards as views
 from bot.views import pay as pay_views
 from bot.views.common import Fmt, Screen
 
-router = Handlers("cards")
-registry.register(registry.MenuEntry("cards", N_("💳 Bank cards"), order=60))
+router = Handlers("cards", N_("💳 Bank cards"), order=60)
 
 
 class CardFlow(StatesGroup):

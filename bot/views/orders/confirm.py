@@ -52,40 +52,37 @@ def cancelled_note(f: Fmt, refunded: bool) -> str:
 
 
 def confirm_receipt_prompt(card: OrderCard, f: Fmt, back: OrderCb) -> Screen:
-    text = "\n".join([
-        f._("Confirm receipt of <b>order #{number}</b>?").format(number=hd.quote(card.order.number)),
-        "",
+    window = card.dispute_window_days
+    return _ask(card, back, f._("Confirm receipt of <b>order #{number}</b>?"), [
         f._("Confirm only after you have received the parcel and checked the item: the seller then gets "
             "paid and the order is completed."),
         f.ngettext("If something turns out wrong later, you can still open a dispute within {n} day.",
                    "If something turns out wrong later, you can still open a dispute within {n} days.",
-                   card.dispute_window_days).format(n=card.dispute_window_days),
-    ])
-    yes = order_cb(OrderAction.confirm_ok, card.order.id, back)
-    return _yes_or_back(text, f._("✅ Yes, I received it"), yes, f._("‹ Not yet"), card.order.id, back)
+                   window).format(n=window),
+    ], (f._("✅ Yes, I received it"), OrderAction.confirm_ok), f._("‹ Not yet"))
 
 
 def delete_confirm(card: OrderCard, f: Fmt, back: OrderCb) -> Screen:
-    lines = [
-        f._("Delete <b>order #{number}</b>?").format(number=hd.quote(card.order.number)),
-        "",
-        f._("It leaves your order lists and waits in Deleted orders, where you can restore it."),
-    ]
+    lines = [f._("It leaves your order lists and waits in Deleted orders, where you can restore it.")]
     if card.order.status == Status.awaiting_payment:
         lines.append(f._("The order isn't paid: deleting it also cancels it."))
-    yes = order_cb(OrderAction.delete_ok, card.order.id, back)
-    return _yes_or_back("\n".join(lines), f._("🗑 Delete"), yes, f._("‹ Keep it"), card.order.id, back)
+    return _ask(card, back, f._("Delete <b>order #{number}</b>?"), lines,
+                (f._("🗑 Delete"), OrderAction.delete_ok), f._("‹ Keep it"))
 
 
 def purge_confirm(card: OrderCard, f: Fmt, back: OrderCb) -> Screen:
-    text = "\n".join([
-        f._("Delete <b>order #{number}</b> for good?").format(number=hd.quote(card.order.number)),
-        "",
+    return _ask(card, back, f._("Delete <b>order #{number}</b> for good?"), [
         f._("This can't be undone: the order disappears from Deleted orders too, and you won't be able "
             "to see it again."),
-    ])
-    yes = order_cb(OrderAction.purge_ok, card.order.id, back)
-    return _yes_or_back(text, f._("🗑 Yes, delete for good"), yes, f._("‹ Back"), card.order.id, back)
+    ], (f._("🗑 Yes, delete for good"), OrderAction.purge_ok), f._("‹ Back"))
+
+
+def _ask(card: OrderCard, back: OrderCb, question: str, details: list[str], yes: tuple[str, OrderAction],
+         keep_label: str) -> Screen:
+    """A question about the order (its number put in), what the action does, and its two buttons."""
+    text = "\n".join([question.format(number=hd.quote(card.order.number)), "", *details])
+    label, action = yes
+    return _yes_or_back(text, label, order_cb(action, card.order.id, back), keep_label, card.order.id, back)
 
 
 def _yes_or_back(text: str, yes_label: str, yes: OrderCb, back_label: str, order_id: int,
