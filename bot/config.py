@@ -6,13 +6,14 @@ import logging
 import os
 import re
 import secrets
+from collections.abc import Callable
 from decimal import Decimal
 from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.db.files import make_private, private_dir
@@ -32,14 +33,6 @@ def _within(default: float, lo: float, hi: float, what: str, *, note: str = "") 
 def _listed(value: str) -> list[str]:
     """The items of a setting given as a list: separated by commas or semicolons, blanks dropped."""
     return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
-
-
-def _secret_text(value: object) -> object:
-    """A secret setting as typed, stripped; blank is unset (None)."""
-    raw = value.get_secret_value() if isinstance(value, SecretStr) else value
-    if isinstance(raw, str):
-        return raw.strip() or None
-    return raw
 
 
 class Settings(BaseSettings):
@@ -216,13 +209,18 @@ class Settings(BaseSettings):
             raise ValueError("its path must not start with /api/ (the shop API's)")
         return value
 
-    @field_validator("webhook_secret", mode="before")
+    @field_validator("webhook_secret", "card_fingerprint_key", mode="before")
     @classmethod
-    def _secret_token(cls, value: object) -> object:
-        raw = _secret_text(value)
-        if isinstance(raw, str) and not _SECRET_TOKEN.fullmatch(raw):
-            raise ValueError("1-256 characters of A-Z, a-z, 0-9, _ and -")
-        return raw
+    def _secret(cls, value: object, info: ValidationInfo) -> object:
+        """Stripped; blank is unset; else it must be what its setting takes (_SECRETS)."""
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if not isinstance(raw, str):
+            return raw
+        raw = raw.strip()
+        fits, problem = _SECRETS[info.field_name or ""]
+        if raw and not fits(raw):
+            raise ValueError(problem)
+        return raw or None
 
     @field_validator("redis_url")
     @classmethod
@@ -262,13 +260,6 @@ class Settings(BaseSettings):
             raise ValueError("expected an sqlite+aiosqlite:/// or a postgresql+asyncpg:// URL")
         return value
 
-    @field_validator("card_fingerprint_key", mode="before")
-    @classmethod
-    def _key_length(cls, value: object) -> object:
-        raw = _secret_text(value)
-        if isinstance(raw, str) and len(raw) < 32:
-            raise ValueError("too short")
-        return raw
 
     @field_validator("telegram_api_base")
     @classmethod
@@ -289,6 +280,12 @@ class Settings(BaseSettings):
 
 
 _SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+# what a secret setting must be, and what is said when it is not
+_SECRETS: dict[str, tuple[Callable[[str], object], str]] = {
+    "webhook_secret": (_SECRET_TOKEN.fullmatch, "1-256 characters of A-Z, a-z, 0-9, _ and -"),
+    "card_fingerprint_key": (lambda key: len(key) >= 32, "too short"),
+}
 
 
 def webhook_path(url: str) -> str:

@@ -149,27 +149,28 @@ class Sql:
     def search_page_sql(self, columns: str, *, counted: bool = True) -> str:
         """([expression, cap,] expression, limit, offset) → a page's rows (`columns` of products p
         and stores s) in rank order; `counted`: each with `total`, how many match up to `cap`."""
+        total = f"{self._capped_count()} AS total, " if counted else ""
         if self.postgresql:
-            match = "search @@ to_tsquery('simple', ?) AND active"
-            total = (f"(SELECT count(*) FROM (SELECT 1 FROM products WHERE {match} LIMIT ?) AS c) AS total, "
-                     if counted else "")
-            return (f"SELECT {total}{columns} FROM (SELECT id FROM products WHERE {match} ORDER BY rating_x10 DESC, "
-                    "reviews_count DESC, id LIMIT ? OFFSET ?) AS m JOIN products p ON p.id = m.id "
-                    "JOIN stores s ON s.id = p.store_id ORDER BY p.rating_x10 DESC, p.reviews_count DESC, p.id")
-        match = "products_search MATCH ?"
-        total = (f"(SELECT count(*) FROM (SELECT 1 FROM products_search WHERE {match} LIMIT ?)) AS total, "
-                 if counted else "")
-        return (f"SELECT {total}{columns} FROM (SELECT rowid AS k FROM products_search WHERE {match} "
+            return (f"SELECT {total}{columns} FROM (SELECT id FROM products WHERE {self._SEARCH_PG} "
+                    "ORDER BY rating_x10 DESC, reviews_count DESC, id LIMIT ? OFFSET ?) AS m "
+                    "JOIN products p ON p.id = m.id JOIN stores s ON s.id = p.store_id "
+                    "ORDER BY p.rating_x10 DESC, p.reviews_count DESC, p.id")
+        return (f"SELECT {total}{columns} FROM (SELECT rowid AS k FROM products_search WHERE {self._SEARCH_LITE} "
                 "ORDER BY rowid LIMIT ? OFFSET ?) AS m JOIN products p ON p.id = (m.k & 4294967295) "
                 "JOIN stores s ON s.id = p.store_id ORDER BY m.k")
 
     def search_count_sql(self) -> str:
         """(expression, cap) → one row (total): how many match, counted up to `cap`."""
-        if self.postgresql:
-            return ("SELECT count(*) AS total FROM (SELECT 1 FROM products WHERE search @@ to_tsquery('simple', ?) "
-                    "AND active LIMIT ?) AS c")
-        return "SELECT count(*) AS total FROM (SELECT 1 FROM products_search WHERE products_search MATCH ? LIMIT ?)"
+        return f"SELECT {self._capped_count()} AS total"
 
+    _SEARCH_PG = "search @@ to_tsquery('simple', ?) AND active"  # products on sale matching the words
+    _SEARCH_LITE = "products_search MATCH ?"  # (products_search holds only products on sale)
+
+    def _capped_count(self) -> str:
+        """(expression, cap) → how many products match, counted up to `cap` (it stops there)."""
+        if self.postgresql:
+            return f"(SELECT count(*) FROM (SELECT 1 FROM products WHERE {self._SEARCH_PG} LIMIT ?) AS c)"
+        return f"(SELECT count(*) FROM (SELECT 1 FROM products_search WHERE {self._SEARCH_LITE} LIMIT ?))"
 
 T = TypeVar("T")
 

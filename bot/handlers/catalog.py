@@ -1,12 +1,13 @@
-"""🛍 Shopping (issue 17, browsing): the hub, search, product cards (options, ♡ My wishes, Add to
+"""🛍 Shopping: the hub, search, product cards (options, ♡ My wishes, Add to
 cart, Find similar, Store), store pages (coupons, Follow), favourite stores, My wishes, the cart
 (+, −, remove) and Recently viewed (discounted only, by category, remove one, clear all).
 
-Checkout (Buy now, a store's part of the cart) is not built yet: see the README."""
+Checkout (Buy now, a store's part of the cart) is bot/handlers/checkout.py's."""
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from aiogram import Bot, F
 from aiogram.exceptions import TelegramBadRequest
@@ -96,9 +97,14 @@ async def results(query: CallbackQuery, callback_data: ShopCb, state: FSMContext
     if not words:  # the search was left (/menu): ask again
         await ask_search(query, state, db, f)
         return
+    page = await catalog.search(words, callback_data.page, found=kept_found(data))
+    await show(query, views.results_screen(words, page, f))
+
+
+def kept_found(data: dict[str, Any]) -> tuple[int, bool] | None:
+    """What the typed search found, as FOUND keeps it: (shown, more); None if it is not kept."""
     found = data.get(FOUND)
-    counted = (int(found[0]), bool(found[1])) if isinstance(found, list) and len(found) == 2 else None
-    await show(query, views.results_screen(words, await catalog.search(words, callback_data.page, found=counted), f))
+    return (int(found[0]), bool(found[1])) if isinstance(found, list) and len(found) == 2 else None
 
 
 # -- a product ------------------------------------------------------------------------------------
