@@ -255,6 +255,28 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                      help="the long run: many more fuzzed sequences and crash-and-restart cycles")
 
 
+# The files whose tests take tens of seconds each (pytest --durations), run first, longest first:
+# pytest-xdist hands the tests out in collection order, so a long test collected late (the
+# crash-and-restart cycles, ~3 minutes) would run alone at the end while the other workers idle.
+LONG_FIRST = (
+    "tests/test_crash_restart.py",
+    "tests/flows/test_fuzz.py",
+    "tests/test_multi_instance.py",
+    "tests/test_cli.py",
+    "tests/flows/test_crawler.py",
+    "tests/test_bot_api.py",
+    "tests/flows/test_forged_callbacks.py",
+    "tests/flows/test_injection.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        return next((i for i, path in enumerate(LONG_FIRST) if item.nodeid.startswith(path)), len(LONG_FIRST))
+
+    items.sort(key=rank)  # stable: each file's tests stay together and in order
+
+
 def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("--long"):
         os.environ.setdefault("CRASH_CYCLES", "200")
