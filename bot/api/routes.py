@@ -152,8 +152,7 @@ async def create_order(call: Call) -> tuple[int, BaseModel]:
         number=b.number,
         items=tuple(NewItem(i.title, i.quantity, i.unit_price_minor, tuple(i.options.items()), i.product_id)
                     for i in b.items),
-        address=AddressSnapshot(a.recipient, a.phone, a.street, a.city, a.region, a.postal_code, a.country,
-                                a.apartment))
+        address=AddressSnapshot.of(a))
     return 201, order_out(await call.services.customers.place(call.shop.id, call.text("customer"), new))
 
 

@@ -166,10 +166,10 @@ async def create_order(args: argparse.Namespace, services: Services) -> str:
     items = [_item(text, currency) for text in args.item]
     if currency != "USD" and not args.usd_rate and currency not in orders.policy.usd_rates:
         raise UsageError("--usd-rate is required for a currency without a rate in USD_RATES")
-    address = AddressSnapshot(args.recipient, args.phone, args.street, args.city, args.region,
-                              args.postcode, args.country.upper())
+    address = AddressSnapshot(recipient=args.recipient, phone=args.phone, street=args.street, city=args.city,
+                              region=args.region, postal_code=args.postcode, country=args.country.upper())
     if args.address_id is not None:  # the service takes the book's entry (through the buyer)
-        address = AddressSnapshot.of_address(await services.addresses.get(args.user, args.address_id))
+        address = AddressSnapshot.of(await services.addresses.get(args.user, args.address_id))
     shipping = 0 if args.shipping in ("0", "") else parse_amount(args.shipping, currency)
     order = await orders.create(user_id=args.user, store_id=store_id, items=items, currency=currency,
                                 shipping_minor=shipping, address=address, usd_rate=args.usd_rate,

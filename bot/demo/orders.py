@@ -10,7 +10,7 @@ the bot would have delivered them, each when it fell due (`bot/demo/__init__.py`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -74,9 +74,10 @@ MASTERCARD_EXPIRED = CardSnapshot(None, "Mastercard", "5454", 3, 2025)
 MIR = CardSnapshot(None, "Mir", "1234", 8, 2028)
 
 ADDRESS = {
-    "en": AddressSnapshot("Alex Johnson", "+44 20 7946 0958", "221B Baker Street", "London", "", "NW1 6XE", "GB"),
-    "ru": AddressSnapshot("Алексей Иванов", "+7 916 123-45-67", "ул. Тверская, д. 7, кв. 12", "Москва", "",
-                          "125009", "RU"),
+    "en": AddressSnapshot(recipient="Alex Johnson", phone="+44 20 7946 0958", street="221B Baker Street",
+                          city="London", postal_code="NW1 6XE", country="GB"),
+    "ru": AddressSnapshot(recipient="Алексей Иванов", phone="+7 916 123-45-67", street="ул. Тверская, д. 7, кв. 12",
+                          city="Москва", postal_code="125009", country="RU"),
 }
 
 DESCRIPTIONS = {
@@ -179,8 +180,7 @@ async def seed_orders(services: Services, user_id: int) -> None:
     if book:
         entry = book[0]
         street = ", ".join(p for p in (entry.street, entry.apartment) if p)
-        address = AddressSnapshot(entry.recipient, entry.phone, street, entry.city, entry.region,
-                                  entry.postal_code, entry.country)
+        address = replace(AddressSnapshot.of(entry), street=street, apartment="")
         address_id = entry.id
 
     for days_ago, store, lines, steps in PLAN:

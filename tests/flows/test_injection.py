@@ -20,7 +20,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -225,16 +225,17 @@ async def run(app: App, name: str, payload: str) -> Probe:
     probe.refused.add("order number")
     store_id = await services.orders.ensure_store(v("store name"))
     title, option = v("item title"), (v("item option name", 40), v("item option value", 40))
-    snapshot = AddressSnapshot(v("order recipient"), v("order phone", 32), v("order street"), v("order city"),
-                               v("order region"), v("order postcode", 12), "US")
+    snapshot = AddressSnapshot(recipient=v("order recipient"), phone=v("order phone", 32), street=v("order street"),
+                               city=v("order city"), region=v("order region"), postal_code=v("order postcode", 12),
+                               country="US")
     shipped = await services.orders.create(
         user_id=p.user.id, store_id=store_id, items=[NewItem(title, 1, 2599, (option,)), NewItem("Cable", 1, 450)],
         currency="USD", shipping_minor=300, address=snapshot)
     book = address
     booked = await services.orders.create(
         user_id=p.user.id, store_id=store_id, items=[NewItem(title, 1, 1000)], currency="USD",
-        address=AddressSnapshot(book.recipient, book.phone, ", ".join(x for x in (book.street, book.apartment) if x),
-                                book.city, book.region, book.postal_code, book.country),
+        address=replace(AddressSnapshot.of(book), street=", ".join(x for x in (book.street, book.apartment) if x),
+                                apartment=""),
         address_id=book.id)  # as the operator's `order create --address-id` copies it
     clock.advance(minutes=5)
     for order in (shipped, booked):

@@ -93,11 +93,12 @@ def test_an_order_shows_its_address_as_the_address_book_does(i18n) -> None:
     for locale in ("en", "ru"):
         f = Fmt(i18n, locale)
         for book in (moscow, new_york):
-            assert address_text(f, AddressSnapshot.of_address(book)) == address_block(book, f)
+            assert address_text(f, AddressSnapshot.of(book)) == address_block(book, f)
     ru, en = Fmt(i18n, "ru"), Fmt(i18n, "en")
-    assert address_text(ru, AddressSnapshot.of_address(moscow)) == (
+    assert address_text(ru, AddressSnapshot.of(moscow)) == (
         "Алексей Смирнов\nул. Тверская, д. 7, кв. 12\nМосква\n125009\nРоссия\n📞 +7 916 123-45-67")
-    assert address_text(en, AddressSnapshot.of_address(new_york)) == (
+    assert address_text(en, AddressSnapshot.of(new_york)) == (
         "Alex Smirnov\n350 5th Ave, Apt 21B\nNew York, NY 10118\nUnited States\n📞 +1 212-555-0123")
-    typed = AddressSnapshot("Alex Doe", "+1 555 0100", "1 Main St", "Springfield", "", "12345", "US")
+    typed = AddressSnapshot(recipient="Alex Doe", phone="+1 555 0100", street="1 Main St", city="Springfield",
+                            postal_code="12345", country="US")
     assert address_text(en, typed).endswith("📞 +1 555 0100")

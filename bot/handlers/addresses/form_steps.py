@@ -34,17 +34,10 @@ from bot.services.addresses import (
 from bot.views import addresses as views
 from bot.views.common import Fmt, Screen
 
-
-class AddressForm(StatesGroup):
-    country = State()
-    recipient = State()
-    phone = State()
-    region = State()
-    city = State()
-    street = State()
-    apartment = State()
-    postal_code = State()
-    summary = State()
+# the form's steps are the address's fields (Field), in their order, then the summary:
+# AddressForm.country … AddressForm.postal_code, AddressForm.summary ("AddressForm:country", …)
+AddressForm = type("AddressForm", (StatesGroup,), {**{field.value: State() for field in Field}, "summary": State(),
+                                                  "__module__": __name__})
 
 
 cancel_returns_itself(AddressForm)

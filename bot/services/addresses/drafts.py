@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields, replace
 
-from bot.db.addresses import AddressRow
 from bot.services.addresses.checks import (
     check_region,
     clean_apartment,
@@ -15,7 +14,7 @@ from bot.services.addresses.checks import (
     clean_street,
     parse_phone,
 )
-from bot.services.addresses.fields import COUNTRY_UNKNOWN, AddressInputError, Field
+from bot.services.addresses.fields import COUNTRY_UNKNOWN, AddressInputError, Field, PostalAddress
 from bot.services.addresses.geography import is_country, steps_for
 
 __all__ = [
@@ -24,17 +23,8 @@ __all__ = [
 
 
 @dataclass(frozen=True, slots=True)
-class AddressDraft:
+class AddressDraft(PostalAddress):
     """An address as entered, before or after it is checked. JSON-friendly for FSM data."""
-
-    country: str = ""
-    recipient: str = ""
-    phone: str = ""
-    region: str = ""
-    city: str = ""
-    street: str = ""
-    apartment: str = ""
-    postal_code: str = ""
 
     def as_dict(self) -> dict[str, str]:
         return asdict(self)
@@ -43,10 +33,6 @@ class AddressDraft:
     def from_dict(cls, data: dict[str, object] | None) -> AddressDraft:
         data = data or {}
         return cls(**{f.name: str(data.get(f.name) or "") for f in fields(cls)})
-
-    @classmethod
-    def of(cls, address: AddressRow) -> AddressDraft:
-        return cls(**{f.name: getattr(address, f.name) for f in fields(cls)})
 
     def get(self, field: Field) -> str:
         return str(getattr(self, field.value))

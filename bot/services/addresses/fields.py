@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass, fields
 from enum import StrEnum
+from typing import Any, Self
 
 from bot.services.errors import N_, DomainError, InvalidInput, NotFound
 
@@ -66,6 +68,26 @@ class Field(StrEnum):
     street = "street"
     apartment = "apartment"
     postal_code = "postal_code"
+
+
+@dataclass(frozen=True, slots=True)
+class PostalAddress:
+    """An address's parts, one per Field: what the form takes (AddressDraft) and what an order
+    keeps (the orders' AddressSnapshot)."""
+
+    country: str = ""  # ISO 3166-1 alpha-2
+    recipient: str = ""
+    phone: str = ""
+    region: str = ""  # as the address book stores it: the library's key ("Москва", "NY") or free text
+    city: str = ""
+    street: str = ""
+    apartment: str = ""  # kept apart from the street, so the layout can say "кв. 12" / "Apt 12"
+    postal_code: str = ""
+
+    @classmethod
+    def of(cls, address: Any) -> Self:
+        """The parts of anything that has them: an address book entry, another address."""
+        return cls(**{f.name: getattr(address, f.name) for f in fields(cls)})
 
 
 # --- errors -------------------------------------------------------------------------------------

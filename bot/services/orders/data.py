@@ -7,10 +7,10 @@ import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
-from bot.db.addresses import AddressRow
 from bot.db.orders import DisputeRead, ItemRow, OrderRow, SummaryRow, TrackingRow
 from bot.db.refunds import RefundRow
 from bot.services import reviews
+from bot.services.addresses.fields import PostalAddress
 from bot.services.errors import N_, InvalidInput
 from bot.services.orders.states import OrderTab, Status
 from bot.services.refunds import CardSnapshot, RefundPreview
@@ -35,24 +35,9 @@ _READ_AS = {stored: name for name, stored in _STORED_AS.items()}
 
 
 @dataclass(frozen=True, slots=True)
-class AddressSnapshot:
-    """The shipping address as it was when the order was placed."""
-
-    recipient: str = ""
-    phone: str = ""
-    street: str = ""
-    city: str = ""
-    region: str = ""  # as the address book stores it: the library's key ("Москва", "NY") or free text
-    postal_code: str = ""  # stored as "postcode" (_STORED_AS), the key rows have always had
-    country: str = ""  # ISO 3166-1 alpha-2
-    apartment: str = ""  # kept apart from the street, so the layout can say "кв. 12" / "Apt 12"
-
-    @classmethod
-    def of_address(cls, address: AddressRow) -> AddressSnapshot:
-        """An address book entry as an order keeps it."""
-        return cls(recipient=address.recipient, phone=address.phone, street=address.street, city=address.city,
-                   region=address.region, postal_code=address.postal_code, country=address.country,
-                   apartment=address.apartment)
+class AddressSnapshot(PostalAddress):
+    """The shipping address as it was when the order was placed (postal_code is stored as
+    "postcode", _STORED_AS, the key rows have always had)."""
 
     def to_json(self) -> str:
         stored = {_STORED_AS.get(k, k): v for k, v in asdict(self).items()}

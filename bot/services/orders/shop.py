@@ -114,7 +114,7 @@ class ShopSide(OrderBase):
                 book = await addresses_repo.get(conn, user_id, address_id)
                 if book is None:
                     raise NotFound(N_("This address is no longer available."))
-                address = AddressSnapshot.of_address(book)
+                address = AddressSnapshot.of(book)
             order_id = await repo.next_id(conn)
             number = (number or f"{now:%y%m%d}{order_id:06d}").strip().upper()
             if not _NUMBER_RE.match(number):
