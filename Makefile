@@ -50,7 +50,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 test: $(STAMP) compile catalogs-check
-	$(BIN)/python -m pytest -n auto
+	$(BIN)/python -m pytest -n auto --dist worksteal
 
 clean:
 	rm -rf $(VENV) .tools data/console.sqlite3*

@@ -13,7 +13,7 @@ every push delivered. The suite prints the figures: cycles, kills, faults inject
 (0 is the rule) and what was sent twice (only the pushes in flight at the kill may be: delivery is
 at least once, README "The duplicate window").
 
-CRASH_CYCLES (default 20; `pytest --long`: 200) sets the number of cycles, CRASH_SEED the seed,
+CRASH_CYCLES (default 12; `pytest --long`: 200) sets the number of cycles, CRASH_SEED the seed,
 CRASH_FAULTS the shares of 429s and 5xx ("0.10,0.05"), CRASH_LANES how many bots run side by side
 (4), and CRASH_DEBUG=1 prints what the person does (with `-s`).
 """
@@ -40,7 +40,7 @@ from tests.figures import report
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "654321:CRASH-token"
-CYCLES = int(os.environ.get("CRASH_CYCLES", "20"))
+CYCLES = int(os.environ.get("CRASH_CYCLES", "12"))
 SEED = int(os.environ.get("CRASH_SEED", "20261206"))
 PATIENCE = 45.0  # seconds a person waits for an answer from a running bot before looking again
 START_WAIT = 300.0  # seconds a start may take on a loaded machine (an import-heavy process, 4 at once)

@@ -14,7 +14,7 @@ Telegram counts them) and is valid HTML (the fake session checks); no user ever 
 marker; nobody has more than 5 addresses or 5 cards; no card number typed anywhere is in FSM
 storage.
 
-Sequences: 2,000 in CI with fixed seeds (FUZZ_SEQUENCES, FUZZ_SEED), 10,000 random ones with `pytest --long`,
+Sequences: 1,200 in CI with fixed seeds (FUZZ_SEQUENCES, FUZZ_SEED), 10,000 random ones with `pytest --long`,
 in SHARDS tests that pytest-xdist spreads over its workers. One bot serves all the sequences of a shard
 (each sequence has users of its own), so a sequence costs its steps only.
 """
@@ -51,7 +51,7 @@ from tests.conftest import TEST_FINGERPRINT_KEY, App
 from tests.figures import add_up
 from tests.pushkit import sim_delivery
 
-SEQUENCES = int(os.environ.get("FUZZ_SEQUENCES", "2000"))
+SEQUENCES = int(os.environ.get("FUZZ_SEQUENCES", "1200"))
 SHARDS = 4  # tests of SEQUENCES / SHARDS sequences each, each with a bot of its own
 # the shards' seeds: fixed in CI (a failure replays), random in the long run (--long)
 SEED = int(os.environ.get("FUZZ_SEED", "20261206" if SEQUENCES <= 2000 else str(random.randrange(2**32))))
