@@ -1,4 +1,4 @@
-"""A reproducible dataset builder: users here, the sections' tables in `bench/sections.py`.
+"""A reproducible dataset builder: the tables' builders are `bench/sections.py`'s, in their order.
 
 Rows go in through sqlite3 `executemany` on a migrated database (bulk, minutes not hours at full
 size). The same seed always gives the same data.
@@ -10,38 +10,12 @@ import random
 import sqlite3
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bench.sections import BASE_TIME, BUILDERS, FIRST_USER_ID
 from bot.db.migrate import migrate
-from bot.db.types import to_db_time
 
-BASE_TIME = datetime(2026, 1, 1, tzinfo=UTC)
-FIRST_USER_ID = 10_000_000
-
-# builders registered by sections: (name, fn(con, rng, users, scale)) run in order
-Builder = Callable[[sqlite3.Connection, random.Random, int, float], int]
-BUILDERS: list[tuple[str, Builder]] = []
-
-
-def build_users(con: sqlite3.Connection, rng: random.Random, users: int, scale: float) -> int:
-    names = ["Alex", "Maria", "Иван", "Ольга", "Sam", "Дмитрий", "Anna", "Пётр"]
-    zones = ["UTC", "Europe/Moscow", "Asia/Yekaterinburg", "Europe/Berlin", "America/New_York"]
-    rows = (
-        (FIRST_USER_ID + i, rng.choice(names), None if i % 3 else f"user{i}",
-         "ru" if i % 2 else "en", rng.choice(zones),
-         to_db_time(BASE_TIME + timedelta(minutes=i)))
-        for i in range(users)
-    )
-    con.executemany(
-        "INSERT INTO users (id, first_name, username, locale, time_zone, created_at) VALUES (?,?,?,?,?,?)",
-        rows,
-    )
-    return users
-
-
-BUILDERS.append(("users", build_users))
-
+__all__ = ["BASE_TIME", "FIRST_USER_ID", "build"]
 
 def build(path: Path, *, users: int = 100_000, scale: float = 1.0, seed: int = 20261125,
           report: Callable[[str], None] = print) -> dict[str, float]:
@@ -76,5 +50,3 @@ def build(path: Path, *, users: int = 100_000, scale: float = 1.0, seed: int = 2
     return stats
 
 
-# the sections' builders register themselves after users (orders, addresses, cards, coupons, outbox)
-from bench import sections as _sections  # noqa: E402, F401

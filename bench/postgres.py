@@ -17,14 +17,10 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bot.db.dialect import asyncpg_dsn, database_name, run_coroutine, with_database
 from bot.db.migrate import migrate
-
-if TYPE_CHECKING:  # bench.updates and bench.concurrent import this module
-    from bench.concurrent import Throughput
-    from bench.updates import Result
 
 Target = Path | str
 BATCH = 20_000
@@ -117,22 +113,3 @@ def copy(sqlite_file: Path, url: str, report: Callable[[str], None] = print) -> 
     run_coroutine(_recreate(url))
     migrate(url, None)
     return run_coroutine(_copy(sqlite_file, url, report))
-
-
-def table(sqlite: list[Result], pg: list[Result], sqlite_together: list[Throughput],
-          pg_together: list[Throughput]) -> str:
-    """Each screen's median and p99 on both, and updates a second at each concurrency."""
-    theirs = {r.name: r for r in pg}
-    lines = ["| update | SQLite median / p99 ms | PostgreSQL median / p99 ms | PostgreSQL ÷ SQLite (median) |",
-             "| --- | ---: | ---: | ---: |"]
-    for mine in sqlite:
-        other = theirs.get(mine.name)
-        if other is None:
-            continue
-        lines.append(f"| {mine.name} | {mine.median_ms:.2f} / {mine.p99_ms:.2f} | {other.median_ms:.2f} / "
-                     f"{other.p99_ms:.2f} | {other.median_ms / mine.median_ms:.1f}× |")
-    lines += ["", "| updates in flight | SQLite, updates/s | PostgreSQL, updates/s |", "| ---: | ---: | ---: |"]
-    by_n = {t.concurrency: t for t in pg_together}
-    lines += [f"| {t.concurrency} | {t.kabinet_per_s:,.0f} | {by_n[t.concurrency].kabinet_per_s:,.0f} |"
-              for t in sqlite_together if t.concurrency in by_n]
-    return "\n".join(lines)

@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> str:
         pg_screens = asyncio.run(updates.run(args.postgresql, args.updates))
         pg_together = asyncio.run(concurrent.run(args.postgresql, 4 * args.updates))
         out += ["## SQLite and PostgreSQL: the same rows, screens and concurrent updates", "",
-                postgres.table(screens, pg_screens, together, pg_together), ""]
+                comparison_table(screens, pg_screens, together, pg_together), ""]
     print("the shop API under load …")
     out += ["## The shop API under sustained load, and the bot's screens meanwhile", "",
             api.table(asyncio.run(api.run(db, seconds=max(5.0, min(30.0, args.updates / 100))))), ""]
@@ -108,6 +108,26 @@ def main(argv: list[str] | None = None) -> str:
         path.write_text(report + "\n")
         print(f"saved to {path}")
     return report
+
+
+
+def comparison_table(sqlite: list[updates.Result], pg: list[updates.Result],
+                     sqlite_together: list[concurrent.Throughput], pg_together: list[concurrent.Throughput]) -> str:
+    """Each screen's median and p99 on both, and updates a second at each concurrency."""
+    theirs = {r.name: r for r in pg}
+    lines = ["| update | SQLite median / p99 ms | PostgreSQL median / p99 ms | PostgreSQL ÷ SQLite (median) |",
+             "| --- | ---: | ---: | ---: |"]
+    for mine in sqlite:
+        other = theirs.get(mine.name)
+        if other is None:
+            continue
+        lines.append(f"| {mine.name} | {mine.median_ms:.2f} / {mine.p99_ms:.2f} | {other.median_ms:.2f} / "
+                     f"{other.p99_ms:.2f} | {other.median_ms / mine.median_ms:.1f}× |")
+    lines += ["", "| updates in flight | SQLite, updates/s | PostgreSQL, updates/s |", "| ---: | ---: | ---: |"]
+    by_n = {t.concurrency: t for t in pg_together}
+    lines += [f"| {t.concurrency} | {t.kabinet_per_s:,.0f} | {by_n[t.concurrency].kabinet_per_s:,.0f} |"
+              for t in sqlite_together if t.concurrency in by_n]
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 """Dataset builders for the sections: stores, orders (items, status history), addresses, cards,
-coupons and the outbox. Registered into `bench.dataset.BUILDERS` on import (after users).
+coupons and the outbox, after the users; `BUILDERS` lists them in order for `bench.dataset.build`.
 
 Sizes at scale 1 for 100k users are the issue's: 1M orders, 300k addresses, 200k cards, 500k
 coupons, 1M outbox rows; `scale` multiplies them. The bench user (`BENCH_USER`) always has 1000
@@ -14,11 +14,30 @@ from __future__ import annotations
 import json
 import random
 import sqlite3
-from collections.abc import Iterator
-from datetime import timedelta
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 
-from bench.dataset import BASE_TIME, BUILDERS, FIRST_USER_ID
 from bot.db.types import to_db_time
+
+BASE_TIME = datetime(2026, 1, 1, tzinfo=UTC)
+FIRST_USER_ID = 10_000_000
+
+
+def build_users(con: sqlite3.Connection, rng: random.Random, users: int, scale: float) -> int:
+    names = ["Alex", "Maria", "Иван", "Ольга", "Sam", "Дмитрий", "Anna", "Пётр"]
+    zones = ["UTC", "Europe/Moscow", "Asia/Yekaterinburg", "Europe/Berlin", "America/New_York"]
+    rows = (
+        (FIRST_USER_ID + i, rng.choice(names), None if i % 3 else f"user{i}",
+         "ru" if i % 2 else "en", rng.choice(zones),
+         to_db_time(BASE_TIME + timedelta(minutes=i)))
+        for i in range(users)
+    )
+    con.executemany(
+        "INSERT INTO users (id, first_name, username, locale, time_zone, created_at) VALUES (?,?,?,?,?,?)",
+        rows,
+    )
+    return users
+
 
 BENCH_USER = FIRST_USER_ID + 1
 BENCH_ORDERS = 1000
@@ -275,7 +294,10 @@ def _insert_outbox(con: sqlite3.Connection, batch: list[tuple]) -> None:
     batch.clear()
 
 
-BUILDERS.extend([
+# the builders, run in this order: (name, fn(con, rng, users, scale) -> rows written)
+Builder = Callable[[sqlite3.Connection, random.Random, int, float], int]
+BUILDERS: list[tuple[str, Builder]] = [
+    ("users", build_users),
     ("stores", build_stores),
     ("products", build_products),
     ("orders", build_orders),
@@ -283,4 +305,4 @@ BUILDERS.extend([
     ("cards", build_cards),
     ("coupons", build_coupons),
     ("outbox", build_outbox),
-])
+]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from bench import api, concurrent, dataset, delivery, updates
 from bench import postgres as pg_bench
+from bench.run import comparison_table
 from bench.sections import BENCH_ORDERS, BENCH_USER
 from bot.db.catalog import match_expression
 from tests.services_kit import Postgres
@@ -86,5 +87,5 @@ async def test_the_screens_and_concurrent_updates_bench_on_postgresql(tmp_path: 
     sqlite_results = await updates.run(db, 3)
     flights = await concurrent.run(postgres.url, 8, concurrency=(1, 4))
     assert all(f.kabinet_per_s > 0 and f.errors == 0 for f in flights)
-    table = pg_bench.table(sqlite_results, results, flights, flights)
+    table = comparison_table(sqlite_results, results, flights, flights)
     assert "| order card |" in table and "PostgreSQL ÷ SQLite" in table
