@@ -260,7 +260,6 @@ class Settings(BaseSettings):
             raise ValueError("expected an sqlite+aiosqlite:/// or a postgresql+asyncpg:// URL")
         return value
 
-
     @field_validator("telegram_api_base")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:

@@ -65,7 +65,7 @@ class _Registration:
 def keep_signature(callable_: Any) -> None:
     """Store a callable's signature on it (`__signature__`, which `inspect.signature` returns as
     it is): aiogram reads the signature of every handler and filter each time one is registered,
-    and a Dispatcher registers about 300 of them — 70 ms a build without this, ~15 ms with it."""
+    and a Dispatcher registers about 300 of them: 46 ms a build without this, 18 ms with it."""
     target = inspect.unwrap(callable_)
     if inspect.ismethod(target):  # a bound method's is its function's, less the first parameter
         target = target.__func__
