@@ -104,9 +104,17 @@ def _flatten(params: Any) -> list[Any]:
     return [params]
 
 
-async def test_no_card_number_or_cvc_is_kept_anywhere(app: App, db_path: Path, caplog: pytest.LogCaptureFixture,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def debug_log(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    """The log at DEBUG before the bot is built: SQLAlchemy decides whether a connection logs its
+    statements when the connection is made (PostgreSQL's driver logs nothing of its own)."""
     caplog.set_level(logging.DEBUG)
+    return caplog
+
+
+async def test_no_card_number_or_cvc_is_kept_anywhere(debug_log: pytest.LogCaptureFixture, app: App, db_path: Path,
+                                                      caplog: pytest.LogCaptureFixture,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     # update ids far above every code, so that they never look like one in the logs
     monkeypatch.setattr(Player, "_update_ids", itertools.count(10**10))
     fsm_writes: list[str] = []
