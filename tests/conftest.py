@@ -3,7 +3,6 @@ Dispatcher over a fake Telegram session; users as `Player`s (send text, press bu
 
 from __future__ import annotations
 
-import logging
 import os
 import shutil
 import uuid
@@ -21,7 +20,6 @@ from bot.config import Settings
 from bot.db.migrate import migrate
 from bot.fakebot import FakeSession, Player
 from bot.i18n import compile_catalogs
-from bot.logs import RedactingFormatter
 from bot.services.clock import FakeClock
 from tests.services_kit import postgres, redis_space, run_sql  # noqa: F401  (fixtures: the local services, or a skip)
 
@@ -31,22 +29,6 @@ pytest_plugins = ["tests.watchdog"]  # a hanging test ends its worker (KABINET_T
 hypothesis_settings.register_profile("ci", max_examples=20, derandomize=True)
 hypothesis_settings.register_profile("long", max_examples=500, derandomize=False)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
-
-
-@pytest.fixture(autouse=True)
-def _process_logging_as_found() -> Iterator[None]:
-    """A test that runs `main.main()` in this process sets up the process's logging (bot/logs.py):
-    a handler on the root logger writing to that test's captured stderr. Left there, it outlives
-    the stream, and a later record (an aiosqlite thread's line as the worker exits) prints
-    "Logging error … I/O operation on closed file". Each test leaves the root logger as it found it."""
-    root = logging.getLogger()
-    level = root.level
-    yield
-    for handler in root.handlers[:]:
-        if isinstance(handler.formatter, RedactingFormatter):
-            root.removeHandler(handler)
-            handler.close()
-    root.setLevel(level)
 
 
 @pytest.fixture(scope="session")
