@@ -58,8 +58,7 @@ class _Registration:
     def __post_init__(self) -> None:
         # made once per process: every build (each Dispatcher) registers these same objects
         self.fast = fast_filters(self.filters)
-        for callable_ in (self.callback, *self.fast):
-            keep_signature(callable_)
+        keep_signature(self.callback)
 
 
 def keep_signature(callable_: Any) -> None:
@@ -93,10 +92,7 @@ class Observer:
 
     def filter(self, *filters: Filter) -> None:
         """Filters every handler of this event type in the section must pass (a router-level filter)."""
-        fast = fast_filters(filters)
-        for filter_ in fast:
-            keep_signature(filter_)
-        self.root_filters.extend(fast)
+        self.root_filters.extend(fast_filters(filters))
 
     def register(self, callback: Callable[..., Any], *filters: Filter, flags: dict[str, Any] | None = None,
                  **kwargs: Any) -> Callable[..., Any]:
@@ -158,8 +154,12 @@ class Handlers:
 
 
 def fast_filters(filters: Iterable[Filter]) -> list[Filter]:
-    """The filters as they are registered: button filters unpack once, synchronous ones run inline."""
-    return [unpack_once(f) if isinstance(f, CallbackQueryFilter) else inline(f) for f in filters]
+    """The filters as they are registered: button filters unpack once, synchronous ones run inline,
+    and each keeps its signature."""
+    fast = [unpack_once(f) if isinstance(f, CallbackQueryFilter) else inline(f) for f in filters]
+    for filter_ in fast:
+        keep_signature(filter_)
+    return fast
 
 
 def inline(filter_: Filter) -> Filter:

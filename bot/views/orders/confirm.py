@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiogram.utils.text_decorations import html_decoration as hd
 
+from bot.db.orders import OrderRow
 from bot.keyboards.orders import OrderAction, OrderCb, order_cb
 from bot.services.orders import BUYER_CANCEL_REASONS, CancelPreview, OrderCard, Status
 from bot.views.common import Fmt, Screen, button, chunk, markup
@@ -29,20 +30,14 @@ def cancel_reasons(card: OrderCard, f: Fmt, back: OrderCb) -> Screen:
 
 
 def cancel_confirm(preview: CancelPreview, reason: str, f: Fmt, back: OrderCb) -> Screen:
-    order = preview.order
-    lines = [
-        f._("Cancel <b>order #{number}</b>?").format(number=hd.quote(order.number)),
-        f._("Reason: {reason}").format(reason=f._(CANCEL_REASONS.get(reason, CANCEL_REASONS["other"]))),
-        "",
-    ]
     if preview.refund is not None:
-        lines.append(f._("The order is paid, so it will be refunded."))
-        lines.append(refund_preview_text(f, preview.refund))
+        details = [f._("The order is paid, so it will be refunded."), refund_preview_text(f, preview.refund)]
     else:
-        lines.append(f._("The order isn't paid yet: nothing will be charged."))
-    yes = order_cb(OrderAction.cancel_ok, order.id, back, reason)
-    return _yes_or_back("\n".join(lines), f._("✖️ Yes, cancel the order"), yes, f._("‹ Keep the order"),
-                        order.id, back)
+        details = [f._("The order isn't paid yet: nothing will be charged.")]
+    why = f._("Reason: {reason}").format(reason=f._(CANCEL_REASONS.get(reason, CANCEL_REASONS["other"])))
+    return _ask(preview.order, back, f._("Cancel <b>order #{number}</b>?"), details,
+                (f._("✖️ Yes, cancel the order"), OrderAction.cancel_ok), f._("‹ Keep the order"),
+                value=reason, subtitle=why)
 
 
 def cancelled_note(f: Fmt, refunded: bool) -> str:
@@ -53,7 +48,7 @@ def cancelled_note(f: Fmt, refunded: bool) -> str:
 
 def confirm_receipt_prompt(card: OrderCard, f: Fmt, back: OrderCb) -> Screen:
     window = card.dispute_window_days
-    return _ask(card, back, f._("Confirm receipt of <b>order #{number}</b>?"), [
+    return _ask(card.order, back, f._("Confirm receipt of <b>order #{number}</b>?"), [
         f._("Confirm only after you have received the parcel and checked the item: the seller then gets "
             "paid and the order is completed."),
         f.ngettext("If something turns out wrong later, you can still open a dispute within {n} day.",
@@ -66,27 +61,23 @@ def delete_confirm(card: OrderCard, f: Fmt, back: OrderCb) -> Screen:
     lines = [f._("It leaves your order lists and waits in Deleted orders, where you can restore it.")]
     if card.order.status == Status.awaiting_payment:
         lines.append(f._("The order isn't paid: deleting it also cancels it."))
-    return _ask(card, back, f._("Delete <b>order #{number}</b>?"), lines,
+    return _ask(card.order, back, f._("Delete <b>order #{number}</b>?"), lines,
                 (f._("🗑 Delete"), OrderAction.delete_ok), f._("‹ Keep it"))
 
 
 def purge_confirm(card: OrderCard, f: Fmt, back: OrderCb) -> Screen:
-    return _ask(card, back, f._("Delete <b>order #{number}</b> for good?"), [
+    return _ask(card.order, back, f._("Delete <b>order #{number}</b> for good?"), [
         f._("This can't be undone: the order disappears from Deleted orders too, and you won't be able "
             "to see it again."),
     ], (f._("🗑 Yes, delete for good"), OrderAction.purge_ok), f._("‹ Back"))
 
 
-def _ask(card: OrderCard, back: OrderCb, question: str, details: list[str], yes: tuple[str, OrderAction],
-         keep_label: str) -> Screen:
-    """A question about the order (its number put in), what the action does, and its two buttons."""
-    text = "\n".join([question.format(number=hd.quote(card.order.number)), "", *details])
+def _ask(order: OrderRow, back: OrderCb, question: str, details: list[str], yes: tuple[str, OrderAction],
+         keep_label: str, *, value: str = "", subtitle: str | None = None) -> Screen:
+    """A question about the order (its number put in; `subtitle` under it), what the action does,
+    then the action's button (with `value`) and one back to the order card."""
+    head = [question.format(number=hd.quote(order.number)), *([subtitle] if subtitle else [])]
     label, action = yes
-    return _yes_or_back(text, label, order_cb(action, card.order.id, back), keep_label, card.order.id, back)
-
-
-def _yes_or_back(text: str, yes_label: str, yes: OrderCb, back_label: str, order_id: int,
-                 back: OrderCb) -> Screen:
-    """A confirmation: the action's button, then one back to the order card."""
-    rows = [[button(yes_label, yes)], [button(back_label, order_cb(OrderAction.open, order_id, back))]]
-    return Screen(text, markup(rows))
+    rows = [[button(label, order_cb(action, order.id, back, value))],
+            [button(keep_label, order_cb(OrderAction.open, order.id, back))]]
+    return Screen("\n".join([*head, "", *details]), markup(rows))
