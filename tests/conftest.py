@@ -3,6 +3,7 @@ Dispatcher over a fake Telegram session; users as `Player`s (send text, press bu
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import uuid
@@ -20,6 +21,7 @@ from bot.config import Settings
 from bot.db.migrate import migrate
 from bot.fakebot import FakeSession, Player
 from bot.i18n import compile_catalogs
+from bot.logs import RedactingFormatter
 from bot.services.clock import FakeClock
 from tests.services_kit import postgres, redis_space, run_sql  # noqa: F401  (fixtures: the local services, or a skip)
 
@@ -29,6 +31,29 @@ pytest_plugins = ["tests.watchdog"]  # a hanging test ends its worker (KABINET_T
 hypothesis_settings.register_profile("ci", max_examples=20, derandomize=True)
 hypothesis_settings.register_profile("long", max_examples=500, derandomize=False)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+# the loggers whose level the process's logging set-up (bot/logs.py setup_logging) sets
+_SET_UP_LOGGERS = ("", "aiogram.event", "apscheduler", "alembic")
+
+
+@pytest.fixture(autouse=True)
+def _process_logging_as_found() -> Iterator[None]:
+    """A test that runs `main.main()` in this process sets up the process's logging (bot/logs.py):
+    a handler on the root logger writing to that test's captured stderr, and the levels of root,
+    aiogram's update log, APScheduler and Alembic. Left behind, the handler outlives its stream (a
+    later record prints "Logging error … I/O operation on closed file") and the levels hide what a
+    later test reads from its log. Each test leaves those as it found them; pytest's own capture
+    handlers are not touched."""
+    levels = {name: logging.getLogger(name).level for name in _SET_UP_LOGGERS}
+    yield
+    root = logging.getLogger()
+    for handler in root.handlers[:]:
+        if isinstance(handler.formatter, RedactingFormatter):
+            root.removeHandler(handler)
+            handler.close()
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
 
 
 @pytest.fixture(scope="session")

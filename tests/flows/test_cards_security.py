@@ -106,9 +106,8 @@ def _flatten(params: Any) -> list[Any]:
 
 @pytest.fixture
 def debug_log(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
-    """The log at DEBUG before the bot is built, aiogram's update lines included: a test that ran
-    `main.main()` in this worker before leaves `aiogram.event` at WARNING (bot/logs.py), and on
-    PostgreSQL those lines are most of the log (its driver logs nothing of its own)."""
+    """The log at DEBUG before the bot is built, aiogram's update lines included: the test reads
+    every line the process would log (aiogram's update log is at WARNING when the bot runs)."""
     caplog.set_level(logging.DEBUG)
     caplog.set_level(logging.DEBUG, logger="aiogram.event")
     return caplog
