@@ -6,22 +6,15 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sys
 from pathlib import Path
 
 from tests.botapi_emulator import BotApiEmulator
+from tests.botproc import BotProcess, main_py
 
-ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "123456:TEST-token"
 
 
-async def main_py(env: dict[str, str], *args: str) -> asyncio.subprocess.Process:
-    """`main.py ARGS` as its own process, stdout and stderr together."""
-    return await asyncio.create_subprocess_exec(sys.executable, "main.py", *args, cwd=ROOT, env=env,
-                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
-
-
-async def stopped(proc: asyncio.subprocess.Process, api: BotApiEmulator) -> str:
+async def stopped(proc: BotProcess, api: BotApiEmulator) -> str:
     """SIGTERM, wait for the exit, stop the emulator; returns the process's log (the caller checks
     the exit code after its `finally`, so that a failure inside is not masked)."""
     proc.send_signal(signal.SIGTERM)

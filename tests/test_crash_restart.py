@@ -1,6 +1,6 @@
 """Crash and restart of the real process, as a person would live through it.
 
-The bot runs as `python main.py` against a Bot API server on loopback (tests/botapi_emulator.py)
+The bot runs as `main.py` in a process of its own (tests/botproc.py) against a Bot API server on loopback (tests/botapi_emulator.py)
 that answers 10% of the bot's sending calls with 429 and 5% with 502. In every cycle a person
 starts something — adds an address, adds a card, or waits for pushes about their orders — and the
 process is killed with SIGKILL at a random one of the bot's calls along the way (seeded, so a run
@@ -26,7 +26,6 @@ import os
 import random
 import signal
 import sqlite3
-import sys
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -36,9 +35,9 @@ from typing import Any
 import pytest
 
 from tests.botapi_emulator import BotApiEmulator, Faults
+from tests.botproc import BotProcess, main_py
 from tests.figures import report
 
-ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "654321:CRASH-token"
 CYCLES = int(os.environ.get("CRASH_CYCLES", "12"))
 SEED = int(os.environ.get("CRASH_SEED", "20261206"))
@@ -70,11 +69,11 @@ class Figures:
 
 
 class Process:
-    """`python main.py` over the emulator; killed by the emulator at the armed call."""
+    """`main.py` as a process (tests/botproc.py) over the emulator; killed by the emulator at the armed call."""
 
     def __init__(self, api: BotApiEmulator, db: Path, figures: Figures) -> None:
         self.api, self.db, self.figures = api, db, figures
-        self.proc: asyncio.subprocess.Process | None = None
+        self.proc: BotProcess | None = None
         self.kill_at: int | None = None  # kill before answering the bot's n-th sending call from now
         self.sending = 0
         self.log = bytearray()
@@ -108,9 +107,7 @@ class Process:
                "DELIVERY_INTERVAL": "0.5", "DELIVERY_LEASE": "3", "SWEEP_INTERVAL": "1",
                "THROTTLE_RATE": "0", "SHUTDOWN_TIMEOUT": "5"}
         polls = self._polls()
-        self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, "main.py", cwd=ROOT, env=env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        self.proc = await main_py(env)
         self.reader = asyncio.create_task(self._read(self.proc))
         self.figures.starts += 1
         started = asyncio.get_running_loop().time()
@@ -119,7 +116,7 @@ class Process:
         if os.environ.get("CRASH_DEBUG"):
             print(f"start took {asyncio.get_running_loop().time() - started:.1f}s")
 
-    async def _read(self, proc: asyncio.subprocess.Process) -> None:
+    async def _read(self, proc: BotProcess) -> None:
         assert proc.stdout is not None
         while chunk := await proc.stdout.read(65536):
             self.log.extend(chunk)

@@ -32,8 +32,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.db.tables import addresses, outbox, users
 from tests.botapi_emulator import BotApiEmulator
+from tests.botproc import BotProcess, main_py
 from tests.services_kit import RedisSpace
-from tests.test_bot_api import TOKEN, _free_port, main_py
+from tests.test_bot_api import TOKEN, _free_port
 
 SECRET = "Multi-instance_secret"
 # TELEGRAM_RATE shared by both instances; each alone may send that many (DELIVERY_RATE): together
@@ -50,7 +51,7 @@ CONCURRENCY = 8  # DELIVERY_CONCURRENCY of each instance
 class Instance:
     name: str
     port: int
-    proc: asyncio.subprocess.Process
+    proc: BotProcess
     log: list[str] = field(default_factory=list)
 
 
