@@ -9,7 +9,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db.engine import Database
-from bot.db.rows import Decoder
+from bot.db.rows import Decoder, columns, record
 from bot.db.tables import card_holds as h
 from bot.db.tables import cards as t
 
@@ -42,15 +42,8 @@ class HoldRow:
     attempts: int
 
 
-_COLUMNS = (
-    t.c.id, t.c.user_id, t.c.brand, t.c.last4, t.c.exp_month, t.c.exp_year, t.c.holder,
-    t.c.is_default, t.c.created_at, t.c.deleted_at,
-)
+_COLUMNS = columns(t, CardRow)
 _ACTIVE = t.c.deleted_at.is_(None)
-
-
-def _row(r: object) -> CardRow:
-    return CardRow(*r)  # type: ignore[misc]
 
 
 async def active(conn: AsyncConnection, user_id: int) -> list[CardRow]:
@@ -58,7 +51,7 @@ async def active(conn: AsyncConnection, user_id: int) -> list[CardRow]:
     rows = await conn.execute(
         select(*_COLUMNS).where(t.c.user_id == user_id, _ACTIVE).order_by(t.c.created_at, t.c.id)
     )
-    return [_row(r) for r in rows]
+    return [record(CardRow, r) for r in rows]
 
 
 _DECODE = Decoder(CardRow, t)
@@ -75,7 +68,7 @@ async def get(conn: AsyncConnection, user_id: int, card_id: int, *, deleted_too:
     if not deleted_too:
         query = query.where(_ACTIVE)
     row = (await conn.execute(query)).first()
-    return _row(row) if row else None
+    return record(CardRow, row) if row else None
 
 
 async def count_active(conn: AsyncConnection, user_id: int, *, besides: int | None = None) -> int:
@@ -94,7 +87,7 @@ async def by_fingerprint(conn: AsyncConnection, user_id: int, fingerprint: str) 
     row = (await conn.execute(
         select(*_COLUMNS).where(t.c.user_id == user_id, t.c.fingerprint == fingerprint, _ACTIVE)
     )).first()
-    return _row(row) if row else None
+    return record(CardRow, row) if row else None
 
 
 async def token(conn: AsyncConnection, user_id: int, card_id: int) -> str | None:
@@ -184,15 +177,12 @@ async def insert_hold(conn: AsyncConnection, *, user_id: int, card_id: int | Non
     return int(hold_id)
 
 
-_HOLD_COLUMNS = (
-    h.c.id, h.c.user_id, h.c.card_id, h.c.gateway_hold_id, h.c.orphan_token, h.c.brand, h.c.last4,
-    h.c.amount_minor, h.c.currency, h.c.attempts,
-)
+_HOLD_COLUMNS = columns(h, HoldRow)
 
 
 async def hold_by_gateway_id(conn: AsyncConnection, gateway_hold_id: str) -> HoldRow | None:
     row = (await conn.execute(select(*_HOLD_COLUMNS).where(h.c.gateway_hold_id == gateway_hold_id))).first()
-    return HoldRow(*row) if row else None
+    return record(HoldRow, row) if row else None
 
 
 async def due_holds(conn: AsyncConnection, now: datetime, limit: int) -> list[HoldRow]:
@@ -201,7 +191,7 @@ async def due_holds(conn: AsyncConnection, now: datetime, limit: int) -> list[Ho
         .where(h.c.released_at.is_(None), h.c.due_at <= now)
         .order_by(h.c.due_at, h.c.id).limit(limit)
     )
-    return [HoldRow(*r) for r in rows]
+    return [record(HoldRow, r) for r in rows]
 
 
 async def holds_for_user(conn: AsyncConnection, user_id: int) -> list[HoldRow]:
@@ -209,7 +199,7 @@ async def holds_for_user(conn: AsyncConnection, user_id: int) -> list[HoldRow]:
         select(*_HOLD_COLUMNS)
         .where(h.c.user_id == user_id).order_by(h.c.id)
     )
-    return [HoldRow(*r) for r in rows]
+    return [record(HoldRow, r) for r in rows]
 
 
 async def mark_released(conn: AsyncConnection, hold_id: int, now: datetime) -> bool:

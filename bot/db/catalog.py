@@ -53,7 +53,7 @@ class ProductRow:
         return self.old_price_minor is not None and self.old_price_minor > self.price_minor
 
 
-_PRODUCT = (pt.c.id, pt.c.store_id, st.c.name, pt.c.title, pt.c.title_ru, pt.c.category, pt.c.price_minor,
+_PRODUCT = (pt.c.id, pt.c.store_id, st.c.name.label("store"), pt.c.title, pt.c.title_ru, pt.c.category, pt.c.price_minor,
             pt.c.old_price_minor, pt.c.currency, pt.c.rating_x10, pt.c.reviews_count, pt.c.options,
             pt.c.image_file_id, pt.c.image_path, pt.c.active)
 _FROM = pt.join(st, st.c.id == pt.c.store_id)
@@ -69,22 +69,16 @@ def _options(raw: str | None) -> dict[str, list[str]]:
     return {str(k): [str(v) for v in vs] for k, vs in value.items() if isinstance(vs, list) and vs}
 
 
-def _product(r: Any) -> ProductRow:
-    return ProductRow(int(r[0]), int(r[1]), r[2], r[3], r[4] or "", r[5] or "", int(r[6]),
-                      None if r[7] is None else int(r[7]), r[8], int(r[9] or 0), int(r[10] or 0), _options(r[11]),
-                      r[12], r[13], bool(r[14]))
-
-
 async def product(conn: AsyncConnection, product_id: int) -> ProductRow | None:
     row = (await conn.execute(select(*_PRODUCT).select_from(_FROM).where(pt.c.id == product_id))).first()
-    return _product(row) if row else None
+    return _product_named(row._mapping) if row else None
 
 
 async def products(conn: AsyncConnection, ids: list[int]) -> dict[int, ProductRow]:
     if not ids:
         return {}
     rows = (await conn.execute(select(*_PRODUCT).select_from(_FROM).where(pt.c.id.in_(ids)))).all()
-    return {int(r[0]): _product(r) for r in rows}
+    return {int(r.id): _product_named(r._mapping) for r in rows}
 
 
 # -- the hot reads (`Database.fetch_all`: the driver, no SQLAlchemy compile; by column name) --------
@@ -139,8 +133,8 @@ async def upsert_product(conn: AsyncConnection, *, store_id: int, title: str, va
     if found is None:
         result = await conn.execute(pt.insert().values(store_id=store_id, title=title, created_at=now, **values))
         return int(result.inserted_primary_key[0]), None  # type: ignore[index]
-    await conn.execute(update(pt).where(pt.c.id == found[0]).values(updated_at=now, **values))
-    return int(found[0]), int(found[1])
+    await conn.execute(update(pt).where(pt.c.id == found.id).values(updated_at=now, **values))
+    return int(found.id), int(found.price_minor)
 
 
 async def set_price(conn: AsyncConnection, product_id: int, price_minor: int, old_price_minor: int | None,
@@ -230,7 +224,7 @@ async def store_id_by_name(conn: AsyncConnection, name: str) -> int | None:
 
 async def store(conn: AsyncConnection, store_id: int) -> StoreRow | None:
     row = (await conn.execute(select(st.c.id, st.c.name, st.c.rating_x10).where(st.c.id == store_id))).first()
-    return StoreRow(int(row[0]), row[1], int(row[2] or 0)) if row else None
+    return StoreRow(int(row.id), row.name, int(row.rating_x10 or 0)) if row else None
 
 
 # -- wishlist -------------------------------------------------------------------------------------
@@ -262,7 +256,7 @@ async def wishlist_page(conn: AsyncConnection, user_id: int, *, offset: int, lim
     rows = (await conn.execute(select(wt.c.product_id, wt.c.added_at, wt.c.price_at_add_minor)
                                .where(wt.c.user_id == user_id).order_by(wt.c.added_at.desc(), wt.c.product_id.desc())
                                .offset(offset).limit(limit))).all()
-    return int(total), [KeptRow(int(r[0]), r[1], int(r[2])) for r in rows]
+    return int(total), [KeptRow(int(r.product_id), r.added_at, int(r.price_at_add_minor)) for r in rows]
 
 
 # -- cart -----------------------------------------------------------------------------------------
@@ -290,13 +284,17 @@ async def cart_add(conn: AsyncConnection, user_id: int, product_id: int, options
 async def cart_line(conn: AsyncConnection, user_id: int, line_id: int) -> CartLineRow | None:
     row = (await conn.execute(select(ct.c.id, ct.c.product_id, ct.c.options, ct.c.quantity, ct.c.price_at_add_minor)
                               .where(ct.c.id == line_id, ct.c.user_id == user_id))).first()
-    return CartLineRow(int(row[0]), int(row[1]), row[2], int(row[3]), int(row[4])) if row else None
+    return _cart_line(row) if row else None
 
 
 async def cart_lines(conn: AsyncConnection, user_id: int) -> list[CartLineRow]:
     rows = (await conn.execute(select(ct.c.id, ct.c.product_id, ct.c.options, ct.c.quantity, ct.c.price_at_add_minor)
                                .where(ct.c.user_id == user_id).order_by(ct.c.added_at, ct.c.id))).all()
-    return [CartLineRow(int(r[0]), int(r[1]), r[2], int(r[3]), int(r[4])) for r in rows]
+    return [_cart_line(r) for r in rows]
+
+
+def _cart_line(r: Any) -> CartLineRow:
+    return CartLineRow(int(r.id), int(r.product_id), r.options, int(r.quantity), int(r.price_at_add_minor))
 
 
 async def cart_set_quantity(conn: AsyncConnection, user_id: int, line_id: int, quantity: int) -> bool:
@@ -366,15 +364,15 @@ async def viewed_page(conn: AsyncConnection, user_id: int, *, offset: int, limit
     rows = (await conn.execute(select(vt.c.product_id, vt.c.viewed_at).select_from(source).where(*where)
                                .order_by(vt.c.viewed_at.desc(), vt.c.product_id.desc())
                                .offset(offset).limit(limit))).all()
-    return int(total), [KeptRow(int(r[0]), r[1], None) for r in rows]
+    return int(total), [KeptRow(int(r.product_id), r.viewed_at, None) for r in rows]
 
 
 async def viewed_categories(conn: AsyncConnection, user_id: int) -> list[tuple[str, int]]:
     rows = (await conn.execute(
-        select(pt.c.category, func.count()).select_from(vt.join(pt, pt.c.id == vt.c.product_id))
+        select(pt.c.category, func.count().label("n")).select_from(vt.join(pt, pt.c.id == vt.c.product_id))
         .where(vt.c.user_id == user_id, pt.c.category != "").group_by(pt.c.category).order_by(pt.c.category)
     )).all()
-    return [(r[0], int(r[1])) for r in rows]
+    return [(r.category, int(r.n)) for r in rows]
 
 
 async def unview(conn: AsyncConnection, user_id: int, product_id: int | None = None) -> int:
@@ -411,12 +409,12 @@ async def following(conn: AsyncConnection, user_id: int, store_id: int) -> Follo
 
 
 async def follows(conn: AsyncConnection, user_id: int, *, store_id: int | None = None) -> list[FollowRow]:
-    query = (select(sf.c.store_id, st.c.name, st.c.rating_x10, sf.c.followed_at, sf.c.seen_at)
+    query = (select(sf.c.store_id, st.c.name.label("store"), st.c.rating_x10, sf.c.followed_at, sf.c.seen_at)
              .select_from(sf.join(st, st.c.id == sf.c.store_id)).where(sf.c.user_id == user_id))
     if store_id is not None:
         query = query.where(sf.c.store_id == store_id)
     rows = (await conn.execute(query.order_by(st.c.name))).all()
-    return [FollowRow(int(r[0]), r[1], int(r[2] or 0), r[3], r[4]) for r in rows]
+    return [FollowRow(int(r.store_id), r.store, int(r.rating_x10 or 0), r.followed_at, r.seen_at) for r in rows]
 
 
 async def seen_store(conn: AsyncConnection, user_id: int, store_id: int, now: datetime) -> None:

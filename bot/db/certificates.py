@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db.dialect import insert as upsert
+from bot.db.rows import record
 from bot.db.tables import gift_certificate_ledger as ledger_t
 from bot.db.tables import gift_certificates as certs_t
 
@@ -91,7 +92,7 @@ async def ledger(conn: AsyncConnection, certificate_id: int) -> list[LedgerEntry
                ledger_t.c.created_at)
         .where(ledger_t.c.certificate_id == certificate_id).order_by(ledger_t.c.id)
     )).all()
-    return [LedgerEntry(*r) for r in rows]
+    return [record(LedgerEntry, r) for r in rows]
 
 
 async def add_ledger(conn: AsyncConnection, *, certificate_id: int, kind: str, delta_minor: int,
@@ -110,10 +111,10 @@ async def net_spent_on_order(conn: AsyncConnection, user_id: int, order_ref: str
     """(certificate id, spent minus refunded) for each of this user's certificates that paid for
     the order, the latest spend first."""
     rows = (await conn.execute(
-        select(ledger_t.c.certificate_id, func.sum(ledger_t.c.delta_minor), func.max(ledger_t.c.id))
+        select(ledger_t.c.certificate_id, func.sum(ledger_t.c.delta_minor).label("net"))
         .join(certs_t, certs_t.c.id == ledger_t.c.certificate_id)
         .where(ledger_t.c.order_ref == order_ref, certs_t.c.user_id == user_id)
         .group_by(ledger_t.c.certificate_id)
         .order_by(func.max(ledger_t.c.id).desc())
     )).all()
-    return [(r[0], -int(r[1])) for r in rows if int(r[1]) < 0]
+    return [(r.certificate_id, -int(r.net)) for r in rows if int(r.net) < 0]

@@ -279,8 +279,8 @@ async def give_back(conn: AsyncConnection, *, user_id: int, order_ref: str) -> l
         .where(t.c.user_id == user_id, t.c.order_ref == order_ref, t.c.status == "used")
         .values(status="active", used_at=None, order_ref=None)
         .returning(t.c.id)
-    )).all()
-    return sorted(r[0] for r in rows)
+    )).scalars().all()
+    return sorted(rows)
 
 
 async def has_demo(conn: AsyncConnection, user_id: int) -> bool:
@@ -401,8 +401,8 @@ async def recent_attempts(conn: AsyncConnection, user_id: int, since: datetime, 
         select(attempts_t.c.created_at)
         .where(attempts_t.c.user_id == user_id, attempts_t.c.created_at > since)
         .order_by(attempts_t.c.created_at.desc()).limit(limit)
-    )).all()
-    return [r[0] for r in rows]
+    )).scalars().all()
+    return list(rows)
 
 
 async def prune_attempts(conn: AsyncConnection, before: datetime) -> int:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.db.rows import columns, record
 from bot.db.tables import disputes as t
 from bot.db.tables import orders as ot
 
@@ -52,7 +53,7 @@ class DisputeLine:
     closed_at: datetime | None
 
 
-_COLUMNS = tuple(t.c[f.name] for f in fields(DisputeRow))
+_COLUMNS = columns(t, DisputeRow)
 
 
 def _row(r: Any) -> DisputeRow:
@@ -91,11 +92,12 @@ async def set_state(conn: AsyncConnection, dispute_id: int, *, expected: tuple[s
 async def count(conn: AsyncConnection, user_id: int) -> tuple[int, int]:
     """(current, all) disputes of a user, over orders that are not purged."""
     row = (await conn.execute(
-        select(func.count(), func.coalesce(func.sum(case((t.c.state != "closed", 1), else_=0)), 0))
+        select(func.count().label("all"),
+               func.coalesce(func.sum(case((t.c.state != "closed", 1), else_=0)), 0).label("current"))
         .select_from(t.join(ot, ot.c.id == t.c.order_id))
         .where(t.c.user_id == user_id, ot.c.purged_at.is_(None))
     )).one()
-    return int(row[1]), int(row[0])
+    return int(row.current), int(row.all)
 
 
 async def page(conn: AsyncConnection, user_id: int, *, offset: int, limit: int) -> list[DisputeLine]:
@@ -108,4 +110,4 @@ async def page(conn: AsyncConnection, user_id: int, *, offset: int, limit: int) 
         .order_by(case((t.c.state == "closed", 1), else_=0), t.c.opened_at.desc(), t.c.id.desc())
         .offset(offset).limit(limit)
     )).all()
-    return [DisputeLine(*r) for r in rows]
+    return [record(DisputeLine, r) for r in rows]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.db.rows import columns, record
 from bot.db.tables import loyalty_ledger as t
 from bot.db.tables import loyalty_levels as lv
 
@@ -34,19 +35,19 @@ class LevelRow:
     updated_at: datetime
 
 
-_ENTRY = tuple(t.c[f.name] for f in fields(EntryRow))
-_LEVEL = tuple(lv.c[f.name] for f in fields(LevelRow))
+_ENTRY = columns(t, EntryRow)
+_LEVEL = columns(lv, LevelRow)
 
 
 async def by_key(conn: AsyncConnection, user_id: int, key: str) -> EntryRow | None:
     row = (await conn.execute(select(*_ENTRY).where(t.c.user_id == user_id, t.c.key == key))).first()
-    return EntryRow(*row) if row else None
+    return record(EntryRow, row) if row else None
 
 
 async def by_reason(conn: AsyncConnection, user_id: int, reason: str, ref_id: int) -> EntryRow | None:
     row = (await conn.execute(select(*_ENTRY).where(t.c.user_id == user_id, t.c.reason == reason,
                                                    t.c.ref_id == ref_id))).first()
-    return EntryRow(*row) if row else None
+    return record(EntryRow, row) if row else None
 
 
 async def total(conn: AsyncConnection, user_id: int) -> int:
@@ -74,10 +75,10 @@ async def window(conn: AsyncConnection, user_id: int, since: datetime) -> tuple[
     """The points of entries counting after `since`, and the earliest such moment (when the sum
     changes next by ageing)."""
     row = (await conn.execute(
-        select(func.coalesce(func.sum(t.c.points), 0), func.min(t.c.effective_at))
+        select(func.coalesce(func.sum(t.c.points), 0).label("points"), func.min(t.c.effective_at).label("next_at"))
         .where(t.c.user_id == user_id, t.c.effective_at > since)
     )).one()
-    return int(row[0]), row[1]
+    return int(row.points), row.next_at
 
 
 async def page(conn: AsyncConnection, user_id: int, *, offset: int, limit: int) -> tuple[list[EntryRow], int]:
@@ -86,12 +87,12 @@ async def page(conn: AsyncConnection, user_id: int, *, offset: int, limit: int) 
         select(*_ENTRY).where(t.c.user_id == user_id).order_by(t.c.created_at.desc(), t.c.id.desc())
         .offset(offset).limit(limit)
     )).all()
-    return [EntryRow(*r) for r in rows], total
+    return [record(EntryRow, r) for r in rows], total
 
 
 async def level(conn: AsyncConnection, user_id: int) -> LevelRow | None:
     row = (await conn.execute(select(*_LEVEL).where(lv.c.user_id == user_id))).first()
-    return LevelRow(*row) if row else None
+    return record(LevelRow, row) if row else None
 
 
 async def save_level(conn: AsyncConnection, *, user_id: int, level: int, points: int, recheck_at: datetime | None,
@@ -107,5 +108,5 @@ async def due_rechecks(conn: AsyncConnection, now: datetime, limit: int) -> list
     rows = (await conn.execute(
         select(lv.c.user_id).where(lv.c.recheck_at.isnot(None), lv.c.recheck_at <= now)
         .order_by(lv.c.recheck_at).limit(limit)
-    )).all()
-    return [int(r[0]) for r in rows]
+    )).scalars().all()
+    return [int(user_id) for user_id in rows]

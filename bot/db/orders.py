@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -21,7 +21,7 @@ from bot.db import pay as pay_repo
 from bot.db.dialect import Sql
 from bot.db.dialect import insert as upsert
 from bot.db.engine import Database
-from bot.db.rows import Decoder
+from bot.db.rows import Decoder, columns, record
 from bot.db.tables import addresses as at
 from bot.db.tables import order_items as it
 from bot.db.tables import order_status_history as hist
@@ -117,9 +117,9 @@ class TrackingRow:
     source: str
 
 
-_ORDER = tuple(t.c[f.name] for f in fields(OrderRow))
-_SUMMARY = tuple(t.c[f.name] for f in fields(SummaryRow))
-_TRACKING = tuple(te.c[f.name] for f in fields(TrackingRow))
+_ORDER = columns(t, OrderRow)
+_SUMMARY = columns(t, SummaryRow)
+_TRACKING = columns(te, TrackingRow)
 VISIBLE = t.c.deleted_at.is_(None)  # literally the partial indexes' condition
 IN_BIN = and_(t.c.deleted_at.is_not(None), t.c.purged_at.is_(None))
 
@@ -182,7 +182,7 @@ async def get(conn: AsyncConnection, order_id: int, user_id: int | None = None) 
     if user_id is not None:
         query = query.where(t.c.user_id == user_id)
     row = (await conn.execute(query)).first()
-    return OrderRow(*row) if row else None
+    return record(OrderRow, row) if row else None
 
 
 async def items(conn: AsyncConnection, order_id: int) -> list[ItemRow]:
@@ -197,7 +197,7 @@ async def many(conn: AsyncConnection, order_ids: Sequence[int]) -> dict[int, tup
     """Orders (not purged) with their items, by id: two statements for any number (a list answer)."""
     if not order_ids:
         return {}
-    orders = {int(r[0]): OrderRow(*r) for r in (await conn.execute(
+    orders = {int(r.id): record(OrderRow, r) for r in (await conn.execute(
         select(*_ORDER).where(t.c.id.in_(order_ids), t.c.purged_at.is_(None)))).all()}
     found: dict[int, tuple[OrderRow, list[ItemRow]]] = {i: (o, []) for i, o in orders.items()}
     rows = (await conn.execute(select(it.c.order_id, it.c.position, it.c.product_id, it.c.title, it.c.options,
@@ -211,7 +211,7 @@ async def many(conn: AsyncConnection, order_ids: Sequence[int]) -> dict[int, tup
 
 async def by_number(conn: AsyncConnection, number: str) -> OrderRow | None:
     row = (await conn.execute(select(*_ORDER).where(t.c.number == number, t.c.purged_at.is_(None)))).first()
-    return OrderRow(*row) if row else None
+    return record(OrderRow, row) if row else None
 
 
 async def set_status(conn: AsyncConnection, order_id: int, user_id: int, *, expected: str, new: str,
@@ -244,7 +244,7 @@ async def history(conn: AsyncConnection, order_id: int) -> list[HistoryRow]:
         select(hist.c.status, hist.c.actor, hist.c.note, hist.c.at)
         .where(hist.c.order_id == order_id).order_by(hist.c.id)
     )).all()
-    return [HistoryRow(*r) for r in rows]
+    return [record(HistoryRow, r) for r in rows]
 
 
 # -- lists --------------------------------------------------------------------------------------
@@ -378,7 +378,7 @@ async def search(conn: AsyncConnection, user_id: int, words: Sequence[str], *, o
     rows = (await conn.execute(
         select(*_SUMMARY).where(where).order_by(t.c.created_at.desc(), t.c.id.desc()).offset(offset).limit(limit)
     )).all()
-    return [SummaryRow(*r) for r in rows], total
+    return [record(SummaryRow, r) for r in rows], total
 
 
 async def deleted_page(conn: AsyncConnection, user_id: int, *, offset: int, limit: int) -> list[SummaryRow]:
@@ -386,7 +386,7 @@ async def deleted_page(conn: AsyncConnection, user_id: int, *, offset: int, limi
         select(*_SUMMARY).where(t.c.user_id == user_id, IN_BIN)
         .order_by(t.c.deleted_at.desc(), t.c.id.desc()).offset(offset).limit(limit)
     )).all()
-    return [SummaryRow(*r) for r in rows]
+    return [record(SummaryRow, r) for r in rows]
 
 
 # -- due transitions ------------------------------------------------------------------------------
@@ -428,7 +428,7 @@ async def tracking_events(conn: AsyncConnection, order_id: int) -> list[Tracking
     rows = (await conn.execute(
         select(*_TRACKING).where(te.c.order_id == order_id).order_by(te.c.at.desc(), te.c.id.desc())
     )).all()
-    return [TrackingRow(*r) for r in rows]
+    return [record(TrackingRow, r) for r in rows]
 
 
 async def add_tracking_event(conn: AsyncConnection, order_id: int, *, at: datetime, code: str, location: str,

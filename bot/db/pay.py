@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, Exists, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db.dialect import insert as upsert
+from bot.db.rows import record
 from bot.db.tables import orders as o
 from bot.db.tables import payment_attempts as t
 
@@ -55,12 +56,12 @@ async def start(conn: AsyncConnection, **values: object) -> bool:
 
 async def by_key(conn: AsyncConnection, key: str) -> AttemptRow | None:
     row = (await conn.execute(select(*_COLUMNS).where(t.c.idempotency_key == key))).first()
-    return AttemptRow(*row) if row else None
+    return record(AttemptRow, row) if row else None
 
 
 async def get(conn: AsyncConnection, attempt_id: int) -> AttemptRow | None:
     row = (await conn.execute(select(*_COLUMNS).where(t.c.id == attempt_id))).first()
-    return AttemptRow(*row) if row else None
+    return record(AttemptRow, row) if row else None
 
 
 async def settle(conn: AsyncConnection, attempt_id: int, state: str, now: datetime, *,
@@ -93,7 +94,7 @@ async def due(conn: AsyncConnection, now: datetime, limit: int) -> list[AttemptR
         select(*_COLUMNS).where(t.c.state.in_(UNSETTLED), t.c.next_check_at <= now)
         .order_by(t.c.next_check_at, t.c.id).limit(limit)
     )).all()
-    return [AttemptRow(*r) for r in rows]
+    return [record(AttemptRow, r) for r in rows]
 
 
 def unknown_outcome(order_id: ColumnElement[int]) -> Exists:
@@ -129,8 +130,8 @@ async def unanswered(conn: AsyncConnection, limit: int) -> tuple[int, list[Unans
     where = (t.c.state.in_(UNSETTLED), t.c.last_error.is_not(None))
     total = int((await conn.execute(select(func.count()).select_from(t).where(*where))).scalar_one())
     rows = (await conn.execute(
-        select(t.c.id, o.c.number, t.c.amount_minor, t.c.currency, t.c.state, t.c.checks, t.c.last_error,
+        select(t.c.id, o.c.number.label("order_number"), t.c.amount_minor, t.c.currency, t.c.state, t.c.checks, t.c.last_error,
                t.c.created_at, t.c.next_check_at)
         .join(o, o.c.id == t.c.order_id).where(*where).order_by(t.c.created_at, t.c.id).limit(limit)
     )).all()
-    return total, [UnansweredRow(*r) for r in rows]
+    return total, [record(UnansweredRow, r) for r in rows]

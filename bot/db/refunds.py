@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.db.rows import columns, record
 from bot.db.tables import orders
 from bot.db.tables import refunds as t
 
@@ -38,7 +39,7 @@ class RefundRow:
     last_error: str | None
 
 
-_COLUMNS = tuple(t.c[f.name] for f in fields(RefundRow))
+_COLUMNS = columns(t, RefundRow)
 
 
 async def insert(conn: AsyncConnection, **values: object) -> int:
@@ -48,12 +49,12 @@ async def insert(conn: AsyncConnection, **values: object) -> int:
 
 async def get(conn: AsyncConnection, refund_id: int) -> RefundRow | None:
     row = (await conn.execute(select(*_COLUMNS).where(t.c.id == refund_id))).first()
-    return RefundRow(*row) if row else None
+    return record(RefundRow, row) if row else None
 
 
 async def for_order(conn: AsyncConnection, order_id: int) -> list[RefundRow]:
     rows = (await conn.execute(select(*_COLUMNS).where(t.c.order_id == order_id).order_by(t.c.id))).all()
-    return [RefundRow(*r) for r in rows]
+    return [record(RefundRow, r) for r in rows]
 
 
 async def refunded_total(conn: AsyncConnection, order_id: int) -> int:
@@ -76,7 +77,7 @@ async def due(conn: AsyncConnection, now: datetime, limit: int) -> list[RefundRo
         .where(t.c.state == "pending", t.c.next_attempt_at.is_not(None), t.c.next_attempt_at <= now)
         .order_by(t.c.next_attempt_at).limit(limit)
     )).all()
-    return [RefundRow(*r) for r in rows]
+    return [record(RefundRow, r) for r in rows]
 
 
 async def record_attempt(conn: AsyncConnection, refund_id: int, *, gateway_refund_id: str | None,

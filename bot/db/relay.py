@@ -11,6 +11,7 @@ from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db.dialect import insert as upsert
+from bot.db.rows import columns, record
 from bot.db.tables import conversations as c
 from bot.db.tables import orders as ot
 from bot.db.tables import relay_copies as rc
@@ -61,7 +62,7 @@ async def invite_by_hash(conn: AsyncConnection, token_hash: str) -> InviteRow | 
         select(inv.c.id, inv.c.store_id, inv.c.created_at, inv.c.expires_at, inv.c.used_at, inv.c.used_by)
         .where(inv.c.token_hash == token_hash)
     )).first()
-    return InviteRow(*row) if row else None
+    return record(InviteRow, row) if row else None
 
 
 async def use_invite(conn: AsyncConnection, invite_id: int, user_id: int, now: datetime) -> bool:
@@ -83,12 +84,12 @@ async def unlink_seller(conn: AsyncConnection, store_id: int, user_id: int) -> b
 
 
 async def sellers(conn: AsyncConnection, store_id: int | None = None) -> list[SellerRow]:
-    query = (select(ss.c.store_id, st.c.name, ss.c.user_id, ss.c.linked_at)
+    query = (select(ss.c.store_id, st.c.name.label("store"), ss.c.user_id, ss.c.linked_at)
              .select_from(ss.join(st, st.c.id == ss.c.store_id)))
     if store_id is not None:
         query = query.where(ss.c.store_id == store_id)
     rows = (await conn.execute(query.order_by(st.c.name, ss.c.linked_at, ss.c.user_id))).all()
-    return [SellerRow(*r) for r in rows]
+    return [record(SellerRow, r) for r in rows]
 
 
 async def seller_ids(conn: AsyncConnection, store_id: int) -> list[int]:
@@ -130,7 +131,8 @@ class ConversationRow:
 
 
 _CONV = (c.c.id, c.c.order_id, c.c.store_id, c.c.buyer_id, c.c.alias, c.c.created_at, c.c.last_at,
-         c.c.buyer_blocked_at, c.c.seller_blocked_at, func.coalesce(ot.c.number, ""), st.c.name)
+         c.c.buyer_blocked_at, c.c.seller_blocked_at, func.coalesce(ot.c.number, "").label("order_number"),
+         st.c.name.label("store"))
 # a conversation before any order has no order: an outer join (its purged_at is NULL, so it passes)
 _CONV_FROM = c.outerjoin(ot, ot.c.id == c.c.order_id).join(st, st.c.id == c.c.store_id)
 
@@ -138,7 +140,7 @@ _CONV_FROM = c.outerjoin(ot, ot.c.id == c.c.order_id).join(st, st.c.id == c.c.st
 async def conversation(conn: AsyncConnection, conversation_id: int) -> ConversationRow | None:
     row = (await conn.execute(select(*_CONV).select_from(_CONV_FROM)
                               .where(c.c.id == conversation_id, ot.c.purged_at.is_(None)))).first()
-    return ConversationRow(*row) if row else None
+    return record(ConversationRow, row) if row else None
 
 
 async def conversation_for(conn: AsyncConnection, order_id: int, store_id: int) -> int | None:
@@ -200,13 +202,14 @@ async def page_conversations(conn: AsyncConnection, user_id: int, as_seller: boo
     last_id = (select(func.max(m.c.id)).where(m.c.conversation_id == c.c.id).scalar_subquery())
     last = m.alias("last")
     rows = (await conn.execute(
-        select(c.c.id, c.c.order_id, func.coalesce(ot.c.number, ""), st.c.name, c.c.alias, c.c.last_at, unread,
-               last.c.kind, func.substr(last.c.text, 1, 100), last.c.direction)
+        select(c.c.id, c.c.order_id, func.coalesce(ot.c.number, "").label("order_number"), st.c.name.label("store"),
+               c.c.alias, c.c.last_at, unread.label("unread"), last.c.kind.label("last_kind"),
+               func.substr(last.c.text, 1, 100).label("last_text"), last.c.direction.label("last_direction"))
         .select_from(_CONV_FROM.join(last, last.c.id == last_id))
         .where(_visible(user_id, as_seller), ot.c.purged_at.is_(None))
         .order_by(c.c.last_at.desc(), c.c.id.desc()).offset(offset).limit(limit)
     )).all()
-    return [ConversationLine(*r) for r in rows]
+    return [record(ConversationLine, r) for r in rows]
 
 
 async def unread_total(conn: AsyncConnection, user_id: int, as_seller: bool) -> int:
@@ -236,16 +239,13 @@ class MessageRow:
     read_at: datetime | None
 
 
-_MSG = (m.c.id, m.c.conversation_id, m.c.direction, m.c.sender_id, m.c.kind, m.c.text, m.c.masked, m.c.media,
-        m.c.source_chat_id, m.c.source_message_ids, m.c.state, m.c.created_at, m.c.read_at)
+_MSG = columns(m, MessageRow)
 
 
 def _message(r: Any) -> MessageRow:
-    v = list(r)
-    v[6] = tuple(x for x in v[6].split(",") if x)
-    v[7] = tuple((kind, file_id) for kind, file_id in json.loads(v[7]))
-    v[9] = tuple(int(x) for x in json.loads(v[9]))
-    return MessageRow(*v)
+    return record(MessageRow, r, masked=tuple(x for x in r.masked.split(",") if x),
+                  media=tuple((kind, file_id) for kind, file_id in json.loads(r.media)),
+                  source_message_ids=tuple(int(x) for x in json.loads(r.source_message_ids)))
 
 
 async def add_message(conn: AsyncConnection, *, conversation_id: int, direction: str, sender_id: int, kind: str,
@@ -283,12 +283,12 @@ async def sent_since(conn: AsyncConnection, conversation_id: int, sender_id: int
 
 async def pending_for_store(conn: AsyncConnection, store_id: int) -> list[tuple[MessageRow, ConversationRow]]:
     rows = (await conn.execute(
-        select(*_MSG, *_CONV).select_from(_CONV_FROM.join(m, m.c.conversation_id == c.c.id))
+        select(*_MSG, *(column.label(f"conv_{column.name}") for column in _CONV))
+        .select_from(_CONV_FROM.join(m, m.c.conversation_id == c.c.id))
         .where(c.c.store_id == store_id, m.c.state == PENDING, ot.c.purged_at.is_(None))
         .order_by(m.c.id)
     )).all()
-    n = len(_MSG)
-    return [(_message(r[:n]), ConversationRow(*r[n:])) for r in rows]
+    return [(_message(r), record(ConversationRow, r, prefix="conv_")) for r in rows]
 
 
 async def mark_queued(conn: AsyncConnection, ids: list[int]) -> int:
@@ -333,14 +333,14 @@ async def by_telegram_message(conn: AsyncConnection, chat_id: int, message_id: i
         .select_from(rc.join(m, m.c.id == rc.c.relay_message_id))
         .where(rc.c.chat_id == chat_id, rc.c.message_id == message_id)
     )).first()
-    return (int(row[0]), int(row[1]), row[2] == "1") if row else None
+    return (int(row.relay_message_id), int(row.conversation_id), row.original == "1") if row else None
 
 
 async def copies(conn: AsyncConnection, relay_message_id: int) -> list[tuple[int, int, bool]]:
     rows = (await conn.execute(select(rc.c.chat_id, rc.c.message_id, rc.c.original)
                                .where(rc.c.relay_message_id == relay_message_id)
                                .order_by(rc.c.chat_id, rc.c.message_id))).all()
-    return [(int(r[0]), int(r[1]), r[2] == "1") for r in rows]
+    return [(int(r.chat_id), int(r.message_id), r.original == "1") for r in rows]
 
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.db.rows import record
 from bot.db.tables import order_items as it
 from bot.db.tables import orders as ot
 from bot.db.tables import reviews as t
@@ -67,8 +68,8 @@ def _review(row: Any) -> ReviewRow:
     return ReviewRow(**values)
 
 
-_ITEM = (it.c.id, it.c.order_id, ot.c.user_id, ot.c.number, ot.c.store_id, st.c.name, it.c.title, it.c.options,
-         ot.c.completed_at, t.c.id)
+_ITEM = (it.c.id.label("item_id"), it.c.order_id, ot.c.user_id, ot.c.number, ot.c.store_id, st.c.name.label("store"),
+         it.c.title, it.c.options, ot.c.completed_at, t.c.id.label("review_id"))
 _ITEM_FROM = (it.join(ot, ot.c.id == it.c.order_id).join(st, st.c.id == ot.c.store_id)
               .outerjoin(t, t.c.item_id == it.c.id))
 
@@ -79,7 +80,7 @@ async def item(conn: AsyncConnection, user_id: int, item_id: int) -> ItemRef | N
         select(*_ITEM).select_from(_ITEM_FROM)
         .where(it.c.id == item_id, ot.c.user_id == user_id, ot.c.purged_at.is_(None))
     )).first()
-    return ItemRef(*row) if row else None
+    return record(ItemRef, row) if row else None
 
 
 async def order_items(conn: AsyncConnection, user_id: int, order_id: int) -> list[ItemRef]:
@@ -88,7 +89,7 @@ async def order_items(conn: AsyncConnection, user_id: int, order_id: int) -> lis
         .where(it.c.order_id == order_id, ot.c.user_id == user_id, ot.c.purged_at.is_(None))
         .order_by(it.c.position)
     )).all()
-    return [ItemRef(*r) for r in rows]
+    return [record(ItemRef, r) for r in rows]
 
 
 def _awaiting(user_id: int, since: datetime):  # type: ignore[no-untyped-def]
@@ -106,7 +107,7 @@ async def awaiting(conn: AsyncConnection, user_id: int, since: datetime, *, offs
         select(*_ITEM).select_from(_ITEM_FROM).where(_awaiting(user_id, since))
         .order_by(ot.c.completed_at, it.c.order_id, it.c.position).offset(offset).limit(limit)
     )).all() if total and limit else []
-    return [ItemRef(*r) for r in rows], total
+    return [record(ItemRef, r) for r in rows], total
 
 
 async def get(conn: AsyncConnection, review_id: int, user_id: int | None = None) -> ReviewRow | None:

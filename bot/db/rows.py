@@ -1,4 +1,7 @@
-"""Rows of the hot read path (`Database.fetch_all`) decoded by column name into dataclasses.
+"""Rows decoded by column name into dataclasses: `record` for SQLAlchemy's rows, `Decoder` for
+the hot read path's (`Database.fetch_all`). Never by position: a select's columns are named after
+the record's fields, so a column added, dropped or moved on either side is an error at once
+(a field without its column), never a value in the wrong field.
 
 A screen's reader is one statement whose columns are named after the dataclass's fields; the
 `Decoder` reads each field by that name and converts what the driver hands back raw: the
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import fields
+from functools import cache
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Boolean, Table
@@ -22,6 +26,27 @@ T = TypeVar("T")
 
 def _to_bool(value: Any) -> bool:
     return bool(value)
+
+
+def record(cls: Callable[..., T], row: Any, *, prefix: str = "", **decoded: Any) -> T:
+    """A SQLAlchemy row as `cls`: each field from the column of its name (`prefix` + the name when
+    one select reads two records: label a computed column with its field's name); `decoded` gives
+    the fields whose stored form needs converting (JSON text, a list in a string). A field whose
+    column the select lacks is a KeyError naming it."""
+    values = row._mapping
+    return cls(**{name: decoded[name] if name in decoded else values[prefix + name] for name in _names(cls)})
+
+
+@cache
+def _names(cls: Any) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
+
+
+def columns(table: Table, cls: Any, **computed: Any) -> tuple[Any, ...]:
+    """The select list of `cls` from `table`: each field's column of the same name, in the
+    dataclass's order (the record is the one list of what is read); `computed` gives the fields
+    that are no column of the table, each labelled with its field's name."""
+    return tuple(computed[f.name].label(f.name) if f.name in computed else table.c[f.name] for f in fields(cls))
 
 
 class Decoder(Generic[T]):

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.db.rows import record
 from bot.db.tables import disputes as d
 from bot.db.tables import order_items as it
 from bot.db.tables import orders as o
@@ -62,8 +63,9 @@ async def counts(conn: AsyncConnection, seller_id: int) -> tuple[int, int, int]:
     reviews = select(func.count()).select_from(_REVIEWS).where(*_unanswered(seller_id)).scalar_subquery()
     disputes = select(func.count()).select_from(_DISPUTES).where(*_waiting_disputes(seller_id)).scalar_subquery()
     orders = select(func.count()).select_from(o).where(*_to_ship(seller_id)).scalar_subquery()
-    row = (await conn.execute(select(reviews, disputes, orders))).one()
-    return int(row[0]), int(row[1]), int(row[2])
+    row = (await conn.execute(select(reviews.label("reviews"), disputes.label("disputes"),
+                                     orders.label("orders")))).one()
+    return int(row.reviews), int(row.disputes), int(row.orders)
 
 
 async def owns_order(conn: AsyncConnection, seller_id: int, order_id: int) -> bool:
@@ -115,7 +117,7 @@ async def review_page(conn: AsyncConnection, seller_id: int, *, offset: int, lim
         .where(*_unanswered(seller_id))
         .order_by(r.c.created_at.desc(), r.c.id.desc()).offset(offset).limit(limit)
     )).all() if total and limit else []
-    return [ReviewLine(*row) for row in rows], total
+    return [record(ReviewLine, row) for row in rows], total
 
 
 async def review(conn: AsyncConnection, seller_id: int, review_id: int) -> SellerReviewRow | None:
@@ -182,7 +184,7 @@ async def dispute_page(conn: AsyncConnection, seller_id: int, *, offset: int,
         .select_from(_DISPUTES).where(*_waiting_disputes(seller_id))
         .order_by(d.c.decide_by, d.c.id).offset(offset).limit(limit)
     )).all() if total and limit else []
-    return [DisputeLine(*row) for row in rows], total
+    return [record(DisputeLine, row) for row in rows], total
 
 
 async def dispute(conn: AsyncConnection, seller_id: int, dispute_id: int) -> SellerDisputeRow | None:
@@ -244,7 +246,7 @@ async def ship_page(conn: AsyncConnection, seller_id: int, *, offset: int, limit
         select(o.c.id, o.c.number, o.c.first_title, o.c.item_lines, o.c.paid_at)
         .where(*_to_ship(seller_id)).order_by(o.c.paid_at, o.c.id).offset(offset).limit(limit)
     )).all() if total and limit else []
-    return [ShipLine(*row) for row in rows], total
+    return [record(ShipLine, row) for row in rows], total
 
 
 async def ship_order(conn: AsyncConnection, seller_id: int, order_id: int, *, items: int) -> ShipOrderRow | None:

@@ -11,6 +11,7 @@ from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db.dialect import insert as upsert
+from bot.db.rows import columns, record
 from bot.db.tables import api_idempotency as idem
 from bot.db.tables import customer_links as links
 from bot.db.tables import customer_orders as co
@@ -79,20 +80,20 @@ async def insert_shop(conn: AsyncConnection, name: str, key_hash: str, now: date
 async def shop_by_key(conn: AsyncConnection, key_hash: str) -> ShopRow | None:
     row = (await conn.execute(select(sh.c.id, sh.c.name, sh.c.created_at, sh.c.webhook_url)
                               .where(sh.c.key_hash == key_hash))).first()
-    return ShopRow(*row) if row else None
+    return record(ShopRow, row) if row else None
 
 
 async def shop_by_name(conn: AsyncConnection, name: str) -> ShopRow | None:
     row = (await conn.execute(select(sh.c.id, sh.c.name, sh.c.created_at, sh.c.webhook_url)
                               .where(sh.c.name == name))).first()
-    return ShopRow(*row) if row else None
+    return record(ShopRow, row) if row else None
 
 
 async def all_shops(conn: AsyncConnection) -> list[tuple[ShopRow, list[tuple[int, str]]]]:
     rows = (await conn.execute(select(sh.c.id, sh.c.name, sh.c.created_at, sh.c.webhook_url).order_by(sh.c.id))).all()
     owned = (await conn.execute(select(ss.c.shop_id, st.c.id, st.c.name).join(st, st.c.id == ss.c.store_id)
                                 .order_by(st.c.id))).all()
-    return [(ShopRow(*r), [(int(o.id), o.name) for o in owned if o.shop_id == r.id]) for r in rows]
+    return [(record(ShopRow, r), [(int(o.id), o.name) for o in owned if o.shop_id == r.id]) for r in rows]
 
 
 async def any_shop(conn: AsyncConnection) -> bool:
@@ -130,18 +131,18 @@ async def shop_name(conn: AsyncConnection, shop_id: int) -> str:
 
 
 # -- customers and links ----------------------------------------------------------------------------
-_CUSTOMER = (cu.c.id, cu.c.shop_id, cu.c.external_id, cu.c.user_id, cu.c.created_at, cu.c.linked_at)
+_CUSTOMER = columns(cu, CustomerRow)
 
 
 async def customer(conn: AsyncConnection, shop_id: int, external_id: str) -> CustomerRow | None:
     row = (await conn.execute(select(*_CUSTOMER).where(cu.c.shop_id == shop_id,
                                                        cu.c.external_id == external_id))).first()
-    return CustomerRow(*row) if row else None
+    return record(CustomerRow, row) if row else None
 
 
 async def customer_by_id(conn: AsyncConnection, customer_id: int) -> CustomerRow | None:
     row = (await conn.execute(select(*_CUSTOMER).where(cu.c.id == customer_id))).first()
-    return CustomerRow(*row) if row else None
+    return record(CustomerRow, row) if row else None
 
 
 async def ensure_customer(conn: AsyncConnection, shop_id: int, external_id: str, now: datetime) -> CustomerRow:
@@ -161,7 +162,7 @@ async def add_link(conn: AsyncConnection, customer_id: int, token_hash: str, now
 async def link_by_hash(conn: AsyncConnection, token_hash: str) -> LinkRow | None:
     row = (await conn.execute(select(links.c.id, links.c.customer_id, links.c.expires_at, links.c.used_at)
                               .where(links.c.token_hash == token_hash))).first()
-    return LinkRow(*row) if row else None
+    return record(LinkRow, row) if row else None
 
 
 async def use_link(conn: AsyncConnection, link_id: int, user_id: int, now: datetime) -> bool:
@@ -175,8 +176,7 @@ async def set_customer_user(conn: AsyncConnection, customer_id: int, user_id: in
 
 
 # -- orders placed for customers --------------------------------------------------------------------
-_CO = (co.c.id, co.c.customer_id, co.c.store_id, co.c.number, co.c.order_id, co.c.state, co.c.request,
-       co.c.paid, co.c.created_at)
+_CO = columns(co, CustomerOrderRow)
 
 
 async def add_customer_order(conn: AsyncConnection, *, customer_id: int, store_id: int, number: str,
@@ -208,7 +208,7 @@ async def waiting_of_shop(conn: AsyncConnection, shop_id: int, number: str) -> C
     """An order that waits for its customer (or was cancelled while waiting), through the shop."""
     row = (await conn.execute(select(*_CO).join(cu, cu.c.id == co.c.customer_id)
                               .where(co.c.number == number, cu.c.shop_id == shop_id, co.c.state != PLACED))).first()
-    return CustomerOrderRow(*row) if row else None
+    return record(CustomerOrderRow, row) if row else None
 
 
 async def customer_orders(conn: AsyncConnection, customer_id: int, *, waiting_only: bool = False,
@@ -219,7 +219,7 @@ async def customer_orders(conn: AsyncConnection, customer_id: int, *, waiting_on
     if before_id is not None:
         query = query.where(co.c.id < before_id)
     order = co.c.id.asc() if waiting_only else co.c.id.desc()
-    return [CustomerOrderRow(*r) for r in (await conn.execute(query.order_by(order).limit(limit))).all()]
+    return [record(CustomerOrderRow, r) for r in (await conn.execute(query.order_by(order).limit(limit))).all()]
 
 
 async def mark_waiting(conn: AsyncConnection, row_id: int, *, paid: str | None = None,

@@ -9,7 +9,7 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db.engine import Database
-from bot.db.rows import Decoder
+from bot.db.rows import Decoder, columns, record
 from bot.db.tables import store_sellers as ss
 from bot.db.tables import users as t
 
@@ -27,15 +27,12 @@ class UserRow:
     is_seller: bool = False
 
 
-_COLUMNS = (
-    t.c.id, t.c.first_name, t.c.username, t.c.locale, t.c.time_zone, t.c.created_at,
-    t.c.unreachable_since, exists().where(ss.c.user_id == t.c.id).label("is_seller"),
-)
+_COLUMNS = columns(t, UserRow, is_seller=exists().where(ss.c.user_id == t.c.id))
 
 
 async def get(conn: AsyncConnection, user_id: int) -> UserRow | None:
     row = (await conn.execute(select(*_COLUMNS).where(t.c.id == user_id))).first()
-    return UserRow(*row) if row else None
+    return record(UserRow, row) if row else None
 
 
 _DECODE = Decoder(UserRow, t, computed=("is_seller",))
@@ -70,4 +67,4 @@ async def get_many(conn: AsyncConnection, user_ids: list[int]) -> dict[int, User
     if not user_ids:
         return {}
     rows = (await conn.execute(select(*_COLUMNS).where(t.c.id.in_(user_ids)))).all()
-    return {r.id: UserRow(*r) for r in rows}
+    return {r.id: record(UserRow, r) for r in rows}
