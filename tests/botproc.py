@@ -3,7 +3,8 @@
 A fresh interpreter spends most of its start importing: aiogram builds about 300 pydantic models
 for its types (~4 s of the ~8 s a start takes on a 2-core CI machine, bench/startup.py). The
 tests that run the bot as a process (crash-and-restart, the real Bot API, several instances)
-start it 30-odd times. Here, one server process per test worker imports `main` and the bot once
+start it 30-odd times (and the payment test kills one paying through the services:
+`tests/paykill.py`). Here, one server process per test worker imports `main` and the bot once
 (multiprocessing's *forkserver*), and every start is a fork of it that runs `main.main(args)` with
 the test's environment, working directory and output: a real process (its own pid, killed by
 signals, its exit code and output seen by the test) whose imports are already done.
@@ -18,6 +19,7 @@ import asyncio
 import contextlib
 import multiprocessing
 import os
+import runpy
 import signal
 import socket
 import sys
@@ -39,8 +41,9 @@ def _forkserver() -> Any:
     return _context
 
 
-def _run(args: list[str], env: dict[str, str], cwd: str, out: socket.socket) -> None:
-    """In the forked process: the test's environment, directory and output, then main.py's main."""
+def _run(module: str | None, args: list[str], env: dict[str, str], cwd: str, out: socket.socket) -> None:
+    """In the forked process: the test's environment, directory and output, then main.py's main
+    (or `python -m module args` when a module is named)."""
     os.environ.clear()
     os.environ.update(env)
     os.chdir(cwd)
@@ -50,6 +53,10 @@ def _run(args: list[str], env: dict[str, str], cwd: str, out: socket.socket) -> 
     os.dup2(out.fileno(), 2)
     os.close(devnull)
     out.close()
+    if module is not None:
+        sys.argv = [module, *args]
+        runpy.run_module(module, run_name="__main__", alter_sys=True)
+        return
     import main
     from bot.handlers import sections
 
@@ -104,8 +111,17 @@ class BotProcess:
 async def main_py(env: dict[str, str], *args: str, cwd: Path = ROOT) -> BotProcess:
     """`main.py ARGS` as its own process (forked from the worker's server), stdout and stderr
     together in `stdout`."""
+    return await _start(None, list(args), env, cwd)
+
+
+async def module_py(module: str, *args: str, env: dict[str, str] | None = None, cwd: Path = ROOT) -> BotProcess:
+    """`python -m MODULE ARGS` (a module of the project) the same way."""
+    return await _start(module, list(args), dict(os.environ) if env is None else env, cwd)
+
+
+async def _start(module: str | None, args: list[str], env: dict[str, str], cwd: Path) -> BotProcess:
     ours, theirs = socket.socketpair()
-    process = _forkserver().Process(target=_run, args=(list(args), dict(env), str(cwd), theirs), daemon=False)
+    process = _forkserver().Process(target=_run, args=(module, args, dict(env), str(cwd), theirs), daemon=True)
     process.start()
     theirs.close()
     reader, writer = await asyncio.open_connection(sock=ours, limit=2**20)

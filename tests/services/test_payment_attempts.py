@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import signal
 import sqlite3
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,13 +23,13 @@ from bot.integrations.payments import SandboxGateway
 from bot.runner import build_sweeper
 from bot.services.errors import DomainError
 from bot.services.orders import Status
+from tests.botproc import module_py
 from tests.conftest import App
 from tests.orderkit import place
 from tests.paykill import FileSandbox
 from tests.services.test_pay import add_card
 
 ALEX = 1001
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def gateway(app: App) -> SandboxGateway:
@@ -112,16 +111,13 @@ async def test_a_process_killed_after_the_charge_ends_paid_once(app: App, tmp_pa
     card_id = await add_card(app, ALEX)
     order = await place(app.services, ALEX)
     state = tmp_path / "gateway.json"
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.paykill", app.settings.database_url, str(state), app.clock.now().isoformat(),
-        str(ALEX), str(order.id), str(card_id), cwd=ROOT,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )
+    proc = await module_py("tests.paykill", app.settings.database_url, str(state), app.clock.now().isoformat(),
+                           str(ALEX), str(order.id), str(card_id))
     try:
-        assert proc.stdout is not None and proc.stderr is not None
         line = await asyncio.wait_for(proc.stdout.readline(), timeout=120)
         if not line.startswith(b"charged "):
-            raise AssertionError((line, await proc.stderr.read()))
+            proc.kill()
+            raise AssertionError((line, (await proc.communicate())[0]))
         proc.send_signal(signal.SIGKILL)  # between the gateway's charge and the database write
     finally:
         if proc.returncode is None:
