@@ -26,9 +26,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bot.handlers import sections
+
 ROOT = Path(__file__).resolve().parent.parent
-# imported once by the server, before any start: the entry point, the bot and its sections
-PRELOAD = ["main", "bot.app", "bot.cli", "bot.handlers", "tests.botproc"]
+# imported once by the server, before any start: the entry point, the bot and (this module) its sections
+PRELOAD = ["main", "bot.app", "bot.cli", "tests.botproc"]
 
 _context: Any = None
 
@@ -58,9 +60,7 @@ def _run(module: str | None, args: list[str], env: dict[str, str], cwd: str, out
         runpy.run_module(module, run_name="__main__", alter_sys=True)
         return
     import main
-    from bot.handlers import sections
 
-    sections()
     sys.exit(main.main(args))
 
 
@@ -116,7 +116,7 @@ async def main_py(env: dict[str, str], *args: str, cwd: Path = ROOT) -> BotProce
 
 async def module_py(module: str, *args: str, env: dict[str, str] | None = None, cwd: Path = ROOT) -> BotProcess:
     """`python -m MODULE ARGS` (a module of the project) the same way."""
-    return await _start(module, list(args), dict(os.environ) if env is None else env, cwd)
+    return await _start(module, list(args), os.environ if env is None else env, cwd)
 
 
 async def _start(module: str | None, args: list[str], env: dict[str, str], cwd: Path) -> BotProcess:
@@ -126,3 +126,8 @@ async def _start(module: str | None, args: list[str], env: dict[str, str], cwd: 
     theirs.close()
     reader, writer = await asyncio.open_connection(sock=ours, limit=2**20)
     return BotProcess(process, reader, writer)
+
+
+# The server imports this module before any start (PRELOAD): the sections come with it, since
+# `bot.handlers` imports them only when asked, and otherwise every start would import them anew.
+sections()

@@ -1,12 +1,13 @@
 """Crash and restart of the real process, as a person would live through it.
 
-The bot runs as `main.py` in a process of its own (tests/botproc.py) against a Bot API server on loopback (tests/botapi_emulator.py)
-that answers 10% of the bot's sending calls with 429 and 5% with 502. In every cycle a person
-starts something — adds an address, adds a card, or waits for pushes about their orders — and the
-process is killed with SIGKILL at a random one of the bot's calls along the way (seeded, so a run
-can be replayed). The person then does what a person does: restarts nothing, just carries on from
-what the chat shows (answers the question on screen, presses the button again, opens the list to
-see whether it was saved). The bot is started again whenever it is down.
+The bot runs as `main.py` in a process of its own (tests/botproc.py) against a Bot API server on
+loopback (tests/botapi_emulator.py) that answers 10% of the bot's sending calls with 429 and 5%
+with 502. In every cycle a person starts something — adds an address, adds a card, or waits for
+pushes about their orders — and the process is killed with SIGKILL at a random one of the bot's
+calls along the way (seeded, so a run can be replayed). The person then does what a person does:
+restarts nothing, just carries on from what the chat shows (answers the question on screen,
+presses the button again, opens the list to see whether it was saved). The bot is started again
+whenever it is down.
 
 After each cycle the database must hold exactly what the person completed: one address, one card,
 every push delivered. The suite prints the figures: cycles, kills, faults injected, what was lost
@@ -69,7 +70,8 @@ class Figures:
 
 
 class Process:
-    """`main.py` as a process (tests/botproc.py) over the emulator; killed by the emulator at the armed call."""
+    """`main.py` as a process (tests/botproc.py) over the emulator; killed by the emulator at the
+    armed call."""
 
     def __init__(self, api: BotApiEmulator, db: Path, figures: Figures) -> None:
         self.api, self.db, self.figures = api, db, figures
