@@ -33,27 +33,29 @@ hypothesis_settings.register_profile("long", max_examples=500, derandomize=False
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
-# the loggers whose level the process's logging set-up (bot/logs.py setup_logging) sets
-_SET_UP_LOGGERS = ("", "aiogram.event", "apscheduler", "alembic")
+def _logger_levels() -> dict[str, int]:
+    loggers = logging.root.manager.loggerDict.items()
+    return {"": logging.root.level} | {n: lg.level for n, lg in loggers if isinstance(lg, logging.Logger)}
 
 
 @pytest.fixture(autouse=True)
 def _process_logging_as_found() -> Iterator[None]:
     """A test that runs `main.main()` in this process sets up the process's logging (bot/logs.py):
-    a handler on the root logger writing to that test's captured stderr, and the levels of root,
-    aiogram's update log, APScheduler and Alembic. Left behind, the handler outlives its stream (a
-    later record prints "Logging error … I/O operation on closed file") and the levels hide what a
-    later test reads from its log. Each test leaves those as it found them; pytest's own capture
-    handlers are not touched."""
-    levels = {name: logging.getLogger(name).level for name in _SET_UP_LOGGERS}
+    a handler on the root logger writing to that test's captured stderr, and the levels of root and
+    of the loggers it quiets. Left behind, the handler outlives its stream (a later record prints
+    "Logging error … I/O operation on closed file") and the levels hide what a later test reads
+    from its log. Each test leaves the handler and every logger's level as it found them (a logger
+    made during the test goes back to NOTSET); pytest's own capture handlers are not touched."""
+    levels = _logger_levels()
     yield
     root = logging.getLogger()
     for handler in root.handlers[:]:
         if isinstance(handler.formatter, RedactingFormatter):
             root.removeHandler(handler)
             handler.close()
-    for name, level in levels.items():
-        logging.getLogger(name).setLevel(level)
+    for name, level in _logger_levels().items():
+        if level != levels.get(name, logging.NOTSET):
+            logging.getLogger(name or None).setLevel(levels.get(name, logging.NOTSET))
 
 
 @pytest.fixture(scope="session")
