@@ -46,7 +46,7 @@ def columns(table: Table, cls: Any, **computed: Any) -> tuple[Any, ...]:
     """The select list of `cls` from `table`: each field's column of the same name, in the
     dataclass's order (the record is the one list of what is read); `computed` gives the fields
     that are no column of the table, each labelled with its field's name."""
-    return tuple(computed[f.name].label(f.name) if f.name in computed else table.c[f.name] for f in fields(cls))
+    return tuple(computed[name].label(name) if name in computed else table.c[name] for name in _names(cls))
 
 
 class Decoder(Generic[T]):
