@@ -137,6 +137,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
     redis = _redis(settings)
     viewed = ViewedLog(db, _pending_views(settings, redis))
     orders.on_unpaid_cancelled.append(coupons.give_back)  # a cancelled unpaid order returns its coupons
+    orders.on_unpaid_cancelled.append(coupons.refund)  # … and what its gift certificates paid
     reviews = ReviewService(db, clock)
     disputes = DisputeService(db, clock, orders)
     return Services(

@@ -144,6 +144,8 @@ class OrderOut(Out):
     shipping_minor: int
     discount_minor: int
     total_minor: int
+    certificate_minor: int = Field(default=0, description="what the customer's gift certificates paid of the "
+                                                          "total; a card paid the rest")
     track_number: str | None = None
     carrier: str | None = None
     created_at: datetime

@@ -79,7 +79,7 @@ def order_out(found: ShopOrder) -> m.OrderOut:
         return m.OrderOut(
             number=o.number, store_id=o.store_id, customer=found.customer, status=o.status, currency=o.currency,
             items_minor=o.items_minor, shipping_minor=o.shipping_minor, discount_minor=o.discount_minor,
-            total_minor=o.total_minor, track_number=o.track_number, carrier=o.carrier, created_at=o.created_at,
+            total_minor=o.total_minor, certificate_minor=o.certificate_minor, track_number=o.track_number, carrier=o.carrier, created_at=o.created_at,
             paid_at=o.paid_at, shipped_at=o.shipped_at, delivered_at=o.delivered_at, completed_at=o.completed_at,
             cancelled_at=o.cancelled_at,
             items=[m.ItemOut(position=i.position, title=i.title, quantity=i.quantity,

@@ -72,6 +72,12 @@ class OrderRow:
     paid_charge_id: str | None = None  # the gateway's charge: refunds go back through it
     pay_attempts: int = 0  # declined payments so far: the next one gets a fresh idempotency key
     discount_minor: int = 0  # the coupons used at checkout: total = items + shipping − discount
+    certificate_minor: int = 0  # what gift certificates paid of the total at checkout
+
+    @property
+    def card_minor(self) -> int:
+        """What a card pays (or paid): the total less what gift certificates paid."""
+        return self.total_minor - self.certificate_minor
 
 
 @dataclass(frozen=True, slots=True)

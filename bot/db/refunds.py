@@ -63,6 +63,14 @@ async def refunded_total(conn: AsyncConnection, order_id: int) -> int:
     )).scalar_one())
 
 
+async def refunded_to_card(conn: AsyncConnection, order_id: int) -> int:
+    """What went back to the card that paid (or its bank account), not to gift certificates."""
+    return int((await conn.execute(
+        select(func.coalesce(func.sum(t.c.amount_minor), 0))
+        .where(t.c.order_id == order_id, t.c.destination != "certificate")
+    )).scalar_one())
+
+
 async def complete(conn: AsyncConnection, refund_id: int, now: datetime) -> bool:
     result = await conn.execute(
         update(t).where(t.c.id == refund_id, t.c.state == "pending").values(state="completed", completed_at=now)

@@ -2,6 +2,8 @@
 
     quantity (Buy now only) → shipping address → coupons → card → summary → Place order
 
+(no card step when gift certificates pay the whole order)
+
 Started by ⚡ Buy now on a product card (its chosen options) or ✅ Check out on a store's part of
 the cart. Preselected: the default address, the best coupons (the coupons engine's plan), the
 default card. "➕ New address" opens the address form, "➕ New card" the card flow (the card is
@@ -10,10 +12,16 @@ wallet the new card pays this order just this once: Place order hands the order 
 section's new-card flow, which pays it. Every step has Back and
 Cancel; the summary has "✏️ <field>" and says when a price changed since the buyer saw it.
 
-Place order creates the order (its coupons marked used, the cart lines removed) and writes its id
-into the draft in one unit of work, then pays it with the chosen card (`PayService.pay`: one
-idempotency key per order and attempt). A crash between the two, or a second press, pays the same
-order, never a second one. A decline leaves the order unpaid in My orders with the bank's reason.
+The coupons step also shows what the buyer's gift certificates pay (what the coupons leave, the
+soonest to expire first) and switches them off or on; the card pays the rest.
+
+Place order creates the order (its coupons marked used, its certificates' part spent, the cart
+lines removed) and writes its id into the draft in one unit of work, then pays the rest with the
+chosen card (`PayService.pay`: one idempotency key per order and attempt) — or nothing, when the
+certificates paid it all. A crash between the two, or a second press, pays the same order, never a
+second one. A decline leaves the order unpaid in My orders with the bank's reason. When the
+amounts changed since the summary was drawn (a price, a certificate spent elsewhere), Place order
+shows the summary again with why, and places nothing.
 """
 
 from __future__ import annotations
@@ -71,6 +79,9 @@ from bot.views.common import Fmt, Screen
 router = Handlers("checkout")
 
 ITEMS, SOURCE, ADDRESS, COUPONS, CARD, ORDER, BACK = "items", "source", "address", "coupons", "card", "order", "back"
+CERTIFICATES = "certificates"  # False: the buyer switched gift certificates off
+COVERED = "covered"  # gift certificates pay it all: no card step (set before each step is shown)
+SHOWN = "shown"  # [total, card part] as the summary showed them: Place order places that, or says why not
 CHOSEN = "coupons_chosen"  # the buyer switched coupons: no longer the engine's best plan
 PRODUCT, CART = "product", "cart"
 NAME = "checkout"  # its slot while the address form or the card flow runs (bot/handlers/returns.py)
@@ -100,8 +111,13 @@ def _step(draft: Draft, state: State) -> tuple[int, int]:
     return index, len(steps)
 
 
+def _certificates(draft: Draft) -> bool:
+    return draft.get(CERTIFICATES) is not False
+
+
 async def _quote(draft: Draft, user: UserRow, checkout: CheckoutService, *, coupons: bool = True) -> Quote:
-    return await checkout.quote(user.id, items_of(draft), _coupons(draft) if coupons else [])
+    return await checkout.quote(user.id, items_of(draft), _coupons(draft) if coupons else [],
+                                certificates=coupons and _certificates(draft))
 
 
 # -- prompts (they read what they show, then draw it with the pure views) ------------------------
@@ -123,8 +139,11 @@ async def ask_address(f: Fmt, draft: Draft, error: str | None, user: UserRow, ch
 async def ask_coupons(f: Fmt, draft: Draft, error: str | None, user: UserRow, checkout: CheckoutService) -> Screen:
     step, steps = _step(draft, CheckoutFlow.coupons)
     applies = await checkout.coupons_for(user.id, items_of(draft))
-    return views.coupons_screen(f, await _quote(draft, user, checkout), applies, chosen=_coupons(draft), step=step,
-                                steps=steps, error=error)
+    quote = await _quote(draft, user, checkout)
+    # what the certificates would pay when switched off (0: there are none for this order)
+    could = quote if _certificates(draft) else await checkout.quote(user.id, items_of(draft), _coupons(draft))
+    return views.coupons_screen(f, quote, applies, chosen=_coupons(draft), certificates_could=could.certificates_minor,
+                                step=step, steps=steps, error=error)
 
 
 async def ask_card(f: Fmt, draft: Draft, error: str | None, user: UserRow, checkout: CheckoutService,
@@ -144,7 +163,7 @@ async def ask_summary(f: Fmt, draft: Draft, error: str | None, user: UserRow, ch
         address = None
     card_id = int(draft.get(CARD) or 0)
     card = next((c for c in await cards.wallet(user.id) if c.id == card_id), None)
-    return views.summary_screen(f, quote, address=address, card=card, new_card=card_id == 0,
+    return views.summary_screen(f, quote, address=address, card=card, new_card=card_id == 0 and quote.card_minor > 0,
                                 product=draft.get(SOURCE) == PRODUCT, error=error)
 
 
@@ -152,7 +171,8 @@ async def arrive(target: State, draft: Draft, f: Fmt, user: UserRow, checkout: C
                  addresses: AddressService, cards: CardService) -> tuple[State, Draft, dict[str, Any]]:
     """Before a step is shown: what it needs is still there — an address chosen before the card and
     the summary; the coupons: the best plan for the items as they are now until the buyer chooses,
-    and those chosen still applying (else the best ones again, and why); a card still usable."""
+    and those chosen still applying (else the best ones again, and why); whether gift certificates
+    pay it all (then no card is asked); a card still usable; the amounts the summary shows."""
     shown: dict[str, Any] = {}
     order = [CheckoutFlow.quantity, CheckoutFlow.address, CheckoutFlow.coupons, CheckoutFlow.card,
              CheckoutFlow.summary]
@@ -171,6 +191,12 @@ async def arrive(target: State, draft: Draft, f: Fmt, user: UserRow, checkout: C
             best = (await checkout.coupons_for(user.id, items_of(draft))).best
             draft = {**draft, COUPONS: list(best.coupon_ids), CHOSEN: False}
             shown["error"] = f.error(exc)
+        quote = await _quote(draft, user, checkout)
+        draft = {**draft, COVERED: quote.card_minor == 0, SHOWN: [quote.total_minor, quote.card_minor]}
+        if target == CheckoutFlow.card and draft[COVERED]:
+            target = CheckoutFlow.summary
+    if target == CheckoutFlow.summary and draft.get(COVERED):
+        return target, draft, shown
     if target == CheckoutFlow.summary and draft.get(CARD) is None:  # no card chosen yet
         return CheckoutFlow.card, {**draft, EDITING: False}, shown
     if target == CheckoutFlow.summary and int(draft.get(CARD) or 0):
@@ -252,6 +278,10 @@ def no_coupons(value: int, draft: Draft, f: Fmt) -> Draft:
     return {**draft, COUPONS: [], CHOSEN: True}
 
 
+def certificates_switched(value: int, draft: Draft, f: Fmt) -> Draft:
+    return {**draft, CERTIFICATES: bool(value)}
+
+
 async def card_pressed(value: int, draft: Draft, f: Fmt, user: UserRow, cards: CardService) -> Draft:
     if value:
         card = next((c for c in await cards.wallet(user.id) if c.id == value), None)
@@ -272,14 +302,23 @@ async def place_order(query: CallbackQuery, draft: Draft, state: FSMContext, db:
     if not order_id:
         try:
             async with db.write():  # the order and the draft that knows it: one unit of work
+                shown = draft.get(SHOWN)
                 order = await checkout.place(user.id, items_of(draft), address_id=int(draft.get(ADDRESS) or 0),
-                                             coupon_ids=_coupons(draft))
+                                             coupon_ids=_coupons(draft), certificates=_certificates(draft),
+                                             expected=(int(shown[0]), int(shown[1])) if shown else None)
                 await state.update_data({ORDER: order.id})
         except DomainError as exc:  # a product gone, a coupon used meanwhile: the summary, with why
             await deliver(query, await FLOW.go(CheckoutFlow.summary, state, db, draft, f, f.error(exc), user=user,
                                                checkout=checkout, cards=cards, **data))
             return
         order_id = order.id
+    placed = await orders.card(user.id, order_id)
+    if placed.order.paid_at is not None:  # gift certificates paid it all (or a press before this one did)
+        async with db.write():
+            await state.clear()
+        note = views.placed_paid_note(f, placed.order.number)
+        await show(query, pay_views.with_note(note, order_views.order_card(placed, f, _order_cb(order_id))))
+        return
     if not int(draft.get(CARD) or 0):  # a new card: the pay section's flow pays this order
         async with db.write():
             await state.clear()
@@ -329,9 +368,11 @@ FLOW = Flow(
         Step(CheckoutFlow.coupons, ask_coupons, N_("Tap a coupon, or Continue."),
              buttons={CheckoutAction.coupon: Button(coupon_switched, stay=True),
                       CheckoutAction.no_coupons: Button(no_coupons, stay=True),
+                      CheckoutAction.certificates: Button(certificates_switched, stay=True),
                       CheckoutAction.coupons_done: Button(unchanged)}),
         Step(CheckoutFlow.card, ask_card, N_("Choose a card with the buttons."),
-             buttons={CheckoutAction.card: Button(card_pressed), CheckoutAction.new_card: Button(new_card)}),
+             buttons={CheckoutAction.card: Button(card_pressed), CheckoutAction.new_card: Button(new_card)},
+             when=lambda d: not d.get(COVERED)),
     ),
     summary=Summary(CheckoutFlow.summary, ask_summary, N_("Check the order and tap Place order, or change something."),
                     edit=CheckoutAction.edit, done=CheckoutAction.place, finish=place_order,

@@ -83,6 +83,7 @@ class CheckoutAction(str, Enum):
     coupon = "c"  # value: a coupon, switched on or off
     no_coupons = "nc"
     coupons_done = "cd"
+    certificates = "g"  # value: 1 to pay with gift certificates, 0 not to
     card = "k"  # value: a saved card; 0: a new card used just this once (a full wallet)
     new_card = "nk"  # add one through the card flow, and come back
     edit = "e"  # value: the field (CheckoutField)

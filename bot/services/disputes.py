@@ -40,7 +40,6 @@ from bot.services.orders import (
     OrderNotFound,
     OrderService,
     Status,
-    card_snapshot,
     check_can_dispute,
     transition,
 )
@@ -366,11 +365,8 @@ class DisputeService:
         if not changed:  # pragma: no cover - inside BEGIN IMMEDIATE after the state check
             raise DisputeMovedOn()
         if refund_minor > 0:
-            preview = await self.orders._refund_preview(conn, order, refund_minor)
-            await refunds.issue(conn, order_id=order.id, number=order.number, user_id=order.user_id,
-                                reason="dispute", dispute_id=dispute.id, refund=preview,
-                                card=card_snapshot(order), charge_id=order.paid_charge_id, now=now,
-                                seen=actor == Actor.buyer)
+            await self.orders._refund(conn, order, refund_minor, reason="dispute", dispute_id=dispute.id, now=now,
+                                      seen=actor == Actor.buyer)
         await transition(conn, order, Status.closed, actor=actor, now=now, note=resolution.value,
                          push={"dispute_id": dispute.id, "resolution": resolution.value,
                                "refund_minor": refund_minor})

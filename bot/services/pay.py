@@ -188,7 +188,7 @@ class PayService:
                             wallet_card.exp_year)
         order, attempt = await self._record(user_id, order_id, card, kept=True)
         charge = await self._charge(order, attempt, self.cards.charge(
-            user_id, card_id, order.total_minor, order.currency, attempt.idempotency_key))
+            user_id, card_id, order.card_minor, order.currency, attempt.idempotency_key))
         return await self._settle(order, attempt, charge, card)
 
     async def pay_once(self, user_id: int, order_id: int, verified: VerifiedCard) -> Paid:
@@ -199,7 +199,7 @@ class PayService:
         card = CardSnapshot(None, str(verified.brand), verified.last4, verified.exp_month, verified.exp_year)
         order, attempt = await self._record(user_id, order_id, card, kept=False)
         charge = await self._charge(order, attempt, self.cards.charge_once(
-            verified, order.total_minor, order.currency, attempt.idempotency_key))
+            verified, order.card_minor, order.currency, attempt.idempotency_key))
         return await self._settle(order, attempt, charge, card)
 
     async def new_card(self, user_id: int, verified: VerifiedCard, *, order_id: int | None, save: bool,
@@ -249,7 +249,7 @@ class PayService:
             key = pay_key(order)
             started = await attempts.start(
                 conn, order_id=order.id, user_id=user_id, idempotency_key=key, gateway=self.cards.gateway.name,
-                amount_minor=order.total_minor, currency=order.currency, card_id=card.card_id,
+                amount_minor=order.card_minor, currency=order.currency, card_id=card.card_id,
                 card_brand=card.brand, card_last4=card.last4, card_exp_month=card.exp_month,
                 card_exp_year=card.exp_year, card_kept=kept, created_at=now, next_check_at=now + RECONCILE_AFTER,
             )

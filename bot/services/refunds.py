@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.db import orders as orders_repo
 from bot.db import refunds as repo
 from bot.db.engine import Database
+from bot.db.orders import OrderRow
 from bot.db.refunds import RefundRow
 from bot.integrations.payments import (
     CardDeclined,
@@ -41,6 +42,7 @@ from bot.integrations.payments import Refund as GatewayRefund
 from bot.services import loyalty
 from bot.services.backoff import doubling
 from bot.services.clock import Clock
+from bot.services.coupons.checkout import credit_back
 from bot.services.errors import N_, DomainError, NotFound
 from bot.services.notifications import declare
 from bot.services.outbox import enqueue
@@ -96,6 +98,7 @@ class RefundTo(StrEnum):
     card = "card"  # back to the card that paid
     bank_account = "bank_account"  # the card expired or was deleted: its bank account
     original = "original"  # the order has no card on record: the original payment method
+    certificate = "certificate"  # the gift certificates that paid part of it at checkout: at once
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,9 +127,14 @@ def refund_eta(now: datetime, level: int, days: int, fast_days: int) -> datetime
 class RefundPreview:
     amount_minor: int
     currency: str
-    destination: RefundDestination
+    destination: RefundDestination  # where the card's part goes (RefundTo.certificate: there is none)
     expected_at: datetime
     fast: bool
+    certificates_minor: int = 0  # the part of `amount_minor` that goes back to gift certificates, at once
+
+    @property
+    def card_minor(self) -> int:
+        return self.amount_minor - self.certificates_minor
 
 
 class RefundNotFound(NotFound, msgid=N_("This refund is no longer available.")): ...
@@ -137,27 +145,35 @@ class RefundAlreadyCompleted(DomainError, msgid=N_("This refund has already been
 
 async def preview(conn: AsyncConnection, *, lookup: CardLookup, user_id: int, card: CardSnapshot | None,
                   amount_minor: int, currency: str, level: int, days: int, fast_days: int,
-                  now: datetime) -> RefundPreview:
+                  now: datetime, certificates_minor: int = 0) -> RefundPreview:
+    """Where a refund of `amount_minor` would go and when: `certificates_minor` of it to gift
+    certificates (at once), the rest to the card."""
+    if certificates_minor >= amount_minor:
+        return RefundPreview(amount_minor, currency, RefundDestination(RefundTo.certificate, CardState.unknown),
+                             expected_at=now, fast=False, certificates_minor=amount_minor)
     state = await lookup.card_state(conn, user_id, card, now) if card is not None else CardState.unknown
     return RefundPreview(
         amount_minor=amount_minor, currency=currency, destination=refund_destination(card, state),
         expected_at=refund_eta(now, level, days, fast_days), fast=loyalty.fast_refunds(level),
+        certificates_minor=certificates_minor,
     )
 
 
 async def issue(conn: AsyncConnection, *, order_id: int, number: str, user_id: int, reason: str,
                 dispute_id: int | None, refund: RefundPreview, card: CardSnapshot | None,
-                charge_id: str | None, now: datetime, seen: bool = False) -> RefundRow:
+                charge_id: str | None, now: datetime, seen: bool = False, completed: bool = False) -> RefundRow:
     """Record a refund and its push, inside the caller's unit of work. With the gateway's
     `charge_id` the sweeper pays it out at its next run. `seen`: the buyer's own action (a
-    cancellation) showed them the refund: its "issued" push is kept for the message centre only."""
+    cancellation) showed them the refund: its "issued" push is kept for the message centre only.
+    `completed`: the money is back already (gift certificates)."""
     dest = refund.destination
     refund_id = await repo.insert(
         conn, order_id=order_id, user_id=user_id, dispute_id=dispute_id,
         amount_minor=refund.amount_minor, currency=refund.currency, reason=reason,
         destination=dest.to.value, card_state=dest.card_state.value,
         card_id=card.card_id if card else None, card_brand=dest.brand, card_last4=dest.last4,
-        state="pending", created_at=now, expected_at=refund.expected_at,
+        state="completed" if completed else "pending", completed_at=now if completed else None,
+        created_at=now, expected_at=refund.expected_at,
         charge_id=charge_id, next_attempt_at=now if charge_id else None,
     )
     row = await repo.get(conn, refund_id)
@@ -166,6 +182,24 @@ async def issue(conn: AsyncConnection, *, order_id: int, number: str, user_id: i
                   dedupe_key=f"refund:{refund_id}:issued", now=now, seen=seen)
     await loyalty.on_refund(conn, order_id=order_id, refund_id=refund_id, now=now)  # points back, in proportion
     return row
+
+
+async def to_certificates(conn: AsyncConnection, *, order: OrderRow, amount_minor: int, reason: str,
+                          dispute_id: int | None, now: datetime, seen: bool = False) -> RefundRow:
+    """Give `amount_minor` of a paid order back to the gift certificates that paid for it, inside
+    the caller's unit of work: at once (their ledger), recorded as a completed refund and told."""
+    await credit_back(conn, order.user_id, order.number, amount_minor, now)
+    preview = RefundPreview(amount_minor, order.currency, RefundDestination(RefundTo.certificate, CardState.unknown),
+                            expected_at=now, fast=False, certificates_minor=amount_minor)
+    return await issue(conn, order_id=order.id, number=order.number, user_id=order.user_id, reason=reason,
+                       dispute_id=dispute_id, refund=preview, card=None, charge_id=None, now=now, seen=seen,
+                       completed=True)
+
+
+async def card_part(conn: AsyncConnection, order: OrderRow, amount_minor: int) -> int:
+    """How much of a refund of `amount_minor` goes back to the card: what the card paid and has not
+    had back, at most."""
+    return max(0, min(amount_minor, order.card_minor - await repo.refunded_to_card(conn, order.id)))
 
 
 def refund_payload(row: RefundRow, number: str, step: str) -> dict[str, Any]:

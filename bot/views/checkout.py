@@ -68,8 +68,10 @@ def address_screen(f: Fmt, quote: Quote, addresses: Sequence[Address], *, chosen
     return Screen(_with_error(lines, error), markup(rows))
 
 
-def coupons_screen(f: Fmt, quote: Quote, applies: WhatApplies, *, chosen: Sequence[int], step: int, steps: int,
-                   error: str | None = None) -> Screen:
+def coupons_screen(f: Fmt, quote: Quote, applies: WhatApplies, *, chosen: Sequence[int], certificates_could: int,
+                   step: int, steps: int, error: str | None = None) -> Screen:
+    """The coupons (each with its discount, ✓ those chosen), and the gift certificates: what they pay
+    of what the coupons leave, switched on or off (`certificates_could`: what they would pay)."""
     lines = [_head(f, quote, step, steps), "", f._("<b>Coupons</b>")]
     usable = applies.applicable
     if not usable:
@@ -83,6 +85,17 @@ def coupons_screen(f: Fmt, quote: Quote, applies: WhatApplies, *, chosen: Sequen
             for o in usable[:8]]
     if chosen:
         rows.append([button(f._("No coupons"), _cb(CheckoutAction.no_coupons))])
+    if quote.certificates_minor:
+        lines += ["", f._("🎁 Gift certificates pay {amount}; the card pays the rest, {rest}.").format(
+            amount=f.money(quote.certificates_minor, quote.currency), rest=f.money(quote.card_minor, quote.currency))
+            if quote.card_minor else
+            f._("🎁 Gift certificates pay all of it, {amount}: no card is needed.").format(
+                amount=f.money(quote.certificates_minor, quote.currency))]
+        rows.append([button(f._("🎁 Don't use gift certificates"), _cb(CheckoutAction.certificates, 0))])
+    elif certificates_could:
+        lines += ["", f._("🎁 Your gift certificates could pay {amount} of this order.").format(
+            amount=f.money(certificates_could, quote.currency))]
+        rows.append([button(f._("🎁 Use gift certificates"), _cb(CheckoutAction.certificates, 1))])
     rows.append([button(f._("Continue ›"), _cb(CheckoutAction.coupons_done))])
     rows.append(flow_row(f))
     return Screen(_with_error(lines, error), markup(rows))
@@ -91,7 +104,10 @@ def coupons_screen(f: Fmt, quote: Quote, applies: WhatApplies, *, chosen: Sequen
 def card_screen(f: Fmt, quote: Quote, cards: Sequence[Card], *, chosen: int | None, step: int, steps: int,
                 error: str | None = None) -> Screen:
     lines = [_head(f, quote, step, steps), "", f._("<b>How to pay?</b>"),
-             f._("To pay: <b>{amount}</b>").format(amount=f.money(quote.total_minor, quote.currency))]
+             f._("To pay: <b>{amount}</b>").format(amount=f.money(quote.card_minor, quote.currency))]
+    if quote.certificates_minor:
+        lines.append(f._("🎁 Gift certificates pay {amount} of the total, {total}.").format(
+            amount=f.money(quote.certificates_minor, quote.currency), total=f.money(quote.total_minor, quote.currency)))
     usable = [c for c in cards if not c.expired]
     rows = [[button((CHECK if c.id == chosen else "") + ("⭐ " if c.is_default else "") + card_label(c.brand, c.last4, f),
                     _cb(CheckoutAction.card, c.id))] for c in usable]
@@ -118,18 +134,25 @@ def summary_screen(f: Fmt, quote: Quote, *, address: Address | None, card: Card 
     if quote.discount_minor:
         lines.append(f._("Coupons: −{amount}").format(amount=f.money(quote.discount_minor, quote.currency)))
     lines.append(f._("<b>Total: {amount}</b>").format(amount=f.money(quote.total_minor, quote.currency)))
+    if quote.certificates_minor:
+        lines.append(f._("🎁 Gift certificates: −{amount}").format(
+            amount=f.money(quote.certificates_minor, quote.currency)))
+        lines.append(f._("<b>To pay by card: {amount}</b>").format(amount=f.money(quote.card_minor, quote.currency)))
     lines += ["", f._("Ship to: {address}").format(address=hd.quote(one_line(address)) if address else "—")]
-    paying = f._("a new card") if new_card else (card_label(card.brand, card.last4, f) if card else "—")
-    lines.append(f._("Pay with: {card}").format(card=paying))
+    if quote.card_minor:
+        paying = f._("a new card") if new_card else (card_label(card.brand, card.last4, f) if card else "—")
+        lines.append(f._("Pay with: {card}").format(card=paying))
     rows: list[list[InlineKeyboardButton]] = [
         [button(f._("✅ Place order · {amount}").format(amount=f.money(quote.total_minor, quote.currency)),
                 _cb(CheckoutAction.place))]]
-    edits = [(CheckoutField.address, f._("✏️ Address")), (CheckoutField.coupons, f._("✏️ Coupons")),
-             (CheckoutField.card, f._("✏️ Card"))]
+    edits = [(CheckoutField.address, f._("✏️ Address")), (CheckoutField.coupons, f._("✏️ Coupons"))]
+    if quote.card_minor:  # no card is asked when gift certificates pay it all
+        edits.append((CheckoutField.card, f._("✏️ Card")))
     if product:
         edits.insert(0, (CheckoutField.quantity, f._("✏️ Quantity")))
-    rows.append([button(label, _cb(CheckoutAction.edit, field.value)) for field, label in edits[:2]])
-    rows.append([button(label, _cb(CheckoutAction.edit, field.value)) for field, label in edits[2:]])
+    for pair in (edits[:2], edits[2:]):
+        if pair:
+            rows.append([button(label, _cb(CheckoutAction.edit, field.value)) for field, label in pair])
     rows.append(flow_row(f))
     return Screen(_with_error(lines, error), markup(rows))
 

@@ -28,7 +28,7 @@ def _cb(action: PayAction, order_id: int, tab: Tab, page: int, **kw: object) -> 
 
 
 def _amount(order: OrderRow, f: Fmt) -> str:
-    return f.money(order.total_minor, order.currency)
+    return f.money(order.card_minor, order.currency)
 
 
 def choose(options: PayOptions, f: Fmt, tab: Tab, page: int, *, note: str | None = None) -> Screen:

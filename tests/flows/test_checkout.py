@@ -28,6 +28,11 @@ from tests.flows.test_pay import NO_FUNDS, add_card, fill_wallet
 
 @pytest.fixture
 async def shop(app: App) -> dict[str, int]:
+    return await stock(app)
+
+
+async def stock(app: App) -> dict[str, int]:
+    """Nova Electronics with earbuds (two colours) and a cable, in dollars."""
     catalog = app.services.catalog
     nova = await app.services.orders.ensure_store("Nova Electronics")
     ids = {"nova": nova}

@@ -102,6 +102,8 @@ orders = Table(
     Column("paid_charge_id", String(64)),
     Column("pay_attempts", Integer, nullable=False, server_default="0"),
     Column("discount_minor", BigInteger, nullable=False, server_default="0"),  # 0016: the coupons at checkout
+    # 0024: what gift certificates paid of the total at checkout (the card pays the rest)
+    Column("certificate_minor", BigInteger, nullable=False, server_default="0"),
 )
 # A user's orders by status, newest first (the tabs), and all of them (the "All" tab); deleted
 # orders are outside both, so counts and pages never look at them.

@@ -9,7 +9,13 @@ Rules:
 - The coupons are checked again when the order is placed (a coupon used meanwhile by another
   order, or expired, refuses the order with the coupons' own sentence); their discount is the
   order's `discount_minor`, and they are given back if the unpaid order is cancelled (the orders
-  service's hook). Gift certificates are not spent at checkout yet.
+  service's hook).
+- Gift certificates in the order's currency pay what the coupons leave, the soonest to expire
+  first, unless the buyer switches them off; what they pay is spent (their ledger) when the order
+  is placed, in the same unit of work, and is the order's `certificate_minor` — the card pays the
+  rest. When they pay it all, the order is paid as it is placed, with no card. They get their money
+  back when the unpaid order is cancelled (the orders service's hook), and a refund of a paid
+  order goes to the card first and then to them (the orders service's `_refund`).
 - A cart checkout removes the lines it ordered from the cart, in the same unit of work.
 Paying is the pay section's (`PayService.pay`, one idempotency key per order and attempt).
 """
@@ -39,6 +45,9 @@ class NothingToCheckOut(DomainError, msgid=N_("There is nothing from this store 
 
 
 class MixedCurrencies(DomainError, msgid=N_("These products are priced in different currencies: check them out one by one.")): ...
+
+
+class AmountChanged(DomainError, msgid=N_("The amounts changed since you saw them (a price, or a gift certificate's balance): check the order below and place it again.")): ...
 
 
 class BadQuantity(InvalidInput, msgid=N_("Type a quantity from 1 to {max}.")): ...
@@ -97,6 +106,16 @@ class Quote:
     @property
     def total_minor(self) -> int:
         return self.items_minor - self.discount_minor
+
+    @property
+    def certificates_minor(self) -> int:
+        """What gift certificates pay of the total."""
+        return self.plan.certificates_minor
+
+    @property
+    def card_minor(self) -> int:
+        """What is left for a card to pay (0: the certificates pay it all)."""
+        return self.total_minor - self.certificates_minor
 
     @property
     def changed(self) -> tuple[Line, ...]:
@@ -163,27 +182,41 @@ class CheckoutService:
         """The wallet's coupons for this order (each alone, or why not) and the best plan."""
         return await self.coupons.what_applies(user_id, self._cart(await self._lines(items)))
 
-    async def quote(self, user_id: int, items: Sequence[Item], coupon_ids: Sequence[int]) -> Quote:
+    async def quote(self, user_id: int, items: Sequence[Item], coupon_ids: Sequence[int], *,
+                    certificates: bool = True) -> Quote:
+        """The order as it would be placed now: today's prices, the chosen coupons (checked), and
+        (with `certificates`) the gift certificates paying what the coupons leave."""
         lines = await self._lines(items)
-        plan = await self.coupons.quote(user_id, self._cart(lines), coupon_ids, use_certificates=False)
+        plan = await self.coupons.quote(user_id, self._cart(lines), coupon_ids, use_certificates=certificates)
         first = lines[0].product
         return Quote(first.store_id, first.store, first.currency, lines, plan)
 
     async def place(self, user_id: int, items: Sequence[Item], *, address_id: int,
-                    coupon_ids: Sequence[int]) -> OrderRow:
-        """The order, awaiting payment, with the coupons marked used by it and the cart lines it
-        came from removed — one unit of work."""
-        quote = await self.quote(user_id, items, coupon_ids)
+                    coupon_ids: Sequence[int], certificates: bool = True,
+                    expected: tuple[int, int] | None = None) -> OrderRow:
+        """The order, with the coupons marked used by it, the gift certificates' part spent and
+        the cart lines it came from removed — one unit of work. It awaits payment by card, or it is
+        paid already when the certificates pay it all. `expected`: (total, card part) as the buyer
+        saw them; other amounts now raise AmountChanged, and nothing is placed."""
         async with self.db.write() as conn:
+            # quoted inside the unit of work: the balances it spends are the ones it read
+            quote = await self.quote(user_id, items, coupon_ids, certificates=certificates)
+            if expected is not None and expected != (quote.total_minor, quote.card_minor):
+                raise AmountChanged()
             order = await self.orders.create(
                 user_id=user_id, store_id=quote.store_id, currency=quote.currency, address_id=address_id,
-                discount_minor=quote.discount_minor,
+                discount_minor=quote.discount_minor, certificate_minor=quote.certificates_minor,
                 items=[NewItem(line.product.title, line.quantity, line.product.price_minor,
                                tuple(line.options.items()), product_id=line.product.id) for line in quote.lines],
             )
             if coupon_ids:
                 await self.coupons.use(conn, user_id, coupon_ids, order.number, cart=quote.plan.cart)
+            for part in quote.plan.certificates:
+                await self.coupons.spend(conn, user_id, part.certificate.id, part.amount_minor, quote.currency,
+                                         order.number)
             for item in items:
                 if item.cart_line:
                     await repo.cart_set_quantity(conn, user_id, item.cart_line, 0)
+            if order.card_minor == 0:  # the certificates paid it all
+                order = await self.orders.mark_paid(user_id, order.id, None)
         return order

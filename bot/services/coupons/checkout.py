@@ -30,6 +30,7 @@ from bot.services.coupons.pricing import Cart, Plan, WhatApplies, best_plan, opt
 
 __all__ = [
     "CheckoutCoupling",
+    "credit_back",
 ]
 
 
@@ -131,22 +132,27 @@ class CheckoutCoupling(CouponBase):
 
     async def refund(self, conn: AsyncConnection, user_id: int, order_ref: str,
                      amount_minor: int | None = None) -> list[tuple[int, int]]:
-        """Give certificate money paid for an order back to the certificates it came from (the
-        latest spend first), as ledger rows; `amount_minor` None refunds all that is not refunded
-        yet. Returns (certificate id, amount) per certificate credited."""
-        spent = await repo.net_spent_on_order(conn, user_id, order_ref)
-        total = sum(amount for _cert, amount in spent)
-        wanted = total if amount_minor is None else amount_minor
-        if wanted < 0 or wanted > total:
-            raise RefundTooLarge()
-        now = self.clock.now()
-        credited = []
-        for cert_id, amount in spent:
-            if wanted <= 0:
-                break
-            part = min(amount, wanted)
-            await repo.add_ledger(conn, certificate_id=cert_id, kind="refund", delta_minor=part,
-                                  order_ref=order_ref, now=now)
-            credited.append((cert_id, part))
-            wanted -= part
-        return credited
+        """Give certificate money paid for an order back (`credit_back`)."""
+        return await credit_back(conn, user_id, order_ref, amount_minor, self.clock.now())
+
+
+async def credit_back(conn: AsyncConnection, user_id: int, order_ref: str, amount_minor: int | None,
+                      now: datetime) -> list[tuple[int, int]]:
+    """Give certificate money paid for an order back to the certificates it came from (the latest
+    spend first), as ledger rows in the caller's unit of work; `amount_minor` None gives back all
+    that is not given back yet. Returns (certificate id, amount) per certificate credited."""
+    spent = await repo.net_spent_on_order(conn, user_id, order_ref)
+    total = sum(amount for _cert, amount in spent)
+    wanted = total if amount_minor is None else amount_minor
+    if wanted < 0 or wanted > total:
+        raise RefundTooLarge()
+    credited = []
+    for cert_id, amount in spent:
+        if wanted <= 0:
+            break
+        part = min(amount, wanted)
+        await repo.add_ledger(conn, certificate_id=cert_id, kind="refund", delta_minor=part,
+                              order_ref=order_ref, now=now)
+        credited.append((cert_id, part))
+        wanted -= part
+    return credited

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -58,7 +59,7 @@ class OrderBase:
         self._level_of = level_of
         # Called inside the cancelling unit of work when an unpaid order is cancelled (by the buyer,
         # by deletion or by the payment timeout), with (conn, user_id, order_ref = the order number):
-        # the coupons it used are given back (wired in bot/app.py).
+        # the coupons it used and what gift certificates paid are given back (wired in bot/app.py).
         self.on_unpaid_cancelled: list[Callable[[AsyncConnection, int, str], Awaitable[object]]] = []
 
     async def level(self, conn: AsyncConnection, user_id: int) -> int:
@@ -118,11 +119,31 @@ class OrderBase:
         )
 
     async def _refund_preview(self, conn: AsyncConnection, order: OrderRow, amount: int) -> RefundPreview:
+        """Where a refund of `amount` of a paid order would go: the card first, up to what it paid
+        and has not had back; the rest to the gift certificates that paid at checkout."""
         return await refunds.preview(
             conn, lookup=self.cards, user_id=order.user_id, card=card_snapshot(order), amount_minor=amount,
             currency=order.currency, level=await self.level(conn, order.user_id),
             days=self.policy.refund_days, fast_days=self.policy.refund_days_fast, now=self.clock.now(),
+            certificates_minor=amount - await refunds.card_part(conn, order, amount),
         )
+
+    async def _refund(self, conn: AsyncConnection, order: OrderRow, amount_minor: int, *, reason: str,
+                      dispute_id: int | None, now: datetime, seen: bool = False) -> list[RefundRow]:
+        """Give `amount_minor` of a paid order back where it came from, inside the caller's unit of
+        work: the card first, up to what it paid and has not had back; the rest to the gift
+        certificates that paid at checkout (at once). The refunds, the card's first."""
+        preview = await self._refund_preview(conn, order, amount_minor)
+        rows = []
+        if preview.card_minor > 0:
+            rows.append(await refunds.issue(
+                conn, order_id=order.id, number=order.number, user_id=order.user_id, reason=reason,
+                dispute_id=dispute_id, refund=replace(preview, amount_minor=preview.card_minor, certificates_minor=0),
+                card=card_snapshot(order), charge_id=order.paid_charge_id, now=now, seen=seen))
+        if preview.certificates_minor > 0:
+            rows.append(await refunds.to_certificates(conn, order=order, amount_minor=preview.certificates_minor,
+                                                      reason=reason, dispute_id=dispute_id, now=now, seen=seen))
+        return rows
 
     async def _cancel(self, user_id: int, order_id: int, reason: CancelReason, actor: Actor) -> OrderCard:
         now = self.clock.now()
@@ -134,18 +155,13 @@ class OrderBase:
     async def _cancel_in(self, conn: AsyncConnection, order: OrderRow, reason: CancelReason, actor: Actor,
                          now: datetime) -> OrderRow:
         paid = order.paid_at is not None
-        refund = None
-        if paid:
-            already = await refunds_repo.refunded_total(conn, order.id)
-            if order.total_minor - already > 0:
-                refund = await self._refund_preview(conn, order, order.total_minor - already)
+        left = order.total_minor - await refunds_repo.refunded_total(conn, order.id) if paid else 0
         fresh = await transition(conn, order, Status.cancelled, actor=actor, now=now, note=reason.value,
                                  values={"cancel_reason": reason.value},
-                                 push={"reason": reason.value, "refund_minor": refund.amount_minor if refund else 0})
-        if refund is not None:
-            await refunds.issue(conn, order_id=order.id, number=order.number, user_id=order.user_id,
-                                reason="cancel", dispute_id=None, refund=refund, card=card_snapshot(order),
-                                charge_id=order.paid_charge_id, now=now, seen=actor == Actor.buyer)
+                                 push={"reason": reason.value, "refund_minor": max(left, 0)})
+        if left > 0:
+            await self._refund(conn, order, left, reason="cancel", dispute_id=None, now=now,
+                               seen=actor == Actor.buyer)
         if not paid:
             for hook in self.on_unpaid_cancelled:
                 await hook(conn, order.user_id, order.number)

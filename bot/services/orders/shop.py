@@ -18,11 +18,10 @@ from bot.db import users as users_repo
 from bot.db.orders import ItemRow, OrderRow
 from bot.db.refunds import RefundRow
 from bot.integrations.carrier import DELIVERED, CarrierEvent
-from bot.services import refunds
 from bot.services import reminders as reminders_rules
 from bot.services.errors import N_, InvalidInput, NotFound
 from bot.services.orders.base import OrderBase
-from bot.services.orders.data import AddressSnapshot, NewItem, OrderCard, card_snapshot
+from bot.services.orders.data import AddressSnapshot, NewItem, OrderCard
 from bot.services.orders.states import (
     PROTECTION_KIND,
     PROTECTION_NOTICE,
@@ -96,13 +95,19 @@ class ShopSide(OrderBase):
     async def create(self, *, user_id: int, store_id: int, items: Sequence[NewItem], currency: str,
                      shipping_minor: int = 0, address: AddressSnapshot | None = None,
                      usd_rate: Decimal | str | None = None, number: str | None = None,
-                     address_id: int | None = None, discount_minor: int = 0) -> OrderRow:
+                     address_id: int | None = None, discount_minor: int = 0,
+                     certificate_minor: int = 0) -> OrderRow:
         """Place an order (awaiting payment). The checkout section and the shop API call this.
         `address_id`: the address book entry it ships to (looked up through the user): the order
         keeps a snapshot of it (taken here, in place of `address`), and deleting that address warns
         about this order. `discount_minor`: what the coupons used at checkout take off (the caller
-        marks them used in the same unit of work, with the order's number as their reference)."""
+        marks them used in the same unit of work, with the order's number as their reference).
+        `certificate_minor`: what gift certificates pay of the total (the caller spends them in the
+        same unit of work); the card pays the rest."""
         currency = check_new_order(currency, items, shipping_minor, discount_minor)
+        total_minor = sum(i.quantity * i.unit_price_minor for i in items) + shipping_minor - discount_minor
+        if not 0 <= certificate_minor <= total_minor:
+            raise InvalidInput(N_("Gift certificates can't pay more than the order costs."))
         if usd_rate is None:  # the order's own rate first (the shop's), else the configured one
             usd_rate = Decimal(1) if currency == "USD" else self.policy.usd_rates.get(currency)
         items_minor = sum(i.quantity * i.unit_price_minor for i in items)
@@ -125,7 +130,7 @@ class ShopSide(OrderBase):
                     conn, id=order_id, number=number, user_id=user_id, store_id=store_id,
                     status=Status.awaiting_payment.value, currency=currency, items_minor=items_minor,
                     shipping_minor=shipping_minor, total_minor=items_minor + shipping_minor - discount_minor,
-                    discount_minor=discount_minor,
+                    discount_minor=discount_minor, certificate_minor=certificate_minor,
                     usd_rate=str(usd_rate) if usd_rate is not None else None,
                     first_title=items[0].title.strip()[:255], item_lines=len(items),
                     search_text=f"{number} {titles}".casefold(),
@@ -144,13 +149,19 @@ class ShopSide(OrderBase):
         assert order is not None
         return order
 
-    async def mark_paid(self, user_id: int, order_id: int, card_snapshot: CardSnapshot,
+    async def mark_paid(self, user_id: int, order_id: int, card_snapshot: CardSnapshot | None,
                         now: datetime | None = None, *, charge_id: str | None = None) -> OrderRow:
         """awaiting_payment → awaiting_shipment, remembering the paying card (and the gateway's
-        charge). For the Pay button (bot/services/pay.py) and the operator's `order pay`."""
+        charge). For the Pay button (bot/services/pay.py) and the operator's `order pay`. No card:
+        gift certificates paid the whole total at checkout (nothing is left for a card)."""
         now = now or self.clock.now()
         async with self.db.write() as conn:
             order = await self._active(conn, user_id, order_id)
+            if card_snapshot is None:
+                if order.card_minor > 0:
+                    raise ForbiddenTransition(N_("This order still has an amount to pay by card."))
+                return await transition(conn, order, Status.awaiting_shipment, actor=Actor.buyer, now=now,
+                                        values={"pay_by": None}, push={"certificate": True})
             return await transition(conn, order, Status.awaiting_shipment, actor=Actor.buyer, now=now, values={
                 "paid_card_id": card_snapshot.card_id, "paid_card_brand": card_snapshot.brand,
                 "paid_card_last4": card_snapshot.last4, "paid_card_exp_month": card_snapshot.exp_month,
@@ -218,7 +229,4 @@ class ShopSide(OrderBase):
                 raise ForbiddenTransition(N_("This order has already been refunded in full."))
             if not 0 < amount <= left:
                 raise InvalidInput(N_("The refund must be more than zero and at most what is left to refund."))
-            preview = await self._refund_preview(conn, order, amount)
-            return await refunds.issue(conn, order_id=order.id, number=order.number, user_id=user_id,
-                                       reason="seller", dispute_id=None, refund=preview,
-                                       card=card_snapshot(order), charge_id=order.paid_charge_id, now=now)
+            return (await self._refund(conn, order, amount, reason="seller", dispute_id=None, now=now))[0]

@@ -120,7 +120,12 @@ def order_card(card: OrderCard, f: Fmt, back: OrderCb, items_page: int = 0) -> S
     if order.discount_minor:
         lines.append(f._("Coupons: −{amount}").format(amount=f.money(order.discount_minor, order.currency)))
     lines.append(f._("<b>Total: {amount}</b>").format(amount=f.money(order.total_minor, order.currency)))
-    if card.card is not None:
+    if order.certificate_minor:
+        lines.append(f._("🎁 Gift certificates: {amount}").format(amount=f.money(order.certificate_minor, order.currency)))
+    if card.card is not None and order.certificate_minor:
+        lines.append(f._("💳 Paid with {card}: {amount}").format(
+            card=card_label(card.card.brand, card.card.last4, f), amount=f.money(order.card_minor, order.currency)))
+    elif card.card is not None:
         lines.append(f._("💳 Paid with {card}").format(card=card_label(card.card.brand, card.card.last4, f)))
     lines += refund_lines(f, card.refunds)
     if not card.address.empty:
@@ -142,7 +147,7 @@ def _card_rows(card: OrderCard, f: Fmt, back: OrderCb) -> list:
         rows.append(nav_row(f, back=list_cb(back.tab, back.page)))
         return rows
     if card.status == Status.awaiting_payment:
-        rows.append([button(f._("💳 Pay {amount}").format(amount=f.money(card.order.total_minor, card.order.currency)),
+        rows.append([button(f._("💳 Pay {amount}").format(amount=f.money(card.order.card_minor, card.order.currency)),
                             PayCb(action=PayAction.choose, id=oid, tab=back.tab, page=back.page))])
     if card.can_track:
         rows.append([button(f._("📍 Track parcel"), order_cb(OrderAction.track, oid, back))])

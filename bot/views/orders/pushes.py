@@ -11,7 +11,7 @@ from aiogram.utils.text_decorations import html_decoration as hd
 
 from bot.keyboards.orders import OrderAction, OrderCb
 from bot.services.orders import PROTECTION_KIND, STATUS_KIND, TRACKING_KIND, Status
-from bot.services.refunds import REFUND_KIND
+from bot.services.refunds import REFUND_KIND, RefundTo
 from bot.views.common import Fmt, Screen, button
 from bot.views.orders.texts import refund_target, status_label
 from bot.views.pushes import register_push
@@ -65,6 +65,9 @@ def refund_push(payload: dict[str, Any], f: Fmt) -> Screen:
     amount = f.money(int(payload["amount_minor"]), str(payload["currency"]))
     number = hd.quote(str(payload["number"]))
     target = refund_target(f, str(payload.get("destination") or ""), payload.get("brand"), payload.get("last4"))
+    if payload.get("destination") == RefundTo.certificate:
+        return Screen(f._("💸 {amount} for order #{number} is back on your gift certificates.").format(
+            amount=amount, number=number))
     if payload.get("step") == "completed":
         return Screen(f._("💸 The refund of {amount} for order #{number} has been paid to {target}.").format(
             amount=amount, number=number, target=target))

@@ -16,6 +16,7 @@ from bot.services.refunds import CardState, RefundDestination, RefundPreview, Re
 from bot.views.common import Fmt, card_label
 
 __all__ = [
+    "certificates_part",
     "dispute_state_label",
     "list_heading",
     "not_found",
@@ -117,6 +118,8 @@ def refund_target(f: Fmt, to: str, brand: str | None, last4: str | None) -> str:
         return card_label(brand, last4, f)
     if to == RefundTo.bank_account:
         return f._("the bank account of {card}").format(card=card_label(brand, last4, f))
+    if to == RefundTo.certificate:
+        return f._("your gift certificates")
     return f._("the original payment method")
 
 
@@ -131,17 +134,29 @@ def refund_explanation(f: Fmt, dest: RefundDestination) -> str:
                    "belongs to: refunds return where the money came from.").format(card=card)
     if dest.to == RefundTo.original:
         return f._("The money goes back to the payment method used for this order.")
+    if dest.to == RefundTo.certificate:
+        return f._("The money goes back to your gift certificates at once.")
     return f._("The money goes back to {card}.").format(card=card)
+
+
+def certificates_part(f: Fmt, refund: RefundPreview) -> list[str]:
+    """The part of a refund that goes back to gift certificates, when it is only a part."""
+    if not refund.certificates_minor or not refund.card_minor:
+        return []
+    return [f._("🎁 {amount} of it goes back to your gift certificates at once; the rest, {rest}, as follows.").format(
+        amount=f.money(refund.certificates_minor, refund.currency), rest=f.money(refund.card_minor, refund.currency))]
 
 
 def refund_preview_text(f: Fmt, refund: RefundPreview) -> str:
     lines = [
         f._("You will get {amount} back.").format(amount=f.money(refund.amount_minor, refund.currency)),
+        *certificates_part(f, refund),
         refund_explanation(f, refund.destination),
-        f._("Expected by {date}.").format(date=f.date(refund.expected_at)),
     ]
-    if refund.fast:
-        lines.append(f._("⚡ Faster refunds: a privilege of your loyalty level."))
+    if refund.card_minor:
+        lines.append(f._("Expected by {date}.").format(date=f.date(refund.expected_at)))
+        if refund.fast:
+            lines.append(f._("⚡ Faster refunds: a privilege of your loyalty level."))
     return "\n".join(lines)
 
 
