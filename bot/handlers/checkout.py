@@ -305,7 +305,8 @@ async def place_order(query: CallbackQuery, draft: Draft, state: FSMContext, db:
                 shown = draft.get(SHOWN)
                 order = await checkout.place(user.id, items_of(draft), address_id=int(draft.get(ADDRESS) or 0),
                                              coupon_ids=_coupons(draft), certificates=_certificates(draft),
-                                             expected=(int(shown[0]), int(shown[1])) if shown else None)
+                                             expected=(int(shown[0]), int(shown[1])) if shown else None,
+                                             locale=f.locale)
                 await state.update_data({ORDER: order.id})
         except DomainError as exc:  # a product gone, a coupon used meanwhile: the summary, with why
             await deliver(query, await FLOW.go(CheckoutFlow.summary, state, db, draft, f, f.error(exc), user=user,

@@ -4,7 +4,7 @@ price-drop push. Titles are shown in the user's language when the product has on
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from aiogram.types import InlineKeyboardButton
@@ -48,6 +48,11 @@ def option_name(name: str, f: Fmt) -> str:
 def option_value(value: str, f: Fmt) -> str:
     msgid = OPTION_VALUES.get(value)
     return f._(msgid) if msgid else value
+
+
+def options_text(options: Iterable[tuple[str, str]], f: Fmt) -> str:
+    """Chosen options in the user's language, "Colour: black, Size: M" (plain text: quote it)."""
+    return ", ".join(f"{option_name(name, f)}: {option_value(value, f)}" for name, value in options)
 
 
 def not_sold(f: Fmt) -> str:

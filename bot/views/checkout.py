@@ -15,7 +15,7 @@ from bot.services.cards.results import Card
 from bot.services.catalog.checkout import QUANTITY_MAX, Quote
 from bot.services.coupons.pricing import WhatApplies
 from bot.views.addresses.layout import one_line, short
-from bot.views.catalog import option_name, option_value, price_text
+from bot.views.catalog import options_text, price_text
 from bot.views.common import Fmt, Screen, button, card_label, clip, flow_row, markup
 from bot.views.coupons import terms_value
 
@@ -41,7 +41,7 @@ def _with_error(lines: list[str], error: str | None) -> str:
 
 
 def _options(options: dict[str, str], f: Fmt) -> str:
-    return ", ".join(f"{option_name(k, f)}: {hd.quote(option_value(v, f))}" for k, v in options.items())
+    return hd.quote(options_text(options.items(), f))
 
 
 def quantity_screen(f: Fmt, quote: Quote, *, quantity: int, step: int, steps: int, error: str | None = None) -> Screen:

@@ -30,6 +30,7 @@ from bot.services.seller import (
     ShipLine,
 )
 from bot.views.carriers import carrier_choices, carrier_label
+from bot.views.catalog import options_text
 from bot.views.common import Fmt, Screen, button, clip, flow_row, markup, nav_row, pager_row
 from bot.views.disputes import outcome_text, reason_label
 from bot.views.orders import address_text
@@ -78,8 +79,8 @@ def _title(text: str, limit: int = TITLE_SHOWN) -> str:
     return hd.quote(clip(text, limit))
 
 
-def _options(options: tuple[tuple[str, str], ...]) -> str:
-    return hd.quote(clip(", ".join(f"{name}: {value}" for name, value in options), 120))
+def _options(options: tuple[tuple[str, str], ...], f: Fmt) -> str:
+    return hd.quote(clip(options_text(options, f), 120))
 
 
 def _pager(action: SellerAction, page: int, pages: int) -> list[InlineKeyboardButton]:
@@ -152,7 +153,7 @@ def reviews_list(page: Page[ReviewLine], f: Fmt, note: str | None = None) -> Scr
 def review_screen(review: ReviewToAnswer, f: Fmt, page: int = 0) -> Screen:
     lines = [f._("<b>Review of {title}</b>").format(title=_title(review.title))]
     if review.options:
-        lines.append(_options(review.options))
+        lines.append(_options(review.options, f))
     lines += [
         f._("🏬 {store} · order #{number}").format(store=hd.quote(review.store), number=hd.quote(review.number)),
         "",
@@ -316,7 +317,7 @@ def order_screen(order: OrderToShip, f: Fmt, page: int = 0) -> Screen:
     for item in order.items:
         line = f._("{title} × {quantity}").format(title=_title(item.title, 120), quantity=item.quantity)
         if item.options:
-            line += "\n   " + _options(item.options)
+            line += "\n   " + _options(item.options, f)
         lines.append("• " + line)
     if order.item_lines > len(order.items):
         more = order.item_lines - len(order.items)

@@ -120,6 +120,8 @@ async def test_the_cart_of_a_store_in_russian(app: App, masha: Player, shop: dic
     assert "<b>Итого: 59,96\xa0$</b>" in masha.last_text
     await masha.press("✅ Оформить заказ · 59,96\xa0$")
     assert masha.last_text.startswith("✅ Заказ № ")
+    # the order keeps the items as she saw them: titles and options in Russian
+    assert "1. Кабель USB-C\n" in masha.last_text and "2. Беспроводные наушники\n    Цвет: чёрный · " in masha.last_text
     assert (await app.services.kept.cart(masha.user.id)).pieces == 0  # the ordered lines left the cart
 
 

@@ -193,11 +193,12 @@ class CheckoutService:
 
     async def place(self, user_id: int, items: Sequence[Item], *, address_id: int,
                     coupon_ids: Sequence[int], certificates: bool = True,
-                    expected: tuple[int, int] | None = None) -> OrderRow:
+                    expected: tuple[int, int] | None = None, locale: str = "en") -> OrderRow:
         """The order, with the coupons marked used by it, the gift certificates' part spent and
         the cart lines it came from removed — one unit of work. It awaits payment by card, or it is
         paid already when the certificates pay it all. `expected`: (total, card part) as the buyer
-        saw them; other amounts now raise AmountChanged, and nothing is placed."""
+        saw them; other amounts now raise AmountChanged, and nothing is placed. The items keep their
+        titles in `locale`, the buyer's language, as the buyer saw them."""
         async with self.db.write() as conn:
             # quoted inside the unit of work: the balances it spends are the ones it read
             quote = await self.quote(user_id, items, coupon_ids, certificates=certificates)
@@ -206,7 +207,7 @@ class CheckoutService:
             order = await self.orders.create(
                 user_id=user_id, store_id=quote.store_id, currency=quote.currency, address_id=address_id,
                 discount_minor=quote.discount_minor, certificate_minor=quote.certificates_minor,
-                items=[NewItem(line.product.title, line.quantity, line.product.price_minor,
+                items=[NewItem(line.product.title_in(locale), line.quantity, line.product.price_minor,
                                tuple(line.options.items()), product_id=line.product.id) for line in quote.lines],
             )
             if coupon_ids:

@@ -14,6 +14,7 @@ from bot.keyboards.reviews import ReviewAction, ReviewCb
 from bot.services.addresses import AddressDraft
 from bot.services.orders import STAMP, AddressSnapshot, OrderCard, Status
 from bot.views.addresses import address_block
+from bot.views.catalog import options_text
 from bot.views.common import Fmt, Screen, button, card_label, clip, markup, nav_row
 from bot.views.orders.texts import (
     CANCEL_REASONS,
@@ -56,10 +57,10 @@ def _items(f: Fmt, card: OrderCard, at: int) -> list[str]:
     shown = card.items[at * ITEMS_PER_PAGE:(at + 1) * ITEMS_PER_PAGE]
     for item in shown:
         lines.append(f"{item.position}. {hd.quote(clip(item.title, ITEM_TITLE_SHOWN))}")
-        details = [f"{name}: {value}" for name, value in item.options]
+        details = options_text(item.options, f)
         price = f.money(item.unit_price_minor, currency)
         lines.append("    " + " · ".join([
-            *([hd.quote(clip(" · ".join(details), ITEM_DETAILS_SHOWN))] if details else []),
+            *([hd.quote(clip(details, ITEM_DETAILS_SHOWN))] if details else []),
             f"{item.quantity} × {price}" if item.quantity > 1 else price,
         ]))
     if len(card.items) > len(shown):
