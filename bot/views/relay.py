@@ -42,6 +42,11 @@ def side_of(role: Role) -> Side:
 def header(p: dict[str, Any], f: Fmt) -> str:
     number = hd.quote(str(p.get("order_number") or ""))
     alias, store = hd.quote(str(p.get("alias", ""))), hd.quote(str(p.get("store", "")))
+    if p.get("to") == "colleague":  # another seller of the store answered
+        if not number:
+            return f._("↪️ {store} answered Buyer #{alias}").format(alias=alias, store=store)
+        return f._("↪️ {store} answered Buyer #{alias} about order #{number}").format(
+            alias=alias, store=store, number=number)
     if p.get("to") == "seller":
         if not number:  # a question before any order
             return f._("✉️ Buyer #{alias}, a question to {store}").format(alias=alias, store=store)
@@ -63,7 +68,7 @@ def relayed_push(p: dict[str, Any], f: Fmt) -> Screen:
 
 
 def reply_button(p: dict[str, Any], f: Fmt) -> InlineKeyboardButton:
-    side = Side.seller if p.get("to") == "seller" else Side.buyer
+    side = Side.seller if p.get("to") in ("seller", "colleague") else Side.buyer
     return button(f._("↩️ Reply"), RelayCb(action=RelayAction.open, id=int(p.get("conversation_id", 0)), side=side))
 
 

@@ -355,3 +355,31 @@ async def test_a_question_to_a_store_before_any_order(app: App, alex: Player) ->
     assert "Do these come in pink?" in alex.last_text and "Not yet, sorry." in alex.last_text
     await seller.press_data(f"rl:s:{store_id}:0:b")  # their own store
     assert seller.alerts()[-1] == "This is your own store."
+
+
+async def test_a_sellers_answer_is_copied_to_the_stores_other_sellers(app: App, alex: Player) -> None:
+    seller, order = await writing_to_the_seller(app, alex)
+    colleague = app.player(SELLER_ID + 1, first_name="Kim", language_code="ru")
+    await colleague.send("/start")
+    await link_seller(app, colleague)
+    await alex.send("Is it the black one?")
+    await deliver(app)
+    assert seller.last_text.endswith("\n\nIs it the black one?")
+    assert colleague.last_text.endswith("\n\nIs it the black one?")
+    alias = seller.last_text.split("#", 1)[1].split(" ", 1)[0]
+
+    await seller.send("Yes, black.", reply_to=seller.last)
+    await deliver(app)
+    assert alex.last_text == f"✉️ Nova Electronics about order #{order.number}\n\nYes, black."
+    # the other seller sees that the store answered, and what (in their language); the one who wrote it does not
+    assert colleague.last_text == f"↪️ Магазин Nova Electronics ответил покупателю #{alias} о заказе № {order.number}\n\nYes, black."
+    assert colleague.buttons() == [("↩️ Ответить", colleague.buttons()[0][1])]
+    assert not seller.last_text.endswith("\n\nYes, black.")
+    buyer_calls = len(calls_to(app, alex.user.id))
+
+    # a native reply to the copy goes to the buyer, as the store's
+    await colleague.send("It ships tomorrow.", reply_to=colleague.last)
+    await deliver(app)
+    assert alex.last_text == f"✉️ Nova Electronics about order #{order.number}\n\nIt ships tomorrow."
+    assert len(calls_to(app, alex.user.id)) > buyer_calls
+    assert seller.last_text == f"↪️ Nova Electronics answered Buyer #{alias} about order #{order.number}\n\nIt ships tomorrow."

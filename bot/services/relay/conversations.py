@@ -3,7 +3,8 @@
 - The buyer opens one on their own order (`open_for_order`); the sellers see the buyer only as
   "Buyer #<alias>", a random alias of the conversation — never a name, username, phone or id.
 - `send` stores a message (text and captions masked by `guard`), and queues it in the outbox for
-  the other side: the store's sellers, or the buyer. A store without a seller keeps the buyer's
+  the other side: the store's sellers, or the buyer — and a seller's answer also for the store's
+  other sellers, marked as their store's answer, so that they don't answer it again. A store without a seller keeps the buyer's
   messages `pending` until one is linked (`SellerService.redeem`).
 - Limits: 20 messages a minute from one sender to one conversation (counted in the database, inside
   the unit of work), text up to 3,500 characters and captions up to 900 (room for the header), an
@@ -284,8 +285,10 @@ class RelayService:
                 raise YouBlocked()
             if await repo.sent_since(conn, row.id, user_id, now - RATE_WINDOW) >= RATE_LIMIT:
                 raise TooFast()
-            recipients = ([row.buyer_id] if role == Role.seller
-                          else [s for s in await repo.seller_ids(conn, row.store_id) if s != row.buyer_id])
+            sellers = await repo.seller_ids(conn, row.store_id)
+            recipients = [row.buyer_id] if role == Role.seller else [s for s in sellers if s != row.buyer_id]
+            # a seller's answer is copied to the store's other sellers: nobody answers twice
+            colleagues = [s for s in sellers if s not in (user_id, row.buyer_id)] if role == Role.seller else []
             stored = await repo.add_message(
                 conn, conversation_id=row.id, direction=TO_SELLER if role == Role.buyer else TO_BUYER,
                 sender_id=user_id, kind=Kind(message.kind).value, text=guarded.text,
@@ -293,7 +296,7 @@ class RelayService:
                 source_chat_id=message.source_chat_id, source_message_ids=tuple(message.source_message_ids),
                 state=QUEUED if recipients else PENDING, now=now,
             )
-            written = await pushes.queue(conn, stored, row, recipients, now)
+            written = await pushes.queue(conn, stored, row, recipients, now, colleagues)
             if role == Role.buyer:  # the shop's webhook hears the buyer (as masked; media by kind)
                 await webhook_events.emit(conn, store_id=row.store_id, event=webhook_events.MESSAGE_SENT, data={
                     "conversation_id": row.id, "buyer": row.alias, "order_number": row.order_number or None,

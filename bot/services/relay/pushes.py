@@ -8,7 +8,8 @@ the conversation's alias:
 
     {"message_id": 12,              # relay_messages.id: delivery reports the copies to it
      "conversation_id": 5, "order_id": 42, "order_number": "7000042",
-     "to": "seller" | "buyer",      # who receives it: the header differs
+     "to": "seller" | "buyer" | "colleague",  # who receives it: the header differs ("colleague":
+                                    # another seller of the store, told what was answered)
      "store": "Nova Electronics",   # the header for the buyer: "<store> about order №…"
      "alias": "A7F3",               # the header for the seller: "Buyer #A7F3 · order №…"
      "kind": "text" | "photo" | "document" | "voice" | "album",
@@ -63,11 +64,16 @@ def payload(message: MessageRow, conversation: ConversationRow) -> dict[str, Any
 
 
 async def queue(conn: AsyncConnection, message: MessageRow, conversation: ConversationRow,
-                recipients: list[int], now: datetime) -> int:
-    """One outbox row per recipient; returns how many were written (a repeat writes none)."""
+                recipients: list[int], now: datetime, colleagues: Sequence[int] = ()) -> int:
+    """One outbox row per recipient; returns how many were written (a repeat writes none).
+    `colleagues`: the store's other sellers, when a seller answered — each gets a copy of the
+    answer, so that nobody answers the buyer twice (not counted in what is returned)."""
     written = 0
     body = payload(message, conversation)
     for user_id in recipients:
         written += await enqueue(conn, user_id=user_id, kind=RELAY_KIND.key, payload=body,
                                  dedupe_key=f"relay:{message.id}:{user_id}", now=now)
+    for user_id in colleagues:
+        await enqueue(conn, user_id=user_id, kind=RELAY_KIND.key, payload={**body, "to": "colleague"},
+                      dedupe_key=f"relay:{message.id}:{user_id}", now=now)
     return written
