@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db.dialect import insert as upsert
@@ -105,6 +105,12 @@ async def add_ledger(conn: AsyncConnection, *, certificate_id: int, kind: str, d
         .on_conflict_do_nothing()
     )
     return bool(result.rowcount)
+
+
+async def extend(conn: AsyncConnection, certificate_id: int, valid_to: datetime) -> None:
+    """The certificate is valid until `valid_to` (never shortened)."""
+    await conn.execute(update(certs_t).where(certs_t.c.id == certificate_id, certs_t.c.valid_to < valid_to)
+                       .values(valid_to=valid_to))
 
 
 async def net_spent_on_order(conn: AsyncConnection, user_id: int, order_ref: str) -> list[tuple[int, int]]:

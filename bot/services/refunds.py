@@ -42,7 +42,7 @@ from bot.integrations.payments import Refund as GatewayRefund
 from bot.services import loyalty
 from bot.services.backoff import doubling
 from bot.services.clock import Clock
-from bot.services.coupons.checkout import credit_back
+from bot.services.coupons.checkout import credit_back, renews
 from bot.services.errors import N_, DomainError, NotFound
 from bot.services.notifications import declare
 from bot.services.outbox import enqueue
@@ -131,6 +131,7 @@ class RefundPreview:
     expected_at: datetime
     fast: bool
     certificates_minor: int = 0  # the part of `amount_minor` that goes back to gift certificates, at once
+    certificates_until: datetime | None = None  # a certificate it goes back to is renewed until then
 
     @property
     def card_minor(self) -> int:
@@ -145,27 +146,31 @@ class RefundAlreadyCompleted(DomainError, msgid=N_("This refund has already been
 
 async def preview(conn: AsyncConnection, *, lookup: CardLookup, user_id: int, card: CardSnapshot | None,
                   amount_minor: int, currency: str, level: int, days: int, fast_days: int,
-                  now: datetime, certificates_minor: int = 0) -> RefundPreview:
+                  now: datetime, certificates_minor: int = 0,
+                  certificates_until: datetime | None = None) -> RefundPreview:
     """Where a refund of `amount_minor` would go and when: `certificates_minor` of it to gift
-    certificates (at once), the rest to the card."""
+    certificates (at once; renewed until `certificates_until` when one would be), the rest to the
+    card."""
     if certificates_minor >= amount_minor:
         return RefundPreview(amount_minor, currency, RefundDestination(RefundTo.certificate, CardState.unknown),
-                             expected_at=now, fast=False, certificates_minor=amount_minor)
+                             expected_at=now, fast=False, certificates_minor=amount_minor,
+                             certificates_until=certificates_until)
     state = await lookup.card_state(conn, user_id, card, now) if card is not None else CardState.unknown
     return RefundPreview(
         amount_minor=amount_minor, currency=currency, destination=refund_destination(card, state),
         expected_at=refund_eta(now, level, days, fast_days), fast=loyalty.fast_refunds(level),
-        certificates_minor=certificates_minor,
+        certificates_minor=certificates_minor, certificates_until=certificates_until,
     )
 
 
 async def issue(conn: AsyncConnection, *, order_id: int, number: str, user_id: int, reason: str,
                 dispute_id: int | None, refund: RefundPreview, card: CardSnapshot | None,
-                charge_id: str | None, now: datetime, seen: bool = False, completed: bool = False) -> RefundRow:
+                charge_id: str | None, now: datetime, seen: bool = False, completed: bool = False,
+                told: dict[str, Any] | None = None) -> RefundRow:
     """Record a refund and its push, inside the caller's unit of work. With the gateway's
     `charge_id` the sweeper pays it out at its next run. `seen`: the buyer's own action (a
     cancellation) showed them the refund: its "issued" push is kept for the message centre only.
-    `completed`: the money is back already (gift certificates)."""
+    `completed`: the money is back already (gift certificates); `told`: more for its push."""
     dest = refund.destination
     refund_id = await repo.insert(
         conn, order_id=order_id, user_id=user_id, dispute_id=dispute_id,
@@ -178,7 +183,8 @@ async def issue(conn: AsyncConnection, *, order_id: int, number: str, user_id: i
     )
     row = await repo.get(conn, refund_id)
     assert row is not None
-    await enqueue(conn, user_id=user_id, kind=REFUND_KIND.key, payload=refund_payload(row, number, "issued"),
+    await enqueue(conn, user_id=user_id, kind=REFUND_KIND.key, payload={**refund_payload(row, number, "issued"),
+                                                                       **(told or {})},
                   dedupe_key=f"refund:{refund_id}:issued", now=now, seen=seen)
     await loyalty.on_refund(conn, order_id=order_id, refund_id=refund_id, now=now)  # points back, in proportion
     return row
@@ -188,12 +194,13 @@ async def to_certificates(conn: AsyncConnection, *, order: OrderRow, amount_mino
                           dispute_id: int | None, now: datetime, seen: bool = False) -> RefundRow:
     """Give `amount_minor` of a paid order back to the gift certificates that paid for it, inside
     the caller's unit of work: at once (their ledger), recorded as a completed refund and told."""
+    until = await renews(conn, order.user_id, order.number, amount_minor, now)
     await credit_back(conn, order.user_id, order.number, amount_minor, now)
     preview = RefundPreview(amount_minor, order.currency, RefundDestination(RefundTo.certificate, CardState.unknown),
                             expected_at=now, fast=False, certificates_minor=amount_minor)
     return await issue(conn, order_id=order.id, number=order.number, user_id=order.user_id, reason=reason,
                        dispute_id=dispute_id, refund=preview, card=None, charge_id=None, now=now, seen=seen,
-                       completed=True)
+                       completed=True, told={"renewed_until": until.isoformat()} if until else None)
 
 
 async def card_part(conn: AsyncConnection, order: OrderRow, amount_minor: int) -> int:

@@ -29,7 +29,6 @@ from bot.views.orders import (
     certificates_part,
     dispute_state_label,
     list_heading,
-    refund_explanation,
     refund_lines,
 )
 from bot.views.pushes import register_push
@@ -163,7 +162,7 @@ def accept_confirm(card: DisputeCard, f: Fmt, page: int = 0) -> Screen:
         lines = [f._("Accept the seller's offer of {amount}?").format(amount=f.money(d.offer_minor, d.currency)),
                  "", f._("The dispute closes and the money is refunded.")]
         if card.offer_refund is not None:
-            lines += [*certificates_part(f, card.offer_refund), refund_explanation(f, card.offer_refund.destination)]
+            lines += certificates_part(f, card.offer_refund)
     else:
         lines = [f._("Accept the seller's rejection?"), "", f._("The dispute closes without a refund.")]
     rows = [[button(f._("✅ Yes, accept"), DisputeCb(action=DisputeAction.accept_ok, id=d.id, page=page))],

@@ -5,13 +5,17 @@ order goes to the card first, then to them, at once."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
+from bot.db.tables import outbox as outbox_t
 from bot.services.catalog.checkout import AmountChanged, Item
+from bot.services.coupons.checkout import RENEWED_FOR
 from bot.services.orders import Status
-from bot.services.refunds import RefundTo
+from bot.services.refunds import REFUND_KIND, RefundTo
 from tests.conftest import App
 from tests.services.test_checkout import BUYER, coupon, stock
 from tests.services.test_pay import add_card, gateway
@@ -167,3 +171,32 @@ async def test_an_order_paid_by_certificates_alone_is_refunded_to_them(app: App,
     assert [(r.destination, r.amount_minor, r.state) for r in card.refunds] == [
         (RefundTo.certificate, 2999, "completed")]
     assert await balance(app, cert) == 5000
+
+
+async def test_a_refund_to_a_certificate_that_expired_meanwhile_renews_it(app: App, ready: dict[str, int]) -> None:
+    cert = await certificate(app, 5000, days=10)
+    order = await app.services.checkout.place(BUYER, await earbuds(app, ready), address_id=ready["address"],
+                                              coupon_ids=[])
+    app.clock.advance(days=20)  # the certificate has expired since
+    assert (await app.services.coupons.certificate(BUYER, cert)).certificate.is_expired(app.clock.now())
+    preview = (await app.services.orders.cancel_preview(BUYER, order.id)).refund
+    assert preview is not None and preview.certificates_until == app.clock.now() + RENEWED_FOR
+    await app.services.orders.cancel(BUYER, order.id, "changed_mind")
+    renewed = (await app.services.coupons.certificate(BUYER, cert)).certificate
+    assert renewed.balance_minor == 5000 and renewed.valid_to == app.clock.now() + RENEWED_FOR
+    async with app.services.db.read() as conn:
+        payloads = (await conn.execute(select(outbox_t.c.payload).where(
+            outbox_t.c.user_id == BUYER, outbox_t.c.kind == REFUND_KIND.key))).scalars().all()
+    told = [json.loads(p) if isinstance(p, str) else p for p in payloads]
+    assert [(p["destination"], p["renewed_until"]) for p in told] == [("certificate", renewed.valid_to.isoformat())]
+
+
+async def test_a_certificate_with_time_left_keeps_its_date(app: App, ready: dict[str, int]) -> None:
+    cert = await certificate(app, 5000, days=90)
+    before = (await app.services.coupons.certificate(BUYER, cert)).certificate.valid_to
+    order = await app.services.checkout.place(BUYER, await earbuds(app, ready), address_id=ready["address"],
+                                              coupon_ids=[])
+    preview = (await app.services.orders.cancel_preview(BUYER, order.id)).refund
+    assert preview is not None and preview.certificates_until is None
+    await app.services.orders.cancel(BUYER, order.id, "changed_mind")
+    assert (await app.services.coupons.certificate(BUYER, cert)).certificate.valid_to == before

@@ -4,10 +4,11 @@ coupons for an order and giving them back, spending and refunding certificate mo
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.db import certificates as certificates_repo
 from bot.db import coupons as repo
 from bot.db.coupons import Coupon, Scope
 from bot.services import reminders
@@ -29,8 +30,11 @@ from bot.services.coupons.errors import (
 from bot.services.coupons.pricing import Cart, Plan, WhatApplies, best_plan, options, price
 
 __all__ = [
+    "RENEWED_FOR",
     "CheckoutCoupling",
     "credit_back",
+    "renewed_until",
+    "renews",
 ]
 
 
@@ -136,11 +140,35 @@ class CheckoutCoupling(CouponBase):
         return await credit_back(conn, user_id, order_ref, amount_minor, self.clock.now())
 
 
+RENEWED_FOR = timedelta(days=30)  # money a refund puts back on a certificate can be spent this long at least
+
+
+def renewed_until(now: datetime) -> datetime:
+    return now + RENEWED_FOR
+
+
+async def renews(conn: AsyncConnection, user_id: int, order_ref: str, amount_minor: int,
+                 now: datetime) -> datetime | None:
+    """When giving `amount_minor` back to the certificates that paid for this order would renew one
+    of them (expired, or ending within `RENEWED_FOR`): the date it would be valid until; else None."""
+    until = renewed_until(now)
+    for cert_id, amount in await repo.net_spent_on_order(conn, user_id, order_ref):  # as credit_back goes
+        if amount_minor <= 0:
+            break
+        cert = await repo.get_certificate(conn, user_id, cert_id)
+        if cert is not None and cert.valid_to < until:
+            return until
+        amount_minor -= amount
+    return None
+
+
 async def credit_back(conn: AsyncConnection, user_id: int, order_ref: str, amount_minor: int | None,
                       now: datetime) -> list[tuple[int, int]]:
     """Give certificate money paid for an order back to the certificates it came from (the latest
     spend first), as ledger rows in the caller's unit of work; `amount_minor` None gives back all
-    that is not given back yet. Returns (certificate id, amount) per certificate credited."""
+    that is not given back yet. A certificate credited is left valid for `RENEWED_FOR` from now at
+    least (one that expired meanwhile is renewed), so the money can be spent. Returns (certificate
+    id, amount) per certificate credited."""
     spent = await repo.net_spent_on_order(conn, user_id, order_ref)
     total = sum(amount for _cert, amount in spent)
     wanted = total if amount_minor is None else amount_minor
@@ -153,6 +181,7 @@ async def credit_back(conn: AsyncConnection, user_id: int, order_ref: str, amoun
         part = min(amount, wanted)
         await repo.add_ledger(conn, certificate_id=cert_id, kind="refund", delta_minor=part,
                               order_ref=order_ref, now=now)
+        await certificates_repo.extend(conn, cert_id, renewed_until(now))  # never shortened
         credited.append((cert_id, part))
         wanted -= part
     return credited

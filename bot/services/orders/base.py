@@ -19,6 +19,7 @@ from bot.db.refunds import RefundRow
 from bot.integrations.carrier import DELIVERED, Carrier, CarrierEvent, DemoCarrier, Shipment
 from bot.services import loyalty, refunds
 from bot.services.clock import Clock
+from bot.services.coupons.checkout import renews
 from bot.services.errors import DomainError
 from bot.services.orders.data import AddressSnapshot, OrderCard, card_snapshot
 from bot.services.orders.states import (
@@ -121,11 +122,14 @@ class OrderBase:
     async def _refund_preview(self, conn: AsyncConnection, order: OrderRow, amount: int) -> RefundPreview:
         """Where a refund of `amount` of a paid order would go: the card first, up to what it paid
         and has not had back; the rest to the gift certificates that paid at checkout."""
+        now = self.clock.now()
+        to_certificates = amount - await refunds.card_part(conn, order, amount)
         return await refunds.preview(
             conn, lookup=self.cards, user_id=order.user_id, card=card_snapshot(order), amount_minor=amount,
             currency=order.currency, level=await self.level(conn, order.user_id),
-            days=self.policy.refund_days, fast_days=self.policy.refund_days_fast, now=self.clock.now(),
-            certificates_minor=amount - await refunds.card_part(conn, order, amount),
+            days=self.policy.refund_days, fast_days=self.policy.refund_days_fast, now=now,
+            certificates_minor=to_certificates,
+            certificates_until=await renews(conn, order.user_id, order.number, to_certificates, now),
         )
 
     async def _refund(self, conn: AsyncConnection, order: OrderRow, amount_minor: int, *, reason: str,

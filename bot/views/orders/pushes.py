@@ -66,8 +66,12 @@ def refund_push(payload: dict[str, Any], f: Fmt) -> Screen:
     number = hd.quote(str(payload["number"]))
     target = refund_target(f, str(payload.get("destination") or ""), payload.get("brand"), payload.get("last4"))
     if payload.get("destination") == RefundTo.certificate:
-        return Screen(f._("💸 {amount} for order #{number} is back on your gift certificates.").format(
-            amount=amount, number=number))
+        text = f._("💸 {amount} for order #{number} is back on your gift certificates.").format(
+            amount=amount, number=number)
+        if payload.get("renewed_until"):
+            text += " " + f._("The certificate is valid until {date}.").format(
+                date=f.date(datetime.fromisoformat(str(payload["renewed_until"]))))
+        return Screen(text)
     if payload.get("step") == "completed":
         return Screen(f._("💸 The refund of {amount} for order #{number} has been paid to {target}.").format(
             amount=amount, number=number, target=target))

@@ -140,18 +140,30 @@ def refund_explanation(f: Fmt, dest: RefundDestination) -> str:
 
 
 def certificates_part(f: Fmt, refund: RefundPreview) -> list[str]:
-    """The part of a refund that goes back to gift certificates, when it is only a part."""
-    if not refund.certificates_minor or not refund.card_minor:
-        return []
-    return [f._("🎁 {amount} of it goes back to your gift certificates at once; the rest, {rest}, as follows.").format(
-        amount=f.money(refund.certificates_minor, refund.currency), rest=f.money(refund.card_minor, refund.currency))]
+    """Where a refund goes when gift certificates paid for the order: how it splits, why (when the
+    card's part does not simply go back to the card) and a certificate renewed to take it."""
+    dest = refund.destination
+    if not refund.certificates_minor:
+        return [refund_explanation(f, dest)]
+    lines = []
+    if refund.card_minor:
+        lines.append(f._("🎁 {amount} of it goes back to your gift certificates at once, and {rest} to {target}.").format(
+            amount=f.money(refund.certificates_minor, refund.currency),
+            rest=f.money(refund.card_minor, refund.currency), target=refund_target(f, dest.to, dest.brand, dest.last4)))
+        if dest.to != RefundTo.card:  # why not simply to the card
+            lines.append(refund_explanation(f, dest))
+    else:
+        lines.append(refund_explanation(f, dest))
+    if refund.certificates_until is not None:
+        lines.append(f._("🎁 The gift certificate it goes back to is valid until {date}, so that you can spend it.")
+                     .format(date=f.date(refund.certificates_until)))
+    return lines
 
 
 def refund_preview_text(f: Fmt, refund: RefundPreview) -> str:
     lines = [
         f._("You will get {amount} back.").format(amount=f.money(refund.amount_minor, refund.currency)),
         *certificates_part(f, refund),
-        refund_explanation(f, refund.destination),
     ]
     if refund.card_minor:
         lines.append(f._("Expected by {date}.").format(date=f.date(refund.expected_at)))
