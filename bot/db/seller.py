@@ -250,12 +250,15 @@ async def ship_page(conn: AsyncConnection, seller_id: int, *, offset: int, limit
 
 
 async def ship_order(conn: AsyncConnection, seller_id: int, order_id: int, *, items: int) -> ShipOrderRow | None:
-    """The order (any status: the screen says when it is no longer to ship) with its first `items` items."""
+    """The order with its first `items` items, once it is paid and while it is not cancelled (shipped
+    or later: the screen says it is no longer to ship). An unpaid or cancelled order is none of the
+    seller's business — its address least of all: None."""
     row = (await conn.execute(
         select(o.c.id, o.c.user_id, o.c.number, st.c.name, o.c.status, o.c.shipping_address, o.c.paid_at,
                o.c.item_lines, o.c.track_number, o.c.carrier)
         .select_from(o.join(st, st.c.id == o.c.store_id))
-        .where(o.c.id == order_id, o.c.store_id.in_(_stores(seller_id)), o.c.purged_at.is_(None))
+        .where(o.c.id == order_id, o.c.store_id.in_(_stores(seller_id)), o.c.purged_at.is_(None),
+               o.c.paid_at.is_not(None), o.c.status != "cancelled")
     )).first()
     if row is None:
         return None

@@ -182,6 +182,22 @@ async def test_orders_to_ship_oldest_first_and_shipping(app: App) -> None:
 
 
 @pytest.mark.usefixtures("stores")
+async def test_an_unpaid_or_cancelled_order_and_its_address_are_not_the_sellers(app: App) -> None:
+    mode = app.services.seller_mode
+    unpaid = await make_order(app.services, app.clock, BUYER, Status.awaiting_payment, store=A)
+    cancelled = await make_order(app.services, app.clock, BUYER, Status.awaiting_shipment, store=A)
+    await app.services.orders.cancel(BUYER, cancelled.id, "changed_mind")
+    shipped = await make_order(app.services, app.clock, BUYER, Status.shipped, store=A)
+    for order_id in (unpaid.id, cancelled.id):
+        for call in (mode.order(SELLER_A, order_id), mode.check_can_ship(SELLER_A, order_id),
+                     mode.ship(SELLER_A, order_id, "LP123456789CN", "dhl")):
+            with pytest.raises(NotFound):
+                await call
+    seen = await mode.order(SELLER_A, shipped.id)  # shipped: still theirs to look at, no more to ship
+    assert not seen.can_ship and seen.address.recipient == "Alex Doe"
+
+
+@pytest.mark.usefixtures("stores")
 async def test_an_unlinked_seller_sees_nothing_more(app: App) -> None:
     order = await make_order(app.services, app.clock, BUYER, Status.awaiting_shipment, store=A)
     store_id = await app.services.orders.ensure_store(A)
