@@ -273,7 +273,8 @@ async def _reason(text: str, draft: Draft, f: Fmt, state: FSMContext, db: Databa
 
 async def _offer(text: str, draft: Draft, f: Fmt, state: FSMContext, db: Database, seller_mode: SellerModeService,
                  relay: RelayService, user: UserRow) -> Draft:
-    amount = check_offer(money.parse_amount(text, str(draft.get("currency", "USD"))), int(draft.get("asked") or 0))
+    most = int(draft.get("most") or draft.get("asked") or 0)
+    amount = check_offer(money.parse_amount(text, str(draft.get("currency", "USD"))), most)
     await _dispute_done(draft, SellerAnswer.offer, f, state, db, seller_mode, relay, user, offer=amount)
 
 
@@ -303,7 +304,8 @@ async def answer_dispute(query: CallbackQuery, callback_data: SellerCb, state: F
         return
     answer = SellerAnswer.reject if callback_data.action == SellerAction.reject else SellerAnswer.offer
     draft = {"section": SellerAction.disputes.value, "id": dispute.id, "page": page, "answer": answer.value,
-             "number": dispute.number, "currency": dispute.currency, "asked": dispute.amount_minor}
+             "number": dispute.number, "currency": dispute.currency, "asked": dispute.amount_minor,
+             "most": dispute.accept_minor}
     await show(query, await DISPUTE.start(state, db, draft, f))
 
 

@@ -51,7 +51,7 @@ class BadTrackNumber(InvalidInput, msgid=N_("A track number is {min}–{max} Lat
 class UnknownCarrier(InvalidInput, msgid=N_("Please choose the carrier with a button.")): ...
 
 
-class OfferTooLarge(InvalidInput, msgid=N_("A partial refund must be less than what the buyer asked for; to refund all of it, accept the dispute.")): ...
+class OfferTooLarge(InvalidInput, msgid=N_("A partial refund must be less than what accepting the dispute would refund; to refund that much, accept the dispute.")): ...
 
 
 class ReasonTooShort(InvalidInput, msgid=N_("Please give the buyer a reason of at least {min} characters.")):
@@ -78,7 +78,8 @@ def check_carrier(code: str | None) -> str:
 
 
 def check_offer(amount_minor: int, asked_minor: int) -> int:
-    """A partial refund offered: more than zero and less than what the buyer asked for."""
+    """A partial refund offered: more than zero and less than what accepting would refund
+    (`asked_minor`: `DisputeToAnswer.accept_minor`)."""
     if amount_minor <= 0:
         raise InvalidInput(N_("The amount must be more than zero."))
     if amount_minor >= asked_minor:
@@ -142,9 +143,15 @@ class DisputeToAnswer(SellerDisputeRow):
         return self.state == DisputeState.open
 
     @property
+    def accept_minor(self) -> int:
+        """What accepting refunds: what the buyer asked for, at most what is left of the order to
+        refund (a refund before the dispute, a goodwill one, took the rest)."""
+        return max(0, min(self.amount_minor, self.order_total_minor - self.order_refunded_minor))
+
+    @property
     def can_offer(self) -> bool:
-        """A partial refund needs room below what the buyer asked for (at least one minor unit)."""
-        return self.can_answer and self.amount_minor > 1
+        """A partial refund needs room below what accepting refunds (at least one minor unit)."""
+        return self.can_answer and self.accept_minor > 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,14 +245,14 @@ class SellerModeService:
 
     async def answer_dispute(self, user_id: int, dispute_id: int, answer: SellerAnswer | str, *,
                              offer_minor: int | None = None, note: str | None = None) -> DisputeToAnswer:
-        """Accept (the buyer is refunded what they asked for), reject with a reason, or offer a
-        partial refund (more than zero, less than what was asked)."""
+        """Accept (the buyer is refunded what they asked for, at most what is left to refund), reject
+        with a reason, or offer a partial refund (more than zero, less than accepting would refund)."""
         answer = SellerAnswer(answer)
         dispute = await self.dispute(user_id, dispute_id)
         if answer == SellerAnswer.reject:
             note = clean_reason(note)
         if answer == SellerAnswer.offer:
-            offer_minor = check_offer(offer_minor or 0, dispute.amount_minor)
+            offer_minor = check_offer(offer_minor or 0, dispute.accept_minor)
         await self._disputes.seller_answer(dispute_id, answer, offer_minor=offer_minor, note=note, seller_id=user_id)
         return await self.dispute(user_id, dispute_id)
 

@@ -236,6 +236,8 @@ def dispute_screen(d: DisputeToAnswer, f: Fmt, page: int = 0) -> Screen:
         f._("{who} asks for: {outcome}").format(who=f._(BUYER), outcome=outcome_text(f, d.outcome, d.amount_minor,
                                                                                        d.currency)),
         f._("Order total: {amount}").format(amount=f.money(d.order_total_minor, d.currency)),
+        *([f._("Refunded already: {amount}").format(amount=f.money(d.order_refunded_minor, d.currency))]
+          if d.order_refunded_minor else []),
         f"<blockquote>{hd.quote(clip(d.description, TEXT_SHOWN))}</blockquote>",
         f.ngettext("📎 {n} photo as evidence", "📎 {n} photos as evidence", d.photos).format(n=d.photos),
         f._("⏳ Decision by {date}").format(date=f.date(d.decide_by)),
@@ -244,7 +246,7 @@ def dispute_screen(d: DisputeToAnswer, f: Fmt, page: int = 0) -> Screen:
         lines += ["", f._("Your reason: {note}").format(note=hd.quote(clip(d.seller_note, 500)))]
     rows = []
     if d.can_answer:
-        rows.append([button(f._("✅ Accept: refund {amount}").format(amount=f.money(d.amount_minor, d.currency)),
+        rows.append([button(f._("✅ Accept: refund {amount}").format(amount=f.money(d.accept_minor, d.currency)),
                             SellerCb(action=SellerAction.accept, id=d.id, page=page))])
         rows.append([button(f._("✖️ Reject with a reason"), SellerCb(action=SellerAction.reject, id=d.id, page=page))])
         if d.can_offer:
@@ -256,7 +258,7 @@ def dispute_screen(d: DisputeToAnswer, f: Fmt, page: int = 0) -> Screen:
 
 def accept_confirm(d: DisputeToAnswer, f: Fmt, page: int = 0) -> Screen:
     text = f._("Accept the dispute on <b>order #{number}</b>? The buyer gets {amount} back, and the dispute "
-               "closes.").format(number=hd.quote(d.number), amount=f.money(d.amount_minor, d.currency))
+               "closes.").format(number=hd.quote(d.number), amount=f.money(d.accept_minor, d.currency))
     rows = [[button(f._("✅ Yes, accept"), SellerCb(action=SellerAction.accept_ok, id=d.id, page=page))],
             [button(f._("‹ Back"), SellerCb(action=SellerAction.dispute, id=d.id, page=page))]]
     return Screen(text, markup(rows))
@@ -280,10 +282,18 @@ def step_reason(f: Fmt, draft: dict[str, Any], error: str | None = None) -> Scre
 
 def step_offer(f: Fmt, draft: dict[str, Any], error: str | None = None) -> Screen:
     currency = str(draft.get("currency", "USD"))
-    asked = f.money(int(draft.get("asked", 0)), currency)
+    asked_minor = int(draft.get("asked", 0))
+    most_minor = int(draft.get("most") or asked_minor)
+    asked = f.money(asked_minor, currency)
     lines = [f._("<b>Offer a partial refund on order #{number}</b>").format(number=hd.quote(str(draft.get("number", "")))),
-             "", f._("The buyer asked for {amount}. Type the amount you offer, less than that, in {currency}.").format(
-                 amount=asked, currency=currency)]
+             ""]
+    if most_minor < asked_minor:  # part of the order was refunded already
+        lines.append(f._("The buyer asked for {amount}, and {left} of the order is left to refund. Type the amount "
+                         "you offer, less than {left}, in {currency}.").format(
+                             amount=asked, left=f.money(most_minor, currency), currency=currency))
+    else:
+        lines.append(f._("The buyer asked for {amount}. Type the amount you offer, less than that, in {currency}.")
+                     .format(amount=asked, currency=currency))
     if error:
         lines = [error, "", *lines]
     return Screen("\n".join(lines), markup([flow_row(f)]))

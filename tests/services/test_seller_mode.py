@@ -152,6 +152,24 @@ async def test_disputes_waiting_for_the_seller_and_the_answers(app: App) -> None
 
 
 @pytest.mark.usefixtures("stores")
+async def test_after_a_goodwill_refund_accepting_refunds_what_is_left(app: App) -> None:
+    mode = app.services.seller_mode
+    order = await make_order(app.services, app.clock, BUYER, Status.in_dispute, store=A)
+    dispute_id = (await app.services.disputes.for_order_number(order.number)).id
+    await app.services.orders.refund(BUYER, order.id, 2000)  # the shop's goodwill refund, before the answer
+    dispute = await mode.dispute(SELLER_A, dispute_id)
+    left = order.total_minor - 2000
+    assert dispute.amount_minor == order.total_minor and dispute.order_refunded_minor == 2000
+    assert dispute.accept_minor == left and dispute.can_offer
+    with pytest.raises(OfferTooLarge):  # less than what accepting refunds now, not than what was asked
+        await mode.answer_dispute(SELLER_A, dispute_id, SellerAnswer.offer, offer_minor=left)
+    accepted = await mode.answer_dispute(SELLER_A, dispute_id, SellerAnswer.accept)
+    assert (accepted.state, accepted.refund_minor) == ("closed", left)
+    card = await app.services.orders.card(BUYER, order.id)
+    assert sum(r.amount_minor for r in card.refunds) == order.total_minor
+
+
+@pytest.mark.usefixtures("stores")
 async def test_orders_to_ship_oldest_first_and_shipping(app: App) -> None:
     mode = app.services.seller_mode
     first = await make_order(app.services, app.clock, BUYER, Status.awaiting_shipment, store=A)
