@@ -161,6 +161,10 @@ async def add_extra(conn: AsyncConnection, review_id: int, user_id: int, *, text
     return bool(result.rowcount)
 
 
-async def set_reply(conn: AsyncConnection, review_id: int, text: str, now: datetime) -> bool:
-    result = await conn.execute(update(t).where(t.c.id == review_id).values(reply_text=text, reply_at=now))
+async def set_reply(conn: AsyncConnection, review_id: int, text: str, now: datetime, *, first: bool = False) -> bool:
+    """The store's reply; `first`: only when there is none yet. False: nothing was written."""
+    query = update(t).where(t.c.id == review_id)
+    if first:
+        query = query.where(t.c.reply_text.is_(None))
+    result = await conn.execute(query.values(reply_text=text, reply_at=now))
     return bool(result.rowcount)

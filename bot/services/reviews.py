@@ -45,6 +45,9 @@ REPLY_KIND = declare("review_reply", N_("Replies to my reviews"), category=Categ
 REMINDER_KIND = declare("review_deadline", N_("Review reminders"), category=Category.reminder, order=46)
 
 
+class ReviewAnsweredAlready(DomainError, msgid=N_("This review has been answered already, by you or another seller of the store.")): ...
+
+
 class ReviewNotFound(NotFound, msgid=N_("This item is no longer available for a review.")): ...
 
 
@@ -357,10 +360,12 @@ class ReviewService:
         return card
 
     # -- the seller's side (operator command now, the seller relay later) ---------------------------
-    async def seller_reply(self, review_id: int, text: str, *, seller_id: int | None = None) -> ReviewRow:
+    async def seller_reply(self, review_id: int, text: str, *, seller_id: int | None = None,
+                           first: bool = False) -> ReviewRow:
         """The seller answers a review (or changes the answer); the buyer gets a push. `seller_id`:
         a seller in seller mode — only a review of a store they sell for (else ReviewNotFound); the
-        operator command passes none."""
+        operator command passes none. `first`: only when nobody answered it yet (seller mode: two
+        sellers of a store answering at once — the second is told, and nothing is overwritten)."""
         text = (text or "").strip()
         if not text:
             raise InvalidInput(N_("A reply needs some text."))
@@ -371,7 +376,8 @@ class ReviewService:
             if review is None or (seller_id is not None and not await seller_repo.owns_order(
                     conn, seller_id, review.order_id)):
                 raise ReviewNotFound()
-            await repo.set_reply(conn, review_id, text, now)
+            if not await repo.set_reply(conn, review_id, text, now, first=first):
+                raise ReviewAnsweredAlready()
             await enqueue(conn, user_id=review.user_id, kind=REPLY_KIND.key, payload={
                 "review_id": review.id, "item_id": review.item_id, "title": review.title,
                 "store": review.store, "number": review.number, "rating": review.rating,

@@ -222,7 +222,7 @@ class SellerModeService:
 
     async def answer_review(self, user_id: int, review_id: int, text: str) -> ReviewToAnswer:
         await self.review(user_id, review_id)  # a seller, and their store's review
-        await self._reviews.seller_reply(review_id, text, seller_id=user_id)
+        await self._reviews.seller_reply(review_id, text, seller_id=user_id, first=True)
         return await self.review(user_id, review_id)
 
     # -- disputes ---------------------------------------------------------------------------------

@@ -115,7 +115,10 @@ def conversations_screen(page: ConversationPage, side: Side, f: Fmt) -> Screen:
 
 
 def _message_block(message: Message, seller: bool, store: str, f: Fmt) -> str:
-    who = f._("You") if message.mine else (f._("Buyer") if seller else hd.quote(store))
+    if message.mine:  # the viewer's side: themself, or (a seller) another seller of the store
+        who = f._("You") if message.by_viewer else hd.quote(store)
+    else:
+        who = f._("Buyer") if seller else hd.quote(store)
     head = f"<b>{who}</b> · {f.datetime(message.created_at)}"
     body = _kind_label(message.kind, f)
     if message.text:
@@ -141,7 +144,10 @@ def conversation_screen(history: HistoryPage, f: Fmt) -> Screen:
     else:
         lines += ["", f._("Nothing written yet.")]
     lines.append("")
-    if c.blocked_by_me:
+    if c.blocked_by_me and seller:  # a store's sellers block together: maybe another one did
+        lines.append(f._("🚫 Your store has blocked this conversation: nothing is delivered either way until it is "
+                         "unblocked."))
+    elif c.blocked_by_me:
         lines.append(f._("🚫 You have blocked this conversation: nothing is delivered either way until you unblock it."))
     elif c.blocked_by_other:
         lines.append(f._("🚫 The other side has blocked this conversation: your messages are not delivered."))

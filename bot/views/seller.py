@@ -16,6 +16,7 @@ from bot.keyboards.seller import SellerAction, SellerCb, SellerStepCb, StepActio
 from bot.services.disputes import Resolution, SellerAnswer
 from bot.services.errors import N_
 from bot.services.relay.sellers import Redeemed
+from bot.services.reviews import ReviewAnsweredAlready
 from bot.services.seller import (
     REASON_MAX,
     TRACK_MAX,
@@ -60,7 +61,7 @@ def noted(screen: Screen, note: str) -> Screen:
 
 
 def already_answered(f: Fmt) -> str:
-    return f._("You have already answered this review.")
+    return f.error(ReviewAnsweredAlready())
 
 
 def moved_on(f: Fmt) -> str:
@@ -173,7 +174,7 @@ def review_screen(review: ReviewToAnswer, f: Fmt, page: int = 0) -> Screen:
                 n=review.extra_photos))
     rows = []
     if review.reply_text is not None:
-        lines += ["", f._("💬 <b>Your reply</b> · {date}").format(date=f.date(review.reply_at) if review.reply_at else ""),
+        lines += ["", f._("💬 <b>The store's reply</b> · {date}").format(date=f.date(review.reply_at) if review.reply_at else ""),
                   hd.quote(clip(review.reply_text, TEXT_SHOWN))]
     else:
         rows.append([button(f._("✍️ Answer"), SellerCb(action=SellerAction.answer, id=review.id, page=page))])

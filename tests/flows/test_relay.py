@@ -161,11 +161,11 @@ async def test_block_stops_delivery_and_tells_the_sender(app: App, alex: Player)
     await seller.press("↩️ Reply")
     await seller.press("🚫 Block")
     assert seller.alerts()[-1] == "Blocked: nothing is delivered in this conversation."
-    assert "You have blocked this conversation" in seller.last_text
+    assert "Your store has blocked this conversation" in seller.last_text
     await alex.send("more spam")
     assert alex.last_text == "Your message was not delivered: you have been blocked in this conversation."
     await seller.send("a word back")
-    assert seller.last_text == "You have blocked this conversation. Unblock it to write."
+    assert seller.last_text == "This conversation is blocked on your side. Unblock it to write."
     await seller.press("✅ Unblock")
     await alex.send("sorry")
     assert alex.last_text.startswith("✓ Sent to Nova Electronics.")
@@ -383,3 +383,8 @@ async def test_a_sellers_answer_is_copied_to_the_stores_other_sellers(app: App, 
     assert alex.last_text == f"✉️ Nova Electronics about order #{order.number}\n\nIt ships tomorrow."
     assert len(calls_to(app, alex.user.id)) > buyer_calls
     assert seller.last_text == f"↪️ Nova Electronics answered Buyer #{alias} about order #{order.number}\n\nIt ships tomorrow."
+    # in the history, "You" is what the viewer wrote; a colleague's answer is the store's
+    await seller.press("↩️ Reply")
+    history = seller.last_text
+    assert "<b>You</b> · " in history and "<b>Nova Electronics</b> · " in history
+    assert history.index("<b>You</b>") < history.index("Yes, black.") < history.index("<b>Nova Electronics</b>")

@@ -10,7 +10,7 @@ from bot.db import outbox as outbox_repo
 from bot.services.disputes import DisputeNotFound, SellerAnswer
 from bot.services.errors import DomainError, InvalidInput, NotFound
 from bot.services.orders import OrderNotFound, Status
-from bot.services.reviews import ReviewNotFound
+from bot.services.reviews import ReviewAnsweredAlready, ReviewNotFound
 from bot.services.seller import (
     PAGE_SIZE,
     BadTrackNumber,
@@ -102,6 +102,16 @@ async def test_reviews_to_answer_are_the_stores_own_newest_first(app: App) -> No
         assert [r.payload["review_id"] for r in await outbox_repo.for_user(conn, BUYER, "review_reply")] == [first]
     with pytest.raises(InvalidInput):
         await mode.answer_review(SELLER_A, second, "   ")
+    # two sellers of the store answer at once: the second is told, and the first answer stays
+    await link(app, A, SELLER_B)
+    await mode.answer_review(SELLER_B, second, "Thanks from Kim")
+    with pytest.raises(ReviewAnsweredAlready):
+        await mode.answer_review(SELLER_A, second, "Thanks from Sam")
+    assert (await app.services.reviews.review(BUYER, second)).review.reply_text == "Thanks from Kim"
+    async with app.services.db.read() as conn:
+        assert len(await outbox_repo.for_user(conn, BUYER, "review_reply")) == 2  # one push per answer
+    changed = await app.services.reviews.seller_reply(second, "Thanks, Kim and Sam")  # the operator may change it
+    assert changed.reply_text == "Thanks, Kim and Sam"
 
 
 @pytest.mark.usefixtures("stores")

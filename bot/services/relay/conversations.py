@@ -72,7 +72,7 @@ class OwnStore(DomainError, msgid=N_("This is your own store.")): ...
 class SenderBlocked(DomainError, msgid=N_("Your message was not delivered: you have been blocked in this conversation.")): ...
 
 
-class YouBlocked(DomainError, msgid=N_("You have blocked this conversation. Unblock it to write.")): ...
+class YouBlocked(DomainError, msgid=N_("This conversation is blocked on your side. Unblock it to write.")): ...
 
 
 class TooFast(DomainError, msgid=N_("Too many messages in a minute. Please wait a little and send again.")): ...
@@ -131,12 +131,13 @@ class Message:
     media: tuple[tuple[str, str], ...]
     created_at: datetime
     read: bool  # read by the side it was written to
+    by_viewer: bool = False  # written by the viewer themself (on the seller side: not a colleague)
 
 
-def _message(row: MessageRow, role: Role) -> Message:
+def _message(row: MessageRow, role: Role, viewer_id: int) -> Message:
     return Message(row.id, row.direction == (TO_SELLER if role == Role.buyer else TO_BUYER), Kind(row.kind),
                    row.text, frozenset(Masked(k) for k in row.masked), row.media, row.created_at,
-                   row.read_at is not None)
+                   row.read_at is not None, row.sender_id == viewer_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,7 +304,7 @@ class RelayService:
                     "kind": Kind(message.kind).value, "text": guarded.text}, now=now)
             # whoever writes has seen what the other side wrote before
             await repo.mark_read(conn, row.id, TO_BUYER if role == Role.buyer else TO_SELLER, now)
-        return Sent(_message(stored, role), not recipients, written, guarded.masked, tuple(guarded.reasons))
+        return Sent(_message(stored, role, user_id), not recipients, written, guarded.masked, tuple(guarded.reasons))
 
     async def record_copies(self, relay_message_id: int, chat_id: int, message_ids: Sequence[int]) -> None:
         """Delivery: Telegram accepted the copies of a relayed message in this chat."""
@@ -362,4 +363,4 @@ class RelayService:
             total = await repo.count_messages(conn, row.id)
             page, pages = _pages(total, HISTORY_PAGE, page)
             rows = await repo.page_messages(conn, row.id, offset=page * HISTORY_PAGE, limit=HISTORY_PAGE)
-        return HistoryPage(self._view(row, role), tuple(_message(r, role) for r in rows), total, page, pages)
+        return HistoryPage(self._view(row, role), tuple(_message(r, role, user_id) for r in rows), total, page, pages)
