@@ -136,8 +136,8 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
     pay = PayService(db, clock, cards, orders)
     redis = _redis(settings)
     viewed = ViewedLog(db, _pending_views(settings, redis))
-    orders.on_unpaid_cancelled.append(coupons.give_back)  # a cancelled unpaid order returns its coupons
-    orders.on_unpaid_cancelled.append(coupons.refund)  # … and what its gift certificates paid
+    orders.on_cancelled.append(coupons.give_back)  # a cancelled order returns its coupons, paid or not
+    orders.on_unpaid_cancelled.append(coupons.refund)  # an unpaid one what its gift certificates paid
     reviews = ReviewService(db, clock)
     disputes = DisputeService(db, clock, orders)
     return Services(

@@ -103,6 +103,15 @@ async def test_buy_now_with_the_defaults_to_a_paid_order(app: App, alex: Player,
     await alex.press_data("co:p:0")  # a second press on the old summary: nothing more
     assert alex.alerts()[-1] == "This checkout is closed. Open the product or the cart to check out again."
     assert len(gateway(app).charges) == 1
+    # cancelled before shipment, paid: the money back, and the coupon too
+    await alex.press_data(f"o:o:{order.id}:a:0:")
+    await alex.press("✖️ Cancel order")
+    await alex.press("I changed my mind")
+    assert "🎟 The coupons used on it come back to your wallet (while they are valid)." in alex.last_text
+    await alex.press("✖️ Yes, cancel the order")
+    async with app.services.db.read() as conn:
+        assert (await conn.execute(select(coupons_table.c.status).where(
+            coupons_table.c.user_id == alex.user.id))).scalar_one() == "active"
 
 
 async def test_the_cart_of_a_store_in_russian(app: App, masha: Player, shop: dict[str, int]) -> None:

@@ -200,3 +200,15 @@ async def test_a_certificate_with_time_left_keeps_its_date(app: App, ready: dict
     assert preview is not None and preview.certificates_until is None
     await app.services.orders.cancel(BUYER, order.id, "changed_mind")
     assert (await app.services.coupons.certificate(BUYER, cert)).certificate.valid_to == before
+
+
+async def test_a_cancelled_paid_order_gives_its_coupons_back_too(app: App, ready: dict[str, int]) -> None:
+    coupon_id = await coupon(app, 500)
+    card_id = await add_card(app, BUYER)
+    order = await app.services.checkout.place(BUYER, await earbuds(app, ready), address_id=ready["address"],
+                                              coupon_ids=[coupon_id])
+    await app.services.pay.pay(BUYER, order.id, card_id)
+    assert (await app.services.coupons.coupon(BUYER, coupon_id)).status == "used"
+    card = await app.services.orders.cancel(BUYER, order.id, "changed_mind")
+    assert [(r.destination, r.amount_minor) for r in card.refunds] == [(RefundTo.card, 2499)]  # what was paid
+    assert (await app.services.coupons.coupon(BUYER, coupon_id)).status == "active"

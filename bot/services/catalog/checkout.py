@@ -8,7 +8,7 @@ Rules:
 - A product no longer sold can't be checked out; a cart checkout takes the store's lines still sold.
 - The coupons are checked again when the order is placed (a coupon used meanwhile by another
   order, or expired, refuses the order with the coupons' own sentence); their discount is the
-  order's `discount_minor`, and they are given back if the unpaid order is cancelled (the orders
+  order's `discount_minor`, and they are given back if the order is cancelled (the orders
   service's hook).
 - Gift certificates in the order's currency pay what the coupons leave, the soonest to expire
   first, unless the buyer switches them off; what they pay is spent (their ledger) when the order

@@ -58,9 +58,12 @@ class OrderBase:
         self.cards: CardLookup = cards or SnapshotCardLookup()
         self.carrier: Carrier = carrier or DemoCarrier()
         self._level_of = level_of
-        # Called inside the cancelling unit of work when an unpaid order is cancelled (by the buyer,
-        # by deletion or by the payment timeout), with (conn, user_id, order_ref = the order number):
-        # the coupons it used and what gift certificates paid are given back (wired in bot/app.py).
+        # Called inside the cancelling unit of work, with (conn, user_id, order_ref = the order
+        # number), when an order is cancelled before shipment, paid or not (by the buyer, the seller,
+        # deletion or the payment timeout): the coupons it used are given back; and when an unpaid
+        # one is: what gift certificates paid is given back (a paid one's is refunded). Wired in
+        # bot/app.py.
+        self.on_cancelled: list[Callable[[AsyncConnection, int, str], Awaitable[object]]] = []
         self.on_unpaid_cancelled: list[Callable[[AsyncConnection, int, str], Awaitable[object]]] = []
 
     async def level(self, conn: AsyncConnection, user_id: int) -> int:
@@ -166,6 +169,8 @@ class OrderBase:
         if left > 0:
             await self._refund(conn, order, left, reason="cancel", dispute_id=None, now=now,
                                seen=actor == Actor.buyer)
+        for hook in self.on_cancelled:
+            await hook(conn, order.user_id, order.number)
         if not paid:
             for hook in self.on_unpaid_cancelled:
                 await hook(conn, order.user_id, order.number)

@@ -34,6 +34,8 @@ def cancel_confirm(preview: CancelPreview, reason: str, f: Fmt, back: OrderCb) -
         details = [f._("The order is paid, so it will be refunded."), refund_preview_text(f, preview.refund)]
     else:
         details = [f._("The order isn't paid yet: nothing will be charged.")]
+    if preview.order.discount_minor:
+        details.append(f._("🎟 The coupons used on it come back to your wallet (while they are valid)."))
     why = f._("Reason: {reason}").format(reason=f._(CANCEL_REASONS.get(reason, CANCEL_REASONS["other"])))
     return _ask(preview.order, back, f._("Cancel <b>order #{number}</b>?"), details,
                 (f._("✖️ Yes, cancel the order"), OrderAction.cancel_ok), f._("‹ Keep the order"),
