@@ -14,6 +14,7 @@ from bot.services.orders import PROTECTION_KIND, STATUS_KIND, TRACKING_KIND, Sta
 from bot.services.refunds import REFUND_KIND, RefundTo
 from bot.views.common import Fmt, Screen, button
 from bot.views.orders.texts import refund_target, status_label
+from bot.views.orders.track import event_label
 from bot.views.pushes import register_push
 
 
@@ -54,8 +55,9 @@ def tracking_push(payload: dict[str, Any], f: Fmt) -> Screen:
     at = datetime.fromisoformat(str(payload["at"]))
     where = f" — {hd.quote(str(payload['location']))}" if payload.get("location") else ""
     return Screen("\n".join([
-        f._("📍 Order #{number}: {event}").format(number=hd.quote(str(payload["number"])),
-                                         event=hd.quote(str(payload.get("description") or ""))) + where,
+        f._("📍 Order #{number}: {event}").format(
+            number=hd.quote(str(payload["number"])),
+            event=event_label(f, str(payload.get("code") or ""), payload.get("description"))) + where,
         f.datetime(at),
     ]))
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from aiogram.utils.text_decorations import html_decoration as hd
 
-from bot.db.orders import TrackingRow
 from bot.keyboards.orders import OrderAction, OrderCb, order_cb
 from bot.services.orders import Tracking
 from bot.views.carriers import carrier_label
@@ -18,10 +17,12 @@ __all__ = [
 ]
 
 
-def event_label(f: Fmt, event: TrackingRow) -> str:
-    if event.code in TRACKING_EVENTS:
-        return f._(TRACKING_EVENTS[event.code])
-    return hd.quote(event.description or event.code)
+def event_label(f: Fmt, code: str, description: str | None) -> str:
+    """A tracking event in the user's language when it is one of the carrier's known ones, else as
+    the carrier wrote it (escaped)."""
+    if code in TRACKING_EVENTS:
+        return f._(TRACKING_EVENTS[code])
+    return hd.quote(description or code)
 
 
 def tracking(track: Tracking, f: Fmt, back: OrderCb) -> Screen:
@@ -32,7 +33,7 @@ def tracking(track: Tracking, f: Fmt, back: OrderCb) -> Screen:
         "",
     ]
     if track.events:
-        blocks = [f"<b>{f.datetime(event.at)}</b>\n{event_label(f, event)}"
+        blocks = [f"<b>{f.datetime(event.at)}</b>\n{event_label(f, event.code, event.description)}"
                   + (f" · {hd.quote(event.location)}" if event.location else "") for event in track.events]
         shown = fitting(blocks, TRACKING_BUDGET)  # the newest first, as many as fit
         lines += blocks[:shown]
