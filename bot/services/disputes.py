@@ -28,7 +28,7 @@ from bot.db.disputes import DisputeLine, DisputeRow
 from bot.db.engine import Database
 from bot.db.orders import OrderRow
 from bot.db.refunds import RefundRow
-from bot.services import loyalty, refunds, webhook_events
+from bot.services import loyalty, refunds, seller_news, webhook_events
 from bot.services.clock import Clock
 from bot.services.errors import N_, DomainError, InvalidInput, NotFound
 from bot.services.notifications import declare
@@ -44,6 +44,7 @@ from bot.services.orders import (
     transition,
 )
 from bot.services.outbox import enqueue
+from bot.services.seller_news import News
 
 DISPUTE_KIND = declare("dispute", N_("Disputes and returns"), order=12)
 DESCRIPTION_MIN = 10
@@ -233,6 +234,9 @@ class DisputeService:
             dispute = await repo.get(conn, dispute_id)
             assert dispute is not None
             await self._push(conn, dispute, order, "opened", now, seen=True)
+            await seller_news.tell(conn, store_id=order.store_id, buyer_id=order.user_id, news=News.dispute,
+                                   item_id=dispute_id, number=order.number, now=now,
+                                   decide_by=start.decide_by.isoformat(), amount_minor=amount, currency=order.currency)
             await webhook_events.order_event(conn, order.id, webhook_events.DISPUTE_OPENED, {"dispute": {
                 "id": dispute_id, "reason": dispute.reason, "outcome": dispute.outcome, "amount_minor": amount,
                 "currency": order.currency, "description": description, "photos": len(photos)}}, now)

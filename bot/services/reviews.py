@@ -28,11 +28,12 @@ from bot.db import seller as seller_repo
 from bot.db.engine import Database
 from bot.db.orders import OrderRow
 from bot.db.reviews import ItemRef, ReviewRow
-from bot.services import loyalty, reminders, webhook_events
+from bot.services import loyalty, reminders, seller_news, webhook_events
 from bot.services.clock import Clock
 from bot.services.errors import N_, DomainError, InvalidInput, NotFound
 from bot.services.notifications import Category, declare
 from bot.services.outbox import enqueue
+from bot.services.seller_news import News
 
 REVIEW_WINDOW = timedelta(days=30)
 EXTRA_WINDOW = timedelta(days=150)
@@ -318,6 +319,8 @@ class ReviewService:
                 await loyalty.on_review_published(conn, user_id=user_id, item_id=item_id, now=now)
                 points = loyalty.REVIEW_POINTS
                 await reminders.cancel(conn, user_id=user_id, prefix=_prefix(item_id), now=now)
+                await seller_news.tell(conn, store_id=ref.store_id, buyer_id=user_id, news=News.review,
+                                       item_id=review_id, number=ref.number, now=now, title=ref.title, rating=rating)
             review = await repo.get(conn, review_id, user_id)
             assert review is not None
             await webhook_events.order_event(conn, ref.order_id, webhook_events.REVIEW_WRITTEN, {"review": {

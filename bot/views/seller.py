@@ -7,6 +7,7 @@ them), never the buyer's Telegram account."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from aiogram.types import InlineKeyboardButton
@@ -30,12 +31,14 @@ from bot.services.seller import (
     SellerHome,
     ShipLine,
 )
+from bot.services.seller_news import SELLER_NEWS_KIND, News
 from bot.views.carriers import carrier_choices, carrier_label
 from bot.views.catalog import options_text
 from bot.views.common import Fmt, Screen, button, clip, flow_row, markup, nav_row, pager_row
 from bot.views.disputes import outcome_text, reason_label
 from bot.views.orders import address_text
 from bot.views.orders.texts import status_label
+from bot.views.pushes import register_push
 from bot.views.reviews import stars
 
 MENU_LABEL = N_("🏪 Seller mode")
@@ -368,3 +371,35 @@ def step_carrier(f: Fmt, draft: dict[str, Any], error: str | None = None) -> Scr
 
 def shipped(f: Fmt) -> str:
     return f._("Marked shipped: the buyer is told.")
+
+
+# -- pushes: what the store's sellers are told as it happens ----------------------------------------------
+_NEWS_OPENS = {News.dispute: (SellerAction.dispute, N_("⚖️ Open the dispute")),
+               News.paid: (SellerAction.order, N_("📦 Open the order")),
+               News.review: (SellerAction.review, N_("⭐ Open the review"))}
+
+
+def seller_news_push(p: dict[str, Any], f: Fmt) -> Screen:
+    """"seller_news": a dispute to decide, an order to ship, a review to answer."""
+    number, store = hd.quote(str(p.get("number", ""))), hd.quote(str(p.get("store", "")))
+    news = p.get("news")
+    if news == News.dispute:
+        return Screen(f._("⚖️ {store}: a dispute on order #{number}, {amount} asked. Please decide by {date}.").format(
+            store=store, number=number, amount=f.money(int(p.get("amount_minor") or 0), str(p.get("currency") or "USD")),
+            date=f.date(datetime.fromisoformat(str(p["decide_by"])))))
+    if news == News.paid:
+        return Screen(f._("📦 {store}: order #{number} is paid, {amount}. Please ship it.").format(
+            store=store, number=number, amount=f.money(int(p.get("total_minor") or 0), str(p.get("currency") or "USD"))))
+    return Screen(f._("⭐ {store}: a new review of {title} on order #{number}, {stars}.").format(
+        store=store, number=number, title=_title(str(p.get("title", ""))), stars=stars(int(p.get("rating") or 0))))
+
+
+def _open_news(p: dict[str, Any], f: Fmt) -> InlineKeyboardButton | None:
+    try:
+        action, label = _NEWS_OPENS[News(str(p.get("news")))]
+    except (KeyError, ValueError):
+        return None
+    return button(f._(label), SellerCb(action=action, id=int(p.get("id") or 0)))
+
+
+register_push(SELLER_NEWS_KIND, seller_news_push, button=_open_news)

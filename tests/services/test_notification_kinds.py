@@ -12,7 +12,7 @@ SECTION_KINDS = {
     "refund": Category.order, "payment_checked": Category.order, "protection_ending": Category.reminder,
     "coupon_expiry": Category.reminder, "review_reply": Category.message, "review_deadline": Category.reminder,
     "level_changed": Category.order, "card_hold_released": Category.order, "card_expiry": Category.reminder,
-    "relay": Category.message, "price_drop": Category.reminder,
+    "relay": Category.message, "price_drop": Category.reminder, "seller_news": Category.order,
 }
 
 

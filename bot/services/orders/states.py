@@ -16,11 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db import orders as repo
 from bot.db.orders import OrderRow
-from bot.services import loyalty, reviews, webhook_events
+from bot.services import loyalty, reviews, seller_news, webhook_events
 from bot.services import reminders as reminders_rules
 from bot.services.errors import N_, DomainError, NotFound
 from bot.services.notifications import Category, declare
 from bot.services.outbox import enqueue
+from bot.services.seller_news import News
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -319,6 +320,9 @@ async def transition(conn: AsyncConnection, order: OrderRow, target: Status, *, 
         await reviews.on_order_completed(conn, fresh, now)
     elif target == Status.awaiting_shipment:  # paid: the first paid order of the day earns points
         await loyalty.on_order_paid(conn, fresh, now)
+        await seller_news.tell(conn, store_id=order.store_id, buyer_id=order.user_id, news=News.paid,  # to ship
+                               item_id=order.id, number=order.number, now=now, total_minor=order.total_minor,
+                               currency=order.currency)
     return fresh
 
 

@@ -1,0 +1,51 @@
+"""What a store's sellers are told as it happens, through the Dispatcher and delivery: an order
+paid (to ship), a dispute opened (with its deadline), a new review — each with a button that opens
+it in seller mode; every seller of the store, in their language; never the buyer, never a seller of
+another store."""
+
+from __future__ import annotations
+
+from bot.fakebot import Player
+from bot.services.orders import Status
+from tests.conftest import App
+from tests.flows.test_seller_mode import become_seller, deliver_due, reviewed
+from tests.orderkit import make_order
+
+A, B = "Nova Electronics", "Blue Shoes"
+
+
+async def test_sellers_hear_of_paid_orders_disputes_and_reviews(app: App, alex: Player) -> None:
+    sam = app.player(3001, first_name="Sam", language_code="en")
+    kim = app.player(3003, first_name="Kim", language_code="ru")
+    bea = app.player(3002, first_name="Bea", language_code="en")
+    for seller, store in ((sam, A), (kim, A), (bea, B)):
+        await become_seller(app, seller, store)
+    await alex.send("/start")
+    await deliver_due(app)
+    before = {p.user.id: len(p.bot_messages) for p in (sam, kim, bea, alex)}
+
+    paid = await make_order(app.services, app.clock, alex.user.id, Status.awaiting_shipment, store=A)
+    await deliver_due(app)
+    assert sam.last_text == f"📦 Nova Electronics: order #{paid.number} is paid, $37.99. Please ship it."
+    assert kim.last_text == f"📦 Nova Electronics: заказ № {paid.number} оплачен, 37,99\xa0$. Отправьте его, пожалуйста."
+    await sam.press("📦 Open the order")
+    assert sam.last_text.startswith(f"<b>Order #{paid.number}</b>") and "Mark shipped" in str(sam.buttons())
+
+    disputed = await make_order(app.services, app.clock, alex.user.id, Status.in_dispute, store=A)
+    await deliver_due(app)
+    assert sam.last_text.startswith(f"⚖️ Nova Electronics: a dispute on order #{disputed.number}, $37.99 asked. "
+                                    "Please decide by ")
+    await kim.press("⚖️ Открыть спор")
+    assert kim.last_text.startswith(f"<b>Спор по заказу № {disputed.number}</b>")
+
+    review_id = await reviewed(app, alex, A, "Too quiet")
+    await deliver_due(app)
+    assert sam.last_text.startswith("⭐ Nova Electronics: a new review of Wireless earbuds TWS Pro 5 on order #")
+    await sam.press("⭐ Open the review")
+    assert sam.last_text.startswith("<b>Review of Wireless earbuds TWS Pro 5</b>")
+    assert f"sl:ra:{review_id}" in str(sam.buttons())  # Answer
+
+    # the other store's seller and the buyer hear none of it
+    assert len(bea.bot_messages) == before[bea.user.id]
+    assert not any("Please ship it" in m.text or "dispute on order" in m.text or "a new review of" in m.text
+                   for m in alex.bot_messages[before[alex.user.id]:] if m.text)
