@@ -105,8 +105,8 @@ async def cmd_seller(message: Message, state: FSMContext, db: Database, user: Us
 
 
 @router.message(Command("help"))
-async def cmd_help(message: Message, f: Fmt) -> None:
-    await reply(message, help_views.help_screen(f))
+async def cmd_help(message: Message, user: UserRow, f: Fmt) -> None:
+    await reply(message, help_views.help_screen(f, seller=user.is_seller))
 
 
 @router.message(Command("settings"))

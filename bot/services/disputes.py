@@ -102,6 +102,19 @@ def clean_description(text: str | None) -> str:
     return cleaned
 
 
+class OfferTooLarge(InvalidInput, msgid=N_("A partial refund must be less than what accepting the dispute would refund; to refund that much, accept the dispute.")): ...
+
+
+def check_offer(amount_minor: int, accept_minor: int) -> int:
+    """A partial refund offered: more than zero and less than what accepting would refund (what
+    the buyer asked for, at most what is left of the order to refund)."""
+    if amount_minor <= 0:
+        raise InvalidInput(N_("The amount must be more than zero."))
+    if amount_minor >= accept_minor:
+        raise OfferTooLarge()
+    return amount_minor
+
+
 def check_amount(amount_minor: int, max_minor: int) -> int:
     if amount_minor <= 0:
         raise InvalidInput(N_("The amount must be more than zero."))
@@ -317,9 +330,9 @@ class DisputeService:
                 await self._close(conn, dispute, order, dispute.amount_minor, Actor.seller, now)
             else:
                 values: dict[str, Any] = {"seller_answer": answer.value, "seller_note": note, "answered_at": now}
-                if answer == SellerAnswer.offer:
+                if answer == SellerAnswer.offer:  # the same rule for seller mode, operators and the shop API
                     left = order.total_minor - await refunds_repo.refunded_total(conn, order.id)
-                    values["offer_minor"] = check_amount(offer_minor or 0, left)
+                    values["offer_minor"] = check_offer(offer_minor or 0, min(dispute.amount_minor, left))
                 await repo.set_state(conn, dispute.id, expected=(DisputeState.open.value,),
                                      new=DisputeState.answered.value, **values)
                 dispute, order = await self._dispute(conn, dispute_id, None)

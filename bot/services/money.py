@@ -37,8 +37,11 @@ def parse_amount(text: str, currency: str) -> int:
     raw = (text or "").strip()
     for junk in (" ", "\u00a0", "\u202f", "'"):
         raw = raw.replace(junk, "")
-    raw = raw.removesuffix(currency).removeprefix("$").removesuffix("$").removesuffix("₽")
+    raw = raw.removesuffix(currency).removeprefix(currency)
+    raw = raw.removeprefix("$").removesuffix("$").removeprefix("₽").removesuffix("₽")
     raw = raw.removesuffix("руб.").removesuffix("р.")
+    if raw.startswith("-") and _AMOUNT_RE.match(raw[1:]):  # a number, but not more than zero
+        raise InvalidInput(N_("The amount must be more than zero."))
     if not raw or len(raw) > 16 or not _AMOUNT_RE.match(raw):
         raise NotANumber()
     try:

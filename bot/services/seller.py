@@ -25,7 +25,10 @@ from bot.db.engine import Database
 from bot.db.seller import DisputeLine, ReviewLine, SellerDisputeRow, SellerReviewRow, ShipItem, ShipLine
 from bot.integrations.carrier import CARRIERS
 from bot.services.clock import Clock
-from bot.services.disputes import DisputeService, DisputeState, SellerAnswer
+from bot.services.disputes import DisputeService, DisputeState, SellerAnswer, check_offer
+from bot.services.disputes import (
+    OfferTooLarge as OfferTooLarge,  # the disputes' rule, for seller mode's steps
+)
 from bot.services.errors import N_, DomainError, InvalidInput, NotFound
 from bot.services.orders import AddressSnapshot, OrderService, Status
 from bot.services.reviews import ReviewService
@@ -51,9 +54,6 @@ class BadTrackNumber(InvalidInput, msgid=N_("A track number is {min}–{max} Lat
 class UnknownCarrier(InvalidInput, msgid=N_("Please choose the carrier with a button.")): ...
 
 
-class OfferTooLarge(InvalidInput, msgid=N_("A partial refund must be less than what accepting the dispute would refund; to refund that much, accept the dispute.")): ...
-
-
 class ReasonTooShort(InvalidInput, msgid=N_("Please give the buyer a reason of at least {min} characters.")):
     def __init__(self) -> None:
         super().__init__(min=REASON_MIN)
@@ -75,16 +75,6 @@ def check_carrier(code: str | None) -> str:
     if code not in CARRIERS:
         raise UnknownCarrier()
     return str(code)
-
-
-def check_offer(amount_minor: int, asked_minor: int) -> int:
-    """A partial refund offered: more than zero and less than what accepting would refund
-    (`asked_minor`: `DisputeToAnswer.accept_minor`)."""
-    if amount_minor <= 0:
-        raise InvalidInput(N_("The amount must be more than zero."))
-    if amount_minor >= asked_minor:
-        raise OfferTooLarge()
-    return amount_minor
 
 
 def clean_reason(text: str | None) -> str:

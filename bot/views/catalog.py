@@ -41,12 +41,13 @@ def category_label(code: str, f: Fmt) -> str:
 
 
 def option_name(name: str, f: Fmt) -> str:
-    msgid = OPTION_NAMES.get(name)
+    """A known option's name in the user's language, whatever its case ("colour", "Colour")."""
+    msgid = OPTION_NAMES.get(name.strip().casefold())
     return f._(msgid) if msgid else name
 
 
 def option_value(value: str, f: Fmt) -> str:
-    msgid = OPTION_VALUES.get(value)
+    msgid = OPTION_VALUES.get(value.strip().casefold())
     return f._(msgid) if msgid else value
 
 

@@ -24,7 +24,8 @@ def command_descriptions(f: Fmt, *, seller: bool = False) -> list[tuple[str, str
     return [(cmd, f._(desc)) for cmd, desc in listed]
 
 
-def help_screen(f: Fmt) -> Screen:
+def help_screen(f: Fmt, *, seller: bool = False) -> Screen:
+    """`seller`: the user sells for a store — /seller is listed too."""
     lines = [
         f._("<b>Help</b>"),
         "",
@@ -36,7 +37,7 @@ def help_screen(f: Fmt) -> Screen:
         "",
         f._("<b>Commands</b>"),
     ]
-    lines += [f"/{cmd} — {desc}" for cmd, desc in command_descriptions(f)]
+    lines += [f"/{cmd} — {desc}" for cmd, desc in command_descriptions(f, seller=seller)]
     lines += [
         "",
         f._("<b>FAQ</b>"),

@@ -243,11 +243,12 @@ def dispute_screen(d: DisputeToAnswer, f: Fmt, page: int = 0) -> Screen:
         *([f._("Refunded already: {amount}").format(amount=f.money(d.order_refunded_minor, d.currency))]
           if d.order_refunded_minor else []),
         f"<blockquote>{hd.quote(clip(d.description, TEXT_SHOWN))}</blockquote>",
-        f.ngettext("📎 {n} photo as evidence", "📎 {n} photos as evidence", d.photos).format(n=d.photos),
+        *([f.ngettext("📎 {n} photo as evidence", "📎 {n} photos as evidence", d.photos).format(n=d.photos)]
+          if d.photos else []),
         f._("⏳ Decision by {date}").format(date=f.date(d.decide_by)),
     ]
     if d.seller_note and d.state != "open":
-        lines += ["", f._("Your reason: {note}").format(note=hd.quote(clip(d.seller_note, 500)))]
+        lines += ["", f._("Reason for rejecting: {note}").format(note=hd.quote(clip(d.seller_note, 500)))]
     rows = []
     if d.can_answer:
         rows.append([button(f._("✅ Accept: refund {amount}").format(amount=f.money(d.accept_minor, d.currency)),

@@ -44,6 +44,9 @@ async def test_disputes_are_answered_and_decided(app: App, client: TestClient, a
     assert data["state"] == "answered" and data["number"] == orders[0].number
     _, data = await nova.post(f"/orders/{orders[1].number}/dispute/answer", {"answer": "offer"}, status=422)
     assert data["error"]["fields"][0]["field"] == "offer_minor"
+    _, data = await nova.post(f"/orders/{orders[1].number}/dispute/answer",  # all that was asked: that is Accept
+                              {"answer": "offer", "offer_minor": orders[1].total_minor}, status=422)
+    assert data["error"]["message"].startswith("A partial refund must be less than what accepting the dispute")
     _, data = await nova.post(f"/orders/{orders[1].number}/dispute/answer", {"answer": "offer", "offer_minor": 500},
                               status=200)
     assert data["state"] == "answered"

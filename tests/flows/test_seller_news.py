@@ -1,7 +1,7 @@
 """What a store's sellers are told as it happens, through the Dispatcher and delivery: an order
 paid (to ship), a dispute opened (with its deadline), a new review — each with a button that opens
 it in seller mode; every seller of the store, in their language; never the buyer, never a seller of
-another store."""
+another store. And /help lists seller mode for sellers."""
 
 from __future__ import annotations
 
@@ -49,3 +49,12 @@ async def test_sellers_hear_of_paid_orders_disputes_and_reviews(app: App, alex: 
     assert len(bea.bot_messages) == before[bea.user.id]
     assert not any("Please ship it" in m.text or "dispute on order" in m.text or "a new review of" in m.text
                    for m in alex.bot_messages[before[alex.user.id]:] if m.text)
+
+
+async def test_help_lists_seller_mode_for_sellers_only(app: App, alex: Player) -> None:
+    sam = app.player(3001, first_name="Sam", language_code="en")
+    await become_seller(app, sam, A)
+    await sam.send("/help")
+    assert "/seller — Seller mode: your store's orders and buyers" in sam.last_text
+    await alex.send("/help")
+    assert "/seller" not in alex.last_text and "/cancel — Leave what you are doing" in alex.last_text

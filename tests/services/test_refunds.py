@@ -56,7 +56,8 @@ def test_refunds_are_faster_from_level_3(level: int, days: int) -> None:
 @pytest.mark.parametrize(
     ("text", "currency", "minor"),
     [("12", "USD", 1200), ("12.5", "USD", 1250), ("12,50", "USD", 1250), ("1 200", "RUB", 120000),
-     ("$3", "USD", 300), ("1500 ₽", "RUB", 150000), ("7", "JPY", 7), ("0.01", "USD", 1)],
+     ("$3", "USD", 300), ("1500 ₽", "RUB", 150000), ("₽500", "RUB", 50000), ("USD 4", "USD", 400),
+     ("7", "JPY", 7), ("0.01", "USD", 1)],
 )
 def test_amounts_people_type(text: str, currency: str, minor: int) -> None:
     assert parse_amount(text, currency) == minor
@@ -65,5 +66,7 @@ def test_amounts_people_type(text: str, currency: str, minor: int) -> None:
 @pytest.mark.parametrize("text", ["", "abc", "0", "-5", "1.234", "1e5", "12.5.1", "9" * 20, "7.5"])
 def test_amounts_that_are_refused(text: str) -> None:
     currency = "JPY" if text == "7.5" else "USD"
-    with pytest.raises(InvalidInput):
+    with pytest.raises(InvalidInput) as refused:
         parse_amount(text, currency)
+    if text in ("0", "-5"):  # a number, but not an amount: said so, not "type a number"
+        assert refused.value.msgid == "The amount must be more than zero."
