@@ -143,8 +143,7 @@ def summary_screen(f: Fmt, quote: Quote, *, address: Address | None, card: Card 
         paying = f._("a new card") if new_card else (card_label(card.brand, card.last4, f) if card else "—")
         lines.append(f._("Pay with: {card}").format(card=paying))
     rows: list[list[InlineKeyboardButton]] = [
-        [button(f._("✅ Place order · {amount}").format(amount=f.money(quote.total_minor, quote.currency)),
-                _cb(CheckoutAction.place))]]
+        [button(_place_label(f, quote), _cb(CheckoutAction.place))]]
     edits = [(CheckoutField.address, f._("✏️ Address")), (CheckoutField.coupons, f._("✏️ Coupons"))]
     if quote.card_minor:  # no card is asked when gift certificates pay it all
         edits.append((CheckoutField.card, f._("✏️ Card")))
@@ -155,6 +154,15 @@ def summary_screen(f: Fmt, quote: Quote, *, address: Address | None, card: Card 
             rows.append([button(label, _cb(CheckoutAction.edit, field.value)) for field, label in pair])
     rows.append(flow_row(f))
     return Screen(_with_error(lines, error), markup(rows))
+
+
+def _place_label(f: Fmt, quote: Quote) -> str:
+    """Place order, with what the buyer will pay by card when gift certificates pay part of it."""
+    if not quote.certificates_minor:
+        return f._("✅ Place order · {amount}").format(amount=f.money(quote.total_minor, quote.currency))
+    if quote.card_minor:
+        return f._("✅ Place order · {amount} by card").format(amount=f.money(quote.card_minor, quote.currency))
+    return f._("✅ Place order · gift certificates")
 
 
 def placed_paid_note(f: Fmt, number: str) -> str:

@@ -230,10 +230,16 @@ def step_amount(f: Fmt, data: dict[str, Any], error: str | None = None) -> Scree
 
 def step_photos(f: Fmt, data: dict[str, Any], error: str | None = None) -> Screen:
     count = len(data.get("photos") or [])
-    lines = [_head(f, data, 4), "",
-             f.ngettext("Send up to {n} photo of the problem (optional): the item, the damage, the label.",
-                        "Send up to {n} photos of the problem (optional): the item, the damage, the label.",
-                        MAX_PHOTOS).format(n=MAX_PHOTOS)]
+    if data.get("reason") == DisputeReason.not_received:  # nothing to photograph but what shows it
+        ask = f.ngettext("Send up to {n} photo that shows it (optional): the tracking page, the parcel's place, "
+                         "a note from the post office.",
+                         "Send up to {n} photos that show it (optional): the tracking page, the parcel's place, "
+                         "a note from the post office.", MAX_PHOTOS)
+    else:
+        ask = f.ngettext("Send up to {n} photo of the problem (optional): the item, the damage, the label.",
+                         "Send up to {n} photos of the problem (optional): the item, the damage, the label.",
+                         MAX_PHOTOS)
+    lines = [_head(f, data, 4), "", ask.format(n=MAX_PHOTOS)]
     if count:
         lines.append(f._("Added: {count} of {max}.").format(count=count, max=MAX_PHOTOS))
     done = f._("➡️ Continue") if count else f._("➡️ Continue without photos")
@@ -255,7 +261,7 @@ def summary(f: Fmt, data: dict[str, Any], error: str | None = None) -> Screen:
         f._("Reason: {reason}").format(reason=reason_label(f, str(data.get("reason", "")))),
         f._("You ask for: {outcome}").format(outcome=outcome_text(f, str(data.get("outcome", "")), amount, currency)),
         f"<blockquote>{hd.quote(str(data.get('description', '')))}</blockquote>",
-        f.ngettext("📎 {n} photo", "📎 {n} photos", photos).format(n=photos),
+        f.ngettext("📎 {n} photo", "📎 {n} photos", photos).format(n=photos) if photos else f._("📎 No photos"),
     ]
     if isinstance(decide_by, str):
         lines += ["", deadline_line(f, datetime.fromisoformat(decide_by), bool(data.get("priority")))]

@@ -252,7 +252,7 @@ def summary(f: Fmt, data: dict[str, Any], error: str | None = None) -> Screen:
         lines.append(f._("Rating: {stars}").format(stars=stars(int(data.get("rating") or 0))))
     text = str(data.get("text") or "")
     lines.append(f._("Text: {text}").format(text=hd.quote(text) if text else f._("none")))
-    lines.append(f._("Photos: {n}").format(n=len(photos)))
+    lines.append(f._("Photos: {n}").format(n=len(photos)) if photos else f._("Photos: none"))
     lines += ["", f._("Check the review and publish it.")]
     rows = []
     if not extra:
