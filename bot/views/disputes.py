@@ -94,8 +94,13 @@ def disputes_list(page: DisputePage, f: Fmt) -> Screen:
 
 
 # -- a dispute's card -------------------------------------------------------------------------------------
-def deadline_line(f: Fmt, decide_by: datetime, priority: bool) -> str:
-    line = f._("⏳ Decision by {date}").format(date=f.date(decide_by))
+def deadline_line(f: Fmt, decide_by: datetime, priority: bool, now: datetime | None = None) -> str:
+    """When the dispute is to be decided by; past that moment, that it was due then (not a date in
+    the past under "by")."""
+    if now is not None and now >= decide_by:
+        line = f._("⏳ The decision was due on {date}.").format(date=f.date(decide_by))
+    else:
+        line = f._("⏳ Decision by {date}").format(date=f.date(decide_by))
     if priority:
         line += "\n" + f._("⚡ Priority review: a privilege of your loyalty level.")
     return line
@@ -114,7 +119,9 @@ def dispute_card(card: DisputeCard, f: Fmt, page: int = 0) -> Screen:
     ]
     if d.photos:
         lines.append(f.ngettext("📎 {n} photo", "📎 {n} photos", len(d.photos)).format(n=len(d.photos)))
-    if d.seller_answer == SellerAnswer.offer and d.offer_minor:
+    if d.seller_answer == SellerAnswer.offer and d.offer_minor and card.state == DisputeState.closed:
+        lines.append(f._("The seller offered a refund of {amount}.").format(amount=f.money(d.offer_minor, d.currency)))
+    elif d.seller_answer == SellerAnswer.offer and d.offer_minor:
         lines.append(f._("The seller offers a refund of {amount}.").format(amount=f.money(d.offer_minor, d.currency)))
     elif d.seller_answer == SellerAnswer.reject:
         lines.append(f._("The seller rejected the dispute."))
@@ -125,7 +132,7 @@ def dispute_card(card: DisputeCard, f: Fmt, page: int = 0) -> Screen:
     if card.state == DisputeState.answered:
         lines += ["", f._("Accept the seller's answer, or ask the platform to decide.")]
     if card.state != DisputeState.closed:
-        lines += ["", deadline_line(f, d.decide_by, d.priority)]
+        lines += ["", deadline_line(f, d.decide_by, d.priority, card.now)]
     lines += refund_lines(f, card.refunds)
     lines.append("")
     dates = f._("Opened on {date}").format(date=f.date(d.opened_at))

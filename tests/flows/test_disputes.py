@@ -78,6 +78,7 @@ async def test_a_dispute_from_open_to_an_accepted_offer(app: App, alex) -> None:
     await alex.press_data(yes, message)
     assert alex.alerts()[-1] == "The dispute is closed."
     assert "closed, partly refunded" in alex.last_text
+    assert "The seller offered a refund of $6.00." in alex.last_text  # accepted: no longer an open offer
     assert "💸 Refund of $6.00 to Visa •••• 4242: expected by" in alex.last_text
     await alex.press_data(yes, message)  # a double tap
     assert alex.alerts()[-1] == "This dispute is already closed."
@@ -116,7 +117,11 @@ async def test_rejected_escalated_and_decided_in_russian_with_priority(app: App,
     await masha.press("⚖️ Передать на решение площадке")
     await masha.press("⚖️ Да, передать площадке")
     assert masha.alerts()[-1] == "Решение примет площадка."
-    assert "на рассмотрении площадки" in masha.last_text
+    assert "на рассмотрении площадки" in masha.last_text and "⏳ Решение до " in masha.last_text
+    app.clock.advance(days=30)  # the platform is late: the day is not shown as one still ahead
+    await masha.press("‹ Назад")
+    await masha.press("1")
+    assert "⏳ Решение нужно было принять до " in masha.last_text and "⏳ Решение до " not in masha.last_text
     await app.services.disputes.decide(dispute.id, order.total_minor)
     await masha.press("‹ Назад")
     assert "0 текущих · 1 завершённый" in masha.last_text
@@ -137,6 +142,7 @@ async def test_back_edit_cancel_and_a_restart_in_the_middle(app: App, alex) -> N
     await app.restart()  # the draft survives a restart
     await alex.press("Full refund")
     assert "step 4 of 5" in alex.last_text
+    assert "photos that show it (optional): the tracking page" in alex.last_text  # nothing damaged to show
     await alex.press("‹ Back")
     assert "step 3 of 5" in alex.last_text
     await alex.press("Partial refund")
