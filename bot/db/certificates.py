@@ -15,6 +15,7 @@ from bot.db.dialect import insert as upsert
 from bot.db.rows import record
 from bot.db.tables import gift_certificate_ledger as ledger_t
 from bot.db.tables import gift_certificates as certs_t
+from bot.db.tables import orders as orders_t
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +41,7 @@ class LedgerEntry:
     delta_minor: int
     order_ref: str | None
     created_at: datetime
+    order_number: str | None = None  # the order of `order_ref`, when it is one of the owner's (not erased)
 
 
 _BALANCE = (
@@ -87,9 +89,13 @@ async def get_certificate(conn: AsyncConnection, user_id: int, certificate_id: i
 
 
 async def ledger(conn: AsyncConnection, certificate_id: int) -> list[LedgerEntry]:
+    order = (select(orders_t.c.number).where(orders_t.c.number == ledger_t.c.order_ref,
+                                             orders_t.c.user_id == certs_t.c.user_id, orders_t.c.purged_at.is_(None))
+             .limit(1).scalar_subquery())
     rows = (await conn.execute(
         select(ledger_t.c.id, ledger_t.c.kind, ledger_t.c.delta_minor, ledger_t.c.order_ref,
-               ledger_t.c.created_at)
+               ledger_t.c.created_at, order.label("order_number"))
+        .join(certs_t, certs_t.c.id == ledger_t.c.certificate_id)
         .where(ledger_t.c.certificate_id == certificate_id).order_by(ledger_t.c.id)
     )).all()
     return [record(LedgerEntry, r) for r in rows]

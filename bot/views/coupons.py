@@ -280,10 +280,12 @@ def certificate_card(card: CertificateCard, f: Fmt, *, back: CouponCb) -> Screen
         lines.append(f.ngettext("…{n} earlier entry", "…{n} earlier entries", earlier).format(n=earlier))
     for entry in card.history[earlier:]:  # the newest, oldest first
         amount = f.money(abs(entry.delta_minor), cert.currency)
+        number = hd.quote(entry.order_number or "")  # an order of theirs (not a shop's own reference)
         what = {
             "issue": f._("added"),
-            "spend": f._("paid for an order"),
-            "refund": f._("returned from an order"),
+            "spend": f._("paid for order #{number}").format(number=number) if number else f._("paid for an order"),
+            "refund": (f._("returned from order #{number}").format(number=number) if number
+                       else f._("returned from an order")),
         }.get(entry.kind, entry.kind)
         sign = "−" if entry.delta_minor < 0 else "+"
         lines.append(f"{f.date(entry.created_at)} · {what} · {sign}{amount}")

@@ -112,8 +112,11 @@ async def test_a_cancelled_unpaid_order_gives_the_certificates_their_money_back(
     await app.services.orders.cancel(BUYER, order.id, "changed_mind")
     assert await balance(app, cert) == 1000
     history = (await app.services.coupons.certificate(BUYER, cert)).history
-    assert [(e.kind, e.delta_minor, e.order_ref) for e in history][-2:] == [
-        ("spend", -1000, order.number), ("refund", 1000, order.number)]
+    assert [(e.kind, e.delta_minor, e.order_ref, e.order_number) for e in history][-2:] == [
+        ("spend", -1000, order.number, order.number), ("refund", 1000, order.number, order.number)]
+    async with app.services.db.write() as conn:  # a reference that is no order of theirs names none
+        await app.services.coupons.spend(conn, BUYER, cert, 100, "USD", "SHOP-REF-7")
+    assert (await app.services.coupons.certificate(BUYER, cert)).history[-1].order_number is None
 
 
 async def test_a_cancelled_paid_order_refunds_the_card_its_part_and_the_certificates_theirs(
