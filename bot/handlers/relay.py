@@ -35,7 +35,7 @@ from aiogram.types import CallbackQuery, Message, TelegramObject
 from bot.db.engine import Database
 from bot.db.users import UserRow
 from bot.handlers.answers import refusals
-from bot.handlers.common import show
+from bot.handlers.common import reply, show
 from bot.handlers.routing import Handlers
 from bot.keyboards.relay import RelayAction, RelayCb, Side
 from bot.keyboards.seller import SellerAction, SellerCb
@@ -169,7 +169,7 @@ async def _send(messages: list[Message], conversation_id: int, as_seller: bool |
     except DomainError as error:
         await first.answer(f.error(error))
         return
-    await first.answer(views.sent_note(sent, conversation, f))
+    await reply(first, views.sent_note(sent, conversation, f))
 
 
 async def _relay(message: Message, conversation_id: int, as_seller: bool | None, relay: RelayService,

@@ -177,7 +177,9 @@ def conversation_screen(history: HistoryPage, f: Fmt) -> Screen:
 
 
 # -- what the sender is told ------------------------------------------------------------------
-def sent_note(sent: Sent, conversation: Conversation, f: Fmt) -> str:
+def sent_note(sent: Sent, conversation: Conversation, f: Fmt) -> Screen:
+    """Where the message went (and what was hidden), with the conversation (writing goes on there)
+    and the menu (writing ends)."""
     if conversation.role == Role.seller:
         note = f._("✓ Sent to Buyer #{alias}.").format(alias=hd.quote(conversation.alias))
     elif sent.pending:
@@ -188,4 +190,7 @@ def sent_note(sent: Sent, conversation: Conversation, f: Fmt) -> str:
     reasons = [f._(r) for r in sent.reasons]
     if reasons:
         note += "\n" + "\n".join("⚠️ " + hd.quote(r) for r in reasons)
-    return note + "\n" + f._("Keep typing to send more, or /cancel to stop.")
+    side = Side.seller if conversation.role == Role.seller else Side.buyer
+    back = RelayCb(action=RelayAction.open, id=conversation.id, side=side)
+    return Screen(note + "\n" + f._("Keep typing to send more; ☰ Menu or /cancel to stop."),
+                  markup([nav_row(f, back=back)]))

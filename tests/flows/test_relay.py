@@ -72,7 +72,8 @@ async def test_a_round_trip_by_buttons_and_by_native_reply(app: App, alex: Playe
     assert "Nothing written yet." in alex.last_text
     assert "The seller sees you as “Buyer #" in alex.last_text
     await alex.send("Hello! Is my parcel on its way?")
-    assert alex.last_text == "✓ Sent to Nova Electronics.\nKeep typing to send more, or /cancel to stop."
+    assert alex.last_text == "✓ Sent to Nova Electronics.\nKeep typing to send more; ☰ Menu or /cancel to stop."
+    assert [t for t, _ in alex.buttons()] == ["‹ Back", "☰ Menu"]
     await deliver(app)
     header = seller.last_text
     assert header.startswith("✉️ Buyer #") and header.endswith(
