@@ -274,7 +274,11 @@ def cvc_prompt(f: Fmt, session: CardSession, *, error: str | None = None, warnin
 
 def added_note(outcome: AddOutcome, f: Fmt) -> str:
     card = card_label(outcome.card.brand, outcome.card.last4, f)
-    if outcome.replaced is not None:
+    old = outcome.replaced
+    if old is not None and (old.brand, old.last4) == (outcome.card.brand, outcome.card.last4):  # its reissue
+        head = f._("✅ Card updated: {card}, valid thru {expiry}.").format(
+            card=card, expiry=expiry_label(outcome.card.exp_month, outcome.card.exp_year))
+    elif outcome.replaced is not None:
         head = f._("✅ Card replaced: {card} took the place of {old}.").format(
             card=card, old=card_label(outcome.replaced.brand, outcome.replaced.last4, f)
         )

@@ -396,6 +396,14 @@ async def test_replace_a_card(app: App, alex: Player) -> None:
     assert [(c.last4, c.is_default) for c in await app.services.cards.wallet(alex.user.id)] == [
         ("0004", False), ("4444", True)
     ]
+    # the same card, reissued with a new expiry: said as an update, not as one card replacing itself
+    await alex.press("⭐ Mastercard •••• 4444")
+    await alex.press("🔄 Replace")
+    await alex.send(MASTERCARD)
+    await alex.send("09/31")
+    await alex.send("IVAN PETROV")
+    await alex.send("123")
+    assert alex.last_text.startswith("✅ Card updated: Mastercard •••• 4444, valid thru 09/31.")
 
 
 async def test_back_from_the_first_step_of_replace_returns_to_the_card(app: App, alex: Player) -> None:
