@@ -134,9 +134,11 @@ async def start_add(query: CallbackQuery, state: FSMContext, db: Database, user:
 @router.callback_query(AddressCb.filter(F.action == AddressAction.edit))
 async def start_edit(query: CallbackQuery, callback_data: AddressCb, state: FSMContext, db: Database,
                      user: UserRow, addresses: AddressService, f: Fmt) -> None:
+    """Editing opens at the summary: every field as it is, ✏️ the one to change, then Save (not the
+    eight steps again to change one)."""
     address = await addresses.get(user.id, callback_data.id)
     draft = {**AddressDraft.of(address).as_dict(), ADDRESS_ID: address.id}
-    await deliver(query, await FLOW.start(state, db, draft, f))
+    await deliver(query, await FLOW.go(AddressForm.summary, state, db, draft, f, user=user, addresses=addresses))
 
 
 # --- leaving it: Cancel; a button of an earlier question, or of a closed form --------------------------
