@@ -122,7 +122,7 @@ async def test_full_add_for_the_united_states(app: App, user: Player, lang: str)
     await user.press(t["skip"])  # no apartment
     await user.send("10001")  # a New York ZIP
     assert user.last_text.startswith(
-        "⚠️ ZIP-код 10001 не относится к штату California. Там ZIP-коды такие: 90000." if lang == "ru"
+        "⚠️ Индекс 10001 не относится к штату California. Индексы там такие: 90000." if lang == "ru"
         else "⚠️ The ZIP code 10001 is not in California. ZIP codes there look like 90000."
     )
     await user.send("94043")

@@ -208,12 +208,16 @@ async def run(app: App, name: str, payload: str) -> Probe:
     for what, value in address_fields.items():
         probe.shows(p.last_text, value, where="address delete confirmation", what=what)
     await p.press("‹ No, keep it")
-    await p.press("✏️ Edit")
-    await p.press("✅ Keep")  # the country
-    for what in ("address recipient", "phone", "address region", "address city", "address street",
-                 "address apartment", "address postal code"):
-        if what in address_fields:
-            probe.shows(p.last_text, address_fields[what], where="address edit step", what=what)
+    await p.press("✏️ Edit")  # the summary, then each field's step (its "Keep") and back
+    for what, labels in (("address recipient", ("✏️ Recipient",)), ("phone", ("✏️ Phone",)),
+                         ("address region", ("✏️ Region", "✏️ State")), ("address city", ("✏️ City",)),
+                         ("address street", ("✏️ Street and house",)), ("address apartment", ("✏️ Apartment",)),
+                         ("address postal code", ("✏️ Postal code", "✏️ ZIP code"))):
+        if what not in address_fields:
+            continue
+        probe.shows(p.last_text, address_fields[what], where="address edit summary", what=what)
+        await p.press(next(label for label, _ in p.buttons() if label in labels))
+        probe.shows(p.last_text, address_fields[what], where="address edit step", what=what)
         await p.press("✅ Keep")
     assert "✅ Save" in [label for label, _ in p.buttons()]
     await p.send("/cancel")
