@@ -352,8 +352,8 @@ async def test_a_field_edited_from_the_summary_before_the_upgrade_returns_to_the
     await stored_as_before_the_engine(app, user, "street", MOSCOW, address_id=address.id, single=True)
     await app.restart()
     await user.send("ул. Арбат, д. 1")
-    assert user.last_text.startswith("<b>Проверьте изменённый адрес</b>" if lang == "ru"
-                                     else "<b>Check the changed address</b>")
+    assert user.last_text.startswith("<b>Изменение адреса</b>" if lang == "ru"
+                                     else "<b>Editing the address</b>")
     await user.press(t["save"])
     (updated,) = await saved(app, user)
     assert updated.id == address.id and updated.street == "ул. Арбат, д. 1"
@@ -372,7 +372,7 @@ async def test_edit_with_keep(app: App, user: Player, lang: str) -> None:
     await open_section(user, lang)
     await user.press("1. ⭐")
     await user.press(t["edit"])  # the address as it is, a field to change: not the eight steps again
-    assert user.last_text.startswith("<b>Проверьте изменённый адрес</b>" if lang == "ru" else "<b>Check the changed address</b>")
+    assert user.last_text.startswith("<b>Изменение адреса</b>" if lang == "ru" else "<b>Editing the address</b>")
     assert "ул. Тверская, д. 7, кв. 12" in user.last_text
     await user.press(t["street"])  # one field from the summary, then back to it
     assert ("Сейчас: <b>ул. Тверская, д. 7</b>" if lang == "ru" else "Now: <b>ул. Тверская, д. 7</b>") in user.last_text
@@ -380,7 +380,7 @@ async def test_edit_with_keep(app: App, user: Player, lang: str) -> None:
     assert "ул. Арбат, д. 1, кв. 12" in user.last_text
     await user.press(t["street"])  # and Keep leaves it as it is
     await user.press(t["keep"])
-    assert user.last_text.startswith("<b>Проверьте изменённый адрес</b>" if lang == "ru" else "<b>Check the changed address</b>")
+    assert user.last_text.startswith("<b>Изменение адреса</b>" if lang == "ru" else "<b>Editing the address</b>")
     await user.press(t["save"])
     assert ("✅ Изменения сохранены." if lang == "ru" else "✅ Changes saved.") in user.last_text
     (updated,) = await saved(app, user)
@@ -407,7 +407,7 @@ async def test_cancel_while_editing_returns_to_the_address(app: App, user: Playe
     assert "Анна Смирнова" in text and "Пётр Иванов" not in text
     assert (await saved(app, user))[0] == address
     await user.press(t["edit"])  # the card's buttons work: the form is new
-    assert user.last_text.startswith("<b>Проверьте изменённый адрес</b>" if lang == "ru" else "<b>Check the changed address</b>")
+    assert user.last_text.startswith("<b>Изменение адреса</b>" if lang == "ru" else "<b>Editing the address</b>")
     assert "Анна Смирнова" in user.last_text
     await user.press(t["cancel"])  # no reply keyboard: the note is on the card
     assert user.last_text.startswith(t["cancelled"] + "\n\n" + ("<b>📍 Адрес</b>" if lang == "ru" else "<b>📍 Address</b>"))

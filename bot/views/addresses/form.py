@@ -234,7 +234,7 @@ def keyboard_closed(f: Fmt) -> Screen:
 
 
 def summary(f: Fmt, draft: AddressDraft, *, editing: bool, open_orders: int = 0) -> Screen:
-    title = f._("<b>Check the changed address</b>") if editing else f._("<b>Check the new address</b>")
+    title = f._("<b>Editing the address</b>") if editing else f._("<b>Check the new address</b>")
     parts = [title, "", address_block(draft, f)]
     if open_orders:
         parts += ["", open_orders_note(f, open_orders)]
