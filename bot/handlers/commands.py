@@ -15,6 +15,7 @@ from bot.db.engine import Database
 from bot.db.users import UserRow
 from bot.handlers.answers import answered_by, refusals, say
 from bot.handlers.common import has_own_cancel, reply, reply_keyboard_shown, show
+from bot.handlers.flow import drops_a_draft
 from bot.handlers.routing import Handlers
 from bot.handlers.seller import menu_screen as seller_menu_screen
 from bot.keyboards.common import NavAction, NavCb
@@ -35,22 +36,26 @@ router = Handlers("commands")
 refusals(router.message, say)
 
 
-async def leave_flow(state: FSMContext, db: Database) -> bool:
-    """Clear the FSM state and data in one transaction. Returns whether a flow was open."""
-    was_in_flow = await state.get_state() is not None
-    if was_in_flow or await state.get_data():
+async def leave_flow(state: FSMContext, db: Database) -> str | None:
+    """Clear the FSM state and data in one transaction. Returns the state left (None: no flow was
+    open)."""
+    left = await state.get_state()
+    if left is not None or await state.get_data():
         async with db.write():
             await state.clear()
-    return was_in_flow
+    return left
 
 
-async def leave_flow_from_message(message: Message, state: FSMContext, db: Database, f: Fmt) -> bool:
-    """leave_flow, and remove a reply keyboard the flow was showing (saying the flow is over)."""
+async def leave_flow_from_message(message: Message, state: FSMContext, db: Database, f: Fmt) -> str | None:
+    """leave_flow, saying so when a draft was dropped or a reply keyboard the flow was showing goes
+    (its removal needs a message of its own)."""
     shown = await reply_keyboard_shown(state)
-    was_in_flow = await leave_flow(state, db)
+    left = await leave_flow(state, db)
     if shown:
         await message.answer(views.cancelled(f), reply_markup=ReplyKeyboardRemove())
-    return was_in_flow
+    elif drops_a_draft(left):
+        await message.answer(views.cancelled(f))
+    return left
 
 
 async def _refused_then_menu(message: Message, error: DomainError, user: UserRow, f: Fmt) -> None:
@@ -131,8 +136,9 @@ async def cmd_cancel(message: Message, state: FSMContext, db: Database, user: Us
 @router.callback_query(NavCb.filter(F.action == NavAction.menu))
 async def nav_menu(query: CallbackQuery, state: FSMContext, db: Database, user: UserRow, f: Fmt) -> None:
     shown = await reply_keyboard_shown(state)
-    await leave_flow(state, db)
-    await _show_menu(query, f, views.main_menu(registry.shown(user.is_seller), f), keyboard_shown=shown)
+    left = await leave_flow(state, db)
+    await _show_menu(query, f, views.main_menu(registry.shown(user.is_seller), f), keyboard_shown=shown,
+                     note=views.cancelled(f) if drops_a_draft(left) and not shown else None)
 
 
 async def _show_menu(query: CallbackQuery, f: Fmt, screen: Screen, *, keyboard_shown: bool,

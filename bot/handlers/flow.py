@@ -241,6 +241,14 @@ class Summary:
 Arrive = Callable[..., Any]  # (target, draft, f, **named) -> (State, Draft, shown), maybe awaitable
 
 
+_DRAFT_GROUPS: set[str] = set()  # the StatesGroups of the flows on this engine: each keeps a draft
+
+
+def drops_a_draft(raw_state: str | None) -> bool:
+    """Whether leaving this FSM state (☰ Menu, /menu) drops a flow's draft the user was filling in."""
+    return bool(raw_state) and str(raw_state).split(":", 1)[0] in _DRAFT_GROUPS
+
+
 class Flow:
     def __init__(self, group: type[StatesGroup], callback: type[CallbackData], *, steps: tuple[Step, ...],
                  summary: Summary | None, leave: Handler, outside: str, arrive: Arrive | None = None,
@@ -257,6 +265,7 @@ class Flow:
         self.upgrade = upgrade  # FSM data stored by an older version of the flow, read as today's draft
         # where an edit returns: the summary, or the last step of a flow without one
         self.home = summary.state if summary is not None else steps[-1].state
+        _DRAFT_GROUPS.add(group.__full_group_name__)
         self._views: dict[str, View] = {s.state.state or "": s.view for s in steps}
         self._states: dict[str, State] = {s.state.state or "": s.state for s in steps}
         self._index = {s.state.state: i for i, s in enumerate(steps)}

@@ -111,3 +111,20 @@ async def test_fake_telegram_refuses_bad_html_like_telegram(app: App, alex) -> N
             await app.bot.send_message(alex.user.id, bad)
     await app.bot.send_message(alex.user.id, "a &lt; b &amp; <b>ok</b> <code>x</code>")
     await app.bot.send_message(alex.user.id, "a < b", parse_mode=None)
+
+
+async def test_leaving_a_half_filled_flow_by_the_menu_says_the_draft_is_dropped(app: App, alex) -> None:
+    await alex.send("/start")
+    await alex.press("📍 Shipping addresses")
+    await alex.press("➕ Add an address")
+    await alex.send("Germany")
+    await alex.press_data("nav:m")  # ☰ Menu on an earlier screen: said in the answer to the press
+    assert alex.alerts()[-1] == "Cancelled. Nothing was saved."
+    await alex.press("📍 Shipping addresses")
+    await alex.press("➕ Add an address")
+    await alex.send("Germany")
+    await alex.send("/menu")  # the command: said in a message above the menu
+    assert alex.bot_messages[-2].text == "Cancelled. Nothing was saved."
+    assert await app.services.addresses.list(alex.user.id) == []
+    await alex.send("/menu")  # nothing under way: nothing to say
+    assert alex.bot_messages[-2].text != "Cancelled. Nothing was saved."
