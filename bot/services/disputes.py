@@ -298,6 +298,8 @@ class DisputeService:
                                  new=DisputeState.escalated.value, escalated_at=now)
             dispute, order = await self._dispute(conn, dispute_id, user_id)
             await self._push(conn, dispute, order, "escalated", now, seen=True)
+            await seller_news.tell(conn, store_id=order.store_id, buyer_id=order.user_id, news=News.escalated,
+                                   item_id=dispute.id, number=order.number, now=now)
             return await self._card(conn, dispute, order)
 
     # -- the seller and the platform (operator commands, later the shop API) -----------------------
@@ -390,6 +392,10 @@ class DisputeService:
         closed = await repo.get(conn, dispute.id)
         assert closed is not None
         await self._push(conn, closed, order, "closed", now, seen=actor == Actor.buyer)
+        if actor != Actor.seller:  # the buyer accepted the store's answer, or the platform decided
+            await seller_news.tell(conn, store_id=order.store_id, buyer_id=order.user_id, news=News.dispute_closed,
+                                   item_id=dispute.id, number=order.number, now=now, by=actor.value,
+                                   refund_minor=refund_minor, currency=order.currency)
 
     @staticmethod
     async def _push(conn: AsyncConnection, dispute: DisputeRow, order: OrderRow, step: str, now: datetime,

@@ -1,5 +1,6 @@
 """What a store's sellers are told as it happens: a dispute opened on the store's order (with the
-day it must be decided by), an order paid (to ship), a new review (to answer). One push per seller
+day it must be decided by), escalated to the platform, or closed by the buyer's acceptance or the
+platform's decision; an order paid (to ship); a new review (to answer). One push per seller
 of the store, of kind `seller_news`, in the unit of work of the event — never to the buyer, should
 they also sell for that store. An "order" category kind without a Settings toggle: it is the
 store's work, not a suggestion, and is not held by quiet hours.
@@ -9,6 +10,8 @@ Payloads hold what the push says and the item's id for its button (seller mode's
     {"news": "dispute" | "paid" | "review", "id": <dispute, order or review id>,
      "number": "<order number>", "store": "<store name>", …}
       dispute: "decide_by" (ISO), "amount_minor", "currency"
+      escalated: nothing more
+      dispute_closed: "by" ("buyer" | "platform"), "refund_minor", "currency"
       paid:    "total_minor", "currency"
       review:  "title", "rating"
 """
@@ -31,6 +34,8 @@ SELLER_NEWS_KIND = declare("seller_news", category=Category.order, order=45)
 
 class News(StrEnum):
     dispute = "dispute"  # id: the dispute
+    escalated = "escalated"  # the buyer asked the platform to decide the store's answer (id: the dispute)
+    dispute_closed = "dispute_closed"  # the buyer accepted the store's answer, or the platform decided
     paid = "paid"  # id: the order
     review = "review"  # id: the review
 

@@ -376,6 +376,8 @@ def shipped(f: Fmt) -> str:
 
 # -- pushes: what the store's sellers are told as it happens ----------------------------------------------
 _NEWS_OPENS = {News.dispute: (SellerAction.dispute, N_("⚖️ Open the dispute")),
+               News.escalated: (SellerAction.dispute, N_("⚖️ Open the dispute")),
+               News.dispute_closed: (SellerAction.dispute, N_("⚖️ Open the dispute")),
                News.paid: (SellerAction.order, N_("📦 Open the order")),
                News.review: (SellerAction.review, N_("⭐ Open the review"))}
 
@@ -388,6 +390,20 @@ def seller_news_push(p: dict[str, Any], f: Fmt) -> Screen:
         return Screen(f._("⚖️ {store}: a dispute on order #{number}, {amount} asked. Please decide by {date}.").format(
             store=store, number=number, amount=f.money(int(p.get("amount_minor") or 0), str(p.get("currency") or "USD")),
             date=f.date(datetime.fromisoformat(str(p["decide_by"])))))
+    if news == News.escalated:
+        return Screen(f._("⚖️ {store}: the buyer asked the platform to decide the dispute on order #{number}.").format(
+            store=store, number=number))
+    if news == News.dispute_closed:
+        refund = int(p.get("refund_minor") or 0)
+        amount = f.money(refund, str(p.get("currency") or "USD"))
+        if p.get("by") == "platform":
+            text = (f._("⚖️ {store}: the platform decided the dispute on order #{number}: {amount} refunded.")
+                    if refund else f._("⚖️ {store}: the platform decided the dispute on order #{number}: no refund."))
+        else:
+            text = (f._("⚖️ {store}: the buyer accepted the answer on order #{number}: {amount} refunded.")
+                    if refund else
+                    f._("⚖️ {store}: the buyer accepted the answer on order #{number}: closed without a refund."))
+        return Screen(text.format(store=store, number=number, amount=amount))
     if news == News.paid:
         return Screen(f._("📦 {store}: order #{number} is paid, {amount}. Please ship it.").format(
             store=store, number=number, amount=f.money(int(p.get("total_minor") or 0), str(p.get("currency") or "USD"))))

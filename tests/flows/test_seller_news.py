@@ -1,5 +1,5 @@
 """What a store's sellers are told as it happens, through the Dispatcher and delivery: an order
-paid (to ship), a dispute opened (with its deadline), a new review — each with a button that opens
+paid (to ship), a dispute opened (with its deadline), escalated and decided, a new review — each with a button that opens
 it in seller mode; every seller of the store, in their language; never the buyer, never a seller of
 another store. And /help lists seller mode for sellers."""
 
@@ -38,6 +38,20 @@ async def test_sellers_hear_of_paid_orders_disputes_and_reviews(app: App, alex: 
     await kim.press("⚖️ Открыть спор")
     assert kim.last_text.startswith(f"<b>Спор по заказу № {disputed.number}</b>")
 
+    # the store rejects; the buyer asks the platform; the platform decides — the sellers hear each
+    dispute_id = (await app.services.disputes.for_order_number(disputed.number)).id
+    await app.services.disputes.seller_answer(dispute_id, "reject", note="As described.", seller_id=sam.user.id)
+    await app.services.disputes.escalate(alex.user.id, dispute_id)
+    await deliver_due(app)
+    assert kim.last_text == (f"⚖️ Nova Electronics: покупатель попросил площадку решить спор по заказу № "
+                             f"{disputed.number}.")
+    await app.services.disputes.decide(dispute_id, 1000)
+    await deliver_due(app)
+    assert sam.last_text == (f"⚖️ Nova Electronics: the platform decided the dispute on order #{disputed.number}: "
+                             "$10.00 refunded.")
+    await sam.press("⚖️ Open the dispute")
+    assert sam.last_text.startswith(f"<b>Dispute on order #{disputed.number}</b>")
+
     review_id = await reviewed(app, alex, A, "Too quiet")
     await deliver_due(app)
     assert sam.last_text.startswith("⭐ Nova Electronics: a new review of Wireless earbuds TWS Pro 5 on order #")
@@ -47,7 +61,7 @@ async def test_sellers_hear_of_paid_orders_disputes_and_reviews(app: App, alex: 
 
     # the other store's seller and the buyer hear none of it
     assert len(bea.bot_messages) == before[bea.user.id]
-    assert not any("Please ship it" in m.text or "dispute on order" in m.text or "a new review of" in m.text
+    assert not any(m.text.startswith(("📦 Nova Electronics:", "⚖️ Nova Electronics:", "⭐ Nova Electronics:"))
                    for m in alex.bot_messages[before[alex.user.id]:] if m.text)
 
 
