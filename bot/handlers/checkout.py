@@ -329,7 +329,7 @@ async def place_order(query: CallbackQuery, draft: Draft, state: FSMContext, db:
     note = None
     try:
         paid = await pay.pay(user.id, order_id, int(draft.get(CARD) or 0))
-        note = views.placed_paid_note(f, paid.order.number) + "\n" + pay_views.paid_note(paid, f)
+        note = views.placed_note(f, paid.order.number) + "\n" + pay_views.paid_note(paid, f)
     except PaymentDeclined as exc:  # the order waits unpaid in My orders, with the bank's reason
         async with db.write():
             await state.clear()

@@ -166,4 +166,10 @@ def _place_label(f: Fmt, quote: Quote) -> str:
 
 
 def placed_paid_note(f: Fmt, number: str) -> str:
+    """Placed and paid by gift certificates alone (a card's payment has its own line, `placed_note`)."""
     return f._("✅ Order #{number} is placed and paid.").format(number=hd.quote(number))
+
+
+def placed_note(f: Fmt, number: str) -> str:
+    """Placed, above the card payment's own "✅ Paid …" line."""
+    return f._("🛒 Order #{number} is placed.").format(number=hd.quote(number))

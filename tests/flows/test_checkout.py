@@ -90,7 +90,7 @@ async def test_buy_now_with_the_defaults_to_a_paid_order(app: App, alex: Player,
     assert "1. Wireless earbuds × 2 (Colour: white) — $59.98" in summary
     assert "Coupons: −$5.00" in summary and "<b>Total: $54.98</b>" in summary and "Pay with: Visa •••• 4242" in summary
     await alex.press("✅ Place order · $54.98")
-    assert alex.last_text.startswith("✅ Order #")
+    assert alex.last_text.startswith("🛒 Order #") and " is placed.\n✅ Paid " in alex.last_text
     assert "✅ Paid $54.98 with Visa •••• 4242." in alex.last_text
     order = await latest_order(app, alex.user.id)
     assert (order.status, order.items_minor, order.discount_minor, order.total_minor) == (
@@ -128,7 +128,7 @@ async def test_the_cart_of_a_store_in_russian(app: App, masha: Player, shop: dic
     await masha.press("✓ ⭐ Visa •••• 4242")
     assert "<b>Итого: 59,96\xa0$</b>" in masha.last_text
     await masha.press("✅ Оформить заказ · 59,96\xa0$")
-    assert masha.last_text.startswith("✅ Заказ № ")
+    assert masha.last_text.startswith("🛒 Заказ № ")
     # the order keeps the items as she saw them: titles and options in Russian
     assert "1. Кабель USB-C\n" in masha.last_text and "2. Беспроводные наушники\n    Цвет: чёрный · " in masha.last_text
     assert (await app.services.kept.cart(masha.user.id)).pieces == 0  # the ordered lines left the cart
