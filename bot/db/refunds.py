@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ScalarSelect, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db.rows import columns, record
@@ -57,18 +58,22 @@ async def for_order(conn: AsyncConnection, order_id: int) -> list[RefundRow]:
     return [record(RefundRow, r) for r in rows]
 
 
+def refunded_of(order_id: Any, *, to_card: bool = False) -> ScalarSelect[Any]:
+    """What has been refunded of an order (a value or a column: usable inside another select);
+    `to_card`: only what went back to the card that paid (or its bank account), not to gift
+    certificates."""
+    query = select(func.coalesce(func.sum(t.c.amount_minor), 0)).where(t.c.order_id == order_id)
+    if to_card:
+        query = query.where(t.c.destination != "certificate")
+    return query.scalar_subquery()
+
+
 async def refunded_total(conn: AsyncConnection, order_id: int) -> int:
-    return int((await conn.execute(
-        select(func.coalesce(func.sum(t.c.amount_minor), 0)).where(t.c.order_id == order_id)
-    )).scalar_one())
+    return int((await conn.execute(select(refunded_of(order_id)))).scalar_one())
 
 
 async def refunded_to_card(conn: AsyncConnection, order_id: int) -> int:
-    """What went back to the card that paid (or its bank account), not to gift certificates."""
-    return int((await conn.execute(
-        select(func.coalesce(func.sum(t.c.amount_minor), 0))
-        .where(t.c.order_id == order_id, t.c.destination != "certificate")
-    )).scalar_one())
+    return int((await conn.execute(select(refunded_of(order_id, to_card=True)))).scalar_one())
 
 
 async def complete(conn: AsyncConnection, refund_id: int, now: datetime) -> bool:

@@ -16,11 +16,11 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.db import refunds as refunds_repo
 from bot.db.rows import record
 from bot.db.tables import disputes as d
 from bot.db.tables import order_items as it
 from bot.db.tables import orders as o
-from bot.db.tables import refunds as rf
 from bot.db.tables import reviews as r
 from bot.db.tables import store_sellers as ss
 from bot.db.tables import stores as st
@@ -194,8 +194,7 @@ async def dispute(conn: AsyncConnection, seller_id: int, dispute_id: int) -> Sel
         select(d.c.id, d.c.order_id, o.c.number, st.c.name, d.c.reason, d.c.description, d.c.outcome,
                d.c.amount_minor, d.c.currency, d.c.photos, d.c.state, d.c.seller_answer, d.c.offer_minor,
                d.c.seller_note, d.c.resolution, d.c.refund_minor, d.c.decide_by, d.c.opened_at, o.c.total_minor,
-               select(func.coalesce(func.sum(rf.c.amount_minor), 0)).where(rf.c.order_id == o.c.id)
-               .scalar_subquery().label("order_refunded_minor"))
+               refunds_repo.refunded_of(o.c.id).label("order_refunded_minor"))
         .select_from(_DISPUTES.join(st, st.c.id == o.c.store_id))
         .where(d.c.id == dispute_id, o.c.store_id.in_(_stores(seller_id)), o.c.purged_at.is_(None))
     )).first()

@@ -186,12 +186,12 @@ async def arrive(target: State, draft: Draft, f: Fmt, user: UserRow, checkout: C
             best = (await checkout.coupons_for(user.id, items_of(draft))).best
             draft = {**draft, COUPONS: list(best.coupon_ids)}
         try:
-            await _quote(draft, user, checkout)
+            quote = await _quote(draft, user, checkout)
         except DomainError as exc:  # used meanwhile, expired, or no longer fits the amount
             best = (await checkout.coupons_for(user.id, items_of(draft))).best
             draft = {**draft, COUPONS: list(best.coupon_ids), CHOSEN: False}
             shown["error"] = f.error(exc)
-        quote = await _quote(draft, user, checkout)
+            quote = await _quote(draft, user, checkout)
         draft = {**draft, COVERED: quote.card_minor == 0, SHOWN: [quote.total_minor, quote.card_minor]}
         if target == CheckoutFlow.card and draft[COVERED]:
             target = CheckoutFlow.summary
