@@ -147,18 +147,27 @@ def renewed_until(now: datetime) -> datetime:
     return now + RENEWED_FOR
 
 
+def _parts(spent: list[tuple[int, int]], wanted: int) -> list[tuple[int, int]]:
+    """How `wanted` goes back over what each certificate paid (as `net_spent_on_order` lists it: the
+    latest spend first): (certificate id, amount) each."""
+    parts = []
+    for cert_id, amount in spent:
+        if wanted <= 0:
+            break
+        parts.append((cert_id, min(amount, wanted)))
+        wanted -= amount
+    return parts
+
+
 async def renews(conn: AsyncConnection, user_id: int, order_ref: str, amount_minor: int,
                  now: datetime) -> datetime | None:
     """When giving `amount_minor` back to the certificates that paid for this order would renew one
     of them (expired, or ending within `RENEWED_FOR`): the date it would be valid until; else None."""
     until = renewed_until(now)
-    for cert_id, amount in await repo.net_spent_on_order(conn, user_id, order_ref):  # as credit_back goes
-        if amount_minor <= 0:
-            break
+    for cert_id, _part in _parts(await repo.net_spent_on_order(conn, user_id, order_ref), amount_minor):
         cert = await repo.get_certificate(conn, user_id, cert_id)
         if cert is not None and cert.valid_to < until:
             return until
-        amount_minor -= amount
     return None
 
 
@@ -174,14 +183,9 @@ async def credit_back(conn: AsyncConnection, user_id: int, order_ref: str, amoun
     wanted = total if amount_minor is None else amount_minor
     if wanted < 0 or wanted > total:
         raise RefundTooLarge()
-    credited = []
-    for cert_id, amount in spent:
-        if wanted <= 0:
-            break
-        part = min(amount, wanted)
+    credited = _parts(spent, wanted)
+    for cert_id, part in credited:
         await repo.add_ledger(conn, certificate_id=cert_id, kind="refund", delta_minor=part,
                               order_ref=order_ref, now=now)
         await certificates_repo.extend(conn, cert_id, renewed_until(now))  # never shortened
-        credited.append((cert_id, part))
-        wanted -= part
     return credited
