@@ -163,7 +163,7 @@ async def ask_summary(f: Fmt, draft: Draft, error: str | None, user: UserRow, ch
         address = None
     card_id = int(draft.get(CARD) or 0)
     card = next((c for c in await cards.wallet(user.id) if c.id == card_id), None)
-    return views.summary_screen(f, quote, address=address, card=card, new_card=card_id == 0 and quote.card_minor > 0,
+    return views.summary_screen(f, quote, address=address, card=card, new_card=card_id == 0,
                                 product=draft.get(SOURCE) == PRODUCT, error=error)
 
 
