@@ -42,7 +42,7 @@ from bot.integrations.payments import Refund as GatewayRefund
 from bot.services import loyalty
 from bot.services.backoff import doubling
 from bot.services.clock import Clock
-from bot.services.coupons.checkout import credit_back, renews
+from bot.services.coupons.checkout import credit_back
 from bot.services.errors import N_, DomainError, NotFound
 from bot.services.notifications import declare
 from bot.services.outbox import enqueue
@@ -191,10 +191,11 @@ async def issue(conn: AsyncConnection, *, order_id: int, number: str, user_id: i
 
 
 async def to_certificates(conn: AsyncConnection, *, order: OrderRow, amount_minor: int, reason: str,
-                          dispute_id: int | None, now: datetime, seen: bool = False) -> RefundRow:
+                          dispute_id: int | None, now: datetime, until: datetime | None,
+                          seen: bool = False) -> RefundRow:
     """Give `amount_minor` of a paid order back to the gift certificates that paid for it, inside
-    the caller's unit of work: at once (their ledger), recorded as a completed refund and told."""
-    until = await renews(conn, order.user_id, order.number, amount_minor, now)
+    the caller's unit of work: at once (their ledger), recorded as a completed refund and told
+    (`until`: the date a certificate is renewed to, as the refund's preview found it)."""
     await credit_back(conn, order.user_id, order.number, amount_minor, now)
     preview = RefundPreview(amount_minor, order.currency, RefundDestination(RefundTo.certificate, CardState.unknown),
                             expected_at=now, fast=False, certificates_minor=amount_minor)

@@ -149,7 +149,8 @@ class OrderBase:
                 card=card_snapshot(order), charge_id=order.paid_charge_id, now=now, seen=seen))
         if preview.certificates_minor > 0:
             rows.append(await refunds.to_certificates(conn, order=order, amount_minor=preview.certificates_minor,
-                                                      reason=reason, dispute_id=dispute_id, now=now, seen=seen))
+                                                      reason=reason, dispute_id=dispute_id, now=now,
+                                                      until=preview.certificates_until, seen=seen))
         return rows
 
     async def _cancel(self, user_id: int, order_id: int, reason: CancelReason, actor: Actor) -> OrderCard:
