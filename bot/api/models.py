@@ -224,10 +224,6 @@ class DisputeAnswerIn(Body):
     note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] = ""
 
 
-class DisputeDecisionIn(Body):
-    refund_minor: Minor = Field(description="what the buyer gets back; 0 rejects the dispute")
-
-
 class DisputeOut(Out):
     id: int
     number: str

@@ -220,14 +220,6 @@ async def answer_dispute(call: Call) -> tuple[int, BaseModel]:
     return 200, _dispute_out(dispute, o.number)
 
 
-async def decide_dispute(call: Call) -> tuple[int, BaseModel]:
-    o = (await _placed(call)).order
-    assert o is not None
-    disputes = call.services.disputes
-    dispute = await disputes.for_order_number(o.number)
-    return 200, _dispute_out(await disputes.decide(dispute.id, call.body.refund_minor), o.number)
-
-
 def _dispute_out(dispute: Any, number: str) -> m.DisputeOut:
     return m.DisputeOut(id=dispute.id, number=number, state=dispute.state, resolution=dispute.resolution,
                         amount_minor=dispute.amount_minor)
@@ -286,8 +278,6 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/orders/{number}/dispute/answer", answer_dispute, m.DisputeOut,
           "Answer the order's dispute: accept, reject, or offer a partial refund", m.DisputeAnswerIn,
           tag="disputes"),
-    Route("POST", "/orders/{number}/dispute/decision", decide_dispute, m.DisputeOut,
-          "Decide the order's dispute: a refund (0 rejects it)", m.DisputeDecisionIn, tag="disputes"),
     Route("POST", "/reviews/{review_id}/reply", reply_review, m.ReviewOut,
           "Reply to a review of one of your stores' orders", m.ReplyIn, tag="reviews"),
     Route("POST", "/customers/{customer}/coupons", grant_coupon, m.CouponOut,

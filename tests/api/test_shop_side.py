@@ -54,8 +54,10 @@ async def test_disputes_are_answered_and_decided(app: App, client: TestClient, a
     assert data["state"] == "closed"
     _, data = await nova.post(f"/orders/{orders[2].number}/dispute/answer", {"answer": "accept"}, status=409)
     assert data["error"]["code"] == "already_done"
-    _, data = await nova.post(f"/orders/{orders[0].number}/dispute/decision", {"refund_minor": 1000}, status=200)
-    assert data["state"] == "closed" and data["resolution"]
+    # the shop answers; it never decides: a dispute it rejected stays open for the buyer to escalate
+    _, data = await nova.post(f"/orders/{orders[0].number}/dispute/decision", {"refund_minor": 0}, status=404)
+    assert data["error"]["code"] == "not_found"
+    assert (await app.services.disputes.for_order_number(orders[0].number)).state == "answered"
 
 
 async def test_a_review_gets_the_shops_reply_and_the_buyer_a_push(app: App, client: TestClient, alex: Player) -> None:
@@ -113,7 +115,6 @@ async def test_a_shop_sees_and_changes_only_its_own_stores_data(app: App, nova: 
         await other.post(f"/orders/{number}/status", {"status": "cancelled"}, status=404)
         await other.post(f"/orders/{number}/tracking", {"code": "in_transit"}, status=404)
         await other.post(f"/orders/{number}/dispute/answer", {"answer": "accept"}, status=404)
-        await other.post(f"/orders/{number}/dispute/decision", {"refund_minor": 0}, status=404)
     # another shop's store: no products, no orders, no coupons in it
     await other.post(f"/stores/{store_id}/products", {"title": "X", "price_minor": 1, "currency": "USD"}, status=404)
     await other.post("/customers/c-1/orders", order_body(store_id), status=404)
