@@ -60,7 +60,7 @@ def run(settings: Settings, *argv: str) -> int:
 def test_grant_a_special_platform_coupon(settings: Settings, clock: FakeClock, capsys) -> None:
     _users(settings, 1001, 1002)
     code = run(settings, "grant", "--user", "1001", "--user", "1002", "--user", "999", "--percent", "10",
-               "--cap", "15", "--currency", "usd", "--min", "20", "--days", "30", "--category", "7",
+               "--cap", "15", "--currency", "usd", "--min", "20", "--days", "30", "--category", "phones",
                "--category-name", "Phones", "--campaign", "winter")
     assert code == 0
     out = capsys.readouterr().out
@@ -70,7 +70,7 @@ def test_grant_a_special_platform_coupon(settings: Settings, clock: FakeClock, c
     terms = coupon.terms
     assert (terms.scope, terms.value_kind, terms.percent, terms.cap_minor, terms.min_order_minor) == (
         Scope.platform, ValueKind.percent, 10, 1500, 2000)
-    assert (terms.currency, terms.category_id, terms.campaign, terms.is_special) == ("USD", 7, "winter", True)
+    assert (terms.currency, terms.category, terms.campaign, terms.is_special) == ("USD", "phones", "winter", True)
     assert terms.valid_to == clock.now() + timedelta(days=30)
     # one per user: granting the campaign again skips them
     assert run(settings, "grant", "--user", "1001", "--amount", "5", "--currency", "USD", "--days", "3",

@@ -253,7 +253,8 @@ async def grant_certificate(call: Call) -> tuple[int, BaseModel]:
     b: m.CertificateIn = call.body
     user_id = await _linked_user(call)
     cert = await call.services.coupons.grant_certificate(user_id, amount_minor=b.amount_minor, currency=b.currency,
-                                                         valid_to=b.valid_to, title=b.title, source="shop")
+                                                         valid_to=b.valid_to, title=b.title, source="shop",
+                                                         shop_id=call.shop.id)
     return 201, m.CertificateOut(id=cert.id, customer=call.text("customer"), amount_minor=cert.face_minor,
                                  currency=cert.currency)
 

@@ -53,8 +53,8 @@ def add_parser(sub: Any) -> None:
         p.add_argument("--title", help="a short name shown with the coupon")
 
     def special_args(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--category", type=int, help="special: the order must include this category")
-        p.add_argument("--category-name", help="the category's name, shown to buyers")
+        p.add_argument("--category", help="special: the order must include a product of this category (its code, as products have it: audio, phones, …)")
+        p.add_argument("--category-name", help="the category's name shown to buyers (default: the catalog's)")
         p.add_argument("--new-buyers", action="store_true", help="special: new buyers only")
         p.add_argument("--campaign", help="special: one coupon per user for this key")
 
@@ -137,7 +137,7 @@ def build_terms(args: argparse.Namespace, now: datetime, *, scope: Scope) -> Ter
         cap_minor=_amount(args.cap, currency, "--cap") if args.cap else None,
         min_order_minor=minimum,
         store_id=getattr(args, "store", None), store_name=getattr(args, "store_name", None),
-        category_id=getattr(args, "category", None),
+        category=getattr(args, "category", None),
         category_name=getattr(args, "category_name", None),
         new_buyers_only=bool(getattr(args, "new_buyers", False)),
         campaign=getattr(args, "campaign", None), title=args.title,
@@ -175,7 +175,7 @@ def _certificate_terms(args: argparse.Namespace, now: datetime) -> Terms:
     from bot.services.coupons import Scope
 
     terms = build_terms(args, now, scope=Scope.platform)
-    if terms.cap_minor or terms.min_order_minor or terms.category_id is not None \
+    if terms.cap_minor or terms.min_order_minor or terms.category is not None \
             or terms.new_buyers_only or terms.campaign or terms.store_id is not None:
         raise BadInput("a gift certificate has no cap, minimum, store or special conditions")
     return terms

@@ -16,6 +16,7 @@ from bot.db.rows import record
 from bot.db.tables import gift_certificate_ledger as ledger_t
 from bot.db.tables import gift_certificates as certs_t
 from bot.db.tables import orders as orders_t
+from bot.db.tables import shops as shops_t
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,9 +30,15 @@ class Certificate:
     valid_to: datetime
     source: str
     created_at: datetime
+    shop_id: int | None = None  # a shop's (granted through the shop API): it pays only in its stores
+    shop: str | None = None  # that shop's name
 
     def is_expired(self, now: datetime) -> bool:
         return self.valid_to <= now
+
+    def pays_in(self, shop_id: int | None) -> bool:
+        """Whether it pays an order of a store of `shop_id` (None: a store of no shop)."""
+        return self.shop_id is None or self.shop_id == shop_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,22 +56,23 @@ _BALANCE = (
     .where(ledger_t.c.certificate_id == certs_t.c.id)
     .scalar_subquery()
 )
-_CERT = select(certs_t, _BALANCE.label("balance"))
+_SHOP = select(shops_t.c.name).where(shops_t.c.id == certs_t.c.shop_id).scalar_subquery()
+_CERT = select(certs_t, _BALANCE.label("balance"), _SHOP.label("shop"))
 
 
 def _certificate(row: Any) -> Certificate:
     return Certificate(row.id, row.user_id, row.currency, row.face_minor, int(row.balance),
-                       row.title, row.valid_to, row.source, row.created_at)
+                       row.title, row.valid_to, row.source, row.created_at, row.shop_id, row.shop)
 
 
 async def insert_certificate(conn: AsyncConnection, *, user_id: int, currency: str, face_minor: int,
                              valid_to: datetime, title: str | None, source: str, now: datetime,
-                             code_id: int | None = None) -> int | None:
+                             code_id: int | None = None, shop_id: int | None = None) -> int | None:
     """A certificate with its "issue" ledger row; None when this user already redeemed the code."""
     cert_id = (await conn.execute(
         upsert(certs_t)
         .values(user_id=user_id, currency=currency, face_minor=face_minor, title=title,
-                valid_to=valid_to, source=source, code_id=code_id, created_at=now)
+                valid_to=valid_to, source=source, code_id=code_id, shop_id=shop_id, created_at=now)
         .on_conflict_do_nothing()
         .returning(certs_t.c.id)
     )).scalar_one_or_none()

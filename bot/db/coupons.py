@@ -30,6 +30,8 @@ from bot.db.tables import coupon_code_attempts as attempts_t
 from bot.db.tables import coupon_codes as codes_t
 from bot.db.tables import coupons as t
 from bot.db.tables import gift_certificates as certs_t
+from bot.db.tables import orders as orders_t
+from bot.db.tables import shop_stores as shop_stores_t
 from bot.db.tables import store_coupon_offers as offers_t
 from bot.db.types import from_db_time, to_db_time
 
@@ -59,7 +61,7 @@ class Terms:
     min_order_minor: int = 0
     store_id: int | None = None
     store_name: str | None = None
-    category_id: int | None = None
+    category: str | None = None  # a product category's code: the order must include one of it
     category_name: str | None = None
     new_buyers_only: bool = False
     campaign: str | None = None  # one coupon per user per campaign
@@ -69,7 +71,7 @@ class Terms:
     def is_special(self) -> bool:
         """A platform coupon with extra conditions: a category, new buyers, one per user."""
         return self.scope == Scope.platform and (
-            self.category_id is not None or self.new_buyers_only or self.campaign is not None
+            self.category is not None or self.new_buyers_only or self.campaign is not None
         )
 
 
@@ -109,7 +111,7 @@ class Offer:
 
 _TERM_COLUMNS = (
     "scope", "value_kind", "currency", "valid_from", "valid_to", "amount_minor", "percent",
-    "cap_minor", "min_order_minor", "store_id", "store_name", "category_id", "category_name",
+    "cap_minor", "min_order_minor", "store_id", "store_name", "category", "category_name",
     "new_buyers_only", "campaign", "title",
 )
 _OFFER_TERM_COLUMNS = (
@@ -124,7 +126,7 @@ def _terms(row: Any) -> Terms:
         scope=Scope(m["scope"]), value_kind=ValueKind(m["value_kind"]), currency=m["currency"],
         valid_from=m["valid_from"], valid_to=m["valid_to"], amount_minor=m["amount_minor"],
         percent=m["percent"], cap_minor=m["cap_minor"], min_order_minor=m["min_order_minor"],
-        store_id=m["store_id"], store_name=m["store_name"], category_id=m["category_id"],
+        store_id=m["store_id"], store_name=m["store_name"], category=m["category"],
         category_name=m["category_name"], new_buyers_only=bool(m["new_buyers_only"]),
         campaign=m["campaign"], title=m["title"],
     )
@@ -172,6 +174,16 @@ async def coupons_by_ids(conn: AsyncConnection, user_id: int, ids: Sequence[int]
     return [_coupon(r) for r in rows]
 
 
+async def buyer_and_shop(conn: AsyncConnection, user_id: int, store_id: int) -> tuple[bool, int | None]:
+    """What an order's coupon conditions need to know beyond its lines: whether the buyer has no
+    paid order yet (a new buyer), and the shop the store belongs to (None: no shop's)."""
+    paid = (await conn.execute(select(orders_t.c.id).where(orders_t.c.user_id == user_id,
+                                                           orders_t.c.paid_at.is_not(None)).limit(1))).first()
+    shop_id = (await conn.execute(select(shop_stores_t.c.shop_id)
+                                  .where(shop_stores_t.c.store_id == store_id))).scalar_one_or_none()
+    return paid is None, shop_id
+
+
 async def usable_coupons(conn: AsyncConnection, user_id: int, now: datetime) -> list[Coupon]:
     """Active, not expired (possibly not valid yet), soonest expiry first."""
     rows = (await conn.execute(
@@ -192,7 +204,8 @@ _WALLET_CERTIFICATE = (
     "('id', c.id, 'user_id', c.user_id, 'currency', c.currency, 'face_minor', c.face_minor,"
     " 'balance_minor', (SELECT coalesce(sum(l.delta_minor), 0) FROM gift_certificate_ledger l"
     " WHERE l.certificate_id = c.id), 'title', c.title, 'valid_to', c.valid_to, 'source', c.source,"
-    " 'created_at', c.created_at)"
+    " 'created_at', c.created_at, 'shop_id', c.shop_id,"
+    " 'shop', (SELECT s.name FROM shops s WHERE s.id = c.shop_id))"
 )
 _WALLET_TAB = {  # tab: (which coupons, their order in SQL, the same order over the JSON objects)
     "active": ("status = 'active' AND valid_to > ?", "valid_to, id",

@@ -182,9 +182,13 @@ async def insert_items(conn: AsyncConnection, order_id: int, items: Sequence[Ite
     ])
 
 
-async def get(conn: AsyncConnection, order_id: int, user_id: int | None = None) -> OrderRow | None:
-    """An order that is not purged; through its owner when `user_id` is given."""
-    query = select(*_ORDER).where(t.c.id == order_id, t.c.purged_at.is_(None))
+async def get(conn: AsyncConnection, order_id: int, user_id: int | None = None, *,
+              purged: bool = False) -> OrderRow | None:
+    """An order that is not purged (`purged`: or is — the shop's financial record of an order its
+    buyer deleted for good, address erased); through its owner when `user_id` is given."""
+    query = select(*_ORDER).where(t.c.id == order_id)
+    if not purged:
+        query = query.where(t.c.purged_at.is_(None))
     if user_id is not None:
         query = query.where(t.c.user_id == user_id)
     row = (await conn.execute(query)).first()
@@ -200,11 +204,12 @@ async def items(conn: AsyncConnection, order_id: int) -> list[ItemRow]:
 
 
 async def many(conn: AsyncConnection, order_ids: Sequence[int]) -> dict[int, tuple[OrderRow, list[ItemRow]]]:
-    """Orders (not purged) with their items, by id: two statements for any number (a list answer)."""
+    """Orders with their items, by id: two statements for any number (the shop API's list). Purged
+    ones too: the shop keeps the financial record of an order its buyer deleted for good (`get`)."""
     if not order_ids:
         return {}
     orders = {int(r.id): record(OrderRow, r) for r in (await conn.execute(
-        select(*_ORDER).where(t.c.id.in_(order_ids), t.c.purged_at.is_(None)))).all()}
+        select(*_ORDER).where(t.c.id.in_(order_ids)))).all()}
     found: dict[int, tuple[OrderRow, list[ItemRow]]] = {i: (o, []) for i, o in orders.items()}
     rows = (await conn.execute(select(it.c.order_id, it.c.position, it.c.product_id, it.c.title, it.c.options,
                                       it.c.quantity, it.c.unit_price_minor)

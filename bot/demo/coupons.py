@@ -35,7 +35,7 @@ class Money:
 LOCALES = {
     "en": Money("USD", 1, {}),
     "ru": Money("RUB", 100, {
-        "Black Friday": "Чёрная пятница", "Welcome gift": "Подарок новичку", "Phones": "Смартфоны",
+        "Black Friday": "Чёрная пятница", "Welcome gift": "Подарок новичку",
         "12.12 sale": "Распродажа 12.12", "Birthday gift": "Подарок на день рождения",
         "Gift certificate": "Подарочный сертификат",
     }),
@@ -67,7 +67,7 @@ def _coupons(now: datetime, m: Money) -> list[Terms]:
         Terms(Scope.platform, ValueKind.amount, currency, long_ago, _day_end(now, 10), amount_minor=m(400),
               new_buyers_only=True, campaign="demo-welcome", title=m.name("Welcome gift")),
         Terms(Scope.platform, ValueKind.percent, currency, long_ago, _day_end(now, 6), percent=8,
-              cap_minor=m(2000), min_order_minor=m(5000), category_id=7, category_name=m.name("Phones")),
+              cap_minor=m(2000), min_order_minor=m(5000), category="phones"),
         # starts in three days
         Terms(Scope.platform, ValueKind.amount, currency, _day_end(now, 2), _day_end(now, 33),
               amount_minor=m(700), min_order_minor=m(5000), title=m.name("12.12 sale")),

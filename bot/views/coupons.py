@@ -28,6 +28,7 @@ from bot.services.coupons import (
     coupon_tab,
 )
 from bot.services.errors import DomainError
+from bot.views.catalog import category_label
 from bot.views.common import Fmt, Screen, button, chunk, flow_row, markup, nav_row, pager_row
 from bot.views.pushes import register_push
 
@@ -69,17 +70,17 @@ def scope_text(terms: Terms, f: Fmt) -> str:
     return f._("All stores")
 
 
-def category_text(terms: Terms) -> str:
-    """The category a coupon is limited to: its name as stored, else its id."""
-    return hd.quote(terms.category_name or str(terms.category_id))
+def category_text(terms: Terms, f: Fmt) -> str:
+    """The category a coupon is limited to: the name it was given, else the catalog's for its code."""
+    return hd.quote(terms.category_name or category_label(terms.category or "", f))
 
 
 def special_texts(terms: Terms, f: Fmt, *, sentences: bool = False) -> list[str]:
     """A coupon's special conditions: short, for its line in a list, or as the card's sentences."""
     texts = []
-    if terms.category_name is not None or terms.category_id is not None:
+    if terms.category is not None:
         limited = f._("The order must include an item from {category}.") if sentences else f._("only for {category}")
-        texts.append(limited.format(category=category_text(terms)))
+        texts.append(limited.format(category=category_text(terms, f)))
     if terms.new_buyers_only:
         texts.append(f._("For new buyers only (your first order).") if sentences else f._("new buyers only"))
     if terms.campaign is not None:
@@ -159,10 +160,16 @@ def certificate_line(cert: Certificate, now: datetime, f: Fmt) -> str:
             date=f.date(cert.valid_to - _LAST_MOMENT),
             amount=f.money(cert.balance_minor, cert.currency))
     elif tab == Tab.used:
-        when = f._("All stores")
+        when = _certificate_scope(cert, f)
     else:
-        when = f._("All stores") + " · " + expiry_text(cert.valid_to, now, f)
+        when = _certificate_scope(cert, f) + " · " + expiry_text(cert.valid_to, now, f)
     return head + "\n" + when
+
+
+def _certificate_scope(cert: Certificate, f: Fmt) -> str:
+    if cert.shop_id is None:
+        return f._("All stores")
+    return f._("Stores of {shop}").format(shop=hd.quote(cert.shop or ""))
 
 
 # -- the wallet ---------------------------------------------------------------------------------
@@ -268,7 +275,9 @@ def certificate_card(card: CertificateCard, f: Fmt, *, back: CouponCb) -> Screen
         else f._("Balance: <b>{balance}</b> of {face}.").format(balance=balance,
                                                               face=f.money(cert.face_minor, cert.currency)),
         f._("Pays what is left of an order in {currency}, in every store, after coupons.").format(
-            currency=cert.currency),
+            currency=cert.currency) if cert.shop_id is None else
+        f._("Pays what is left of an order in {currency}, in the stores of {shop}, after coupons.").format(
+            currency=cert.currency, shop=hd.quote(cert.shop or "")),
     ]
     if tab == Tab.expired:
         lines.append(f._("⌛ Expired on {date}.").format(date=f.date(cert.valid_to - _LAST_MOMENT)))

@@ -33,7 +33,7 @@ async def test_products_are_upserted_by_title_and_a_lower_price_alerts_their_kee
     assert data["error"]["fields"][0]["field"] == "price_minor"
 
 
-async def test_disputes_are_answered_and_decided(app: App, client: TestClient, alex: Player) -> None:
+async def test_disputes_are_answered_not_decided(app: App, client: TestClient, alex: Player) -> None:
     await alex.send("/start")
     orders = [await make_order(app.services, app.clock, alex.user.id, Status.in_dispute, store="Nova Electronics")
               for _ in range(3)]
@@ -99,6 +99,12 @@ async def test_coupons_and_certificates_go_to_a_linked_customer(app: App, nova: 
     _, cert = await nova.post("/customers/c-1/certificates", {"amount_minor": 2500, "currency": "usd",
                                                               "valid_to": "2027-11-25T00:00:00Z"}, status=201)
     assert cert["amount_minor"] == 2500 and cert["currency"] == "USD"
+    # the shop's certificate pays only in the shop's stores, and says so in the wallet
+    granted = (await app.services.coupons.certificate(alex.user.id, cert["id"])).certificate
+    assert (granted.shop_id, granted.shop) == (nova.id, "Nova")
+    await alex.send("/start")
+    await alex.press("🎟 Coupons")
+    assert "Stores of Nova" in alex.last_text
 
 
 async def test_a_shop_sees_and_changes_only_its_own_stores_data(app: App, nova: Shop, other: Shop,

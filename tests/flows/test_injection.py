@@ -374,7 +374,7 @@ async def run(app: App, name: str, payload: str) -> Probe:
         store_name=v("coupon store name"), title=v("coupon title")))
     await services.coupons.grant([p.user.id], Terms(
         Scope.platform, ValueKind.percent, "USD", now, month + timedelta(days=1), percent=10, cap_minor=1000,
-        category_id=7, category_name=v("coupon category")))
+        category="phones", category_name=v("coupon category")))
     await services.coupons.grant_certificate(p.user.id, amount_minor=1000, currency="USD", valid_to=month,
                                              title=v("certificate title"))
     coupons = ("coupon store name", "coupon title", "coupon category", "certificate title")

@@ -15,7 +15,7 @@ from sqlalchemy import (
     false,
 )
 
-from bot.db.tables.base import created_at, currency, metadata, moment, owner, serial_id
+from bot.db.tables.base import ID, created_at, currency, metadata, moment, owner, serial_id
 from bot.db.types import UTCDateTime
 
 # -- coupons and gift certificates ---------------------------------------------------------------
@@ -40,7 +40,7 @@ coupon_codes = Table(
     Column("cap_minor", BigInteger),
     currency(),
     Column("min_order_minor", BigInteger, nullable=False, server_default="0"),
-    Column("category_id", Integer),
+    Column("category", String(64)),  # a product category's code (products.category)
     Column("category_name", String(128)),
     Column("new_buyers_only", Boolean, nullable=False, server_default=false()),
     Column("campaign", String(64)),
@@ -90,7 +90,7 @@ coupons = Table(
     currency(),
     Column("min_order_minor", BigInteger, nullable=False, server_default="0"),
     # special coupons' conditions
-    Column("category_id", Integer),
+    Column("category", String(64)),  # a product category's code (products.category)
     Column("category_name", String(128)),
     Column("new_buyers_only", Boolean, nullable=False, server_default=false()),
     Column("campaign", String(64)),  # one coupon per user per campaign
@@ -137,6 +137,8 @@ gift_certificates = Table(
     moment("valid_to"),
     Column("source", String(8), nullable=False),  # grant | code | demo
     Column("code_id", Integer, ForeignKey("coupon_codes.id", ondelete="SET NULL")),
+    # the shop that granted it (the shop API): it pays only in that shop's stores; NULL: everywhere
+    Column("shop_id", ID, ForeignKey("shops.id", name="fk_gift_certificates_shop", ondelete="CASCADE")),
     created_at(),
     CheckConstraint("face_minor > 0", name="ck_gift_certificates_face"),
 )

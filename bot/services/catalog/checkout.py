@@ -176,7 +176,8 @@ class CheckoutService:
     @staticmethod
     def _cart(lines: Sequence[Line]) -> Cart:
         first = lines[0].product
-        return Cart(first.store_id, sum(line.total_minor for line in lines), first.currency)
+        return Cart(first.store_id, sum(line.total_minor for line in lines), first.currency,
+                    categories=frozenset(line.product.category for line in lines if line.product.category))
 
     async def coupons_for(self, user_id: int, items: Sequence[Item]) -> WhatApplies:
         """The wallet's coupons for this order (each alone, or why not) and the best plan."""
@@ -214,7 +215,7 @@ class CheckoutService:
                 await self.coupons.use(conn, user_id, coupon_ids, order.number, cart=quote.plan.cart)
             for part in quote.plan.certificates:
                 await self.coupons.spend(conn, user_id, part.certificate.id, part.amount_minor, quote.currency,
-                                         order.number)
+                                         order.number, shop_id=quote.plan.cart.shop_id)
             for item in items:
                 if item.cart_line:
                     await repo.cart_set_quantity(conn, user_id, item.cart_line, 0)

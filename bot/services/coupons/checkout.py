@@ -4,6 +4,7 @@ coupons for an order and giving them back, spending and refunding certificate mo
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -18,6 +19,7 @@ from bot.services.coupons.errors import (
     CertificateCurrency,
     CertificateExpired,
     CertificateNotFound,
+    CertificateOtherShop,
     CouponAlreadyUsed,
     CouponCombination,
     CouponNotFound,
@@ -43,6 +45,7 @@ class CheckoutCoupling(CouponBase):
         """The wallet's coupons for this order (each alone, or why not) and the best plan."""
         now = self.clock.now()
         async with self.db.read() as conn:
+            cart = await self._cart(conn, user_id, cart)
             coupons = await repo.usable_coupons(conn, user_id, now)
             certs = await repo.certificates_for(conn, user_id)
         return WhatApplies(options(cart, coupons, now), best_plan(cart, coupons, certs, now))
@@ -52,9 +55,17 @@ class CheckoutCoupling(CouponBase):
         """The plan for the coupons the buyer chose (checked: theirs, usable, combinable)."""
         now = self.clock.now()
         async with self.db.read() as conn:
+            cart = await self._cart(conn, user_id, cart)
             chosen = await self._own(conn, user_id, coupon_ids)
             certs = await repo.certificates_for(conn, user_id) if use_certificates else []
         return price(cart, chosen, certs, now, use_certificates=use_certificates)
+
+    @staticmethod
+    async def _cart(conn: AsyncConnection, user_id: int, cart: Cart) -> Cart:
+        """The order as the conditions read it: whether the buyer has no paid order yet (a coupon
+        for new buyers), and the shop its store belongs to (that shop's certificates pay there)."""
+        new_buyer, shop_id = await repo.buyer_and_shop(conn, user_id, cart.store_id)
+        return replace(cart, new_buyer=new_buyer, shop_id=shop_id)
 
     async def _own(self, conn: AsyncConnection, user_id: int, coupon_ids: Sequence[int]) -> list[Coupon]:
         ids = list(dict.fromkeys(coupon_ids))
@@ -114,9 +125,9 @@ class CheckoutCoupling(CouponBase):
         return returned
 
     async def spend(self, conn: AsyncConnection, user_id: int, certificate_id: int,
-                    amount_minor: int, currency: str, order_ref: str) -> int:
+                    amount_minor: int, currency: str, order_ref: str, *, shop_id: int | None = None) -> int:
         """Pay `amount_minor` of an order from a gift certificate, as a ledger row in the order's
-        unit of work. Returns the balance left."""
+        unit of work (`shop_id`: the shop of the order's store). Returns the balance left."""
         if amount_minor <= 0:
             raise NotAnAmount()
         cert = await repo.get_certificate(conn, user_id, certificate_id)
@@ -126,6 +137,8 @@ class CheckoutCoupling(CouponBase):
             raise CertificateExpired()
         if cert.currency != currency:
             raise CertificateCurrency(currency=cert.currency)
+        if not cert.pays_in(shop_id):
+            raise CertificateOtherShop(shop=cert.shop or "")
         if cert.balance_minor < amount_minor:
             raise NotEnoughBalance()
         if not await repo.add_ledger(conn, certificate_id=cert.id, kind="spend",

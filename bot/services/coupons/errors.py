@@ -14,6 +14,7 @@ __all__ = [
     "CertificateCurrency",
     "CertificateExpired",
     "CertificateNotFound",
+    "CertificateOtherShop",
     "CodeAlreadyYours",
     "CodeExpired",
     "CodeForeign",
@@ -102,6 +103,9 @@ class CertificateExpired(DomainError, msgid=N_("This gift certificate has expire
 
 
 class CertificateCurrency(DomainError, msgid=N_("This gift certificate pays only for orders in {currency}.")): ...
+
+
+class CertificateOtherShop(DomainError, msgid=N_("This gift certificate pays only in the stores of {shop}.")): ...
 
 
 class NotEnoughBalance(DomainError, msgid=N_("There is not enough money left on this gift certificate.")): ...

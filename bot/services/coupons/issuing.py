@@ -47,7 +47,8 @@ class Issuing(CouponBase):
 
     async def grant_certificate(self, user_id: int, *, amount_minor: int, currency: str,
                                 valid_to: datetime, title: str | None = None,
-                                source: str = "grant") -> Certificate:
+                                source: str = "grant", shop_id: int | None = None) -> Certificate:
+        """A gift certificate in the user's wallet; `shop_id`: a shop's, paying only in its stores."""
         currency = check_currency(currency)
         if amount_minor <= 0:
             raise NotAnAmount()
@@ -57,7 +58,7 @@ class Issuing(CouponBase):
                 raise NotFound()
             cert_id = await repo.insert_certificate(
                 conn, user_id=user_id, currency=currency, face_minor=amount_minor,
-                valid_to=valid_to, title=title, source=source, now=now,
+                valid_to=valid_to, title=title, source=source, now=now, shop_id=shop_id,
             )
             assert cert_id is not None
             cert = await repo.get_certificate(conn, user_id, cert_id)
@@ -92,7 +93,7 @@ class Issuing(CouponBase):
     async def create_store_offer(self, terms: Terms, *, quantity: int | None = None) -> int:
         """A store coupon buyers can collect (the seller side or an operator creates it)."""
         check_terms(replace(terms, scope=Scope.store))
-        if terms.category_id is not None or terms.new_buyers_only or terms.campaign is not None:
+        if terms.category is not None or terms.new_buyers_only or terms.campaign is not None:
             raise InvalidInput(N_("Extra conditions are for platform coupons."))
         if quantity is not None and quantity < 1:
             raise InvalidInput(N_("The quantity is at least 1."))

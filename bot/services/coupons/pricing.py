@@ -28,8 +28,9 @@ class Cart:
     store_id: int
     amount_minor: int
     currency: str
-    category_ids: frozenset[int] = frozenset()
-    new_buyer: bool = False
+    categories: frozenset[str] = frozenset()  # the product categories in it
+    new_buyer: bool = False  # the buyer has no paid order yet
+    shop_id: int | None = None  # the shop the store belongs to (its gift certificates pay here)
 
 
 def why_not(coupon: Coupon, cart: Cart, base_minor: int, now: datetime) -> Why | None:
@@ -45,7 +46,7 @@ def why_not(coupon: Coupon, cart: Cart, base_minor: int, now: datetime) -> Why |
         return Why.currency
     if terms.scope == Scope.store and terms.store_id != cart.store_id:
         return Why.other_store
-    if terms.category_id is not None and terms.category_id not in cart.category_ids:
+    if terms.category is not None and terms.category not in cart.categories:
         return Why.category
     if terms.new_buyers_only and not cart.new_buyer:
         return Why.new_buyers
@@ -134,7 +135,8 @@ def _with_certificates(plan: Plan, certificates: Sequence[Certificate], now: dat
     parts = []
     remaining = plan.after_coupons_minor
     usable = [c for c in certificates
-              if c.currency == plan.cart.currency and c.balance_minor > 0 and not c.is_expired(now)]
+              if c.currency == plan.cart.currency and c.balance_minor > 0 and not c.is_expired(now)
+              and c.pays_in(plan.cart.shop_id)]
     for cert in sorted(usable, key=lambda c: (c.valid_to, c.id)):
         if remaining <= 0:
             break

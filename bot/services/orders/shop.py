@@ -14,6 +14,7 @@ from bot.db import addresses as addresses_repo
 from bot.db import orders as repo
 from bot.db import refunds as refunds_repo
 from bot.db import seller as seller_repo
+from bot.db import shops as shops_repo
 from bot.db import users as users_repo
 from bot.db.orders import ItemRow, OrderRow
 from bot.db.refunds import RefundRow
@@ -43,6 +44,9 @@ __all__ = [
 
 
 _NUMBER_RE = re.compile(r"^[A-Z0-9-]{1,24}$")
+# what one order may cost, in minor units: the largest amount the shop API takes (bot/api/models.py
+# `Minor`), far inside the 64-bit integer every amount column is (a quantity times a price is not)
+MAX_TOTAL_MINOR = 10**15
 
 
 def check_new_order(currency: str, items: Sequence[NewItem], shipping_minor: int, discount_minor: int = 0) -> str:
@@ -58,6 +62,8 @@ def check_new_order(currency: str, items: Sequence[NewItem], shipping_minor: int
             raise InvalidInput(N_("Each item needs a title, a quantity of at least 1 and a price."))
     if shipping_minor < 0:
         raise InvalidInput(N_("Shipping can't cost less than zero."))
+    if sum(i.quantity * i.unit_price_minor for i in items) + shipping_minor > MAX_TOTAL_MINOR:
+        raise InvalidInput(N_("An order can't cost that much: the items and shipping add up to more than any order may."))
     if not 0 <= discount_minor <= sum(i.quantity * i.unit_price_minor for i in items) + shipping_minor:
         raise InvalidInput(N_("A discount can't be more than the order costs."))
     return currency
@@ -121,7 +127,10 @@ class ShopSide(OrderBase):
                     raise NotFound(N_("This address is no longer available."))
                 address = AddressSnapshot.of(book)
             order_id = await repo.next_id(conn)
-            number = (number or f"{now:%y%m%d}{order_id:06d}").strip().upper()
+            if number is None:  # Kabinet's own: the date and the id; one a shop chose already is skipped
+                while await shops_repo.number_taken(conn, number := f"{now:%y%m%d}{order_id:06d}"):
+                    order_id += 1
+            number = number.strip().upper()
             if not _NUMBER_RE.match(number):
                 raise InvalidInput(N_("An order number is 1–24 letters, digits or dashes."))
             titles = " ".join(i.title for i in items)

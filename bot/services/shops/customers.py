@@ -225,7 +225,7 @@ class CustomerService:
         async with self.db.read() as c:
             order_id = await repo.order_of_shop(c, shop_id, number)
             if order_id is not None:
-                order = await orders_repo.get(c, order_id)
+                order = await orders_repo.get(c, order_id, purged=True)  # the buyer's "for good" is theirs
                 assert order is not None
                 return ShopOrder(order.number, order.store_id, await repo.customer_of_order(c, order.id), order.status,
                                  order.created_at, order, tuple(await orders_repo.items(c, order.id)))
