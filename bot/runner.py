@@ -22,6 +22,7 @@ from bot.app import Services, build_bot, build_dispatcher, build_services, prepa
 from bot.command_menu import set_commands
 from bot.config import Settings
 from bot.delivery import Delivery, DeliveryConfig
+from bot.middlewares.card_guard import allowed_updates
 from bot.scheduler import JobLeases, Scheduler, Sweeper
 from bot.services import housekeeping
 from bot.services.catalog.viewed import FLUSH_SECONDS
@@ -161,7 +162,7 @@ class Runtime:
             return
         await self.dp.start_polling(
             self.bot,
-            allowed_updates=self.dp.resolve_used_update_types(),
+            allowed_updates=allowed_updates(self.dp),
             tasks_concurrency_limit=self.settings.tasks_concurrency_limit,
             handle_signals=handle_signals,
         )

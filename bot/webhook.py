@@ -30,6 +30,7 @@ from aiogram.types import Update
 from aiohttp import web
 from pydantic import ValidationError
 
+from bot.middlewares.card_guard import allowed_updates
 from bot.middlewares.isolation import handling
 from bot.middlewares.update import InFlight
 
@@ -92,6 +93,6 @@ class TelegramWebhook:
 async def set_webhook(bot: Bot, dp: Dispatcher, url: str, secret: str) -> None:
     """Point Telegram at this deployment. The webhook is not deleted on shutdown: other instances
     may be serving it, and Telegram keeps updates for a while when none answers."""
-    await bot.set_webhook(url=url, secret_token=secret, allowed_updates=dp.resolve_used_update_types(),
-                          drop_pending_updates=False)
-    log.info("webhook: set (%d update types)", len(dp.resolve_used_update_types()))
+    types = allowed_updates(dp)
+    await bot.set_webhook(url=url, secret_token=secret, allowed_updates=types, drop_pending_updates=False)
+    log.info("webhook: set (%d update types)", len(types))

@@ -130,7 +130,7 @@ async def test_webhook_mode_serves_the_webhook_and_sets_it_at_start(settings: Se
     serving = await _serving(runtime, session)
     (call,) = session.calls_of(SetWebhook)
     assert call.url == "https://bot.example.com/tg/hook" and call.secret_token == SECRET
-    assert set(call.allowed_updates or ()) == set(runtime.dp.resolve_used_update_types())
+    assert set(call.allowed_updates or ()) == set(runtime.dp.resolve_used_update_types()) | {"edited_message"}
     assert "callback_query" in (call.allowed_updates or ()) and call.drop_pending_updates is False
     base = f"http://127.0.0.1:{port}"
     async with aiohttp.ClientSession() as http:

@@ -18,6 +18,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from aiogram import Dispatcher
 from aiogram.dispatcher.event.handler import CallableObject
 from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.state import State, StatesGroup
@@ -58,6 +59,18 @@ def asks_again(*states: State | type[StatesGroup]) -> Callable[[Fn], Fn]:
         return fn
 
     return register
+
+
+# Telegram sends only the update types a bot asks for (`allowed_updates`), and aiogram asks for the
+# ones that have a handler (`Dispatcher.resolve_used_update_types`). An edited message has none: the
+# guard, an outer middleware, is what reads it. So it is asked for by name, or a message edited to
+# hold a card number would never reach the bot to be deleted.
+WATCHED_UPDATES = frozenset({"edited_message"})
+
+
+def allowed_updates(dp: Dispatcher) -> list[str]:
+    """The update types to ask Telegram for (polling and the webhook): the handled ones, and edits."""
+    return sorted(set(dp.resolve_used_update_types()) | WATCHED_UPDATES)
 
 
 def takes_card_numbers(*states: State | type[StatesGroup]) -> None:
