@@ -166,7 +166,7 @@ async def test_pushes_render_in_the_users_language_and_zone(app: App) -> None:
     await sim_delivery(app)(app.clock.now())
     by_chat = {a.chat: a for a in wire.delivered}
     assert "1\xa0500,00\xa0₽" in by_chat[601].text and "25 нояб. 2026\u202fг., 15:00" in by_chat[601].text
-    assert "RUB1,500.00" in by_chat[602].text and "Nov 25, 2026, 7:00\u202fAM" in by_chat[602].text
+    assert "RUB\u00a01,500.00" in by_chat[602].text and "Nov 25, 2026, 7:00\u202fAM" in by_chat[602].text
     # the renderer's button goes straight to the object
     button = by_chat[601].markup.inline_keyboard[0][0]
     assert (button.text, button.callback_data) == ("Open order #7", "tth:7")

@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
-from babel.numbers import get_currency_precision
-
 from bot.services.errors import N_, InvalidInput
 
 
@@ -16,8 +14,20 @@ class NotANumber(InvalidInput, msgid=N_("Please type an amount as a number, for 
 _AMOUNT_RE = re.compile(r"^\d+(?:[.,]\d+)?$")
 
 
+# ISO 4217's minor units where they are not 2. Amounts are ISO minor units (the shop API says so),
+# and Babel's digits are CLDR's — how a sum is *shown* (0 for HUF, IDR, COP, IQD…, which ISO gives
+# 2 or 3); scaling by them read 1,000,000 HUF minor units as a million forints, not 10,000.
+_ISO_DIGITS = {
+    **dict.fromkeys(("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND",
+                     "VUV", "XAF", "XOF", "XPF"), 0),
+    **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
+    **dict.fromkeys(("CLF", "UYW"), 4),
+}
+
+
 def precision(currency: str) -> int:
-    return int(get_currency_precision(currency))
+    """ISO 4217's minor units of `currency`: how many digits of its amounts are after the point."""
+    return _ISO_DIGITS.get(currency.upper(), 2)
 
 
 def to_minor(amount: Decimal, currency: str) -> int:

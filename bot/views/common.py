@@ -29,6 +29,7 @@ from babel.numbers import (
 from bot.keyboards.common import NavAction, NavCb
 from bot.services.clock import zone
 from bot.services.errors import DomainError
+from bot.services.money import precision
 
 html_quote = html_decoration.quote
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
@@ -68,7 +69,7 @@ class _MoneyFormat:
     def __init__(self, locale: Locale, currency: str) -> None:
         self.babel = locale
         self.currency = currency
-        self.digits = get_currency_precision(currency)
+        self.digits = precision(currency)  # ISO 4217's: what an amount's minor units are
         pattern = locale.currency_formats["standard"]
         symbol = get_currency_symbol(currency, locale)
 
@@ -76,18 +77,31 @@ class _MoneyFormat:
             text = text.replace("¤¤", currency.upper()).replace("¤", symbol)
             return re.sub(r"'([^']*)'", lambda m: m.group(1) or "'", text)
 
-        self.prefix = (affix(pattern.prefix[0]), affix(pattern.prefix[1]))
-        self.suffix = (affix(pattern.suffix[0]), affix(pattern.suffix[1]))
+        # CLDR's currency spacing, which Babel leaves out: a symbol that is letters ("RUB", "KZT")
+        # is kept apart from the digits by a no-break space — "RUB 3,250.00", not "RUB3,250.00"
+        def spaced(text: str, before: bool) -> str:
+            if before and text[-1:].isalpha():
+                return text + "\u00a0"
+            if not before and text[:1].isalpha():
+                return "\u00a0" + text
+            return text
+
+        self.prefix = (spaced(affix(pattern.prefix[0]), True), spaced(affix(pattern.prefix[1]), True))
+        self.suffix = (spaced(affix(pattern.suffix[0]), False), spaced(affix(pattern.suffix[1]), False))
         self.group = get_group_symbol(locale)
         self.decimal = get_decimal_symbol(locale)
         self.grouping = pattern.grouping
         self.int_min = pattern.int_prec[0]
         simple = not (pattern.exp_prec or pattern.scale or "@" in pattern.pattern
                       or "¤¤¤" in "".join((*pattern.prefix, *pattern.suffix)))
+        # the fast path shows ISO's digits; where CLDR shows other ones (0 for HUF), Babel rounds
+        simple = simple and int(get_currency_precision(currency)) == self.digits
         self.exact = simple and all(self._fast(m) == self._babel(m) for m in self._SAMPLES)
 
     def _babel(self, minor: int) -> str:
-        return format_currency(Decimal(minor).scaleb(-self.digits), self.currency, locale=self.babel)
+        text = format_currency(Decimal(minor).scaleb(-self.digits), self.currency, locale=self.babel)
+        text = re.sub(r"(?<=[^\W\d_])(?=\d)", "\u00a0", text)  # currency spacing (above)
+        return re.sub(r"(?<=\d)(?=[^\W\d_])", "\u00a0", text)
 
     def _fast(self, minor: int) -> str:
         negative = minor < 0

@@ -42,6 +42,8 @@ def test_order_points_are_whole_dollars_at_the_stored_rate() -> None:
     assert order_points(250000, "RUB", "0.0108") == 27  # 2500 RUB × 0.0108 = 27.0
     assert order_points(249999, "RUB", "0.0108") == 26  # 26.99…: rounded down
     assert order_points(5000, "JPY", "0.0067") == 33  # no minor digits in yen
+    assert order_points(1_000_000, "HUF", "0.0027") == 27  # ISO's 2 digits: 10,000 forints (CLDR shows 0)
+    assert order_points(10_000_000, "IQD", "0.00076") == 7  # ISO's 3 digits: 10,000 dinars
     assert order_points(1000, "EUR", None) == 0  # no rate: nothing to convert with
     assert order_points(1000, "EUR", "nonsense") == 0
 
