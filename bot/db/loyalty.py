@@ -64,6 +64,17 @@ async def insert(conn: AsyncConnection, *, user_id: int, points: int, reason: st
     return int(result.inserted_primary_key[0])  # type: ignore[index]
 
 
+async def standing_daily(conn: AsyncConnection, user_id: int, day: str, reason: str) -> bool:
+    """Whether a purchase bonus (`reason`) of this day (keys "daily:<day>…") stands: one not taken back."""
+    reversal = t.alias("reversal")
+    found = (await conn.execute(
+        select(t.c.id).where(t.c.user_id == user_id, t.c.reason == reason,
+                             (t.c.key == f"daily:{day}") | t.c.key.startswith(f"daily:{day}:", autoescape=True),
+                             ~select(reversal.c.id).where(reversal.c.reverses_id == t.c.id).exists()).limit(1)
+    )).first()
+    return found is not None
+
+
 async def reversed_total(conn: AsyncConnection, credit_id: int) -> int:
     """Points already taken back from a credit (a positive number)."""
     return -int((await conn.execute(

@@ -27,10 +27,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from itertools import pairwise
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -183,13 +184,36 @@ async def on_order_completed(conn: AsyncConnection, order: OrderRow, now: dateti
         await _reverse(conn, order, refunds[-1].id, now)
 
 
+async def _user_zone(conn: AsyncConnection, user_id: int) -> ZoneInfo:
+    user = await users_repo.get(conn, user_id)
+    return zone(user.time_zone if user else "UTC")
+
+
 async def on_order_paid(conn: AsyncConnection, order: OrderRow, now: datetime) -> None:
-    """5 points for the first paid order of the user's calendar day (in their time zone)."""
-    user = await users_repo.get(conn, order.user_id)
-    tz_name = user.time_zone if user else "UTC"
-    day = now.astimezone(zone(tz_name)).date()
+    """5 points for a purchase made on the user's calendar day (in their time zone), once a day: the
+    day's first paid order carries it — or the next one, when the order that carried it was
+    refunded in full (`_daily_moves_on`)."""
+    day = now.astimezone(await _user_zone(conn, order.user_id)).date().isoformat()
+    if await repo.standing_daily(conn, order.user_id, day, DAILY):
+        return
+    key = f"daily:{day}" if await repo.by_key(conn, order.user_id, f"daily:{day}") is None else f"daily:{day}:{order.id}"
     await _credit(conn, user_id=order.user_id, points=DAILY_PURCHASE_POINTS, reason=DAILY, ref_id=order.id,
-                  key=f"daily:{day.isoformat()}", now=now)
+                  key=key, now=now)
+
+
+async def _daily_moves_on(conn: AsyncConnection, order: OrderRow, daily: EntryRow, now: datetime) -> None:
+    """The order that carried its day's purchase bonus was refunded in full: another purchase of
+    that day, not refunded in full, carries it now (a new entry; the ledger shows the move)."""
+    day = daily.key.split(":")[1]
+    tz = await _user_zone(conn, order.user_id)
+    start = datetime.combine(date.fromisoformat(day), time(0), tzinfo=tz)
+    if await repo.standing_daily(conn, order.user_id, day, DAILY):
+        return
+    for other in await orders_repo.paid_between(conn, order.user_id, start, start + timedelta(days=1)):
+        if other.id != order.id and await refunds_repo.refunded_total(conn, other.id) < other.total_minor:
+            await _credit(conn, user_id=order.user_id, points=DAILY_PURCHASE_POINTS, reason=DAILY, ref_id=other.id,
+                          key=f"daily:{day}:{other.id}", now=now, effective_at=other.paid_at)
+            return
 
 
 async def on_refund(conn: AsyncConnection, *, order_id: int, refund_id: int, now: datetime) -> None:
@@ -204,10 +228,11 @@ async def _reverse(conn: AsyncConnection, order: OrderRow, refund_id: int, now: 
     refunded = await refunds_repo.refunded_total(conn, order.id)
     if refunded >= order.total_minor:  # all the money back: the day's purchase bonus goes back too
         daily = await repo.by_reason(conn, order.user_id, DAILY, order.id)
-        if daily is not None:
+        if daily is not None and await repo.reversed_total(conn, daily.id) == 0:
             await _credit(conn, user_id=order.user_id, points=-daily.points, reason=REVERSAL, ref_id=refund_id,
                           key=f"refund:{refund_id}:daily", now=now, effective_at=daily.effective_at,
                           reverses_id=daily.id)
+            await _daily_moves_on(conn, order, daily, now)
     credit = await repo.by_key(conn, order.user_id, f"order:{order.id}")
     if credit is None or credit.points <= 0:
         return

@@ -135,6 +135,24 @@ async def test_a_cancelled_paid_order_earns_no_order_points(app: App) -> None:
     assert (await app.services.loyalty.info(ALEX)).points == 0
 
 
+async def test_the_days_bonus_stays_while_a_purchase_of_that_day_stands(app: App) -> None:
+    """"5 points for a purchase made on a day": refunding in full the order that carried the bonus
+    moves it to another purchase of that day, paid before or after; with none left, it goes."""
+    app.clock.set(datetime(2026, 11, 25, 9, 0, tzinfo=UTC))
+    first = await make_order(app.services, app.clock, ALEX, Status.awaiting_shipment)
+    await app.services.orders.cancel(ALEX, first.id, "changed_mind")  # refunded in full: no purchase left
+    second = await make_order(app.services, app.clock, ALEX, Status.awaiting_shipment)  # later that day
+    third = await make_order(app.services, app.clock, ALEX, Status.awaiting_shipment)
+    daily = [(e.points, e.key, e.ref_id) for e in await ledger(app, ALEX) if e.key.startswith("daily")]
+    assert daily == [(5, "daily:2026-11-25", first.id), (5, f"daily:2026-11-25:{second.id}", second.id)]
+    await app.services.orders.cancel(ALEX, second.id, "changed_mind")  # the third still stands
+    entries = [(e.reason, e.points, e.ref_id) for e in await ledger(app, ALEX)]
+    assert entries[-2:] == [("reversal", -5, entries[-2][2]), ("daily_purchase", 5, third.id)]
+    await app.services.orders.cancel(ALEX, third.id, "changed_mind")  # none left: the day has no bonus
+    assert (await app.services.loyalty.info(ALEX)).points == 0
+    assert sum(e.points for e in await ledger(app, ALEX)) == 0
+
+
 async def test_daily_bonus_follows_the_users_calendar_day(app: App) -> None:
     await ensure_user(app.services, ALEX)
     await app.services.settings.set_time_zone(ALEX, "Asia/Vladivostok")  # UTC+10
