@@ -44,6 +44,7 @@ def build_sweeper(services: Services) -> Sweeper:
     sweeper.register("refunds_pay_out", services.refunds.pay_out_due)
     sweeper.register("expire_unpaid_orders", services.orders.expire_unpaid)
     sweeper.register("complete_protected_orders", services.orders.auto_complete)
+    sweeper.register("disputes_overdue", services.disputes.close_overdue)
     sweeper.register("poll_parcel_tracking", services.orders.poll_tracking)
     sweeper.register("loyalty_levels_ageing", services.loyalty.age)
     sweeper.register("outbox_prune", services.outbox.prune)

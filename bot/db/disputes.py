@@ -81,6 +81,37 @@ async def for_order(conn: AsyncConnection, order_id: int) -> DisputeRow | None:
     return _row(row) if row else None
 
 
+@dataclass(frozen=True, slots=True)
+class EscalatedLine:
+    """A dispute the buyer escalated: the platform's to decide (/ops)."""
+
+    number: str
+    amount_minor: int
+    currency: str
+    priority: bool
+    decide_by: datetime
+
+
+async def escalated(conn: AsyncConnection, limit: int) -> tuple[int, list[EscalatedLine]]:
+    """How many disputes wait for the platform, and the first `limit`: priority ones first, then
+    the soonest decision day."""
+    waiting = t.c.state == "escalated"
+    total = int((await conn.execute(select(func.count()).select_from(t).where(waiting))).scalar_one())
+    rows = (await conn.execute(
+        select(ot.c.number, t.c.amount_minor, t.c.currency, t.c.priority, t.c.decide_by)
+        .select_from(t.join(ot, ot.c.id == t.c.order_id)).where(waiting)
+        .order_by(t.c.priority.desc(), t.c.decide_by, t.c.id).limit(limit)
+    )).all() if total else []
+    return total, [EscalatedLine(r.number, r.amount_minor, r.currency, bool(r.priority), r.decide_by) for r in rows]
+
+
+async def overdue(conn: AsyncConnection, now: datetime, limit: int) -> list[int]:
+    """Disputes still waiting for the store's answer after their decision day, the oldest first."""
+    return [int(i) for i in (await conn.execute(
+        select(t.c.id).where(t.c.state == "open", t.c.decide_by <= now).order_by(t.c.decide_by, t.c.id).limit(limit)
+    )).scalars()]
+
+
 async def set_state(conn: AsyncConnection, dispute_id: int, *, expected: tuple[str, ...], new: str,
                     **values: Any) -> bool:
     result = await conn.execute(

@@ -7,8 +7,10 @@ escalates; the platform decides; the dispute closes refunded (in full or part) o
                                       answered ──buyer escalates──→ escalated ──platform──→ closed
     (the platform may decide at any point before closed)
 
-The order is `in_dispute` while the dispute is open and `closed` after. Buyers from loyalty
-level 4 get priority: a shorter decision deadline, shown to them.
+The order is `in_dispute` while the dispute is open and `closed` after. The store answers by the
+decision day; one that does not loses it: the sweeper decides the dispute for the buyer then
+(`close_overdue`). Buyers from loyalty level 4 get priority: a shorter decision day, so a store that
+ignores them has their money back to them sooner.
 """
 
 from __future__ import annotations
@@ -358,6 +360,26 @@ class DisputeService:
             dispute, _ = await self._dispute(conn, dispute_id, None)
         return dispute
 
+    async def close_overdue(self, now: datetime, batch: int = 100) -> int:
+        """The sweeper's `disputes_overdue`: a dispute whose store did not answer by its decision day
+        is decided for the buyer — refunded as asked (what is left of the order at most), as the
+        platform. This is what makes a decision day, and level 4's shorter one, hold. A dispute the
+        store answered waits for the buyer; an escalated one for an operator (/ops lists it). One
+        unit of work a dispute. Returns how many were closed."""
+        done = 0
+        while True:
+            async with self.db.read() as conn:
+                due = await repo.overdue(conn, now, batch)
+            for dispute_id in due:
+                async with self.db.write() as conn:
+                    dispute, order = await self._dispute(conn, dispute_id, None)
+                    if dispute.state != DisputeState.open or dispute.decide_by > now:
+                        continue  # answered meanwhile
+                    await self._close(conn, dispute, order, dispute.amount_minor, Actor.platform, now, overdue=True)
+                    done += 1
+            if len(due) < batch:
+                return done
+
     # -- internals --------------------------------------------------------------------------------
     @staticmethod
     def _require(dispute: DisputeRow, state: DisputeState) -> None:
@@ -368,7 +390,9 @@ class DisputeService:
         raise DisputeMovedOn()
 
     async def _close(self, conn: AsyncConnection, dispute: DisputeRow, order: OrderRow, refund_minor: int,
-                     actor: Actor, now: datetime) -> None:
+                     actor: Actor, now: datetime, *, overdue: bool = False) -> None:
+        """Close the dispute with this refund. `overdue`: the store did not answer by the decision
+        day, and the platform decides for the buyer (the pushes say so)."""
         left = order.total_minor - await refunds_repo.refunded_total(conn, order.id)
         refund_minor = min(max(refund_minor, 0), left)
         if refund_minor <= 0:
@@ -386,16 +410,18 @@ class DisputeService:
         if refund_minor > 0:
             await self.orders._refund(conn, order, refund_minor, reason="dispute", dispute_id=dispute.id, now=now,
                                       seen=actor == Actor.buyer)
-        await transition(conn, order, Status.closed, actor=actor, now=now, note=resolution.value,
+        await transition(conn, order, Status.closed, actor=actor, now=now,
+                         note=f"{resolution.value}, not answered in time" if overdue else resolution.value,
                          push={"dispute_id": dispute.id, "resolution": resolution.value,
                                "refund_minor": refund_minor})
         closed = await repo.get(conn, dispute.id)
         assert closed is not None
-        await self._push(conn, closed, order, "closed", now, seen=actor == Actor.buyer)
+        await self._push(conn, closed, order, "overdue" if overdue else "closed", now, seen=actor == Actor.buyer)
         if actor != Actor.seller:  # the buyer accepted the store's answer, or the platform decided
             await seller_news.tell(conn, store_id=order.store_id, buyer_id=order.user_id, news=News.dispute_closed,
-                                   item_id=dispute.id, number=order.number, now=now, by=actor.value,
-                                   refund_minor=refund_minor, currency=order.currency)
+                                   item_id=dispute.id, number=order.number, now=now,
+                                   by="overdue" if overdue else actor.value, refund_minor=refund_minor,
+                                   currency=order.currency, decide_by=dispute.decide_by.isoformat())
 
     @staticmethod
     async def _push(conn: AsyncConnection, dispute: DisputeRow, order: OrderRow, step: str, now: datetime,

@@ -10,7 +10,10 @@ The same service calls back the CLI (`main.py order refunds / refund-retry`, `ma
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
+from bot.db import disputes as disputes_repo
+from bot.db.disputes import EscalatedLine
 from bot.db.pay import UnansweredRow
 from bot.db.refunds import RefundRow
 from bot.db.webhooks import Failing
@@ -33,6 +36,9 @@ class OpsSummary:
     webhooks: tuple[Failing, ...] = ()  # shops whose webhooks fail (retrying, or given up)
     unanswered: tuple[UnansweredRow, ...] = ()  # payments the gateway could not be asked about (oldest SHOWN)
     unanswered_total: int = 0
+    escalated: tuple[EscalatedLine, ...] = ()  # disputes the buyers escalated: priority first (at most SHOWN)
+    escalated_total: int = 0
+    now: datetime | None = None  # when it was read (a decision day before it is overdue)
 
     @property
     def failed_webhooks(self) -> int:
@@ -52,6 +58,8 @@ class OpsService:
         stuck = [r for r in pending if r.where is Payout.operator]
         counts = await self.outbox.counts()
         unanswered_total, unanswered = await self.pay.unanswered(SHOWN) if self.pay is not None else (0, [])
+        async with self.refunds.db.read() as conn:
+            escalated_total, escalated = await disputes_repo.escalated(conn, SHOWN)
         return OpsSummary(
             stuck=tuple(stuck[:SHOWN]), stuck_total=len(stuck),
             on_the_way=sum(1 for r in pending if r.where in (Payout.accepted, Payout.queued)),
@@ -60,6 +68,7 @@ class OpsService:
             waiting_pushes=counts.get("pending", 0) + counts.get("sending", 0),
             webhooks=tuple(await self.webhooks.failing()) if self.webhooks is not None else (),
             unanswered=tuple(unanswered), unanswered_total=unanswered_total,
+            escalated=tuple(escalated), escalated_total=escalated_total, now=self.refunds.clock.now(),
         )
 
     async def retry_refund(self, refund_id: int) -> RefundRow:

@@ -291,8 +291,13 @@ def dispute_push(payload: dict[str, Any], f: Fmt) -> Screen:
     """"dispute": a step of a dispute (opened, the seller answered, escalated, decided, closed)."""
     state = dispute_state_label(f, str(payload.get("state") or ""), payload.get("seller_answer"),
                                 payload.get("resolution"))
-    lines = [f._("↩️ Dispute on order #{number}: {state}").format(
-        number=hd.quote(str(payload["number"])), state=state)]
+    if payload.get("step") == "overdue":
+        lines = [f._("↩️ Dispute on order #{number}: the seller did not answer by {date}, so it is decided "
+                     "in your favour.").format(number=hd.quote(str(payload["number"])),
+                                              date=f.date(datetime.fromisoformat(str(payload["decide_by"]))))]
+    else:
+        lines = [f._("↩️ Dispute on order #{number}: {state}").format(
+            number=hd.quote(str(payload["number"])), state=state)]
     if int(payload.get("refund_minor") or 0) > 0:
         lines.append(f._("Refund: {amount}").format(
             amount=f.money(int(payload["refund_minor"]), str(payload["currency"]))))

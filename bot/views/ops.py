@@ -64,6 +64,21 @@ def ops_screen(summary: OpsSummary, f: Fmt, note: str | None = None) -> Screen:
         more = summary.unanswered_total - len(summary.unanswered)
         if more > 0:
             lines.append(f.ngettext("…and {n} more.", "…and {n} more.", more).format(n=more))
+    if summary.escalated_total:
+        lines.append("")
+        lines.append(f.ngettext(
+            "⚖️ {n} dispute waits for the platform's decision (<code>main.py order decide NUMBER</code>):",
+            "⚖️ {n} disputes wait for the platform's decision (<code>main.py order decide NUMBER</code>):",
+            summary.escalated_total).format(n=summary.escalated_total))
+        for line in summary.escalated:
+            late = summary.now is not None and line.decide_by <= summary.now
+            lines.append((f._("• ⚡ Order #{number}, {amount} asked, decide by {date}") if line.priority
+                          else f._("• Order #{number}, {amount} asked, decide by {date}")).format(
+                number=hd.quote(line.number), amount=f.money(line.amount_minor, line.currency),
+                date=f.date(line.decide_by)) + (" " + f._("(overdue)") if late else ""))
+        more = summary.escalated_total - len(summary.escalated)
+        if more > 0:
+            lines.append(f.ngettext("…and {n} more.", "…and {n} more.", more).format(n=more))
     for hook in summary.webhooks:
         lines.append(f._("⚠️ Webhooks of {shop}: {retrying} being retried, {failed} given up — {error}").format(
             shop=hd.quote(hook.shop), retrying=hook.retrying, failed=hook.failed, error=hd.quote(hook.last_error)))

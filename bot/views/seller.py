@@ -396,6 +396,11 @@ def seller_news_push(p: dict[str, Any], f: Fmt) -> Screen:
     if news == News.dispute_closed:
         refund = int(p.get("refund_minor") or 0)
         amount = f.money(refund, str(p.get("currency") or "USD"))
+        if p.get("by") == "overdue":  # the store did not answer by the decision day
+            text = f._("⚖️ {store}: the dispute on order #{number} was not answered by {date}, so the platform "
+                       "decided it for the buyer: {amount} refunded.").format(
+                store=store, number=number, amount=amount, date=f.date(datetime.fromisoformat(str(p["decide_by"]))))
+            return Screen(text)
         if p.get("by") == "platform":
             text = (f._("⚖️ {store}: the platform decided the dispute on order #{number}: {amount} refunded.")
                     if refund else f._("⚖️ {store}: the platform decided the dispute on order #{number}: no refund."))

@@ -140,3 +140,34 @@ async def test_payments_not_checked_in_russian(app: App, masha: Player, monkeypa
     assert "⚠️ 1 платёж не удалось проверить в платёжном сервисе" in shown
     assert f"• Заказ № {order.number}, 37,99\xa0$, с " in shown
     assert ": было ли списание? — 1 запрос (ConnectionResetError)" in shown
+
+
+async def test_escalated_disputes_wait_for_the_platform_priority_first(app: App, alex: Player,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.services import loyalty
+    from bot.services.disputes import SellerAnswer
+    from tests.services.test_disputes import draft
+
+    async def level_of(conn: Any, user_id: int) -> int:
+        return 4 if user_id == 5006 else 1
+
+    monkeypatch.setattr(loyalty, "level_of", level_of)
+    disputes, numbers = app.services.disputes, []
+    for buyer in (5005, 5006):
+        order = await make_order(app.services, app.clock, buyer, "shipped")
+        dispute = await disputes.open(buyer, order.id, draft())
+        await disputes.seller_answer(dispute.id, SellerAnswer.reject, note="No.")
+        await disputes.escalate(buyer, dispute.id)
+        numbers.append(order.number)
+    app.clock.advance(days=6)  # the priority one's day has passed
+    await alex.send("/ops")
+    lines = alex.last_text.split("\n")
+    head = lines.index("⚖️ 2 disputes wait for the platform's decision (<code>main.py order decide NUMBER</code>):")
+    assert lines[head + 1].startswith(f"• ⚡ Order #{numbers[1]}, $37.99 asked, decide by ")  # priority first
+    assert lines[head + 1].endswith(" (overdue)")
+    assert lines[head + 2].startswith(f"• Order #{numbers[0]}, $37.99 asked") and "overdue" not in lines[head + 2]
+    # the sweeper leaves them to the platform: escalated is not "not answered"
+    assert (await build_sweeper(app.services)(app.clock.now()))["disputes_overdue"] == 0
+    await disputes.decide((await disputes.for_order_number(numbers[1])).id, 0)
+    await alex.press("🔄 Refresh")
+    assert "⚖️ 1 dispute waits for the platform's decision" in alex.last_text

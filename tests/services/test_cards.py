@@ -206,7 +206,7 @@ def test_holder_accepted(typed: str, name: str) -> None:
     ("typed", "needle"),
     [
         ("", "as it is printed"), ("   ", "as it is printed"), ("A" * 27, "at most 26 characters, and this one has 27"),
-        ("<b>Ivan</b>", "Use only Latin letters"), ("Ivan2", "Use only Latin letters"), ("A", "Use only Latin letters"),
+        ("<b>Ivan</b>", "Use only Latin letters"), ("Ivan2", "Use only Latin letters"), ("A", "at least two letters"), ("J.", "at least two letters"),
         ("-IVAN", "Use only Latin letters"), ("IVAN_PETROV", "Use only Latin letters"),
     ],
 )

@@ -8,6 +8,7 @@ import pytest
 
 from bot.db import outbox as outbox_repo
 from bot.db import refunds as refunds_repo
+from bot.runner import build_sweeper
 from bot.services import loyalty
 from bot.services.disputes import (
     DisputeDraft,
@@ -147,6 +148,35 @@ async def test_priority_disputes_from_level_4(app: App, monkeypatch) -> None:
     assert start.priority and start.decide_by == app.clock.now() + timedelta(days=5)
     dispute = await app.services.disputes.open(ALEX, order.id, draft())
     assert dispute.priority and dispute.decide_by == app.clock.now() + timedelta(days=5)
+
+
+async def test_a_store_that_does_not_answer_by_the_decision_day_loses_the_dispute(app: App, monkeypatch) -> None:
+    """The decision day holds: the sweeper decides an unanswered dispute for the buyer then, as asked
+    — a level-4 buyer's after 5 days, another's after 10 — and leaves answered and escalated ones."""
+    async def level_of(conn, user_id):
+        return 4 if user_id == BOB else 1
+
+    monkeypatch.setattr(loyalty, "level_of", level_of)
+    disputes = app.services.disputes
+    ignored = await disputes.open(ALEX, (await make_order(app.services, app.clock, ALEX, Status.shipped)).id,
+                                  draft(Outcome.partial_refund, 1500))
+    answered = await disputes.open(ALEX, (await make_order(app.services, app.clock, ALEX, Status.shipped)).id, draft())
+    await disputes.seller_answer(answered.id, SellerAnswer.reject, note="Not so.")
+    priority = await disputes.open(BOB, (await make_order(app.services, app.clock, BOB, Status.shipped)).id, draft())
+    sweeper = build_sweeper(app.services)
+    app.clock.advance(days=5)  # the priority dispute's day
+    assert (await sweeper(app.clock.now()))["disputes_overdue"] == 1
+    closed = await disputes.card(BOB, priority.id)
+    assert (closed.dispute.state, closed.dispute.resolution) == ("closed", "refunded_full")
+    assert closed.order_status == "closed" and [r.reason for r in closed.refunds] == ["dispute"]
+    assert (await steps(app, BOB))[-1] == "overdue"
+    assert (await disputes.card(ALEX, ignored.id)).dispute.state == "open"  # 10 days: not yet
+    app.clock.advance(days=5)
+    assert (await sweeper(app.clock.now()))["disputes_overdue"] == 1
+    card = await disputes.card(ALEX, ignored.id)
+    assert (card.dispute.resolution, card.dispute.refund_minor) == ("refunded_partial", 1500)  # what was asked
+    assert (await disputes.card(ALEX, answered.id)).dispute.state == "answered"  # the buyer's turn: untouched
+    assert (await sweeper(app.clock.now()))["disputes_overdue"] == 0  # once
 
 
 async def test_the_level_can_be_injected(app: App) -> None:

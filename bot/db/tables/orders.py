@@ -201,6 +201,7 @@ disputes = Table(
     Column("closed_at", UTCDateTime),
 )
 Index("ix_disputes_user", disputes.c.user_id, disputes.c.opened_at)
+Index("ix_disputes_state_due", disputes.c.state, disputes.c.decide_by)  # the overdue ones (the sweeper)
 
 refunds = Table(
     "refunds",

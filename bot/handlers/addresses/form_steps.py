@@ -81,8 +81,11 @@ def answered(field: Field, value: str, draft: Draft, f: Fmt) -> Go:
     re-checks the other answers, step by step with "Keep"; the phone closes its reply keyboard
     with a message that shows the number."""
     taken = {**draft, field.value: value}
-    if field is Field.country and value != address_of(draft).country:
+    before = address_of(draft)
+    if field is Field.country and value != before.country:
         taken[EDITING] = False
+        if before.region and rules.is_country(before.country) and rules.country_rules(before.country).region(before.region):
+            taken[Field.region.value] = ""  # one of the old country's listed regions: never "Keep" it
     if field is Field.phone:
         return Go(taken, leaving=views.phone_taken(f, value))
     return Go(taken)

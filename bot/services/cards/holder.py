@@ -63,6 +63,9 @@ def parse_holder(text: str) -> str:
     if len(name) > HOLDER_MAX:
         raise InvalidHolder(N_("The name on a card has at most 26 characters, and this one has {count}. "
                                "Type it exactly as it is printed on the card."), count=len(name))
+    if _HOLDER.fullmatch(name) and sum(c.isalpha() for c in name) < 2:  # "A": the characters are fine
+        raise InvalidHolder(N_("A cardholder's name has at least two letters. Type it as it is printed on the card, "
+                               "for example IVAN PETROV."))
     if not _holder_ok(name):
         raise InvalidHolder(N_("Use only Latin letters, spaces, hyphens, apostrophes and dots, as on the card, "
                                "for example IVAN PETROV."))
