@@ -72,3 +72,29 @@ async def test_help_lists_seller_mode_for_sellers_only(app: App, alex: Player) -
     assert "/seller — Seller mode: your store's orders and buyers" in sam.last_text
     await alex.send("/help")
     assert "/seller" not in alex.last_text and "/cancel — Leave what you are doing" in alex.last_text
+
+
+async def test_a_dispute_not_answered_by_its_day_is_decided_for_the_buyer_and_both_are_told(
+        app: App, alex: Player, masha: Player) -> None:
+    from bot.runner import build_sweeper
+
+    sam = app.player(3001, first_name="Sam", language_code="en")
+    kim = app.player(3003, first_name="Kim", language_code="ru")
+    for seller in (sam, kim):
+        await become_seller(app, seller, A)
+    for buyer in (alex, masha):
+        await buyer.send("/start")
+    disputed = {b.user.id: await make_order(app.services, app.clock, b.user.id, Status.in_dispute, store=A)
+                for b in (alex, masha)}
+    await deliver_due(app)
+    app.clock.advance(days=10)
+    assert (await build_sweeper(app.services)(app.clock.now()))["disputes_overdue"] == 2
+    await deliver_due(app)
+    number = disputed[alex.user.id].number
+    assert any(m.text.startswith(f"↩️ Dispute on order #{number}: the seller did not answer by ")
+               and m.text.endswith(", so it is decided in your favour.\nRefund: $37.99") for m in alex.bot_messages)
+    assert any(m.text.startswith(f"↩️ Спор по заказу № {disputed[masha.user.id].number}: продавец не ответил до ")
+               for m in masha.bot_messages)
+    assert any(m.text.startswith(f"⚖️ Nova Electronics: the dispute on order #{number} was not answered by ")
+               and m.text.endswith("so the platform decided it for the buyer: $37.99 refunded.") for m in sam.bot_messages)
+    assert any("на спор по заказу" in m.text and "в пользу покупателя" in m.text for m in kim.bot_messages)
