@@ -321,7 +321,7 @@ def store_screen(page: StorePage, f: Fmt) -> Screen:
 def followed_screen(stores: Sequence[FollowedStore], f: Fmt) -> Screen:
     lines = [f._("<b>🏬 Favourite stores</b>")]
     if not stores:
-        lines.append(f._("You follow no store yet. Open a store from a product and tap “♥ Follow”."))
+        lines.append(f._("You don't follow any stores yet. Open a store from a product and tap “♥ Follow”."))
     rows = []
     for item in stores[:30]:
         news = []

@@ -102,7 +102,7 @@ def deadline_line(f: Fmt, decide_by: datetime, priority: bool, now: datetime | N
     else:
         line = f._("⏳ Decision by {date}").format(date=f.date(decide_by))
     if priority:
-        line += "\n" + f._("⚡ Priority review: a privilege of your loyalty level.")
+        line += "\n" + f._("⚡ Priority handling of disputes: a privilege of your loyalty level.")
     return line
 
 

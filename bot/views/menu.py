@@ -25,7 +25,7 @@ def main_menu(entries: list[MenuEntry], f: Fmt, *, first_name: str = "", greet: 
 
 def outside_flow_hint(f: Fmt) -> Screen:
     return Screen(
-        f._("I answer buttons and commands. Open the menu to see what I can do, or send /help."),
+        f._("I respond to buttons and commands. Open the menu to see what I can do, or send /help."),
         markup([[button(f._("☰ Menu"), NavCb(action=NavAction.menu))]]),
     )
 

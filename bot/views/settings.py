@@ -122,7 +122,7 @@ def notifications_screen(f: Fmt, kinds: list[NotificationKind], prefs: Preferenc
         f._("🌙 Quiet hours: {hours}").format(hours=quiet_label(f, prefs.quiet)),
     ]
     if kinds:
-        lines += ["", f._("Tap a kind to turn it off or on:")]
+        lines += ["", f._("Tap a notification type to turn it on or off:")]
     rows = [
         [button(("✅ " if prefs.is_on(k.key) else "🔕 ") + f._(k.label),
                 SettingsCb(action=SettingsAction.toggle_kind, value=k.key))]

@@ -73,7 +73,7 @@ async def test_an_order_waits_for_its_customer_and_appears_when_the_link_is_open
     assert link["start_parameter"].startswith("l_") and len(link["start_parameter"]) <= 64
     await masha.send("/start " + link["start_parameter"])
     assert masha.last_text.startswith("✅ Ваш аккаунт в магазине <b>Nova</b> привязан")
-    assert "1 заказ этого магазина теперь в 📦 Мои заказы." in masha.last_text
+    assert "1 заказ этого магазина теперь в разделе «Мои заказы»." in masha.last_text
     _, order = await nova.get(f"/orders/{number}", status=200)
     assert order["status"] == "awaiting_shipment" and order["customer"] == "c-2"
     placed = await app.services.orders.by_number(number)

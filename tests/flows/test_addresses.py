@@ -261,7 +261,7 @@ async def test_cancel_on_the_phone_step_removes_the_keyboard(app: App, alex: Pla
     # the Cancel button returns where the form was opened; /cancel goes to the main menu
     assert ("You have no saved addresses yet" if how == "button" else "Choose a section") in alex.last_text
     await alex.send("+79161234567")  # the form is gone
-    assert "I answer buttons and commands" in alex.last_text
+    assert "I respond to buttons and commands" in alex.last_text
     assert await saved(app, alex) == []
 
 
@@ -475,7 +475,7 @@ async def test_an_address_deleted_while_it_is_edited(app: App, alex: Player) -> 
     assert "You have no saved addresses yet" in alex.last_text
     assert await saved(app, alex) == []
     await alex.send("hello")  # the form is closed
-    assert "I answer buttons and commands" in alex.last_text
+    assert "I respond to buttons and commands" in alex.last_text
 
 
 async def test_the_warning_about_undelivered_orders(app: App, alex: Player) -> None:

@@ -138,7 +138,7 @@ async def test_enter_a_code(app: App, alex: Player) -> None:
     await alex.press("‹ Back")
     assert "<b>🎟 My coupons</b>" in alex.last_text
     await alex.send("WELCOME5")  # the flow is over: text is text again
-    assert "I answer buttons and commands" in alex.last_text
+    assert "I respond to buttons and commands" in alex.last_text
 
 
 async def test_guessing_pause_in_russian(app: App, masha: Player) -> None:
@@ -192,7 +192,7 @@ async def test_code_flow_survives_a_restart_and_cancel(app: App, alex: Player) -
     await alex.press("✖ Cancel")
     assert alex.last_text.startswith("Cancelled. Nothing was saved.")
     await alex.send("NOPE1234")
-    assert "I answer buttons and commands" in alex.last_text
+    assert "I respond to buttons and commands" in alex.last_text
 
 
 async def test_coupon_reminders_are_a_notification_kind(app: App, alex: Player) -> None:
@@ -215,4 +215,4 @@ async def test_an_old_button_leaves_the_code_flow(app: App, alex: Player) -> Non
     await alex.press_data(data, wallet)  # a number on the older wallet message
     assert "Only in " in (alex.log.messages[wallet.message_id].text or "")
     await alex.send("NOPE1234")
-    assert "I answer buttons and commands" in alex.last_text
+    assert "I respond to buttons and commands" in alex.last_text

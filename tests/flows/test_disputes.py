@@ -208,7 +208,7 @@ async def test_a_dispute_that_became_impossible_meanwhile(app: App, alex) -> Non
     assert alex.alerts()[-1].startswith("A dispute can be opened within 15 days after the order is completed")
     assert f"<b>Order #{order.number}</b>" in alex.last_text
     await alex.send("hello")  # the flow is over
-    assert "I answer buttons and commands" in alex.last_text
+    assert "I respond to buttons and commands" in alex.last_text
 
 
 async def test_no_disputes_yet(app: App, alex) -> None:

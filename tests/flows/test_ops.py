@@ -82,7 +82,7 @@ async def test_operators_see_and_send_again_what_waits_for_them(app: App, alex: 
 async def test_for_anyone_else_there_is_no_such_command(app: App) -> None:
     bob = app.player(3003, first_name="Bob")
     await bob.send("/ops")
-    assert bob.last_text.startswith("I answer buttons and commands.")
+    assert bob.last_text.startswith("I respond to buttons and commands.")
     await bob.press_data(OpsCb(action=OpsAction.pushes).pack())
     assert bob.alerts() == ["This button is no longer active."]
     assert await app.services.outbox.dead_letters() == []

@@ -108,7 +108,7 @@ async def test_search_by_word_and_number(app: App, alex) -> None:
     assert alex.alerts()[-1] == "That search is over; here are all your orders."
     # text outside the search step is not a search
     await alex.send("lamp")
-    assert "I answer buttons and commands" in alex.last_text
+    assert "I respond to buttons and commands" in alex.last_text
 
 
 async def test_the_order_card(app: App, alex) -> None:
@@ -312,7 +312,7 @@ async def test_leaving_the_search_step_by_a_tab_ends_it(app: App, alex) -> None:
     await alex.press("🔍 Search")
     await alex.press_data(OrderCb(action=OrderAction.list, tab=Tab.shipped).pack())
     await alex.send("earbuds")  # no longer a search
-    assert "I answer buttons and commands" in alex.last_text
+    assert "I respond to buttons and commands" in alex.last_text
 
 
 @pytest.mark.parametrize("lang", ["en", "ru"])

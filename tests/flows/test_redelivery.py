@@ -38,7 +38,7 @@ async def test_a_crash_after_the_touch_wrote_does_not_drop_the_redelivered_updat
     assert user is not None and user.time_zone == "Asia/Kolkata"
     assert "Kolkata (UTC+5:30)" in alex.last_text or "India (UTC+5:30)" in alex.last_text
     await alex.redeliver()  # once applied, a further redelivery changes nothing: the flow is over
-    assert "I answer buttons and commands" in alex.last_text
+    assert "I respond to buttons and commands" in alex.last_text
     saved = [c for c in app.session.calls_of(SendMessage) if c.text == "Time zone saved"]
     assert len(saved) == 1
 

@@ -26,7 +26,7 @@ async def test_a_toggle_per_kind_survives_a_restart(app: App, alex) -> None:
     assert alex.last_text == (
         "<b>Notifications</b>\n\nReminders wait for the end of quiet hours and come at most once a day, "
         "in one message. Order updates, refunds and seller messages come at once.\n\n"
-        f"🌙 Quiet hours: 10:00{NNBSP}PM–9:00{NNBSP}AM\n\nTap a kind to turn it off or on:"
+        f"🌙 Quiet hours: 10:00{NNBSP}PM–9:00{NNBSP}AM\n\nTap a notification type to turn it on or off:"
     )
     labels = [t for t, _ in alex.buttons()]
     # the sections' own kinds are listed too; the test kinds come in their order, then quiet hours

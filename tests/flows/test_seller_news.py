@@ -35,7 +35,7 @@ async def test_sellers_hear_of_paid_orders_disputes_and_reviews(app: App, alex: 
     await deliver_due(app)
     assert sam.last_text.startswith(f"⚖️ Nova Electronics: a dispute on order #{disputed.number}, $37.99 asked. "
                                     "Please decide by ")
-    await kim.press("⚖️ Открыть спор")
+    await kim.press("⚖️ Перейти к спору")
     assert kim.last_text.startswith(f"<b>Спор по заказу № {disputed.number}</b>")
 
     # the store rejects; the buyer asks the platform; the platform decides — the sellers hear each

@@ -60,7 +60,7 @@ async def test_typed_zone_asks_again_until_it_is_right(app: App, alex) -> None:
     assert user is not None and user.time_zone == "Asia/Kolkata"
     # the flow is over: text is now outside any flow
     await alex.send("hello")
-    assert "I answer buttons and commands" in alex.last_text
+    assert "I respond to buttons and commands" in alex.last_text
 
 
 async def test_cancel_leaves_the_flow_and_saves_nothing(app: App, alex) -> None:
@@ -72,7 +72,7 @@ async def test_cancel_leaves_the_flow_and_saves_nothing(app: App, alex) -> None:
     assert texts[0] == "Cancelled. Nothing was saved."
     assert "Choose a section" in texts[1]
     await alex.send("UTC+3")  # no longer in the flow
-    assert "I answer buttons and commands" in alex.last_text
+    assert "I respond to buttons and commands" in alex.last_text
     user = await app.services.users.get(alex.user.id)
     assert user is not None and user.time_zone == "UTC"
 

@@ -65,7 +65,7 @@ async def test_help_command_in_russian(app: App, masha) -> None:
 
 async def test_text_outside_a_flow_gets_a_hint(app: App, alex) -> None:
     await alex.send("hello there")
-    assert "I answer buttons and commands" in alex.last_text
+    assert "I respond to buttons and commands" in alex.last_text
     assert [t for t, _ in alex.buttons()] == ["☰ Menu"]
 
 

@@ -30,7 +30,7 @@ HOLDER_MAX = 26
 # Card checks a user may start per hour: adding cards is where stolen numbers get tested.
 VERIFY_LIMIT, VERIFY_WINDOW = 10, timedelta(hours=1)
 MAX_YEARS_AHEAD = 20
-HOLD_RELEASED_KIND = declare("card_hold_released", N_("💳 The card check hold is released"), order=60)  # money news
+HOLD_RELEASED_KIND = declare("card_hold_released", N_("Card check hold released"), order=60)  # money news
 # a reminder 30 days before the end of the card's expiry month
 EXPIRY_KIND = declare("card_expiry", N_("Cards about to expire"), category=Category.reminder, order=61)
 EXPIRY_NOTICE = timedelta(days=30)

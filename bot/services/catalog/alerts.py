@@ -17,7 +17,7 @@ from bot.services.errors import N_
 from bot.services.notifications import Category, declare
 from bot.services.outbox import enqueue
 
-PRICE_DROP_KIND = declare("price_drop", N_("Price drops in my wishlist and cart"), category=Category.reminder,
+PRICE_DROP_KIND = declare("price_drop", N_("Price drops in My wishes and the cart"), category=Category.reminder,
                           order=60)
 
 

@@ -73,14 +73,14 @@ class Issuing(CouponBase):
         normalised = normalise_code(code)
         if certificate:
             if terms.value_kind != ValueKind.amount or terms.scope != Scope.platform:
-                raise InvalidInput(N_("A gift certificate is an amount for every store."))
+                raise InvalidInput(N_("A gift certificate is a fixed amount valid in every store."))
             check_currency(terms.currency)
             if not terms.amount_minor or terms.amount_minor <= 0:
                 raise NotAnAmount()
         else:
             check_terms(terms)
         if max_uses is not None and max_uses < 1:
-            raise InvalidInput(N_("A code is used at least once."))
+            raise InvalidInput(N_("A code must allow at least one use."))
         async with self.db.write() as conn:
             code_id = await repo.insert_code(
                 conn, code=normalised, kind="certificate" if certificate else "coupon",
