@@ -196,24 +196,30 @@ def unchanged(value: object, draft: Draft, f: Fmt) -> Draft:
 
 
 def no_photos(value: object, draft: Draft, f: Fmt) -> Draft:
-    return {**draft, PHOTOS: []}
+    return {**draft, PHOTOS: [], ALBUM: False}
+
+
+ALBUM = "album"  # FSM data: the photos came as an album (Telegram sends its photos one by one)
 
 
 def add_photo(limit: int, too_many: Callable[[Fmt], str]) -> Parse:
-    """A photo step's parser: one more photo, up to `limit` (beyond it, `too_many` says so)."""
+    """A photo step's parser: one more photo, up to `limit` (beyond it, `too_many` says so). A photo
+    of an album marks the draft: the step then waits for its "done" button even at the limit, so
+    the album's later photos are told they were not kept instead of landing on the next step."""
 
-    def added(file_id: str, draft: Draft, f: Fmt) -> Draft:
+    def added(file_id: str, draft: Draft, f: Fmt, message: Message | None = None) -> Draft:
         photos = list(draft.get(PHOTOS) or [])
         if len(photos) >= limit:
             raise Retry(too_many(f))
-        return {**draft, PHOTOS: [*photos, file_id]}
+        album = bool(draft.get(ALBUM)) or bool(message is not None and message.media_group_id)
+        return {**draft, PHOTOS: [*photos, file_id], ALBUM: album}
 
     return added
 
 
 def room_for_photos(limit: int) -> Predicate:
-    """A photo step stays until the photos reach `limit`."""
-    return lambda draft: len(draft.get(PHOTOS) or []) < limit
+    """A photo step stays until the photos reach `limit` — or, for an album, until "done"."""
+    return lambda draft: len(draft.get(PHOTOS) or []) < limit or bool(draft.get(ALBUM))
 
 
 PHOTOS_REMOVED = N_("Photos removed.")

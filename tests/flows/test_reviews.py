@@ -285,3 +285,25 @@ def plain(text: str) -> str:
     import re
 
     return html.unescape(re.sub(r"<[^>]+>", "", text))
+
+
+async def test_an_album_of_more_photos_than_a_review_takes(app: App, alex) -> None:
+    """An album arrives as one message per photo: the step keeps the first five, tells the sixth it
+    was not kept, and waits for Done instead of moving on while the album is still arriving."""
+    await make_order(app.services, app.clock, alex.user.id, Status.completed)
+    await alex.send("/start")
+    await alex.press("⭐ Reviews")
+    await alex.press("✍️ Awaiting review (2)")
+    await alex.press("1. ✍️ Wireless earbuds TWS Pro 5")
+    await alex.press("4")
+    await alex.send("Good sound, long battery life")
+    before = len(alex.bot_messages)
+    await alex.send_album(*(("photo", f"ph-{n}") for n in range(1, 7)))
+    said = [m.text or "" for m in alex.bot_messages[before:]]
+    assert any("You have already added 5 photos, the most a review can have." in t for t in said)
+    assert not any("Check the review below" in t for t in said)  # no photo landed on the summary
+    assert "Added: 5 photos." in alex.last_text and "✅ Done" in str(alex.buttons())
+    await alex.press("✅ Done")
+    assert "Photos: 5" in alex.last_text
+    await alex.press("📣 Publish")
+    assert "📷 5 photos" in alex.last_text
