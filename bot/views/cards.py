@@ -173,6 +173,11 @@ def not_deleted_warning(f: Fmt) -> str:
                "touch and hold it, then Delete.")
 
 
+def reissue_note(card: str, f: Fmt) -> str:
+    return f._("♻️ This is your expired {card}, reissued: the new expiry date will replace the old card.").format(
+        card=card)
+
+
 def removed_card_number_warning(f: Fmt) -> str:
     return f._("⚠️ That looked like a card number, so I deleted it. Send only what is asked below.")
 

@@ -15,6 +15,7 @@ from aiogram.methods import DeleteMessage
 from bot.fakebot import Player
 from bot.integrations.payments import SandboxGateway
 from bot.keyboards.cards import CardAction, CardCb
+from bot.keyboards.orders import OrderAction, OrderCb
 from bot.services.cards import CARD_LIMIT, CardUsageSummary
 from bot.views import cards as views
 from bot.views.common import Fmt
@@ -269,6 +270,32 @@ async def test_the_same_card_twice(app: App, alex: Player) -> None:
     assert "<b>💳 Bank cards</b>" in alex.last_text
     assert await fsm(app, alex) == (None, {})
     assert len(await app.services.cards.wallet(alex.user.id)) == 1
+
+
+async def test_the_reissue_of_an_expired_card_replaces_it(app: App, alex: Player) -> None:
+    """The number of an expired card in the wallet is the bank's reissue: it is taken, and saving it
+    replaces the expired card (from "Add a card" and from Pay's new card alike)."""
+    from bot import demo
+    from tests.orderkit import place
+
+    await demo.seed(app.services, user_id=alex.user.id)  # a default Visa and an expired Mastercard •••• 4444
+    before = {c.last4: c for c in await app.services.cards.wallet(alex.user.id)}
+    assert before["4444"].expired and not before["4242"].expired
+    order = await place(app.services, alex.user.id)
+    await alex.send("/start")
+    await alex.press_data(OrderCb(action=OrderAction.open, id=order.id).pack())
+    await alex.press("💳 Pay $37.99")
+    await alex.press("➕ New card")
+    await alex.press("💾 Save this card for later")
+    await alex.send(MASTERCARD)
+    assert "♻️ This is your expired Mastercard •••• 4444, reissued" in alex.last_text
+    await alex.send("09/31")
+    await alex.send("IVAN PETROV")
+    await alex.send("123")
+    cards = {c.last4: c for c in await app.services.cards.wallet(alex.user.id)}
+    assert cards["4444"].id != before["4444"].id and (cards["4444"].exp_month, cards["4444"].exp_year) == (9, 2031)
+    assert len(cards) == len(before)  # replaced, not added
+    assert (await app.services.orders.by_number(order.number)).status == "awaiting_shipment"
 
 
 async def test_sixth_card_is_refused(app: App, alex: Player) -> None:

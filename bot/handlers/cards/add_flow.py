@@ -112,7 +112,12 @@ async def take_number(text: str, draft: Draft, f: Fmt, message: Message, state: 
         raise await _gone(ctx, pay, join(warning, f.error(exc))) from None
     except DomainError as exc:
         raise Retry(f.error(exc), warning=warning) from None
-    return Go({**draft, SID: accepted.session_id, BRAND: accepted.brand, LAST4: accepted.last4}, warning=warning)
+    taken = {**draft, SID: accepted.session_id, BRAND: accepted.brand, LAST4: accepted.last4}
+    if accepted.reissue_of is not None and (ctx.pays is None or draft.get(PAY_SAVE, True)):
+        # the bank's reissue of an expired card in the wallet: saving it replaces that card
+        taken[REPLACE] = accepted.reissue_of
+        warning = join(warning, views.reissue_note(views.card_label(accepted.brand, accepted.last4, f), f))
+    return Go(taken, warning=warning)
 
 
 # 2. the expiry date

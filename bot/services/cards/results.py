@@ -45,6 +45,7 @@ class NumberAccepted:
     session_id: str
     brand: str
     last4: str
+    reissue_of: int | None = None  # the wallet's expired card with this number: the bank reissued it
 
 
 @dataclass(frozen=True, slots=True)

@@ -195,7 +195,9 @@ class CardService:
     async def enter_number(self, user_id: int, session_id: str | None, text: str, *,
                            replaces: int | None = None) -> NumberAccepted:
         """Check the number and hand it to the gateway (a new session when there is none or the
-        gateway forgot it). Raises InvalidCardNumber, CardAlreadySaved."""
+        gateway forgot it). Raises InvalidCardNumber, CardAlreadySaved. The number of one of the
+        wallet's *expired* cards is its reissue (a new expiry date, the same number): accepted, and
+        `reissue_of` names that card, for the flow to replace it."""
         number = parse_number(text)
         preview = None
         if session_id:
@@ -211,6 +213,8 @@ class CardService:
         async with self.db.read() as conn:
             same = await repo.by_fingerprint(conn, user_id, preview.fingerprint)
         if same is not None and same.id != replaces:
+            if is_expired(same.exp_month, same.exp_year, self.clock.now()):
+                return NumberAccepted(session_id, preview.brand, preview.last4, reissue_of=same.id)
             await self.gateway.cancel_session(session_id)  # the number leaves the gateway too
             raise CardAlreadySaved()
         return NumberAccepted(session_id, preview.brand, preview.last4)
