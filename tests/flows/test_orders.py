@@ -375,3 +375,14 @@ async def test_a_stale_confirmation_button_says_why_and_shows_the_card_as_it_is(
     await alex.press_data(OrderCb(action=OrderAction.confirm, id=order.id + 1000).pack())
     assert alex.alerts()[-1] == "This order is no longer available."
     assert alex.last_text.startswith("<b>My orders</b>")
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+async def test_an_order_card_opens_its_store(app: App, user, lang: str) -> None:
+    """"My orders" tells about the sellers: the order card's 🏬 Store opens the store's page."""
+    await start(user)
+    order = await make_order(app.services, app.clock, user.user.id, Status.shipped, store="Nova Electronics")
+    await user.press_data(OrderCb(action=OrderAction.open, id=order.id).pack())
+    await user.press("🏬 Магазин" if lang == "ru" else "🏬 Store")
+    assert "Nova Electronics" in user.last_text.split("\n")[0]
+    assert ("♥ Подписаться" if lang == "ru" else "♥ Follow") in str(user.buttons())

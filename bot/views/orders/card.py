@@ -6,6 +6,7 @@ from __future__ import annotations
 from aiogram.types import InlineKeyboardButton
 from aiogram.utils.text_decorations import html_decoration as hd
 
+from bot.keyboards.catalog import ShopAction, ShopCb
 from bot.keyboards.disputes import DisputeAction, DisputeCb
 from bot.keyboards.orders import OrderAction, OrderCb, OrderItemsCb, list_cb, order_cb
 from bot.keyboards.pay import PayAction, PayCb
@@ -164,6 +165,7 @@ def _card_rows(card: OrderCard, f: Fmt, back: OrderCb) -> list:
         rows.append([button(f._("✖️ Cancel order"), order_cb(OrderAction.cancel, oid, back))])
     if card.deletable:  # an order under way or in dispute can't be: no button (a stale one says why)
         rows.append([button(f._("🗑 Delete"), order_cb(OrderAction.delete, oid, back))])
-    rows.append([button(f._("✉️ Message seller"), RelayCb(action=RelayAction.order, id=oid))])
+    rows.append([button(f._("✉️ Message seller"), RelayCb(action=RelayAction.order, id=oid)),
+                 button(f._("🏬 Store"), ShopCb(action=ShopAction.store, id=card.order.store_id))])
     rows.append(nav_row(f, back=list_cb(back.tab, back.page)))
     return rows
