@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InaccessibleMessage, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InaccessibleMessage, InlineKeyboardMarkup, InputMediaPhoto, Message
 
 from bot.db.engine import Database
 from bot.views.common import Screen
@@ -98,9 +98,13 @@ async def send_photos_then(query: CallbackQuery, file_ids: Iterable[str], unavai
     `unavailable` line says so."""
     await query.answer()  # sending photos takes a moment
     assert query.bot is not None
+    photos = list(file_ids)
     try:
-        for file_id in file_ids:
-            await query.bot.send_photo(chat_id=query.from_user.id, photo=file_id)
+        if len(photos) == 1:
+            await query.bot.send_photo(chat_id=query.from_user.id, photo=photos[0])
+        elif photos:  # one album (2–10 photos), as they were sent, not a message each
+            await query.bot.send_media_group(chat_id=query.from_user.id,
+                                             media=[InputMediaPhoto(media=file_id) for file_id in photos[:10]])
     except TelegramBadRequest:
         await query.bot.send_message(chat_id=query.from_user.id, text=unavailable)
     await query.bot.send_message(chat_id=query.from_user.id, **screen.as_kwargs())

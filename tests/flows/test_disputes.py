@@ -3,6 +3,8 @@ fallback, Back, Edit, a restart), the seller's answer, accept / escalate, the pl
 
 from __future__ import annotations
 
+from aiogram.methods import SendMediaGroup
+
 from bot.db import outbox as outbox_repo
 from bot.db import refunds as refunds_repo
 from bot.services import loyalty
@@ -70,8 +72,11 @@ async def test_a_dispute_from_open_to_an_accepted_offer(app: App, alex) -> None:
     assert "1 current · 0 completed" in alex.last_text
     await alex.press("1")
     assert "The seller offers a refund of $6.00." in alex.last_text and "Sorry! &lt;3" in alex.last_text
+    before = len(app.session.calls_of(SendMediaGroup))
     await alex.press("🖼 Photos · 2")
     assert alex.last_text.startswith("<b>Dispute on")  # the photos, then the card again below them
+    (album,) = app.session.calls_of(SendMediaGroup)[before:]  # one album, not a message a photo
+    assert len(album.media) == 2
     await alex.press("✅ Accept $6.00")
     assert "The money goes back to Visa •••• 4242." in alex.last_text
     message, yes = alex.find_button("✅ Yes, accept")
