@@ -173,6 +173,11 @@ def not_deleted_warning(f: Fmt) -> str:
                "touch and hold it, then Delete.")
 
 
+def cvc_tries_left(left: int, f: Fmt) -> str:
+    return f.ngettext("{n} more try; after that the card is not saved.",
+                      "{n} more tries; after that the card is not saved.", left).format(n=left)
+
+
 def reissue_note(card: str, f: Fmt) -> str:
     return f._("♻️ This is your expired {card}, reissued: the new expiry date will replace the old card.").format(
         card=card)

@@ -245,8 +245,10 @@ async def test_declined_cards_are_not_saved(app: App, alex: Player, number: str,
 async def test_wrong_cvc_is_asked_again_then_declined(app: App, alex: Player) -> None:
     await open_wallet(alex)
     await add_card(alex, "4000 0000 0000 0127")
-    assert alex.last_text.startswith("The bank says the CVC is wrong.") and "step 4 of 4" in alex.last_text
+    assert alex.last_text.startswith("The bank says the CVC is wrong. 2 more tries; after that the card is not saved.")
+    assert "step 4 of 4" in alex.last_text
     await alex.send("456")
+    assert alex.last_text.startswith("The bank says the CVC is wrong. 1 more try; after that the card is not saved.")
     assert "step 4 of 4" in alex.last_text
     await alex.send("789")  # the third wrong code: the bank gives up on this card
     assert alex.last_text.startswith("❌ The bank says the CVC is wrong.\nThe card was not saved.")

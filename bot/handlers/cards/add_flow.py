@@ -51,7 +51,7 @@ from bot.handlers.cards.steps import (
 )
 from bot.handlers.common import send_or_edit, show
 from bot.handlers.flow import EDITING, STALE, Button, Done, Draft, Flow, Go, Retry, Stale, Step, unchanged
-from bot.integrations.payments import CardSession
+from bot.integrations.payments import CardSession, DeclineReason
 from bot.keyboards.cards import CardAction, CardCb, CardField
 from bot.middlewares.card_guard import delete_message
 from bot.services.cards import (
@@ -166,8 +166,11 @@ async def verify(text: str, draft: Draft, f: Fmt, message: Message, state: FSMCo
     except CardSessionExpired:
         return Go(draft, stay=True, warning=warning)  # the number is asked again (steps.arrive)
     except PaymentDeclined as exc:
-        if exc.may_retry and await session_of(cards, draft) is not None:
-            raise Retry(f.error(exc), warning=warning) from None
+        session = await session_of(cards, draft) if exc.may_retry else None
+        if session is not None:
+            left = session.cvc_tries_left if exc.reason == DeclineReason.incorrect_cvc else None
+            said = f.error(exc) + (" " + views.cvc_tries_left(left, f) if left else "")
+            raise Retry(said, warning=warning) from None
         number = str(draft.get(PAY_NUMBER, ""))
         await _end(state, db)
         if order_id:

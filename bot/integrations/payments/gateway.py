@@ -88,6 +88,7 @@ class CardSession:
     exp_year: int | None
     holder: str | None
     expires_at: datetime
+    cvc_tries_left: int | None = None  # how many more wrong CVCs the session takes (None: not told)
 
     @property
     def has_number(self) -> bool:

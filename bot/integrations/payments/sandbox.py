@@ -249,7 +249,8 @@ class SandboxGateway:
 
     async def get_session(self, session_id: str) -> CardSession:
         s = self._session(session_id)
-        return CardSession(s.id, s.brand, s.last4, s.exp_month, s.exp_year, s.holder, s.expires_at)
+        return CardSession(s.id, s.brand, s.last4, s.exp_month, s.exp_year, s.holder, s.expires_at,
+                           cvc_tries_left=MAX_CVC_ATTEMPTS - s.cvc_attempts)
 
     async def cancel_session(self, session_id: str) -> None:
         self._sessions.pop(session_id, None)
