@@ -225,14 +225,19 @@ async def test_demo_user_is_on_level_3_with_reviews_to_write(app: App) -> None:
     assert any(card.review.extra_text for card in mine.rows)
 
 
-async def test_a_restart_mid_review_and_stale_buttons(app: App, alex) -> None:
+async def to_the_photos(app: App, alex, stars: str, text: str) -> None:
+    """A completed order's first item, reviewed with `stars` and `text`: the photo step is next."""
     await make_order(app.services, app.clock, alex.user.id, Status.completed)
     await alex.send("/start")
     await alex.press("⭐ Reviews")
     await alex.press("✍️ Awaiting review (2)")
     await alex.press("1. ✍️ Wireless earbuds TWS Pro 5")
-    await alex.press("2")
-    await alex.send("Decent for the price 👍 <i>really</i>")
+    await alex.press(stars)
+    await alex.send(text)
+
+
+async def test_a_restart_mid_review_and_stale_buttons(app: App, alex) -> None:
+    await to_the_photos(app, alex, "2", "Decent for the price 👍 <i>really</i>")
     await app.restart()  # the draft survives a restart
     await alex.send_photo("ph-a")
     await alex.send_photo("ph-b")
@@ -290,13 +295,7 @@ def plain(text: str) -> str:
 async def test_an_album_of_more_photos_than_a_review_takes(app: App, alex) -> None:
     """An album arrives as one message per photo: the step keeps the first five, tells the sixth it
     was not kept, and waits for Done instead of moving on while the album is still arriving."""
-    await make_order(app.services, app.clock, alex.user.id, Status.completed)
-    await alex.send("/start")
-    await alex.press("⭐ Reviews")
-    await alex.press("✍️ Awaiting review (2)")
-    await alex.press("1. ✍️ Wireless earbuds TWS Pro 5")
-    await alex.press("4")
-    await alex.send("Good sound, long battery life")
+    await to_the_photos(app, alex, "4", "Good sound, long battery life")
     before = len(alex.bot_messages)
     await alex.send_album(*(("photo", f"ph-{n}") for n in range(1, 7)))
     said = [m.text or "" for m in alex.bot_messages[before:]]
