@@ -300,6 +300,24 @@ async def test_the_reissue_of_an_expired_card_replaces_it(app: App, alex: Player
     assert (await app.services.orders.by_number(order.number)).status == "awaiting_shipment"
 
 
+
+async def test_another_number_after_a_reissue_replaces_nothing(app: App, alex: Player) -> None:
+    from bot import demo
+
+    await demo.seed(app.services, user_id=alex.user.id)  # a default Visa and an expired Mastercard •••• 4444
+    await open_wallet(alex)
+    await alex.press("➕ Add a card")
+    await alex.send(MASTERCARD)
+    assert "♻️ This is your expired Mastercard •••• 4444, reissued" in alex.last_text
+    await alex.press("‹ Back")  # not that one after all
+    await alex.send("5200 8282 8282 8210")
+    assert "reissued" not in alex.last_text and "Replacing" not in alex.last_text
+    await alex.send("09/31")
+    await alex.send("IVAN PETROV")
+    await alex.send("123")
+    assert sorted(c.last4 for c in await app.services.cards.wallet(alex.user.id)) == ["4242", "4444", "8210"]
+
+
 async def test_sixth_card_is_refused(app: App, alex: Player) -> None:
     await open_wallet(alex)
     for i in range(CARD_LIMIT):

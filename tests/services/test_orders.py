@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import product
 from typing import Any
 
@@ -576,6 +576,11 @@ async def test_create_validates_and_snapshots(app: App) -> None:
                                 shipping_minor=99)
     assert (order.items_minor, order.total_minor, order.currency, order.usd_rate) == (450, 549, "USD", "1")
     assert order.number == f"{app.clock.now():%y%m%d}{order.id:06d}"
+    # the date is the buyer's: late on the 25th in New York is the 26th in UTC
+    await app.services.settings.set_time_zone(ALEX, "America/New_York")
+    app.clock.set(datetime(2026, 11, 26, 3, 0, tzinfo=UTC))
+    late = await orders.create(user_id=ALEX, store_id=store, items=[NewItem("x", 1, 150)], currency="USD")
+    assert late.number == f"261125{late.id:06d}"
     with pytest.raises(InvalidInput):
         await orders.create(user_id=ALEX, store_id=store, items=[NewItem("x", 1, 1)], currency="USD",
                             number=order.number)

@@ -20,6 +20,7 @@ from bot.db.orders import ItemRow, OrderRow
 from bot.db.refunds import RefundRow
 from bot.integrations.carrier import DELIVERED, CarrierEvent
 from bot.services import reminders as reminders_rules
+from bot.services.clock import zone
 from bot.services.errors import N_, InvalidInput, NotFound
 from bot.services.orders.base import OrderBase
 from bot.services.orders.data import AddressSnapshot, NewItem, OrderCard
@@ -119,7 +120,8 @@ class ShopSide(OrderBase):
         items_minor = sum(i.quantity * i.unit_price_minor for i in items)
         now = self.clock.now()
         async with self.db.write() as conn:
-            if await users_repo.get(conn, user_id) is None:
+            buyer = await users_repo.get(conn, user_id)
+            if buyer is None:
                 raise NotFound(N_("There is no such user: they must start the bot first."))
             if address_id is not None:  # the book's entry as it is now: one source for the snapshot
                 book = await addresses_repo.get(conn, user_id, address_id)
@@ -127,8 +129,9 @@ class ShopSide(OrderBase):
                     raise NotFound(N_("This address is no longer available."))
                 address = AddressSnapshot.of(book)
             order_id = await repo.next_id(conn)
-            if number is None:  # Kabinet's own: the date and the id; one a shop chose already is skipped
-                while await shops_repo.number_taken(conn, number := f"{now:%y%m%d}{order_id:06d}"):
+            if number is None:  # Kabinet's own: the buyer's date and the id; one a shop chose already is skipped
+                day = now.astimezone(zone(buyer.time_zone))
+                while await shops_repo.number_taken(conn, number := f"{day:%y%m%d}{order_id:06d}"):
                     order_id += 1
             number = number.strip().upper()
             if not _NUMBER_RE.match(number):
