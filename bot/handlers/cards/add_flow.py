@@ -31,6 +31,7 @@ from bot.handlers.cards.steps import (
     PAY_PAGE,
     PAY_SAVE,
     PAY_TAB,
+    REISSUE,
     REPLACE,
     SID,
     CardFlow,
@@ -112,10 +113,10 @@ async def take_number(text: str, draft: Draft, f: Fmt, message: Message, state: 
         raise await _gone(ctx, pay, join(warning, f.error(exc))) from None
     except DomainError as exc:
         raise Retry(f.error(exc), warning=warning) from None
-    taken = {**draft, SID: accepted.session_id, BRAND: accepted.brand, LAST4: accepted.last4}
-    if accepted.reissue_of is not None and (ctx.pays is None or draft.get(PAY_SAVE, True)):
+    taken = {**draft, SID: accepted.session_id, BRAND: accepted.brand, LAST4: accepted.last4, REISSUE: None}
+    if accepted.reissue_of is not None and ctx.replaces is None and (ctx.pays is None or draft.get(PAY_SAVE, True)):
         # the bank's reissue of an expired card in the wallet: saving it replaces that card
-        taken[REPLACE] = accepted.reissue_of
+        taken[REISSUE] = accepted.reissue_of
         warning = join(warning, views.reissue_note(views.card_label(accepted.brand, accepted.last4, f), f))
     return Go(taken, warning=warning)
 
@@ -161,7 +162,7 @@ async def verify(text: str, draft: Draft, f: Fmt, message: Message, state: FSMCo
     order_id, tab, page = ctx.pays, ctx.pay_tab, ctx.pay_page
     save = bool(draft.get(PAY_SAVE, True))
     try:
-        verified = await cards.verify(user.id, draft.get(SID), text, replaces=ctx.replaces,
+        verified = await cards.verify(user.id, draft.get(SID), text, replaces=ctx.saves_over,
                                       for_wallet=not pays_once(order_id, save))
     except CardSessionExpired:
         return Go(draft, stay=True, warning=warning)  # the number is asked again (steps.arrive)
@@ -183,7 +184,7 @@ async def verify(text: str, draft: Draft, f: Fmt, message: Message, state: FSMCo
         raise await _gone(ctx, pay, join(warning, f.error(exc))) from None
     except DomainError as exc:  # a malformed code
         raise Retry(f.error(exc), warning=warning) from None
-    result = await pay.new_card(user.id, verified, order_id=order_id, save=save, replaces=ctx.replaces,
+    result = await pay.new_card(user.id, verified, order_id=order_id, save=save, replaces=ctx.saves_over,
                                 leave=state.clear)
     if result.saved is not None and await returns.come_back(
             draft, message, result=result.saved.card.id, state=state, db=db, user=user, cards=cards, pay=pay,

@@ -51,6 +51,9 @@ BY_NAME = {s.state: s for s in ORDER}
 # FSM data: the gateway session id, brand and last 4 — never the number or the CVC
 SID, BRAND, LAST4 = "sid", "brand", "last4"
 REPLACE, OFFER = "replace", "offer"
+# the wallet's expired card whose reissue the number turned out to be (a new card replaces it); set
+# and dropped with each number, never kept when the number is asked again
+REISSUE = "reissue"
 # when the flow runs to pay an order (bot/handlers/pay.py): the order, whether to keep the card,
 # what to show on each step (number, amount, currency) and the list page to go back to
 PAY, PAY_SAVE, PAY_NUMBER, PAY_AMOUNT, PAY_CURRENCY, PAY_TAB, PAY_PAGE = (
@@ -74,7 +77,13 @@ class Flow:
 
     @property
     def replaces(self) -> int | None:
+        """The card the user chose to replace (🔄 Replace)."""
         return int(self.data[REPLACE]) if self.data.get(REPLACE) else None
+
+    @property
+    def saves_over(self) -> int | None:
+        """The card the new one takes the place of: the one chosen, or the expired card it reissues."""
+        return self.replaces or (int(self.data[REISSUE]) if self.data.get(REISSUE) else None)
 
     @property
     def pays(self) -> int | None:
