@@ -137,7 +137,7 @@ def build_terms(args: argparse.Namespace, now: datetime, *, scope: Scope) -> Ter
         cap_minor=_amount(args.cap, currency, "--cap") if args.cap else None,
         min_order_minor=minimum,
         store_id=getattr(args, "store", None), store_name=getattr(args, "store_name", None),
-        category=getattr(args, "category", None),
+        category=(getattr(args, "category", None) or "").strip().casefold() or None,
         category_name=getattr(args, "category_name", None),
         new_buyers_only=bool(getattr(args, "new_buyers", False)),
         campaign=getattr(args, "campaign", None), title=args.title,

@@ -64,6 +64,15 @@ async def insert(conn: AsyncConnection, *, user_id: int, points: int, reason: st
     return int(result.inserted_primary_key[0])  # type: ignore[index]
 
 
+async def standing_for(conn: AsyncConnection, user_id: int, reason: str, ref_id: int) -> list[EntryRow]:
+    """The entries of this reason for `ref_id` not taken back (an order's day bonuses that stand)."""
+    reversal = t.alias("reversal")
+    rows = (await conn.execute(select(*_ENTRY).where(
+        t.c.user_id == user_id, t.c.reason == reason, t.c.ref_id == ref_id,
+        ~select(reversal.c.id).where(reversal.c.reverses_id == t.c.id).exists()).order_by(t.c.id))).all()
+    return [record(EntryRow, r) for r in rows]
+
+
 async def standing_daily(conn: AsyncConnection, user_id: int, day: str, reason: str) -> bool:
     """Whether a purchase bonus (`reason`) of this day (keys "daily:<day>…") stands: one not taken back."""
     reversal = t.alias("reversal")

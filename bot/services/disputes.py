@@ -90,6 +90,10 @@ class Resolution(StrEnum):
 class DisputeNotFound(NotFound, msgid=N_("This dispute is no longer available.")): ...
 
 
+class AnswerTooLate(AlreadyDone, msgid=N_("The day to answer this dispute has passed: the platform decides it "
+                                           "for the buyer.")): ...
+
+
 class DisputeMovedOn(DomainError, msgid=N_("The dispute has moved on since; here is where it stands now.")): ...
 
 
@@ -325,6 +329,8 @@ class DisputeService:
             if seller_id is not None and not await seller_repo.owns_order(conn, seller_id, order.id):
                 raise DisputeNotFound()
             self._require(dispute, DisputeState.open)
+            if now >= dispute.decide_by:  # too late: the sweeper decides it for the buyer
+                raise AnswerTooLate()
             if answer == SellerAnswer.accept:
                 await repo.set_state(conn, dispute.id, expected=(DisputeState.open.value,),
                                      new=DisputeState.open.value, seller_answer=answer.value, seller_note=note,
@@ -416,6 +422,7 @@ class DisputeService:
                                "refund_minor": refund_minor})
         closed = await repo.get(conn, dispute.id)
         assert closed is not None
+        overdue = overdue and refund_minor > 0  # refunded in full before: nothing was decided for anyone
         await self._push(conn, closed, order, "overdue" if overdue else "closed", now, seen=actor == Actor.buyer)
         if actor != Actor.seller:  # the buyer accepted the store's answer, or the platform decided
             await seller_news.tell(conn, store_id=order.store_id, buyer_id=order.user_id, news=News.dispute_closed,

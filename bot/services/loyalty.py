@@ -8,9 +8,10 @@ Points are a ledger, never a counter. Every entry has a reason, a reference and 
 - ``reversal``: a refund takes back points in proportion to what was refunded of the total,
   rounded down (in full on a full refund); it references its credit (key ``refund:<id>``);
 - ``review``: 5 points per published review, once per order item (key ``review:<item id>``);
-- ``daily_purchase``: 5 points for the first paid order of a calendar day in the user's time
-  zone (key ``daily:<local date>``); taken back when that order is refunded in full (so paying and
-  cancelling earns nothing).
+- ``daily_purchase``: 5 points for a purchase made on a calendar day in the user's time zone, once
+  a day (key ``daily:<local date>``, on the day's first paid order); when that order is refunded in
+  full it is taken back and carried by another order of that day still standing, or by the next one
+  paid that day (key ``daily:<local date>:<order>``) — so paying and cancelling earns nothing.
 
 The level counts the points of entries in the last 365 days (UTC). A reversal counts from its
 credit's moment (``effective_at``), so the two age out together and the sum never goes negative.
@@ -210,7 +211,9 @@ async def _daily_moves_on(conn: AsyncConnection, order: OrderRow, daily: EntryRo
     if await repo.standing_daily(conn, order.user_id, day, DAILY):
         return
     for other in await orders_repo.paid_between(conn, order.user_id, start, start + timedelta(days=1)):
-        if other.id != order.id and await refunds_repo.refunded_total(conn, other.id) < other.total_minor:
+        if other.id == order.id or await repo.standing_for(conn, order.user_id, DAILY, other.id):
+            continue  # (an order of another day, seen through a zone changed since, carries its own)
+        if await refunds_repo.refunded_total(conn, other.id) < other.total_minor:
             await _credit(conn, user_id=order.user_id, points=DAILY_PURCHASE_POINTS, reason=DAILY, ref_id=other.id,
                           key=f"daily:{day}:{other.id}", now=now, effective_at=other.paid_at)
             return
@@ -227,10 +230,10 @@ async def on_refund(conn: AsyncConnection, *, order_id: int, refund_id: int, now
 async def _reverse(conn: AsyncConnection, order: OrderRow, refund_id: int, now: datetime) -> None:
     refunded = await refunds_repo.refunded_total(conn, order.id)
     if refunded >= order.total_minor:  # all the money back: the day's purchase bonus goes back too
-        daily = await repo.by_reason(conn, order.user_id, DAILY, order.id)
-        if daily is not None and await repo.reversed_total(conn, daily.id) == 0:
+        for n, daily in enumerate(await repo.standing_for(conn, order.user_id, DAILY, order.id)):
+            key = f"refund:{refund_id}:daily" + (f":{daily.id}" if n else "")  # more than one: after a move
             await _credit(conn, user_id=order.user_id, points=-daily.points, reason=REVERSAL, ref_id=refund_id,
-                          key=f"refund:{refund_id}:daily", now=now, effective_at=daily.effective_at,
+                          key=key, now=now, effective_at=daily.effective_at,
                           reverses_id=daily.id)
             await _daily_moves_on(conn, order, daily, now)
     credit = await repo.by_key(conn, order.user_id, f"order:{order.id}")

@@ -128,9 +128,11 @@ class ReviewToAnswer(SellerReviewRow):
 
 @dataclass(frozen=True, slots=True)
 class DisputeToAnswer(SellerDisputeRow):
+    overdue: bool = False  # the day to answer has passed: the platform decides it for the buyer
+
     @property
     def can_answer(self) -> bool:
-        return self.state == DisputeState.open
+        return self.state == DisputeState.open and not self.overdue
 
     @property
     def accept_minor(self) -> int:
@@ -231,7 +233,7 @@ class SellerModeService:
             row = await repo.dispute(conn, user_id, dispute_id)
         if row is None:
             raise NotFound()
-        return _copy(DisputeToAnswer, row)
+        return _copy(DisputeToAnswer, row, overdue=row.state == DisputeState.open and self.clock.now() >= row.decide_by)
 
     async def answer_dispute(self, user_id: int, dispute_id: int, answer: SellerAnswer | str, *,
                              offer_minor: int | None = None, note: str | None = None) -> DisputeToAnswer:

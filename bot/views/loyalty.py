@@ -63,7 +63,7 @@ def centre(info: LevelInfo, f: Fmt) -> Screen:
     lines += ["", f._("<b>How to earn points</b>"),
               f._("• 1 point for every whole US dollar of a completed order"),
               f._("• 5 points for a published review"),
-              f._("• 5 points for the first paid order of the day"),
+              f._("• 5 points for a purchase made on a day (once a day)"),
               f._("Points count for 365 days; a refund takes back the order's points in proportion.")]
     rows = [[button(f._("📜 Points history"), LoyaltyCb(action=LoyaltyAction.history))], nav_row(f)]
     return Screen("\n".join(lines), markup(rows))

@@ -245,7 +245,8 @@ def dispute_screen(d: DisputeToAnswer, f: Fmt, page: int = 0) -> Screen:
         f"<blockquote>{hd.quote(clip(d.description, TEXT_SHOWN))}</blockquote>",
         *([f.ngettext("📎 {n} photo as evidence", "📎 {n} photos as evidence", d.photos).format(n=d.photos)]
           if d.photos else []),
-        f._("⏳ Decision by {date}").format(date=f.date(d.decide_by)),
+        f._("⏳ The day to answer passed on {date}: the platform decides it for the buyer.").format(
+            date=f.date(d.decide_by)) if d.overdue else f._("⏳ Decision by {date}").format(date=f.date(d.decide_by)),
     ]
     if d.seller_note and d.state != "open":
         lines += ["", f._("Reason for rejecting: {note}").format(note=hd.quote(clip(d.seller_note, 500)))]

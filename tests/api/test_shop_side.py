@@ -12,6 +12,7 @@ from tests.api.conftest import Shop, linked, make_shop, order_body, store
 from tests.api.test_orders import deliver_due
 from tests.conftest import App
 from tests.orderkit import make_order
+from tests.services.test_disputes import draft
 
 
 async def test_products_are_upserted_by_title_and_a_lower_price_alerts_their_keepers(
@@ -35,8 +36,10 @@ async def test_products_are_upserted_by_title_and_a_lower_price_alerts_their_kee
 
 async def test_disputes_are_answered_not_decided(app: App, client: TestClient, alex: Player) -> None:
     await alex.send("/start")
-    orders = [await make_order(app.services, app.clock, alex.user.id, Status.in_dispute, store="Nova Electronics")
+    orders = [await make_order(app.services, app.clock, alex.user.id, Status.shipped, store="Nova Electronics")
               for _ in range(3)]
+    for order in orders:  # opened together: each store's answer is due 10 days from now
+        await app.services.disputes.open(alex.user.id, order.id, draft())
     store_id = orders[0].store_id
     nova = await make_shop(app, client, "Nova", (store_id,))
     _, data = await nova.post(f"/orders/{orders[0].number}/dispute/answer", {"answer": "reject", "note": "Fine."},
@@ -58,6 +61,11 @@ async def test_disputes_are_answered_not_decided(app: App, client: TestClient, a
     _, data = await nova.post(f"/orders/{orders[0].number}/dispute/decision", {"refund_minor": 0}, status=404)
     assert data["error"]["code"] == "not_found"
     assert (await app.services.disputes.for_order_number(orders[0].number)).state == "answered"
+    # and a store that lets its day pass can't answer any more: the platform decides for the buyer
+    late = await make_order(app.services, app.clock, alex.user.id, Status.in_dispute, store="Nova Electronics")
+    app.clock.advance(days=11)
+    _, data = await nova.post(f"/orders/{late.number}/dispute/answer", {"answer": "reject"}, status=409)
+    assert data["error"]["code"] == "answer_too_late"
 
 
 async def test_a_review_gets_the_shops_reply_and_the_buyer_a_push(app: App, client: TestClient, alex: Player) -> None:

@@ -135,8 +135,8 @@ async def test_failures_retry_with_backoff_are_given_up_and_shown_in_ops(app: Ap
     assert app.sqlite("SELECT count(*) FROM webhook_deliveries") == [(1,)]
     # sent again from /ops: the operator's button, through the Dispatcher
     app.settings = app.settings.model_copy(update={"admin_ids": (alex.user.id,)})
-    app.start()
-    alex.dp, alex.bot = app.dp, app.bot
+    await app.restart()  # (the old process's database closed: no connection thread outlives the test)
+    delivery = WebhookDelivery(app.services.db, app.clock)
     await alex.send("/ops")
     assert "Webhooks of Nova: 0 being retried, 1 given up — HTTP 500" in alex.last_text
     receiver.status = 204

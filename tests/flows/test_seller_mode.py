@@ -21,6 +21,7 @@ from bot.services.orders import Status
 from tests.conftest import App
 from tests.orderkit import make_order
 from tests.pushkit import sim_delivery
+from tests.services.test_disputes import draft
 
 A, B = "Nova Electronics", "Blue Shoes"
 NBSP = "\u00a0"
@@ -227,8 +228,8 @@ async def test_answering_a_review_shows_under_the_buyers_review(
 async def test_disputes_accept_reject_and_a_partial_refund(
         app: App, buyer: Player, seller_a: Player, seller_b: Player, t: dict[str, str], lang: str) -> None:
     await buyer.send("/start")
-    orders = [await make_order(app.services, app.clock, buyer.user.id, Status.in_dispute, store=A) for _ in range(3)]
-    ids = [(await app.services.disputes.for_order_number(o.number)).id for o in orders]
+    orders = [await make_order(app.services, app.clock, buyer.user.id, Status.shipped, store=A) for _ in range(3)]
+    ids = [(await app.services.disputes.open(buyer.user.id, o.id, draft())).id for o in orders]  # due together
     await become_seller(app, seller_a, A)
     await become_seller(app, seller_b, B)
     await deliver_due(app)

@@ -88,6 +88,8 @@ async def test_a_dispute_not_answered_by_its_day_is_decided_for_the_buyer_and_bo
                 for b in (alex, masha)}
     await deliver_due(app)
     app.clock.advance(days=10)
+    await sam.press("⚖️ Open the dispute")  # past its day, before the sweep: no answer to give any more
+    assert "⏳ The day to answer passed on " in sam.last_text and "Accept" not in str(sam.buttons())
     assert (await build_sweeper(app.services)(app.clock.now()))["disputes_overdue"] == 2
     await deliver_due(app)
     number = disputed[alex.user.id].number

@@ -4,7 +4,9 @@ gift certificate a shop granted pays only in that shop's stores (a platform one 
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -79,3 +81,46 @@ async def test_a_shops_certificate_pays_only_in_that_shops_stores(app: App, read
     await app.services.coupons.grant_certificate(BUYER, amount_minor=1000, currency="USD",
                                                  valid_to=app.clock.now() + timedelta(days=30))
     assert (await checkout.quote(BUYER, lamp, [])).certificates_minor == 1000
+
+
+def test_the_migration_keeps_every_category_condition(tmp_path: Path, template_db: Path) -> None:
+    """0025: a coupon's integer category becomes a code — its name's, or one no product has when it
+    had no name, so the condition is never dropped; the tables match the metadata; it goes back."""
+    from alembic import command
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy import create_engine
+
+    from bot.db.migrate import alembic_config
+    from bot.db.tables import metadata
+
+    engine = create_engine(f"sqlite:///{template_db}")
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    engine.dispose()
+    assert [d for d in diff if "coupon" in repr(d) or "certificate" in repr(d)] == []
+
+    path = tmp_path / "old.sqlite3"
+    url = f"sqlite+aiosqlite:///{path}"
+    command.upgrade(alembic_config(url), "0024_order_certificates")
+    con = sqlite3.connect(path)
+    at = "'2026-11-01T00:00:00.000000'"
+    con.executescript(f"""
+        INSERT INTO users (id, locale, created_at) VALUES (1, 'en', {at});
+        INSERT INTO coupons (id, user_id, scope, value_kind, amount_minor, currency, category_id, category_name,
+                             valid_from, valid_to, source, created_at)
+            VALUES (1, 1, 'platform', 'amount', 300, 'USD', 7, 'Phones', {at}, {at}, 'grant', {at}),
+                   (2, 1, 'platform', 'amount', 300, 'USD', 9, NULL, {at}, {at}, 'grant', {at}),
+                   (3, 1, 'platform', 'amount', 300, 'USD', NULL, NULL, {at}, {at}, 'grant', {at});
+        INSERT INTO coupon_codes (id, code, kind, currency, category_id, valid_from, valid_to, created_at)
+            VALUES (1, 'PHONES5', 'coupon', 'USD', 4, {at}, {at}, {at});
+    """)
+    con.commit()
+    con.close()
+    command.upgrade(alembic_config(url), "head")
+    con = sqlite3.connect(path)
+    coupons = con.execute("SELECT id, category FROM coupons ORDER BY id").fetchall()
+    codes = con.execute("SELECT category FROM coupon_codes").fetchall()
+    con.close()
+    assert coupons == [(1, "phones"), (2, "legacy:9"), (3, None)] and codes == [("legacy:4",)]
+    command.downgrade(alembic_config(url), "0024_order_certificates")

@@ -11,6 +11,7 @@ from bot.db import refunds as refunds_repo
 from bot.runner import build_sweeper
 from bot.services import loyalty
 from bot.services.disputes import (
+    AnswerTooLate,
     DisputeDraft,
     DisputeMovedOn,
     DisputeNotFound,
@@ -172,6 +173,8 @@ async def test_a_store_that_does_not_answer_by_the_decision_day_loses_the_disput
     assert (await steps(app, BOB))[-1] == "overdue"
     assert (await disputes.card(ALEX, ignored.id)).dispute.state == "open"  # 10 days: not yet
     app.clock.advance(days=5)
+    with pytest.raises(AnswerTooLate):  # the store's day has passed: too late to answer it
+        await disputes.seller_answer(ignored.id, SellerAnswer.reject, note="Late.")
     assert (await sweeper(app.clock.now()))["disputes_overdue"] == 1
     card = await disputes.card(ALEX, ignored.id)
     assert (card.dispute.resolution, card.dispute.refund_minor) == ("refunded_partial", 1500)  # what was asked

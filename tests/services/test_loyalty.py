@@ -146,10 +146,28 @@ async def test_the_days_bonus_stays_while_a_purchase_of_that_day_stands(app: App
     daily = [(e.points, e.key, e.ref_id) for e in await ledger(app, ALEX) if e.key.startswith("daily")]
     assert daily == [(5, "daily:2026-11-25", first.id), (5, f"daily:2026-11-25:{second.id}", second.id)]
     await app.services.orders.cancel(ALEX, second.id, "changed_mind")  # the third still stands
-    entries = [(e.reason, e.points, e.ref_id) for e in await ledger(app, ALEX)]
-    assert entries[-2:] == [("reversal", -5, entries[-2][2]), ("daily_purchase", 5, third.id)]
+    *_, carried, reversal, moved = await ledger(app, ALEX)
+    assert (carried.key, reversal.reason, reversal.points, reversal.reverses_id) == (
+        f"daily:2026-11-25:{second.id}", "reversal", -5, carried.id)
+    assert (moved.reason, moved.points, moved.ref_id) == ("daily_purchase", 5, third.id)
     await app.services.orders.cancel(ALEX, third.id, "changed_mind")  # none left: the day has no bonus
     assert (await app.services.loyalty.info(ALEX)).points == 0
+    assert sum(e.points for e in await ledger(app, ALEX)) == 0
+
+
+async def test_a_time_zone_changed_since_does_not_move_a_bonus_onto_another_days_order(app: App) -> None:
+    await ensure_user(app.services, ALEX)
+    await app.services.settings.set_time_zone(ALEX, "Asia/Vladivostok")  # UTC+10
+    first, second = await place(app.services, ALEX), await place(app.services, ALEX)
+    app.clock.set(datetime(2026, 11, 25, 13, 0, tzinfo=UTC))  # 23:00 on the 25th there
+    await app.services.orders.mark_paid(ALEX, first.id, VISA)
+    app.clock.set(datetime(2026, 11, 25, 15, 0, tzinfo=UTC))  # 01:00 on the 26th there
+    await app.services.orders.mark_paid(ALEX, second.id, VISA)
+    await app.services.settings.set_time_zone(ALEX, "Pacific/Honolulu")  # both are the 25th here
+    await app.services.orders.cancel(ALEX, first.id, "changed_mind")
+    daily = [(e.key, e.points) for e in await ledger(app, ALEX) if e.key.startswith("daily")]
+    assert daily == [("daily:2026-11-25", 5), ("daily:2026-11-26", 5)]  # nothing moved onto the 26th's order
+    await app.services.orders.cancel(ALEX, second.id, "changed_mind")
     assert sum(e.points for e in await ledger(app, ALEX)) == 0
 
 

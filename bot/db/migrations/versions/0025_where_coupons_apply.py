@@ -28,9 +28,11 @@ _ID = sa.BigInteger().with_variant(sa.Integer, "sqlite")
 def upgrade() -> None:
     for table in ("coupons", "coupon_codes"):
         op.add_column(table, sa.Column("category", sa.String(64)))
-        # the best a stored condition can say: its name, as a code ("Phones" → "phones")
-        op.execute(sa.text(f"UPDATE {table} SET category = lower(category_name) "
-                           "WHERE category_id IS NOT NULL AND category_name IS NOT NULL"))
+        # the best a stored condition can say: its name, as a code ("Phones" → "phones"); with no
+        # name, a code no product has ("legacy:7"), so the condition still holds — never dropped
+        op.execute(sa.text(f"UPDATE {table} SET category = CASE WHEN category_name IS NOT NULL "
+                           "THEN lower(category_name) ELSE 'legacy:' || CAST(category_id AS VARCHAR(16)) END "
+                           "WHERE category_id IS NOT NULL"))
         op.drop_column(table, "category_id")
     with op.batch_alter_table("gift_certificates") as batch:  # a foreign key: SQLite copies the table
         batch.add_column(sa.Column("shop_id", _ID, sa.ForeignKey("shops.id", name="fk_gift_certificates_shop",
