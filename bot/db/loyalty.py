@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.db.rows import columns, record
 from bot.db.tables import loyalty_ledger as t
 from bot.db.tables import loyalty_levels as lv
+from bot.db.tables import orders as ot
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +63,20 @@ async def insert(conn: AsyncConnection, *, user_id: int, points: int, reason: st
         created_at=now, effective_at=effective_at or now,
     ))
     return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+
+@dataclass(frozen=True, slots=True)
+class Purchase:
+    id: int  # the order
+    total_minor: int
+    paid_at: datetime
+
+
+async def paid_between(conn: AsyncConnection, user_id: int, start: datetime, end: datetime) -> list[Purchase]:
+    """The user's orders paid in [start, end), the earliest first (a day's purchases)."""
+    rows = (await conn.execute(select(ot.c.id, ot.c.total_minor, ot.c.paid_at).where(
+        ot.c.user_id == user_id, ot.c.paid_at >= start, ot.c.paid_at < end).order_by(ot.c.paid_at, ot.c.id))).all()
+    return [record(Purchase, r) for r in rows]
 
 
 async def standing_for(conn: AsyncConnection, user_id: int, reason: str, ref_id: int) -> list[EntryRow]:

@@ -195,13 +195,6 @@ async def get(conn: AsyncConnection, order_id: int, user_id: int | None = None, 
     return record(OrderRow, row) if row else None
 
 
-async def paid_between(conn: AsyncConnection, user_id: int, start: datetime, end: datetime) -> list[OrderRow]:
-    """The user's orders paid in [start, end), the earliest first (a day's purchases, for points)."""
-    rows = (await conn.execute(select(*_ORDER).where(t.c.user_id == user_id, t.c.paid_at >= start,
-                                                     t.c.paid_at < end).order_by(t.c.paid_at, t.c.id))).all()
-    return [record(OrderRow, r) for r in rows]
-
-
 async def items(conn: AsyncConnection, order_id: int) -> list[ItemRow]:
     """An order's items in their order (the shop API's answer; screens read them with the card)."""
     rows = (await conn.execute(select(it.c.position, it.c.product_id, it.c.title, it.c.options, it.c.quantity,

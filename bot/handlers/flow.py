@@ -1,9 +1,7 @@
 """One engine for step-by-step flows: a flow is a table of steps, read top to bottom.
 
     FLOW = Flow(TheFlow, TheDraftCb, steps=(Step(…), Step(…), …), summary=Summary(…),
-                leave=…, outside=…).install(router)
-
-(bot/handlers/disputes.py, reviews.py, cards/add_flow.py and addresses/form.py hold the four tables.)
+                leave=…, outside=…).install(router)    # disputes, reviews, cards, addresses, checkout
 
 For each step, as PTB's ConversationHandler `states={…}`: its FSM state; its prompt (a pure view
 `(f, draft, error) -> Screen`); how its input is taken — typed text, a photo, or a button of the
@@ -188,6 +186,7 @@ Handler = Callable[..., Awaitable[Any]]  # called like an aiogram handler: takes
 
 # -- parsers and predicates several flows share ------------------------------------------------------
 PHOTOS = "photos"  # FSM data: the photos' file ids
+ALBUM = "album"  # FSM data: the photos came as an album (Telegram sends its photos one by one)
 
 
 def unchanged(value: object, draft: Draft, f: Fmt) -> Draft:
@@ -197,9 +196,6 @@ def unchanged(value: object, draft: Draft, f: Fmt) -> Draft:
 
 def no_photos(value: object, draft: Draft, f: Fmt) -> Draft:
     return {**draft, PHOTOS: [], ALBUM: False}
-
-
-ALBUM = "album"  # FSM data: the photos came as an album (Telegram sends its photos one by one)
 
 
 def add_photo(limit: int, too_many: Callable[[Fmt], str]) -> Parse:

@@ -210,7 +210,7 @@ async def _daily_moves_on(conn: AsyncConnection, order: OrderRow, daily: EntryRo
     start = datetime.combine(date.fromisoformat(day), time(0), tzinfo=tz)
     if await repo.standing_daily(conn, order.user_id, day, DAILY):
         return
-    for other in await orders_repo.paid_between(conn, order.user_id, start, start + timedelta(days=1)):
+    for other in await repo.paid_between(conn, order.user_id, start, start + timedelta(days=1)):
         if other.id == order.id or await repo.standing_for(conn, order.user_id, DAILY, other.id):
             continue  # (an order of another day, seen through a zone changed since, carries its own)
         if await refunds_repo.refunded_total(conn, other.id) < other.total_minor:

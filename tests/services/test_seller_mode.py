@@ -24,6 +24,7 @@ from bot.services.seller import (
 )
 from tests.conftest import App
 from tests.orderkit import ensure_user, make_order
+from tests.services.test_disputes import draft
 
 BUYER, SELLER_A, SELLER_B, NOBODY = 501, 601, 602, 603
 A, B = "Nova Electronics", "Blue Shoes"
@@ -127,11 +128,9 @@ async def test_reviews_page_and_a_page_past_the_end(app: App) -> None:
 @pytest.mark.usefixtures("stores")
 async def test_disputes_waiting_for_the_seller_and_the_answers(app: App) -> None:
     mode, disputes = app.services.seller_mode, app.services.disputes
-    a1 = await make_order(app.services, app.clock, BUYER, Status.in_dispute, store=A)
-    a2 = await make_order(app.services, app.clock, BUYER, Status.in_dispute, store=A)
-    a3 = await make_order(app.services, app.clock, BUYER, Status.in_dispute, store=A)
-    b1 = await make_order(app.services, app.clock, BUYER, Status.in_dispute, store=B)
-    d1, d2, d3, db1 = [(await disputes.for_order_number(o.number)).id for o in (a1, a2, a3, b1)]
+    a1, a2, a3, b1 = [await make_order(app.services, app.clock, BUYER, Status.shipped, store=store)
+                      for store in (A, A, A, B)]
+    d1, d2, d3, db1 = [(await disputes.open(BUYER, o.id, draft())).id for o in (a1, a2, a3, b1)]  # due together
     page = await mode.disputes(SELLER_A)
     assert [d.id for d in page.rows] == [d1, d2, d3] and (await mode.home(SELLER_A)).disputes == 3
     dispute = await mode.dispute(SELLER_A, d1)

@@ -113,7 +113,8 @@ async def take_number(text: str, draft: Draft, f: Fmt, message: Message, state: 
         raise await _gone(ctx, pay, join(warning, f.error(exc))) from None
     except DomainError as exc:
         raise Retry(f.error(exc), warning=warning) from None
-    taken = {**draft, SID: accepted.session_id, BRAND: accepted.brand, LAST4: accepted.last4, REISSUE: None}
+    taken = {**draft, SID: accepted.session_id, BRAND: accepted.brand, LAST4: accepted.last4}
+    taken.pop(REISSUE, None)  # a reissue is the number's: a new number drops it
     if accepted.reissue_of is not None and ctx.replaces is None and (ctx.pays is None or draft.get(PAY_SAVE, True)):
         # the bank's reissue of an expired card in the wallet: saving it replaces that card
         taken[REISSUE] = accepted.reissue_of
