@@ -7,6 +7,7 @@ import pytest
 import main
 from bot.cli.common import UsageError, error_text, perform
 from bot.db import outbox as outbox_repo
+from bot.runner import build_sweeper
 from bot.services.disputes import DisputeDraft, DisputeReason, Outcome
 from tests.conftest import App
 from tests.orderkit import ensure_user
@@ -62,8 +63,9 @@ async def test_seller_cancel_sweep_and_bad_input(app: App) -> None:
         "cancelled order 1 (id 1, user 900): cancelled, total 500.00 RUB, refund 500.00 RUB")
     await run(app, "create", "--user", str(USER), "--store", "S", "--item", "Mug|1|5", "--number", "2")
     app.clock.advance(days=2)
-    assert await run(app, "sweep") == (
-        "payments checked 0, expired 1, completed 0, new tracking events 0, refunds paid out 0")
+    swept = dict(part.rsplit(" ", 1) for part in (await run(app, "sweep")).split(", "))
+    assert swept["expire_unpaid_orders"] == "1" and swept["payments_reconcile"] == "0"
+    assert set(swept) == set(build_sweeper(app.services).names)  # every job of the running bot's sweeper
     with pytest.raises(UsageError):
         await run(app, "create", "--user", str(USER), "--store", "S", "--item", "Mug|x|5")
     with pytest.raises(UsageError):

@@ -178,15 +178,11 @@ async def create_order(args: argparse.Namespace, services: Services) -> str:
 
 
 async def sweep_now(args: argparse.Namespace, services: Services) -> str:
-    now = services.clock.now()
-    orders = services.orders
-    checked = await services.pay.reconcile(now)  # first: a payment that went through is not expired
-    expired = await orders.expire_unpaid(now)
-    completed = await orders.auto_complete(now)
-    events = await orders.poll_tracking(now)
-    refunded = await services.refunds.pay_out_due(now)
-    return (f"payments checked {checked}, expired {expired}, completed {completed}, "
-            f"new tracking events {events}, refunds paid out {refunded}")
+    """The running bot's sweeper, every job once, now (bot/runner.py: one list of jobs for both)."""
+    from bot.runner import build_sweeper
+
+    done = await build_sweeper(services)(services.clock.now())
+    return ", ".join(f"{name} {count if count >= 0 else 'FAILED'}" for name, count in done.items())
 
 
 async def refund_done(args: argparse.Namespace, services: Services) -> str:
