@@ -144,6 +144,12 @@ def requested_amount(draft: DisputeDraft, max_minor: int) -> int:
     return max_minor
 
 
+def unanswered_after_its_day(state: str, decide_by: datetime, now: datetime) -> bool:
+    """The store has not answered and its decision day has passed: it can't answer any more, and
+    the sweeper decides the dispute for the buyer (`repo.overdue` finds these by the same rule)."""
+    return state == DisputeState.open and now >= decide_by
+
+
 def decision_deadline(now: datetime, level: int, days: int, priority_days: int) -> tuple[datetime, bool]:
     priority = loyalty.priority_disputes(level)
     return now + timedelta(days=priority_days if priority else days), priority
@@ -329,7 +335,7 @@ class DisputeService:
             if seller_id is not None and not await seller_repo.owns_order(conn, seller_id, order.id):
                 raise DisputeNotFound()
             self._require(dispute, DisputeState.open)
-            if now >= dispute.decide_by:  # too late: the sweeper decides it for the buyer
+            if unanswered_after_its_day(dispute.state, dispute.decide_by, now):
                 raise AnswerTooLate()
             if answer == SellerAnswer.accept:
                 await repo.set_state(conn, dispute.id, expected=(DisputeState.open.value,),
@@ -379,7 +385,7 @@ class DisputeService:
             for dispute_id in due:
                 async with self.db.write() as conn:
                     dispute, order = await self._dispute(conn, dispute_id, None)
-                    if dispute.state != DisputeState.open or dispute.decide_by > now:
+                    if not unanswered_after_its_day(dispute.state, dispute.decide_by, now):
                         continue  # answered meanwhile
                     await self._close(conn, dispute, order, dispute.amount_minor, Actor.platform, now, overdue=True)
                     done += 1

@@ -25,7 +25,13 @@ from bot.db.engine import Database
 from bot.db.seller import DisputeLine, ReviewLine, SellerDisputeRow, SellerReviewRow, ShipItem, ShipLine
 from bot.integrations.carrier import CARRIERS
 from bot.services.clock import Clock
-from bot.services.disputes import DisputeService, DisputeState, SellerAnswer, check_offer
+from bot.services.disputes import (
+    DisputeService,
+    DisputeState,
+    SellerAnswer,
+    check_offer,
+    unanswered_after_its_day,
+)
 from bot.services.disputes import (
     OfferTooLarge as OfferTooLarge,  # the disputes' rule, for seller mode's steps
 )
@@ -233,7 +239,7 @@ class SellerModeService:
             row = await repo.dispute(conn, user_id, dispute_id)
         if row is None:
             raise NotFound()
-        return _copy(DisputeToAnswer, row, overdue=row.state == DisputeState.open and self.clock.now() >= row.decide_by)
+        return _copy(DisputeToAnswer, row, overdue=unanswered_after_its_day(row.state, row.decide_by, self.clock.now()))
 
     async def answer_dispute(self, user_id: int, dispute_id: int, answer: SellerAnswer | str, *,
                              offer_minor: int | None = None, note: str | None = None) -> DisputeToAnswer:
