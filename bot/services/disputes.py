@@ -26,7 +26,7 @@ from bot.db import disputes as repo
 from bot.db import orders as orders_repo
 from bot.db import refunds as refunds_repo
 from bot.db import seller as seller_repo
-from bot.db.disputes import DisputeLine, DisputeRow
+from bot.db.disputes import DisputeLine, DisputeRow, EscalatedLine
 from bot.db.engine import Database
 from bot.db.orders import OrderRow
 from bot.db.refunds import RefundRow
@@ -371,6 +371,12 @@ class DisputeService:
             await self._close(conn, dispute, order, refund_minor, Actor.platform, now)
             dispute, _ = await self._dispute(conn, dispute_id, None)
         return dispute
+
+    async def escalated(self, limit: int) -> tuple[int, list[EscalatedLine]]:
+        """The disputes waiting for the platform's decision (/ops): how many, and the first `limit`,
+        priority ones first, then the soonest decision day."""
+        async with self.db.read() as conn:
+            return await repo.escalated(conn, limit)
 
     async def close_overdue(self, now: datetime, batch: int = 100) -> int:
         """The sweeper's `disputes_overdue`: a dispute whose store did not answer by its decision day

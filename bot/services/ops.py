@@ -12,11 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.db import disputes as disputes_repo
 from bot.db.disputes import EscalatedLine
 from bot.db.pay import UnansweredRow
 from bot.db.refunds import RefundRow
 from bot.db.webhooks import Failing
+from bot.services.disputes import DisputeService
 from bot.services.outbox import OutboxService
 from bot.services.pay import PayService
 from bot.services.refunds import Payout, PendingRefund, RefundService
@@ -47,19 +47,19 @@ class OpsSummary:
 
 class OpsService:
     def __init__(self, refunds: RefundService, outbox: OutboxService, webhooks: WebhookService | None = None,
-                 pay: PayService | None = None) -> None:
+                 pay: PayService | None = None, disputes: DisputeService | None = None) -> None:
         self.refunds = refunds
         self.outbox = outbox
         self.webhooks = webhooks
         self.pay = pay
+        self.disputes = disputes
 
     async def summary(self) -> OpsSummary:
         pending = await self.refunds.pending(limit=10_000)
         stuck = [r for r in pending if r.where is Payout.operator]
         counts = await self.outbox.counts()
         unanswered_total, unanswered = await self.pay.unanswered(SHOWN) if self.pay is not None else (0, [])
-        async with self.refunds.db.read() as conn:
-            escalated_total, escalated = await disputes_repo.escalated(conn, SHOWN)
+        escalated_total, escalated = await self.disputes.escalated(SHOWN) if self.disputes is not None else (0, [])
         return OpsSummary(
             stuck=tuple(stuck[:SHOWN]), stuck_total=len(stuck),
             on_the_way=sum(1 for r in pending if r.where in (Payout.accepted, Payout.queued)),
@@ -68,7 +68,8 @@ class OpsService:
             waiting_pushes=counts.get("pending", 0) + counts.get("sending", 0),
             webhooks=tuple(await self.webhooks.failing()) if self.webhooks is not None else (),
             unanswered=tuple(unanswered), unanswered_total=unanswered_total,
-            escalated=tuple(escalated), escalated_total=escalated_total, now=self.refunds.clock.now(),
+            escalated=tuple(escalated), escalated_total=escalated_total,
+            now=self.disputes.clock.now() if self.disputes is not None else None,
         )
 
     async def retry_refund(self, refund_id: int) -> RefundRow:
