@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db.rows import columns, record
@@ -79,22 +79,25 @@ async def paid_between(conn: AsyncConnection, user_id: int, start: datetime, end
     return [record(Purchase, r) for r in rows]
 
 
+def _standing() -> ColumnElement[bool]:
+    """An entry no reversal references: it stands."""
+    reversal = t.alias("reversal")
+    return ~select(reversal.c.id).where(reversal.c.reverses_id == t.c.id).exists()
+
+
 async def standing_for(conn: AsyncConnection, user_id: int, reason: str, ref_id: int) -> list[EntryRow]:
     """The entries of this reason for `ref_id` not taken back (an order's day bonuses that stand)."""
-    reversal = t.alias("reversal")
     rows = (await conn.execute(select(*_ENTRY).where(
-        t.c.user_id == user_id, t.c.reason == reason, t.c.ref_id == ref_id,
-        ~select(reversal.c.id).where(reversal.c.reverses_id == t.c.id).exists()).order_by(t.c.id))).all()
+        t.c.user_id == user_id, t.c.reason == reason, t.c.ref_id == ref_id, _standing()).order_by(t.c.id))).all()
     return [record(EntryRow, r) for r in rows]
 
 
 async def standing_daily(conn: AsyncConnection, user_id: int, day: str, reason: str) -> bool:
     """Whether a purchase bonus (`reason`) of this day (keys "daily:<day>…") stands: one not taken back."""
-    reversal = t.alias("reversal")
     found = (await conn.execute(
         select(t.c.id).where(t.c.user_id == user_id, t.c.reason == reason,
                              (t.c.key == f"daily:{day}") | t.c.key.startswith(f"daily:{day}:", autoescape=True),
-                             ~select(reversal.c.id).where(reversal.c.reverses_id == t.c.id).exists()).limit(1)
+                             _standing()).limit(1)
     )).first()
     return found is not None
 

@@ -206,10 +206,9 @@ async def _daily_moves_on(conn: AsyncConnection, order: OrderRow, daily: EntryRo
     """The order that carried its day's purchase bonus was refunded in full: another purchase of
     that day, not refunded in full, carries it now (a new entry; the ledger shows the move)."""
     day = daily.key.split(":")[1]
-    tz = await _user_zone(conn, order.user_id)
-    start = datetime.combine(date.fromisoformat(day), time(0), tzinfo=tz)
     if await repo.standing_daily(conn, order.user_id, day, DAILY):
         return
+    start = datetime.combine(date.fromisoformat(day), time(0), tzinfo=await _user_zone(conn, order.user_id))
     for other in await repo.paid_between(conn, order.user_id, start, start + timedelta(days=1)):
         if other.id == order.id or await repo.standing_for(conn, order.user_id, DAILY, other.id):
             continue  # (an order of another day, seen through a zone changed since, carries its own)

@@ -115,7 +115,7 @@ async def take_number(text: str, draft: Draft, f: Fmt, message: Message, state: 
         raise Retry(f.error(exc), warning=warning) from None
     taken = {**draft, SID: accepted.session_id, BRAND: accepted.brand, LAST4: accepted.last4}
     taken.pop(REISSUE, None)  # a reissue is the number's: a new number drops it
-    if accepted.reissue_of is not None and ctx.replaces is None and (ctx.pays is None or draft.get(PAY_SAVE, True)):
+    if accepted.reissue_of is not None and ctx.replaces is None and not pays_once(ctx.pays, bool(draft.get(PAY_SAVE, True))):
         # the bank's reissue of an expired card in the wallet: saving it replaces that card
         taken[REISSUE] = accepted.reissue_of
         warning = join(warning, views.reissue_note(views.card_label(accepted.brand, accepted.last4, f), f))
