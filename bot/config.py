@@ -83,6 +83,8 @@ class Settings(BaseSettings):
     refund_days_fast: int = _within(3, 1, 90, "days a refund takes from loyalty level 3")
     dispute_decision_days: int = _within(10, 1, 90, "days to decide a dispute")
     dispute_decision_days_priority: int = _within(5, 1, 90, "days to decide a dispute from loyalty level 4")
+    return_send_days: int = _within(10, 1, 90, "days a buyer has to send a returned item back")
+    return_receive_days: int = _within(15, 1, 90, "days a store has to confirm a returned item came back")
     # Loyalty (see bot/services/loyalty.py): points needed for levels 1..5 within 365 days
     loyalty_thresholds: Annotated[tuple[int, ...], NoDecode] = Field(
         default=(0, 200, 400, 800, 1500),

@@ -82,3 +82,19 @@ def test_the_command_line_exit_codes(database_url: str, monkeypatch, capsys) -> 
     assert "expected TITLE|QTY|PRICE" in capsys.readouterr().err
     assert main.main(["order", "create", "--user", "1", "--store", "S", "--item", "Mug|1|5"]) == 1
     assert capsys.readouterr().err.strip() == "error: There is no such user: they must start the bot first."
+
+
+async def test_a_return_accepted_with_its_address_and_received(app: App) -> None:
+    await ensure_user(app.services, USER)
+    await run(app, "create", "--user", str(USER), "--store", "Nova Electronics", "--item", "Lamp|1|40",
+              "--number", "7000002")
+    await run(app, "pay", "7000002")
+    await run(app, "ship", "7000002", "--track", "LP777CN")
+    await app.services.disputes.open(USER, 1, DisputeDraft(DisputeReason.wrong_item, "A blue lamp came, not black.",
+                                                           Outcome.return_refund))
+    with pytest.raises(Exception) as info:
+        await run(app, "answer", "7000002", "--accept")
+    assert error_text(info.value).startswith("To accept a return, give the buyer the address")  # type: ignore[arg-type]
+    assert await run(app, "answer", "7000002", "--accept", "--note", "Nova returns, Riga LV-1010") == (
+        "dispute 1 on order 7000002: returning")
+    assert await run(app, "return-received", "7000002") == "dispute 1 on order 7000002: closed (refunded_full)"

@@ -227,9 +227,12 @@ class DisputeAnswerIn(Body):
 class DisputeOut(Out):
     id: int
     number: str
-    state: str
+    state: str = Field(description="open, answered, escalated, returning (a return on its way back), closed")
     resolution: str | None
     amount_minor: int = Field(description="what the buyer asked for")
+    return_by: datetime | None = Field(default=None, description="a return: the buyer sends the item back by")
+    return_track: str | None = Field(default=None, description="a return sent back: the parcel's track number")
+    returned_at: datetime | None = Field(default=None, description="a return: when the buyer sent it back")
 
 
 class ReplyIn(Body):

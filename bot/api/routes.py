@@ -220,9 +220,19 @@ async def answer_dispute(call: Call) -> tuple[int, BaseModel]:
     return 200, _dispute_out(dispute, o.number)
 
 
+async def return_received(call: Call) -> tuple[int, BaseModel]:
+    o = (await _placed(call)).order
+    assert o is not None
+    disputes = call.services.disputes
+    dispute = await disputes.for_order_number(o.number)
+    dispute = await disputes.return_received(dispute.id)
+    return 200, _dispute_out(dispute, o.number)
+
+
 def _dispute_out(dispute: Any, number: str) -> m.DisputeOut:
     return m.DisputeOut(id=dispute.id, number=number, state=dispute.state, resolution=dispute.resolution,
-                        amount_minor=dispute.amount_minor)
+                        amount_minor=dispute.amount_minor, return_by=dispute.return_by,
+                        return_track=dispute.return_track, returned_at=dispute.returned_at)
 
 
 async def reply_review(call: Call) -> tuple[int, BaseModel]:
@@ -277,8 +287,10 @@ ROUTES: tuple[Route, ...] = (
           "Change an order's status: paid, shipped, delivered, cancelled, refunded", m.StatusChange),
     Route("POST", "/orders/{number}/tracking", add_tracking, m.TrackingOut, "Add a tracking event", m.TrackingIn),
     Route("POST", "/orders/{number}/dispute/answer", answer_dispute, m.DisputeOut,
-          "Answer the order's dispute: accept, reject, or offer a partial refund", m.DisputeAnswerIn,
-          tag="disputes"),
+          "Answer the order's dispute: accept (a return: `note` is the return address), reject, or offer a "
+          "partial refund", m.DisputeAnswerIn, tag="disputes"),
+    Route("POST", "/orders/{number}/dispute/return-received", return_received, m.DisputeOut,
+          "The returned item came back: the buyer is refunded what they asked for", tag="disputes"),
     Route("POST", "/reviews/{review_id}/reply", reply_review, m.ReviewOut,
           "Reply to a review of one of your stores' orders", m.ReplyIn, tag="reviews"),
     Route("POST", "/customers/{customer}/coupons", grant_coupon, m.CouponOut,

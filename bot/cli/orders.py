@@ -72,7 +72,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     how.add_argument("--accept", action="store_true")
     how.add_argument("--reject", action="store_true")
     how.add_argument("--offer", metavar="AMOUNT")
-    answer.add_argument("--note", default="")
+    answer.add_argument("--note", default="", help="a return accepted: the address to send the item back to")
+    _command(cmds, "return-received", return_received, on="number",
+             help="the seller has the returned item back: the buyer is refunded")
 
     decide = _command(cmds, "decide", decide_dispute, on="number", help="the platform decides the order's dispute")
     verdict = decide.add_mutually_exclusive_group(required=True)
@@ -252,6 +254,12 @@ async def answer_dispute(args: argparse.Namespace, services: Services) -> str:
         dispute = await disputes.seller_answer(dispute.id, SellerAnswer.offer, offer_minor=offer, note=args.note)
     return f"dispute {dispute.id} on order {order.number}: {dispute.state}" + (
         f" ({dispute.resolution})" if dispute.resolution else "")
+
+
+async def return_received(args: argparse.Namespace, services: Services) -> str:
+    dispute = await services.disputes.for_order_number(args.number)
+    dispute = await services.disputes.return_received(dispute.id)
+    return f"dispute {dispute.id} on order {args.number}: {dispute.state} ({dispute.resolution})"
 
 
 async def decide_dispute(args: argparse.Namespace, services: Services) -> str:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db.rows import columns, record
@@ -38,6 +38,9 @@ class DisputeRow:
     answered_at: datetime | None
     escalated_at: datetime | None
     closed_at: datetime | None
+    return_by: datetime | None = None  # a return: the day the buyer sends the item back by
+    return_track: str | None = None
+    returned_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +112,16 @@ async def overdue(conn: AsyncConnection, now: datetime, limit: int) -> list[int]
     """Disputes still waiting for the store's answer after their decision day, the oldest first."""
     return [int(i) for i in (await conn.execute(
         select(t.c.id).where(t.c.state == "open", t.c.decide_by <= now).order_by(t.c.decide_by, t.c.id).limit(limit)
+    )).scalars()]
+
+
+async def returns_due(conn: AsyncConnection, now: datetime, sent_before: datetime, limit: int) -> list[int]:
+    """Returns past their day: not sent back by `return_by`, or sent back before `sent_before`
+    (the store's days to confirm it came back have passed). The rule is `return_closing`."""
+    return [int(i) for i in (await conn.execute(
+        select(t.c.id).where(t.c.state == "returning", or_(
+            and_(t.c.returned_at.is_(None), t.c.return_by <= now), t.c.returned_at <= sent_before,
+        )).order_by(t.c.id).limit(limit)
     )).scalars()]
 
 

@@ -27,7 +27,8 @@ from bot.db.tables import stores as st
 
 AWAITING_SHIPMENT = "awaiting_shipment"  # paid, not shipped (bot/services/orders/states.py: Status)
 IN_DISPUTE = "in_dispute"  # the order of an open dispute
-DISPUTE_OPEN = "open"  # waiting for the seller (bot/services/disputes.py: DisputeState)
+# waiting for the store: its answer, or a returned item to come back (services/disputes.py: DisputeState)
+DISPUTE_STORES_TURN = ("open", "returning")
 
 
 def _stores(seller_id: int) -> Select[Any]:
@@ -39,7 +40,7 @@ def _unanswered(seller_id: int) -> Any:
 
 
 def _waiting_disputes(seller_id: int) -> Any:
-    return (o.c.store_id.in_(_stores(seller_id)), o.c.status == IN_DISPUTE, d.c.state == DISPUTE_OPEN)
+    return (o.c.store_id.in_(_stores(seller_id)), o.c.status == IN_DISPUTE, d.c.state.in_(DISPUTE_STORES_TURN))
 
 
 def _to_ship(seller_id: int) -> Any:
@@ -148,6 +149,8 @@ class DisputeLine:
     amount_minor: int
     currency: str
     decide_by: datetime
+    state: str  # open (to answer) or returning (a returned item to come back)
+    returned_at: datetime | None  # a return the buyer sent back
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +177,9 @@ class SellerDisputeRow:
     opened_at: datetime
     order_total_minor: int
     order_refunded_minor: int  # refunded of the order so far (a goodwill refund before the dispute…)
+    return_by: datetime | None  # a return: the day the buyer sends the item back by
+    return_track: str | None
+    returned_at: datetime | None
 
 
 async def dispute_page(conn: AsyncConnection, seller_id: int, *, offset: int,
@@ -182,7 +188,8 @@ async def dispute_page(conn: AsyncConnection, seller_id: int, *, offset: int,
     total = int((await conn.execute(
         select(func.count()).select_from(_DISPUTES).where(*_waiting_disputes(seller_id)))).scalar_one())
     rows = (await conn.execute(
-        select(d.c.id, o.c.number, d.c.reason, d.c.amount_minor, d.c.currency, d.c.decide_by)
+        select(d.c.id, o.c.number, d.c.reason, d.c.amount_minor, d.c.currency, d.c.decide_by, d.c.state,
+               d.c.returned_at)
         .select_from(_DISPUTES).where(*_waiting_disputes(seller_id))
         .order_by(d.c.decide_by, d.c.id).offset(offset).limit(limit)
     )).all() if total and limit else []
@@ -194,7 +201,8 @@ async def dispute(conn: AsyncConnection, seller_id: int, dispute_id: int) -> Sel
         select(d.c.id, d.c.order_id, o.c.number, st.c.name, d.c.reason, d.c.description, d.c.outcome,
                d.c.amount_minor, d.c.currency, d.c.photos, d.c.state, d.c.seller_answer, d.c.offer_minor,
                d.c.seller_note, d.c.resolution, d.c.refund_minor, d.c.decide_by, d.c.opened_at, o.c.total_minor,
-               refunds_repo.refunded_of(o.c.id).label("order_refunded_minor"))
+               refunds_repo.refunded_of(o.c.id).label("order_refunded_minor"), d.c.return_by, d.c.return_track,
+               d.c.returned_at)
         .select_from(_DISPUTES.join(st, st.c.id == o.c.store_id))
         .where(d.c.id == dispute_id, o.c.store_id.in_(_stores(seller_id)), o.c.purged_at.is_(None))
     )).first()

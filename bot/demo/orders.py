@@ -141,9 +141,18 @@ PLAN: tuple[tuple[float, int, tuple[tuple[int, int], ...], tuple[Step, ...]], ..
                           Step(430, "accept"), Step(600, "refund_done"))),
     (55.0, 5, ((2, 1),), (Step(1, "pay", VISA), Step(30, "ship"), Step(330, "dispute", "not_as_described"),
                           Step(360, "reject"), Step(370, "escalate"), Step(500, "decide", 0))),
+    # a return the store accepted: the item is to be sent back (the dispute's "I've sent it back")
+    (19.0, 4, ((2, 1),), (Step(1, "pay", VISA), Step(26, "ship"), Step(300, "dispute", "wrong_item"),
+                          Step(340, "accept_return"))),
     # in Deleted orders
     (60.0, 4, ((0, 1),), (Step(1, "pay", VISA), Step(30, "ship"), Step(320, "confirm"), Step(400, "delete"))),
 )
+
+
+RETURN_ADDRESS = {
+    "en": "Returns desk, 12 Harbour Street, Portsmouth PO1 3AX, United Kingdom. Write the order number on the parcel.",
+    "ru": "Москва, ул. Складочная, д. 1, стр. 6, пункт приёма возвратов, 127018. Напишите на посылке номер заказа.",
+}
 
 
 def _price(cents: int, locale: str) -> int:
@@ -249,6 +258,8 @@ async def seed_orders(services: Services, user_id: int) -> None:
                 await disputes.seller_answer(dispute_id, SellerAnswer.reject,
                                              note="The item was checked before shipping." if locale == "en"
                                              else "Товар проверили перед отправкой.")
+            elif step.action == "accept_return":
+                await disputes.seller_answer(dispute_id, SellerAnswer.accept, note=RETURN_ADDRESS[locale])
             elif step.action == "accept":
                 await disputes.seller_answer(dispute_id, SellerAnswer.accept)
             elif step.action == "escalate":

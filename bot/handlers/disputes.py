@@ -1,7 +1,9 @@
 """Returns & disputes: the list and a dispute's card (accept the seller's answer, escalate, photos),
-and the flow that opens a dispute on an order:
+the flow that opens a dispute on an order:
 
     reason → description → outcome (→ amount, for a partial refund) → photos → summary → submit
+
+and, on a return the seller accepted, the step that says the item was sent back (its track number).
 
 Every step has Back and Cancel; the summary has "Edit <field>", and an edited step returns to the
 summary. The draft lives in FSM data (JSON primitives) and survives a restart.
@@ -12,6 +14,7 @@ from __future__ import annotations
 from contextlib import suppress
 
 from aiogram import F
+from aiogram.filters import StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -20,10 +23,10 @@ from aiogram.types import CallbackQuery
 from bot.db.engine import Database
 from bot.db.users import UserRow
 from bot.handlers.answers import answered_by, refusals
-from bot.handlers.common import send_or_edit, send_photos_then, show
-from bot.handlers.flow import EDITING, Button, Draft, Flow, Stale, Step, Summary, photo_step
+from bot.handlers.common import cancel_returns_itself, send_or_edit, send_photos_then, show
+from bot.handlers.flow import EDITING, Button, Done, Draft, Flow, Stale, Step, Summary, photo_step
 from bot.handlers.routing import Handlers
-from bot.keyboards.common import MenuCb
+from bot.keyboards.common import MenuCb, NavAction, NavCb
 from bot.keyboards.disputes import DisputeAction, DisputeCb, DraftAction, DraftCb, DraftField
 from bot.keyboards.orders import list_cb
 from bot.services import money
@@ -37,11 +40,11 @@ from bot.services.disputes import (
     check_amount,
     clean_description,
 )
-from bot.services.errors import N_, DomainError, NotFound
+from bot.services.errors import N_, DomainError, InvalidInput, NotFound
 from bot.services.orders import OrderService
 from bot.views import disputes as views
 from bot.views import orders as order_views
-from bot.views.common import Fmt
+from bot.views.common import Fmt, noted
 
 router = Handlers("disputes", N_("↩️ Returns & disputes"), order=20)
 
@@ -53,6 +56,13 @@ class DisputeFlow(StatesGroup):
     amount = State()
     photos = State()
     summary = State()
+
+
+class SendBackFlow(StatesGroup):
+    track = State()
+
+
+cancel_returns_itself(SendBackFlow)  # Cancel returns to the dispute
 
 
 def _on(action: DisputeAction):
@@ -138,6 +148,68 @@ async def photos(query: CallbackQuery, callback_data: DisputeCb, disputes: Dispu
     card = await disputes.card(user.id, callback_data.id)
     await send_photos_then(query, card.dispute.photos, views.photos_unavailable(f),
                            views.dispute_card(card, f, callback_data.page))
+
+
+# -- a return sent back ------------------------------------------------------------------------------------
+async def _back_to_dispute(query: CallbackQuery, draft: Draft, disputes: DisputeService, user: UserRow,
+                           f: Fmt) -> None:
+    """Back or Cancel in the step: the dispute (the list, when it is gone)."""
+    try:
+        card = await disputes.card(user.id, int(draft.get("id") or 0))
+    except NotFound:
+        await show_list(query, disputes, user, f, int(draft.get("page") or 0))
+        return
+    await show(query, views.dispute_card(card, f, int(draft.get("page") or 0)))
+
+
+async def _sent_back(text: str, draft: Draft, f: Fmt, state: FSMContext, db: Database, disputes: DisputeService,
+                     user: UserRow) -> Draft:
+    """The track number typed: the return is sent back (a wrong number is asked again); any other
+    refusal (the day passed, sent already) leaves the step for the dispute, with why."""
+    dispute_id, page = int(draft.get("id") or 0), int(draft.get("page") or 0)
+    try:
+        async with db.write():
+            card = await disputes.send_back(user.id, dispute_id, text)
+            await state.clear()
+    except InvalidInput:
+        raise
+    except DomainError as error:
+        async with db.write():
+            await state.clear()
+        try:
+            card = await disputes.card(user.id, dispute_id)
+        except NotFound:
+            raise Done(noted(views.disputes_list(await disputes.page(user.id, page), f), f.error(error))) from None
+        raise Done(noted(views.dispute_card(card, f, page), f.error(error))) from None
+    raise Done(noted(views.dispute_card(card, f, page), views.sent_back(card, f)))
+
+
+SEND_BACK = Flow(
+    SendBackFlow, DisputeCb, leave=_back_to_dispute, strays=False,
+    outside=N_("This step is over. Open the dispute to start again."),
+    steps=(Step(SendBackFlow.track, views.step_send_back, views.TRACK_EXPECTED, text=_sent_back),),
+    summary=None,
+).install(router)
+
+
+@router.callback_query(StateFilter(SendBackFlow), NavCb.filter(F.action == NavAction.cancel))
+async def cancel_send_back(query: CallbackQuery, state: FSMContext, db: Database, disputes: DisputeService,
+                           user: UserRow, f: Fmt) -> None:
+    draft = await state.get_data()
+    async with db.write():
+        await state.clear()
+    await _back_to_dispute(query, draft, disputes, user, f)
+
+
+@router.callback_query(_on(DisputeAction.send_back))
+async def send_back(query: CallbackQuery, callback_data: DisputeCb, state: FSMContext, db: Database,
+                    disputes: DisputeService, user: UserRow, f: Fmt) -> None:
+    card = await disputes.card(user.id, callback_data.id)
+    if not card.can_send_back:  # a stale button: sent already, or the day passed
+        await show(query, views.dispute_card(card, f, callback_data.page), f.error(DisputeMovedOn()), alert=True)
+        return
+    draft = {"id": card.dispute.id, "page": callback_data.page, "number": card.number}
+    await show(query, await SEND_BACK.start(state, db, draft, f))
 
 
 # -- opening a dispute ----------------------------------------------------------------------------------------

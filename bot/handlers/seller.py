@@ -36,7 +36,7 @@ from bot.handlers.routing import Handlers
 from bot.keyboards.common import MenuCb, NavAction, NavCb
 from bot.keyboards.seller import SellerAction, SellerCb, SellerStepCb, StepAction
 from bot.services import money
-from bot.services.disputes import SellerAnswer
+from bot.services.disputes import SellerAnswer, check_return_address
 from bot.services.errors import DomainError, InvalidInput, NotFound
 from bot.services.relay.conversations import RelayService
 from bot.services.seller import (
@@ -45,12 +45,12 @@ from bot.services.seller import (
     UnknownCarrier,
     check_carrier,
     check_offer,
-    check_track,
     clean_reason,
 )
+from bot.services.track_numbers import check_track
 from bot.views import menu as menu_views
 from bot.views import seller as views
-from bot.views.common import Fmt, Screen
+from bot.views.common import Fmt, Screen, noted
 
 router = Handlers("seller", views.MENU_LABEL, order=90, sellers_only=True)
 
@@ -62,6 +62,7 @@ class ReplyFlow(StatesGroup):
 class DisputeAnswerFlow(StatesGroup):
     reason = State()
     amount = State()
+    address = State()  # accepting a return: where the item goes back to
 
 
 class ShipFlow(StatesGroup):
@@ -96,7 +97,8 @@ _SECTION = {
     SellerAction.review: SellerAction.reviews, SellerAction.answer: SellerAction.reviews,
     SellerAction.dispute: SellerAction.disputes, SellerAction.accept: SellerAction.disputes,
     SellerAction.accept_ok: SellerAction.disputes, SellerAction.reject: SellerAction.disputes,
-    SellerAction.offer: SellerAction.disputes,
+    SellerAction.offer: SellerAction.disputes, SellerAction.received: SellerAction.disputes,
+    SellerAction.received_ok: SellerAction.disputes,
     SellerAction.order: SellerAction.orders, SellerAction.ship: SellerAction.orders,
 }
 _FLOW_SECTION = {ReplyFlow.__full_group_name__: SellerAction.reviews,
@@ -179,7 +181,7 @@ async def _finish(draft: Draft, f: Fmt, state: FSMContext, db: Database, seller_
         section = SellerAction(str(draft.get("section", SellerAction.reviews.value)))
         shown, note = await refusal_screen(error, section, int(draft.get("id") or 0), int(draft.get("page") or 0),
                                            user, seller_mode, relay, f)
-        raise Done(views.noted(shown, note)) from None
+        raise Done(noted(shown, note)) from None
     raise Done(screen)
 
 
@@ -229,7 +231,7 @@ async def _published(text: str, draft: Draft, f: Fmt, state: FSMContext, db: Dat
                      seller_mode: SellerModeService, relay: RelayService, user: UserRow) -> Draft:
     async def save() -> Screen:
         review = await seller_mode.answer_review(user.id, int(draft["id"]), text)
-        return views.noted(views.review_screen(review, f, int(draft.get("page") or 0)), views.reply_sent(f))
+        return noted(views.review_screen(review, f, int(draft.get("page") or 0)), views.reply_sent(f))
 
     await _finish(draft, f, state, db, seller_mode, relay, user, save)
 
@@ -260,8 +262,8 @@ async def _dispute_done(draft: Draft, answer: SellerAnswer, f: Fmt, state: FSMCo
                         offer: int | None = None, note: str | None = None) -> NoReturn:
     async def save() -> Screen:
         dispute = await seller_mode.answer_dispute(user.id, int(draft["id"]), answer, offer_minor=offer, note=note)
-        return views.noted(views.dispute_screen(dispute, f, int(draft.get("page") or 0)),
-                           views.dispute_answered(f, answer))
+        return noted(views.dispute_screen(dispute, f, int(draft.get("page") or 0)),
+                           views.dispute_answered(f, answer, dispute.is_return))
 
     await _finish(draft, f, state, db, seller_mode, relay, user, save)
 
@@ -278,6 +280,12 @@ async def _offer(text: str, draft: Draft, f: Fmt, state: FSMContext, db: Databas
     await _dispute_done(draft, SellerAnswer.offer, f, state, db, seller_mode, relay, user, offer=amount)
 
 
+async def _return_address(text: str, draft: Draft, f: Fmt, state: FSMContext, db: Database,
+                          seller_mode: SellerModeService, relay: RelayService, user: UserRow) -> Draft:
+    await _dispute_done(draft, SellerAnswer.accept, f, state, db, seller_mode, relay, user,
+                        note=check_return_address(text))
+
+
 DISPUTE = Flow(
     DisputeAnswerFlow, SellerStepCb, leave=_back_to_item, strays=False,
     outside=views.STEP_OVER,
@@ -286,6 +294,8 @@ DISPUTE = Flow(
              when=lambda draft: draft.get("answer") == SellerAnswer.reject.value),
         Step(DisputeAnswerFlow.amount, views.step_offer, views.AMOUNT_EXPECTED, text=_offer,
              when=lambda draft: draft.get("answer") == SellerAnswer.offer.value),
+        Step(DisputeAnswerFlow.address, views.step_return_address, views.ADDRESS_EXPECTED, text=_return_address,
+             when=lambda draft: draft.get("answer") == SellerAnswer.accept.value),
     ),
     summary=None,
 ).install(router)
@@ -299,10 +309,11 @@ async def answer_dispute(query: CallbackQuery, callback_data: SellerCb, state: F
     if not dispute.can_answer or (callback_data.action == SellerAction.offer and not dispute.can_offer):
         await show(query, views.dispute_screen(dispute, f, page), views.moved_on(f), alert=True)
         return
-    if callback_data.action == SellerAction.accept:
+    if callback_data.action == SellerAction.accept and not dispute.is_return:
         await show(query, views.accept_confirm(dispute, f, page))
         return
-    answer = SellerAnswer.reject if callback_data.action == SellerAction.reject else SellerAnswer.offer
+    answer = {SellerAction.accept: SellerAnswer.accept, SellerAction.reject: SellerAnswer.reject,
+              SellerAction.offer: SellerAnswer.offer}[callback_data.action]
     draft = {"section": SellerAction.disputes.value, "id": dispute.id, "page": page, "answer": answer.value,
              "number": dispute.number, "currency": dispute.currency, "asked": dispute.amount_minor,
              "most": dispute.accept_minor}
@@ -315,6 +326,23 @@ async def accept_dispute(query: CallbackQuery, callback_data: SellerCb, seller_m
     dispute = await seller_mode.answer_dispute(user.id, callback_data.id, SellerAnswer.accept)
     await show(query, views.dispute_screen(dispute, f, callback_data.page), views.dispute_answered(
         f, SellerAnswer.accept))
+
+
+@router.callback_query(_on(SellerAction.received))
+async def confirm_received(query: CallbackQuery, callback_data: SellerCb, seller_mode: SellerModeService,
+                           user: UserRow, f: Fmt) -> None:
+    dispute = await seller_mode.dispute(user.id, callback_data.id)
+    if not dispute.can_confirm_return:
+        await show(query, views.dispute_screen(dispute, f, callback_data.page), views.moved_on(f), alert=True)
+        return
+    await show(query, views.received_confirm(dispute, f, callback_data.page))
+
+
+@router.callback_query(_on(SellerAction.received_ok))
+async def received(query: CallbackQuery, callback_data: SellerCb, seller_mode: SellerModeService,
+                   user: UserRow, f: Fmt) -> None:
+    dispute = await seller_mode.return_received(user.id, callback_data.id)
+    await show(query, views.dispute_screen(dispute, f, callback_data.page), views.refunded_on_return(f))
 
 
 # -- shipping an order ----------------------------------------------------------------------------------
@@ -331,7 +359,7 @@ async def _carrier(value: str, draft: Draft, f: Fmt, state: FSMContext, db: Data
 
     async def save() -> Screen:
         order = await seller_mode.ship(user.id, int(draft["id"]), str(draft.get("track", "")), carrier)
-        return views.noted(views.order_screen(order, f, int(draft.get("page") or 0)), views.shipped(f))
+        return noted(views.order_screen(order, f, int(draft.get("page") or 0)), views.shipped(f))
 
     await _finish(draft, f, state, db, seller_mode, relay, user, save)
 

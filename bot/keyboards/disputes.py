@@ -19,6 +19,7 @@ class DisputeAction(str, Enum):
     escalate = "e"
     escalate_ok = "ey"
     photos = "ph"  # send the dispute's photos
+    send_back = "sb"  # a return: the item was sent back, its track number step (id = dispute id)
 
 
 class DisputeCb(CallbackData, prefix="dp"):

@@ -32,6 +32,8 @@ class SellerAction(str, Enum):
     accept_ok = "dy"
     reject = "dr"  # reject a dispute: the reason step
     offer = "df"  # offer a partial refund: the amount step
+    received = "dc"  # a returned item came back: are you sure? (id = dispute id)
+    received_ok = "dcy"
     ship = "os"  # mark an order shipped: the track number step, then the carrier (id = order id)
 
 

@@ -5,7 +5,14 @@ escalates; the platform decides; the dispute closes refunded (in full or part) o
     open ──seller accepts──────────────────────────────→ closed (refund as asked)
     open ──seller rejects / offers──→ answered ──buyer accepts──→ closed
                                       answered ──buyer escalates──→ escalated ──platform──→ closed
+    open ──seller accepts a return──→ returning ──the store has the item back──→ closed (refunded)
     (the platform may decide at any point before closed)
+
+A return (the buyer asked to send the item back): the store accepts, the buyer sends the item back
+by `return_by` and types its track number, and the store confirms it came back. A store that does
+not confirm within `return_receive_days` of the sending loses it: the sweeper refunds then. A buyer
+who does not send it back by `return_by` loses the return: it closes without a refund. Buyers from
+loyalty level 3 get their refund as soon as they send the item back (the fast-refund privilege).
 
 The order is `in_dispute` while the dispute is open and `closed` after. The store answers by the
 decision day; one that does not loses it: the sweeper decides the dispute for the buyer then
@@ -47,10 +54,12 @@ from bot.services.orders import (
 )
 from bot.services.outbox import enqueue
 from bot.services.seller_news import News
+from bot.services.track_numbers import check_track
 
 DISPUTE_KIND = declare("dispute", N_("Disputes and returns"), order=12)
 DESCRIPTION_MIN = 10
 DESCRIPTION_MAX = 1000
+RETURN_ADDRESS_MIN = 10
 MAX_PHOTOS = 3
 
 
@@ -72,6 +81,7 @@ class DisputeState(StrEnum):
     open = "open"  # waiting for the seller
     answered = "answered"  # the seller rejected or offered: the buyer's turn
     escalated = "escalated"  # the platform decides
+    returning = "returning"  # the store accepted a return: the item goes back, then the refund
     closed = "closed"
 
 
@@ -85,6 +95,17 @@ class Resolution(StrEnum):
     refunded_full = "refunded_full"
     refunded_partial = "refunded_partial"
     rejected = "rejected"
+    not_returned = "not_returned"  # a return the buyer did not send back in time
+
+
+class Closing(StrEnum):
+    """Why a dispute closes, when it is not the plain answer or decision: what the pushes say."""
+
+    plain = "plain"
+    overdue = "overdue"  # the store did not answer by the decision day: decided for the buyer
+    sent_back = "sent_back"  # a return sent back by a buyer with fast refunds: refunded at once
+    unconfirmed = "unconfirmed"  # the store did not confirm the returned item came back in time
+    not_sent = "not_sent"  # the buyer did not send the returned item back in time
 
 
 class DisputeNotFound(NotFound, msgid=N_("This dispute is no longer available.")): ...
@@ -95,6 +116,12 @@ class AnswerTooLate(AlreadyDone, msgid=N_("The day to answer this dispute has pa
 
 
 class DisputeMovedOn(DomainError, msgid=N_("The dispute has moved on since; here is where it stands now.")): ...
+
+
+class SentBackAlready(AlreadyDone, msgid=N_("You have already sent this item back.")): ...
+
+
+class SendBackTooLate(AlreadyDone, msgid=N_("The day to send this item back has passed.")): ...
 
 
 # -- validation of the buyer's draft (pure) ---------------------------------------------------------
@@ -119,6 +146,19 @@ def check_offer(amount_minor: int, accept_minor: int) -> int:
     if amount_minor >= accept_minor:
         raise OfferTooLarge()
     return amount_minor
+
+
+class ReturnAddressRequired(InvalidInput, msgid=N_("To accept a return, give the buyer the address to send the item back to (at least {min} characters).")):
+    def __init__(self) -> None:
+        super().__init__(min=RETURN_ADDRESS_MIN)
+
+
+def check_return_address(text: str | None) -> str:
+    """Where a returned item goes, as the store types it (the answer's note on an accepted return)."""
+    cleaned = "\n".join(line.rstrip() for line in (text or "").strip().splitlines()).strip()
+    if len(cleaned) < RETURN_ADDRESS_MIN:
+        raise ReturnAddressRequired()
+    return cleaned[:1000]
 
 
 def check_amount(amount_minor: int, max_minor: int) -> int:
@@ -150,6 +190,23 @@ def unanswered_after_its_day(state: str, decide_by: datetime, now: datetime) -> 
     return state == DisputeState.open and now >= decide_by
 
 
+def return_closing(state: str, return_by: datetime | None, returned_at: datetime | None, now: datetime,
+                   receive_days: int) -> Closing | None:
+    """A return past its day, and how the sweeper closes it: the buyer did not send the item back
+    by `return_by` (no refund), or the store did not confirm it came back within `receive_days` of
+    the sending (refunded). None: not a return, or not yet (`repo.returns_due` finds these)."""
+    if state != DisputeState.returning:
+        return None
+    if returned_at is None:
+        return Closing.not_sent if return_by is not None and now >= return_by else None
+    return Closing.unconfirmed if now >= returned_at + timedelta(days=receive_days) else None
+
+
+def receive_by(returned_at: datetime | None, receive_days: int) -> datetime | None:
+    """A return sent back: the day the store confirms it came back by (then it is refunded)."""
+    return None if returned_at is None else returned_at + timedelta(days=receive_days)
+
+
 def decision_deadline(now: datetime, level: int, days: int, priority_days: int) -> tuple[datetime, bool]:
     priority = loyalty.priority_disputes(level)
     return now + timedelta(days=priority_days if priority else days), priority
@@ -177,6 +234,8 @@ class DisputeCard:
     refunds: tuple[RefundRow, ...]
     now: datetime
     offer_refund: refunds.RefundPreview | None = None  # where the seller's offer would be paid to
+    receive_by: datetime | None = None  # a return sent back: the store confirms it came back by then
+    fast_refund: bool = False  # the buyer's level refunds a return as soon as it is sent back
 
     @property
     def state(self) -> DisputeState:
@@ -186,6 +245,13 @@ class DisputeCard:
     def can_answer(self) -> bool:
         """The buyer's turn: accept the seller's answer or escalate."""
         return self.state == DisputeState.answered
+
+    @property
+    def can_send_back(self) -> bool:
+        """A return the buyer has still to send back, before its day."""
+        d = self.dispute
+        return (self.state == DisputeState.returning and d.returned_at is None
+                and d.return_by is not None and self.now < d.return_by)
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,7 +352,42 @@ class DisputeService:
         offer = None
         if dispute.state == DisputeState.answered and dispute.seller_answer == SellerAnswer.offer and dispute.offer_minor:
             offer = await self.orders._refund_preview(conn, order, dispute.offer_minor)
-        return DisputeCard(dispute, order.number, store, order.status, tuple(refund_rows), self.clock.now(), offer)
+        returning = dispute.state == DisputeState.returning
+        fast = returning and loyalty.fast_refunds(await self.orders.level(conn, dispute.user_id))
+        return DisputeCard(dispute, order.number, store, order.status, tuple(refund_rows), self.clock.now(), offer,
+                           receive_by=self.receive_by(dispute), fast_refund=fast)
+
+    def receive_by(self, dispute: DisputeRow) -> datetime | None:
+        return receive_by(dispute.returned_at, self.policy.return_receive_days)
+
+    async def send_back(self, user_id: int, dispute_id: int, track: str) -> DisputeCard:
+        """The buyer sent a returned item back, with this track number. From the fast-refund level
+        the refund is made now and the dispute closes; else the store confirms the item came back
+        (`return_received`), or the sweeper refunds once its days to confirm have passed."""
+        track = check_track(track)
+        now = self.clock.now()
+        async with self.db.write() as conn:
+            dispute, order = await self._dispute(conn, dispute_id, user_id)
+            self._require(dispute, DisputeState.returning)
+            if dispute.returned_at is not None:
+                raise SentBackAlready()
+            if dispute.return_by is not None and now >= dispute.return_by:
+                raise SendBackTooLate()
+            await repo.set_state(conn, dispute.id, expected=(DisputeState.returning.value,),
+                                 new=DisputeState.returning.value, return_track=track, returned_at=now)
+            dispute, order = await self._dispute(conn, dispute_id, user_id)
+            fast = loyalty.fast_refunds(await self.orders.level(conn, user_id))
+            confirm_by = now + timedelta(days=self.policy.return_receive_days)
+            await seller_news.tell(conn, store_id=order.store_id, buyer_id=order.user_id, news=News.sent_back,
+                                   item_id=dispute.id, number=order.number, now=now, track=track, refunded=fast,
+                                   receive_by=None if fast else confirm_by.isoformat())
+            await webhook_events.order_event(conn, order.id, webhook_events.RETURN_SENT, {"dispute": {
+                "id": dispute.id, "track": track, "refunded": fast}}, now)
+            if fast:
+                await self._close(conn, dispute, order, dispute.amount_minor, Actor.buyer, now,
+                                  closing=Closing.sent_back)
+            dispute, order = await self._dispute(conn, dispute_id, user_id)
+            return await self._card(conn, dispute, order)
 
     async def accept_answer(self, user_id: int, dispute_id: int) -> DisputeCard:
         """The buyer accepts the seller's offer (refunded) or rejection (closed without a refund)."""
@@ -337,7 +438,14 @@ class DisputeService:
             self._require(dispute, DisputeState.open)
             if unanswered_after_its_day(dispute.state, dispute.decide_by, now):
                 raise AnswerTooLate()
-            if answer == SellerAnswer.accept:
+            if answer == SellerAnswer.accept and dispute.outcome == Outcome.return_refund:
+                await repo.set_state(conn, dispute.id, expected=(DisputeState.open.value,),
+                                     new=DisputeState.returning.value, seller_answer=answer.value,
+                                     seller_note=check_return_address(note),
+                                     answered_at=now, return_by=now + timedelta(days=self.policy.return_send_days))
+                dispute, order = await self._dispute(conn, dispute_id, None)
+                await self._push(conn, dispute, order, "return_accepted", now)
+            elif answer == SellerAnswer.accept:
                 await repo.set_state(conn, dispute.id, expected=(DisputeState.open.value,),
                                      new=DisputeState.open.value, seller_answer=answer.value, seller_note=note,
                                      answered_at=now)
@@ -354,6 +462,19 @@ class DisputeService:
                 dispute, order = await self._dispute(conn, dispute_id, None)
                 step = "seller_rejected" if answer == SellerAnswer.reject else "seller_offered"
                 await self._push(conn, dispute, order, step, now)
+            dispute, _ = await self._dispute(conn, dispute_id, None)
+        return dispute
+
+    async def return_received(self, dispute_id: int, *, seller_id: int | None = None) -> DisputeRow:
+        """The store has the returned item back: the buyer is refunded what they asked for and the
+        dispute closes. `seller_id` as in `seller_answer`."""
+        now = self.clock.now()
+        async with self.db.write() as conn:
+            dispute, order = await self._dispute(conn, dispute_id, None)
+            if seller_id is not None and not await seller_repo.owns_order(conn, seller_id, order.id):
+                raise DisputeNotFound()
+            self._require(dispute, DisputeState.returning)
+            await self._close(conn, dispute, order, dispute.amount_minor, Actor.seller, now)
             dispute, _ = await self._dispute(conn, dispute_id, None)
         return dispute
 
@@ -382,20 +503,28 @@ class DisputeService:
         """The sweeper's `disputes_overdue`: a dispute whose store did not answer by its decision day
         is decided for the buyer — refunded as asked (what is left of the order at most), as the
         platform. This is what makes a decision day, and level 4's shorter one, hold. A dispute the
-        store answered waits for the buyer; an escalated one for an operator (/ops lists it). One
-        unit of work a dispute. Returns how many were closed."""
+        store answered waits for the buyer; an escalated one for an operator (/ops lists it). A
+        return past its day closes too (`return_closing`): not sent back, without a refund; sent
+        back and not confirmed by the store, refunded. One unit of work a dispute. Returns how many
+        were closed."""
         done = 0
+        receive = timedelta(days=self.policy.return_receive_days)
         while True:
             async with self.db.read() as conn:
-                due = await repo.overdue(conn, now, batch)
-            for dispute_id in due:
+                unanswered = await repo.overdue(conn, now, batch)
+                returns = await repo.returns_due(conn, now, now - receive, batch)
+            for dispute_id in unanswered + returns:
                 async with self.db.write() as conn:
                     dispute, order = await self._dispute(conn, dispute_id, None)
-                    if not unanswered_after_its_day(dispute.state, dispute.decide_by, now):
-                        continue  # answered meanwhile
-                    await self._close(conn, dispute, order, dispute.amount_minor, Actor.platform, now, overdue=True)
+                    closing = (Closing.overdue if unanswered_after_its_day(dispute.state, dispute.decide_by, now)
+                               else return_closing(dispute.state, dispute.return_by, dispute.returned_at, now,
+                                                   self.policy.return_receive_days))
+                    if closing is None:
+                        continue  # moved on meanwhile
+                    refund = 0 if closing == Closing.not_sent else dispute.amount_minor
+                    await self._close(conn, dispute, order, refund, Actor.platform, now, closing=closing)
                     done += 1
-            if len(due) < batch:
+            if len(unanswered) < batch and len(returns) < batch:
                 return done
 
     # -- internals --------------------------------------------------------------------------------
@@ -408,12 +537,14 @@ class DisputeService:
         raise DisputeMovedOn()
 
     async def _close(self, conn: AsyncConnection, dispute: DisputeRow, order: OrderRow, refund_minor: int,
-                     actor: Actor, now: datetime, *, overdue: bool = False) -> None:
-        """Close the dispute with this refund. `overdue`: the store did not answer by the decision
-        day, and the platform decides for the buyer (the pushes say so)."""
+                     actor: Actor, now: datetime, *, closing: Closing = Closing.plain) -> None:
+        """Close the dispute with this refund. `closing`: why, when it is not the plain answer or
+        decision (the pushes and the order's history say so)."""
         left = order.total_minor - await refunds_repo.refunded_total(conn, order.id)
         refund_minor = min(max(refund_minor, 0), left)
-        if refund_minor <= 0:
+        if closing == Closing.not_sent:
+            resolution = Resolution.not_returned
+        elif refund_minor <= 0:
             resolution = Resolution.rejected
         elif refund_minor >= left:
             resolution = Resolution.refunded_full
@@ -429,17 +560,21 @@ class DisputeService:
             await self.orders._refund(conn, order, refund_minor, reason="dispute", dispute_id=dispute.id, now=now,
                                       seen=actor == Actor.buyer)
         await transition(conn, order, Status.closed, actor=actor, now=now,
-                         note=f"{resolution.value}, not answered in time" if overdue else resolution.value,
+                         note=resolution.value if closing == Closing.plain else f"{resolution.value}, {closing.value}",
                          push={"dispute_id": dispute.id, "resolution": resolution.value,
                                "refund_minor": refund_minor})
         closed = await repo.get(conn, dispute.id)
         assert closed is not None
-        overdue = overdue and refund_minor > 0  # refunded in full before: nothing was decided for anyone
-        await self._push(conn, closed, order, "overdue" if overdue else "closed", now, seen=actor == Actor.buyer)
-        if actor != Actor.seller:  # the buyer accepted the store's answer, or the platform decided
+        if closing in (Closing.overdue, Closing.unconfirmed) and refund_minor <= 0:
+            closing = Closing.plain  # refunded in full before: nothing was decided for anyone
+        step = {Closing.overdue: "overdue", Closing.unconfirmed: "return_unconfirmed"}.get(closing, "closed")
+        await self._push(conn, closed, order, step, now, seen=actor == Actor.buyer)
+        if actor != Actor.seller and closing != Closing.sent_back:  # the seller's news told that one
+            # the buyer accepted the store's answer, or the platform decided (a day passed)
+            by = actor.value if closing == Closing.plain else closing.value
             await seller_news.tell(conn, store_id=order.store_id, buyer_id=order.user_id, news=News.dispute_closed,
                                    item_id=dispute.id, number=order.number, now=now,
-                                   by="overdue" if overdue else actor.value, refund_minor=refund_minor,
+                                   by=by, refund_minor=refund_minor,
                                    currency=order.currency, decide_by=dispute.decide_by.isoformat())
 
     @staticmethod
@@ -453,4 +588,6 @@ class DisputeService:
             "seller_answer": dispute.seller_answer, "offer_minor": dispute.offer_minor,
             "resolution": dispute.resolution, "refund_minor": dispute.refund_minor,
             "priority": dispute.priority, "decide_by": dispute.decide_by.isoformat(),
+            "return_by": dispute.return_by.isoformat() if dispute.return_by else None,
+            "seller_note": dispute.seller_note,
         }, dedupe_key=f"dispute:{dispute.id}:{step}", now=now, seen=seen)

@@ -78,7 +78,8 @@ PRIVILEGES = (
     Privilege("price_drops", N_("Price-drop alerts"),
               N_("You are told when a product in My wishes or the cart gets cheaper."), 1),
     Privilege("fast_refunds", N_("Faster refunds"),
-              N_("Refunds reach you sooner."), FAST_REFUND_LEVEL),
+              N_("Refunds reach you sooner; a return is refunded as soon as you send the item back."),
+              FAST_REFUND_LEVEL),
     Privilege("priority_disputes", N_("Priority disputes"),
               N_("Your disputes are decided sooner."), PRIORITY_DISPUTE_LEVEL),
 )

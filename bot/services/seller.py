@@ -13,7 +13,6 @@ snapshot has it (recipient and phone included: the parcel's label and the courie
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -28,8 +27,10 @@ from bot.services.clock import Clock
 from bot.services.disputes import (
     DisputeService,
     DisputeState,
+    Outcome,
     SellerAnswer,
     check_offer,
+    receive_by,
     unanswered_after_its_day,
 )
 from bot.services.disputes import (
@@ -38,23 +39,17 @@ from bot.services.disputes import (
 from bot.services.errors import N_, DomainError, InvalidInput, NotFound
 from bot.services.orders import AddressSnapshot, OrderService, Status
 from bot.services.reviews import ReviewService
+from bot.services.track_numbers import check_track
 
 PAGE_SIZE = 5
 ITEMS_SHOWN = 10  # an order to ship lists this many item lines, then "and N more" (the screen fits Telegram)
-TRACK_MIN, TRACK_MAX = 5, 40
 REASON_MIN, REASON_MAX = 5, 1000
-_TRACK_RE = re.compile(r"^[A-Za-z0-9-]+$")
 
 
 class NotASeller(DomainError, msgid=N_("You are not a seller of any store.")): ...
 
 
 class OrderShippedAlready(DomainError, msgid=N_("This order is no longer waiting to be shipped.")): ...
-
-
-class BadTrackNumber(InvalidInput, msgid=N_("A track number is {min}–{max} Latin letters, digits or dashes, for example LP123456789CN.")):
-    def __init__(self) -> None:
-        super().__init__(min=TRACK_MIN, max=TRACK_MAX)
 
 
 class UnknownCarrier(InvalidInput, msgid=N_("Please choose the carrier with a button.")): ...
@@ -69,14 +64,6 @@ class ReasonTooLong(InvalidInput, msgid=N_("Please keep the reason under {max} c
 
 
 # -- checks of what a seller types (pure) -----------------------------------------------------------
-def check_track(text: str | None) -> str:
-    """A track number as carriers print them: 5–40 Latin letters, digits or dashes (spaces dropped)."""
-    track = "".join((text or "").split()).upper()
-    if not TRACK_MIN <= len(track) <= TRACK_MAX or not _TRACK_RE.match(track):
-        raise BadTrackNumber()
-    return track
-
-
 def check_carrier(code: str | None) -> str:
     if code not in CARRIERS:
         raise UnknownCarrier()
@@ -135,10 +122,21 @@ class ReviewToAnswer(SellerReviewRow):
 @dataclass(frozen=True, slots=True)
 class DisputeToAnswer(SellerDisputeRow):
     overdue: bool = False  # the day to answer has passed: the platform decides it for the buyer
+    receive_by: datetime | None = None  # a return sent back: confirm it came back by then
 
     @property
     def can_answer(self) -> bool:
         return self.state == DisputeState.open and not self.overdue
+
+    @property
+    def is_return(self) -> bool:
+        """The buyer asked to send the item back: accepting asks where to."""
+        return self.outcome == Outcome.return_refund
+
+    @property
+    def can_confirm_return(self) -> bool:
+        """A return accepted: the store says the item came back (the buyer is refunded)."""
+        return self.state == DisputeState.returning
 
     @property
     def accept_minor(self) -> int:
@@ -239,12 +237,14 @@ class SellerModeService:
             row = await repo.dispute(conn, user_id, dispute_id)
         if row is None:
             raise NotFound()
-        return _copy(DisputeToAnswer, row, overdue=unanswered_after_its_day(row.state, row.decide_by, self.clock.now()))
+        return _copy(DisputeToAnswer, row, overdue=unanswered_after_its_day(row.state, row.decide_by, self.clock.now()),
+                     receive_by=receive_by(row.returned_at, self._disputes.policy.return_receive_days))
 
     async def answer_dispute(self, user_id: int, dispute_id: int, answer: SellerAnswer | str, *,
                              offer_minor: int | None = None, note: str | None = None) -> DisputeToAnswer:
-        """Accept (the buyer is refunded what they asked for, at most what is left to refund), reject
-        with a reason, or offer a partial refund (more than zero, less than accepting would refund)."""
+        """Accept (the buyer is refunded what they asked for, at most what is left to refund; a return:
+        `note` is where the item goes back to, and the refund waits for it), reject with a reason, or
+        offer a partial refund (more than zero, less than accepting would refund)."""
         answer = SellerAnswer(answer)
         dispute = await self.dispute(user_id, dispute_id)
         if answer == SellerAnswer.reject:
@@ -252,6 +252,12 @@ class SellerModeService:
         if answer == SellerAnswer.offer:
             offer_minor = check_offer(offer_minor or 0, dispute.accept_minor)
         await self._disputes.seller_answer(dispute_id, answer, offer_minor=offer_minor, note=note, seller_id=user_id)
+        return await self.dispute(user_id, dispute_id)
+
+    async def return_received(self, user_id: int, dispute_id: int) -> DisputeToAnswer:
+        """The returned item came back to the store: the buyer is refunded what they asked for."""
+        await self.dispute(user_id, dispute_id)  # NotFound for another store's
+        await self._disputes.return_received(dispute_id, seller_id=user_id)
         return await self.dispute(user_id, dispute_id)
 
     # -- orders to ship -----------------------------------------------------------------------------

@@ -36,6 +36,7 @@ class News(StrEnum):
     dispute = "dispute"  # id: the dispute
     escalated = "escalated"  # the buyer asked the platform to decide the store's answer (id: the dispute)
     dispute_closed = "dispute_closed"  # the buyer accepted the store's answer, or the platform decided
+    sent_back = "sent_back"  # the buyer sent a returned item back (id: the dispute)
     paid = "paid"  # id: the order
     review = "review"  # id: the review
 

@@ -19,9 +19,10 @@ from bot.db import webhooks as repo
 ORDER_CANCELLED = "order.cancelled"
 RECEIPT_CONFIRMED = "order.receipt_confirmed"
 DISPUTE_OPENED = "dispute.opened"
+RETURN_SENT = "dispute.return_sent"
 REVIEW_WRITTEN = "review.written"
 MESSAGE_SENT = "message.sent"
-EVENTS = (ORDER_CANCELLED, RECEIPT_CONFIRMED, DISPUTE_OPENED, REVIEW_WRITTEN, MESSAGE_SENT)
+EVENTS = (ORDER_CANCELLED, RECEIPT_CONFIRMED, DISPUTE_OPENED, RETURN_SENT, REVIEW_WRITTEN, MESSAGE_SENT)
 
 
 async def emit(conn: AsyncConnection, *, store_id: int, event: str, data: dict[str, Any], now: datetime) -> bool:

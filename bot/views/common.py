@@ -238,6 +238,11 @@ def nav_row(f: Fmt, *, back: CallbackData | None = None) -> list[InlineKeyboardB
     return row
 
 
+def noted(screen: Screen, note: str) -> Screen:
+    """A screen with a line on top saying what just happened."""
+    return Screen(note + "\n\n" + screen.text, screen.reply_markup)
+
+
 def flow_row(f: Fmt, *, back: bool = True) -> list[InlineKeyboardButton]:
     """The last row of a step in a flow: Back (previous step) and Cancel."""
     row = []

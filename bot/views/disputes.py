@@ -125,13 +125,19 @@ def dispute_card(card: DisputeCard, f: Fmt, page: int = 0) -> Screen:
         lines.append(f._("The seller offers a refund of {amount}.").format(amount=f.money(d.offer_minor, d.currency)))
     elif d.seller_answer == SellerAnswer.reject:
         lines.append(f._("The seller rejected the dispute."))
+    elif d.seller_answer == SellerAnswer.accept and d.return_by is not None:
+        lines.append(f._("The seller accepted the return."))
     elif d.seller_answer == SellerAnswer.accept:
         lines.append(f._("The seller accepted the dispute."))
-    if d.seller_note:
+    if d.seller_note and d.return_by is not None:
+        lines.append(f._("Send the item back to: {address}").format(address=f"<i>{hd.quote(d.seller_note)}</i>"))
+    elif d.seller_note:
         lines.append(f._("Seller's note: {note}").format(note=f"<i>{hd.quote(d.seller_note)}</i>"))
     if card.state == DisputeState.answered:
         lines += ["", f._("Accept the seller's answer, or ask the platform to decide.")]
-    if card.state != DisputeState.closed:
+    if card.state == DisputeState.returning:
+        lines += ["", *return_lines(card, f)]
+    elif card.state != DisputeState.closed:
         lines += ["", deadline_line(f, d.decide_by, d.priority, card.now)]
     lines += refund_lines(f, card.refunds)
     lines.append("")
@@ -142,9 +148,35 @@ def dispute_card(card: DisputeCard, f: Fmt, page: int = 0) -> Screen:
     return Screen("\n".join(lines), markup(_card_rows(card, f, page)))
 
 
+def return_lines(card: DisputeCard, f: Fmt) -> list[str]:
+    """Where a return stands: to send back by a day, or sent and waiting for the store."""
+    d = card.dispute
+    if d.returned_at is not None:
+        lines = [f._("📦 You sent it back on {date} · track <code>{track}</code>").format(
+            date=f.date(d.returned_at), track=hd.quote(d.return_track or ""))]
+        if card.receive_by is not None:
+            lines.append(f._("⏳ You are refunded when the seller confirms the item came back, by {date} at the "
+                             "latest.").format(date=f.date(card.receive_by)))
+        return lines
+    if not card.can_send_back:
+        return [f._("⏳ The day to send the item back was {date}.").format(date=f.date(d.return_by))] \
+            if d.return_by is not None else []
+    lines = [f._("📦 Send the item back by {date}, then tap “I've sent it back” and type the parcel's track "
+                 "number.").format(date=f.date(d.return_by))]
+    if card.fast_refund:
+        lines.append(f._("⚡ Fast refund, a privilege of your loyalty level: you are refunded as soon as you "
+                         "send the item back."))
+    else:
+        lines.append(f._("You are refunded when the seller confirms the item came back."))
+    return lines
+
+
 def _card_rows(card: DisputeCard, f: Fmt, page: int) -> list:
     d = card.dispute
     rows = []
+    if card.can_send_back:
+        rows.append([button(f._("📦 I've sent it back"), DisputeCb(action=DisputeAction.send_back, id=d.id,
+                                                                   page=page))])
     if card.can_answer:
         if d.seller_answer == SellerAnswer.offer and d.offer_minor:
             accept = f._("✅ Accept {amount}").format(amount=f.money(d.offer_minor, d.currency))
@@ -185,6 +217,21 @@ def escalate_confirm(card: DisputeCard, f: Fmt, page: int = 0) -> Screen:
     rows = [[button(f._("⚖️ Yes, ask the platform"), DisputeCb(action=DisputeAction.escalate_ok, id=d.id, page=page))],
             [button(f._("‹ Back"), DisputeCb(action=DisputeAction.open, id=d.id, page=page))]]
     return Screen("\n".join(lines), markup(rows))
+
+
+def step_send_back(f: Fmt, data: dict[str, Any], error: str | None = None) -> Screen:
+    lines = [f._("<b>Return on order #{number}</b>").format(number=hd.quote(str(data.get("number", "")))), "",
+             f._("Type the track number of the parcel you sent, for example <code>LP123456789CN</code>.")]
+    return Screen(_with_error("\n".join(lines), error), markup([flow_row(f)]))
+
+
+TRACK_EXPECTED = N_("Please type the parcel's track number as a message, or tap “Cancel”.")
+
+
+def sent_back(card: DisputeCard, f: Fmt) -> str:
+    if card.state == DisputeState.closed:
+        return f._("Thank you! The item is on its way back, and your refund is made.")
+    return f._("Thank you! The seller is told the item is on its way back.")
 
 
 def photos_unavailable(f: Fmt) -> str:
@@ -291,13 +338,23 @@ def dispute_push(payload: dict[str, Any], f: Fmt) -> Screen:
     """"dispute": a step of a dispute (opened, the seller answered, escalated, decided, closed)."""
     state = dispute_state_label(f, str(payload.get("state") or ""), payload.get("seller_answer"),
                                 payload.get("resolution"))
+    number = hd.quote(str(payload["number"]))
+    if payload.get("step") == "return_accepted" and payload.get("return_by"):
+        return Screen("\n".join([
+            f._("↩️ Dispute on order #{number}: the seller accepted the return. Send the item back by {date} "
+                "and type its track number in the dispute.").format(
+                number=number, date=f.date(datetime.fromisoformat(str(payload["return_by"])))),
+            f._("Send the item back to: {address}").format(
+                address=f"<i>{hd.quote(str(payload.get('seller_note') or ''))}</i>")]))
     if payload.get("step") == "overdue":
         lines = [f._("↩️ Dispute on order #{number}: the seller did not answer by {date}, so it is decided "
-                     "in your favour.").format(number=hd.quote(str(payload["number"])),
+                     "in your favour.").format(number=number,
                                               date=f.date(datetime.fromisoformat(str(payload["decide_by"]))))]
+    elif payload.get("step") == "return_unconfirmed":
+        lines = [f._("↩️ Dispute on order #{number}: the seller did not confirm in time that the item came back, "
+                     "so you are refunded.").format(number=number)]
     else:
-        lines = [f._("↩️ Dispute on order #{number}: {state}").format(
-            number=hd.quote(str(payload["number"])), state=state)]
+        lines = [f._("↩️ Dispute on order #{number}: {state}").format(number=number, state=state)]
     if int(payload.get("refund_minor") or 0) > 0:
         lines.append(f._("Refund: {amount}").format(
             amount=f.money(int(payload["refund_minor"]), str(payload["currency"]))))

@@ -20,8 +20,6 @@ from bot.services.relay.sellers import Redeemed
 from bot.services.reviews import ReviewAnsweredAlready
 from bot.services.seller import (
     REASON_MAX,
-    TRACK_MAX,
-    TRACK_MIN,
     DisputeLine,
     DisputeToAnswer,
     OrderToShip,
@@ -32,6 +30,7 @@ from bot.services.seller import (
     ShipLine,
 )
 from bot.services.seller_news import SELLER_NEWS_KIND, News
+from bot.services.track_numbers import TRACK_MAX, TRACK_MIN
 from bot.views.carriers import carrier_choices, carrier_label
 from bot.views.catalog import options_text
 from bot.views.common import Fmt, Screen, button, clip, flow_row, markup, nav_row, pager_row
@@ -55,12 +54,8 @@ REASON_EXPECTED = N_("Please type the reason as a message, or tap “Cancel”."
 AMOUNT_EXPECTED = N_("Please type the amount as a number, for example 12.50.")
 TRACK_EXPECTED = N_("Please type the track number as a message, for example LP123456789CN.")
 CARRIER_EXPECTED = N_("Please choose the carrier with a button.")
+ADDRESS_EXPECTED = N_("Please type the return address as a message, or tap “Cancel”.")
 STEP_OVER = N_("This step is over. Open seller mode to start again.")
-
-
-def noted(screen: Screen, note: str) -> Screen:
-    """A screen with a line on top saying what just happened."""
-    return Screen(note + "\n\n" + screen.text, screen.reply_markup)
 
 
 def already_answered(f: Fmt) -> str:
@@ -201,6 +196,10 @@ def reply_sent(f: Fmt) -> str:
 def _dispute_state(f: Fmt, d: DisputeToAnswer) -> str:
     if d.state == "open":
         return f._("waiting for your answer")
+    if d.state == "returning" and d.returned_at is not None:
+        return f._("the buyer sent the item back; confirm it came back")
+    if d.state == "returning":
+        return f._("return accepted; the buyer sends the item back")
     if d.state == "answered" and d.seller_answer == SellerAnswer.offer and d.offer_minor:
         return f._("you offered {amount}; the buyer's turn").format(amount=f.money(d.offer_minor, d.currency))
     if d.state == "answered":
@@ -217,14 +216,18 @@ def _dispute_state(f: Fmt, d: DisputeToAnswer) -> str:
 def disputes_list(page: Page[DisputeLine], f: Fmt, note: str | None = None) -> Screen:
     blocks = []
     for i, row in enumerate(page.rows, page.first):
+        amount = f.money(row.amount_minor, row.currency)
+        if row.state == "returning":
+            detail = (f._("Asked: {amount} · the item is on its way back") if row.returned_at is not None
+                      else f._("Asked: {amount} · return accepted, not sent back yet")).format(amount=amount)
+        else:
+            detail = f._("Asked: {amount} · decision by {date}").format(amount=amount, date=f.date(row.decide_by))
         blocks += [f._("<b>{index}. Order #{number}</b> · {reason}").format(
-            index=i, number=hd.quote(row.number), reason=reason_label(f, row.reason)),
-            f._("Asked: {amount} · decision by {date}").format(amount=f.money(row.amount_minor, row.currency),
-                                                               date=f.date(row.decide_by)), ""]
+            index=i, number=hd.quote(row.number), reason=reason_label(f, row.reason)), detail, ""]
     return _list_screen(
         f, page, note, title=f._("<b>↩️ Disputes</b>"),
-        summary=f.ngettext("{n} dispute waits for your answer, the soonest decision first.",
-                           "{n} disputes wait for your answer, the soonest decision first.",
+        summary=f.ngettext("{n} dispute waits for you: to answer, or a returned item to receive.",
+                           "{n} disputes wait for you: to answer, or returned items to receive.",
                            page.total).format(n=page.total),
         empty=f._("No dispute is waiting for your answer."), blocks=blocks,
         open_=SellerAction.dispute, paging=SellerAction.disputes)
@@ -245,13 +248,23 @@ def dispute_screen(d: DisputeToAnswer, f: Fmt, page: int = 0) -> Screen:
         f"<blockquote>{hd.quote(clip(d.description, TEXT_SHOWN))}</blockquote>",
         *([f.ngettext("📎 {n} photo as evidence", "📎 {n} photos as evidence", d.photos).format(n=d.photos)]
           if d.photos else []),
-        f._("⏳ The day to answer passed on {date}: the platform decides it for the buyer.").format(
-            date=f.date(d.decide_by)) if d.overdue else f._("⏳ Decision by {date}").format(date=f.date(d.decide_by)),
     ]
-    if d.seller_note and d.state != "open":
+    if d.state == "returning":
+        lines += _return_lines(f, d)
+    elif d.overdue:
+        lines.append(f._("⏳ The day to answer passed on {date}: the platform decides it for the buyer.").format(
+            date=f.date(d.decide_by)))
+    elif d.state != "closed":
+        lines.append(f._("⏳ Decision by {date}").format(date=f.date(d.decide_by)))
+    if d.seller_note and d.seller_answer == SellerAnswer.reject:
         lines += ["", f._("Reason for rejecting: {note}").format(note=hd.quote(clip(d.seller_note, 500)))]
     rows = []
-    if d.can_answer:
+    if d.can_confirm_return:
+        rows.append([button(f._("📦 It came back: refund {amount}").format(amount=f.money(d.accept_minor, d.currency)),
+                            SellerCb(action=SellerAction.received, id=d.id, page=page))])
+    if d.can_answer and d.is_return:
+        rows.append([button(f._("✅ Accept the return"), SellerCb(action=SellerAction.accept, id=d.id, page=page))])
+    elif d.can_answer:
         rows.append([button(f._("✅ Accept: refund {amount}").format(amount=f.money(d.accept_minor, d.currency)),
                             SellerCb(action=SellerAction.accept, id=d.id, page=page))])
         rows.append([button(f._("✖️ Reject with a reason"), SellerCb(action=SellerAction.reject, id=d.id, page=page))])
@@ -262,6 +275,42 @@ def dispute_screen(d: DisputeToAnswer, f: Fmt, page: int = 0) -> Screen:
     return Screen("\n".join(lines), markup(rows))
 
 
+def _return_lines(f: Fmt, d: DisputeToAnswer) -> list[str]:
+    lines = ["", f._("Return address: {address}").format(address=hd.quote(clip(d.seller_note or "", 500)))]
+    if d.returned_at is None and d.return_by is not None:
+        lines.append(f._("📦 The buyer sends the item back by {date}; if not, the dispute closes without a "
+                         "refund.").format(date=f.date(d.return_by)))
+    elif d.returned_at is not None:
+        lines.append(f._("📦 Sent back on {date} · track <code>{track}</code>").format(
+            date=f.date(d.returned_at), track=hd.quote(d.return_track or "")))
+        if d.receive_by is not None:
+            lines.append(f._("⏳ Confirm it came back by {date}: after that day the buyer is refunded "
+                             "anyway.").format(date=f.date(d.receive_by)))
+    return lines
+
+
+def received_confirm(d: DisputeToAnswer, f: Fmt, page: int = 0) -> Screen:
+    text = f._("Has the item of <b>order #{number}</b> come back to you? The buyer gets {amount} back, and the "
+               "dispute closes.").format(number=hd.quote(d.number), amount=f.money(d.accept_minor, d.currency))
+    rows = [[button(f._("✅ Yes, it came back"), SellerCb(action=SellerAction.received_ok, id=d.id, page=page))],
+            [button(f._("‹ Back"), SellerCb(action=SellerAction.dispute, id=d.id, page=page))]]
+    return Screen(text, markup(rows))
+
+
+def refunded_on_return(f: Fmt) -> str:
+    return f._("Done: the buyer is refunded.")
+
+
+def step_return_address(f: Fmt, draft: dict[str, Any], error: str | None = None) -> Screen:
+    lines = [f._("<b>Accept the return on order #{number}</b>").format(number=hd.quote(str(draft.get("number", "")))),
+             "", f._("Where should the buyer send the item? Type the return address and anything the buyer "
+                     "should know, for example what to write on the parcel. The buyer is refunded when you "
+                     "confirm the item came back.")]
+    if error:
+        lines = [error, "", *lines]
+    return Screen("\n".join(lines), markup([flow_row(f)]))
+
+
 def accept_confirm(d: DisputeToAnswer, f: Fmt, page: int = 0) -> Screen:
     text = f._("Accept the dispute on <b>order #{number}</b>? The buyer gets {amount} back, and the dispute "
                "closes.").format(number=hd.quote(d.number), amount=f.money(d.accept_minor, d.currency))
@@ -270,7 +319,9 @@ def accept_confirm(d: DisputeToAnswer, f: Fmt, page: int = 0) -> Screen:
     return Screen(text, markup(rows))
 
 
-def dispute_answered(f: Fmt, answer: SellerAnswer) -> str:
+def dispute_answered(f: Fmt, answer: SellerAnswer, is_return: bool = False) -> str:
+    if answer == SellerAnswer.accept and is_return:
+        return f._("The return is accepted: the buyer is told where to send the item.")
     if answer == SellerAnswer.accept:
         return f._("Accepted: the buyer is refunded.")
     if answer == SellerAnswer.offer:
@@ -379,6 +430,7 @@ def shipped(f: Fmt) -> str:
 _NEWS_OPENS = {News.dispute: (SellerAction.dispute, N_("⚖️ Open the dispute")),
                News.escalated: (SellerAction.dispute, N_("⚖️ Open the dispute")),
                News.dispute_closed: (SellerAction.dispute, N_("⚖️ Open the dispute")),
+               News.sent_back: (SellerAction.dispute, N_("⚖️ Open the dispute")),
                News.paid: (SellerAction.order, N_("📦 Open the order")),
                News.review: (SellerAction.review, N_("⭐ Open the review"))}
 
@@ -402,6 +454,12 @@ def seller_news_push(p: dict[str, Any], f: Fmt) -> Screen:
                        "decided it for the buyer: {amount} refunded.").format(
                 store=store, number=number, amount=amount, date=f.date(datetime.fromisoformat(str(p["decide_by"]))))
             return Screen(text)
+        if p.get("by") == "unconfirmed":  # a returned item the store did not confirm in time
+            return Screen(f._("⚖️ {store}: the return on order #{number} was not confirmed in time, so the buyer "
+                              "was refunded {amount}.").format(store=store, number=number, amount=amount))
+        if p.get("by") == "not_sent":
+            return Screen(f._("⚖️ {store}: the buyer did not send the item of order #{number} back in time: the "
+                              "dispute is closed without a refund.").format(store=store, number=number))
         if p.get("by") == "platform":
             text = (f._("⚖️ {store}: the platform decided the dispute on order #{number}: {amount} refunded.")
                     if refund else f._("⚖️ {store}: the platform decided the dispute on order #{number}: no refund."))
@@ -410,6 +468,15 @@ def seller_news_push(p: dict[str, Any], f: Fmt) -> Screen:
                     if refund else
                     f._("⚖️ {store}: the buyer accepted the answer on order #{number}: closed without a refund."))
         return Screen(text.format(store=store, number=number, amount=amount))
+    if news == News.sent_back:
+        track = f"<code>{hd.quote(str(p.get('track', '')))}</code>"
+        if p.get("refunded"):
+            return Screen(f._("📦 {store}: the buyer sent the item of order #{number} back, track {track}. Their "
+                              "loyalty level refunds them at once; the dispute is closed.").format(
+                store=store, number=number, track=track))
+        return Screen(f._("📦 {store}: the buyer sent the item of order #{number} back, track {track}. Confirm it "
+                          "came back by {date}, or the buyer is refunded then.").format(
+            store=store, number=number, track=track, date=f.date(datetime.fromisoformat(str(p["receive_by"])))))
     if news == News.paid:
         return Screen(f._("📦 {store}: order #{number} is paid, {amount}. Please ship it.").format(
             store=store, number=number, amount=f.money(int(p.get("total_minor") or 0), str(p.get("currency") or "USD"))))

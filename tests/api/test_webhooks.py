@@ -184,3 +184,32 @@ async def test_operators_set_and_turn_off_a_shops_webhook(app: App, nova: Shop) 
     with pytest.raises(BadWebhookUrl):
         await run("webhook", "Nova", "ftp://shop.example")
     assert await run("webhook-retry") == "0 webhook(s) go out again"
+
+
+async def test_a_return_through_the_api_and_its_webhook(app: App, nova: Shop, alex: Player,
+                                                        receiver: Receiver) -> None:
+    """The shop accepts a return with the address in `note` (none: 422), hears when the buyer sends the
+    item back (its track number), and says it came back: the buyer is refunded."""
+    await alex.send("/start")
+    store_id = await store(nova)
+    await linked(nova, alex, "c-1")
+    await app.services.webhooks.set("Nova", receiver.url)
+    order_id = await order(app, nova, store_id, "NOVA-9", ship=True)
+    dispute = await app.services.disputes.open(alex.user.id, order_id, DisputeDraft(
+        DisputeReason.wrong_item, "A blue one came, I ordered black", Outcome.return_refund))
+    _, data = await nova.post("/orders/NOVA-9/dispute/return-received", None, status=409)  # not accepted yet
+    _, data = await nova.post("/orders/NOVA-9/dispute/answer", {"answer": "accept"}, status=422)
+    assert data["error"]["message"].startswith("To accept a return, give the buyer the address")
+    _, data = await nova.post("/orders/NOVA-9/dispute/answer", {"answer": "accept", "note": "Nova returns, Riga LV-1010"},
+                              status=200)
+    assert data["state"] == "returning" and data["return_by"] and data["return_track"] is None
+    await app.services.disputes.send_back(alex.user.id, dispute.id, "RR123456789LV")
+    await WebhookDelivery(app.services.db, app.clock)()
+    events = [json.loads(body) for _, body in receiver.requests]
+    sent = [e for e in events if e["type"] == "dispute.return_sent"]
+    assert [e["data"]["dispute"] for e in sent] == [{"id": dispute.id, "track": "RR123456789LV", "refunded": False}]
+    assert sent[0]["data"]["order"]["number"] == "NOVA-9"
+    _, data = await nova.post("/orders/NOVA-9/dispute/return-received", None, status=200)
+    assert (data["state"], data["resolution"], data["return_track"]) == ("closed", "refunded_full", "RR123456789LV")
+    _, data = await nova.post("/orders/NOVA-9/dispute/return-received", None, status=409)
+    assert data["error"]["code"] == "already_done"

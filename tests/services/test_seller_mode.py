@@ -13,15 +13,14 @@ from bot.services.orders import OrderNotFound, Status
 from bot.services.reviews import ReviewAnsweredAlready, ReviewNotFound
 from bot.services.seller import (
     PAGE_SIZE,
-    BadTrackNumber,
     NotASeller,
     OfferTooLarge,
     OrderShippedAlready,
     ReasonTooShort,
     UnknownCarrier,
     check_offer,
-    check_track,
 )
+from bot.services.track_numbers import BadTrackNumber, check_track
 from tests.conftest import App
 from tests.orderkit import ensure_user, make_order
 from tests.services.test_disputes import draft
@@ -54,7 +53,7 @@ async def stores(app: App) -> None:
 
 def test_track_numbers_offers_and_their_limits() -> None:
     assert check_track(" lp 1234-5678cn ") == "LP1234-5678CN"
-    for bad in ("", "LP12", "X" * 41, "LP123_456", "ЛП123456", "LP123 456!"):
+    for bad in ("", "LP12", "X" * 41, "LP123_456", "ЛП123456", "LP123 456!", "no idea", "ABCDEF"):
         with pytest.raises(BadTrackNumber):
             check_track(bad)
     assert check_track("A1B2C") == "A1B2C" and check_track("9" * 40) == "9" * 40

@@ -186,7 +186,7 @@ disputes = Table(
     Column("amount_minor", BigInteger, nullable=False),  # the refund asked for
     currency(),
     Column("photos", Text, nullable=False, server_default="[]"),  # JSON list of Telegram file ids
-    # open → answered (reject / offer) → escalated → closed
+    # open → answered (reject / offer) → escalated → closed; open → returning → closed (a return)
     Column("state", String(16), nullable=False),
     Column("seller_answer", String(16)),  # accept, reject, offer
     Column("offer_minor", BigInteger),
@@ -199,6 +199,10 @@ disputes = Table(
     Column("answered_at", UTCDateTime),
     Column("escalated_at", UTCDateTime),
     Column("closed_at", UTCDateTime),
+    # a return the store accepted: sent back by this day, with this track number, on this day
+    Column("return_by", UTCDateTime),
+    Column("return_track", String(40)),
+    Column("returned_at", UTCDateTime),
 )
 Index("ix_disputes_user", disputes.c.user_id, disputes.c.opened_at)
 Index("ix_disputes_state_due", disputes.c.state, disputes.c.decide_by)  # the overdue ones (the sweeper)

@@ -223,6 +223,8 @@ class OrderPolicy:
     refund_days_fast: int = 3
     decision_days: int = 10
     decision_days_priority: int = 5
+    return_send_days: int = 10  # a return: the buyer sends the item back within these
+    return_receive_days: int = 15  # … and the store confirms it came back within these, or it is refunded
     tracking_poll: timedelta = timedelta(hours=6)
     # USD per unit of another currency, for an order placed without its own rate (USD_RATES)
     usd_rates: Mapping[str, Decimal] = field(default_factory=dict)
@@ -237,6 +239,8 @@ class OrderPolicy:
             refund_days_fast=settings.refund_days_fast,
             decision_days=settings.dispute_decision_days,
             decision_days_priority=settings.dispute_decision_days_priority,
+            return_send_days=settings.return_send_days,
+            return_receive_days=settings.return_receive_days,
             tracking_poll=timedelta(hours=settings.tracking_poll_hours),
             usd_rates=dict(settings.usd_rates),
         )

@@ -1,0 +1,33 @@
+"""returns: a dispute the store accepted as "return the item" waits for the item to come back —
+the day the buyer sends it back by, the return's track number and when it was sent
+
+Revision ID: 0027_returns
+Revises: 0026_dispute_deadlines
+Create Date: 2026-12-07
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0027_returns"
+down_revision = "0026_dispute_deadlines"
+branch_labels = None
+depends_on = None
+
+TIME = sa.String(26)  # UTCDateTime: fixed-width UTC text
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("disputes") as batch:
+        batch.add_column(sa.Column("return_by", TIME))
+        batch.add_column(sa.Column("return_track", sa.String(40)))
+        batch.add_column(sa.Column("returned_at", TIME))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("disputes") as batch:
+        batch.drop_column("returned_at")
+        batch.drop_column("return_track")
+        batch.drop_column("return_by")

@@ -1,0 +1,160 @@
+"""A return through the real Dispatcher, both sides, both locales: the seller accepts the return
+with an address (a short one asked again), the buyer gets it in a push and on the dispute, says
+the item was sent back with its track number (a wrong one asked again, Cancel back to the dispute,
+a stale button answered), the seller is told and confirms the item came back, the buyer is
+refunded; another store's seller gets nothing. From loyalty level 3 the refund is made when the
+item is sent back."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.fakebot import Player
+from bot.services import loyalty
+from bot.services.disputes import DisputeReason, Outcome
+from bot.services.orders import Status
+from tests.conftest import App
+from tests.flows.test_seller_mode import become_seller, deliver_due
+from tests.orderkit import make_order
+from tests.services.test_disputes import draft
+
+A, B = "Nova Electronics", "Blue Shoes"
+ADDRESS = "Riga, 1 Dock Road, Nova returns desk"
+
+T = {
+    "en": {
+        "seller_disputes": "↩️ Disputes", "accept_return": "✅ Accept the return",
+        "address_short": "To accept a return, give the buyer the address to send the item back to (at least 10",
+        "accepted": "The return is accepted: the buyer is told where to send the item.",
+        "return_address": "Return address: ", "pushed": "the seller accepted the return",
+        "disputes": "↩️ Returns & disputes", "send_to": "Send the item back to: ", "sent_it": "📦 I've sent it back",
+        "track_step": "Type the track number of the parcel you sent", "cancel": "✖ Cancel",
+        "bad_track": "A track number is 5–40 Latin letters, digits or dashes",
+        "thanks": "Thank you! The seller is told the item is on its way back.",
+        "thanks_fast": "Thank you! The item is on its way back, and your refund is made.",
+        "you_sent": "📦 You sent it back on", "moved_on": "The dispute has moved on since",
+        "told_seller": "the buyer sent the item of order #{number} back, track <code>RR123456789LV</code>",
+        "came_back": "📦 It came back: refund", "yes": "✅ Yes, it came back",
+        "refunded": "Done: the buyer is refunded.", "closed_full": "closed, refunded in full",
+        "gone": "This item is no longer available.", "fast": "⚡ Fast refund, a privilege of your loyalty level",
+    },
+    "ru": {
+        "seller_disputes": "↩️ Споры", "accept_return": "✅ Принять возврат",
+        "address_short": "Чтобы принять возврат, напишите покупателю адрес, куда отправить товар (не короче 10",
+        "accepted": "Возврат принят: покупатель узнал, куда отправить товар.",
+        "return_address": "Адрес для возврата: ", "pushed": "продавец согласился на возврат",
+        "disputes": "↩️ Возвраты и споры", "send_to": "Отправьте товар по адресу: ", "sent_it": "📦 Товар отправлен",
+        "track_step": "Напишите трек-номер отправленной посылки", "cancel": "✖ Отмена",
+        "bad_track": "Трек-номер — это от 5 до 40 латинских букв, цифр или дефисов",
+        "thanks": "Спасибо! Продавец узнал, что товар едет к нему.",
+        "thanks_fast": "Спасибо! Товар отправлен обратно, деньги вам уже возвращены.",
+        "you_sent": "📦 Вы отправили товар", "moved_on": "Спор уже продвинулся",
+        "told_seller": "покупатель отправил товар из заказа № {number} обратно, трек <code>RR123456789LV</code>",
+        "came_back": "📦 Товар пришёл: вернуть", "yes": "✅ Да, товар пришёл",
+        "refunded": "Готово: покупателю вернут деньги.", "closed_full": "закрыт, деньги возвращены полностью",
+        "gone": "Это больше недоступно.", "fast": "⚡ Быстрый возврат денег — привилегия вашего уровня",
+    },
+}
+
+
+@pytest.fixture
+def t(lang: str) -> dict[str, str]:
+    return T[lang]
+
+
+@pytest.fixture
+def seller_a(app: App, lang: str) -> Player:
+    return app.player(3001, first_name="Sam", language_code=lang)
+
+
+@pytest.fixture
+def seller_b(app: App, lang: str) -> Player:
+    return app.player(3002, first_name="Bea", language_code=lang)
+
+
+async def return_dispute(app: App, buyer: Player) -> tuple[str, int]:
+    """A shipped order of store A and a dispute asking to return the item: (number, dispute id)."""
+    await buyer.send("/start")
+    order = await make_order(app.services, app.clock, buyer.user.id, Status.shipped, store=A)
+    dispute = await app.services.disputes.open(buyer.user.id, order.id,
+                                               draft(Outcome.return_refund, reason=DisputeReason.wrong_item))
+    return order.number, dispute.id
+
+
+async def open_dispute(buyer: Player, t: dict[str, str]) -> None:
+    await buyer.send("/start")
+    await buyer.press(t["disputes"])
+    await buyer.press("1")
+
+
+async def test_a_return_from_acceptance_to_the_refund(app: App, user: Player, seller_a: Player, seller_b: Player,
+                                                      t: dict[str, str]) -> None:
+    buyer = user
+    number, dispute_id = await return_dispute(app, buyer)
+    await become_seller(app, seller_a, A)
+    await become_seller(app, seller_b, B)
+    # the seller accepts the return: where to send it is asked (a short answer asked again)
+    await seller_a.send("/seller")
+    await seller_a.press(t["seller_disputes"] + " · 1")
+    await seller_a.press("1")
+    await seller_a.press(t["accept_return"])
+    await seller_a.send("Riga")
+    assert seller_a.last_text.startswith(t["address_short"])
+    await seller_a.send(ADDRESS)
+    assert seller_a.last_text.startswith(t["accepted"]) and t["return_address"] + ADDRESS in seller_a.last_text
+    # the buyer is told where, and the dispute says it, with the button to say it is sent
+    before = len(buyer.bot_messages)
+    await deliver_due(app)
+    pushes = "\n".join(m.text or "" for m in buyer.bot_messages[before:])
+    assert t["pushed"] in pushes and ADDRESS in pushes
+    await open_dispute(buyer, t)
+    assert t["send_to"] + f"<i>{ADDRESS}</i>" in buyer.last_text and t["fast"] not in buyer.last_text
+    await buyer.press(t["sent_it"])
+    assert t["track_step"] in buyer.last_text
+    await buyer.send("no idea")
+    assert buyer.last_text.startswith(t["bad_track"])
+    await buyer.press(t["cancel"])  # back to the dispute, nothing sent
+    assert t["send_to"] in buyer.last_text
+    assert (await app.services.disputes.card(buyer.user.id, dispute_id)).dispute.returned_at is None
+    _, stale = buyer.find_button(t["sent_it"])
+    await buyer.press(t["sent_it"])
+    await buyer.send("rr 1234 56789 lv")
+    assert buyer.last_text.startswith(t["thanks"])
+    assert t["you_sent"] in buyer.last_text and "RR123456789LV" in buyer.last_text
+    await buyer.press_data(stale)  # the button of an older message: sent already
+    assert buyer.alerts()[-1].startswith(t["moved_on"])
+    # the seller is told, and confirms the item came back; another store's seller can't
+    await deliver_due(app)
+    assert any(t["told_seller"].format(number=number) in (m.text or "") for m in seller_a.bot_messages)
+    for data in (f"sl:dc:{dispute_id}:0", f"sl:dcy:{dispute_id}:0"):
+        await seller_b.press_data(data)
+        assert seller_b.alerts()[-1] == t["gone"] and number not in seller_b.last_text
+    await seller_a.send("/seller")
+    await seller_a.press(t["seller_disputes"] + " · 1")
+    await seller_a.press("1")
+    await seller_a.press(t["came_back"])
+    await seller_a.press(t["yes"])
+    assert seller_a.alerts()[-1] == t["refunded"] and t["closed_full"] in seller_a.last_text
+    assert t["came_back"] not in "".join(text for text, _ in seller_a.buttons())
+    card = await app.services.disputes.card(buyer.user.id, dispute_id)
+    assert (card.dispute.resolution, [r.amount_minor for r in card.refunds]) == ("refunded_full",
+                                                                                 [card.dispute.amount_minor])
+    before = len(buyer.bot_messages)
+    await deliver_due(app)
+    assert any(t["closed_full"] in (m.text or "") for m in buyer.bot_messages[before:])
+
+
+async def test_from_level_3_the_refund_comes_with_the_track_number(app: App, user: Player, seller_a: Player,
+                                                                   t: dict[str, str], monkeypatch) -> None:
+    async def level_3(conn, user_id):
+        return 3
+
+    monkeypatch.setattr(loyalty, "level_of", level_3)
+    buyer = user
+    _, dispute_id = await return_dispute(app, buyer)
+    await app.services.disputes.seller_answer(dispute_id, "accept", note=ADDRESS)
+    await open_dispute(buyer, t)
+    assert t["fast"] in buyer.last_text
+    await buyer.press(t["sent_it"])
+    await buyer.send("RR123456789LV")
+    assert buyer.last_text.startswith(t["thanks_fast"]) and t["closed_full"] in buyer.last_text

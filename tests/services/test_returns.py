@@ -1,0 +1,196 @@
+"""Returns: a dispute asking to send the item back. The store accepts with a return address, the
+buyer sends the item back with a track number, the store confirms it came back and the buyer is
+refunded — at once from loyalty level 3 (fast refunds); the sweeper closes a return whose day passed
+(not sent back: no refund; not confirmed by the store: refunded)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from bot.db import outbox as outbox_repo
+from bot.db import refunds as refunds_repo
+from bot.runner import build_sweeper
+from bot.services import loyalty
+from bot.services.disputes import (
+    DisputeMovedOn,
+    DisputeNotFound,
+    DisputeReason,
+    Outcome,
+    ReturnAddressRequired,
+    SellerAnswer,
+    SendBackTooLate,
+    SentBackAlready,
+)
+from bot.services.errors import NotFound
+from bot.services.orders import AlreadyDone, Status
+from bot.services.track_numbers import BadTrackNumber
+from tests.conftest import App
+from tests.orderkit import ensure_user, make_order
+from tests.services.test_disputes import draft, steps
+from tests.services.test_seller_mode import link
+
+ALEX, BOB, SELLER, OTHER_SELLER = 701, 702, 611, 612
+STORE, OTHER_STORE = "Nova Electronics", "Blue Shoes"
+ADDRESS = "Nova Electronics, returns desk, 1 Dock Road, Riga LV-1010"
+
+
+async def news(app: App, seller: int = SELLER) -> list[dict]:
+    async with app.services.db.read() as conn:
+        return [r.payload for r in await outbox_repo.for_user(conn, seller, "seller_news")]
+
+
+async def returning(app: App, user: int = ALEX) -> tuple[int, int]:
+    """A shipped order of STORE with a return dispute the store accepted: (order id, dispute id)."""
+    order = await make_order(app.services, app.clock, user, Status.shipped, store=STORE)
+    dispute = await app.services.disputes.open(user, order.id, draft(Outcome.return_refund,
+                                                                      reason=DisputeReason.wrong_item))
+    await app.services.disputes.seller_answer(dispute.id, SellerAnswer.accept, note=ADDRESS)
+    return order.id, dispute.id
+
+
+@pytest.fixture(autouse=True)
+async def sellers(app: App) -> None:
+    await link(app, STORE, SELLER)
+    await link(app, OTHER_STORE, OTHER_SELLER)
+
+
+@pytest.fixture
+def level(monkeypatch):
+    levels: dict[int, int] = {}
+
+    async def level_of(conn, user_id):
+        return levels.get(user_id, 1)
+
+    monkeypatch.setattr(loyalty, "level_of", level_of)
+    return levels
+
+
+async def test_accepting_a_return_asks_where_to_and_waits_for_the_item(app: App, level) -> None:
+    disputes = app.services.disputes
+    order = await make_order(app.services, app.clock, ALEX, Status.shipped, store=STORE)
+    dispute = await disputes.open(ALEX, order.id, draft(Outcome.return_refund, reason=DisputeReason.wrong_item))
+    for note in (None, "", "  short  "):
+        with pytest.raises(ReturnAddressRequired):
+            await disputes.seller_answer(dispute.id, SellerAnswer.accept, note=note)
+    accepted = await disputes.seller_answer(dispute.id, SellerAnswer.accept, note=f"  {ADDRESS}\n")
+    assert (accepted.state, accepted.seller_answer, accepted.seller_note) == ("returning", "accept", ADDRESS)
+    assert accepted.return_by == app.clock.now() + timedelta(days=10) and accepted.returned_at is None
+    card = await disputes.card(ALEX, dispute.id)
+    assert card.can_send_back and not card.can_answer and not card.fast_refund and card.receive_by is None
+    assert card.order_status == "in_dispute" and card.refunds == ()  # no money before the item is back
+    assert (await steps(app))[-1] == "return_accepted"
+    async with app.services.db.read() as conn:
+        (push,) = [r.payload for r in await outbox_repo.for_user(conn, ALEX, "dispute")
+                   if r.payload["step"] == "return_accepted"]
+    assert push["seller_note"] == ADDRESS and push["return_by"] == accepted.return_by.isoformat()
+    with pytest.raises(DisputeMovedOn):  # answered: no second answer, no escalation
+        await disputes.seller_answer(dispute.id, SellerAnswer.reject, note="Changed our mind")
+    with pytest.raises(DisputeMovedOn):
+        await disputes.escalate(ALEX, dispute.id)
+
+
+async def test_sent_back_then_the_store_confirms_and_the_buyer_is_refunded(app: App, level) -> None:
+    disputes = app.services.disputes
+    _, dispute_id = await returning(app)
+    app.clock.advance(days=2)
+    with pytest.raises(BadTrackNumber):
+        await disputes.send_back(ALEX, dispute_id, "not a track!")
+    await ensure_user(app.services, BOB)
+    with pytest.raises(DisputeNotFound):  # another buyer's dispute
+        await disputes.send_back(BOB, dispute_id, "RR123456789LV")
+    card = await disputes.send_back(ALEX, dispute_id, " rr 1234 56789lv ")
+    sent_at = app.clock.now()
+    assert (card.dispute.state, card.dispute.return_track, card.dispute.returned_at) == (
+        "returning", "RR123456789LV", sent_at)
+    assert card.receive_by == sent_at + timedelta(days=15) and not card.can_send_back and card.refunds == ()
+    with pytest.raises(SentBackAlready):
+        await disputes.send_back(ALEX, dispute_id, "RR000000000LV")
+    told = (await news(app))[-1]
+    assert (told["news"], told["id"], told["track"], told["refunded"]) == ("sent_back", dispute_id, "RR123456789LV",
+                                                                           False)
+    assert told["receive_by"] == card.receive_by.isoformat()
+    with pytest.raises(DisputeNotFound):  # another store's seller
+        await disputes.return_received(dispute_id, seller_id=OTHER_SELLER)
+    app.clock.advance(days=4)
+    closed = await disputes.return_received(dispute_id, seller_id=SELLER)
+    assert (closed.state, closed.resolution, closed.refund_minor) == ("closed", "refunded_full", closed.amount_minor)
+    card = await disputes.card(ALEX, dispute_id)
+    assert card.order_status == "closed"
+    assert [(r.amount_minor, r.reason, r.dispute_id) for r in card.refunds] == [(closed.amount_minor, "dispute",
+                                                                                dispute_id)]
+    assert (await steps(app))[-1] == "closed"
+    assert [n["news"] for n in await news(app)].count("dispute_closed") == 0  # the store did it itself
+    with pytest.raises(AlreadyDone):
+        await disputes.return_received(dispute_id)
+
+
+async def test_from_level_3_the_refund_is_made_when_the_item_is_sent_back(app: App, level) -> None:
+    level[ALEX] = 3
+    disputes = app.services.disputes
+    order_id, dispute_id = await returning(app)
+    card = await disputes.card(ALEX, dispute_id)
+    assert card.fast_refund and card.can_send_back
+    app.clock.advance(days=1)
+    card = await disputes.send_back(ALEX, dispute_id, "RR123456789LV")
+    assert (card.dispute.state, card.dispute.resolution, card.dispute.return_track) == (
+        "closed", "refunded_full", "RR123456789LV")
+    async with app.services.db.read() as conn:
+        (refund,) = await refunds_repo.for_order(conn, order_id)
+    assert refund.amount_minor == card.dispute.amount_minor
+    told = [n for n in await news(app) if n["news"] in ("sent_back", "dispute_closed")]
+    assert [(n["news"], n["refunded"]) for n in told] == [("sent_back", True)]  # one message, saying both
+    with pytest.raises(AlreadyDone):  # the store's confirmation comes too late to matter
+        await disputes.return_received(dispute_id, seller_id=SELLER)
+
+
+async def test_a_return_not_sent_back_in_time_closes_without_a_refund(app: App, level) -> None:
+    disputes = app.services.disputes
+    _, dispute_id = await returning(app)
+    sweeper = build_sweeper(app.services)
+    app.clock.advance(days=9)
+    assert (await sweeper(app.clock.now()))["disputes_overdue"] == 0
+    app.clock.advance(days=1)
+    with pytest.raises(SendBackTooLate):
+        await disputes.send_back(ALEX, dispute_id, "RR123456789LV")
+    assert (await sweeper(app.clock.now()))["disputes_overdue"] == 1
+    card = await disputes.card(ALEX, dispute_id)
+    assert (card.dispute.state, card.dispute.resolution, card.dispute.refund_minor) == ("closed", "not_returned", 0)
+    assert card.refunds == () and card.order_status == "closed"
+    assert (await steps(app))[-1] == "closed"
+    assert (await news(app))[-1]["by"] == "not_sent"
+    assert (await sweeper(app.clock.now()))["disputes_overdue"] == 0  # once
+
+
+async def test_a_return_the_store_does_not_confirm_is_refunded_when_its_days_pass(app: App, level) -> None:
+    disputes = app.services.disputes
+    _, dispute_id = await returning(app)
+    app.clock.advance(days=3)
+    await disputes.send_back(ALEX, dispute_id, "RR123456789LV")
+    sweeper = build_sweeper(app.services)
+    app.clock.advance(days=14)  # past return_by, but sent in time: waits for the store
+    assert (await sweeper(app.clock.now()))["disputes_overdue"] == 0
+    app.clock.advance(days=1)
+    assert (await sweeper(app.clock.now()))["disputes_overdue"] == 1
+    card = await disputes.card(ALEX, dispute_id)
+    assert (card.dispute.state, card.dispute.resolution) == ("closed", "refunded_full")
+    assert [r.amount_minor for r in card.refunds] == [card.dispute.amount_minor]
+    assert (await steps(app))[-1] == "return_unconfirmed"
+    assert (await news(app))[-1]["by"] == "unconfirmed"
+
+
+async def test_the_platform_may_decide_a_return_and_seller_mode_confirms_its_own(app: App, level) -> None:
+    disputes, mode = app.services.disputes, app.services.seller_mode
+    _, decided = await returning(app)
+    closed = await disputes.decide(decided, 500)
+    assert (closed.state, closed.resolution, closed.refund_minor) == ("closed", "refunded_partial", 500)
+    _, dispute_id = await returning(app)
+    seen = await mode.dispute(SELLER, dispute_id)
+    assert seen.is_return and seen.can_confirm_return and not seen.can_answer
+    assert [d.id for d in (await mode.disputes(SELLER)).rows] == [dispute_id]  # the store's to receive
+    with pytest.raises(NotFound):
+        await mode.return_received(OTHER_SELLER, dispute_id)
+    done = await mode.return_received(SELLER, dispute_id)
+    assert (done.state, done.resolution) == ("closed", "refunded_full") and not done.can_confirm_return
+    assert (await mode.disputes(SELLER)).total == 0
