@@ -226,6 +226,7 @@ class Sent:
 
     def __init__(self, text: str | None, contact: object = None) -> None:
         self.text, self.photo, self.contact, self.replies = text, None, contact, []
+        self.media_group_id: str | None = None  # not a photo of an album
 
     async def answer(self, text: str, **kwargs) -> None:
         self.replies.append(text)

@@ -8,7 +8,14 @@ from collections.abc import Iterable
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InaccessibleMessage, InlineKeyboardMarkup, InputMediaPhoto, Message
+from aiogram.types import (
+    CallbackQuery,
+    InaccessibleMessage,
+    InlineKeyboardMarkup,
+    InputMediaPhoto,
+    Message,
+    ReplyKeyboardMarkup,
+)
 
 from bot.db.engine import Database
 from bot.views.common import Screen
@@ -90,6 +97,31 @@ async def ask(query: CallbackQuery, state: FSMContext, db: Database, step: State
 
 async def reply(message: Message, screen: Screen) -> Message:
     return await message.answer(**screen.as_kwargs())
+
+
+ALBUM_SCREEN = "album_screen"  # FSM data: [media group, message id] of the screen an album's photos update
+
+
+async def answer_album_item(message: Message, screen: Screen, state: FSMContext, db: Database) -> None:
+    """The answer to one photo of an album: the first photo's is sent, and the album's later photos
+    update it in place — one screen for the album, not one a photo (Telegram sends an album as a
+    message a photo, and the isolation hands this user's updates over one after another)."""
+    group, shown = (await state.get_data()).get(ALBUM_SCREEN) or (None, None)
+    if group == message.media_group_id and shown and not isinstance(screen.reply_markup, ReplyKeyboardMarkup):
+        assert message.bot is not None
+        try:
+            await message.bot.edit_message_text(chat_id=message.chat.id, message_id=int(shown), **screen.as_kwargs())
+            return
+        except TelegramBadRequest as exc:
+            text = str(exc).lower()
+            if "message is not modified" in text:
+                return
+            if not any(reason in text for reason in _SEND_NEW_INSTEAD):
+                raise
+    sent = await reply(message, screen)
+    if await state.get_state() is not None:  # the flow goes on: the album's next photo updates this
+        async with db.write():
+            await state.update_data({ALBUM_SCREEN: [message.media_group_id, sent.message_id]})
 
 
 async def send_photos_then(query: CallbackQuery, file_ids: Iterable[str], unavailable: str, screen: Screen) -> None:

@@ -69,7 +69,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from bot.db.engine import Database
-from bot.handlers.common import reply, show
+from bot.handlers.common import answer_album_item, reply, show
 from bot.handlers.routing import Handlers
 from bot.keyboards.common import NavAction, NavCb
 from bot.middlewares.card_guard import asks_again
@@ -409,14 +409,14 @@ class Flow:
                 await deliver(message, answered.screens)
                 return
             except DomainError as exc:
-                await deliver(message, await self.go(step.state, state, db, draft, f, f.error(exc), **named))
-                return
+                screens = await self.go(step.state, state, db, draft, f, f.error(exc), **named)
             except Retry as retry:
-                await deliver(message, await self.go(step.state, state, db, draft, f, retry.text,
-                                                     **{**named, **retry.shown}))
-                return
-            stays = step.stay is not None and step.stay(result.draft if isinstance(result, Go) else result)
-            await deliver(message, await self._moved(step, result, state, db, f, stays, named))
+                screens = await self.go(step.state, state, db, draft, f, retry.text, **{**named, **retry.shown})
+            else:
+                stays = step.stay is not None and step.stay(result.draft if isinstance(result, Go) else result)
+                screens = await self._moved(step, result, state, db, f, stays, named)
+            album = message.media_group_id and isinstance(screens, Screen)  # an album: one screen, updated
+            await (answer_album_item(message, screens, state, db) if album else deliver(message, screens))
 
         return typed
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from aiogram.methods import EditMessageText
 
 from bot.db import outbox as outbox_repo
 from bot.db import reviews as repo
@@ -294,15 +295,36 @@ def plain(text: str) -> str:
 
 async def test_an_album_of_more_photos_than_a_review_takes(app: App, alex) -> None:
     """An album arrives as one message per photo: the step keeps the first five, tells the sixth it
-    was not kept, and waits for Done instead of moving on while the album is still arriving."""
+    was not kept, and waits for Done instead of moving on while the album is still arriving. The
+    album gets one screen, updated as its photos come, not a screen a photo."""
     await to_the_photos(app, alex, "4", "Good sound, long battery life")
-    before = len(alex.bot_messages)
+    before, edits = len(alex.bot_messages), len(app.session.calls_of(EditMessageText))
     await alex.send_album(*(("photo", f"ph-{n}") for n in range(1, 7)))
     said = [m.text or "" for m in alex.bot_messages[before:]]
-    assert any("You have already added 5 photos, the most a review can have." in t for t in said)
-    assert not any("Check the review below" in t for t in said)  # no photo landed on the summary
+    assert len(said) == 1 and len(app.session.calls_of(EditMessageText)) - edits == 5  # the 2nd to 6th photo
+    assert "You have already added 5 photos, the most a review can have." in said[0]
+    assert "Check the review below" not in said[0]  # no photo landed on the summary
     assert "Added: 5 photos." in alex.last_text and "✅ Done" in str(alex.buttons())
+    await alex.send_album(("photo", "ph-7"), ("photo", "ph-8"))  # another album: a screen of its own
+    assert len(alex.bot_messages) == before + 2
     await alex.press("✅ Done")
     assert "Photos: 5" in alex.last_text
     await alex.press("📣 Publish")
     assert "📷 5 photos" in alex.last_text
+
+
+async def test_an_albums_screen_deleted_meanwhile_is_sent_anew(app: App, alex) -> None:
+    """The album's screen is updated in place; when the buyer deleted it between two photos (the
+    edit finds no message), the next photo's answer is a new message, and no photo is lost."""
+    from aiogram.exceptions import TelegramBadRequest
+
+    await to_the_photos(app, alex, "4", "Good sound, long battery life")
+
+    def gone(bot, method):
+        raise TelegramBadRequest(method=method, message="Bad Request: message to edit not found")
+
+    app.session.responders[EditMessageText] = gone
+    before = len(alex.bot_messages)
+    await alex.send_album(("photo", "ph-1"), ("photo", "ph-2"))
+    assert len(alex.bot_messages) == before + 2  # the edit failed: sent again
+    assert "Added: 2 photos." in alex.last_text
