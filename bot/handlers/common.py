@@ -20,6 +20,8 @@ from aiogram.types import (
 from bot.db.engine import Database
 from bot.views.common import Screen
 
+Screens = Screen | tuple[Screen, ...]
+
 log = logging.getLogger(__name__)
 
 REPLY_KEYBOARD = "reply_keyboard"
@@ -140,3 +142,22 @@ async def send_photos_then(query: CallbackQuery, file_ids: Iterable[str], unavai
     except TelegramBadRequest:
         await query.bot.send_message(chat_id=query.from_user.id, text=unavailable)
     await query.bot.send_message(chat_id=query.from_user.id, **screen.as_kwargs())
+
+
+async def deliver(event: Message | CallbackQuery, screens: Screens, note: str | None = None) -> None:
+    """A step's screen(s): one in place of the pressed message (or below a typed answer); several
+    (a reply keyboard in a message of its own, then the step) each as a new message."""
+    if isinstance(screens, Screen):
+        if isinstance(event, CallbackQuery):
+            await show(event, screens, note)
+        else:
+            await reply(event, screens)
+        return
+    for screen in screens:
+        if isinstance(event, CallbackQuery):
+            assert event.bot is not None
+            await event.bot.send_message(chat_id=event.from_user.id, **screen.as_kwargs())
+        else:
+            await reply(event, screen)
+    if isinstance(event, CallbackQuery):
+        await event.answer(note)

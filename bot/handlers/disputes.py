@@ -14,7 +14,6 @@ from __future__ import annotations
 from contextlib import suppress
 
 from aiogram import F
-from aiogram.filters import StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -23,10 +22,10 @@ from aiogram.types import CallbackQuery
 from bot.db.engine import Database
 from bot.db.users import UserRow
 from bot.handlers.answers import answered_by, refusals
-from bot.handlers.common import cancel_returns_itself, send_or_edit, send_photos_then, show
+from bot.handlers.common import send_or_edit, send_photos_then, show
 from bot.handlers.flow import EDITING, Button, Done, Draft, Flow, Stale, Step, Summary, photo_step
 from bot.handlers.routing import Handlers
-from bot.keyboards.common import MenuCb, NavAction, NavCb
+from bot.keyboards.common import MenuCb
 from bot.keyboards.disputes import DisputeAction, DisputeCb, DraftAction, DraftCb, DraftField
 from bot.keyboards.orders import list_cb
 from bot.services import money
@@ -60,9 +59,6 @@ class DisputeFlow(StatesGroup):
 
 class SendBackFlow(StatesGroup):
     track = State()
-
-
-cancel_returns_itself(SendBackFlow)  # Cancel returns to the dispute
 
 
 def _on(action: DisputeAction):
@@ -185,20 +181,11 @@ async def _sent_back(text: str, draft: Draft, f: Fmt, state: FSMContext, db: Dat
 
 
 SEND_BACK = Flow(
-    SendBackFlow, DisputeCb, leave=_back_to_dispute, strays=False,
+    SendBackFlow, DisputeCb, leave=_back_to_dispute, cancel=_back_to_dispute, strays=False,
     outside=N_("This step is over. Open the dispute to start again."),
     steps=(Step(SendBackFlow.track, views.step_send_back, views.TRACK_EXPECTED, text=_sent_back),),
     summary=None,
 ).install(router)
-
-
-@router.callback_query(StateFilter(SendBackFlow), NavCb.filter(F.action == NavAction.cancel))
-async def cancel_send_back(query: CallbackQuery, state: FSMContext, db: Database, disputes: DisputeService,
-                           user: UserRow, f: Fmt) -> None:
-    draft = await state.get_data()
-    async with db.write():
-        await state.clear()
-    await _back_to_dispute(query, draft, disputes, user, f)
 
 
 @router.callback_query(_on(DisputeAction.send_back))

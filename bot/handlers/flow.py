@@ -69,7 +69,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from bot.db.engine import Database
-from bot.handlers.common import answer_album_item, reply, show
+from bot.handlers.common import Screens, answer_album_item, cancel_returns_itself, deliver
 from bot.handlers.routing import Handlers
 from bot.keyboards.common import NavAction, NavCb
 from bot.middlewares.card_guard import asks_again
@@ -77,7 +77,6 @@ from bot.services.errors import N_, DomainError
 from bot.views.common import Fmt, Screen
 
 Draft = dict[str, Any]
-Screens = Screen | tuple[Screen, ...]
 View = Callable[..., Screens | Awaitable[Screens]]  # (f, draft, error, **named)
 Parse = Callable[..., Any]  # (value, draft, f, **named) -> Draft | Go, maybe awaitable
 Predicate = Callable[[Draft], bool]
@@ -255,11 +254,17 @@ class Flow:
     def __init__(self, group: type[StatesGroup], callback: type[CallbackData], *, steps: tuple[Step, ...],
                  summary: Summary | None, leave: Handler, outside: str, arrive: Arrive | None = None,
                  other: Handler | None = None, strays: bool = True,
-                 upgrade: Callable[[Draft], Draft] | None = None, identified: bool = False) -> None:
+                 upgrade: Callable[[Draft], Draft] | None = None, identified: bool = False,
+                 cancel: Handler | None = None) -> None:
         self.group, self.callback = group, callback
         self.identified = identified  # the draft gets a FLOW_ID at the start (its final step keeps it)
         self.steps, self.summary = steps, summary
         self._leave = CallableObject(leave)
+        # Cancel leaves for where the flow was opened (as Back from the first step does, `cancel`
+        # saying how), instead of the shared Cancel's main menu; /cancel still goes to the menu
+        self._cancel = CallableObject(cancel) if cancel is not None else None
+        if cancel is not None:
+            cancel_returns_itself(group)
         self._finish = CallableObject(summary.finish) if summary is not None else None
         self.outside = outside  # msgid: a button of the flow after it ended
         self.arrive, self.other = arrive, other
@@ -356,6 +361,8 @@ class Flow:
             router.callback_query(StateFilter(summary.state), cb.filter(F.action == summary.edit))(self._edit)
             router.callback_query(StateFilter(summary.state), cb.filter(F.action == summary.done))(self._done)
         router.callback_query(StateFilter(group), NavCb.filter(F.action == NavAction.back))(self._back)
+        if self._cancel is not None:
+            router.callback_query(StateFilter(group), NavCb.filter(F.action == NavAction.cancel))(self._cancelled)
         if self.strays:
             router.callback_query(StateFilter(group), cb.filter())(self._other_step)
             router.callback_query(cb.filter())(self._after_end)
@@ -449,11 +456,20 @@ class Flow:
         draft = await self.draft(state)
         previous = self.before(await state.get_state(), draft)
         if previous is None:  # the first step: back to where the flow was started
-            async with db.write():
-                await state.clear()
-            await self._leave.call(query, draft=draft, state=state, db=db, f=f, **kwargs)
+            await self._left(self._leave, query, state, db, f, draft, **kwargs)
             return
         await deliver(query, await self.go(previous, state, db, draft, f, **kwargs))
+
+    async def _cancelled(self, query: CallbackQuery, state: FSMContext, db: Database, f: Fmt, **kwargs: Any) -> None:
+        assert self._cancel is not None
+        await self._left(self._cancel, query, state, db, f, await self.draft(state), **kwargs)
+
+    @staticmethod
+    async def _left(how: CallableObject, query: CallbackQuery, state: FSMContext, db: Database, f: Fmt,
+                    draft: Draft, **kwargs: Any) -> None:
+        async with db.write():
+            await state.clear()
+        await how.call(query, draft=draft, state=state, db=db, f=f, **kwargs)
 
     async def _other_step(self, query: CallbackQuery, state: FSMContext, db: Database, f: Fmt,
                           **data: Any) -> None:
@@ -479,21 +495,3 @@ def _value(message: Message, kind: str) -> str | None:
         return message.photo[-1].file_id if message.photo else None
     return message.contact.phone_number if message.contact else None
 
-
-async def deliver(event: Message | CallbackQuery, screens: Screens, note: str | None = None) -> None:
-    """A step's screen(s): one in place of the pressed message (or below a typed answer); several
-    (a reply keyboard in a message of its own, then the step) each as a new message."""
-    if isinstance(screens, Screen):
-        if isinstance(event, CallbackQuery):
-            await show(event, screens, note)
-        else:
-            await reply(event, screens)
-        return
-    for screen in screens:
-        if isinstance(event, CallbackQuery):
-            assert event.bot is not None
-            await event.bot.send_message(chat_id=event.from_user.id, **screen.as_kwargs())
-        else:
-            await reply(event, screen)
-    if isinstance(event, CallbackQuery):
-        await event.answer(note)

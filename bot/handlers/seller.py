@@ -20,7 +20,6 @@ from contextlib import suppress
 from typing import NoReturn
 
 from aiogram import F
-from aiogram.filters import StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -30,10 +29,10 @@ from bot import menu as registry
 from bot.db.engine import Database
 from bot.db.users import UserRow
 from bot.handlers.answers import refusals
-from bot.handlers.common import cancel_returns_itself, show
+from bot.handlers.common import show
 from bot.handlers.flow import Button, Done, Draft, Flow, Stale, Step
 from bot.handlers.routing import Handlers
-from bot.keyboards.common import MenuCb, NavAction, NavCb
+from bot.keyboards.common import MenuCb
 from bot.keyboards.seller import SellerAction, SellerCb, SellerStepCb, StepAction
 from bot.services import money
 from bot.services.disputes import SellerAnswer, check_return_address
@@ -68,11 +67,6 @@ class DisputeAnswerFlow(StatesGroup):
 class ShipFlow(StatesGroup):
     track = State()
     carrier = State()
-
-
-_FLOWS = (ReplyFlow, DisputeAnswerFlow, ShipFlow)
-for _group in _FLOWS:
-    cancel_returns_itself(_group)  # Cancel returns to the review, dispute or order
 
 
 def _on(*actions: SellerAction):
@@ -237,7 +231,7 @@ async def _published(text: str, draft: Draft, f: Fmt, state: FSMContext, db: Dat
 
 
 REPLY = Flow(
-    ReplyFlow, SellerStepCb, leave=_back_to_item, strays=False,
+    ReplyFlow, SellerStepCb, leave=_back_to_item, cancel=_back_to_item, strays=False,
     outside=views.STEP_OVER,
     steps=(Step(ReplyFlow.text, views.step_reply, views.REPLY_EXPECTED, text=_published),),
     summary=None,
@@ -287,7 +281,7 @@ async def _return_address(text: str, draft: Draft, f: Fmt, state: FSMContext, db
 
 
 DISPUTE = Flow(
-    DisputeAnswerFlow, SellerStepCb, leave=_back_to_item, strays=False,
+    DisputeAnswerFlow, SellerStepCb, leave=_back_to_item, cancel=_back_to_item, strays=False,
     outside=views.STEP_OVER,
     steps=(
         Step(DisputeAnswerFlow.reason, views.step_reason, views.REASON_EXPECTED, text=_reason,
@@ -365,7 +359,7 @@ async def _carrier(value: str, draft: Draft, f: Fmt, state: FSMContext, db: Data
 
 
 SHIP = Flow(
-    ShipFlow, SellerStepCb, leave=_back_to_item,
+    ShipFlow, SellerStepCb, leave=_back_to_item, cancel=_back_to_item,
     outside=views.STEP_OVER,
     steps=(
         Step(ShipFlow.track, views.step_track, views.TRACK_EXPECTED, text=_track),
@@ -385,11 +379,3 @@ async def ship(query: CallbackQuery, callback_data: SellerCb, state: FSMContext,
     await show(query, await SHIP.start(state, db, draft, f))
 
 
-# -- Cancel in a step: back to what it was about ---------------------------------------------------------
-@router.callback_query(StateFilter(*_FLOWS), NavCb.filter(F.action == NavAction.cancel))
-async def cancel_step(query: CallbackQuery, state: FSMContext, db: Database, seller_mode: SellerModeService,
-                      user: UserRow, f: Fmt) -> None:
-    draft = await state.get_data()
-    async with db.write():
-        await state.clear()
-    await _back_to_item(query, draft, seller_mode, user, f)

@@ -43,10 +43,9 @@ from bot.handlers.addresses.form_steps import (
     typed,
     upgrade,
 )
-from bot.handlers.common import REPLY_KEYBOARD, show
-from bot.handlers.flow import EDITING, FLOW_ID, STALE, Button, Draft, Flow, Summary, deliver
+from bot.handlers.common import REPLY_KEYBOARD, deliver, show
+from bot.handlers.flow import EDITING, FLOW_ID, STALE, Button, Draft, Flow, Summary
 from bot.keyboards.addresses import AddressAction, AddressCb, AddressFormCb, FormAction
-from bot.keyboards.common import NavAction, NavCb
 from bot.services.addresses import AddressDraft, AddressInputError, AddressNotFound, AddressService, Field
 from bot.services.errors import DomainError
 from bot.views import addresses as views
@@ -101,8 +100,14 @@ async def leave_form(query: CallbackQuery, draft: Draft, user: UserRow, addresse
     await deliver(query, (closing, screen) if keyboard_shown else screen, note)
 
 
+async def cancel_form(query: CallbackQuery, draft: Draft, user: UserRow, addresses: AddressService, f: Fmt,
+                      **data: Any) -> None:
+    """Cancel (the form already cleared): where the form was opened, saying it was cancelled."""
+    await leave_form(query, draft, user, addresses, f, cancelled=True, **data)
+
+
 FLOW = Flow(
-    AddressForm, AddressFormCb, arrive=arrive, upgrade=upgrade, leave=leave_form, strays=False,
+    AddressForm, AddressFormCb, arrive=arrive, upgrade=upgrade, leave=leave_form, cancel=cancel_form, strays=False,
     outside=STALE,  # not used (strays=False): the form answers its own stray buttons, below
     identified=True,  # Save keeps the form's id with the address: a repeated Save finds it (Redis)
     steps=(
@@ -141,17 +146,7 @@ async def start_edit(query: CallbackQuery, callback_data: AddressCb, state: FSMC
     await deliver(query, await FLOW.go(AddressForm.summary, state, db, draft, f, user=user, addresses=addresses))
 
 
-# --- leaving it: Cancel; a button of an earlier question, or of a closed form --------------------------
-@router.callback_query(StateFilter(AddressForm), NavCb.filter(F.action == NavAction.cancel))
-async def cancel(query: CallbackQuery, state: FSMContext, db: Database, user: UserRow,
-                 addresses: AddressService, f: Fmt, **data: Any) -> None:
-    """Cancel leaves the form for where it was opened: the address being edited, or the list."""
-    draft = await FLOW.draft(state)
-    async with db.write():
-        await state.clear()
-    await leave_form(query, draft, user, addresses, f, cancelled=True, state=state, db=db, **data)
-
-
+# --- leaving it: a button of an earlier question, or of a closed form ---------------------------------
 @router.callback_query(StateFilter(AddressForm), AddressFormCb.filter())
 async def stale_form_button(query: CallbackQuery, f: Fmt) -> None:
     """A button of an earlier question of this form."""

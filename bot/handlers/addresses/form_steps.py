@@ -18,7 +18,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 
 from bot.db.users import UserRow
-from bot.handlers.common import REPLY_KEYBOARD, cancel_returns_itself
+from bot.handlers.common import REPLY_KEYBOARD
 from bot.handlers.flow import EDITING, Button, Draft, Go, Parse, Predicate, Reply, Retry, Stale, Step
 from bot.keyboards.addresses import AddressFormCb, FormAction
 from bot.keyboards.common import MAX_PAGE, plain_int
@@ -40,7 +40,6 @@ AddressForm = type("AddressForm", (StatesGroup,), {**{field.value: State() for f
                                                   "__module__": __name__})
 
 
-cancel_returns_itself(AddressForm)
 
 STATE_OF: dict[Field, State] = {field: getattr(AddressForm, field.value) for field in Field}
 ADDRESS_ID = "address_id"  # FSM data: the address being edited; 0 (or absent) while adding
