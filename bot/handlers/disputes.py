@@ -23,11 +23,12 @@ from bot.db.engine import Database
 from bot.db.users import UserRow
 from bot.handlers.answers import answered_by, refusals
 from bot.handlers.common import send_or_edit, send_photos_then, show
-from bot.handlers.flow import EDITING, Button, Done, Draft, Flow, Stale, Step, Summary, photo_step
+from bot.handlers.flow import EDITING, Button, Done, Draft, Flow, Go, Stale, Step, Summary, photo_step
 from bot.handlers.routing import Handlers
 from bot.keyboards.common import MenuCb
 from bot.keyboards.disputes import DisputeAction, DisputeCb, DraftAction, DraftCb, DraftField
 from bot.keyboards.orders import list_cb
+from bot.middlewares.card_guard import takes_track_numbers
 from bot.services import money
 from bot.services.disputes import (
     MAX_PHOTOS,
@@ -38,6 +39,7 @@ from bot.services.disputes import (
     Outcome,
     check_amount,
     clean_description,
+    outcomes_for,
 )
 from bot.services.errors import N_, DomainError, InvalidInput, NotFound
 from bot.services.orders import OrderService
@@ -59,6 +61,9 @@ class DisputeFlow(StatesGroup):
 
 class SendBackFlow(StatesGroup):
     track = State()
+
+
+takes_track_numbers(SendBackFlow.track)  # Russian Post's 14 digits are not a card number here
 
 
 def _on(action: DisputeAction):
@@ -212,10 +217,14 @@ async def _order_card_with(query: CallbackQuery, orders: OrderService, user: Use
     await query.answer(note or None, show_alert=bool(note))
 
 
-def _choose_reason(value: str, draft: Draft, f: Fmt) -> Draft:
+def _choose_reason(value: str, draft: Draft, f: Fmt) -> Draft | Go:
     if value not in {r.value for r in DisputeReason}:
         raise Stale
-    return {**draft, "reason": value}
+    draft = {**draft, "reason": value}
+    if draft.get("outcome") and draft["outcome"] not in outcomes_for(value):  # a return of what never came
+        draft.pop("outcome")
+        return Go(draft, to=DisputeFlow.outcome)  # asked again, even from the summary
+    return draft
 
 
 def _described(text: str, draft: Draft, f: Fmt) -> Draft:
@@ -223,7 +232,7 @@ def _described(text: str, draft: Draft, f: Fmt) -> Draft:
 
 
 def _choose_outcome(value: str, draft: Draft, f: Fmt) -> Draft:
-    if value not in {o.value for o in Outcome}:
+    if value not in outcomes_for(draft.get("reason")):
         raise Stale
     draft = {**draft, "outcome": value}
     if value != Outcome.partial_refund:
@@ -317,6 +326,6 @@ async def start(query: CallbackQuery, callback_data: DisputeCb, state: FSMContex
     draft = {
         "order_id": info.order_id, "number": info.number, "currency": info.currency,
         "max": info.max_refund_minor, "priority": info.priority, "decide_by": info.decide_by.isoformat(),
-        "photos": [],
+        "return_days": info.return_days, "photos": [],
     }
     await show(query, await FLOW.start(state, db, draft, f))

@@ -34,6 +34,7 @@ from bot.handlers.flow import Button, Done, Draft, Flow, Stale, Step
 from bot.handlers.routing import Handlers
 from bot.keyboards.common import MenuCb
 from bot.keyboards.seller import SellerAction, SellerCb, SellerStepCb, StepAction
+from bot.middlewares.card_guard import takes_track_numbers
 from bot.services import money
 from bot.services.disputes import SellerAnswer, check_return_address
 from bot.services.errors import DomainError, InvalidInput, NotFound
@@ -67,6 +68,9 @@ class DisputeAnswerFlow(StatesGroup):
 class ShipFlow(StatesGroup):
     track = State()
     carrier = State()
+
+
+takes_track_numbers(ShipFlow.track)  # Russian Post's 14 digits are not a card number here
 
 
 def _on(*actions: SellerAction):

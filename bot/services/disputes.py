@@ -59,7 +59,7 @@ from bot.services.track_numbers import check_track
 DISPUTE_KIND = declare("dispute", N_("Disputes and returns"), order=12)
 DESCRIPTION_MIN = 10
 DESCRIPTION_MAX = 1000
-RETURN_ADDRESS_MIN = 10
+RETURN_ADDRESS_MIN, RETURN_ADDRESS_MAX = 10, 1000
 MAX_PHOTOS = 3
 
 
@@ -118,6 +118,9 @@ class AnswerTooLate(AlreadyDone, msgid=N_("The day to answer this dispute has pa
 class DisputeMovedOn(DomainError, msgid=N_("The dispute has moved on since; here is where it stands now.")): ...
 
 
+class NothingToSendBack(InvalidInput, msgid=N_("An item that did not arrive can't be sent back: choose a full or a partial refund.")): ...
+
+
 class SentBackAlready(AlreadyDone, msgid=N_("You have already sent this item back.")): ...
 
 
@@ -158,7 +161,10 @@ def check_return_address(text: str | None) -> str:
     cleaned = "\n".join(line.rstrip() for line in (text or "").strip().splitlines()).strip()
     if len(cleaned) < RETURN_ADDRESS_MIN:
         raise ReturnAddressRequired()
-    return cleaned[:1000]
+    if len(cleaned) > RETURN_ADDRESS_MAX:
+        raise InvalidInput(N_("Please keep the return address under {max} characters (now {length})."),
+                           max=RETURN_ADDRESS_MAX, length=len(cleaned))
+    return cleaned
 
 
 def check_amount(amount_minor: int, max_minor: int) -> int:
@@ -176,6 +182,18 @@ class DisputeDraft:
     outcome: Outcome
     amount_minor: int | None = None  # a partial refund's amount
     photos: tuple[str, ...] = ()
+
+
+def outcomes_for(reason: str | None) -> tuple[Outcome, ...]:
+    """What a buyer may ask for with this reason: not a return of an item that never arrived."""
+    if reason == DisputeReason.not_received:
+        return Outcome.full_refund, Outcome.partial_refund
+    return tuple(Outcome)
+
+
+def check_outcome(reason: str, outcome: str) -> None:
+    if outcome not in outcomes_for(reason):
+        raise NothingToSendBack()
 
 
 def requested_amount(draft: DisputeDraft, max_minor: int) -> int:
@@ -223,6 +241,7 @@ class DisputeStart:
     max_refund_minor: int  # paid and not refunded yet
     priority: bool
     decide_by: datetime
+    return_days: int  # a return the store accepts: the days to send the item back in
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,7 +316,8 @@ class DisputeService:
         level = await self.orders.level(conn, order.user_id)
         decide_by, priority = decision_deadline(now, level, self.policy.decision_days,
                                                 self.policy.decision_days_priority)
-        return DisputeStart(order.id, order.number, order.currency, left, priority, decide_by)
+        return DisputeStart(order.id, order.number, order.currency, left, priority, decide_by,
+                            self.policy.return_send_days)
 
     # -- the buyer ------------------------------------------------------------------------------
     async def start(self, user_id: int, order_id: int) -> DisputeStart:
@@ -309,6 +329,7 @@ class DisputeService:
     async def open(self, user_id: int, order_id: int, draft: DisputeDraft) -> DisputeRow:
         now = self.clock.now()
         description = clean_description(draft.description)
+        check_outcome(draft.reason, draft.outcome)
         photos = list(dict.fromkeys(draft.photos))[:MAX_PHOTOS]
         async with self.db.write() as conn:
             order = await self._order(conn, user_id, order_id)
@@ -364,7 +385,6 @@ class DisputeService:
         """The buyer sent a returned item back, with this track number. From the fast-refund level
         the refund is made now and the dispute closes; else the store confirms the item came back
         (`return_received`), or the sweeper refunds once its days to confirm have passed."""
-        track = check_track(track)
         now = self.clock.now()
         async with self.db.write() as conn:
             dispute, order = await self._dispute(conn, dispute_id, user_id)
@@ -373,6 +393,7 @@ class DisputeService:
                 raise SentBackAlready()
             if dispute.return_by is not None and now >= dispute.return_by:
                 raise SendBackTooLate()
+            track = check_track(track)  # after what no track number can change
             await repo.set_state(conn, dispute.id, expected=(DisputeState.returning.value,),
                                  new=DisputeState.returning.value, return_track=track, returned_at=now)
             dispute, order = await self._dispute(conn, dispute_id, user_id)
@@ -430,7 +451,7 @@ class DisputeService:
         store they sell for (else DisputeNotFound); the operator command passes none."""
         answer = SellerAnswer(answer)
         now = self.clock.now()
-        note = (note or "").strip()[:1000] or None
+        given, note = note, (note or "").strip()[:1000] or None
         async with self.db.write() as conn:
             dispute, order = await self._dispute(conn, dispute_id, None)
             if seller_id is not None and not await seller_repo.owns_order(conn, seller_id, order.id):
@@ -441,7 +462,7 @@ class DisputeService:
             if answer == SellerAnswer.accept and dispute.outcome == Outcome.return_refund:
                 await repo.set_state(conn, dispute.id, expected=(DisputeState.open.value,),
                                      new=DisputeState.returning.value, seller_answer=answer.value,
-                                     seller_note=check_return_address(note),
+                                     seller_note=check_return_address(given),
                                      answered_at=now, return_by=now + timedelta(days=self.policy.return_send_days))
                 dispute, order = await self._dispute(conn, dispute_id, None)
                 await self._push(conn, dispute, order, "return_accepted", now)

@@ -1,17 +1,21 @@
 """What a store's sellers are told as it happens: a dispute opened on the store's order (with the
 day it must be decided by), escalated to the platform, or closed by the buyer's acceptance or the
-platform's decision; an order paid (to ship); a new review (to answer). One push per seller
+platform's decision (or a day that passed); a returned item sent back (to confirm it came back); an
+order paid (to ship); a new review (to answer). One push per seller
 of the store, of kind `seller_news`, in the unit of work of the event — never to the buyer, should
 they also sell for that store. An "order" category kind without a Settings toggle: it is the
 store's work, not a suggestion, and is not held by quiet hours.
 
 Payloads hold what the push says and the item's id for its button (seller mode's screen of it):
 
-    {"news": "dispute" | "paid" | "review", "id": <dispute, order or review id>,
+    {"news": "dispute" | "escalated" | "dispute_closed" | "sent_back" | "paid" | "review",
+     "id": <dispute, order or review id>,
      "number": "<order number>", "store": "<store name>", …}
       dispute: "decide_by" (ISO), "amount_minor", "currency"
       escalated: nothing more
-      dispute_closed: "by" ("buyer" | "platform"), "refund_minor", "currency"
+      dispute_closed: "by" ("buyer" | "platform" | "overdue" | "unconfirmed" | "not_sent"),
+               "refund_minor", "currency", "decide_by"
+      sent_back: "track", "refunded" (the buyer's level refunded it at once), "receive_by" (ISO or null)
       paid:    "total_minor", "currency"
       review:  "title", "rating"
 """

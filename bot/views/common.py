@@ -276,6 +276,11 @@ def markup(rows: list[list[InlineKeyboardButton]]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[r for r in rows if r])
 
 
+def are_you_sure(f: Fmt, text: str, yes: str, does: CallbackData, back: CallbackData) -> Screen:
+    """A confirmation: the question, the button that `does` it, and ‹ Back to where it was asked."""
+    return Screen(text, markup([[button(yes, does)], [button(f._("‹ Back"), back)]]))
+
+
 def chunk(buttons: list[InlineKeyboardButton], width: int) -> list[list[InlineKeyboardButton]]:
     return [buttons[i : i + width] for i in range(0, len(buttons), width)]
 

@@ -22,9 +22,10 @@ from bot.services.disputes import (
     DisputeState,
     Outcome,
     SellerAnswer,
+    outcomes_for,
 )
 from bot.services.errors import N_
-from bot.views.common import Fmt, Screen, button, chunk, flow_row, markup, nav_row, pager_row
+from bot.views.common import Fmt, Screen, are_you_sure, button, chunk, flow_row, markup, nav_row, pager_row
 from bot.views.orders import (
     certificates_part,
     dispute_state_label,
@@ -129,15 +130,17 @@ def dispute_card(card: DisputeCard, f: Fmt, page: int = 0) -> Screen:
         lines.append(f._("The seller accepted the return."))
     elif d.seller_answer == SellerAnswer.accept:
         lines.append(f._("The seller accepted the dispute."))
-    if d.seller_note and d.return_by is not None:
+    if d.seller_note and card.state == DisputeState.returning:
         lines.append(f._("Send the item back to: {address}").format(address=f"<i>{hd.quote(d.seller_note)}</i>"))
+    elif d.seller_note and d.return_by is not None:
+        lines.append(f._("Return address: {address}").format(address=f"<i>{hd.quote(d.seller_note)}</i>"))
     elif d.seller_note:
         lines.append(f._("Seller's note: {note}").format(note=f"<i>{hd.quote(d.seller_note)}</i>"))
     if card.state == DisputeState.answered:
         lines += ["", f._("Accept the seller's answer, or ask the platform to decide.")]
-    if card.state == DisputeState.returning:
+    if card.state == DisputeState.returning or d.returned_at is not None:
         lines += ["", *return_lines(card, f)]
-    elif card.state != DisputeState.closed:
+    if card.state not in (DisputeState.closed, DisputeState.returning):
         lines += ["", deadline_line(f, d.decide_by, d.priority, card.now)]
     lines += refund_lines(f, card.refunds)
     lines.append("")
@@ -154,7 +157,7 @@ def return_lines(card: DisputeCard, f: Fmt) -> list[str]:
     if d.returned_at is not None:
         lines = [f._("📦 You sent it back on {date} · track <code>{track}</code>").format(
             date=f.date(d.returned_at), track=hd.quote(d.return_track or ""))]
-        if card.receive_by is not None:
+        if card.receive_by is not None and card.state == DisputeState.returning:
             lines.append(f._("⏳ You are refunded when the seller confirms the item came back, by {date} at the "
                              "latest.").format(date=f.date(card.receive_by)))
         return lines
@@ -204,9 +207,9 @@ def accept_confirm(card: DisputeCard, f: Fmt, page: int = 0) -> Screen:
             lines += certificates_part(f, card.offer_refund)
     else:
         lines = [f._("Accept the seller's rejection?"), "", f._("The dispute closes without a refund.")]
-    rows = [[button(f._("✅ Yes, accept"), DisputeCb(action=DisputeAction.accept_ok, id=d.id, page=page))],
-            [button(f._("‹ Back"), DisputeCb(action=DisputeAction.open, id=d.id, page=page))]]
-    return Screen("\n".join(lines), markup(rows))
+    return are_you_sure(f, "\n".join(lines), f._("✅ Yes, accept"),
+                        DisputeCb(action=DisputeAction.accept_ok, id=d.id, page=page),
+                        DisputeCb(action=DisputeAction.open, id=d.id, page=page))
 
 
 def escalate_confirm(card: DisputeCard, f: Fmt, page: int = 0) -> Screen:
@@ -214,9 +217,9 @@ def escalate_confirm(card: DisputeCard, f: Fmt, page: int = 0) -> Screen:
     lines = [f._("Ask the platform to decide?"), "",
              f._("The platform reviews what you and the seller said and decides whether and how much to refund."),
              deadline_line(f, d.decide_by, d.priority)]
-    rows = [[button(f._("⚖️ Yes, ask the platform"), DisputeCb(action=DisputeAction.escalate_ok, id=d.id, page=page))],
-            [button(f._("‹ Back"), DisputeCb(action=DisputeAction.open, id=d.id, page=page))]]
-    return Screen("\n".join(lines), markup(rows))
+    return are_you_sure(f, "\n".join(lines), f._("⚖️ Yes, ask the platform"),
+                        DisputeCb(action=DisputeAction.escalate_ok, id=d.id, page=page),
+                        DisputeCb(action=DisputeAction.open, id=d.id, page=page))
 
 
 def step_send_back(f: Fmt, data: dict[str, Any], error: str | None = None) -> Screen:
@@ -229,7 +232,7 @@ TRACK_EXPECTED = N_("Please type the parcel's track number as a message, or tap 
 
 
 def sent_back(card: DisputeCard, f: Fmt) -> str:
-    if card.state == DisputeState.closed:
+    if card.state == DisputeState.closed and card.dispute.refund_minor:
         return f._("Thank you! The item is on its way back, and your refund is made.")
     return f._("Thank you! The seller is told the item is on its way back.")
 
@@ -269,9 +272,20 @@ def step_outcome(f: Fmt, data: dict[str, Any], error: str | None = None) -> Scre
     text = "\n".join([_head(f, data, 3), "", f._("What would make it right?"),
                       f._("You paid {amount}.").format(amount=f.money(int(data.get("max", 0)),
                                                                          str(data.get("currency", "USD"))))])
+    outcomes = outcomes_for(data.get("reason"))
+    if Outcome.return_refund in outcomes:
+        text += "\n\n" + _return_terms(f, data)
     buttons = [[button(("• " if data.get("outcome") == o.value else "") + f._(OUTCOMES[o]),
-                       DraftCb(action=DraftAction.outcome, value=o.value))] for o in Outcome]
+                       DraftCb(action=DraftAction.outcome, value=o.value))] for o in outcomes]
     return Screen(_with_error(text, error), markup([*buttons, flow_row(f)]))
+
+
+def _return_terms(f: Fmt, data: dict[str, Any]) -> str:
+    days = int(data.get("return_days") or 0)
+    return f.ngettext("A return: if the seller agrees, you send the item back within {n} day and are refunded "
+                      "when it arrives.",
+                      "A return: if the seller agrees, you send the item back within {n} days and are refunded "
+                      "when it arrives.", days).format(n=days)
 
 
 def step_amount(f: Fmt, data: dict[str, Any], error: str | None = None) -> Screen:
@@ -317,6 +331,8 @@ def summary(f: Fmt, data: dict[str, Any], error: str | None = None) -> Screen:
         f"<blockquote>{hd.quote(str(data.get('description', '')))}</blockquote>",
         f.ngettext("📎 {n} photo", "📎 {n} photos", photos).format(n=photos) if photos else f._("📎 No photos"),
     ]
+    if data.get("outcome") == Outcome.return_refund:
+        lines += ["", _return_terms(f, data)]
     if isinstance(decide_by, str):
         lines += ["", deadline_line(f, datetime.fromisoformat(decide_by), bool(data.get("priority")))]
     edits = [

@@ -33,7 +33,7 @@ from bot.services.seller_news import SELLER_NEWS_KIND, News
 from bot.services.track_numbers import TRACK_MAX, TRACK_MIN
 from bot.views.carriers import carrier_choices, carrier_label
 from bot.views.catalog import options_text
-from bot.views.common import Fmt, Screen, button, clip, flow_row, markup, nav_row, pager_row
+from bot.views.common import Fmt, Screen, are_you_sure, button, clip, flow_row, markup, nav_row, pager_row
 from bot.views.disputes import outcome_text, reason_label
 from bot.views.orders import address_text
 from bot.views.orders.texts import status_label
@@ -210,6 +210,8 @@ def _dispute_state(f: Fmt, d: DisputeToAnswer) -> str:
         return f._("closed, refunded in full")
     if d.resolution == Resolution.refunded_partial:
         return f._("closed, partly refunded")
+    if d.resolution == Resolution.not_returned:
+        return f._("closed: the item was not sent back in time")
     return f._("closed without a refund")
 
 
@@ -249,7 +251,7 @@ def dispute_screen(d: DisputeToAnswer, f: Fmt, page: int = 0) -> Screen:
         *([f.ngettext("📎 {n} photo as evidence", "📎 {n} photos as evidence", d.photos).format(n=d.photos)]
           if d.photos else []),
     ]
-    if d.state == "returning":
+    if d.return_by is not None:  # a return accepted: where it stands, or stood
         lines += _return_lines(f, d)
     elif d.overdue:
         lines.append(f._("⏳ The day to answer passed on {date}: the platform decides it for the buyer.").format(
@@ -262,11 +264,10 @@ def dispute_screen(d: DisputeToAnswer, f: Fmt, page: int = 0) -> Screen:
     if d.can_confirm_return:
         rows.append([button(f._("📦 It came back: refund {amount}").format(amount=f.money(d.accept_minor, d.currency)),
                             SellerCb(action=SellerAction.received, id=d.id, page=page))])
-    if d.can_answer and d.is_return:
-        rows.append([button(f._("✅ Accept the return"), SellerCb(action=SellerAction.accept, id=d.id, page=page))])
-    elif d.can_answer:
-        rows.append([button(f._("✅ Accept: refund {amount}").format(amount=f.money(d.accept_minor, d.currency)),
-                            SellerCb(action=SellerAction.accept, id=d.id, page=page))])
+    if d.can_answer:
+        accept = (f._("✅ Accept the return") if d.is_return else
+                  f._("✅ Accept: refund {amount}").format(amount=f.money(d.accept_minor, d.currency)))
+        rows.append([button(accept, SellerCb(action=SellerAction.accept, id=d.id, page=page))])
         rows.append([button(f._("✖️ Reject with a reason"), SellerCb(action=SellerAction.reject, id=d.id, page=page))])
         if d.can_offer:
             rows.append([button(f._("💸 Offer a partial refund"),
@@ -277,13 +278,13 @@ def dispute_screen(d: DisputeToAnswer, f: Fmt, page: int = 0) -> Screen:
 
 def _return_lines(f: Fmt, d: DisputeToAnswer) -> list[str]:
     lines = ["", f._("Return address: {address}").format(address=hd.quote(clip(d.seller_note or "", 500)))]
-    if d.returned_at is None and d.return_by is not None:
+    if d.returned_at is None and d.return_by is not None and d.state == "returning":
         lines.append(f._("📦 The buyer sends the item back by {date}; if not, the dispute closes without a "
                          "refund.").format(date=f.date(d.return_by)))
     elif d.returned_at is not None:
         lines.append(f._("📦 Sent back on {date} · track <code>{track}</code>").format(
             date=f.date(d.returned_at), track=hd.quote(d.return_track or "")))
-        if d.receive_by is not None:
+        if d.receive_by is not None and d.state == "returning":
             lines.append(f._("⏳ Confirm it came back by {date}: after that day the buyer is refunded "
                              "anyway.").format(date=f.date(d.receive_by)))
     return lines
@@ -292,9 +293,9 @@ def _return_lines(f: Fmt, d: DisputeToAnswer) -> list[str]:
 def received_confirm(d: DisputeToAnswer, f: Fmt, page: int = 0) -> Screen:
     text = f._("Has the item of <b>order #{number}</b> come back to you? The buyer gets {amount} back, and the "
                "dispute closes.").format(number=hd.quote(d.number), amount=f.money(d.accept_minor, d.currency))
-    rows = [[button(f._("✅ Yes, it came back"), SellerCb(action=SellerAction.received_ok, id=d.id, page=page))],
-            [button(f._("‹ Back"), SellerCb(action=SellerAction.dispute, id=d.id, page=page))]]
-    return Screen(text, markup(rows))
+    return are_you_sure(f, text, f._("✅ Yes, it came back"), SellerCb(action=SellerAction.received_ok, id=d.id,
+                                                                          page=page),
+                        SellerCb(action=SellerAction.dispute, id=d.id, page=page))
 
 
 def refunded_on_return(f: Fmt) -> str:
@@ -314,9 +315,8 @@ def step_return_address(f: Fmt, draft: dict[str, Any], error: str | None = None)
 def accept_confirm(d: DisputeToAnswer, f: Fmt, page: int = 0) -> Screen:
     text = f._("Accept the dispute on <b>order #{number}</b>? The buyer gets {amount} back, and the dispute "
                "closes.").format(number=hd.quote(d.number), amount=f.money(d.accept_minor, d.currency))
-    rows = [[button(f._("✅ Yes, accept"), SellerCb(action=SellerAction.accept_ok, id=d.id, page=page))],
-            [button(f._("‹ Back"), SellerCb(action=SellerAction.dispute, id=d.id, page=page))]]
-    return Screen(text, markup(rows))
+    return are_you_sure(f, text, f._("✅ Yes, accept"), SellerCb(action=SellerAction.accept_ok, id=d.id, page=page),
+                        SellerCb(action=SellerAction.dispute, id=d.id, page=page))
 
 
 def dispute_answered(f: Fmt, answer: SellerAnswer, is_return: bool = False) -> str:

@@ -8,6 +8,7 @@ item is sent back."""
 from __future__ import annotations
 
 import pytest
+from aiogram.methods import DeleteMessage
 
 from bot.fakebot import Player
 from bot.services import loyalty
@@ -37,6 +38,13 @@ T = {
         "came_back": "📦 It came back: refund", "yes": "✅ Yes, it came back",
         "refunded": "Done: the buyer is refunded.", "closed_full": "closed, refunded in full",
         "gone": "This item is no longer available.", "fast": "⚡ Fast refund, a privilege of your loyalty level",
+        "reject": "✖️ Reject with a reason", "offer": "💸 Offer a partial refund", "orders": "📦 My orders",
+        "open_dispute": "⚠️ Open a dispute", "damaged": "Damaged or doesn't work",
+        "description": "The lamp arrived with a cracked shade.",
+        "return_terms": "A return: if the seller agrees, you send the item back within 10 days",
+        "return_outcome": "Return the item and get a refund", "skip_photos": "➡️ Continue without photos",
+        "edit_reason": "✏️ Reason", "not_received": "Item not received", "full_refund": "Full refund",
+        "submit": "📨 Submit the dispute",
     },
     "ru": {
         "seller_disputes": "↩️ Споры", "accept_return": "✅ Принять возврат",
@@ -53,6 +61,11 @@ T = {
         "came_back": "📦 Товар пришёл: вернуть", "yes": "✅ Да, товар пришёл",
         "refunded": "Готово: покупателю вернут деньги.", "closed_full": "закрыт, деньги возвращены полностью",
         "gone": "Это больше недоступно.", "fast": "⚡ Быстрый возврат денег — привилегия вашего уровня",
+        "reject": "✖️ Отказать с причиной", "offer": "💸 Предложить частичный возврат", "orders": "📦 Мои заказы",
+        "open_dispute": "⚠️ Открыть спор", "damaged": "Повреждён или не работает", "description": "Лампа пришла с треснувшим плафоном.",
+        "return_terms": "Возврат: если продавец согласится, вы отправите товар обратно в течение 10 дней", "return_outcome": "Вернуть товар и получить деньги",
+        "skip_photos": "➡️ Продолжить без фото", "edit_reason": "✏️ Причина", "not_received": "Товар не получен",
+        "full_refund": "Полный возврат денег", "submit": "📨 Отправить спор",
     },
 }
 
@@ -60,16 +73,6 @@ T = {
 @pytest.fixture
 def t(lang: str) -> dict[str, str]:
     return T[lang]
-
-
-@pytest.fixture
-def seller_a(app: App, lang: str) -> Player:
-    return app.player(3001, first_name="Sam", language_code=lang)
-
-
-@pytest.fixture
-def seller_b(app: App, lang: str) -> Player:
-    return app.player(3002, first_name="Bea", language_code=lang)
 
 
 async def return_dispute(app: App, buyer: Player) -> tuple[str, int]:
@@ -158,3 +161,60 @@ async def test_from_level_3_the_refund_comes_with_the_track_number(app: App, use
     await buyer.press(t["sent_it"])
     await buyer.send("RR123456789LV")
     assert buyer.last_text.startswith(t["thanks_fast"]) and t["closed_full"] in buyer.last_text
+
+
+async def test_the_store_may_still_reject_or_offer_and_a_closed_return_tells_what_happened(
+        app: App, user: Player, seller_a: Player, t: dict[str, str]) -> None:
+    buyer = user
+    _, dispute_id = await return_dispute(app, buyer)
+    await become_seller(app, seller_a, A)
+    await seller_a.send("/seller")
+    await seller_a.press(t["seller_disputes"] + " · 1")
+    await seller_a.press("1")
+    shown = [text for text, _ in seller_a.buttons()]
+    assert t["accept_return"] in shown and t["reject"] in shown and t["offer"] in shown
+    await app.services.disputes.seller_answer(dispute_id, "accept", note=ADDRESS)
+    await app.services.disputes.send_back(buyer.user.id, dispute_id, "RR123456789LV")
+    await app.services.disputes.decide(dispute_id, 0)  # the platform: no refund (say, it came back empty)
+    await open_dispute(buyer, t)
+    card = buyer.last_text
+    assert t["send_to"] not in card and t["return_address"] + f"<i>{ADDRESS}</i>" in card
+    assert t["you_sent"] in card and "RR123456789LV" in card and t["sent_it"] not in str(buyer.buttons())
+
+
+async def test_russian_posts_14_digits_are_a_track_number_not_a_card(app: App, user: Player,
+                                                                      t: dict[str, str]) -> None:
+    """14 digits that pass the Luhn check, as one Russian Post number in ten does: taken in the
+    track-number step; anywhere else the card-number guard still removes them."""
+    buyer = user
+    _, dispute_id = await return_dispute(app, buyer)
+    await app.services.disputes.seller_answer(dispute_id, "accept", note=ADDRESS)
+    await open_dispute(buyer, t)
+    await buyer.press(t["sent_it"])
+    await buyer.send("4111 1111 1111 1111")  # a card number is one even here: removed, asked again
+    assert len(app.session.calls_of(DeleteMessage)) == 1 and t["track_step"] in buyer.last_text
+    await buyer.send("8008 5123 4567 86")
+    assert buyer.last_text.startswith(t["thanks"])
+    assert (await app.services.disputes.card(buyer.user.id, dispute_id)).dispute.return_track == "80085123456786"
+    await buyer.send("80085123456786")  # outside the step: a card number, removed
+    assert len(app.session.calls_of(DeleteMessage)) == 2
+
+
+async def test_an_item_that_never_came_is_not_offered_as_a_return(app: App, user: Player, t: dict[str, str]) -> None:
+    buyer = user
+    await buyer.send("/start")
+    await make_order(app.services, app.clock, buyer.user.id, Status.shipped, store=A)
+    await buyer.press(t["orders"])
+    await buyer.press("1")
+    await buyer.press(t["open_dispute"])
+    await buyer.press(t["damaged"])
+    await buyer.send(t["description"])
+    assert t["return_terms"] in buyer.last_text
+    await buyer.press(t["return_outcome"])
+    await buyer.press(t["skip_photos"])
+    assert t["return_terms"] in buyer.last_text  # the summary says what a return means
+    await buyer.press(t["edit_reason"])
+    await buyer.press(t["not_received"])  # a return of what never came: the outcome is asked again
+    assert t["return_outcome"] not in str(buyer.buttons()) and t["full_refund"] in str(buyer.buttons())
+    await buyer.press(t["full_refund"])
+    assert t["submit"] in str(buyer.buttons())

@@ -86,16 +86,6 @@ def buyer(user: Player) -> Player:
     return user
 
 
-@pytest.fixture
-def seller_a(app: App, lang: str) -> Player:
-    return app.player(3001, first_name="Sam", language_code=lang)
-
-
-@pytest.fixture
-def seller_b(app: App, lang: str) -> Player:
-    return app.player(3002, first_name="Bea", language_code=lang)
-
-
 async def invite(app: App, store: str) -> str:
     store_id = await app.services.orders.ensure_store(store)
     return (await app.services.sellers.invite(store_id)).token

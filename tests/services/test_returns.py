@@ -17,13 +17,15 @@ from bot.services.disputes import (
     DisputeMovedOn,
     DisputeNotFound,
     DisputeReason,
+    NothingToSendBack,
     Outcome,
     ReturnAddressRequired,
     SellerAnswer,
     SendBackTooLate,
     SentBackAlready,
+    outcomes_for,
 )
-from bot.services.errors import NotFound
+from bot.services.errors import InvalidInput, NotFound
 from bot.services.orders import AlreadyDone, Status
 from bot.services.track_numbers import BadTrackNumber
 from tests.conftest import App
@@ -194,3 +196,20 @@ async def test_the_platform_may_decide_a_return_and_seller_mode_confirms_its_own
     done = await mode.return_received(SELLER, dispute_id)
     assert (done.state, done.resolution) == ("closed", "refunded_full") and not done.can_confirm_return
     assert (await mode.disputes(SELLER)).total == 0
+
+
+async def test_no_return_of_an_item_that_never_came_and_the_addresses_limits(app: App, level) -> None:
+    disputes = app.services.disputes
+    order = await make_order(app.services, app.clock, ALEX, Status.shipped, store=STORE)
+    with pytest.raises(NothingToSendBack):
+        await disputes.open(ALEX, order.id, draft(Outcome.return_refund, reason=DisputeReason.not_received))
+    assert outcomes_for(DisputeReason.not_received) == (Outcome.full_refund, Outcome.partial_refund)
+    assert Outcome.return_refund in outcomes_for(DisputeReason.damaged)
+    dispute = await disputes.open(ALEX, order.id, draft(Outcome.return_refund, reason=DisputeReason.damaged))
+    with pytest.raises(InvalidInput) as long:
+        await disputes.seller_answer(dispute.id, SellerAnswer.accept, note="x" * 1001)
+    assert long.value.params == {"max": 1000, "length": 1001}  # said, not cut short
+    await disputes.seller_answer(dispute.id, SellerAnswer.accept, note="y" * 1000)
+    await disputes.decide(dispute.id, 0)
+    with pytest.raises(AlreadyDone):  # closed: said so, whatever is typed
+        await disputes.send_back(ALEX, dispute.id, "not a track!")
