@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from functools import lru_cache
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -15,6 +15,13 @@ def zone(name: str) -> ZoneInfo:
         return ZoneInfo(name)
     except (KeyError, ValueError):
         return ZoneInfo("UTC")
+
+
+def day_end(moment: datetime, tz: ZoneInfo) -> datetime:
+    """The last moment of `moment`'s calendar day in `tz`, in UTC: a deadline given as a date
+    ("send it back by 17 December") holds until that day is over where the person is."""
+    local = moment.astimezone(tz)
+    return datetime.combine(local.date(), time.max, tzinfo=tz).astimezone(UTC)
 
 
 class Clock(Protocol):

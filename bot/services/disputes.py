@@ -38,7 +38,7 @@ from bot.db.engine import Database
 from bot.db.orders import OrderRow
 from bot.db.refunds import RefundRow
 from bot.services import loyalty, refunds, seller_news, webhook_events
-from bot.services.clock import Clock
+from bot.services.clock import Clock, day_end
 from bot.services.errors import N_, DomainError, InvalidInput, NotFound
 from bot.services.notifications import declare
 from bot.services.orders import (
@@ -463,7 +463,8 @@ class DisputeService:
                 await repo.set_state(conn, dispute.id, expected=(DisputeState.open.value,),
                                      new=DisputeState.returning.value, seller_answer=answer.value,
                                      seller_note=check_return_address(given),
-                                     answered_at=now, return_by=now + timedelta(days=self.policy.return_send_days))
+                                     answered_at=now, return_by=day_end(now + timedelta(days=self.policy.return_send_days),
+                                                                        await loyalty.user_zone(conn, dispute.user_id)))
                 dispute, order = await self._dispute(conn, dispute_id, None)
                 await self._push(conn, dispute, order, "return_accepted", now)
             elif answer == SellerAnswer.accept:

@@ -186,7 +186,8 @@ async def on_order_completed(conn: AsyncConnection, order: OrderRow, now: dateti
         await _reverse(conn, order, refunds[-1].id, now)
 
 
-async def _user_zone(conn: AsyncConnection, user_id: int) -> ZoneInfo:
+async def user_zone(conn: AsyncConnection, user_id: int) -> ZoneInfo:
+    """The user's time zone (their calendar day: the daily bonus, a return's day to send it by)."""
     user = await users_repo.get(conn, user_id)
     return zone(user.time_zone if user else "UTC")
 
@@ -195,7 +196,7 @@ async def on_order_paid(conn: AsyncConnection, order: OrderRow, now: datetime) -
     """5 points for a purchase made on the user's calendar day (in their time zone), once a day: the
     day's first paid order carries it — or the next one, when the order that carried it was
     refunded in full (`_daily_moves_on`)."""
-    day = now.astimezone(await _user_zone(conn, order.user_id)).date().isoformat()
+    day = now.astimezone(await user_zone(conn, order.user_id)).date().isoformat()
     if await repo.standing_daily(conn, order.user_id, day, DAILY):
         return
     key = f"daily:{day}" if await repo.by_key(conn, order.user_id, f"daily:{day}") is None else f"daily:{day}:{order.id}"
@@ -209,7 +210,7 @@ async def _daily_moves_on(conn: AsyncConnection, order: OrderRow, daily: EntryRo
     day = daily.key.split(":")[1]
     if await repo.standing_daily(conn, order.user_id, day, DAILY):
         return
-    start = datetime.combine(date.fromisoformat(day), time(0), tzinfo=await _user_zone(conn, order.user_id))
+    start = datetime.combine(date.fromisoformat(day), time(0), tzinfo=await user_zone(conn, order.user_id))
     for other in await repo.paid_between(conn, order.user_id, start, start + timedelta(days=1)):
         if other.id == order.id or await repo.standing_for(conn, order.user_id, DAILY, other.id):
             continue  # (an order of another day, seen through a zone changed since, carries its own)

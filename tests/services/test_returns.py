@@ -5,7 +5,8 @@ refunded — at once from loyalty level 3 (fast refunds); the sweeper closes a r
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -72,13 +73,17 @@ def level(monkeypatch):
 async def test_accepting_a_return_asks_where_to_and_waits_for_the_item(app: App, level) -> None:
     disputes = app.services.disputes
     order = await make_order(app.services, app.clock, ALEX, Status.shipped, store=STORE)
+    await app.services.settings.set_time_zone(ALEX, "Asia/Vladivostok")  # 10 hours ahead of UTC
     dispute = await disputes.open(ALEX, order.id, draft(Outcome.return_refund, reason=DisputeReason.wrong_item))
     for note in (None, "", "  short  "):
         with pytest.raises(ReturnAddressRequired):
             await disputes.seller_answer(dispute.id, SellerAnswer.accept, note=note)
     accepted = await disputes.seller_answer(dispute.id, SellerAnswer.accept, note=f"  {ADDRESS}\n")
     assert (accepted.state, accepted.seller_answer, accepted.seller_note) == ("returning", "accept", ADDRESS)
-    assert accepted.return_by == app.clock.now() + timedelta(days=10) and accepted.returned_at is None
+    # by the end of the buyer's day ten days on: 22:05 on 26 Nov in Vladivostok → all of 6 Dec there
+    assert app.clock.now() == datetime(2026, 11, 26, 12, 5, tzinfo=UTC)
+    assert accepted.return_by == datetime(2026, 12, 6, 23, 59, 59, 999999, tzinfo=ZoneInfo("Asia/Vladivostok"))
+    assert accepted.returned_at is None
     card = await disputes.card(ALEX, dispute.id)
     assert card.can_send_back and not card.can_answer and not card.fast_refund and card.receive_by is None
     assert card.order_status == "in_dispute" and card.refunds == ()  # no money before the item is back
@@ -151,9 +156,10 @@ async def test_a_return_not_sent_back_in_time_closes_without_a_refund(app: App, 
     disputes = app.services.disputes
     _, dispute_id = await returning(app)
     sweeper = build_sweeper(app.services)
-    app.clock.advance(days=9)
+    app.clock.advance(days=10)  # the day to send it by, at the time it was accepted: the day is not over
     assert (await sweeper(app.clock.now()))["disputes_overdue"] == 0
-    app.clock.advance(days=1)
+    assert (await disputes.card(ALEX, dispute_id)).can_send_back
+    app.clock.advance(hours=12)  # the next day (UTC, the test buyer's zone)
     with pytest.raises(SendBackTooLate):
         await disputes.send_back(ALEX, dispute_id, "RR123456789LV")
     assert (await sweeper(app.clock.now()))["disputes_overdue"] == 1
