@@ -224,6 +224,11 @@ class DisputeAnswerIn(Body):
     note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] = ""
 
 
+class ProblemIn(Body):
+    note: Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=1000)] = Field(
+        description="what came back, or did not (the buyer reads it too)")
+
+
 class DisputeOut(Out):
     id: int
     number: str

@@ -229,6 +229,15 @@ async def return_received(call: Call) -> tuple[int, BaseModel]:
     return 200, _dispute_out(dispute, o.number)
 
 
+async def return_problem(call: Call) -> tuple[int, BaseModel]:
+    o = (await _placed(call)).order
+    assert o is not None
+    disputes = call.services.disputes
+    dispute = await disputes.for_order_number(o.number)
+    dispute = await disputes.return_problem(dispute.id, call.body.note)
+    return 200, _dispute_out(dispute, o.number)
+
+
 def _dispute_out(dispute: Any, number: str) -> m.DisputeOut:
     return m.DisputeOut(id=dispute.id, number=number, state=dispute.state, resolution=dispute.resolution,
                         amount_minor=dispute.amount_minor, return_by=dispute.return_by,
@@ -291,6 +300,9 @@ ROUTES: tuple[Route, ...] = (
           "partial refund", m.DisputeAnswerIn, tag="disputes"),
     Route("POST", "/orders/{number}/dispute/return-received", return_received, m.DisputeOut,
           "The returned item came back: the buyer is refunded what they asked for", tag="disputes"),
+    Route("POST", "/orders/{number}/dispute/return-problem", return_problem, m.DisputeOut,
+          "The returned item did not come back as sent (say what came): the platform decides", m.ProblemIn,
+          tag="disputes"),
     Route("POST", "/reviews/{review_id}/reply", reply_review, m.ReviewOut,
           "Reply to a review of one of your stores' orders", m.ReplyIn, tag="reviews"),
     Route("POST", "/customers/{customer}/coupons", grant_coupon, m.CouponOut,

@@ -41,6 +41,7 @@ class DisputeRow:
     return_by: datetime | None = None  # a return: the day the buyer sends the item back by
     return_track: str | None = None
     returned_at: datetime | None = None
+    return_problem: str | None = None  # the store says it did not come back as sent
 
 
 @dataclass(frozen=True, slots=True)

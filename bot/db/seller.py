@@ -180,6 +180,7 @@ class SellerDisputeRow:
     return_by: datetime | None  # a return: the day the buyer sends the item back by
     return_track: str | None
     returned_at: datetime | None
+    return_problem: str | None  # what the store said did not come back as sent
 
 
 async def dispute_page(conn: AsyncConnection, seller_id: int, *, offset: int,
@@ -202,7 +203,7 @@ async def dispute(conn: AsyncConnection, seller_id: int, dispute_id: int) -> Sel
                d.c.amount_minor, d.c.currency, d.c.photos, d.c.state, d.c.seller_answer, d.c.offer_minor,
                d.c.seller_note, d.c.resolution, d.c.refund_minor, d.c.decide_by, d.c.opened_at, o.c.total_minor,
                refunds_repo.refunded_of(o.c.id).label("order_refunded_minor"), d.c.return_by, d.c.return_track,
-               d.c.returned_at)
+               d.c.returned_at, d.c.return_problem)
         .select_from(_DISPUTES.join(st, st.c.id == o.c.store_id))
         .where(d.c.id == dispute_id, o.c.store_id.in_(_stores(seller_id)), o.c.purged_at.is_(None))
     )).first()

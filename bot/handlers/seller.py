@@ -36,7 +36,7 @@ from bot.keyboards.common import MenuCb
 from bot.keyboards.seller import SellerAction, SellerCb, SellerStepCb, StepAction
 from bot.middlewares.card_guard import takes_track_numbers
 from bot.services import money
-from bot.services.disputes import SellerAnswer, check_return_address
+from bot.services.disputes import SellerAnswer, check_return_address, clean_reason
 from bot.services.errors import DomainError, InvalidInput, NotFound
 from bot.services.relay.conversations import RelayService
 from bot.services.seller import (
@@ -45,7 +45,6 @@ from bot.services.seller import (
     UnknownCarrier,
     check_carrier,
     check_offer,
-    clean_reason,
 )
 from bot.services.track_numbers import check_track
 from bot.views import menu as menu_views
@@ -63,6 +62,10 @@ class DisputeAnswerFlow(StatesGroup):
     reason = State()
     amount = State()
     address = State()  # accepting a return: where the item goes back to
+    problem = State()  # a return that did not come back as sent: the store's reason
+
+
+PROBLEM = "problem"  # the dispute step's draft: a return that did not come back as sent
 
 
 class ShipFlow(StatesGroup):
@@ -96,7 +99,7 @@ _SECTION = {
     SellerAction.dispute: SellerAction.disputes, SellerAction.accept: SellerAction.disputes,
     SellerAction.accept_ok: SellerAction.disputes, SellerAction.reject: SellerAction.disputes,
     SellerAction.offer: SellerAction.disputes, SellerAction.received: SellerAction.disputes,
-    SellerAction.received_ok: SellerAction.disputes,
+    SellerAction.received_ok: SellerAction.disputes, SellerAction.problem: SellerAction.disputes,
     SellerAction.order: SellerAction.orders, SellerAction.ship: SellerAction.orders,
 }
 _FLOW_SECTION = {ReplyFlow.__full_group_name__: SellerAction.reviews,
@@ -284,6 +287,17 @@ async def _return_address(text: str, draft: Draft, f: Fmt, state: FSMContext, db
                         note=check_return_address(text))
 
 
+async def _problem(text: str, draft: Draft, f: Fmt, state: FSMContext, db: Database,
+                   seller_mode: SellerModeService, relay: RelayService, user: UserRow) -> Draft:
+    reason = clean_reason(text)
+
+    async def save() -> Screen:
+        dispute = await seller_mode.return_problem(user.id, int(draft["id"]), reason)
+        return noted(views.dispute_screen(dispute, f, int(draft.get("page") or 0)), views.problem_reported(f))
+
+    await _finish(draft, f, state, db, seller_mode, relay, user, save)
+
+
 DISPUTE = Flow(
     DisputeAnswerFlow, SellerStepCb, leave=_back_to_item, cancel=_back_to_item, strays=False,
     outside=views.STEP_OVER,
@@ -294,6 +308,8 @@ DISPUTE = Flow(
              when=lambda draft: draft.get("answer") == SellerAnswer.offer.value),
         Step(DisputeAnswerFlow.address, views.step_return_address, views.ADDRESS_EXPECTED, text=_return_address,
              when=lambda draft: draft.get("answer") == SellerAnswer.accept.value),
+        Step(DisputeAnswerFlow.problem, views.step_problem, views.REASON_EXPECTED, text=_problem,
+             when=lambda draft: draft.get("answer") == PROBLEM),
     ),
     summary=None,
 ).install(router)
@@ -324,6 +340,18 @@ async def accept_dispute(query: CallbackQuery, callback_data: SellerCb, seller_m
     dispute = await seller_mode.answer_dispute(user.id, callback_data.id, SellerAnswer.accept)
     await show(query, views.dispute_screen(dispute, f, callback_data.page), views.dispute_answered(
         f, SellerAnswer.accept))
+
+
+@router.callback_query(_on(SellerAction.problem))
+async def report_problem(query: CallbackQuery, callback_data: SellerCb, state: FSMContext, db: Database,
+                         seller_mode: SellerModeService, user: UserRow, f: Fmt) -> None:
+    dispute = await seller_mode.dispute(user.id, callback_data.id)
+    if not dispute.can_report_problem:
+        await show(query, views.dispute_screen(dispute, f, callback_data.page), views.moved_on(f), alert=True)
+        return
+    draft = {"section": SellerAction.disputes.value, "id": dispute.id, "page": callback_data.page,
+             "answer": PROBLEM, "number": dispute.number}
+    await show(query, await DISPUTE.start(state, db, draft, f))
 
 
 @router.callback_query(_on(SellerAction.received))

@@ -34,6 +34,7 @@ class SellerAction(str, Enum):
     offer = "df"  # offer a partial refund: the amount step
     received = "dc"  # a returned item came back: are you sure? (id = dispute id)
     received_ok = "dcy"
+    problem = "dq"  # a returned item did not come back as sent: the reason step (id = dispute id)
     ship = "os"  # mark an order shipped: the track number step, then the carrier (id = order id)
 
 

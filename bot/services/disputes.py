@@ -6,6 +6,7 @@ escalates; the platform decides; the dispute closes refunded (in full or part) o
     open ──seller rejects / offers──→ answered ──buyer accepts──→ closed
                                       answered ──buyer escalates──→ escalated ──platform──→ closed
     open ──seller accepts a return──→ returning ──the store has the item back──→ closed (refunded)
+                                      returning ──not back as sent (the store)──→ escalated
     (the platform may decide at any point before closed)
 
 A return (the buyer asked to send the item back): the store accepts, the buyer sends the item back
@@ -13,6 +14,8 @@ by `return_by` and types its track number, and the store confirms it came back. 
 not confirm within `return_receive_days` of the sending loses it: the sweeper refunds then. A buyer
 who does not send it back by `return_by` loses the return: it closes without a refund. Buyers from
 loyalty level 3 get their refund as soon as they send the item back (the fast-refund privilege).
+A store that says the parcel did not come back as sent (nothing came by that track, or something
+else did) hands the return to the platform, which decides.
 
 The order is `in_dispute` while the dispute is open and `closed` after. The store answers by the
 decision day; one that does not loses it: the sweeper decides the dispute for the buyer then
@@ -60,6 +63,7 @@ DISPUTE_KIND = declare("dispute", N_("Disputes and returns"), order=12)
 DESCRIPTION_MIN = 10
 DESCRIPTION_MAX = 1000
 RETURN_ADDRESS_MIN, RETURN_ADDRESS_MAX = 10, 1000
+REASON_MIN, REASON_MAX = 5, 1000  # the store's reason: for rejecting, or that a return did not come back
 MAX_PHOTOS = 3
 
 
@@ -121,15 +125,31 @@ class DisputeMovedOn(DomainError, msgid=N_("The dispute has moved on since; here
 class NothingToSendBack(InvalidInput, msgid=N_("An item that did not arrive can't be sent back: choose a full or a partial refund.")): ...
 
 
+class NotSentBackYet(DomainError, msgid=N_("The buyer has not sent the item back yet.")): ...
+
+
 class SentBackAlready(AlreadyDone, msgid=N_("You have already sent this item back.")): ...
 
 
 class SendBackTooLate(AlreadyDone, msgid=N_("The day to send this item back has passed.")): ...
 
 
-# -- validation of the buyer's draft (pure) ---------------------------------------------------------
+class ReasonTooShort(InvalidInput, msgid=N_("Please give the buyer a reason of at least {min} characters.")):
+    def __init__(self) -> None:
+        super().__init__(min=REASON_MIN)
+
+
+class ReasonTooLong(InvalidInput, msgid=N_("Please keep the reason under {max} characters (now {length}).")): ...
+
+
+def _lines(text: str | None) -> str:
+    """What a person typed, its lines' trailing spaces and the blank start and end dropped."""
+    return "\n".join(line.rstrip() for line in (text or "").strip().splitlines()).strip()
+
+
+# -- validation of what the buyer and the store type (pure) -----------------------------------------
 def clean_description(text: str | None) -> str:
-    cleaned = "\n".join(line.rstrip() for line in (text or "").strip().splitlines()).strip()
+    cleaned = _lines(text)
     if len(cleaned) < DESCRIPTION_MIN:
         raise InvalidInput(N_("Please describe the problem in at least {min} characters."), min=DESCRIPTION_MIN)
     if len(cleaned) > DESCRIPTION_MAX:
@@ -156,9 +176,20 @@ class ReturnAddressRequired(InvalidInput, msgid=N_("To accept a return, give the
         super().__init__(min=RETURN_ADDRESS_MIN)
 
 
+def clean_reason(text: str | None) -> str:
+    """The store's reason, which the buyer reads: for rejecting a dispute, or that a returned item
+    did not come back as it was sent."""
+    reason = _lines(text)
+    if len(reason) < REASON_MIN:
+        raise ReasonTooShort()
+    if len(reason) > REASON_MAX:
+        raise ReasonTooLong(max=REASON_MAX, length=len(reason))
+    return reason
+
+
 def check_return_address(text: str | None) -> str:
     """Where a returned item goes, as the store types it (the answer's note on an accepted return)."""
-    cleaned = "\n".join(line.rstrip() for line in (text or "").strip().splitlines()).strip()
+    cleaned = _lines(text)
     if len(cleaned) < RETURN_ADDRESS_MIN:
         raise ReturnAddressRequired()
     if len(cleaned) > RETURN_ADDRESS_MAX:
@@ -500,6 +531,28 @@ class DisputeService:
             dispute, _ = await self._dispute(conn, dispute_id, None)
         return dispute
 
+    async def return_problem(self, dispute_id: int, note: str, *, seller_id: int | None = None) -> DisputeRow:
+        """The store says the returned item did not come back as it was sent (no parcel by that
+        track, or not the item): the platform decides, and the sweeper no longer refunds it by
+        itself. `seller_id` as in `seller_answer`."""
+        note = clean_reason(note)
+        now = self.clock.now()
+        async with self.db.write() as conn:
+            dispute, order = await self._dispute(conn, dispute_id, None)
+            if seller_id is not None and not await seller_repo.owns_order(conn, seller_id, order.id):
+                raise DisputeNotFound()
+            self._require(dispute, DisputeState.returning)
+            if dispute.returned_at is None:
+                raise NotSentBackYet()
+            level = await self.orders.level(conn, dispute.user_id)  # the platform's day, from now
+            decide_by, _ = decision_deadline(now, level, self.policy.decision_days, self.policy.decision_days_priority)
+            await repo.set_state(conn, dispute.id, expected=(DisputeState.returning.value,),
+                                 new=DisputeState.escalated.value, escalated_at=now, return_problem=note,
+                                 decide_by=decide_by)
+            dispute, order = await self._dispute(conn, dispute_id, None)
+            await self._push(conn, dispute, order, "return_problem", now)
+        return dispute
+
     async def decide(self, dispute_id: int, refund_minor: int) -> DisputeRow:
         """The platform's decision: a refund (0 rejects the dispute). Possible at any point before
         the dispute is closed."""
@@ -611,5 +664,5 @@ class DisputeService:
             "resolution": dispute.resolution, "refund_minor": dispute.refund_minor,
             "priority": dispute.priority, "decide_by": dispute.decide_by.isoformat(),
             "return_by": dispute.return_by.isoformat() if dispute.return_by else None,
-            "seller_note": dispute.seller_note,
+            "seller_note": dispute.seller_note, "return_problem": dispute.return_problem,
         }, dedupe_key=f"dispute:{dispute.id}:{step}", now=now, seen=seen)

@@ -30,6 +30,7 @@ from bot.services.disputes import (
     Outcome,
     SellerAnswer,
     check_offer,
+    clean_reason,
     receive_by,
     unanswered_after_its_day,
 )
@@ -43,7 +44,6 @@ from bot.services.track_numbers import check_track
 
 PAGE_SIZE = 5
 ITEMS_SHOWN = 10  # an order to ship lists this many item lines, then "and N more" (the screen fits Telegram)
-REASON_MIN, REASON_MAX = 5, 1000
 
 
 class NotASeller(DomainError, msgid=N_("You are not a seller of any store.")): ...
@@ -55,28 +55,11 @@ class OrderShippedAlready(DomainError, msgid=N_("This order is no longer waiting
 class UnknownCarrier(InvalidInput, msgid=N_("Please choose the carrier with a button.")): ...
 
 
-class ReasonTooShort(InvalidInput, msgid=N_("Please give the buyer a reason of at least {min} characters.")):
-    def __init__(self) -> None:
-        super().__init__(min=REASON_MIN)
-
-
-class ReasonTooLong(InvalidInput, msgid=N_("Please keep the reason under {max} characters (now {length}).")): ...
-
-
 # -- checks of what a seller types (pure) -----------------------------------------------------------
 def check_carrier(code: str | None) -> str:
     if code not in CARRIERS:
         raise UnknownCarrier()
     return str(code)
-
-
-def clean_reason(text: str | None) -> str:
-    reason = "\n".join(line.rstrip() for line in (text or "").strip().splitlines()).strip()
-    if len(reason) < REASON_MIN:
-        raise ReasonTooShort()
-    if len(reason) > REASON_MAX:
-        raise ReasonTooLong(max=REASON_MAX, length=len(reason))
-    return reason
 
 
 # -- plain data out ---------------------------------------------------------------------------------
@@ -137,6 +120,11 @@ class DisputeToAnswer(SellerDisputeRow):
     def can_confirm_return(self) -> bool:
         """A return accepted: the store says the item came back (the buyer is refunded)."""
         return self.state == DisputeState.returning
+
+    @property
+    def can_report_problem(self) -> bool:
+        """A return sent back: the store may say it did not come back as sent (the platform decides)."""
+        return self.state == DisputeState.returning and self.returned_at is not None
 
     @property
     def accept_minor(self) -> int:
@@ -252,6 +240,12 @@ class SellerModeService:
         if answer == SellerAnswer.offer:
             offer_minor = check_offer(offer_minor or 0, dispute.accept_minor)
         await self._disputes.seller_answer(dispute_id, answer, offer_minor=offer_minor, note=note, seller_id=user_id)
+        return await self.dispute(user_id, dispute_id)
+
+    async def return_problem(self, user_id: int, dispute_id: int, note: str) -> DisputeToAnswer:
+        """The returned item did not come back as sent: the store's reason, and the platform decides."""
+        await self.dispute(user_id, dispute_id)  # NotFound for another store's
+        await self._disputes.return_problem(dispute_id, note, seller_id=user_id)
         return await self.dispute(user_id, dispute_id)
 
     async def return_received(self, user_id: int, dispute_id: int) -> DisputeToAnswer:

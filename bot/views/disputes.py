@@ -140,6 +140,9 @@ def dispute_card(card: DisputeCard, f: Fmt, page: int = 0) -> Screen:
         lines += ["", f._("Accept the seller's answer, or ask the platform to decide.")]
     if card.state == DisputeState.returning or d.returned_at is not None:
         lines += ["", *return_lines(card, f)]
+    if d.return_problem:
+        lines.append(f._("The seller says it did not come back as sent: {reason}").format(
+            reason=f"<i>{hd.quote(d.return_problem)}</i>"))
     if card.state not in (DisputeState.closed, DisputeState.returning):
         lines += ["", deadline_line(f, d.decide_by, d.priority, card.now)]
     lines += refund_lines(f, card.refunds)
@@ -366,6 +369,10 @@ def dispute_push(payload: dict[str, Any], f: Fmt) -> Screen:
         lines = [f._("↩️ Dispute on order #{number}: the seller did not answer by {date}, so it is decided "
                      "in your favour.").format(number=number,
                                               date=f.date(datetime.fromisoformat(str(payload["decide_by"]))))]
+    elif payload.get("step") == "return_problem":
+        lines = [f._("↩️ Dispute on order #{number}: the seller says the returned item did not come back as sent. "
+                     "The platform will decide.").format(number=number),
+                 f"<i>{hd.quote(str(payload.get('return_problem') or ''))}</i>"]
     elif payload.get("step") == "return_unconfirmed":
         lines = [f._("↩️ Dispute on order #{number}: the seller did not confirm in time that the item came back, "
                      "so you are refunded.").format(number=number)]

@@ -14,12 +14,11 @@ from aiogram.types import InlineKeyboardButton
 from aiogram.utils.text_decorations import html_decoration as hd
 
 from bot.keyboards.seller import SellerAction, SellerCb, SellerStepCb, StepAction
-from bot.services.disputes import Resolution, SellerAnswer
+from bot.services.disputes import REASON_MAX, Resolution, SellerAnswer
 from bot.services.errors import N_
 from bot.services.relay.sellers import Redeemed
 from bot.services.reviews import ReviewAnsweredAlready
 from bot.services.seller import (
-    REASON_MAX,
     DisputeLine,
     DisputeToAnswer,
     OrderToShip,
@@ -264,6 +263,9 @@ def dispute_screen(d: DisputeToAnswer, f: Fmt, page: int = 0) -> Screen:
     if d.can_confirm_return:
         rows.append([button(f._("📦 It came back: refund {amount}").format(amount=f.money(d.accept_minor, d.currency)),
                             SellerCb(action=SellerAction.received, id=d.id, page=page))])
+    if d.can_report_problem:
+        rows.append([button(f._("⚠️ It did not come back as sent"),
+                            SellerCb(action=SellerAction.problem, id=d.id, page=page))])
     if d.can_answer:
         accept = (f._("✅ Accept the return") if d.is_return else
                   f._("✅ Accept: refund {amount}").format(amount=f.money(d.accept_minor, d.currency)))
@@ -287,7 +289,24 @@ def _return_lines(f: Fmt, d: DisputeToAnswer) -> list[str]:
         if d.receive_by is not None and d.state == "returning":
             lines.append(f._("⏳ Confirm it came back by {date}: after that day the buyer is refunded "
                              "anyway.").format(date=f.date(d.receive_by)))
+    if d.return_problem:
+        lines.append(f._("You told the platform: {reason}").format(reason=hd.quote(clip(d.return_problem, 500))))
     return lines
+
+
+def step_problem(f: Fmt, draft: dict[str, Any], error: str | None = None) -> Screen:
+    lines = [f._("<b>The return on order #{number} did not come back as sent</b>").format(
+                 number=hd.quote(str(draft.get("number", "")))), "",
+             f._("What came, or what did not? For example: no parcel came by that track, or the parcel held "
+                 "another item. The platform checks it and decides; the buyer reads it too (up to {max} "
+                 "characters).").format(max=REASON_MAX)]
+    if error:
+        lines = [error, "", *lines]
+    return Screen("\n".join(lines), markup([flow_row(f)]))
+
+
+def problem_reported(f: Fmt) -> str:
+    return f._("Sent: the platform decides the return.")
 
 
 def received_confirm(d: DisputeToAnswer, f: Fmt, page: int = 0) -> Screen:

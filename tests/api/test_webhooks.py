@@ -213,3 +213,22 @@ async def test_a_return_through_the_api_and_its_webhook(app: App, nova: Shop, al
     assert (data["state"], data["resolution"], data["return_track"]) == ("closed", "refunded_full", "RR123456789LV")
     _, data = await nova.post("/orders/NOVA-9/dispute/return-received", None, status=409)
     assert data["error"]["code"] == "already_done"
+
+
+async def test_the_shop_says_a_return_did_not_come_back_as_sent(app: App, nova: Shop, alex: Player) -> None:
+    await alex.send("/start")
+    store_id = await store(nova)
+    await linked(nova, alex, "c-1")
+    order_id = await order(app, nova, store_id, "NOVA-10", ship=True)
+    dispute = await app.services.disputes.open(alex.user.id, order_id, DisputeDraft(
+        DisputeReason.wrong_item, "A blue one came, I ordered black", Outcome.return_refund))
+    await nova.post("/orders/NOVA-10/dispute/answer", {"answer": "accept", "note": "Nova returns, Riga LV-1010"},
+                    status=200)
+    _, data = await nova.post("/orders/NOVA-10/dispute/return-problem", {"note": "No parcel came."}, status=409)
+    assert data["error"]["message"] == "The buyer has not sent the item back yet."
+    await app.services.disputes.send_back(alex.user.id, dispute.id, "RR123456789LV")
+    _, data = await nova.post("/orders/NOVA-10/dispute/return-problem", {"note": "no"}, status=422)
+    assert data["error"]["fields"][0]["field"] == "note"
+    _, data = await nova.post("/orders/NOVA-10/dispute/return-problem", {"note": "The parcel was empty."}, status=200)
+    assert data["state"] == "escalated" and data["return_track"] == "RR123456789LV"
+    assert (await app.services.disputes.for_order_number("NOVA-10")).return_problem == "The parcel was empty."

@@ -44,7 +44,11 @@ T = {
         "return_terms": "A return: if the seller agrees, you send the item back within 10 days",
         "return_outcome": "Return the item and get a refund", "skip_photos": "➡️ Continue without photos",
         "edit_reason": "✏️ Reason", "not_received": "Item not received", "full_refund": "Full refund",
-        "submit": "📨 Submit the dispute",
+        "submit": "📨 Submit the dispute", "problem": "⚠️ It did not come back as sent",
+        "reason_short": "Please give the buyer a reason of at least 5 characters.",
+        "problem_sent": "Sent: the platform decides the return.", "told_platform": "You told the platform: ",
+        "seller_says": "the seller says the returned item did not come back as sent",
+        "seller_says_card": "The seller says it did not come back as sent: ", "platform": "under review by the platform",
     },
     "ru": {
         "seller_disputes": "↩️ Споры", "accept_return": "✅ Принять возврат",
@@ -66,6 +70,12 @@ T = {
         "return_terms": "Возврат: если продавец согласится, вы отправите товар обратно в течение 10 дней", "return_outcome": "Вернуть товар и получить деньги",
         "skip_photos": "➡️ Продолжить без фото", "edit_reason": "✏️ Причина", "not_received": "Товар не получен",
         "full_refund": "Полный возврат денег", "submit": "📨 Отправить спор",
+        "problem": "⚠️ Пришло не то, что отправлено",
+        "reason_short": "Напишите покупателю причину — не короче 5 символов.",
+        "problem_sent": "Отправлено: решение по возврату примет площадка.", "told_platform": "Вы сообщили площадке: ",
+        "seller_says": "продавец сообщает, что возвращённый товар пришёл не таким, как отправлен",
+        "seller_says_card": "Продавец сообщает, что товар пришёл не таким, как отправлен: ",
+        "platform": "на рассмотрении площадки",
     },
 }
 
@@ -218,3 +228,27 @@ async def test_an_item_that_never_came_is_not_offered_as_a_return(app: App, user
     assert t["return_outcome"] not in str(buyer.buttons()) and t["full_refund"] in str(buyer.buttons())
     await buyer.press(t["full_refund"])
     assert t["submit"] in str(buyer.buttons())
+
+
+async def test_the_store_says_the_return_did_not_come_back_as_sent(app: App, user: Player, seller_a: Player,
+                                                                   t: dict[str, str]) -> None:
+    buyer = user
+    number, dispute_id = await return_dispute(app, buyer)
+    await become_seller(app, seller_a, A)
+    await app.services.disputes.seller_answer(dispute_id, "accept", note=ADDRESS)
+    await app.services.disputes.send_back(buyer.user.id, dispute_id, "RR123456789LV")
+    await seller_a.send("/seller")
+    await seller_a.press(t["seller_disputes"] + " · 1")
+    await seller_a.press("1")
+    await seller_a.press(t["problem"])
+    await seller_a.send("no")
+    assert seller_a.last_text.startswith(t["reason_short"])
+    await seller_a.send("The parcel held a brick, not the lamp.")
+    assert seller_a.last_text.startswith(t["problem_sent"]) and t["told_platform"] in seller_a.last_text
+    assert t["problem"] not in str(seller_a.buttons()) and t["came_back"] not in str(seller_a.buttons())
+    before = len(buyer.bot_messages)
+    await deliver_due(app)
+    assert any(t["seller_says"] in (m.text or "") and "brick" in (m.text or "") for m in buyer.bot_messages[before:])
+    await open_dispute(buyer, t)
+    assert t["seller_says_card"] in buyer.last_text and t["platform"] in buyer.last_text
+    assert number in buyer.last_text

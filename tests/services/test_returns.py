@@ -19,7 +19,9 @@ from bot.services.disputes import (
     DisputeNotFound,
     DisputeReason,
     NothingToSendBack,
+    NotSentBackYet,
     Outcome,
+    ReasonTooShort,
     ReturnAddressRequired,
     SellerAnswer,
     SendBackTooLate,
@@ -219,3 +221,30 @@ async def test_no_return_of_an_item_that_never_came_and_the_addresses_limits(app
     await disputes.decide(dispute.id, 0)
     with pytest.raises(AlreadyDone):  # closed: said so, whatever is typed
         await disputes.send_back(ALEX, dispute.id, "not a track!")
+
+
+async def test_a_return_that_did_not_come_back_as_sent_goes_to_the_platform(app: App, level) -> None:
+    """The store says what came back (or that nothing did): the return waits for the platform, the
+    sweeper no longer refunds it when the store's days pass, and /ops lists it."""
+    disputes = app.services.disputes
+    _, dispute_id = await returning(app)
+    with pytest.raises(NotSentBackYet):  # nothing to say before the buyer sends it
+        await disputes.return_problem(dispute_id, "No parcel came.", seller_id=SELLER)
+    await disputes.send_back(ALEX, dispute_id, "RR123456789LV")
+    with pytest.raises(DisputeNotFound):
+        await disputes.return_problem(dispute_id, "No parcel came.", seller_id=OTHER_SELLER)
+    with pytest.raises(ReasonTooShort):
+        await disputes.return_problem(dispute_id, "no", seller_id=SELLER)
+    app.clock.advance(days=2)
+    problem = await disputes.return_problem(dispute_id, "  The parcel held a brick, not the lamp.  ", seller_id=SELLER)
+    assert (problem.state, problem.return_problem) == ("escalated", "The parcel held a brick, not the lamp.")
+    assert problem.decide_by == app.clock.now() + timedelta(days=10)  # the platform's day, from now
+    assert (await steps(app))[-1] == "return_problem"
+    with pytest.raises(DisputeMovedOn):  # escalated: the store's confirmation is not the way any more
+        await disputes.return_received(dispute_id, seller_id=SELLER)
+    app.clock.advance(days=30)
+    assert (await build_sweeper(app.services)(app.clock.now()))["disputes_overdue"] == 0  # no refund by itself
+    total, lines = await disputes.escalated(10)
+    assert total == 1 and lines[0].number == (await disputes.card(ALEX, dispute_id)).number
+    closed = await disputes.decide(dispute_id, 0)
+    assert (closed.state, closed.resolution) == ("closed", "rejected")

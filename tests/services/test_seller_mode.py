@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from bot.db import outbox as outbox_repo
-from bot.services.disputes import DisputeNotFound, SellerAnswer
+from bot.services.disputes import DisputeNotFound, ReasonTooShort, SellerAnswer
 from bot.services.errors import DomainError, InvalidInput, NotFound
 from bot.services.orders import OrderNotFound, Status
 from bot.services.reviews import ReviewAnsweredAlready, ReviewNotFound
@@ -16,7 +16,6 @@ from bot.services.seller import (
     NotASeller,
     OfferTooLarge,
     OrderShippedAlready,
-    ReasonTooShort,
     UnknownCarrier,
     check_offer,
 )

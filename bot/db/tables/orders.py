@@ -203,6 +203,7 @@ disputes = Table(
     Column("return_by", UTCDateTime),
     Column("return_track", String(40)),
     Column("returned_at", UTCDateTime),
+    Column("return_problem", Text),  # the store: it did not come back as sent (the platform decides)
 )
 Index("ix_disputes_user", disputes.c.user_id, disputes.c.opened_at)
 Index("ix_disputes_state_due", disputes.c.state, disputes.c.decide_by)  # the overdue ones (the sweeper)

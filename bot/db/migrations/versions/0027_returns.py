@@ -1,5 +1,6 @@
 """returns: a dispute the store accepted as "return the item" waits for the item to come back —
-the day the buyer sends it back by, the return's track number and when it was sent
+the day the buyer sends it back by, the return's track number, when it was sent, and what the
+store says when it did not come back as sent
 
 Revision ID: 0027_returns
 Revises: 0026_dispute_deadlines
@@ -24,6 +25,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("return_by", TIME))
         batch.add_column(sa.Column("return_track", sa.String(40)))
         batch.add_column(sa.Column("returned_at", TIME))
+        batch.add_column(sa.Column("return_problem", sa.Text()))
     # an item that never arrived can't be sent back: such a request, still waiting for the store,
     # asks for the full refund accepting it gave before returns were modelled
     op.execute("UPDATE disputes SET outcome = 'full_refund' "
@@ -32,6 +34,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("disputes") as batch:
+        batch.drop_column("return_problem")
         batch.drop_column("returned_at")
         batch.drop_column("return_track")
         batch.drop_column("return_by")
