@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.db import refunds as refunds_repo
 from bot.db.rows import record
 from bot.db.tables import disputes as d
+from bot.db.tables import loyalty_levels as ll
 from bot.db.tables import order_items as it
 from bot.db.tables import orders as o
 from bot.db.tables import reviews as r
@@ -107,6 +108,14 @@ class SellerReviewRow:
     extra_at: datetime | None
     reply_text: str | None
     reply_at: datetime | None
+    buyer_level: int
+
+
+def _buyer_level() -> Any:
+    """The order's buyer's loyalty level (1 before their first points) — all a store sees of the
+    buyer: whether a conscientious customer is on the other side."""
+    return func.coalesce(select(ll.c.level).where(ll.c.user_id == o.c.user_id).scalar_subquery(), 1) \
+        .label("buyer_level")
 
 
 async def review_page(conn: AsyncConnection, seller_id: int, *, offset: int, limit: int) -> tuple[list[ReviewLine], int]:
@@ -126,7 +135,7 @@ async def review(conn: AsyncConnection, seller_id: int, review_id: int) -> Selle
     row = (await conn.execute(
         select(r.c.id, r.c.order_id, o.c.number, st.c.name, it.c.title, it.c.options, r.c.rating, r.c.text,
                r.c.photos, r.c.created_at, r.c.extra_text, r.c.extra_photos, r.c.extra_at, r.c.reply_text,
-               r.c.reply_at)
+               r.c.reply_at, _buyer_level())
         .select_from(_REVIEWS.join(it, it.c.id == r.c.item_id).join(st, st.c.id == o.c.store_id))
         .where(r.c.id == review_id, o.c.store_id.in_(_stores(seller_id)), o.c.purged_at.is_(None))
     )).first()
@@ -181,6 +190,7 @@ class SellerDisputeRow:
     return_track: str | None
     returned_at: datetime | None
     return_problem: str | None  # what the store said did not come back as sent
+    buyer_level: int
 
 
 async def dispute_page(conn: AsyncConnection, seller_id: int, *, offset: int,
@@ -203,7 +213,7 @@ async def dispute(conn: AsyncConnection, seller_id: int, dispute_id: int) -> Sel
                d.c.amount_minor, d.c.currency, d.c.photos, d.c.state, d.c.seller_answer, d.c.offer_minor,
                d.c.seller_note, d.c.resolution, d.c.refund_minor, d.c.decide_by, d.c.opened_at, o.c.total_minor,
                refunds_repo.refunded_of(o.c.id).label("order_refunded_minor"), d.c.return_by, d.c.return_track,
-               d.c.returned_at, d.c.return_problem)
+               d.c.returned_at, d.c.return_problem, _buyer_level())
         .select_from(_DISPUTES.join(st, st.c.id == o.c.store_id))
         .where(d.c.id == dispute_id, o.c.store_id.in_(_stores(seller_id)), o.c.purged_at.is_(None))
     )).first()
@@ -250,6 +260,7 @@ class ShipOrderRow:
     items: tuple[ShipItem, ...]
     track_number: str | None
     carrier: str | None
+    buyer_level: int
 
 
 async def ship_page(conn: AsyncConnection, seller_id: int, *, offset: int, limit: int) -> tuple[list[ShipLine], int]:
@@ -268,7 +279,7 @@ async def ship_order(conn: AsyncConnection, seller_id: int, order_id: int, *, it
     seller's business — its address least of all: None."""
     row = (await conn.execute(
         select(o.c.id, o.c.user_id, o.c.number, st.c.name, o.c.status, o.c.shipping_address, o.c.paid_at,
-               o.c.item_lines, o.c.track_number, o.c.carrier)
+               o.c.item_lines, o.c.track_number, o.c.carrier, _buyer_level())
         .select_from(o.join(st, st.c.id == o.c.store_id))
         .where(o.c.id == order_id, o.c.store_id.in_(_stores(seller_id)), o.c.purged_at.is_(None),
                o.c.paid_at.is_not(None), o.c.status != "cancelled")
@@ -282,4 +293,4 @@ async def ship_order(conn: AsyncConnection, seller_id: int, order_id: int, *, it
     shipped = tuple(ShipItem(line.title, tuple(tuple(p) for p in json.loads(line.options or "[]")), line.quantity)
                     for line in lines)
     return ShipOrderRow(row.id, row.user_id, row.number, row.name, row.status, row.shipping_address, row.paid_at,
-                        row.item_lines, shipped, row.track_number, row.carrier)
+                        row.item_lines, shipped, row.track_number, row.carrier, row.buyer_level)

@@ -150,6 +150,7 @@ class OrderToShip:
     items: tuple[ShipItem, ...]  # the first ITEMS_SHOWN
     track_number: str | None = None
     carrier: str | None = None
+    buyer_level: int = 1  # the buyer's loyalty level: all the store sees of them
 
     @property
     def can_ship(self) -> bool:
@@ -278,7 +279,7 @@ class SellerModeService:
         return OrderToShip(row.id, row.number, row.store, status or row.status,
                            AddressSnapshot.from_json(row.shipping_address),
                            row.paid_at, row.item_lines, row.items,
-                           track or row.track_number, carrier or row.carrier)
+                           track or row.track_number, carrier or row.carrier, row.buyer_level)
 
     async def check_can_ship(self, user_id: int, order_id: int) -> OrderToShip:
         """The "Mark shipped" button: the seller's order, still to ship."""

@@ -34,6 +34,7 @@ from bot.views.carriers import carrier_choices, carrier_label
 from bot.views.catalog import options_text
 from bot.views.common import Fmt, Screen, are_you_sure, button, clip, flow_row, markup, nav_row, pager_row
 from bot.views.disputes import outcome_text, reason_label
+from bot.views.loyalty import level_name
 from bot.views.orders import address_text
 from bot.views.orders.texts import status_label
 from bot.views.pushes import register_push
@@ -44,6 +45,13 @@ SNIPPET = 80  # of a review's text in the list
 TEXT_SHOWN = 1500  # of a review's or a dispute's text on its screen
 TITLE_SHOWN = 60
 BUYER = N_("Buyer")  # who wrote a review or opened a dispute, as the store sees them
+
+
+def _buyer(f: Fmt, level: int) -> str:
+    """The buyer as the store sees them: their loyalty level (is a conscientious customer on the
+    other side?), nothing of their account."""
+    return f._("{who}, loyalty level {level} ({name})").format(who=f._(BUYER), level=level,
+                                                                name=level_name(f, level))
 
 _MENU = SellerCb(action=SellerAction.menu)
 
@@ -155,7 +163,7 @@ def review_screen(review: ReviewToAnswer, f: Fmt, page: int = 0) -> Screen:
     lines += [
         f._("🏬 {store} · order #{number}").format(store=hd.quote(review.store), number=hd.quote(review.number)),
         "",
-        f._("{who} · {date}").format(who=f._(BUYER), date=f.date(review.created_at)),
+        f._("{who} · {date}").format(who=_buyer(f, review.buyer_level), date=f.date(review.created_at)),
         stars(review.rating),
     ]
     if review.text:
@@ -241,8 +249,8 @@ def dispute_screen(d: DisputeToAnswer, f: Fmt, page: int = 0) -> Screen:
         f._("Status: <b>{state}</b>").format(state=_dispute_state(f, d)),
         "",
         f._("Reason: {reason}").format(reason=reason_label(f, d.reason)),
-        f._("{who} asks for: {outcome}").format(who=f._(BUYER), outcome=outcome_text(f, d.outcome, d.amount_minor,
-                                                                                       d.currency)),
+        f._("{who} asks for: {outcome}").format(who=_buyer(f, d.buyer_level),
+                                                outcome=outcome_text(f, d.outcome, d.amount_minor, d.currency)),
         f._("Order total: {amount}").format(amount=f.money(d.order_total_minor, d.currency)),
         *([f._("Refunded already: {amount}").format(amount=f.money(d.order_refunded_minor, d.currency))]
           if d.order_refunded_minor else []),
@@ -399,6 +407,7 @@ def order_screen(order: OrderToShip, f: Fmt, page: int = 0) -> Screen:
              f._("Status: {status}").format(status=status_label(f, order.status))]
     if order.paid_at:
         lines.append(f._("Paid: {when}").format(when=f.datetime(order.paid_at)))
+    lines.append("👤 " + _buyer(f, order.buyer_level))
     lines += ["", f._("<b>Items</b>")]
     for item in order.items:
         line = f._("{title} × {quantity}").format(title=_title(item.title, 120), quantity=item.quantity)

@@ -49,6 +49,7 @@ T = {
         "problem_sent": "Sent: the platform decides the return.", "told_platform": "You told the platform: ",
         "seller_says": "the seller says the returned item did not come back as sent",
         "seller_says_card": "The seller says it did not come back as sent: ", "platform": "under review by the platform",
+        "buyer_level": "Buyer, loyalty level 1 (Bronze) asks for: Return the item and get a refund",
     },
     "ru": {
         "seller_disputes": "↩️ Споры", "accept_return": "✅ Принять возврат",
@@ -76,6 +77,7 @@ T = {
         "seller_says": "продавец сообщает, что возвращённый товар пришёл не таким, как отправлен",
         "seller_says_card": "Продавец сообщает, что товар пришёл не таким, как отправлен: ",
         "platform": "на рассмотрении площадки",
+        "buyer_level": "Покупатель, уровень лояльности 1 (Бронзовый) просит: Вернуть товар и получить деньги",
     },
 }
 
@@ -183,6 +185,7 @@ async def test_the_store_may_still_reject_or_offer_and_a_closed_return_tells_wha
     await seller_a.press("1")
     shown = [text for text, _ in seller_a.buttons()]
     assert t["accept_return"] in shown and t["reject"] in shown and t["offer"] in shown
+    assert t["buyer_level"] in seller_a.last_text  # all the store sees of the buyer
     await app.services.disputes.seller_answer(dispute_id, "accept", note=ADDRESS)
     await app.services.disputes.send_back(buyer.user.id, dispute_id, "RR123456789LV")
     await app.services.disputes.decide(dispute_id, 0)  # the platform: no refund (say, it came back empty)

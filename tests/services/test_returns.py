@@ -248,3 +248,21 @@ async def test_a_return_that_did_not_come_back_as_sent_goes_to_the_platform(app:
     assert total == 1 and lines[0].number == (await disputes.card(ALEX, dispute_id)).number
     closed = await disputes.decide(dispute_id, 0)
     assert (closed.state, closed.resolution) == ("closed", "rejected")
+
+
+async def test_the_store_sees_the_buyers_loyalty_level_and_nothing_else_of_them(app: App) -> None:
+    """Sellers can tell by the rating whether a conscientious buyer is on the other side (the
+    article): seller mode's dispute, order and review screens carry the buyer's level."""
+    from tests.services.test_loyalty import credit
+
+    mode = app.services.seller_mode
+    _, dispute_id = await returning(app)
+    assert (await mode.dispute(SELLER, dispute_id)).buyer_level == 1
+    await credit(app, ALEX, 450, "earned")  # 400 points: level 3
+    assert (await mode.dispute(SELLER, dispute_id)).buyer_level == 3
+    order = await make_order(app.services, app.clock, ALEX, Status.awaiting_shipment, store=STORE)
+    assert (await mode.order(SELLER, order.id)).buyer_level == 3
+    completed = await make_order(app.services, app.clock, ALEX, Status.completed, store=STORE)
+    _, targets = await app.services.reviews.order_targets(ALEX, completed.id)
+    review = (await app.services.reviews.publish(ALEX, targets[0].item.item_id, rating=4, text="Fine")).card.review
+    assert (await mode.review(SELLER, review.id)).buyer_level == 3
