@@ -49,6 +49,7 @@ class ReviewRow:
     extra_at: datetime | None
     reply_text: str | None
     reply_at: datetime | None
+    extra_rating: int | None = None  # the additional review changed the stars to these
     # joined
     title: str = ""
     number: str = ""
@@ -153,11 +154,11 @@ async def edit(conn: AsyncConnection, review_id: int, user_id: int, *, rating: i
 
 
 async def add_extra(conn: AsyncConnection, review_id: int, user_id: int, *, text: str, photos: tuple[str, ...],
-                    now: datetime) -> bool:
-    """The additional review, once: only while there is none."""
+                    now: datetime, rating: int | None = None) -> bool:
+    """The additional review, once: only while there is none. `rating`: new stars, when changed."""
     result = await conn.execute(
         update(t).where(t.c.id == review_id, t.c.user_id == user_id, t.c.extra_at.is_(None))
-        .values(extra_text=text, extra_photos=json.dumps(list(photos)), extra_at=now))
+        .values(extra_text=text, extra_photos=json.dumps(list(photos)), extra_at=now, extra_rating=rating))
     return bool(result.rowcount)
 
 

@@ -109,6 +109,7 @@ class SellerReviewRow:
     reply_text: str | None
     reply_at: datetime | None
     buyer_level: int
+    extra_rating: int | None  # the additional review changed the stars to these
 
 
 def _buyer_level() -> Any:
@@ -123,7 +124,8 @@ async def review_page(conn: AsyncConnection, seller_id: int, *, offset: int, lim
     total = int((await conn.execute(
         select(func.count()).select_from(_REVIEWS).where(*_unanswered(seller_id)))).scalar_one())
     rows = (await conn.execute(
-        select(r.c.id, it.c.title, r.c.rating, r.c.text, r.c.created_at)
+        select(r.c.id, it.c.title, func.coalesce(r.c.extra_rating, r.c.rating).label("rating"), r.c.text,
+               r.c.created_at)
         .select_from(_REVIEWS.join(it, it.c.id == r.c.item_id))
         .where(*_unanswered(seller_id))
         .order_by(r.c.created_at.desc(), r.c.id.desc()).offset(offset).limit(limit)
@@ -135,7 +137,7 @@ async def review(conn: AsyncConnection, seller_id: int, review_id: int) -> Selle
     row = (await conn.execute(
         select(r.c.id, r.c.order_id, o.c.number, st.c.name, it.c.title, it.c.options, r.c.rating, r.c.text,
                r.c.photos, r.c.created_at, r.c.extra_text, r.c.extra_photos, r.c.extra_at, r.c.reply_text,
-               r.c.reply_at, _buyer_level())
+               r.c.reply_at, _buyer_level(), r.c.extra_rating)
         .select_from(_REVIEWS.join(it, it.c.id == r.c.item_id).join(st, st.c.id == o.c.store_id))
         .where(r.c.id == review_id, o.c.store_id.in_(_stores(seller_id)), o.c.purged_at.is_(None))
     )).first()

@@ -122,6 +122,13 @@ def _star(value: int, draft: Draft, f: Fmt) -> Draft:
     return {**draft, "rating": value}
 
 
+def _keep_stars(value: object, draft: Draft, f: Fmt) -> Draft:
+    """An additional review's "Keep": the stars as they were (only there is there a "were")."""
+    if not draft.get("was"):
+        raise Stale
+    return {**draft, "rating": int(draft["was"])}
+
+
 def _stars_typed(text: str, draft: Draft, f: Fmt) -> Draft:
     """The stars typed ("5", "пять", "4 stars", "★★★★★") count like a button."""
     rating = parse_rating(text)
@@ -161,7 +168,8 @@ async def _publish(query: CallbackQuery, draft: Draft, state: FSMContext, db: Da
         async with db.write():  # publish and leave the flow atomically
             if extra:
                 card = await reviews.add_extra(user.id, int(draft.get("review_id") or 0),
-                                               text=str(draft.get("text") or ""), photos=photos_)
+                                               text=str(draft.get("text") or ""), photos=photos_,
+                                               rating=int(draft.get("rating") or 0) or None)
                 note = f._("Your additional review is published.")
             else:
                 result = await reviews.publish(user.id, int(draft.get("item_id") or 0),
@@ -189,7 +197,7 @@ FLOW = Flow(
     outside=N_("This review draft is no longer active. Open Reviews to start again."),
     steps=(
         Step(ReviewFlow.rating, views.step_rating, RATING_EXPECTED, text=_stars_typed,
-             buttons={DraftAction.star: Button(_star)}, when=lambda draft: draft.get("mode") != "extra"),
+             buttons={DraftAction.star: Button(_star), DraftAction.keep_stars: Button(_keep_stars)}),
         Step(ReviewFlow.text, views.step_text,
              TEXT_EXPECTED,
              text=_text, buttons={DraftAction.skip_text: Button(unchanged)}),
@@ -223,5 +231,6 @@ async def start(query: CallbackQuery, callback_data: ReviewCb, state: FSMContext
 async def start_extra(query: CallbackQuery, callback_data: ReviewCb, state: FSMContext, db: Database,
                       reviews: ReviewService, user: UserRow, f: Fmt) -> None:
     card = await reviews.check_extra(user.id, callback_data.id)
-    data = {"mode": "extra", "review_id": card.review.id, "title": card.review.title, "text": "", "photos": []}
+    data = {"mode": "extra", "review_id": card.review.id, "title": card.review.title, "text": "", "photos": [],
+            "rating": card.review.rating, "was": card.review.rating}
     await show(query, await FLOW.start(state, db, data, f))

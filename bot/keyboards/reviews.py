@@ -30,6 +30,7 @@ class ReviewCb(CallbackData, prefix="rv"):
 class DraftAction(str, Enum):
     star = "s"  # value = 1..5
     skip_text = "t"
+    keep_stars = "k"  # an additional review: the stars stay as they were
     photos_done = "d"
     photos_clear = "c"
     edit = "e"  # value: 1 rating, 2 text, 3 photos

@@ -3,7 +3,8 @@
 - A review (stars 1–5, text up to 1000 characters, up to 5 photos) can be left — and its rating,
   text and photos edited — within 30 days after the order was completed (the deadline is the
   completion moment + 30 days exactly). Publishing credits 5 points once per item.
-- An additional review (text and photos), once per review, within 150 days after completion.
+- An additional review (text and photos, and new stars when the buyer's opinion changed), once per
+  review, within 150 days after completion; the first stars stay on record beside the new ones.
 - A seller's reply (the operator command now, the seller relay later) is pushed to the buyer.
 - Reminders 7 days and 1 day before the 30-day window closes, for items not reviewed yet: planned
   when the order completes (`on_order_completed`, inside the completion's unit of work) and
@@ -74,7 +75,7 @@ class TextTooLong(InvalidInput, msgid=N_("A review can be at most {max} characte
 class BadRating(InvalidInput, msgid=N_("Please choose from 1 to 5 stars.")): ...
 
 
-class EmptyExtra(InvalidInput, msgid=N_("An additional review needs some text or a photo.")): ...
+class EmptyExtra(InvalidInput, msgid=N_("An additional review needs some text, a photo or new stars.")): ...
 
 
 def deadline_of(completed_at: datetime) -> datetime:
@@ -329,11 +330,12 @@ class ReviewService:
         return Published(self._card(review, now), existing is None, points)
 
     async def add_extra(self, user_id: int, review_id: int, *, text: str = "",
-                        photos: Sequence[str] = ()) -> ReviewCard:
+                        photos: Sequence[str] = (), rating: int | None = None) -> ReviewCard:
+        """The additional review; `rating`: the stars now, when the buyer's opinion changed (the
+        same stars as before are no change)."""
         text = clean_text(text)
         photos = tuple(str(p) for p in photos)[:MAX_PHOTOS]
-        if not text and not photos:
-            raise EmptyExtra()
+        rating = check_rating(rating) if rating else None
         now = self.clock.now()
         async with self.db.write() as conn:
             review = await repo.get(conn, review_id, user_id)
@@ -344,12 +346,16 @@ class ReviewService:
                 raise ExtraAlreadyAdded()
             if now >= card.extra_deadline:
                 raise ReviewWindowClosed(card.extra_deadline, extra=True)
-            if not await repo.add_extra(conn, review_id, user_id, text=text, photos=photos, now=now):
+            rating = rating if rating != review.rating else None
+            if not text and not photos and rating is None:
+                raise EmptyExtra()
+            if not await repo.add_extra(conn, review_id, user_id, text=text, photos=photos, now=now, rating=rating):
                 raise ExtraAlreadyAdded()
             review = await repo.get(conn, review_id, user_id)
             assert review is not None
             await webhook_events.order_event(conn, review.order_id, webhook_events.REVIEW_WRITTEN, {"review": {
-                "id": review_id, "item_id": review.item_id, "rating": review.rating, "text": text,
+                "id": review_id, "item_id": review.item_id, "rating": review.extra_rating or review.rating,
+                "first_rating": review.rating, "text": text,
                 "photos": len(photos), "edited": False, "additional": True}}, now)
         return self._card(review, now)
 

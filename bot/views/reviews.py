@@ -139,6 +139,9 @@ def _review_lines(card: ReviewCard, f: Fmt, *, full: bool) -> list[str]:
         number=hd.quote(review.number), store=hd.quote(review.store), date=f.date(review.created_at)))
     if review.extra_at is not None:
         lines += ["", f._("<b>Additional review</b> · {date}").format(date=f.date(review.extra_at))]
+        if review.extra_rating:
+            lines.append(f._("Stars changed: {was} → {stars}").format(was=stars(review.rating),
+                                                                    stars=stars(review.extra_rating)))
         if review.extra_text:
             lines.append(hd.quote(review.extra_text if full else _cut(review.extra_text, SNIPPET)))
         if review.extra_photos:
@@ -209,17 +212,24 @@ def _with_error(lines: list[str], error: str | None) -> str:
 
 
 def step_rating(f: Fmt, data: dict[str, Any], error: str | None = None) -> Screen:
-    lines = [_head(data, f), "", f._("Step 1 of 3. How many stars does the item deserve?")]
+    was = int(data.get("was") or 0)  # an additional review: the stars given first
+    if was:
+        lines = [_head(data, f), "", f._("Step 1 of 3. Has your opinion of the item changed? Choose the stars it "
+                                         "deserves now, or keep them.")]
+    else:
+        lines = [_head(data, f), "", f._("Step 1 of 3. How many stars does the item deserve?")]
     current = int(data.get("rating") or 0)
     if current:
         lines += ["", f._("Now: {text}").format(text=stars(current))]
-    stars_row = [button(str(n), ReviewDraftCb(action=DraftAction.star, value=n)) for n in range(1, 6)]
-    return Screen(_with_error(lines, error), markup([stars_row, flow_row(f)]))
+    rows = [[button(str(n), ReviewDraftCb(action=DraftAction.star, value=n)) for n in range(1, 6)]]
+    if was:
+        rows.append([button(f._("Keep {stars} ›").format(stars=stars(was)),
+                            ReviewDraftCb(action=DraftAction.keep_stars))])
+    return Screen(_with_error(lines, error), markup([*rows, flow_row(f)]))
 
 
 def step_text(f: Fmt, data: dict[str, Any], error: str | None = None) -> Screen:
-    extra = data.get("mode") == "extra"
-    step = f._("Step 1 of 2.") if extra else f._("Step 2 of 3.")
+    step = f._("Step 2 of 3.")
     lines = [_head(data, f), "", step + " " + f._("Tell others about the item in a message (up to {max} characters). This step can be skipped.").format(max=TEXT_MAX)]
     if data.get("text"):
         lines += ["", f._("Now: {text}").format(text=hd.quote(_cut(str(data["text"]), SNIPPET)))]
@@ -229,9 +239,8 @@ def step_text(f: Fmt, data: dict[str, Any], error: str | None = None) -> Screen:
 
 
 def step_photos(f: Fmt, data: dict[str, Any], error: str | None = None) -> Screen:
-    extra = data.get("mode") == "extra"
     photos = list(data.get("photos") or [])
-    step = f._("Step 2 of 2.") if extra else f._("Step 3 of 3.")
+    step = f._("Step 3 of 3.")
     lines = [_head(data, f), "", step + " " + f.ngettext(
         "Send up to {n} photo of the item, then tap “Done”.",
         "Send up to {n} photos of the item, then tap “Done”.", MAX_PHOTOS).format(n=MAX_PHOTOS)]
@@ -248,15 +257,18 @@ def summary(f: Fmt, data: dict[str, Any], error: str | None = None) -> Screen:
     extra = data.get("mode") == "extra"
     photos = list(data.get("photos") or [])
     lines = [_head(data, f), ""]
-    if not extra:
-        lines.append(f._("Rating: {stars}").format(stars=stars(int(data.get("rating") or 0))))
+    rating, was = int(data.get("rating") or 0), int(data.get("was") or 0)
+    if extra and rating != was:
+        lines.append(f._("Rating: {was} → {stars}").format(was=stars(was), stars=stars(rating)))
+    elif extra:
+        lines.append(f._("Rating: {stars}, unchanged").format(stars=stars(rating)))
+    else:
+        lines.append(f._("Rating: {stars}").format(stars=stars(rating)))
     text = str(data.get("text") or "")
     lines.append(f._("Text: {text}").format(text=hd.quote(text) if text else f._("none")))
     lines.append(f._("Photos: {n}").format(n=len(photos)) if photos else f._("Photos: none"))
     lines += ["", f._("Check the review and publish it.")]
-    rows = []
-    if not extra:
-        rows.append([button(f._("✏️ Rating"), ReviewDraftCb(action=DraftAction.edit, value=EDIT_RATING))])
+    rows = [[button(f._("✏️ Rating"), ReviewDraftCb(action=DraftAction.edit, value=EDIT_RATING))]]
     rows.append([button(f._("✏️ Text"), ReviewDraftCb(action=DraftAction.edit, value=EDIT_TEXT)),
                  button(f._("✏️ Photos"), ReviewDraftCb(action=DraftAction.edit, value=EDIT_PHOTOS))])
     rows.append([button(f._("📣 Publish"), ReviewDraftCb(action=DraftAction.publish))])

@@ -172,6 +172,9 @@ def review_screen(review: ReviewToAnswer, f: Fmt, page: int = 0) -> Screen:
         lines.append(f.ngettext("📷 {n} photo", "📷 {n} photos", review.photos).format(n=review.photos))
     if review.extra_at is not None:
         lines += ["", f._("<b>Additional review</b> · {date}").format(date=f.date(review.extra_at))]
+        if review.extra_rating:
+            lines.append(f._("Stars changed: {was} → {stars}").format(was=stars(review.rating),
+                                                                    stars=stars(review.extra_rating)))
         if review.extra_text:
             lines.append(f"<blockquote>{hd.quote(clip(review.extra_text, TEXT_SHOWN))}</blockquote>")
         if review.extra_photos:

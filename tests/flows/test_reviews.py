@@ -70,12 +70,19 @@ async def test_write_edit_and_add_to_a_review(app: App, alex) -> None:
     assert "★★★☆☆" in alex.last_text
     # the additional review
     await alex.press("➕ Additional review")
-    assert "Step 1 of 2" in alex.last_text
-    await alex.send("Two weeks later: still great.")
+    assert "Step 1 of 3. Has your opinion of the item changed?" in alex.last_text
+    await alex.press("Keep ★★★☆☆ ›")
+    assert "Step 2 of 3" in alex.last_text
+    await alex.send("Two weeks later: the left earbud crackles.")
     await alex.press("✅ Done")
+    assert "Rating: ★★★☆☆, unchanged" in alex.last_text
+    await alex.press("✏️ Rating")
+    await alex.press("2")  # the opinion changed after all
+    assert "Rating: ★★★☆☆ → ★★☆☆☆" in alex.last_text
     await alex.press("📣 Publish")
     assert alex.alerts()[-1] == "Your additional review is published."
-    assert "Additional review" in alex.last_text and "still great" in alex.last_text
+    assert "Additional review" in alex.last_text and "crackles" in alex.last_text
+    assert "Stars changed: ★★★☆☆ → ★★☆☆☆" in alex.last_text
     assert "➕ Additional review" not in [label for label, _ in alex.buttons()]
     # the seller replies: escaped on screen, a push row
     async with app.services.db.read() as conn:

@@ -266,3 +266,10 @@ async def test_the_store_sees_the_buyers_loyalty_level_and_nothing_else_of_them(
     _, targets = await app.services.reviews.order_targets(ALEX, completed.id)
     review = (await app.services.reviews.publish(ALEX, targets[0].item.item_id, rating=4, text="Fine")).card.review
     assert (await mode.review(SELLER, review.id)).buyer_level == 3
+    await app.services.reviews.add_extra(ALEX, review.id, rating=2)  # the store sees the stars change too
+    assert (await mode.review(SELLER, review.id)).extra_rating == 2
+    from bot.views.common import Fmt
+    from bot.views.seller import review_screen
+
+    screen = review_screen(await mode.review(SELLER, review.id), Fmt(app.services.i18n, "en"))
+    assert "Stars changed: ★★★★☆ → ★★☆☆☆" in screen.text

@@ -93,12 +93,24 @@ async def test_the_additional_review_closes_after_150_days(app: App) -> None:
     _, (item, _) = await completed_items(app)
     completed = app.clock.now()
     review = (await app.services.reviews.publish(ALEX, item, rating=5)).card.review
+    for same in ({}, {"rating": 5}):  # nothing added: no text, no photo, the same stars
+        with pytest.raises(InvalidInput):
+            await app.services.reviews.add_extra(ALEX, review.id, **same)
     app.clock.set(completed + timedelta(days=150, minutes=1))
     with pytest.raises(ReviewWindowClosed) as caught:
         await app.services.reviews.add_extra(ALEX, review.id, text="late")
     assert caught.value.deadline == completed + timedelta(days=150)
-    with pytest.raises(InvalidInput):
-        await app.services.reviews.add_extra(ALEX, review.id)
+
+
+async def test_an_additional_review_may_change_the_stars_and_keeps_the_first_on_record(app: App) -> None:
+    _, (item, _) = await completed_items(app)
+    review = (await app.services.reviews.publish(ALEX, item, rating=5, text="Great at first")).card.review
+    app.clock.advance(days=40)
+    card = await app.services.reviews.add_extra(ALEX, review.id, rating=2)  # new stars alone are enough
+    assert (card.review.rating, card.review.extra_rating, card.review.extra_text) == (5, 2, "")
+    other = (await app.services.reviews.publish(ALEX, (await completed_items(app))[1][0], rating=4)).card.review
+    card = await app.services.reviews.add_extra(ALEX, other.id, text="Still fine", rating=4)  # the same stars
+    assert card.review.extra_rating is None
 
 
 async def test_someone_elses_item_or_review_is_impossible(app: App) -> None:

@@ -36,6 +36,7 @@ reviews = Table(
     Column("extra_text", Text),  # the additional review (once, within 150 days)
     Column("extra_photos", Text, nullable=False, server_default="[]"),
     Column("extra_at", UTCDateTime),
+    Column("extra_rating", SmallInteger),  # the additional review changed the stars to these
     Column("reply_text", Text),  # the seller's reply
     Column("reply_at", UTCDateTime),
     CheckConstraint("rating BETWEEN 1 AND 5", name="ck_reviews_rating"),
