@@ -64,6 +64,7 @@ from bot.services.shops import CustomerService, ShopService
 from bot.services.shops.webhooks import WebhookService
 from bot.services.users import UserService
 from bot.views import relay as _relay_push  # noqa: F401  (registers how a relayed message renders)
+from bot.views import seller_news as _seller_news_push  # noqa: F401  (registers how a store's news renders)
 
 log = logging.getLogger(__name__)
 

@@ -97,4 +97,9 @@ async def test_a_return_accepted_with_its_address_and_received(app: App) -> None
     assert error_text(info.value).startswith("To accept a return, give the buyer the address")  # type: ignore[arg-type]
     assert await run(app, "answer", "7000002", "--accept", "--note", "Nova returns, Riga LV-1010") == (
         "dispute 1 on order 7000002: returning")
+    shown = (await run(app, "dispute", "7000002")).split("\n")
+    assert shown[0].startswith("dispute 1 on order 7000002: returning, decide by ")
+    assert shown[1:] == ["buyer: wrong_item, asks return_refund 40.00 USD: A blue lamp came, not black.",
+                         "store: accept: Nova returns, Riga LV-1010", shown[3]]
+    assert shown[3].startswith("return: send by ") and "sent" not in shown[3]
     assert await run(app, "return-received", "7000002") == "dispute 1 on order 7000002: closed (refunded_full)"

@@ -75,6 +75,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     answer.add_argument("--note", default="", help="a return accepted: the address to send the item back to")
     _command(cmds, "return-received", return_received, on="number",
              help="the seller has the returned item back: the buyer is refunded")
+    _command(cmds, "dispute", show_dispute, on="number",
+             help="the order's dispute as the platform decides it: both sides' words, a return's track")
 
     decide = _command(cmds, "decide", decide_dispute, on="number", help="the platform decides the order's dispute")
     verdict = decide.add_mutually_exclusive_group(required=True)
@@ -254,6 +256,22 @@ async def answer_dispute(args: argparse.Namespace, services: Services) -> str:
         dispute = await disputes.seller_answer(dispute.id, SellerAnswer.offer, offer_minor=offer, note=args.note)
     return f"dispute {dispute.id} on order {order.number}: {dispute.state}" + (
         f" ({dispute.resolution})" if dispute.resolution else "")
+
+
+async def show_dispute(args: argparse.Namespace, services: Services) -> str:
+    dispute = await services.disputes.for_order_number(args.number)
+    amount = f"{to_major(dispute.amount_minor, dispute.currency)} {dispute.currency}"
+    lines = [f"dispute {dispute.id} on order {args.number}: {dispute.state}"
+             + (f" ({dispute.resolution})" if dispute.resolution else "") + f", decide by {dispute.decide_by:%Y-%m-%d}",
+             f"buyer: {dispute.reason}, asks {dispute.outcome} {amount}: {dispute.description}"]
+    if dispute.seller_answer:
+        lines.append(f"store: {dispute.seller_answer}" + (f": {dispute.seller_note}" if dispute.seller_note else ""))
+    if dispute.return_by is not None:
+        lines.append(f"return: send by {dispute.return_by:%Y-%m-%d}" + (
+            f", sent {dispute.returned_at:%Y-%m-%d} track {dispute.return_track}" if dispute.returned_at else ""))
+    if dispute.return_problem:
+        lines.append(f"store says it did not come back as sent: {dispute.return_problem}")
+    return "\n".join(lines)
 
 
 async def return_received(args: argparse.Namespace, services: Services) -> str:

@@ -94,6 +94,8 @@ class EscalatedLine:
     currency: str
     priority: bool
     decide_by: datetime
+    return_track: str | None = None  # a return the store says did not come back as sent: its track
+    return_problem: str | None = None  # … and what the store says
 
 
 async def escalated(conn: AsyncConnection, limit: int) -> tuple[int, list[EscalatedLine]]:
@@ -102,11 +104,13 @@ async def escalated(conn: AsyncConnection, limit: int) -> tuple[int, list[Escala
     waiting = t.c.state == "escalated"
     total = int((await conn.execute(select(func.count()).select_from(t).where(waiting))).scalar_one())
     rows = (await conn.execute(
-        select(ot.c.number, t.c.amount_minor, t.c.currency, t.c.priority, t.c.decide_by)
+        select(ot.c.number, t.c.amount_minor, t.c.currency, t.c.priority, t.c.decide_by, t.c.return_track,
+               t.c.return_problem)
         .select_from(t.join(ot, ot.c.id == t.c.order_id)).where(waiting)
         .order_by(t.c.priority.desc(), t.c.decide_by, t.c.id).limit(limit)
     )).all() if total else []
-    return total, [EscalatedLine(r.number, r.amount_minor, r.currency, bool(r.priority), r.decide_by) for r in rows]
+    return total, [EscalatedLine(r.number, r.amount_minor, r.currency, bool(r.priority), r.decide_by,
+                                 r.return_track, r.return_problem) for r in rows]
 
 
 async def overdue(conn: AsyncConnection, now: datetime, limit: int) -> list[int]:

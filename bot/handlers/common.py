@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from contextlib import suppress
 
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
@@ -14,7 +15,6 @@ from aiogram.types import (
     InlineKeyboardMarkup,
     InputMediaPhoto,
     Message,
-    ReplyKeyboardMarkup,
 )
 
 from bot.db.engine import Database
@@ -105,23 +105,16 @@ ALBUM_SCREEN = "album_screen"  # FSM data: [media group, message id] of the scre
 
 
 async def answer_album_item(message: Message, screen: Screen, state: FSMContext, db: Database) -> None:
-    """The answer to one photo of an album: the first photo's is sent, and the album's later photos
-    update it in place — one screen for the album, not one a photo (Telegram sends an album as a
-    message a photo, and the isolation hands this user's updates over one after another)."""
+    """The answer to one photo of an album: sent, and the album's previous answer deleted — one
+    screen for the album, and the newest message, whatever came between its photos (Telegram sends
+    an album as a message a photo; the isolation hands this user's updates over one by one)."""
     group, shown = (await state.get_data()).get(ALBUM_SCREEN) or (None, None)
-    if group == message.media_group_id and shown and not isinstance(screen.reply_markup, ReplyKeyboardMarkup):
-        assert message.bot is not None
-        try:
-            await message.bot.edit_message_text(chat_id=message.chat.id, message_id=int(shown), **screen.as_kwargs())
-            return
-        except TelegramBadRequest as exc:
-            text = str(exc).lower()
-            if "message is not modified" in text:
-                return
-            if not any(reason in text for reason in _SEND_NEW_INSTEAD):
-                raise
     sent = await reply(message, screen)
-    if await state.get_state() is not None:  # the flow goes on: the album's next photo updates this
+    if group == message.media_group_id and shown:
+        assert message.bot is not None
+        with suppress(TelegramBadRequest):  # gone already: the person deleted it
+            await message.bot.delete_message(chat_id=message.chat.id, message_id=int(shown))
+    if await state.get_state() is not None:  # the flow goes on: the album's next photo replaces this
         async with db.write():
             await state.update_data({ALBUM_SCREEN: [message.media_group_id, sent.message_id]})
 

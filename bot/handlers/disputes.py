@@ -36,7 +36,9 @@ from bot.services.disputes import (
     DisputeMovedOn,
     DisputeReason,
     DisputeService,
+    NothingToSendBack,
     Outcome,
+    SendBackTooLate,
     check_amount,
     clean_description,
     outcomes_for,
@@ -198,7 +200,10 @@ async def send_back(query: CallbackQuery, callback_data: DisputeCb, state: FSMCo
                     disputes: DisputeService, user: UserRow, f: Fmt) -> None:
     card = await disputes.card(user.id, callback_data.id)
     if not card.can_send_back:  # a stale button: sent already, or the day passed
-        await show(query, views.dispute_card(card, f, callback_data.page), f.error(DisputeMovedOn()), alert=True)
+        d = card.dispute
+        why = (SendBackTooLate() if d.returned_at is None and d.return_by is not None and card.now >= d.return_by
+               else DisputeMovedOn())
+        await show(query, views.dispute_card(card, f, callback_data.page), f.error(why), alert=True)
         return
     draft = {"id": card.dispute.id, "page": callback_data.page, "number": card.number}
     await show(query, await SEND_BACK.start(state, db, draft, f))
@@ -222,8 +227,8 @@ def _choose_reason(value: str, draft: Draft, f: Fmt) -> Draft | Go:
         raise Stale
     draft = {**draft, "reason": value}
     if draft.get("outcome") and draft["outcome"] not in outcomes_for(value):  # a return of what never came
-        draft.pop("outcome")
-        return Go(draft, to=DisputeFlow.outcome)  # asked again, even from the summary
+        draft["outcome"] = Outcome.full_refund.value  # the nearest there is; shown to be changed, even from
+        return Go(draft, to=DisputeFlow.outcome)  # the summary (Back there keeps it: the draft stays whole)
     return draft
 
 
@@ -277,6 +282,10 @@ async def _submit(query: CallbackQuery, draft: Draft, state: FSMContext, db: Dat
         async with db.write():  # open the dispute and leave the flow atomically
             dispute = await disputes.open(user.id, order_id, dispute_draft)
             await state.clear()
+    except NothingToSendBack as exc:  # a draft from before the rule: the outcome is asked again
+        draft = {**draft, "outcome": Outcome.full_refund.value, EDITING: True}
+        await show(query, await FLOW.go(DisputeFlow.outcome, state, db, draft, f, f.error(exc)))
+        return
     except DomainError as exc:
         async with db.write():
             await state.clear()
@@ -326,6 +335,6 @@ async def start(query: CallbackQuery, callback_data: DisputeCb, state: FSMContex
     draft = {
         "order_id": info.order_id, "number": info.number, "currency": info.currency,
         "max": info.max_refund_minor, "priority": info.priority, "decide_by": info.decide_by.isoformat(),
-        "return_days": info.return_days, "photos": [],
+        "return_days": info.return_days, "fast": info.fast_refund, "photos": [],
     }
     await show(query, await FLOW.start(state, db, draft, f))

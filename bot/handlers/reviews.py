@@ -17,7 +17,7 @@ from bot.db.engine import Database
 from bot.db.users import UserRow
 from bot.handlers.answers import answered_by, refusals
 from bot.handlers.common import send_or_edit, send_photos_then, show
-from bot.handlers.flow import Button, Draft, Flow, Retry, Stale, Step, Summary, photo_step, unchanged
+from bot.handlers.flow import Button, Draft, Flow, Go, Retry, Stale, Step, Summary, photo_step, unchanged
 from bot.handlers.routing import Handlers
 from bot.keyboards import reviews as keys
 from bot.keyboards.common import MenuCb
@@ -129,12 +129,15 @@ def _keep_stars(value: object, draft: Draft, f: Fmt) -> Draft:
     return {**draft, "rating": int(draft["was"])}
 
 
-def _stars_typed(text: str, draft: Draft, f: Fmt) -> Draft:
-    """The stars typed ("5", "пять", "4 stars", "★★★★★") count like a button."""
+def _stars_typed(text: str, draft: Draft, f: Fmt) -> Draft | Go:
+    """The stars typed ("5", "пять", "4 stars", "★★★★★") count like a button. In an additional
+    review, words that are not stars are its text: the stars are kept, and the photos come next."""
     rating = parse_rating(text)
-    if rating is None:
-        raise Retry(f._(RATING_EXPECTED))
-    return {**draft, "rating": rating}
+    if rating is not None:
+        return {**draft, "rating": rating}
+    if draft.get("was") and text.strip():
+        return Go({**draft, "rating": int(draft["was"]), "text": clean_text(text)}, to=ReviewFlow.photos)
+    raise Retry(f._(RATING_EXPECTED))
 
 
 def _text(text: str, draft: Draft, f: Fmt) -> Draft:

@@ -11,8 +11,9 @@ A flow says how its steps ask again with `@asks_again(TheFlow)` next to its hand
 card flow marks its number step with `takes_card_numbers(...)`; tests check that every state of
 every flow has one or the other. A step that asks for a parcel's track number marks itself with
 `takes_track_numbers(...)`: there a message that is just 14 digits — Russian Post's domestic track
-number, which passes the Luhn check one time in ten — is let through (the only cards of 14
-digits, Diners Club's old ones, are no longer issued).
+number, which passes the Luhn check one time in ten — is let through, unless it begins as a Diners
+Club card of 14 digits does (300–305, 3095, 36, 38, 39): such a number stays a card number, and a
+track number of a post office whose postcode begins so is asked again (privacy first).
 """
 
 from __future__ import annotations
@@ -88,9 +89,13 @@ def takes_track_numbers(*states: State | type[StatesGroup]) -> None:
     _takes_tracks.update(_names(states))
 
 
+DINERS_14 = ("300", "301", "302", "303", "304", "305", "3095", "36", "38", "39")  # the 14-digit cards' prefixes
+
+
 def _a_track_number(text: str) -> bool:
     digits = "".join(text.split())
-    return len(digits) == TRACK_DIGITS and digits.isascii() and digits.isdigit()
+    return (len(digits) == TRACK_DIGITS and digits.isascii() and digits.isdigit()
+            and not digits.startswith(DINERS_14))
 
 
 def guarded_states() -> tuple[frozenset[str], frozenset[str]]:

@@ -106,6 +106,7 @@ class ReviewToAnswer(SellerReviewRow):
 class DisputeToAnswer(SellerDisputeRow):
     overdue: bool = False  # the day to answer has passed: the platform decides it for the buyer
     receive_by: datetime | None = None  # a return sent back: confirm it came back by then
+    now: datetime | None = None
 
     @property
     def can_answer(self) -> bool:
@@ -123,8 +124,10 @@ class DisputeToAnswer(SellerDisputeRow):
 
     @property
     def can_report_problem(self) -> bool:
-        """A return sent back: the store may say it did not come back as sent (the platform decides)."""
-        return self.state == DisputeState.returning and self.returned_at is not None
+        """A return sent back, within the store's days to confirm: the store may say it did not
+        come back as sent (the platform decides)."""
+        return (self.state == DisputeState.returning and self.returned_at is not None
+                and self.receive_by is not None and self.now is not None and self.now < self.receive_by)
 
     @property
     def accept_minor(self) -> int:
@@ -227,7 +230,8 @@ class SellerModeService:
         if row is None:
             raise NotFound()
         return _copy(DisputeToAnswer, row, overdue=unanswered_after_its_day(row.state, row.decide_by, self.clock.now()),
-                     receive_by=receive_by(row.returned_at, self._disputes.policy.return_receive_days))
+                     receive_by=receive_by(row.returned_at, self._disputes.policy.return_receive_days),
+                     now=self.clock.now())
 
     async def answer_dispute(self, user_id: int, dispute_id: int, answer: SellerAnswer | str, *,
                              offer_minor: int | None = None, note: str | None = None) -> DisputeToAnswer:

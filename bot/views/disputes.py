@@ -25,7 +25,18 @@ from bot.services.disputes import (
     outcomes_for,
 )
 from bot.services.errors import N_
-from bot.views.common import Fmt, Screen, are_you_sure, button, chunk, flow_row, markup, nav_row, pager_row
+from bot.views.common import (
+    Fmt,
+    Screen,
+    are_you_sure,
+    button,
+    chunk,
+    clip,
+    flow_row,
+    markup,
+    nav_row,
+    pager_row,
+)
 from bot.views.orders import (
     certificates_part,
     dispute_state_label,
@@ -131,9 +142,9 @@ def dispute_card(card: DisputeCard, f: Fmt, page: int = 0) -> Screen:
     elif d.seller_answer == SellerAnswer.accept:
         lines.append(f._("The seller accepted the dispute."))
     if d.seller_note and card.state == DisputeState.returning:
-        lines.append(f._("Send the item back to: {address}").format(address=f"<i>{hd.quote(d.seller_note)}</i>"))
+        lines.append(f._("Send the item back to: {address}").format(address=f"<i>{hd.quote(clip(d.seller_note, 500))}</i>"))
     elif d.seller_note and d.return_by is not None:
-        lines.append(f._("Return address: {address}").format(address=f"<i>{hd.quote(d.seller_note)}</i>"))
+        lines.append(f._("Return address: {address}").format(address=f"<i>{hd.quote(clip(d.seller_note, 500))}</i>"))
     elif d.seller_note:
         lines.append(f._("Seller's note: {note}").format(note=f"<i>{hd.quote(d.seller_note)}</i>"))
     if card.state == DisputeState.answered:
@@ -142,7 +153,7 @@ def dispute_card(card: DisputeCard, f: Fmt, page: int = 0) -> Screen:
         lines += ["", *return_lines(card, f)]
     if d.return_problem:
         lines.append(f._("The seller says it did not come back as sent: {reason}").format(
-            reason=f"<i>{hd.quote(d.return_problem)}</i>"))
+            reason=f"<i>{hd.quote(clip(d.return_problem, 500))}</i>"))
     if card.state not in (DisputeState.closed, DisputeState.returning):
         lines += ["", deadline_line(f, d.decide_by, d.priority, card.now)]
     lines += refund_lines(f, card.refunds)
@@ -276,7 +287,7 @@ def step_outcome(f: Fmt, data: dict[str, Any], error: str | None = None) -> Scre
                       f._("You paid {amount}.").format(amount=f.money(int(data.get("max", 0)),
                                                                          str(data.get("currency", "USD"))))])
     outcomes = outcomes_for(data.get("reason"))
-    if Outcome.return_refund in outcomes:
+    if Outcome.return_refund in outcomes and _return_terms(f, data):
         text += "\n\n" + _return_terms(f, data)
     buttons = [[button(("• " if data.get("outcome") == o.value else "") + f._(OUTCOMES[o]),
                        DraftCb(action=DraftAction.outcome, value=o.value))] for o in outcomes]
@@ -285,6 +296,14 @@ def step_outcome(f: Fmt, data: dict[str, Any], error: str | None = None) -> Scre
 
 def _return_terms(f: Fmt, data: dict[str, Any]) -> str:
     days = int(data.get("return_days") or 0)
+    if not days:  # a draft begun before returns were told
+        return ""
+    if data.get("fast"):
+        return f.ngettext("A return: if the seller agrees, you send the item back within {n} day and are refunded "
+                          "as soon as you send it (fast refunds, a privilege of your loyalty level).",
+                          "A return: if the seller agrees, you send the item back within {n} days and are refunded "
+                          "as soon as you send it (fast refunds, a privilege of your loyalty level).",
+                          days).format(n=days)
     return f.ngettext("A return: if the seller agrees, you send the item back within {n} day and are refunded "
                       "when it arrives.",
                       "A return: if the seller agrees, you send the item back within {n} days and are refunded "
@@ -334,7 +353,7 @@ def summary(f: Fmt, data: dict[str, Any], error: str | None = None) -> Screen:
         f"<blockquote>{hd.quote(str(data.get('description', '')))}</blockquote>",
         f.ngettext("📎 {n} photo", "📎 {n} photos", photos).format(n=photos) if photos else f._("📎 No photos"),
     ]
-    if data.get("outcome") == Outcome.return_refund:
+    if data.get("outcome") == Outcome.return_refund and _return_terms(f, data):
         lines += ["", _return_terms(f, data)]
     if isinstance(decide_by, str):
         lines += ["", deadline_line(f, datetime.fromisoformat(decide_by), bool(data.get("priority")))]

@@ -7,7 +7,7 @@ from aiogram.utils.text_decorations import html_decoration as hd
 from bot.db.pay import STARTED
 from bot.keyboards.ops import OpsAction, OpsCb
 from bot.services.ops import OpsSummary
-from bot.views.common import Fmt, Screen, button, markup, nav_row
+from bot.views.common import Fmt, Screen, button, clip, markup, nav_row
 
 
 def ops_screen(summary: OpsSummary, f: Fmt, note: str | None = None) -> Screen:
@@ -76,6 +76,9 @@ def ops_screen(summary: OpsSummary, f: Fmt, note: str | None = None) -> Screen:
                           else f._("• Order #{number}, {amount} asked, decide by {date}")).format(
                 number=hd.quote(line.number), amount=f.money(line.amount_minor, line.currency),
                 date=f.date(line.decide_by)) + (" " + f._("(overdue)") if late else ""))
+            if line.return_problem:  # the store says the return did not come back as sent
+                lines.append("   " + f._("↩️ A return, track <code>{track}</code>. The store: {problem}").format(
+                    track=hd.quote(line.return_track or ""), problem=f"<i>{hd.quote(clip(line.return_problem, 300))}</i>"))
         more = summary.escalated_total - len(summary.escalated)
         if more > 0:
             lines.append(f.ngettext("…and {n} more.", "…and {n} more.", more).format(n=more))

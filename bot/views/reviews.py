@@ -215,7 +215,7 @@ def step_rating(f: Fmt, data: dict[str, Any], error: str | None = None) -> Scree
     was = int(data.get("was") or 0)  # an additional review: the stars given first
     if was:
         lines = [_head(data, f), "", f._("Step 1 of 3. Has your opinion of the item changed? Choose the stars it "
-                                         "deserves now, or keep them.")]
+                                         "deserves now or keep them — or just write your additional review.")]
     else:
         lines = [_head(data, f), "", f._("Step 1 of 3. How many stars does the item deserve?")]
     current = int(data.get("rating") or 0)

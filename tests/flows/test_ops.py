@@ -171,3 +171,19 @@ async def test_escalated_disputes_wait_for_the_platform_priority_first(app: App,
     await disputes.decide((await disputes.for_order_number(numbers[1])).id, 0)
     await alex.press("🔄 Refresh")
     assert "⚖️ 1 dispute waits for the platform's decision" in alex.last_text
+
+
+async def test_a_return_the_store_says_did_not_come_back_shows_the_track_and_the_stores_words(
+        app: App, alex: Player) -> None:
+    from bot.services.disputes import DisputeReason, Outcome, SellerAnswer
+    from tests.services.test_disputes import draft
+
+    disputes = app.services.disputes
+    order = await make_order(app.services, app.clock, 5007, "shipped")
+    dispute = await disputes.open(5007, order.id, draft(Outcome.return_refund, reason=DisputeReason.wrong_item))
+    await disputes.seller_answer(dispute.id, SellerAnswer.accept, note="Returns desk, 1 Dock Road")
+    await disputes.send_back(5007, dispute.id, "RR123456789LV")
+    await disputes.return_problem(dispute.id, "The parcel held a <brick>.")
+    await alex.send("/ops")
+    assert ("   ↩️ A return, track <code>RR123456789LV</code>. The store: <i>The parcel held a &lt;brick&gt;.</i>"
+            in alex.last_text.split("\n"))

@@ -44,7 +44,9 @@ T = {
         "return_terms": "A return: if the seller agrees, you send the item back within 10 days",
         "return_outcome": "Return the item and get a refund", "skip_photos": "➡️ Continue without photos",
         "edit_reason": "✏️ Reason", "not_received": "Item not received", "full_refund": "Full refund",
-        "submit": "📨 Submit the dispute", "problem": "⚠️ It did not come back as sent",
+        "submit": "📨 Submit the dispute", "back": "‹ Back",
+        "fast_terms": "and are refunded as soon as you send it (fast refunds, a privilege of your loyalty level)",
+        "too_late": "The day to send this item back has passed.", "problem": "⚠️ It did not come back as sent",
         "reason_short": "Please give the buyer a reason of at least 5 characters.",
         "problem_sent": "Sent: the platform decides the return.", "told_platform": "You told the platform: ",
         "seller_says": "the seller says the returned item did not come back as sent",
@@ -70,7 +72,8 @@ T = {
         "open_dispute": "⚠️ Открыть спор", "damaged": "Повреждён или не работает", "description": "Лампа пришла с треснувшим плафоном.",
         "return_terms": "Возврат: если продавец согласится, вы отправите товар обратно в течение 10 дней", "return_outcome": "Вернуть товар и получить деньги",
         "skip_photos": "➡️ Продолжить без фото", "edit_reason": "✏️ Причина", "not_received": "Товар не получен",
-        "full_refund": "Полный возврат денег", "submit": "📨 Отправить спор",
+        "full_refund": "Полный возврат денег", "submit": "📨 Отправить спор", "back": "‹ Назад",
+        "fast_terms": "а деньги вернутся сразу после отправки (быстрый возврат — привилегия вашего уровня)", "too_late": "Срок отправки этого товара обратно прошёл.",
         "problem": "⚠️ Пришло не то, что отправлено",
         "reason_short": "Напишите покупателю причину — не короче 5 символов.",
         "problem_sent": "Отправлено: решение по возврату примет площадка.", "told_platform": "Вы сообщили площадке: ",
@@ -206,11 +209,13 @@ async def test_russian_posts_14_digits_are_a_track_number_not_a_card(app: App, u
     await buyer.press(t["sent_it"])
     await buyer.send("4111 1111 1111 1111")  # a card number is one even here: removed, asked again
     assert len(app.session.calls_of(DeleteMessage)) == 1 and t["track_step"] in buyer.last_text
+    await buyer.send("3600 000000 0008")  # 14 digits as a Diners Club card begins: a card, removed
+    assert len(app.session.calls_of(DeleteMessage)) == 2 and t["track_step"] in buyer.last_text
     await buyer.send("8008 5123 4567 86")
     assert buyer.last_text.startswith(t["thanks"])
     assert (await app.services.disputes.card(buyer.user.id, dispute_id)).dispute.return_track == "80085123456786"
     await buyer.send("80085123456786")  # outside the step: a card number, removed
-    assert len(app.session.calls_of(DeleteMessage)) == 2
+    assert len(app.session.calls_of(DeleteMessage)) == 3
 
 
 async def test_an_item_that_never_came_is_not_offered_as_a_return(app: App, user: Player, t: dict[str, str]) -> None:
@@ -228,9 +233,37 @@ async def test_an_item_that_never_came_is_not_offered_as_a_return(app: App, user
     assert t["return_terms"] in buyer.last_text  # the summary says what a return means
     await buyer.press(t["edit_reason"])
     await buyer.press(t["not_received"])  # a return of what never came: the outcome is asked again
-    assert t["return_outcome"] not in str(buyer.buttons()) and t["full_refund"] in str(buyer.buttons())
-    await buyer.press(t["full_refund"])
-    assert t["submit"] in str(buyer.buttons())
+    assert t["return_outcome"] not in str(buyer.buttons()) and "• " + t["full_refund"] in str(buyer.buttons())
+    await buyer.press(t["back"])  # the nearest outcome stands: the summary is whole
+    assert t["full_refund"] in buyer.last_text and t["submit"] in str(buyer.buttons())
+    await buyer.press(t["submit"])
+    card = await app.services.disputes.card(buyer.user.id, (await app.services.disputes.page(buyer.user.id)).rows[0].id)
+    assert (card.dispute.reason, card.dispute.outcome) == ("not_received", "full_refund")
+
+
+async def test_level_3_is_told_its_fast_refund_and_a_late_button_says_the_day_passed(
+        app: App, user: Player, t: dict[str, str], monkeypatch) -> None:
+    async def level_3(conn, user_id):
+        return 3
+
+    monkeypatch.setattr(loyalty, "level_of", level_3)
+    buyer = user
+    await buyer.send("/start")
+    await make_order(app.services, app.clock, buyer.user.id, Status.shipped, store=A)
+    await buyer.press(t["orders"])
+    await buyer.press("1")
+    await buyer.press(t["open_dispute"])
+    await buyer.press(t["damaged"])
+    await buyer.send(t["description"])
+    assert t["fast_terms"] in buyer.last_text
+    await buyer.send("/cancel")
+    _, dispute_id = await return_dispute(app, buyer)
+    await app.services.disputes.seller_answer(dispute_id, "accept", note=ADDRESS)
+    await open_dispute(buyer, t)
+    _, stale = buyer.find_button(t["sent_it"])
+    app.clock.advance(days=11)
+    await buyer.press_data(stale)
+    assert buyer.alerts()[-1] == t["too_late"]
 
 
 async def test_the_store_says_the_return_did_not_come_back_as_sent(app: App, user: Player, seller_a: Player,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from aiogram.methods import EditMessageText
+from aiogram.methods import DeleteMessage
 
 from bot.db import outbox as outbox_repo
 from bot.db import reviews as repo
@@ -303,12 +303,12 @@ def plain(text: str) -> str:
 async def test_an_album_of_more_photos_than_a_review_takes(app: App, alex) -> None:
     """An album arrives as one message per photo: the step keeps the first five, tells the sixth it
     was not kept, and waits for Done instead of moving on while the album is still arriving. The
-    album gets one screen, updated as its photos come, not a screen a photo."""
+    album leaves one screen: each photo's answer replaces the one before."""
     await to_the_photos(app, alex, "4", "Good sound, long battery life")
-    before, edits = len(alex.bot_messages), len(app.session.calls_of(EditMessageText))
+    before, deleted = len(alex.bot_messages), len(app.session.calls_of(DeleteMessage))
     await alex.send_album(*(("photo", f"ph-{n}") for n in range(1, 7)))
     said = [m.text or "" for m in alex.bot_messages[before:]]
-    assert len(said) == 1 and len(app.session.calls_of(EditMessageText)) - edits == 5  # the 2nd to 6th photo
+    assert len(said) == 1 and len(app.session.calls_of(DeleteMessage)) - deleted == 5  # the 1st to 5th answer
     assert "You have already added 5 photos, the most a review can have." in said[0]
     assert "Check the review below" not in said[0]  # no photo landed on the summary
     assert "Added: 5 photos." in alex.last_text and "✅ Done" in str(alex.buttons())
@@ -320,18 +320,21 @@ async def test_an_album_of_more_photos_than_a_review_takes(app: App, alex) -> No
     assert "📷 5 photos" in alex.last_text
 
 
-async def test_an_albums_screen_deleted_meanwhile_is_sent_anew(app: App, alex) -> None:
-    """The album's screen is updated in place; when the buyer deleted it between two photos (the
-    edit finds no message), the next photo's answer is a new message, and no photo is lost."""
+async def test_an_albums_screen_stays_the_newest_and_survives_a_failed_delete(app: App, alex) -> None:
+    """Something else between an album's photos (a video of the album) gets its answer, and the
+    album's next photo answers below it with the count as it is; an answer that can't be deleted
+    (the person deleted it already) is left, and no photo is lost."""
     from aiogram.exceptions import TelegramBadRequest
 
     await to_the_photos(app, alex, "4", "Good sound, long battery life")
+    await alex.send_album(("photo", "ph-1"), ("video", "v-1"), ("photo", "ph-2"))
+    assert "Added: 2 photos." in alex.last_text
 
     def gone(bot, method):
-        raise TelegramBadRequest(method=method, message="Bad Request: message to edit not found")
+        raise TelegramBadRequest(method=method, message="Bad Request: message to delete not found")
 
-    app.session.responders[EditMessageText] = gone
+    app.session.responders[DeleteMessage] = gone
     before = len(alex.bot_messages)
-    await alex.send_album(("photo", "ph-1"), ("photo", "ph-2"))
-    assert len(alex.bot_messages) == before + 2  # the edit failed: sent again
-    assert "Added: 2 photos." in alex.last_text
+    await alex.send_album(("photo", "ph-3"), ("photo", "ph-4"))
+    assert len(alex.bot_messages) == before + 2  # the delete failed: both answers stay
+    assert "Added: 4 photos." in alex.last_text

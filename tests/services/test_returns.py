@@ -21,6 +21,7 @@ from bot.services.disputes import (
     NothingToSendBack,
     NotSentBackYet,
     Outcome,
+    ProblemTooLate,
     ReasonTooShort,
     ReturnAddressRequired,
     SellerAnswer,
@@ -246,6 +247,7 @@ async def test_a_return_that_did_not_come_back_as_sent_goes_to_the_platform(app:
     assert (await build_sweeper(app.services)(app.clock.now()))["disputes_overdue"] == 0  # no refund by itself
     total, lines = await disputes.escalated(10)
     assert total == 1 and lines[0].number == (await disputes.card(ALEX, dispute_id)).number
+    assert (lines[0].return_track, lines[0].return_problem) == ("RR123456789LV", "The parcel held a brick, not the lamp.")
     closed = await disputes.decide(dispute_id, 0)
     assert (closed.state, closed.resolution) == ("closed", "rejected")
 
@@ -273,3 +275,23 @@ async def test_the_store_sees_the_buyers_loyalty_level_and_nothing_else_of_them(
 
     screen = review_screen(await mode.review(SELLER, review.id), Fmt(app.services.i18n, "en"))
     assert "Stars changed: ★★★★☆ → ★★☆☆☆" in screen.text
+
+
+async def test_the_store_cant_report_a_problem_once_its_days_to_confirm_are_over(app: App, level) -> None:
+    """Past the day to confirm the buyer is refunded, as both were told — even when the sweeper has
+    not run yet; a level-4 buyer's problem report gets the priority decision day."""
+    disputes, mode = app.services.disputes, app.services.seller_mode
+    _, late = await returning(app)
+    await disputes.send_back(ALEX, late, "RR123456789LV")
+    app.clock.advance(days=15)
+    assert not (await mode.dispute(SELLER, late)).can_report_problem
+    with pytest.raises(ProblemTooLate):
+        await disputes.return_problem(late, "Nothing came.", seller_id=SELLER)
+    assert (await build_sweeper(app.services)(app.clock.now()))["disputes_overdue"] == 1
+    assert (await disputes.card(ALEX, late)).dispute.resolution == "refunded_full"
+    _, in_time = await returning(app)
+    await disputes.send_back(ALEX, in_time, "RR123456789LV")
+    level[ALEX] = 4  # level 4 by the time the store reports: the platform's day is the priority one
+    assert (await mode.dispute(SELLER, in_time)).can_report_problem
+    problem = await disputes.return_problem(in_time, "Nothing came.", seller_id=SELLER)
+    assert problem.priority and problem.decide_by == app.clock.now() + timedelta(days=5)

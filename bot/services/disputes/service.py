@@ -1,33 +1,9 @@
-"""Returns & disputes: a buyer opens a dispute on a shipped order (or a completed one within the
-dispute window); the seller answers (accept / reject / offer); the buyer accepts the answer or
-escalates; the platform decides; the dispute closes refunded (in full or part) or rejected.
-
-    open ──seller accepts──────────────────────────────→ closed (refund as asked)
-    open ──seller rejects / offers──→ answered ──buyer accepts──→ closed
-                                      answered ──buyer escalates──→ escalated ──platform──→ closed
-    open ──seller accepts a return──→ returning ──the store has the item back──→ closed (refunded)
-                                      returning ──not back as sent (the store)──→ escalated
-    (the platform may decide at any point before closed)
-
-A return (the buyer asked to send the item back): the store accepts, the buyer sends the item back
-by `return_by` and types its track number, and the store confirms it came back. A store that does
-not confirm within `return_receive_days` of the sending loses it: the sweeper refunds then. A buyer
-who does not send it back by `return_by` loses the return: it closes without a refund. Buyers from
-loyalty level 3 get their refund as soon as they send the item back (the fast-refund privilege).
-A store that says the parcel did not come back as sent (nothing came by that track, or something
-else did) hands the return to the platform, which decides.
-
-The order is `in_dispute` while the dispute is open and `closed` after. The store answers by the
-decision day; one that does not loses it: the sweeper decides the dispute for the buyer then
-(`close_overdue`). Buyers from loyalty level 4 get priority: a shorter decision day, so a store that
-ignores them has their money back to them sooner.
-"""
+"""DisputeService: the buyer's, the store's and the platform's actions, and the sweeper's job;
+each call one unit of work."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -36,14 +12,46 @@ from bot.db import disputes as repo
 from bot.db import orders as orders_repo
 from bot.db import refunds as refunds_repo
 from bot.db import seller as seller_repo
-from bot.db.disputes import DisputeLine, DisputeRow, EscalatedLine
+from bot.db.disputes import DisputeRow, EscalatedLine
 from bot.db.engine import Database
 from bot.db.orders import OrderRow
-from bot.db.refunds import RefundRow
-from bot.services import loyalty, refunds, seller_news, webhook_events
+from bot.services import loyalty, seller_news, webhook_events
 from bot.services.clock import Clock, day_end
-from bot.services.errors import N_, DomainError, InvalidInput, NotFound
-from bot.services.notifications import declare
+from bot.services.disputes.data import (
+    DisputeCard,
+    DisputePage,
+    DisputeStart,
+)
+from bot.services.disputes.rules import (
+    DISPUTE_KIND,
+    MAX_PHOTOS,
+    AnswerTooLate,
+    Closing,
+    DisputeDraft,
+    DisputeMovedOn,
+    DisputeNotFound,
+    DisputeReason,
+    DisputeState,
+    NotSentBackYet,
+    Outcome,
+    ProblemTooLate,
+    Resolution,
+    SellerAnswer,
+    SendBackTooLate,
+    SentBackAlready,
+    check_amount,
+    check_offer,
+    check_outcome,
+    check_return_address,
+    clean_description,
+    clean_reason,
+    decision_deadline,
+    receive_by,
+    requested_amount,
+    return_closing,
+    unanswered_after_its_day,
+)
+from bot.services.errors import N_
 from bot.services.orders import (
     PAGE_SIZE,
     Actor,
@@ -59,258 +67,9 @@ from bot.services.outbox import enqueue
 from bot.services.seller_news import News
 from bot.services.track_numbers import check_track
 
-DISPUTE_KIND = declare("dispute", N_("Disputes and returns"), order=12)
-DESCRIPTION_MIN = 10
-DESCRIPTION_MAX = 1000
-RETURN_ADDRESS_MIN, RETURN_ADDRESS_MAX = 10, 1000
-REASON_MIN, REASON_MAX = 5, 1000  # the store's reason: for rejecting, or that a return did not come back
-MAX_PHOTOS = 3
-
-
-class DisputeReason(StrEnum):
-    not_received = "not_received"
-    not_as_described = "not_as_described"
-    damaged = "damaged"
-    wrong_item = "wrong_item"
-    other = "other"
-
-
-class Outcome(StrEnum):
-    full_refund = "full_refund"
-    partial_refund = "partial_refund"
-    return_refund = "return_refund"  # send the item back, get the money back
-
-
-class DisputeState(StrEnum):
-    open = "open"  # waiting for the seller
-    answered = "answered"  # the seller rejected or offered: the buyer's turn
-    escalated = "escalated"  # the platform decides
-    returning = "returning"  # the store accepted a return: the item goes back, then the refund
-    closed = "closed"
-
-
-class SellerAnswer(StrEnum):
-    accept = "accept"
-    reject = "reject"
-    offer = "offer"
-
-
-class Resolution(StrEnum):
-    refunded_full = "refunded_full"
-    refunded_partial = "refunded_partial"
-    rejected = "rejected"
-    not_returned = "not_returned"  # a return the buyer did not send back in time
-
-
-class Closing(StrEnum):
-    """Why a dispute closes, when it is not the plain answer or decision: what the pushes say."""
-
-    plain = "plain"
-    overdue = "overdue"  # the store did not answer by the decision day: decided for the buyer
-    sent_back = "sent_back"  # a return sent back by a buyer with fast refunds: refunded at once
-    unconfirmed = "unconfirmed"  # the store did not confirm the returned item came back in time
-    not_sent = "not_sent"  # the buyer did not send the returned item back in time
-
-
-class DisputeNotFound(NotFound, msgid=N_("This dispute is no longer available.")): ...
-
-
-class AnswerTooLate(AlreadyDone, msgid=N_("The day to answer this dispute has passed: the platform decides it "
-                                           "for the buyer.")): ...
-
-
-class DisputeMovedOn(DomainError, msgid=N_("The dispute has moved on since; here is where it stands now.")): ...
-
-
-class NothingToSendBack(InvalidInput, msgid=N_("An item that did not arrive can't be sent back: choose a full or a partial refund.")): ...
-
-
-class NotSentBackYet(DomainError, msgid=N_("The buyer has not sent the item back yet.")): ...
-
-
-class SentBackAlready(AlreadyDone, msgid=N_("You have already sent this item back.")): ...
-
-
-class SendBackTooLate(AlreadyDone, msgid=N_("The day to send this item back has passed.")): ...
-
-
-class ReasonTooShort(InvalidInput, msgid=N_("Please give the buyer a reason of at least {min} characters.")):
-    def __init__(self) -> None:
-        super().__init__(min=REASON_MIN)
-
-
-class ReasonTooLong(InvalidInput, msgid=N_("Please keep the reason under {max} characters (now {length}).")): ...
-
-
-def _lines(text: str | None) -> str:
-    """What a person typed, its lines' trailing spaces and the blank start and end dropped."""
-    return "\n".join(line.rstrip() for line in (text or "").strip().splitlines()).strip()
-
-
-# -- validation of what the buyer and the store type (pure) -----------------------------------------
-def clean_description(text: str | None) -> str:
-    cleaned = _lines(text)
-    if len(cleaned) < DESCRIPTION_MIN:
-        raise InvalidInput(N_("Please describe the problem in at least {min} characters."), min=DESCRIPTION_MIN)
-    if len(cleaned) > DESCRIPTION_MAX:
-        raise InvalidInput(N_("Please keep the description under {max} characters (now {length})."),
-                           max=DESCRIPTION_MAX, length=len(cleaned))
-    return cleaned
-
-
-class OfferTooLarge(InvalidInput, msgid=N_("A partial refund must be less than what accepting the dispute would refund; to refund that much, accept the dispute.")): ...
-
-
-def check_offer(amount_minor: int, accept_minor: int) -> int:
-    """A partial refund offered: more than zero and less than what accepting would refund (what
-    the buyer asked for, at most what is left of the order to refund)."""
-    if amount_minor <= 0:
-        raise InvalidInput(N_("The amount must be more than zero."))
-    if amount_minor >= accept_minor:
-        raise OfferTooLarge()
-    return amount_minor
-
-
-class ReturnAddressRequired(InvalidInput, msgid=N_("To accept a return, give the buyer the address to send the item back to (at least {min} characters).")):
-    def __init__(self) -> None:
-        super().__init__(min=RETURN_ADDRESS_MIN)
-
-
-def clean_reason(text: str | None) -> str:
-    """The store's reason, which the buyer reads: for rejecting a dispute, or that a returned item
-    did not come back as it was sent."""
-    reason = _lines(text)
-    if len(reason) < REASON_MIN:
-        raise ReasonTooShort()
-    if len(reason) > REASON_MAX:
-        raise ReasonTooLong(max=REASON_MAX, length=len(reason))
-    return reason
-
-
-def check_return_address(text: str | None) -> str:
-    """Where a returned item goes, as the store types it (the answer's note on an accepted return)."""
-    cleaned = _lines(text)
-    if len(cleaned) < RETURN_ADDRESS_MIN:
-        raise ReturnAddressRequired()
-    if len(cleaned) > RETURN_ADDRESS_MAX:
-        raise InvalidInput(N_("Please keep the return address under {max} characters (now {length})."),
-                           max=RETURN_ADDRESS_MAX, length=len(cleaned))
-    return cleaned
-
-
-def check_amount(amount_minor: int, max_minor: int) -> int:
-    if amount_minor <= 0:
-        raise InvalidInput(N_("The amount must be more than zero."))
-    if amount_minor > max_minor:
-        raise InvalidInput(N_("The amount can't be more than you paid and was not refunded yet."))
-    return amount_minor
-
-
-@dataclass(frozen=True, slots=True)
-class DisputeDraft:
-    reason: DisputeReason
-    description: str
-    outcome: Outcome
-    amount_minor: int | None = None  # a partial refund's amount
-    photos: tuple[str, ...] = ()
-
-
-def outcomes_for(reason: str | None) -> tuple[Outcome, ...]:
-    """What a buyer may ask for with this reason: not a return of an item that never arrived."""
-    if reason == DisputeReason.not_received:
-        return Outcome.full_refund, Outcome.partial_refund
-    return tuple(Outcome)
-
-
-def check_outcome(reason: str, outcome: str) -> None:
-    if outcome not in outcomes_for(reason):
-        raise NothingToSendBack()
-
-
-def requested_amount(draft: DisputeDraft, max_minor: int) -> int:
-    if draft.outcome == Outcome.partial_refund:
-        return check_amount(draft.amount_minor or 0, max_minor)
-    return max_minor
-
-
-def unanswered_after_its_day(state: str, decide_by: datetime, now: datetime) -> bool:
-    """The store has not answered and its decision day has passed: it can't answer any more, and
-    the sweeper decides the dispute for the buyer (`repo.overdue` finds these by the same rule)."""
-    return state == DisputeState.open and now >= decide_by
-
-
-def return_closing(state: str, return_by: datetime | None, returned_at: datetime | None, now: datetime,
-                   receive_days: int) -> Closing | None:
-    """A return past its day, and how the sweeper closes it: the buyer did not send the item back
-    by `return_by` (no refund), or the store did not confirm it came back within `receive_days` of
-    the sending (refunded). None: not a return, or not yet (`repo.returns_due` finds these)."""
-    if state != DisputeState.returning:
-        return None
-    if returned_at is None:
-        return Closing.not_sent if return_by is not None and now >= return_by else None
-    return Closing.unconfirmed if now >= returned_at + timedelta(days=receive_days) else None
-
-
-def receive_by(returned_at: datetime | None, receive_days: int) -> datetime | None:
-    """A return sent back: the day the store confirms it came back by (then it is refunded)."""
-    return None if returned_at is None else returned_at + timedelta(days=receive_days)
-
-
-def decision_deadline(now: datetime, level: int, days: int, priority_days: int) -> tuple[datetime, bool]:
-    priority = loyalty.priority_disputes(level)
-    return now + timedelta(days=priority_days if priority else days), priority
-
-
-# -- plain data out ---------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class DisputeStart:
-    """What the "open a dispute" flow needs to know about the order."""
-
-    order_id: int
-    number: str
-    currency: str
-    max_refund_minor: int  # paid and not refunded yet
-    priority: bool
-    decide_by: datetime
-    return_days: int  # a return the store accepts: the days to send the item back in
-
-
-@dataclass(frozen=True, slots=True)
-class DisputeCard:
-    dispute: DisputeRow
-    number: str
-    store: str
-    order_status: str
-    refunds: tuple[RefundRow, ...]
-    now: datetime
-    offer_refund: refunds.RefundPreview | None = None  # where the seller's offer would be paid to
-    receive_by: datetime | None = None  # a return sent back: the store confirms it came back by then
-    fast_refund: bool = False  # the buyer's level refunds a return as soon as it is sent back
-
-    @property
-    def state(self) -> DisputeState:
-        return DisputeState(self.dispute.state)
-
-    @property
-    def can_answer(self) -> bool:
-        """The buyer's turn: accept the seller's answer or escalate."""
-        return self.state == DisputeState.answered
-
-    @property
-    def can_send_back(self) -> bool:
-        """A return the buyer has still to send back, before its day."""
-        d = self.dispute
-        return (self.state == DisputeState.returning and d.returned_at is None
-                and d.return_by is not None and self.now < d.return_by)
-
-
-@dataclass(frozen=True, slots=True)
-class DisputePage:
-    rows: tuple[DisputeLine, ...]
-    total: int
-    current: int
-    page: int
-    pages: int
+__all__ = [
+    "DisputeService",
+]
 
 
 class DisputeService:
@@ -348,7 +107,7 @@ class DisputeService:
         decide_by, priority = decision_deadline(now, level, self.policy.decision_days,
                                                 self.policy.decision_days_priority)
         return DisputeStart(order.id, order.number, order.currency, left, priority, decide_by,
-                            self.policy.return_send_days)
+                            self.policy.return_send_days, loyalty.fast_refunds(level))
 
     # -- the buyer ------------------------------------------------------------------------------
     async def start(self, user_id: int, order_id: int) -> DisputeStart:
@@ -544,11 +303,15 @@ class DisputeService:
             self._require(dispute, DisputeState.returning)
             if dispute.returned_at is None:
                 raise NotSentBackYet()
+            if return_closing(dispute.state, dispute.return_by, dispute.returned_at, now,
+                              self.policy.return_receive_days) is not None:
+                raise ProblemTooLate()  # its days to confirm are over: the buyer is refunded, as promised
             level = await self.orders.level(conn, dispute.user_id)  # the platform's day, from now
-            decide_by, _ = decision_deadline(now, level, self.policy.decision_days, self.policy.decision_days_priority)
+            decide_by, priority = decision_deadline(now, level, self.policy.decision_days,
+                                                    self.policy.decision_days_priority)
             await repo.set_state(conn, dispute.id, expected=(DisputeState.returning.value,),
                                  new=DisputeState.escalated.value, escalated_at=now, return_problem=note,
-                                 decide_by=decide_by)
+                                 decide_by=decide_by, priority=int(priority))
             dispute, order = await self._dispute(conn, dispute_id, None)
             await self._push(conn, dispute, order, "return_problem", now)
         return dispute
