@@ -214,28 +214,28 @@ async def answer_dispute(call: Call) -> tuple[int, BaseModel]:
     if b.answer == "offer" and b.offer_minor is None:
         raise ApiError(422, "validation_error", "The request is not valid.",
                        [m.FieldError(field="offer_minor", reason="an offer needs its amount")])
-    disputes = call.services.disputes
-    dispute = await disputes.for_order_number(o.number)
-    dispute = await disputes.seller_answer(dispute.id, SellerAnswer(b.answer), offer_minor=b.offer_minor, note=b.note)
+    dispute = await call.services.disputes.seller_answer(await _its_dispute(o.number, call), SellerAnswer(b.answer),
+                                                         offer_minor=b.offer_minor, note=b.note)
     return 200, _dispute_out(dispute, o.number)
 
 
 async def return_received(call: Call) -> tuple[int, BaseModel]:
     o = (await _placed(call)).order
     assert o is not None
-    disputes = call.services.disputes
-    dispute = await disputes.for_order_number(o.number)
-    dispute = await disputes.return_received(dispute.id)
+    dispute = await call.services.disputes.return_received(await _its_dispute(o.number, call))
     return 200, _dispute_out(dispute, o.number)
 
 
 async def return_problem(call: Call) -> tuple[int, BaseModel]:
     o = (await _placed(call)).order
     assert o is not None
-    disputes = call.services.disputes
-    dispute = await disputes.for_order_number(o.number)
-    dispute = await disputes.return_problem(dispute.id, call.body.note)
+    dispute = await call.services.disputes.return_problem(await _its_dispute(o.number, call), call.body.note)
     return 200, _dispute_out(dispute, o.number)
+
+
+async def _its_dispute(number: str, call: Call) -> int:
+    """The id of the dispute on the order (one of the shop's stores', as `_placed` found it)."""
+    return (await call.services.disputes.for_order_number(number)).id
 
 
 def _dispute_out(dispute: Any, number: str) -> m.DisputeOut:

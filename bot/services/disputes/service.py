@@ -154,8 +154,12 @@ class DisputeService:
 
     async def card(self, user_id: int, dispute_id: int) -> DisputeCard:
         async with self.db.read() as conn:
-            dispute, order = await self._dispute(conn, dispute_id, user_id)
-            return await self._card(conn, dispute, order)
+            return await self._card_now(conn, dispute_id, user_id)
+
+    async def _card_now(self, conn: AsyncConnection, dispute_id: int, user_id: int) -> DisputeCard:
+        """The buyer's card of the dispute as it stands in this unit of work."""
+        dispute, order = await self._dispute(conn, dispute_id, user_id)
+        return await self._card(conn, dispute, order)
 
     async def _card(self, conn: AsyncConnection, dispute: DisputeRow, order: OrderRow) -> DisputeCard:
         store = (await orders_repo.store_names(conn, [order.store_id])).get(order.store_id, "")
@@ -197,8 +201,7 @@ class DisputeService:
             if fast:
                 await self._close(conn, dispute, order, dispute.amount_minor, Actor.buyer, now,
                                   closing=Closing.sent_back)
-            dispute, order = await self._dispute(conn, dispute_id, user_id)
-            return await self._card(conn, dispute, order)
+            return await self._card_now(conn, dispute_id, user_id)
 
     async def accept_answer(self, user_id: int, dispute_id: int) -> DisputeCard:
         """The buyer accepts the seller's offer (refunded) or rejection (closed without a refund)."""
@@ -206,12 +209,9 @@ class DisputeService:
         async with self.db.write() as conn:
             dispute, order = await self._dispute(conn, dispute_id, user_id)
             self._require(dispute, DisputeState.answered)
-            if dispute.seller_answer == SellerAnswer.offer and dispute.offer_minor:
-                await self._close(conn, dispute, order, dispute.offer_minor, Actor.buyer, now)
-            else:
-                await self._close(conn, dispute, order, 0, Actor.buyer, now)
-            dispute, order = await self._dispute(conn, dispute_id, user_id)
-            return await self._card(conn, dispute, order)
+            offered = dispute.offer_minor if dispute.seller_answer == SellerAnswer.offer else None
+            await self._close(conn, dispute, order, offered or 0, Actor.buyer, now)
+            return await self._card_now(conn, dispute_id, user_id)
 
     async def escalate(self, user_id: int, dispute_id: int) -> DisputeCard:
         now = self.clock.now()
