@@ -32,7 +32,10 @@ CATEGORIES = {
 OPTION_NAMES = {"colour": N_("Colour"), "size": N_("Size"), "capacity": N_("Capacity")}
 # the common values in the user's language (a shop's own values are shown as the shop wrote them)
 OPTION_VALUES = {"black": N_("black"), "white": N_("white"), "silver": N_("silver"), "grey": N_("grey"),
-                 "red": N_("red"), "green": N_("green"), "blue": N_("blue"), "clear": N_("clear")}
+                 "gray": N_("grey"), "red": N_("red"), "green": N_("green"), "blue": N_("blue"),
+                 "clear": N_("clear"), "beige": N_("beige"), "brown": N_("brown"), "pink": N_("pink"),
+                 "purple": N_("purple"), "orange": N_("orange"), "yellow": N_("yellow"), "gold": N_("gold"),
+                 "navy": N_("navy"), "transparent": N_("transparent")}
 
 
 def category_label(code: str, f: Fmt) -> str:

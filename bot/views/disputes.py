@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from aiogram.types import InlineKeyboardButton
 from aiogram.utils.text_decorations import html_decoration as hd
 
 from bot.db.disputes import DisputeLine
@@ -15,6 +16,7 @@ from bot.services.disputes import (
     DESCRIPTION_MIN,
     DISPUTE_KIND,
     MAX_PHOTOS,
+    RETURN_KIND,
     DisputeCard,
     DisputeNotFound,
     DisputePage,
@@ -217,6 +219,8 @@ def accept_confirm(card: DisputeCard, f: Fmt, page: int = 0) -> Screen:
     if d.seller_answer == SellerAnswer.offer and d.offer_minor:
         lines = [f._("Accept the seller's offer of {amount}?").format(amount=f.money(d.offer_minor, d.currency)),
                  "", f._("The dispute closes and the money is refunded.")]
+        if d.outcome == Outcome.return_refund:
+            lines.append(f._("You keep the item: nothing is sent back."))
         if card.offer_refund is not None:
             lines += certificates_part(f, card.offer_refund)
     else:
@@ -406,8 +410,9 @@ def dispute_push(payload: dict[str, Any], f: Fmt) -> Screen:
     return Screen("\n".join(lines))
 
 
-register_push(
-    DISPUTE_KIND, dispute_push,
-    button=lambda payload, f: button(f._("↩️ Open the dispute"),
-                                     DisputeCb(action=DisputeAction.open, id=int(payload["dispute_id"]))),
-)
+def _open_dispute(payload: dict[str, Any], f: Fmt) -> InlineKeyboardButton:
+    return button(f._("↩️ Open the dispute"), DisputeCb(action=DisputeAction.open, id=int(payload["dispute_id"])))
+
+
+register_push(DISPUTE_KIND, dispute_push, button=_open_dispute)
+register_push(RETURN_KIND, dispute_push, button=_open_dispute)  # a return to send: never toggled off

@@ -31,6 +31,11 @@ def seller_news_push(p: dict[str, Any], f: Fmt) -> Screen:
     """"seller_news": a dispute to decide, an order to ship, a review to answer."""
     number, store = hd.quote(str(p.get("number", ""))), hd.quote(str(p.get("store", "")))
     news = p.get("news")
+    if news == News.dispute and p.get("outcome") == "return_refund":
+        return Screen(f._("⚖️ {store}: a return asked on order #{number}: the buyer wants to send the item back "
+                          "for {amount}. Please decide by {date}.").format(
+            store=store, number=number, amount=f.money(int(p.get("amount_minor") or 0), str(p.get("currency") or "USD")),
+            date=f.date(datetime.fromisoformat(str(p["decide_by"])))))
     if news == News.dispute:
         return Screen(f._("⚖️ {store}: a dispute on order #{number}, {amount} asked. Please decide by {date}.").format(
             store=store, number=number, amount=f.money(int(p.get("amount_minor") or 0), str(p.get("currency") or "USD")),

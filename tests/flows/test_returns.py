@@ -46,7 +46,9 @@ T = {
         "edit_reason": "✏️ Reason", "not_received": "Item not received", "full_refund": "Full refund",
         "submit": "📨 Submit the dispute", "back": "‹ Back",
         "fast_terms": "and are refunded as soon as you send it (fast refunds, a privilege of your loyalty level)",
-        "too_late": "The day to send this item back has passed.", "problem": "⚠️ It did not come back as sent",
+        "too_late": "The day to send this item back has passed.",
+        "return_asked": "a return asked on order #{number}: the buyer wants to send the item back",
+        "lock_closed": "🔒", "problem": "⚠️ It did not come back as sent",
         "reason_short": "Please give the buyer a reason of at least 5 characters.",
         "problem_sent": "Sent: the platform decides the return.", "told_platform": "You told the platform: ",
         "seller_says": "the seller says the returned item did not come back as sent",
@@ -74,11 +76,13 @@ T = {
         "skip_photos": "➡️ Продолжить без фото", "edit_reason": "✏️ Причина", "not_received": "Товар не получен",
         "full_refund": "Полный возврат денег", "submit": "📨 Отправить спор", "back": "‹ Назад",
         "fast_terms": "а деньги вернутся сразу после отправки (быстрый возврат — привилегия вашего уровня)", "too_late": "Срок отправки этого товара обратно прошёл.",
-        "problem": "⚠️ Пришло не то, что отправлено",
+        "return_asked": "просят возврат по заказу № {number}: покупатель хочет отправить товар обратно",
+        "lock_closed": "🔒",
+        "problem": "⚠️ Товар не вернулся в отправленном виде",
         "reason_short": "Напишите покупателю причину — не короче 5 символов.",
         "problem_sent": "Отправлено: решение по возврату примет площадка.", "told_platform": "Вы сообщили площадке: ",
-        "seller_says": "продавец сообщает, что возвращённый товар пришёл не таким, как отправлен",
-        "seller_says_card": "Продавец сообщает, что товар пришёл не таким, как отправлен: ",
+        "seller_says": "продавец сообщает, что товар не вернулся в отправленном виде",
+        "seller_says_card": "Продавец сообщает, что товар не вернулся в отправленном виде: ",
         "platform": "на рассмотрении площадки",
         "buyer_level": "Покупатель, уровень лояльности 1 (Бронзовый) просит: Вернуть товар и получить деньги",
     },
@@ -288,3 +292,28 @@ async def test_the_store_says_the_return_did_not_come_back_as_sent(app: App, use
     await open_dispute(buyer, t)
     assert t["seller_says_card"] in buyer.last_text and t["platform"] in buyer.last_text
     assert number in buyer.last_text
+
+
+async def test_where_to_send_a_return_reaches_a_buyer_who_silenced_dispute_news(
+        app: App, user: Player, seller_a: Player, t: dict[str, str]) -> None:
+    """The return's address and day are the buyer's to act on: not held by the "Disputes and
+    returns" toggle. And a dispute's close is told once (the dispute's push), not also as the
+    order's status. The store's news says it is a return that is asked."""
+    buyer = user
+    await become_seller(app, seller_a, A)
+    number, dispute_id = await return_dispute(app, buyer)
+    await app.services.reminders.toggle(buyer.user.id, "dispute")  # off
+    await deliver_due(app)
+    assert any(t["return_asked"].format(number=number) in (m.text or "") for m in seller_a.bot_messages)
+    await app.services.disputes.seller_answer(dispute_id, "accept", note=ADDRESS)
+    before = len(buyer.bot_messages)
+    await deliver_due(app)
+    pushes = "\n".join(m.text or "" for m in buyer.bot_messages[before:])
+    assert t["pushed"] in pushes and ADDRESS in pushes
+    await app.services.reminders.toggle(buyer.user.id, "dispute")  # on again
+    await app.services.disputes.send_back(buyer.user.id, dispute_id, "RR123456789LV")
+    await app.services.disputes.return_received(dispute_id)
+    before = len(buyer.bot_messages)
+    await deliver_due(app)
+    said = [m.text or "" for m in buyer.bot_messages[before:]]
+    assert sum(t["closed_full"] in text for text in said) == 1 and not any(t["lock_closed"] in x for x in said)

@@ -23,6 +23,7 @@ __all__ = [
     "REASON_MIN",
     "RETURN_ADDRESS_MAX",
     "RETURN_ADDRESS_MIN",
+    "RETURN_KIND",
     "AnswerTooLate",
     "Closing",
     "DisputeDraft",
@@ -58,6 +59,9 @@ __all__ = [
 
 
 DISPUTE_KIND = declare("dispute", N_("Disputes and returns"), order=12)
+# a return the store accepted: where to send the item and by when — the buyer must act on it, so it
+# is never held by a toggle (a return not sent in time closes without a refund)
+RETURN_KIND = declare("dispute_return", order=12)
 DESCRIPTION_MIN = 10
 DESCRIPTION_MAX = 1000
 RETURN_ADDRESS_MIN, RETURN_ADDRESS_MAX = 10, 1000

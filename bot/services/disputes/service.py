@@ -25,6 +25,7 @@ from bot.services.disputes.data import (
 from bot.services.disputes.rules import (
     DISPUTE_KIND,
     MAX_PHOTOS,
+    RETURN_KIND,
     AnswerTooLate,
     Closing,
     DisputeDraft,
@@ -138,7 +139,8 @@ class DisputeService:
             await self._push(conn, dispute, order, "opened", now, seen=True)
             await seller_news.tell(conn, store_id=order.store_id, buyer_id=order.user_id, news=News.dispute,
                                    item_id=dispute_id, number=order.number, now=now,
-                                   decide_by=start.decide_by.isoformat(), amount_minor=amount, currency=order.currency)
+                                   decide_by=start.decide_by.isoformat(), amount_minor=amount, currency=order.currency,
+                                   outcome=Outcome(draft.outcome).value)
             await webhook_events.order_event(conn, order.id, webhook_events.DISPUTE_OPENED, {"dispute": {
                 "id": dispute_id, "reason": dispute.reason, "outcome": dispute.outcome, "amount_minor": amount,
                 "currency": order.currency, "description": description, "photos": len(photos)}}, now)
@@ -256,7 +258,7 @@ class DisputeService:
                                      answered_at=now, return_by=day_end(now + timedelta(days=self.policy.return_send_days),
                                                                         await loyalty.user_zone(conn, dispute.user_id)))
                 dispute, order = await self._dispute(conn, dispute_id, None)
-                await self._push(conn, dispute, order, "return_accepted", now)
+                await self._push(conn, dispute, order, "return_accepted", now, kind=RETURN_KIND.key)
             elif answer == SellerAnswer.accept:
                 await repo.set_state(conn, dispute.id, expected=(DisputeState.open.value,),
                                      new=DisputeState.open.value, seller_answer=answer.value, seller_note=note,
@@ -417,9 +419,9 @@ class DisputeService:
 
     @staticmethod
     async def _push(conn: AsyncConnection, dispute: DisputeRow, order: OrderRow, step: str, now: datetime,
-                    *, seen: bool = False) -> None:
+                    *, seen: bool = False, kind: str = DISPUTE_KIND.key) -> None:
         """A dispute push; `seen` when it is the buyer's own step (kept for the message centre only)."""
-        await enqueue(conn, user_id=dispute.user_id, kind=DISPUTE_KIND.key, payload={
+        await enqueue(conn, user_id=dispute.user_id, kind=kind, payload={
             "dispute_id": dispute.id, "order_id": order.id, "number": order.number, "step": step,
             "state": dispute.state, "reason": dispute.reason, "outcome": dispute.outcome,
             "amount_minor": dispute.amount_minor, "currency": dispute.currency,

@@ -314,7 +314,9 @@ async def transition(conn: AsyncConnection, order: OrderRow, target: Status, *, 
     store = (await repo.store_names(conn, [order.store_id])).get(order.store_id, "")
     await enqueue(conn, user_id=order.user_id, kind=STATUS_KIND.key,
                   payload=status_payload(fresh, order.status, actor, store, at=now.isoformat(), **(push or {})),
-                  dedupe_key=f"order:{order.id}:status:{target.value}", now=now, seen=actor == Actor.buyer)
+                  dedupe_key=f"order:{order.id}:status:{target.value}", now=now,
+                  # the buyer's own step, or a dispute's close: the dispute's push tells that one
+                  seen=actor == Actor.buyer or target == Status.closed)
     if actor == Actor.buyer and target in _BUYER_EVENTS:  # the shop's webhook, when it listens
         await webhook_events.emit(conn, store_id=order.store_id, event=_BUYER_EVENTS[target],
                                   data={"order": await webhook_events.order_data(conn, fresh), "reason": note},

@@ -199,7 +199,7 @@ DISPUTE_STATES: dict[str, str] = {
     "open": N_("waiting for the seller's answer"),
     "answered:reject": N_("the seller rejected it — your turn"),
     "answered:offer": N_("the seller offered a refund — your turn"),
-    "returning": N_("return accepted — the item goes back to the seller"),
+    "returning": N_("return accepted by the seller"),
     "escalated": N_("under review by the platform"),
     "closed:refunded_full": N_("closed, refunded in full"),
     "closed:refunded_partial": N_("closed, partly refunded"),
