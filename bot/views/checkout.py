@@ -14,7 +14,7 @@ from bot.services.addresses import Address
 from bot.services.cards.results import Card
 from bot.services.catalog.checkout import QUANTITY_MAX, Quote
 from bot.services.coupons.pricing import WhatApplies
-from bot.views.addresses.layout import one_line, short
+from bot.views.addresses.layout import address_block, one_line, short
 from bot.views.catalog import options_text, price_text
 from bot.views.common import Fmt, Screen, button, card_label, clip, flow_row, markup
 from bot.views.coupons import terms_value
@@ -138,7 +138,8 @@ def summary_screen(f: Fmt, quote: Quote, *, address: Address | None, card: Card 
         lines.append(f._("🎁 Gift certificates: −{amount}").format(
             amount=f.money(quote.certificates_minor, quote.currency)))
         lines.append(f._("<b>To pay by card: {amount}</b>").format(amount=f.money(quote.card_minor, quote.currency)))
-    lines += ["", f._("Ship to: {address}").format(address=hd.quote(one_line(address)) if address else "—")]
+    # the whole address, as the parcel's label will have it: a mistake in it loses the parcel
+    lines += ["", f._("Ship to: {address}").format(address="\n" + address_block(address, f) if address else "—")]
     if quote.card_minor:
         paying = f._("a new card") if new_card else (card_label(card.brand, card.last4, f) if card else "—")
         lines.append(f._("Pay with: {card}").format(card=paying))

@@ -151,7 +151,8 @@ async def test_a_new_address_on_the_way_and_back(app: App, alex: Player, shop: d
     assert "step 3 of 4" in alex.last_text and "<b>Coupons</b>" in alex.last_text  # back, with it chosen
     await alex.press("Continue ›")
     await alex.press("✓ ⭐ Visa •••• 4242")
-    assert "Ship to: Boston, 1 Main St" in alex.last_text
+    shown = alex.last_text  # the whole address, as the label will have it: the recipient, the postcode…
+    assert "Ship to: \nJohn Smith\n1 Main St\nBoston, MA 02110\nUnited States\n📞 " in shown
     await alex.press("✅ Place order · $9.99")
     order = await latest_order(app, alex.user.id)
     assert order.status == Status.awaiting_shipment and "Boston" in order.shipping_address
