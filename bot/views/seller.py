@@ -115,6 +115,8 @@ def seller_menu(home: SellerHome, unread: int, f: Fmt, note: str | None = None) 
 
 def redeemed(result: Redeemed, f: Fmt) -> str:
     """What the seller is told above their menu when an invitation made them a store's seller."""
+    if result.already:
+        return f._("✅ You are a seller of <b>{store}</b> already.").format(store=hd.quote(result.store))
     text = f._("✅ You are now a seller of <b>{store}</b>.").format(store=hd.quote(result.store))
     if result.delivered:
         text += "\n" + f.ngettext(

@@ -30,6 +30,7 @@ NBSP = "\u00a0"
 T = {
     "en": {
         "seller_mode": "🏪 Seller mode", "now_seller": "✅ You are now a seller of <b>{store}</b>.",
+        "already": "✅ You are a seller of <b>{store}</b> already.",
         "not_seller": "You are not a seller of any store.", "reviews": "⭐ Reviews to answer",
         "disputes": "↩️ Disputes", "orders": "📦 Orders to ship", "answer": "✍️ Answer",
         "gone": "This item is no longer available.", "cancel": "✖ Cancel", "used":
@@ -52,6 +53,7 @@ T = {
     },
     "ru": {
         "seller_mode": "🏪 Режим продавца", "now_seller": "✅ Теперь вы продавец магазина <b>{store}</b>.",
+        "already": "✅ Вы уже продавец магазина <b>{store}</b>.",
         "not_seller": "Вы не продавец ни одного магазина.", "reviews": "⭐ Отзывы без ответа",
         "disputes": "↩️ Споры", "orders": "📦 Заказы к отправке", "answer": "✍️ Ответить",
         "gone": "Это больше недоступно.", "cancel": "✖ Отмена",
@@ -128,10 +130,11 @@ async def test_the_invitation_makes_a_seller_once_and_the_menu_shows_the_entry(
     assert seller_a.last_text.startswith(t["now_seller"].format(store=A))
     assert t["nothing"] in seller_a.last_text
     assert labels(seller_a) == [t["conversations"], t["reviews"], t["disputes"], t["orders"], t["menu"]]
-    # used, by the same account or another one
-    for player in (seller_a, buyer):
-        await player.send(f"/start s_{token}")
-        assert player.bot_messages[-2].text == t["used"]
+    # used: by another account refused; by the same one, it says so
+    await buyer.send(f"/start s_{token}")
+    assert buyer.bot_messages[-2].text == t["used"]
+    await seller_a.send(f"/start s_{token}")
+    assert seller_a.last_text.startswith(t["already"].format(store=A))
     assert t["seller_mode"] not in labels(buyer)
     await seller_a.send("/menu")
     assert t["seller_mode"] in labels(seller_a)  # a seller does

@@ -104,6 +104,8 @@ async def test_invites_expired_reused_and_unknown_are_refused(app: App) -> None:
     await app.services.sellers.redeem(invite.token, SELLER)
     with pytest.raises(InviteUsed):
         await app.services.sellers.redeem(invite.token, OTHER_SELLER)
+    again = await app.services.sellers.redeem(invite.token, SELLER)  # their own link, opened again: fine
+    assert (again.store_id, again.delivered) == (store_id, 0)
     with pytest.raises(InviteUnknown):
         await app.services.sellers.redeem("not-a-token", OTHER_SELLER)
     with pytest.raises(InviteUnknown):
@@ -118,6 +120,9 @@ async def test_invites_expired_reused_and_unknown_are_refused(app: App) -> None:
     assert {s.user_id for s in await app.services.sellers.list_sellers(store_id)} == {SELLER, OTHER_SELLER}
     with pytest.raises(StoreNotFound):
         await app.services.sellers.invite(999_999)
+    await app.services.sellers.remove_seller(store_id, SELLER)
+    with pytest.raises(InviteUsed):  # no longer a seller: a used link does not make them one again
+        await app.services.sellers.redeem(invite.token, SELLER)
 
 
 async def test_removing_a_seller(app: App) -> None:

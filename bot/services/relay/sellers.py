@@ -75,6 +75,7 @@ class Redeemed:
     store_id: int
     store: str
     delivered: int  # messages buyers wrote while the store had no seller, now queued for delivery
+    already: bool = False  # their own invitation, opened again: nothing changed
 
 
 class SellerService:
@@ -115,6 +116,10 @@ class SellerService:
                 invite = invite or await repo.invite_by_hash(conn, token_hash(candidate))
             if invite is None:
                 raise InviteUnknown()
+            if invite.used_by == user_id and await repo.is_seller(conn, invite.store_id, user_id):
+                store = await repo.store(conn, store_id=invite.store_id)  # their own link, opened again
+                assert store is not None
+                return Redeemed(store[0], store[1], 0, already=True)
             if invite.used_at is not None:
                 raise InviteUsed()
             if now >= invite.expires_at:
