@@ -127,6 +127,15 @@ def order_targets(targets: list[ReviewTarget], number: str, f: Fmt) -> Screen:
     return Screen("\n".join(lines), markup(rows))
 
 
+def additional_head(f: Fmt, at: datetime, rating: int, extra_rating: int | None) -> list[str]:
+    """The head of an additional review, for the buyer and the store: when, and the stars when they
+    changed."""
+    lines = ["", f._("<b>Additional review</b> · {date}").format(date=f.date(at))]
+    if extra_rating:
+        lines.append(f._("Stars changed: {was} → {stars}").format(was=stars(rating), stars=stars(extra_rating)))
+    return lines
+
+
 def _review_lines(card: ReviewCard, f: Fmt, *, full: bool) -> list[str]:
     review = card.review
     text = review.text if full else _cut(review.text, SNIPPET)
@@ -138,10 +147,7 @@ def _review_lines(card: ReviewCard, f: Fmt, *, full: bool) -> list[str]:
     lines.append(f._("Order #{number} · {store} · {date}").format(
         number=hd.quote(review.number), store=hd.quote(review.store), date=f.date(review.created_at)))
     if review.extra_at is not None:
-        lines += ["", f._("<b>Additional review</b> · {date}").format(date=f.date(review.extra_at))]
-        if review.extra_rating:
-            lines.append(f._("Stars changed: {was} → {stars}").format(was=stars(review.rating),
-                                                                    stars=stars(review.extra_rating)))
+        lines += additional_head(f, review.extra_at, review.rating, review.extra_rating)
         if review.extra_text:
             lines.append(hd.quote(review.extra_text if full else _cut(review.extra_text, SNIPPET)))
         if review.extra_photos:

@@ -35,7 +35,7 @@ from bot.views.disputes import outcome_text, reason_label
 from bot.views.loyalty import level_name
 from bot.views.orders import address_text
 from bot.views.orders.texts import status_label
-from bot.views.reviews import stars
+from bot.views.reviews import additional_head, stars
 
 MENU_LABEL = N_("🏪 Seller mode")
 SNIPPET = 80  # of a review's text in the list
@@ -170,10 +170,7 @@ def review_screen(review: ReviewToAnswer, f: Fmt, page: int = 0) -> Screen:
     if review.photos:
         lines.append(f.ngettext("📷 {n} photo", "📷 {n} photos", review.photos).format(n=review.photos))
     if review.extra_at is not None:
-        lines += ["", f._("<b>Additional review</b> · {date}").format(date=f.date(review.extra_at))]
-        if review.extra_rating:
-            lines.append(f._("Stars changed: {was} → {stars}").format(was=stars(review.rating),
-                                                                    stars=stars(review.extra_rating)))
+        lines += additional_head(f, review.extra_at, review.rating, review.extra_rating)
         if review.extra_text:
             lines.append(f"<blockquote>{hd.quote(clip(review.extra_text, TEXT_SHOWN))}</blockquote>")
         if review.extra_photos:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from bot.db import outbox as outbox_repo
 from bot.db import relay as repo
@@ -18,6 +20,8 @@ from bot.db.relay import SellerRow
 from bot.services.clock import Clock
 from bot.services.errors import N_, DomainError, NotFound
 from bot.services.relay import pushes
+
+T = TypeVar("T")
 
 INVITE_TTL = timedelta(hours=24)
 TOKEN_BYTES = 18  # 144 bits; 24 URL-safe characters ("s_" + token fits a deep link's 64)
@@ -50,6 +54,16 @@ def unprefixed(text: str, prefix: str) -> list[str]:
     (it is random URL-safe text): both are looked up (144 random bits never collide)."""
     text = text.strip()
     return [t for t in dict.fromkeys((text.removeprefix(prefix), text)) if t]
+
+
+async def by_token(text: str, prefix: str, find: Callable[[str], Awaitable[T | None]]) -> T | None:
+    """What a one-time link's token names (`find` looks it up by the token's hash), however it came:
+    opened as the deep link or typed bare (`unprefixed`)."""
+    for candidate in unprefixed(text, prefix):
+        found = await find(token_hash(candidate))
+        if found is not None:
+            return found
+    return None
 
 
 def start_parameter(token: str, prefix: str = START_PREFIX) -> str:
@@ -111,9 +125,7 @@ class SellerService:
         the store while it had no seller is queued for them."""
         now = self.clock.now()
         async with self.db.write() as conn:
-            invite = None
-            for candidate in unprefixed(token, START_PREFIX):
-                invite = invite or await repo.invite_by_hash(conn, token_hash(candidate))
+            invite = await by_token(token, START_PREFIX, lambda hashed: repo.invite_by_hash(conn, hashed))
             if invite is None:
                 raise InviteUnknown()
             if invite.used_by == user_id and await repo.is_seller(conn, invite.store_id, user_id):

@@ -29,7 +29,7 @@ from bot.services.errors import N_, DomainError, InvalidInput, NotFound
 from bot.services.orders import AddressSnapshot, ForbiddenTransition, NewItem, OrderService
 from bot.services.orders.shop import check_new_order
 from bot.services.refunds import CardSnapshot
-from bot.services.relay.sellers import token_hash, unprefixed
+from bot.services.relay.sellers import by_token, token_hash
 
 LINK_TTL = timedelta(hours=24)
 TOKEN_BYTES = 18  # 144 bits, 24 URL-safe characters: "l_" + token fits a deep link's 64
@@ -159,9 +159,7 @@ class CustomerService:
         that waited for them are placed, all in one unit of work."""
         now = self.clock.now()
         async with self.db.write() as conn:
-            link = None
-            for candidate in unprefixed(token, LINK_PREFIX):
-                link = link or await repo.link_by_hash(conn, token_hash(candidate))
+            link = await by_token(token, LINK_PREFIX, lambda hashed: repo.link_by_hash(conn, hashed))
             if link is None:
                 raise LinkUnknown()
             if link.used_at is not None:
