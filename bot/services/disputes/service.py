@@ -3,6 +3,8 @@ each call one unit of work."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -182,9 +184,7 @@ class DisputeService:
         the refund is made now and the dispute closes; else the store confirms the item came back
         (`return_received`), or the sweeper refunds once its days to confirm have passed."""
         now = self.clock.now()
-        async with self.db.write() as conn:
-            dispute, order = await self._dispute(conn, dispute_id, user_id)
-            self._require(dispute, DisputeState.returning)
+        async with self._acting(dispute_id, DisputeState.returning, user_id=user_id) as (conn, dispute, order):
             if dispute.returned_at is not None:
                 raise SentBackAlready()
             if dispute.return_by is not None and now >= dispute.return_by:
@@ -208,18 +208,14 @@ class DisputeService:
     async def accept_answer(self, user_id: int, dispute_id: int) -> DisputeCard:
         """The buyer accepts the seller's offer (refunded) or rejection (closed without a refund)."""
         now = self.clock.now()
-        async with self.db.write() as conn:
-            dispute, order = await self._dispute(conn, dispute_id, user_id)
-            self._require(dispute, DisputeState.answered)
+        async with self._acting(dispute_id, DisputeState.answered, user_id=user_id) as (conn, dispute, order):
             offered = dispute.offer_minor if dispute.seller_answer == SellerAnswer.offer else None
             await self._close(conn, dispute, order, offered or 0, Actor.buyer, now)
             return await self._card_now(conn, dispute_id, user_id)
 
     async def escalate(self, user_id: int, dispute_id: int) -> DisputeCard:
         now = self.clock.now()
-        async with self.db.write() as conn:
-            dispute, order = await self._dispute(conn, dispute_id, user_id)
-            self._require(dispute, DisputeState.answered)
+        async with self._acting(dispute_id, DisputeState.answered, user_id=user_id) as (conn, dispute, order):
             await repo.set_state(conn, dispute.id, expected=(DisputeState.answered.value,),
                                  new=DisputeState.escalated.value, escalated_at=now)
             dispute, order = await self._dispute(conn, dispute_id, user_id)
@@ -244,11 +240,7 @@ class DisputeService:
         answer = SellerAnswer(answer)
         now = self.clock.now()
         given, note = note, (note or "").strip()[:1000] or None
-        async with self.db.write() as conn:
-            dispute, order = await self._dispute(conn, dispute_id, None)
-            if seller_id is not None and not await seller_repo.owns_order(conn, seller_id, order.id):
-                raise DisputeNotFound()
-            self._require(dispute, DisputeState.open)
+        async with self._acting(dispute_id, DisputeState.open, seller_id=seller_id) as (conn, dispute, order):
             if unanswered_after_its_day(dispute.state, dispute.decide_by, now):
                 raise AnswerTooLate()
             if answer == SellerAnswer.accept and dispute.outcome == Outcome.return_refund:
@@ -283,11 +275,7 @@ class DisputeService:
         """The store has the returned item back: the buyer is refunded what they asked for and the
         dispute closes. `seller_id` as in `seller_answer`."""
         now = self.clock.now()
-        async with self.db.write() as conn:
-            dispute, order = await self._dispute(conn, dispute_id, None)
-            if seller_id is not None and not await seller_repo.owns_order(conn, seller_id, order.id):
-                raise DisputeNotFound()
-            self._require(dispute, DisputeState.returning)
+        async with self._acting(dispute_id, DisputeState.returning, seller_id=seller_id) as (conn, dispute, order):
             await self._close(conn, dispute, order, dispute.amount_minor, Actor.seller, now)
             dispute, _ = await self._dispute(conn, dispute_id, None)
         return dispute
@@ -298,11 +286,7 @@ class DisputeService:
         itself. `seller_id` as in `seller_answer`."""
         note = clean_reason(note)
         now = self.clock.now()
-        async with self.db.write() as conn:
-            dispute, order = await self._dispute(conn, dispute_id, None)
-            if seller_id is not None and not await seller_repo.owns_order(conn, seller_id, order.id):
-                raise DisputeNotFound()
-            self._require(dispute, DisputeState.returning)
+        async with self._acting(dispute_id, DisputeState.returning, seller_id=seller_id) as (conn, dispute, order):
             if dispute.returned_at is None:
                 raise NotSentBackYet()
             if return_closing(dispute.state, dispute.return_by, dispute.returned_at, now,
@@ -368,6 +352,19 @@ class DisputeService:
                 return done
 
     # -- internals --------------------------------------------------------------------------------
+    @asynccontextmanager
+    async def _acting(self, dispute_id: int, state: DisputeState, *, user_id: int | None = None,
+                      seller_id: int | None = None) -> AsyncIterator[tuple[AsyncConnection, DisputeRow, OrderRow]]:
+        """One unit of work on a dispute in `state`: the buyer's own (`user_id`), one of a seller's
+        stores' (`seller_id`), or any (an operator, the shop API). DisputeNotFound for another's;
+        DisputeMovedOn, or AlreadyDone when closed, for another state."""
+        async with self.db.write() as conn:
+            dispute, order = await self._dispute(conn, dispute_id, user_id)
+            if seller_id is not None and not await seller_repo.owns_order(conn, seller_id, order.id):
+                raise DisputeNotFound()
+            self._require(dispute, state)
+            yield conn, dispute, order
+
     @staticmethod
     def _require(dispute: DisputeRow, state: DisputeState) -> None:
         if dispute.state == state:
