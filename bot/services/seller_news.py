@@ -11,7 +11,7 @@ Payloads hold what the push says and the item's id for its button (seller mode's
     {"news": "dispute" | "escalated" | "dispute_closed" | "sent_back" | "paid" | "review",
      "id": <dispute, order or review id>,
      "number": "<order number>", "store": "<store name>", …}
-      dispute: "decide_by" (ISO), "amount_minor", "currency"
+      dispute: "decide_by" (ISO), "amount_minor", "currency", "outcome" (a return: "return_refund")
       escalated: nothing more
       dispute_closed: "by" ("buyer" | "platform" | "overdue" | "unconfirmed" | "not_sent"),
                "refund_minor", "currency", "decide_by"

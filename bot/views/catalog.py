@@ -34,7 +34,7 @@ OPTION_NAMES = {"colour": N_("Colour"), "size": N_("Size"), "capacity": N_("Capa
 OPTION_VALUES = {"black": N_("black"), "white": N_("white"), "silver": N_("silver"), "grey": N_("grey"),
                  "gray": N_("grey"), "red": N_("red"), "green": N_("green"), "blue": N_("blue"),
                  "clear": N_("clear"), "beige": N_("beige"), "brown": N_("brown"), "pink": N_("pink"),
-                 "purple": N_("purple"), "orange": N_("orange"), "yellow": N_("yellow"), "gold": N_("gold"),
+                 "purple": N_("purple"), "orange": N_("orange"), "yellow": N_("yellow"),
                  "navy": N_("navy"), "transparent": N_("transparent")}
 
 

@@ -32,8 +32,8 @@ def seller_news_push(p: dict[str, Any], f: Fmt) -> Screen:
     number, store = hd.quote(str(p.get("number", ""))), hd.quote(str(p.get("store", "")))
     news = p.get("news")
     if news == News.dispute and p.get("outcome") == "return_refund":
-        return Screen(f._("⚖️ {store}: a return asked on order #{number}: the buyer wants to send the item back "
-                          "for {amount}. Please decide by {date}.").format(
+        return Screen(f._("⚖️ {store}: a return is asked for on order #{number}: the buyer wants to send the item "
+                          "back for {amount}. Please decide by {date}.").format(
             store=store, number=number, amount=f.money(int(p.get("amount_minor") or 0), str(p.get("currency") or "USD")),
             date=f.date(datetime.fromisoformat(str(p["decide_by"])))))
     if news == News.dispute:

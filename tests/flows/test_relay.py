@@ -189,8 +189,11 @@ async def test_a_store_without_a_seller_keeps_the_message_until_one_joins(app: A
                                        "while the store had no seller is on its way to you.")
     await deliver(app)
     assert seller.last_text.endswith("\n\nAnyone there?")
-    await seller.send(f"/start s_{invite.token}")  # a used link: the service's sentence
-    assert any("already been used" in (m.text or "") for m in seller.bot_messages[-2:])
+    await seller.send(f"/start s_{invite.token}")  # their own link again: nothing changes, nothing re-sent
+    assert any("You are a seller of <b>Nova Electronics</b> already." in (m.text or "")
+               for m in seller.bot_messages[-2:])
+    await deliver(app)
+    assert sum("Anyone there?" in (m.text or "") for m in seller.bot_messages) == 1
 
 
 # -- someone else's ---------------------------------------------------------------------------------

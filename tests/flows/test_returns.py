@@ -47,7 +47,7 @@ T = {
         "submit": "📨 Submit the dispute", "back": "‹ Back",
         "fast_terms": "and are refunded as soon as you send it (fast refunds, a privilege of your loyalty level)",
         "too_late": "The day to send this item back has passed.",
-        "return_asked": "a return asked on order #{number}: the buyer wants to send the item back",
+        "return_asked": "a return is asked for on order #{number}: the buyer wants to send the item",
         "lock_closed": "🔒", "problem": "⚠️ It did not come back as sent",
         "reason_short": "Please give the buyer a reason of at least 5 characters.",
         "problem_sent": "Sent: the platform decides the return.", "told_platform": "You told the platform: ",
@@ -76,13 +76,13 @@ T = {
         "skip_photos": "➡️ Продолжить без фото", "edit_reason": "✏️ Причина", "not_received": "Товар не получен",
         "full_refund": "Полный возврат денег", "submit": "📨 Отправить спор", "back": "‹ Назад",
         "fast_terms": "а деньги вернутся сразу после отправки (быстрый возврат — привилегия вашего уровня)", "too_late": "Срок отправки этого товара обратно прошёл.",
-        "return_asked": "просят возврат по заказу № {number}: покупатель хочет отправить товар обратно",
+        "return_asked": "по заказу № {number} просят возврат — покупатель хочет отправить товар обратно",
         "lock_closed": "🔒",
-        "problem": "⚠️ Товар не вернулся в отправленном виде",
+        "problem": "⚠️ Проблема с возвратом",
         "reason_short": "Напишите покупателю причину — не короче 5 символов.",
         "problem_sent": "Отправлено: решение по возврату примет площадка.", "told_platform": "Вы сообщили площадке: ",
-        "seller_says": "продавец сообщает, что товар не вернулся в отправленном виде",
-        "seller_says_card": "Продавец сообщает, что товар не вернулся в отправленном виде: ",
+        "seller_says": "продавец сообщает о проблеме с возвратом",
+        "seller_says_card": "Продавец сообщает о проблеме с возвратом: ",
         "platform": "на рассмотрении площадки",
         "buyer_level": "Покупатель, уровень лояльности 1 (Бронзовый) просит: Вернуть товар и получить деньги",
     },
@@ -317,3 +317,14 @@ async def test_where_to_send_a_return_reaches_a_buyer_who_silenced_dispute_news(
     await deliver_due(app)
     said = [m.text or "" for m in buyer.bot_messages[before:]]
     assert sum(t["closed_full"] in text for text in said) == 1 and not any(t["lock_closed"] in x for x in said)
+
+
+async def test_a_buyer_who_silenced_dispute_news_still_hears_the_close_from_the_order(
+        app: App, user: Player, t: dict[str, str]) -> None:
+    buyer = user
+    _, dispute_id = await return_dispute(app, buyer)
+    await app.services.reminders.toggle(buyer.user.id, "dispute")  # off
+    await app.services.disputes.decide(dispute_id, 0)  # no refund either: nothing else would tell
+    before = len(buyer.bot_messages)
+    await deliver_due(app)
+    assert any(t["lock_closed"] in (m.text or "") for m in buyer.bot_messages[before:])

@@ -9,6 +9,7 @@ from tests.conftest import App
 
 SECTION_KINDS = {
     "order_status": Category.order, "order_tracking": Category.order, "dispute": Category.order,
+    "dispute_return": Category.order,
     "refund": Category.order, "payment_checked": Category.order, "protection_ending": Category.reminder,
     "coupon_expiry": Category.reminder, "review_reply": Category.message, "review_deadline": Category.reminder,
     "level_changed": Category.order, "card_hold_released": Category.order, "card_expiry": Category.reminder,

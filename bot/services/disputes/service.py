@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.db import disputes as repo
 from bot.db import orders as orders_repo
 from bot.db import refunds as refunds_repo
+from bot.db import reminders as reminders_repo
 from bot.db import seller as seller_repo
 from bot.db.disputes import DisputeRow, EscalatedLine
 from bot.db.engine import Database
@@ -396,7 +397,10 @@ class DisputeService:
         if refund_minor > 0:
             await self.orders._refund(conn, order, refund_minor, reason="dispute", dispute_id=dispute.id, now=now,
                                       seen=actor == Actor.buyer)
-        await transition(conn, order, Status.closed, actor=actor, now=now,
+        # the dispute's push tells the close — unless the buyer silenced dispute news: then the
+        # order's status push does (as it did before the dispute's said it too)
+        told = DISPUTE_KIND.key not in (await reminders_repo.mutes_for(conn, [order.user_id])).get(order.user_id, ())
+        await transition(conn, order, Status.closed, actor=actor, now=now, told=told,
                          note=resolution.value if closing == Closing.plain else f"{resolution.value}, {closing.value}",
                          push={"dispute_id": dispute.id, "resolution": resolution.value,
                                "refund_minor": refund_minor})

@@ -292,9 +292,11 @@ _BUYER_EVENTS = {Status.cancelled: webhook_events.ORDER_CANCELLED, Status.comple
 
 async def transition(conn: AsyncConnection, order: OrderRow, target: Status, *, actor: Actor, now: datetime,
                      note: str | None = None, values: dict[str, Any] | None = None,
-                     push: dict[str, Any] | None = None) -> OrderRow:
+                     push: dict[str, Any] | None = None, told: bool = False) -> OrderRow:
     """Move `order` to `target` inside the caller's unit of work: the conditional update, a history
-    row and the status push. Raises AlreadyDone / ForbiddenTransition when it is not possible."""
+    row and the status push. `told`: the caller's own push tells the buyer (a dispute's close): the
+    status push is kept for the message centre only. Raises AlreadyDone / ForbiddenTransition when
+    it is not possible."""
     check_transition(Status(order.status), target)
     changed = await repo.set_status(
         conn, order.id, order.user_id, expected=order.status, new=target.value,
@@ -315,8 +317,7 @@ async def transition(conn: AsyncConnection, order: OrderRow, target: Status, *, 
     await enqueue(conn, user_id=order.user_id, kind=STATUS_KIND.key,
                   payload=status_payload(fresh, order.status, actor, store, at=now.isoformat(), **(push or {})),
                   dedupe_key=f"order:{order.id}:status:{target.value}", now=now,
-                  # the buyer's own step, or a dispute's close: the dispute's push tells that one
-                  seen=actor == Actor.buyer or target == Status.closed)
+                  seen=actor == Actor.buyer or told)  # the buyer's own step, or told by the caller
     if actor == Actor.buyer and target in _BUYER_EVENTS:  # the shop's webhook, when it listens
         await webhook_events.emit(conn, store_id=order.store_id, event=_BUYER_EVENTS[target],
                                   data={"order": await webhook_events.order_data(conn, fresh), "reason": note},
