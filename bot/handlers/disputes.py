@@ -200,9 +200,7 @@ async def send_back(query: CallbackQuery, callback_data: DisputeCb, state: FSMCo
                     disputes: DisputeService, user: UserRow, f: Fmt) -> None:
     card = await disputes.card(user.id, callback_data.id)
     if not card.can_send_back:  # a stale button: sent already, or the day passed
-        d = card.dispute
-        why = (SendBackTooLate() if d.returned_at is None and d.return_by is not None and card.now >= d.return_by
-               else DisputeMovedOn())
+        why = SendBackTooLate() if card.send_back_missed else DisputeMovedOn()
         await show(query, views.dispute_card(card, f, callback_data.page), f.error(why), alert=True)
         return
     draft = {"id": card.dispute.id, "page": callback_data.page, "number": card.number}

@@ -264,7 +264,7 @@ async def _dispute_done(draft: Draft, answer: SellerAnswer, f: Fmt, state: FSMCo
     async def save() -> Screen:
         dispute = await seller_mode.answer_dispute(user.id, int(draft["id"]), answer, offer_minor=offer, note=note)
         return noted(views.dispute_screen(dispute, f, int(draft.get("page") or 0)),
-                           views.dispute_answered(f, answer, dispute.is_return))
+                     views.dispute_answered(f, answer, dispute.is_return))
 
     await _finish(draft, f, state, db, seller_mode, relay, user, save)
 

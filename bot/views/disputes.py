@@ -177,9 +177,8 @@ def return_lines(card: DisputeCard, f: Fmt) -> list[str]:
             lines.append(f._("⏳ You are refunded when the seller confirms the item came back, by {date} at the "
                              "latest.").format(date=f.date(card.receive_by)))
         return lines
-    if not card.can_send_back:
-        return [f._("⏳ The day to send the item back was {date}.").format(date=f.date(d.return_by))] \
-            if d.return_by is not None else []
+    if card.send_back_missed:
+        return [f._("⏳ The day to send the item back was {date}.").format(date=f.date(d.return_by))]
     lines = [f._("📦 Send the item back by {date}, then tap “I've sent it back” and type the parcel's track "
                  "number.").format(date=f.date(d.return_by))]
     if card.fast_refund:
@@ -291,8 +290,9 @@ def step_outcome(f: Fmt, data: dict[str, Any], error: str | None = None) -> Scre
                       f._("You paid {amount}.").format(amount=f.money(int(data.get("max", 0)),
                                                                          str(data.get("currency", "USD"))))])
     outcomes = outcomes_for(data.get("reason"))
-    if Outcome.return_refund in outcomes and _return_terms(f, data):
-        text += "\n\n" + _return_terms(f, data)
+    terms = _return_terms(f, data) if Outcome.return_refund in outcomes else ""
+    if terms:
+        text += "\n\n" + terms
     buttons = [[button(("• " if data.get("outcome") == o.value else "") + f._(OUTCOMES[o]),
                        DraftCb(action=DraftAction.outcome, value=o.value))] for o in outcomes]
     return Screen(_with_error(text, error), markup([*buttons, flow_row(f)]))
@@ -357,8 +357,9 @@ def summary(f: Fmt, data: dict[str, Any], error: str | None = None) -> Screen:
         f"<blockquote>{hd.quote(str(data.get('description', '')))}</blockquote>",
         f.ngettext("📎 {n} photo", "📎 {n} photos", photos).format(n=photos) if photos else f._("📎 No photos"),
     ]
-    if data.get("outcome") == Outcome.return_refund and _return_terms(f, data):
-        lines += ["", _return_terms(f, data)]
+    terms = _return_terms(f, data) if data.get("outcome") == Outcome.return_refund else ""
+    if terms:
+        lines += ["", terms]
     if isinstance(decide_by, str):
         lines += ["", deadline_line(f, datetime.fromisoformat(decide_by), bool(data.get("priority")))]
     edits = [

@@ -39,8 +39,6 @@ from bot.views.common import Fmt, Screen
 AddressForm = type("AddressForm", (StatesGroup,), {**{field.value: State() for field in Field}, "summary": State(),
                                                   "__module__": __name__})
 
-
-
 STATE_OF: dict[Field, State] = {field: getattr(AddressForm, field.value) for field in Field}
 ADDRESS_ID = "address_id"  # FSM data: the address being edited; 0 (or absent) while adding
 OLD_FORM = "address_form"  # FSM data of the form before it was a table: {"draft", "id", "single"}

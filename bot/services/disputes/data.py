@@ -56,11 +56,17 @@ class DisputeCard:
         return self.state == DisputeState.answered
 
     @property
+    def send_back_missed(self) -> bool:
+        """A return not sent back, and its day to send it by has passed (the sweeper closes it)."""
+        d = self.dispute
+        return d.returned_at is None and d.return_by is not None and self.now >= d.return_by
+
+    @property
     def can_send_back(self) -> bool:
         """A return the buyer has still to send back, before its day."""
         d = self.dispute
         return (self.state == DisputeState.returning and d.returned_at is None
-                and d.return_by is not None and self.now < d.return_by)
+                and d.return_by is not None and not self.send_back_missed)
 
 
 @dataclass(frozen=True, slots=True)
