@@ -22,7 +22,6 @@ from bot.db.dialect import Sql
 from bot.db.dialect import insert as upsert
 from bot.db.engine import Database
 from bot.db.rows import Decoder, columns, record
-from bot.db.tables import addresses as at
 from bot.db.tables import order_items as it
 from bot.db.tables import order_status_history as hist
 from bot.db.tables import orders as t
@@ -342,6 +341,7 @@ class CardRead:
     items: list[ItemRow]
     has_refunds: bool  # read them then (refunds' own repository): most orders have none
     dispute: DisputeRead | None
+    reviewed: int = 0  # items of the order with a review
 
 
 @lru_cache(maxsize=2)
@@ -352,6 +352,8 @@ def _card_sql(sql: Sql) -> str:
         f" (SELECT {sql.json_array(sql.json_object('', _ITEM_COLUMNS))} FROM order_items WHERE order_id = o.id)"
         " AS items_json,"
         " EXISTS (SELECT 1 FROM refunds WHERE order_id = o.id) AS has_refunds,"
+        " (SELECT COUNT(*) FROM order_items i JOIN reviews r ON r.item_id = i.id WHERE i.order_id = o.id)"
+        " AS reviewed,"
         f" (SELECT {sql.json_text(sql.json_object('', _DISPUTE_COLUMNS))} FROM disputes WHERE order_id = o.id) AS dispute_json"
         " FROM orders o WHERE o.id = ? AND o.purged_at IS NULL AND o.user_id = ?"
     )
@@ -364,13 +366,14 @@ def _item(i: dict[str, Any]) -> ItemRow:
 
 async def card_read(db: Database, order_id: int, user_id: int) -> CardRead | None:
     """The order card's reader: the order (not purged, through its owner), its store's name, its
-    items, whether it has refunds, and its dispute."""
+    items, whether it has refunds, its dispute, and how many of its items have a review."""
     row = await db.fetch_one(_card_sql(db.sql), (order_id, user_id))
     if row is None:
         return None
     items = sorted((_item(i) for i in json.loads(row["items_json"] or "[]")), key=lambda i: i.position)
     dispute = DisputeRead(**json.loads(row["dispute_json"])) if row["dispute_json"] else None
-    return CardRead(_ORDER_ROW(row), row["store_name"] or "", items, bool(row["has_refunds"]), dispute)
+    return CardRead(_ORDER_ROW(row), row["store_name"] or "", items, bool(row["has_refunds"]), dispute,
+                    int(row["reviewed"] or 0))
 
 
 def _search_where(user_id: int, words: Sequence[str]) -> Any:
@@ -491,8 +494,3 @@ async def record_declined_payment(conn: AsyncConnection, order_id: int, user_id:
         .values(pay_attempts=attempt + 1)
     )
     return bool(result.rowcount)
-
-
-async def address_is_users(conn: AsyncConnection, user_id: int, address_id: int) -> bool:
-    row = (await conn.execute(select(at.c.id).where(at.c.id == address_id, at.c.user_id == user_id))).first()
-    return row is not None

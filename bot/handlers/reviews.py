@@ -111,8 +111,7 @@ async def photos(query: CallbackQuery, callback_data: ReviewCb, reviews: ReviewS
 @router.callback_query(_on(ReviewAction.order), flags=answered_by(_to_awaiting))
 async def order_reviews(query: CallbackQuery, callback_data: ReviewCb, reviews: ReviewService, user: UserRow,
                         f: Fmt) -> None:
-    number, targets = await reviews.order_targets(user.id, callback_data.id)
-    await show(query, views.order_targets(targets, number, f))
+    await show(query, views.order_targets(await reviews.order_targets(user.id, callback_data.id), f))
 
 
 # -- the flow ------------------------------------------------------------------------------------------

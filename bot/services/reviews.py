@@ -162,6 +162,20 @@ class ReviewTarget:
 
 
 @dataclass(frozen=True, slots=True)
+class OrderReviews:
+    """An order's items, reviewed or not, and whether new reviews can still be written."""
+
+    number: str
+    deadline: datetime
+    open: bool  # the 30 days have not passed
+    targets: tuple[ReviewTarget, ...]
+
+    @property
+    def writable(self) -> tuple[ReviewTarget, ...]:
+        return tuple(t for t in self.targets if t.item.review_id is None) if self.open else ()
+
+
+@dataclass(frozen=True, slots=True)
 class ReviewCard:
     review: ReviewRow
     deadline: datetime  # the 30-day window: edits
@@ -252,8 +266,9 @@ class ReviewService:
             mine = await repo.count(conn, user_id)
         return awaiting, mine
 
-    async def order_targets(self, user_id: int, order_id: int) -> tuple[str, list[ReviewTarget]]:
-        """The items of one order that can still be reviewed (the order card's button)."""
+    async def order_targets(self, user_id: int, order_id: int) -> OrderReviews:
+        """The items of one order as the order card's review button shows them: those reviewed (their
+        `item.review_id` set), and those still to be reviewed (while the 30 days last)."""
         now = self.clock.now()
         async with self.db.read() as conn:
             refs = await repo.order_items(conn, user_id, order_id)
@@ -262,9 +277,11 @@ class ReviewService:
         completed = refs[0].completed_at
         if completed is None:
             raise NotCompleted()
-        if now >= deadline_of(completed):
-            raise ReviewWindowClosed(deadline_of(completed))
-        return refs[0].number, [ReviewTarget(r, deadline_of(completed), None) for r in refs if r.review_id is None]
+        deadline = deadline_of(completed)
+        if now >= deadline and all(r.review_id is None for r in refs):
+            raise ReviewWindowClosed(deadline)
+        return OrderReviews(refs[0].number, deadline, now < deadline,
+                            tuple(ReviewTarget(r, deadline, None) for r in refs))
 
     async def target(self, user_id: int, item_id: int) -> ReviewTarget:
         """The item to review, if its window is open (for a new review or an edit)."""

@@ -26,10 +26,10 @@ from bot.services.reviews import (
     REPLY_KIND,
     TEXT_MAX,
     AwaitingPage,
+    OrderReviews,
     ReviewCard,
     ReviewNotFound,
     ReviewPage,
-    ReviewTarget,
     ReviewWindowClosed,
 )
 from bot.views.common import Fmt, Screen, button, flow_row, markup, nav_row, pager_row
@@ -111,17 +111,25 @@ def awaiting_list(page: AwaitingPage, f: Fmt) -> Screen:
     return Screen("\n".join(lines), markup(rows))
 
 
-def order_targets(targets: list[ReviewTarget], number: str, f: Fmt) -> Screen:
-    lines = [f._("<b>⭐ Reviews of order #{number}</b>").format(number=hd.quote(number))]
-    rows = []
-    if not targets:
-        lines += ["", f._("You have reviewed every item of this order. Thank you!")]
+def order_targets(order: OrderReviews, f: Fmt) -> Screen:
+    """An order's items: ✍️ those to review (while the 30 days last), ⭐ those reviewed (their
+    review, to edit or add to)."""
+    lines = [f._("<b>⭐ Reviews of order #{number}</b>").format(number=hd.quote(order.number)), ""]
+    if order.writable:
+        lines.append(f._("Reviews can be left until {when}.").format(when=f.datetime(order.deadline)))
+    elif all(target.item.review_id is not None for target in order.targets):
+        lines.append(f._("You have reviewed every item of this order. Thank you!"))
     else:
-        deadline = targets[0].deadline
-        lines += ["", f._("Reviews can be left until {when}.").format(when=f.datetime(deadline))]
-    for target in targets:
-        rows.append([button(f._("✍️ {title}").format(title=title(target.item.title, 40)),
-                            ReviewCb(action=ReviewAction.write, id=target.item.item_id))])
+        lines.append(f._("The time for a review ended on {date}.").format(date=f.date(order.deadline)))
+    rows = []
+    for target in order.targets:
+        label = title(target.item.title, 40)
+        if target.item.review_id is not None:
+            rows.append([button(f._("⭐ {title}").format(title=label),
+                                ReviewCb(action=ReviewAction.open, id=target.item.review_id))])
+        elif order.open:
+            rows.append([button(f._("✍️ {title}").format(title=label),
+                                ReviewCb(action=ReviewAction.write, id=target.item.item_id))])
     rows.append([button(f._("🗂 My reviews"), ReviewCb(action=ReviewAction.mine))])
     rows.append(nav_row(f, back=HOME))
     return Screen("\n".join(lines), markup(rows))

@@ -71,7 +71,7 @@ async def test_disputes_are_answered_not_decided(app: App, client: TestClient, a
 async def test_a_review_gets_the_shops_reply_and_the_buyer_a_push(app: App, client: TestClient, alex: Player) -> None:
     await alex.send("/start")
     order = await make_order(app.services, app.clock, alex.user.id, Status.completed, store="Nova Electronics")
-    _, targets = await app.services.reviews.order_targets(alex.user.id, order.id)
+    targets = (await app.services.reviews.order_targets(alex.user.id, order.id)).targets
     published = await app.services.reviews.publish(alex.user.id, targets[0].item.item_id, rating=2, text="Scratched.")
     review_id = published.card.review.id
     nova = await make_shop(app, client, "Nova", (order.store_id,))

@@ -338,3 +338,50 @@ async def test_an_albums_screen_stays_the_newest_and_survives_a_failed_delete(ap
     await alex.send_album(("photo", "ph-3"), ("photo", "ph-4"))
     assert len(alex.bot_messages) == before + 2  # the delete failed: both answers stay
     assert "Added: 4 photos." in alex.last_text
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+async def test_the_order_card_leads_to_reviews_written_once_every_item_has_one(app: App, user, lang: str) -> None:
+    """A fully reviewed order's card no longer offers to "leave" a review: it leads to the reviews
+    written (to edit or add to), also after the 30 days when no new one can be written."""
+    _ = {"en": lambda en, ru: en, "ru": lambda en, ru: ru}[lang]
+    await user.send("/start")
+    order = await make_order(app.services, app.clock, user.user.id, Status.completed)
+    first, second = await items_of(app, user.user.id, order.id)
+    await app.services.reviews.publish(user.user.id, first, rating=4, text="ok")
+    await user.press(_("📦 My orders", "📦 Мои заказы"))
+    await user.press("1")
+    assert _("⭐ Your reviews", "⭐ Ваши отзывы") not in [label for label, _d in user.buttons()]
+    await user.press(_("⭐ Leave a review", "⭐ Оставить отзыв"))
+    labels = [label for label, _d in user.buttons()]
+    assert "⭐ Wireless earbuds TWS Pro 5" in labels  # reviewed: opens its review
+    assert [label for label in labels if label.startswith("✍️")] == ["✍️ USB-C cable 1 m"]
+    assert _("Reviews can be left until", "Отзывы можно оставить до") in user.last_text
+    await app.services.reviews.publish(user.user.id, second, rating=5)
+    await user.send("/menu")
+    await user.press(_("📦 My orders", "📦 Мои заказы"))
+    await user.press("1")
+    labels = [label for label, _d in user.buttons()]
+    assert _("⭐ Leave a review", "⭐ Оставить отзыв") not in labels
+    await user.press(_("⭐ Your reviews", "⭐ Ваши отзывы"))
+    assert _("You have reviewed every item of this order", "Вы оценили все товары") in user.last_text
+    assert not [label for label, _d in user.buttons() if label.startswith("✍️")]
+    await user.press("⭐ USB-C cable 1 m")
+    assert "★★★★★" in user.last_text
+    assert _("✏️ Edit the review", "✏️ Изменить отзыв") in [label for label, _d in user.buttons()]
+
+
+async def test_after_the_window_the_card_shows_the_reviews_written_and_no_new_one(app: App, alex) -> None:
+    order = await make_order(app.services, app.clock, alex.user.id, Status.completed)
+    first, _second = await items_of(app, alex.user.id, order.id)
+    await app.services.reviews.publish(alex.user.id, first, rating=3, text="so-so")
+    app.clock.advance(days=31)
+    await alex.send("/start")
+    await alex.press("📦 My orders")
+    await alex.press("1")
+    await alex.press("⭐ Your reviews")
+    assert "The time for a review ended on Jan 5, 2027." in alex.last_text
+    assert [label for label, _d in alex.buttons() if label.startswith(("⭐", "✍️"))] == [
+        "⭐ Wireless earbuds TWS Pro 5"]
+    await alex.press("⭐ Wireless earbuds TWS Pro 5")
+    assert "➕ Additional review" in [label for label, _d in alex.buttons()]  # 150 days for that

@@ -111,7 +111,7 @@ def labels(player: Player) -> list[str]:
 
 async def reviewed(app: App, buyer: Player, store: str, text: str) -> int:
     order = await make_order(app.services, app.clock, buyer.user.id, Status.completed, store=store)
-    _, targets = await app.services.reviews.order_targets(buyer.user.id, order.id)
+    targets = (await app.services.reviews.order_targets(buyer.user.id, order.id)).targets
     published = await app.services.reviews.publish(buyer.user.id, targets[0].item.item_id, rating=2, text=text)
     return published.card.review.id
 

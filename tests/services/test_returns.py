@@ -264,7 +264,7 @@ async def test_the_store_sees_the_buyers_loyalty_level_and_nothing_else_of_them(
     order = await make_order(app.services, app.clock, ALEX, Status.awaiting_shipment, store=STORE)
     assert (await mode.order(SELLER, order.id)).buyer_level == 3
     completed = await make_order(app.services, app.clock, ALEX, Status.completed, store=STORE)
-    _, targets = await app.services.reviews.order_targets(ALEX, completed.id)
+    targets = (await app.services.reviews.order_targets(ALEX, completed.id)).targets
     review = (await app.services.reviews.publish(ALEX, targets[0].item.item_id, rating=4, text="Fine")).card.review
     assert (await mode.review(SELLER, review.id)).buyer_level == 3
     await app.services.reviews.add_extra(ALEX, review.id, rating=2)  # the store sees the stars change too

@@ -67,6 +67,27 @@ async def test_the_30_day_window_boundaries(app: App) -> None:
         await app.services.reviews.target(ALEX, other)
 
 
+async def test_an_orders_reviews_list_the_written_ones_after_the_window_and_nothing_new(app: App) -> None:
+    order_id, (item, other) = await completed_items(app)
+    completed = app.clock.now()
+    reviews = await app.services.reviews.order_targets(ALEX, order_id)
+    assert reviews.open and [t.item.item_id for t in reviews.writable] == [item, other]
+    review_id = (await app.services.reviews.publish(ALEX, item, rating=5)).card.review.id
+    reviews = await app.services.reviews.order_targets(ALEX, order_id)
+    assert [t.item.item_id for t in reviews.writable] == [other]
+    assert [t.item.review_id for t in reviews.targets] == [review_id, None]
+    app.clock.set(completed + timedelta(days=30, minutes=1))
+    reviews = await app.services.reviews.order_targets(ALEX, order_id)
+    assert not reviews.open and reviews.writable == ()  # the unreviewed one can't be written any more
+    assert reviews.deadline == completed + timedelta(days=30)
+    bare_id, _items = await completed_items(app)
+    app.clock.advance(days=31)
+    with pytest.raises(ReviewWindowClosed):  # nothing written and nothing to write: the window's end
+        await app.services.reviews.order_targets(ALEX, bare_id)
+    with pytest.raises(ReviewNotFound):  # never someone else's
+        await app.services.reviews.order_targets(BOB, order_id)
+
+
 async def test_editing_within_the_window_credits_no_more_points(app: App) -> None:
     _, (item, _) = await completed_items(app)
     await app.services.reviews.publish(ALEX, item, rating=3, text="ok")

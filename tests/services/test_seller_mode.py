@@ -38,7 +38,7 @@ async def link(app: App, store: str, user_id: int) -> None:
 async def reviewed(app: App, store: str, text: str = "Good sound") -> int:
     """A completed order of `store` with a review of its first item: the review's id."""
     order = await make_order(app.services, app.clock, BUYER, Status.completed, store=store)
-    _, targets = await app.services.reviews.order_targets(BUYER, order.id)
+    targets = (await app.services.reviews.order_targets(BUYER, order.id)).targets
     published = await app.services.reviews.publish(BUYER, targets[0].item.item_id, rating=4, text=text)
     return published.card.review.id
 

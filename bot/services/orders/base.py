@@ -94,10 +94,10 @@ class OrderBase:
         if read.has_refunds:
             async with self.db.read() as conn:
                 refund_rows = await refunds_repo.for_order(conn, order_id)
-        return self._assemble(read.order, read.store, read.items, refund_rows, read.dispute)
+        return self._assemble(read.order, read.store, read.items, refund_rows, read.dispute, read.reviewed)
 
     def _assemble(self, order: OrderRow, store: str, items: Sequence[ItemRow], refund_rows: Sequence[RefundRow],
-                  dispute: DisputeRead | None) -> OrderCard:
+                  dispute: DisputeRead | None, reviewed: int) -> OrderCard:
         now = self.clock.now()
         status = Status(order.status)
         active = order.deleted_at is None
@@ -120,6 +120,7 @@ class OrderBase:
             dispute_until=dispute_deadline(order, self.policy) if can_dispute else None,
             deletable=active and status in DELETABLE,
             dispute_window_days=self.policy.dispute_window.days,
+            reviewed_items=reviewed,
         )
 
     async def _refund_preview(self, conn: AsyncConnection, order: OrderRow, amount: int) -> RefundPreview:

@@ -102,6 +102,7 @@ class OrderCard:
     dispute_until: datetime | None
     deletable: bool
     dispute_window_days: int = 15
+    reviewed_items: int = 0  # items of the order with the buyer's review
 
     @property
     def in_bin(self) -> bool:
@@ -124,9 +125,17 @@ class OrderCard:
 
     @property
     def can_review(self) -> bool:
-        """The review window is open: the order was completed less than `REVIEW_WINDOW` ago."""
+        """An item is still to be reviewed and the window is open: the order was completed less than
+        `REVIEW_WINDOW` ago."""
         completed_at = self.order.completed_at
-        return completed_at is not None and self.now < reviews.deadline_of(completed_at)
+        return (completed_at is not None and self.now < reviews.deadline_of(completed_at)
+                and self.reviewed_items < len(self.items))
+
+    @property
+    def has_reviews(self) -> bool:
+        """The buyer reviewed an item of it: the card leads to those reviews (to edit them within
+        30 days, to add to them within 150)."""
+        return self.reviewed_items > 0
 
 
 @dataclass(frozen=True, slots=True)

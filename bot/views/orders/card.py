@@ -157,6 +157,8 @@ def _card_rows(card: OrderCard, f: Fmt, back: OrderCb) -> list:
         rows.append([button(f._("✅ Confirm receipt"), order_cb(OrderAction.confirm, oid, back))])
     if card.can_review:
         rows.append([button(f._("⭐ Leave a review"), ReviewCb(action=ReviewAction.order, id=oid))])
+    elif card.has_reviews:
+        rows.append([button(f._("⭐ Your reviews"), ReviewCb(action=ReviewAction.order, id=oid))])
     if card.can_dispute:
         rows.append([button(f._("⚠️ Open a dispute"), DisputeCb(action=DisputeAction.start, id=oid))])
     if card.dispute is not None:
