@@ -368,7 +368,7 @@ async def confirm_received(query: CallbackQuery, callback_data: SellerCb, seller
 async def received(query: CallbackQuery, callback_data: SellerCb, seller_mode: SellerModeService,
                    user: UserRow, f: Fmt) -> None:
     dispute = await seller_mode.return_received(user.id, callback_data.id)
-    await show(query, views.dispute_screen(dispute, f, callback_data.page), views.refunded_on_return(f))
+    await show(query, views.dispute_screen(dispute, f, callback_data.page), views.refunded_on_return(f, dispute))
 
 
 # -- shipping an order ----------------------------------------------------------------------------------

@@ -268,14 +268,16 @@ def dispute_screen(d: DisputeToAnswer, f: Fmt, page: int = 0) -> Screen:
         lines += ["", f._("Reason for rejecting: {note}").format(note=hd.quote(clip(d.seller_note, 500)))]
     rows = []
     if d.can_confirm_return:
-        rows.append([button(f._("📦 It came back: refund {amount}").format(amount=f.money(d.accept_minor, d.currency)),
-                            SellerCb(action=SellerAction.received, id=d.id, page=page))])
+        came_back = (f._("📦 It came back: refund {amount}").format(amount=f.money(d.accept_minor, d.currency))
+                     if d.accept_minor else f._("📦 It came back"))  # refunded in full already (goodwill)
+        rows.append([button(came_back, SellerCb(action=SellerAction.received, id=d.id, page=page))])
     if d.can_report_problem:
         rows.append([button(f._("⚠️ It did not come back as sent"),
                             SellerCb(action=SellerAction.problem, id=d.id, page=page))])
     if d.can_answer:
         accept = (f._("✅ Accept the return") if d.is_return else
-                  f._("✅ Accept: refund {amount}").format(amount=f.money(d.accept_minor, d.currency)))
+                  f._("✅ Accept: refund {amount}").format(amount=f.money(d.accept_minor, d.currency))
+                  if d.accept_minor else f._("✅ Accept"))
         rows.append([button(accept, SellerCb(action=SellerAction.accept, id=d.id, page=page))])
         rows.append([button(f._("✖️ Reject with a reason"), SellerCb(action=SellerAction.reject, id=d.id, page=page))])
         if d.can_offer:
@@ -316,16 +318,21 @@ def problem_reported(f: Fmt) -> str:
     return f._("Sent: the platform decides the return.")
 
 
+def _refunded_already(f: Fmt) -> str:
+    return f._("The order is refunded in full already, and the dispute closes.")
+
+
 def received_confirm(d: DisputeToAnswer, f: Fmt, page: int = 0) -> Screen:
-    text = f._("Has the item of <b>order #{number}</b> come back to you? The buyer gets {amount} back, and the "
-               "dispute closes.").format(number=hd.quote(d.number), amount=f.money(d.accept_minor, d.currency))
+    text = f._("Has the item of <b>order #{number}</b> come back to you?").format(number=hd.quote(d.number))
+    text += " " + (f._("The buyer gets {amount} back, and the dispute closes.").format(
+        amount=f.money(d.accept_minor, d.currency)) if d.accept_minor else _refunded_already(f))
     return are_you_sure(f, text, f._("✅ Yes, it came back"), SellerCb(action=SellerAction.received_ok, id=d.id,
                                                                           page=page),
                         SellerCb(action=SellerAction.dispute, id=d.id, page=page))
 
 
-def refunded_on_return(f: Fmt) -> str:
-    return f._("Done: the buyer is refunded.")
+def refunded_on_return(f: Fmt, d: DisputeToAnswer) -> str:
+    return f._("Done: the buyer is refunded.") if d.refund_minor else f._("Done: the dispute is closed.")
 
 
 def step_return_address(f: Fmt, draft: dict[str, Any], error: str | None = None) -> Screen:
@@ -340,8 +347,9 @@ def step_return_address(f: Fmt, draft: dict[str, Any], error: str | None = None)
 
 
 def accept_confirm(d: DisputeToAnswer, f: Fmt, page: int = 0) -> Screen:
-    text = f._("Accept the dispute on <b>order #{number}</b>? The buyer gets {amount} back, and the dispute "
-               "closes.").format(number=hd.quote(d.number), amount=f.money(d.accept_minor, d.currency))
+    text = f._("Accept the dispute on <b>order #{number}</b>?").format(number=hd.quote(d.number))
+    text += " " + (f._("The buyer gets {amount} back, and the dispute closes.").format(
+        amount=f.money(d.accept_minor, d.currency)) if d.accept_minor else _refunded_already(f))
     return are_you_sure(f, text, f._("✅ Yes, accept"), SellerCb(action=SellerAction.accept_ok, id=d.id, page=page),
                         SellerCb(action=SellerAction.dispute, id=d.id, page=page))
 

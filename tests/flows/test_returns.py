@@ -54,6 +54,8 @@ T = {
         "seller_says": "the seller says the returned item did not come back as sent",
         "seller_says_card": "The seller says it did not come back as sent: ", "platform": "under review by the platform",
         "buyer_level": "Buyer, loyalty level 1 (Bronze) asks for: Return the item and get a refund",
+        "came_back_only": "📦 It came back", "refunded_already": "The order is refunded in full already",
+        "closed_done": "Done: the dispute is closed.",
     },
     "ru": {
         "seller_disputes": "↩️ Споры", "accept_return": "✅ Принять возврат",
@@ -85,6 +87,8 @@ T = {
         "seller_says_card": "Продавец сообщает о проблеме с возвратом: ",
         "platform": "на рассмотрении площадки",
         "buyer_level": "Покупатель, уровень лояльности 1 (Бронзовый) просит: Вернуть товар и получить деньги",
+        "came_back_only": "📦 Товар пришёл", "refunded_already": "Деньги за заказ уже возвращены полностью",
+        "closed_done": "Готово: спор закрыт.",
     },
 }
 
@@ -328,3 +332,25 @@ async def test_a_buyer_who_silenced_dispute_news_still_hears_the_close_from_the_
     before = len(buyer.bot_messages)
     await deliver_due(app)
     assert any(t["lock_closed"] in (m.text or "") for m in buyer.bot_messages[before:])
+
+
+async def test_a_return_the_store_refunded_in_full_meanwhile_closes_refunded_not_rejected(
+        app: App, user: Player, seller_a: Player, t: dict[str, str]) -> None:
+    buyer = user
+    _number, dispute_id = await return_dispute(app, buyer)
+    await become_seller(app, seller_a, A)
+    await app.services.disputes.seller_answer(dispute_id, "accept", note=ADDRESS)
+    await app.services.disputes.send_back(buyer.user.id, dispute_id, "RR123456789LV")
+    card = await app.services.disputes.card(buyer.user.id, dispute_id)
+    await app.services.orders.refund(buyer.user.id, card.dispute.order_id)  # the store's goodwill: all of it
+    await seller_a.send("/seller")
+    await seller_a.press(t["seller_disputes"] + " · 1")
+    await seller_a.press("1")
+    assert t["came_back"] not in str(seller_a.buttons())  # no "refund $0.00"
+    await seller_a.press(t["came_back_only"])
+    assert t["refunded_already"] in seller_a.last_text
+    await seller_a.press(t["yes"])
+    assert seller_a.alerts()[-1] == t["closed_done"] and t["closed_full"] in seller_a.last_text
+    before = len(buyer.bot_messages)
+    await deliver_due(app)
+    assert any(t["closed_full"] in (m.text or "") for m in buyer.bot_messages[before:])

@@ -135,6 +135,24 @@ async def test_sent_back_then_the_store_confirms_and_the_buyer_is_refunded(app: 
         await disputes.return_received(dispute_id)
 
 
+async def test_a_return_refunded_in_full_by_goodwill_closes_as_refunded_not_rejected(app: App, level) -> None:
+    """The store refunded the whole order (goodwill) while the item travelled back: confirming it
+    came back pays nothing more, and the buyer is told it closed refunded in full, not rejected."""
+    disputes = app.services.disputes
+    order_id, dispute_id = await returning(app)
+    await disputes.send_back(ALEX, dispute_id, "RR123456789LV")
+    goodwill = await app.services.orders.refund(ALEX, order_id)
+    dispute = await app.services.seller_mode.dispute(SELLER, dispute_id)
+    assert dispute.accept_minor == 0 and dispute.order_refunded_minor == goodwill.amount_minor
+    closed = await disputes.return_received(dispute_id, seller_id=SELLER)
+    assert (closed.state, closed.resolution, closed.refund_minor) == ("closed", "refunded_full", 0)
+    async with app.services.db.read() as conn:
+        assert [r.amount_minor for r in await refunds_repo.for_order(conn, order_id)] == [goodwill.amount_minor]
+        (push,) = [r.payload for r in await outbox_repo.for_user(conn, ALEX, "dispute")
+                   if r.payload.get("state") == "closed"]
+    assert (push["resolution"], push["refund_minor"]) == ("refunded_full", 0)
+
+
 async def test_from_level_3_the_refund_is_made_when_the_item_is_sent_back(app: App, level) -> None:
     level[ALEX] = 3
     disputes = app.services.disputes

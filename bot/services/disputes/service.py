@@ -379,11 +379,11 @@ class DisputeService:
         """Close the dispute with this refund. `closing`: why, when it is not the plain answer or
         decision (the pushes and the order's history say so)."""
         left = order.total_minor - await refunds_repo.refunded_total(conn, order.id)
-        refund_minor = min(max(refund_minor, 0), left)
+        asked, refund_minor = refund_minor, min(max(refund_minor, 0), left)
         if closing == Closing.not_sent:
             resolution = Resolution.not_returned
-        elif refund_minor <= 0:
-            resolution = Resolution.rejected
+        elif refund_minor <= 0:  # nothing paid now: a rejection, unless a refund (goodwill) took it all
+            resolution = Resolution.refunded_full if asked > 0 and left <= 0 else Resolution.rejected
         elif refund_minor >= left:
             resolution = Resolution.refunded_full
         else:
