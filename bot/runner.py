@@ -24,7 +24,7 @@ from bot.config import Settings
 from bot.delivery import Delivery, DeliveryConfig
 from bot.middlewares.card_guard import allowed_updates
 from bot.scheduler import JobLeases, Scheduler, Sweeper
-from bot.services import housekeeping
+from bot.services import housekeeping, loyalty
 from bot.services.catalog.viewed import FLUSH_SECONDS
 from bot.services.shops.webhooks import WebhookDelivery
 from bot.webhook import TelegramWebhook, set_webhook
@@ -87,9 +87,20 @@ class Runtime:
 
     async def on_startup(self) -> None:
         await set_commands(self.bot, self.services.i18n, self.settings.default_locale)
+        await self.check_usd_rates()
         self.scheduler.start()
         await self.start_api()
         log.info("started")
+
+    async def check_usd_rates(self) -> list[str]:
+        """Products priced in a currency without a rate in USD_RATES: their orders placed in the bot
+        earn no points for their amount (1 point per whole dollar needs the dollars). Said once at
+        start, so a shop that sells in roubles is not left wondering where the points went."""
+        missing = loyalty.unrated(await self.services.catalog.currencies(), self.settings.usd_rates)
+        if missing:
+            log.warning("products are priced in %s with no rate in USD_RATES: orders placed in the bot earn no points "
+                        "for their amount; set USD_RATES, e.g. USD_RATES=%s=0.011", ", ".join(missing), missing[0])
+        return missing
 
     async def start_api(self) -> None:
         """The bot's HTTP server on API_LISTEN: the shop API (bot/api/) when a shop has a key, and

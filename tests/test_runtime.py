@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
+from decimal import Decimal
 
 from aiogram.methods import GetUpdates, SetMyCommands
 from aiogram.types import Chat, Message, Update
@@ -108,3 +109,25 @@ def test_handlers_are_given_every_service_but_the_send_budget_and_redis(app) -> 
     assert list(data) == [n for n in names if n not in ("budget", "redis")]
     assert all(data[n] is getattr(app.services, n) for n in data)
     assert app.dp.workflow_data["orders"] is app.services.orders
+
+
+async def test_start_warns_when_products_are_priced_in_a_currency_without_a_usd_rate(
+        settings: Settings, clock: FakeClock, caplog) -> None:
+    """1 point per whole dollar needs the dollars: a catalog in roubles and no USD_RATES for them
+    would earn no points for any order placed in the bot, silently; the start says so."""
+    runtime = build_runtime(settings, bot=build_bot(settings, session=FakeSession(now=clock.now)))
+    try:
+        catalog = runtime.services.catalog
+        store = await runtime.services.orders.ensure_store("Nova Electronics")
+        await catalog.upsert(store, "Earbuds", price_minor=2599, currency="USD")
+        assert await runtime.check_usd_rates() == []
+        await catalog.upsert(store, "Чайник", price_minor=349000, currency="RUB")
+        await catalog.upsert(store, "Kettle", price_minor=3490, currency="EUR")
+        with caplog.at_level("WARNING", logger="bot.runner"):
+            assert await runtime.check_usd_rates() == ["EUR", "RUB"]
+        assert "priced in EUR, RUB with no rate in USD_RATES" in caplog.text
+        runtime.settings = settings.model_copy(update={"usd_rates": {"RUB": Decimal("0.011"),
+                                                                     "EUR": Decimal("1.08")}})
+        assert await runtime.check_usd_rates() == []
+    finally:
+        await runtime.services.db.dispose()

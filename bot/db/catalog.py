@@ -74,6 +74,11 @@ async def product(conn: AsyncConnection, product_id: int) -> ProductRow | None:
     return _product_named(row._mapping) if row else None
 
 
+async def currencies(conn: AsyncConnection) -> list[str]:
+    """The currencies products are priced in."""
+    return sorted((await conn.execute(select(pt.c.currency).distinct())).scalars())
+
+
 async def products(conn: AsyncConnection, ids: list[int]) -> dict[int, ProductRow]:
     if not ids:
         return {}

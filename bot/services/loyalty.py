@@ -27,6 +27,7 @@ come with the wishlist and the cart, which do not exist yet: issue 14).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
@@ -154,6 +155,12 @@ def order_points(total_minor: int, currency: str, usd_rate: str | Decimal | None
         return 0
     usd = Decimal(total_minor).scaleb(-precision(currency)) * rate
     return max(0, math.floor(usd))
+
+
+def unrated(currencies: Iterable[str], usd_rates: Mapping[str, Decimal]) -> list[str]:
+    """Of these currencies, those an order placed without its own rate earns no points in: not
+    USD and not in USD_RATES."""
+    return sorted({c for c in currencies if c.upper() != "USD" and c not in usd_rates})
 
 
 def reversal_target(credit: int, refunded_minor: int, total_minor: int) -> int:

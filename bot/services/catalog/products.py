@@ -108,6 +108,11 @@ class CatalogService:
         self.clock = clock
         self.viewed = viewed or ViewedLog(db)
 
+    async def currencies(self) -> list[str]:
+        """The currencies products are priced in (the start-up check of USD_RATES)."""
+        async with self.db.read() as conn:
+            return await repo.currencies(conn)
+
     # -- browsing -------------------------------------------------------------------------------
     async def product(self, user_id: int, product_id: int, *, record: bool = True) -> ProductCard:
         """The product card; opening it records it in Recently viewed (`record`, written behind)."""
