@@ -244,6 +244,7 @@ def build_dispatcher(settings: Settings, services: Services) -> Dispatcher:
         storage=storage,
         events_isolation=isolation,
         admin_ids=frozenset(settings.admin_ids),
+        privacy_url=settings.privacy_url,  # /privacy links the shop's full policy
         disable_fsm=True,  # registered below, inside the update's scope
         **services.as_workflow_data(),
     )

@@ -110,6 +110,7 @@ class Settings(BaseSettings):
         default=None, description="1-256 characters of A-Z, a-z, 0-9, _ and - (required with WEBHOOK_URL)"
     )
     redis_url: str | None = Field(default=None, description="a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379/0")
+    privacy_url: str | None = Field(default=None, description="an https:// URL of the shop's privacy policy")
     redis_prefix: str = Field(default="kabinet", pattern=r"^[A-Za-z0-9_.-]{1,64}$",
                               description="1-64 characters of A-Z, a-z, 0-9, _ . - before every Redis key")
     fsm_ttl_days: int = _within(30, 1, 365, "days an untouched flow is kept in Redis")
@@ -192,7 +193,7 @@ class Settings(BaseSettings):
         host, _, port = self.api_listen.rpartition(":")
         return host.strip("[]"), int(port)
 
-    @field_validator("webhook_url", "redis_url", mode="before")
+    @field_validator("webhook_url", "redis_url", "privacy_url", mode="before")
     @classmethod
     def _blank_url(cls, value: object) -> object:
         if isinstance(value, str):
@@ -209,6 +210,13 @@ class Settings(BaseSettings):
             raise ValueError("must be an https:// URL without a query, e.g. https://bot.example.com/telegram")
         if webhook_path(value).startswith("/api/"):
             raise ValueError("its path must not start with /api/ (the shop API's)")
+        return value
+
+    @field_validator("privacy_url")
+    @classmethod
+    def _privacy_url(cls, value: str | None) -> str | None:
+        if value is not None and (urlsplit(value).scheme not in ("https", "http") or not urlsplit(value).hostname):
+            raise ValueError("must be an https:// URL, e.g. https://shop.example.com/privacy")
         return value
 
     @field_validator("webhook_secret", "card_fingerprint_key", mode="before")

@@ -1,4 +1,4 @@
-"""Commands that work everywhere, in any state: /start, /menu, /help, /settings, /cancel, and the
+"""Commands that work everywhere, in any state: /start, /menu, /help, /privacy, /settings, /cancel, and the
 shared Menu / Cancel buttons."""
 
 from __future__ import annotations
@@ -112,6 +112,11 @@ async def cmd_seller(message: Message, state: FSMContext, db: Database, user: Us
 @router.message(Command("help"))
 async def cmd_help(message: Message, user: UserRow, f: Fmt) -> None:
     await reply(message, help_views.help_screen(f, seller=user.is_seller))
+
+
+@router.message(Command("privacy"))
+async def cmd_privacy(message: Message, f: Fmt, privacy_url: str | None = None) -> None:
+    await reply(message, help_views.privacy_screen(f, privacy_url))
 
 
 @router.message(Command("settings"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.services.errors import N_
-from bot.views.common import Fmt, Screen, markup, nav_row
+from bot.views.common import Fmt, Screen, markup, nav_row, url_button
 
 # (command, description msgid) — also what set_my_commands registers, per language.
 COMMANDS: tuple[tuple[str, str], ...] = (
@@ -12,6 +12,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("help", N_("Help and FAQ")),
     ("settings", N_("Language, time zone, notifications")),
     ("cancel", N_("Leave what you are doing")),
+    ("privacy", N_("What Kabinet keeps about you")),
 )
 
 
@@ -61,3 +62,36 @@ def help_screen(f: Fmt, *, seller: bool = False) -> Screen:
         ),
     ]
     return Screen("\n".join(lines), markup([nav_row(f)]))
+
+
+def privacy_screen(f: Fmt, policy_url: str | None = None) -> Screen:
+    """/privacy (Telegram opens it from the bot's profile when no policy URL is set in BotFather):
+    what is kept and why, who sees what, what the buyer removes themselves; the shop's full policy
+    behind a button when PRIVACY_URL is set."""
+    lines = [
+        f._("<b>🔒 Privacy</b>"),
+        "",
+        f._("<b>What Kabinet keeps about you, and why</b>"),
+        f._("• Your Telegram id, name and language, your time zone and notification settings: to answer you "
+            "and to send you notifications."),
+        f._("• Your shipping addresses, with the recipient's name and phone: to deliver your orders. The store "
+            "of an order sees the address it ships to."),
+        f._("• Your cards: the brand, the last 4 digits, the expiry date, the cardholder's name and the payment "
+            "provider's token. The card number and CVC are never kept, and the message that carried the number "
+            "is deleted."),
+        f._("• Your orders, disputes, reviews, conversations with sellers, coupons and points: the history of "
+            "your account. A store sees your reviews and disputes of its orders and your loyalty level; in a "
+            "conversation it sees you as a buyer with a number, never your name or Telegram account."),
+        f._("• What you type into a form you leave unfinished is forgotten after 30 days."),
+        "",
+        f._("<b>What you can remove yourself</b>"),
+        f._("• An address or a card: in 📍 Shipping addresses and 💳 Bank cards."),
+        f._("• An order: 🗑 Delete, then 🗑 Delete for good in Deleted orders. Its address and notifications "
+            "are erased; the shop keeps its record of the payment."),
+        f._("• Recently viewed items, My wishes and favourite stores: in 🛍 Shopping."),
+    ]
+    rows = []
+    if policy_url:
+        rows.append([url_button(f._("📄 The shop's privacy policy"), policy_url)])
+    rows.append(nav_row(f))
+    return Screen("\n".join(lines), markup(rows))
