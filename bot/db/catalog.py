@@ -74,6 +74,11 @@ async def product(conn: AsyncConnection, product_id: int) -> ProductRow | None:
     return _product_named(row._mapping) if row else None
 
 
+async def of_store(conn: AsyncConnection, store_id: int, ids: set[int]) -> set[int]:
+    """Which of these product ids are the store's."""
+    return set((await conn.execute(select(pt.c.id).where(pt.c.id.in_(ids), pt.c.store_id == store_id))).scalars())
+
+
 async def currencies(conn: AsyncConnection) -> list[str]:
     """The currencies products are priced in."""
     return sorted((await conn.execute(select(pt.c.currency).distinct())).scalars())

@@ -5,8 +5,13 @@ is still the shop's financial record."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from bot.db import orders as orders_repo
+from bot.db import shops as shops_repo
+from bot.db.tables import customer_orders
 from bot.fakebot import Player
 from bot.services.orders import OrderNotFound
 from tests.api.conftest import Shop, linked, order_body, store
@@ -21,6 +26,12 @@ async def store_id(nova: Shop, alex: Player) -> int:
     made = await store(nova)
     await linked(nova, alex, "c-1")
     return made
+
+
+async def item_products(app: App, number: str) -> list[tuple[str, int | None]]:
+    order = await app.services.orders.by_number(number)
+    async with app.services.db.read() as conn:
+        return [(i.title, i.product_id) for i in await orders_repo.items(conn, order.id)]
 
 
 async def placed_on_link(nova: Shop, alex: Player, customer: str, number: str) -> None:
@@ -72,3 +83,42 @@ async def test_an_order_its_buyer_deleted_for_good_is_still_the_shops_record(
     assert [o["number"] for o in data["orders"]] == ["NOVA-77"]
     with pytest.raises(OrderNotFound):  # and for the buyer it is gone
         await app.services.orders.card(alex.user.id, order.id)
+
+
+async def test_an_item_names_a_product_of_the_orders_store_or_none(
+        app: App, nova: Shop, other: Shop, alex: Player, store_id: int) -> None:
+    """A product id of another shop's store, or of none, is refused up front (placed now or waiting):
+    before, it linked an order item to another shop's product, or broke the customer's link for good."""
+    _, own = await nova.post(f"/stores/{store_id}/products", {"title": "Lamp", "price_minor": 2500,
+                                                              "currency": "USD"}, status=200)
+    elsewhere = await store(other, "Blue Shoes")
+    _, theirs = await other.post(f"/stores/{elsewhere}/products", {"title": "Secret gadget", "price_minor": 100,
+                                                                   "currency": "USD"}, status=200)
+    for product_id in (theirs["id"], 999_999):
+        body = order_body(store_id)
+        body["items"][0]["product_id"] = product_id
+        for customer in ("c-1", "c-9"):  # linked: placed at once; not linked: waits
+            _, data = await nova.post(f"/customers/{customer}/orders", body, status=422)
+            assert data["error"]["message"] == "An item's product_id is not a product of the order's store."
+    body = order_body(store_id, number="OWN-1")
+    body["items"][0]["product_id"] = own["id"]
+    await nova.post("/customers/c-9/orders", body, status=201)
+    await placed_on_link(nova, alex, "c-9", "OWN-1")
+    assert await item_products(app, "OWN-1") == [("Wireless earbuds", own["id"]), ("USB-C cable", None)]
+
+
+async def test_a_waiting_order_whose_product_is_unknown_when_placed_does_not_stop_the_link(
+        app: App, nova: Shop, alex: Player, store_id: int) -> None:
+    """A waiting order queued naming a product that is not the store's (as one could be before the
+    check): opening the link still places it, the item kept with its title and price, unlinked."""
+    await nova.post("/customers/c-9/orders", order_body(store_id, number="OLD-1"), status=201)
+    async with app.services.db.write() as conn:
+        customer = await shops_repo.customer(conn, nova.id, "c-9")
+        assert customer is not None
+        (row,) = await shops_repo.customer_orders(conn, customer.id, waiting_only=True, limit=10)
+        request = json.loads(row.request)
+        request["items"][0]["product_id"] = 999_999
+        await conn.execute(customer_orders.update().where(customer_orders.c.id == row.id)
+                           .values(request=json.dumps(request)))
+    await placed_on_link(nova, alex, "c-9", "OLD-1")
+    assert await item_products(app, "OLD-1") == [("Wireless earbuds", None), ("USB-C cable", None)]

@@ -9,8 +9,10 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db import addresses as addresses_repo
+from bot.db import catalog as catalog_repo
 from bot.db import orders as repo
 from bot.db import refunds as refunds_repo
 from bot.db import seller as seller_repo
@@ -68,6 +70,16 @@ def check_new_order(currency: str, items: Sequence[NewItem], shipping_minor: int
     if not 0 <= discount_minor <= sum(i.quantity * i.unit_price_minor for i in items) + shipping_minor:
         raise InvalidInput(N_("A discount can't be more than the order costs."))
     return currency
+
+
+class UnknownProduct(InvalidInput, msgid=N_("An item's product_id is not a product of the order's store.")): ...
+
+
+async def check_products(conn: AsyncConnection, store_id: int, items: Sequence[NewItem]) -> None:
+    """An item that names a product names one of the order's store (never another shop's)."""
+    ids = {i.product_id for i in items if i.product_id is not None}
+    if ids and await catalog_repo.of_store(conn, store_id, ids) != ids:
+        raise UnknownProduct()
 
 
 class ShopSide(OrderBase):
@@ -128,6 +140,7 @@ class ShopSide(OrderBase):
                 if book is None:
                     raise NotFound(N_("This address is no longer available."))
                 address = AddressSnapshot.of(book)
+            await check_products(conn, store_id, items)
             order_id = await repo.next_id(conn)
             if number is None:  # Kabinet's own: the buyer's date and the id; one a shop chose already is skipped
                 day = now.astimezone(zone(buyer.time_zone))

@@ -15,10 +15,11 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from bot.db import catalog as catalog_repo
 from bot.db import orders as orders_repo
 from bot.db import shops as repo
 from bot.db.engine import Database
@@ -27,7 +28,7 @@ from bot.db.shops import WAITING, CustomerOrderRow, CustomerRow
 from bot.services.clock import Clock
 from bot.services.errors import N_, DomainError, InvalidInput, NotFound
 from bot.services.orders import AddressSnapshot, ForbiddenTransition, NewItem, OrderService
-from bot.services.orders.shop import check_new_order
+from bot.services.orders.shop import check_new_order, check_products
 from bot.services.refunds import CardSnapshot
 from bot.services.relay.sellers import by_token, token_hash
 
@@ -182,6 +183,12 @@ class CustomerService:
 
     async def _place_waiting(self, row: CustomerOrderRow, user_id: int) -> None:
         new = NewOrder.from_json(row.request, row.number)
+        async with self.db.read() as conn:  # a product gone since (or named wrongly before it was checked):
+            ids = {i.product_id for i in new.items if i.product_id is not None}  # the item stays, unlinked
+            known = await catalog_repo.of_store(conn, new.store_id, ids) if ids else set()
+        if known != ids:
+            new = replace(new, items=tuple(i if i.product_id in known else replace(i, product_id=None)
+                                           for i in new.items))
         order = await self._create(user_id, new)
         async with self.db.write() as conn:
             await repo.placed(conn, row.id, order.id)
@@ -210,6 +217,7 @@ class CustomerService:
                                               number=order.number, order_id=order.id, request="", now=now)
                 return await self._shop_order(shop_id, order.number)  # type: ignore[return-value]
             check_new_order(new.currency, new.items, new.shipping_minor)  # so that placing it later can't fail
+            await check_products(conn, new.store_id, new.items)
             number = number or f"{now:%y%m%d}-{await repo.next_customer_order_id(conn):06d}"
             await repo.add_customer_order(conn, customer_id=customer.id, store_id=new.store_id, number=number,
                                           order_id=None, request=NewOrder(**{**_fields(new), "number": number})
