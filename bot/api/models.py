@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, RootModel, StringConstraints
 
 from bot.integrations.carrier import CARRIERS
 
@@ -19,6 +19,8 @@ Minor = Annotated[int, Field(ge=0, le=10**15, description="an amount in minor un
 Positive = Annotated[int, Field(gt=0, le=10**15, description="an amount in minor units, more than zero")]
 OrderNumber = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{1,24}$", to_upper=True)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=255)]
+# a moment the shop gives: with its time zone (2026-11-25T10:00:00+03:00), never a bare local time
+Moment = Annotated[AwareDatetime, Field(examples=["2026-11-25T10:00:00+00:00"])]
 Carrier = Literal[tuple(CARRIERS)]  # type: ignore[valid-type]
 
 
@@ -207,7 +209,7 @@ class StatusChange(RootModel[StatusIn]):
 class TrackingIn(Body):
     code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)] = Field(
         description="accepted, in_transit, customs, arrived, out_for_delivery, delivered, … or the carrier's own")
-    at: datetime | None = Field(default=None, description="with a zone; default: now")
+    at: Moment | None = Field(default=None, description="with a zone; default: now")
     location: Text = ""
     description: Text = ""
 
@@ -259,8 +261,8 @@ class CouponIn(Body):
     percent: Annotated[int, Field(ge=1, le=100)] | None = None
     cap_minor: Positive | None = Field(default=None, description="the most a percent coupon takes off")
     min_order_minor: Minor = 0
-    valid_from: datetime | None = Field(default=None, description="default: now")
-    valid_to: datetime = Field(description="exclusive")
+    valid_from: Moment | None = Field(default=None, description="with a zone; default: now")
+    valid_to: Moment = Field(description="with a zone; exclusive")
     title: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] | None = None
 
 
@@ -272,7 +274,7 @@ class CouponOut(Out):
 class CertificateIn(Body):
     amount_minor: Positive
     currency: Currency
-    valid_to: datetime
+    valid_to: Moment = Field(description="with a zone")
     title: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] | None = None
 
 

@@ -103,6 +103,13 @@ async def test_coupons_and_certificates_go_to_a_linked_customer(app: App, nova: 
     _, data = await nova.post("/customers/c-1/coupons", {**coupon, "percent": 10}, status=422)
     assert data["error"]["fields"][0]["field"] == "amount_minor"
     await nova.post("/customers/c-1/coupons", {**coupon, "store_id": 424242}, status=404)
+    for dates in ({"valid_to": "2027-01-31"}, {"valid_to": "2027-01-31T00:00:00"},  # no zone: a 422, not a 500
+                  {"valid_from": "2026-12-01T00:00:00", "valid_to": "2027-01-31T00:00:00Z"}):
+        _, data = await nova.post("/customers/c-1/coupons", {**coupon, **dates}, status=422)
+        assert data["error"]["fields"][0]["field"] in dates
+    _, data = await nova.post("/customers/c-1/certificates", {"amount_minor": 2500, "currency": "usd",
+                                                              "valid_to": "2027-06-30T00:00:00"}, status=422)
+    assert data["error"]["fields"][0]["field"] == "valid_to"
     await nova.post("/customers/nobody/coupons", coupon, status=404)
     _, cert = await nova.post("/customers/c-1/certificates", {"amount_minor": 2500, "currency": "usd",
                                                               "valid_to": "2027-11-25T00:00:00Z"}, status=201)
