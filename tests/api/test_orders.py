@@ -149,6 +149,11 @@ async def test_every_status_change_goes_through_the_order_service(app: App, nova
     await nova.post("/orders/S-2/tracking", {"code": "in_transit"}, status=409)  # not shipped: no track number
     _, order = await nova.post("/orders/S-1/status", {"status": "delivered"}, status=200)
     assert order["delivered_at"] is not None
+    events = await app.services.orders.tracking(alex.user.id, (await app.services.orders.by_number("S-1")).id)
+    app.clock.advance(hours=1)
+    _, again = await nova.post("/orders/S-1/status", {"status": "delivered"}, status=200)  # a repeat (a new key)
+    assert again["delivered_at"] == order["delivered_at"]
+    assert (await app.services.orders.tracking(alex.user.id, events.order.id)).events == events.events
     # a goodwill refund of part of a paid order; then the rest
     _, order = await nova.post("/orders/S-2/status", {"status": "refunded", "amount_minor": 500}, status=200)
     refunds = await app.services.refunds.pending()

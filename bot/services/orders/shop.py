@@ -231,11 +231,14 @@ class ShopSide(OrderBase):
             return await self._store_events(conn, order, [event], source, now)
 
     async def deliver(self, user_id: int, order_id: int, location: str = "") -> int:
-        """The parcel reached the buyer (or their pickup point): a "delivered" tracking event."""
+        """The parcel reached the buyer (or their pickup point): a "delivered" tracking event. Said
+        again, it adds nothing (0): one event and one push, however often a shop's system repeats it."""
         async with self.db.read() as conn:
             order = await self._owned(conn, user_id, order_id)
         if order.status != Status.shipped:
             raise ForbiddenTransition(N_("Only an order on its way can be delivered."))
+        if order.delivered_at is not None:
+            return 0
         city = location or AddressSnapshot.from_json(order.shipping_address).city
         return await self.add_tracking_event(user_id, order_id,
                                              CarrierEvent(self.clock.now(), DELIVERED, city), "operator")
