@@ -104,3 +104,12 @@ def test_english_spells_one_way() -> None:
     """British spelling, as most of the catalog has it ("cancelled", "Privilege centre")."""
     bad = [msgid for _, msgid, _ in entries("en") if re.search(r"\b(center|canceled|color|favorite)\b", msgid)]
     assert not bad, bad
+
+
+def test_every_tracking_code_the_api_names_is_read_in_the_buyers_language() -> None:
+    """The codes the API's schema and the CLI list are the ones the buyer reads translated (a code
+    outside them is shown as its description): the two lists are one."""
+    from bot.integrations.carrier import EVENT_CODES
+    from bot.views.orders.texts import TRACKING_EVENTS
+
+    assert list(EVENT_CODES) == list(TRACKING_EVENTS)

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, RootModel, StringConstraints
 
-from bot.integrations.carrier import CARRIERS
+from bot.integrations.carrier import CARRIERS, EVENT_CODES
 
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$", to_upper=True)]
 Minor = Annotated[int, Field(ge=0, le=10**15, description="an amount in minor units (cents, kopecks)")]
@@ -208,7 +208,8 @@ class StatusChange(RootModel[StatusIn]):
 
 class TrackingIn(Body):
     code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)] = Field(
-        description="accepted, in_transit, customs, arrived, out_for_delivery, delivered, … or the carrier's own")
+        description=", ".join(EVENT_CODES) + " (the buyer reads them in their language), or the carrier's own "
+                    "(the buyer reads its description)")
     at: Moment | None = Field(default=None, description="with a zone; default: now")
     location: Text = ""
     description: Text = ""

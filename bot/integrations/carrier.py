@@ -18,6 +18,7 @@ EVENT_CODES: tuple[str, ...] = (
     "left_origin_facility",
     "export_customs",
     "departed_origin_country",
+    "in_transit",
     "arrived_destination_country",
     "import_customs",
     "sorting_center",

@@ -72,6 +72,7 @@ TRACKING_EVENTS: dict[str, str] = {
     "left_origin_facility": N_("Left the seller's sorting centre"),
     "export_customs": N_("Cleared export customs"),
     "departed_origin_country": N_("Left the country of origin"),
+    "in_transit": N_("In transit"),
     "arrived_destination_country": N_("Arrived in the destination country"),
     "import_customs": N_("Cleared import customs"),
     "sorting_center": N_("At the local sorting centre"),
