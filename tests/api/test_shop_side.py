@@ -42,6 +42,8 @@ async def test_disputes_are_answered_not_decided(app: App, client: TestClient, a
         await app.services.disputes.open(alex.user.id, order.id, draft())
     store_id = orders[0].store_id
     nova = await make_shop(app, client, "Nova", (store_id,))
+    _, data = await nova.post(f"/orders/{orders[0].number}/dispute/answer", {"answer": "reject"}, status=422)
+    assert data["error"]["message"].startswith("Please give the buyer a reason")  # the buyer reads why
     _, data = await nova.post(f"/orders/{orders[0].number}/dispute/answer", {"answer": "reject", "note": "Fine."},
                               status=200)
     assert data["state"] == "answered" and data["number"] == orders[0].number
@@ -64,7 +66,8 @@ async def test_disputes_are_answered_not_decided(app: App, client: TestClient, a
     # and a store that lets its day pass can't answer any more: the platform decides for the buyer
     late = await make_order(app.services, app.clock, alex.user.id, Status.in_dispute, store="Nova Electronics")
     app.clock.advance(days=11)
-    _, data = await nova.post(f"/orders/{late.number}/dispute/answer", {"answer": "reject"}, status=409)
+    _, data = await nova.post(f"/orders/{late.number}/dispute/answer", {"answer": "reject", "note": "Too late?"},
+                              status=409)
     assert data["error"]["code"] == "answer_too_late"
 
 

@@ -156,7 +156,7 @@ async def test_escalated_disputes_wait_for_the_platform_priority_first(app: App,
     for buyer in (5005, 5006):
         order = await make_order(app.services, app.clock, buyer, "shipped")
         dispute = await disputes.open(buyer, order.id, draft())
-        await disputes.seller_answer(dispute.id, SellerAnswer.reject, note="No.")
+        await disputes.seller_answer(dispute.id, SellerAnswer.reject, note="No, it works.")
         await disputes.escalate(buyer, dispute.id)
         numbers.append(order.number)
     app.clock.advance(days=6)  # the priority one's day has passed

@@ -414,7 +414,8 @@ async def test_a_sellers_chat_lists_seller_in_its_command_menu_until_they_sell_n
     lists = chat_menu_calls(app, SetMyCommands, seller_a.user.id)
     assert [c.language_code for c in lists] == ["en", "ru", None]  # by the app's language, else the seller's
     for listed in lists:
-        assert [c.command for c in listed.commands] == ["start", "menu", "help", "settings", "cancel", "seller"]
+        assert [c.command for c in listed.commands] == ["start", "menu", "help", "settings", "cancel", "privacy",
+                                                              "seller"]
     assert [c.commands[-1].description for c in lists] == [SELLER_DESCRIPTION["en"], SELLER_DESCRIPTION["ru"],
                                                            SELLER_DESCRIPTION[lang]]
     # removed by an operator (`main.py seller remove`, no bot there): the next /seller puts it right

@@ -18,6 +18,7 @@ from bot.services.disputes import (
     DisputeReason,
     DisputeService,
     Outcome,
+    ReasonTooShort,
     SellerAnswer,
     clean_description,
 )
@@ -93,7 +94,9 @@ async def test_seller_accepts_and_buyer_accepts_a_rejection(app: App) -> None:
     assert (closed.state, closed.resolution, closed.refund_minor) == ("closed", "refunded_partial", 700)
     second = await make_order(app.services, app.clock, ALEX, Status.shipped)
     d2 = await disputes.open(ALEX, second.id, draft())
-    await disputes.seller_answer(d2.id, SellerAnswer.reject)
+    with pytest.raises(ReasonTooShort):  # the buyer reads why it was rejected
+        await disputes.seller_answer(d2.id, SellerAnswer.reject)
+    await disputes.seller_answer(d2.id, SellerAnswer.reject, note="It works as described.")
     card = await disputes.accept_answer(ALEX, d2.id)
     assert (card.dispute.resolution, card.dispute.refund_minor, card.refunds) == ("rejected", 0, ())
     async with app.services.db.read() as conn:

@@ -241,6 +241,8 @@ class DisputeService:
         answer = SellerAnswer(answer)
         now = self.clock.now()
         given, note = note, (note or "").strip()[:1000] or None
+        if answer == SellerAnswer.reject:  # the buyer reads why: seller mode, operators and the shop API alike
+            note = clean_reason(given)
         async with self._acting(dispute_id, DisputeState.open, seller_id=seller_id) as (conn, dispute, order):
             if unanswered_after_its_day(dispute.state, dispute.decide_by, now):
                 raise AnswerTooLate()
