@@ -36,6 +36,7 @@ from aiogram.types import CallbackQuery, Message
 from bot.db.engine import Database
 from bot.db.users import UserRow
 from bot.handlers import returns
+from bot.handlers.answers import alert, refusals
 from bot.handlers.common import show
 from bot.handlers.flow import (
     EDITING,
@@ -52,6 +53,7 @@ from bot.handlers.flow import (
 )
 from bot.handlers.routing import Handlers
 from bot.keyboards.catalog import (
+    CartCheckoutCb,
     CheckoutAction,
     CheckoutCb,
     CheckoutField,
@@ -77,6 +79,9 @@ from bot.views import pay as pay_views
 from bot.views.common import Fmt, Screen
 
 router = Handlers("checkout")
+# a refused button (nothing left to check out, products in two currencies, no longer sold): why, in an
+# alert; the screen it was pressed on stays
+refusals(router.callback_query, alert)
 
 ITEMS, SOURCE, ADDRESS, COUPONS, CARD, ORDER, BACK = "items", "source", "address", "coupons", "card", "order", "back"
 CERTIFICATES = "certificates"  # False: the buyer switched gift certificates off
@@ -414,10 +419,15 @@ async def buy_now(query: CallbackQuery, callback_data: ProductCb, catalog: Catal
     await _start(query, items=items, source=PRODUCT, back=back, checkout=checkout, catalog=catalog, **data)
 
 
-@router.callback_query(ShopCb.filter(F.action == ShopAction.checkout))
-async def check_out_store(query: CallbackQuery, callback_data: ShopCb, user: UserRow, checkout: CheckoutService,
-                          **data: Any) -> None:
-    items = await checkout.for_store(user.id, callback_data.id)
+@router.callback_query(CartCheckoutCb.filter())
+@router.callback_query(ShopCb.filter(F.action == ShopAction.checkout))  # a button sent before the currency was on it
+async def check_out_store(query: CallbackQuery, callback_data: CartCheckoutCb | ShopCb, user: UserRow,
+                          checkout: CheckoutService, **data: Any) -> None:
+    """A store's products in the cart, in one currency (an order is in one)."""
+    if isinstance(callback_data, CartCheckoutCb):
+        items = await checkout.for_store(user.id, callback_data.store, callback_data.cur)
+    else:
+        items = await checkout.for_store(user.id, callback_data.id)
     await _start(query, user=user, items=items, source=CART, back={"kind": CART}, checkout=checkout, **data)
 
 

@@ -6,8 +6,10 @@ says which list the card was opened from, so Back returns there."""
 from __future__ import annotations
 
 from enum import Enum
+from typing import Annotated
 
 from aiogram.filters.callback_data import CallbackData
+from pydantic import Field
 
 from bot.keyboards.common import Id, Page
 
@@ -66,7 +68,7 @@ class ShopAction(str, Enum):
     follow = "fo"
     unfollow = "uf"
     coupon = "cp"  # collect a store's coupon: `id` is the offer, `store` the store
-    checkout = "co"  # check out a store's part of the cart: `id` is the store
+    checkout = "co"  # check out a store's part of the cart: `id` is the store (buttons sent before CartCheckoutCb)
 
 
 class ShopCb(CallbackData, prefix="sh"):
@@ -74,6 +76,13 @@ class ShopCb(CallbackData, prefix="sh"):
     id: Id = 0
     page: Page = 0
     store: Id = 0
+
+
+class CartCheckoutCb(CallbackData, prefix="cc"):
+    """Check out a store's products in the cart priced in one currency (an order is in one)."""
+
+    store: Id
+    cur: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
 
 
 class CheckoutAction(str, Enum):

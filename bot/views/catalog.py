@@ -12,7 +12,7 @@ from aiogram.utils.text_decorations import html_decoration as hd
 
 from bot.db.catalog import ProductRow
 from bot.db.coupons import Offer
-from bot.keyboards.catalog import ProductAction, ProductCb, ShopAction, ShopCb, Src
+from bot.keyboards.catalog import CartCheckoutCb, ProductAction, ProductCb, ShopAction, ShopCb, Src
 from bot.keyboards.relay import RelayAction, RelayCb
 from bot.services.catalog.alerts import PRICE_DROP_KIND
 from bot.services.catalog.kept import Cart, CartLine, KeptPage
@@ -364,8 +364,12 @@ def cart_screen(cart: Cart, f: Fmt) -> Screen:
         totals = " + ".join(f.money(minor, currency) for currency, minor in group.currency_totals)
         if totals:
             lines.append(f._("Total: {amount}").format(amount=f"<b>{totals}</b>"))
-            rows.append([button(f._("✅ Check out · {store}").format(store=clip(group.store, 30)),
-                                ShopCb(action=ShopAction.checkout, id=group.store_id))])
+        mixed = len(group.currency_totals) > 1  # one order is in one currency: a check-out for each
+        for currency, minor in group.currency_totals:
+            label = (f._("✅ Check out · {store} · {amount}").format(store=clip(group.store, 24),
+                                                                      amount=f.money(minor, currency))
+                     if mixed else f._("✅ Check out · {store}").format(store=clip(group.store, 30)))
+            rows.append([button(label, CartCheckoutCb(store=group.store_id, cur=currency))])
     rows.append(nav_row(f, back=ShopCb(action=ShopAction.hub)))
     return Screen("\n".join(lines), markup(rows))
 

@@ -20,6 +20,7 @@ from bot.demo.addresses import seed_addresses
 from bot.demo.cards import seed_cards
 from bot.fakebot import Player
 from bot.integrations.payments import SandboxGateway
+from bot.keyboards.catalog import ShopAction, ShopCb
 from bot.services.coupons.terms import Scope, Terms, ValueKind
 from bot.services.orders import Status
 from tests.conftest import App
@@ -132,6 +133,38 @@ async def test_the_cart_of_a_store_in_russian(app: App, masha: Player, shop: dic
     # the order keeps the items as she saw them: titles and options in Russian
     assert "1. Кабель USB-C\n" in masha.last_text and "2. Беспроводные наушники\n    Цвет: чёрный · " in masha.last_text
     assert (await app.services.kept.cart(masha.user.id)).pieces == 0  # the ordered lines left the cart
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+async def test_a_stores_cart_in_two_currencies_is_checked_out_one_currency_at_a_time(
+        app: App, user: Player, shop: dict[str, int], lang: str) -> None:
+    """An order is in one currency: a store's cart in dollars and roubles offers a check-out for each,
+    and an old button for the whole store says why, instead of "something went wrong"."""
+    kettle = await app.services.catalog.upsert(shop["nova"], "Kettle", price_minor=349000, currency="RUB",
+                                               title_ru="Чайник")
+    await with_wallet_and_book(app, user)
+    await app.services.kept.add_to_cart(user.user.id, shop["cable"])
+    await app.services.kept.add_to_cart(user.user.id, kettle)
+    check_out, rub, step = {"en": ("✅ Check out · Nova Electronics", "RUB\xa03,490.00", "step 1 of 3"),
+                            "ru": ("✅ Оформить · Nova Electronics", "3\xa0490,00\xa0₽", "шаг 1 из 3")}[lang]
+    await user.send("/menu")
+    await user.press({"en": "🛍 Shopping", "ru": "🛍 Покупки"}[lang])
+    await user.press({"en": "🛒 Cart · 2", "ru": "🛒 Корзина · 2"}[lang])
+    labels = [label for label, _ in user.buttons() if label.startswith(check_out)]
+    assert len(labels) == 2 and any(label.endswith(rub) for label in labels)
+    cart, _ = user.find_button(labels[0])
+    await user.press_data(ShopCb(action=ShopAction.checkout, id=shop["nova"]).pack(), cart)  # a button of before
+    assert user.alerts()[-1] == {"en": "These products are priced in different currencies: check them out one "
+                                       "by one.",
+                                 "ru": "Цены этих товаров в разных валютах: оформите их по отдельности."}[lang]
+    await user.press(next(label for label in labels if label.endswith(rub)))
+    assert step in user.last_text
+    await user.press(next(t for t, _ in user.buttons() if t.startswith("✓ ⭐ ")))
+    await user.press({"en": "Continue ›", "ru": "Продолжить ›"}[lang])
+    await user.press("✓ ⭐ Visa •••• 4242")
+    summary = user.last_text
+    assert {"en": "Kettle", "ru": "Чайник"}[lang] in summary and rub in summary
+    assert {"en": "USB-C cable", "ru": "Кабель USB-C"}[lang] not in summary
 
 
 async def test_a_new_address_on_the_way_and_back(app: App, alex: Player, shop: dict[str, int]) -> None:

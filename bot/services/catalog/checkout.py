@@ -146,14 +146,16 @@ class CheckoutService:
         key = option_key(check_options(product, options))
         return [Item(product.id, key, check_quantity(quantity), product.price_minor)]
 
-    async def for_store(self, user_id: int, store_id: int) -> list[Item]:
-        """A store's part of the cart (its lines still sold)."""
+    async def for_store(self, user_id: int, store_id: int, currency: str = "") -> list[Item]:
+        """A store's part of the cart (its lines still sold), of the products in `currency` when
+        given (an order is in one currency)."""
         async with self.db.read() as conn:
             lines = await repo.cart_lines(conn, user_id)
             products = await repo.products(conn, sorted({line.product_id for line in lines}))
         items = [Item(line.product_id, line.options, line.quantity, line.price_then_minor, line.id)
                  for line in lines
-                 if (p := products.get(line.product_id)) is not None and p.store_id == store_id and p.active]
+                 if (p := products.get(line.product_id)) is not None and p.store_id == store_id and p.active
+                 and currency in ("", p.currency)]
         if not items:
             raise NothingToCheckOut()
         return items
