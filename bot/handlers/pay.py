@@ -110,6 +110,6 @@ async def new_card_go(query: CallbackQuery, callback_data: PayCb, pay: PayServic
     order = options.order
     screen = await card_flow.start_for_order(
         state, db, user, cards, f, raw_state, order_id=order.id, number=order.number,
-        amount_minor=order.total_minor, currency=order.currency, save=cb.save, tab=cb.tab.value, page=cb.page,
+        amount_minor=order.card_minor, currency=order.currency, save=cb.save, tab=cb.tab.value, page=cb.page,
     )
     await show(query, screen)

@@ -14,6 +14,7 @@ from bot.fakebot import Player
 from bot.services.orders import Status
 from tests.conftest import App
 from tests.flows.test_checkout import gateway, latest_order, stock, with_wallet_and_book
+from tests.flows.test_pay import fill_wallet
 
 
 @pytest.fixture
@@ -137,3 +138,28 @@ async def test_a_balance_spent_meanwhile_shows_the_summary_again(app: App, alex:
     await alex.press("✅ Place order · $29.98 by card")
     assert "✅ Paid $29.98 with Visa •••• 4242." in alex.last_text
     assert await balance(app, alex.user.id, cert) == 0
+
+
+async def test_a_new_card_just_this_once_is_told_the_cards_part_not_the_total(app: App, alex: Player,
+                                                                               shop: dict[str, int]) -> None:
+    """Certificates pay part: the new card's form says what the card pays, as the summary did."""
+    await alex.send("/start")
+    await seed_addresses(app.services.addresses, alex.user.id)
+    await fill_wallet(app, alex.user.id)
+    await certificate(app, alex.user.id, 500)
+    await alex.send(f"/start p{shop['cable']}")
+    await alex.press("⚡ Buy now")
+    await alex.press("1")
+    await alex.press(next(t for t, _ in alex.buttons() if t.startswith("✓ ⭐ ")))
+    await alex.press("Continue ›")
+    assert "To pay: <b>$4.99</b>\n🎁 Gift certificates pay $5.00 of the total, $9.99." in alex.last_text
+    await alex.press("➕ New card")  # no room: just this once
+    await alex.press("✅ Place order · $4.99 by card")
+    await alex.press("Use it just this once")
+    assert "💳 Paying $4.99 for order #" in alex.last_text
+    for text in ("4000 0566 5566 5556", "12/29", "ALEX DOE"):
+        await alex.send(text)
+        assert "💳 Paying $4.99 for order #" in alex.last_text
+    await alex.send("123")
+    assert "✅ Paid $4.99 with Visa •••• 5556." in alex.last_text
+    assert [c.amount_minor for c in gateway(app).charges] == [499]
