@@ -135,6 +135,20 @@ class ItemOut(Out):
     options: dict[str, str]
 
 
+class RefundOut(Out):
+    id: int
+    amount_minor: int
+    currency: str
+    reason: str = Field(description="cancel, dispute, seller (yours, outside a dispute)")
+    pay_out: Literal["shop", "gateway", "certificates"] = Field(
+        description="shop: the order was paid outside the payment gateway — you pay it back and confirm with "
+                    "POST /refunds/{id}/done; gateway: the gateway pays it back to the card; certificates: back "
+                    "to the buyer's gift certificates, at once")
+    state: str = Field(description="pending, completed")
+    created_at: datetime
+    completed_at: datetime | None = None
+
+
 class OrderOut(Out):
     number: str
     store_id: int
@@ -159,6 +173,8 @@ class OrderOut(Out):
     paid_on_link: bool = Field(default=False, description="waiting for the customer and marked paid: "
                                                           "it is placed paid when they open their link")
     items: list[ItemOut]
+    refunded_minor: int = Field(default=0, description="refunded of the order so far, paid out or not")
+    refunds: list[RefundOut] = Field(default_factory=list)
 
 
 class OrderList(Out):

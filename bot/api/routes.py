@@ -22,6 +22,7 @@ from pydantic import BaseModel
 
 from bot.api import models as m
 from bot.api.errors import ApiError, not_found
+from bot.db.refunds import RefundRow
 from bot.integrations.carrier import CarrierEvent
 from bot.services.coupons import Scope, Terms, ValueKind
 from bot.services.disputes import SellerAnswer
@@ -29,6 +30,7 @@ from bot.services.orders import AddressSnapshot, CancelReason, NewItem
 from bot.services.refunds import CardSnapshot
 from bot.services.relay.sellers import deep_link, start_parameter
 from bot.services.shops import LINK_PREFIX, ORDER_WAITS, CustomerNotLinked, NewOrder, ShopOrder
+from bot.services.webhook_events import pay_out
 
 if TYPE_CHECKING:
     from bot.app import Services
@@ -73,6 +75,11 @@ class Route:
 
 
 # -- answers ------------------------------------------------------------------------------------------
+def refund_out(row: RefundRow) -> m.RefundOut:
+    return m.RefundOut(id=row.id, amount_minor=row.amount_minor, currency=row.currency, reason=row.reason,
+                       pay_out=pay_out(row), state=row.state, created_at=row.created_at, completed_at=row.completed_at)
+
+
 def order_out(found: ShopOrder) -> m.OrderOut:
     if found.order is not None:
         o = found.order
@@ -84,7 +91,8 @@ def order_out(found: ShopOrder) -> m.OrderOut:
             cancelled_at=o.cancelled_at,
             items=[m.ItemOut(position=i.position, title=i.title, quantity=i.quantity,
                              unit_price_minor=i.unit_price_minor, product_id=i.product_id, options=dict(i.options))
-                   for i in found.items])
+                   for i in found.items],
+            refunded_minor=sum(r.amount_minor for r in found.refunds), refunds=[refund_out(r) for r in found.refunds])
     new = found.waiting
     assert new is not None
     items_minor = sum(i.quantity * i.unit_price_minor for i in new.items)
@@ -249,6 +257,16 @@ async def reply_review(call: Call) -> tuple[int, BaseModel]:
     return 200, m.ReviewOut(id=review.id, number=review.number, rating=review.rating, reply=review.reply_text)
 
 
+# -- refunds ------------------------------------------------------------------------------------------
+async def refund_done(call: Call) -> tuple[int, BaseModel]:
+    """A refund of an order paid outside the gateway: the shop paid it back. The buyer is told."""
+    refund_id = call.number("refund_id")
+    if not await call.services.shops.owns_refund(call.shop.id, refund_id):
+        raise not_found("There is no such refund.")
+    refund = await call.services.refunds.complete(refund_id, outside_only=True)
+    return 200, refund_out(refund)
+
+
 # -- coupons and certificates -------------------------------------------------------------------------
 async def grant_coupon(call: Call) -> tuple[int, BaseModel]:
     b: m.CouponIn = call.body
@@ -300,6 +318,9 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/orders/{number}/dispute/return-problem", return_problem, m.DisputeOut,
           "The returned item did not come back as sent (say what came): the platform decides", m.ProblemIn,
           tag="disputes"),
+    Route("POST", "/refunds/{refund_id}/done", refund_done, m.RefundOut,
+          "You paid back a refund of an order paid outside the payment gateway (`pay_out`: shop): the buyer is "
+          "told it is done", tag="orders"),
     Route("POST", "/reviews/{review_id}/reply", reply_review, m.ReviewOut,
           "Reply to a review of one of your stores' orders", m.ReplyIn, tag="reviews"),
     Route("POST", "/customers/{customer}/coupons", grant_coupon, m.CouponOut,

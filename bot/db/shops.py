@@ -17,6 +17,7 @@ from bot.db.tables import customer_links as links
 from bot.db.tables import customer_orders as co
 from bot.db.tables import customers as cu
 from bot.db.tables import orders as ot
+from bot.db.tables import refunds as rf
 from bot.db.tables import reviews as rv
 from bot.db.tables import shop_stores as ss
 from bot.db.tables import shops as sh
@@ -124,6 +125,12 @@ async def review_of_shop(conn: AsyncConnection, shop_id: int, review_id: int) ->
     return (await conn.execute(select(rv.c.id).join(ot, ot.c.id == rv.c.order_id)
                                .join(ss, ss.c.store_id == ot.c.store_id)
                                .where(rv.c.id == review_id, ss.c.shop_id == shop_id))).first() is not None
+
+
+async def refund_of_shop(conn: AsyncConnection, shop_id: int, refund_id: int) -> bool:
+    return (await conn.execute(select(rf.c.id).join(ot, ot.c.id == rf.c.order_id)
+                               .join(ss, ss.c.store_id == ot.c.store_id)
+                               .where(rf.c.id == refund_id, ss.c.shop_id == shop_id))).first() is not None
 
 
 async def shop_name(conn: AsyncConnection, shop_id: int) -> str:

@@ -144,6 +144,9 @@ class RefundNotFound(NotFound, msgid=N_("This refund is no longer available.")):
 class RefundAlreadyCompleted(DomainError, msgid=N_("This refund has already been completed.")): ...
 
 
+class GatewayPaysIt(DomainError, msgid=N_("The payment gateway pays this refund back to the card and says when it has.")): ...
+
+
 async def preview(conn: AsyncConnection, *, lookup: CardLookup, user_id: int, card: CardSnapshot | None,
                   amount_minor: int, currency: str, level: int, days: int, fast_days: int,
                   now: datetime, certificates_minor: int = 0,
@@ -272,12 +275,16 @@ class RefundService:
         self.clock = clock
         self.gateway = gateway
 
-    async def complete(self, refund_id: int) -> RefundRow:
+    async def complete(self, refund_id: int, *, outside_only: bool = False) -> RefundRow:
+        """The refund was paid out. `outside_only` (the shop API): only one of an order paid outside
+        the gateway — the gateway pays its own, and says when it has."""
         now = self.clock.now()
         async with self.db.write() as conn:
             row = await repo.get(conn, refund_id)
             if row is None:
                 raise RefundNotFound()
+            if outside_only and row.charge_id is not None and row.state != "completed":
+                raise GatewayPaysIt()
             if not await repo.complete(conn, refund_id, now):
                 raise RefundAlreadyCompleted()
             return await self._completed(conn, refund_id, now)

@@ -22,7 +22,10 @@ DISPUTE_OPENED = "dispute.opened"
 RETURN_SENT = "dispute.return_sent"
 REVIEW_WRITTEN = "review.written"
 MESSAGE_SENT = "message.sent"
-EVENTS = (ORDER_CANCELLED, RECEIPT_CONFIRMED, DISPUTE_OPENED, RETURN_SENT, REVIEW_WRITTEN, MESSAGE_SENT)
+REFUND_CREATED = "refund.created"  # whoever made it: a cancellation, a dispute, the shop's goodwill
+DISPUTE_CLOSED = "dispute.closed"
+EVENTS = (ORDER_CANCELLED, RECEIPT_CONFIRMED, DISPUTE_OPENED, RETURN_SENT, REVIEW_WRITTEN, MESSAGE_SENT,
+          REFUND_CREATED, DISPUTE_CLOSED)
 
 
 async def emit(conn: AsyncConnection, *, store_id: int, event: str, data: dict[str, Any], now: datetime) -> bool:
@@ -52,3 +55,18 @@ async def order_data(conn: AsyncConnection, order: Any) -> dict[str, Any]:
     the shop's customer id when the order came through the API."""
     return {"id": order.id, "number": order.number, "store_id": order.store_id, "status": order.status,
             "customer_id": await shops_repo.customer_of_order(conn, order.id)}
+
+
+def pay_out(row: Any) -> str:
+    """Who pays a refund back: "shop" — the order was paid outside the payment gateway, so the shop
+    pays it and confirms (`POST /refunds/{id}/done`); "gateway" — the gateway, to the card;
+    "certificates" — it went back to the buyer's gift certificates, at once."""
+    if row.destination == "certificate":
+        return "certificates"
+    return "shop" if row.charge_id is None else "gateway"
+
+
+def refund_data(row: Any) -> dict[str, Any]:
+    """A refund as its shop is told of it."""
+    return {"id": row.id, "amount_minor": row.amount_minor, "currency": row.currency, "reason": row.reason,
+            "dispute_id": row.dispute_id, "state": row.state, "pay_out": pay_out(row)}

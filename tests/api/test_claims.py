@@ -73,7 +73,7 @@ async def test_a_shops_later_events_wait_while_an_earlier_one_is_held(app: App, 
     await linked(nova, alex, "c-1")
     await app.services.webhooks.set("Nova", "https://shop.example/hooks")
     for number in ("NOVA-1", "NOVA-2"):
-        await app.services.orders.cancel(alex.user.id, await order(app, nova, store_id, number),
+        await app.services.orders.cancel(alex.user.id, await order(app, nova, store_id, number, paid=False),
                                          CancelReason.changed_mind)
     now = app.clock.now()
     lease = now + timedelta(minutes=2)

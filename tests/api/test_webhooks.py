@@ -51,9 +51,10 @@ async def receiver() -> Any:
     await r.server.close()
 
 
-async def order(app: App, nova: Shop, store_id: int, number: str, *, ship: bool = False) -> int:
+async def order(app: App, nova: Shop, store_id: int, number: str, *, ship: bool = False, paid: bool = True) -> int:
     await nova.post("/customers/c-1/orders", order_body(store_id, number=number), status=201)
-    await nova.post(f"/orders/{number}/status", {"status": "paid", "card": {"last4": "4242"}}, status=200)
+    if paid or ship:
+        await nova.post(f"/orders/{number}/status", {"status": "paid", "card": {"last4": "4242"}}, status=200)
     if ship:
         await nova.post(f"/orders/{number}/status", {"status": "shipped", "track_number": "LP123456789CN",
                                                       "carrier": "cainiao"}, status=200)
@@ -80,7 +81,7 @@ async def test_the_buyers_actions_reach_the_shop_signed(app: App, nova: Shop, al
     talk = await app.services.relay.open_for_order(buyer, third)
     await app.services.relay.send(buyer, talk.id, Outgoing(Kind.text, buyer, (1,), "Thank you! My card 4111 1111 "
                                                                                     "1111 1111"))
-    assert await WebhookDelivery(app.services.db, app.clock)() == 5
+    assert await WebhookDelivery(app.services.db, app.clock)() == 6
     events = []
     for headers, body in receiver.requests:
         assert verify(hook.secret, headers["Kabinet-Signature"], body, app.clock.now())
@@ -91,9 +92,11 @@ async def test_the_buyers_actions_reach_the_shop_signed(app: App, nova: Shop, al
         event = json.loads(body)
         assert headers["Kabinet-Event"] == event["type"] and headers["Kabinet-Delivery"] == event["id"]
         events.append(event)
-    assert [e["type"] for e in events] == ["order.cancelled", "dispute.opened", "order.receipt_confirmed",
-                                           "review.written", "message.sent"]
-    cancelled, dispute, confirmed, review, message = events
+    assert [e["type"] for e in events] == ["order.cancelled", "refund.created", "dispute.opened",
+                                           "order.receipt_confirmed", "review.written", "message.sent"]
+    cancelled, refund, dispute, confirmed, review, message = events
+    assert refund["data"]["refund"] == {"id": refund["data"]["refund"]["id"], "amount_minor": 3799, "currency": "USD",
+                                        "reason": "cancel", "dispute_id": None, "state": "pending", "pay_out": "shop"}
     assert cancelled["data"]["order"] == {"id": first, "number": "NOVA-1", "store_id": store_id,
                                           "status": "cancelled", "customer_id": "c-1"}
     assert cancelled["data"]["reason"] == "changed_mind"
@@ -114,7 +117,7 @@ async def test_failures_retry_with_backoff_are_given_up_and_shown_in_ops(app: Ap
     await linked(nova, alex, "c-1")
     await app.services.webhooks.set("Nova", receiver.url)
     receiver.status = 500
-    first = await order(app, nova, store_id, "NOVA-1")
+    first = await order(app, nova, store_id, "NOVA-1", paid=False)  # its cancel: one event
     await app.services.orders.cancel(alex.user.id, first, CancelReason.changed_mind)
     delivery = WebhookDelivery(app.services.db, app.clock)
     assert await delivery() == 0 and len(receiver.requests) == 1
@@ -151,7 +154,7 @@ async def test_a_delivery_leased_by_one_run_is_not_sent_by_another(app: App, nov
     store_id = await store(nova)
     await linked(nova, alex, "c-1")
     await app.services.webhooks.set("Nova", "https://shop.example/hooks")
-    await app.services.orders.cancel(alex.user.id, await order(app, nova, store_id, "NOVA-1"),
+    await app.services.orders.cancel(alex.user.id, await order(app, nova, store_id, "NOVA-1", paid=False),
                                      CancelReason.changed_mind)
     now = app.clock.now()
     async with app.services.db.write() as conn:
@@ -186,7 +189,7 @@ async def test_operators_set_and_turn_off_a_shops_webhook(app: App, nova: Shop) 
     assert await run("webhook-retry") == "0 webhook(s) go out again"
 
 
-async def test_a_return_through_the_api_and_its_webhook(app: App, nova: Shop, alex: Player,
+async def test_a_return_through_the_api_and_its_webhook(app: App, nova: Shop, other: Shop, alex: Player,
                                                         receiver: Receiver) -> None:
     """The shop accepts a return with the address in `note` (none: 422), hears when the buyer sends the
     item back (its track number), and says it came back: the buyer is refunded."""
@@ -213,6 +216,24 @@ async def test_a_return_through_the_api_and_its_webhook(app: App, nova: Shop, al
     assert (data["state"], data["resolution"], data["return_track"]) == ("closed", "refunded_full", "RR123456789LV")
     _, data = await nova.post("/orders/NOVA-9/dispute/return-received", None, status=409)
     assert data["error"]["code"] == "already_done"
+    await WebhookDelivery(app.services.db, app.clock)()
+    events = [json.loads(body) for _, body in receiver.requests]
+    (refund,) = [e["data"]["refund"] for e in events if e["type"] == "refund.created"]
+    (closed,) = [e["data"]["dispute"] for e in events if e["type"] == "dispute.closed"]
+    assert (refund["reason"], refund["dispute_id"], refund["pay_out"]) == ("dispute", dispute.id, "shop")
+    assert closed == {"id": dispute.id, "resolution": "refunded_full", "refund_minor": refund["amount_minor"],
+                      "closing": "plain"}
+    # paid outside the gateway: the shop pays it back and says so; the buyer is told it is done
+    _, order_now = await nova.get("/orders/NOVA-9", status=200)
+    assert order_now["refunded_minor"] == refund["amount_minor"]
+    assert [(r["id"], r["pay_out"], r["state"]) for r in order_now["refunds"]] == [(refund["id"], "shop", "pending")]
+    _, done = await nova.post(f"/refunds/{refund['id']}/done", None, status=200)
+    assert (done["state"], done["completed_at"] is not None) == ("completed", True)
+    _, data = await nova.post(f"/refunds/{refund['id']}/done", None, status=409)
+    assert data["error"]["code"] == "refund_already_completed"
+    await other.post(f"/refunds/{refund['id']}/done", None, status=404)  # another shop's: no such refund
+    assert alex.user.id in {r[0] for r in app.sqlite("SELECT user_id FROM outbox WHERE kind = 'refund' AND "
+                                                      "payload LIKE '%completed%'")}
 
 
 async def test_the_shop_says_a_return_did_not_come_back_as_sent(app: App, nova: Shop, alex: Player) -> None:

@@ -25,7 +25,7 @@ from bot.integrations.payments import (
 )
 from bot.runner import build_sweeper
 from bot.services.disputes import DisputeDraft, DisputeReason, Outcome
-from bot.services.refunds import RefundAlreadyCompleted, RefundNotRetriable, retry_pause
+from bot.services.refunds import GatewayPaysIt, RefundAlreadyCompleted, RefundNotRetriable, retry_pause
 from tests.conftest import App
 from tests.orderkit import make_order, place
 from tests.services.test_pay import ALEX, add_card, gateway
@@ -186,6 +186,8 @@ async def test_a_refund_the_gateway_could_not_pay_out_waits_for_an_operator(app:
     row = await refund_row(app, refund.id)
     assert (row.state, row.next_attempt_at, row.last_error) == ("pending", None, "failed at the gateway")
     assert await pushes(app, refund.id) == [f"refund:{refund.id}:issued"]  # no "paid" push
+    with pytest.raises(GatewayPaysIt):  # the shop API's confirmation is for refunds paid outside the gateway
+        await app.services.refunds.complete(refund.id, outside_only=True)
     await app.services.refunds.complete(refund.id)  # the operator paid it another way
     assert await pushes(app, refund.id) == [f"refund:{refund.id}:issued", f"refund:{refund.id}:completed"]
 

@@ -399,6 +399,9 @@ class DisputeService:
         if refund_minor > 0:
             await self.orders._refund(conn, order, refund_minor, reason="dispute", dispute_id=dispute.id, now=now,
                                       seen=actor == Actor.buyer)
+        await webhook_events.order_event(conn, order.id, webhook_events.DISPUTE_CLOSED, {"dispute": {
+            "id": dispute.id, "resolution": resolution.value, "refund_minor": refund_minor,
+            "closing": closing.value}}, now)
         # the dispute's push tells the close — unless the buyer silenced dispute news: then the
         # order's status push does (as it did before the dispute's said it too)
         told = DISPUTE_KIND.key not in (await reminders_repo.mutes_for(conn, [order.user_id])).get(order.user_id, ())

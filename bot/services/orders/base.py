@@ -17,7 +17,7 @@ from bot.db.engine import Database
 from bot.db.orders import DisputeRead, ItemRow, OrderRow
 from bot.db.refunds import RefundRow
 from bot.integrations.carrier import DELIVERED, Carrier, CarrierEvent, DemoCarrier, Shipment
-from bot.services import loyalty, refunds
+from bot.services import loyalty, refunds, webhook_events
 from bot.services.clock import Clock
 from bot.services.coupons.checkout import renews
 from bot.services.errors import DomainError
@@ -152,6 +152,9 @@ class OrderBase:
             rows.append(await refunds.to_certificates(conn, order=order, amount_minor=preview.certificates_minor,
                                                       reason=reason, dispute_id=dispute_id, now=now,
                                                       until=preview.certificates_until, seen=seen))
+        for row in rows:  # the shop's webhook, when it listens: one paid outside the gateway is the shop's to pay
+            await webhook_events.order_event(conn, order.id, webhook_events.REFUND_CREATED,
+                                             {"refund": webhook_events.refund_data(row)}, now)
         return rows
 
     async def _cancel(self, user_id: int, order_id: int, reason: CancelReason, actor: Actor) -> OrderCard:

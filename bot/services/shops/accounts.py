@@ -122,6 +122,10 @@ class ShopService:
         async with self.db.read() as conn:
             return await repo.review_of_shop(conn, shop_id, review_id)
 
+    async def owns_refund(self, shop_id: int, refund_id: int) -> bool:
+        async with self.db.read() as conn:
+            return await repo.refund_of_shop(conn, shop_id, refund_id)
+
     # -- idempotency (called inside the request's unit of work) -----------------------------------
     async def stored_answer(self, shop_id: int, key: str) -> StoredAnswer | None:
         async with self.db.read() as conn:

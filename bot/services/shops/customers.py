@@ -21,9 +21,11 @@ from decimal import Decimal
 
 from bot.db import catalog as catalog_repo
 from bot.db import orders as orders_repo
+from bot.db import refunds as refunds_repo
 from bot.db import shops as repo
 from bot.db.engine import Database
 from bot.db.orders import ItemRow, OrderRow
+from bot.db.refunds import RefundRow
 from bot.db.shops import WAITING, CustomerOrderRow, CustomerRow
 from bot.services.clock import Clock
 from bot.services.errors import N_, DomainError, InvalidInput, NotFound
@@ -116,6 +118,7 @@ class ShopOrder:
     items: tuple[ItemRow, ...] = ()
     waiting: NewOrder | None = None
     paid_while_waiting: bool = False
+    refunds: tuple[RefundRow, ...] = ()  # of a placed order, the oldest first
 
 
 def check_external_id(external_id: str) -> str:
@@ -234,7 +237,8 @@ class CustomerService:
                 order = await orders_repo.get(c, order_id, purged=True)  # the buyer's "for good" is theirs
                 assert order is not None
                 return ShopOrder(order.number, order.store_id, await repo.customer_of_order(c, order.id), order.status,
-                                 order.created_at, order, tuple(await orders_repo.items(c, order.id)))
+                                 order.created_at, order, tuple(await orders_repo.items(c, order.id)),
+                                 refunds=tuple(await refunds_repo.for_order(c, order.id)))
             row = await repo.waiting_of_shop(c, shop_id, number)
             if row is None:
                 return None
