@@ -136,15 +136,18 @@ async def products_hot(db: Database, ids: list[int]) -> dict[int, ProductRow]:
 
 
 async def upsert_product(conn: AsyncConnection, *, store_id: int, title: str, values: dict[str, Any],
-                         now: datetime) -> tuple[int, int | None]:
-    """Create or update a product by (store, title); returns (id, the price before, None if new)."""
-    found = (await conn.execute(select(pt.c.id, pt.c.price_minor)
+                         now: datetime) -> tuple[int, tuple[int, str] | None]:
+    """Create or update a product by (store, title); returns (id, the price and currency before, None
+    if new). A new currency ends the struck-through price of the old one."""
+    found = (await conn.execute(select(pt.c.id, pt.c.price_minor, pt.c.currency)
                                 .where(pt.c.store_id == store_id, pt.c.title == title))).first()
     if found is None:
         result = await conn.execute(pt.insert().values(store_id=store_id, title=title, created_at=now, **values))
         return int(result.inserted_primary_key[0]), None  # type: ignore[index]
+    if values.get("currency", found.currency) != found.currency:
+        values = {**values, "old_price_minor": None}
     await conn.execute(update(pt).where(pt.c.id == found.id).values(updated_at=now, **values))
-    return int(found.id), int(found.price_minor)
+    return int(found.id), (int(found.price_minor), str(found.currency))
 
 
 async def set_price(conn: AsyncConnection, product_id: int, price_minor: int, old_price_minor: int | None,

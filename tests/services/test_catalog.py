@@ -216,6 +216,12 @@ async def test_a_price_drop_alerts_keepers_once_per_product_and_price(app: App, 
     await app.services.catalog.upsert(shop["nova"], "Wireless earbuds", price_minor=1499, currency="USD")
     async with app.services.db.read() as conn:
         assert len(await outbox_repo.for_user(conn, BUYER, PRICE_DROP_KIND.key)) == 3
+    # another currency's smaller number is no drop: no push, and no struck-through price of the old one
+    await app.services.catalog.upsert(shop["nova"], "Wireless earbuds", price_minor=1400, currency="EUR")
+    async with app.services.db.read() as conn:
+        assert len(await outbox_repo.for_user(conn, BUYER, PRICE_DROP_KIND.key)) == 3
+    card = (await app.services.catalog.product(BUYER, shop["earbuds"])).product
+    assert (card.price_minor, card.currency, card.old_price_minor, card.discounted) == (1400, "EUR", None, False)
     with pytest.raises(BadPrice):
         await app.services.catalog.set_price(shop["earbuds"], 0)
     with pytest.raises(ProductNotFound):

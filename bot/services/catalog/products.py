@@ -218,9 +218,10 @@ class CatalogService:
             if await repo.store(conn, store_id) is None:
                 raise StoreNotFound()
             product_id, before = await repo.upsert_product(conn, store_id=store_id, title=title, values=values, now=now)
-            if before is not None and price_minor < before:
-                await repo.set_price(conn, product_id, price_minor, before, now)
-                await self._alert(conn, product_id, before, now)
+            # a drop is a lower price in the same currency (another currency's number is not one)
+            if before is not None and before[1] == values["currency"] and price_minor < before[0]:
+                await repo.set_price(conn, product_id, price_minor, before[0], now)
+                await self._alert(conn, product_id, before[0], now)
         return product_id
 
     async def set_price(self, product_id: int, price_minor: int) -> int:
