@@ -345,11 +345,13 @@ def handler_for(route: Route, services_key: Any, config_key: Any,
         services: Services = request.app[services_key]
         raw = await request.read() if route.body is not None or route.method == "POST" else b""
         body = None
+        canonical = raw  # what the key's request is compared by: the JSON, not its spacing or key order
         if route.body is not None:
             try:
                 data = json.loads(raw or b"null")
             except ValueError:
                 raise _invalid("body", "not valid JSON") from None
+            canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
             body = route.body.model_validate(data)
         call = Call(services, request[shop_key], dict(request.match_info), body,
                     request.app[config_key].bot_username)
@@ -359,13 +361,16 @@ def handler_for(route: Route, services_key: Any, config_key: Any,
         key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
         if not key or len(key) > 255:
             raise _invalid(IDEMPOTENCY_HEADER, "a POST needs this header: 1–255 characters, unique per change")
-        fingerprint = hashlib.sha256(b"%s %s\n%s" % (route.method.encode(), request.rel_url.path.encode(),
-                                                    raw)).hexdigest()
+        def print_of(body: bytes) -> str:
+            return hashlib.sha256(b"%s %s\n%s" % (route.method.encode(), request.rel_url.path.encode(),
+                                                  body)).hexdigest()
+
+        fingerprint = print_of(canonical)
         shops = services.shops
         async with services.db.write():  # the change and the key's record: one unit of work
             stored = await shops.stored_answer(call.shop.id, key)
-            if stored is not None:
-                if stored.fingerprint != fingerprint:
+            if stored is not None:  # (a key kept before the JSON was compared matches its raw body)
+                if stored.fingerprint not in (fingerprint, print_of(raw)):
                     raise ApiError(422, "idempotency_key_reused",
                                    "This Idempotency-Key was used for another request.",
                                    [m.FieldError(field=IDEMPOTENCY_HEADER, reason="used with another request")])

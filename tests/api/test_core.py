@@ -3,6 +3,7 @@ idempotency."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -131,6 +132,10 @@ async def test_the_same_idempotency_key_twice_gives_the_same_answer_and_one_orde
                                    headers={"Authorization": f"Bearer {nova.key}", "Idempotency-Key": "order-1"})
     assert first.status == again.status == 201
     assert await first.json() == await again.json() and again.headers["Idempotent-Replayed"] == "true"
+    # a retry that rebuilt the body (other spacing, other key order) is the same request
+    rebuilt = json.dumps(dict(reversed(list(order_body(store_id).items()))), indent=2).encode()
+    _, replayed = await nova.post("/customers/c-9/orders", raw=rebuilt, idem="order-1", status=201)
+    assert replayed == await first.json()
     _, listed = await nova.get("/customers/c-9/orders", status=200)
     assert len(listed["orders"]) == 1
     # the same key with another body: refused, nothing done
