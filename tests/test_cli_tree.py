@@ -22,8 +22,8 @@ def _leaves(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> list
 
 def test_every_command_sets_the_function_that_runs_it() -> None:
     leaves = _leaves(build_parser())
-    assert len(leaves) == 35  # run, console, migrate, demo, outbox, 3 coupon verbs, 16 order actions, review reply,
-    # 3 seller actions, 3 product actions, 4 shop actions (add, list, webhook, webhook-retry)
+    assert len(leaves) == 36  # run, console, migrate, demo, outbox, 3 coupon verbs, 16 order actions, review reply,
+    # 3 seller actions, 3 product actions, 5 shop actions (add, key, list, webhook, webhook-retry)
     for path, parser in leaves:
         assert callable(parser.get_default("func")), " ".join(path)
     # a parsed command line carries its command's function; without a command, the default one

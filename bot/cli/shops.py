@@ -2,6 +2,7 @@
 
   shop add <NAME> [--store STORE …]   a new shop; its key is printed once (only its hash is kept).
                                       --store: existing stores (id or exact name) it takes over
+  shop key <NAME>                     a new key for the shop (printed once); the old one stops working
   shop list                           shops and their stores
   shop webhook <NAME> <URL> | --off   where the shop's webhooks go; prints the signing secret once
   shop webhook-retry [NAME]           send the given-up webhooks again
@@ -27,6 +28,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     add.add_argument("--store", action="append", default=[], metavar="STORE",
                      help="an existing store (id or exact name) the shop takes over; repeat for more")
     add.set_defaults(func=ServiceCommand(add_shop))
+    rotate = cmds.add_parser("key", help="a new API key for the shop (printed once); the old one stops working")
+    rotate.add_argument("name", metavar="NAME", help="the shop's name")
+    rotate.set_defaults(func=ServiceCommand(new_key))
     listing = cmds.add_parser("list", help="shops and their stores")
     listing.set_defaults(func=ServiceCommand(list_shops))
     add_webhook_parsers(cmds)
@@ -37,6 +41,12 @@ async def add_shop(args: argparse.Namespace, services: Services) -> str:
     made = await services.shops.add(args.name, store_ids)
     stores = ", ".join(f"{i} ({n})" for i, n in made.stores) or "none yet (POST /api/v1/stores)"
     return (f"shop {made.shop.id} ({made.shop.name}), stores: {stores}\n"
+            f"API key (shown once, keep it secret): {made.key}")
+
+
+async def new_key(args: argparse.Namespace, services: Services) -> str:
+    made = await services.shops.new_key(args.name)
+    return (f"shop {made.shop.id} ({made.shop.name}): the old API key no longer works\n"
             f"API key (shown once, keep it secret): {made.key}")
 
 

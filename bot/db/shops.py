@@ -78,6 +78,10 @@ async def insert_shop(conn: AsyncConnection, name: str, key_hash: str, now: date
     return int(result.inserted_primary_key[0])  # type: ignore[index]
 
 
+async def set_key(conn: AsyncConnection, shop_id: int, key_hash: str) -> None:
+    await conn.execute(sh.update().where(sh.c.id == shop_id).values(key_hash=key_hash))
+
+
 async def shop_by_key(conn: AsyncConnection, key_hash: str) -> ShopRow | None:
     row = (await conn.execute(select(sh.c.id, sh.c.name, sh.c.created_at, sh.c.webhook_url)
                               .where(sh.c.key_hash == key_hash))).first()

@@ -15,6 +15,7 @@ from bot.config import Settings, SettingsError, load_settings
 from bot.fakebot import FakeSession
 from bot.runner import build_runtime
 from bot.services.clock import FakeClock
+from bot.services.errors import NotFound
 from bot.services.shops import ShopExists
 from tests.conftest import App
 
@@ -70,6 +71,16 @@ async def test_shop_add_prints_a_key_once_and_list_shows_the_shops(app: App) -> 
     listed = await perform(parse_args(["shop", "list"]), app.services)
     assert listed.splitlines()[0].startswith("shop 1 (Nova), since 2026-11-25: store")
     assert listed.splitlines()[1].endswith("no stores")
+    # a key leaked or lost: a new one, and the old stops working; the shop keeps its stores
+    out = await perform(parse_args(["shop", "key", "Nova"]), app.services)
+    assert out.startswith("shop 1 (Nova): the old API key no longer works")
+    new = out.rsplit(": ", 1)[1]
+    assert new != key and await app.services.shops.authenticate(key) is None
+    renewed = await app.services.shops.authenticate(new)
+    assert renewed is not None and renewed.id == shop.id
+    assert await app.services.shops.store(shop.id, store_id) == (store_id, "Nova Electronics")
+    with pytest.raises(NotFound):
+        await perform(parse_args(["shop", "key", "Nobody"]), app.services)
 
 
 def test_api_listen_is_host_and_port() -> None:

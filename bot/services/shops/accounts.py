@@ -80,6 +80,17 @@ class ShopService:
         assert shop is not None
         return NewShop(shop, key, tuple((s, names[s]) for s in dict.fromkeys(store_ids)))
 
+    async def new_key(self, name: str) -> NewShop:
+        """A new key for the shop (a key leaked or lost): the old one stops working at once. Its
+        stores, customers, orders and webhooks stay."""
+        key = KEY_PREFIX + secrets.token_urlsafe(KEY_BYTES)
+        async with self.db.write() as conn:
+            shop = await repo.shop_by_name(conn, name.strip())
+            if shop is None:
+                raise NotFound(N_("No such shop."))
+            await repo.set_key(conn, shop.id, key_hash(key))
+        return NewShop(shop, key, ())
+
     async def listing(self) -> list[ShopListing]:
         async with self.db.read() as conn:
             return [ShopListing(shop, tuple(stores)) for shop, stores in await repo.all_shops(conn)]
