@@ -76,7 +76,8 @@ async def open_coupon(query: CallbackQuery, callback_data: CouponCb, state: FSMC
                       f: Fmt) -> None:
     await _leave_code_flow(state, db)
     coupon = await coupons.coupon(user.id, callback_data.id)
-    await show(query, views.coupon_card(coupon, clock.now(), f, back=_back(callback_data)))
+    await show(query, views.coupon_card(coupon, clock.now(), f, back=_back(callback_data),
+                                        for_you=await coupons.for_this_buyer(user.id, coupon)))
 
 
 @router.callback_query(CouponCb.filter(F.action == CouponAction.certificate))

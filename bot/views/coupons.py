@@ -222,7 +222,9 @@ def wallet_screen(page: WalletPage, f: Fmt) -> Screen:
     return Screen("\n".join(lines).rstrip(), markup(rows))
 
 
-def coupon_card(coupon: Coupon, now: datetime, f: Fmt, *, back: CouponCb) -> Screen:
+def coupon_card(coupon: Coupon, now: datetime, f: Fmt, *, back: CouponCb, for_you: bool = True) -> Screen:
+    """`for_you`: False when the buyer is not who the coupon is for (a new buyers' coupon and a buyer
+    who has ordered): its active line says so instead of "applied at checkout"."""
     terms = coupon.terms
     tab = coupon_tab(coupon, now)
     kind = {
@@ -255,6 +257,8 @@ def coupon_card(coupon: Coupon, now: datetime, f: Fmt, *, back: CouponCb) -> Scr
     elif now < terms.valid_from:
         lines.append(f._("🕒 Not valid yet: it can be used from {when}.").format(
             when=f.datetime(terms.valid_from)))
+    elif not for_you:
+        lines.append(f._("🚫 Not for you: it is for a buyer's first order, and you have paid for an order before."))
     else:
         lines.append(f._("🟢 Active: {when}. It is applied at checkout.").format(
             when=expiry_text(terms.valid_to, now, f)))

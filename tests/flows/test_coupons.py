@@ -216,3 +216,21 @@ async def test_an_old_button_leaves_the_code_flow(app: App, alex: Player) -> Non
     assert "Only in " in (alex.log.messages[wallet.message_id].text or "")
     await alex.send("NOPE1234")
     assert "I respond to buttons and commands" in alex.last_text
+
+
+async def test_a_new_buyers_coupon_says_it_is_not_for_a_buyer_who_has_ordered(app: App, user: Player,
+                                                                              lang: str) -> None:
+    """Checkout never offers a first-order coupon to someone who has paid an order: its card says so
+    instead of "applied at checkout"."""
+    from bot.services.orders import Status
+    from tests.orderkit import make_order
+
+    await user.send("/start")
+    coupon = await _grant(app, user, _terms(app, new_buyers_only=True, title="Welcome gift"))
+    active, not_for_you = {"en": ("🟢 Active:", "🚫 Not for you: it is for a buyer's first order"),
+                           "ru": ("🟢 Применяется при оформлении заказа", "🚫 Не для вас: этот купон — на первый заказ")}[lang]
+    await user.press_data(CouponCb(action=CouponAction.coupon, id=coupon).pack())
+    assert active in user.last_text and not_for_you not in user.last_text  # no paid order yet: theirs
+    await make_order(app.services, app.clock, user.user.id, Status.awaiting_shipment)
+    await user.press_data(CouponCb(action=CouponAction.coupon, id=coupon).pack())
+    assert not_for_you in user.last_text and active not in user.last_text

@@ -79,6 +79,15 @@ class WalletSide(CouponBase):
             raise CouponNotFound()
         return coupon
 
+    async def for_this_buyer(self, user_id: int, coupon: Coupon) -> bool:
+        """Whether the buyer meets the coupon's conditions on who they are: a coupon for new buyers
+        only is not for one who has paid an order (checkout never offers it; its card says so)."""
+        if not coupon.terms.new_buyers_only:
+            return True
+        async with self.db.read() as conn:
+            new_buyer, _ = await repo.buyer_and_shop(conn, user_id, coupon.terms.store_id or 0)
+        return new_buyer
+
     async def certificate(self, user_id: int, certificate_id: int) -> CertificateCard:
         async with self.db.read() as conn:
             cert = await repo.get_certificate(conn, user_id, certificate_id)
