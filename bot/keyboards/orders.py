@@ -15,13 +15,15 @@ class Tab(str, Enum):
     unpaid = "u"
     to_ship = "s"
     shipped = "h"
+    in_dispute = "p"  # listed when the buyer has an order in dispute (else every order is in a tab but these)
     completed = "c"
     cancelled = "x"
     deleted = "d"  # Deleted orders
     search = "q"  # search results (the term is in FSM data)
 
 
-ORDER_TABS: tuple[Tab, ...] = (Tab.all, Tab.unpaid, Tab.to_ship, Tab.shipped, Tab.completed, Tab.cancelled)
+ORDER_TABS: tuple[Tab, ...] = (Tab.all, Tab.unpaid, Tab.to_ship, Tab.shipped, Tab.in_dispute, Tab.completed,
+                                Tab.cancelled)
 
 
 class OrderAction(str, Enum):

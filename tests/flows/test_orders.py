@@ -57,6 +57,21 @@ async def test_tabs_pages_and_an_empty_tab(app: App, alex) -> None:
     await alex.press("To be shipped · 0")
     assert "No orders are waiting to be shipped." in alex.last_text
     assert "• To be shipped · 0" in [t for t, _ in alex.buttons()]
+    assert not [t for t, _ in alex.buttons() if "In dispute" in t]  # none in dispute: the usual six tabs
+
+
+async def test_orders_in_dispute_have_a_tab_so_the_tabs_add_up_to_all(app: App, user, lang: str) -> None:
+    await user.send("/start")
+    for status in (Status.in_dispute, Status.in_dispute, Status.shipped, Status.completed):
+        await make_order(app.services, app.clock, user.user.id, status)
+    await user.press({"en": "📦 My orders", "ru": "📦 Мои заказы"}[lang])
+    labels = [t for t, _ in user.buttons() if " · " in t and t.split(" · ")[-1].isdigit()]
+    counts = [int(t.split(" · ")[-1]) for t in labels if not t.startswith("🗑")]
+    assert counts[0] == 4 and sum(counts[1:]) == 4  # "All" and the tabs that make it up
+    tab = {"en": "In dispute · 2", "ru": "Спор · 2"}[lang]
+    assert tab in labels
+    await user.press(tab)
+    assert user.last_text.count("⚠️") == 2 and "<b>2. " in user.last_text and "<b>3. " not in user.last_text
 
 
 async def test_the_page_counter_and_stale_pages(app: App, alex) -> None:

@@ -456,7 +456,7 @@ async def test_tabs_counts_pages_newest_first(app: App) -> None:
     assert page.total == 11 and page.pages == 3 and len(page.rows) == 5
     assert [r.id for r in page.rows] == [o.id for o in reversed(made)][:5]
     assert page.counts == {OrderTab.all: 11, OrderTab.unpaid: 7, OrderTab.to_ship: 0, OrderTab.shipped: 1,
-                           OrderTab.completed: 2, OrderTab.cancelled: 1}
+                           OrderTab.in_dispute: 0, OrderTab.completed: 2, OrderTab.cancelled: 1}
     unpaid = await orders.page(ALEX, OrderTab.unpaid, 1)
     assert (unpaid.page, unpaid.pages, len(unpaid.rows)) == (1, 2, 2)
     beyond = await orders.page(ALEX, OrderTab.unpaid, 99)  # a stale page number: the last page

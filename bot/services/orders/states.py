@@ -104,6 +104,7 @@ class OrderTab(StrEnum):
     unpaid = "unpaid"
     to_ship = "to_ship"
     shipped = "shipped"
+    in_dispute = "in_dispute"
     completed = "completed"
     cancelled = "cancelled"
 
@@ -113,6 +114,7 @@ TAB_STATUSES: dict[OrderTab, tuple[Status, ...] | None] = {
     OrderTab.unpaid: (Status.awaiting_payment,),
     OrderTab.to_ship: (Status.awaiting_shipment,),
     OrderTab.shipped: (Status.shipped,),
+    OrderTab.in_dispute: (Status.in_dispute,),
     OrderTab.completed: (Status.completed, Status.closed),
     OrderTab.cancelled: (Status.cancelled,),
 }

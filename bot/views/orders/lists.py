@@ -69,7 +69,10 @@ def order_list(page: OrderPage, f: Fmt) -> Screen:
         lines.append(f._(EMPTY_TAB[tab]))
     tabs = []
     for t in ORDER_TABS:
-        label = f"{f._(TAB_LABELS[t])} · {page.counts.get(tab_to_service(t), 0)}"
+        count = page.counts.get(tab_to_service(t), 0)
+        if t == Tab.in_dispute and not count and t != tab:  # most buyers have none: the usual six tabs
+            continue
+        label = f"{f._(TAB_LABELS[t])} · {count}"
         tabs.append(button(("• " + label) if t == tab else label, list_cb(t)))
     back = list_cb(tab, page.page)
     rows = [*chunk(tabs, 3), _open_buttons(page, back), _pager(page, tab)]

@@ -42,6 +42,7 @@ TAB_LABELS: dict[Tab, str] = {
     Tab.unpaid: N_("Unpaid"),
     Tab.to_ship: N_("To be shipped"),
     Tab.shipped: N_("Shipped"),
+    Tab.in_dispute: N_("In dispute"),
     Tab.completed: N_("Completed"),
     Tab.cancelled: N_("Cancelled"),
 }
@@ -51,6 +52,7 @@ EMPTY_TAB: dict[Tab, str] = {
     Tab.unpaid: N_("Nothing to pay for: no unpaid orders. 👌"),
     Tab.to_ship: N_("No orders are waiting to be shipped."),
     Tab.shipped: N_("No parcels on the way right now."),
+    Tab.in_dispute: N_("No orders in dispute."),
     Tab.completed: N_("No completed orders yet."),
     Tab.cancelled: N_("No cancelled orders."),
 }
