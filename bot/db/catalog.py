@@ -17,6 +17,7 @@ from bot.db.dialect import SQLITE, Sql
 from bot.db.dialect import insert as upsert
 from bot.db.engine import Database
 from bot.db.tables import cart_items as ct
+from bot.db.tables import order_items as it
 from bot.db.tables import products as pt
 from bot.db.tables import store_follows as sf
 from bot.db.tables import stores as st
@@ -154,6 +155,23 @@ async def set_price(conn: AsyncConnection, product_id: int, price_minor: int, ol
                     now: datetime) -> None:
     await conn.execute(update(pt).where(pt.c.id == product_id)
                        .values(price_minor=price_minor, old_price_minor=old_price_minor, updated_at=now))
+
+
+async def rate(conn: AsyncConnection, item_id: int, *, was: int | None, now: int) -> None:
+    """A buyer's stars for an order item change the product's rating, when the item is a catalog
+    product: a new review (`was` None) counts one more, a changed one moves the average. The rating
+    a shop gave the product (its reviews elsewhere) is the start: the average goes on from it."""
+    found = (await conn.execute(select(pt.c.id, pt.c.rating_x10, pt.c.reviews_count)
+                                .join(it, it.c.product_id == pt.c.id).where(it.c.id == item_id))).first()
+    if found is None or was == now:
+        return
+    count, total = int(found.reviews_count), int(found.rating_x10) * int(found.reviews_count)
+    if was is None:
+        count, total = count + 1, total + now * 10
+    else:
+        total += (now - was) * 10
+    await conn.execute(update(pt).where(pt.c.id == found.id).values(
+        rating_x10=max(10, min(50, (2 * total + count) // (2 * count))) if count else 0, reviews_count=count))  # half up
 
 
 async def set_image_file_id(conn: AsyncConnection, product_id: int, file_id: str) -> None:

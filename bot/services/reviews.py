@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.db import catalog as catalog_repo
 from bot.db import reviews as repo
 from bot.db import seller as seller_repo
 from bot.db.engine import Database
@@ -330,11 +331,14 @@ class ReviewService:
             points = 0
             if existing is not None:
                 await repo.edit(conn, existing.id, user_id, rating=rating, text=text, photos=photos, now=now)
-                review_id = existing.id
+                review_id = existing.id  # the product's rating counts the stars in force (an additional review's)
+                await catalog_repo.rate(conn, item_id, was=existing.extra_rating or existing.rating,
+                                        now=existing.extra_rating or rating)
             else:
                 review_id = await repo.insert(conn, user_id=user_id, order_id=ref.order_id, item_id=item_id,
                                               rating=rating, text=text, photos=photos, now=now)
                 await loyalty.on_review_published(conn, user_id=user_id, item_id=item_id, now=now)
+                await catalog_repo.rate(conn, item_id, was=None, now=rating)
                 points = loyalty.REVIEW_POINTS
                 await reminders.cancel(conn, user_id=user_id, prefix=_prefix(item_id), now=now)
                 await seller_news.tell(conn, store_id=ref.store_id, buyer_id=user_id, news=News.review,
@@ -368,6 +372,8 @@ class ReviewService:
                 raise EmptyExtra()
             if not await repo.add_extra(conn, review_id, user_id, text=text, photos=photos, now=now, rating=rating):
                 raise ExtraAlreadyAdded()
+            if rating is not None:  # the opinion changed: so does the product's rating
+                await catalog_repo.rate(conn, review.item_id, was=review.rating, now=rating)
             review = await repo.get(conn, review_id, user_id)
             assert review is not None
             await webhook_events.order_event(conn, review.order_id, webhook_events.REVIEW_WRITTEN, {"review": {

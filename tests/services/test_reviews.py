@@ -200,3 +200,37 @@ async def test_a_seller_reply_is_pushed(app: App) -> None:
         await app.services.reviews.seller_reply(review.id, "  ")
     page = await app.services.reviews.mine(ALEX)
     assert page.total == 1 and page.rows[0].review.reply_text
+
+
+async def test_the_buyers_stars_move_the_products_rating(app: App) -> None:
+    """A review of a catalog product counts in its rating (the stars shown on its card and the search
+    order): one more review, an edit and an additional review's new stars; the shop's own starting
+    rating is where the average goes on from. An order item that is no catalog product moves none."""
+    from dataclasses import replace as with_
+
+    from tests.orderkit import CABLE, EARBUDS
+
+    store = await app.services.orders.ensure_store("Nova Electronics")
+    catalog = app.services.catalog
+    rated = await catalog.upsert(store, EARBUDS.title, price_minor=2599, currency="USD", rating_x10=40,
+                                 reviews_count=3)  # 3 reviews elsewhere, 4.0 on average
+    fresh = await catalog.upsert(store, "Lamp", price_minor=1000, currency="USD")
+
+    async def rating(product_id: int) -> tuple[int, int]:
+        p = (await catalog.product(0, product_id, record=False)).product
+        return p.rating_x10, p.reviews_count
+
+    order = await make_order(app.services, app.clock, ALEX, Status.completed, items=[
+        with_(EARBUDS, product_id=rated), with_(CABLE, title="Lamp", product_id=fresh), CABLE])
+    async with app.services.db.read() as conn:
+        first, second, plain = [r.item_id for r in await repo.order_items(conn, ALEX, order.id)]
+    review = (await app.services.reviews.publish(ALEX, first, rating=5)).card.review
+    assert await rating(rated) == (43, 4)  # (4.0 × 3 + 5) / 4 = 4.25
+    await app.services.reviews.publish(ALEX, second, rating=2)
+    assert await rating(fresh) == (20, 1)
+    await app.services.reviews.publish(ALEX, first, rating=1)  # an edit: the same review, other stars
+    assert await rating(rated) == (33, 4)  # (12 + 1) / 4 = 3.25
+    await app.services.reviews.publish(ALEX, plain, rating=5)  # no catalog product: nothing moves
+    assert await rating(rated) == (33, 4) and await rating(fresh) == (20, 1)
+    await app.services.reviews.add_extra(ALEX, review.id, rating=3, text="Better after an update")
+    assert await rating(rated) == (38, 4)  # (12 + 3) / 4 = 3.75
