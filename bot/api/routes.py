@@ -26,7 +26,7 @@ from bot.db.refunds import RefundRow
 from bot.integrations.carrier import CarrierEvent
 from bot.services.coupons import Scope, Terms, ValueKind
 from bot.services.disputes import SellerAnswer
-from bot.services.orders import AddressSnapshot, CancelReason, NewItem
+from bot.services.orders import Actor, AddressSnapshot, CancelReason, NewItem
 from bot.services.refunds import CardSnapshot
 from bot.services.relay.sellers import deep_link, start_parameter
 from bot.services.shops import LINK_PREFIX, ORDER_WAITS, CustomerNotLinked, NewOrder, ShopOrder
@@ -189,7 +189,8 @@ async def change_status(call: Call) -> tuple[int, BaseModel]:
     orders = services.orders
     if isinstance(change, m.Paid):
         c = change.card
-        await orders.mark_paid(o.user_id, o.id, CardSnapshot(None, c.brand, c.last4, c.exp_month, c.exp_year))
+        await orders.mark_paid(o.user_id, o.id, CardSnapshot(None, c.brand, c.last4, c.exp_month, c.exp_year),
+                               by=Actor.seller)  # paid at the shop: the buyer is told
     elif isinstance(change, m.Shipped):
         await orders.ship(o.user_id, o.id, change.track_number, change.carrier)
     elif isinstance(change, m.Delivered):

@@ -17,7 +17,7 @@ from bot.cli.common import ServiceCommand, UsageError, command_group
 from bot.integrations.carrier import CARRIERS, EVENT_CODES, CarrierEvent
 from bot.services.disputes import SellerAnswer
 from bot.services.money import parse_amount, to_major
-from bot.services.orders import AddressSnapshot, CancelReason, NewItem
+from bot.services.orders import Actor, AddressSnapshot, CancelReason, NewItem
 from bot.services.refunds import CardSnapshot, Payout, PendingRefund
 
 if TYPE_CHECKING:
@@ -177,7 +177,7 @@ async def create_order(args: argparse.Namespace, services: Services) -> str:
     shipping = 0 if args.shipping in ("0", "") else parse_amount(args.shipping, currency)
     order = await orders.create(user_id=args.user, store_id=store_id, items=items, currency=currency,
                                 shipping_minor=shipping, address=address, usd_rate=args.usd_rate,
-                                number=args.number, address_id=args.address_id)
+                                number=args.number, address_id=args.address_id, by=Actor.platform)
     return "created " + describe(order)
 
 
@@ -211,7 +211,7 @@ async def pay_order(args: argparse.Namespace, services: Services) -> str:
     order = await services.orders.by_number(args.number)
     month, year = _exp(args.exp)
     card = CardSnapshot(args.card_id, args.brand, args.last4[-4:], month, year)
-    return "paid " + describe(await services.orders.mark_paid(order.user_id, order.id, card))
+    return "paid " + describe(await services.orders.mark_paid(order.user_id, order.id, card, by=Actor.platform))
 
 
 async def ship_order(args: argparse.Namespace, services: Services) -> str:

@@ -36,6 +36,10 @@ async def test_an_order_created_and_shipped_through_the_api_reaches_the_buyer_as
     await deliver_due(app)
     pushes = [m.text or "" for m in alex.bot_messages[before:]]
     assert any("Order #NOVA-1001 from Nova Electronics is on its way." in text for text in pushes), pushes
+    # the shop placed it and took the payment: the buyer hears of both too (they did neither in the bot)
+    assert any(text.startswith("🛒 Nova Electronics placed order #NOVA-1001 for you: $37.99. Pay for it by")
+               for text in pushes), pushes
+    assert any("💳 Order #NOVA-1001 is paid." in text for text in pushes), pushes
     # the buyer's own account shows it, as the bot's services have it
     card = await app.services.orders.by_number("NOVA-1001")
     assert card.user_id == alex.user.id and card.track_number == "LP123456789CN"
@@ -81,11 +85,18 @@ async def test_an_order_waits_for_its_customer_and_appears_when_the_link_is_open
     _, listed = await nova.get("/customers/c-2/orders", status=200)
     assert [(o["number"], o["status"]) for o in listed["orders"]] == [("N-2", "cancelled"),
                                                                       (number, "awaiting_shipment")]
+    before = len(masha.bot_messages)
+    await deliver_due(app)  # the link's answer said it is placed and paid: no push says it again
+    assert not [m.text for m in masha.bot_messages[before:] if number in (m.text or "")]
     await masha.press("📦 Мои заказы")
     assert number in masha.last_text
     # now linked: a new order is placed at once, and another link is refused
     _, third = await nova.post("/customers/c-2/orders", order_body(store_id), status=201)
     assert third["status"] == "awaiting_payment"
+    before = len(masha.bot_messages)
+    await deliver_due(app)
+    assert next(m.text or "" for m in masha.bot_messages[before:]).startswith(
+        f"🛒 Nova Electronics оформил для вас заказ № {third['number']} на 37,99")
     _, data = await nova.post("/customers/c-2/link", status=409)
     assert data["error"]["code"] == "already_linked"
 

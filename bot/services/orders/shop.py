@@ -29,6 +29,7 @@ from bot.services.orders.data import AddressSnapshot, NewItem, OrderCard
 from bot.services.orders.states import (
     PROTECTION_KIND,
     PROTECTION_NOTICE,
+    STATUS_KIND,
     Actor,
     CancelReason,
     ForbiddenTransition,
@@ -36,8 +37,10 @@ from bot.services.orders.states import (
     OrderNotFound,
     Status,
     protection_prefix,
+    status_payload,
     transition,
 )
+from bot.services.outbox import enqueue
 from bot.services.refunds import CardSnapshot
 
 __all__ = [
@@ -115,14 +118,16 @@ class ShopSide(OrderBase):
                      shipping_minor: int = 0, address: AddressSnapshot | None = None,
                      usd_rate: Decimal | str | None = None, number: str | None = None,
                      address_id: int | None = None, discount_minor: int = 0,
-                     certificate_minor: int = 0) -> OrderRow:
+                     certificate_minor: int = 0, by: Actor = Actor.buyer, told: bool = False) -> OrderRow:
         """Place an order (awaiting payment). The checkout section and the shop API call this.
         `address_id`: the address book entry it ships to (looked up through the user): the order
         keeps a snapshot of it (taken here, in place of `address`), and deleting that address warns
         about this order. `discount_minor`: what the coupons used at checkout take off (the caller
         marks them used in the same unit of work, with the order's number as their reference).
         `certificate_minor`: what gift certificates pay of the total (the caller spends them in the
-        same unit of work); the card pays the rest."""
+        same unit of work); the card pays the rest. `by`: who placed it — not the buyer (the shop
+        through the API, an operator): the buyer is told of it, to pay (`told`: they know already,
+        the push is kept for the message centre only)."""
         currency = check_new_order(currency, items, shipping_minor, discount_minor)
         total_minor = sum(i.quantity * i.unit_price_minor for i in items) + shipping_minor - discount_minor
         if not 0 <= certificate_minor <= total_minor:
@@ -169,25 +174,34 @@ class ShopSide(OrderBase):
                         item.unit_price_minor)
                 for i, item in enumerate(items, 1)
             ])
-            await repo.add_history(conn, order_id, Status.awaiting_payment.value, Actor.buyer.value, None, now)
+            await repo.add_history(conn, order_id, Status.awaiting_payment.value, by.value, None, now)
             order = await repo.get(conn, order_id)
-        assert order is not None
+            assert order is not None
+            if by != Actor.buyer:
+                store = (await repo.store_names(conn, [store_id])).get(store_id, "")
+                await enqueue(conn, user_id=user_id, kind=STATUS_KIND.key, now=now, seen=told,
+                              payload=status_payload(order, "", by, store, pay_by=order.pay_by.isoformat()
+                                                     if order.pay_by else None),
+                              dedupe_key=f"order:{order_id}:status:{Status.awaiting_payment.value}")
         return order
 
     async def mark_paid(self, user_id: int, order_id: int, card_snapshot: CardSnapshot | None,
-                        now: datetime | None = None, *, charge_id: str | None = None) -> OrderRow:
+                        now: datetime | None = None, *, charge_id: str | None = None, by: Actor = Actor.buyer,
+                        told: bool = False) -> OrderRow:
         """awaiting_payment → awaiting_shipment, remembering the paying card (and the gateway's
         charge). For the Pay button (bot/services/pay.py) and the operator's `order pay`. No card:
-        gift certificates paid the whole total at checkout (nothing is left for a card)."""
+        gift certificates paid the whole total at checkout (nothing is left for a card). `by`: who
+        says it is paid — not the buyer in the bot (the shop through the API, an operator): the buyer
+        is told (`told`: they know already)."""
         now = now or self.clock.now()
         async with self.db.write() as conn:
             order = await self._active(conn, user_id, order_id)
             if card_snapshot is None:
                 if order.card_minor > 0:
                     raise ForbiddenTransition(N_("This order still has an amount to pay by card."))
-                return await transition(conn, order, Status.awaiting_shipment, actor=Actor.buyer, now=now,
+                return await transition(conn, order, Status.awaiting_shipment, actor=by, now=now, told=told,
                                         values={"pay_by": None}, push={"certificate": True})
-            return await transition(conn, order, Status.awaiting_shipment, actor=Actor.buyer, now=now, values={
+            return await transition(conn, order, Status.awaiting_shipment, actor=by, now=now, told=told, values={
                 "paid_card_id": card_snapshot.card_id, "paid_card_brand": card_snapshot.brand,
                 "paid_card_last4": card_snapshot.last4, "paid_card_exp_month": card_snapshot.exp_month,
                 "paid_card_exp_year": card_snapshot.exp_year, "pay_by": None, "paid_charge_id": charge_id,

@@ -29,7 +29,7 @@ from bot.db.refunds import RefundRow
 from bot.db.shops import WAITING, CustomerOrderRow, CustomerRow
 from bot.services.clock import Clock
 from bot.services.errors import N_, DomainError, InvalidInput, NotFound
-from bot.services.orders import AddressSnapshot, ForbiddenTransition, NewItem, OrderService
+from bot.services.orders import Actor, AddressSnapshot, ForbiddenTransition, NewItem, OrderService
 from bot.services.orders.shop import check_new_order, check_products
 from bot.services.refunds import CardSnapshot
 from bot.services.relay.sellers import by_token, token_hash
@@ -192,17 +192,19 @@ class CustomerService:
         if known != ids:
             new = replace(new, items=tuple(i if i.product_id in known else replace(i, product_id=None)
                                            for i in new.items))
-        order = await self._create(user_id, new)
+        order = await self._create(user_id, new, told=True)  # the link's answer says it is placed
         async with self.db.write() as conn:
             await repo.placed(conn, row.id, order.id)
         if row.paid:
             card = CardSnapshot(**json.loads(row.paid))
-            await self.orders.mark_paid(user_id, order.id, card)
+            await self.orders.mark_paid(user_id, order.id, card, by=Actor.seller, told=True)
 
-    async def _create(self, user_id: int, new: NewOrder) -> OrderRow:
+    async def _create(self, user_id: int, new: NewOrder, *, told: bool = False) -> OrderRow:
+        """The shop places it: the buyer is told, to pay (`told`: they know already)."""
         return await self.orders.create(user_id=user_id, store_id=new.store_id, items=new.items,
                                         currency=new.currency, shipping_minor=new.shipping_minor,
-                                        address=new.address, usd_rate=new.usd_rate, number=new.number)
+                                        address=new.address, usd_rate=new.usd_rate, number=new.number,
+                                        by=Actor.seller, told=told)
 
     # -- orders -----------------------------------------------------------------------------------
     async def place(self, shop_id: int, external_id: str, new: NewOrder) -> ShopOrder:

@@ -27,6 +27,13 @@ def status_push(payload: dict[str, Any], f: Fmt) -> Screen:
     number = hd.quote(str(payload["number"]))
     status = str(payload["status"])
     store = hd.quote(str(payload.get("store") or ""))
+    if status == Status.awaiting_payment:  # placed for the buyer by the shop (or an operator): to pay
+        text = f._("🛒 {store} placed order #{number} for you: {amount}.").format(
+            store=store, number=number, amount=f.money(int(payload["total_minor"]), str(payload["currency"])))
+        if payload.get("pay_by"):
+            text += " " + f._("Pay for it by {date}, or it is cancelled.").format(
+                date=f.datetime(datetime.fromisoformat(str(payload["pay_by"]))))
+        return Screen(text)
     lines = {
         Status.awaiting_shipment: f._("💳 Order #{number} is paid. {store} is preparing it for shipment."),
         Status.shipped: f._("🚚 Order #{number} from {store} is on its way."),
