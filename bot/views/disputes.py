@@ -276,10 +276,14 @@ def step_reason(f: Fmt, data: dict[str, Any], error: str | None = None) -> Scree
 
 
 def step_description(f: Fmt, data: dict[str, Any], error: str | None = None) -> Screen:
-    lines = [_head(f, data, 2), "",
-             f._("Describe the problem in a message ({min}–{max} characters): what you expected and what you "
-                 "got. For example: <i>The jacket is size S, I ordered M.</i>").format(
-                 min=DESCRIPTION_MIN, max=DESCRIPTION_MAX)]
+    if data.get("reason") == DisputeReason.not_received:  # nothing came: nothing to compare with
+        ask = f._("Describe the problem in a message ({min}–{max} characters): what the tracking shows and what "
+                  "you checked. For example: <i>Tracking says delivered on March 3, but nothing came; the post "
+                  "office has no parcel for me.</i>")
+    else:
+        ask = f._("Describe the problem in a message ({min}–{max} characters): what you expected and what you "
+                  "got. For example: <i>The jacket is size S, I ordered M.</i>")
+    lines = [_head(f, data, 2), "", ask.format(min=DESCRIPTION_MIN, max=DESCRIPTION_MAX)]
     if data.get("description"):
         lines += ["", f._("Now: {text}").format(text=f"<i>{hd.quote(str(data['description'])[:200])}</i>")]
     return Screen(_with_error("\n".join(lines), error), markup([flow_row(f)]))

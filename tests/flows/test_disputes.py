@@ -204,6 +204,8 @@ async def test_a_dispute_that_became_impossible_meanwhile(app: App, alex) -> Non
     await open_order(alex)
     await alex.press("⚠️ Open a dispute")
     await alex.press("Item not received")
+    assert "what the tracking shows and what you checked" in alex.last_text  # nothing came: not "what you got"
+    assert "what you got" not in alex.last_text
     await alex.send("Nothing arrived after a month of waiting.")
     await alex.press("Full refund")
     await alex.press("➡️ Continue without photos")
