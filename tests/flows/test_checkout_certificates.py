@@ -94,6 +94,14 @@ async def test_certificates_that_pay_it_all_need_no_card(app: App, alex: Player,
     await alex.press_data("co:p:0")  # the old summary pressed again: nothing more
     assert alex.alerts()[-1] == "This checkout is closed. Open the product or the cart to check out again."
     assert await balance(app, alex.user.id, cert) == 5000 - 2999
+    await alex.send("/menu")  # cancelled: all of it is back on the certificate at once, and the alert says so
+    await alex.press("📦 My orders")
+    await alex.press("1")
+    await alex.press("✖️ Cancel order")
+    await alex.press("I changed my mind")
+    await alex.press("✖️ Yes, cancel the order")
+    assert alex.alerts()[-1] == "The order is cancelled, and the money is back."
+    assert await balance(app, alex.user.id, cert) == 5000
 
 
 async def test_switched_off_in_russian_the_card_pays_it_all(app: App, masha: Player, shop: dict[str, int]) -> None:
