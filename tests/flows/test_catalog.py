@@ -182,7 +182,7 @@ async def test_my_wishes_recently_viewed_and_clear(app: App, alex: Player, shop:
 
 async def test_a_price_drop_reaches_keepers_with_the_product(app: App, masha: Player, shop: dict[str, int]) -> None:
     await open_link(masha, shop["lamp"])
-    await masha.press("♡ В „Мои желания“")
+    await masha.press("♡ В «Мои желания»")
     assert await app.services.catalog.set_price(shop["lamp"], 1999) == 1
     await sim_delivery(app)(app.clock.now())
     assert masha.last_text == "📉 <b>Настольная лампа</b>: цена снизилась — 19,99\xa0$ вместо 24,99\xa0$"
