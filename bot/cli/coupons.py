@@ -115,8 +115,9 @@ def _amount(text: str, currency: str, name: str, *, zero: bool = False) -> int:
 
 
 def build_terms(args: argparse.Namespace, now: datetime, *, scope: Scope) -> Terms:
-    from bot.services.coupons import Terms, ValueKind, check_currency
+    from bot.services.coupons import Terms, ValueKind
     from bot.services.errors import DomainError
+    from bot.services.money import check_currency
 
     try:
         currency = check_currency(args.currency)

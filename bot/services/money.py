@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
+from babel.numbers import list_currencies
+
 from bot.services.errors import N_, InvalidInput
 
 
@@ -23,6 +25,15 @@ _ISO_DIGITS = {
     **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
     **dict.fromkeys(("CLF", "UYW"), 4),
 }
+
+
+def check_currency(currency: str) -> str:
+    """An ISO 4217 code (any case, as typed or sent) → upper case; another three letters ("XYZ") are
+    no currency: money in it could not be shown or paid."""
+    code = currency.strip().upper()
+    if code not in list_currencies():
+        raise InvalidInput(N_("A currency is a three-letter ISO 4217 code such as USD."))
+    return code
 
 
 def precision(currency: str) -> int:

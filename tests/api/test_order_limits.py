@@ -122,3 +122,15 @@ async def test_a_waiting_order_whose_product_is_unknown_when_placed_does_not_sto
                            .values(request=json.dumps(request)))
     await placed_on_link(nova, alex, "c-9", "OLD-1")
     assert await item_products(app, "OLD-1") == [("Wireless earbuds", None), ("USB-C cable", None)]
+
+
+async def test_a_currency_is_an_iso_4217_code_not_any_three_letters(
+        app: App, nova: Shop, alex: Player, store_id: int) -> None:
+    for customer in ("c-1", "c-9"):  # placed now or waiting
+        _, data = await nova.post(f"/customers/{customer}/orders", order_body(store_id, currency="XYZ"), status=422)
+        assert data["error"]["message"] == "A currency is a three-letter ISO 4217 code such as USD."
+    _, data = await nova.post(f"/stores/{store_id}/products", {"title": "Lamp", "price_minor": 100, "currency": "XYZ"},
+                              status=422)
+    assert data["error"]["message"] == "A currency is a three-letter ISO 4217 code such as USD."
+    _, order = await nova.post("/customers/c-1/orders", order_body(store_id, currency="eur"), status=201)
+    assert order["currency"] == "EUR"

@@ -34,6 +34,7 @@ from bot.services.catalog import alerts
 from bot.services.catalog.viewed import ViewedLog
 from bot.services.clock import Clock
 from bot.services.errors import N_, InvalidInput, NotFound
+from bot.services.money import check_currency
 
 PAGE = 8
 SIMILAR = 8
@@ -203,7 +204,8 @@ class CatalogService:
             raise InvalidInput(N_("A product needs a title of at most 255 characters."))
         if price_minor <= 0:
             raise BadPrice()
-        values: dict[str, object] = {"price_minor": price_minor, "currency": currency.upper(), "category": category,
+        values: dict[str, object] = {"price_minor": price_minor, "currency": check_currency(currency),
+                                     "category": category,
                                      "title_ru": title_ru.strip(), "active": active,
                                      "options": json.dumps({k: list(v) for k, v in (options or {}).items()},
                                                            ensure_ascii=False)}

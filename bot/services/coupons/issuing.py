@@ -12,8 +12,9 @@ from bot.db.coupons import Certificate, Scope, Terms, ValueKind
 from bot.services.coupons.base import CouponBase
 from bot.services.coupons.errors import NotAnAmount
 from bot.services.coupons.results import GrantResult
-from bot.services.coupons.terms import check_currency, check_terms, normalise_code
+from bot.services.coupons.terms import check_terms, normalise_code
 from bot.services.errors import N_, InvalidInput, NotFound
+from bot.services.money import check_currency
 
 __all__ = [
     "Issuing",

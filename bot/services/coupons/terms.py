@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import re
 
-from babel.numbers import list_currencies
-
 from bot.db.coupons import Scope, Terms, ValueKind
 from bot.services.coupons.errors import CodeFormat, NotAnAmount
 from bot.services.errors import N_, InvalidInput
+from bot.services.money import check_currency
 
 __all__ = [
-    "check_currency",
     "normalise_code",
 ]
 
@@ -29,13 +27,6 @@ def normalise_code(text: str) -> str:
     if not _CODE_RE.match(raw):
         raise CodeFormat()
     return raw
-
-
-def check_currency(currency: str) -> str:
-    code = currency.strip().upper()
-    if code not in list_currencies():
-        raise InvalidInput(N_("Unknown currency."))
-    return code
 
 
 def check_terms(terms: Terms) -> Terms:

@@ -24,6 +24,7 @@ from bot.integrations.carrier import DELIVERED, CarrierEvent
 from bot.services import reminders as reminders_rules
 from bot.services.clock import zone
 from bot.services.errors import N_, InvalidInput, NotFound
+from bot.services.money import check_currency
 from bot.services.orders.base import OrderBase
 from bot.services.orders.data import AddressSnapshot, NewItem, OrderCard
 from bot.services.orders.states import (
@@ -58,9 +59,7 @@ MAX_TOTAL_MINOR = 10**15
 def check_new_order(currency: str, items: Sequence[NewItem], shipping_minor: int, discount_minor: int = 0) -> str:
     """What an order must be to be placed (`ShopSide.create`; the shop API checks an order that waits
     for its customer with it too). Returns the currency code, upper case."""
-    currency = currency.strip().upper()
-    if len(currency) != 3 or not currency.isalpha():
-        raise InvalidInput(N_("A currency is a three-letter ISO 4217 code such as USD."))
+    currency = check_currency(currency)
     if not items:
         raise InvalidInput(N_("An order needs at least one item."))
     for item in items:
