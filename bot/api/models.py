@@ -92,15 +92,21 @@ class LinkOut(Out):
     expires_at: datetime
 
 
+Needed = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+
+
 class AddressIn(Body):
-    recipient: Text = ""
+    """Where the parcel goes: the recipient, street, city and country at least (the store ships to it)."""
+
+    recipient: Needed
     phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] = ""
-    street: Text = ""
+    street: Needed
     apartment: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] = ""
-    city: Text = ""
+    city: Needed
     region: Text = ""
     postal_code: Annotated[str, StringConstraints(strip_whitespace=True, max_length=16)] = ""
-    country: Annotated[str, StringConstraints(pattern=r"^([A-Za-z]{2})?$", to_upper=True)] = ""
+    country: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$", to_upper=True)] = Field(
+        description="ISO 3166-1 alpha-2, e.g. US")
 
 
 class ItemIn(Body):
@@ -123,7 +129,7 @@ class OrderIn(Body):
                                                                         "bot's USD_RATES; none: no points)")
     number: OrderNumber | None = Field(default=None, description="the order number the buyer sees "
                                                                  "(default: made up)")
-    address: AddressIn = Field(default_factory=AddressIn)
+    address: AddressIn
 
 
 class ItemOut(Out):

@@ -134,3 +134,14 @@ async def test_a_currency_is_an_iso_4217_code_not_any_three_letters(
     assert data["error"]["message"] == "A currency is a three-letter ISO 4217 code such as USD."
     _, order = await nova.post("/customers/c-1/orders", order_body(store_id, currency="eur"), status=201)
     assert order["currency"] == "EUR"
+
+
+async def test_an_order_needs_the_address_it_ships_to(app: App, nova: Shop, alex: Player, store_id: int) -> None:
+    """Seller mode showed an empty "Ship to" for an order placed without one."""
+    body = order_body(store_id)
+    del body["address"]
+    _, data = await nova.post("/customers/c-9/orders", body, status=422)
+    assert [f["field"] for f in data["error"]["fields"]] == ["address"]
+    body["address"] = {"recipient": "Alex Doe", "city": "Springfield", "country": "US"}
+    _, data = await nova.post("/customers/c-9/orders", body, status=422)
+    assert [f["field"] for f in data["error"]["fields"]] == ["address.street"]
