@@ -408,6 +408,8 @@ class ReviewService:
             if review is None or (seller_id is not None and not await seller_repo.owns_order(
                     conn, seller_id, review.order_id)):
                 raise ReviewNotFound()
+            if review.reply_text == text and not first:  # the same answer again (a shop's retry): nothing new
+                return review
             if not await repo.set_reply(conn, review_id, text, now, first=first):
                 raise ReviewAnsweredAlready()
             await enqueue(conn, user_id=review.user_id, kind=REPLY_KIND.key, payload={

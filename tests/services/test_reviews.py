@@ -194,6 +194,11 @@ async def test_a_seller_reply_is_pushed(app: App) -> None:
     async with app.services.db.read() as conn:
         (push,) = [r for r in await outbox_repo.for_user(conn, ALEX) if r.kind == "review_reply"]
     assert push.payload["review_id"] == review.id
+    app.clock.advance(minutes=1)
+    await app.services.reviews.seller_reply(review.id, " We will send <b>a new pair</b> ")  # a retry: no 2nd push
+    await app.services.reviews.seller_reply(review.id, "We sent a new pair today")  # a changed answer: told
+    async with app.services.db.read() as conn:
+        assert len([r for r in await outbox_repo.for_user(conn, ALEX) if r.kind == "review_reply"]) == 2
     with pytest.raises(ReviewNotFound):
         await app.services.reviews.seller_reply(999_999, "hello")
     with pytest.raises(InvalidInput):
