@@ -25,7 +25,8 @@ from bot.api.errors import ApiError, not_found
 from bot.db.refunds import RefundRow
 from bot.integrations.carrier import CarrierEvent
 from bot.services.coupons import Scope, Terms, ValueKind
-from bot.services.disputes import SellerAnswer
+from bot.services.disputes import DisputeMovedOn, SellerAnswer
+from bot.services.errors import NotFound
 from bot.services.orders import Actor, AddressSnapshot, CancelReason, NewItem
 from bot.services.refunds import CardSnapshot
 from bot.services.relay.sellers import deep_link, start_parameter
@@ -214,34 +215,37 @@ async def add_tracking(call: Call) -> tuple[int, BaseModel]:
 
 # -- disputes and reviews -----------------------------------------------------------------------------
 async def answer_dispute(call: Call) -> tuple[int, BaseModel]:
-    o = (await _placed(call)).order
-    assert o is not None
     b: m.DisputeAnswerIn = call.body
     if b.answer == "offer" and b.offer_minor is None:
         raise ApiError(422, "validation_error", "The request is not valid.",
                        [m.FieldError(field="offer_minor", reason="an offer needs its amount")])
-    dispute = await call.services.disputes.seller_answer(await _its_dispute(o.number, call), SellerAnswer(b.answer),
-                                                         offer_minor=b.offer_minor, note=b.note)
-    return 200, _dispute_out(dispute, o.number)
+    return await _on_dispute(call, lambda disputes, dispute_id: disputes.seller_answer(
+        dispute_id, SellerAnswer(b.answer), offer_minor=b.offer_minor, note=b.note))
 
 
 async def return_received(call: Call) -> tuple[int, BaseModel]:
-    o = (await _placed(call)).order
-    assert o is not None
-    dispute = await call.services.disputes.return_received(await _its_dispute(o.number, call))
-    return 200, _dispute_out(dispute, o.number)
+    return await _on_dispute(call, lambda disputes, dispute_id: disputes.return_received(dispute_id))
 
 
 async def return_problem(call: Call) -> tuple[int, BaseModel]:
+    return await _on_dispute(call, lambda disputes, dispute_id: disputes.return_problem(dispute_id, call.body.note))
+
+
+async def _on_dispute(call: Call, act: Callable[[Any, int], Awaitable[Any]]) -> tuple[int, BaseModel]:
+    """An action on the dispute of the order (one of the shop's stores'): 404 when the order has
+    none; a dispute in another state than the action needs says which it is in."""
     o = (await _placed(call)).order
     assert o is not None
-    dispute = await call.services.disputes.return_problem(await _its_dispute(o.number, call), call.body.note)
+    try:
+        dispute_id = (await call.services.disputes.for_order_number(o.number)).id
+    except NotFound:
+        raise not_found("This order has no dispute.") from None
+    try:
+        dispute = await act(call.services.disputes, dispute_id)
+    except DisputeMovedOn as error:
+        state, needed = error.params.get("state"), error.params.get("needed")
+        raise ApiError(409, "dispute_moved_on", f"The dispute is {state}; this needs it {needed}.") from None
     return 200, _dispute_out(dispute, o.number)
-
-
-async def _its_dispute(number: str, call: Call) -> int:
-    """The id of the dispute on the order (one of the shop's stores', as `_placed` found it)."""
-    return (await call.services.disputes.for_order_number(number)).id
 
 
 def _dispute_out(dispute: Any, number: str) -> m.DisputeOut:

@@ -200,7 +200,12 @@ async def test_a_return_through_the_api_and_its_webhook(app: App, nova: Shop, ot
     order_id = await order(app, nova, store_id, "NOVA-9", ship=True)
     dispute = await app.services.disputes.open(alex.user.id, order_id, DisputeDraft(
         DisputeReason.wrong_item, "A blue one came, I ordered black", Outcome.return_refund))
+    await nova.post("/customers/c-1/orders", order_body(store_id, number="NOVA-10"), status=201)
+    _, data = await nova.post("/orders/NOVA-10/dispute/answer", {"answer": "accept"}, status=404)
+    assert data["error"]["message"] == "This order has no dispute."
     _, data = await nova.post("/orders/NOVA-9/dispute/return-received", None, status=409)  # not accepted yet
+    assert (data["error"]["code"], data["error"]["message"]) == ("dispute_moved_on",
+                                                                 "The dispute is open; this needs it returning.")
     _, data = await nova.post("/orders/NOVA-9/dispute/answer", {"answer": "accept"}, status=422)
     assert data["error"]["message"].startswith("To accept a return, give the buyer the address")
     _, data = await nova.post("/orders/NOVA-9/dispute/answer", {"answer": "accept", "note": "Nova returns, Riga LV-1010"},

@@ -374,7 +374,7 @@ class DisputeService:
             return
         if dispute.state == DisputeState.closed:
             raise AlreadyDone(N_("This dispute is already closed."))
-        raise DisputeMovedOn()
+        raise DisputeMovedOn(state=dispute.state, needed=state.value)  # (the shop API says which)
 
     async def _close(self, conn: AsyncConnection, dispute: DisputeRow, order: OrderRow, refund_minor: int,
                      actor: Actor, now: datetime, *, closing: Closing = Closing.plain) -> None:
