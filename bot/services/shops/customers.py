@@ -153,8 +153,9 @@ class CustomerService:
         token = secrets.token_urlsafe(TOKEN_BYTES)
         async with self.db.write() as conn:
             customer = await self._customer(shop_id, external_id, create=True)
-            if customer.user_id is not None:
-                raise AlreadyLinked()
+            if customer.user_id is not None:  # (the shop asks: "another" account would be the buyer's word)
+                raise AlreadyLinked(N_("This customer is already linked to a Telegram account: orders for them are "
+                                       "placed at once."))
             await repo.add_link(conn, customer.id, token_hash(token), now, now + LINK_TTL)
         return Link(token, now + LINK_TTL)
 
