@@ -263,6 +263,19 @@ class DisputeOut(Out):
     return_by: datetime | None = Field(default=None, description="a return: the buyer sends the item back by")
     return_track: str | None = Field(default=None, description="a return sent back: the parcel's track number")
     returned_at: datetime | None = Field(default=None, description="a return: when the buyer sent it back")
+    reason: str = Field(default="", description="not_received, not_as_described, damaged, wrong_item, other")
+    outcome: str = Field(default="", description="what the buyer asks for: full_refund, partial_refund, "
+                                                 "return_refund")
+    description: str = Field(default="", description="the buyer's words")
+    photos: int = Field(default=0, description="how many photos the buyer sent as evidence (in the bot)")
+    seller_answer: str | None = Field(default=None, description="accept, reject or offer")
+    offer_minor: int | None = None
+    seller_note: str | None = Field(default=None, description="the reason given for a rejection, or a return's "
+                                                              "address")
+    refund_minor: int | None = Field(default=None, description="closed: what the dispute refunded")
+    opened_at: datetime | None = None
+    decide_by: datetime | None = Field(default=None, description="the store answers by then, or the platform "
+                                                                 "decides for the buyer")
 
 
 class ReplyIn(Body):
@@ -272,8 +285,17 @@ class ReplyIn(Body):
 class ReviewOut(Out):
     id: int
     number: str
-    rating: int
+    rating: int = Field(description="the stars now (an additional review may have changed them)")
     reply: str | None
+    title: str = Field(default="", description="the order item reviewed")
+    text: str = ""
+    photos: int = 0
+    created_at: datetime | None = None
+    first_rating: int | None = Field(default=None, description="the stars of the first review, when an "
+                                                               "additional one changed them")
+    additional_text: str | None = Field(default=None, description="the additional review (within 150 days)")
+    additional_at: datetime | None = None
+    reply_at: datetime | None = None
 
 
 # -- coupons and certificates -------------------------------------------------------------------------

@@ -234,24 +234,38 @@ async def return_problem(call: Call) -> tuple[int, BaseModel]:
 async def _on_dispute(call: Call, act: Callable[[Any, int], Awaitable[Any]]) -> tuple[int, BaseModel]:
     """An action on the dispute of the order (one of the shop's stores'): 404 when the order has
     none; a dispute in another state than the action needs says which it is in."""
-    o = (await _placed(call)).order
-    assert o is not None
+    number, dispute = await _order_dispute(call)
     try:
-        dispute_id = (await call.services.disputes.for_order_number(o.number)).id
-    except NotFound:
-        raise not_found("This order has no dispute.") from None
-    try:
-        dispute = await act(call.services.disputes, dispute_id)
+        dispute = await act(call.services.disputes, dispute.id)
     except DisputeMovedOn as error:
         state, needed = error.params.get("state"), error.params.get("needed")
         raise ApiError(409, "dispute_moved_on", f"The dispute is {state}; this needs it {needed}.") from None
-    return 200, _dispute_out(dispute, o.number)
+    return 200, _dispute_out(dispute, number)
+
+
+async def _order_dispute(call: Call) -> tuple[str, Any]:
+    """The order's number and its dispute (the order one of the shop's stores'): 404 when it has none."""
+    o = (await _placed(call)).order
+    assert o is not None
+    try:
+        return o.number, await call.services.disputes.for_order_number(o.number)
+    except NotFound:
+        raise not_found("This order has no dispute.") from None
 
 
 def _dispute_out(dispute: Any, number: str) -> m.DisputeOut:
     return m.DisputeOut(id=dispute.id, number=number, state=dispute.state, resolution=dispute.resolution,
                         amount_minor=dispute.amount_minor, return_by=dispute.return_by,
-                        return_track=dispute.return_track, returned_at=dispute.returned_at)
+                        return_track=dispute.return_track, returned_at=dispute.returned_at, reason=dispute.reason,
+                        outcome=dispute.outcome, description=dispute.description, photos=len(dispute.photos),
+                        seller_answer=dispute.seller_answer, offer_minor=dispute.offer_minor,
+                        seller_note=dispute.seller_note, refund_minor=dispute.refund_minor,
+                        opened_at=dispute.opened_at, decide_by=dispute.decide_by)
+
+
+async def read_dispute(call: Call) -> tuple[int, BaseModel]:
+    number, dispute = await _order_dispute(call)
+    return 200, _dispute_out(dispute, number)
 
 
 async def reply_review(call: Call) -> tuple[int, BaseModel]:
@@ -259,7 +273,22 @@ async def reply_review(call: Call) -> tuple[int, BaseModel]:
     if not await call.services.shops.owns_review(call.shop.id, review_id):
         raise not_found("There is no such review.")
     review = await call.services.reviews.seller_reply(review_id, call.body.text)
-    return 200, m.ReviewOut(id=review.id, number=review.number, rating=review.rating, reply=review.reply_text)
+    return 200, review_out(review)
+
+
+async def read_review(call: Call) -> tuple[int, BaseModel]:
+    review_id = call.number("review_id")
+    if not await call.services.shops.owns_review(call.shop.id, review_id):
+        raise not_found("There is no such review.")
+    return 200, review_out(await call.services.reviews.of_store(review_id))
+
+
+def review_out(review: Any) -> m.ReviewOut:
+    """A review as its shop reads it: never the buyer (the order number names the purchase)."""
+    return m.ReviewOut(id=review.id, number=review.number, rating=review.extra_rating or review.rating,
+                       reply=review.reply_text, title=review.title, text=review.text, photos=len(review.photos),
+                       created_at=review.created_at, first_rating=review.rating if review.extra_rating else None,
+                       additional_text=review.extra_text, additional_at=review.extra_at, reply_at=review.reply_at)
 
 
 # -- refunds ------------------------------------------------------------------------------------------
@@ -315,6 +344,8 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/orders/{number}/status", change_status, m.OrderOut,
           "Change an order's status: paid, shipped, delivered, cancelled, refunded", m.StatusChange),
     Route("POST", "/orders/{number}/tracking", add_tracking, m.TrackingOut, "Add a tracking event", m.TrackingIn),
+    Route("GET", "/orders/{number}/dispute", read_dispute, m.DisputeOut,
+          "The order's dispute: the buyer's request and words, and where it stands", tag="disputes"),
     Route("POST", "/orders/{number}/dispute/answer", answer_dispute, m.DisputeOut,
           "Answer the order's dispute: accept (a return: `note` is the return address), reject, or offer a "
           "partial refund", m.DisputeAnswerIn, tag="disputes"),
@@ -326,6 +357,8 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/refunds/{refund_id}/done", refund_done, m.RefundOut,
           "You paid back a refund of an order paid outside the payment gateway (`pay_out`: shop): the buyer is "
           "told it is done", tag="orders"),
+    Route("GET", "/reviews/{review_id}", read_review, m.ReviewOut,
+          "A review of one of your stores' orders (its id comes with the review.written webhook)", tag="reviews"),
     Route("POST", "/reviews/{review_id}/reply", reply_review, m.ReviewOut,
           "Reply to a review of one of your stores' orders", m.ReplyIn, tag="reviews"),
     Route("POST", "/customers/{customer}/coupons", grant_coupon, m.CouponOut,

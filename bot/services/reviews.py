@@ -392,6 +392,14 @@ class ReviewService:
         return card
 
     # -- the seller's side (operator command now, the seller relay later) ---------------------------
+    async def of_store(self, review_id: int) -> ReviewRow:
+        """A review as its store reads it (the caller checks the store is theirs: the shop API)."""
+        async with self.db.read() as conn:
+            review = await repo.get(conn, review_id)
+        if review is None:
+            raise ReviewNotFound()
+        return review
+
     async def seller_reply(self, review_id: int, text: str, *, seller_id: int | None = None,
                            first: bool = False) -> ReviewRow:
         """The seller answers a review (or changes the answer); the buyer gets a push. `seller_id`:

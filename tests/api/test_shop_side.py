@@ -4,6 +4,8 @@ own stores' data."""
 
 from __future__ import annotations
 
+import json
+
 from aiohttp.test_utils import TestClient
 
 from bot.fakebot import Player
@@ -42,6 +44,11 @@ async def test_disputes_are_answered_not_decided(app: App, client: TestClient, a
         await app.services.disputes.open(alex.user.id, order.id, draft())
     store_id = orders[0].store_id
     nova = await make_shop(app, client, "Nova", (store_id,))
+    _, read = await nova.get(f"/orders/{orders[0].number}/dispute", status=200)  # what the buyer asks, and why
+    assert {k: read[k] for k in ("state", "reason", "outcome", "description", "photos", "seller_answer")} == {
+        "state": "open", "reason": "not_as_described", "outcome": "full_refund",
+        "description": "The colour is not what the photos show.", "photos": 0, "seller_answer": None}
+    assert read["decide_by"] is not None and str(alex.user.id) not in json.dumps(read)
     _, data = await nova.post(f"/orders/{orders[0].number}/dispute/answer", {"answer": "reject"}, status=422)
     assert data["error"]["message"].startswith("Please give the buyer a reason")  # the buyer reads why
     _, data = await nova.post(f"/orders/{orders[0].number}/dispute/answer", {"answer": "reject", "note": "Fine."},
@@ -82,7 +89,14 @@ async def test_a_review_gets_the_shops_reply_and_the_buyer_a_push(app: App, clie
     await other.post(f"/reviews/{review_id}/reply", {"text": "Not ours"}, status=404)
     _, data = await nova.post(f"/reviews/{review_id}/reply", {"text": "  Sorry — a new one is on its way.  "},
                               status=200)
-    assert data == {"id": review_id, "number": order.number, "rating": 2, "reply": "Sorry — a new one is on its way."}
+    assert {k: data[k] for k in ("id", "number", "rating", "reply", "text", "title", "first_rating")} == {
+        "id": review_id, "number": order.number, "rating": 2, "reply": "Sorry — a new one is on its way.",
+        "text": "Scratched.", "title": "Wireless earbuds TWS Pro 5", "first_rating": None}
+    await app.services.reviews.add_extra(alex.user.id, review_id, rating=4, text="They replaced it.")
+    _, read = await nova.get(f"/reviews/{review_id}", status=200)  # read, as the webhook named it
+    assert (read["rating"], read["first_rating"], read["additional_text"]) == (4, 2, "They replaced it.")
+    assert str(alex.user.id) not in json.dumps(read)  # never the buyer
+    await other.get(f"/reviews/{review_id}", status=404)
     await nova.post(f"/reviews/{review_id}/reply", {"text": ""}, status=422)
     await nova.post("/reviews/99999/reply", {"text": "Hello"}, status=404)
     await nova.post("/reviews/abc/reply", {"text": "Hello"}, status=404)
