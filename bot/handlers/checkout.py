@@ -29,6 +29,8 @@ from __future__ import annotations
 from typing import Any
 
 from aiogram import F
+from aiogram.dispatcher.event.bases import SkipHandler
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
@@ -92,6 +94,8 @@ PRODUCT, CART = "product", "cart"
 NAME = "checkout"  # its slot while the address form or the card flow runs (bot/handlers/returns.py)
 FROM_ADDRESS, FROM_CARD = "checkout.address", "checkout.card"  # where each comes back
 CLOSED = N_("This checkout is closed. Open the product or the cart to check out again.")
+PAUSED = N_("This checkout waits for the address or card you are adding: save it, or leave the form, and the "
+            "checkout goes on.")
 
 
 class CheckoutFlow(StatesGroup):
@@ -362,6 +366,16 @@ async def leave(query: CallbackQuery, draft: Draft, user: UserRow, catalog: Cata
             src=Src(back.get("src") or Src.link.value), page=int(back.get("page") or 0)))
         return
     await show(query, catalog_views.cart_screen(await kept.cart(user.id), f))
+
+
+@router.callback_query(~StateFilter(CheckoutFlow), CheckoutCb.filter())
+async def paused(query: CallbackQuery, state: FSMContext, f: Fmt) -> None:
+    """A button of a checkout that waits for the address or card it opened: not closed — it goes on
+    once that form is saved or left. (No checkout waiting: the flow's own "closed".)"""
+    opened = (await state.get_data()).get(returns.RETURN) in (FROM_ADDRESS, FROM_CARD)  # the form under way
+    if not opened or not (await returns.stash(state, NAME).get_data()).get("draft"):
+        raise SkipHandler
+    await query.answer(f._(PAUSED), show_alert=True)
 
 
 FLOW = Flow(

@@ -20,7 +20,7 @@ from bot.demo.addresses import seed_addresses
 from bot.demo.cards import seed_cards
 from bot.fakebot import Player
 from bot.integrations.payments import SandboxGateway
-from bot.keyboards.catalog import ShopAction, ShopCb
+from bot.keyboards.catalog import CheckoutAction, CheckoutCb, ShopAction, ShopCb
 from bot.services.coupons.terms import Scope, Terms, ValueKind
 from bot.services.orders import Status
 from tests.conftest import App
@@ -174,7 +174,10 @@ async def test_a_new_address_on_the_way_and_back(app: App, alex: Player, shop: d
     await alex.press("⚡ Buy now")
     await alex.press("1")
     assert "Your address book is empty" in alex.last_text
+    checkout, _ = alex.find_button("➕ New address")
     await alex.press("➕ New address")
+    await alex.press_data(CheckoutCb(action=CheckoutAction.quantity, value=2).pack(), checkout)  # the paused one
+    assert alex.alerts()[-1].startswith("This checkout waits for the address or card you are adding")
     await alex.press("🇺🇸 United States")
     for text in ("John Smith", "+1 617 555 0123", "Massachusetts", "Boston", "1 Main St"):
         await alex.send(text)
