@@ -249,7 +249,7 @@ async def run(app: App, name: str, payload: str) -> Probe:
     await services.orders.ship(p.user.id, booked.id, "LP000000002CN")
     clock.advance(hours=1)
     await services.orders.add_tracking_event(p.user.id, shipped.id, CarrierEvent(
-        clock.now(), "in_transit", v("tracking event location"), v("tracking event description")))
+        clock.now(), "held_at_depot", v("tracking event location"), v("tracking event description")))
     await services.orders.deliver(p.user.id, booked.id, v("delivery location"))
     shop = {
         "store name": await column("SELECT name FROM stores WHERE id = :i", i=store_id),
@@ -258,9 +258,9 @@ async def run(app: App, name: str, payload: str) -> Probe:
         "item option name": option[0], "item option value": option[1],
         "track number": await column("SELECT track_number FROM orders WHERE id = :o", o=shipped.id),
         "tracking event location": await column(
-            "SELECT location FROM tracking_events WHERE order_id = :o AND code = 'in_transit'", o=shipped.id),
+            "SELECT location FROM tracking_events WHERE order_id = :o AND code = 'held_at_depot'", o=shipped.id),
         "tracking event description": await column(
-            "SELECT description FROM tracking_events WHERE order_id = :o AND code = 'in_transit'", o=shipped.id),
+            "SELECT description FROM tracking_events WHERE order_id = :o AND code = 'held_at_depot'", o=shipped.id),
         "delivery location": await column(
             "SELECT location FROM tracking_events WHERE order_id = :o AND code = 'delivered'", o=booked.id),
     }
