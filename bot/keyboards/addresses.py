@@ -19,6 +19,8 @@ class AddressAction(str, Enum):
     edit = "e"
     delete = "x"
     delete_ok = "y"
+    delete_to_add = "X"  # from "the book is full": delete one…
+    delete_to_add_ok = "Y"  # …and the new address's form opens
 
 
 class AddressCb(CallbackData, prefix="adr"):

@@ -58,13 +58,14 @@ async def set_default(query: CallbackQuery, callback_data: AddressCb, user: User
                else f._("This already is your default address."))
 
 
-@router.callback_query(AddressCb.filter(F.action == AddressAction.delete))
+@router.callback_query(AddressCb.filter(F.action.in_({AddressAction.delete, AddressAction.delete_to_add})))
 async def ask_delete(query: CallbackQuery, callback_data: AddressCb, user: UserRow,
                      addresses: AddressService, f: Fmt) -> None:
     address = await addresses.get(user.id, callback_data.id)
     in_use = await addresses.open_orders(user.id, address.id)
     others = len(await addresses.list(user.id)) - 1 if address.is_default else 0
-    await show(query, views.delete_confirm(address, f, open_orders=in_use, others=others))
+    await show(query, views.delete_confirm(address, f, open_orders=in_use, others=others,
+                                           to_add=callback_data.action == AddressAction.delete_to_add))
 
 
 @router.callback_query(AddressCb.filter(F.action == AddressAction.delete_ok))

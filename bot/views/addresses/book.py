@@ -67,7 +67,7 @@ def limit_reached(addresses: list[Address], f: Fmt, limit: int = rules.MAX_ADDRE
         f._("To add a new one, delete an address you no longer need:"),
     ])
     rows = [
-        [button("🗑 " + _open_label(n, a, f), AddressCb(action=AddressAction.delete, id=a.id))]
+        [button("🗑 " + _open_label(n, a, f), AddressCb(action=AddressAction.delete_to_add, id=a.id))]
         for n, a in enumerate(addresses, 1)
     ]
     rows.append(nav_row(f, back=AddressCb(action=AddressAction.list)))
@@ -101,16 +101,18 @@ def open_orders_note(f: Fmt, n: int) -> str:
     ).format(n=n)
 
 
-def delete_confirm(address: Address, f: Fmt, *, open_orders: int = 0, others: int = 0) -> Screen:
+def delete_confirm(address: Address, f: Fmt, *, open_orders: int = 0, others: int = 0, to_add: bool = False) -> Screen:
+    """`to_add`: asked from "the book is full": Yes deletes it and opens the new address's form, No
+    goes back to that choice."""
     parts = [f._("<b>Delete this address?</b>"), "", address_block(address, f)]
     if address.is_default and others:
         parts += ["", f._("It is your default address; the most recently added other address will become the default.")]
     if open_orders:
         parts += ["", open_orders_note(f, open_orders)]
-    rows = [
-        [button(f._("🗑 Yes, delete"), AddressCb(action=AddressAction.delete_ok, id=address.id))],
-        [button(f._("‹ No, keep it"), AddressCb(action=AddressAction.open, id=address.id))],
-    ]
+    yes, no = ((AddressCb(action=AddressAction.delete_to_add_ok, id=address.id), AddressCb(action=AddressAction.add))
+               if to_add else (AddressCb(action=AddressAction.delete_ok, id=address.id),
+                               AddressCb(action=AddressAction.open, id=address.id)))
+    rows = [[button(f._("🗑 Yes, delete"), yes)], [button(f._("‹ No, keep it"), no)]]
     return Screen("\n".join(parts), markup(rows))
 
 
