@@ -291,7 +291,7 @@ def _return_lines(f: Fmt, d: DisputeToAnswer) -> list[str]:
     lines = ["", f._("Return address: {address}").format(address=hd.quote(clip(d.seller_note or "", 500)))]
     if d.returned_at is None and d.return_by is not None and d.state == "returning":
         lines.append(f._("📦 The buyer sends the item back by {date}; if not, the dispute closes without a "
-                         "refund.").format(date=f.date(d.return_by)))
+                         "refund.").format(date=f.datetime(d.return_by)))  # the buyer's day ends then, here
     elif d.returned_at is not None:
         lines.append(f._("📦 Sent back on {date} · track <code>{track}</code>").format(
             date=f.date(d.returned_at), track=hd.quote(d.return_track or "")))

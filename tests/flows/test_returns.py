@@ -354,3 +354,22 @@ async def test_a_return_the_store_refunded_in_full_meanwhile_closes_refunded_not
     before = len(buyer.bot_messages)
     await deliver_due(app)
     assert any(t["closed_full"] in (m.text or "") for m in buyer.bot_messages[before:])
+
+
+@pytest.mark.parametrize("lang", ["en"])
+async def test_a_seller_in_another_time_zone_sees_the_moment_the_buyers_day_ends(
+        app: App, user: Player, seller_a: Player) -> None:
+    """The buyer (UTC) sends the item back by the end of their day; a seller in Moscow reads that as
+    the moment it is there (the next morning), not a later date that contradicts the buyer's."""
+    buyer = user
+    _number, dispute_id = await return_dispute(app, buyer)
+    await become_seller(app, seller_a, A)
+    await app.services.settings.set_time_zone(seller_a.user.id, "Europe/Moscow")
+    await app.services.disputes.seller_answer(dispute_id, "accept", note=ADDRESS)
+    card = await app.services.disputes.card(buyer.user.id, dispute_id)
+    assert (card.dispute.return_by.hour, card.dispute.return_by.minute) == (23, 59)  # the buyer's day, in UTC
+    await seller_a.send("/seller")
+    await seller_a.press(T["en"]["seller_disputes"] + " · 1")
+    await seller_a.press("1")
+    day = card.dispute.return_by.day + 1
+    assert f"sends the item back by Dec {day}, 2026, 2:59\u202fAM;" in seller_a.last_text
