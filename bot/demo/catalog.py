@@ -122,8 +122,15 @@ async def seed_catalog(services: Services, user_id: int) -> None:
 
 async def _buyer(services: Services, user_id: int, products: list[int], stores: dict[str, int],
                  rng: random.Random) -> None:
+    """The buyer's lists, of products in their currency (the Russian buyer pays in roubles: what they
+    keep and follow is priced in them, so their coupons and certificates apply)."""
     if (await services.kept.viewed(user_id)).total:
         return  # already seeded for this buyer
+    user = await services.users.get(user_id)
+    currency = "RUB" if user is not None and user.locale == "ru" else "USD"
+    theirs = sorted(store for store, money, *_ in STORES if money == currency)
+    rows = await catalog_repo.products_hot(services.db, products)
+    products = [p for p in products if rows[p].currency == currency]
     for product_id in rng.sample(products, 12):
         await services.catalog.product(user_id, product_id)  # Recently viewed
     for product_id in rng.sample(products, 5):
@@ -131,4 +138,4 @@ async def _buyer(services: Services, user_id: int, products: list[int], stores: 
     for product_id in rng.sample(products, 3):
         card = await services.catalog.product(user_id, product_id, record=False)
         await services.kept.add_to_cart(user_id, product_id, {k: v[-1] for k, v in card.product.options.items()})
-    await services.catalog.follow(user_id, stores["PixelPeak Electronics"])
+    await services.catalog.follow(user_id, stores["PixelPeak Electronics" if currency == "USD" else theirs[0]])

@@ -243,11 +243,18 @@ async def test_the_demo_catalog_is_there_once(app: App) -> None:
     assert drops == []  # seeding again alerts nobody
     assert (await app.services.catalog.search("наушники")).total >= 10
     assert (await app.services.catalog.search("headphones")).total == 5
-    for user in (BUYER, OTHER):
-        assert (await app.services.kept.viewed(user)).total == 12
-        assert (await app.services.kept.wishlist(user)).total == 5
-        assert (await app.services.kept.cart(user)).pieces == 3
-        assert [f.store.store for f in await app.services.catalog.followed(user)] == ["PixelPeak Electronics"]
+    for user, currency, store in ((BUYER, "USD", "PixelPeak Electronics"), (OTHER, "RUB", "Красота и Уход")):
+        viewed = await app.services.kept.viewed(user)
+        assert viewed.total == 12
+        wished = await app.services.kept.wishlist(user)
+        assert wished.total == 5
+        cart = await app.services.kept.cart(user)
+        assert cart.pieces == 3
+        # what each keeps is in the currency they pay in: the Russian buyer's coupons apply to it
+        kept = [*viewed.rows, *wished.rows]
+        assert {k.product.currency for k in kept} | {c for g in cart.stores for c, _ in g.currency_totals} == {
+            currency}
+        assert [f.store.store for f in await app.services.catalog.followed(user)] == [store]
     async with app.services.db.read() as conn:
         every = await repo.products(conn, list(range(1, 201)))
     assert 20 <= sum(p.discounted for p in every.values()) <= 30  # some discounted (30 drawn, repeats skipped)
