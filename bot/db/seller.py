@@ -193,6 +193,7 @@ class SellerDisputeRow:
     returned_at: datetime | None
     return_problem: str | None  # what the store said did not come back as sent
     buyer_level: int
+    dispute_refunded_minor: int = 0  # refunded by the dispute already (a fast refund, when sent back)
 
 
 async def dispute_page(conn: AsyncConnection, seller_id: int, *, offset: int,
@@ -215,7 +216,8 @@ async def dispute(conn: AsyncConnection, seller_id: int, dispute_id: int) -> Sel
                d.c.amount_minor, d.c.currency, d.c.photos, d.c.state, d.c.seller_answer, d.c.offer_minor,
                d.c.seller_note, d.c.resolution, d.c.refund_minor, d.c.decide_by, d.c.opened_at, o.c.total_minor,
                refunds_repo.refunded_of(o.c.id).label("order_refunded_minor"), d.c.return_by, d.c.return_track,
-               d.c.returned_at, d.c.return_problem, _buyer_level())
+               d.c.returned_at, d.c.return_problem, _buyer_level(),
+               refunds_repo.refunded_by(d.c.id).label("dispute_refunded_minor"))
         .select_from(_DISPUTES.join(st, st.c.id == o.c.store_id))
         .where(d.c.id == dispute_id, o.c.store_id.in_(_stores(seller_id)), o.c.purged_at.is_(None))
     )).first()
@@ -226,6 +228,7 @@ async def dispute(conn: AsyncConnection, seller_id: int, dispute_id: int) -> Sel
     values["photos"] = len(json.loads(values["photos"] or "[]"))
     values["order_total_minor"] = values.pop("total_minor")
     values["order_refunded_minor"] = int(values["order_refunded_minor"])
+    values["dispute_refunded_minor"] = int(values["dispute_refunded_minor"])
     return SellerDisputeRow(**values)
 
 

@@ -131,9 +131,11 @@ class DisputeToAnswer(SellerDisputeRow):
 
     @property
     def accept_minor(self) -> int:
-        """What accepting refunds: what the buyer asked for, at most what is left of the order to
-        refund (a refund before the dispute, a goodwill one, took the rest)."""
-        return max(0, min(self.amount_minor, self.order_total_minor - self.order_refunded_minor))
+        """What accepting (or confirming a return came back) refunds: what the buyer asked for, less
+        what the dispute refunded already (a fast refund when the return was sent), at most what is
+        left of the order to refund (a refund before the dispute, a goodwill one, took the rest)."""
+        return max(0, min(self.amount_minor - self.dispute_refunded_minor,
+                          self.order_total_minor - self.order_refunded_minor))
 
     @property
     def can_offer(self) -> bool:

@@ -15,7 +15,8 @@ Payloads hold what the push says and the item's id for its button (seller mode's
       escalated: nothing more
       dispute_closed: "by" ("buyer" | "platform" | "overdue" | "unconfirmed" | "not_sent"),
                "refund_minor", "currency", "decide_by"
-      sent_back: "track", "refunded" (the buyer's level refunded it at once), "receive_by" (ISO or null)
+      sent_back: "track", "refunded" (the buyer's level refunded it at once), "receive_by" (ISO; null in news
+               of before 2026-12-07, when a fast refund closed the return)
       paid:    "total_minor", "currency"
       review:  "title", "rating"
 """

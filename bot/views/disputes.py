@@ -173,7 +173,10 @@ def return_lines(card: DisputeCard, f: Fmt) -> list[str]:
     if d.returned_at is not None:
         lines = [f._("📦 You sent it back on {date} · track <code>{track}</code>").format(
             date=f.date(d.returned_at), track=hd.quote(d.return_track or ""))]
-        if card.receive_by is not None and card.state == DisputeState.returning:
+        if card.refunded_on_sending:
+            lines.append(f._("⚡ Refunded as soon as you sent it (fast refund). The seller confirms the item came "
+                             "back by {date}.").format(date=f.date(card.receive_by or d.returned_at)))
+        elif card.receive_by is not None and card.state == DisputeState.returning:
             lines.append(f._("⏳ You are refunded when the seller confirms the item came back, by {date} at the "
                              "latest.").format(date=f.date(card.receive_by)))
         return lines
@@ -249,7 +252,7 @@ TRACK_EXPECTED = N_("Please type the parcel's track number as a message, or tap 
 
 
 def sent_back(card: DisputeCard, f: Fmt) -> str:
-    if card.state == DisputeState.closed and card.dispute.refund_minor:
+    if card.refunded_on_sending:
         return f._("Thank you! The item is on its way back, and your refund is made.")
     return f._("Thank you! The seller is told the item is on its way back.")
 

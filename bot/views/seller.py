@@ -295,7 +295,12 @@ def _return_lines(f: Fmt, d: DisputeToAnswer) -> list[str]:
     elif d.returned_at is not None:
         lines.append(f._("📦 Sent back on {date} · track <code>{track}</code>").format(
             date=f.date(d.returned_at), track=hd.quote(d.return_track or "")))
-        if d.receive_by is not None and d.state == "returning":
+        if d.receive_by is not None and d.state == "returning" and d.dispute_refunded_minor:
+            lines.append(f._("⚡ The buyer was refunded {amount} when they sent it (fast refunds, a privilege of "
+                             "their loyalty level). Confirm it came back, or say it did not by {date}: then the "
+                             "platform decides.").format(amount=f.money(d.dispute_refunded_minor, d.currency),
+                                                          date=f.date(d.receive_by)))
+        elif d.receive_by is not None and d.state == "returning":
             lines.append(f._("⏳ Confirm it came back by {date}: after that day the buyer is refunded "
                              "anyway.").format(date=f.date(d.receive_by)))
     if d.return_problem:

@@ -67,7 +67,12 @@ def seller_news_push(p: dict[str, Any], f: Fmt) -> Screen:
         return Screen(text.format(store=store, number=number, amount=amount))
     if news == News.sent_back:
         track = f"<code>{hd.quote(str(p.get('track', '')))}</code>"
-        if p.get("refunded"):
+        if p.get("refunded") and p.get("receive_by"):
+            return Screen(f._("📦 {store}: the buyer sent the item of order #{number} back, track {track}, and their "
+                              "loyalty level refunded them at once. Confirm it came back, or say it did not, by "
+                              "{date}.").format(store=store, number=number, track=track,
+                                                date=f.date(datetime.fromisoformat(str(p["receive_by"])))))
+        if p.get("refunded"):  # (news of before 2026-12-07: a fast refund closed the return)
             return Screen(f._("📦 {store}: the buyer sent the item of order #{number} back, track {track}. Their "
                               "loyalty level refunds them at once; the dispute is closed.").format(
                 store=store, number=number, track=track))

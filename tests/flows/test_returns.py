@@ -56,6 +56,8 @@ T = {
         "buyer_level": "Buyer, loyalty level 1 (Bronze) asks for: Return the item and get a refund",
         "came_back_only": "📦 It came back", "refunded_already": "The order is refunded in full already",
         "closed_done": "Done: the dispute is closed.",
+        "refunded_fast": "⚡ Refunded as soon as you sent it (fast refund).",
+        "seller_fast": "⚡ The buyer was refunded ",
     },
     "ru": {
         "seller_disputes": "↩️ Споры", "accept_return": "✅ Принять возврат",
@@ -89,6 +91,8 @@ T = {
         "buyer_level": "Покупатель, уровень лояльности 1 (Бронзовый) просит: Вернуть товар и получить деньги",
         "came_back_only": "📦 Товар пришёл", "refunded_already": "Деньги за заказ уже возвращены полностью",
         "closed_done": "Готово: спор закрыт.",
+        "refunded_fast": "⚡ Деньги вернули сразу, как только вы отправили товар (быстрый возврат).",
+        "seller_fast": "⚡ Покупателю вернули ",
     },
 }
 
@@ -183,7 +187,18 @@ async def test_from_level_3_the_refund_comes_with_the_track_number(app: App, use
     assert t["fast"] in buyer.last_text
     await buyer.press(t["sent_it"])
     await buyer.send("RR123456789LV")
-    assert buyer.last_text.startswith(t["thanks_fast"]) and t["closed_full"] in buyer.last_text
+    assert buyer.last_text.startswith(t["thanks_fast"]) and t["refunded_fast"] in buyer.last_text
+    # the return stays open for the store: it sees the refund made, confirms, and nothing more is paid
+    await become_seller(app, seller_a, A)
+    await seller_a.send("/seller")
+    await seller_a.press(t["seller_disputes"] + " · 1")
+    await seller_a.press("1")
+    assert t["seller_fast"] in seller_a.last_text and t["problem"] in str(seller_a.buttons())
+    await seller_a.press(t["came_back_only"])
+    await seller_a.press(t["yes"])
+    assert t["closed_full"] in seller_a.last_text
+    card = await app.services.disputes.card(buyer.user.id, dispute_id)
+    assert [r.amount_minor for r in card.refunds] == [card.dispute.amount_minor]  # one refund, at the sending
 
 
 async def test_the_store_may_still_reject_or_offer_and_a_closed_return_tells_what_happened(

@@ -161,15 +161,51 @@ async def test_from_level_3_the_refund_is_made_when_the_item_is_sent_back(app: A
     assert card.fast_refund and card.can_send_back
     app.clock.advance(days=1)
     card = await disputes.send_back(ALEX, dispute_id, "RR123456789LV")
+    # refunded now; the return stays open for the store to confirm it came back (or say it did not)
     assert (card.dispute.state, card.dispute.resolution, card.dispute.return_track) == (
-        "closed", "refunded_full", "RR123456789LV")
+        "returning", None, "RR123456789LV")
+    assert card.refunded_on_sending and not card.can_send_back
     async with app.services.db.read() as conn:
         (refund,) = await refunds_repo.for_order(conn, order_id)
-    assert refund.amount_minor == card.dispute.amount_minor
+    assert (refund.amount_minor, refund.dispute_id) == (card.dispute.amount_minor, dispute_id)
     told = [n for n in await news(app) if n["news"] in ("sent_back", "dispute_closed")]
-    assert [(n["news"], n["refunded"]) for n in told] == [("sent_back", True)]  # one message, saying both
-    with pytest.raises(AlreadyDone):  # the store's confirmation comes too late to matter
-        await disputes.return_received(dispute_id, seller_id=SELLER)
+    assert [(n["news"], n["refunded"]) for n in told] == [("sent_back", True)]
+    assert (await app.services.seller_mode.dispute(SELLER, dispute_id)).accept_minor == 0  # nothing more to pay
+    closed = await disputes.return_received(dispute_id, seller_id=SELLER)  # it came back: closes, no 2nd refund
+    assert (closed.state, closed.resolution, closed.refund_minor) == ("closed", "refunded_full",
+                                                                      card.dispute.amount_minor)
+    async with app.services.db.read() as conn:
+        assert len(await refunds_repo.for_order(conn, order_id)) == 1
+
+
+async def test_a_fast_refunded_return_the_store_says_did_not_come_back_goes_to_the_platform(app: App,
+                                                                                           level) -> None:
+    """The recourse a fast refund lacked: the store may still say nothing (or something else) came
+    back; the platform decides — and what the fast refund paid is never taken back from the buyer."""
+    level[ALEX] = 3
+    disputes = app.services.disputes
+    order_id, dispute_id = await returning(app)
+    await disputes.send_back(ALEX, dispute_id, "RR123456789LV")
+    mode = await app.services.seller_mode.dispute(SELLER, dispute_id)
+    assert mode.accept_minor == 0 and mode.can_report_problem  # refunded already: nothing more to pay
+    problem = await disputes.return_problem(dispute_id, "The parcel held a brick.", seller_id=SELLER)
+    assert problem.state == "escalated"
+    decided = await disputes.decide(dispute_id, 0)  # the platform sides with the store
+    assert (decided.state, decided.refund_minor) == ("closed", mode.amount_minor)
+    async with app.services.db.read() as conn:
+        assert [r.amount_minor for r in await refunds_repo.for_order(conn, order_id)] == [mode.amount_minor]
+
+
+async def test_a_fast_refunded_return_the_store_never_confirms_closes_with_nothing_more(app: App, level) -> None:
+    level[ALEX] = 3
+    _, dispute_id = await returning(app)
+    await app.services.disputes.send_back(ALEX, dispute_id, "RR123456789LV")
+    app.clock.advance(days=16)
+    assert await app.services.disputes.close_overdue(app.clock.now()) == 1
+    card = await app.services.disputes.card(ALEX, dispute_id)
+    assert (card.dispute.state, card.dispute.resolution) == ("closed", "refunded_full")
+    assert [r.amount_minor for r in card.refunds] == [card.dispute.amount_minor]  # the one refund
+    assert (await steps(app))[-1] == "closed"  # not "the store did not confirm, so you are refunded": it was
 
 
 async def test_a_return_not_sent_back_in_time_closes_without_a_refund(app: App, level) -> None:

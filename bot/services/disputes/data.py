@@ -62,6 +62,12 @@ class DisputeCard:
         return d.returned_at is None and d.return_by is not None and self.now >= d.return_by
 
     @property
+    def refunded_on_sending(self) -> bool:
+        """A return refunded when it was sent back (fast refunds), still open: the store confirms it
+        came back, or says it did not (then the platform decides; the refund is not taken back)."""
+        return self.state == DisputeState.returning and any(r.dispute_id == self.dispute.id for r in self.refunds)
+
+    @property
     def can_send_back(self) -> bool:
         """A return the buyer has still to send back, before its day."""
         d = self.dispute

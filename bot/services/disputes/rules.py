@@ -109,7 +109,7 @@ class Closing(StrEnum):
 
     plain = "plain"
     overdue = "overdue"  # the store did not answer by the decision day: decided for the buyer
-    sent_back = "sent_back"  # a return sent back by a buyer with fast refunds: refunded at once
+    sent_back = "sent_back"  # (until 2026-12-07 a fast refund closed the return when it was sent: history notes)
     unconfirmed = "unconfirmed"  # the store did not confirm the returned item came back in time
     not_sent = "not_sent"  # the buyer did not send the returned item back in time
 

@@ -198,12 +198,14 @@ class DisputeService:
             confirm_by = now + timedelta(days=self.policy.return_receive_days)
             await seller_news.tell(conn, store_id=order.store_id, buyer_id=order.user_id, news=News.sent_back,
                                    item_id=dispute.id, number=order.number, now=now, track=track, refunded=fast,
-                                   receive_by=None if fast else confirm_by.isoformat())
+                                   receive_by=confirm_by.isoformat())
             await webhook_events.order_event(conn, order.id, webhook_events.RETURN_SENT, {"dispute": {
                 "id": dispute.id, "track": track, "refunded": fast}}, now)
-            if fast:
-                await self._close(conn, dispute, order, dispute.amount_minor, Actor.buyer, now,
-                                  closing=Closing.sent_back)
+            if fast:  # refunded now; the return stays open: the store confirms it came back, or says it did not
+                left = order.total_minor - await refunds_repo.refunded_total(conn, order.id)
+                if min(dispute.amount_minor, left) > 0:
+                    await self.orders._refund(conn, order, min(dispute.amount_minor, left), reason="dispute",
+                                              dispute_id=dispute.id, now=now, seen=True)
             return await self._card_now(conn, dispute_id, user_id)
 
     async def accept_answer(self, user_id: int, dispute_id: int) -> DisputeCard:
@@ -313,9 +315,10 @@ class DisputeService:
             dispute, order = await self._dispute(conn, dispute_id, None)
             if dispute.state == DisputeState.closed:
                 raise AlreadyDone(N_("This dispute is already closed."))
-            if refund_minor:
+            already = await refunds_repo.refunded_for_dispute(conn, dispute.id)  # a fast refund: kept
+            if refund_minor > already:
                 left = order.total_minor - await refunds_repo.refunded_total(conn, order.id)
-                check_amount(refund_minor, left)
+                check_amount(refund_minor - already, left)
             await self._close(conn, dispute, order, refund_minor, Actor.platform, now)
             dispute, _ = await self._dispute(conn, dispute_id, None)
         return dispute
@@ -379,25 +382,30 @@ class DisputeService:
     async def _close(self, conn: AsyncConnection, dispute: DisputeRow, order: OrderRow, refund_minor: int,
                      actor: Actor, now: datetime, *, closing: Closing = Closing.plain) -> None:
         """Close the dispute with this refund. `closing`: why, when it is not the plain answer or
-        decision (the pushes and the order's history say so)."""
+        decision (the pushes and the order's history say so). `refund_minor` is the dispute's refund
+        in all: what it paid already (a fast refund, when the return was sent back) counts, and is
+        never taken back."""
+        already = await refunds_repo.refunded_for_dispute(conn, dispute.id)
         left = order.total_minor - await refunds_repo.refunded_total(conn, order.id)
-        asked, refund_minor = refund_minor, min(max(refund_minor, 0), left)
+        asked, pay = refund_minor, min(max(refund_minor - already, 0), left)
+        given = already + pay
         if closing == Closing.not_sent:
             resolution = Resolution.not_returned
-        elif refund_minor <= 0:  # nothing paid now: a rejection, unless a refund (goodwill) took it all
+        elif given <= 0:  # nothing paid: a rejection, unless a refund (goodwill) took it all
             resolution = Resolution.refunded_full if asked > 0 and left <= 0 else Resolution.rejected
-        elif refund_minor >= left:
+        elif pay >= left:  # nothing of the order is left to refund
             resolution = Resolution.refunded_full
         else:
             resolution = Resolution.refunded_partial
+        refund_minor = given
         changed = await repo.set_state(
             conn, dispute.id, expected=(dispute.state,), new=DisputeState.closed.value,
             resolution=resolution.value, refund_minor=refund_minor, closed_at=now,
         )
         if not changed:  # pragma: no cover - inside BEGIN IMMEDIATE after the state check
             raise DisputeMovedOn()
-        if refund_minor > 0:
-            await self.orders._refund(conn, order, refund_minor, reason="dispute", dispute_id=dispute.id, now=now,
+        if pay > 0:
+            await self.orders._refund(conn, order, pay, reason="dispute", dispute_id=dispute.id, now=now,
                                       seen=actor == Actor.buyer)
         await webhook_events.order_event(conn, order.id, webhook_events.DISPUTE_CLOSED, {"dispute": {
             "id": dispute.id, "resolution": resolution.value, "refund_minor": refund_minor,
@@ -411,11 +419,11 @@ class DisputeService:
                                "refund_minor": refund_minor})
         closed = await repo.get(conn, dispute.id)
         assert closed is not None
-        if closing in (Closing.overdue, Closing.unconfirmed) and refund_minor <= 0:
-            closing = Closing.plain  # refunded in full before: nothing was decided for anyone
+        if closing in (Closing.overdue, Closing.unconfirmed) and pay <= 0:
+            closing = Closing.plain  # refunded before (goodwill, a fast refund): nothing was decided for anyone
         step = {Closing.overdue: "overdue", Closing.unconfirmed: "return_unconfirmed"}.get(closing, "closed")
         await self._push(conn, closed, order, step, now, seen=actor == Actor.buyer)
-        if actor != Actor.seller and closing != Closing.sent_back:  # the seller's news told that one
+        if actor != Actor.seller:
             # the buyer accepted the store's answer, or the platform decided (a day passed)
             by = actor.value if closing == Closing.plain else closing.value
             await seller_news.tell(conn, store_id=order.store_id, buyer_id=order.user_id, news=News.dispute_closed,
