@@ -113,7 +113,8 @@ class ItemIn(Body):
     title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
     quantity: Annotated[int, Field(ge=1, le=10_000)]
     unit_price_minor: Minor
-    product_id: int | None = Field(default=None, description="the catalog's product, when it is one")
+    product_id: Annotated[int, Field(ge=1, le=2**53)] | None = Field(
+        default=None, description="the catalog's product (one of the order's store), when it is one")
     options: dict[Annotated[str, StringConstraints(min_length=1, max_length=32)],
                   Annotated[str, StringConstraints(min_length=1, max_length=64)]] = Field(
         default_factory=dict, max_length=5, description='the chosen options, e.g. {"Colour": "black"}')

@@ -382,23 +382,28 @@ def handler_for(route: Route, services_key: Any, config_key: Any,
     async def handle(request: web.Request) -> web.Response:
         services: Services = request.app[services_key]
         raw = await request.read() if route.body is not None or route.method == "POST" else b""
-        body = None
+        data: Any = None
         canonical = raw  # what the key's request is compared by: the JSON, not its spacing or key order
         if route.body is not None:
             try:
                 data = json.loads(raw or b"null")
             except ValueError:
                 raise _invalid("body", "not valid JSON") from None
-            canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-            body = route.body.model_validate(data)
-        call = Call(services, request[shop_key], dict(request.match_info), body,
-                    request.app[config_key].bot_username)
+            canonical = json.dumps(data, sort_keys=True, separators=(",", ":")).encode()  # ASCII: any string encodes
+        shop, params, bot_username = request[shop_key], dict(request.match_info), request.app[config_key].bot_username
+
+        def call() -> Call:  # the body validated: after a kept answer is looked up (a retry of a request
+            # the rules of its day took is answered as then, though they have changed since)
+            return Call(services, shop, params, None if route.body is None else route.body.model_validate(data),
+                        bot_username)
+
         if route.method != "POST":
-            status, answer = await route.run(call)
+            status, answer = await route.run(call())
             return _json(status, answer.model_dump_json())
         key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
         if not key or len(key) > 255:
             raise _invalid(IDEMPOTENCY_HEADER, "a POST needs this header: 1–255 characters, unique per change")
+
         def print_of(body: bytes) -> str:
             return hashlib.sha256(b"%s %s\n%s" % (route.method.encode(), request.rel_url.path.encode(),
                                                   body)).hexdigest()
@@ -406,16 +411,16 @@ def handler_for(route: Route, services_key: Any, config_key: Any,
         fingerprint = print_of(canonical)
         shops = services.shops
         async with services.db.write():  # the change and the key's record: one unit of work
-            stored = await shops.stored_answer(call.shop.id, key)
+            stored = await shops.stored_answer(shop.id, key)
             if stored is not None:  # (a key kept before the JSON was compared matches its raw body)
                 if stored.fingerprint not in (fingerprint, print_of(raw)):
                     raise ApiError(422, "idempotency_key_reused",
                                    "This Idempotency-Key was used for another request.",
                                    [m.FieldError(field=IDEMPOTENCY_HEADER, reason="used with another request")])
                 return _json(stored.status, stored.body, **{"Idempotent-Replayed": "true"})
-            status, answer = await route.run(call)
+            status, answer = await route.run(call())
             text = answer.model_dump_json()
-            await shops.keep_answer(call.shop.id, key, fingerprint, status, text)
+            await shops.keep_answer(shop.id, key, fingerprint, status, text)
         return _json(status, text)
 
     handle.__name__ = route.run.__name__

@@ -158,3 +158,26 @@ async def test_the_same_idempotency_key_twice_gives_the_same_answer_and_one_orde
     # kept a day, then forgotten by the sweeper
     app.clock.advance(hours=25)
     assert await app.services.shops.prune_answers(app.clock.now()) == 5
+
+
+async def test_a_kept_answer_is_replayed_before_the_body_is_checked_and_odd_json_is_a_422(
+        app: App, nova: Shop) -> None:
+    """A retry of a request the rules of its day took (an order without the address required since)
+    gets its kept answer, not a 422 that would make the shop think it was never placed; a string no
+    encoder takes (a lone surrogate) is the body's 422, not a 500."""
+    import hashlib
+
+    store_id = await store(nova)
+    old = order_body(store_id)
+    del old["address"]
+    path = "/api/v1/customers/c-9/orders"
+    canonical = json.dumps(old, sort_keys=True, separators=(",", ":")).encode()
+    fingerprint = hashlib.sha256(b"POST %s\n%s" % (path.encode(), canonical)).hexdigest()
+    async with app.services.db.write():
+        await app.services.shops.keep_answer(nova.id, "order-old", fingerprint, 201, '{"number":"OLD-1"}')
+    status, replayed = await nova.post("/customers/c-9/orders", old, idem="order-old")
+    assert (status, replayed) == (201, {"number": "OLD-1"})
+    _, data = await nova.post("/customers/c-9/orders", old, idem="order-new", status=422)  # a new one: checked
+    assert [f["field"] for f in data["error"]["fields"]] == ["address"]
+    _, data = await nova.post("/stores", raw=b'{"name": "\\ud800"}', status=422)
+    assert data["error"]["code"] == "validation_error"

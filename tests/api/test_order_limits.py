@@ -145,3 +145,33 @@ async def test_an_order_needs_the_address_it_ships_to(app: App, nova: Shop, alex
     body["address"] = {"recipient": "Alex Doe", "city": "Springfield", "country": "US"}
     _, data = await nova.post("/customers/c-9/orders", body, status=422)
     assert [f["field"] for f in data["error"]["fields"]] == ["address.street"]
+
+
+async def test_a_waiting_order_todays_rules_refuse_is_cancelled_and_the_customer_still_linked(
+        app: App, nova: Shop, alex: Player, store_id: int) -> None:
+    """Queued before the currency check (any three letters were taken): opening the link cancels it
+    instead of failing the link, and places the others."""
+    await nova.post("/customers/c-9/orders", order_body(store_id, number="ODD-1"), status=201)
+    await nova.post("/customers/c-9/orders", order_body(store_id, number="GOOD-2"), status=201)
+    async with app.services.db.write() as conn:
+        customer = await shops_repo.customer(conn, nova.id, "c-9")
+        assert customer is not None
+        for row in await shops_repo.customer_orders(conn, customer.id, waiting_only=True, limit=10):
+            if row.number == "ODD-1":
+                request = json.loads(row.request)
+                request["currency"] = "XYZ"
+                await conn.execute(customer_orders.update().where(customer_orders.c.id == row.id)
+                                   .values(request=json.dumps(request)))
+    await placed_on_link(nova, alex, "c-9", "GOOD-2")
+    _, odd = await nova.get("/orders/ODD-1", status=200)
+    assert odd["status"] == "cancelled"
+    async with app.services.db.read() as conn:
+        linked_now = await shops_repo.customer(conn, nova.id, "c-9")
+    assert linked_now is not None and linked_now.user_id == alex.user.id
+
+
+async def test_a_product_id_too_large_for_any_id_is_the_bodys_422(app: App, nova: Shop, store_id: int) -> None:
+    body = order_body(store_id)
+    body["items"][0]["product_id"] = 10**20
+    _, data = await nova.post("/customers/c-9/orders", body, status=422)
+    assert data["error"]["fields"][0]["field"] == "items.0.product_id"

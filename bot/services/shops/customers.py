@@ -13,6 +13,7 @@ NotLinked. The link token is random (144 bits), stored as its SHA-256, single us
 from __future__ import annotations
 
 import json
+import logging
 import re
 import secrets
 from dataclasses import asdict, dataclass, field, replace
@@ -39,6 +40,8 @@ TOKEN_BYTES = 18  # 144 bits, 24 URL-safe characters: "l_" + token fits a deep l
 LINK_PREFIX = "l_"  # /start l_<token>
 EXTERNAL_ID = re.compile(r"^[A-Za-z0-9._:@-]{1,64}$")
 WAITING_STATUS = "waiting_for_customer"  # how the API names an order that waits for its customer
+
+log = logging.getLogger(__name__)
 
 
 class CustomerNotFound(NotFound, msgid=N_("There is no such customer.")): ...
@@ -180,6 +183,15 @@ class CustomerService:
             await repo.set_customer_user(conn, customer.id, user_id, now)
             placed = 0
             for row in await repo.customer_orders(conn, customer.id, waiting_only=True, limit=10_000):
+                new = NewOrder.from_json(row.request, row.number)
+                try:  # checked before anything is written: a refusal leaves the unit of work usable
+                    check_new_order(new.currency, new.items, new.shipping_minor)
+                except DomainError as refused:  # one the rules of its day took and today's refuse (a currency
+                    # that is no ISO code): cancelled, so it can't keep the customer from being linked
+                    log.warning("waiting order %s could not be placed when its customer was linked: %s",
+                                row.number, refused.english)
+                    await repo.mark_waiting(conn, row.id, paid=None, cancelled=True)
+                    continue
                 await self._place_waiting(row, user_id)
                 placed += 1
             shop = await repo.shop_name(conn, customer.shop_id)
