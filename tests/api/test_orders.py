@@ -164,6 +164,8 @@ async def test_every_status_change_goes_through_the_order_service(app: App, nova
     app.clock.advance(hours=1)
     _, again = await nova.post("/orders/S-1/status", {"status": "delivered"}, status=200)  # a repeat (a new key)
     assert again["delivered_at"] == order["delivered_at"]
+    _, added = await nova.post("/orders/S-1/tracking", {"code": "delivered", "location": "Almaty"}, status=200)
+    assert added["added"] is False  # a "delivered" event at another time: not a second delivery either
     assert (await app.services.orders.tracking(alex.user.id, events.order.id)).events == events.events
     # a goodwill refund of part of a paid order; then the rest
     _, order = await nova.post("/orders/S-2/status", {"status": "refunded", "amount_minor": 500}, status=200)

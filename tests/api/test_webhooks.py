@@ -228,6 +228,8 @@ async def test_a_return_through_the_api_and_its_webhook(app: App, nova: Shop, ot
     assert (refund["reason"], refund["dispute_id"], refund["pay_out"]) == ("dispute", dispute.id, "shop")
     assert closed == {"id": dispute.id, "resolution": "refunded_full", "refund_minor": refund["amount_minor"],
                       "closing": "plain"}
+    assert {e["data"]["order"]["status"] for e in events if e["type"] in ("refund.created", "dispute.closed")} == {
+        "closed"}  # the order as it is once the dispute closed
     # paid outside the gateway: the shop pays it back and says so; the buyer is told it is done
     _, order_now = await nova.get("/orders/NOVA-9", status=200)
     assert order_now["refunded_minor"] == refund["amount_minor"]

@@ -404,12 +404,6 @@ class DisputeService:
         )
         if not changed:  # pragma: no cover - inside BEGIN IMMEDIATE after the state check
             raise DisputeMovedOn()
-        if pay > 0:
-            await self.orders._refund(conn, order, pay, reason="dispute", dispute_id=dispute.id, now=now,
-                                      seen=actor == Actor.buyer)
-        await webhook_events.order_event(conn, order.id, webhook_events.DISPUTE_CLOSED, {"dispute": {
-            "id": dispute.id, "resolution": resolution.value, "refund_minor": refund_minor,
-            "closing": closing.value}}, now)
         # the dispute's push tells the close — unless the buyer silenced dispute news: then the
         # order's status push does (as it did before the dispute's said it too)
         told = DISPUTE_KIND.key not in (await reminders_repo.mutes_for(conn, [order.user_id])).get(order.user_id, ())
@@ -417,6 +411,12 @@ class DisputeService:
                          note=resolution.value if closing == Closing.plain else f"{resolution.value}, {closing.value}",
                          push={"dispute_id": dispute.id, "resolution": resolution.value,
                                "refund_minor": refund_minor})
+        if pay > 0:  # after the order closed: the shop's webhooks name it as it is now
+            await self.orders._refund(conn, order, pay, reason="dispute", dispute_id=dispute.id, now=now,
+                                      seen=actor == Actor.buyer)
+        await webhook_events.order_event(conn, order.id, webhook_events.DISPUTE_CLOSED, {"dispute": {
+            "id": dispute.id, "resolution": resolution.value, "refund_minor": refund_minor,
+            "closing": closing.value}}, now)
         closed = await repo.get(conn, dispute.id)
         assert closed is not None
         if closing in (Closing.overdue, Closing.unconfirmed) and pay <= 0:

@@ -241,6 +241,8 @@ class ShopSide(OrderBase):
             order = await self._owned(conn, user_id, order_id)
             if not order.track_number:
                 raise NoTracking()
+            if event.code == DELIVERED and order.delivered_at is not None:  # said again (at another time): one
+                return 0  # delivery, one event, one push — checked in the unit of work that would write it
             return await self._store_events(conn, order, [event], source, now)
 
     async def deliver(self, user_id: int, order_id: int, location: str = "") -> int:
@@ -250,8 +252,6 @@ class ShopSide(OrderBase):
             order = await self._owned(conn, user_id, order_id)
         if order.status != Status.shipped:
             raise ForbiddenTransition(N_("Only an order on its way can be delivered."))
-        if order.delivered_at is not None:
-            return 0
         city = location or AddressSnapshot.from_json(order.shipping_address).city
         return await self.add_tracking_event(user_id, order_id,
                                              CarrierEvent(self.clock.now(), DELIVERED, city), "operator")
