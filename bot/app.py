@@ -34,6 +34,7 @@ from bot.middlewares.throttling import Buckets, Throttle, ThrottlingMiddleware
 from bot.middlewares.typed_buttons import KeyboardMemory, TypedButtonsMiddleware, install
 from bot.middlewares.update import InFlight, UpdateScopeMiddleware
 from bot.middlewares.user import UserMiddleware
+from bot.services import housekeeping
 from bot.services import reminders as reminder_rules
 from bot.services.addresses import AddressService
 from bot.services.cards import CardService, detect_brand
@@ -244,7 +245,9 @@ def build_dispatcher(settings: Settings, services: Services) -> Dispatcher:
         storage=storage,
         events_isolation=isolation,
         admin_ids=frozenset(settings.admin_ids),
-        privacy_url=settings.privacy_url,  # /privacy links the shop's full policy
+        privacy_url=settings.privacy_url,  # /privacy links the shop's full policy, and says when an
+        # unfinished form is forgotten: the sweeper's 30 days, or Redis's FSM_TTL_DAYS
+        forget_days=settings.fsm_ttl_days if settings.redis_url else housekeeping.ABANDONED_FLOW.days,
         disable_fsm=True,  # registered below, inside the update's scope
         **services.as_workflow_data(),
     )

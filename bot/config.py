@@ -216,7 +216,7 @@ class Settings(BaseSettings):
     @classmethod
     def _privacy_url(cls, value: str | None) -> str | None:
         if value is not None and (urlsplit(value).scheme not in ("https", "http") or not urlsplit(value).hostname):
-            raise ValueError("must be an https:// URL, e.g. https://shop.example.com/privacy")
+            raise ValueError("must be an http(s):// URL, e.g. https://shop.example.com/privacy")
         return value
 
     @field_validator("webhook_secret", "card_fingerprint_key", mode="before")

@@ -72,7 +72,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     how.add_argument("--accept", action="store_true")
     how.add_argument("--reject", action="store_true")
     how.add_argument("--offer", metavar="AMOUNT")
-    answer.add_argument("--note", default="", help="a return accepted: the address to send the item back to")
+    answer.add_argument("--note", default="", help="with --reject: the reason the buyer reads (5–1000 characters, "
+                        "required); with --accept of a return: the address to send the item back to (required)")
     _command(cmds, "return-received", return_received, on="number",
              help="the seller has the returned item back: the buyer is refunded")
     _command(cmds, "dispute", show_dispute, on="number",

@@ -115,8 +115,8 @@ async def cmd_help(message: Message, user: UserRow, f: Fmt) -> None:
 
 
 @router.message(Command("privacy"))
-async def cmd_privacy(message: Message, f: Fmt, privacy_url: str | None = None) -> None:
-    await reply(message, help_views.privacy_screen(f, privacy_url))
+async def cmd_privacy(message: Message, f: Fmt, privacy_url: str | None = None, forget_days: int = 30) -> None:
+    await reply(message, help_views.privacy_screen(f, privacy_url, forget_days))
 
 
 @router.message(Command("settings"))

@@ -218,7 +218,7 @@ async def cancel_confirm(query: CallbackQuery, callback_data: OrderCb, orders: O
 async def cancel_order(query: CallbackQuery, callback_data: OrderCb, orders: OrderService, user: UserRow,
                        f: Fmt) -> None:
     card = await orders.cancel(user.id, callback_data.id, callback_data.reason)
-    await show(query, views.order_card(card, f, back_of(callback_data)), views.cancelled_note(f, card.refunds), alert=bool(card.refunds))
+    await show(query, views.order_card(card, f, back_of(callback_data)), views.cancelled_note(f, card), alert=bool(card.refunds))
 
 
 # -- confirm receipt -----------------------------------------------------------------------------------

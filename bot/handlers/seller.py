@@ -339,7 +339,7 @@ async def accept_dispute(query: CallbackQuery, callback_data: SellerCb, seller_m
                          user: UserRow, f: Fmt) -> None:
     dispute = await seller_mode.answer_dispute(user.id, callback_data.id, SellerAnswer.accept)
     await show(query, views.dispute_screen(dispute, f, callback_data.page), views.dispute_answered(
-        f, SellerAnswer.accept))
+        f, SellerAnswer.accept, refunded=bool(dispute.refund_minor)))
 
 
 @router.callback_query(_on(SellerAction.problem))

@@ -64,7 +64,7 @@ def help_screen(f: Fmt, *, seller: bool = False) -> Screen:
     return Screen("\n".join(lines), markup([nav_row(f)]))
 
 
-def privacy_screen(f: Fmt, policy_url: str | None = None) -> Screen:
+def privacy_screen(f: Fmt, policy_url: str | None = None, forget_days: int = 30) -> Screen:
     """/privacy (Telegram opens it from the bot's profile when no policy URL is set in BotFather):
     what is kept and why, who sees what, what the buyer removes themselves; the shop's full policy
     behind a button when PRIVACY_URL is set."""
@@ -82,7 +82,9 @@ def privacy_screen(f: Fmt, policy_url: str | None = None) -> Screen:
         f._("• Your orders, disputes, reviews, conversations with sellers, coupons and points: the history of "
             "your account. A store sees your reviews and disputes of its orders and your loyalty level; in a "
             "conversation it sees you as a buyer with a number, never your name or Telegram account."),
-        f._("• What you type into a form you leave unfinished is forgotten after 30 days."),
+        f.ngettext("• What you type into a form you leave unfinished is forgotten after {n} day.",
+                   "• What you type into a form you leave unfinished is forgotten after {n} days.",
+                   forget_days).format(n=forget_days),
         "",
         f._("<b>What you can remove yourself</b>"),
         f._("• An address or a card: in 📍 Shipping addresses and 💳 Bank cards."),

@@ -359,11 +359,12 @@ def accept_confirm(d: DisputeToAnswer, f: Fmt, page: int = 0) -> Screen:
                         SellerCb(action=SellerAction.dispute, id=d.id, page=page))
 
 
-def dispute_answered(f: Fmt, answer: SellerAnswer, is_return: bool = False) -> str:
+def dispute_answered(f: Fmt, answer: SellerAnswer, is_return: bool = False, refunded: bool = True) -> str:
+    """`refunded`: accepting paid something (not when the order was refunded in full already)."""
     if answer == SellerAnswer.accept and is_return:
         return f._("The return is accepted: the buyer is told where to send the item.")
     if answer == SellerAnswer.accept:
-        return f._("Accepted: the buyer is refunded.")
+        return f._("Accepted: the buyer is refunded.") if refunded else f._("Done: the dispute is closed.")
     if answer == SellerAnswer.offer:
         return f._("Your offer is sent to the buyer.")
     return f._("Your answer is sent to the buyer.")

@@ -539,11 +539,12 @@ async def test_the_limit(app: App, user: Player, lang: str) -> None:
     await user.press("🗑 4.")
     await user.press("‹ Нет, оставить" if lang == "ru" else "‹ No, keep it")  # back to the choice
     assert "⚠️" in user.last_text and len(await saved(app, user)) == 5
-    await user.press("🗑 5.")
+    await user.press("🗑 1.")  # the default: the toast says which one is the default now
     await user.press(t["yes"])  # deleted, and the new address's form opens: what the buyer came for
+    assert ("Теперь основной адрес:" if lang == "ru" else "Your default address is now:") in user.alerts()[-1]
     assert len(await saved(app, user)) == 4
     assert ("шаг 1 из 8" if lang == "ru" else "step 1 of 8") in user.last_text
-    assert book[4].id not in [x.id for x in await saved(app, user)]
+    assert book[0].id not in [x.id for x in await saved(app, user)]
 
 
 async def test_a_double_save_saves_once(app: App, user: Player, lang: str) -> None:

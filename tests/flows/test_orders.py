@@ -68,7 +68,7 @@ async def test_orders_in_dispute_have_a_tab_so_the_tabs_add_up_to_all(app: App, 
     labels = [t for t, _ in user.buttons() if " · " in t and t.split(" · ")[-1].isdigit()]
     counts = [int(t.split(" · ")[-1]) for t in labels if not t.startswith("🗑")]
     assert counts[0] == 4 and sum(counts[1:]) == 4  # "All" and the tabs that make it up
-    tab = {"en": "In dispute · 2", "ru": "Спор · 2"}[lang]
+    tab = {"en": "In dispute · 2", "ru": "В споре · 2"}[lang]
     assert tab in labels
     await user.press(tab)
     assert user.last_text.count("⚠️") == 2 and "<b>2. " in user.last_text and "<b>3. " not in user.last_text

@@ -33,6 +33,7 @@ async def test_privacy_says_what_is_kept_and_a_flow_goes_on_after_it(app: App, u
     assert first in user.last_text
     await user.send("/privacy")
     assert user.last_text.startswith(head) and card_line in user.last_text
+    assert {"en": "forgotten after 30 days", "ru": "забывается через 30 дней"}[lang] in user.last_text
     assert urls(user) == []  # no policy URL set: no button to it
     await user.send("/help")
     assert "/privacy — " in user.last_text  # listed with the commands, as Telegram's menu lists it

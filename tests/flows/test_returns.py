@@ -388,3 +388,19 @@ async def test_a_seller_in_another_time_zone_sees_the_moment_the_buyers_day_ends
     await seller_a.press("1")
     day = card.dispute.return_by.day + 1
     assert f"sends the item back by Dec {day}, 2026, 2:59\u202fAM;" in seller_a.last_text
+
+
+async def test_accepting_a_dispute_the_store_refunded_in_full_meanwhile_says_it_closed(
+        app: App, user: Player, seller_a: Player, lang: str) -> None:
+    buyer = user
+    await buyer.send("/start")
+    order = await make_order(app.services, app.clock, buyer.user.id, Status.shipped, store=A)
+    await app.services.disputes.open(buyer.user.id, order.id, draft(Outcome.full_refund))
+    await become_seller(app, seller_a, A)
+    await app.services.orders.refund(buyer.user.id, order.id)  # the store's goodwill: all of it
+    await seller_a.send("/seller")
+    await seller_a.press(T[lang]["seller_disputes"] + " · 1")
+    await seller_a.press("1")
+    await seller_a.press({"en": "✅ Accept", "ru": "✅ Принять"}[lang])
+    await seller_a.press({"en": "✅ Yes, accept", "ru": "✅ Да, принять"}[lang])
+    assert seller_a.alerts()[-1] == T[lang]["closed_done"]  # not "the buyer is refunded": nothing more was

@@ -140,8 +140,8 @@ async def start_add(query: CallbackQuery, state: FSMContext, db: Database, user:
 async def delete_then_add(query: CallbackQuery, callback_data: AddressCb, state: FSMContext, db: Database,
                           user: UserRow, addresses: AddressService, f: Fmt) -> None:
     """The book was full and the buyer wanted a new address: one deleted, the form opens."""
-    await addresses.delete(user.id, callback_data.id)
-    await deliver(query, await FLOW.start(state, db, {ADDRESS_ID: 0}, f), f._("Address deleted"))
+    deletion = await addresses.delete(user.id, callback_data.id)
+    await deliver(query, await FLOW.start(state, db, {ADDRESS_ID: 0}, f), views.deleted_toast(f, deletion.new_default))
 
 
 @router.callback_query(AddressCb.filter(F.action == AddressAction.edit))

@@ -16,6 +16,7 @@ __all__ = [
     "address_list",
     "delete_confirm",
     "deleted_note",
+    "deleted_toast",
     "limit_reached",
     "saved_note",
 ]
@@ -122,6 +123,14 @@ def deleted_note(f: Fmt, new_default: Address | None) -> str:
         note += "\n" + f._("Your default address is now: {address}").format(
             address=hd.quote(one_line(new_default))
         )
+    return note
+
+
+def deleted_toast(f: Fmt, new_default: Address | None) -> str:
+    """The same as `deleted_note`, as a toast's plain text (the form opens under it)."""
+    note = f._("Address deleted")
+    if new_default is not None:
+        note += "\n" + f._("Your default address is now: {address}").format(address=one_line(new_default))
     return note
 
 

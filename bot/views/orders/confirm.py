@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from aiogram.utils.text_decorations import html_decoration as hd
 
 from bot.db.orders import OrderRow
-from bot.db.refunds import RefundRow
 from bot.keyboards.orders import OrderAction, OrderCb, order_cb
 from bot.services.orders import BUYER_CANCEL_REASONS, CancelPreview, OrderCard, Status
 from bot.views.common import Fmt, Screen, button, chunk, markup
@@ -45,12 +42,12 @@ def cancel_confirm(preview: CancelPreview, reason: str, f: Fmt, back: OrderCb) -
                 value=reason, subtitle=why)
 
 
-def cancelled_note(f: Fmt, refunds: Sequence[RefundRow]) -> str:
-    """`refunds`: the order's; a refund still on its way is said, one done already (to the gift
-    certificates that paid) is not "on its way"."""
-    if any(r.state != "completed" for r in refunds):
+def cancelled_note(f: Fmt, card: OrderCard) -> str:
+    """A refund still on its way is said; one done already (to the gift certificates that paid) is
+    not "on its way"."""
+    if any(r.state != "completed" for r in card.refunds):
         return f._("The order is cancelled; the refund is on its way.")
-    if refunds:
+    if card.refunds:
         return f._("The order is cancelled, and the money is back.")
     return f._("The order is cancelled.")
 
