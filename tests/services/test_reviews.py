@@ -239,3 +239,29 @@ async def test_the_buyers_stars_move_the_products_rating(app: App) -> None:
     assert await rating(rated) == (33, 4) and await rating(fresh) == (20, 1)
     await app.services.reviews.add_extra(ALEX, review.id, rating=3, text="Better after an update")
     assert await rating(rated) == (38, 4)  # (12 + 3) / 4 = 3.75
+
+
+async def test_the_migration_counts_the_reviews_written_before_ratings_moved(app: App) -> None:
+    """0029: a review written before reviews moved ratings is counted once, with the stars in force
+    — so an edit of it later moves an average it is in."""
+    from dataclasses import replace as with_
+
+    from alembic import command
+
+    from bot.db.migrate import alembic_config
+    from tests.orderkit import EARBUDS
+
+    store = await app.services.orders.ensure_store("Nova Electronics")
+    rated = await app.services.catalog.upsert(store, EARBUDS.title, price_minor=2599, currency="USD", rating_x10=40,
+                                              reviews_count=3)
+    order = await make_order(app.services, app.clock, ALEX, Status.completed,
+                             items=[with_(EARBUDS, product_id=rated)])
+    async with app.services.db.read() as conn:
+        (item,) = [r.item_id for r in await repo.order_items(conn, ALEX, order.id)]
+    review = (await app.services.reviews.publish(ALEX, item, rating=5)).card.review
+    await app.services.reviews.add_extra(ALEX, review.id, rating=2, text="It broke")
+    app.sqlite("UPDATE products SET rating_x10 = 40, reviews_count = 3 WHERE id = ?", (rated,))  # as before
+    url = app.settings.database_url
+    command.downgrade(alembic_config(url), "0028_additional_rating")
+    command.upgrade(alembic_config(url), "head")
+    assert app.sqlite("SELECT rating_x10, reviews_count FROM products WHERE id = ?", (rated,)) == [(35, 4)]
