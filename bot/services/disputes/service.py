@@ -202,10 +202,10 @@ class DisputeService:
             await webhook_events.order_event(conn, order.id, webhook_events.RETURN_SENT, {"dispute": {
                 "id": dispute.id, "track": track, "refunded": fast}}, now)
             if fast:  # refunded now; the return stays open: the store confirms it came back, or says it did not
-                left = order.total_minor - await refunds_repo.refunded_total(conn, order.id)
-                if min(dispute.amount_minor, left) > 0:
-                    await self.orders._refund(conn, order, min(dispute.amount_minor, left), reason="dispute",
-                                              dispute_id=dispute.id, now=now, seen=True)
+                amount = min(dispute.amount_minor, order.total_minor - await refunds_repo.refunded_total(conn, order.id))
+                if amount > 0:
+                    await self.orders._refund(conn, order, amount, reason="dispute", dispute_id=dispute.id, now=now,
+                                              seen=True)
             return await self._card_now(conn, dispute_id, user_id)
 
     async def accept_answer(self, user_id: int, dispute_id: int) -> DisputeCard:

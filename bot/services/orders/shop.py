@@ -30,7 +30,6 @@ from bot.services.orders.data import AddressSnapshot, NewItem, OrderCard
 from bot.services.orders.states import (
     PROTECTION_KIND,
     PROTECTION_NOTICE,
-    STATUS_KIND,
     Actor,
     CancelReason,
     ForbiddenTransition,
@@ -38,10 +37,9 @@ from bot.services.orders.states import (
     OrderNotFound,
     Status,
     protection_prefix,
-    status_payload,
+    push_status,
     transition,
 )
-from bot.services.outbox import enqueue
 from bot.services.refunds import CardSnapshot
 
 __all__ = [
@@ -177,11 +175,8 @@ class ShopSide(OrderBase):
             order = await repo.get(conn, order_id)
             assert order is not None
             if by != Actor.buyer:
-                store = (await repo.store_names(conn, [store_id])).get(store_id, "")
-                await enqueue(conn, user_id=user_id, kind=STATUS_KIND.key, now=now, seen=told,
-                              payload=status_payload(order, "", by, store, pay_by=order.pay_by.isoformat()
-                                                     if order.pay_by else None),
-                              dedupe_key=f"order:{order_id}:status:{Status.awaiting_payment.value}")
+                await push_status(conn, order, "", by, now, seen=told,
+                                  pay_by=order.pay_by.isoformat() if order.pay_by else None)
         return order
 
     async def mark_paid(self, user_id: int, order_id: int, card_snapshot: CardSnapshot | None,

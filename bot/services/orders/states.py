@@ -50,6 +50,7 @@ __all__ = [
     "check_can_delete",
     "check_can_dispute",
     "check_transition",
+    "push_status",
     "transition",
 ]
 
@@ -292,6 +293,16 @@ def status_payload(order: OrderRow, previous: str, actor: Actor, store: str, **e
 _BUYER_EVENTS = {Status.cancelled: webhook_events.ORDER_CANCELLED, Status.completed: webhook_events.RECEIPT_CONFIRMED}
 
 
+async def push_status(conn: AsyncConnection, order: OrderRow, previous: str, actor: Actor, now: datetime, *,
+                      seen: bool, **extra: Any) -> None:
+    """The buyer's "order_status" push of the order's status now (once per order and status);
+    `seen`: kept for the message centre only (the buyer did it, or is told another way)."""
+    store = (await repo.store_names(conn, [order.store_id])).get(order.store_id, "")
+    await enqueue(conn, user_id=order.user_id, kind=STATUS_KIND.key,
+                  payload=status_payload(order, previous, actor, store, at=now.isoformat(), **extra),
+                  dedupe_key=f"order:{order.id}:status:{order.status}", now=now, seen=seen)
+
+
 async def transition(conn: AsyncConnection, order: OrderRow, target: Status, *, actor: Actor, now: datetime,
                      note: str | None = None, values: dict[str, Any] | None = None,
                      push: dict[str, Any] | None = None, told: bool = False) -> OrderRow:
@@ -315,11 +326,8 @@ async def transition(conn: AsyncConnection, order: OrderRow, target: Status, *, 
         await reminders_rules.cancel(conn, user_id=order.user_id, prefix=protection_prefix(order.id), now=now)
     fresh = await repo.get(conn, order.id)
     assert fresh is not None
-    store = (await repo.store_names(conn, [order.store_id])).get(order.store_id, "")
-    await enqueue(conn, user_id=order.user_id, kind=STATUS_KIND.key,
-                  payload=status_payload(fresh, order.status, actor, store, at=now.isoformat(), **(push or {})),
-                  dedupe_key=f"order:{order.id}:status:{target.value}", now=now,
-                  seen=actor == Actor.buyer or told)  # the buyer's own step, or told by the caller
+    await push_status(conn, fresh, order.status, actor, now, seen=actor == Actor.buyer or told,  # the buyer's
+                      **(push or {}))  # own step, or told by the caller
     if actor == Actor.buyer and target in _BUYER_EVENTS:  # the shop's webhook, when it listens
         await webhook_events.emit(conn, store_id=order.store_id, event=_BUYER_EVENTS[target],
                                   data={"order": await webhook_events.order_data(conn, fresh), "reason": note},

@@ -192,13 +192,13 @@ class CustomerService:
                                 row.number, refused.english)
                     await repo.mark_waiting(conn, row.id, paid=None, cancelled=True)
                     continue
-                await self._place_waiting(row, user_id)
+                await self._place_waiting(row, new, user_id)
                 placed += 1
             shop = await repo.shop_name(conn, customer.shop_id)
         return Linked(shop, placed)
 
-    async def _place_waiting(self, row: CustomerOrderRow, user_id: int) -> None:
-        new = NewOrder.from_json(row.request, row.number)
+    async def _place_waiting(self, row: CustomerOrderRow, new: NewOrder, user_id: int) -> None:
+        """`new`: the row's request, as `redeem` read and checked it."""
         async with self.db.read() as conn:  # a product gone since (or named wrongly before it was checked):
             ids = {i.product_id for i in new.items if i.product_id is not None}  # the item stays, unlinked
             known = await catalog_repo.of_store(conn, new.store_id, ids) if ids else set()
