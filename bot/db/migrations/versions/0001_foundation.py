@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from bot.db.migrations.columns import created_at, moment
+
 revision = "0001_foundation"
 down_revision = None
 branch_labels = None
@@ -24,7 +26,7 @@ def upgrade() -> None:
         sa.Column("username", sa.String(64)),
         sa.Column("locale", sa.String(8), nullable=False),
         sa.Column("time_zone", sa.String(64), nullable=False, server_default="UTC"),
-        sa.Column("created_at", sa.String(26), nullable=False),
+        created_at(),
         sa.Column("unreachable_since", sa.String(26)),
     )
     op.create_table(
@@ -37,13 +39,13 @@ def upgrade() -> None:
         sa.Column("destiny", sa.String(32), primary_key=True),
         sa.Column("state", sa.String(128)),
         sa.Column("data", sa.Text, nullable=False, server_default="{}"),
-        sa.Column("updated_at", sa.String(26), nullable=False),
+        moment("updated_at"),
     )
     op.create_index("ix_fsm_states_updated_at", "fsm_states", ["updated_at"])
     op.create_table(
         "processed_updates",
         sa.Column("update_id", sa.BigInteger, primary_key=True, autoincrement=False),
-        sa.Column("created_at", sa.String(26), nullable=False),
+        created_at(),
     )
     op.create_index("ix_processed_updates_created_at", "processed_updates", ["created_at"])
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from bot.db.migrations.columns import created_at, moment, owner, serial_id
+
 revision = "0002_outbox"
 down_revision = "0001_foundation"
 branch_labels = None
@@ -19,17 +21,17 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "outbox",
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("user_id", sa.BigInteger, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+        serial_id(),
+        owner(),
         sa.Column("kind", sa.String(48), nullable=False),
         sa.Column("payload", sa.Text, nullable=False, server_default="{}"),
         sa.Column("dedupe_key", sa.String(160), nullable=False, unique=True),
-        sa.Column("due_at", sa.String(26), nullable=False),
+        moment("due_at"),
         sa.Column("state", sa.String(16), nullable=False, server_default="pending"),
         sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
         sa.Column("lease_until", sa.String(26)),
         sa.Column("last_error", sa.Text),
-        sa.Column("created_at", sa.String(26), nullable=False),
+        created_at(),
         sa.Column("sent_at", sa.String(26)),
     )
     op.create_index(

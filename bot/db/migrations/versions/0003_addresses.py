@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from bot.db.migrations.columns import created_at, moment, owner, serial_id
+
 revision = "0003_addresses"
 down_revision = "0002_outbox"
 branch_labels = None
@@ -19,8 +21,8 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "addresses",
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("user_id", sa.BigInteger, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+        serial_id(),
+        owner(),
         sa.Column("country", sa.String(2), nullable=False),
         sa.Column("recipient", sa.String(60), nullable=False),
         sa.Column("phone", sa.String(20), nullable=False),
@@ -30,8 +32,8 @@ def upgrade() -> None:
         sa.Column("apartment", sa.String(24), nullable=False, server_default=""),
         sa.Column("postal_code", sa.String(16), nullable=False, server_default=""),
         sa.Column("is_default", sa.Boolean(create_constraint=False), nullable=False, server_default="0"),
-        sa.Column("created_at", sa.String(26), nullable=False),
-        sa.Column("updated_at", sa.String(26), nullable=False),
+        created_at(),
+        moment("updated_at"),
     )
     op.create_index("ix_addresses_user", "addresses", ["user_id", "created_at", "id"])
     op.create_index(

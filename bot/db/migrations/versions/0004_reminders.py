@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from bot.db.migrations.columns import created_at, moment
+
 revision = "0004_reminders"
 down_revision = "0003_addresses"
 branch_labels = None
@@ -41,14 +43,14 @@ def upgrade() -> None:
         sa.Column("quiet_start", sa.SmallInteger, nullable=False, server_default="22"),
         sa.Column("quiet_end", sa.SmallInteger, nullable=False, server_default="9"),
         sa.Column("last_reminder_at", sa.String(26)),
-        sa.Column("updated_at", sa.String(26), nullable=False),
+        moment("updated_at"),
     )
     op.create_table(
         "notification_mutes",
         sa.Column("user_id", sa.BigInteger, sa.ForeignKey("users.id", ondelete="CASCADE"),
                   primary_key=True, autoincrement=False),
         sa.Column("kind", sa.String(48), primary_key=True),
-        sa.Column("created_at", sa.String(26), nullable=False),
+        created_at(),
     )
 
 

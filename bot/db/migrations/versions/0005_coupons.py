@@ -15,12 +15,12 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from bot.db.migrations.columns import TIME, created_at, moment, owner, serial_id
+
 revision = "0005_coupons"
 down_revision = "0004_reminders"
 branch_labels = None
 depends_on = None
-
-TIME = sa.String(26)  # UTCDateTime: fixed-width UTC text
 
 
 def _value_columns() -> list[sa.Column]:
@@ -45,15 +45,15 @@ def _terms_columns() -> list[sa.Column]:
         sa.Column("new_buyers_only", sa.Boolean, nullable=False, server_default=sa.false()),
         sa.Column("campaign", sa.String(64)),
         sa.Column("title", sa.String(128)),
-        sa.Column("valid_from", TIME, nullable=False),
-        sa.Column("valid_to", TIME, nullable=False),
+        moment("valid_from"),
+        moment("valid_to"),
     ]
 
 
 def upgrade() -> None:
     op.create_table(
         "coupon_codes",
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        serial_id(),
         sa.Column("code", sa.String(32), nullable=False, unique=True),
         sa.Column("kind", sa.String(12), nullable=False),
         sa.Column("scope", sa.String(12), nullable=False, server_default="platform"),
@@ -61,27 +61,27 @@ def upgrade() -> None:
         sa.Column("max_uses", sa.Integer),
         sa.Column("uses", sa.Integer, nullable=False, server_default="0"),
         sa.Column("for_user_id", sa.BigInteger),
-        sa.Column("created_at", TIME, nullable=False),
+        created_at(),
     )
     op.create_table(
         "store_coupon_offers",
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        serial_id(),
         sa.Column("store_id", sa.Integer, nullable=False),
         sa.Column("store_name", sa.String(128), nullable=False),
         *_value_columns(),
         sa.Column("title", sa.String(128)),
-        sa.Column("valid_from", TIME, nullable=False),
-        sa.Column("valid_to", TIME, nullable=False),
+        moment("valid_from"),
+        moment("valid_to"),
         sa.Column("quantity", sa.Integer),
         sa.Column("collected", sa.Integer, nullable=False, server_default="0"),
-        sa.Column("created_at", TIME, nullable=False),
+        created_at(),
     )
     op.create_index("ix_store_coupon_offers_store", "store_coupon_offers", ["store_id", "valid_to"])
 
     op.create_table(
         "coupons",
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("user_id", sa.BigInteger, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+        serial_id(),
+        owner(),
         sa.Column("scope", sa.String(12), nullable=False),
         *_terms_columns(),
         sa.Column("status", sa.String(8), nullable=False, server_default="active"),
@@ -90,7 +90,7 @@ def upgrade() -> None:
         sa.Column("source", sa.String(8), nullable=False),
         sa.Column("code_id", sa.Integer, sa.ForeignKey("coupon_codes.id", ondelete="SET NULL")),
         sa.Column("offer_id", sa.Integer, sa.ForeignKey("store_coupon_offers.id", ondelete="SET NULL")),
-        sa.Column("created_at", TIME, nullable=False),
+        created_at(),
         sa.CheckConstraint("scope IN ('store', 'platform')", name="ck_coupons_scope"),
         sa.CheckConstraint("scope = 'platform' OR store_id IS NOT NULL", name="ck_coupons_store"),
         sa.CheckConstraint(
@@ -112,15 +112,15 @@ def upgrade() -> None:
 
     op.create_table(
         "gift_certificates",
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("user_id", sa.BigInteger, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+        serial_id(),
+        owner(),
         sa.Column("currency", sa.String(3), nullable=False),
         sa.Column("face_minor", sa.BigInteger, nullable=False),
         sa.Column("title", sa.String(128)),
-        sa.Column("valid_to", TIME, nullable=False),
+        moment("valid_to"),
         sa.Column("source", sa.String(8), nullable=False),
         sa.Column("code_id", sa.Integer, sa.ForeignKey("coupon_codes.id", ondelete="SET NULL")),
-        sa.Column("created_at", TIME, nullable=False),
+        created_at(),
         sa.CheckConstraint("face_minor > 0", name="ck_gift_certificates_face"),
     )
     op.create_index("ix_gift_certificates_user", "gift_certificates", ["user_id", "valid_to"])
@@ -129,13 +129,13 @@ def upgrade() -> None:
 
     op.create_table(
         "gift_certificate_ledger",
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        serial_id(),
         sa.Column("certificate_id", sa.Integer,
                   sa.ForeignKey("gift_certificates.id", ondelete="CASCADE"), nullable=False),
         sa.Column("kind", sa.String(8), nullable=False),
         sa.Column("delta_minor", sa.BigInteger, nullable=False),
         sa.Column("order_ref", sa.String(64)),
-        sa.Column("created_at", TIME, nullable=False),
+        created_at(),
         sa.CheckConstraint(
             "(kind = 'spend' AND delta_minor < 0) OR (kind IN ('issue', 'refund') AND delta_minor > 0)",
             name="ck_gift_certificate_ledger_sign",
@@ -151,9 +151,9 @@ def upgrade() -> None:
 
     op.create_table(
         "coupon_code_attempts",
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("user_id", sa.BigInteger, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
-        sa.Column("created_at", TIME, nullable=False),
+        serial_id(),
+        owner(),
+        created_at(),
     )
     op.create_index("ix_coupon_code_attempts_user", "coupon_code_attempts", ["user_id", "created_at"])
     op.create_index("ix_coupon_code_attempts_created", "coupon_code_attempts", ["created_at"])

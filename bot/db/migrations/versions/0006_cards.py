@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from bot.db.migrations.columns import created_at, moment, owner, serial_id
+
 revision = "0006_cards"
 down_revision = "0005_coupons"
 branch_labels = None
@@ -19,8 +21,8 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "cards",
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("user_id", sa.BigInteger, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+        serial_id(),
+        owner(),
         sa.Column("gateway", sa.String(16), nullable=False),
         sa.Column("token", sa.String(128)),
         sa.Column("fingerprint", sa.String(64)),
@@ -28,9 +30,9 @@ def upgrade() -> None:
         sa.Column("last4", sa.String(4), nullable=False),
         sa.Column("exp_month", sa.Integer, nullable=False),
         sa.Column("exp_year", sa.Integer, nullable=False),
-        sa.Column("holder", sa.String(26), nullable=False),
+        moment("holder"),
         sa.Column("is_default", sa.Boolean, nullable=False, server_default="0"),
-        sa.Column("created_at", sa.String(26), nullable=False),
+        created_at(),
         sa.Column("deleted_at", sa.String(26)),
     )
     op.create_index(
@@ -51,8 +53,8 @@ def upgrade() -> None:
     )
     op.create_table(
         "card_holds",
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("user_id", sa.BigInteger, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+        serial_id(),
+        owner(),
         sa.Column("card_id", sa.BigInteger, sa.ForeignKey("cards.id", ondelete="SET NULL")),
         sa.Column("gateway", sa.String(16), nullable=False),
         sa.Column("gateway_hold_id", sa.String(64), nullable=False, unique=True),
@@ -61,8 +63,8 @@ def upgrade() -> None:
         sa.Column("last4", sa.String(4), nullable=False),
         sa.Column("amount_minor", sa.Integer, nullable=False),
         sa.Column("currency", sa.String(3), nullable=False),
-        sa.Column("created_at", sa.String(26), nullable=False),
-        sa.Column("due_at", sa.String(26), nullable=False),
+        created_at(),
+        moment("due_at"),
         sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
         sa.Column("released_at", sa.String(26)),
     )

@@ -11,40 +11,40 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from bot.db.migrations.columns import TIME, created_at, moment, moments, owner, parent, serial_id
+
 revision = "0007_orders"
 down_revision = "0006_cards"
 branch_labels = None
 depends_on = None
 
-TIME = sa.String(26)  # UTCDateTime: fixed-width UTC text
-
 
 def upgrade() -> None:
     op.create_table(
         "stores",
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        serial_id(),
         sa.Column("name", sa.String(128), nullable=False, unique=True),
         sa.Column("seller_account", sa.String(64)),
-        sa.Column("created_at", TIME, nullable=False),
+        created_at(),
     )
     op.create_table(
         "products",
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("store_id", sa.Integer, sa.ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
+        serial_id(),
+        parent("store_id", "stores"),
         sa.Column("title", sa.String(255), nullable=False),
         sa.Column("category", sa.String(64), nullable=False, server_default=""),
         sa.Column("price_minor", sa.BigInteger, nullable=False),
         sa.Column("currency", sa.String(3), nullable=False),
         sa.Column("image_file_id", sa.String(255)),
-        sa.Column("created_at", TIME, nullable=False),
+        created_at(),
     )
     op.create_index("ux_products_store_title", "products", ["store_id", "title"], unique=True)
 
     op.create_table(
         "orders",
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        serial_id(),
         sa.Column("number", sa.String(24), nullable=False, unique=True),
-        sa.Column("user_id", sa.BigInteger, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+        owner(),
         sa.Column("store_id", sa.Integer, sa.ForeignKey("stores.id"), nullable=False),
         sa.Column("status", sa.String(24), nullable=False),
         sa.Column("currency", sa.String(3), nullable=False),
@@ -64,19 +64,8 @@ def upgrade() -> None:
         sa.Column("track_number", sa.String(64)),
         sa.Column("carrier", sa.String(32)),
         sa.Column("cancel_reason", sa.String(32)),
-        sa.Column("created_at", TIME, nullable=False),
-        sa.Column("pay_by", TIME),
-        sa.Column("paid_at", TIME),
-        sa.Column("shipped_at", TIME),
-        sa.Column("delivered_at", TIME),
-        sa.Column("completed_at", TIME),
-        sa.Column("cancelled_at", TIME),
-        sa.Column("disputed_at", TIME),
-        sa.Column("closed_at", TIME),
-        sa.Column("protection_ends_at", TIME),
-        sa.Column("tracking_checked_at", TIME),
-        sa.Column("deleted_at", TIME),
-        sa.Column("purged_at", TIME),
+        created_at(),
+        *moments("pay_by", "paid_at", "shipped_at", "delivered_at", "completed_at", "cancelled_at", "disputed_at", "closed_at", "protection_ends_at", "tracking_checked_at", "deleted_at", "purged_at"),
     )
     op.create_index(
         "ix_orders_user_status_created", "orders", ["user_id", "status", "created_at"],
@@ -104,8 +93,8 @@ def upgrade() -> None:
 
     op.create_table(
         "order_items",
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("order_id", sa.Integer, sa.ForeignKey("orders.id", ondelete="CASCADE"), nullable=False),
+        serial_id(),
+        parent("order_id", "orders"),
         sa.Column("position", sa.Integer, nullable=False),
         sa.Column("product_id", sa.Integer, sa.ForeignKey("products.id", ondelete="SET NULL")),
         sa.Column("title", sa.String(255), nullable=False),
@@ -117,20 +106,20 @@ def upgrade() -> None:
 
     op.create_table(
         "order_status_history",
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("order_id", sa.Integer, sa.ForeignKey("orders.id", ondelete="CASCADE"), nullable=False),
+        serial_id(),
+        parent("order_id", "orders"),
         sa.Column("status", sa.String(24), nullable=False),
         sa.Column("actor", sa.String(16), nullable=False),
         sa.Column("note", sa.String(255)),
-        sa.Column("at", TIME, nullable=False),
+        moment("at"),
     )
     op.create_index("ix_order_status_history_order", "order_status_history", ["order_id", "id"])
 
     op.create_table(
         "tracking_events",
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("order_id", sa.Integer, sa.ForeignKey("orders.id", ondelete="CASCADE"), nullable=False),
-        sa.Column("at", TIME, nullable=False),
+        serial_id(),
+        parent("order_id", "orders"),
+        moment("at"),
         sa.Column("code", sa.String(32), nullable=False),
         sa.Column("location", sa.String(128), nullable=False, server_default=""),
         sa.Column("description", sa.String(255), nullable=False, server_default=""),
@@ -140,10 +129,10 @@ def upgrade() -> None:
 
     op.create_table(
         "disputes",
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        serial_id(),
         sa.Column("order_id", sa.Integer, sa.ForeignKey("orders.id", ondelete="CASCADE"), nullable=False,
                   unique=True),
-        sa.Column("user_id", sa.BigInteger, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+        owner(),
         sa.Column("reason", sa.String(24), nullable=False),
         sa.Column("description", sa.Text, nullable=False),
         sa.Column("outcome", sa.String(24), nullable=False),
@@ -157,19 +146,17 @@ def upgrade() -> None:
         sa.Column("resolution", sa.String(24)),
         sa.Column("refund_minor", sa.BigInteger),
         sa.Column("priority", sa.Integer, nullable=False, server_default="0"),
-        sa.Column("decide_by", TIME, nullable=False),
-        sa.Column("opened_at", TIME, nullable=False),
-        sa.Column("answered_at", TIME),
-        sa.Column("escalated_at", TIME),
-        sa.Column("closed_at", TIME),
+        moment("decide_by"),
+        moment("opened_at"),
+        *moments("answered_at", "escalated_at", "closed_at"),
     )
     op.create_index("ix_disputes_user", "disputes", ["user_id", "opened_at"])
 
     op.create_table(
         "refunds",
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("order_id", sa.Integer, sa.ForeignKey("orders.id", ondelete="CASCADE"), nullable=False),
-        sa.Column("user_id", sa.BigInteger, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+        serial_id(),
+        parent("order_id", "orders"),
+        owner(),
         sa.Column("dispute_id", sa.Integer, sa.ForeignKey("disputes.id", ondelete="SET NULL")),
         sa.Column("amount_minor", sa.BigInteger, nullable=False),
         sa.Column("currency", sa.String(3), nullable=False),
@@ -180,8 +167,8 @@ def upgrade() -> None:
         sa.Column("card_brand", sa.String(24)),
         sa.Column("card_last4", sa.String(4)),
         sa.Column("state", sa.String(16), nullable=False),
-        sa.Column("created_at", TIME, nullable=False),
-        sa.Column("expected_at", TIME, nullable=False),
+        created_at(),
+        moment("expected_at"),
         sa.Column("completed_at", TIME),
     )
     op.create_index("ix_refunds_order", "refunds", ["order_id"])

@@ -11,27 +11,27 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from bot.db.migrations.columns import TIME, created_at, moment, owner, parent, serial_id
+
 revision = "0009_reviews"
 down_revision = "0008_links"
 branch_labels = None
 depends_on = None
 
-TIME = sa.String(26)  # UTCDateTime: fixed-width UTC text
-
 
 def upgrade() -> None:
     op.create_table(
         "reviews",
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("user_id", sa.BigInteger, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
-        sa.Column("order_id", sa.Integer, sa.ForeignKey("orders.id", ondelete="CASCADE"), nullable=False),
+        serial_id(),
+        owner(),
+        parent("order_id", "orders"),
         sa.Column("item_id", sa.Integer, sa.ForeignKey("order_items.id", ondelete="CASCADE"), nullable=False,
                   unique=True),
         sa.Column("rating", sa.SmallInteger, nullable=False),
         sa.Column("text", sa.Text, nullable=False, server_default=""),
         sa.Column("photos", sa.Text, nullable=False, server_default="[]"),
-        sa.Column("created_at", TIME, nullable=False),
-        sa.Column("updated_at", TIME, nullable=False),
+        created_at(),
+        moment("updated_at"),
         sa.Column("extra_text", sa.Text),
         sa.Column("extra_photos", sa.Text, nullable=False, server_default="[]"),
         sa.Column("extra_at", TIME),
@@ -43,15 +43,15 @@ def upgrade() -> None:
 
     op.create_table(
         "loyalty_ledger",
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("user_id", sa.BigInteger, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+        serial_id(),
+        owner(),
         sa.Column("points", sa.Integer, nullable=False),
         sa.Column("reason", sa.String(24), nullable=False),
         sa.Column("ref_id", sa.BigInteger, nullable=False),
         sa.Column("reverses_id", sa.Integer, sa.ForeignKey("loyalty_ledger.id")),
         sa.Column("key", sa.String(64), nullable=False),
-        sa.Column("created_at", TIME, nullable=False),
-        sa.Column("effective_at", TIME, nullable=False),
+        created_at(),
+        moment("effective_at"),
     )
     op.create_index("ux_loyalty_ledger_key", "loyalty_ledger", ["user_id", "key"], unique=True)
     op.create_index("ix_loyalty_ledger_user", "loyalty_ledger", ["user_id", "effective_at"])
@@ -60,12 +60,11 @@ def upgrade() -> None:
 
     op.create_table(
         "loyalty_levels",
-        sa.Column("user_id", sa.BigInteger, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True,
-                  autoincrement=False),
+        owner(key=True),
         sa.Column("level", sa.SmallInteger, nullable=False),
         sa.Column("points", sa.Integer, nullable=False),
         sa.Column("recheck_at", TIME),
-        sa.Column("updated_at", TIME, nullable=False),
+        moment("updated_at"),
     )
     op.create_index("ix_loyalty_levels_recheck", "loyalty_levels", ["recheck_at"],
                     sqlite_where=sa.text("recheck_at IS NOT NULL"))

@@ -11,12 +11,12 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from bot.db.migrations.columns import TIME
+
 revision = "0010_refund_payouts"
 down_revision = "0009_reviews"
 branch_labels = None
 depends_on = None
-
-TIME = sa.String(26)  # UTCDateTime: fixed-width UTC text
 
 
 def upgrade() -> None:

@@ -11,20 +11,20 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from bot.db.migrations.columns import TIME, created_at, owner, parent, serial_id
+
 revision = "0011_payment_attempts"
 down_revision = "0010_refund_payouts"
 branch_labels = None
 depends_on = None
 
-TIME = sa.String(26)  # UTCDateTime: fixed-width UTC text
-
 
 def upgrade() -> None:
     op.create_table(
         "payment_attempts",
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("order_id", sa.Integer, sa.ForeignKey("orders.id", ondelete="CASCADE"), nullable=False),
-        sa.Column("user_id", sa.BigInteger, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+        serial_id(),
+        parent("order_id", "orders"),
+        owner(),
         sa.Column("idempotency_key", sa.String(64), nullable=False, unique=True),
         sa.Column("gateway", sa.String(16), nullable=False),
         sa.Column("amount_minor", sa.BigInteger, nullable=False),
@@ -37,7 +37,7 @@ def upgrade() -> None:
         sa.Column("card_kept", sa.Boolean, nullable=False, server_default="1"),
         sa.Column("state", sa.String(12), nullable=False),
         sa.Column("charge_id", sa.String(64)),
-        sa.Column("created_at", TIME, nullable=False),
+        created_at(),
         sa.Column("finished_at", TIME),
         sa.Column("checks", sa.Integer, nullable=False, server_default="0"),
         sa.Column("next_check_at", TIME),

@@ -10,19 +10,19 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from bot.db.migrations.columns import moment
+
 revision = "0013_group_chats"
 down_revision = "0012_card_replaced_by"
 branch_labels = None
 depends_on = None
-
-TIME = sa.String(26)  # UTCDateTime: fixed-width UTC text
 
 
 def upgrade() -> None:
     op.create_table(
         "group_chats",
         sa.Column("chat_id", sa.BigInteger, primary_key=True, autoincrement=False),
-        sa.Column("told_at", TIME, nullable=False),
+        moment("told_at"),
     )
 
 

@@ -11,47 +11,48 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from bot.db.migrations.columns import (
+    TIME,
+    created_at,
+    moment,
+    moments,
+    one_time_token,
+    owner,
+    parent,
+    serial_id,
+)
+
 revision = "0014_relay"
 down_revision = "0013_group_chats"
 branch_labels = None
 depends_on = None
 
-TIME = sa.String(26)  # UTCDateTime: fixed-width UTC text
-
 
 def upgrade() -> None:
     op.create_table(
         "store_sellers",
-        sa.Column("store_id", sa.Integer, sa.ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True,
-                  autoincrement=False),
-        sa.Column("user_id", sa.BigInteger, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True,
-                  autoincrement=False),
-        sa.Column("linked_at", TIME, nullable=False),
+        parent("store_id", "stores", key=True),
+        owner(key=True),
+        moment("linked_at"),
     )
     op.create_index("ix_store_sellers_user", "store_sellers", ["user_id"])
 
     op.create_table(
         "seller_invites",
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("store_id", sa.Integer, sa.ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
-        sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
-        sa.Column("created_at", TIME, nullable=False),
-        sa.Column("expires_at", TIME, nullable=False),
-        sa.Column("used_at", TIME),
-        sa.Column("used_by", sa.BigInteger),
+        serial_id(),
+        parent("store_id", "stores"),
+        *one_time_token(),
     )
 
     op.create_table(
         "conversations",
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("order_id", sa.Integer, sa.ForeignKey("orders.id", ondelete="CASCADE"), nullable=False),
-        sa.Column("store_id", sa.Integer, sa.ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
-        sa.Column("buyer_id", sa.BigInteger, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+        serial_id(),
+        parent("order_id", "orders"),
+        parent("store_id", "stores"),
+        owner("buyer_id"),
         sa.Column("alias", sa.String(8), nullable=False),
-        sa.Column("created_at", TIME, nullable=False),
-        sa.Column("last_at", TIME),
-        sa.Column("buyer_blocked_at", TIME),
-        sa.Column("seller_blocked_at", TIME),
+        created_at(),
+        *moments("last_at", "buyer_blocked_at", "seller_blocked_at"),
     )
     op.create_index("ux_conversations_order_store", "conversations", ["order_id", "store_id"], unique=True)
     op.create_index("ix_conversations_buyer", "conversations", ["buyer_id", "last_at"],
@@ -61,7 +62,7 @@ def upgrade() -> None:
 
     op.create_table(
         "relay_messages",
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        serial_id(),
         sa.Column("conversation_id", sa.Integer, sa.ForeignKey("conversations.id", ondelete="CASCADE"),
                   nullable=False),
         sa.Column("direction", sa.String(10), nullable=False),
@@ -73,7 +74,7 @@ def upgrade() -> None:
         sa.Column("source_chat_id", sa.BigInteger, nullable=False),
         sa.Column("source_message_ids", sa.Text, nullable=False, server_default="[]"),
         sa.Column("state", sa.String(8), nullable=False),
-        sa.Column("created_at", TIME, nullable=False),
+        created_at(),
         sa.Column("read_at", TIME),
         sa.CheckConstraint("direction IN ('to_seller', 'to_buyer')", name="ck_relay_messages_direction"),
         sa.CheckConstraint("state IN ('pending', 'queued')", name="ck_relay_messages_state"),

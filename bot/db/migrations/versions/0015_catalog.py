@@ -12,12 +12,13 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from bot.db.migrations.columns import TIME, moment, owner, parent, serial_id
+
 revision = "0015_catalog"
 down_revision = "0014_relay"
 branch_labels = None
 depends_on = None
 
-TIME = sa.String(26)  # UTCDateTime: fixed-width UTC text
 
 FTS = [
     "CREATE VIRTUAL TABLE products_fts USING fts5(title, title_ru, content='products', content_rowid='id', "
@@ -57,11 +58,9 @@ def upgrade() -> None:
 
     op.create_table(
         "wishlist",
-        sa.Column("user_id", sa.BigInteger, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True,
-                  autoincrement=False),
-        sa.Column("product_id", sa.Integer, sa.ForeignKey("products.id", ondelete="CASCADE"), primary_key=True,
-                  autoincrement=False),
-        sa.Column("added_at", TIME, nullable=False),
+        owner(key=True),
+        parent("product_id", "products", key=True),
+        moment("added_at"),
         sa.Column("price_at_add_minor", sa.BigInteger, nullable=False),
     )
     op.create_index("ix_wishlist_user", "wishlist", ["user_id", "added_at"])
@@ -69,12 +68,12 @@ def upgrade() -> None:
 
     op.create_table(
         "cart_items",
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("user_id", sa.BigInteger, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
-        sa.Column("product_id", sa.Integer, sa.ForeignKey("products.id", ondelete="CASCADE"), nullable=False),
+        serial_id(),
+        owner(),
+        parent("product_id", "products"),
         sa.Column("options", sa.String(255), nullable=False, server_default=""),
         sa.Column("quantity", sa.Integer, nullable=False),
-        sa.Column("added_at", TIME, nullable=False),
+        moment("added_at"),
         sa.Column("price_at_add_minor", sa.BigInteger, nullable=False),
     )
     op.create_index("ux_cart_items_line", "cart_items", ["user_id", "product_id", "options"], unique=True)
@@ -82,22 +81,18 @@ def upgrade() -> None:
 
     op.create_table(
         "viewed_products",
-        sa.Column("user_id", sa.BigInteger, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True,
-                  autoincrement=False),
-        sa.Column("product_id", sa.Integer, sa.ForeignKey("products.id", ondelete="CASCADE"), primary_key=True,
-                  autoincrement=False),
-        sa.Column("viewed_at", TIME, nullable=False),
+        owner(key=True),
+        parent("product_id", "products", key=True),
+        moment("viewed_at"),
     )
     op.create_index("ix_viewed_products_user", "viewed_products", ["user_id", "viewed_at"])
 
     op.create_table(
         "store_follows",
-        sa.Column("user_id", sa.BigInteger, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True,
-                  autoincrement=False),
-        sa.Column("store_id", sa.Integer, sa.ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True,
-                  autoincrement=False),
-        sa.Column("followed_at", TIME, nullable=False),
-        sa.Column("seen_at", TIME, nullable=False),
+        owner(key=True),
+        parent("store_id", "stores", key=True),
+        moment("followed_at"),
+        moment("seen_at"),
     )
     op.create_index("ix_store_follows_store", "store_follows", ["store_id"])
 

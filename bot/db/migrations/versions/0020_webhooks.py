@@ -11,28 +11,27 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from bot.db.migrations.columns import created_at, moment, moments, parent, serial_id
+
 revision = "0020_webhooks"
 down_revision = "0019_shops"
 branch_labels = None
 depends_on = None
 
-TIME = sa.String(26)  # UTCDateTime: fixed-width UTC text
-
 
 def upgrade() -> None:
     op.create_table(
         "webhook_deliveries",
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("shop_id", sa.Integer, sa.ForeignKey("shops.id", ondelete="CASCADE"), nullable=False),
+        serial_id(),
+        parent("shop_id", "shops"),
         sa.Column("event_id", sa.String(40), nullable=False, unique=True),
         sa.Column("event", sa.String(40), nullable=False),
         sa.Column("body", sa.Text, nullable=False),
         sa.Column("state", sa.String(10), nullable=False),
         sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
-        sa.Column("created_at", TIME, nullable=False),
-        sa.Column("due_at", TIME, nullable=False),
-        sa.Column("lease_until", TIME),
-        sa.Column("sent_at", TIME),
+        created_at(),
+        moment("due_at"),
+        *moments("lease_until", "sent_at"),
         sa.Column("last_error", sa.String(255)),
         sa.CheckConstraint("state IN ('pending', 'sent', 'failed')", name="ck_webhook_deliveries_state"),
     )

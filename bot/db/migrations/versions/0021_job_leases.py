@@ -11,12 +11,12 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from bot.db.migrations.columns import moment
+
 revision = "0021_job_leases"
 down_revision = "0020_webhooks"
 branch_labels = None
 depends_on = None
-
-TIME = sa.String(26)  # UTCDateTime: fixed-width UTC text
 
 
 def upgrade() -> None:
@@ -24,7 +24,7 @@ def upgrade() -> None:
         "job_leases",
         sa.Column("name", sa.String(64), primary_key=True),
         sa.Column("holder", sa.String(64), nullable=False),
-        sa.Column("lease_until", TIME, nullable=False),
+        moment("lease_until"),
     )
 
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from bot.db.migrations.columns import TIME
+
 revision = "0027_returns"
 down_revision = "0026_dispute_deadlines"
 branch_labels = None
 depends_on = None
-
-TIME = sa.String(26)  # UTCDateTime: fixed-width UTC text
 
 
 def upgrade() -> None:
