@@ -8,6 +8,7 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 from enum import Enum
 
+import pytest
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.state import State, StatesGroup
 
@@ -20,10 +21,11 @@ from bot.handlers.flow import (
     Retry,
     Step,
     Summary,
-    add_photo,
     call,
-    room_for_photos,
+    finish,
 )
+from bot.handlers.photo_steps import add_photo, room_for_photos
+from bot.services.errors import InvalidInput, NotFound
 from bot.views.common import Screen
 
 
@@ -142,6 +144,9 @@ class Stored:
 
     async def set_data(self, data: dict) -> None:
         self.data = dict(data)
+
+    async def clear(self) -> None:
+        self.state, self.data = None, {}
 
     @asynccontextmanager
     async def write(self):
@@ -381,3 +386,34 @@ async def test_a_draft_stored_by_an_older_version_is_read_through_upgrade_and_st
     assert typed.replies == ["summary Chile +56 9 1234 5678"]
     assert stored.data == {"country": "Chile", "phone": "+56 9 1234 5678", EDITING: False}  # today's layout
     assert await ADDR.draft(stored) == stored.data  # type: ignore[arg-type]  # no upgrade: as stored
+
+
+async def test_finish_saves_and_leaves_asks_a_wrong_answer_again_and_leaves_with_why_on_a_refusal() -> None:
+    stored = Stored()
+
+    async def refused(error: Exception) -> Screen:
+        return Screen(f"the item, and why: {type(error).__name__}")
+
+    async def saves() -> Screen:
+        assert stored.writes == 1  # the save runs inside the unit of work that leaves the flow
+        return Screen("saved")
+
+    async def wrong() -> Screen:
+        raise InvalidInput()
+
+    async def moved_on() -> Screen:
+        raise NotFound()
+
+    stored.state, stored.data = Card.code.state, {"last4": "4242"}
+    with pytest.raises(Done) as done:
+        await finish(stored, stored, saves, refused)  # type: ignore[arg-type]
+    assert done.value.screens == (Screen("saved"),) and (stored.state, stored.data) == (None, {})
+
+    stored.state, stored.data = Card.code.state, {"last4": "4242"}
+    with pytest.raises(InvalidInput):  # the engine asks the step again: nothing entered is lost
+        await finish(stored, stored, wrong, refused)  # type: ignore[arg-type]
+    assert (stored.state, stored.data) == (Card.code.state, {"last4": "4242"})
+
+    with pytest.raises(Done) as done:
+        await finish(stored, stored, moved_on, refused)  # type: ignore[arg-type]
+    assert done.value.screens == (Screen("the item, and why: NotFound"),) and stored.state is None

@@ -23,7 +23,8 @@ from bot.db.engine import Database
 from bot.db.users import UserRow
 from bot.handlers.answers import answered_by, refusals
 from bot.handlers.common import send_or_edit, send_photos_then, show
-from bot.handlers.flow import EDITING, Button, Done, Draft, Flow, Go, Stale, Step, Summary, photo_step
+from bot.handlers.flow import EDITING, Button, Draft, Flow, Go, Stale, Step, Summary, finish
+from bot.handlers.photo_steps import photo_step
 from bot.handlers.routing import Handlers
 from bot.keyboards.common import MenuCb
 from bot.keyboards.disputes import DisputeAction, DisputeCb, DraftAction, DraftCb, DraftField
@@ -43,11 +44,11 @@ from bot.services.disputes import (
     clean_description,
     outcomes_for,
 )
-from bot.services.errors import N_, DomainError, InvalidInput, NotFound
+from bot.services.errors import N_, DomainError, NotFound
 from bot.services.orders import OrderService
 from bot.views import disputes as views
 from bot.views import orders as order_views
-from bot.views.common import Fmt, noted
+from bot.views.common import Fmt, Screen, noted
 
 router = Handlers("disputes", N_("↩️ Returns & disputes"), order=20)
 
@@ -170,21 +171,18 @@ async def _sent_back(text: str, draft: Draft, f: Fmt, state: FSMContext, db: Dat
     """The track number typed: the return is sent back (a wrong number is asked again); any other
     refusal (the day passed, sent already) leaves the step for the dispute, with why."""
     dispute_id, page = int(draft.get("id") or 0), int(draft.get("page") or 0)
-    try:
-        async with db.write():
-            card = await disputes.send_back(user.id, dispute_id, text)
-            await state.clear()
-    except InvalidInput:
-        raise
-    except DomainError as error:
-        async with db.write():
-            await state.clear()
+
+    async def save() -> Screen:
+        card = await disputes.send_back(user.id, dispute_id, text)
+        return noted(views.dispute_card(card, f, page), views.sent_back(card, f))
+
+    async def refused(error: DomainError) -> Screen:
         try:
-            card = await disputes.card(user.id, dispute_id)
+            return noted(views.dispute_card(await disputes.card(user.id, dispute_id), f, page), f.error(error))
         except NotFound:
-            raise Done(noted(views.disputes_list(await disputes.page(user.id, page), f), f.error(error))) from None
-        raise Done(noted(views.dispute_card(card, f, page), f.error(error))) from None
-    raise Done(noted(views.dispute_card(card, f, page), views.sent_back(card, f)))
+            return noted(views.disputes_list(await disputes.page(user.id, page), f), f.error(error))
+
+    await finish(state, db, save, refused)
 
 
 SEND_BACK = Flow(

@@ -29,8 +29,10 @@ What a flow with more to it can say in its table (the card and address flows):
   like an aiogram handler; a prompt also gets what the parser passed on (`warning`, `intro`, …).
 - A parser may return `Go(draft, to=…, stay=…, **shown)` to choose the next step itself and pass
   more to its prompt, and may end the flow itself by raising `Done(screen, …)` (it has cleared the
-  state): a flow without a summary (`summary=None`) ends so in its last step, and an edit returns
-  to that last step.
+  state): a flow without a summary (`summary=None`) ends so in its last step — `finish(state, db,
+  save, refused)` is that ending for a step that saves (a wrong answer asked again, any other
+  refusal leaving the flow with why) — and an edit returns to that last step.
+- A photo step (evidence for a dispute or a review) is `photo_step(…)` of bot/handlers/photo_steps.py.
 - A prompt may return several screens (a reply keyboard in a message of its own, then the step).
 - `arrive(target, draft, …) -> (target, draft, shown)` is consulted whenever a step is shown: it
   may send the flow elsewhere (the card flow: to the number when the gateway forgot the session).
@@ -58,7 +60,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import cache
-from typing import Any
+from typing import Any, NoReturn
 
 from aiogram import F
 from aiogram.dispatcher.event.handler import CallableObject
@@ -73,7 +75,7 @@ from bot.handlers.common import Screens, answer_album_item, cancel_returns_itsel
 from bot.handlers.routing import Handlers
 from bot.keyboards.common import NavAction, NavCb
 from bot.middlewares.card_guard import asks_again
-from bot.services.errors import N_, DomainError
+from bot.services.errors import N_, DomainError, InvalidInput
 from bot.views.common import Fmt, Screen
 
 Draft = dict[str, Any]
@@ -183,49 +185,29 @@ class Step:
 Handler = Callable[..., Awaitable[Any]]  # called like an aiogram handler: takes what it names
 
 
-# -- parsers and predicates several flows share ------------------------------------------------------
-PHOTOS = "photos"  # FSM data: the photos' file ids
-ALBUM = "album"  # FSM data: the photos came as an album (Telegram sends its photos one by one)
-
-
+# -- what several flows share -------------------------------------------------------------------------
 def unchanged(value: object, draft: Draft, f: Fmt) -> Draft:
     """A button that only moves on ("Continue", "Skip")."""
     return draft
 
 
-def no_photos(value: object, draft: Draft, f: Fmt) -> Draft:
-    return {**draft, PHOTOS: [], ALBUM: False}
-
-
-def add_photo(limit: int, too_many: Callable[[Fmt], str]) -> Parse:
-    """A photo step's parser: one more photo, up to `limit` (beyond it, `too_many` says so). A photo
-    of an album marks the draft: the step then waits for its "done" button even at the limit, so
-    the album's later photos are told they were not kept instead of landing on the next step."""
-
-    def added(file_id: str, draft: Draft, f: Fmt, message: Message | None = None) -> Draft:
-        photos = list(draft.get(PHOTOS) or [])
-        if len(photos) >= limit:
-            raise Retry(too_many(f))
-        album = bool(draft.get(ALBUM)) or bool(message is not None and message.media_group_id)
-        return {**draft, PHOTOS: [*photos, file_id], ALBUM: album}
-
-    return added
-
-
-def room_for_photos(limit: int) -> Predicate:
-    """A photo step stays until the photos reach `limit` — or, for an album, until "done"."""
-    return lambda draft: len(draft.get(PHOTOS) or []) < limit or bool(draft.get(ALBUM))
-
-
-PHOTOS_REMOVED = N_("Photos removed.")
-
-
-def photo_step(state: State, view: View, expected: str, limit: int, too_many: Callable[[Fmt], str],
-               done: Enum, clear: Enum) -> Step:
-    """A step that collects up to `limit` photos: it stays while there is room; the button `done`
-    moves on, `clear` removes them all and stays."""
-    return Step(state, view, expected, photo=add_photo(limit, too_many), stay=room_for_photos(limit),
-                buttons={done: Button(unchanged), clear: Button(no_photos, stay=True, note=PHOTOS_REMOVED)})
+async def finish(state: FSMContext, db: Database, save: Callable[[], Awaitable[Screen]],
+                 refused: Callable[[DomainError], Awaitable[Screen]]) -> NoReturn:
+    """A last step that saves what it took (a flow without a summary): `save` runs in one unit of
+    work with the state cleared and gives the screen to end on. A wrong answer (`InvalidInput`) is
+    asked again, the step kept; any other refusal — the item moved on meanwhile — leaves the flow
+    and ends on `refused(error)`."""
+    try:
+        async with db.write():
+            screen = await save()
+            await state.clear()
+    except InvalidInput:
+        raise
+    except DomainError as error:
+        async with db.write():
+            await state.clear()
+        raise Done(await refused(error)) from None
+    raise Done(screen)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ from bot.db.engine import Database
 from bot.db.users import UserRow
 from bot.handlers.answers import answered_by, refusals
 from bot.handlers.common import send_or_edit, send_photos_then, show
-from bot.handlers.flow import Button, Draft, Flow, Go, Retry, Stale, Step, Summary, photo_step, unchanged
+from bot.handlers.flow import Button, Draft, Flow, Go, Retry, Stale, Step, Summary, unchanged
+from bot.handlers.photo_steps import photo_step
 from bot.handlers.routing import Handlers
 from bot.keyboards import reviews as keys
 from bot.keyboards.common import MenuCb

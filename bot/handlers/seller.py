@@ -30,14 +30,14 @@ from bot.db.engine import Database
 from bot.db.users import UserRow
 from bot.handlers.answers import refusals
 from bot.handlers.common import show
-from bot.handlers.flow import Button, Done, Draft, Flow, Stale, Step
+from bot.handlers.flow import Button, Draft, Flow, Stale, Step, finish
 from bot.handlers.routing import Handlers
 from bot.keyboards.common import MenuCb
 from bot.keyboards.seller import SellerAction, SellerCb, SellerStepCb, StepAction
 from bot.middlewares.card_guard import takes_track_numbers
 from bot.services import money
 from bot.services.disputes import SellerAnswer, check_return_address, clean_reason
-from bot.services.errors import DomainError, InvalidInput, NotFound
+from bot.services.errors import DomainError, NotFound
 from bot.services.relay.conversations import RelayService
 from bot.services.seller import (
     NotASeller,
@@ -166,24 +166,17 @@ async def refused(query: CallbackQuery, error: DomainError, state: FSMContext, d
 
 
 async def _finish(draft: Draft, f: Fmt, state: FSMContext, db: Database, seller_mode: SellerModeService,
-                  relay: RelayService, user: UserRow, act: Callable[[], Awaitable[Screen]]) -> NoReturn:
-    """The last step of a flow: `act` saves (with the step left, in one unit of work) and gives the
-    screen to show. A wrong answer (InvalidInput) is asked again; any other refusal leaves the step
-    for the item (or its list) with why."""
-    try:
-        async with db.write():
-            screen = await act()
-            await state.clear()
-    except InvalidInput:
-        raise
-    except DomainError as error:
-        async with db.write():
-            await state.clear()
+                  relay: RelayService, user: UserRow, save: Callable[[], Awaitable[Screen]]) -> NoReturn:
+    """The last step of a flow saves; a refusal other than a wrong answer leaves the step for the
+    item (or its list) with why."""
+
+    async def refused(error: DomainError) -> Screen:
         section = SellerAction(str(draft.get("section", SellerAction.reviews.value)))
         shown, note = await refusal_screen(error, section, int(draft.get("id") or 0), int(draft.get("page") or 0),
                                            user, seller_mode, relay, f)
-        raise Done(noted(shown, note)) from None
-    raise Done(screen)
+        return noted(shown, note)
+
+    await finish(state, db, save, refused)
 
 
 refusals(router.callback_query, refused)
