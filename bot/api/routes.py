@@ -101,7 +101,7 @@ def order_out(found: ShopOrder) -> m.OrderOut:
         number=found.number, store_id=found.store_id, customer=found.customer, status=found.status,
         currency=new.currency, items_minor=items_minor, shipping_minor=new.shipping_minor, discount_minor=0,
         total_minor=items_minor + new.shipping_minor, created_at=found.created_at,
-        paid_on_link=found.paid_while_waiting,
+        cancelled_at=found.cancelled_at, paid_on_link=found.paid_while_waiting,
         items=[m.ItemOut(position=n, title=i.title, quantity=i.quantity, unit_price_minor=i.unit_price_minor,
                          product_id=i.product_id, options=dict(i.options)) for n, i in enumerate(new.items, 1)])
 

@@ -63,6 +63,7 @@ class CustomerOrderRow:
     request: str
     paid: str | None
     created_at: datetime
+    cancelled_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,8 +235,9 @@ async def customer_orders(conn: AsyncConnection, customer_id: int, *, waiting_on
 
 
 async def mark_waiting(conn: AsyncConnection, row_id: int, *, paid: str | None = None,
-                       cancelled: bool = False) -> bool:
-    values: dict[str, object] = {"state": CANCELLED} if cancelled else {"paid": paid}
+                       cancelled_at: datetime | None = None) -> bool:
+    """A waiting order marked paid (`paid`: the card snapshot), or cancelled at `cancelled_at`."""
+    values: dict[str, object] = {"state": CANCELLED, "cancelled_at": cancelled_at} if cancelled_at else {"paid": paid}
     result = await conn.execute(update(co).where(co.c.id == row_id, co.c.state == WAITING).values(**values))
     return result.rowcount == 1
 

@@ -6,6 +6,7 @@ is still the shop's financial record."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import pytest
 
@@ -164,7 +165,7 @@ async def test_a_waiting_order_todays_rules_refuse_is_cancelled_and_the_customer
                                    .values(request=json.dumps(request)))
     await placed_on_link(nova, alex, "c-9", "GOOD-2")
     _, odd = await nova.get("/orders/ODD-1", status=200)
-    assert odd["status"] == "cancelled"
+    assert odd["status"] == "cancelled" and datetime.fromisoformat(odd["cancelled_at"]) == app.clock.now()
     async with app.services.db.read() as conn:
         linked_now = await shops_repo.customer(conn, nova.id, "c-9")
     assert linked_now is not None and linked_now.user_id == alex.user.id

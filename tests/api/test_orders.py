@@ -3,6 +3,8 @@ linked yet, every status change through the order service, and what reaches the 
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
 from bot.fakebot import Player
@@ -62,8 +64,12 @@ async def test_an_order_waits_for_its_customer_and_appears_when_the_link_is_open
     _, data = await nova.post(f"/orders/{number}/status", {"status": "paid", "card": {"last4": "0004"}}, status=409)
     assert data["error"]["code"] == "forbidden_transition"
     await nova.post("/customers/c-2/orders", order_body(store_id, number="N-2"), status=201)
+    app.clock.advance(minutes=5)
+    cancelled_at = app.clock.now()
     _, data = await nova.post("/orders/N-2/status", {"status": "cancelled"}, status=200)
-    assert data["status"] == "cancelled"
+    assert data["status"] == "cancelled" and datetime.fromisoformat(data["cancelled_at"]) == cancelled_at
+    _, listed = await nova.get("/customers/c-2/orders", status=200)
+    assert [(o["number"], o["cancelled_at"] is not None) for o in listed["orders"]] == [("N-2", True), (number, False)]
     _, data = await nova.post("/customers/c-2/orders", order_body(store_id, number="N-2"), status=409)
     assert data["error"]["code"] == "number_taken"
     await nova.post(f"/orders/{number}/tracking", {"code": "in_transit"}, status=409)

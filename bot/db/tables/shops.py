@@ -72,6 +72,7 @@ customer_orders = Table(
     Column("request", Text, nullable=False, server_default="{}"),  # JSON: what to place (waiting only)
     Column("paid", Text),  # JSON card snapshot: marked paid while waiting, applied when placed
     Column("created_at", UTCDateTime, nullable=False),
+    Column("cancelled_at", UTCDateTime),  # cancelled while waiting: when (0030_waiting_cancelled_at)
     CheckConstraint("state IN ('waiting', 'placed', 'cancelled')", name="ck_customer_orders_state"),
 )
 Index("ix_customer_orders_customer", customer_orders.c.customer_id, customer_orders.c.id)

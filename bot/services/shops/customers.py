@@ -122,6 +122,14 @@ class ShopOrder:
     waiting: NewOrder | None = None
     paid_while_waiting: bool = False
     refunds: tuple[RefundRow, ...] = ()  # of a placed order, the oldest first
+    cancelled_at: datetime | None = None  # of a waiting order cancelled before it was placed
+
+    @classmethod
+    def waiting_for(cls, row: CustomerOrderRow, customer: str) -> ShopOrder:
+        """An order that waits for its customer (or was cancelled while it waited)."""
+        return cls(row.number, row.store_id, customer, WAITING_STATUS if row.state == WAITING else "cancelled",
+                   row.created_at, waiting=NewOrder.from_json(row.request, row.number),
+                   paid_while_waiting=row.paid is not None, cancelled_at=row.cancelled_at)
 
 
 def check_external_id(external_id: str) -> str:
@@ -190,7 +198,7 @@ class CustomerService:
                     # that is no ISO code): cancelled, so it can't keep the customer from being linked
                     log.warning("waiting order %s could not be placed when its customer was linked: %s",
                                 row.number, refused.english)
-                    await repo.mark_waiting(conn, row.id, paid=None, cancelled=True)
+                    await repo.mark_waiting(conn, row.id, cancelled_at=now)
                     continue
                 await self._place_waiting(row, new, user_id)
                 placed += 1
@@ -259,10 +267,7 @@ class CustomerService:
                 return None
             customer = await repo.customer_by_id(c, row.customer_id)
             assert customer is not None
-            new = NewOrder.from_json(row.request, row.number)
-            status = WAITING_STATUS if row.state == WAITING else "cancelled"
-            return ShopOrder(row.number, row.store_id, customer.external_id, status, row.created_at,
-                             waiting=new, paid_while_waiting=row.paid is not None)
+            return ShopOrder.waiting_for(row, customer.external_id)
 
     async def waiting_paid(self, shop_id: int, number: str, card: CardSnapshot) -> ShopOrder:
         return await self._waiting_change(shop_id, number, paid=json.dumps(asdict(card)))
@@ -278,7 +283,7 @@ class CustomerService:
                 raise NotFound()
             if row.state != WAITING or (paid is not None and row.paid is not None):
                 raise ForbiddenTransition()
-            await repo.mark_waiting(conn, row.id, paid=paid, cancelled=cancelled)
+            await repo.mark_waiting(conn, row.id, paid=paid, cancelled_at=self.clock.now() if cancelled else None)
             found = await self._shop_order(shop_id, number)
         assert found is not None
         return found
@@ -292,10 +297,7 @@ class CustomerService:
         found = []
         for row in rows:
             if row.order_id is None:
-                status = WAITING_STATUS if row.state == WAITING else "cancelled"
-                found.append(ShopOrder(row.number, row.store_id, customer.external_id, status, row.created_at,
-                                       waiting=NewOrder.from_json(row.request, row.number),
-                                       paid_while_waiting=row.paid is not None))
+                found.append(ShopOrder.waiting_for(row, customer.external_id))
             elif row.order_id in placed:
                 order, items = placed[row.order_id]
                 found.append(ShopOrder(order.number, order.store_id, customer.external_id, order.status,
