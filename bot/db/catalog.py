@@ -18,6 +18,7 @@ from bot.db.dialect import insert as upsert
 from bot.db.engine import Database
 from bot.db.tables import cart_items as ct
 from bot.db.tables import order_items as it
+from bot.db.tables import orders as ot
 from bot.db.tables import products as pt
 from bot.db.tables import store_follows as sf
 from bot.db.tables import stores as st
@@ -158,19 +159,29 @@ async def set_price(conn: AsyncConnection, product_id: int, price_minor: int, ol
 
 
 async def rate(conn: AsyncConnection, item_id: int, *, was: int | None, now: int) -> None:
-    """A buyer's stars for an order item change the product's rating, when the item is a catalog
-    product: a new review (`was` None) counts one more, a changed one moves the average. The rating
-    a shop gave the product (its reviews elsewhere) is the start: the average goes on from it."""
-    found = (await conn.execute(select(pt.c.id, pt.c.rating_x10, pt.c.reviews_count)
-                                .join(it, it.c.product_id == pt.c.id).where(it.c.id == item_id))).first()
+    """A buyer's stars for an order item move the rating of its store and, when the item is a
+    catalog product, of the product: a new review (`was` None) counts one more, a changed one moves
+    the average. A product's rating goes on from the one its shop gave it (its reviews elsewhere)."""
+    found = (await conn.execute(select(it.c.product_id, ot.c.store_id).join(ot, ot.c.id == it.c.order_id)
+                                .where(it.c.id == item_id))).first()
     if found is None or was == now:
+        return
+    if found.product_id is not None:
+        await _move_rating(conn, pt, int(found.product_id), was, now)
+    await _move_rating(conn, st, int(found.store_id), was, now)
+
+
+async def _move_rating(conn: AsyncConnection, table: Any, row_id: int, was: int | None, now: int) -> None:
+    found = (await conn.execute(select(table.c.rating_x10, table.c.reviews_count)
+                                .where(table.c.id == row_id))).first()
+    if found is None:
         return
     count, total = int(found.reviews_count), int(found.rating_x10) * int(found.reviews_count)
     if was is None:
         count, total = count + 1, total + now * 10
     else:
         total += (now - was) * 10
-    await conn.execute(update(pt).where(pt.c.id == found.id).values(
+    await conn.execute(update(table).where(table.c.id == row_id).values(
         rating_x10=max(10, min(50, (2 * total + count) // (2 * count))) if count else 0, reviews_count=count))  # half up
 
 
@@ -245,7 +256,8 @@ async def store_products(conn: AsyncConnection, store_id: int, *, offset: int, l
 class StoreRow:
     id: int
     name: str
-    rating_x10: int
+    rating_x10: int  # the buyers' stars of its orders' items, 0 before the first review
+    reviews_count: int = 0
 
 
 async def store_id_by_name(conn: AsyncConnection, name: str) -> int | None:
@@ -254,8 +266,9 @@ async def store_id_by_name(conn: AsyncConnection, name: str) -> int | None:
 
 
 async def store(conn: AsyncConnection, store_id: int) -> StoreRow | None:
-    row = (await conn.execute(select(st.c.id, st.c.name, st.c.rating_x10).where(st.c.id == store_id))).first()
-    return StoreRow(int(row.id), row.name, int(row.rating_x10 or 0)) if row else None
+    row = (await conn.execute(select(st.c.id, st.c.name, st.c.rating_x10, st.c.reviews_count)
+                              .where(st.c.id == store_id))).first()
+    return StoreRow(int(row.id), row.name, int(row.rating_x10 or 0), int(row.reviews_count or 0)) if row else None
 
 
 # -- wishlist -------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from typing import Any
 from aiogram.types import InlineKeyboardButton
 from aiogram.utils.text_decorations import html_decoration as hd
 
-from bot.db.catalog import ProductRow
+from bot.db.catalog import ProductRow, StoreRow
 from bot.db.coupons import Offer
 from bot.keyboards.catalog import CartCheckoutCb, ProductAction, ProductCb, ShopAction, ShopCb, Src
 from bot.keyboards.relay import RelayAction, RelayCb
@@ -70,11 +70,12 @@ def price_text(p: ProductRow, f: Fmt) -> str:
     return f"<b>{now}</b>"
 
 
-def rating_text(p: ProductRow, f: Fmt) -> str:
-    if not p.rating_x10:
+def rating_text(rated: ProductRow | StoreRow, f: Fmt) -> str:
+    """A product's or a store's stars and how many reviews they come from."""
+    if not rated.rating_x10:
         return f._("No ratings yet")
-    stars = f.number(p.rating_x10 / 10)
-    reviews = f.ngettext("{n} review", "{n} reviews", p.reviews_count).format(n=p.reviews_count)
+    stars = f.number(rated.rating_x10 / 10)
+    reviews = f.ngettext("{n} review", "{n} reviews", rated.reviews_count).format(n=rated.reviews_count)
     return f"★ {stars} · {reviews}"
 
 
@@ -300,7 +301,7 @@ def store_screen(page: StorePage, f: Fmt) -> Screen:
     s = page.store
     lines = [f"<b>🏬 {hd.quote(s.name)}</b>"]
     if s.rating_x10:
-        lines.append(f._("Store rating: ★ {rating}").format(rating=f.number(s.rating_x10 / 10)))
+        lines.append(f._("Store rating: {rating}").format(rating=rating_text(s, f)))
     if page.following:
         lines.append(f._("♥ You follow this store."))
         if page.new_products:

@@ -106,6 +106,22 @@ async def test_similar_store_coupon_follow_and_favourite_stores(app: App, alex: 
     assert alex.alerts()[-1] == "Removed from Favourite stores"
 
 
+async def test_a_store_page_shows_its_buyers_stars(app: App, masha: Player, shop: dict[str, int]) -> None:
+    """The reviews of a store's orders' items are its rating, with how many there are (Russian plural)."""
+    from bot.db import reviews as reviews_repo
+    from tests.orderkit import CABLE, EARBUDS, make_order
+
+    await masha.send("/start")
+    order = await make_order(app.services, app.clock, masha.user.id, "completed", items=[EARBUDS, CABLE])
+    async with app.services.db.read() as conn:
+        items = [r.item_id for r in await reviews_repo.order_items(conn, masha.user.id, order.id)]
+    await app.services.reviews.publish(masha.user.id, items[0], rating=5)
+    await app.services.reviews.publish(masha.user.id, items[1], rating=4)
+    await open_link(masha, shop["earbuds"])
+    await masha.press("🏬 Магазин")
+    assert masha.last_text.startswith("<b>🏬 Nova Electronics</b>\nРейтинг магазина: ★ 4,5 · 2 отзыва\n2 товара")
+
+
 async def test_search_pages_and_back_to_the_results(app: App, masha: Player, shop: dict[str, int]) -> None:
     for n in range(10):
         await app.services.catalog.upsert(shop["nova"], f"Earbuds case {n}", price_minor=500 + n, currency="USD",

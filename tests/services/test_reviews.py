@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from bot.db import catalog as catalog_repo
 from bot.db import outbox as outbox_repo
 from bot.db import reviews as repo
 from bot.services.errors import InvalidInput
@@ -241,6 +242,35 @@ async def test_the_buyers_stars_move_the_products_rating(app: App) -> None:
     assert await rating(rated) == (38, 4)  # (12 + 3) / 4 = 3.75
 
 
+async def test_the_buyers_stars_move_their_stores_rating_whatever_the_item(app: App) -> None:
+    """A store's rating is the average of the stars its orders' items got — catalog products or not —
+    with an edit and an additional review's new stars moving it; another store's stays as it was."""
+    from tests.orderkit import CABLE, EARBUDS
+
+    async def store_rating(name: str) -> tuple[int, int]:
+        store_id = await app.services.orders.ensure_store(name)
+        async with app.services.db.read() as conn:
+            row = await catalog_repo.store(conn, store_id)
+        assert row is not None
+        return row.rating_x10, row.reviews_count
+
+    order = await make_order(app.services, app.clock, ALEX, Status.completed, items=[EARBUDS, CABLE])
+    other = await make_order(app.services, app.clock, ALEX, Status.completed, store="Zeta Home", items=[CABLE])
+    async with app.services.db.read() as conn:
+        first, second = [r.item_id for r in await repo.order_items(conn, ALEX, order.id)]
+        (elsewhere,) = [r.item_id for r in await repo.order_items(conn, ALEX, other.id)]
+    assert await store_rating("Nova Electronics") == (0, 0)  # no stars before the first review
+    review = (await app.services.reviews.publish(ALEX, first, rating=5)).card.review
+    await app.services.reviews.publish(ALEX, second, rating=2)
+    assert await store_rating("Nova Electronics") == (35, 2)
+    await app.services.reviews.publish(ALEX, first, rating=4)  # an edit: (4 + 2) / 2
+    assert await store_rating("Nova Electronics") == (30, 2)
+    await app.services.reviews.add_extra(ALEX, review.id, rating=1, text="Broke in a week")
+    assert await store_rating("Nova Electronics") == (15, 2)  # (1 + 2) / 2, half up
+    await app.services.reviews.publish(ALEX, elsewhere, rating=4)
+    assert await store_rating("Nova Electronics") == (15, 2) and await store_rating("Zeta Home") == (40, 1)
+
+
 async def test_the_migration_counts_the_reviews_written_before_ratings_moved(app: App) -> None:
     """0029: a review written before reviews moved ratings is counted once, with the stars in force
     — so an edit of it later moves an average it is in."""
@@ -261,7 +291,10 @@ async def test_the_migration_counts_the_reviews_written_before_ratings_moved(app
     review = (await app.services.reviews.publish(ALEX, item, rating=5)).card.review
     await app.services.reviews.add_extra(ALEX, review.id, rating=2, text="It broke")
     app.sqlite("UPDATE products SET rating_x10 = 40, reviews_count = 3 WHERE id = ?", (rated,))  # as before
+    app.sqlite("UPDATE stores SET rating_x10 = 0 WHERE id = ?", (store,))  # nothing rated stores before 0031
     url = app.settings.database_url
     command.downgrade(alembic_config(url), "0028_additional_rating")
     command.upgrade(alembic_config(url), "head")
     assert app.sqlite("SELECT rating_x10, reviews_count FROM products WHERE id = ?", (rated,)) == [(35, 4)]
+    # 0031: and the store's, which nothing had rated before: (2 stars in force) / 1
+    assert app.sqlite("SELECT rating_x10, reviews_count FROM stores WHERE id = ?", (store,)) == [(20, 1)]

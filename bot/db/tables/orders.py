@@ -29,6 +29,7 @@ stores = Table(
     Column("seller_account", String(64)),  # the seller's Telegram account, when linked
     created_at(),
     Column("rating_x10", Integer, nullable=False, server_default="0"),  # 0015_catalog: 47 = 4.7 ★; 0 = none yet
+    Column("reviews_count", Integer, nullable=False, server_default="0"),  # 0031_store_ratings
 )
 
 products = Table(
