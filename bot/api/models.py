@@ -125,9 +125,10 @@ class OrderIn(Body):
     currency: Currency
     items: list[ItemIn] = Field(min_length=1, max_length=100)
     shipping_minor: Minor = 0
-    usd_rate: Decimal | None = Field(default=None, gt=0, description="USD per one unit of the currency "
-                                                                        "(when left out: 1 for USD, else the "
-                                                                        "bot's USD_RATES; none: no points)")
+    usd_rate: Decimal | None = Field(default=None, gt=0, description="USD per one unit of the currency, at "
+                                                                        "most 10 (1 for USD; when left out: 1 "
+                                                                        "for USD, else the bot's USD_RATES; "
+                                                                        "none: no points)")
     number: OrderNumber | None = Field(default=None, description="the order number the buyer sees "
                                                                  "(default: made up)")
     address: AddressIn

@@ -176,3 +176,24 @@ async def test_a_product_id_too_large_for_any_id_is_the_bodys_422(app: App, nova
     body["items"][0]["product_id"] = 10**20
     _, data = await nova.post("/customers/c-9/orders", body, status=422)
     assert data["error"]["fields"][0]["field"] == "items.0.product_id"
+
+
+async def test_an_absurd_usd_rate_or_an_order_of_nothing_is_refused(app: App, nova: Shop, alex: Player,
+                                                                     store_id: int) -> None:
+    """A rate far above any currency's (or not 1 for US dollars) would give points no purchase
+    earned, and one too large broke completing the order; an order of 0 can never be paid by card.
+    Both are refused, for a linked customer and for one the order would wait for."""
+    for customer in ("c-1", "c-new"):  # c-1: linked to Alex already
+        for currency, rate in (("EUR", "1e30"), ("USD", "100")):
+            body = {**order_body(store_id), "currency": currency, "usd_rate": rate}
+            _, data = await nova.post(f"/customers/{customer}/orders", body, status=422)
+            assert "usd_rate" in data["error"]["message"], data
+        free = order_body(store_id)
+        free["shipping_minor"] = 0
+        for item in free["items"]:
+            item["unit_price_minor"] = 0
+        _, data = await nova.post(f"/customers/{customer}/orders", free, status=422)
+        assert data["error"]["message"] == "An order must cost something: its items and shipping add up to 0."
+    _, kwd = await nova.post("/customers/c-1/orders", {**order_body(store_id), "currency": "KWD", "usd_rate": "3.26"},
+                             status=201)
+    assert kwd["currency"] == "KWD"

@@ -292,6 +292,42 @@ async def test_the_unpaid_time_is_configurable(app: App) -> None:
     assert await orders.expire_unpaid(app.clock.advance(hours=2)) == 1
 
 
+async def test_an_order_must_cost_something_and_its_usd_rate_be_a_currencys(app: App) -> None:
+    """A rate counts the order's points: one far above any currency's (or another than 1 for US
+    dollars) would give points no purchase earned; an order of 0 could never be paid by card."""
+    orders = app.services.orders
+    await ensure_user(app.services, ALEX)
+    store = await orders.ensure_store("Nova Electronics")
+    item = [NewItem("Thing", 1, 1000)]
+    for currency, rate in (("EUR", "1e30"), ("EUR", "10.5"), ("EUR", "0"), ("EUR", "-1"), ("USD", "100"),
+                           ("EUR", "0.0000000000001"), ("EUR", "NaN")):
+        with pytest.raises(InvalidInput):
+            await orders.create(user_id=ALEX, store_id=store, items=item, currency=currency, usd_rate=rate)
+    with pytest.raises(InvalidInput, match="must cost something"):
+        await orders.create(user_id=ALEX, store_id=store, items=[NewItem("Sticker", 1, 0)], currency="USD")
+    kwd = await orders.create(user_id=ALEX, store_id=store, items=item, currency="KWD", usd_rate="3.26")
+    usd = await orders.create(user_id=ALEX, store_id=store, items=item, currency="USD", usd_rate="1.00")
+    free_item = await orders.create(user_id=ALEX, store_id=store, items=[NewItem("Sticker", 1, 0)], currency="USD",
+                                    shipping_minor=300)
+    assert (kwd.usd_rate, usd.usd_rate, free_item.total_minor) == ("3.26", "1.00", 300)
+
+
+async def test_an_order_that_cant_complete_does_not_hold_back_the_others(app: App) -> None:
+    """The sweeper completes due orders a batch a unit of work; one whose data breaks its move (a
+    rate stored before rates were checked) is left, logged, and the others still complete."""
+    orders = app.services.orders
+    first = await make_order(app.services, app.clock, ALEX, Status.shipped)
+    broken = await make_order(app.services, app.clock, ALEX, Status.shipped)
+    last = await make_order(app.services, app.clock, ALEX, Status.shipped)
+    async with app.services.db.write() as conn:  # its points would not fit any integer column
+        await conn.execute(text("UPDATE orders SET usd_rate = '1e30' WHERE id = :id"), {"id": broken.id})
+    app.clock.advance(days=61)
+    assert await orders.auto_complete(app.clock.now()) == 2
+    assert [(await orders.by_number(o.number)).status for o in (first, broken, last)] == [
+        "completed", "shipped", "completed"]
+    assert await orders.auto_complete(app.clock.now()) == 0  # the broken one is tried again, alone
+
+
 async def test_shipped_orders_complete_when_protection_ends_unless_disputed(app: App) -> None:
     quiet = await make_order(app.services, app.clock, ALEX, Status.shipped)
     orders = app.services.orders

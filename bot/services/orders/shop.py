@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -54,7 +54,8 @@ _NUMBER_RE = re.compile(r"^[A-Z0-9-]{1,24}$")
 MAX_TOTAL_MINOR = 10**15
 
 
-def check_new_order(currency: str, items: Sequence[NewItem], shipping_minor: int, discount_minor: int = 0) -> str:
+def check_new_order(currency: str, items: Sequence[NewItem], shipping_minor: int, discount_minor: int = 0,
+                    usd_rate: Decimal | str | None = None) -> str:
     """What an order must be to be placed (`ShopSide.create`; the shop API checks an order that waits
     for its customer with it too). Returns the currency code, upper case."""
     currency = check_currency(currency)
@@ -67,9 +68,33 @@ def check_new_order(currency: str, items: Sequence[NewItem], shipping_minor: int
         raise InvalidInput(N_("Shipping can't cost less than zero."))
     if sum(i.quantity * i.unit_price_minor for i in items) + shipping_minor > MAX_TOTAL_MINOR:
         raise InvalidInput(N_("An order can't cost that much: the items and shipping add up to more than any order may."))
+    if sum(i.quantity * i.unit_price_minor for i in items) + shipping_minor == 0:  # a card can't be charged 0
+        raise InvalidInput(N_("An order must cost something: its items and shipping add up to 0."))
+    if usd_rate is not None:
+        check_usd_rate(currency, usd_rate)
     if not 0 <= discount_minor <= sum(i.quantity * i.unit_price_minor for i in items) + shipping_minor:
         raise InvalidInput(N_("A discount can't be more than the order costs."))
     return currency
+
+
+# USD per one unit of a currency: the most any real one is worth is a few dollars (the Kuwaiti dinar's
+# about 3.3); a rate above this is a mistake, and would give points (and levels) no purchase earned
+MAX_USD_RATE = Decimal(10)
+
+
+def check_usd_rate(currency: str, usd_rate: Decimal | str) -> Decimal:
+    """An order's own rate to US dollars (its points are counted with it): more than 0, at most
+    MAX_USD_RATE, with at most 12 decimal places; a US-dollar order's is 1."""
+    try:
+        rate = Decimal(str(usd_rate))
+    except InvalidOperation:
+        rate = Decimal(0)
+    if not rate.is_finite() or not 0 < rate <= MAX_USD_RATE or -rate.as_tuple().exponent > 12:  # type: ignore[operator]
+        raise InvalidInput(N_("usd_rate must be more than 0 and at most 10 US dollars per unit, "
+                              "with at most 12 decimal places."))
+    if currency == "USD" and rate != 1:
+        raise InvalidInput(N_("A US-dollar order's usd_rate is 1."))
+    return rate
 
 
 class UnknownProduct(InvalidInput, msgid=N_("An item's product_id is not a product of the order's store.")): ...
@@ -125,7 +150,7 @@ class ShopSide(OrderBase):
         same unit of work); the card pays the rest. `by`: who placed it — not the buyer (the shop
         through the API, an operator): the buyer is told of it, to pay (`told`: they know already,
         the push is kept for the message centre only)."""
-        currency = check_new_order(currency, items, shipping_minor, discount_minor)
+        currency = check_new_order(currency, items, shipping_minor, discount_minor, usd_rate)
         total_minor = sum(i.quantity * i.unit_price_minor for i in items) + shipping_minor - discount_minor
         if not 0 <= certificate_minor <= total_minor:
             raise InvalidInput(N_("Gift certificates can't pay more than the order costs."))

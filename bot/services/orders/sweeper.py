@@ -3,6 +3,7 @@ are asked about."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
@@ -16,6 +17,8 @@ from bot.services.orders.states import Actor, CancelReason, Status, transition
 __all__ = [
     "SweeperJobs",
 ]
+
+log = logging.getLogger(__name__)
 
 
 # (conn, now, batch) → the (order id, user id) pairs due; what to do with one of them
@@ -45,19 +48,41 @@ class SweeperJobs(OrderBase):
     async def _move_due(self, due_query: DueQuery, expected: Status, move: Move, now: datetime,
                         batch: int) -> int:
         """`move` each order `due_query` finds that is still in `expected`, a batch a unit of work,
-        until a batch comes back short. Returns how many were moved."""
+        until a batch comes back short (or moves nothing). Returns how many were moved. An order that
+        can't move (its data broken) must not hold back the others: when a batch fails, its orders
+        move one by one, and the one that fails is logged and left for an operator."""
         done = 0
         while True:
-            async with self.db.write() as conn:
-                due = await due_query(conn, now, batch)
-                for order_id, user_id in due:
-                    order = await repo.get(conn, order_id, user_id)
-                    if order is None or order.status != expected:
-                        continue
-                    await move(conn, order)
-                    done += 1
-            if len(due) < batch:
+            due: list[tuple[int, int]] = []
+            try:
+                async with self.db.write() as conn:
+                    due = list(await due_query(conn, now, batch))
+                    moved = await self._move_each(conn, due, expected, move)
+            except Exception:
+                if not due:  # the query itself: nothing was tried
+                    raise
+                log.exception("%d due orders could not move together: moving them one by one", len(due))
+                moved = 0
+                for one in due:
+                    try:
+                        async with self.db.write() as conn:
+                            moved += await self._move_each(conn, [one], expected, move)
+                    except Exception:
+                        log.exception("order id %d can't move to its next status; left as it is", one[0])
+            done += moved
+            if len(due) < batch or not moved:
                 return done
+
+    @staticmethod
+    async def _move_each(conn: AsyncConnection, due: list[tuple[int, int]], expected: Status, move: Move) -> int:
+        moved = 0
+        for order_id, user_id in due:
+            order = await repo.get(conn, order_id, user_id)
+            if order is None or order.status != expected:
+                continue
+            await move(conn, order)
+            moved += 1
+        return moved
 
     async def poll_tracking(self, now: datetime, batch: int = 50) -> int:
         """Ask the carrier about parcels not checked for a while. Returns how many new events."""

@@ -193,7 +193,7 @@ class CustomerService:
             for row in await repo.customer_orders(conn, customer.id, waiting_only=True, limit=10_000):
                 new = NewOrder.from_json(row.request, row.number)
                 try:  # checked before anything is written: a refusal leaves the unit of work usable
-                    check_new_order(new.currency, new.items, new.shipping_minor)
+                    check_new_order(new.currency, new.items, new.shipping_minor, usd_rate=new.usd_rate)
                 except DomainError as refused:  # one the rules of its day took and today's refuse (a currency
                     # that is no ISO code): cancelled, so it can't keep the customer from being linked
                     log.warning("waiting order %s could not be placed when its customer was linked: %s",
@@ -242,7 +242,7 @@ class CustomerService:
                 await repo.add_customer_order(conn, customer_id=customer.id, store_id=new.store_id,
                                               number=order.number, order_id=order.id, request="", now=now)
                 return await self._shop_order(shop_id, order.number)  # type: ignore[return-value]
-            check_new_order(new.currency, new.items, new.shipping_minor)  # so that placing it later can't fail
+            check_new_order(new.currency, new.items, new.shipping_minor, usd_rate=new.usd_rate)  # so that placing it later can't fail
             await check_products(conn, new.store_id, new.items)
             number = number or f"{now:%y%m%d}-{await repo.next_customer_order_id(conn):06d}"
             await repo.add_customer_order(conn, customer_id=customer.id, store_id=new.store_id, number=number,
