@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from babel.numbers import list_currencies
 
@@ -13,7 +13,7 @@ from bot.services.errors import N_, InvalidInput
 class NotANumber(InvalidInput, msgid=N_("Please type an amount as a number, for example 12.50.")): ...
 
 
-_AMOUNT_RE = re.compile(r"^\d+(?:[.,]\d+)?$")
+_AMOUNT_RE = re.compile(r"^\d+(?:[.,]\d+)*$")
 
 
 # ISO 4217's minor units where they are not 2. Amounts are ISO minor units (the shop API says so),
@@ -54,7 +54,11 @@ def to_major(minor: int, currency: str) -> Decimal:
 
 
 def parse_amount(text: str, currency: str) -> int:
-    """What a person types ("12", "12.50", "12,5", "1 200") → minor units (> 0)."""
+    """What a person types ("12", "12.50", "12,5", "1 200", "1,200.50", "1.200,50") → minor units (> 0).
+    A comma or a point is the decimal separator, except where it can only group thousands: one
+    that stands more than once, one before the other separator, and one followed by exactly three
+    digits when the currency has fewer decimals than that ("1,500" is 1500 dollars, never $1.50;
+    in Kuwaiti dinars, which have three, it is 1.5)."""
     raw = (text or "").strip()
     for junk in (" ", "\u00a0", "\u202f", "'"):
         raw = raw.replace(junk, "")
@@ -63,13 +67,27 @@ def parse_amount(text: str, currency: str) -> int:
     raw = raw.removesuffix("руб.").removesuffix("р.")
     if raw.startswith("-") and _AMOUNT_RE.match(raw[1:]):  # a number, but not more than zero
         raise InvalidInput(N_("The amount must be more than zero."))
-    if not raw or len(raw) > 16 or not _AMOUNT_RE.match(raw):
+    if not raw or len(raw) > 24 or len(re.sub(r"[.,]", "", raw)) > 16 or not _AMOUNT_RE.match(raw):
         raise NotANumber()
-    try:
-        amount = Decimal(raw.replace(",", "."))
-    except InvalidOperation:  # pragma: no cover - the pattern already rules this out
-        raise NotANumber() from None
-    minor = to_minor(amount, currency)
+    minor = to_minor(_decimal(raw, precision(currency)), currency)
     if minor <= 0:
         raise InvalidInput(N_("The amount must be more than zero."))
     return minor
+
+
+def _decimal(raw: str, decimals: int) -> Decimal:
+    """`raw`: digits with commas and points between them (`_AMOUNT_RE`)."""
+    parts = re.split(r"([.,])", raw)
+    digits, seps = parts[0::2], parts[1::2]
+    if not seps:
+        return Decimal(raw)
+    last = seps[-1]
+    decimal_point = last if seps.count(last) == 1 else None  # one that stands more than once groups
+    if decimal_point is not None and len(seps) == 1 and len(digits[-1]) == 3 and decimals < 3 \
+            and len(digits[0]) <= 3:
+        decimal_point = None  # "1,500": thousands, as no such amount has three decimals
+    groups = seps[:-1] if decimal_point else seps
+    if groups and (len(set(groups)) > 1 or len(digits[0]) > 3 or any(len(d) != 3 for d in digits[1:len(groups) + 1])):
+        raise NotANumber()  # "1,2,3", "1.000,000.5", "12345,678": no way to read it for sure
+    whole = "".join(digits[:len(groups) + 1])
+    return Decimal(f"{whole}.{digits[-1]}" if decimal_point else whole)
