@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from decimal import Decimal
+from functools import cache
 
-from babel.numbers import list_currencies
+from babel.core import get_global
+from babel.numbers import get_territory_currencies
 
 from bot.services.errors import N_, InvalidInput
 
@@ -27,12 +30,22 @@ _ISO_DIGITS = {
 }
 
 
+@cache
+def _tender() -> frozenset[str]:
+    """The ISO 4217 codes that are some country's money today (Unicode CLDR, through Babel): not
+    a withdrawn one (DEM), a metal (XAU), a unit of account (XDR) or the codes for testing and for
+    no currency (XTS, XXX)."""
+    today = date.today()
+    return frozenset(code for territory in get_global("territory_currencies")
+                     for code in get_territory_currencies(territory, start_date=today, tender=True))
+
+
 def check_currency(currency: str) -> str:
-    """An ISO 4217 code (any case, as typed or sent) → upper case; another three letters ("XYZ") are
-    no currency: money in it could not be shown or paid."""
+    """An ISO 4217 code of money in use (any case, as typed or sent) → upper case; another three
+    letters ("XYZ"), a metal ("XAU") or "no currency" ("XXX") could not be shown or paid."""
     code = currency.strip().upper()
-    if code not in list_currencies():
-        raise InvalidInput(N_("A currency is a three-letter ISO 4217 code such as USD."))
+    if code not in _tender():
+        raise InvalidInput(N_("A currency is a three-letter ISO 4217 code of money in use, such as USD."))
     return code
 
 
@@ -56,9 +69,10 @@ def to_major(minor: int, currency: str) -> Decimal:
 def parse_amount(text: str, currency: str) -> int:
     """What a person types ("12", "12.50", "12,5", "1 200", "1,200.50", "1.200,50") → minor units (> 0).
     A comma or a point is the decimal separator, except where it can only group thousands: one
-    that stands more than once, one before the other separator, and one followed by exactly three
-    digits when the currency has fewer decimals than that ("1,500" is 1500 dollars, never $1.50;
-    in Kuwaiti dinars, which have three, it is 1.5)."""
+    that stands more than once, one before the other separator, and a comma followed by exactly
+    three digits when the currency has fewer decimals than that ("1,500" is 1500 dollars, never
+    $1.50; in Kuwaiti dinars, which have three, it is 1.5). "1.500" dollars is refused (too many
+    digits after the point): never read as an amount a thousand times another."""
     raw = (text or "").strip()
     for junk in (" ", "\u00a0", "\u202f", "'"):
         raw = raw.replace(junk, "")
@@ -83,8 +97,9 @@ def _decimal(raw: str, decimals: int) -> Decimal:
         return Decimal(raw)
     last = seps[-1]
     decimal_point = last if seps.count(last) == 1 else None  # one that stands more than once groups
-    if decimal_point is not None and len(seps) == 1 and len(digits[-1]) == 3 and decimals < 3 \
-            and len(digits[0]) <= 3:
+    if len(seps) == 1 and len(digits[-1]) == 3 and decimals < 3 and len(digits[0]) <= 3:
+        if decimal_point == ".":  # "1.500": 1500 where points group, 1.50 where they don't: asked again
+            raise InvalidInput(N_("Too many digits after the decimal point."))
         decimal_point = None  # "1,500": thousands, as no such amount has three decimals
     groups = seps[:-1] if decimal_point else seps
     if groups and (len(set(groups)) > 1 or len(digits[0]) > 3 or any(len(d) != 3 for d in digits[1:len(groups) + 1])):

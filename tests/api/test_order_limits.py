@@ -127,14 +127,25 @@ async def test_a_waiting_order_whose_product_is_unknown_when_placed_does_not_sto
 
 async def test_a_currency_is_an_iso_4217_code_not_any_three_letters(
         app: App, nova: Shop, alex: Player, store_id: int) -> None:
-    for customer in ("c-1", "c-9"):  # placed now or waiting
-        _, data = await nova.post(f"/customers/{customer}/orders", order_body(store_id, currency="XYZ"), status=422)
-        assert data["error"]["message"] == "A currency is a three-letter ISO 4217 code such as USD."
+    """Money in use somewhere: not any three letters, a metal, a unit of account, the code for no
+    currency, or one withdrawn — for orders, products, coupons and gift certificates alike."""
+    said = "A currency is a three-letter ISO 4217 code of money in use, such as USD."
+    for customer, currency in (("c-1", "XYZ"), ("c-9", "XYZ"), ("c-1", "XAU"), ("c-1", "XXX"), ("c-1", "XDR"),
+                               ("c-9", "DEM")):  # placed now or waiting
+        _, data = await nova.post(f"/customers/{customer}/orders", order_body(store_id, currency=currency), status=422)
+        assert data["error"]["message"] == said
     _, data = await nova.post(f"/stores/{store_id}/products", {"title": "Lamp", "price_minor": 100, "currency": "XYZ"},
                               status=422)
-    assert data["error"]["message"] == "A currency is a three-letter ISO 4217 code such as USD."
-    _, order = await nova.post("/customers/c-1/orders", order_body(store_id, currency="eur"), status=201)
-    assert order["currency"] == "EUR"
+    assert data["error"]["message"] == said
+    _, data = await nova.post("/customers/c-1/coupons", {"store_id": store_id, "currency": "XAU", "amount_minor": 300,
+                                                         "valid_to": "2027-01-01T00:00:00Z"}, status=422)
+    assert data["error"]["message"] == said
+    _, data = await nova.post("/customers/c-1/certificates", {"currency": "XXX", "amount_minor": 300,
+                                                              "valid_to": "2027-01-01T00:00:00Z"}, status=422)
+    assert data["error"]["message"] == said
+    for currency in ("eur", "XOF", "KWD"):  # any case; the West African CFA franc is money, X or not
+        _, order = await nova.post("/customers/c-1/orders", order_body(store_id, currency=currency), status=201)
+        assert order["currency"] == currency.upper()
 
 
 async def test_an_order_needs_the_address_it_ships_to(app: App, nova: Shop, alex: Player, store_id: int) -> None:

@@ -127,6 +127,9 @@ async def test_coupons_and_certificates_go_to_a_linked_customer(app: App, nova: 
     _, data = await nova.post("/customers/c-1/certificates", {"amount_minor": 2500, "currency": "usd",
                                                               "valid_to": "2027-06-30T00:00:00"}, status=422)
     assert data["error"]["fields"][0]["field"] == "valid_to"
+    _, data = await nova.post("/customers/c-1/certificates", {"amount_minor": 2500, "currency": "usd",
+                                                              "valid_to": "2020-01-01T00:00:00Z"}, status=422)
+    assert data["error"]["message"] == "A gift certificate must be valid until a moment still to come."
     await nova.post("/customers/nobody/coupons", coupon, status=404)
     _, cert = await nova.post("/customers/c-1/certificates", {"amount_minor": 2500, "currency": "usd",
                                                               "valid_to": "2027-11-25T00:00:00Z"}, status=201)

@@ -55,6 +55,8 @@ class Issuing(CouponBase):
             raise NotAnAmount()
         async with self.db.write() as conn:
             now = self.clock.now()
+            if valid_to <= now:  # it would land among the expired ones, never to pay anything
+                raise InvalidInput(N_("A gift certificate must be valid until a moment still to come."))
             if await users_repo.get(conn, user_id) is None:
                 raise NotFound()
             cert_id = await repo.insert_certificate(
