@@ -424,6 +424,9 @@ class ReviewService:
                 "review_id": review.id, "item_id": review.item_id, "title": review.title,
                 "store": review.store, "number": review.number, "rating": review.rating,
             }, dedupe_key=f"review:{review.id}:reply:{now.isoformat()}", now=now)
+            if seller_id is not None:  # answered in seller mode: the shop hears of it
+                await webhook_events.order_event(conn, review.order_id, webhook_events.REVIEW_REPLIED, {
+                    "review": {"id": review.id, "item_id": review.item_id, "reply": text}}, now)
             fresh = await repo.get(conn, review_id)
         assert fresh is not None
         return fresh

@@ -1,4 +1,5 @@
-"""The events a shop's webhook hears of, queued in the unit of work of the buyer's action (`emit`):
+"""The events a shop's webhook hears of, queued in the unit of work of the act (`emit`) — the
+buyer's, a refund or a dispute's close whoever made it, or its sellers' in seller mode:
 sent if and only if the action happened. Delivery, signing and the operators' side are
 `services/shops/webhooks.py`; this module imports only the database layer, so the order state
 machine, disputes, reviews and the relay can call it without importing the shops package."""
@@ -24,8 +25,12 @@ REVIEW_WRITTEN = "review.written"
 MESSAGE_SENT = "message.sent"
 REFUND_CREATED = "refund.created"  # whoever made it: a cancellation, a dispute, the shop's goodwill
 DISPUTE_CLOSED = "dispute.closed"
+# what the store's sellers did in the bot (seller mode): the shop did not do it through the API
+ORDER_SHIPPED = "order.shipped"
+DISPUTE_ANSWERED = "dispute.answered"
+REVIEW_REPLIED = "review.replied"
 EVENTS = (ORDER_CANCELLED, RECEIPT_CONFIRMED, DISPUTE_OPENED, RETURN_SENT, REVIEW_WRITTEN, MESSAGE_SENT,
-          REFUND_CREATED, DISPUTE_CLOSED)
+          REFUND_CREATED, DISPUTE_CLOSED, ORDER_SHIPPED, DISPUTE_ANSWERED, REVIEW_REPLIED)
 
 
 async def emit(conn: AsyncConnection, *, store_id: int, event: str, data: dict[str, Any], now: datetime) -> bool:

@@ -110,6 +110,42 @@ async def test_the_buyers_actions_reach_the_shop_signed(app: App, nova: Shop, al
     assert await WebhookDelivery(app.services.db, app.clock)() == 0  # each once
 
 
+async def test_what_its_sellers_do_in_the_bot_reaches_the_shop_and_not_what_it_did_itself(
+        app: App, nova: Shop, alex: Player, receiver: Receiver) -> None:
+    """Seller mode ships, answers disputes and reviews in the bot: the shop did not, so it is told
+    (its records would drift otherwise); what the shop did through the API it is not told again."""
+    await alex.send("/start")
+    store_id = await store(nova)
+    await linked(nova, alex, "c-1")
+    await app.services.webhooks.set("Nova", receiver.url)
+    bob = app.player(3003, first_name="Bob", language_code="en")
+    await bob.send(f"/start s_{(await app.services.sellers.invite(store_id)).token}")
+    seller, buyer = bob.user.id, alex.user.id
+    to_ship = await order(app, nova, store_id, "NOVA-1")
+    await app.services.seller_mode.ship(seller, to_ship, "LP123456789CN", "cainiao")
+    disputed = await order(app, nova, store_id, "NOVA-2", ship=True)  # shipped by the shop: no event
+    dispute = await app.services.disputes.open(buyer, disputed, DisputeDraft(
+        DisputeReason.damaged, "The box was crushed", Outcome.full_refund))
+    await app.services.seller_mode.answer_dispute(seller, dispute.id, "offer", offer_minor=500)
+    reviewed = await order(app, nova, store_id, "NOVA-3", ship=True)
+    await app.services.orders.confirm_receipt(buyer, reviewed)
+    item = app.sqlite("SELECT id FROM order_items WHERE order_id = ? ORDER BY id", (reviewed,))[0][0]
+    review = (await app.services.reviews.publish(buyer, item, rating=4)).card.review
+    await app.services.seller_mode.answer_review(seller, review.id, "Thank you for the stars!")
+    await app.services.reviews.seller_reply(review.id, "Thank you, from the shop")  # the shop's own (the API's)
+    await WebhookDelivery(app.services.db, app.clock)()
+    events = [json.loads(body) for _, body in receiver.requests]
+    assert [e["type"] for e in events] == ["order.shipped", "dispute.opened", "dispute.answered",
+                                           "order.receipt_confirmed", "review.written", "review.replied"]
+    shipped, _, answered, _, _, replied = events
+    assert shipped["data"]["order"]["number"] == "NOVA-1" and shipped["data"]["order"]["status"] == "shipped"
+    assert (shipped["data"]["track_number"], shipped["data"]["carrier"]) == ("LP123456789CN", "cainiao")
+    assert answered["data"]["dispute"] == {"id": dispute.id, "answer": "offer", "state": "answered",
+                                           "offer_minor": 500, "note": None}
+    assert replied["data"]["review"] == {"id": review.id, "item_id": item, "reply": "Thank you for the stars!"}
+    assert str(seller) not in json.dumps([e["data"] for e in events])  # nor the seller's Telegram id
+
+
 async def test_failures_retry_with_backoff_are_given_up_and_shown_in_ops(app: App, nova: Shop, alex: Player,
                                                                         other: Shop, receiver: Receiver) -> None:
     await alex.send("/start")

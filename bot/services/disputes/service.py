@@ -274,6 +274,8 @@ class DisputeService:
                 step = "seller_rejected" if answer == SellerAnswer.reject else "seller_offered"
                 await self._push(conn, dispute, order, step, now)
             dispute, _ = await self._dispute(conn, dispute_id, None)
+            if seller_id is not None:
+                await _answered_in_seller_mode(conn, dispute, answer.value, now)
         return dispute
 
     async def return_received(self, dispute_id: int, *, seller_id: int | None = None) -> DisputeRow:
@@ -305,6 +307,8 @@ class DisputeService:
                                  decide_by=decide_by, priority=int(priority))
             dispute, order = await self._dispute(conn, dispute_id, None)
             await self._push(conn, dispute, order, "return_problem", now)
+            if seller_id is not None:
+                await _answered_in_seller_mode(conn, dispute, "return_problem", now)
         return dispute
 
     async def decide(self, dispute_id: int, refund_minor: int) -> DisputeRow:
@@ -445,3 +449,11 @@ class DisputeService:
             "return_by": dispute.return_by.isoformat() if dispute.return_by else None,
             "seller_note": dispute.seller_note, "return_problem": dispute.return_problem,
         }, dedupe_key=f"dispute:{dispute.id}:{step}", now=now, seen=seen)
+
+
+async def _answered_in_seller_mode(conn: AsyncConnection, dispute: DisputeRow, answer: str, now: datetime) -> None:
+    """A seller answered in the bot, not the shop through the API: the shop hears of it (an accept
+    that refunds at once also sends `refund.created` and `dispute.closed`)."""
+    await webhook_events.order_event(conn, dispute.order_id, webhook_events.DISPUTE_ANSWERED, {"dispute": {
+        "id": dispute.id, "answer": answer, "state": dispute.state, "offer_minor": dispute.offer_minor,
+        "note": dispute.return_problem if answer == "return_problem" else dispute.seller_note}}, now)

@@ -22,6 +22,7 @@ from bot.db.orders import ItemRow, OrderRow
 from bot.db.refunds import RefundRow
 from bot.integrations.carrier import DELIVERED, CarrierEvent
 from bot.services import reminders as reminders_rules
+from bot.services import webhook_events
 from bot.services.clock import zone
 from bot.services.errors import N_, InvalidInput, NotFound
 from bot.services.money import check_currency
@@ -252,6 +253,10 @@ class ShopSide(OrderBase):
                                          expires_at=ends, payload={"order_id": order.id, "number": order.number,
                                                                    "ends_at": ends.isoformat()}),
             ] if due > now else [], now=now)
+            if seller_id is not None:  # shipped in seller mode: the shop's records must not drift from it
+                await webhook_events.emit(conn, store_id=order.store_id, event=webhook_events.ORDER_SHIPPED, data={
+                    "order": await webhook_events.order_data(conn, shipped), "track_number": track_number,
+                    "carrier": carrier}, now=now)
             return shipped
 
     async def add_tracking_event(self, user_id: int, order_id: int, event: CarrierEvent,
