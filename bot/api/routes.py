@@ -53,10 +53,11 @@ class Call:
     def text(self, name: str) -> str:
         return self.params[name]
 
-    def number(self, name: str) -> int:
+    def number(self, name: str, missing: str = "Not found.") -> int:
+        """An id in the path; one no id can be (letters, beyond 64 bits) is `missing`, as an unknown one."""
         value = self.params[name]
         if not value.isascii() or not value.isdigit() or len(value) > 18:
-            raise not_found()
+            raise not_found(missing)
         return int(value)
 
 
@@ -134,7 +135,7 @@ async def upsert_store(call: Call) -> tuple[int, BaseModel]:
 
 
 async def upsert_product(call: Call) -> tuple[int, BaseModel]:
-    store_id, _ = await call.services.shops.store(call.shop.id, call.number("store_id"))
+    store_id, _ = await call.services.shops.store(call.shop.id, call.number("store_id", "There is no such store."))
     b: m.ProductIn = call.body
     product_id = await call.services.catalog.upsert(
         store_id, b.title, price_minor=b.price_minor, currency=b.currency, category=b.category, title_ru=b.title_ru,
@@ -269,7 +270,7 @@ async def read_dispute(call: Call) -> tuple[int, BaseModel]:
 
 
 async def reply_review(call: Call) -> tuple[int, BaseModel]:
-    review_id = call.number("review_id")
+    review_id = call.number("review_id", "There is no such review.")
     if not await call.services.shops.owns_review(call.shop.id, review_id):
         raise not_found("There is no such review.")
     review = await call.services.reviews.seller_reply(review_id, call.body.text)
@@ -277,7 +278,7 @@ async def reply_review(call: Call) -> tuple[int, BaseModel]:
 
 
 async def read_review(call: Call) -> tuple[int, BaseModel]:
-    review_id = call.number("review_id")
+    review_id = call.number("review_id", "There is no such review.")
     if not await call.services.shops.owns_review(call.shop.id, review_id):
         raise not_found("There is no such review.")
     return 200, review_out(await call.services.reviews.of_store(review_id))
@@ -294,7 +295,7 @@ def review_out(review: Any) -> m.ReviewOut:
 # -- refunds ------------------------------------------------------------------------------------------
 async def refund_done(call: Call) -> tuple[int, BaseModel]:
     """A refund of an order paid outside the gateway: the shop paid it back. The buyer is told."""
-    refund_id = call.number("refund_id")
+    refund_id = call.number("refund_id", "There is no such refund.")
     if not await call.services.shops.owns_refund(call.shop.id, refund_id):
         raise not_found("There is no such refund.")
     refund = await call.services.refunds.complete(refund_id, outside_only=True)
