@@ -70,6 +70,10 @@ class NotCompleted(DomainError, msgid=N_("A review can be left once the order is
 class ExtraAlreadyAdded(DomainError, msgid=N_("You have already added an additional review to this one.")): ...
 
 
+class FirstReviewKept(DomainError, msgid=N_("You have added to this review: the first one stays as you wrote it.")):
+    """An additional review speaks after the first; editing the first then would rewrite what it answered."""
+
+
 class TextTooLong(InvalidInput, msgid=N_("A review can be at most {max} characters long; yours has {length}.")): ...
 
 
@@ -233,7 +237,7 @@ class ReviewService:
     def _card(self, review: ReviewRow, now: datetime) -> ReviewCard:
         completed = review.completed_at or review.created_at
         deadline, extra = deadline_of(completed), extra_deadline_of(completed)
-        return ReviewCard(review, deadline, extra, can_edit=now < deadline,
+        return ReviewCard(review, deadline, extra, can_edit=now < deadline and review.extra_at is None,
                           can_add_extra=review.extra_at is None and now < extra)
 
     async def _item(self, conn: AsyncConnection, user_id: int, item_id: int) -> ItemRef:
@@ -294,6 +298,8 @@ class ReviewService:
         deadline = deadline_of(ref.completed_at)
         if now >= deadline:
             raise ReviewWindowClosed(deadline)
+        if review is not None and review.extra_at is not None:
+            raise FirstReviewKept()
         return ReviewTarget(ref, deadline, review)
 
     async def review(self, user_id: int, review_id: int) -> ReviewCard:
@@ -329,11 +335,12 @@ class ReviewService:
                 raise ReviewWindowClosed(deadline)
             existing = await repo.by_item(conn, item_id)
             points = 0
+            if existing is not None and existing.extra_at is not None:
+                raise FirstReviewKept()
             if existing is not None:
                 await repo.edit(conn, existing.id, user_id, rating=rating, text=text, photos=photos, now=now)
-                review_id = existing.id  # the product's rating counts the stars in force (an additional review's)
-                await catalog_repo.rate(conn, item_id, was=existing.extra_rating or existing.rating,
-                                        now=existing.extra_rating or rating)
+                review_id = existing.id  # no additional review yet: the first stars are the ones in force
+                await catalog_repo.rate(conn, item_id, was=existing.rating, now=rating)
             else:
                 review_id = await repo.insert(conn, user_id=user_id, order_id=ref.order_id, item_id=item_id,
                                               rating=rating, text=text, photos=photos, now=now)

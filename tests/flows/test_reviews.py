@@ -84,6 +84,11 @@ async def test_write_edit_and_add_to_a_review(app: App, alex) -> None:
     assert "Additional review" in alex.last_text and "crackles" in alex.last_text
     assert "Stars changed: ★★★☆☆ → ★★☆☆☆" in alex.last_text
     assert "➕ Additional review" not in [label for label, _ in alex.buttons()]
+    # the first review stays as it was written, now that one was added to it (an older Edit button too)
+    assert "✏️ Edit the review" not in [label for label, _ in alex.buttons()]
+    assert "You can change the rating" not in alex.last_text
+    await alex.press_data(ReviewCb(action=ReviewAction.write, id=item).pack())
+    assert alex.alerts()[-1] == "You have added to this review: the first one stays as you wrote it."
     # the seller replies: escaped on screen, a push row
     async with app.services.db.read() as conn:
         review = await repo.by_item(conn, item)

@@ -13,6 +13,7 @@ from bot.services.errors import InvalidInput
 from bot.services.orders import Status
 from bot.services.reviews import (
     ExtraAlreadyAdded,
+    FirstReviewKept,
     NotCompleted,
     ReviewNotFound,
     ReviewWindowClosed,
@@ -133,6 +134,19 @@ async def test_an_additional_review_may_change_the_stars_and_keeps_the_first_on_
     other = (await app.services.reviews.publish(ALEX, (await completed_items(app))[1][0], rating=4)).card.review
     card = await app.services.reviews.add_extra(ALEX, other.id, text="Still fine", rating=4)  # the same stars
     assert card.review.extra_rating is None
+
+
+async def test_once_added_to_the_first_review_stays_as_written_even_within_30_days(app: App) -> None:
+    _, (item, _) = await completed_items(app)
+    review = (await app.services.reviews.publish(ALEX, item, rating=4, text="Good")).card.review
+    app.clock.advance(days=2)
+    card = await app.services.reviews.add_extra(ALEX, review.id, rating=2, text="Broke already")
+    assert not card.can_edit
+    for edit in (app.services.reviews.publish(ALEX, item, rating=2), app.services.reviews.target(ALEX, item)):
+        with pytest.raises(FirstReviewKept):
+            await edit
+    kept = (await app.services.reviews.review(ALEX, review.id)).review
+    assert (kept.rating, kept.text, kept.extra_rating) == (4, "Good", 2)
 
 
 async def test_someone_elses_item_or_review_is_impossible(app: App) -> None:
