@@ -14,7 +14,7 @@ from bot.command_menu import show_seller_commands
 from bot.db.engine import Database
 from bot.db.users import UserRow
 from bot.handlers.answers import answered_by, refusals, say
-from bot.handlers.common import has_own_cancel, reply, reply_keyboard_shown, show
+from bot.handlers.common import has_own_cancel, reply, reply_keyboard_shown, sent_as_typed, show
 from bot.handlers.flow import drops_a_draft
 from bot.handlers.routing import Handlers
 from bot.handlers.seller import menu_screen as seller_menu_screen
@@ -131,8 +131,9 @@ async def cmd_settings(
 
 @router.message(Command("cancel"))
 async def cmd_cancel(message: Message, state: FSMContext, db: Database, user: UserRow, f: Fmt) -> None:
-    was_in_flow = await leave_flow(state, db)
-    note = views.cancelled(f) if was_in_flow else views.nothing_to_cancel(f)
+    left = await leave_flow(state, db)
+    note = (views.nothing_to_cancel(f) if left is None else views.conversation_left(f) if sent_as_typed(left)
+            else views.cancelled(f))
     # a flow may have shown a reply keyboard (e.g. "Share my number"): remove it
     await message.answer(note, reply_markup=ReplyKeyboardRemove())
     await reply(message, views.main_menu(registry.shown(user.is_seller), f))

@@ -41,6 +41,19 @@ def cancel_returns_itself(group: type[StatesGroup]) -> None:
 def has_own_cancel(raw_state: str | None) -> bool:
     return raw_state is not None and raw_state.split(":", 1)[0] in _OWN_CANCEL
 
+
+_SENT_AS_TYPED: set[str] = set()
+
+
+def sends_as_typed(group: type[StatesGroup]) -> None:
+    """A state whose input goes out at once (a conversation with a seller), not into a draft: /cancel
+    leaves it saying that what was sent stays sent, never "nothing was saved"."""
+    _SENT_AS_TYPED.add(group.__full_group_name__)
+
+
+def sent_as_typed(raw_state: str | None) -> bool:
+    return raw_state is not None and raw_state.split(":", 1)[0] in _SENT_AS_TYPED
+
 _SEND_NEW_INSTEAD = (
     "message to edit not found",
     "message can't be edited",

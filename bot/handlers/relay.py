@@ -35,7 +35,7 @@ from aiogram.types import CallbackQuery, Message, TelegramObject
 from bot.db.engine import Database
 from bot.db.users import UserRow
 from bot.handlers.answers import refusals
-from bot.handlers.common import reply, show
+from bot.handlers.common import reply, sends_as_typed, show
 from bot.handlers.routing import Handlers
 from bot.keyboards.relay import RelayAction, RelayCb, Side
 from bot.keyboards.seller import SellerAction, SellerCb
@@ -55,6 +55,9 @@ SIDE = "relay_side"  # … and the side the user writes on
 
 class Relay(StatesGroup):
     writing = State()
+
+
+sends_as_typed(Relay)
 
 
 # -- refusals -----------------------------------------------------------------------------------

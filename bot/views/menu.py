@@ -42,6 +42,10 @@ def cancelled(f: Fmt) -> str:
     return f._("Cancelled. Nothing was saved.")
 
 
+def conversation_left(f: Fmt) -> str:
+    return f._("You left the conversation; the messages you sent stay sent.")
+
+
 def something_went_wrong(f: Fmt) -> str:
     return f._("Something went wrong; nothing you entered was lost. Please try again.")
 

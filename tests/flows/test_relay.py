@@ -291,7 +291,8 @@ async def test_wrong_input_is_explained_and_the_mode_stays_until_cancel(app: App
     app.clock.advance(minutes=1)
     await alex.send("after a minute")
     assert alex.last_text.startswith("✓ Sent to Nova Electronics.")
-    await alex.send("/cancel")
+    await alex.send("/cancel")  # what was sent stays sent: never "nothing was saved"
+    assert "You left the conversation; the messages you sent stay sent." in [m.text for m in alex.bot_messages[-2:]]
     await alex.send("not for the seller")
     assert not alex.last_text.startswith("✓ Sent")
     await deliver(app)
