@@ -302,5 +302,10 @@ def console_settings(settings: Settings, db_path: str | None = None) -> Settings
     postgresql+asyncpg:// URL given as `--db`."""
     path = db_path or str(CONSOLE_DB)
     url = path if path.startswith("postgresql+asyncpg://") else f"sqlite+aiosqlite:///{path}"
+    # the demo prices in roubles: without a rate a rouble order bought in the console would earn no
+    # points (a deployment sets USD_RATES; one set here for RUB stands)
+    from bot.demo.orders import USD_PER_RUB
+
+    rates = {"RUB": USD_PER_RUB, **settings.usd_rates}
     # one local user typing (or piping a script): flood protection has nobody to protect
-    return settings.model_copy(update={"database_url": url, "throttle_rate": 0})
+    return settings.model_copy(update={"database_url": url, "throttle_rate": 0, "usd_rates": rates})

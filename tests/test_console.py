@@ -157,3 +157,17 @@ async def test_lang_sets_the_language_of_an_existing_console_database(template_d
     assert hello[other] in await run(settings, [], locale=first, set_locale=False)
     # switched back with the flag
     assert hello[first] in await run(settings, [], locale=first)
+
+
+def test_the_console_rates_the_demos_roubles_so_its_orders_earn_points(tmp_path: Path) -> None:
+    """The demo prices in roubles; a rouble order bought in the console earns points at the demo's
+    rate — unless USD_RATES says otherwise, which stands."""
+    from decimal import Decimal
+
+    from bot.demo.orders import USD_PER_RUB
+
+    plain = console_settings(Settings(_env_file=None), str(tmp_path / "a.sqlite3"))  # type: ignore[call-arg]
+    assert plain.usd_rates["RUB"] == USD_PER_RUB
+    own = Settings(_env_file=None, usd_rates={"RUB": Decimal("0.012"), "EUR": Decimal("1.08")})  # type: ignore[call-arg]
+    assert console_settings(own, str(tmp_path / "b.sqlite3")).usd_rates == {"RUB": Decimal("0.012"),
+                                                                           "EUR": Decimal("1.08")}
