@@ -174,8 +174,8 @@ def return_lines(card: DisputeCard, f: Fmt) -> list[str]:
         lines = [f._("📦 You sent it back on {date} · track <code>{track}</code>").format(
             date=f.date(d.returned_at), track=hd.quote(d.return_track or ""))]
         if card.refunded_on_sending:
-            lines.append(f._("⚡ Refunded as soon as you sent it (fast refund). The seller confirms the item came "
-                             "back by {date}.").format(date=f.date(card.receive_by or d.returned_at)))
+            lines.append(f._("⚡ Refund issued as soon as you sent it (fast refund). The seller confirms the item "
+                             "came back by {date}.").format(date=f.date(card.receive_by or d.returned_at)))
         elif card.receive_by is not None and card.state == DisputeState.returning:
             lines.append(f._("⏳ You are refunded when the seller confirms the item came back, by {date} at the "
                              "latest.").format(date=f.date(card.receive_by)))
@@ -253,7 +253,7 @@ TRACK_EXPECTED = N_("Please type the parcel's track number as a message, or tap 
 
 def sent_back(card: DisputeCard, f: Fmt) -> str:
     if card.refunded_on_sending:
-        return f._("Thank you! The item is on its way back, and your refund is made.")
+        return f._("Thank you! The item is on its way back, and your refund is issued; below is when it reaches you.")
     return f._("Thank you! The seller is told the item is on its way back.")
 
 
