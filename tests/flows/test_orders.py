@@ -3,6 +3,8 @@ confirm receipt, tracking, deleted orders, forged ids — in both languages."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from bot.db import outbox as outbox_repo
@@ -236,6 +238,12 @@ async def test_tracking_and_refresh(app: App, masha) -> None:
     await masha.press("‹ Назад")
     assert "📬 Вручена" in masha.last_text  # delivered: the card asks to confirm receipt
     assert "🛡 Защита покупателя: осталось 46 дней" in masha.last_text
+    order = await app.services.orders.by_number((await app.services.orders.page(masha.user.id)).rows[0].number)
+    assert order.protection_ends_at is not None  # its last day: "today", at the time in Masha's zone
+    app.clock.set(order.protection_ends_at - timedelta(minutes=1))
+    await masha.press("‹ Назад")
+    await masha.press("1")
+    assert "🛡 Защита покупателя заканчивается сегодня в " in masha.last_text
 
 
 async def test_delete_restore_and_delete_for_good(app: App, alex) -> None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from itertools import product
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import text
@@ -332,9 +333,16 @@ async def test_shipped_orders_complete_when_protection_ends_unless_disputed(app:
     quiet = await make_order(app.services, app.clock, ALEX, Status.shipped)
     orders = app.services.orders
     assert quiet.protection_ends_at == quiet.shipped_at + timedelta(days=60)
-    assert (await orders.card(ALEX, quiet.id)).protection_days_left == 60
+    assert (await orders.card(ALEX, quiet.id)).protection_days_left(UTC) == 60
     disputed = await make_order(app.services, app.clock, ALEX, Status.in_dispute)  # takes 11 days
-    assert (await orders.card(ALEX, quiet.id)).protection_days_left == 49
+    assert (await orders.card(ALEX, quiet.id)).protection_days_left(UTC) == 49
+    # counted as a person counts from the date shown: calendar days in the buyer's zone, not hours / 24
+    ends = quiet.protection_ends_at
+    early = datetime.combine(ends.date() - timedelta(days=15), time(0, 1), tzinfo=UTC)
+    for now, zone_name, left in ((early, "UTC", 15), (early, "America/New_York", 16),  # still the day before there
+                                 (datetime.combine(ends.date(), time(0, 0), tzinfo=UTC), "UTC", 0)):
+        app.clock.set(min(now, ends - timedelta(seconds=1)))
+        assert (await orders.card(ALEX, quiet.id)).protection_days_left(ZoneInfo(zone_name)) == left, zone_name
     app.clock.set(quiet.protection_ends_at - timedelta(seconds=1))
     assert await orders.auto_complete(app.clock.now()) == 0
     app.clock.set(max(quiet.protection_ends_at, disputed.protection_ends_at) + timedelta(days=1))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, tzinfo
 
 from bot.db.orders import DisputeRead, ItemRow, OrderRow, SummaryRow, TrackingRow
 from bot.db.refunds import RefundRow
@@ -112,12 +112,13 @@ class OrderCard:
     def status(self) -> Status:
         return Status(self.order.status)
 
-    @property
-    def protection_days_left(self) -> int | None:
+    def protection_days_left(self, tz: tzinfo) -> int | None:
+        """Days until buyer protection ends as a person counts them from the date shown: calendar
+        days in the buyer's zone `tz` (0: it ends today). None: no protection running."""
         ends = self.order.protection_ends_at
         if self.order.status != Status.shipped or ends is None:
             return None
-        return max(0, -(-(ends - self.now) // timedelta(days=1)))  # whole days, rounded up
+        return max(0, (ends.astimezone(tz).date() - self.now.astimezone(tz).date()).days)
 
     @property
     def refunded_minor(self) -> int:

@@ -102,8 +102,10 @@ def order_card(card: OrderCard, f: Fmt, back: OrderCb, items_page: int = 0) -> S
             time=f.datetime(order.pay_by)))
     if order.status == Status.cancelled and order.cancel_reason in CANCEL_REASONS:
         lines.append(f._("Reason: {reason}").format(reason=f._(CANCEL_REASONS[order.cancel_reason])))
-    days = card.protection_days_left
-    if days is not None and order.protection_ends_at is not None:
+    days = card.protection_days_left(f.tz)
+    if days == 0 and order.protection_ends_at is not None:
+        lines.append(f._("🛡 Buyer protection ends today at {time}").format(time=f.time(order.protection_ends_at)))
+    elif days is not None and order.protection_ends_at is not None:
         lines.append(f.ngettext(
             "🛡 Buyer protection: {n} day left (until {date})",
             "🛡 Buyer protection: {n} days left (until {date})", days,
