@@ -40,7 +40,7 @@ from bot.services.disputes import (
     NothingToSendBack,
     Outcome,
     SendBackTooLate,
-    check_amount,
+    check_partial_amount,
     clean_description,
     outcomes_for,
 )
@@ -243,7 +243,7 @@ def _choose_outcome(value: str, draft: Draft, f: Fmt) -> Draft:
 
 def _amount(text: str, draft: Draft, f: Fmt) -> Draft:
     amount = money.parse_amount(text, str(draft.get("currency", "USD")))
-    check_amount(amount, int(draft.get("max", 0)))
+    check_partial_amount(amount, int(draft.get("max", 0)))
     return {**draft, "amount": amount}
 
 

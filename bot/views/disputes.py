@@ -323,10 +323,12 @@ def _return_terms(f: Fmt, data: dict[str, Any]) -> str:
 
 def step_amount(f: Fmt, data: dict[str, Any], error: str | None = None) -> Screen:
     currency = str(data.get("currency", "USD"))
-    text = "\n".join([_head(f, data, 3), "",
-                      f._("How much should be refunded? Type an amount up to {max}, for example <code>12.50</code>.")
-                      .format(max=f.money(int(data.get("max", 0)), currency))])
-    return Screen(_with_error(text, error), markup([flow_row(f)]))
+    lines = [_head(f, data, 3), "",
+             f._("How much should be refunded? Type an amount less than {max}, for example <code>12.50</code>.")
+             .format(max=f.money(int(data.get("max", 0)), currency))]
+    if data.get("amount"):  # asked again (an edit from the summary): what was typed before
+        lines += ["", f._("Now: {text}").format(text=f.money(int(data["amount"]), currency))]
+    return Screen(_with_error("\n".join(lines), error), markup([flow_row(f)]))
 
 
 def step_photos(f: Fmt, data: dict[str, Any], error: str | None = None) -> Screen:

@@ -42,6 +42,8 @@ async def test_a_dispute_from_open_to_an_accepted_offer(app: App, alex) -> None:
     assert alex.last_text.startswith("Please type an amount as a number")
     await alex.send("99999")
     assert alex.last_text.startswith("The amount can't be more than you paid")
+    await alex.send("37.99")  # all of it: a full refund, not a partial one
+    assert alex.last_text.startswith("That is all that is left to refund: go back and choose “Full refund” instead.")
     await alex.send("10")
     assert "step 4 of 5" in alex.last_text
     await alex.send("here it is")
@@ -55,6 +57,10 @@ async def test_a_dispute_from_open_to_an_accepted_offer(app: App, alex) -> None:
     assert "You ask for: Partial refund: $10.00" in summary
     assert "&lt;b&gt;does not&lt;/b&gt;" in summary and "📎 2 photos" in summary
     assert "⏳ Decision by Dec 6, 2026" in summary
+    await alex.press("✏️ Outcome")
+    await alex.press("Partial refund")  # the amount asked again shows what was typed
+    assert "Now: $10.00" in alex.last_text and "Type an amount less than $37.99" in alex.last_text
+    await alex.send("10")
     await alex.press("✏️ Description")
     await alex.send("The left earbud does not charge, the case light stays off.")
     assert "step 5 of 5" in alex.last_text and "the case light stays off" in alex.last_text

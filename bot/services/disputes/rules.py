@@ -46,6 +46,7 @@ __all__ = [
     "check_amount",
     "check_offer",
     "check_outcome",
+    "check_partial_amount",
     "check_return_address",
     "clean_description",
     "clean_reason",
@@ -211,6 +212,15 @@ def check_amount(amount_minor: int, max_minor: int) -> int:
     return amount_minor
 
 
+def check_partial_amount(amount_minor: int, max_minor: int) -> int:
+    """A partial refund's amount: more than zero, less than all that is left to refund (all of it
+    is a full refund, and said so)."""
+    check_amount(amount_minor, max_minor)
+    if amount_minor == max_minor:
+        raise InvalidInput(N_("That is all that is left to refund: go back and choose “Full refund” instead."))
+    return amount_minor
+
+
 @dataclass(frozen=True, slots=True)
 class DisputeDraft:
     reason: DisputeReason
@@ -234,7 +244,7 @@ def check_outcome(reason: str, outcome: str) -> None:
 
 def requested_amount(draft: DisputeDraft, max_minor: int) -> int:
     if draft.outcome == Outcome.partial_refund:
-        return check_amount(draft.amount_minor or 0, max_minor)
+        return check_partial_amount(draft.amount_minor or 0, max_minor)
     return max_minor
 
 
