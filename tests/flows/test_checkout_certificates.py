@@ -54,7 +54,7 @@ async def test_certificates_pay_part_and_the_card_the_rest(app: App, alex: Playe
     assert "<b>To pay by card: $19.99</b>" in summary and "Pay with: Visa •••• 4242" in summary
     await alex.press("✅ Place order · $19.99 by card")
     assert "✅ Paid $19.99 with Visa •••• 4242." in alex.last_text
-    assert "🎁 Gift certificates: $10.00" in alex.last_text and "💳 Paid with Visa •••• 4242: $19.99" in alex.last_text
+    assert "🎁 Paid with gift certificates: $10.00" in alex.last_text and "💳 Paid with Visa •••• 4242: $19.99" in alex.last_text
     order = await latest_order(app, alex.user.id)
     assert (order.status, order.total_minor, order.certificate_minor) == (Status.awaiting_shipment, 2999, 1000)
     assert [c.amount_minor for c in gateway(app).charges] == [1999]
@@ -86,7 +86,7 @@ async def test_certificates_that_pay_it_all_need_no_card(app: App, alex: Player,
     assert "✏️ Card" not in [t for t, _ in alex.buttons()]
     await alex.press("✅ Place order · gift certificates")
     assert alex.last_text.startswith("✅ Order #") and "is placed and paid." in alex.last_text
-    assert "📦 Awaiting shipment" in alex.last_text and "🎁 Gift certificates: $29.99" in alex.last_text
+    assert "📦 Awaiting shipment" in alex.last_text and "🎁 Paid with gift certificates: $29.99" in alex.last_text
     order = await latest_order(app, alex.user.id)
     assert (order.status, order.card_minor, order.paid_card_last4) == (Status.awaiting_shipment, 0, None)
     assert gateway(app).charges == []

@@ -125,7 +125,8 @@ def order_card(card: OrderCard, f: Fmt, back: OrderCb, items_page: int = 0) -> S
         lines.append(f._("Coupons: −{amount}").format(amount=f.money(order.discount_minor, order.currency)))
     lines.append(f._("<b>Total: {amount}</b>").format(amount=f.money(order.total_minor, order.currency)))
     if order.certificate_minor:
-        lines.append(f._("🎁 Gift certificates: {amount}").format(amount=f.money(order.certificate_minor, order.currency)))
+        lines.append(f._("🎁 Paid with gift certificates: {amount}").format(
+            amount=f.money(order.certificate_minor, order.currency)))
     if card.card is not None and order.certificate_minor:
         lines.append(f._("💳 Paid with {card}: {amount}").format(
             card=card_label(card.card.brand, card.card.last4, f), amount=f.money(order.card_minor, order.currency)))
