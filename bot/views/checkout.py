@@ -27,6 +27,15 @@ def _coupon_label(coupon: Coupon, f: Fmt) -> str:
     return f"{terms_value(coupon.terms, f)} · {where}"
 
 
+def _coupon_labels(coupons: Sequence[Coupon], f: Fmt) -> list[str]:
+    """A button's words per coupon; coupons that would read alike (the same value in the same
+    stores) also say their name, or the day they end, so the buyer sees which one is used."""
+    plain = [_coupon_label(c, f) for c in coupons]
+    return [clip(label, 40) if plain.count(label) == 1 else
+            clip(label, 26) + " · " + clip(c.terms.title or f._("until {date}").format(date=f.date(c.terms.valid_to)), 22)
+            for c, label in zip(coupons, plain, strict=True)]
+
+
 def _cb(action: CheckoutAction, value: int = 0) -> CheckoutCb:
     return CheckoutCb(action=action, value=value)
 
@@ -80,9 +89,10 @@ def coupons_screen(f: Fmt, quote: Quote, applies: WhatApplies, *, chosen: Sequen
         lines.append(f._("The best combination is chosen; tap a coupon to switch it on or off."))
         if quote.discount_minor:
             lines.append(f._("Discount: −{amount}").format(amount=f.money(quote.discount_minor, quote.currency)))
-    rows = [[button((CHECK if o.coupon.id in chosen else "") + clip(_coupon_label(o.coupon, f), 40) + " · −"
-                    + f.money(o.discount_minor, quote.currency), _cb(CheckoutAction.coupon, o.coupon.id))]
-            for o in usable[:8]]
+    shown = usable[:8]
+    rows = [[button((CHECK if o.coupon.id in chosen else "") + label + " · −" + f.money(o.discount_minor, quote.currency),
+                    _cb(CheckoutAction.coupon, o.coupon.id))]
+            for o, label in zip(shown, _coupon_labels([o.coupon for o in shown], f), strict=True)]
     if chosen:
         rows.append([button(f._("No coupons"), _cb(CheckoutAction.no_coupons))])
     if quote.certificates_minor:

@@ -340,3 +340,21 @@ async def test_a_checkout_left_on_the_way_is_forgotten_by_the_next(app: App, ale
     await alex.press("⚡ Buy now")
     assert await slot.get_data() == {}
     assert alex.last_text.startswith("<b>🛒 Checkout · Nova Electronics</b> · step 1 of 4")
+
+
+async def test_coupons_that_read_alike_say_which_is_which(app: App, alex: Player, shop: dict[str, int]) -> None:
+    """Two coupons of the same value for the same stores: each button also names its coupon (its
+    title, or the day it ends), so the buyer sees which one the order uses."""
+    await with_wallet_and_book(app, alex)
+    now = app.clock.now()
+    for title, days in (("Black Friday", 10), (None, 20)):
+        await app.services.coupons.grant([alex.user.id], Terms(
+            Scope.platform, ValueKind.amount, "USD", now - timedelta(days=1), now + timedelta(days=days),
+            amount_minor=500, min_order_minor=3000, title=title))
+    await alex.send(f"/start p{shop['earbuds']}")
+    await alex.press("⚡ Buy now")
+    await alex.press("2")
+    await alex.press(next(t for t, _ in alex.buttons() if t.startswith("✓ ⭐ ")))
+    labels = [t for t, _ in alex.buttons() if "$5.00 off" in t]
+    assert labels == ["✓ $5.00 off · All stores · Black Friday · −$5.00",
+                      "$5.00 off · All stores · until Dec 15, 2026 · −$5.00"], labels
