@@ -70,6 +70,6 @@ async def seed_reviews(services: Services, user_id: int) -> None:
         await reviews.seller_reply(published.card.review.id, reply_ru if locale == "ru" else reply_en)
         if extra_en:
             clock.advance(days=60)
-            await reviews.add_extra(user_id, published.card.review.id,
+            await reviews.add_extra(user_id, published.card.review.id, rating=5,  # as its words say: five stars
                                     text=(extra_ru if locale == "ru" else extra_en) or "")
 
