@@ -136,6 +136,16 @@ def test_street_is_required_and_apartment_is_not() -> None:
     assert a.clean_apartment("  ") == ""
 
 
+def test_a_street_a_courier_can_find_and_a_city_with_a_name() -> None:
+    """"x" or a bare number is no street; "94105" is a postal code typed a step early, not a city."""
+    for street in ("x", "12", "5-7"):
+        fails(Field.street, a.STREET_TOO_SHORT, a.clean_street, street)
+    assert a.clean_street("ул. Ленина, 5") == "ул. Ленина, 5" and a.clean_street("5th Ave 1") == "5th Ave 1"
+    for city in ("94105", "1", "A1"):
+        fails(Field.city, a.CITY_NEEDS_LETTERS, a.clean_city, "US", city)
+    assert a.clean_city("RU", "Ош") == "Ош" and a.clean_city("US", "Twentynine Palms") == "Twentynine Palms"
+
+
 def test_city_and_region_follow_the_country() -> None:
     fails(Field.city, a.EMPTY, a.clean_city, "RU", "")
     assert a.clean_city("RU", "москва") == "москва"  # as typed: not upper-cased

@@ -14,6 +14,7 @@ from bot.services.addresses.fields import (
     ANGLE_BRACKETS,
     APARTMENT_MAX,
     CITY_MAX,
+    CITY_NEEDS_LETTERS,
     EMPTY,
     NAME_CHARACTERS,
     NAME_NEEDS_LETTERS,
@@ -31,6 +32,7 @@ from bot.services.addresses.fields import (
     REGION_REQUIRED,
     REGION_UNKNOWN,
     STREET_MAX,
+    STREET_TOO_SHORT,
     TOO_LONG,
     ZIP_INVALID,
     ZIP_NOT_IN_STATE,
@@ -200,11 +202,17 @@ def clean_city(country: str, raw: str) -> str:
     rules = country_rules(country)
     if not rules.has_city:
         return ""
-    return free_text(Field.city, raw, CITY_MAX, required=rules.city_required)
+    city = free_text(Field.city, raw, CITY_MAX, required=rules.city_required)
+    if city and sum(ch.isalpha() for ch in city) < 2:  # "94105": a postal code typed a step early
+        raise AddressInputError(Field.city, CITY_NEEDS_LETTERS)
+    return city
 
 
 def clean_street(raw: str) -> str:
-    return free_text(Field.street, raw, STREET_MAX, required=True)
+    street = free_text(Field.street, raw, STREET_MAX, required=True)
+    if len(street) < 3 or not any(ch.isalpha() for ch in street):  # "x", "12": no courier finds that
+        raise AddressInputError(Field.street, STREET_TOO_SHORT)
+    return street
 
 
 def clean_apartment(raw: str) -> str:

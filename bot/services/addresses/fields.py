@@ -15,6 +15,7 @@ __all__ = [
     "ANGLE_BRACKETS",
     "APARTMENT_MAX",
     "CITY_MAX",
+    "CITY_NEEDS_LETTERS",
     "COUNTRY_UNKNOWN",
     "EMPTY",
     "MAX_ADDRESSES",
@@ -34,6 +35,7 @@ __all__ = [
     "REGION_REQUIRED",
     "REGION_UNKNOWN",
     "STREET_MAX",
+    "STREET_TOO_SHORT",
     "TOO_LONG",
     "ZIP_INVALID",
     "ZIP_NOT_IN_STATE",
@@ -115,6 +117,8 @@ TOO_LONG = N_("That's too long.")  # the view says how long it may be (with plur
 NO_LETTERS = N_("Please use letters or digits: emoji and symbols alone are not an address.")
 ANGLE_BRACKETS = N_("Please leave out the “&lt;” and “&gt;” characters.")  # HTML: shown in messages
 NAME_NEEDS_LETTERS = N_("Please type the recipient's name in letters.")
+CITY_NEEDS_LETTERS = N_("Please type the name of the town or city in letters, not a postal code.")
+STREET_TOO_SHORT = N_("Please type the street and the house number, for example “12 Oak Street”.")
 NAME_CHARACTERS = N_("A name may contain only letters, spaces, hyphens and apostrophes.")
 NAME_TOO_SHORT = N_("The name is too short.")
 COUNTRY_UNKNOWN = N_("I don't know this country.")
