@@ -187,6 +187,8 @@ class OrderOut(Out):
 
 class OrderList(Out):
     orders: list[OrderOut]
+    next_before: str | None = Field(default=None, description="more orders are older than these: pass this "
+                                                              "as ?before= for the next page")
 
 
 # -- status changes (one body per status: `status` tells which) ----------------------------------------

@@ -52,7 +52,9 @@ def document(routes: Sequence[Route], prefix: str) -> dict[str, Any]:
             "operationId": route.run.__name__,
             "summary": route.summary,
             "tags": [route.tag],
-            "parameters": [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}} for p in params],
+            "parameters": [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}} for p in params]
+            + [{"name": name, "in": "query", "required": False, "schema": {"type": "string"}, "description": what}
+               for name, what in route.query],
             "responses": {
                 str(route.status): {"description": "Done",
                                     "content": {"application/json": {"schema": _ref(route.answer)}}},

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -49,6 +49,7 @@ class Call:
     params: dict[str, str]
     body: Any
     bot_username: str | None
+    query: dict[str, str] = field(default_factory=dict)  # the route's own query parameters, as sent
 
     def text(self, name: str) -> str:
         return self.params[name]
@@ -74,6 +75,7 @@ class Route:
     body: type[BaseModel] | None = None
     status: int = 200  # the success status (201: made something)
     tag: str = "orders"
+    query: tuple[tuple[str, str], ...] = ()  # a GET's query parameters: (name, what it means); others are a 422
 
 
 # -- answers ------------------------------------------------------------------------------------------
@@ -167,8 +169,9 @@ async def create_order(call: Call) -> tuple[int, BaseModel]:
 
 
 async def customer_orders(call: Call) -> tuple[int, BaseModel]:
-    found = await call.services.customers.orders_of(call.shop.id, call.text("customer"))
-    return 200, m.OrderList(orders=[order_out(o) for o in found])
+    before = call.query.get("before", "").strip().upper() or None
+    found, next_before = await call.services.customers.orders_of(call.shop.id, call.text("customer"), before=before)
+    return 200, m.OrderList(orders=[order_out(o) for o in found], next_before=next_before)
 
 
 async def read_order(call: Call) -> tuple[int, BaseModel]:
@@ -340,7 +343,8 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/customers/{customer}/orders", create_order, m.OrderOut,
           "Place an order for a customer (it waits until they are linked)", m.OrderIn, 201, "customers"),
     Route("GET", "/customers/{customer}/orders", customer_orders, m.OrderList,
-          "The customer's orders you placed, newest first (100 at most)", tag="customers"),
+          "The customer's orders you placed, newest first, 100 a page", tag="customers",
+          query=(("before", "an order number from the page before (its next_before): the orders older than it"),)),
     Route("GET", "/orders/{number}", read_order, m.OrderOut, "An order of one of your stores"),
     Route("POST", "/orders/{number}/status", change_status, m.OrderOut,
           "Change an order's status: paid, shipped, delivered, cancelled, refunded", m.StatusChange),
@@ -392,11 +396,17 @@ def handler_for(route: Route, services_key: Any, config_key: Any,
                 raise _invalid("body", "not valid JSON") from None
             canonical = json.dumps(data, sort_keys=True, separators=(",", ":")).encode()  # ASCII: any string encodes
         shop, params, bot_username = request[shop_key], dict(request.match_info), request.app[config_key].bot_username
+        known = {name for name, _ in route.query}
+        for name in request.query:
+            if name not in known:  # a misspelt parameter must not quietly return the first page
+                raise _invalid(name, "not a query parameter of this endpoint"
+                                     + (f" (it takes: {', '.join(sorted(known))})" if known else ""))
+        query = {name: request.query[name] for name in known if name in request.query}
 
         def call() -> Call:  # the body validated: after a kept answer is looked up (a retry of a request
             # the rules of its day took is answered as then, though they have changed since)
             return Call(services, shop, params, None if route.body is None else route.body.model_validate(data),
-                        bot_username)
+                        bot_username, query)
 
         if route.method != "POST":
             status, answer = await route.run(call())

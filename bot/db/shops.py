@@ -223,6 +223,12 @@ async def waiting_of_shop(conn: AsyncConnection, shop_id: int, number: str) -> C
     return record(CustomerOrderRow, row) if row else None
 
 
+async def customer_order_id(conn: AsyncConnection, customer_id: int, number: str) -> int | None:
+    """The row of the customer's order with that number (placed or waiting)."""
+    found = (await conn.execute(select(co.c.id).where(co.c.customer_id == customer_id, co.c.number == number))).scalar()
+    return None if found is None else int(found)
+
+
 async def customer_orders(conn: AsyncConnection, customer_id: int, *, waiting_only: bool = False,
                           limit: int = 100, before_id: int | None = None) -> list[CustomerOrderRow]:
     query = select(*_CO).where(co.c.customer_id == customer_id)

@@ -197,3 +197,26 @@ async def test_a_link_token_that_begins_like_the_prefix_still_links(app: App, no
     assert link["start_parameter"] == "l_l_" + "B" * 22
     await masha.send("/start " + link["start_parameter"])
     assert masha.last_text.startswith("✅ Ваш аккаунт в магазине <b>Nova</b> привязан")
+
+
+async def test_a_customers_orders_come_a_page_at_a_time_older_ones_before_a_number(
+        app: App, nova: Shop) -> None:
+    """100 a page, newest first; `next_before` names the last one when more are older, and
+    `?before=` asks for them. A misspelt parameter or a number not the customer's is a 422, never
+    the first page again."""
+    store_id = await store(nova)
+    numbers = [f"P-{n:03d}" for n in range(1, 104)]
+    for number in numbers:  # waiting for the customer: placed through the same service, no link needed
+        await nova.post("/customers/c-7/orders", order_body(store_id, number=number), status=201)
+    _, first = await nova.get("/customers/c-7/orders", status=200)
+    assert [o["number"] for o in first["orders"]] == numbers[::-1][:100] and first["next_before"] == "P-004"
+    _, rest = await nova.get("/customers/c-7/orders?before=P-004", status=200)
+    assert [o["number"] for o in rest["orders"]] == ["P-003", "P-002", "P-001"] and rest["next_before"] is None
+    _, data = await nova.get("/customers/c-7/orders?page=2", status=422)
+    assert data["error"]["fields"] == [{"field": "page", "reason": "not a query parameter of this endpoint "
+                                                                   "(it takes: before)"}]
+    await nova.post("/customers/c-8/orders", order_body(store_id, number="OTHER-1"), status=201)
+    _, data = await nova.get("/customers/c-7/orders?before=OTHER-1", status=422)
+    assert data["error"]["message"] == "before: no order of this customer has that number."
+    _, data = await nova.get("/orders/P-001?x=1", status=422)  # a route that takes none
+    assert data["error"]["fields"][0]["reason"] == "not a query parameter of this endpoint"

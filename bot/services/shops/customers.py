@@ -288,11 +288,19 @@ class CustomerService:
         assert found is not None
         return found
 
-    async def orders_of(self, shop_id: int, external_id: str, limit: int = 100) -> list[ShopOrder]:
-        """The customer's orders this shop placed, newest first (at most `limit`)."""
+    async def orders_of(self, shop_id: int, external_id: str, limit: int = 100,
+                        before: str | None = None) -> tuple[list[ShopOrder], str | None]:
+        """The customer's orders this shop placed, newest first: at most `limit`, older than the order
+        numbered `before` when given; and, when there are more, the number to ask for them `before`."""
         customer = await self.customer(shop_id, external_id)
-        async with self.db.read() as conn:  # one snapshot, three statements whatever the count
-            rows = await repo.customer_orders(conn, customer.id, limit=limit)
+        async with self.db.read() as conn:  # one snapshot, four statements whatever the count
+            before_id = None
+            if before is not None:
+                before_id = await repo.customer_order_id(conn, customer.id, before)
+                if before_id is None:
+                    raise InvalidInput(N_("before: no order of this customer has that number."))
+            rows = await repo.customer_orders(conn, customer.id, limit=limit + 1, before_id=before_id)
+            rows, more = rows[:limit], rows[limit:]
             placed = await orders_repo.many(conn, [r.order_id for r in rows if r.order_id is not None])
         found = []
         for row in rows:
@@ -302,7 +310,7 @@ class CustomerService:
                 order, items = placed[row.order_id]
                 found.append(ShopOrder(order.number, order.store_id, customer.external_id, order.status,
                                        order.created_at, order, tuple(items)))
-        return found
+        return found, rows[-1].number if more else None
 
 
 def _fields(new: NewOrder) -> dict[str, object]:
