@@ -198,6 +198,9 @@ def test_a_shared_contact_comes_without_the_plus() -> None:
         ("RU", "Московская обл.", ("Московская область",)), ("RU", "Татарстан", ("Республика Татарстан",)),
         ("US", "california", ("CA",)), ("US", "CA", ("CA",)), ("US", "ny", ("NY",)),
         ("US", "New", ("NH", "NJ", "NM", "NY")), ("RU", "Нарния", ()), ("RU", "", ()),
+        # a US state by its Russian name, as a Russian-speaking buyer types it (both spellings of Virginia)
+        ("US", "Нью-Йорк", ("NY",)), ("US", "нью йорк", ("NY",)), ("US", "Калифорния", ("CA",)),
+        ("US", "Вирджиния", ("VA",)), ("US", "Западная Виргиния", ("WV",)), ("US", "Округ Колумбия", ("DC",)),
     ],
 )
 def test_region_is_matched(country: str, typed: str, keys: tuple[str, ...]) -> None:
