@@ -397,9 +397,9 @@ def handler_for(route: Route, services_key: Any, config_key: Any,
             canonical = json.dumps(data, sort_keys=True, separators=(",", ":")).encode()  # ASCII: any string encodes
         shop, params, bot_username = request[shop_key], dict(request.match_info), request.app[config_key].bot_username
         known = {name for name, _ in route.query}
-        for name in request.query:
-            if name not in known:  # a misspelt parameter must not quietly return the first page
-                raise _invalid(name, "not a query parameter of this endpoint"
+        for name in request.query if route.method == "GET" else ():  # (a POST's are ignored, as they were:
+            if name not in known:  # a retry of one accepted then gets its kept answer); a misspelt
+                raise _invalid(name, "not a query parameter of this endpoint"  # one must not give the first page
                                      + (f" (it takes: {', '.join(sorted(known))})" if known else ""))
         query = {name: request.query[name] for name in known if name in request.query}
 

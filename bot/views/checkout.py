@@ -30,9 +30,11 @@ def _coupon_label(coupon: Coupon, f: Fmt) -> str:
 def _coupon_labels(coupons: Sequence[Coupon], f: Fmt) -> list[str]:
     """A button's words per coupon; coupons that would read alike (the same value in the same
     stores) also say their name, or the day they end, so the buyer sees which one is used."""
-    plain = [_coupon_label(c, f) for c in coupons]
-    return [clip(label, 40) if plain.count(label) == 1 else
-            clip(label, 26) + " · " + clip(c.terms.title or f._("until {date}").format(date=f.date(c.terms.valid_to)), 22)
+    plain = [clip(_coupon_label(c, f), 40) for c in coupons]  # compared as shown: cut to the button's width
+    titles = [c.terms.title or "" for c in coupons]
+    return [label if plain.count(label) == 1 else clip(label, 26) + " · " + clip(
+                c.terms.title if c.terms.title and titles.count(c.terms.title) == 1  # its own name, else its end
+                else f._("until {date}").format(date=f.date(c.terms.valid_to)), 24)
             for c, label in zip(coupons, plain, strict=True)]
 
 

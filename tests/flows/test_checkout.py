@@ -358,3 +358,10 @@ async def test_coupons_that_read_alike_say_which_is_which(app: App, alex: Player
     labels = [t for t, _ in alex.buttons() if "$5.00 off" in t]
     assert labels == ["✓ $5.00 off · All stores · Black Friday · −$5.00",
                       "$5.00 off · All stores · until Dec 15, 2026 · −$5.00"], labels
+    await app.services.coupons.grant([alex.user.id], Terms(  # a second "Black Friday": then the day tells them apart
+        Scope.platform, ValueKind.amount, "USD", now - timedelta(days=1), now + timedelta(days=12),
+        amount_minor=500, min_order_minor=3000, title="Black Friday"))
+    await alex.press("‹ Back")
+    await alex.press(next(t for t, _ in alex.buttons() if t.startswith("✓ ⭐ ")))
+    labels = [t.removeprefix("✓ ") for t, _ in alex.buttons() if "$5.00 off" in t]
+    assert sorted(labels) == [f"$5.00 off · All stores · until Dec {day}, 2026 · −$5.00" for day in (15, 5, 7)], labels

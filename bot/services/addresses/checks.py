@@ -203,7 +203,7 @@ def clean_city(country: str, raw: str) -> str:
     if not rules.has_city:
         return ""
     city = free_text(Field.city, raw, CITY_MAX, required=rules.city_required)
-    if city and sum(ch.isalpha() for ch in city) < 2:  # "94105": a postal code typed a step early
+    if city and not any(ch.isalpha() for ch in city):  # "94105": a postal code typed a step early ("Å" is a town)
         raise AddressInputError(Field.city, CITY_NEEDS_LETTERS)
     return city
 

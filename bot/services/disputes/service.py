@@ -256,12 +256,16 @@ class DisputeService:
                                                                         await loyalty.user_zone(conn, dispute.user_id)))
                 dispute, order = await self._dispute(conn, dispute_id, None)
                 await self._push(conn, dispute, order, "return_accepted", now, kind=RETURN_KIND.key)
+                if seller_id is not None:
+                    await _answered_in_seller_mode(conn, dispute, answer.value, now)
             elif answer == SellerAnswer.accept:
                 await repo.set_state(conn, dispute.id, expected=(DisputeState.open.value,),
                                      new=DisputeState.open.value, seller_answer=answer.value, seller_note=note,
                                      answered_at=now)
                 dispute, order = await self._dispute(conn, dispute_id, None)
                 await self._push(conn, dispute, order, "seller_accepted", now)
+                if seller_id is not None:  # told before the refund and the close it leads to
+                    await _answered_in_seller_mode(conn, dispute, answer.value, now)
                 await self._close(conn, dispute, order, dispute.amount_minor, Actor.seller, now)
             else:
                 values: dict[str, Any] = {"seller_answer": answer.value, "seller_note": note, "answered_at": now}
@@ -273,9 +277,9 @@ class DisputeService:
                 dispute, order = await self._dispute(conn, dispute_id, None)
                 step = "seller_rejected" if answer == SellerAnswer.reject else "seller_offered"
                 await self._push(conn, dispute, order, step, now)
+                if seller_id is not None:
+                    await _answered_in_seller_mode(conn, dispute, answer.value, now)
             dispute, _ = await self._dispute(conn, dispute_id, None)
-            if seller_id is not None:
-                await _answered_in_seller_mode(conn, dispute, answer.value, now)
         return dispute
 
     async def return_received(self, dispute_id: int, *, seller_id: int | None = None) -> DisputeRow:
@@ -455,5 +459,5 @@ async def _answered_in_seller_mode(conn: AsyncConnection, dispute: DisputeRow, a
     """A seller answered in the bot, not the shop through the API: the shop hears of it (an accept
     that refunds at once also sends `refund.created` and `dispute.closed`)."""
     await webhook_events.order_event(conn, dispute.order_id, webhook_events.DISPUTE_ANSWERED, {"dispute": {
-        "id": dispute.id, "answer": answer, "state": dispute.state, "offer_minor": dispute.offer_minor,
+        "id": dispute.id, "answer": answer, "offer_minor": dispute.offer_minor,
         "note": dispute.return_problem if answer == "return_problem" else dispute.seller_note}}, now)

@@ -114,11 +114,12 @@ class OrderCard:
 
     def protection_days_left(self, tz: tzinfo) -> int | None:
         """Days until buyer protection ends as a person counts them from the date shown: calendar
-        days in the buyer's zone `tz` (0: it ends today). None: no protection running."""
+        days in the buyer's zone `tz` (0: it ends today). None: no protection running (or it ended,
+        and the sweeper completes the order on its next run)."""
         ends = self.order.protection_ends_at
-        if self.order.status != Status.shipped or ends is None:
+        if self.order.status != Status.shipped or ends is None or ends <= self.now:  # over: completing soon
             return None
-        return max(0, (ends.astimezone(tz).date() - self.now.astimezone(tz).date()).days)
+        return (ends.astimezone(tz).date() - self.now.astimezone(tz).date()).days
 
     @property
     def refunded_minor(self) -> int:
