@@ -30,14 +30,19 @@ _ISO_DIGITS = {
 }
 
 
+# Since when a currency must have been some country's money to be taken: a fixed day, so that what is
+# money does not change with the day the process started (one withdrawn since stays taken: harmless)
+TENDER_SINCE = date(2024, 1, 1)
+
+
 @cache
 def _tender() -> frozenset[str]:
-    """The ISO 4217 codes that are some country's money today (Unicode CLDR, through Babel): not
-    a withdrawn one (DEM), a metal (XAU), a unit of account (XDR) or the codes for testing and for
-    no currency (XTS, XXX)."""
-    today = date.today()
+    """The ISO 4217 codes that have been some country's money since TENDER_SINCE (Unicode CLDR,
+    through Babel): not one withdrawn long ago (DEM), a metal (XAU), a unit of account (XDR) or the
+    codes for testing and for no currency (XTS, XXX)."""
     return frozenset(code for territory in get_global("territory_currencies")
-                     for code in get_territory_currencies(territory, start_date=today, tender=True))
+                     for code in get_territory_currencies(territory, start_date=TENDER_SINCE,
+                                                          end_date=date(9999, 12, 31), tender=True))
 
 
 def check_currency(currency: str) -> str:
@@ -97,12 +102,14 @@ def _decimal(raw: str, decimals: int) -> Decimal:
         return Decimal(raw)
     last = seps[-1]
     decimal_point = last if seps.count(last) == 1 else None  # one that stands more than once groups
-    if len(seps) == 1 and len(digits[-1]) == 3 and decimals < 3 and len(digits[0]) <= 3:
+    if len(seps) == 1 and len(digits[-1]) == 3 and decimals < 3 and len(digits[0]) <= 3 \
+            and not digits[0].startswith("0"):  # "0,500" groups nothing: half of one, with too many digits
         if decimal_point == ".":  # "1.500": 1500 where points group, 1.50 where they don't: asked again
             raise InvalidInput(N_("Too many digits after the decimal point."))
         decimal_point = None  # "1,500": thousands, as no such amount has three decimals
     groups = seps[:-1] if decimal_point else seps
-    if groups and (len(set(groups)) > 1 or len(digits[0]) > 3 or any(len(d) != 3 for d in digits[1:len(groups) + 1])):
+    if groups and (len(set(groups)) > 1 or len(digits[0]) > 3 or digits[0].startswith("0")
+                   or any(len(d) != 3 for d in digits[1:len(groups) + 1])):
         raise NotANumber()  # "1,2,3", "1.000,000.5", "12345,678": no way to read it for sure
     whole = "".join(digits[:len(groups) + 1])
     return Decimal(f"{whole}.{digits[-1]}" if decimal_point else whole)

@@ -310,7 +310,11 @@ async def test_an_order_must_cost_something_and_its_usd_rate_be_a_currencys(app:
     usd = await orders.create(user_id=ALEX, store_id=store, items=item, currency="USD", usd_rate="1.00")
     free_item = await orders.create(user_id=ALEX, store_id=store, items=[NewItem("Sticker", 1, 0)], currency="USD",
                                     shipping_minor=300)
-    assert (kwd.usd_rate, usd.usd_rate, free_item.total_minor) == ("3.26", "1.00", 300)
+    assert (kwd.usd_rate, usd.usd_rate, free_item.total_minor) == ("3.26", "1", 300)
+    # kept as a rate, not as typed: a float's 18 places rounded to 12, an exponent written out
+    for typed, kept in (("0.010869565217391304", "0.010869565217"), ("1E+1", "10"), ("0.00000000000100", "0.000000000001")):
+        order = await orders.create(user_id=ALEX, store_id=store, items=item, currency="EUR", usd_rate=typed)
+        assert order.usd_rate == kept, typed
 
 
 async def test_an_order_that_cant_complete_does_not_hold_back_the_others(app: App) -> None:

@@ -61,14 +61,15 @@ def test_refunds_are_faster_from_level_3(level: int, days: int) -> None:
      # a separator that can only group thousands does: never an amount 100 or 1000 times smaller
      ("1,500", "USD", 150000), ("1,500", "RUB", 150000), ("1,000", "JPY", 1000), ("1,234.56", "USD", 123456),
      ("1.234,56", "EUR", 123456), ("1,000,000", "USD", 100000000), ("1.000.000", "JPY", 1000000),
-     ("1,500", "KWD", 1500)],  # three decimals: 1.500 dinars
+     ("1,500", "KWD", 1500),  # three decimals: 1.500 dinars
+     ("0,500", "USD", 50)],  # a leading zero groups nothing: half a dollar, never 500
 )
 def test_amounts_people_type(text: str, currency: str, minor: int) -> None:
     assert parse_amount(text, currency) == minor
 
 
 @pytest.mark.parametrize("text", ["", "abc", "0", "-5", "12345.678", "1e5", "12.5.1", "9" * 20, "7.5", "1,2,3",
-                                  "1.000,000.5", "12,34,567", "9" * 17, "1.500"])
+                                  "1.000,000.5", "12,34,567", "9" * 17, "1.500", "0,001", "000,001", "0,100,000"])
 def test_amounts_that_are_refused(text: str) -> None:
     currency = "JPY" if text == "7.5" else "USD"
     with pytest.raises(InvalidInput) as refused:

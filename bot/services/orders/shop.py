@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -72,7 +72,7 @@ def check_new_order(currency: str, items: Sequence[NewItem], shipping_minor: int
     if sum(i.quantity * i.unit_price_minor for i in items) + shipping_minor == 0:  # a card can't be charged 0
         raise InvalidInput(N_("An order must cost something: its items and shipping add up to 0."))
     if usd_rate is not None:
-        check_usd_rate(currency, usd_rate)
+        check_usd_rate(currency, usd_rate)  # (the caller stores what it returns)
     if not 0 <= discount_minor <= sum(i.quantity * i.unit_price_minor for i in items) + shipping_minor:
         raise InvalidInput(N_("A discount can't be more than the order costs."))
     return currency
@@ -84,18 +84,27 @@ MAX_USD_RATE = Decimal(10)
 
 
 def check_usd_rate(currency: str, usd_rate: Decimal | str) -> Decimal:
-    """An order's own rate to US dollars (its points are counted with it): more than 0, at most
-    MAX_USD_RATE, with at most 12 decimal places; a US-dollar order's is 1."""
+    """An order's own rate to US dollars (its points are counted with it): more than 0 and at most
+    MAX_USD_RATE, kept to 12 decimal places (a rate a shop computed as a float has 18: rounded, not
+    refused); a US-dollar order's is 1. Returns it as it is stored."""
     try:
-        rate = Decimal(str(usd_rate))
+        rate = Decimal(str(usd_rate).strip())
     except InvalidOperation:
         rate = Decimal(0)
-    if not rate.is_finite() or not 0 < rate <= MAX_USD_RATE or -rate.as_tuple().exponent > 12:  # type: ignore[operator]
+    if rate.is_finite() and 0 < rate <= MAX_USD_RATE:
+        rate = rate.quantize(Decimal("1e-12"), rounding=ROUND_HALF_EVEN)
+    if not rate.is_finite() or not 0 < rate <= MAX_USD_RATE:
         raise InvalidInput(N_("usd_rate must be more than 0 and at most 10 US dollars per unit, "
                               "with at most 12 decimal places."))
     if currency == "USD" and rate != 1:
         raise InvalidInput(N_("A US-dollar order's usd_rate is 1."))
     return rate
+
+
+def _rate_text(rate: Decimal | str) -> str:
+    """A rate as the order keeps it: fixed-point, no trailing zeros ("10", "0.000000000001", "3.26")."""
+    text = format(Decimal(str(rate)), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 class UnknownProduct(InvalidInput, msgid=N_("An item's product_id is not a product of the order's store.")): ...
@@ -152,6 +161,8 @@ class ShopSide(OrderBase):
         through the API, an operator): the buyer is told of it, to pay (`told`: they know already,
         the push is kept for the message centre only)."""
         currency = check_new_order(currency, items, shipping_minor, discount_minor, usd_rate)
+        if usd_rate is not None:
+            usd_rate = check_usd_rate(currency, usd_rate)  # as stored: "1E+1" is 10, 18 places are 12
         total_minor = sum(i.quantity * i.unit_price_minor for i in items) + shipping_minor - discount_minor
         if not 0 <= certificate_minor <= total_minor:
             raise InvalidInput(N_("Gift certificates can't pay more than the order costs."))
@@ -184,7 +195,7 @@ class ShopSide(OrderBase):
                     status=Status.awaiting_payment.value, currency=currency, items_minor=items_minor,
                     shipping_minor=shipping_minor, total_minor=items_minor + shipping_minor - discount_minor,
                     discount_minor=discount_minor, certificate_minor=certificate_minor,
-                    usd_rate=str(usd_rate) if usd_rate is not None else None,
+                    usd_rate=_rate_text(usd_rate) if usd_rate is not None else None,
                     first_title=items[0].title.strip()[:255], item_lines=len(items),
                     search_text=f"{number} {titles}".casefold(),
                     shipping_address=(address or AddressSnapshot()).to_json(),
