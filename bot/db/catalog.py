@@ -172,17 +172,24 @@ async def rate(conn: AsyncConnection, item_id: int, *, was: int | None, now: int
 
 
 async def _move_rating(conn: AsyncConnection, table: Any, row_id: int, was: int | None, now: int) -> None:
-    found = (await conn.execute(select(table.c.rating_x10, table.c.reviews_count)
+    """The exact sum of the stars moves (never rebuilt from the rounded rating: it would drift), and
+    the rating is its average, half up, within 1–5 stars."""
+    delta_count, delta_total = (1, now * 10) if was is None else (0, (now - was) * 10)
+    await conn.execute(update(table).where(table.c.id == row_id).values(
+        reviews_count=table.c.reviews_count + delta_count, stars_x10_total=table.c.stars_x10_total + delta_total))
+    found = (await conn.execute(select(table.c.reviews_count, table.c.stars_x10_total)
                                 .where(table.c.id == row_id))).first()
     if found is None:
         return
-    count, total = int(found.reviews_count), int(found.rating_x10) * int(found.reviews_count)
-    if was is None:
-        count, total = count + 1, total + now * 10
-    else:
-        total += (now - was) * 10
+    count, total = int(found.reviews_count), int(found.stars_x10_total)
     await conn.execute(update(table).where(table.c.id == row_id).values(
-        rating_x10=max(10, min(50, (2 * total + count) // (2 * count))) if count else 0, reviews_count=count))  # half up
+        rating_x10=max(10, min(50, (2 * total + count) // (2 * count))) if count else 0))  # half up
+
+
+async def restart_rating(conn: AsyncConnection, product_id: int) -> None:
+    """The shop gave the product its rating and count: the reviews here go on from their product."""
+    await conn.execute(update(pt).where(pt.c.id == product_id).values(
+        stars_x10_total=pt.c.rating_x10 * pt.c.reviews_count))
 
 
 async def set_image_file_id(conn: AsyncConnection, product_id: int, file_id: str) -> None:

@@ -285,6 +285,24 @@ async def test_the_buyers_stars_move_their_stores_rating_whatever_the_item(app: 
     assert await store_rating("Nova Electronics") == (15, 2) and await store_rating("Zeta Home") == (40, 1)
 
 
+async def test_a_rating_is_the_exact_average_however_many_reviews(app: App) -> None:
+    """The sum of the stars is kept, not rebuilt from the rounded rating: after twelve reviews of
+    4, 4, 5 … the store shows 4.3 (4.33), not the 4.5 that rounding at every review drifted to."""
+    from dataclasses import replace as with_
+
+    from tests.orderkit import CABLE
+
+    items = [with_(CABLE, title=f"Cable {n}") for n in range(12)]
+    order = await make_order(app.services, app.clock, ALEX, Status.completed, items=items)
+    async with app.services.db.read() as conn:
+        item_ids = [r.item_id for r in await repo.order_items(conn, ALEX, order.id)]
+    for n, item in enumerate(item_ids):
+        await app.services.reviews.publish(ALEX, item, rating=5 if n % 3 == 2 else 4)
+    async with app.services.db.read() as conn:
+        row = await catalog_repo.store(conn, order.store_id)
+    assert row is not None and (row.rating_x10, row.reviews_count) == (43, 12)
+
+
 async def test_the_migration_counts_the_reviews_written_before_ratings_moved(app: App) -> None:
     """0029: a review written before reviews moved ratings is counted once, with the stars in force
     — so an edit of it later moves an average it is in."""

@@ -30,6 +30,7 @@ stores = Table(
     created_at(),
     Column("rating_x10", Integer, nullable=False, server_default="0"),  # 0015_catalog: 47 = 4.7 ★; 0 = none yet
     Column("reviews_count", Integer, nullable=False, server_default="0"),  # 0031_store_ratings
+    Column("stars_x10_total", BigInteger, nullable=False, server_default="0"),  # the sum rating_x10 averages
 )
 
 products = Table(
@@ -52,6 +53,7 @@ products = Table(
     Column("image_path", String(255)),  # a picture shipped with the demo data, uploaded once → image_file_id
     Column("active", Boolean, nullable=False, server_default="1"),  # off: no longer sold (kept for history)
     Column("updated_at", UTCDateTime),
+    Column("stars_x10_total", BigInteger, nullable=False, server_default="0"),  # 0031: the sum rating_x10 averages
 )
 Index("ux_products_store_title", products.c.store_id, products.c.title, unique=True)
 Index("ix_products_category_price", products.c.category, products.c.price_minor)

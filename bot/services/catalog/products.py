@@ -220,6 +220,8 @@ class CatalogService:
             if await repo.store(conn, store_id) is None:
                 raise StoreNotFound()
             product_id, before = await repo.upsert_product(conn, store_id=store_id, title=title, values=values, now=now)
+            if rating_x10 is not None or reviews_count is not None:  # the shop's rating: the sum it averages
+                await repo.restart_rating(conn, product_id)
             # a drop is a lower price in the same currency (another currency's number is not one)
             if before is not None and before[1] == values["currency"] and price_minor < before[0]:
                 await repo.set_price(conn, product_id, price_minor, before[0], now)
