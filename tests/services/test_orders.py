@@ -333,6 +333,31 @@ async def test_an_order_that_cant_complete_does_not_hold_back_the_others(app: Ap
     assert await orders.auto_complete(app.clock.now()) == 0  # the broken one is tried again, alone
 
 
+
+async def test_broken_orders_at_the_head_of_the_queue_do_not_stop_those_behind(app: App, monkeypatch) -> None:
+    """More broken orders than a batch, oldest first: the run passes over them and completes the
+    rest; the database failing is raised, not taken for a broken order."""
+    from sqlalchemy.exc import OperationalError
+
+    from bot.services.orders import sweeper
+
+    orders = app.services.orders
+    made = [await make_order(app.services, app.clock, ALEX, Status.shipped) for _ in range(5)]
+    async with app.services.db.write() as conn:
+        for broken in made[:3]:
+            await conn.execute(text("UPDATE orders SET usd_rate = '1e30' WHERE id = :id"), {"id": broken.id})
+    app.clock.advance(days=61)
+    assert await orders.auto_complete(app.clock.now(), batch=2) == 2
+    assert [(await orders.by_number(o.number)).status for o in made] == ["shipped"] * 3 + ["completed"] * 2
+
+    async def database_gone(*args: object, **kwargs: object) -> None:
+        raise OperationalError("UPDATE orders …", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(sweeper, "transition", database_gone)
+    with pytest.raises(OperationalError):
+        await orders.auto_complete(app.clock.now())
+
+
 async def test_shipped_orders_complete_when_protection_ends_unless_disputed(app: App) -> None:
     quiet = await make_order(app.services, app.clock, ALEX, Status.shipped)
     orders = app.services.orders

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db import orders as repo
@@ -48,29 +49,39 @@ class SweeperJobs(OrderBase):
     async def _move_due(self, due_query: DueQuery, expected: Status, move: Move, now: datetime,
                         batch: int) -> int:
         """`move` each order `due_query` finds that is still in `expected`, a batch a unit of work,
-        until a batch comes back short (or moves nothing). Returns how many were moved. An order that
-        can't move (its data broken) must not hold back the others: when a batch fails, its orders
-        move one by one, and the one that fails is logged and left for an operator."""
+        until a batch comes back short. Returns how many were moved. An order that can't move (its
+        data broken) must not hold back the others: when a batch fails, its orders move one by one;
+        one that fails is logged and passed over for the rest of this run (the next run tries it
+        again). The database failing (`OperationalError`: locked, gone) is not an order's fault: it
+        is raised, for the sweeper to report and run again."""
         done = 0
+        broken: set[int] = set()
         while True:
             due: list[tuple[int, int]] = []
+            broken_before = len(broken)
             try:
                 async with self.db.write() as conn:
-                    due = list(await due_query(conn, now, batch))
+                    found = list(await due_query(conn, now, batch + len(broken)))
+                    due = [d for d in found if d[0] not in broken][:batch]
                     moved = await self._move_each(conn, due, expected, move)
+            except OperationalError:
+                raise
             except Exception:
                 if not due:  # the query itself: nothing was tried
                     raise
-                log.exception("%d due orders could not move together: moving them one by one", len(due))
+                log.error("%d due orders could not move together: moving them one by one", len(due))
                 moved = 0
                 for one in due:
                     try:
                         async with self.db.write() as conn:
                             moved += await self._move_each(conn, [one], expected, move)
+                    except OperationalError:
+                        raise
                     except Exception:
                         log.exception("order id %d can't move to its next status; left as it is", one[0])
+                        broken.add(one[0])
             done += moved
-            if len(due) < batch or not moved:
+            if len(due) < batch or not (moved or len(broken) > broken_before):  # all there was, or stuck
                 return done
 
     @staticmethod
