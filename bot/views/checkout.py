@@ -16,7 +16,7 @@ from bot.services.catalog.checkout import QUANTITY_MAX, Quote
 from bot.services.coupons.pricing import WhatApplies
 from bot.views.addresses.layout import address_block, one_line, short
 from bot.views.catalog import options_text, price_text
-from bot.views.common import Fmt, Screen, button, card_label, clip, flow_row, markup
+from bot.views.common import Fmt, Screen, button, card_label, clip, flow_row, markup, totals
 from bot.views.coupons import terms_value
 
 CHECK = "✓ "
@@ -142,10 +142,8 @@ def summary_screen(f: Fmt, quote: Quote, *, address: Address | None, card: Card 
         lines.append("⚠️ " + f._("The price of {title} changed since you saw it: {before} → {now}.").format(
             title=hd.quote(clip(line.product.title_in(f.locale), 48)),
             before=f.money(line.seen_minor, quote.currency), now=f.money(line.product.price_minor, quote.currency)))
-    lines += ["", f._("Items: {amount}").format(amount=f.money(quote.items_minor, quote.currency))]
-    if quote.discount_minor:
-        lines.append(f._("Coupons: −{amount}").format(amount=f.money(quote.discount_minor, quote.currency)))
-    lines.append(f._("<b>Total: {amount}</b>").format(amount=f.money(quote.total_minor, quote.currency)))
+    lines += ["", *totals(f, quote.currency, items_minor=quote.items_minor, discount_minor=quote.discount_minor,
+                          total_minor=quote.total_minor)]
     if quote.certificates_minor:
         lines.append(f._("🎁 Gift certificates: −{amount}").format(
             amount=f.money(quote.certificates_minor, quote.currency)))

@@ -207,6 +207,20 @@ def card_label(brand: str | None, last4: str | None, f: Fmt) -> str:
 _packed: dict[tuple[Any, ...], str] = {}
 
 
+def totals(f: Fmt, currency: str, *, items_minor: int, discount_minor: int, total_minor: int,
+           shipping_minor: int | None = None) -> list[str]:
+    """An order's money lines, as the checkout summary and the order card show them: items, shipping
+    (when known: free when 0), the coupons' discount when there is one, the total."""
+    lines = [f._("Items: {amount}").format(amount=f.money(items_minor, currency))]
+    if shipping_minor is not None:
+        shipping = f.money(shipping_minor, currency) if shipping_minor else f._("free")
+        lines.append(f._("Shipping: {amount}").format(amount=shipping))
+    if discount_minor:
+        lines.append(f._("Coupons: −{amount}").format(amount=f.money(discount_minor, currency)))
+    lines.append(f._("<b>Total: {amount}</b>").format(amount=f.money(total_minor, currency)))
+    return lines
+
+
 def pack(callback: CallbackData) -> str:
     """`callback.pack()`, remembered by (class, field values): the same buttons (tabs, pagers,
     Back, Menu) are packed on every screen, and aiogram's pack costs ~10 µs."""

@@ -16,7 +16,7 @@ from bot.services.addresses import AddressDraft
 from bot.services.orders import STAMP, AddressSnapshot, OrderCard, Status
 from bot.views.addresses import address_block
 from bot.views.catalog import options_text
-from bot.views.common import Fmt, Screen, button, card_label, clip, markup, nav_row
+from bot.views.common import Fmt, Screen, button, card_label, clip, markup, nav_row, totals
 from bot.views.orders.texts import (
     CANCEL_REASONS,
     dispute_state_label,
@@ -117,13 +117,8 @@ def order_card(card: OrderCard, f: Fmt, back: OrderCb, items_page: int = 0) -> S
         lines.append(f._("📬 Delivered on {date}: please check the item and confirm receipt.").format(
             date=f.date(order.delivered_at)))
     lines += ["", *_items(f, card, items_page), ""]
-    lines.append(f._("Items: {amount}").format(amount=f.money(order.items_minor, order.currency)))
-    shipping = (f.money(order.shipping_minor, order.currency) if order.shipping_minor
-                else f._("free"))
-    lines.append(f._("Shipping: {amount}").format(amount=shipping))
-    if order.discount_minor:
-        lines.append(f._("Coupons: −{amount}").format(amount=f.money(order.discount_minor, order.currency)))
-    lines.append(f._("<b>Total: {amount}</b>").format(amount=f.money(order.total_minor, order.currency)))
+    lines += totals(f, order.currency, items_minor=order.items_minor, shipping_minor=order.shipping_minor,
+                    discount_minor=order.discount_minor, total_minor=order.total_minor)
     if order.certificate_minor:
         lines.append(f._("🎁 Paid with gift certificates: {amount}").format(
             amount=f.money(order.certificate_minor, order.currency)))
