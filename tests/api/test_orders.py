@@ -217,6 +217,6 @@ async def test_a_customers_orders_come_a_page_at_a_time_older_ones_before_a_numb
                                                                    "(it takes: before)"}]
     await nova.post("/customers/c-8/orders", order_body(store_id, number="OTHER-1"), status=201)
     _, data = await nova.get("/customers/c-7/orders?before=OTHER-1", status=422)
-    assert data["error"]["message"] == "before: no order of this customer has that number."
+    assert data["error"]["message"] == "No order of this customer has the number given as before."
     _, data = await nova.get("/orders/P-001?x=1", status=422)  # a route that takes none
     assert data["error"]["fields"][0]["reason"] == "not a query parameter of this endpoint"

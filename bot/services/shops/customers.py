@@ -298,7 +298,7 @@ class CustomerService:
             if before is not None:
                 before_id = await repo.customer_order_id(conn, customer.id, before)
                 if before_id is None:
-                    raise InvalidInput(N_("before: no order of this customer has that number."))
+                    raise InvalidInput(N_("No order of this customer has the number given as before."))
             rows = await repo.customer_orders(conn, customer.id, limit=limit + 1, before_id=before_id)
             rows, more = rows[:limit], rows[limit:]
             placed = await orders_repo.many(conn, [r.order_id for r in rows if r.order_id is not None])
