@@ -233,7 +233,7 @@ def _described(text: str, draft: Draft, f: Fmt) -> Draft:
 
 
 def _choose_outcome(value: str, draft: Draft, f: Fmt) -> Draft:
-    if value not in outcomes_for(draft.get("reason")):
+    if value not in outcomes_for(draft.get("reason"), int(draft["max"]) if "max" in draft else None):
         raise Stale
     draft = {**draft, "outcome": value}
     if value != Outcome.partial_refund:

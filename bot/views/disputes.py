@@ -296,7 +296,7 @@ def step_outcome(f: Fmt, data: dict[str, Any], error: str | None = None) -> Scre
     text = "\n".join([_head(f, data, 3), "", f._("What would make it right?"),
                       f._("You paid {amount}.").format(amount=f.money(int(data.get("max", 0)),
                                                                          str(data.get("currency", "USD"))))])
-    outcomes = outcomes_for(data.get("reason"))
+    outcomes = outcomes_for(data.get("reason"), int(data["max"]) if "max" in data else None)
     terms = _return_terms(f, data) if Outcome.return_refund in outcomes else ""
     if terms:
         text += "\n\n" + terms

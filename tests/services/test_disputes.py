@@ -231,3 +231,14 @@ def test_description_rules() -> None:
         clean_description("x" * 1001)
     assert long.value.params == {"max": 1000, "length": 1001}
     assert len(clean_description("я" * 1000)) == 1000
+
+
+def test_no_partial_refund_is_offered_when_one_cent_is_all_that_is_left() -> None:
+    """A part of what is left must be more than zero and less than all of it: with one cent left
+    there is none, so only the whole is offered (it was offered and then refused whatever was typed)."""
+    from bot.services.disputes import outcomes_for
+
+    assert Outcome.partial_refund not in outcomes_for(DisputeReason.damaged, 1)
+    assert Outcome.partial_refund not in outcomes_for(DisputeReason.not_received, 1)
+    assert Outcome.partial_refund in outcomes_for(DisputeReason.damaged, 2)
+    assert outcomes_for(DisputeReason.damaged) == tuple(Outcome)  # not known: everything the reason allows

@@ -230,11 +230,14 @@ class DisputeDraft:
     photos: tuple[str, ...] = ()
 
 
-def outcomes_for(reason: str | None) -> tuple[Outcome, ...]:
-    """What a buyer may ask for with this reason: not a return of an item that never arrived."""
-    if reason == DisputeReason.not_received:
-        return Outcome.full_refund, Outcome.partial_refund
-    return tuple(Outcome)
+def outcomes_for(reason: str | None, left_minor: int | None = None) -> tuple[Outcome, ...]:
+    """What a buyer may ask for with this reason: not a return of an item that never arrived; and
+    no partial refund when what is left to refund (`left_minor`, when known) has no part smaller
+    than itself (one cent)."""
+    outcomes = (Outcome.full_refund, Outcome.partial_refund) if reason == DisputeReason.not_received else tuple(Outcome)
+    if left_minor is not None and left_minor < 2:
+        outcomes = tuple(o for o in outcomes if o != Outcome.partial_refund)
+    return outcomes
 
 
 def check_outcome(reason: str, outcome: str) -> None:
