@@ -201,9 +201,10 @@ async def write(message: Message, state: FSMContext, relay: RelayService, user: 
 
 
 @asks_again(Relay)
-async def writing_again(message: Message, warning: str, f: Fmt) -> None:
-    """The card-number guard removed a message: nothing was relayed."""
-    await message.answer(warning + "\n" + f._("Nothing was sent. Keep typing to write, or /cancel to stop."))
+async def writing_again(message: Message, warning: str, deleted: bool, f: Fmt) -> None:
+    """The card-number guard removed a message: nothing was relayed (no step "below" to answer here)."""
+    said = views.card_number_not_relayed(f) if deleted else warning
+    await message.answer(said + "\n" + f._("Nothing was sent. Keep typing to write, or /cancel to stop."))
 
 
 # -- the mode ends outside the conversations -------------------------------------------------

@@ -128,7 +128,7 @@ class CardNumberGuard(UpdateMiddleware):
             await message.answer(**card_views.card_number_outside_flow(f, deleted=deleted).as_kwargs())
         else:
             warning = card_views.removed_card_number_warning(f) if deleted else card_views.not_deleted_warning(f)
-            await reask.call(message, **{**data, "warning": warning})
+            await reask.call(message, **{**data, "warning": warning, "deleted": deleted})
         return None  # no handler sees the message
 
 

@@ -83,7 +83,8 @@ def parse_amount(text: str, currency: str) -> int:
         raw = raw.replace(junk, "")
     raw = raw.removesuffix(currency).removeprefix(currency)
     raw = raw.removeprefix("$").removesuffix("$").removeprefix("₽").removesuffix("₽")
-    raw = raw.removesuffix("руб.").removesuffix("р.")
+    for rouble in ("руб.", "руб", "р.", "р"):  # as Russians write roubles: "500р", "500 руб"
+        raw = raw.removesuffix(rouble)
     if raw.startswith("-") and _AMOUNT_RE.match(raw[1:]):  # a number, but not more than zero
         raise InvalidInput(N_("The amount must be more than zero."))
     if not raw or len(raw) > 24 or len(re.sub(r"[.,]", "", raw)) > 16 or not _AMOUNT_RE.match(raw):

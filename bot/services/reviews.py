@@ -77,6 +77,9 @@ class FirstReviewKept(DomainError, msgid=N_("You have added to this review: the 
 class TextTooLong(InvalidInput, msgid=N_("A review can be at most {max} characters long; yours has {length}.")): ...
 
 
+class ReplyTooLong(InvalidInput, msgid=N_("A reply can be at most {max} characters long; yours has {length}.")): ...
+
+
 class BadRating(InvalidInput, msgid=N_("Please choose from 1 to 5 stars.")): ...
 
 
@@ -96,10 +99,10 @@ def days_left(deadline: datetime, now: datetime) -> int:
     return max(0, -(-(deadline - now) // timedelta(days=1)))
 
 
-def clean_text(text: str | None, limit: int = TEXT_MAX) -> str:
+def clean_text(text: str | None, limit: int = TEXT_MAX, too_long: type[InvalidInput] = TextTooLong) -> str:
     text = (text or "").strip()
     if len(text) > limit:
-        raise TextTooLong(max=limit, length=len(text))
+        raise too_long(max=limit, length=len(text))
     return text
 
 
@@ -416,7 +419,7 @@ class ReviewService:
         text = (text or "").strip()
         if not text:
             raise InvalidInput(N_("A reply needs some text."))
-        text = clean_text(text, REPLY_MAX)
+        text = clean_text(text, REPLY_MAX, ReplyTooLong)
         now = self.clock.now()
         async with self.db.write() as conn:
             review = await repo.get(conn, review_id)

@@ -194,3 +194,8 @@ def sent_note(sent: Sent, conversation: Conversation, f: Fmt) -> Screen:
     back = RelayCb(action=RelayAction.open, id=conversation.id, side=side)
     return Screen(note + "\n" + f._("Keep typing to send more; ☰ Menu or /cancel to stop."),
                   markup([nav_row(f, back=back)]))
+
+
+def card_number_not_relayed(f: Fmt) -> str:
+    return f._("⚠️ That looked like a card number, so I deleted it: a seller never needs it, and it was not "
+               "passed on.")

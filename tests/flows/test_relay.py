@@ -148,7 +148,8 @@ async def test_codes_are_masked_and_card_numbers_never_leave(app: App, alex: Pla
     await alex.send("my SMS code is 482913, please hurry")
     assert "A one-time code was hidden" in alex.last_text
     await alex.send("card 4111 1111 1111 1111 exp 12/30")
-    assert "Nothing was sent." in alex.last_text
+    assert "Nothing was sent." in alex.last_text and "a seller never needs it" in alex.last_text
+    assert "asked below" not in alex.last_text  # no step below to answer: it is a conversation
     await deliver(app)
     texts = [getattr(c, "text", "") or "" for c in calls_to(app, SELLER_ID)]
     assert any("my SMS code is ••••••, please hurry" in t for t in texts)

@@ -199,6 +199,10 @@ async def test_answering_a_review_shows_under_the_buyers_review(
     await seller_a.send_sticker()  # not a text: asked again
     assert seller_a.last_text.startswith({"✍️ Answer": "Please type your reply", "✍️ Ответить": "Напишите ответ"}[
         t["answer"]])
+    await seller_a.send("x" * 2001)  # a reply, not a review, too long: said so, asked again
+    assert seller_a.last_text.startswith({"✍️ Answer": "A reply can be at most 2000 characters long; yours has 2001.",
+                                          "✍️ Ответить": "Ответ может быть не длиннее 2000 символов, а в вашем 2001."}[
+        t["answer"]])
     await seller_a.send("Sorry! A new case is on its way <3")
     assert seller_a.last_text.startswith(t["reply_sent"])
     assert "A new case is on its way &lt;3" in seller_a.last_text and t["answer"] not in labels(seller_a)

@@ -62,7 +62,8 @@ def test_refunds_are_faster_from_level_3(level: int, days: int) -> None:
      ("1,500", "USD", 150000), ("1,500", "RUB", 150000), ("1,000", "JPY", 1000), ("1,234.56", "USD", 123456),
      ("1.234,56", "EUR", 123456), ("1,000,000", "USD", 100000000), ("1.000.000", "JPY", 1000000),
      ("1,500", "KWD", 1500),  # three decimals: 1.500 dinars
-     ("0,500", "USD", 50)],  # a leading zero groups nothing: half a dollar, never 500
+     ("0,500", "USD", 50),  # a leading zero groups nothing: half a dollar, never 500
+     ("500р", "RUB", 50000), ("500 руб", "RUB", 50000), ("500 руб.", "RUB", 50000), ("500 р.", "RUB", 50000)],
 )
 def test_amounts_people_type(text: str, currency: str, minor: int) -> None:
     assert parse_amount(text, currency) == minor

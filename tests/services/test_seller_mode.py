@@ -155,7 +155,15 @@ async def test_disputes_waiting_for_the_seller_and_the_answers(app: App) -> None
         await mode.answer_dispute(SELLER_A, d1, SellerAnswer.accept)  # moved on
     async with app.services.db.read() as conn:
         steps = [r.payload["step"] for r in await outbox_repo.for_user(conn, BUYER, "dispute")]
-    assert {"seller_rejected", "seller_offered", "seller_accepted"} <= set(steps)
+    assert {"seller_rejected", "seller_offered", "closed"} <= set(steps)
+    # an accept is told by its close (refunded in full), never by a push made while it was still open
+    # (it read "waiting for the seller's answer" right after the seller answered)
+    assert "seller_accepted" not in steps
+    async with app.services.db.read() as conn:
+        closed = [r.payload for r in await outbox_repo.for_user(conn, BUYER, "dispute")
+                  if r.payload["dispute_id"] == d3]
+    assert [(p["step"], p["state"], p["resolution"]) for p in closed] == [("opened", "open", None),
+                                                                          ("closed", "closed", "refunded_full")]
 
 
 @pytest.mark.usefixtures("stores")

@@ -262,8 +262,9 @@ class DisputeService:
                 await repo.set_state(conn, dispute.id, expected=(DisputeState.open.value,),
                                      new=DisputeState.open.value, seller_answer=answer.value, seller_note=note,
                                      answered_at=now)
-                dispute, order = await self._dispute(conn, dispute_id, None)
-                await self._push(conn, dispute, order, "seller_accepted", now)
+                dispute, order = await self._dispute(conn, dispute_id, None)  # the buyer hears of it from the
+                # close below ("closed, refunded in full"): a push of its own, made while the dispute is
+                # still open, read "waiting for the seller's answer" just after the seller answered
                 if seller_id is not None:  # told before the refund and the close it leads to
                     await _answered_in_seller_mode(conn, dispute, answer.value, now)
                 await self._close(conn, dispute, order, dispute.amount_minor, Actor.seller, now)
