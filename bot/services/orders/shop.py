@@ -67,13 +67,14 @@ def check_new_order(currency: str, items: Sequence[NewItem], shipping_minor: int
             raise InvalidInput(N_("Each item needs a title, a quantity of at least 1 and a price."))
     if shipping_minor < 0:
         raise InvalidInput(N_("Shipping can't cost less than zero."))
-    if sum(i.quantity * i.unit_price_minor for i in items) + shipping_minor > MAX_TOTAL_MINOR:
+    costs = sum(i.quantity * i.unit_price_minor for i in items) + shipping_minor
+    if costs > MAX_TOTAL_MINOR:
         raise InvalidInput(N_("An order can't cost that much: the items and shipping add up to more than any order may."))
-    if sum(i.quantity * i.unit_price_minor for i in items) + shipping_minor == 0:  # a card can't be charged 0
+    if costs == 0:  # a card can't be charged 0
         raise InvalidInput(N_("An order must cost something: its items and shipping add up to 0."))
     if usd_rate is not None:
-        check_usd_rate(currency, usd_rate)  # (the caller stores what it returns)
-    if not 0 <= discount_minor <= sum(i.quantity * i.unit_price_minor for i in items) + shipping_minor:
+        check_usd_rate(currency, usd_rate)
+    if not 0 <= discount_minor <= costs:
         raise InvalidInput(N_("A discount can't be more than the order costs."))
     return currency
 
@@ -160,9 +161,9 @@ class ShopSide(OrderBase):
         same unit of work); the card pays the rest. `by`: who placed it — not the buyer (the shop
         through the API, an operator): the buyer is told of it, to pay (`told`: they know already,
         the push is kept for the message centre only)."""
-        currency = check_new_order(currency, items, shipping_minor, discount_minor, usd_rate)
-        if usd_rate is not None:
-            usd_rate = check_usd_rate(currency, usd_rate)  # as stored: "1E+1" is 10, 18 places are 12
+        currency = check_new_order(currency, items, shipping_minor, discount_minor)
+        if usd_rate is not None:  # checked once, and kept as it returns it: "1E+1" is 10, 18 places are 12
+            usd_rate = check_usd_rate(currency, usd_rate)
         total_minor = sum(i.quantity * i.unit_price_minor for i in items) + shipping_minor - discount_minor
         if not 0 <= certificate_minor <= total_minor:
             raise InvalidInput(N_("Gift certificates can't pay more than the order costs."))
