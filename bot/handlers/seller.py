@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 
 from aiogram import F
 from aiogram.filters.callback_data import CallbackData
@@ -165,16 +165,25 @@ async def refused(query: CallbackQuery, error: DomainError, state: FSMContext, d
     await show(query, screen, note, alert=True)
 
 
+Item = TypeVar("Item")  # a review, a dispute or an order of the seller's
+
+
 async def _finish(draft: Draft, f: Fmt, state: FSMContext, db: Database, seller_mode: SellerModeService,
-                  relay: RelayService, user: UserRow, save: Callable[[], Awaitable[Screen]]) -> NoReturn:
-    """The last step of a flow saves; a refusal other than a wrong answer leaves the step for the
-    item (or its list) with why."""
+                  relay: RelayService, user: UserRow, act: Callable[[int], Awaitable[Item]],
+                  screen: Callable[[Item, Fmt, int], Screen], note: Callable[[Item], str]) -> NoReturn:
+    """The last step of a flow saves — `act` on the item of the draft, then its `screen` with
+    `note` — and a refusal other than a wrong answer leaves the step for the item (or its list)
+    with why."""
+
+    async def save() -> Screen:
+        item = await act(int(draft["id"]))
+        return noted(screen(item, f, int(draft.get("page") or 0)), note(item))
 
     async def refused(error: DomainError) -> Screen:
         section = SellerAction(str(draft.get("section", SellerAction.reviews.value)))
-        shown, note = await refusal_screen(error, section, int(draft.get("id") or 0), int(draft.get("page") or 0),
-                                           user, seller_mode, relay, f)
-        return noted(shown, note)
+        shown, why = await refusal_screen(error, section, int(draft.get("id") or 0), int(draft.get("page") or 0),
+                                          user, seller_mode, relay, f)
+        return noted(shown, why)
 
     await finish(state, db, save, refused)
 
@@ -223,19 +232,19 @@ async def _back_to_item(query: CallbackQuery, draft: Draft, seller_mode: SellerM
 
 async def _published(text: str, draft: Draft, f: Fmt, state: FSMContext, db: Database,
                      seller_mode: SellerModeService, relay: RelayService, user: UserRow) -> Draft:
-    async def save() -> Screen:
-        review = await seller_mode.answer_review(user.id, int(draft["id"]), text)
-        return noted(views.review_screen(review, f, int(draft.get("page") or 0)), views.reply_sent(f))
-
-    await _finish(draft, f, state, db, seller_mode, relay, user, save)
+    await _finish(draft, f, state, db, seller_mode, relay, user,
+                  lambda review_id: seller_mode.answer_review(user.id, review_id, text),
+                  views.review_screen, lambda _: views.reply_sent(f))
 
 
-REPLY = Flow(
-    ReplyFlow, SellerStepCb, leave=_back_to_item, cancel=_back_to_item, strays=False,
-    outside=views.STEP_OVER,
-    steps=(Step(ReplyFlow.text, views.step_reply, views.REPLY_EXPECTED, text=_published),),
-    summary=None,
-).install(router)
+def _item_flow(group: type[StatesGroup], *steps: Step, strays: bool = False) -> Flow:
+    """A seller's flow about one review, dispute or order: Back from its first step and Cancel
+    return to the item; its last step saves (`_finish`), so there is no summary."""
+    return Flow(group, SellerStepCb, steps=steps, summary=None, leave=_back_to_item, cancel=_back_to_item,
+                outside=views.STEP_OVER, strays=strays).install(router)
+
+
+REPLY = _item_flow(ReplyFlow, Step(ReplyFlow.text, views.step_reply, views.REPLY_EXPECTED, text=_published))
 
 
 @router.callback_query(_on(SellerAction.answer))
@@ -254,12 +263,10 @@ async def answer_review(query: CallbackQuery, callback_data: SellerCb, state: FS
 async def _dispute_done(draft: Draft, answer: SellerAnswer, f: Fmt, state: FSMContext, db: Database,
                         seller_mode: SellerModeService, relay: RelayService, user: UserRow, *,
                         offer: int | None = None, note: str | None = None) -> NoReturn:
-    async def save() -> Screen:
-        dispute = await seller_mode.answer_dispute(user.id, int(draft["id"]), answer, offer_minor=offer, note=note)
-        return noted(views.dispute_screen(dispute, f, int(draft.get("page") or 0)),
-                     views.dispute_answered(f, answer, dispute.is_return))
-
-    await _finish(draft, f, state, db, seller_mode, relay, user, save)
+    await _finish(draft, f, state, db, seller_mode, relay, user,
+                  lambda dispute_id: seller_mode.answer_dispute(user.id, dispute_id, answer, offer_minor=offer,
+                                                                note=note),
+                  views.dispute_screen, lambda dispute: views.dispute_answered(f, answer, dispute.is_return))
 
 
 async def _reason(text: str, draft: Draft, f: Fmt, state: FSMContext, db: Database, seller_mode: SellerModeService,
@@ -283,29 +290,22 @@ async def _return_address(text: str, draft: Draft, f: Fmt, state: FSMContext, db
 async def _problem(text: str, draft: Draft, f: Fmt, state: FSMContext, db: Database,
                    seller_mode: SellerModeService, relay: RelayService, user: UserRow) -> Draft:
     reason = clean_reason(text)
-
-    async def save() -> Screen:
-        dispute = await seller_mode.return_problem(user.id, int(draft["id"]), reason)
-        return noted(views.dispute_screen(dispute, f, int(draft.get("page") or 0)), views.problem_reported(f))
-
-    await _finish(draft, f, state, db, seller_mode, relay, user, save)
+    await _finish(draft, f, state, db, seller_mode, relay, user,
+                  lambda dispute_id: seller_mode.return_problem(user.id, dispute_id, reason),
+                  views.dispute_screen, lambda _: views.problem_reported(f))
 
 
-DISPUTE = Flow(
-    DisputeAnswerFlow, SellerStepCb, leave=_back_to_item, cancel=_back_to_item, strays=False,
-    outside=views.STEP_OVER,
-    steps=(
-        Step(DisputeAnswerFlow.reason, views.step_reason, views.REASON_EXPECTED, text=_reason,
-             when=lambda draft: draft.get("answer") == SellerAnswer.reject.value),
-        Step(DisputeAnswerFlow.amount, views.step_offer, views.AMOUNT_EXPECTED, text=_offer,
-             when=lambda draft: draft.get("answer") == SellerAnswer.offer.value),
-        Step(DisputeAnswerFlow.address, views.step_return_address, views.ADDRESS_EXPECTED, text=_return_address,
-             when=lambda draft: draft.get("answer") == SellerAnswer.accept.value),
-        Step(DisputeAnswerFlow.problem, views.step_problem, views.REASON_EXPECTED, text=_problem,
-             when=lambda draft: draft.get("answer") == PROBLEM),
-    ),
-    summary=None,
-).install(router)
+DISPUTE = _item_flow(
+    DisputeAnswerFlow,
+    Step(DisputeAnswerFlow.reason, views.step_reason, views.REASON_EXPECTED, text=_reason,
+         when=lambda draft: draft.get("answer") == SellerAnswer.reject.value),
+    Step(DisputeAnswerFlow.amount, views.step_offer, views.AMOUNT_EXPECTED, text=_offer,
+         when=lambda draft: draft.get("answer") == SellerAnswer.offer.value),
+    Step(DisputeAnswerFlow.address, views.step_return_address, views.ADDRESS_EXPECTED, text=_return_address,
+         when=lambda draft: draft.get("answer") == SellerAnswer.accept.value),
+    Step(DisputeAnswerFlow.problem, views.step_problem, views.REASON_EXPECTED, text=_problem,
+         when=lambda draft: draft.get("answer") == PROBLEM),
+)
 
 
 @router.callback_query(_on(SellerAction.accept, SellerAction.reject, SellerAction.offer))
@@ -375,24 +375,17 @@ async def _carrier(value: str, draft: Draft, f: Fmt, state: FSMContext, db: Data
         carrier = check_carrier(value)
     except UnknownCarrier:
         raise Stale from None  # a forged value: the engine says the button is no longer active
-
-    async def save() -> Screen:
-        order = await seller_mode.ship(user.id, int(draft["id"]), str(draft.get("track", "")), carrier)
-        return noted(views.order_screen(order, f, int(draft.get("page") or 0)), views.shipped(f))
-
-    await _finish(draft, f, state, db, seller_mode, relay, user, save)
+    await _finish(draft, f, state, db, seller_mode, relay, user,
+                  lambda order_id: seller_mode.ship(user.id, order_id, str(draft.get("track", "")), carrier),
+                  views.order_screen, lambda _: views.shipped(f))
 
 
-SHIP = Flow(
-    ShipFlow, SellerStepCb, leave=_back_to_item, cancel=_back_to_item,
-    outside=views.STEP_OVER,
-    steps=(
-        Step(ShipFlow.track, views.step_track, views.TRACK_EXPECTED, text=_track),
-        Step(ShipFlow.carrier, views.step_carrier, views.CARRIER_EXPECTED,
-             buttons={StepAction.carrier: Button(_carrier)}),
-    ),
-    summary=None,
-).install(router)
+SHIP = _item_flow(
+    ShipFlow,
+    Step(ShipFlow.track, views.step_track, views.TRACK_EXPECTED, text=_track),
+    Step(ShipFlow.carrier, views.step_carrier, views.CARRIER_EXPECTED, buttons={StepAction.carrier: Button(_carrier)}),
+    strays=True,
+)
 
 
 @router.callback_query(_on(SellerAction.ship))
