@@ -15,33 +15,41 @@ from bot.db.tables import disputes as t
 from bot.db.tables import orders as ot
 
 
-@dataclass(frozen=True, slots=True)
-class DisputeRow:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DisputeTerms:
+    """A dispute as both sides read it: what the buyer asked, how the store answered and by when,
+    how it closed, and a return's way back. The buyer's row (`DisputeRow`) and the store's
+    (`bot.db.seller.SellerDisputeRow`) add what each side has."""
+
     id: int
     order_id: int
-    user_id: int
     reason: str
-    description: str
-    outcome: str
-    amount_minor: int
+    description: str  # the buyer's words
+    outcome: str  # what the buyer asks for
+    amount_minor: int  # the refund asked for
     currency: str
-    photos: tuple[str, ...]
     state: str
     seller_answer: str | None
     offer_minor: int | None
     seller_note: str | None
     resolution: str | None
     refund_minor: int | None
-    priority: bool
     decide_by: datetime
     opened_at: datetime
-    answered_at: datetime | None
-    escalated_at: datetime | None
-    closed_at: datetime | None
     return_by: datetime | None = None  # a return: the day the buyer sends the item back by
     return_track: str | None = None
     returned_at: datetime | None = None
     return_problem: str | None = None  # the store says it did not come back as sent
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DisputeRow(DisputeTerms):
+    user_id: int
+    photos: tuple[str, ...]
+    priority: bool
+    answered_at: datetime | None
+    escalated_at: datetime | None
+    closed_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db import refunds as refunds_repo
+from bot.db.disputes import DisputeTerms
 from bot.db.rows import record
 from bot.db.tables import disputes as d
 from bot.db.tables import loyalty_levels as ll
@@ -164,34 +165,15 @@ class DisputeLine:
     returned_at: datetime | None  # a return the buyer sent back
 
 
-@dataclass(frozen=True, slots=True)
-class SellerDisputeRow:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SellerDisputeRow(DisputeTerms):
     """A dispute as its store sees it: the buyer's request, never the buyer."""
 
-    id: int
-    order_id: int
     number: str
     store: str
-    reason: str
-    description: str  # the buyer's words
-    outcome: str  # what the buyer asks for
-    amount_minor: int  # the refund asked for
-    currency: str
     photos: int  # the buyer's evidence
-    state: str
-    seller_answer: str | None
-    offer_minor: int | None
-    seller_note: str | None
-    resolution: str | None
-    refund_minor: int | None
-    decide_by: datetime
-    opened_at: datetime
     order_total_minor: int
     order_refunded_minor: int  # refunded of the order so far (a goodwill refund before the dispute…)
-    return_by: datetime | None  # a return: the day the buyer sends the item back by
-    return_track: str | None
-    returned_at: datetime | None
-    return_problem: str | None  # what the store said did not come back as sent
     buyer_level: int
     dispute_refunded_minor: int = 0  # refunded by the dispute already (a fast refund, when sent back)
 
