@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Integer, MetaData, String
+from sqlalchemy import BigInteger, Column, ForeignKey, Integer, MetaData, String, Table
 from sqlalchemy.types import TypeEngine
 
 from bot.db.types import UTCDateTime
@@ -40,6 +40,12 @@ def owner(name: str = "user_id", *, key: bool = False) -> Column[Any]:
 def moment(name: str) -> Column[Any]:
     """A moment that every row has (UTC)."""
     return Column(name, UTCDateTime, nullable=False)
+
+
+def user_set(name: str, thing: str, things: str, since: str, *more: Column[Any]) -> Table:
+    """A buyer's set of `things` (the wishlist, followed stores): a row per user and thing, keyed
+    by both and gone with either; `since` is when the thing came into the set."""
+    return Table(name, metadata, owner(key=True), parent(thing, things, key=True), moment(since), *more)
 
 
 def created_at() -> Column[Any]:

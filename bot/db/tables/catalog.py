@@ -7,17 +7,11 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, Index, Integer, String, Table
 
-from bot.db.tables.base import metadata, moment, owner, parent, serial_id
+from bot.db.tables.base import metadata, moment, owner, parent, serial_id, user_set
 
 # "My wishes": the price when it was added, to show what changed.
-wishlist = Table(
-    "wishlist",
-    metadata,
-    owner(key=True),
-    parent("product_id", "products", key=True),
-    moment("added_at"),
-    Column("price_at_add_minor", BigInteger, nullable=False),
-)
+wishlist = user_set("wishlist", "product_id", "products", "added_at",
+                    Column("price_at_add_minor", BigInteger, nullable=False))
 Index("ix_wishlist_user", wishlist.c.user_id, wishlist.c.added_at)
 Index("ix_wishlist_product", wishlist.c.product_id)
 
@@ -37,22 +31,9 @@ Index("ux_cart_items_line", cart_items.c.user_id, cart_items.c.product_id, cart_
 Index("ix_cart_items_product", cart_items.c.product_id)
 
 # Recently viewed: the newest view of each product; the last 100 are kept.
-viewed_products = Table(
-    "viewed_products",
-    metadata,
-    owner(key=True),
-    parent("product_id", "products", key=True),
-    moment("viewed_at"),
-)
+viewed_products = user_set("viewed_products", "product_id", "products", "viewed_at")
 Index("ix_viewed_products_user", viewed_products.c.user_id, viewed_products.c.viewed_at)
 
 # Favourite stores: `seen_at` is the last visit of the store's page (what is new is after it).
-store_follows = Table(
-    "store_follows",
-    metadata,
-    owner(key=True),
-    parent("store_id", "stores", key=True),
-    moment("followed_at"),
-    moment("seen_at"),
-)
+store_follows = user_set("store_follows", "store_id", "stores", "followed_at", moment("seen_at"))
 Index("ix_store_follows_store", store_follows.c.store_id)
