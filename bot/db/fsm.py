@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from aiogram.exceptions import DataNotDictLikeError
 from aiogram.fsm.state import State
@@ -39,7 +39,14 @@ _UPSERT = {
 }
 # a row with neither state nor data carries nothing: it goes
 _DROP_EMPTY = f"DELETE FROM fsm_states WHERE {_KEY} AND state IS NULL AND data = '{{}}'"
-_EMPTY: tuple[str | None, str] = (None, "{}")
+class Stored(NamedTuple):
+    """A key's row: its state and its data (JSON text)."""
+
+    state: str | None
+    data: str
+
+
+_EMPTY = Stored(None, "{}")
 
 
 def _params(key: StorageKey) -> tuple[Any, ...]:
@@ -58,7 +65,7 @@ class SqlStorage(BaseStorage):
         self.now = now
         self.watchers = tuple(watchers)
 
-    async def _row(self, key: StorageKey) -> tuple[str | None, str] | None:
+    async def _row(self, key: StorageKey) -> Stored | None:
         """(state, data JSON) or None; cached for the rest of the update (aiogram's middleware
         reads the state on every update and handlers read it again)."""
         scope = current_scope()
@@ -66,13 +73,13 @@ class SqlStorage(BaseStorage):
         if scope is not None and cache_key in scope.cache:
             return scope.cache[cache_key]
         row = await self.db.fetch_one(_SELECT, _params(key))
-        value = (row["state"], row["data"]) if row else None
+        value = Stored(row["state"], row["data"]) if row else None
         if scope is not None:
             scope.cache[cache_key] = value
         return value
 
     @staticmethod
-    def _remember(key: StorageKey, value: tuple[str | None, str] | None) -> None:
+    def _remember(key: StorageKey, value: Stored | None) -> None:
         """What this update's own write made the row (a rollback clears the cache: engine.write)."""
         scope = current_scope()
         if scope is not None:
@@ -85,18 +92,18 @@ class SqlStorage(BaseStorage):
             if self.watchers:
                 self.db.after_commit(("fsm", key), lambda: self._tell(key, before))
             state, data = before or _EMPTY
-            after = (value, data) if column == "state" else (state, str(value))
+            after = Stored(value, data) if column == "state" else Stored(state, str(value))
             await self.db.run(_UPSERT[column], (*params, to_db_time(self.now()), value))
             if after == _EMPTY:  # as the row in the database says, not as the cache does
                 await self.db.run(_DROP_EMPTY, params)
             self._remember(key, None if after == _EMPTY else after)
 
-    async def _tell(self, key: StorageKey, before: tuple[str | None, str] | None) -> None:
+    async def _tell(self, key: StorageKey, before: Stored | None) -> None:
         after = await self._row(key)
         if after == before:
             return
-        old_state, old_data = before or (None, "{}")
-        new_state, new_data = after or (None, "{}")
+        old_state, old_data = before or _EMPTY
+        new_state, new_data = after or _EMPTY
         for watcher in self.watchers:
             await watcher(old_state, json.loads(old_data), new_state, json.loads(new_data))
 
@@ -106,7 +113,7 @@ class SqlStorage(BaseStorage):
 
     async def get_state(self, key: StorageKey) -> str | None:
         row = await self._row(key)
-        return row[0] if row else None
+        return row.state if row else None
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         if not isinstance(data, dict):
@@ -116,7 +123,7 @@ class SqlStorage(BaseStorage):
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         row = await self._row(key)
-        return json.loads(row[1]) if row else {}
+        return json.loads(row.data) if row else {}
 
     async def close(self) -> None:  # the Database is closed by its owner
         return None

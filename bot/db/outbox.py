@@ -144,7 +144,7 @@ async def due_times(conn: AsyncConnection, user_id: int, until: datetime, *, aft
         .where(t.c.user_id == user_id, t.c.id > after_id, t.c.state == PENDING, t.c.due_at <= until)
         .order_by(t.c.due_at)
     )
-    return [r[0] for r in (await conn.execute(query)).all()]
+    return list((await conn.execute(query)).scalars())
 
 
 async def last_id(conn: AsyncConnection) -> int:
@@ -379,8 +379,8 @@ async def retry_failed(conn: AsyncConnection, ids: Sequence[int], now: datetime)
 
 
 async def counts(conn: AsyncConnection) -> dict[str, int]:
-    rows = (await conn.execute(select(t.c.state, func.count()).group_by(t.c.state))).all()
-    return {r[0]: r[1] for r in rows}
+    rows = (await conn.execute(select(t.c.state, func.count().label("n")).group_by(t.c.state))).all()
+    return {r.state: int(r.n) for r in rows}
 
 
 # -- the message centre ---------------------------------------------------------------------------

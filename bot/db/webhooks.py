@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.db.rows import record
 from bot.db.tables import shop_stores as ss
 from bot.db.tables import shops as sh
 from bot.db.tables import webhook_deliveries as wd
@@ -50,28 +51,27 @@ async def claim(conn: AsyncConnection, now: datetime, lease_until: datetime, lim
     compile to nothing: the unit of work's ``BEGIN IMMEDIATE`` already makes claims one at a time."""
     free = or_(wd.c.lease_until.is_(None), wd.c.lease_until < now)
     due = and_(wd.c.state == "pending", wd.c.due_at <= now, free)
-    shops = [int(r[0]) for r in (await conn.execute(
-        select(wd.c.shop_id).where(due).order_by(wd.c.due_at, wd.c.id).limit(limit))).all()]
+    shops = [int(shop_id) for shop_id in (await conn.execute(
+        select(wd.c.shop_id).where(due).order_by(wd.c.due_at, wd.c.id).limit(limit))).scalars()]
     shops = list(dict.fromkeys(shops))
     if not shops:
         return []
-    locked = {int(r[0]) for r in (await conn.execute(
+    locked = {int(r.id) for r in (await conn.execute(
         select(sh.c.id).where(sh.c.id.in_(shops)).with_for_update(skip_locked=True, key_share=True))).all()}
     held = select(wd.c.shop_id).where(wd.c.shop_id.in_(locked), wd.c.state == "pending", wd.c.lease_until >= now)
     rows = (await conn.execute(
-        select(wd.c.id, wd.c.shop_id, wd.c.event_id, wd.c.event, wd.c.body, wd.c.attempts, sh.c.webhook_url,
-               sh.c.webhook_secret)
+        select(wd.c.id, wd.c.shop_id, wd.c.event_id, wd.c.event, wd.c.body, wd.c.attempts,
+               sh.c.webhook_url.label("url"), sh.c.webhook_secret.label("secret"))
         .select_from(wd.join(sh, sh.c.id == wd.c.shop_id))
         .where(wd.c.shop_id.in_(locked), due, wd.c.shop_id.not_in(held))
         .order_by(wd.c.due_at, wd.c.id).limit(limit)
         .with_for_update(of=wd, skip_locked=True))).all()
     if not rows:
         return []
-    claimed = {int(r[0]) for r in (await conn.execute(
-        update(wd).where(wd.c.id.in_([r[0] for r in rows]), wd.c.state == "pending", free)
+    claimed = {int(r.id) for r in (await conn.execute(
+        update(wd).where(wd.c.id.in_([r.id for r in rows]), wd.c.state == "pending", free)
         .values(lease_until=lease_until).returning(wd.c.id))).all()}
-    return [DueDelivery(int(r[0]), int(r[1]), r[2], r[3], r[4], int(r[5]), r[6], r[7]) for r in rows
-            if int(r[0]) in claimed]
+    return [record(DueDelivery, r) for r in rows if int(r.id) in claimed]
 
 
 async def mark_sent(conn: AsyncConnection, delivery_id: int, now: datetime) -> None:
@@ -100,14 +100,14 @@ class Failing:
 
 async def failing(conn: AsyncConnection) -> list[Failing]:
     rows = (await conn.execute(
-        select(sh.c.name,
-               func.sum(case((and_(wd.c.state == "pending", wd.c.attempts > 0), 1), else_=0)),
-               func.sum(case((wd.c.state == "failed", 1), else_=0)),
-               func.max(wd.c.last_error))
+        select(sh.c.name.label("shop"),
+               func.sum(case((and_(wd.c.state == "pending", wd.c.attempts > 0), 1), else_=0)).label("retrying"),
+               func.sum(case((wd.c.state == "failed", 1), else_=0)).label("failed"),
+               func.max(wd.c.last_error).label("last_error"))
         .select_from(wd.join(sh, sh.c.id == wd.c.shop_id))
         .where(or_(wd.c.state == "failed", and_(wd.c.state == "pending", wd.c.attempts > 0)))
         .group_by(sh.c.name).order_by(sh.c.name))).all()
-    return [Failing(r[0], int(r[1] or 0), int(r[2] or 0), r[3] or "") for r in rows]
+    return [Failing(r.shop, int(r.retrying or 0), int(r.failed or 0), r.last_error or "") for r in rows]
 
 
 async def retry_failed(conn: AsyncConnection, shop_id: int | None, now: datetime) -> int:
@@ -120,10 +120,3 @@ async def retry_failed(conn: AsyncConnection, shop_id: int | None, now: datetime
 
 async def set_webhook(conn: AsyncConnection, shop_id: int, url: str | None, secret: str | None) -> None:
     await conn.execute(update(sh).where(sh.c.id == shop_id).values(webhook_url=url, webhook_secret=secret))
-
-
-async def deliveries(conn: AsyncConnection, shop_id: int) -> list[tuple[str, str, str, int]]:
-    """(event id, event, state, attempts) of a shop's deliveries, oldest first (tests, the CLI)."""
-    rows = (await conn.execute(select(wd.c.event_id, wd.c.event, wd.c.state, wd.c.attempts)
-                               .where(wd.c.shop_id == shop_id).order_by(wd.c.id))).all()
-    return [(r[0], r[1], r[2], int(r[3])) for r in rows]

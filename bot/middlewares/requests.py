@@ -31,6 +31,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from aiogram import Bot
@@ -57,6 +58,7 @@ from aiogram.methods import (
 )
 from aiohttp import ClientConnectorError
 
+from bot.services.backoff import doubling
 from bot.services.ratelimit import SendBudget, SharedBudget
 
 log = logging.getLogger(__name__)
@@ -128,7 +130,8 @@ class ReplyRetries(BaseRequestMiddleware):
                     if self.budget is not None:
                         await self.budget.pause_all(delay)  # Telegram is counting: pushes wait too
                 else:
-                    delay = min(policy.backoff * 2 ** (attempt - 1), policy.max_backoff)
+                    delay = doubling(timedelta(seconds=policy.backoff), timedelta(seconds=policy.max_backoff),
+                                     attempt - 1).total_seconds()
                 if send and not _surely_unsent(exc):
                     ambiguous += 1
                     if ambiguous > policy.ambiguous_sends:

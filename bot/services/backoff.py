@@ -1,5 +1,6 @@
-"""The one backoff rule for retries: the outbox's sends, refunds at the gateway, and payment
-attempts whose outcome the gateway could not be asked about."""
+"""The one backoff rule for retries: the outbox's sends, refunds at the gateway, payment attempts
+whose outcome the gateway could not be asked about, and Bot API requests that failed on the way
+(bot/middlewares/requests.py)."""
 
 from __future__ import annotations
 
