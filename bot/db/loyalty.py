@@ -45,12 +45,6 @@ async def by_key(conn: AsyncConnection, user_id: int, key: str) -> EntryRow | No
     return record(EntryRow, row) if row else None
 
 
-async def by_reason(conn: AsyncConnection, user_id: int, reason: str, ref_id: int) -> EntryRow | None:
-    row = (await conn.execute(select(*_ENTRY).where(t.c.user_id == user_id, t.c.reason == reason,
-                                                   t.c.ref_id == ref_id))).first()
-    return record(EntryRow, row) if row else None
-
-
 async def total(conn: AsyncConnection, user_id: int) -> int:
     return int((await conn.execute(
         select(func.coalesce(func.sum(t.c.points), 0)).where(t.c.user_id == user_id))).scalar_one())

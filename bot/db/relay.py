@@ -334,13 +334,3 @@ async def by_telegram_message(conn: AsyncConnection, chat_id: int, message_id: i
         .where(rc.c.chat_id == chat_id, rc.c.message_id == message_id)
     )).first()
     return (int(row.relay_message_id), int(row.conversation_id), row.original == "1") if row else None
-
-
-async def copies(conn: AsyncConnection, relay_message_id: int) -> list[tuple[int, int, bool]]:
-    rows = (await conn.execute(select(rc.c.chat_id, rc.c.message_id, rc.c.original)
-                               .where(rc.c.relay_message_id == relay_message_id)
-                               .order_by(rc.c.chat_id, rc.c.message_id))).all()
-    return [(int(r.chat_id), int(r.message_id), r.original == "1") for r in rows]
-
-
-

@@ -36,7 +36,3 @@ async def product_link(message: Message, command: CommandObject, state: FSMConte
     assert message.bot is not None
     await send_picture(message.bot, message.chat.id, card.product, catalog)
     await reply(message, views.product_screen(card, f, chosen=views.chosen_from("", card.product), src=Src.link, page=0))
-
-
-def product_link_for(bot_username: str, product_id: int) -> str:
-    return f"https://t.me/{bot_username.lstrip('@')}?start=p{product_id}"

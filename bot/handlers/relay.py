@@ -288,11 +288,6 @@ class Albums:
         except Exception:  # outside any update: nobody else would log it
             log.exception("relaying an album failed")
 
-    @property
-    def gathering(self) -> int:
-        """Albums this process is waiting on (in Redis: its items' looks still to come)."""
-        return len(self._open) if self.shared is None else len(self._tasks)
-
     async def complete(self) -> None:
         """Relay what is gathered now (tests; and stopping the bot)."""
         self._now.set()

@@ -116,11 +116,6 @@ def policy() -> LoyaltyPolicy:
     return _policy
 
 
-def has_privilege(level: int, key: str) -> bool:
-    """Whether `level` gives the privilege `key` ("fast_refunds", "priority_disputes")."""
-    return any(p.key == key and level >= p.level for p in PRIVILEGES)
-
-
 def fast_refunds(level: int) -> bool:
     return level >= FAST_REFUND_LEVEL
 

@@ -52,9 +52,6 @@ class SendBudget(_Pausable):
         """A reply is being sent now."""
         self.replies.append(self._now())
 
-    def replies_in_window(self, now: datetime) -> int:
-        return sum(1 for t in self.replies if t > now - SECOND)
-
     # what the replies' middleware calls, the same for the shared budget
     async def reply(self) -> None:
         self.record()

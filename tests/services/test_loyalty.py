@@ -253,7 +253,9 @@ async def test_a_big_order_moves_a_level_within_its_unit_of_work(app: App) -> No
 
 
 def test_privileges_by_level() -> None:
-    assert not loyalty.has_privilege(5, "price_alerts")  # no wishlist or cart yet: not offered
-    assert not loyalty.has_privilege(2, "fast_refunds") and loyalty.has_privilege(3, "fast_refunds")
-    assert not loyalty.has_privilege(3, "priority_disputes") and loyalty.has_privilege(4, "priority_disputes")
-    assert not loyalty.has_privilege(5, "unknown")
+    """The Privilege centre's table and the rules that grant the privileges agree, level by level."""
+    shown = {p.key: p.level for p in loyalty.PRIVILEGES}
+    assert shown == {"price_drops": 1, "fast_refunds": 3, "priority_disputes": 4}
+    for level in range(1, 6):
+        assert loyalty.fast_refunds(level) is (level >= shown["fast_refunds"])
+        assert loyalty.priority_disputes(level) is (level >= shown["priority_disputes"])

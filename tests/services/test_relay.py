@@ -364,7 +364,11 @@ async def test_a_native_reply_finds_its_conversation_through_the_user(app: App) 
     conv = await app.services.relay.open_for_order(BUYER, await order_of(app))
     other = await app.services.relay.open_for_order(OTHER_BUYER, await order_of(app, OTHER_BUYER))
     sent = await app.services.relay.send(BUYER, conv.id, say(BUYER, "Where is it?", 501))
-    await app.services.relay.record_copies(sent.message.id, SELLER, [9001])  # delivery's report
+    # delivery sends the push to the seller and reports where its copy is (Telegram's message id)
+    claimed = await app.services.outbox.claim(app.clock.now(), limit=10, lease=timedelta(seconds=60))
+    (job,) = [j for j in claimed.jobs
+              if j.chat_id == SELLER and j.rows[0].payload.get("message_id") == sent.message.id]
+    await app.services.outbox.sent(job, app.clock.now(), 9001)
     await app.services.relay.send(OTHER_BUYER, other.id, say(OTHER_BUYER, "Hi", 601))
     found = await app.services.relay.conversation_for_reply(SELLER, SELLER, 9001)
     assert (found.id, found.role) == (conv.id, Role.seller)

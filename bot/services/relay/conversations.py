@@ -19,7 +19,6 @@ seller of the conversation's store. Anything else is `ConversationNotFound`.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -305,11 +304,6 @@ class RelayService:
             # whoever writes has seen what the other side wrote before
             await repo.mark_read(conn, row.id, TO_BUYER if role == Role.buyer else TO_SELLER, now)
         return Sent(_message(stored, role, user_id), not recipients, written, guarded.masked, tuple(guarded.reasons))
-
-    async def record_copies(self, relay_message_id: int, chat_id: int, message_ids: Sequence[int]) -> None:
-        """Delivery: Telegram accepted the copies of a relayed message in this chat."""
-        async with self.db.write() as conn:
-            await repo.add_copies(conn, relay_message_id, chat_id, list(message_ids))
 
     async def set_blocked(self, user_id: int, conversation_id: int, blocked: bool, *,
                           as_seller: bool | None = None) -> Conversation:
