@@ -24,6 +24,12 @@ def day_end(moment: datetime, tz: ZoneInfo) -> datetime:
     return datetime.combine(local.date(), time.max, tzinfo=tz).astimezone(UTC)
 
 
+def after_month(year: int, month: int) -> datetime:
+    """The first moment after a calendar month (UTC): when a card that expires in it stops being
+    valid (bot/services/cards/expiry.py; the paying card an order remembers, refunds.CardSnapshot)."""
+    return datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
+
+
 class Clock(Protocol):
     def now(self) -> datetime: ...
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -41,7 +41,7 @@ from bot.integrations.payments import (
 from bot.integrations.payments import Refund as GatewayRefund
 from bot.services import loyalty
 from bot.services.backoff import doubling
-from bot.services.clock import Clock
+from bot.services.clock import Clock, after_month
 from bot.services.coupons.checkout import credit_back
 from bot.services.errors import N_, DomainError, NotFound
 from bot.services.notifications import declare
@@ -75,8 +75,7 @@ class CardSnapshot:
         """A card is valid through the last moment of its expiry month."""
         if not self.exp_month or not self.exp_year:
             return False
-        year, month = (self.exp_year + 1, 1) if self.exp_month == 12 else (self.exp_year, self.exp_month + 1)
-        return now >= datetime(year, month, 1, tzinfo=UTC)
+        return now >= after_month(self.exp_year, self.exp_month)
 
 
 class CardLookup(Protocol):

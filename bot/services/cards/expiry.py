@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.services import reminders
 from bot.services.cards.policy import EXPIRY_KIND, EXPIRY_NOTICE
+from bot.services.clock import after_month
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
@@ -18,7 +19,7 @@ __all__ = [
 
 def valid_until(exp_month: int, exp_year: int) -> datetime:
     """The first moment the card is no longer valid: the start of the month after its expiry (UTC)."""
-    return datetime(exp_year + exp_month // 12, exp_month % 12 + 1, 1, tzinfo=UTC)
+    return after_month(exp_year, exp_month)
 
 
 async def plan_expiry_reminder(conn: AsyncConnection, *, user_id: int, card_id: int, brand: str, last4: str,
@@ -37,4 +38,4 @@ async def plan_expiry_reminder(conn: AsyncConnection, *, user_id: int, card_id: 
 
 def is_expired(exp_month: int, exp_year: int, now: datetime) -> bool:
     """A card is valid to the end of its month."""
-    return (exp_year, exp_month) < (now.year, now.month)
+    return now >= valid_until(exp_month, exp_year)
