@@ -22,7 +22,7 @@ from aiogram.types import CallbackQuery
 from bot.db.engine import Database
 from bot.db.users import UserRow
 from bot.handlers.answers import answered_by, refusals
-from bot.handlers.common import send_or_edit, send_photos_then, show
+from bot.handlers.common import send_photos_then, show
 from bot.handlers.flow import EDITING, Button, Draft, Flow, Go, Stale, Step, Summary, finish
 from bot.handlers.photo_steps import photo_step
 from bot.handlers.routing import Handlers
@@ -76,8 +76,7 @@ def _on(action: DisputeAction):
 # -- the list and a dispute's card ----------------------------------------------------------------------------
 async def show_list(query: CallbackQuery, disputes: DisputeService, user: UserRow, f: Fmt, page: int = 0,
                     note: str | None = None) -> None:
-    await send_or_edit(query, views.disputes_list(await disputes.page(user.id, page), f))
-    await query.answer(note, show_alert=bool(note))
+    await show(query, views.disputes_list(await disputes.page(user.id, page), f), note, alert=True)
 
 
 async def refused(query: CallbackQuery, error: DomainError, disputes: DisputeService, user: UserRow, f: Fmt,
@@ -214,8 +213,7 @@ async def _order_card_with(query: CallbackQuery, orders: OrderService, user: Use
     except NotFound:
         await show(query, order_views.order_list(await orders.page(user.id), f), order_views.not_found(f), alert=True)
         return
-    await send_or_edit(query, order_views.order_card(card, f, list_cb()))
-    await query.answer(note or None, show_alert=bool(note))
+    await show(query, order_views.order_card(card, f, list_cb()), note or None, alert=True)
 
 
 def _choose_reason(value: str, draft: Draft, f: Fmt) -> Draft | Go:

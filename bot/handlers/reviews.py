@@ -50,8 +50,7 @@ async def show_home(query: CallbackQuery, reviews: ReviewService, user: UserRow,
 
 async def show_awaiting(query: CallbackQuery, reviews: ReviewService, user: UserRow, f: Fmt, page: int = 0,
                         note: str | None = None) -> None:
-    await send_or_edit(query, views.awaiting_list(await reviews.awaiting(user.id, page), f))
-    await query.answer(note, show_alert=bool(note))
+    await show(query, views.awaiting_list(await reviews.awaiting(user.id, page), f), note, alert=True)
 
 
 @router.callback_query(MenuCb.filter(F.section == "reviews"))

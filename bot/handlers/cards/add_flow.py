@@ -50,7 +50,7 @@ from bot.handlers.cards.steps import (
 from bot.handlers.cards.steps import (
     Flow as Ctx,
 )
-from bot.handlers.common import send_or_edit, show
+from bot.handlers.common import show
 from bot.handlers.flow import EDITING, STALE, Button, Done, Draft, Flow, Go, Retry, Stale, Step, unchanged
 from bot.integrations.payments import CardSession, DeclineReason
 from bot.keyboards.cards import CardAction, CardCb, CardField
@@ -230,17 +230,15 @@ async def back_out(query: CallbackQuery, draft: Draft, state: FSMContext, db: Da
                                **data):
         return
     ctx = _ctx(state, db, user, cards, f, draft)
+    screen = None
     if ctx.pays:
-        await send_or_edit(query, await pay_choice(ctx, pay, ctx.pays, ctx.pay_tab, ctx.pay_page))
-    else:
-        screen = None
-        if ctx.replaces:
-            try:
-                screen = views.card_screen(await cards.get(user.id, ctx.replaces), f)
-            except NotFound:
-                screen = None
-        await send_or_edit(query, screen or await wallet_screen(ctx))
-    await query.answer()
+        screen = await pay_choice(ctx, pay, ctx.pays, ctx.pay_tab, ctx.pay_page)
+    elif ctx.replaces:
+        try:
+            screen = views.card_screen(await cards.get(user.id, ctx.replaces), f)
+        except NotFound:
+            screen = None
+    await show(query, screen or await wallet_screen(ctx))
 
 
 def _has_expiry(session: CardSession) -> bool:
