@@ -14,9 +14,11 @@ from bot.fakebot import FakeSession
 from bot.handlers.answers import answered_by, refusals
 from bot.services.errors import DomainError, NotFound
 
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)  # the suite's clock (tests/conftest.py)
+
 
 def _update(n: int, text: str) -> Update:
-    message = Message(message_id=n, date=datetime.now(UTC), chat=Chat(id=1, type="private"),
+    message = Message(message_id=n, date=NOW, chat=Chat(id=1, type="private"),
                       from_user=User(id=1, is_bot=False, first_name="A"), text=text)
     return Update(update_id=n, message=message)
 

@@ -16,6 +16,8 @@ from bot.handlers import routers, sections
 from bot.handlers.routing import Handlers, inline, prefix_gate
 from tests.conftest import App
 
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)  # the suite's clock (tests/conftest.py)
+
 
 def _filters(dp: Dispatcher) -> list[Any]:
     return [f for router in dp.chain_tail for observer in router.observers.values()
@@ -24,7 +26,7 @@ def _filters(dp: Dispatcher) -> list[Any]:
 
 def _message(n: int, text: str) -> Update:
     return Update(update_id=n, message=Message(
-        message_id=n, date=datetime.now(UTC), chat=Chat(id=1, type="private"),
+        message_id=n, date=NOW, chat=Chat(id=1, type="private"),
         from_user=User(id=1, is_bot=False, first_name="A"), text=text))
 
 

@@ -316,7 +316,9 @@ async def revive(conn: AsyncConnection, user_id: int, reason: str, *, now: datet
 # -- re-planning by dedupe-key prefix -------------------------------------------------------------
 
 def _prefix_range(prefix: str) -> Any:
-    """`dedupe_key` starts with `prefix`, as a range the unique index serves (LIKE would not)."""
+    """`dedupe_key` starts with `prefix`, as a range (LIKE would be case-blind in SQLite and take
+    `_` for any character). Beside `user_id = ?` the planner reads the user's rows (ix_outbox_user)
+    and keeps those in the range: tests/services/test_coupons.py pins the plan."""
     if not prefix:
         raise ValueError("an empty prefix would match every row")
     upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)

@@ -24,6 +24,7 @@ from bot.services.addresses import (
 )
 from bot.services.users import Contact
 from tests.conftest import App
+from tests.plankit import plan, reading, recording
 from tests.services_kit import sqlite_only
 
 MOSCOW = AddressDraft(
@@ -417,11 +418,12 @@ async def test_one_default_per_user_is_enforced_by_the_schema(app: App, book: Ad
 
 @sqlite_only
 async def test_the_list_query_uses_its_index(app: App) -> None:
-    async with app.services.db.read() as conn:
-        plan = (await conn.exec_driver_sql(
-            "EXPLAIN QUERY PLAN SELECT id FROM addresses WHERE user_id = 1 ORDER BY created_at, id"
-        )).all()
-    assert any("ix_addresses_user" in str(row) for row in plan), plan
+    """EXPLAIN of the statement the list screen's read runs (repo.list_hot, recorded), not a copy."""
+    db = app.services.db
+    with recording(db) as ran:
+        await app.services.addresses.list(1)
+    details = await plan(db, reading(ran, "addresses"))
+    assert any("ix_addresses_user" in d for d in details), details
 
 
 class FakeUsage:

@@ -3,7 +3,8 @@ store coupons, the wallet, order coupling, gift certificates, reminders — with
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -15,6 +16,7 @@ from bot.db import outbox as outbox_repo
 from bot.db.engine import Database
 from bot.demo.coupons import seed_coupons
 from bot.i18n import build_i18n
+from bot.services import reminders
 from bot.services.clock import FakeClock
 from bot.services.coupons import (
     AlreadySpent,
@@ -59,6 +61,7 @@ from bot.services.money import parse_amount
 from bot.services.users import Contact, UserService
 from bot.views import coupons as views
 from bot.views.common import Fmt
+from tests.plankit import plan, recording
 from tests.services_kit import sqlite_only
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -654,7 +657,6 @@ def test_expiry_push_renders_from_the_payload(i18n) -> None:
 
 
 async def test_cancel_takes_exactly_the_prefix(svc: CouponService, clock: FakeClock) -> None:
-    from bot.services import reminders
     from bot.services.outbox import enqueue
 
     keys = ["coupon:1:expiry:3d", "coupon:1:expiry:1d", "coupon:10:expiry:3d", "coupon:1:expiryx",
@@ -669,25 +671,31 @@ async def test_cancel_takes_exactly_the_prefix(svc: CouponService, clock: FakeCl
 
 
 @pytest.mark.parametrize(
-    ("sql", "index"),
+    ("run", "table", "index"),  # a production call (conn, now), the table its statement reads or writes
     [
-        ("SELECT * FROM coupons WHERE user_id = 1 AND status = 'active' AND valid_to > '2026' "
-         "ORDER BY valid_to, id", "ix_coupons_user_status"),
-        ("UPDATE coupons SET status = 'active' WHERE user_id = 1 AND order_ref = 'o-1' "
-         "AND status = 'used'", "ix_coupons_order"),
-        ("SELECT created_at FROM coupon_code_attempts WHERE user_id = 1 AND created_at > '2026' "
-         "ORDER BY created_at DESC LIMIT 5", "ix_coupon_code_attempts_user"),
-        ("DELETE FROM outbox WHERE dedupe_key >= 'coupon:1:expiry:' AND dedupe_key < 'coupon:1:expiry;' "
-         "AND state = 'pending'", "sqlite_autoindex_outbox"),
-        ("SELECT sum(delta_minor) FROM gift_certificate_ledger WHERE certificate_id = 1",
-         "ix_gift_certificate_ledger_cert"),
+        pytest.param(lambda conn, now: repo.usable_coupons(conn, ALEX, now),
+                     "coupons", "ix_coupons_user_status", id="usable_coupons"),
+        pytest.param(lambda conn, now: repo.give_back(conn, user_id=ALEX, order_ref="o-1"),
+                     "coupons", "ix_coupons_order", id="give_back"),
+        pytest.param(lambda conn, now: repo.recent_attempts(conn, ALEX, now - timedelta(hours=1), 5),
+                     "coupon_code_attempts", "ix_coupon_code_attempts_user", id="recent_attempts"),
+        # the user's rows, then the prefix among them (a user has a few hundred at most)
+        pytest.param(lambda conn, now: reminders.cancel(conn, user_id=ALEX, prefix="coupon:1:expiry:", now=now),
+                     "outbox", "ix_outbox_user", id="reminders_cancel"),
+        pytest.param(lambda conn, now: repo.certificates_for(conn, ALEX),
+                     "gift_certificate_ledger", "ix_gift_certificate_ledger_cert", id="certificate_balance"),
     ],
 )
 @sqlite_only
-async def test_queries_use_their_indexes(svc: CouponService, sql: str, index: str) -> None:
-    async with svc.db.read() as conn:
-        plan = (await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql)).all()
-    assert any(index in str(row) for row in plan), plan
+async def test_queries_use_their_indexes(svc: CouponService, clock: FakeClock, run: Callable[..., Awaitable[object]],
+                                         table: str, index: str) -> None:
+    """EXPLAIN of the statement the production call runs (tests/plankit.py records it), not a copy of it."""
+    with recording(svc.db) as ran:
+        async with svc.db.write() as conn:
+            await run(conn, clock.now())
+    touches = re.compile(rf"\b(FROM|UPDATE)\s+{table}\b")
+    details = await plan(svc.db, next(s for s in ran if touches.search(s.sql)))
+    assert any(index in d for d in details), details
 
 
 def test_the_sweeper_prunes_failed_code_attempts(settings) -> None:

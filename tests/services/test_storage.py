@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from aiogram.fsm.storage.base import StorageKey
@@ -126,9 +126,10 @@ async def test_fsm_storage_roundtrip_and_key_parts(db: Database) -> None:
 
 
 async def test_fsm_data_must_be_json(db: Database) -> None:
-    storage = SqlStorage(db, FakeClock().now)
+    clock = FakeClock()
+    storage = SqlStorage(db, clock.now)
     with pytest.raises(TypeError):
-        await storage.set_data(_key(1), {"when": datetime.now(UTC)})
+        await storage.set_data(_key(1), {"when": clock.now()})  # a datetime is not JSON
 
 
 async def test_sweeps(db: Database) -> None:
