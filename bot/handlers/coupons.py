@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 from aiogram import F
-from aiogram.filters import StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery
 
 from bot.db.engine import Database
 from bot.db.users import UserRow
 from bot.handlers.answers import refusals
-from bot.handlers.common import ask, reply, show
+from bot.handlers.common import show
+from bot.handlers.flow import STALE, Done, Draft, Flow, Retry, Step
 from bot.handlers.routing import Handlers
-from bot.keyboards.common import MenuCb, NavAction, NavCb
+from bot.keyboards.common import MenuCb
 from bot.keyboards.coupons import CouponAction, CouponCb
-from bot.middlewares.card_guard import asks_again
 from bot.services.clock import Clock
 from bot.services.coupons import CouponService, Redeemed, Tab
 from bot.services.errors import N_, DomainError
@@ -89,45 +90,36 @@ async def open_certificate(query: CallbackQuery, callback_data: CouponCb, state:
 
 
 # -- Enter a code -------------------------------------------------------------------------------
+async def _to_wallet(query: CallbackQuery, user: UserRow, coupons: CouponService, f: Fmt) -> None:
+    """Back from the code: the wallet."""
+    await show(query, await _wallet(user, coupons, f))
 
-@router.callback_query(CouponCb.filter(F.action == CouponAction.code))
-async def ask_code(query: CallbackQuery, state: FSMContext, db: Database, f: Fmt) -> None:
-    await ask(query, state, db, CodeFlow.typing, views.code_prompt(f))
 
-
-@router.message(CodeFlow.typing, F.text)
-async def code_typed(message: Message, state: FSMContext, db: Database, user: UserRow,
-                     coupons: CouponService, clock: Clock, f: Fmt) -> None:
+async def _redeem(text: str, draft: Draft, f: Fmt, state: FSMContext, db: Database, user: UserRow,
+                  coupons: CouponService, clock: Clock) -> NoReturn:
     result: Redeemed | None = None
     error: DomainError | None = None
     async with db.write():  # redeem and leave the flow atomically; a failed try is kept too
         try:
-            result = await coupons.redeem_code(user.id, message.text or "")
+            result = await coupons.redeem_code(user.id, text)
         except DomainError as exc:
             error = exc
         else:
             await state.clear()
     if error is not None or result is None:
         assert error is not None
-        await reply(message, views.code_prompt(f, error=views.error_text(error, clock.now(), f)))
-        return
-    await message.answer(views.redeemed_text(result, clock.now(), f))
-    await reply(message, await _wallet(user, coupons, f))
+        raise Retry(views.error_text(error, clock.now(), f))
+    raise Done(Screen(views.redeemed_text(result, clock.now(), f)), await _wallet(user, coupons, f))
 
 
-@asks_again(CodeFlow)
-async def card_number_removed(message: Message, f: Fmt, warning: str) -> None:
-    await reply(message, views.code_prompt(f, error=warning))
+CODE = Flow(
+    CodeFlow, CouponCb, leave=_to_wallet, outside=STALE, strays=False, drafts=False,
+    steps=(Step(CodeFlow.typing, lambda f, draft, error: views.code_prompt(f, error), views.CODE_EXPECTED,
+                text=_redeem),),
+    summary=None,
+).install(router)
 
 
-@router.message(CodeFlow.typing)
-async def code_not_text(message: Message, f: Fmt) -> None:
-    await reply(message, views.code_not_text(f))
-
-
-@router.callback_query(StateFilter(CodeFlow.typing), NavCb.filter(F.action == NavAction.back))
-async def code_back(query: CallbackQuery, state: FSMContext, db: Database, user: UserRow,
-                    coupons: CouponService, f: Fmt) -> None:
-    async with db.write():
-        await state.clear()
-    await show(query, await _wallet(user, coupons, f))
+@router.callback_query(CouponCb.filter(F.action == CouponAction.code))
+async def ask_code(query: CallbackQuery, state: FSMContext, db: Database, f: Fmt) -> None:
+    await show(query, await CODE.start(state, db, {}, f))

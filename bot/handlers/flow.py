@@ -33,6 +33,8 @@ What a flow with more to it can say in its table (the card and address flows):
   save, refused)` is that ending for a step that saves (a wrong answer asked again, any other
   refusal leaving the flow with why) — and an edit returns to that last step.
 - A photo step (evidence for a dispute or a review) is `photo_step(…)` of bot/handlers/photo_steps.py.
+- A one-question step (a coupon code, a time zone, a search) is a flow of one step with
+  `drafts=False`: leaving it for the menu drops nothing the user entered, so nothing is said.
 - A prompt may return several screens (a reply keyboard in a message of its own, then the step).
 - `arrive(target, draft, …) -> (target, draft, shown)` is consulted whenever a step is shown: it
   may send the flow elsewhere (the card flow: to the number when the gateway forgot the session).
@@ -237,7 +239,7 @@ class Flow:
                  summary: Summary | None, leave: Handler, outside: str, arrive: Arrive | None = None,
                  other: Handler | None = None, strays: bool = True,
                  upgrade: Callable[[Draft], Draft] | None = None, identified: bool = False,
-                 cancel: Handler | None = None) -> None:
+                 cancel: Handler | None = None, drafts: bool = True) -> None:
         self.group, self.callback = group, callback
         self.identified = identified  # the draft gets a FLOW_ID at the start (its final step keeps it)
         self.steps, self.summary = steps, summary
@@ -254,7 +256,8 @@ class Flow:
         self.upgrade = upgrade  # FSM data stored by an older version of the flow, read as today's draft
         # where an edit returns: the summary, or the last step of a flow without one
         self.home = summary.state if summary is not None else steps[-1].state
-        _DRAFT_GROUPS.add(group.__full_group_name__)
+        if drafts:  # a one-question step (a code, a zone, a search) has no draft to lose
+            _DRAFT_GROUPS.add(group.__full_group_name__)
         self._views: dict[str, View] = {s.state.state or "": s.view for s in steps}
         self._states: dict[str, State] = {s.state.state or "": s.state for s in steps}
         self._index = {s.state.state: i for i, s in enumerate(steps)}

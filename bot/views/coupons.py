@@ -27,7 +27,7 @@ from bot.services.coupons import (
     certificate_tab,
     coupon_tab,
 )
-from bot.services.errors import DomainError
+from bot.services.errors import N_, DomainError
 from bot.views.catalog import category_label
 from bot.views.common import Fmt, Screen, button, chunk, flow_row, markup, nav_row, pager_row
 from bot.views.pushes import register_push
@@ -307,6 +307,9 @@ def certificate_card(card: CertificateCard, f: Fmt, *, back: CouponCb) -> Screen
 
 # -- codes --------------------------------------------------------------------------------------
 
+CODE_EXPECTED = N_("Please send the code as text.")
+
+
 def code_prompt(f: Fmt, error: str | None = None) -> Screen:
     text = f._(
         "<b>🔑 Enter a code</b>\n"
@@ -316,10 +319,6 @@ def code_prompt(f: Fmt, error: str | None = None) -> Screen:
     if error:
         text = f"{error}\n\n{text}"
     return Screen(text, markup([flow_row(f)]))
-
-
-def code_not_text(f: Fmt) -> Screen:
-    return code_prompt(f, error=f._("Please send the code as text."))
 
 
 def error_text(exc: DomainError, now: datetime, f: Fmt) -> str:
