@@ -3,24 +3,24 @@ quiet hours)."""
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 from aiogram import F
-from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery
 
 from bot.db.engine import Database
 from bot.db.users import UserRow
 from bot.handlers.answers import alert, answered_by, refusals
-from bot.handlers.common import ask, reply, show
-from bot.handlers.flow import STALE
+from bot.handlers.common import show
+from bot.handlers.flow import STALE, Done, Draft, Flow, Step
 from bot.handlers.routing import Handlers
-from bot.keyboards.common import MenuCb, NavAction, NavCb, plain_int
+from bot.keyboards.common import MenuCb, plain_int
 from bot.keyboards.settings import SettingsAction, SettingsCb
-from bot.middlewares.card_guard import asks_again
 from bot.services import notifications
 from bot.services.clock import Clock
-from bot.services.errors import N_, DomainError
+from bot.services.errors import N_
 from bot.services.reminders import ReminderService
 from bot.services.settings import (
     COMMON_ZONES,
@@ -40,13 +40,7 @@ class ZoneFlow(StatesGroup):
     typing = State()
 
 
-async def zone_refused(message: Message, error: DomainError, f: Fmt) -> None:
-    """A zone it doesn't know: the question again, with why; the step is kept."""
-    await reply(message, views.type_zone_prompt(f, error=f.error(error)))
-
-
 refusals(router.callback_query, alert)  # a refused button: why, in an alert; the screen stays
-refusals(router.message, zone_refused)
 
 
 def settings_screen(user: UserRow, f: Fmt, clock: Clock) -> Screen:
@@ -118,40 +112,32 @@ async def set_offset(
     await _save_zone(query, offset_zone(offset), user, settings, f, clock)
 
 
-@router.callback_query(SettingsCb.filter(F.action == SettingsAction.type_zone))
-async def ask_zone(query: CallbackQuery, state: FSMContext, db: Database, f: Fmt) -> None:
-    await ask(query, state, db, ZoneFlow.typing, views.type_zone_prompt(f))
+async def _to_zones(query: CallbackQuery, user: UserRow, f: Fmt, clock: Clock) -> None:
+    """Back from the typed zone: the zones to choose from."""
+    await show(query, views.zones_screen(f, user.time_zone, clock.now()))
 
 
-@router.message(ZoneFlow.typing, F.text)
-async def zone_typed(
-    message: Message, state: FSMContext, db: Database, user: UserRow, settings: SettingsService,
-    f: Fmt, clock: Clock,
-) -> None:
-    zone = parse_time_zone(message.text or "")  # refused: zone_refused asks again
+async def _zone_typed(text: str, draft: Draft, f: Fmt, state: FSMContext, db: Database, user: UserRow,
+                      settings: SettingsService, clock: Clock) -> NoReturn:
+    zone = parse_time_zone(text)  # refused: the engine asks again with why
     async with db.write():  # save and leave the flow atomically
         user = await settings.set_time_zone(user.id, zone)
         await state.clear()
     f = f.rebind(user.locale, user.time_zone)
-    await message.answer(f._("Time zone saved"))
-    await reply(message, settings_screen(user, f, clock))
+    raise Done(Screen(f._("Time zone saved")), settings_screen(user, f, clock))
 
 
-@asks_again(ZoneFlow)
-async def card_number_removed(message: Message, f: Fmt, warning: str) -> None:
-    await reply(message, views.type_zone_prompt(f, error=warning))
+ZONE = Flow(
+    ZoneFlow, SettingsCb, leave=_to_zones, outside=STALE, strays=False, drafts=False,
+    steps=(Step(ZoneFlow.typing, lambda f, draft, error: views.type_zone_prompt(f, error),
+                N_("Please send the time zone as text."), text=_zone_typed),),
+    summary=None,
+).install(router)
 
 
-@router.message(ZoneFlow.typing)
-async def zone_not_text(message: Message, f: Fmt) -> None:
-    await reply(message, views.type_zone_prompt(f, error=f._("Please send the time zone as text.")))
-
-
-@router.callback_query(StateFilter(ZoneFlow.typing), NavCb.filter(F.action == NavAction.back))
-async def zone_back(query: CallbackQuery, state: FSMContext, db: Database, user: UserRow, f: Fmt, clock: Clock) -> None:
-    async with db.write():
-        await state.clear()
-    await show(query, views.zones_screen(f, user.time_zone, clock.now()))
+@router.callback_query(SettingsCb.filter(F.action == SettingsAction.type_zone))
+async def ask_zone(query: CallbackQuery, state: FSMContext, db: Database, f: Fmt) -> None:
+    await show(query, await ZONE.start(state, db, {}, f))
 
 
 # -- notifications ---------------------------------------------------------------------------------
