@@ -5,7 +5,7 @@ A handler does the happy path only — call the service, show the screen — and
 how a refusal looks on each kind of update:
 
     refusals(router.callback_query, order_refused)   # every button handler of this router
-    refusals(router.message, search_refused)         # every message handler of this router
+    refusals(router.message, relay_refused)          # every message handler of this router
 
 and a handler whose refusal looks different names its own answer:
 

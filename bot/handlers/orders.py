@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any, NoReturn
+
 from aiogram import F
-from aiogram.filters import StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery
 
 from bot import menu as registry
 from bot.db.engine import Database
 from bot.db.users import UserRow
 from bot.handlers.answers import refusals
-from bot.handlers.common import reply, show
+from bot.handlers.common import show
+from bot.handlers.flow import STALE, Done, Draft, Flow, Retry, Step
 from bot.handlers.routing import Handlers
-from bot.keyboards.common import MenuCb, NavAction, NavCb
+from bot.keyboards.common import MenuCb
 from bot.keyboards.orders import OrderAction, OrderCb, OrderItemsCb, Tab, list_cb, order_cb
-from bot.middlewares.card_guard import asks_again
 from bot.services.errors import N_, DomainError, NotFound
 from bot.services.orders import OrderNotFound, OrderService, check_can_delete
 from bot.views import orders as views
@@ -32,7 +34,11 @@ SEARCH_FROM = "orders_search_from"  # [tab, page] of the list the search was sta
 
 async def search_origin(state: FSMContext) -> OrderCb:
     """The list a search was started from: where its Back, Clear and the prompt's Back lead."""
-    origin = (await state.get_data()).get(SEARCH_FROM)
+    return _origin(await state.get_data())
+
+
+def _origin(data: Mapping[str, Any]) -> OrderCb:
+    origin = data.get(SEARCH_FROM)
     if isinstance(origin, list) and len(origin) == 2:
         try:
             tab, page = Tab(origin[0]), int(origin[1])
@@ -99,13 +105,7 @@ async def order_refused(query: CallbackQuery, error: DomainError, callback_data:
                     0, note=f.error(error), alert=True)
 
 
-async def search_refused(message: Message, error: DomainError, f: Fmt) -> None:
-    """A search that can't be run (too short, …): the question again, with the reason."""
-    await reply(message, views.search_prompt(f, error=f.error(error)))
-
-
 refusals(router.callback_query, order_refused)
-refusals(router.message, search_refused)
 
 
 def back_of(callback_data: OrderCb) -> OrderCb:
@@ -137,49 +137,47 @@ async def noop(query: CallbackQuery) -> None:
 
 
 # -- search -------------------------------------------------------------------------------------------
-@router.callback_query(_on(OrderAction.search))
-async def ask_search(query: CallbackQuery, callback_data: OrderCb, state: FSMContext, db: Database, f: Fmt) -> None:
-    async with db.write():
-        await state.set_state(OrderSearch.query)
-        if callback_data.tab not in (Tab.search, Tab.deleted):  # from a list, not "New search"
-            await state.update_data({SEARCH_FROM: [callback_data.tab.value, callback_data.page]})
-    await show(query, views.search_prompt(f))
+async def _back_from_search(query: CallbackQuery, draft: Draft, orders: OrderService, user: UserRow, f: Fmt,
+                            state: FSMContext) -> None:
+    """Back from the search question, or "Clear search": to the list the search was started from."""
+    origin = _origin(draft)
+    await show_list(query, orders, user, f, state, origin.tab, origin.page)
 
 
-@router.message(OrderSearch.query, F.text)
-async def search_typed(message: Message, state: FSMContext, db: Database, orders: OrderService, user: UserRow,
-                       f: Fmt) -> None:
-    text = message.text or ""
-    if text.startswith("/"):  # an unknown command inside the step: explain, keep the step
-        await reply(message, views.search_prompt(f))
-        return
-    page = await orders.search(user.id, text)  # refused (too short, …): search_refused asks again
+async def _searched(text: str, draft: Draft, f: Fmt, state: FSMContext, db: Database, orders: OrderService,
+                    user: UserRow) -> NoReturn:
+    if text.startswith("/"):  # an unknown command inside the step: the question again, the step kept
+        raise Retry(None)
+    page = await orders.search(user.id, text)  # refused (too short, …): the engine asks again with why
     async with db.write():  # keep the term for the pager; after "Nothing found" the next word searches again
         await state.set_state(OrderSearch.query if not page.rows else None)
         await state.update_data({SEARCH_KEY: text.strip()[:200]})
-    await reply(message, views.search_results(page, f, await search_origin(state)))
+    raise Done(views.search_results(page, f, await search_origin(state)))
 
 
-@asks_again(OrderSearch)
-async def card_number_removed(message: Message, f: Fmt, warning: str) -> None:
-    """The guard removed a card number typed as a search: ask again, nothing searched or kept."""
-    await reply(message, views.search_prompt(f, error=warning))
+SEARCH = Flow(
+    OrderSearch, OrderCb, leave=_back_from_search, outside=STALE, strays=False, drafts=False,
+    steps=(Step(OrderSearch.query, lambda f, draft, error: views.search_prompt(f, error),
+                N_("Please type the search as text."), text=_searched),),
+    summary=None,
+).install(router)
 
 
-@router.message(OrderSearch.query)
-async def search_not_text(message: Message, f: Fmt) -> None:
-    await reply(message, views.search_prompt(f, error=f._("Please type the search as text.")))
+@router.callback_query(_on(OrderAction.search))
+async def ask_search(query: CallbackQuery, callback_data: OrderCb, state: FSMContext, db: Database, f: Fmt) -> None:
+    draft = await state.get_data()  # the last search's words stay for its pages until a new one
+    if callback_data.tab not in (Tab.search, Tab.deleted):  # from a list, not "New search"
+        draft = {**draft, SEARCH_FROM: [callback_data.tab.value, callback_data.page]}
+    await show(query, await SEARCH.start(state, db, draft, f))
 
 
-@router.callback_query(StateFilter(OrderSearch.query), NavCb.filter(F.action == NavAction.back))
 @router.callback_query(_on(OrderAction.clear_search))
-async def leave_search(query: CallbackQuery, state: FSMContext, db: Database, orders: OrderService,
+async def clear_search(query: CallbackQuery, state: FSMContext, db: Database, orders: OrderService,
                        user: UserRow, f: Fmt) -> None:
-    """Back from the search question, or "Clear search": to the list the search was started from."""
-    origin = await search_origin(state)
+    draft = await state.get_data()
     async with db.write():
         await state.clear()
-    await show_list(query, orders, user, f, state, origin.tab, origin.page)
+    await _back_from_search(query, draft, orders, user, f, state)
 
 
 # -- the card -------------------------------------------------------------------------------------------
