@@ -7,7 +7,7 @@ Checkout (Buy now, a store's part of the cart) is bot/handlers/checkout.py's."""
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, NoReturn
 
 from aiogram import Bot, F
 from aiogram.exceptions import TelegramBadRequest
@@ -19,14 +19,14 @@ from bot.db.catalog import ProductRow
 from bot.db.engine import Database
 from bot.db.users import UserRow
 from bot.handlers.answers import refusals
-from bot.handlers.common import reply, show
+from bot.handlers.common import show
+from bot.handlers.flow import STALE, Done, Draft, Flow, Step
 from bot.handlers.routing import Handlers
 from bot.keyboards.catalog import ProductAction, ProductCb, ShopAction, ShopCb, Src
 from bot.keyboards.common import MenuCb
-from bot.middlewares.card_guard import asks_again
 from bot.services.catalog.kept import CartLineNotFound, KeptService
 from bot.services.catalog.pictures import picture_bytes
-from bot.services.catalog.products import CatalogService, EmptySearch
+from bot.services.catalog.products import CatalogService
 from bot.services.coupons import CouponService
 from bot.services.errors import N_, DomainError
 from bot.views import catalog as views
@@ -62,31 +62,27 @@ async def hub(query: CallbackQuery, user: UserRow, kept: KeptService, f: Fmt) ->
     await show(query, views.hub_screen(f, wished=wished, cart_pieces=await kept.cart_size(user.id)))
 
 
-@router.callback_query(ShopCb.filter(F.action == ShopAction.search))
-async def ask_search(query: CallbackQuery, state: FSMContext, db: Database, f: Fmt) -> None:
-    async with db.write():
-        await state.set_state(Shop.searching)
-    await show(query, views.search_prompt(f))
-
-
-@router.message(Shop.searching, F.text)
-async def search(message: Message, state: FSMContext, db: Database, catalog: CatalogService, f: Fmt) -> None:
-    words = (message.text or "").strip()
-    try:
-        found = await catalog.search(words)
-    except EmptySearch as error:
-        await reply(message, views.search_prompt(f, f.error(error)))
-        return
+async def _search(text: str, draft: Draft, f: Fmt, state: FSMContext, db: Database,
+                  catalog: CatalogService) -> NoReturn:
+    words = text.strip()
+    found = await catalog.search(words)  # refused (no words): the engine asks again with why
     async with db.write():
         await state.set_state(None)
         await state.update_data({QUERY: words[:200], FOUND: [found.total, found.more]})
-    await reply(message, views.results_screen(words, found, f))
+    raise Done(views.results_screen(words, found, f))
 
 
-@router.message(Shop.searching)
-@asks_again(Shop)
-async def search_not_text(message: Message, f: Fmt, warning: str | None = None) -> None:
-    await reply(message, views.search_prompt(f, warning or f._("Type the words as text.")))
+SEARCH = Flow(
+    Shop, ShopCb, leave=hub, outside=STALE, strays=False, drafts=False,
+    steps=(Step(Shop.searching, lambda f, draft, error: views.search_prompt(f, error), N_("Type the words as text."),
+                text=_search),),
+    summary=None,
+).install(router)
+
+
+@router.callback_query(ShopCb.filter(F.action == ShopAction.search))
+async def ask_search(query: CallbackQuery, state: FSMContext, db: Database, f: Fmt) -> None:
+    await show(query, await SEARCH.start(state, db, await state.get_data(), f))
 
 
 @router.callback_query(ShopCb.filter(F.action == ShopAction.results))

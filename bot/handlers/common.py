@@ -8,7 +8,7 @@ from contextlib import suppress
 
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State, StatesGroup
+from aiogram.fsm.state import StatesGroup
 from aiogram.types import CallbackQuery, InaccessibleMessage, InlineKeyboardMarkup, InputMediaPhoto, Message
 
 from bot.db.engine import Database
@@ -95,13 +95,6 @@ async def show(query: CallbackQuery, screen: Screen, note: str | None = None, *,
         await query.answer(note, show_alert=True)
     else:
         await query.answer(note)
-
-
-async def ask(query: CallbackQuery, state: FSMContext, db: Database, step: State, question: Screen) -> None:
-    """A button that opens a one-question step (a code, a zone): enter the step, show its question."""
-    async with db.write():
-        await state.set_state(step)
-    await show(query, question)
 
 
 async def reply(message: Message, screen: Screen) -> Message:

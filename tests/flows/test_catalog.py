@@ -142,6 +142,24 @@ async def test_search_pages_and_back_to_the_results(app: App, masha: Player, sho
     assert masha.last_text.startswith("<b>🔎 «наушн»</b>") and "9. " in masha.last_text  # the same page
 
 
+async def test_the_search_question_explains_a_sticker_and_back_leaves_it(app: App, masha: Player,
+                                                                       shop: dict[str, int]) -> None:
+    """The search question is a step of the flow engine: a sticker is explained and the question
+    asked again; Back goes to Shopping and a word typed after it is no search."""
+    await masha.send("/start")
+    await masha.press("🛍 Покупки")
+    await masha.press("🔎 Поиск")
+    await masha.send_sticker()
+    assert masha.last_text.startswith("⚠️ Напишите слова текстом.\n<b>🔎 Поиск</b>")
+    await masha.send("4111 1111 1111 1111")  # a card number is removed, not searched
+    assert "Нашлось" not in masha.last_text and "<b>🔎 Поиск</b>" in masha.last_text
+    await masha.press("‹ Назад")
+    assert "🔎 Поиск" in [t for t, _ in masha.buttons()]  # Shopping again
+    assert await app.services.db.fetch_one("SELECT state FROM fsm_states WHERE state IS NOT NULL", ()) is None
+    await masha.send("наушн")
+    assert "Нашлось" not in masha.last_text
+
+
 async def test_a_search_with_more_matches_than_shown_says_so_best_rated_first(
         app: App, alex: Player, masha: Player, shop: dict[str, int], monkeypatch: pytest.MonkeyPatch) -> None:
     from bot.services.catalog import products
