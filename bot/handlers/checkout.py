@@ -333,7 +333,7 @@ async def place_order(query: CallbackQuery, draft: Draft, state: FSMContext, db:
         async with db.write():
             await state.clear()
         options = await pay.options(user.id, order_id)
-        await show(query, pay_views.new_card(options.order, f, Tab.all, 0, wallet_full=not await cards.has_room(user.id)))
+        await show(query, pay_views.new_card(options.order, f, Tab.all, 0, wallet_full=options.wallet_full))
         return
     note = None
     try:

@@ -93,11 +93,10 @@ async def confirm(query: CallbackQuery, callback_data: PayCb, pay: PayService, o
 
 
 @router.callback_query(_on(PayAction.new))
-async def new_card(query: CallbackQuery, callback_data: PayCb, pay: PayService, cards: CardService,
-                   user: UserRow, f: Fmt) -> None:
+async def new_card(query: CallbackQuery, callback_data: PayCb, pay: PayService, user: UserRow, f: Fmt) -> None:
     options = await pay.options(user.id, callback_data.id)
-    full = not await cards.has_room(user.id)  # it can still pay once: such a card takes no place in the wallet
-    await show(query, views.new_card(options.order, f, callback_data.tab, callback_data.page, wallet_full=full))
+    await show(query, views.new_card(options.order, f, callback_data.tab, callback_data.page,
+                                     wallet_full=options.wallet_full))
 
 
 @router.callback_query(_on(PayAction.new_go))

@@ -51,6 +51,7 @@ from bot.integrations.payments import (
 from bot.services.backoff import doubling
 from bot.services.cards import AddOutcome, AddRefused, Card, CardService, ExpiredCard, PaymentDeclined
 from bot.services.cards.errors import GATEWAY_NO_ANSWER
+from bot.services.cards.policy import CARD_LIMIT
 from bot.services.clock import Clock
 from bot.services.errors import N_, DomainError
 from bot.services.notifications import declare
@@ -94,6 +95,7 @@ class PayOptions:
     order: OrderRow
     cards: tuple[Card, ...]  # usable cards, the default first; expired cards are left out
     expired: int  # how many cards were left out because they expired
+    wallet_full: bool = False  # a new card can pay this order only once: it takes no place in the wallet
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +171,8 @@ class PayService:
         order = await self._payable(user_id, order_id)
         wallet = await self.cards.wallet(user_id)
         usable = sorted((c for c in wallet if not c.expired), key=lambda c: not c.is_default)  # stable
-        return PayOptions(order, tuple(usable), sum(1 for c in wallet if c.expired))
+        return PayOptions(order, tuple(usable), sum(1 for c in wallet if c.expired),
+                          wallet_full=len(wallet) >= CARD_LIMIT)
 
     async def check(self, user_id: int, order_id: int, card_id: int) -> tuple[OrderRow, Card]:
         """The confirm screen's data: raises when the order can't be paid or the card can't pay."""

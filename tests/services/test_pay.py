@@ -106,10 +106,12 @@ async def verified_card(app: App, user_id: int, number: str, *, for_wallet: bool
 
 
 async def test_a_card_used_once_pays_without_entering_even_a_full_wallet(app: App) -> None:
+    order = await place(app.services, ALEX)
     for number in ("4242424242424242", "5555555555554444", "2200000000000004", "6200000000000005",
                    "3566002020360505"):
+        assert not (await app.services.pay.options(ALEX, order.id)).wallet_full  # room for one more
         await add_card(app, ALEX, number)
-    order = await place(app.services, ALEX)
+    assert (await app.services.pay.options(ALEX, order.id)).wallet_full  # five: a new card pays once
     with pytest.raises(CardLimitReached):
         await verified_card(app, ALEX, "6759649826438453")  # to be saved: no room
     verified = await verified_card(app, ALEX, "6759649826438453", for_wallet=False)
