@@ -20,7 +20,7 @@ from bot.db.engine import Database
 from bot.db.users import UserRow
 from bot.handlers.answers import refusals
 from bot.handlers.common import show
-from bot.handlers.flow import STALE, Done, Draft, Flow, Step
+from bot.handlers.flow import Done, Draft, question
 from bot.handlers.routing import Handlers
 from bot.keyboards.catalog import ProductAction, ProductCb, ShopAction, ShopCb, Src
 from bot.keyboards.common import MenuCb
@@ -72,12 +72,7 @@ async def _search(text: str, draft: Draft, f: Fmt, state: FSMContext, db: Databa
     raise Done(views.results_screen(words, found, f))
 
 
-SEARCH = Flow(
-    Shop, ShopCb, leave=hub, outside=STALE, strays=False, drafts=False,
-    steps=(Step(Shop.searching, lambda f, draft, error: views.search_prompt(f, error), N_("Type the words as text."),
-                text=_search),),
-    summary=None,
-).install(router)
+SEARCH = question(router, Shop.searching, views.search_prompt, N_("Type the words as text."), _search, leave=hub)
 
 
 @router.callback_query(ShopCb.filter(F.action == ShopAction.search))

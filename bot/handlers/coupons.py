@@ -14,7 +14,7 @@ from bot.db.engine import Database
 from bot.db.users import UserRow
 from bot.handlers.answers import refusals
 from bot.handlers.common import show
-from bot.handlers.flow import STALE, Done, Draft, Flow, Retry, Step
+from bot.handlers.flow import Done, Draft, Retry, question
 from bot.handlers.routing import Handlers
 from bot.keyboards.common import MenuCb
 from bot.keyboards.coupons import CouponAction, CouponCb
@@ -112,12 +112,7 @@ async def _redeem(text: str, draft: Draft, f: Fmt, state: FSMContext, db: Databa
     raise Done(Screen(views.redeemed_text(result, clock.now(), f)), await _wallet(user, coupons, f))
 
 
-CODE = Flow(
-    CodeFlow, CouponCb, leave=_to_wallet, outside=STALE, strays=False, drafts=False,
-    steps=(Step(CodeFlow.typing, lambda f, draft, error: views.code_prompt(f, error), views.CODE_EXPECTED,
-                text=_redeem),),
-    summary=None,
-).install(router)
+CODE = question(router, CodeFlow.typing, views.code_prompt, views.CODE_EXPECTED, _redeem, leave=_to_wallet)
 
 
 @router.callback_query(CouponCb.filter(F.action == CouponAction.code))

@@ -33,8 +33,9 @@ What a flow with more to it can say in its table (the card and address flows):
   save, refused)` is that ending for a step that saves (a wrong answer asked again, any other
   refusal leaving the flow with why) — and an edit returns to that last step.
 - A photo step (evidence for a dispute or a review) is `photo_step(…)` of bot/handlers/photo_steps.py.
-- A one-question step (a coupon code, a time zone, a search) is a flow of one step with
-  `drafts=False`: leaving it for the menu drops nothing the user entered, so nothing is said.
+- A one-question step (a coupon code, a time zone, a search) is `question(router, state, prompt,
+  expected, answer, leave=…)`: a flow of one step with `drafts=False` (leaving it for the menu
+  drops nothing the user entered, so nothing is said), whose answer ends it itself.
 - A prompt may return several screens (a reply keyboard in a message of its own, then the step).
 - `arrive(target, draft, …) -> (target, draft, shown)` is consulted whenever a step is shown: it
   may send the flow elsewhere (the card flow: to the number when the gateway forgot the session).
@@ -480,3 +481,14 @@ def _value(message: Message, kind: str) -> str | None:
         return message.photo[-1].file_id if message.photo else None
     return message.contact.phone_number if message.contact else None
 
+
+def question(router: Handlers, state: State, prompt: Callable[[Fmt, str | None], Screen], expected: Expected,
+             answer: Parse, *, leave: Handler) -> Flow:
+    """A one-question step (a coupon code, a time zone, a search) as a flow of one step: `prompt(f,
+    error)` asks; `answer(text, draft, f, …)` takes the typed text and ends the flow itself (`Done`)
+    or has it asked again (`Retry`, a `DomainError`); Back leaves for `leave`; anything else is
+    told `expected`. It keeps no draft, so leaving it for the menu says nothing, and has no buttons
+    of its own (the callback class is never read)."""
+    assert state.group is not None, "a question's state belongs to a StatesGroup"
+    return Flow(state.group, NavCb, steps=(Step(state, lambda f, draft, error: prompt(f, error), expected, text=answer),),
+                summary=None, leave=leave, outside=STALE, strays=False, drafts=False).install(router)

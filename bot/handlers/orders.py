@@ -16,7 +16,7 @@ from bot.db.engine import Database
 from bot.db.users import UserRow
 from bot.handlers.answers import refusals
 from bot.handlers.common import show
-from bot.handlers.flow import STALE, Done, Draft, Flow, Retry, Step
+from bot.handlers.flow import Done, Draft, Retry, question
 from bot.handlers.routing import Handlers
 from bot.keyboards.common import MenuCb
 from bot.keyboards.orders import OrderAction, OrderCb, OrderItemsCb, Tab, list_cb, order_cb
@@ -155,12 +155,8 @@ async def _searched(text: str, draft: Draft, f: Fmt, state: FSMContext, db: Data
     raise Done(views.search_results(page, f, await search_origin(state)))
 
 
-SEARCH = Flow(
-    OrderSearch, OrderCb, leave=_back_from_search, outside=STALE, strays=False, drafts=False,
-    steps=(Step(OrderSearch.query, lambda f, draft, error: views.search_prompt(f, error),
-                N_("Please type the search as text."), text=_searched),),
-    summary=None,
-).install(router)
+SEARCH = question(router, OrderSearch.query, views.search_prompt, N_("Please type the search as text."), _searched,
+                  leave=_back_from_search)
 
 
 @router.callback_query(_on(OrderAction.search))

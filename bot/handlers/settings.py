@@ -14,7 +14,7 @@ from bot.db.engine import Database
 from bot.db.users import UserRow
 from bot.handlers.answers import alert, answered_by, refusals
 from bot.handlers.common import show
-from bot.handlers.flow import STALE, Done, Draft, Flow, Step
+from bot.handlers.flow import STALE, Done, Draft, question
 from bot.handlers.routing import Handlers
 from bot.keyboards.common import MenuCb, plain_int
 from bot.keyboards.settings import SettingsAction, SettingsCb
@@ -127,12 +127,8 @@ async def _zone_typed(text: str, draft: Draft, f: Fmt, state: FSMContext, db: Da
     raise Done(Screen(f._("Time zone saved")), settings_screen(user, f, clock))
 
 
-ZONE = Flow(
-    ZoneFlow, SettingsCb, leave=_to_zones, outside=STALE, strays=False, drafts=False,
-    steps=(Step(ZoneFlow.typing, lambda f, draft, error: views.type_zone_prompt(f, error),
-                N_("Please send the time zone as text."), text=_zone_typed),),
-    summary=None,
-).install(router)
+ZONE = question(router, ZoneFlow.typing, views.type_zone_prompt, N_("Please send the time zone as text."), _zone_typed,
+                leave=_to_zones)
 
 
 @router.callback_query(SettingsCb.filter(F.action == SettingsAction.type_zone))
