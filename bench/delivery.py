@@ -34,7 +34,7 @@ from bench.sections import NOW
 from bot.app import build_bot, build_services
 from bot.config import Settings
 from bot.db import outbox as repo
-from bot.db.types import to_db_time
+from bot.db.times import to_db_time
 from bot.delivery import Delivery, DeliveryConfig
 from bot.fakebot import FakeSession
 from bot.handlers import sections

@@ -17,7 +17,7 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
-from bot.db.types import to_db_time
+from bot.db.times import to_db_time
 
 BASE_TIME = datetime(2026, 1, 1, tzinfo=UTC)
 FIRST_USER_ID = 10_000_000

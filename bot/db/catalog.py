@@ -24,7 +24,7 @@ from bot.db.tables import store_follows as sf
 from bot.db.tables import stores as st
 from bot.db.tables import viewed_products as vt
 from bot.db.tables import wishlist as wt
-from bot.db.types import UTCDateTime
+from bot.db.times import UTCDateTime
 
 VIEWED_KEPT = 100
 

@@ -33,7 +33,7 @@ from bot.db.tables import gift_certificates as certs_t
 from bot.db.tables import orders as orders_t
 from bot.db.tables import shop_stores as shop_stores_t
 from bot.db.tables import store_coupon_offers as offers_t
-from bot.db.types import from_db_time, to_db_time
+from bot.db.times import from_db_time, to_db_time
 
 
 class Scope(StrEnum):

@@ -38,7 +38,7 @@ from sqlalchemy.pool import StaticPool
 
 from bot.db.dialect import POSTGRESQL, WRITE_LOCK_KEY, Sql, asyncpg_dsn, dialect_of, positional
 from bot.db.files import private_database
-from bot.db.types import to_db_time
+from bot.db.times import to_db_time
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from sqlalchemy import delete
 
 from bot.db.engine import Database, current_scope
 from bot.db.tables import fsm_states as t
-from bot.db.types import to_db_time
+from bot.db.times import to_db_time
 
 _KEY = "bot_id = ? AND chat_id = ? AND user_id = ? AND thread_id = ? AND business_connection_id = ? AND destiny = ?"
 _SELECT = f"SELECT state, data FROM fsm_states WHERE {_KEY}"

@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.db.dialect import insert as upsert
 from bot.db.tables import outbox as t
 from bot.db.tables import users as users_t
-from bot.db.types import from_db_time, to_db_time
+from bot.db.times import from_db_time, to_db_time
 
 PENDING, SENDING, SENT, FAILED, DROPPED = "pending", "sending", "sent", "failed", "dropped"
 ACTIVE = (PENDING, SENDING)

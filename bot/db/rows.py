@@ -19,7 +19,7 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Boolean, Table
 
-from bot.db.types import UTCDateTime, from_db_time
+from bot.db.times import UTCDateTime, from_db_time
 
 T = TypeVar("T")
 

@@ -9,7 +9,7 @@ import pytest
 from bot.db import catalog as repo
 from bot.db import outbox as outbox_repo
 from bot.db.dialect import POSTGRESQL
-from bot.db.types import to_db_time
+from bot.db.times import to_db_time
 from bot.services.catalog.alerts import PRICE_DROP_KIND
 from bot.services.catalog.kept import (
     CART_LINES_MAX,

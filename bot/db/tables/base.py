@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Column, ForeignKey, Integer, MetaData, String, Table
 from sqlalchemy.types import TypeEngine
 
-from bot.db.types import UTCDateTime
+from bot.db.times import UTCDateTime
 
 metadata = MetaData()
 ID = BigInteger().with_variant(Integer, "sqlite")  # INTEGER PRIMARY KEY on SQLite: the rowid

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, Index, Integer, String, Table, and_
 
 from bot.db.tables.base import created_at, currency, metadata, moment, owner, serial_id
-from bot.db.types import UTCDateTime
+from bot.db.times import UTCDateTime
 
 # Bank cards: only what the payment gateway gave back (a token and a fingerprint) and what the
 # wallet shows. The number and the CVC are never here. A deleted card stays as a row without its

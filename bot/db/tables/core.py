@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Column, Index, String, Table, Text
 
 from bot.db.tables.base import created_at, metadata, moment
-from bot.db.types import UTCDateTime
+from bot.db.times import UTCDateTime
 
 users = Table(
     "users",

@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 
 from bot.db.tables.base import ID, created_at, currency, metadata, moment, owner, serial_id
-from bot.db.types import UTCDateTime
+from bot.db.times import UTCDateTime
 
 # -- coupons and gift certificates ---------------------------------------------------------------
 # Every value is integer minor units + its ISO 4217 currency. A coupon is valid while

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import Column, String, Table
 
 from bot.db.tables.base import metadata
-from bot.db.types import UTCDateTime
+from bot.db.times import UTCDateTime
 
 # One row per job: the instance running it this period, and until when the period is its own.
 job_leases = Table(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, SmallInteger, String, Table, Text, true
 
 from bot.db.tables.base import created_at, metadata, moment, owner, serial_id
-from bot.db.types import UTCDateTime
+from bot.db.times import UTCDateTime
 
 # Every push is a row, written in the same transaction as the change that causes it. Delivery
 # (the reminders section) claims due rows with a lease and marks them sent.

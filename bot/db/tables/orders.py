@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 
 from bot.db.tables.base import ID, created_at, currency, metadata, moment, owner, parent, serial_id
-from bot.db.types import UTCDateTime
+from bot.db.times import UTCDateTime
 
 # -- orders (migration 0007_orders) ------------------------------------------------------------
 

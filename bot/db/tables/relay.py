@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, CheckConstraint, Column, Index, String, Table, Text
 
 from bot.db.tables.base import created_at, metadata, moment, owner, parent, serial_id
-from bot.db.types import UTCDateTime
+from bot.db.times import UTCDateTime
 
 # A store's sellers: Telegram users of this bot who answer for the store (a store may have several).
 store_sellers = Table(

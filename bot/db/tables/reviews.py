@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 
 from bot.db.tables.base import ID, created_at, metadata, moment, owner, parent, serial_id
-from bot.db.types import UTCDateTime
+from bot.db.times import UTCDateTime
 
 # -- reviews and the loyalty points ledger (0009_reviews) ---------------------------------------------
 

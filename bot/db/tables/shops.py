@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, CheckConstraint, Column, ForeignKey, Index, Integer, String, Table, Text
 
 from bot.db.tables.base import ID, metadata
-from bot.db.types import UTCDateTime
+from bot.db.times import UTCDateTime
 
 # A shop (a client of the HTTP API). Only its key's SHA-256 is kept; the key is shown once.
 shops = Table(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, String, Table, Text, text
 
 from bot.db.tables.base import ID, metadata
-from bot.db.types import UTCDateTime
+from bot.db.times import UTCDateTime
 
 # One event for one shop: pending until the shop answers 2xx (sent), or given up (failed).
 webhook_deliveries = Table(
