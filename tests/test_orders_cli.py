@@ -24,11 +24,13 @@ async def test_an_order_from_creation_to_a_decided_dispute(app: App) -> None:
     out = await run(app, "create", "--user", str(USER), "--store", "Nova Electronics",
                     "--item", "Wireless earbuds|1|25.99|Colour=black;Size=M", "--item", "USB-C cable|2|4.50",
                     "--shipping", "3.00", "--recipient", "Alex", "--city", "Springfield", "--country", "us",
-                    "--number", "7000001")
+                    "--postal-code", "62701", "--number", "7000001")
     assert out == "created order 7000001 (id 1, user 900): awaiting_payment, total 37.99 USD"
     card = await app.services.orders.card(USER, 1)
     assert card.items[0].options == (("Colour", "black"), ("Size", "M"))
-    assert card.address.country == "US"
+    assert (card.address.country, card.address.postal_code) == ("US", "62701")
+    assert main.parse_args(["order", "create", "--user", "1", "--store", "S", "--item", "A|1|1",
+                            "--postcode", "10001"]).postal_code == "10001"  # the flag's first name still works
     assert (await run(app, "pay", "7000001", "--brand", "Mastercard", "--last4", "5454", "--exp", "03/27")
             ).startswith("paid order 7000001")
     paid = await app.services.orders.by_number("7000001")

@@ -39,8 +39,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     create.add_argument("--shipping", default="0", help="shipping cost, e.g. 3.00")
     create.add_argument("--usd-rate", help="USD per one unit of the currency (required unless USD)")
     create.add_argument("--number", help="the order number (default: YYMMDD + id)")
-    for field in ("recipient", "phone", "street", "city", "region", "postcode", "country"):
+    for field in ("recipient", "phone", "street", "city", "region", "country"):
         create.add_argument(f"--{field}", default="", help=f"shipping address: {field}")
+    # the address book's name for it; --postcode, the name it had first, still works
+    create.add_argument("--postal-code", "--postcode", dest="postal_code", default="",
+                        help="shipping address: postal code")
     create.add_argument("--address-id", type=int,
                         help="ship to this entry of the buyer's address book (its fields are copied onto the order)")
 
@@ -172,7 +175,7 @@ async def create_order(args: argparse.Namespace, services: Services) -> str:
     if currency != "USD" and not args.usd_rate and currency not in orders.policy.usd_rates:
         raise UsageError("--usd-rate is required for a currency without a rate in USD_RATES")
     address = AddressSnapshot(recipient=args.recipient, phone=args.phone, street=args.street, city=args.city,
-                              region=args.region, postal_code=args.postcode, country=args.country.upper())
+                              region=args.region, postal_code=args.postal_code, country=args.country.upper())
     if args.address_id is not None:  # the service takes the book's entry (through the buyer)
         address = AddressSnapshot.of(await services.addresses.get(args.user, args.address_id))
     shipping = 0 if args.shipping in ("0", "") else parse_amount(args.shipping, currency)
