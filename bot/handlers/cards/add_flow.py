@@ -48,7 +48,7 @@ from bot.handlers.cards.steps import (
     wallet_screen,
 )
 from bot.handlers.cards.steps import (
-    Flow as Ctx,
+    CardContext as Ctx,
 )
 from bot.handlers.common import show
 from bot.handlers.flow import EDITING, STALE, Button, Done, Draft, Flow, Go, Retry, Stale, Step, unchanged

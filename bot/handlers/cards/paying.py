@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from bot.handlers.cards.steps import (
     PAY_NUMBER,
-    Flow,
+    CardContext,
     join,
     wallet_screen,
 )
@@ -21,7 +21,7 @@ from bot.views import pay as pay_views
 from bot.views.common import Screen
 
 
-async def pay_choice(flow: Flow, pay: PayService, order_id: int, tab: Tab, page: int,
+async def pay_choice(flow: CardContext, pay: PayService, order_id: int, tab: Tab, page: int,
                       note: str | None = None) -> Screen:
     """Back to choosing a card for the order (or the wallet, when the order can't be paid now)."""
     try:
@@ -31,7 +31,7 @@ async def pay_choice(flow: Flow, pay: PayService, order_id: int, tab: Tab, page:
     return pay_views.choose(options, flow.f, tab, page, note=note)
 
 
-async def new_card_screen(flow: Flow, pay: PayService, orders: OrderService, result: NewCard,
+async def new_card_screen(flow: CardContext, pay: PayService, orders: OrderService, result: NewCard,
                           warning: str | None) -> Screen:
     """The flow's last screen, once the card is verified: the wallet with what became of the card;
     when the flow was started to pay an order, the order (paid, or why not) or, when the card was
@@ -50,7 +50,7 @@ async def new_card_screen(flow: Flow, pay: PayService, orders: OrderService, res
     return await _order_screen(flow, orders, order_id, result, tab, page, note)
 
 
-async def _order_screen(flow: Flow, orders: OrderService, order_id: int, result: NewCard, tab: Tab, page: int,
+async def _order_screen(flow: CardContext, orders: OrderService, order_id: int, result: NewCard, tab: Tab, page: int,
                         note: str) -> Screen:
     """The order the new card paid for — or tried to."""
     f = flow.f

@@ -64,7 +64,7 @@ KEPT_ON_RESTART = (REPLACE, *PAY_KEYS, returns.RETURN)  # what survives the gate
 
 # -- a step --------------------------------------------------------------------------------------
 @dataclass
-class Flow:
+class CardContext:
     """What a handler of this section works with: the FSM state and data, read once per update."""
 
     state: FSMContext
@@ -104,9 +104,9 @@ class Flow:
 
 
 async def read_flow(state: FSMContext, db: Database, user: UserRow, cards: CardService, f: Fmt,
-                raw_state: str | None) -> Flow:
+                raw_state: str | None) -> CardContext:
     data = await state.get_data() if raw_state is not None else {}
-    return Flow(state, db, user, cards, f, raw_state, data)
+    return CardContext(state, db, user, cards, f, raw_state, data)
 
 
 async def session_of(cards: CardService, draft: dict[str, Any]) -> CardSession | None:
@@ -213,7 +213,7 @@ def ends_card_sessions(cards: CardService) -> FlowWatcher:
     return watcher
 
 
-async def leave(flow: Flow) -> None:
+async def leave(flow: CardContext) -> None:
     """Leave whatever flow is open (the gateway session goes with it: see ends_card_sessions)."""
     if flow.raw_state is not None or flow.data:
         async with flow.db.write():
@@ -221,7 +221,7 @@ async def leave(flow: Flow) -> None:
     flow.raw_state, flow.data = None, {}
 
 
-async def wallet_screen(flow: Flow, note: str | None = None) -> Screen:
+async def wallet_screen(flow: CardContext, note: str | None = None) -> Screen:
     return views.wallet(await flow.cards.wallet(flow.user.id), flow.f, note=note)
 
 
