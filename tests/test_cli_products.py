@@ -9,7 +9,7 @@ from bot.cli.common import perform
 from bot.db import outbox as outbox_repo
 from bot.services.catalog.alerts import PRICE_DROP_KIND
 from bot.services.errors import InvalidInput
-from bot.services.relay.sellers import StoreNotFound
+from bot.services.relay.sellers import NoSuchStore
 from tests.conftest import App
 from tests.orderkit import ensure_user
 
@@ -38,5 +38,5 @@ async def test_add_list_and_a_price_drop_that_alerts_keepers(app: App) -> None:
         await run(app, "add", "Nova Electronics", "Cable", "abc", "USD")
     with pytest.raises(SystemExit):  # argparse: "an option is NAME=A,B, for example colour=black,white"
         await run(app, "add", "Nova Electronics", "Cable", "5", "USD", "--option", "colour")
-    with pytest.raises(StoreNotFound):
+    with pytest.raises(NoSuchStore):
         await run(app, "list", "No Such Store")

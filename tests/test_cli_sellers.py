@@ -8,7 +8,7 @@ import pytest
 
 from bot.cli import parse_args
 from bot.cli.common import perform
-from bot.services.relay.sellers import StoreNotFound
+from bot.services.relay.sellers import NoSuchStore
 from tests.conftest import App
 from tests.orderkit import ensure_user
 
@@ -37,7 +37,7 @@ async def test_without_the_username_the_start_parameter_is_printed_with_a_note(a
     await app.services.orders.ensure_store("Nova Electronics")
     out = await run(app, "invite", "Nova Electronics")  # perform skips the settings: no BOT_USERNAME
     assert re.search(r"^start=s_[A-Za-z0-9_-]{22,}$", out, re.M) and "--bot USERNAME" in out
-    with pytest.raises(StoreNotFound):
+    with pytest.raises(NoSuchStore):
         await run(app, "invite", "No Such Store")
 
 

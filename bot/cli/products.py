@@ -51,11 +51,11 @@ def _option(spec: str) -> tuple[str, list[str]]:
 
 
 async def _store(services: Services, ref: str, *, create: bool = False) -> tuple[int, str]:
-    from bot.services.relay.sellers import StoreNotFound
+    from bot.services.relay.sellers import NoSuchStore
 
     try:
         return await services.sellers.store(ref)
-    except StoreNotFound:
+    except NoSuchStore:
         if not create or ref.strip().isdigit():
             raise
         return await services.orders.ensure_store(ref), ref.strip()

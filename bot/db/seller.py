@@ -154,7 +154,7 @@ async def review(conn: AsyncConnection, seller_id: int, review_id: int) -> Selle
 
 # -- disputes ---------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
-class DisputeLine:
+class SellerDisputeLine:
     id: int
     number: str
     reason: str
@@ -179,7 +179,7 @@ class SellerDisputeRow(DisputeTerms):
 
 
 async def dispute_page(conn: AsyncConnection, seller_id: int, *, offset: int,
-                       limit: int) -> tuple[list[DisputeLine], int]:
+                       limit: int) -> tuple[list[SellerDisputeLine], int]:
     """Disputes of the seller's stores waiting for the seller, the soonest decision first."""
     total = int((await conn.execute(
         select(func.count()).select_from(_DISPUTES).where(*_waiting_disputes(seller_id)))).scalar_one())
@@ -189,7 +189,7 @@ async def dispute_page(conn: AsyncConnection, seller_id: int, *, offset: int,
         .select_from(_DISPUTES).where(*_waiting_disputes(seller_id))
         .order_by(d.c.decide_by, d.c.id).offset(offset).limit(limit)
     )).all() if total and limit else []
-    return [record(DisputeLine, row) for row in rows], total
+    return [record(SellerDisputeLine, row) for row in rows], total
 
 
 async def dispute(conn: AsyncConnection, seller_id: int, dispute_id: int) -> SellerDisputeRow | None:

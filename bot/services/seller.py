@@ -21,7 +21,7 @@ from bot.db import seller as repo
 from bot.db.engine import Database
 
 # a list's lines and an order's items are the repository's rows: one class each
-from bot.db.seller import DisputeLine, ReviewLine, SellerDisputeRow, SellerReviewRow, ShipItem, ShipLine
+from bot.db.seller import ReviewLine, SellerDisputeLine, SellerDisputeRow, SellerReviewRow, ShipItem, ShipLine
 from bot.integrations.carrier import CARRIERS
 from bot.services.clock import Clock
 from bot.services.disputes import (
@@ -216,7 +216,7 @@ class SellerModeService:
         return await self.review(user_id, review_id)
 
     # -- disputes ---------------------------------------------------------------------------------
-    async def disputes(self, user_id: int, page: int = 0) -> Page[DisputeLine]:
+    async def disputes(self, user_id: int, page: int = 0) -> Page[SellerDisputeLine]:
         async with self.db.read() as conn:
             await self._check(conn, user_id)
             rows, total = await repo.dispute_page(conn, user_id, offset=max(page, 0) * PAGE_SIZE, limit=PAGE_SIZE)

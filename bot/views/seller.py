@@ -18,12 +18,12 @@ from bot.services.errors import N_
 from bot.services.relay.sellers import Redeemed
 from bot.services.reviews import ReviewAnsweredAlready
 from bot.services.seller import (
-    DisputeLine,
     DisputeToAnswer,
     OrderToShip,
     Page,
     ReviewLine,
     ReviewToAnswer,
+    SellerDisputeLine,
     SellerHome,
     ShipLine,
 )
@@ -221,7 +221,7 @@ def _dispute_state(f: Fmt, d: DisputeToAnswer) -> str:
     return f._("closed without a refund")
 
 
-def disputes_list(page: Page[DisputeLine], f: Fmt, note: str | None = None) -> Screen:
+def disputes_list(page: Page[SellerDisputeLine], f: Fmt, note: str | None = None) -> Screen:
     blocks = []
     for i, row in enumerate(page.rows, page.first):
         amount = f.money(row.amount_minor, row.currency)

@@ -34,7 +34,7 @@ from bot.services.relay.conversations import (
 )
 from bot.services.relay.guard import MASK_REASONS, Masked, guard
 from bot.services.relay.pushes import RELAY_KIND
-from bot.services.relay.sellers import InviteExpired, InviteUnknown, InviteUsed, SellerNotFound, StoreNotFound
+from bot.services.relay.sellers import InviteExpired, InviteUnknown, InviteUsed, NoSuchStore, SellerNotFound
 from tests.conftest import App
 from tests.orderkit import ensure_user, make_order
 
@@ -118,7 +118,7 @@ async def test_invites_expired_reused_and_unknown_are_refused(app: App) -> None:
         await app.services.sellers.redeem(late.token, OTHER_SELLER)
     await app.services.sellers.redeem(still.token, OTHER_SELLER)
     assert {s.user_id for s in await app.services.sellers.list_sellers(store_id)} == {SELLER, OTHER_SELLER}
-    with pytest.raises(StoreNotFound):
+    with pytest.raises(NoSuchStore):
         await app.services.sellers.invite(999_999)
     await app.services.sellers.remove_seller(store_id, SELLER)
     with pytest.raises(InviteUsed):  # no longer a seller: a used link does not make them one again

@@ -29,7 +29,7 @@ START_PREFIX = "s_"  # /start s_<token>
 SELLER_REMOVED = "seller_removed"  # why a removed seller's waiting messages were dropped
 
 
-class StoreNotFound(NotFound, msgid=N_("There is no such store.")): ...
+class NoSuchStore(NotFound, msgid=N_("There is no such store.")): ...
 
 
 class InviteUnknown(DomainError, msgid=N_("This seller invitation is not valid. Ask for a new link.")): ...
@@ -106,7 +106,7 @@ class SellerService:
             if found is None and isinstance(ref, str):
                 found = await repo.store(conn, name=ref.strip())
         if found is None:
-            raise StoreNotFound()
+            raise NoSuchStore()
         return found
 
     async def invite(self, store_id: int) -> Invite:
@@ -115,7 +115,7 @@ class SellerService:
         async with self.db.write() as conn:
             found = await repo.store(conn, store_id=store_id)
             if found is None:
-                raise StoreNotFound()
+                raise NoSuchStore()
             await repo.add_invite(conn, store_id=store_id, token_hash=token_hash(token), now=now,
                                   expires_at=now + INVITE_TTL)
         return Invite(token, found[0], found[1], now + INVITE_TTL)
