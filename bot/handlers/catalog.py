@@ -57,7 +57,11 @@ refusals(router.message, shop_refused)
 # -- the hub and search -------------------------------------------------------------------------
 @router.callback_query(MenuCb.filter(F.section == "catalog"))
 @router.callback_query(ShopCb.filter(F.action == ShopAction.hub))
-async def hub(query: CallbackQuery, user: UserRow, kept: KeptService, f: Fmt) -> None:
+async def hub(query: CallbackQuery, user: UserRow, kept: KeptService, f: Fmt, state: FSMContext,
+              db: Database) -> None:
+    if await state.get_state() == Shop.searching.state:  # Back from the search question: the step is over
+        async with db.write():  # (the last search's words stay for its pages)
+            await state.set_state(None)
     wished = (await kept.wishlist(user.id)).total
     await show(query, views.hub_screen(f, wished=wished, cart_pieces=await kept.cart_size(user.id)))
 

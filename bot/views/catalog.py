@@ -13,7 +13,6 @@ from aiogram.utils.text_decorations import html_decoration as hd
 from bot.db.catalog import ProductRow, StoreRow
 from bot.db.coupons import Offer
 from bot.keyboards.catalog import CartCheckoutCb, ProductAction, ProductCb, ShopAction, ShopCb, Src
-from bot.keyboards.common import NavAction, NavCb
 from bot.keyboards.relay import RelayAction, RelayCb
 from bot.services.catalog.alerts import PRICE_DROP_KIND
 from bot.services.catalog.kept import Cart, CartLine, KeptPage
@@ -118,7 +117,7 @@ def search_prompt(f: Fmt, error: str | None = None) -> Screen:
     lines = [f._("<b>🔎 Search</b>"), f._("Type a word or two of what you are looking for, in English or Russian.")]
     if error:
         lines.insert(0, "⚠️ " + error)
-    return Screen("\n".join(lines), markup([nav_row(f, back=NavCb(action=NavAction.back))]))  # the flow's Back
+    return Screen("\n".join(lines), markup([nav_row(f, back=ShopCb(action=ShopAction.hub))]))
 
 
 # -- lists of products ------------------------------------------------------------------------

@@ -160,6 +160,26 @@ async def test_the_search_question_explains_a_sticker_and_back_leaves_it(app: Ap
     assert "Нашлось" not in masha.last_text
 
 
+async def test_a_question_asked_elsewhere_keeps_the_last_search_for_its_pages(app: App, alex: Player,
+                                                                            shop: dict[str, int]) -> None:
+    """Enter a code (a one-question flow) after a search: the search's words stay, so the
+    results' pager still turns its pages."""
+    for n in range(10):
+        await app.services.catalog.upsert(shop["nova"], f"Earbuds case {n}", price_minor=500 + n, currency="USD",
+                                          category="cases")
+    await alex.send("/start")
+    await alex.send("/start")  # two main menus: the older one stays in the chat
+    await alex.press("🛍 Shopping")
+    await alex.press("🔎 Search")
+    await alex.send("earbuds")
+    results = alex.last
+    await alex.press("🎟 Coupons")  # on the older menu
+    await alex.press("🔑 Enter a code")
+    await alex.press_data(dict(alex.buttons(results))["›"], results)
+    page = alex.log.messages[results.message_id].text or ""  # the results, edited in place
+    assert "9. " in page and "Earbuds" in page  # page 2, not the search question again
+
+
 async def test_a_search_with_more_matches_than_shown_says_so_best_rated_first(
         app: App, alex: Player, masha: Player, shop: dict[str, int], monkeypatch: pytest.MonkeyPatch) -> None:
     from bot.services.catalog import products

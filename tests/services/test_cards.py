@@ -183,6 +183,7 @@ def test_expiry_formats(typed: str, expected: tuple[int, int]) -> None:
         ("май 28", "for example 05/28"), ("5/2", "for example 05/28"), ("528", "for example 05/28"),
         ("05/28/30", "for example 05/28"), ("🙂", "for example 05/28"),
         ("12/9999", "check the year"),  # no date to compare with: refused as far off, not a crash
+        ("05/0000", "expired"), ("050000", "expired"),  # nor a year 0
     ],
 )
 def test_expiry_refused(typed: str, needle: str) -> None:

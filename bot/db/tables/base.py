@@ -43,8 +43,8 @@ def moment(name: str) -> Column[Any]:
 
 
 def user_set(name: str, thing: str, things: str, since: str, *more: Column[Any]) -> Table:
-    """A buyer's set of `things` (the wishlist, followed stores): a row per user and thing, keyed
-    by both and gone with either; `since` is when the thing came into the set."""
+    """A buyer's set of `things` (the wishlist, recently viewed, followed stores): a row per user
+    and thing, keyed by both and gone with either; `since` is when the thing came into the set."""
     return Table(name, metadata, owner(key=True), parent(thing, things, key=True), moment(since), *more)
 
 
