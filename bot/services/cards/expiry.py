@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from bot.services import reminders
@@ -37,5 +37,7 @@ async def plan_expiry_reminder(conn: AsyncConnection, *, user_id: int, card_id: 
 
 
 def is_expired(exp_month: int, exp_year: int, now: datetime) -> bool:
-    """A card is valid to the end of its month."""
-    return now >= valid_until(exp_month, exp_year)
+    """A card is valid to the end of its month: `now >= valid_until(…)`, compared as (year, month)
+    in UTC so that no date is built — a typed year like 0000 or 9999 has none."""
+    utc = now.astimezone(UTC)
+    return (exp_year, exp_month) < (utc.year, utc.month)

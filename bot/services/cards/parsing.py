@@ -103,12 +103,12 @@ def parse_expiry(text: str, now: datetime) -> tuple[int, int]:
     if not 1 <= month <= 12:
         raise InvalidExpiry(N_("There is no month {month}. Send the month and the year as on the card, "
                                "for example 05/28."), month=match["m"])
-    if year > now.year + MAX_YEARS_AHEAD:  # first: a year like 9999 is no date to compare with
-        raise InvalidExpiry(N_("Cards are not issued for that long: check the year. "
-                               "Send the month and the year as on the card, for example 05/28."))
-    if year < now.year or is_expired(month, year, now):  # a past year (even 0000) needs no date built
+    if is_expired(month, year, now):
         raise InvalidExpiry(N_("This card expired at the end of {expiry}. Please use a card that is still valid."),
                             expiry=f"{month:02d}/{year}")
+    if year > now.year + MAX_YEARS_AHEAD:
+        raise InvalidExpiry(N_("Cards are not issued for that long: check the year. "
+                               "Send the month and the year as on the card, for example 05/28."))
     return month, year
 
 
