@@ -39,6 +39,8 @@ _UPSERT = {
 }
 # a row with neither state nor data carries nothing: it goes
 _DROP_EMPTY = f"DELETE FROM fsm_states WHERE {_KEY} AND state IS NULL AND data = '{{}}'"
+
+
 class Stored(NamedTuple):
     """A key's row: its state and its data (JSON text)."""
 

@@ -81,7 +81,7 @@ SEARCH = question(router, Shop.searching, views.search_prompt, N_("Type the word
 
 @router.callback_query(ShopCb.filter(F.action == ShopAction.search))
 async def ask_search(query: CallbackQuery, state: FSMContext, db: Database, f: Fmt) -> None:
-    await show(query, await SEARCH.start(state, db, await state.get_data(), f))
+    await show(query, await SEARCH.start(state, db, {}, f))
 
 
 @router.callback_query(ShopCb.filter(F.action == ShopAction.results))

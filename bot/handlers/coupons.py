@@ -117,4 +117,4 @@ CODE = question(router, CodeFlow.typing, views.code_prompt, views.CODE_EXPECTED,
 
 @router.callback_query(CouponCb.filter(F.action == CouponAction.code))
 async def ask_code(query: CallbackQuery, state: FSMContext, db: Database, f: Fmt) -> None:
-    await show(query, await CODE.start(state, db, await state.get_data(), f))  # a search's pages stay
+    await show(query, await CODE.start(state, db, {}, f))

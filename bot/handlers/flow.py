@@ -257,7 +257,10 @@ class Flow:
         self.upgrade = upgrade  # FSM data stored by an older version of the flow, read as today's draft
         # where an edit returns: the summary, or the last step of a flow without one
         self.home = summary.state if summary is not None else steps[-1].state
-        if drafts:  # a one-question step (a code, a zone, a search) has no draft to lose
+        # a one-question step (a code, a zone, a search) has no draft of its own: it keeps the FSM
+        # data already there (the last search's words, for its pages) and has nothing to lose
+        self.drafts = drafts
+        if drafts:
             _DRAFT_GROUPS.add(group.__full_group_name__)
         self._views: dict[str, View] = {s.state.state or "": s.view for s in steps}
         self._states: dict[str, State] = {s.state.state or "": s.state for s in steps}
@@ -315,6 +318,8 @@ class Flow:
         return await call(self._view(target.state), f, draft, error, **named)
 
     async def start(self, state: FSMContext, db: Database, draft: Draft, f: Fmt, **named: Any) -> Screens:
+        if not self.drafts:
+            draft = {**await state.get_data(), **draft}
         if self.identified:
             draft = {**draft, FLOW_ID: draft.get(FLOW_ID) or uuid.uuid4().hex}
         return await self.go(self.first(draft), state, db, draft, f, **named)
@@ -487,8 +492,8 @@ def question(router: Handlers, state: State, prompt: Callable[[Fmt, str | None],
     """A one-question step (a coupon code, a time zone, a search) as a flow of one step: `prompt(f,
     error)` asks; `answer(text, draft, f, …)` takes the typed text and ends the flow itself (`Done`)
     or has it asked again (`Retry`, a `DomainError`); Back leaves for `leave`; anything else is
-    told `expected`. It keeps no draft, so leaving it for the menu says nothing, and has no buttons
-    of its own (the callback class is never read)."""
+    told `expected`. It has no draft of its own — it starts on the FSM data already there, and
+    leaving it for the menu says nothing — and no buttons of its own (the callback class is never read)."""
     assert state.group is not None, "a question's state belongs to a StatesGroup"
     return Flow(state.group, NavCb, steps=(Step(state, lambda f, draft, error: prompt(f, error), expected, text=answer),),
                 summary=None, leave=leave, outside=STALE, strays=False, drafts=False).install(router)

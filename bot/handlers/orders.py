@@ -161,9 +161,8 @@ SEARCH = question(router, OrderSearch.query, views.search_prompt, N_("Please typ
 
 @router.callback_query(_on(OrderAction.search))
 async def ask_search(query: CallbackQuery, callback_data: OrderCb, state: FSMContext, db: Database, f: Fmt) -> None:
-    draft = await state.get_data()  # the last search's words stay for its pages until a new one
-    if callback_data.tab not in (Tab.search, Tab.deleted):  # from a list, not "New search"
-        draft = {**draft, SEARCH_FROM: [callback_data.tab.value, callback_data.page]}
+    from_list = callback_data.tab not in (Tab.search, Tab.deleted)  # not "New search": the list to go back to
+    draft = {SEARCH_FROM: [callback_data.tab.value, callback_data.page]} if from_list else {}
     await show(query, await SEARCH.start(state, db, draft, f))
 
 

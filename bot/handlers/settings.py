@@ -133,7 +133,7 @@ ZONE = question(router, ZoneFlow.typing, views.type_zone_prompt, N_("Please send
 
 @router.callback_query(SettingsCb.filter(F.action == SettingsAction.type_zone))
 async def ask_zone(query: CallbackQuery, state: FSMContext, db: Database, f: Fmt) -> None:
-    await show(query, await ZONE.start(state, db, await state.get_data(), f))  # a search's pages stay
+    await show(query, await ZONE.start(state, db, {}, f))
 
 
 # -- notifications ---------------------------------------------------------------------------------
